@@ -1,0 +1,99 @@
+// swift-tools-version: 6.1
+// SentinelIQ — a rule compiler and a verified decision runtime for fraud and risk decisions.
+//
+// Pipeline: Syntax (CEL source → AST) → Compiler (check → IR → codegen) → Bytecode (program format)
+//           → Verifier (Program → VerifiedProgram) → VM (runs a VerifiedProgram).
+// The runtime side (Bytecode, Verifier, VM) never imports the compiler side (Syntax, Compiler,
+// Reference); `ArchitectureTests` reads `swift package describe` to hold that line.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+  name: "SentinelIQ",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "sentinel", targets: ["sentinel"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // MARK: - Shared model
+    .target(name: "SentinelModel", swiftSettings: strict),
+    .target(name: "SentinelBuiltins", dependencies: ["SentinelModel"], swiftSettings: strict),
+
+    // MARK: - Runtime side
+    .target(
+      name: "SentinelBytecode", dependencies: ["SentinelModel", "SentinelBuiltins"],
+      swiftSettings: strict),
+    .target(
+      name: "SentinelVerifier",
+      dependencies: ["SentinelModel", "SentinelBuiltins", "SentinelBytecode"],
+      swiftSettings: strict),
+    .target(
+      name: "SentinelVM",
+      dependencies: ["SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier"],
+      swiftSettings: strict),
+
+    // MARK: - Compiler side
+    .target(name: "SentinelSyntax", dependencies: ["SentinelModel"], swiftSettings: strict),
+    .target(
+      name: "SentinelCompiler",
+      dependencies: ["SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelBytecode"],
+      swiftSettings: strict),
+    .target(
+      name: "SentinelReference",
+      dependencies: ["SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelCompiler"],
+      swiftSettings: strict),
+
+    // MARK: - Tools
+    .target(
+      name: "SentinelConformance",
+      dependencies: [
+        "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelCompiler",
+        "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
+      ],
+      swiftSettings: strict),
+    .target(
+      name: "SentinelCommands",
+      dependencies: [
+        "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelCompiler",
+        "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
+        "SentinelConformance",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+    .executableTarget(name: "sentinel", dependencies: ["SentinelCommands"], swiftSettings: strict),
+
+    // MARK: - Tests (one target per stage)
+    .testTarget(
+      name: "SentinelSyntaxTests", dependencies: ["SentinelModel", "SentinelSyntax"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "SentinelBuiltinsTests", dependencies: ["SentinelModel", "SentinelBuiltins"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "SentinelCompilerTests",
+      dependencies: [
+        "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelCompiler",
+        "SentinelReference", "SentinelBytecode",
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "SentinelRuntimeTests",
+      dependencies: [
+        "SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier", "SentinelVM",
+        "SentinelSyntax", "SentinelCompiler",
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "SentinelConformanceTests",
+      dependencies: [
+        "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelCompiler",
+        "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
+        "SentinelConformance",
+      ],
+      swiftSettings: strict),
+  ]
+)

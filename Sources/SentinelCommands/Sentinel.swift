@@ -1,0 +1,13 @@
+// `sentinel`: the command-line entry point; one command per file in this target.
+
+import ArgumentParser
+
+/// The root command; subcommands register here.
+public struct Sentinel: AsyncParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "sentinel",
+    abstract: "SentinelIQ — a fraud and risk rule compiler and verified decision runtime.",
+    subcommands: []
+  )
+  public init() {}
+}
