@@ -1,4 +1,5 @@
 # SentinelIQ — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
 SWIFT ?= swift
 
 .PHONY: run test build release lint format setup conformance
