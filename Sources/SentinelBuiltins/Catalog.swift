@@ -111,15 +111,14 @@ public struct Catalog: Sendable {
     return .error(.noOverload(function, args))
   }
 
-  /// Whether a runtime value fits a declared parameter type; type parameters bind to the
-  /// first runtime type they meet, so `_==_(A, A)`-style overloads reject mixed kinds.
+  /// Whether a runtime value fits a declared parameter type (`bindings` is reserved for
+  /// stricter matching; type parameters accept any value at run time).
   public static func accepts(_ t: CELType, _ v: Value, _ bindings: inout [String: CELType]) -> Bool {
     switch t {
     case .dyn: return true
-    case .typeParam(let name):
-      let vt = v.celType
-      if let bound = bindings[name] { return bound.runtimeName == vt.runtimeName }
-      bindings[name] = vt
+    case .typeParam:
+      // NOTE: at run time a type parameter accepts any value (as cel-go's dispatcher): the
+      // checker already enforced consistency, and CEL's equality is heterogeneous (`1 == 1u`).
       return true
     case .null: if case .null = v { return true }
     case .bool: if case .bool = v { return true }

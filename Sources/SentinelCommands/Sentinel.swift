@@ -3,11 +3,11 @@
 import ArgumentParser
 
 /// The root command; subcommands register here.
-public struct Sentinel: AsyncParsableCommand {
+public struct Sentinel: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "sentinel",
     abstract: "SentinelIQ — a fraud and risk rule compiler and verified decision runtime.",
-    subcommands: []
+    subcommands: [EvalCommand.self, DisasmCommand.self, ConformanceCommand.self]
   )
   public init() {}
 }

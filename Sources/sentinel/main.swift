@@ -1,4 +1,4 @@
 // The `sentinel` executable: only the entry point; commands live in SentinelCommands.
 import SentinelCommands
 
-await Sentinel.main()
+Sentinel.main()

@@ -1,0 +1,293 @@
+// Codegen: IR → bytecode `Program`. Registers are allocated as a stack: each node evaluates
+// into the next free register, and a parent releases its children's registers once it has
+// consumed them. Short-circuit operators, conditionals and comprehensions become forward jumps
+// and one structured loop per comprehension (see docs/bytecode.md for the shapes).
+
+import SentinelBuiltins
+import SentinelBytecode
+import SentinelModel
+
+/// Emits bytecode for an IR function.
+public struct Codegen {
+  let catalog: Catalog
+  let variableTypes: [String: CELType]
+
+  public init(catalog: Catalog, variableTypes: [String: CELType]) {
+    self.catalog = catalog
+    self.variableTypes = variableTypes
+  }
+
+  /// Emits the program. Fails only when a limit of the format is exceeded (65,536 registers,
+  /// constants or instructions).
+  public func emit(_ ir: IRFunction) throws(CodegenError) -> Program {
+    var state = CodegenState(ir: ir, catalog: catalog, variableTypes: variableTypes)
+    let r = try state.emit(ir.root)
+    state.append(Instruction(.ret, r), span: ir.spans[ir.root])
+    return try state.finish()
+  }
+}
+
+/// A program too large for the bytecode format.
+public struct CodegenError: Error, Sendable, CustomStringConvertible {
+  public var message: String
+  public var description: String { message }
+}
+
+private struct CodegenState {
+  let ir: IRFunction
+  let catalog: Catalog
+  let variableTypes: [String: CELType]
+  var code: [Instruction] = []
+  var sourceMap: [SourceMapEntry] = []
+  var top = 0
+  var highWater = 0
+  var variables: [VariableSlot] = []
+  var variableIndex: [String: Int] = [:]
+  var builtins: [String] = []
+  var builtinIndex: [Int: Int] = [:]
+  var functions: [FunctionRef] = []
+  var functionIndex: [FunctionRef: Int] = [:]
+  var constants: [Value]
+  var stringConstants: [String: Int] = [:]
+  var locals: [LocalID: Int] = [:]
+
+  init(ir: IRFunction, catalog: Catalog, variableTypes: [String: CELType]) {
+    self.ir = ir
+    self.catalog = catalog
+    self.variableTypes = variableTypes
+    self.constants = ir.constants
+    for (i, c) in constants.enumerated() {
+      if case .string(let s) = c, stringConstants[s] == nil { stringConstants[s] = i }
+    }
+  }
+
+  func finish() throws(CodegenError) -> Program {
+    let limit = Int(UInt16.max)
+    guard highWater <= limit, constants.count <= limit, code.count <= limit, variables.count <= limit,
+      builtins.count <= limit, functions.count <= limit
+    else { throw CodegenError(message: "expression too large for the bytecode format (more than \(limit) registers, constants or instructions)") }
+    return Program(
+      constants: constants, variables: variables, builtins: builtins, functions: functions,
+      registerCount: max(highWater, 1), code: code, sourceMap: sourceMap)
+  }
+
+  mutating func alloc(_ n: Int = 1) -> Int {
+    let r = top
+    top += n
+    highWater = max(highWater, top)
+    return r
+  }
+
+  mutating func append(_ ins: Instruction, span: Span) {
+    sourceMap.append(SourceMapEntry(pc: code.count, span: span))
+    code.append(ins)
+  }
+
+  /// Appends a jump whose target is patched later; returns its pc.
+  mutating func appendJump(_ ins: Instruction, span: Span) -> Int {
+    append(ins, span: span)
+    return code.count - 1
+  }
+
+  /// Points the jump at `pc` to the next instruction to be emitted.
+  mutating func patch(_ pc: Int) {
+    let target = UInt16(truncatingIfNeeded: code.count)
+    switch code[pc].opcode {
+    case .jump: code[pc].a = target
+    case .jumpIfFalse, .jumpIfTrue, .jumpIfNotBool: code[pc].b = target
+    case .iterInit: code[pc].c = target
+    case .iterNext, .iterNext2: code[pc].d = target
+    default: break
+    }
+  }
+
+  mutating func stringConstant(_ s: String) -> UInt16 {
+    if let i = stringConstants[s] { return UInt16(truncatingIfNeeded: i) }
+    constants.append(.string(s))
+    stringConstants[s] = constants.count - 1
+    return UInt16(truncatingIfNeeded: constants.count - 1)
+  }
+
+  mutating func variable(_ name: String) -> UInt16 {
+    if let i = variableIndex[name] { return UInt16(truncatingIfNeeded: i) }
+    variables.append(VariableSlot(name: name, type: variableTypes[name] ?? .dyn))
+    variableIndex[name] = variables.count - 1
+    return UInt16(truncatingIfNeeded: variables.count - 1)
+  }
+
+  mutating func builtin(_ overload: Int) -> UInt16 {
+    if let i = builtinIndex[overload] { return UInt16(truncatingIfNeeded: i) }
+    builtins.append(catalog.overloads[overload].id)
+    builtinIndex[overload] = builtins.count - 1
+    return UInt16(truncatingIfNeeded: builtins.count - 1)
+  }
+
+  mutating func function(_ f: FunctionRef) -> UInt16 {
+    if let i = functionIndex[f] { return UInt16(truncatingIfNeeded: i) }
+    functions.append(f)
+    functionIndex[f] = functions.count - 1
+    return UInt16(truncatingIfNeeded: functions.count - 1)
+  }
+
+  static func r(_ i: Int) -> UInt16 { UInt16(truncatingIfNeeded: i) }
+
+  /// Emits `id` into a newly allocated register and returns it. Registers above it that the
+  /// node used as temporaries are released.
+  mutating func emit(_ id: IRNodeID) throws(CodegenError) -> UInt16 {
+    let dst = alloc()
+    try emit(id, into: dst)
+    top = dst + 1
+    return Self.r(dst)
+  }
+
+  /// Emits `id` so that its value ends up in register `dst` (already allocated).
+  mutating func emit(_ id: IRNodeID, into dst: Int) throws(CodegenError) {
+    let span = ir.spans[id]
+    let d = Self.r(dst)
+    let mark = top
+    defer { top = mark }
+    switch ir.nodes[id] {
+    case .constant(let k):
+      append(Instruction(.loadConst, d, Self.r(k)), span: span)
+
+    case .variable(let name):
+      append(Instruction(.loadVar, d, variable(name)), span: span)
+
+    case .local(let l):
+      // INVARIANT: a local is only referenced inside the comprehension that binds it.
+      let src = locals[l] ?? 0
+      append(Instruction(.move, d, Self.r(src)), span: span)
+
+    case .select(let x, let field):
+      let rx = try emit(x)
+      append(Instruction(.select, d, rx, stringConstant(field)), span: span)
+
+    case .hasField(let x, let field):
+      let rx = try emit(x)
+      append(Instruction(.hasField, d, rx, stringConstant(field)), span: span)
+
+    case .optionalSelect(let x, let field):
+      let rx = try emit(x)
+      append(Instruction(.optSelect, d, rx, stringConstant(field)), span: span)
+
+    case .call(let overload, let args):
+      let base = try emitArguments(args)
+      append(Instruction(.call, d, builtin(overload), base, Self.r(args.count)), span: span)
+
+    case .callDynamic(let name, let receiver, let args):
+      let base = try emitArguments(args)
+      let f = function(FunctionRef(name: name, receiver: receiver))
+      append(Instruction(.callDynamic, d, f, base, Self.r(args.count)), span: span)
+
+    case .and(let a, let b), .or(let a, let b):
+      let isAnd: Bool
+      if case .and = ir.nodes[id] { isAnd = true } else { isAnd = false }
+      try emit(a, into: dst)
+      let skip = appendJump(Instruction(isAnd ? .jumpIfFalse : .jumpIfTrue, d), span: span)
+      let rb = try emit(b)
+      append(Instruction(isAnd ? .logicalAnd : .logicalOr, d, rb), span: span)
+      patch(skip)
+
+    case .conditional(let c, let t, let e):
+      let rc = try emit(c)
+      let notBool = appendJump(Instruction(.jumpIfNotBool, rc), span: span)
+      let toElse = appendJump(Instruction(.jumpIfFalse, rc), span: span)
+      try emit(t, into: dst)
+      let end1 = appendJump(Instruction(.jump), span: span)
+      patch(toElse)
+      try emit(e, into: dst)
+      let end2 = appendJump(Instruction(.jump), span: span)
+      patch(notBool)
+      append(Instruction(.conditionError, d, rc), span: span)
+      patch(end1)
+      patch(end2)
+
+    case .notStrictlyFalse(let x):
+      let rx = try emit(x)
+      append(Instruction(.notStrictlyFalse, d, rx), span: span)
+
+    case .list(let elements, let optional):
+      if optional.contains(true) {
+        append(Instruction(.makeList, d, 0, 0), span: span)
+        for (x, opt) in zip(elements, optional) {
+          let rx = try emit(x)
+          append(Instruction(opt ? .listAppendOptional : .listAppend, d, rx), span: span)
+          top = dst + 1
+        }
+      } else {
+        let base = try emitArguments(elements)
+        append(Instruction(.makeList, d, base, Self.r(elements.count)), span: span)
+      }
+
+    case .map(let keys, let values, let optional):
+      if optional.contains(true) {
+        append(Instruction(.makeMap, d, 0, 0), span: span)
+        for i in keys.indices {
+          let rk = try emit(keys[i])
+          let rv = try emit(values[i])
+          append(Instruction(optional[i] ? .mapInsertOptional : .mapInsert, d, rk, rv), span: span)
+          top = dst + 1
+        }
+      } else {
+        let base = alloc(keys.count * 2)
+        for i in keys.indices {
+          try emit(keys[i], into: base + 2 * i)
+          try emit(values[i], into: base + 2 * i + 1)
+        }
+        append(Instruction(.makeMap, d, Self.r(base), Self.r(keys.count)), span: span)
+      }
+
+    case .comprehension(let c):
+      try emitComprehension(c, into: dst, span: span)
+    }
+  }
+
+  /// Evaluates arguments into consecutive registers; returns the first.
+  mutating func emitArguments(_ args: [IRNodeID]) throws(CodegenError) -> UInt16 {
+    let base = alloc(args.count)
+    for (i, a) in args.enumerated() { try emit(a, into: base + i) }
+    return Self.r(base)
+  }
+
+  ///     range  ← <range>;  accu ← <init>
+  ///     iter.init counter, range, @error
+  ///   @head:
+  ///     iter.next counter, range, var, @done
+  ///     cond ← <condition>;  jump.false cond, @done
+  ///     tmp ← <step>;  move accu, tmp
+  ///     loop @head
+  ///   @done:
+  ///     dst ← <result>;  jump @end
+  ///   @error:
+  ///     cond.error dst, range
+  ///   @end:
+  mutating func emitComprehension(_ c: IRComprehension, into dst: Int, span: Span) throws(CodegenError) {
+    let d = Self.r(dst)
+    let range = try emit(c.range)
+    let accu = alloc()
+    try emit(c.accuInit, into: accu)
+    let counter = alloc()
+    let vars = alloc(c.iterVar2 == nil ? 1 : 2)
+    locals[c.accuVar] = accu
+    locals[c.iterVar] = vars
+    if let v2 = c.iterVar2 { locals[v2] = vars + 1 }
+    let initJump = appendJump(Instruction(.iterInit, Self.r(counter), range), span: span)
+    let head = code.count
+    let next = appendJump(
+      Instruction(c.iterVar2 == nil ? .iterNext : .iterNext2, Self.r(counter), range, Self.r(vars)), span: span)
+    let cond = try emit(c.condition)
+    let brk = appendJump(Instruction(.jumpIfFalse, cond), span: span)
+    top = vars + (c.iterVar2 == nil ? 1 : 2)
+    let step = try emit(c.step)
+    append(Instruction(.move, Self.r(accu), step), span: span)
+    top = vars + (c.iterVar2 == nil ? 1 : 2)
+    append(Instruction(.loop, Self.r(head)), span: span)
+    patch(next)
+    patch(brk)
+    try emit(c.result, into: dst)
+    let end = appendJump(Instruction(.jump), span: span)
+    patch(initJump)
+    append(Instruction(.conditionError, d, range), span: span)
+    patch(end)
+  }
+}

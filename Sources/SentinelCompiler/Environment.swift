@@ -1,0 +1,38 @@
+// The declarations an expression is checked and compiled against: variables with their CEL
+// types, the function catalog, and the container (namespace) for name resolution.
+
+import SentinelBuiltins
+import SentinelModel
+
+/// Variables, functions and container for checking and compiling CEL expressions.
+public struct Environment: Sendable {
+  /// Declared variables by (fully qualified) name.
+  public var variables: [String: CELType]
+  /// The functions available, with their overloads and implementations.
+  public var catalog: Catalog
+  /// The container (namespace) for name resolution, "" for none (`a.b` for `a.b.Name`).
+  public var container: String
+
+  public init(variables: [String: CELType] = [:], catalog: Catalog = Builtins.all, container: String = "") {
+    self.variables = variables
+    self.catalog = catalog
+    self.container = container
+  }
+
+  /// The candidate qualified names for `name` in the container, most qualified first
+  /// (cel-spec "Name Resolution"): in container `a.b`, `x` resolves as `a.b.x`, `a.x`, `x`.
+  /// A leading dot makes the name absolute.
+  public func candidateNames(_ name: String) -> [String] {
+    if name.hasPrefix(".") { return [String(name.dropFirst())] }
+    guard !container.isEmpty else { return [name] }
+    var out: [String] = []
+    var prefix = Substring(container)
+    while true {
+      out.append(prefix + "." + name)
+      guard let dot = prefix.lastIndex(of: ".") else { break }
+      prefix = prefix[..<dot]
+    }
+    out.append(name)
+    return out
+  }
+}

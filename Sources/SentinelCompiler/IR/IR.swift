@@ -1,0 +1,120 @@
+// The typed IR: an index-addressed arena of nodes, hash-consed, so that equal subexpressions
+// (within and across rules) are one node. Passes rewrite it; codegen emits bytecode from it.
+
+import SentinelBytecode
+import SentinelModel
+
+/// An index into an `IRFunction`'s node arena.
+public typealias IRNodeID = Int
+
+/// A comprehension variable, unique within one IR arena.
+public typealias LocalID = Int
+
+/// One IR node. Children are earlier node ids (the arena is topologically ordered).
+public enum IRNode: Sendable, Hashable {
+  /// A constant, by index into the arena's constant pool.
+  case constant(Int)
+  /// A declared variable, by qualified name.
+  case variable(String)
+  /// A comprehension variable (iteration variable or accumulator).
+  case local(LocalID)
+  case select(IRNodeID, field: String)
+  case hasField(IRNodeID, field: String)
+  case optionalSelect(IRNodeID, field: String)
+  /// A call whose overload the checker chose (catalog index) — no dynamic dispatch.
+  case call(overload: Int, args: [IRNodeID])
+  /// A call dispatched on the runtime types of its arguments.
+  case callDynamic(function: String, receiver: Bool, args: [IRNodeID])
+  case and(IRNodeID, IRNodeID)
+  case or(IRNodeID, IRNodeID)
+  case conditional(IRNodeID, IRNodeID, IRNodeID)
+  case notStrictlyFalse(IRNodeID)
+  case list(elements: [IRNodeID], optional: [Bool])
+  case map(keys: [IRNodeID], values: [IRNodeID], optional: [Bool])
+  case comprehension(IRComprehension)
+}
+
+/// A comprehension in the IR. Locals are unique ids; the body nodes refer to them.
+public struct IRComprehension: Sendable, Hashable {
+  public var iterVar: LocalID
+  public var iterVar2: LocalID?
+  public var range: IRNodeID
+  public var accuVar: LocalID
+  public var accuInit: IRNodeID
+  public var condition: IRNodeID
+  public var step: IRNodeID
+  public var result: IRNodeID
+}
+
+/// An arena of IR nodes with their types and spans, and a root.
+public struct IRFunction: Sendable {
+  public private(set) var nodes: [IRNode] = []
+  public private(set) var types: [CELType] = []
+  public private(set) var spans: [Span] = []
+  /// The constant pool; constants are compared by their encoded bytes for hash-consing.
+  public private(set) var constants: [Value] = []
+  private var constantIndex: [[UInt8]: Int] = [:]
+  private var index: [IRNode: IRNodeID] = [:]
+  public var root: IRNodeID = 0
+  /// Number of locals allocated.
+  public private(set) var localCount = 0
+
+  public init() {}
+
+  /// Adds a node, or returns the existing equal node (hash-consing).
+  public mutating func add(_ node: IRNode, type: CELType, span: Span) -> IRNodeID {
+    if let id = index[node] { return id }
+    let id = nodes.count
+    nodes.append(node)
+    types.append(type)
+    spans.append(span)
+    index[node] = id
+    return id
+  }
+
+  /// Adds a constant node.
+  public mutating func constant(_ v: Value, span: Span) -> IRNodeID {
+    var w = ByteWriter()
+    w.value(v)
+    let k: Int
+    if let i = constantIndex[w.out] {
+      k = i
+    } else {
+      k = constants.count
+      constants.append(v)
+      constantIndex[w.out] = k
+    }
+    return add(.constant(k), type: v.celType, span: span)
+  }
+
+  /// A fresh comprehension local.
+  public mutating func newLocal() -> LocalID {
+    localCount += 1
+    return localCount - 1
+  }
+
+  /// Number of nodes reachable from the root (what codegen will emit).
+  public var reachableCount: Int {
+    var seen = Set<IRNodeID>()
+    var stack = [root]
+    while let n = stack.popLast() {
+      guard seen.insert(n).inserted else { continue }
+      stack.append(contentsOf: children(of: n))
+    }
+    return seen.count
+  }
+
+  /// The children of a node.
+  public func children(of id: IRNodeID) -> [IRNodeID] {
+    switch nodes[id] {
+    case .constant, .variable, .local: return []
+    case .select(let x, _), .hasField(let x, _), .optionalSelect(let x, _), .notStrictlyFalse(let x): return [x]
+    case .call(_, let args), .callDynamic(_, _, let args): return args
+    case .and(let a, let b), .or(let a, let b): return [a, b]
+    case .conditional(let a, let b, let c): return [a, b, c]
+    case .list(let xs, _): return xs
+    case .map(let ks, let vs, _): return ks + vs
+    case .comprehension(let c): return [c.range, c.accuInit, c.condition, c.step, c.result]
+    }
+  }
+}

@@ -1,0 +1,211 @@
+// Lowering: checked (or unchecked) AST → IR. Names are resolved here, once: declared variables
+// become `variable` nodes, comprehension variables `local` nodes, type names constants; calls
+// whose overload the checker fixed, and whose arguments' static types make a runtime type test
+// unnecessary, become static `call`s — everything else `callDynamic`.
+
+import SentinelBuiltins
+import SentinelModel
+import SentinelSyntax
+
+/// Lowers ASTs into the IR.
+public struct Lowering {
+  let env: Environment
+  let checked: CheckedAST?
+
+  public init(environment: Environment, checked: CheckedAST?) {
+    self.env = environment
+    self.checked = checked
+  }
+
+  /// Lowers a whole expression into a fresh IR function.
+  public func lower(_ ast: AST) -> IRFunction {
+    var state = LoweringState(env: env, checked: checked, ast: ast)
+    let root = state.lower(ast.root, scopes: [])
+    state.ir.root = root
+    return state.ir
+  }
+}
+
+private struct LoweringState {
+  let env: Environment
+  let checked: CheckedAST?
+  let ast: AST
+  var ir = IRFunction()
+
+  init(env: Environment, checked: CheckedAST?, ast: AST) {
+    self.env = env
+    self.checked = checked
+    self.ast = ast
+  }
+
+  typealias Scopes = [[String: LocalID]]
+
+  func type(_ e: Expr) -> CELType { checked?.types[e.id] ?? .dyn }
+  func span(_ e: Expr) -> Span { ast.span(of: e.id) }
+
+  func local(_ name: String, _ scopes: Scopes) -> LocalID? {
+    if name.hasPrefix(".") { return nil }
+    for s in scopes.reversed() { if let l = s[name] { return l } }
+    return nil
+  }
+
+  func global(_ name: String) -> String? {
+    env.candidateNames(name).first { env.variables[$0] != nil }
+  }
+
+  func qualifiedName(_ e: Expr) -> String? {
+    switch e.kind {
+    case .ident(let n): return n
+    case .select(let o, let f, let testOnly):
+      guard !testOnly, let base = qualifiedName(o) else { return nil }
+      return base + "." + f
+    default: return nil
+    }
+  }
+
+  func rootIsLocal(_ e: Expr, _ scopes: Scopes) -> Bool {
+    switch e.kind {
+    case .ident(let n): return local(n, scopes) != nil
+    case .select(let o, _, _): return rootIsLocal(o, scopes)
+    default: return false
+    }
+  }
+
+  mutating func errorConstant(_ message: String, _ e: Expr) -> IRNodeID {
+    ir.constant(.error(CELError(.unboundVariable, message)), span: span(e))
+  }
+
+  mutating func lower(_ e: Expr, scopes: Scopes) -> IRNodeID {
+    switch e.kind {
+    case .literal(let v):
+      return ir.constant(v, span: span(e))
+
+    case .ident(let name):
+      if let l = local(name, scopes) { return ir.add(.local(l), type: type(e), span: span(e)) }
+      if case .variable(let q)? = checked?.references[e.id] {
+        return ir.add(.variable(q), type: type(e), span: span(e))
+      }
+      if case .typeName(let t)? = checked?.references[e.id] { return ir.constant(.type(t), span: span(e)) }
+      if let q = global(name) { return ir.add(.variable(q), type: env.variables[q] ?? .dyn, span: span(e)) }
+      for c in env.candidateNames(name) {
+        if let t = CELType.named(c) { return ir.constant(.type(t), span: span(e)) }
+      }
+      return errorConstant("undeclared reference to `\(name)`", e)
+
+    case .select(let operand, let field, let testOnly):
+      if case .variable(let q)? = checked?.references[e.id] {
+        return ir.add(.variable(q), type: type(e), span: span(e))
+      }
+      if checked == nil, !testOnly, !rootIsLocal(e, scopes), let qn = qualifiedName(e), let q = global(qn) {
+        return ir.add(.variable(q), type: env.variables[q] ?? .dyn, span: span(e))
+      }
+      let x = lower(operand, scopes: scopes)
+      if testOnly { return ir.add(.hasField(x, field: field), type: .bool, span: span(e)) }
+      return ir.add(.select(x, field: field), type: type(e), span: span(e))
+
+    case .call(let target, let function, let args):
+      return lowerCall(e, target: target, function: function, args: args, scopes: scopes)
+
+    case .list(let elements, let optionalIndices):
+      let xs = elements.map { lower($0, scopes: scopes) }
+      let opt = elements.indices.map { optionalIndices.contains($0) }
+      return ir.add(.list(elements: xs, optional: opt), type: type(e), span: span(e))
+
+    case .map(let entries):
+      let ks = entries.map { lower($0.key, scopes: scopes) }
+      let vs = entries.map { lower($0.value, scopes: scopes) }
+      return ir.add(.map(keys: ks, values: vs, optional: entries.map(\.optional)), type: type(e), span: span(e))
+
+    case .structure(let typeName, _):
+      return ir.constant(.error(CELError(.other, "message construction `\(typeName)` is not supported")), span: span(e))
+
+    case .comprehension(let c):
+      let range = lower(c.iterRange, scopes: scopes)
+      let accuInit = lower(c.accuInit, scopes: scopes)
+      let iterVar = ir.newLocal()
+      let iterVar2 = c.iterVar2.map { _ in ir.newLocal() }
+      let accuVar = ir.newLocal()
+      var withAccu = scopes
+      withAccu.append([c.accuVar: accuVar])
+      var loopScope = [c.iterVar: iterVar]
+      if let n2 = c.iterVar2, let l2 = iterVar2 { loopScope[n2] = l2 }
+      let condition = lower(c.loopCondition, scopes: withAccu + [loopScope])
+      let step = lower(c.loopStep, scopes: withAccu + [loopScope])
+      let result = lower(c.result, scopes: withAccu)
+      let comp = IRComprehension(
+        iterVar: iterVar, iterVar2: iterVar2, range: range, accuVar: accuVar, accuInit: accuInit,
+        condition: condition, step: step, result: result)
+      return ir.add(.comprehension(comp), type: type(e), span: span(e))
+    }
+  }
+
+  mutating func lowerCall(_ e: Expr, target: Expr?, function: String, args: [Expr], scopes: Scopes) -> IRNodeID {
+    switch (function, target, args.count) {
+    case (Operators.logicalAnd, nil, 2):
+      let a = lower(args[0], scopes: scopes)
+      let b = lower(args[1], scopes: scopes)
+      return ir.add(.and(a, b), type: .bool, span: span(e))
+    case (Operators.logicalOr, nil, 2):
+      let a = lower(args[0], scopes: scopes)
+      let b = lower(args[1], scopes: scopes)
+      return ir.add(.or(a, b), type: .bool, span: span(e))
+    case (Operators.conditional, nil, 3):
+      let xs = args.map { lower($0, scopes: scopes) }
+      return ir.add(.conditional(xs[0], xs[1], xs[2]), type: type(e), span: span(e))
+    case (Operators.notStrictlyFalse, nil, 1):
+      let x = lower(args[0], scopes: scopes)
+      return ir.add(.notStrictlyFalse(x), type: .bool, span: span(e))
+    case (Operators.optionalSelect, nil, 2):
+      if case .literal(.string(let field)) = args[1].kind {
+        let x = lower(args[0], scopes: scopes)
+        return ir.add(.optionalSelect(x, field: field), type: type(e), span: span(e))
+      }
+    default: break
+    }
+    // A namespaced function written as a receiver call (`math.greatest(…)`).
+    var name = function
+    var receiver = target != nil
+    var operands: [Expr] = []
+    if let target, let ns = qualifiedName(target), !rootIsLocal(target, scopes), global(ns) == nil,
+      let q = env.candidateNames(ns + "." + function).first(where: { env.catalog.hasFunction($0) })
+    {
+      name = q
+      receiver = false
+      operands = args
+    } else {
+      if let target { operands.append(target) }
+      operands.append(contentsOf: args)
+      if target == nil, let q = env.candidateNames(function).first(where: { env.catalog.hasFunction($0) }) {
+        name = q
+      }
+    }
+    let lowered = operands.map { lower($0, scopes: scopes) }
+    if case .overloads(let candidates)? = checked?.references[e.id], candidates.count == 1,
+      isStaticallySafe(candidates[0], operands)
+    {
+      return ir.add(.call(overload: candidates[0], args: lowered), type: type(e), span: span(e))
+    }
+    return ir.add(.callDynamic(function: name, receiver: receiver, args: lowered), type: type(e), span: span(e))
+  }
+
+  /// A static call is safe when no argument's static type is less precise than the parameter
+  /// it meets: a `dyn` argument for an `int` parameter still needs a runtime type test.
+  func isStaticallySafe(_ overload: Int, _ operands: [Expr]) -> Bool {
+    let o = env.catalog.overloads[overload]
+    for (p, a) in zip(o.params, operands) where !Self.covers(p, type(a)) { return false }
+    return true
+  }
+
+  /// Whether every value of static type `arg` is accepted by parameter type `param`.
+  static func covers(_ param: CELType, _ arg: CELType) -> Bool {
+    switch param {
+    case .dyn, .typeParam: return true
+    case .list: if case .list = arg { return true }
+    case .map: if case .map = arg { return true }
+    case .optional: if case .optional = arg { return true }
+    case .type: if case .type = arg { return true }
+    default: return param == arg
+    }
+    return false
+  }
+}

@@ -1,0 +1,239 @@
+// The VM: runs a VerifiedProgram. A plain hot loop — one `switch` over the opcode per
+// instruction, registers in one array allocated per run, no existentials or closures per
+// instruction beyond the builtin implementation a `call` runs (WasmKit's executor, Lua's VM).
+//
+// Verify once, then trust: every check the verifier proved is skipped, and each skip says which
+// rule covers it (`// VERIFIED: …`). Swift's own array bounds checks remain as a backstop; the
+// verifier's rules are what make them never fire. What the verifier cannot know — the values
+// bound to variables and the size of collections at run time — is checked here.
+
+import SentinelBuiltins
+import SentinelBytecode
+import SentinelModel
+import SentinelVerifier
+
+/// Runs verified programs. Stateless: one VM can run any number of programs on any threads.
+public struct VM: Sendable {
+  /// A VM.
+  public init() {}
+
+  /// Runs `program` with variable values indexed like `program.program.variables` (see
+  /// `VerifiedProgram.slot(named:)` and `variables(from:)`); a nil or missing slot reads as an
+  /// `unbound_variable` error. Returns the program's result — a CEL error value when evaluation
+  /// fails, or a `limit` error when a loop meets a collection larger than the verified limit.
+  public func run(_ program: VerifiedProgram, variables: [Value?]) -> Value {
+    let code = program.program.code
+    let constants = program.program.constants
+    let maxCollection = program.limits.maxCollectionSize
+    // NOTE: one allocation per run. Registers start as null; the verifier's definite-assignment
+    // rule means no instruction ever reads that null.
+    var r = [Value](repeating: .null, count: program.program.registerCount)
+    var pc = 0
+    while true {
+      // VERIFIED: pc is an instruction — targets are in bounds and the last instruction is `ret`
+      // or `loop` (falls_off_end), so no path runs past the end.
+      let ins = code[pc]
+      // VERIFIED: register operands and ranges are below registerCount (register_out_of_bounds,
+      // register_range_out_of_bounds); pool and table indices are in bounds (*_out_of_bounds).
+      let a = Int(ins.a)
+      let b = Int(ins.b)
+      let c = Int(ins.c)
+      switch ins.opcode {
+      case .nop:
+        break
+
+      case .loadConst:
+        r[a] = constants[b]
+
+      case .loadVar:
+        r[a] = loadVariable(program, b, variables)
+
+      case .move:
+        r[a] = r[b]
+
+      case .select:
+        // VERIFIED: constants[c] is a string (not_a_string_constant); fieldNames holds its text.
+        r[a] = Operations.select(r[b], program.fieldNames[c])
+
+      case .hasField:
+        r[a] = Operations.has(r[b], program.fieldNames[c])
+
+      case .optSelect:
+        r[a] = Operations.optionalSelect(r[b], program.fieldNames[c])
+
+      case .call:
+        r[a] = call(program, pc: pc, overload: b, first: c, count: Int(ins.d), &r)
+
+      case .callDynamic:
+        let f = program.program.functions[b]
+        r[a] = program.catalog.dispatch(f.name, receiver: f.receiver, Array(r[c..<(c + Int(ins.d))]))
+
+      case .logicalAnd:
+        r[a] = Operations.logical(r[a], r[b], absorbing: false)
+
+      case .logicalOr:
+        r[a] = Operations.logical(r[a], r[b], absorbing: true)
+
+      case .jump:
+        // VERIFIED: forward and in bounds (backward_jump, target_out_of_bounds).
+        pc = a
+        continue
+
+      case .jumpIfFalse:
+        if case .bool(false) = r[a] {
+          pc = b
+          continue
+        }
+
+      case .jumpIfTrue:
+        if case .bool(true) = r[a] {
+          pc = b
+          continue
+        }
+
+      case .jumpIfNotBool:
+        if case .bool = r[a] {} else {
+          pc = b
+          continue
+        }
+
+      case .conditionError:
+        let v = r[b]
+        r[a] = v.isError ? v : .error(.noOverload("_?_:_", [v]))
+
+      case .notStrictlyFalse:
+        if case .bool(false) = r[b] { r[a] = .bool(false) } else { r[a] = .bool(true) }
+
+      case .makeList:
+        r[a] = Operations.makeList(r[b..<(b + c)])
+
+      case .listAppend:
+        let item = r[b]
+        Operations.append(&r[a], item, optional: false)
+
+      case .listAppendOptional:
+        let item = r[b]
+        Operations.append(&r[a], item, optional: true)
+
+      case .makeMap:
+        r[a] = Operations.makeMap(r[b..<(b + 2 * c)])
+
+      case .mapInsert:
+        let key = r[b]
+        let value = r[c]
+        Operations.insert(&r[a], key, value, optional: false)
+
+      case .mapInsertOptional:
+        let key = r[b]
+        let value = r[c]
+        Operations.insert(&r[a], key, value, optional: true)
+
+      case .iterInit:
+        switch r[b] {
+        case .list, .map:
+          r[a] = .int(0)
+        default:
+          // VERIFIED: c is a forward target (backward_jump); the code there builds the error.
+          pc = c
+          continue
+        }
+
+      case .iterNext, .iterNext2:
+        // VERIFIED: r[a] was written by iter.init or iter.next (type_mismatch on counters), and
+        // neither it nor r[b] is written inside the loop (loop_writes_iteration_register).
+        // The fallbacks below (exit the loop) are unreachable for a verified program but keep
+        // the VM total without a trap.
+        guard case .int(let i) = r[a], i >= 0 else {
+          pc = Int(ins.d)
+          continue
+        }
+        let index = Int(i)
+        let pair = ins.opcode == .iterNext2
+        switch r[b] {
+        case .list(let xs):
+          guard xs.count <= maxCollection else { return Operations.tooLarge(xs.count, maxCollection) }
+          guard index < xs.count else {
+            pc = Int(ins.d)
+            continue
+          }
+          if pair {
+            r[c] = .int(i)
+            r[c + 1] = xs[index]
+          } else {
+            r[c] = xs[index]
+          }
+        case .map(let m):
+          guard m.count <= maxCollection else { return Operations.tooLarge(m.count, maxCollection) }
+          guard index < m.count else {
+            pc = Int(ins.d)
+            continue
+          }
+          r[c] = m.entries[index].key
+          if pair { r[c + 1] = m.entries[index].value }
+        default:
+          pc = Int(ins.d)
+          continue
+        }
+        r[a] = .int(i + 1)
+
+      case .loop:
+        // VERIFIED: a is an earlier iter.next heading a loop that terminates (loop structure).
+        pc = a
+        continue
+
+      case .ret:
+        return r[a]
+      }
+      pc += 1
+    }
+  }
+
+  /// Runs `program` with variables bound by qualified name (a convenience over the slot form).
+  public func run(_ program: VerifiedProgram, bindings: [String: Value]) -> Value {
+    run(program, variables: program.variables(from: bindings))
+  }
+
+  /// The value of variable slot `slot`, or an error when it is unbound or of the wrong kind.
+  @inline(__always)
+  func loadVariable(_ program: VerifiedProgram, _ slot: Int, _ variables: [Value?]) -> Value {
+    // Not verified: the caller's array may be short or hold anything.
+    guard slot < variables.count, let v = variables[slot] else {
+      return .error(CELError(.unboundVariable, "no value bound for variable `\(program.program.variables[slot].name)`"))
+    }
+    // The verifier typed every use of this register by the declared type; a value of another
+    // kind would break that, so it becomes an error instead (errors are always possible).
+    guard program.variableKinds[slot].admits(v) else {
+      let decl = program.program.variables[slot]
+      return .error(
+        CELError(.invalidArgument, "variable `\(decl.name)` is declared \(decl.type) but bound to \(v.typeName)"))
+    }
+    return v
+  }
+
+  /// `call`: propagate the first error argument, test arguments the verifier could not type,
+  /// then run the implementation without building an argument array for 1–3 arguments.
+  @inline(__always)
+  func call(
+    _ program: VerifiedProgram, pc: Int, overload b: Int, first c: Int, count n: Int, _ r: inout [Value]
+  ) -> Value {
+    // VERIFIED: n equals the overload's arity and its implementation's shape (arity_mismatch,
+    // malformed_overload), and r[c..<c+n] is in bounds.
+    let o = program.overloads[b]
+    for i in c..<(c + n) where r[i].isError { return r[i] }
+    if program.guardedCalls[pc] {
+      // Only calls with a `dyn` argument get here; proven ones skip the test (type_mismatch).
+      var bindings: [String: CELType] = [:]
+      for (j, param) in o.params.enumerated() where !Catalog.accepts(param, r[c + j], &bindings) {
+        return .error(.noOverload(o.function, Array(r[c..<(c + n)])))
+      }
+    }
+    // NOTE: the same semantics as `Catalog.invoke` (first error argument wins, then the one
+    // implementation), inlined so that 1–3 argument calls build no argument array.
+    switch o.implementation {
+    case .unary(let f): return f(r[c])
+    case .binary(let f): return f(r[c], r[c + 1])
+    case .ternary(let f): return f(r[c], r[c + 1], r[c + 2])
+    case .nary(let f): return f(Array(r[c..<(c + n)]))
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// The resource limits a program is verified under.
+
+/// Bounds on program size, loop trip counts and worst-case cost.
+public struct Limits: Sendable, Hashable {
+  /// Most registers a program may declare.
+  public var maxRegisters: Int
+  /// Most instructions in a program (jump targets are 16-bit, so at most 65 536 are addressable).
+  public var maxInstructions: Int
+  /// Most elements (or entries) a loop may iterate over; the cost bound multiplies each loop
+  /// level by this plus one, and the VM stops a run with a `limit` error on a larger collection.
+  public var maxCollectionSize: Int
+  /// Largest accepted worst-case cost bound, in the opcode table's and catalog's cost units.
+  public var maxCost: Int
+  /// Deepest loop nesting accepted.
+  public var maxLoopDepth: Int
+  /// Budget of the dataflow analysis, in register-state cells visited (keeps a hostile program
+  /// from making verification itself expensive, as eBPF's complexity limit does).
+  public var maxAnalysisWork: Int
+
+  /// Limits with defaults suited to rule conditions: 4 096 registers, 65 536 instructions,
+  /// collections of 10 000, a cost of 10⁹, loops nested 8 deep.
+  public init(
+    maxRegisters: Int = 4096, maxInstructions: Int = 65_536, maxCollectionSize: Int = 10_000,
+    maxCost: Int = 1_000_000_000, maxLoopDepth: Int = 8, maxAnalysisWork: Int = 1 << 26
+  ) {
+    self.maxRegisters = maxRegisters
+    self.maxInstructions = maxInstructions
+    self.maxCollectionSize = maxCollectionSize
+    self.maxCost = maxCost
+    self.maxLoopDepth = maxLoopDepth
+    self.maxAnalysisWork = maxAnalysisWork
+  }
+}

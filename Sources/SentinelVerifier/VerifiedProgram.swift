@@ -1,0 +1,62 @@
+// The verifier's artifact: a program together with what verification proved about it. Only
+// `Verifier.verify` makes one (its initializer is internal to this module); the VM reads the
+// `package` fields and skips every check they stand for.
+
+import SentinelBuiltins
+import SentinelBytecode
+import SentinelModel
+
+/// A program that passed verification against a catalog and limits; the only thing the VM runs.
+public struct VerifiedProgram: Sendable {
+  /// The verified program, unchanged.
+  public let program: Program
+  /// The catalog it was verified against; `call` and `call.dyn` run its overloads.
+  public let catalog: Catalog
+  /// The limits it was verified under. The VM enforces `maxCollectionSize` on every loop, which
+  /// is what makes `costBound` hold.
+  public let limits: Limits
+  /// The worst-case cost of one run (saturating), as `Limits.maxCost` was checked against.
+  public let costBound: Int
+
+  /// For each `program.builtins` entry: its index in `catalog.overloads`.
+  package let builtinIndices: [Int]
+  /// For each `program.builtins` entry: the overload itself (saves a lookup per call).
+  package let overloads: [Overload]
+  /// For each pc: whether a `call` there has an argument of unknown kind (`dyn`) whose run-time
+  /// value the VM must test against the parameter type before calling the implementation.
+  package let guardedCalls: [Bool]
+  /// For each variable slot: the kind its declared type promises; the VM turns a bound value of
+  /// another kind into an error so the static kinds stay sound.
+  package let variableKinds: [ValueKind]
+  /// For each constant: its text if it is a string, else "" (field names of `select`/`has`).
+  package let fieldNames: [String]
+
+  init(
+    program: Program, catalog: Catalog, limits: Limits, costBound: Int, builtinIndices: [Int],
+    guardedCalls: [Bool], variableKinds: [ValueKind]
+  ) {
+    self.program = program
+    self.catalog = catalog
+    self.limits = limits
+    self.costBound = costBound
+    self.builtinIndices = builtinIndices
+    self.overloads = builtinIndices.map { catalog.overloads[$0] }
+    self.guardedCalls = guardedCalls
+    self.variableKinds = variableKinds
+    self.fieldNames = program.constants.map {
+      if case .string(let s) = $0 { return s }
+      return ""
+    }
+  }
+
+  /// The slot of a variable by qualified name, for building the VM's variable array once.
+  public func slot(named name: String) -> Int? {
+    program.variables.firstIndex { $0.name == name }
+  }
+
+  /// The variable array for `VM.run`, from bindings by qualified name (absent names stay nil and
+  /// read as an `unbound_variable` error).
+  public func variables(from bindings: [String: Value]) -> [Value?] {
+    program.variables.map { bindings[$0.name] }
+  }
+}
