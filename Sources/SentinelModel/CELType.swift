@@ -73,6 +73,12 @@ public indirect enum CELType: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// The type a name denotes when used as a value in an expression (`int`, `list`,
+  /// `google.protobuf.Timestamp`); `dyn` has no denotation as a value.
+  public static func denoted(by name: String) -> CELType? {
+    name == "dyn" ? nil : named(name)
+  }
+
   /// Looks up a type by the name a CEL expression uses for it (`int`, `list`, `google.protobuf.Timestamp`).
   public static func named(_ name: String) -> CELType? {
     switch name {

@@ -73,12 +73,13 @@ private struct EvalRun {
 
     case .ident(let name):
       if let v = lookupLocal(name, locals) { return v }
+      if case .typeName(let t)? = references[e.id] { return .type(t) }
       if case .variable(let q)? = references[e.id] {
         return bindings[q] ?? .error(CELError(.unboundVariable, "no value bound for variable `\(q)`"))
       }
       if let v = lookupGlobal(name) { return v }
       for c in env.candidateNames(name) {
-        if let t = CELType.named(c) { return .type(t) }
+        if let t = CELType.denoted(by: c) { return .type(t) }
       }
       return .error(CELError(.unboundVariable, "undeclared reference to `\(name)`"))
 
@@ -86,8 +87,10 @@ private struct EvalRun {
       if case .variable(let q)? = references[e.id] {
         return bindings[q] ?? .error(CELError(.unboundVariable, "no value bound for variable `\(q)`"))
       }
-      if references.isEmpty, !testOnly, !rootIsLocal(e, locals), let q = qualifiedName(e), let v = lookupGlobal(q) {
-        return v
+      if case .typeName(let t)? = references[e.id] { return .type(t) }
+      if references.isEmpty, !testOnly, !rootIsLocal(e, locals), let q = qualifiedName(e) {
+        if let v = lookupGlobal(q) { return v }
+        if let t = env.candidateNames(q).lazy.compactMap({ CELType.denoted(by: $0) }).first { return .type(t) }
       }
       let target = eval(operand, locals: locals)
       return select(target, field, testOnly: testOnly)
@@ -175,7 +178,7 @@ private struct EvalRun {
       return v ?? .error(CELError(.noSuchKey, "no such key: \(field)"))
     case .optional(let inner):
       // `opt.field` on an optional map behaves like `opt.?field` (optionals library).
-      guard let inner else { return .optional(nil) }
+      guard let inner else { return testOnly ? .bool(false) : .optional(nil) }
       let v = select(inner, field, testOnly: testOnly)
       if testOnly { return v }
       if case .error(let err) = v, err.kind == .noSuchKey { return .optional(nil) }

@@ -128,7 +128,9 @@ enum ASTPrinter {
         out += "]"
         return
       }
-      if args.count == 2 && function == Operators.optionalSelect, case .literal(.string(let field)) = args[1].kind {
+      if args.count == 2 && function == Operators.optionalSelect,
+        case .literal(.string(let field)) = args[1].kind
+      {
         printOperand(args[0], into: &out)
         out += ".?" + selector(field)
         return
@@ -199,7 +201,11 @@ enum ASTPrinter {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       default:
-        if u.value < 0x20 || u.value == 0x7F { out += "\\x" + hex(u.value, 2) } else { out.unicodeScalars.append(u) }
+        if u.value < 0x20 || u.value == 0x7F {
+          out += "\\x" + hex(u.value, 2)
+        } else {
+          out.unicodeScalars.append(u)
+        }
       }
     }
     return out + "\""

@@ -165,11 +165,26 @@ private struct Scanner {
     case 0x2F: kind = .slash
     case 0x25: kind = .percent
     case 0x21:
-      if next == 0x3D { pos += 1; kind = .notEqual } else { kind = .bang }
+      if next == 0x3D {
+        pos += 1
+        kind = .notEqual
+      } else {
+        kind = .bang
+      }
     case 0x3C:
-      if next == 0x3D { pos += 1; kind = .lessEqual } else { kind = .less }
+      if next == 0x3D {
+        pos += 1
+        kind = .lessEqual
+      } else {
+        kind = .less
+      }
     case 0x3E:
-      if next == 0x3D { pos += 1; kind = .greaterEqual } else { kind = .greater }
+      if next == 0x3D {
+        pos += 1
+        kind = .greaterEqual
+      } else {
+        kind = .greater
+      }
     case 0x3D where next == 0x3D:
       pos += 1
       kind = .equal
@@ -189,7 +204,8 @@ private struct Scanner {
       case 0x7C: help = "use `||` for logical or"
       default: help = nil
       }
-      error(SyntaxCode.unexpectedCharacter, "unexpected character `\(text(start, pos))`", start, pos, help: help)
+      error(
+        SyntaxCode.unexpectedCharacter, "unexpected character `\(text(start, pos))`", start, pos, help: help)
       kind = .invalid
     }
     emit(kind, start)
@@ -207,9 +223,15 @@ private struct Scanner {
       let first = bytes[start] | 0x20
       let second: UInt8 = length == 2 ? bytes[start + 1] | 0x20 : 0
       switch (first, second) {
-      case (0x72, 0): scanString(start: start, raw: true, isBytes: false); return
-      case (0x62, 0): scanString(start: start, raw: false, isBytes: true); return
-      case (0x62, 0x72): scanString(start: start, raw: true, isBytes: true); return
+      case (0x72, 0):
+        scanString(start: start, raw: true, isBytes: false)
+        return
+      case (0x62, 0):
+        scanString(start: start, raw: false, isBytes: true)
+        return
+      case (0x62, 0x72):
+        scanString(start: start, raw: true, isBytes: true)
+        return
       case (0x72, 0x62):
         error(
           SyntaxCode.invalidLiteralPrefix, "invalid literal prefix `\(text(start, pos))`", start, pos,
@@ -237,7 +259,8 @@ private struct Scanner {
     while pos < bytes.count {
       let b = bytes[pos]
       if b == ASCII.backquote || b == ASCII.newline || b == ASCII.carriageReturn { break }
-      let ok = CELWords.isIdentContinue(b) || b == ASCII.dot || b == 0x2D || b == ASCII.slash || b == ASCII.space
+      let ok =
+        CELWords.isIdentContinue(b) || b == ASCII.dot || b == 0x2D || b == ASCII.slash || b == ASCII.space
       if !ok && bad == nil { bad = pos }
       pos += ok ? 1 : utf8Length(b)
     }
@@ -394,7 +417,8 @@ private struct Scanner {
       let what = isBytes ? "bytes" : "string"
       error(
         SyntaxCode.unterminatedString, "unterminated \(what) literal", start, pos,
-        help: triple ? nil : "a quoted literal ends on the line it starts; use ''' or \"\"\" for text with newlines")
+        help: triple
+          ? nil : "a quoted literal ends on the line it starts; use ''' or \"\"\" for text with newlines")
       emit(.invalid, start)
       return
     }

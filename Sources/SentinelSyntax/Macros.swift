@@ -48,7 +48,9 @@ public enum MacroNames {
 extension ExprParser {
   /// A call node, or the expansion of the macro it invokes.
   mutating func callOrMacro(target: Expr?, function: String, args: [Expr], span: Span) -> Expr {
-    if options.enableMacros, let expanded = expandMacro(target: target, function: function, args: args, span: span) {
+    if options.enableMacros,
+      let expanded = expandMacro(target: target, function: function, args: args, span: span)
+    {
       return expanded
     }
     return make(.call(target: target, function: function, args: args), span)

@@ -18,7 +18,8 @@ extension ExprParser {
     case .leftBracket: return parseList()
     case .leftBrace: return parseMap()
     case .dot: return parseLeadingDot()
-    case .int, .uint, .double, .string, .bytes, .trueKeyword, .falseKeyword, .nullKeyword: return parseLiteral()
+    case .int, .uint, .double, .string, .bytes, .trueKeyword, .falseKeyword, .nullKeyword:
+      return parseLiteral()
     default: return badPrimary()
     }
   }

@@ -458,7 +458,8 @@ struct ExprParser {
     let close = currentSpan
     guard expect(.rightBracket, "`]` after index") else { return nil }
     let function = optional ? Operators.optionalIndex : Operators.index
-    return make(.call(target: nil, function: function, args: [operand, index]), Span(span(operand).start, close.end))
+    return make(
+      .call(target: nil, function: function, args: [operand, index]), Span(span(operand).start, close.end))
   }
 
   /// Consumes a `?` marking an optional construct, reporting it when optional syntax is off.
@@ -486,7 +487,9 @@ struct ExprParser {
     }
     let nameSpan = currentSpan
     advance()
-    guard tag == .leftParen && !optional else { return selectNode(operand, name, nameSpan, optional: optional) }
+    guard tag == .leftParen && !optional else {
+      return selectNode(operand, name, nameSpan, optional: optional)
+    }
     if t == .escapedIdentifier { backquotedFunction(name, nameSpan) }
     return parseMemberCall(operand, name)
   }
@@ -498,7 +501,9 @@ struct ExprParser {
   }
 
   /// `operand.name`, or `operand.?name` as a call of `_?._`.
-  @inline(never) mutating func selectNode(_ operand: Expr, _ name: String, _ nameSpan: Span, optional: Bool) -> Expr {
+  @inline(never) mutating func selectNode(_ operand: Expr, _ name: String, _ nameSpan: Span, optional: Bool)
+    -> Expr
+  {
     let whole = Span(span(operand).start, nameSpan.end)
     guard optional else { return make(.select(operand: operand, field: name, testOnly: false), whole) }
     let field = make(.literal(.string(name)), nameSpan)
@@ -527,7 +532,8 @@ struct ExprParser {
   }
 
   @inline(never) mutating func backquotedFunction(_ name: String, _ span: Span) {
-    error(SyntaxCode.invalidEscapedIdentifier, "backquoted identifier `\(name)` cannot name a function", at: span)
+    error(
+      SyntaxCode.invalidEscapedIdentifier, "backquoted identifier `\(name)` cannot name a function", at: span)
   }
 
   /// `"(" [Expr {"," Expr}] ")"` at the current `(`: the arguments and the end of the `)`.

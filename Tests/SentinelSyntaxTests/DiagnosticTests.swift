@@ -149,8 +149,11 @@ struct DiagnosticTests {
     #expect(parse("if").1.first?.message == "reserved identifier `if`")
     #expect(parse("(1").1.first?.message == "expected `)`, found end of input")
     #expect(parse(#"'\q'"#).1.first?.message == #"invalid escape sequence `\q`"#)
-    #expect(parse("[].all(a.b, true)").1.first?.message == "the variable of `all` must be a simple identifier, found `a.b`")
-    #expect(parse("9223372036854775808").1.first?.message == "int literal `9223372036854775808` is out of range")
+    #expect(
+      parse("[].all(a.b, true)").1.first?.message
+        == "the variable of `all` must be a simple identifier, found `a.b`")
+    #expect(
+      parse("9223372036854775808").1.first?.message == "int literal `9223372036854775808` is out of range")
   }
 
   @Test func independentErrorsAreAllReportedInOrder() {
@@ -188,11 +191,12 @@ struct DiagnosticTests {
       #expect(ast == nil)
       #expect(diagnostics.map(\.code) == [SyntaxCode.nestingTooDeep], "\(open)")
     }
-    for chain in ["a" + String(repeating: ".b", count: 300), "a" + String(repeating: "[0]", count: 300),
+    for chain in [
+      "a" + String(repeating: ".b", count: 300), "a" + String(repeating: "[0]", count: 300),
       String(repeating: "!", count: 300) + "a", String(repeating: "-", count: 300) + "a",
       Array(repeating: "1", count: 300).joined(separator: " + "),
-      Array(repeating: "a ? b :", count: 300).joined(separator: " ") + " c"]
-    {
+      Array(repeating: "a ? b :", count: 300).joined(separator: " ") + " c",
+    ] {
       #expect(parse(chain).1.map(\.code) == [SyntaxCode.nestingTooDeep], "\(chain.prefix(20))")
     }
     // The limit is configurable, and exactly `maxRecursionDepth` levels are accepted.

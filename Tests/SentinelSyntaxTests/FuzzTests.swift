@@ -20,7 +20,9 @@ func fuzzCheck(_ text: String, _ options: ParseOptions = .init()) -> String? {
   if !options.enableMacros {
     let printed = ast.debugString
     let again = CELParser.parse(Source(text: printed), options: options).0?.debugString
-    if again != printed { return "\(text.debugDescription) prints as \(printed), which parses as \(again ?? "nothing")" }
+    if again != printed {
+      return "\(text.debugDescription) prints as \(printed), which parses as \(again ?? "nothing")"
+    }
   }
   return nil
 }
@@ -44,7 +46,8 @@ struct FuzzTests {
       for _ in 0..<length {
         // Mostly printable ASCII, sometimes anything (invalid UTF-8 is repaired by `String`).
         bytes.append(
-          Bool.random(using: &rng) ? UInt8.random(in: 0x20...0x7E, using: &rng) : UInt8.random(in: 0...255, using: &rng))
+          Bool.random(using: &rng)
+            ? UInt8.random(in: 0x20...0x7E, using: &rng) : UInt8.random(in: 0...255, using: &rng))
       }
       if let p = fuzzCheck(String(decoding: bytes, as: UTF8.self)) { problems.append(p) }
     }
@@ -81,7 +84,8 @@ struct FuzzTests {
         let at = Int.random(in: 0..<bytes.count, using: &rng)
         switch Int.random(in: 0..<3, using: &rng) {
         case 0: bytes.remove(at: at)
-        case 1: bytes.insert(contentsOf: Array(pieces[Int.random(in: 0..<pieces.count, using: &rng)].utf8), at: at)
+        case 1:
+          bytes.insert(contentsOf: Array(pieces[Int.random(in: 0..<pieces.count, using: &rng)].utf8), at: at)
         default: bytes[at] = UInt8.random(in: 0x20...0x7E, using: &rng)
         }
         let options = ParseOptions(
@@ -93,9 +97,11 @@ struct FuzzTests {
   }
 
   @Test func knownInvalidInputsHaveDiagnostics() {
-    for text in ["", " ", "(", ")", "[", "{", "'", "\"", "`", "''''", "\"\"\"\"", "a.", "a[", "f(", "?", ":",
-      "1 +", "!", "-", "..", "M{", "M{a", "M{a:", "{1:", "[1,", "has(", "x.all(", "0x", "1e", "1.", "b", "r", "br"]
-    {
+    for text in [
+      "", " ", "(", ")", "[", "{", "'", "\"", "`", "''''", "\"\"\"\"", "a.", "a[", "f(", "?", ":",
+      "1 +", "!", "-", "..", "M{", "M{a", "M{a:", "{1:", "[1,", "has(", "x.all(", "0x", "1e", "1.", "b", "r",
+      "br",
+    ] {
       let (ast, diagnostics) = CELParser.parse(Source(text: text))
       if text == "b" || text == "r" || text == "br" {
         #expect(ast != nil, "\(text.debugDescription) is an identifier expression")

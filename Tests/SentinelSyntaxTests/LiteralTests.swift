@@ -14,7 +14,6 @@ struct LiteralCase: CustomTestStringConvertible, Sendable {
   }
 }
 
-
 let numberCases: [LiteralCase] = [
   .init("0", .int(0)),
   .init("42", .int(42)),

@@ -26,7 +26,8 @@ let macroCases: [ShapeCase] = [
     "__comprehension__(x, [1], @result, [], true, ((x > 0) ? (@result + [x]) : @result), @result)"),
   .init(
     "[1].all(i, v, i < v)",
-    "__comprehension__(i, v, [1], @result, true, @not_strictly_false(@result), (@result && (i < v)), @result)"),
+    "__comprehension__(i, v, [1], @result, true, @not_strictly_false(@result), (@result && (i < v)), @result)"
+  ),
   .init(
     "[1].exists(i, v, i < v)",
     "__comprehension__(i, v, [1], @result, false, @not_strictly_false(!@result), (@result || (i < v)), @result)"
@@ -90,10 +91,12 @@ struct MacroTests {
     #expect(debug(c.source) == c.expected)
   }
 
-  @Test("macros stay calls when disabled", arguments: [
-    "has(a.b)", "[1].all(x, (x > 0))", "[1].map(x, x, x)", "cel.bind(x, 1, x)", "o.optMap(y, y)",
-    "m.transformMap(k, v, v)",
-  ])
+  @Test(
+    "macros stay calls when disabled",
+    arguments: [
+      "has(a.b)", "[1].all(x, (x > 0))", "[1].map(x, x, x)", "cel.bind(x, 1, x)", "o.optMap(y, y)",
+      "m.transformMap(k, v, v)",
+    ])
   func disabled(_ source: String) throws {
     let ast = try #require(parse(source, ParseOptions(enableMacros: false)).0)
     guard case .call = ast.root.kind else {
@@ -153,7 +156,9 @@ struct MacroTests {
 
   @Test func blockExtensionMacros() {
     let options = ParseOptions(enableBlockExtension: true)
-    #expect(debug("cel.block([1, cel.index(0) + 1], cel.index(1))", options) == "cel.@block([1, (@index0 + 1)], @index1)")
+    #expect(
+      debug("cel.block([1, cel.index(0) + 1], cel.index(1))", options)
+        == "cel.@block([1, (@index0 + 1)], @index1)")
     #expect(
       debug("[1].exists(cel.iterVar(0, 0), cel.iterVar(0, 0) > cel.accuVar(1, 2))", options)
         == "__comprehension__(@it:0:0, [1], @result, false, @not_strictly_false(!@result), (@result || (@it:0:0 > @ac:1:2)), @result)"

@@ -88,7 +88,9 @@ let constructCases: [ShapeCase] = [
   .init("A{as: 1, while: 2}", "A{as: 1, while: 2}"),
   .init("x // comment\n + 1", "(x + 1)"),
   .init("// leading\nx", "x"),
-  .init("[\n.\ncel.\nexpr\n.TestAllTypes\n{\nsingle_int64\n:\n17\n}\n.\nsingle_int64\n]", "[.cel.expr.TestAllTypes{single_int64: 17}.single_int64]"),
+  .init(
+    "[\n.\ncel.\nexpr\n.TestAllTypes\n{\nsingle_int64\n:\n17\n}\n.\nsingle_int64\n]",
+    "[.cel.expr.TestAllTypes{single_int64: 17}.single_int64]"),
   .init("'a' + \"b\"", "(\"a\" + \"b\")"),
   .init("b'\\x00\\xff'", "b\"\\x00\\xff\""),
   .init("1.5 + 1e20 + 2u", "((1.5 + 1e+20) + 2u)"),
@@ -216,7 +218,9 @@ struct ParserTests {
     let lists = String(repeating: "[", count: 12) + String(repeating: "]", count: 12)
     let maps = String(repeating: "{1: ", count: 12) + "1" + String(repeating: "}", count: 12)
     let messages = String(repeating: "M{f: ", count: 12) + "1" + String(repeating: "}", count: 12)
-    for source in [ors, ands, args, ternaries, sums, relations, calls, selects, indexes, lists, maps, messages] {
+    for source in [
+      ors, ands, args, ternaries, sums, relations, calls, selects, indexes, lists, maps, messages,
+    ] {
       let (ast, diagnostics) = parse(source)
       #expect(ast != nil && diagnostics.isEmpty, "\(source.prefix(40))")
     }
@@ -224,7 +228,9 @@ struct ParserTests {
 
   @Test func longButShallowExpressionsParseFast() throws {
     let elements = (0..<15_000).map(String.init).joined(separator: ",")
-    let source = "[" + elements + "].exists(x, x == 14999) && " + Array(repeating: "a", count: 2_000).joined(separator: " || ")
+    let source =
+      "[" + elements + "].exists(x, x == 14999) && "
+      + Array(repeating: "a", count: 2_000).joined(separator: " || ")
     #expect(source.utf8.count < 100_000)
     let clock = ContinuousClock()
     let elapsed = clock.measure { _ = parse(source) }

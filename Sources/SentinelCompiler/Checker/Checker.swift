@@ -106,6 +106,12 @@ private struct CheckRun {
         references[e.id] = .variable(qualified)
         return set(e.id, t)
       }
+      if !testOnly, let qname = qualifiedName(e), !isLocalRoot(e, scopes), lookupGlobalPrefix(qname) == nil,
+        let t = lookupTypeName(qname)
+      {
+        references[e.id] = .typeName(t)
+        return set(e.id, .type(t))
+      }
       let ot = visit(operand, scopes: scopes)
       let ft = fieldType(of: ot, field: field, id: e.id)
       return set(e.id, testOnly ? .bool : ft)
@@ -222,9 +228,19 @@ private struct CheckRun {
     return nil
   }
 
+  /// Whether some prefix of a dotted name is a declared variable (then the name is a select).
+  func lookupGlobalPrefix(_ name: String) -> String? {
+    var parts = name.split(separator: ".", omittingEmptySubsequences: false)
+    while parts.count > 1 {
+      parts.removeLast()
+      if let (q, _) = lookupGlobal(parts.joined(separator: ".")) { return q }
+    }
+    return nil
+  }
+
   func lookupTypeName(_ name: String) -> CELType? {
     for candidate in env.candidateNames(name) {
-      if let t = CELType.named(candidate) { return t }
+      if let t = CELType.denoted(by: candidate) { return t }
     }
     return nil
   }
@@ -251,6 +267,11 @@ private struct CheckRun {
 
   mutating func fieldType(of operandType: CELType, field: String, id: ExprID) -> CELType {
     switch subst.apply(operandType) {
+    case .optional(let inner):
+      // Selecting through an optional yields an optional (the optionals library's chaining).
+      let t = fieldType(of: inner, field: field, id: id)
+      if case .optional = subst.apply(t) { return t }
+      return .optional(t)
     case .map(let k, let v):
       if !subst.unify(k, .string) {
         error("E0106", "cannot select field `\(field)` from a map with `\(describe(k))` keys", id)

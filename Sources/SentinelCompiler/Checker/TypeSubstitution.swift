@@ -92,9 +92,9 @@ struct TypeSubstitution {
     case (.list(let x), .list(let y)): return internalUnify(x, y)
     case (.map(let k1, let v1), .map(let k2, let v2)): return internalUnify(k1, k2) && internalUnify(v1, v2)
     case (.optional(let x), .optional(let y)): return internalUnify(x, y)
-    case (.type(let x), .type(let y)):
-      guard let x, let y else { return true }
-      return internalUnify(x, y)
+    case (.type, .type):
+      // As cel-go: any type value is assignable to any other (`type(1) == type('a')` checks).
+      return true
     case (.opaque(let n1, let p1), .opaque(let n2, let p2)):
       guard n1 == n2, p1.count == p2.count else { return false }
       return zip(p1, p2).allSatisfy { internalUnify($0.0, $0.1) }
@@ -118,8 +118,10 @@ struct TypeSubstitution {
     }
   }
 
-  /// The more general of two mutually assignable types.
+  /// The more general of two mutually assignable types; `null` yields to the nullable type.
   func mostGeneral(_ a: CELType, _ b: CELType) -> CELType {
-    isLessSpecific(a, b) ? a : b
+    if apply(b) == .null { return a }
+    if apply(a) == .null { return b }
+    return isLessSpecific(a, b) ? a : b
   }
 }

@@ -88,13 +88,19 @@ private struct LoweringState {
       if case .typeName(let t)? = checked?.references[e.id] { return ir.constant(.type(t), span: span(e)) }
       if let q = global(name) { return ir.add(.variable(q), type: env.variables[q] ?? .dyn, span: span(e)) }
       for c in env.candidateNames(name) {
-        if let t = CELType.named(c) { return ir.constant(.type(t), span: span(e)) }
+        if let t = CELType.denoted(by: c) { return ir.constant(.type(t), span: span(e)) }
       }
       return errorConstant("undeclared reference to `\(name)`", e)
 
     case .select(let operand, let field, let testOnly):
       if case .variable(let q)? = checked?.references[e.id] {
         return ir.add(.variable(q), type: type(e), span: span(e))
+      }
+      if case .typeName(let t)? = checked?.references[e.id] { return ir.constant(.type(t), span: span(e)) }
+      if checked == nil, !testOnly, !rootIsLocal(e, scopes), let qn = qualifiedName(e), global(qn) == nil,
+        let t = env.candidateNames(qn).lazy.compactMap({ CELType.denoted(by: $0) }).first
+      {
+        return ir.constant(.type(t), span: span(e))
       }
       if checked == nil, !testOnly, !rootIsLocal(e, scopes), let qn = qualifiedName(e), let q = global(qn) {
         return ir.add(.variable(q), type: env.variables[q] ?? .dyn, span: span(e))
@@ -184,6 +190,16 @@ private struct LoweringState {
       isStaticallySafe(candidates[0], operands)
     {
       return ir.add(.call(overload: candidates[0], args: lowered), type: type(e), span: span(e))
+    }
+    // No overload of this name, call style and arity exists: the call can only fail at run
+    // time (unchecked expressions reach here), and CEL calls have no side effects.
+    let arity = lowered.count
+    let exists = env.catalog.overloads(of: name).contains {
+      env.catalog.overloads[$0].isReceiver == receiver && env.catalog.overloads[$0].arity == arity
+    }
+    if !exists {
+      let what = env.catalog.hasFunction(name) ? "no matching overload for" : "unbound function"
+      return ir.constant(.error(CELError(.noMatchingOverload, "\(what) `\(name)`")), span: span(e))
     }
     return ir.add(.callDynamic(function: name, receiver: receiver, args: lowered), type: type(e), span: span(e))
   }
