@@ -196,9 +196,7 @@ enum Conversions {
       "timestamp_to_string", "string", [.timestamp], .string,
       .unary { a in
         guard case .timestamp(let t) = a else { return noOverload("string", a) }
-        guard t.seconds >= Timestamp.minSeconds, t.seconds <= Timestamp.maxSeconds else {
-          return TimeMath.timestampRange
-        }
+        guard TimeMath.inRange(t) else { return TimeMath.timestampRange }
         return .string(TimeMath.format(t))
       }),
     Overload(

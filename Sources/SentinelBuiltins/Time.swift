@@ -20,6 +20,12 @@ enum TimeMath {
   }
 
   static let timestampRange = rangeError("timestamp out of range")
+
+  /// Whether a timestamp lies in CEL's range (values built outside CEL might not).
+  @inline(__always)
+  static func inRange(_ t: Timestamp) -> Bool {
+    t.seconds >= Timestamp.minSeconds && t.seconds <= Timestamp.maxSeconds
+  }
   static let durationRange = rangeError("duration out of range")
 
   /// `timestamp + duration`, a range error outside the timestamp range.
@@ -266,6 +272,7 @@ enum TimeFunctions {
           id, fn, receiver: true, [.timestamp], .int,
           .unary { a in
             guard case .timestamp(let t) = a else { return noOverload(fn, a) }
+            guard TimeMath.inRange(t) else { return TimeMath.timestampRange }
             return .int(field(CivilTime(t, offset: 0)))
           }))
       out.append(
@@ -273,6 +280,7 @@ enum TimeFunctions {
           tzID, fn, receiver: true, [.timestamp, .string], .int, cost: Cost.timeZone,
           .binary { a, b in
             guard case .timestamp(let t) = a, case .string(let tz) = b else { return noOverload(fn, a, b) }
+            guard TimeMath.inRange(t) else { return TimeMath.timestampRange }
             guard let zone = TimeZones.zone(named: tz) else {
               return err(.invalidArgument, "unknown time zone: '\(tz)'")
             }
