@@ -7,22 +7,22 @@ import SentinelModel
 public enum Builtins {
   /// The standard library: operators, conversions, string/list/map/time functions, `type`,
   /// `dyn`, and the optional-types library (`optional.of`, `?.`, `[?…]`, …).
-  public static let standard = Catalog(
+  public static let standard: Catalog = Catalog(
     Logic.overloads + Equality.overloads + Comparison.overloads + Arithmetic.overloads
       + Lists.overloads + Maps.overloads + Strings.overloads + Conversions.overloads
       + TimeFunctions.overloads + Types.overloads + Optionals.overloads)
 
   /// The strings extension (`charAt`, `indexOf`, `split`, `format`, `strings.quote`, …).
-  public static let strings = Catalog(StringsExtension.overloads + StringFormat.overloads)
+  public static let strings: Catalog = Catalog(StringsExtension.overloads + StringFormat.overloads)
 
   /// The math extension (`math.greatest`, `math.ceil`, `math.bitAnd`, …).
-  public static let math = Catalog(MathExtension.overloads)
+  public static let math: Catalog = Catalog(MathExtension.overloads)
 
   /// The encoders extension (`base64.encode`, `base64.decode`).
-  public static let encoders = Catalog(Encoders.overloads)
+  public static let encoders: Catalog = Catalog(Encoders.overloads)
 
   /// The standard library plus every extension.
-  public static let all = standard + strings + math + encoders
+  public static let all: Catalog = standard + strings + math + encoders
 
   /// Functions whose overloads are not strict: evaluators must evaluate and combine their
   /// arguments themselves (short-circuit, error absorption) instead of calling `Catalog.invoke`,

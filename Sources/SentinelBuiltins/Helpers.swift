@@ -172,8 +172,3 @@ func codePointCount(_ s: String) -> Int {
     return n
   }
 }
-
-/// Decimal digits of an unsigned value in a radix, lower- or upper-case.
-func digits(_ v: UInt64, radix: Int, uppercase: Bool = false) -> String {
-  String(v, radix: radix, uppercase: uppercase)
-}

@@ -10,9 +10,10 @@
 import SentinelModel
 
 enum Optionals {
-  /// Whether a value is its type's zero value (for `optional.ofNonZeroValue`), as cel-go's
-  /// `IsZeroValue`: null, false, 0, 0u, 0.0, "", b"", [], {}, the zero duration and the zero
-  /// timestamp (Go's zero time, 0001-01-01T00:00:00Z).
+  /// Whether a value is its type's zero value (for `optional.ofNonZeroValue`): null, false, 0,
+  /// 0u, 0.0, "", b"", [], {}, the zero duration and the zero timestamp — the protobuf default,
+  /// the Unix epoch (cel-go documents "epoch 0" but tests Go's zero time, year 1; cel-cpp and the
+  /// protobuf zero value agree on the epoch).
   static func isZero(_ v: Value) -> Bool {
     switch v {
     case .null: return true
@@ -25,7 +26,7 @@ enum Optionals {
     case .list(let xs): return xs.isEmpty
     case .map(let m): return m.count == 0
     case .duration(let d): return d.seconds == 0 && d.nanos == 0
-    case .timestamp(let t): return t.seconds == Timestamp.minSeconds && t.nanos == 0
+    case .timestamp(let t): return t.seconds == 0 && t.nanos == 0
     case .type, .optional, .error: return false
     }
   }

@@ -220,7 +220,8 @@ enum RE2Translator {
           text.unicodeScalars.append(f)
           j += 1
         }
-        guard j < s.count, j > i + 1 else { throw fail("missing closing ) or empty flags") }
+        // `(?:re)` is a plain non-capturing group; `(?)` is an error.
+        guard j < s.count, j > i + 1 || s[j] == ":" else { throw fail("missing closing ) or empty flags") }
         text.unicodeScalars.append(s[j])
         out += text
         i = j + 1

@@ -15,11 +15,14 @@ public enum Disassembler {
   public static func render(_ p: Program, source: Source? = nil) -> String {
     var out = "; \(p.code.count) instructions, \(p.registerCount) registers\n"
     out += table("constants", p.constants.enumerated().map { "k\($0.offset) = \($0.element)" })
-    out += table("variables", p.variables.enumerated().map { "v\($0.offset) = \($0.element.name): \($0.element.type)" })
+    out += table(
+      "variables", p.variables.enumerated().map { "v\($0.offset) = \($0.element.name): \($0.element.type)" })
     out += table("builtins", p.builtins.enumerated().map { "b\($0.offset) = \($0.element)" })
     out += table(
       "functions",
-      p.functions.enumerated().map { "f\($0.offset) = \($0.element.name)\($0.element.receiver ? " (receiver)" : "")" })
+      p.functions.enumerated().map {
+        "f\($0.offset) = \($0.element.name)\($0.element.receiver ? " (receiver)" : "")"
+      })
     var spans: [Int: Span] = [:]
     if source != nil {
       for e in p.sourceMap where spans[e.pc] == nil { spans[e.pc] = e.span }

@@ -70,7 +70,8 @@ public enum ProgramDecoder {
     }
     let version = try r.u16()
     guard version == Program.formatVersion else {
-      throw BytecodeError(offset: 4, "unsupported format version \(version) (this build reads \(Program.formatVersion))")
+      throw BytecodeError(
+        offset: 4, "unsupported format version \(version) (this build reads \(Program.formatVersion))")
     }
     var p = Program()
     for _ in 0..<(try r.count("constants")) { p.constants.append(try r.value(depth: 0)) }
@@ -85,7 +86,9 @@ public enum ProgramDecoder {
       p.functions.append(FunctionRef(name: name, receiver: flag == 1))
     }
     let regs = Int(try r.u32())
-    guard regs <= Int(UInt16.max) + 1 else { throw BytecodeError(offset: r.pos - 4, "register count \(regs) exceeds 65536") }
+    guard regs <= Int(UInt16.max) + 1 else {
+      throw BytecodeError(offset: r.pos - 4, "register count \(regs) exceeds 65536")
+    }
     p.registerCount = regs
     for _ in 0..<(try r.count("instructions")) {
       let at = r.pos
@@ -99,7 +102,9 @@ public enum ProgramDecoder {
       let end = Int(try r.u32())
       p.sourceMap.append(SourceMapEntry(pc: pc, span: Span(start, end)))
     }
-    guard r.pos == bytes.count else { throw BytecodeError(offset: r.pos, "\(bytes.count - r.pos) trailing bytes") }
+    guard r.pos == bytes.count else {
+      throw BytecodeError(offset: r.pos, "\(bytes.count - r.pos) trailing bytes")
+    }
     return p
   }
 }
@@ -108,12 +113,15 @@ public enum ProgramDecoder {
 
 /// Value and type tags of the encoding.
 enum Tag: UInt8 {
-  case null = 0, bool, int, uint, double, string, bytes, list, map, timestamp, duration, type, optionalNone, optionalSome
+  case null = 0
+  case bool, int, uint, double, string, bytes, list, map, timestamp, duration, type, optionalNone,
+    optionalSome
   case error
 }
 
 enum TypeTag: UInt8 {
-  case dyn = 0, null, bool, int, uint, double, string, bytes, timestamp, duration, list, map, type, typeNone
+  case dyn = 0
+  case null, bool, int, uint, double, string, bytes, timestamp, duration, list, map, type, typeNone
   case optional, typeParam, opaque, error
 }
 
@@ -282,7 +290,9 @@ public struct ByteReader: Sendable {
   }
 
   mutating func value(depth: Int) throws(BytecodeError) -> Value {
-    guard depth < ProgramDecoder.maxDepth else { throw BytecodeError(offset: pos, "constant nested too deeply") }
+    guard depth < ProgramDecoder.maxDepth else {
+      throw BytecodeError(offset: pos, "constant nested too deeply")
+    }
     let at = pos
     let raw = try u8()
     guard let tag = Tag(rawValue: raw) else { throw BytecodeError(offset: at, "unknown value tag \(raw)") }

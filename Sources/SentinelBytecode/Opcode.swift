@@ -86,7 +86,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   static let table: [Info] = [
     Info(name: "nop", operands: [], cost: 0, meaning: "does nothing"),
     Info(name: "load.const", operands: [.def, .constant], cost: 1, meaning: "a ← constants[b]"),
-    Info(name: "load.var", operands: [.def, .variable], cost: 1, meaning: "a ← variables[b] (error if unbound)"),
+    Info(
+      name: "load.var", operands: [.def, .variable], cost: 1, meaning: "a ← variables[b] (error if unbound)"),
     Info(name: "move", operands: [.def, .use], cost: 1, meaning: "a ← b"),
     Info(
       name: "select", operands: [.def, .use, .stringConstant], cost: 2,
@@ -110,8 +111,10 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
       name: "or", operands: [.useDef, .use], cost: 1,
       meaning: "a ← a || b with CEL's commutative error absorption (true wins over error)"),
     Info(name: "jump", operands: [.target], cost: 1, meaning: "pc ← a (forward)"),
-    Info(name: "jump.false", operands: [.use, .target], cost: 1, meaning: "if a is bool false: pc ← b (forward)"),
-    Info(name: "jump.true", operands: [.use, .target], cost: 1, meaning: "if a is bool true: pc ← b (forward)"),
+    Info(
+      name: "jump.false", operands: [.use, .target], cost: 1, meaning: "if a is bool false: pc ← b (forward)"),
+    Info(
+      name: "jump.true", operands: [.use, .target], cost: 1, meaning: "if a is bool true: pc ← b (forward)"),
     Info(
       name: "jump.notbool", operands: [.use, .target], cost: 1,
       meaning: "if a is not a bool: pc ← b (forward)"),

@@ -24,7 +24,9 @@ public struct DisasmCommand: ParsableCommand {
   @Argument(help: "The CEL expression.")
   var expression: String
 
-  @Option(name: .customLong("decl"), help: ArgumentHelp("Declare a variable's type: NAME:TYPE.", valueName: "name:type"))
+  @Option(
+    name: .customLong("decl"),
+    help: ArgumentHelp("Declare a variable's type: NAME:TYPE.", valueName: "name:type"))
   var declarations: [String] = []
 
   @Flag(help: "Print the optimized IR instead of the bytecode.")
@@ -38,7 +40,8 @@ public struct DisasmCommand: ParsableCommand {
   public func run() throws {
     var types: [String: CELType] = [:]
     for d in declarations {
-      guard let colon = d.firstIndex(of: ":"), let t = TypeNotation.parse(String(d[d.index(after: colon)...])) else {
+      guard let colon = d.firstIndex(of: ":"), let t = TypeNotation.parse(String(d[d.index(after: colon)...]))
+      else {
         throw ValidationError("--decl expects NAME:TYPE with a CEL type, got `\(d)`")
       }
       types[String(d[..<colon])] = t

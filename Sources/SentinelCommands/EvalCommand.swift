@@ -33,7 +33,9 @@ public struct EvalCommand: ParsableCommand {
   @Option(name: .customLong("var"), help: ArgumentHelp("Bind a variable: NAME=JSON.", valueName: "name=json"))
   var variables: [String] = []
 
-  @Option(name: .customLong("decl"), help: ArgumentHelp("Declare a variable's type: NAME:TYPE.", valueName: "name:type"))
+  @Option(
+    name: .customLong("decl"),
+    help: ArgumentHelp("Declare a variable's type: NAME:TYPE.", valueName: "name:type"))
   var declarations: [String] = []
 
   @Flag(help: "Print the deduced type after the value.")
@@ -51,7 +53,9 @@ public struct EvalCommand: ParsableCommand {
     var bindings: [String: Value] = [:]
     var types: [String: CELType] = [:]
     for v in variables {
-      guard let eq = v.firstIndex(of: "=") else { throw ValidationError("--var expects NAME=JSON, got `\(v)`") }
+      guard let eq = v.firstIndex(of: "=") else {
+        throw ValidationError("--var expects NAME=JSON, got `\(v)`")
+      }
       let name = String(v[..<eq])
       do {
         let value = try JSONReader.parse(String(v[v.index(after: eq)...]))

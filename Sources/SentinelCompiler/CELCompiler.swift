@@ -46,7 +46,8 @@ public struct CompileFailure: Error, Sendable, CustomStringConvertible {
 public enum CELCompiler {
   /// Compiles `text` against `environment`.
   public static func compile(
-    _ text: String, name: String = "<expr>", environment: Environment, options: CompileOptions = CompileOptions()
+    _ text: String, name: String = "<expr>", environment: Environment,
+    options: CompileOptions = CompileOptions()
   ) -> Result<CompiledExpression, CompileFailure> {
     let source = Source(name: name, text: text)
     let (parsed, parseDiagnostics) = CELParser.parse(source, options: options.parse)
@@ -58,7 +59,9 @@ public enum CELCompiler {
     if options.typeCheck {
       let (c, checkDiagnostics) = Checker(environment: environment).check(ast)
       diagnostics += checkDiagnostics
-      guard let c else { return .failure(CompileFailure(source: source, diagnostics: diagnostics, stage: .check)) }
+      guard let c else {
+        return .failure(CompileFailure(source: source, diagnostics: diagnostics, stage: .check))
+      }
       checked = c
     }
     var ir = Lowering(environment: environment, checked: checked).lower(ast)

@@ -50,7 +50,9 @@ public struct PipelineEngine: ConformanceEngine {
           catalog.add(
             Overload(
               o.overloadID, name, receiver: o.isInstanceFunction, params, o.resultTypeTree.supported ?? .dyn,
-              .nary { _ in .error(CELError(.other, "function `\(name)` is declared but has no implementation")) }))
+              .nary { _ in
+                .error(CELError(.other, "function `\(name)` is declared but has no implementation"))
+              }))
         }
       }
     }

@@ -55,7 +55,8 @@ public indirect enum CELType: Sendable, Hashable, CustomStringConvertible {
     case .map(let k, let v): return "map(\(k), \(v))"
     case .type(let t): return t.map { "type(\($0))" } ?? "type"
     case .optional(let t): return "optional_type(\(t))"
-    case .opaque(let n, let ps): return ps.isEmpty ? n : "\(n)(\(ps.map(\.description).joined(separator: ", ")))"
+    case .opaque(let n, let ps):
+      return ps.isEmpty ? n : "\(n)(\(ps.map(\.description).joined(separator: ", ")))"
     default: return runtimeName
     }
   }

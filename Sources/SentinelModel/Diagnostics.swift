@@ -80,7 +80,9 @@ public struct Diagnostic: Sendable, Hashable, Error, CustomStringConvertible {
     self.help = help
   }
 
-  public static func error(_ code: String, _ message: String, at span: Span, help: String? = nil) -> Diagnostic {
+  public static func error(_ code: String, _ message: String, at span: Span, help: String? = nil)
+    -> Diagnostic
+  {
     Diagnostic(.error, code, message, at: span, help: help)
   }
 
@@ -96,7 +98,8 @@ public struct Diagnostic: Sendable, Hashable, Error, CustomStringConvertible {
     out += "\(gutter) | \(text)\n"
     let (endLine, endCol) = source.location(of: max(span.start, span.end))
     let width = endLine == line ? max(1, endCol - col) : max(1, text.count - col + 1)
-    out += "\(String(repeating: " ", count: gutter.count)) | \(String(repeating: " ", count: col - 1))\(String(repeating: "^", count: width))\n"
+    out +=
+      "\(String(repeating: " ", count: gutter.count)) | \(String(repeating: " ", count: col - 1))\(String(repeating: "^", count: width))\n"
     if let help { out += "\(String(repeating: " ", count: gutter.count)) = help: \(help)\n" }
     return out
   }

@@ -28,14 +28,18 @@ public enum JSONReader {
     var i = 0
 
     mutating func skipSpace() {
-      while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+      while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 {
+        i += 1
+      }
     }
 
     func fail(_ m: String) -> JSONError { JSONError(offset: i, message: m) }
 
     mutating func literal(_ word: String, _ v: Value) throws(JSONError) -> Value {
       let w = Array(word.utf8)
-      guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else { throw fail("unexpected token") }
+      guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else {
+        throw fail("unexpected token")
+      }
       i += w.count
       return v
     }
@@ -107,7 +111,9 @@ public enum JSONReader {
       let intStart = i
       while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
       guard i > intStart else { throw fail("unexpected character") }
-      if bytes[intStart] == 0x30 && i - intStart > 1 { throw JSONError(offset: intStart, message: "leading zero") }
+      if bytes[intStart] == 0x30 && i - intStart > 1 {
+        throw JSONError(offset: intStart, message: "leading zero")
+      }
       var integral = true
       if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
         integral = false
@@ -183,7 +189,8 @@ public enum JSONReader {
         case UInt8(ascii: "u"):
           var code = try hex4()
           if code >= 0xD800 && code < 0xDC00 {
-            guard i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+            guard i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u")
+            else {
               throw fail("unpaired surrogate")
             }
             i += 2

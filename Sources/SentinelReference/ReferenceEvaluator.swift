@@ -90,7 +90,9 @@ private struct EvalRun {
       if case .typeName(let t)? = references[e.id] { return .type(t) }
       if references.isEmpty, !testOnly, !rootIsLocal(e, locals), let q = qualifiedName(e) {
         if let v = lookupGlobal(q) { return v }
-        if let t = env.candidateNames(q).lazy.compactMap({ CELType.denoted(by: $0) }).first { return .type(t) }
+        if let t = env.candidateNames(q).lazy.compactMap({ CELType.denoted(by: $0) }).first {
+          return .type(t)
+        }
       }
       let target = eval(operand, locals: locals)
       return select(target, field, testOnly: testOnly)

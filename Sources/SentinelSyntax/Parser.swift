@@ -133,8 +133,9 @@ public enum CELParser {
 ///
 /// NOTE: the functions that recurse (parseExpr → parseBinary → parseUnary → parseMember →
 /// parsePrimary → …) test payload-free `TokenTag`s and leave literals and error reporting to
-/// `@inline(never)` helpers, which keeps their stack frames small: at the default depth limit a
-/// debug build uses about 1/4 of an 8 MB thread stack.
+/// `@inline(never)` helpers, which keeps their stack frames small. Measured in a debug build
+/// (objdump of the frames, and a probe): 5–7 KB per nesting level, so ≤ 1.8 MB at the default
+/// limit of 250, while an 8 MB thread stack overflows only past ~1,100 levels.
 struct ExprParser {
   let tokens: [Token]
   /// The tag of each token, for cheap comparisons.
@@ -359,6 +360,7 @@ struct ExprParser {
     while accept(op) {
       terms.append(parseBinary(minPrecedence: precedence + 1))
     }
+    guard terms.count > 1 else { return first }
     return balance(terms, 0, terms.count - 2, Self.function(op))
   }
 

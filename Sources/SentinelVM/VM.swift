@@ -92,7 +92,8 @@ public struct VM: Sendable {
         }
 
       case .jumpIfNotBool:
-        if case .bool = r[a] {} else {
+        if case .bool = r[a] {
+        } else {
           pc = b
           continue
         }
@@ -198,14 +199,16 @@ public struct VM: Sendable {
   func loadVariable(_ program: VerifiedProgram, _ slot: Int, _ variables: [Value?]) -> Value {
     // Not verified: the caller's array may be short or hold anything.
     guard slot < variables.count, let v = variables[slot] else {
-      return .error(CELError(.unboundVariable, "no value bound for variable `\(program.program.variables[slot].name)`"))
+      return .error(
+        CELError(.unboundVariable, "no value bound for variable `\(program.program.variables[slot].name)`"))
     }
     // The verifier typed every use of this register by the declared type; a value of another
     // kind would break that, so it becomes an error instead (errors are always possible).
     guard program.variableKinds[slot].admits(v) else {
       let decl = program.program.variables[slot]
       return .error(
-        CELError(.invalidArgument, "variable `\(decl.name)` is declared \(decl.type) but bound to \(v.typeName)"))
+        CELError(
+          .invalidArgument, "variable `\(decl.name)` is declared \(decl.type) but bound to \(v.typeName)"))
     }
     return v
   }

@@ -15,13 +15,14 @@ enum CostBound {
   static func compute(
     _ p: Program, loops: LoopStructure, overloads: [Overload], catalog: Catalog, limits: Limits
   ) -> Int {
-    let perLevel = max(1, limits.maxCollectionSize &+ 1)
+    let perLevel = add(max(0, limits.maxCollectionSize), 1)
     var powers = [1]
     var total = 0
     for (pc, ins) in p.code.enumerated() {
       let depth = loops.depth[pc]
       while powers.count <= depth { powers.append(multiply(powers[powers.count - 1], perLevel)) }
-      total = add(total, multiply(cost(of: ins, in: p, overloads: overloads, catalog: catalog), powers[depth]))
+      total = add(
+        total, multiply(cost(of: ins, in: p, overloads: overloads, catalog: catalog), powers[depth]))
     }
     return total
   }

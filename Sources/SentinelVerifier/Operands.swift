@@ -34,7 +34,8 @@ struct OperandChecker {
         let n = ins.registerSpan(ofOperand: i)
         guard x + n <= registers else {
           let shown = n == 0 ? "r\(x) (empty)" : "r\(x)..r\(x + n - 1)"
-          throw fail(.registerRangeOutOfBounds, i, "register range \(shown) exceeds the \(registers) registers")
+          throw fail(
+            .registerRangeOutOfBounds, i, "register range \(shown) exceeds the \(registers) registers")
         }
       case .constant:
         guard x < program.constants.count else {
@@ -49,7 +50,8 @@ struct OperandChecker {
         guard case .string = program.constants[x] else {
           throw fail(
             .notAStringConstant, i,
-            "field name constant #\(x) is \(program.constants[x].typeName) \(program.constants[x]), not a string")
+            "field name constant #\(x) is \(program.constants[x].typeName) \(program.constants[x]), not a string"
+          )
         }
       case .variable:
         guard x < program.variables.count else {
@@ -58,7 +60,8 @@ struct OperandChecker {
         }
       case .builtin:
         guard x < program.builtins.count else {
-          throw fail(.builtinOutOfBounds, i, "builtin #\(x) is out of bounds (\(program.builtins.count) builtins)")
+          throw fail(
+            .builtinOutOfBounds, i, "builtin #\(x) is out of bounds (\(program.builtins.count) builtins)")
         }
       case .function:
         guard x < program.functions.count else {

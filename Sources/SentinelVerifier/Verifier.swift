@@ -56,7 +56,8 @@ public struct Verifier: Sendable {
     guard !p.code.isEmpty else { throw VerificationError(.emptyCode, "program has no instructions") }
     guard p.code.count <= limits.maxInstructions else {
       throw VerificationError(
-        .tooManyInstructions, "program has \(p.code.count) instructions; the limit is \(limits.maxInstructions)")
+        .tooManyInstructions,
+        "program has \(p.code.count) instructions; the limit is \(limits.maxInstructions)")
     }
     guard p.registerCount >= 0, p.registerCount <= limits.maxRegisters else {
       throw VerificationError(

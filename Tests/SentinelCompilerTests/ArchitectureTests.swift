@@ -51,7 +51,8 @@ import Testing
     #expect(deps["SentinelVM"] != nil, "package description lists the VM target")
     for t in Self.runtimeSide {
       let reach = Self.closure(t, deps)
-      #expect(reach.isDisjoint(with: Self.compilerSide), "\(t) reaches \(reach.intersection(Self.compilerSide))")
+      #expect(
+        reach.isDisjoint(with: Self.compilerSide), "\(t) reaches \(reach.intersection(Self.compilerSide))")
     }
   }
 

@@ -51,7 +51,9 @@ func agree(_ a: Value, _ b: Value) -> Bool {
       }
     }
     #expect(compared > 1000)
-    #expect(disagreements.isEmpty, "\(disagreements.count) disagreements:\n\(disagreements.prefix(20).joined(separator: "\n"))")
+    #expect(
+      disagreements.isEmpty,
+      "\(disagreements.count) disagreements:\n\(disagreements.prefix(20).joined(separator: "\n"))")
   }
 
   /// Random well-typed expressions: VM (optimized), VM (unoptimized) and reference agree.
@@ -71,7 +73,8 @@ func agree(_ a: Value, _ b: Value) -> Bool {
         Issue.record("generated expression #\(n) does not compile: \(text)")
         continue
       }
-      guard case .success(let plain) = CELCompiler.compile(text, environment: env, options: unoptimizedOptions)
+      guard
+        case .success(let plain) = CELCompiler.compile(text, environment: env, options: unoptimizedOptions)
       else {
         Issue.record("unoptimized compile failed: \(text)")
         continue
@@ -80,7 +83,8 @@ func agree(_ a: Value, _ b: Value) -> Bool {
       let p2 = try verifier.verify(plain.program)
       let v1 = VM().run(p1, bindings: bindings)
       let v2 = VM().run(p2, bindings: bindings)
-      let r = ReferenceEvaluator(environment: env).evaluate(try #require(optimized.checked), bindings: bindings)
+      let r = ReferenceEvaluator(environment: env).evaluate(
+        try #require(optimized.checked), bindings: bindings)
       #expect(agree(v1, r), "VM \(v1) vs reference \(r) for \(text) with \(bindings)")
       #expect(agree(v1, v2), "optimized \(v1) vs unoptimized \(v2) for \(text)")
       checked += 1

@@ -56,20 +56,27 @@ struct ExpressionGenerator {
     case .bool: return boolExpr(depth)
     case .int:
       switch rng.next() % 8 {
-      case 0: return "(\(expr(.int, depth: depth + 1)) \(pick(["+", "-", "*", "/", "%"])) \(expr(.int, depth: depth + 1)))"
+      case 0:
+        return
+          "(\(expr(.int, depth: depth + 1)) \(pick(["+", "-", "*", "/", "%"])) \(expr(.int, depth: depth + 1)))"
       case 1: return "-\(expr(.int, depth: depth + 1))"
       case 2: return "size(\(expr(pick([.string, .list(.int)]), depth: depth + 1)))"
-      case 3: return "(\(expr(.bool, depth: depth + 1)) ? \(expr(.int, depth: depth + 1)) : \(expr(.int, depth: depth + 1)))"
+      case 3:
+        return
+          "(\(expr(.bool, depth: depth + 1)) ? \(expr(.int, depth: depth + 1)) : \(expr(.int, depth: depth + 1)))"
       case 4: return "\(expr(.list(.int), depth: depth + 1))[\(expr(.int, depth: depth + 1))]"
       case 5: return "int(\(expr(pick([.double, .uint, .string]), depth: depth + 1)))"
       case 6: return "m[\(expr(.string, depth: depth + 1))]"
-      default: return "\(expr(.list(.int), depth: depth + 1)).filter(x, x > \(expr(.int, depth: depth + 1))).size()"
+      default:
+        return "\(expr(.list(.int), depth: depth + 1)).filter(x, x > \(expr(.int, depth: depth + 1))).size()"
       }
     case .uint:
       return pick(["(u + \(leaf(.uint)))", "(u * 2u)", "uint(\(expr(.int, depth: depth + 1)))", "(u - 1u)"])
     case .double:
       switch rng.next() % 4 {
-      case 0: return "(\(expr(.double, depth: depth + 1)) \(pick(["+", "-", "*", "/"])) \(expr(.double, depth: depth + 1)))"
+      case 0:
+        return
+          "(\(expr(.double, depth: depth + 1)) \(pick(["+", "-", "*", "/"])) \(expr(.double, depth: depth + 1)))"
       case 1: return "double(\(expr(.int, depth: depth + 1)))"
       case 2: return "-\(expr(.double, depth: depth + 1))"
       default: return "(\(expr(.bool, depth: depth + 1)) ? \(expr(.double, depth: depth + 1)) : d)"
@@ -83,7 +90,9 @@ struct ExpressionGenerator {
       }
     case .list(.int):
       switch rng.next() % 4 {
-      case 0: return "[\((0..<Int(rng.next() % 4)).map { _ in expr(.int, depth: depth + 1) }.joined(separator: ", "))]"
+      case 0:
+        return
+          "[\((0..<Int(rng.next() % 4)).map { _ in expr(.int, depth: depth + 1) }.joined(separator: ", "))]"
       case 1: return "(\(expr(.list(.int), depth: depth + 1)) + \(expr(.list(.int), depth: depth + 1)))"
       case 2: return "\(expr(.list(.int), depth: depth + 1)).map(y, y * 2)"
       default: return "li.filter(z, z % 2 == 0)"
@@ -100,14 +109,17 @@ struct ExpressionGenerator {
     case 2: return "!\(expr(.bool, depth: depth + 1))"
     case 3:
       let t: CELType = pick([.int, .double, .string, .uint])
-      return "(\(expr(t, depth: depth + 1)) \(pick(["<", "<=", ">", ">=", "==", "!="])) \(expr(t, depth: depth + 1)))"
+      return
+        "(\(expr(t, depth: depth + 1)) \(pick(["<", "<=", ">", ">=", "==", "!="])) \(expr(t, depth: depth + 1)))"
     case 4: return "(\(expr(.int, depth: depth + 1)) in \(expr(.list(.int), depth: depth + 1)))"
     case 5: return "\(expr(.list(.int), depth: depth + 1)).exists(x, x > \(expr(.int, depth: depth + 1)))"
     case 6: return "\(expr(.list(.int), depth: depth + 1)).all(x, x != \(expr(.int, depth: depth + 1)))"
     case 7: return "has(e.\(pick(["type", "amount", "n", "zz"])))"
     case 8: return "(e.type == \(leaf(.string)))"
     case 9: return "(e.amount > \(leaf(.double)))"
-    case 10: return "\(expr(.string, depth: depth + 1)).\(pick(["startsWith", "endsWith", "contains"]))(\(expr(.string, depth: depth + 1)))"
+    case 10:
+      return
+        "\(expr(.string, depth: depth + 1)).\(pick(["startsWith", "endsWith", "contains"]))(\(expr(.string, depth: depth + 1)))"
     default: return "(\(expr(.string, depth: depth + 1)) in m)"
     }
   }

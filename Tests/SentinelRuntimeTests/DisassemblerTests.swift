@@ -31,13 +31,13 @@ import Testing
       ;   b0 = add_int64
       ; functions
       ;   f0 = size (receiver)
-      0000  load.var          r0, a                       ; a
-      0001  load.var          r1, b
-      0002  call              r2, add_int64, r0..r1       ; a + b
-      0003  load.const        r3, {}
-      0004  jump.false        r2, @6
-      0005  select            r3, r3, "f"                 ; m.f
-      0006  ret               r3
+      0000  load.var    r0, a                       ; a
+      0001  load.var    r1, b
+      0002  call        r2, add_int64, r0..r1       ; a + b
+      0003  load.const  r3, {}
+      0004  jump.false  r2, @6
+      0005  select      r3, r3, "f"                 ; m.f
+      0006  ret         r3
 
       """
     #expect(Disassembler.render(p, source: source) == expected)
@@ -52,12 +52,12 @@ import Testing
         .iterNext2(0, 1, 2, 5), .iterNext(0, 1, 2, 5), Instruction(.callDynamic, 0, 0, 1, 1),
       ], registers: 0, functions: [FunctionRef(name: "size", receiver: true)])
     let lines = Disassembler.render(p).split(separator: "\n").filter { $0.hasPrefix("00") }
-    #expect(lines[0].hasSuffix("list              r0, ()"))
-    #expect(lines[1].hasSuffix("list              r0, r1"))
-    #expect(lines[2].hasSuffix("map               r0, r1..r4"))
-    #expect(lines[3].hasSuffix("iter.next2        r0, r1, r2..r3, @5"))
-    #expect(lines[4].hasSuffix("iter.next         r0, r1, r2, @5"))
-    #expect(lines[5].hasSuffix("call.dyn          r0, .size, r1"))
+    #expect(lines[0].hasSuffix("list        r0, ()"))
+    #expect(lines[1].hasSuffix("list        r0, r1"))
+    #expect(lines[2].hasSuffix("map         r0, r1..r4"))
+    #expect(lines[3].hasSuffix("iter.next2  r0, r1, r2..r3, @5"))
+    #expect(lines[4].hasSuffix("iter.next   r0, r1, r2, @5"))
+    #expect(lines[5].hasSuffix("call.dyn    r0, .size, r1"))
   }
 
   @Test func badIndicesAreShownNotTrapped() {

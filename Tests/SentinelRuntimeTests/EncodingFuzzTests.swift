@@ -40,7 +40,9 @@ private func exercise(_ bytes: [UInt8], _ rng: inout SplitMix64) -> Bool {
 @discardableResult
 private func exercise(_ p: Program, _ rng: inout SplitMix64) -> Bool {
   _ = Disassembler.render(p, source: Source(text: "fuzz"))
-  guard let verified = try? Verifier(catalog: Fixtures.catalog, limits: fuzzLimits).verify(p) else { return false }
+  guard let verified = try? Verifier(catalog: Fixtures.catalog, limits: fuzzLimits).verify(p) else {
+    return false
+  }
   let pool = fuzzValues + [fuzzMap()]
   let variables = p.variables.map { _ in pool[Int(rng.next() % UInt64(pool.count))] }
   _ = VM().run(verified, variables: variables)
@@ -107,42 +109,129 @@ private func exercise(_ p: Program, _ rng: inout SplitMix64) -> Bool {
 
   @Test func randomInstructionSequencesNeverTrap() {
     var rng = SplitMix64(seed: 7)
-    let constants: [Value] = [
-      .int(0), .int(1), .string("a"), .bool(true), .bool(false), .list([.int(1), .int(2)]), fuzzMap(),
-      .optional(.int(1)), .optional(nil), .error(CELError(.other, "e")), .null,
-    ]
-    let builtins = ["add_int64", "greater_int64", "negate_int64", "clamp_int64", "sum4_int64", "size_list", "type_dyn"]
+    var generator = ProgramGenerator()
     var verified = 0
+    var loops = 0
+    var calls = 0
     for _ in 0..<20_000 {
-      let registers = 1 + Int(rng.next() % 6)
-      let count = 1 + Int(rng.next() % 14)
-      func small(_ n: Int) -> UInt16 { UInt16(rng.next() % UInt64(max(1, n))) }
-      var code: [Instruction] = []
-      for pc in 0..<count {
-        let op = Opcode.allCases[Int(rng.next() % UInt64(Opcode.allCases.count))]
-        var operands: [UInt16] = [0, 0, 0, 0]
-        for (i, kind) in op.info.operands.enumerated() {
-          switch kind {
-          case .none: break
-          case .def, .use, .useDef, .useRange, .defRange: operands[i] = small(registers + 1)
-          case .constant, .stringConstant: operands[i] = small(constants.count)
-          case .variable: operands[i] = small(2)
-          case .builtin: operands[i] = small(builtins.count)
-          case .function: operands[i] = 0
-          case .count: operands[i] = small(4)
-          case .target:
-            operands[i] = op == .loop ? small(pc + 1) : UInt16(min(pc + 1 + Int(small(4)), count))
-          }
-        }
-        code.append(Instruction(op, operands[0], operands[1], operands[2], operands[3]))
+      let p = generator.next(&rng)
+      if exercise(p, &rng) {
+        verified += 1
+        if p.code.contains(where: { $0.opcode == .loop }) { loops += 1 }
+        if p.code.contains(where: { $0.opcode == .call }) { calls += 1 }
       }
-      code.append(.ret(small(registers)))
-      let p = program(
-        code, registers: registers, constants: constants,
-        variables: [VariableSlot(name: "x", type: .dyn), VariableSlot(name: "xs", type: .list(.int))],
-        builtins: builtins, functions: [FunctionRef(name: "size", receiver: false)])
-      if exercise(p, &rng) { verified += 1 }
     }
-    #expect(verified > 100, "only \(verified) random programs verified")
+    // The generator must reach the VM often, loops and calls included.
+    #expect(verified > 1000, "only \(verified) random programs verified")
+    #expect(loops > 100, "only \(loops) verified random programs loop")
+    #expect(calls > 100, "only \(calls) verified random programs call a builtin")
+  }
+}
+
+/// Random programs: a prologue defining most registers, then chunks that are either one random
+/// instruction (operands mostly in range) or a loop skeleton around a random body. Loop `d`
+/// keeps its counter, range and variables in 4 registers above the scratch ones, which random
+/// instructions mostly (not always) leave alone.
+private struct ProgramGenerator {
+  let constants: [Value] = [
+    .int(0), .int(1), .string("a"), .bool(true), .bool(false), .list([.int(1), .int(2)]), fuzzMap(),
+    .optional(.int(1)), .optional(nil), .error(CELError(.other, "e")), .null,
+  ]
+  let builtins: [(id: String, arity: UInt16)] = [
+    ("add_int64", 2), ("greater_int64", 2), ("negate_int64", 1), ("clamp_int64", 3), ("sum4_int64", 4),
+    ("size_list", 1), ("type_dyn", 1),
+  ]
+  var scratch = 1
+  var registers: Int { scratch + 8 }
+
+  mutating func next(_ rng: inout SplitMix64) -> Program {
+    scratch = 1 + Int(rng.next() % 6)
+    var code: [Instruction] = []
+    if rng.next() % 4 != 0 {
+      for r in 0..<scratch {
+        // A variable, an int constant (half the time, so calls type-check), or any constant.
+        code.append(
+          rng.next() % 3 == 0
+            ? .loadVar(UInt16(r), small(2, &rng))
+            : .loadConst(UInt16(r), small(rng.next() % 2 == 0 ? 2 : constants.count, &rng)))
+      }
+      for range in [scratch + 1, scratch + 5] {
+        // A list, a map, `xs`, or `x`.
+        code.append(
+          rng.next() % 2 == 0
+            ? .loadConst(UInt16(range), UInt16(5 + rng.next() % 2)) : .loadVar(UInt16(range), small(2, &rng)))
+      }
+    }
+    emit(into: &code, chunks: 1 + Int(rng.next() % 8), depth: 0, &rng)
+    code.append(.ret(small(scratch, &rng)))
+    // Forward targets past the end land on the final `ret`.
+    let last = UInt16(code.count - 1)
+    for i in code.indices where code[i].opcode != .loop {
+      if let t = code[i].opcode.info.operands.firstIndex(of: .target) {
+        switch t {
+        case 0: code[i].a = min(code[i].a, last)
+        case 1: code[i].b = min(code[i].b, last)
+        case 2: code[i].c = min(code[i].c, last)
+        default: code[i].d = min(code[i].d, last)
+        }
+      }
+    }
+    return program(
+      code, registers: registers, constants: constants,
+      variables: [VariableSlot(name: "x", type: .dyn), VariableSlot(name: "xs", type: .list(.int))],
+      builtins: builtins.map(\.id), functions: [FunctionRef(name: "size", receiver: false)])
+  }
+
+  func small(_ n: Int, _ rng: inout SplitMix64) -> UInt16 { UInt16(rng.next() % UInt64(max(1, n))) }
+
+  /// Mostly a scratch register, sometimes any register, now and then one past the end.
+  func register(_ rng: inout SplitMix64) -> UInt16 {
+    switch rng.next() % 20 {
+    case 0: return UInt16(registers)
+    case 1, 2: return small(registers, &rng)
+    default: return small(scratch, &rng)
+    }
+  }
+
+  func emit(into code: inout [Instruction], chunks: Int, depth: Int, _ rng: inout SplitMix64) {
+    for _ in 0..<chunks {
+      if depth < 2 && rng.next() % 4 == 0 {
+        let base = UInt16(scratch + 4 * depth)
+        let initAt = code.count
+        code.append(Instruction(.nop))
+        let head = code.count
+        code.append(Instruction(.nop))
+        emit(into: &code, chunks: 1 + Int(rng.next() % 3), depth: depth + 1, &rng)
+        code.append(.loop(UInt16(head)))
+        let exit = UInt16(code.count)
+        code[initAt] = .iterInit(base, base + 1, exit)
+        code[head] =
+          rng.next() % 2 == 0
+          ? .iterNext(base, base + 1, base + 2, exit) : .iterNext2(base, base + 1, base + 2, exit)
+      } else {
+        code.append(instruction(at: code.count, &rng))
+      }
+    }
+  }
+
+  func instruction(at pc: Int, _ rng: inout SplitMix64) -> Instruction {
+    let op = Opcode.allCases[Int(rng.next() % UInt64(Opcode.allCases.count))]
+    var operands: [UInt16] = [0, 0, 0, 0]
+    for (i, kind) in op.info.operands.enumerated() {
+      switch kind {
+      case .none: break
+      case .def, .use, .useDef, .useRange, .defRange: operands[i] = register(&rng)
+      case .constant, .stringConstant: operands[i] = small(constants.count, &rng)
+      case .variable: operands[i] = small(2, &rng)
+      case .builtin: operands[i] = small(builtins.count, &rng)
+      case .function: operands[i] = 0
+      case .count:
+        // A call's count usually matches its builtin's arity.
+        operands[i] =
+          op == .call && rng.next() % 8 != 0 ? builtins[Int(operands[1])].arity : small(4, &rng)
+      case .target: operands[i] = op == .loop ? small(pc + 1, &rng) : UInt16(pc + 1 + Int(small(4, &rng)))
+      }
+    }
+    return Instruction(op, operands[0], operands[1], operands[2], operands[3])
   }
 }

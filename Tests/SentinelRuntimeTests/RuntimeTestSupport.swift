@@ -38,7 +38,9 @@ enum Fixtures {
     Overload(
       "clamp_int64", "clamp", [.int, .int, .int], .int,
       .ternary { v, lo, hi in
-        guard let x = int(v), let l = int(lo), let h = int(hi) else { return .error(.noOverload("clamp", [v, lo, hi])) }
+        guard let x = int(v), let l = int(lo), let h = int(hi) else {
+          return .error(.noOverload("clamp", [v, lo, hi]))
+        }
         return .int(min(max(x, l), h))
       }),
     Overload(
@@ -59,7 +61,9 @@ enum Fixtures {
     Overload(
       "contains_string", "contains", receiver: true, [.string, .string], .bool,
       .binary { a, b in
-        guard case .string(let x) = a, case .string(let y) = b else { return .error(.noOverload("contains", [a, b])) }
+        guard case .string(let x) = a, case .string(let y) = b else {
+          return .error(.noOverload("contains", [a, b]))
+        }
         return .bool(x.contains(y))
       }),
     Overload("type_dyn", "type", [.dyn], .type(nil), .unary { v in .type(v.celType) }),
@@ -84,7 +88,9 @@ func program(
 }
 
 /// The error a program is rejected with (nil when it verifies).
-func rejection(_ p: Program, limits: Limits = .init(), catalog: Catalog = Fixtures.catalog) -> VerificationError? {
+func rejection(_ p: Program, limits: Limits = .init(), catalog: Catalog = Fixtures.catalog)
+  -> VerificationError?
+{
   do {
     _ = try Verifier(catalog: catalog, limits: limits).verify(p)
     return nil
@@ -95,7 +101,8 @@ func rejection(_ p: Program, limits: Limits = .init(), catalog: Catalog = Fixtur
 
 /// Verifies and runs a program; records an issue (and returns an error value) if it is rejected.
 func run(
-  _ p: Program, _ variables: [Value?] = [], limits: Limits = .init(), sourceLocation: SourceLocation = #_sourceLocation
+  _ p: Program, _ variables: [Value?] = [], limits: Limits = .init(),
+  sourceLocation: SourceLocation = #_sourceLocation
 ) -> Value {
   do {
     let verified = try Verifier(catalog: Fixtures.catalog, limits: limits).verify(p)
@@ -125,7 +132,9 @@ extension Instruction {
   }
   static func jump(_ t: UInt16) -> Instruction { Instruction(.jump, t) }
   static func loop(_ t: UInt16) -> Instruction { Instruction(.loop, t) }
-  static func iterInit(_ a: UInt16, _ range: UInt16, _ t: UInt16) -> Instruction { Instruction(.iterInit, a, range, t) }
+  static func iterInit(_ a: UInt16, _ range: UInt16, _ t: UInt16) -> Instruction {
+    Instruction(.iterInit, a, range, t)
+  }
   static func iterNext(_ a: UInt16, _ range: UInt16, _ v: UInt16, _ t: UInt16) -> Instruction {
     Instruction(.iterNext, a, range, v, t)
   }

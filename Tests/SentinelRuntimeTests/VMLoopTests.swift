@@ -47,7 +47,8 @@ private func collect(pair: Bool) -> Program {
   }
 
   @Test func iterNext2OverAListBindsIndexAndElement() {
-    #expect(render(run(collect(pair: true), [.list([.string("x"), .string("y")])])) == "[0, \"x\", 1, \"y\"]")
+    #expect(
+      render(run(collect(pair: true), [.list([.string("x"), .string("y")])])) == "[0, \"x\", 1, \"y\"]")
   }
 
   @Test func iterNext2OverAMapBindsKeyAndValue() {
@@ -78,7 +79,7 @@ private func collect(pair: Bool) -> Program {
     #expect(errorKind(run(sum, [.list([.int(1), .string("2")])])) == .noMatchingOverload)
   }
 
-  @Test func nestedLoops() {
+  @Test func nestedLoopsSumEveryPair() {
     // Σ over xs of Σ ys = |xs| × Σ ys.
     #expect(render(run(nestedLoops, [ints([1, 2, 3]), ints([10, 20])])) == "90")
     #expect(render(run(nestedLoops, [ints([]), ints([10, 20])])) == "0")
@@ -105,7 +106,8 @@ private func collect(pair: Bool) -> Program {
         Instruction(.jumpIfTrue, 2, 11),
         .loop(4),
         .ret(5),
-      ], registers: 8, constants: [.int(0), .int(2)], variables: [VariableSlot(name: "xs", type: .list(.int))],
+      ], registers: 8, constants: [.int(0), .int(2)],
+      variables: [VariableSlot(name: "xs", type: .list(.int))],
       builtins: ["add_int64", "greater_int64"])
     #expect(render(run(p, [ints([1, 5, 9])])) == "6")
     #expect(render(run(p, [ints([1, 2])])) == "3")
@@ -116,7 +118,10 @@ private func collect(pair: Bool) -> Program {
     #expect(render(run(collect(pair: false), [ints([1, 2, 3])], limits: limits)) == "[1, 2, 3]")
     let r = run(collect(pair: false), [ints([1, 2, 3, 4])], limits: limits)
     #expect(errorKind(r) == .limit)
-    #expect(errorKind(run(collect(pair: true), [stringMap([("a", 1), ("b", 2), ("c", 3), ("d", 4)])], limits: limits)) == .limit)
+    #expect(
+      errorKind(
+        run(collect(pair: true), [stringMap([("a", 1), ("b", 2), ("c", 3), ("d", 4)])], limits: limits))
+        == .limit)
   }
 
   @Test func buildingALargeListInALoopIsLinear() {
@@ -125,7 +130,11 @@ private func collect(pair: Bool) -> Program {
     let clock = ContinuousClock()
     var result = Value.null
     let elapsed = clock.measure { result = run(collect(pair: false), [xs]) }
-    if case .list(let out) = result { #expect(out.count == 10_000) } else { Issue.record("not a list: \(result)") }
+    if case .list(let out) = result {
+      #expect(out.count == 10_000)
+    } else {
+      Issue.record("not a list: \(result)")
+    }
     #expect(elapsed < .seconds(5))
   }
 }

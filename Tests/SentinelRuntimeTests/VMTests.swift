@@ -24,7 +24,9 @@ private func selectProgram(_ op: Opcode, on target: Value, field: String = "a") 
 
 /// `r0 ← x; r1 ← y; op r0, r1; ret r0` for binary accumulators.
 private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
-  run(program([.loadConst(0, 0), .loadConst(1, 1), Instruction(op, 0, 1), .ret(0)], registers: 2, constants: [x, y]))
+  run(
+    program(
+      [.loadConst(0, 0), .loadConst(1, 1), Instruction(op, 0, 1), .ret(0)], registers: 2, constants: [x, y]))
 }
 
 @Suite struct VMTests {
@@ -34,7 +36,8 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
   }
 
   @Test func loadVarBoundUnboundAndWrongKind() throws {
-    let p = program([.loadVar(0, 0), .ret(0)], registers: 1, variables: [VariableSlot(name: "x", type: .int)])
+    let p = program(
+      [.loadVar(0, 0), .ret(0)], registers: 1, variables: [VariableSlot(name: "x", type: .int)])
     #expect(render(run(p, [.int(7)])) == "7")
     #expect(errorKind(run(p, [nil])) == .unboundVariable)
     #expect(errorKind(run(p, [])) == .unboundVariable)
@@ -47,7 +50,8 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
   }
 
   @Test func dynVariableAcceptsAnything() {
-    let p = program([.loadVar(0, 0), .ret(0)], registers: 1, variables: [VariableSlot(name: "x", type: .dyn)])
+    let p = program(
+      [.loadVar(0, 0), .ret(0)], registers: 1, variables: [VariableSlot(name: "x", type: .dyn)])
     #expect(render(run(p, [.list([.int(1)])])) == "[1]")
   }
 
@@ -106,20 +110,24 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
     #expect(render(run(p, [.int(41)])) == "42")
     let wrong = run(p, [.string("41")])
     #expect(errorKind(wrong) == .noMatchingOverload)
-    if case .error(let e) = wrong { #expect(e.message == "no matching overload for '_+_' applied to (string, int)") }
+    if case .error(let e) = wrong {
+      #expect(e.message == "no matching overload for '_+_' applied to (string, int)")
+    }
   }
 
   @Test func callDynamicDispatchesOnRuntimeTypes() {
     let p = program(
       [.loadVar(0, 0), Instruction(.callDynamic, 1, 0, 0, 1), .ret(1)], registers: 2,
-      variables: [VariableSlot(name: "x", type: .dyn)], functions: [FunctionRef(name: "size", receiver: false)])
+      variables: [VariableSlot(name: "x", type: .dyn)],
+      functions: [FunctionRef(name: "size", receiver: false)])
     #expect(render(run(p, [.string("héllo")])) == "5")
     #expect(render(run(p, [.list([.int(1), .int(2)])])) == "2")
     #expect(errorKind(run(p, [.int(1)])) == .noMatchingOverload)
     #expect(errorKind(run(p, [boom])) == .divideByZero)
     let receiver = program(
       [.loadConst(0, 0), .loadConst(1, 1), Instruction(.callDynamic, 2, 0, 0, 2), .ret(2)], registers: 3,
-      constants: [.string("fraud"), .string("au")], functions: [FunctionRef(name: "contains", receiver: true)])
+      constants: [.string("fraud"), .string("au")], functions: [FunctionRef(name: "contains", receiver: true)]
+    )
     #expect(render(run(receiver)) == "true")
   }
 
@@ -178,17 +186,24 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
 
   @Test func conditionError() {
     func cond(_ v: Value) -> Value {
-      run(program([.loadConst(0, 0), Instruction(.conditionError, 1, 0), .ret(1)], registers: 2, constants: [v]))
+      run(
+        program(
+          [.loadConst(0, 0), Instruction(.conditionError, 1, 0), .ret(1)], registers: 2, constants: [v]))
     }
     #expect(errorKind(cond(boom)) == .divideByZero)
     let e = cond(.string("yes"))
     #expect(errorKind(e) == .noMatchingOverload)
-    if case .error(let err) = e { #expect(err.message == "no matching overload for '_?_:_' applied to (string)") }
+    if case .error(let err) = e {
+      #expect(err.message == "no matching overload for '_?_:_' applied to (string)")
+    }
   }
 
   @Test func notStrictlyFalse() {
     func nsf(_ v: Value) -> String {
-      render(run(program([.loadConst(0, 0), Instruction(.notStrictlyFalse, 1, 0), .ret(1)], registers: 2, constants: [v])))
+      render(
+        run(
+          program(
+            [.loadConst(0, 0), Instruction(.notStrictlyFalse, 1, 0), .ret(1)], registers: 2, constants: [v])))
     }
     #expect(nsf(.bool(false)) == "false")
     #expect(nsf(.bool(true)) == "true" && nsf(boom) == "true" && nsf(.int(0)) == "true")
@@ -236,7 +251,8 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
     func insert(_ op: Opcode, _ acc: Value, _ k: Value, _ v: Value) -> Value {
       run(
         program(
-          [.loadConst(0, 0), .loadConst(1, 1), .loadConst(2, 2), Instruction(op, 0, 1, 2), .ret(0)], registers: 3,
+          [.loadConst(0, 0), .loadConst(1, 1), .loadConst(2, 2), Instruction(op, 0, 1, 2), .ret(0)],
+          registers: 3,
           constants: [acc, k, v]))
     }
     let m = Value.map(MapValue())
@@ -254,7 +270,9 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
   }
 
   @Test func nopDoesNothing() {
-    #expect(render(run(program([.loadConst(0, 0), Instruction(.nop), .ret(0)], registers: 1, constants: [.null]))) == "null")
+    #expect(
+      render(run(program([.loadConst(0, 0), Instruction(.nop), .ret(0)], registers: 1, constants: [.null])))
+        == "null")
   }
 
   @Test func oneVMRunsManyProgramsConcurrently() async throws {

@@ -22,7 +22,9 @@ private let list12: Value = .list([.int(1), .int(2)])
 private let intVar = VariableSlot(name: "x", type: .int)
 
 /// A valid loop skeleton over the constant list k0 with `body` at pcs 3…, closed by `loop @2`.
-private func loopProgram(_ body: [Instruction], registers: Int = 4, constants: [Value] = [list12, .int(0)]) -> Program {
+private func loopProgram(_ body: [Instruction], registers: Int = 4, constants: [Value] = [list12, .int(0)])
+  -> Program
+{
   let end = 3 + body.count  // pc of `loop`
   let exit = UInt16(end + 1)
   return program(
@@ -33,18 +35,22 @@ private func loopProgram(_ body: [Instruction], registers: Int = 4, constants: [
 let ruleCases: [RuleCase] = [
   RuleCase(name: "empty code", program: program([], registers: 0), rule: .emptyCode, pc: nil),
   RuleCase(
-    name: "too many instructions", program: program([.loadConst(0, 0), Instruction(.nop), .ret(0)], registers: 1, constants: [.int(1)]),
+    name: "too many instructions",
+    program: program([.loadConst(0, 0), Instruction(.nop), .ret(0)], registers: 1, constants: [.int(1)]),
     limits: Limits(maxInstructions: 2), rule: .tooManyInstructions, pc: nil),
   RuleCase(
-    name: "too many registers", program: program([.loadConst(0, 0), .ret(0)], registers: 5000, constants: [.int(1)]),
+    name: "too many registers",
+    program: program([.loadConst(0, 0), .ret(0)], registers: 5000, constants: [.int(1)]),
     rule: .tooManyRegisters, pc: nil),
   RuleCase(
     name: "unknown builtin",
-    program: program([.loadConst(0, 0), .ret(0)], registers: 1, constants: [.int(1)], builtins: ["no_such_id"]),
+    program: program(
+      [.loadConst(0, 0), .ret(0)], registers: 1, constants: [.int(1)], builtins: ["no_such_id"]),
     rule: .unknownBuiltin, pc: nil),
   RuleCase(
     name: "malformed overload",
-    program: program([.loadConst(0, 0), .ret(0)], registers: 1, constants: [.int(1)], builtins: ["bad_shape"]),
+    program: program(
+      [.loadConst(0, 0), .ret(0)], registers: 1, constants: [.int(1)], builtins: ["bad_shape"]),
     catalog: Fixtures.malformed, rule: .malformedOverload, pc: nil),
   RuleCase(
     name: "unknown function",
@@ -73,15 +79,18 @@ let ruleCases: [RuleCase] = [
       constants: [.int(1)]),
     rule: .registerRangeOutOfBounds, pc: 2, operand: 1),
   RuleCase(
-    name: "constant out of bounds", program: program([.loadConst(0, 3), .ret(0)], registers: 1, constants: [.int(1)]),
+    name: "constant out of bounds",
+    program: program([.loadConst(0, 3), .ret(0)], registers: 1, constants: [.int(1)]),
     rule: .constantOutOfBounds, pc: 0, operand: 1),
   RuleCase(
     name: "field name is not a string",
     program: program(
-      [.loadConst(0, 1), Instruction(.select, 1, 0, 0), .ret(1)], registers: 2, constants: [.int(1), .map(MapValue())]),
+      [.loadConst(0, 1), Instruction(.select, 1, 0, 0), .ret(1)], registers: 2,
+      constants: [.int(1), .map(MapValue())]),
     rule: .notAStringConstant, pc: 1, operand: 2),
   RuleCase(
-    name: "variable out of bounds", program: program([.loadVar(0, 1), .ret(0)], registers: 1, variables: [intVar]),
+    name: "variable out of bounds",
+    program: program([.loadVar(0, 1), .ret(0)], registers: 1, variables: [intVar]),
     rule: .variableOutOfBounds, pc: 0, operand: 1),
   RuleCase(
     name: "builtin out of bounds",
@@ -92,7 +101,8 @@ let ruleCases: [RuleCase] = [
   RuleCase(
     name: "function out of bounds",
     program: program(
-      [.loadConst(0, 0), Instruction(.callDynamic, 1, 1, 0, 1), .ret(1)], registers: 2, constants: [.string("ab")],
+      [.loadConst(0, 0), Instruction(.callDynamic, 1, 1, 0, 1), .ret(1)], registers: 2,
+      constants: [.string("ab")],
       functions: [FunctionRef(name: "size", receiver: false)]),
     rule: .functionOutOfBounds, pc: 1, operand: 1),
   RuleCase(
@@ -111,19 +121,25 @@ let ruleCases: [RuleCase] = [
     rule: .targetOutOfBounds, pc: 1, operand: 0),
   RuleCase(
     name: "jump to itself",
-    program: program([.loadConst(0, 0), Instruction(.jumpIfFalse, 0, 1), .ret(0)], registers: 1, constants: [.bool(true)]),
+    program: program(
+      [.loadConst(0, 0), Instruction(.jumpIfFalse, 0, 1), .ret(0)], registers: 1, constants: [.bool(true)]),
     rule: .backwardJump, pc: 1, operand: 1),
   RuleCase(
-    name: "loop forward", program: program([.loadConst(0, 0), .loop(2), .ret(0)], registers: 1, constants: [.int(1)]),
+    name: "loop forward",
+    program: program([.loadConst(0, 0), .loop(2), .ret(0)], registers: 1, constants: [.int(1)]),
     rule: .forwardLoop, pc: 1, operand: 0),
   RuleCase(
     name: "loop back to a non-iter.next",
-    program: program([.loadConst(0, 0), Instruction(.nop), .loop(1), .ret(0)], registers: 1, constants: [.int(1)]),
+    program: program(
+      [.loadConst(0, 0), Instruction(.nop), .loop(1), .ret(0)], registers: 1, constants: [.int(1)]),
     rule: .loopTargetNotIterNext, pc: 2, operand: 0),
   RuleCase(
     name: "two loops to one header",
     program: program(
-      [.loadConst(0, 0), .iterInit(1, 0, 6), .iterNext(1, 0, 2, 6), .loop(2), .loop(2), Instruction(.nop), .ret(0)],
+      [
+        .loadConst(0, 0), .iterInit(1, 0, 6), .iterNext(1, 0, 2, 6), .loop(2), .loop(2), Instruction(.nop),
+        .ret(0),
+      ],
       registers: 3, constants: [list12]),
     rule: .duplicateLoop, pc: 4, operand: 0),
   RuleCase(
@@ -144,11 +160,13 @@ let ruleCases: [RuleCase] = [
     name: "jump into a loop body",
     program: program(
       [
-        .loadConst(0, 0), .iterInit(1, 0, 6), .jump(4), .iterNext(1, 0, 2, 6), Instruction(.nop), .loop(3), .ret(0),
+        .loadConst(0, 0), .iterInit(1, 0, 6), .jump(4), .iterNext(1, 0, 2, 6), Instruction(.nop), .loop(3),
+        .ret(0),
       ], registers: 3, constants: [list12]),
     rule: .jumpIntoLoop, pc: 2, operand: 0),
   RuleCase(
-    name: "loops nested too deep", program: nestedLoops, limits: Limits(maxLoopDepth: 1), rule: .loopTooDeep, pc: 6),
+    name: "loops nested too deep", program: nestedLoops, limits: Limits(maxLoopDepth: 1), rule: .loopTooDeep,
+    pc: 6),
   RuleCase(
     name: "loop body writes its counter", program: loopProgram([.loadConst(1, 1)]),
     rule: .loopWritesIterationRegister, pc: 3, operand: 0),
@@ -162,7 +180,8 @@ let ruleCases: [RuleCase] = [
       constants: [list12]),
     rule: .loopWritesIterationRegister, pc: 2, operand: 2),
   RuleCase(
-    name: "falls off the end", program: program([.loadConst(0, 0), .move(1, 0)], registers: 2, constants: [.int(1)]),
+    name: "falls off the end",
+    program: program([.loadConst(0, 0), .move(1, 0)], registers: 2, constants: [.int(1)]),
     rule: .fallsOffEnd, pc: 1),
   RuleCase(
     name: "trailing unreachable nop",
@@ -243,7 +262,9 @@ let nestedLoops = program(
       arity.flatMap { rejection($0) }?.description
         == "pc 3 (call): operand d: argument count 3 does not match overload 'add_int64' (arity 2)")
     let reg = ruleCases.first { $0.rule == .registerOutOfBounds }?.program
-    #expect(reg.flatMap { rejection($0) }?.description == "pc 1 (move): operand b: register r2 is out of bounds (2 registers)")
+    #expect(
+      reg.flatMap { rejection($0) }?.description
+        == "pc 1 (move): operand b: register r2 is out of bounds (2 registers)")
     let type = ruleCases.first { $0.rule == .typeMismatch }?.program
     #expect(
       type.flatMap { rejection($0) }?.description
@@ -269,7 +290,8 @@ let nestedLoops = program(
 
   @Test func opaqueParameterCanNeverBeSatisfiedByAnInt() {
     let p = program(
-      [.loadConst(0, 0), .call(1, 0, 0, 1), .ret(1)], registers: 2, constants: [.int(1)], builtins: ["frob_opaque"])
+      [.loadConst(0, 0), .call(1, 0, 0, 1), .ret(1)], registers: 2, constants: [.int(1)],
+      builtins: ["frob_opaque"])
     #expect(rejection(p)?.rule == .typeMismatch)
   }
 
@@ -345,5 +367,6 @@ let existsGreaterThanTwo = program(
     Instruction(.jumpIfTrue, 1, 8),
     .loop(3),
     .ret(1),
-  ], registers: 5, constants: [.bool(false), .int(2)], variables: [VariableSlot(name: "xs", type: .list(.int))],
+  ], registers: 5, constants: [.bool(false), .int(2)],
+  variables: [VariableSlot(name: "xs", type: .list(.int))],
   builtins: ["greater_int64"])

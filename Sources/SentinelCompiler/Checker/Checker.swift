@@ -182,7 +182,9 @@ private struct CheckRun {
         v1 = .dyn
         if c.iterVar2 != nil { v2 = .dyn }
       default:
-        error("E0103", "expression of type `\(describe(rangeType))` cannot be the range of a comprehension", c.iterRange.id)
+        error(
+          "E0103", "expression of type `\(describe(rangeType))` cannot be the range of a comprehension",
+          c.iterRange.id)
         if c.iterVar2 != nil { v2 = .dyn }
       }
       let accuType = visit(c.accuInit, scopes: scopes)
@@ -190,11 +192,14 @@ private struct CheckRun {
       inner.append([c.accuVar: accuType])
       let condType = visit(c.loopCondition, scopes: inner + [iterScope(c, v1, v2)])
       if !subst.unify(.bool, condType) {
-        error("E0103", "comprehension condition must be bool, found `\(describe(condType))`", c.loopCondition.id)
+        error(
+          "E0103", "comprehension condition must be bool, found `\(describe(condType))`", c.loopCondition.id)
       }
       let stepType = visit(c.loopStep, scopes: inner + [iterScope(c, v1, v2)])
       if !subst.unify(accuType, stepType) {
-        error("E0103", "comprehension step has type `\(describe(stepType))`, expected `\(describe(accuType))`", c.loopStep.id)
+        error(
+          "E0103", "comprehension step has type `\(describe(stepType))`, expected `\(describe(accuType))`",
+          c.loopStep.id)
       }
       let resultType = visit(c.result, scopes: inner)
       return set(e.id, resultType)
@@ -287,7 +292,8 @@ private struct CheckRun {
     }
   }
 
-  mutating func visitCall(_ e: Expr, target: Expr?, function: String, args: [Expr], scopes: Scopes) -> CELType {
+  mutating func visitCall(_ e: Expr, target: Expr?, function: String, args: [Expr], scopes: Scopes) -> CELType
+  {
     // A receiver call on a qualified name may be a namespaced global function (`math.greatest(…)`).
     if let target, let ns = qualifiedName(target), !isLocalRoot(target, scopes), lookupGlobal(ns) == nil {
       for candidate in env.candidateNames(ns + "." + function) where env.catalog.hasFunction(candidate) {
@@ -317,7 +323,9 @@ private struct CheckRun {
 
   /// Overload resolution: every overload whose instantiated parameters accept the argument
   /// types matches; the result type is theirs, or dyn when matching overloads disagree.
-  mutating func resolve(_ e: Expr, function: String, receiver: Bool, argTypes: [CELType], argIDs: [ExprID]) -> CELType {
+  mutating func resolve(_ e: Expr, function: String, receiver: Bool, argTypes: [CELType], argIDs: [ExprID])
+    -> CELType
+  {
     let candidates = env.catalog.overloads(of: function)
     if candidates.isEmpty {
       error("E0101", "undeclared reference to function `\(function)`", e.id)
@@ -345,7 +353,8 @@ private struct CheckRun {
     }
     guard let resultType else {
       let shown = argTypes.map { describe($0) }
-      let call = receiver && !shown.isEmpty
+      let call =
+        receiver && !shown.isEmpty
         ? "`\(shown[0]).\(function)(\(shown.dropFirst().joined(separator: ", ")))`"
         : "`\(function)(\(shown.joined(separator: ", ")))`"
       error("E0102", "found no matching overload for \(call)", e.id)

@@ -65,7 +65,12 @@ private struct CodegenState {
     let limit = Int(UInt16.max)
     guard highWater <= limit, constants.count <= limit, code.count <= limit, variables.count <= limit,
       builtins.count <= limit, functions.count <= limit
-    else { throw CodegenError(message: "expression too large for the bytecode format (more than \(limit) registers, constants or instructions)") }
+    else {
+      throw CodegenError(
+        message:
+          "expression too large for the bytecode format (more than \(limit) registers, constants or instructions)"
+      )
+    }
     return Program(
       constants: constants, variables: variables, builtins: builtins, functions: functions,
       registerCount: max(highWater, 1), code: code, sourceMap: sourceMap)
@@ -274,7 +279,8 @@ private struct CodegenState {
     let initJump = appendJump(Instruction(.iterInit, Self.r(counter), range), span: span)
     let head = code.count
     let next = appendJump(
-      Instruction(c.iterVar2 == nil ? .iterNext : .iterNext2, Self.r(counter), range, Self.r(vars)), span: span)
+      Instruction(c.iterVar2 == nil ? .iterNext : .iterNext2, Self.r(counter), range, Self.r(vars)),
+      span: span)
     let cond = try emit(c.condition)
     let brk = appendJump(Instruction(.jumpIfFalse, cond), span: span)
     top = vars + (c.iterVar2 == nil ? 1 : 2)

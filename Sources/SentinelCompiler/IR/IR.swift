@@ -108,7 +108,8 @@ public struct IRFunction: Sendable {
   public func children(of id: IRNodeID) -> [IRNodeID] {
     switch nodes[id] {
     case .constant, .variable, .local: return []
-    case .select(let x, _), .hasField(let x, _), .optionalSelect(let x, _), .notStrictlyFalse(let x): return [x]
+    case .select(let x, _), .hasField(let x, _), .optionalSelect(let x, _), .notStrictlyFalse(let x):
+      return [x]
     case .call(_, let args), .callDynamic(_, _, let args): return args
     case .and(let a, let b), .or(let a, let b): return [a, b]
     case .conditional(let a, let b, let c): return [a, b, c]

@@ -24,7 +24,8 @@ extension IRFunction {
       case .select(let x, let f): body = "select %\(x).\(f)"
       case .hasField(let x, let f): body = "has %\(x).\(f)"
       case .optionalSelect(let x, let f): body = "select.opt %\(x).?\(f)"
-      case .call(let o, let args): body = "call \(catalog.overloads[o].id)(\(args.map { "%\($0)" }.joined(separator: ", ")))"
+      case .call(let o, let args):
+        body = "call \(catalog.overloads[o].id)(\(args.map { "%\($0)" }.joined(separator: ", ")))"
       case .callDynamic(let f, let r, let args):
         body = "call.dyn \(r ? "." : "")\(f)(\(args.map { "%\($0)" }.joined(separator: ", ")))"
       case .and(let a, let b): body = "and %\(a), %\(b)"
@@ -34,9 +35,11 @@ extension IRFunction {
       case .list(let xs, let opt):
         body = "list [\(zip(xs, opt).map { ($1 ? "?" : "") + "%\($0)" }.joined(separator: ", "))]"
       case .map(let ks, let vs, let opt):
-        body = "map {\((0..<ks.count).map { (opt[$0] ? "?" : "") + "%\(ks[$0]): %\(vs[$0])" }.joined(separator: ", "))}"
+        body =
+          "map {\((0..<ks.count).map { (opt[$0] ? "?" : "") + "%\(ks[$0]): %\(vs[$0])" }.joined(separator: ", "))}"
       case .comprehension(let c):
-        body = "comprehension iter $\(c.iterVar)\(c.iterVar2.map { ", $\($0)" } ?? "") in %\(c.range), "
+        body =
+          "comprehension iter $\(c.iterVar)\(c.iterVar2.map { ", $\($0)" } ?? "") in %\(c.range), "
           + "accu $\(c.accuVar) = %\(c.accuInit), while %\(c.condition), step %\(c.step), result %\(c.result)"
       }
       out += "%\(id) : \(types[id]) = \(body)\n"

@@ -120,10 +120,12 @@ private struct LoweringState {
     case .map(let entries):
       let ks = entries.map { lower($0.key, scopes: scopes) }
       let vs = entries.map { lower($0.value, scopes: scopes) }
-      return ir.add(.map(keys: ks, values: vs, optional: entries.map(\.optional)), type: type(e), span: span(e))
+      return ir.add(
+        .map(keys: ks, values: vs, optional: entries.map(\.optional)), type: type(e), span: span(e))
 
     case .structure(let typeName, _):
-      return ir.constant(.error(CELError(.other, "message construction `\(typeName)` is not supported")), span: span(e))
+      return ir.constant(
+        .error(CELError(.other, "message construction `\(typeName)` is not supported")), span: span(e))
 
     case .comprehension(let c):
       let range = lower(c.iterRange, scopes: scopes)
@@ -145,7 +147,9 @@ private struct LoweringState {
     }
   }
 
-  mutating func lowerCall(_ e: Expr, target: Expr?, function: String, args: [Expr], scopes: Scopes) -> IRNodeID {
+  mutating func lowerCall(_ e: Expr, target: Expr?, function: String, args: [Expr], scopes: Scopes)
+    -> IRNodeID
+  {
     switch (function, target, args.count) {
     case (Operators.logicalAnd, nil, 2):
       let a = lower(args[0], scopes: scopes)
@@ -201,7 +205,8 @@ private struct LoweringState {
       let what = env.catalog.hasFunction(name) ? "no matching overload for" : "unbound function"
       return ir.constant(.error(CELError(.noMatchingOverload, "\(what) `\(name)`")), span: span(e))
     }
-    return ir.add(.callDynamic(function: name, receiver: receiver, args: lowered), type: type(e), span: span(e))
+    return ir.add(
+      .callDynamic(function: name, receiver: receiver, args: lowered), type: type(e), span: span(e))
   }
 
   /// A static call is safe when no argument's static type is less precise than the parameter

@@ -69,7 +69,8 @@ extension IRFunction {
     case .hasField(let x, let field): return .hasField(f(x), field: field)
     case .optionalSelect(let x, let field): return .optionalSelect(f(x), field: field)
     case .call(let o, let args): return .call(overload: o, args: args.map(f))
-    case .callDynamic(let n, let r, let args): return .callDynamic(function: n, receiver: r, args: args.map(f))
+    case .callDynamic(let n, let r, let args):
+      return .callDynamic(function: n, receiver: r, args: args.map(f))
     case .and(let a, let b): return .and(f(a), f(b))
     case .or(let a, let b): return .or(f(a), f(b))
     case .conditional(let a, let b, let c): return .conditional(f(a), f(b), f(c))
