@@ -6,7 +6,8 @@
 import SentinelModel
 
 enum Base64 {
-  static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+  static let alphabet: [UInt8] = Array(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
   /// The 6-bit value of each byte, or 0xFF.
   static let decodeTable: [UInt8] = {

@@ -16,7 +16,9 @@ enum MathExtension {
 
   /// The greatest (`sign` 1) or least (`sign` -1) of numeric values.
   static func extremum(_ fn: String, _ values: [Value], sign: Int) -> Value {
-    guard var best = values.first else { return err(.invalidArgument, "\(fn)(list) argument must not be empty") }
+    guard var best = values.first else {
+      return err(.invalidArgument, "\(fn)(list) argument must not be empty")
+    }
     guard isNumber(best) else { return noOverload(fn, best) }
     for v in values.dropFirst() {
       guard isNumber(v) else { return noOverload(fn, v) }
@@ -56,7 +58,8 @@ enum MathExtension {
       }
     }
     for (n, t) in numeric {
-      out.append(Overload("\(idPrefix)_list_\(n)", fn, [.list(t)], t, cost: Cost.linear, single(fn, sign: sign)))
+      out.append(
+        Overload("\(idPrefix)_list_\(n)", fn, [.list(t)], t, cost: Cost.linear, single(fn, sign: sign)))
     }
     if variadic {
       for arity in 3...maxVariadic {
@@ -87,7 +90,9 @@ enum MathExtension {
       })
   }
 
-  static func intPair(_ fn: String, _ id: String, _ f: @escaping @Sendable (Int64, Int64) -> Int64) -> Overload {
+  static func intPair(_ fn: String, _ id: String, _ f: @escaping @Sendable (Int64, Int64) -> Int64)
+    -> Overload
+  {
     Overload(
       id, fn, [.int, .int], .int,
       .binary { a, b in
@@ -96,7 +101,9 @@ enum MathExtension {
       })
   }
 
-  static func uintPair(_ fn: String, _ id: String, _ f: @escaping @Sendable (UInt64, UInt64) -> UInt64) -> Overload {
+  static func uintPair(_ fn: String, _ id: String, _ f: @escaping @Sendable (UInt64, UInt64) -> UInt64)
+    -> Overload
+  {
     Overload(
       id, fn, [.uint, .uint], .uint,
       .binary { a, b in

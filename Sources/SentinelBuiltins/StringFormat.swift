@@ -60,7 +60,8 @@ enum StringFormat {
         let verb = scalars[i]
         i += 1
         guard "sdfexXob".unicodeScalars.contains(verb) else {
-          throw Failure(message: "could not parse formatting clause: unrecognized formatting clause \"\(verb)\"")
+          throw Failure(
+            message: "could not parse formatting clause: unrecognized formatting clause \"\(verb)\"")
         }
         guard argIndex < args.count else {
           throw Failure(message: "index \(argIndex) out of range")
@@ -128,7 +129,9 @@ enum StringFormat {
       }
       out += "}"
     case .optional, .error:
-      throw failure("string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, and timestamps", v)
+      throw failure(
+        "string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, and timestamps",
+        v)
     }
   }
 

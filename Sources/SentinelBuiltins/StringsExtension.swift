@@ -173,7 +173,8 @@ enum StringsExtension {
     let stop = end ?? count
     guard stop >= 0 && stop <= count else { return outOfRange(stop) }
     return withUTF8(s) { b in
-      .string(string(b, byteOffset(ofCodePoint: Int(start), in: b), byteOffset(ofCodePoint: Int(stop), in: b)))
+      .string(
+        string(b, byteOffset(ofCodePoint: Int(start), in: b), byteOffset(ofCodePoint: Int(stop), in: b)))
     }
   }
 

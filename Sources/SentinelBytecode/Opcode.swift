@@ -91,16 +91,22 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     Info(name: "move", operands: [.def, .use], cost: 1, meaning: "a ← b"),
     Info(
       name: "select", operands: [.def, .use, .stringConstant], cost: 2,
-      meaning: "a ← b.field (field = constants[c]); no such key → error; b error → b"),
+      meaning:
+        "a ← b.field (field = constants[c]); no such key → error; b error → b; on an optional b, as select.opt"
+    ),
     Info(
       name: "has", operands: [.def, .use, .stringConstant], cost: 2,
-      meaning: "a ← has(b.field): bool; b error → b; non-map → error"),
+      meaning:
+        "a ← has(b.field): bool; b error → b; optional none → false, optional map → has on it; other types → error"
+    ),
     Info(
       name: "select.opt", operands: [.def, .use, .stringConstant], cost: 2,
       meaning: "a ← b.?field: optional of the field's value, none when absent"),
     Info(
       name: "call", operands: [.def, .builtin, .useRange, .count], cost: 1,
-      meaning: "a ← builtins[b](r[c] … r[c+d-1]); first error argument propagates"),
+      meaning:
+        "a ← builtins[b](r[c] … r[c+d-1]); first error argument propagates; arguments the verifier typed dyn are tested at run time"
+    ),
     Info(
       name: "call.dyn", operands: [.def, .function, .useRange, .count], cost: 4,
       meaning: "a ← functions[b](r[c] … r[c+d-1]) dispatched on the runtime argument types"),
@@ -147,7 +153,9 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
       meaning: "a ← int 0 (loop counter) when b is a list or map; otherwise pc ← c (forward)"),
     Info(
       name: "iter.next", operands: [.useDef, .use, .defRange, .target], cost: 2,
-      meaning: "if a < size(b): c ← b's element (list) or key (map) #a, a ← a + 1; else pc ← d"),
+      meaning:
+        "if a < size(b): c ← b's element (list) or key (map) #a, a ← a + 1; else pc ← d; a range above the collection-size limit ends the run with a limit error"
+    ),
     Info(
       name: "iter.next2", operands: [.useDef, .use, .defRange, .target], cost: 2,
       meaning: "as iter.next, binding c ← index or key and c+1 ← element or value"),

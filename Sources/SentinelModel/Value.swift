@@ -1,7 +1,8 @@
 // CEL's runtime values. Events are maps and records, never protobuf messages.
 
 /// A CEL value. Errors are values too (CEL's `&&`/`||` absorb them), as in cel-go.
-public indirect enum Value: Sendable, CustomStringConvertible {
+/// NOTE: only `optional` is indirect: scalars stay unboxed in registers (no allocation).
+public enum Value: Sendable, CustomStringConvertible {
   case null
   case bool(Bool)
   case int(Int64)
@@ -15,7 +16,7 @@ public indirect enum Value: Sendable, CustomStringConvertible {
   case duration(Duration)
   case type(CELType)
   /// A value of CEL's `optional_type`: `.optional(nil)` is `optional.none()`.
-  case optional(Value?)
+  indirect case optional(Value?)
   case error(CELError)
 
   /// The runtime type of the value (element types of lists and maps are `dyn`).

@@ -24,11 +24,16 @@ enum Operations {
     }
   }
 
-  /// `has(b.field)`: whether a map has the entry; an error propagates; other types are errors.
+  /// `has(b.field)`: whether a map has the entry; on an optional, false for none and the test on
+  /// the value for some (CEL conformance `optionals/has_map_optindex`, `optional_chaining_9`);
+  /// an error propagates; other types are errors.
   static func has(_ target: Value, _ field: String) -> Value {
     switch target {
     case .error: return target
     case .map(let m): return .bool(m[string: field] != nil)
+    case .optional(let inner):
+      guard let inner else { return .bool(false) }
+      return has(inner, field)
     default: return noField(target, field)
     }
   }

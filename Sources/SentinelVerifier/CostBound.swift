@@ -1,28 +1,39 @@
 // The worst-case cost of one run: Σ over instructions of (the opcode's cost + the builtin's
-// declared cost for calls) × (N + 1)^depth, where N = `maxCollectionSize` and depth is the
-// instruction's loop nesting depth. Why it bounds every run: outside loops every jump is
-// forward, so an instruction runs at most once per entry of its innermost loop's body; a loop
-// runs its body at most N times per entry (the VM refuses larger collections; counters start at
-// 0 and only grow) and its header N + 1 times; a loop is entered at most once per iteration of
-// the enclosing one. Unreachable instructions are counted too (a sound over-approximation).
+// declared cost for calls) × Π over the loops containing it of (trip(loop) + 1), where
+// trip(loop) = min(N, the static bound on its range's element count) and N =
+// `maxCollectionSize`. With no static bound this is (N + 1)^depth.
+//
+// Why it bounds every run: outside loops every jump is forward, so an instruction runs at most
+// once per entry of its innermost loop's body; a loop runs its body at most trip times per entry
+// (the VM refuses collections larger than N; a range's count is at most its static bound since
+// values are immutable and the body never writes the range register; counters start at 0 and
+// only grow) and its header trip + 1 times; a loop is entered at most once per iteration of the
+// enclosing one. Unreachable instructions are counted too (a sound over-approximation).
 
 import SentinelBuiltins
 import SentinelBytecode
 
 /// The verifier's worst-case cost bound.
 enum CostBound {
-  /// The bound for a program, saturating at `Int.max`.
+  /// The bound for a program, saturating at `Int.max`. `rangeBounds` holds, per loop header, a
+  /// static bound on its range's element count.
   static func compute(
-    _ p: Program, loops: LoopStructure, overloads: [Overload], catalog: Catalog, limits: Limits
+    _ p: Program, loops: LoopStructure, rangeBounds: [Int], overloads: [Overload], catalog: Catalog,
+    limits: Limits
   ) -> Int {
-    let perLevel = add(max(0, limits.maxCollectionSize), 1)
-    var powers = [1]
+    let n = max(0, limits.maxCollectionSize)
+    // How many times one entry of the program runs each loop's header, outermost first.
+    var runs: [Int] = []
+    for loop in loops.loops {
+      let trip = min(n, max(0, rangeBounds[loop.header]))
+      let outer = loop.parent.map { runs[$0] } ?? 1
+      runs.append(multiply(outer, add(trip, 1)))
+    }
     var total = 0
     for (pc, ins) in p.code.enumerated() {
-      let depth = loops.depth[pc]
-      while powers.count <= depth { powers.append(multiply(powers[powers.count - 1], perLevel)) }
-      total = add(
-        total, multiply(cost(of: ins, in: p, overloads: overloads, catalog: catalog), powers[depth]))
+      let l = loops.innermost[pc]
+      let times = l >= 0 ? runs[l] : 1
+      total = add(total, multiply(cost(of: ins, in: p, overloads: overloads, catalog: catalog), times))
     }
     return total
   }

@@ -1,12 +1,51 @@
 // Definite assignment and register kinds, by abstract interpretation over the control-flow graph.
 //
-// The state at a program point is one `ValueKind` per register; `unset` (possibly unwritten)
-// absorbs in the join, so one lattice serves both analyses. Edges are forward except `loop`'s
+// The state at a program point is one `RegisterFact` per register: its `ValueKind` (`unset`,
+// "possibly unwritten", absorbs in the join, so one lattice serves definite assignment and kind
+// inference) and an upper bound on its element count when it is a collection built from a
+// constant or a `list`/`map` instruction, which bounds loops over it (CostBound.swift). Edges are forward except `loop`'s
 // back edge, so a sweep in pc order visits every forward predecessor of an instruction before
 // it; states are stored only at leaders (jump targets). When a back edge grows a loop header's
 // state, the sweep resumes at that header. Phase 1 runs that to a fixpoint; phase 2 sweeps once
 // more with the final states and checks every read: that it is assigned, that `iter.*` counters
 // and ranges have the right kinds, and how each `call` argument fits its parameter type.
+//
+// Why the fixpoint terminates: kinds have height 3 and counts only grow by joins (max) over the
+// finitely many counts the program's constants and `list`/`map` operands name.
+
+/// What the analysis knows about one register at one program point (8 bytes: states are stored
+/// per leader and register, so their size is what bounds the analysis's memory).
+struct RegisterFact: Hashable {
+  var kind: ValueKind
+  /// An upper bound on the element count if the value is a list or map; `Int32.max` when unknown.
+  private var bound: Int32
+
+  init(_ kind: ValueKind, maxCount: Int = .max) {
+    self.kind = kind
+    // An error-only register never reaches an `iter.next` body: its count bound is 0.
+    self.bound = kind == .never ? 0 : Int32(clamping: maxCount)
+  }
+
+  /// The bound on the element count, `Int.max` when unknown.
+  var maxCount: Int { bound == .max ? .max : Int(bound) }
+
+  static let unset = RegisterFact(.unset)
+
+  func join(_ other: RegisterFact) -> RegisterFact {
+    var r = RegisterFact(kind.join(other.kind))
+    r.bound = r.kind == .never ? 0 : max(bound, other.bound)
+    return r
+  }
+}
+
+/// What the verifier learned from the dataflow analysis.
+struct DataflowResult {
+  /// Per pc: whether a `call` there needs a run-time argument test.
+  var guardedCalls: [Bool]
+  /// Per pc: for a reachable `iter.next`/`iter.next2`, a bound on its range's element count
+  /// (`Int.max` when unknown); 0 for unreachable headers, which never run.
+  var rangeBounds: [Int]
+}
 
 import SentinelBuiltins
 import SentinelBytecode
@@ -22,7 +61,7 @@ struct Dataflow {
   private let registers: Int
   private var isLeader: [Bool]
   /// The joined state on entry to each leader that is reachable; nil elsewhere.
-  private var entry: [[ValueKind]?]
+  private var entry: [[RegisterFact]?]
   private var work = 0
 
   init(program: Program, overloads: [Overload], maxWork: Int) {
@@ -39,8 +78,8 @@ struct Dataflow {
     }
   }
 
-  /// Runs both phases; returns, per pc, whether a `call` there needs a run-time argument test.
-  mutating func run() throws(VerificationError) -> [Bool] {
+  /// Runs both phases.
+  mutating func run() throws(VerificationError) -> DataflowResult {
     entry[0] = Array(repeating: .unset, count: registers)
     try fixpoint()
     return try checkAll()
@@ -51,7 +90,7 @@ struct Dataflow {
   private mutating func fixpoint() throws(VerificationError) {
     let code = program.code
     var pc = 0
-    var current: [ValueKind]?
+    var current: [RegisterFact]?
     while pc < code.count {
       if isLeader[pc] {
         if let c = current { _ = try merge(c, refining: nil, into: pc) }
@@ -90,12 +129,12 @@ struct Dataflow {
   /// Joins `state` into the entry state of `target` (with register `refining` known to be a bool
   /// on that edge); returns whether the entry state changed.
   private mutating func merge(
-    _ state: [ValueKind], refining: Int?, into target: Int
+    _ state: [RegisterFact], refining: Int?, into target: Int
   ) throws(VerificationError) -> Bool {
     try charge(registers)
     guard var e = entry[target] else {
       var s = state
-      if let r = refining, s[r] != .unset { s[r] = .bool }
+      if let r = refining, s[r].kind != .unset { s[r] = RegisterFact(.bool) }
       entry[target] = s
       return true
     }
@@ -103,7 +142,7 @@ struct Dataflow {
     var changed = false
     for i in 0..<registers {
       var k = state[i]
-      if i == refining && k != .unset { k = .bool }
+      if i == refining && k.kind != .unset { k = RegisterFact(.bool) }
       let j = e[i].join(k)
       if j != e[i] {
         e[i] = j
@@ -122,48 +161,67 @@ struct Dataflow {
   }
 
   /// The state after `ins` on its fall-through edge.
-  private func apply(_ ins: Instruction, to s: inout [ValueKind]) {
+  private func apply(_ ins: Instruction, to s: inout [RegisterFact]) {
     let a = Int(ins.a)
     let b = Int(ins.b)
+    let c = Int(ins.c)
     switch ins.opcode {
     case .nop, .jump, .jumpIfFalse, .jumpIfTrue, .loop, .ret:
       break
     case .jumpIfNotBool:
-      if s[a] != .unset { s[a] = .bool }
-    case .loadConst: s[a] = ValueKind(of: program.constants[b])
-    case .loadVar: s[a] = variableKinds[b]
-    case .move: s[a] = s[b] == .counter ? .int : s[b]
-    case .select: s[a] = s[b] == .optional ? .optional : .any
-    case .hasField: s[a] = .bool
-    case .optSelect: s[a] = .optional
-    case .call: s[a] = ValueKind(declared: overloads[b].result) ?? .any
-    case .callDynamic: s[a] = .any
-    case .logicalAnd, .logicalOr, .notStrictlyFalse: s[a] = .bool
-    case .conditionError: s[a] = .never
-    case .makeList, .listAppend, .listAppendOptional: s[a] = .list
-    case .makeMap, .mapInsert, .mapInsertOptional: s[a] = .map
-    case .iterInit: s[a] = .counter
+      if s[a].kind != .unset { s[a] = RegisterFact(.bool) }
+    case .loadConst:
+      let v = program.constants[b]
+      switch v {
+      case .list(let xs): s[a] = RegisterFact(.list, maxCount: xs.count)
+      case .map(let m): s[a] = RegisterFact(.map, maxCount: m.count)
+      default: s[a] = RegisterFact(ValueKind(of: v))
+      }
+    case .loadVar: s[a] = RegisterFact(variableKinds[b])
+    case .move: s[a] = s[b].kind == .counter ? RegisterFact(.int) : s[b]
+    case .select: s[a] = RegisterFact(s[b].kind == .optional ? .optional : .any)
+    case .hasField: s[a] = RegisterFact(.bool)
+    case .optSelect: s[a] = RegisterFact(.optional)
+    case .call: s[a] = RegisterFact(ValueKind(declared: overloads[b].result) ?? .any)
+    case .callDynamic: s[a] = RegisterFact(.any)
+    case .logicalAnd, .logicalOr, .notStrictlyFalse: s[a] = RegisterFact(.bool)
+    case .conditionError: s[a] = RegisterFact(.never)
+    // A `list`/`map` of c elements/entries holds at most c (duplicate keys make an error).
+    case .makeList: s[a] = RegisterFact(.list, maxCount: c)
+    case .makeMap: s[a] = RegisterFact(.map, maxCount: c)
+    // Accumulators grow inside loops: their count is not tracked (no widening needed).
+    case .listAppend, .listAppendOptional: s[a] = RegisterFact(.list)
+    case .mapInsert, .mapInsertOptional: s[a] = RegisterFact(.map)
+    case .iterInit: s[a] = RegisterFact(.counter)
     case .iterNext:
-      s[a] = .counter
-      s[Int(ins.c)] = .any
+      s[a] = RegisterFact(.counter)
+      s[c] = RegisterFact(.any)
     case .iterNext2:
-      s[a] = .counter
-      s[Int(ins.c)] = s[b] == .list ? .int : .any
-      s[Int(ins.c) + 1] = .any
+      s[a] = RegisterFact(.counter)
+      s[c] = RegisterFact(s[b].kind == .list ? .int : .any)
+      s[c + 1] = RegisterFact(.any)
     }
   }
 
   // MARK: - Phase 2: checks
 
-  private func checkAll() throws(VerificationError) -> [Bool] {
+  private func checkAll() throws(VerificationError) -> DataflowResult {
     let code = program.code
-    var guarded = Array(repeating: false, count: code.count)
-    var current: [ValueKind]?
+    var result = DataflowResult(
+      guardedCalls: Array(repeating: false, count: code.count),
+      rangeBounds: Array(repeating: 0, count: code.count))
+    var current: [RegisterFact]?
     for pc in code.indices {
       if isLeader[pc] { current = entry[pc] }
       guard var state = current else { continue }
+      current = nil  // keep `state` uniquely referenced: `apply` then updates it in place
       let ins = code[pc]
-      guarded[pc] = try check(ins, pc: pc, state)
+      result.guardedCalls[pc] = try check(ins, pc: pc, state)
+      if ins.opcode == .iterNext || ins.opcode == .iterNext2 {
+        // INVARIANT: the range register is not written in the loop body, so its entry fact
+        // at the header holds on every iteration.
+        result.rangeBounds[pc] = state[Int(ins.b)].maxCount
+      }
       let flow = Flow(ins)
       if flow.fallsThrough {
         apply(ins, to: &state)
@@ -172,16 +230,16 @@ struct Dataflow {
         current = nil
       }
     }
-    return guarded
+    return result
   }
 
   /// Checks the reads of one reachable instruction; returns whether it is a guarded call.
-  private func check(_ ins: Instruction, pc: Int, _ s: [ValueKind]) throws(VerificationError) -> Bool {
+  private func check(_ ins: Instruction, pc: Int, _ s: [RegisterFact]) throws(VerificationError) -> Bool {
     func fail(_ rule: VerificationError.Rule, _ operand: Int, _ message: String) -> VerificationError {
       VerificationError(rule, pc: pc, opcode: ins.opcode, operand: operand, message)
     }
     for read in ins.readRegisters() {
-      for r in read.first..<(read.first + read.count) where s[r] == .unset {
+      for r in read.first..<(read.first + read.count) where s[r].kind == .unset {
         throw fail(.unassignedRegister, read.operand, "r\(r) is read before it is written on some path")
       }
     }
@@ -191,23 +249,24 @@ struct Dataflow {
       var guarded = false
       for (j, param) in o.params.enumerated() {
         let r = Int(ins.c) + j
-        switch ArgumentFit(s[r], param) {
+        switch ArgumentFit(s[r].kind, param) {
         case .proven: break
         case .guarded: guarded = true
         case .impossible:
           throw fail(
             .typeMismatch, 2,
-            "argument \(j) (r\(r)) is \(article(s[r])), but overload '\(o.id)' takes \(param)")
+            "argument \(j) (r\(r)) is \(article(s[r].kind)), but overload '\(o.id)' takes \(param)")
         }
       }
       return guarded
     case .iterInit:
       try checkRange(s, ins.b, operand: 1, fail)
     case .iterNext, .iterNext2:
-      guard s[Int(ins.a)] == .counter else {
+      guard s[Int(ins.a)].kind == .counter else {
         throw fail(
           .typeMismatch, 0,
-          "counter r\(ins.a) is \(article(s[Int(ins.a)])), not a loop counter set by iter.init or iter.next")
+          "counter r\(ins.a) is \(article(s[Int(ins.a)].kind)), not a loop counter set by iter.init or iter.next"
+        )
       }
       try checkRange(s, ins.b, operand: 1, fail)
     default:
@@ -217,10 +276,10 @@ struct Dataflow {
   }
 
   private func checkRange(
-    _ s: [ValueKind], _ register: UInt16, operand: Int,
+    _ s: [RegisterFact], _ register: UInt16, operand: Int,
     _ fail: (VerificationError.Rule, Int, String) -> VerificationError
   ) throws(VerificationError) {
-    let k = s[Int(register)]
+    let k = s[Int(register)].kind
     guard k.mayBeRange else {
       throw fail(.typeMismatch, operand, "range r\(register) is \(article(k)), not a list or map")
     }

@@ -13,15 +13,16 @@ public struct Limits: Sendable, Hashable {
   public var maxCost: Int
   /// Deepest loop nesting accepted.
   public var maxLoopDepth: Int
-  /// Budget of the dataflow analysis, in register-state cells visited (keeps a hostile program
-  /// from making verification itself expensive, as eBPF's complexity limit does).
+  /// Budget of the dataflow analysis, in instructions and register-state cells visited (keeps a
+  /// hostile program from making verification itself slow or large, as eBPF's complexity limit
+  /// does). The stored states take at most 8 bytes per unit: 128 MiB at the default 2²⁴.
   public var maxAnalysisWork: Int
 
   /// Limits with defaults suited to rule conditions: 4 096 registers, 65 536 instructions,
-  /// collections of 10 000, a cost of 10⁹, loops nested 8 deep.
+  /// collections of 10 000, a cost of 10⁹, loops nested 8 deep, 2²⁴ units of analysis.
   public init(
     maxRegisters: Int = 4096, maxInstructions: Int = 65_536, maxCollectionSize: Int = 10_000,
-    maxCost: Int = 1_000_000_000, maxLoopDepth: Int = 8, maxAnalysisWork: Int = 1 << 26
+    maxCost: Int = 1_000_000_000, maxLoopDepth: Int = 8, maxAnalysisWork: Int = 1 << 24
   ) {
     self.maxRegisters = maxRegisters
     self.maxInstructions = maxInstructions

@@ -24,6 +24,8 @@ struct LoopStructure {
   private(set) var loops: [Loop] = []
   /// For each pc: how many loop bodies contain it.
   private(set) var depth: [Int]
+  /// For each pc: the innermost loop containing it (an index into `loops`), or -1.
+  private(set) var innermost: [Int] = []
 
   init(_ p: Program, maxDepth: Int) throws(VerificationError) {
     let code = p.code
@@ -53,7 +55,7 @@ struct LoopStructure {
     }
     loops.sort { $0.header < $1.header }
     try nest(maxDepth: maxDepth, code: code)
-    let innermost = mapInnermost(count: code.count)
+    innermost = mapInnermost(count: code.count)
     try checkEntries(code, innermost: innermost)
     try checkIterationRegisters(code)
   }

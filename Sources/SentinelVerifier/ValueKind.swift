@@ -15,18 +15,31 @@ import SentinelModel
 package enum ValueKind: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
   /// Only an error value can be here.
   case never
+  /// `null` (or an error).
   case null
+  /// A bool (or an error).
   case bool
+  /// An int (or an error).
   case int
+  /// A uint (or an error).
   case uint
+  /// A double (or an error).
   case double
+  /// A string (or an error).
   case string
+  /// Bytes (or an error).
   case bytes
+  /// A list of any elements (or an error).
   case list
+  /// A map of any entries (or an error).
   case map
+  /// A timestamp (or an error).
   case timestamp
+  /// A duration (or an error).
   case duration
+  /// A type value (or an error).
   case type
+  /// An optional (or an error).
   case optional
   /// An int loop counter in `0...maxCollectionSize`, written only by `iter.init`/`iter.next`.
   case counter
@@ -102,6 +115,7 @@ package enum ValueKind: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
     }
   }
 
+  /// The kind's name in messages (`string`, `loop counter`…).
   package var description: String {
     switch self {
     case .never: return "error"

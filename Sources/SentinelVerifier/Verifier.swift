@@ -37,8 +37,9 @@ public struct Verifier: Sendable {
     try checkLastInstruction(p)
     let loops = try LoopStructure(p, maxDepth: limits.maxLoopDepth)
     var flow = Dataflow(program: p, overloads: overloads, maxWork: limits.maxAnalysisWork)
-    let guardedCalls = try flow.run()
-    let bound = CostBound.compute(p, loops: loops, overloads: overloads, catalog: catalog, limits: limits)
+    let facts = try flow.run()
+    let bound = CostBound.compute(
+      p, loops: loops, rangeBounds: facts.rangeBounds, overloads: overloads, catalog: catalog, limits: limits)
     guard bound <= limits.maxCost else {
       throw VerificationError(
         .costExceeded,
@@ -47,7 +48,7 @@ public struct Verifier: Sendable {
     }
     return VerifiedProgram(
       program: p, catalog: catalog, limits: limits, costBound: bound, builtinIndices: builtinIndices,
-      guardedCalls: guardedCalls, variableKinds: flow.variableKinds)
+      guardedCalls: facts.guardedCalls, variableKinds: flow.variableKinds)
   }
 
   // MARK: - Shape and tables

@@ -52,7 +52,8 @@ let arithmeticCases: [Case] = [
   Case("dur + ts", call("_+_", dur("24h"), ts("2023-01-01T00:00:00Z")), ts("2023-01-02T00:00:00Z")),
   Case("ts - dur", call("_-_", ts("2009-02-13T23:10:00Z"), dur("600s")), ts("2009-02-13T23:00:00Z")),
   Case("ts - ts", call("_-_", ts("2009-02-13T23:31:00Z"), ts("2009-02-13T23:29:00Z")), dur("120s")),
-  Case("ts - ts negative", call("_-_", ts("2009-02-13T23:29:00.5Z"), ts("2009-02-13T23:31:00Z")), dur("-119.5s")),
+  Case(
+    "ts - ts negative", call("_-_", ts("2009-02-13T23:29:00.5Z"), ts("2009-02-13T23:31:00Z")), dur("-119.5s")),
   Case("dur - dur", call("_-_", dur("900s"), dur("42s")), dur("858s")),
   Case("dur + dur", call("_+_", dur("1m"), dur("1s")), dur("61s")),
   Case("max ts + 1s", call("_+_", ts("9999-12-31T23:59:59Z"), dur("1s")), anyError),
@@ -61,7 +62,8 @@ let arithmeticCases: [Case] = [
   Case("min ts - dur", call("_-_", ts("0001-01-01T00:00:00Z"), dur("1s")), anyError),
   Case("ts span overflow", call("_-_", ts("9999-12-31T23:59:59Z"), ts("0001-01-01T00:00:00Z")), anyError),
   Case(
-    "dur sum overflow", call("_+_", dur("-2000000000s"), call("_+_", dur("-4000000000s"), dur("-4000000000s"))),
+    "dur sum overflow",
+    call("_+_", dur("-2000000000s"), call("_+_", dur("-4000000000s"), dur("-4000000000s"))),
     anyError),
   Case("dur diff overflow", call("_-_", dur("5000000000s"), dur("-5000000000s")), anyError),
 ]

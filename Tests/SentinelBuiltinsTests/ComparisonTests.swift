@@ -15,7 +15,8 @@ let comparisonCases: [Case] = [
   Case("'Abc' < 'aBC'", call("_<_", .string("Abc"), .string("aBC")), t),
   Case("'a' < 'AB'", call("_<_", .string("a"), .string("AB")), f),
   Case("'f' < 'ế'", call("_<_", .string("f"), .string("\u{1EBF}")), t),
-  Case("code points, not graphemes: 'e\\u0301' > 'é'", call("_>_", .string("e\u{301}"), .string("\u{e9}")), f),
+  Case(
+    "code points, not graphemes: 'e\\u0301' > 'é'", call("_>_", .string("e\u{301}"), .string("\u{e9}")), f),
   Case("'a' <= 'α'", call("_<=_", .string("a"), .string("α")), t),
   Case("b'á' < b'b'", call("_<_", .bytes([0xC3, 0xA1]), .bytes([0x62])), f),
   Case("b'' < b' '", call("_<_", .bytes([]), .bytes([0x20])), t),
@@ -35,7 +36,8 @@ let comparisonCases: [Case] = [
   Case("1.0 < 2u", call("_<_", .double(1), .uint(2)), t),
   Case("2.0 <= 1u", call("_<=_", .double(2), .uint(1)), f),
   Case("int max < -9223372036854777857.0", call("_<_", maxI, .double(lit("-9223372036854777857.0"))), f),
-  Case("int min < -2^63-1 (== -2^63 as double)", call("_<_", minI, .double(lit("-9223372036854775809.0"))), f),
+  Case(
+    "int min < -2^63-1 (== -2^63 as double)", call("_<_", minI, .double(lit("-9223372036854775809.0"))), f),
   Case("int min <= -2^63 double", call("_<=_", minI, .double(lit("-9223372036854775809.0"))), t),
   Case("int min > -9223372036854777857.0", call("_>_", minI, .double(lit("-9223372036854777857.0"))), t),
   // Pinned by the conformance suite: int max converts to the double 2^63.
@@ -43,11 +45,13 @@ let comparisonCases: [Case] = [
   Case("2^63 > int max (conformance)", call("_>_", .double(twoTo63d), maxI), f),
   Case("2^63 <= int max (conformance)", call("_<=_", .double(twoTo63d), maxI), t),
   Case("int max >= 2^63+2048", call("_>=_", maxI, .double(lit("9223372036854777857.0"))), f),
-  Case("uint max < 18446744073709590000.0", call("_<_", .uint(.max), .double(lit("18446744073709590000.0"))), t),
+  Case(
+    "uint max < 18446744073709590000.0", call("_<_", .uint(.max), .double(lit("18446744073709590000.0"))), t),
   Case("2^64+2048 > uint max", call("_>_", .double(lit("18446744073709553665.0")), .uint(.max)), t),
   Case("uint max >= 2^64+2048", call("_>=_", .uint(.max), .double(lit("18446744073709553665.0"))), f),
   Case("uint max <= -1.0", call("_<=_", .uint(.max), .double(-1)), f),
-  Case("2^53 + 1 > 2^53 (ints exact)", call("_>_", .int(9_007_199_254_740_993), .int(9_007_199_254_740_992)), t),
+  Case(
+    "2^53 + 1 > 2^53 (ints exact)", call("_>_", .int(9_007_199_254_740_993), .int(9_007_199_254_740_992)), t),
   Case("2^53+1 vs 2^53 double: converted", call("_>_", .int(9_007_199_254_740_993), .double(twoTo53)), f),
   Case("2^53 double < 2^53+1u", call("_<_", .double(twoTo53), .uint(9_007_199_254_740_993)), f),
   // NaN is unordered
@@ -109,7 +113,9 @@ let equalityCases: [Case] = [
   Case("ts == ts", call("_==_", ts("2009-02-13T23:31:30Z"), ts("2009-02-13T23:31:30Z")), t),
   Case("dur('1h') == dur('60m')", call("_==_", dur("1h"), dur("60m")), t),
   Case("type(1) == int", call("_==_", call("type", .int(1)), .type(.int)), t),
-  Case("type([1]) == type(['a'])", call("_==_", call("type", list(.int(1))), call("type", list(.string("a")))), t),
+  Case(
+    "type([1]) == type(['a'])", call("_==_", call("type", list(.int(1))), call("type", list(.string("a")))), t
+  ),
   Case("type(0.0) != type(0)", call("_!=_", call("type", .double(0)), call("type", .int(0))), t),
   Case("optional.none() == optional.none()", call("_==_", .optional(nil), .optional(nil)), t),
   Case("optional.of(1) == optional.of(1.0)", call("_==_", .optional(.int(1)), .optional(.double(1))), t),

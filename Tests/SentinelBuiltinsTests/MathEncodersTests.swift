@@ -15,7 +15,8 @@ let mathCases: [Case] = [
   Case(
     "greatest([5.4, 10, 3u, -5.0, 3.5])",
     call("math.greatest", list(.double(5.4), .int(10), .uint(3), .double(-5), .double(3.5))), .int(10)),
-  Case("greatest(1.797693e308, 1)", call("math.greatest", .double(1.797693e308), .int(1)), .double(1.797693e308)),
+  Case(
+    "greatest(1.797693e308, 1)", call("math.greatest", .double(1.797693e308), .int(1)), .double(1.797693e308)),
   Case("greatest(5u, -7)", call("math.greatest", .uint(5), .int(-7)), .uint(5)),
   Case("greatest(-3, 3u)", call("math.greatest", .int(-3), .uint(3)), .uint(3)),
   Case("greatest(1u, 1.0, 1.0)", call("math.greatest", .uint(1), .double(1), .double(1)), .uint(1)),
@@ -24,11 +25,14 @@ let mathCases: [Case] = [
   Case("greatest(1.0, NaN)", call("math.greatest", .double(1), .double(.nan)), anyError),
   Case("least(1, 1u)", call("math.least", .int(1), .uint(1)), .int(1)),
   Case("least(5, -7)", call("math.least", .int(5), .int(-7)), .int(-7)),
-  Case("least(-1.797693e308, 1.5)", call("math.least", .double(-1.797693e308), .double(1.5)), .double(-1.797693e308)),
+  Case(
+    "least(-1.797693e308, 1.5)", call("math.least", .double(-1.797693e308), .double(1.5)),
+    .double(-1.797693e308)),
   Case(
     "least(5.4, 10, 3u, 1u, uint max)",
     call("math.least", .double(5.4), .int(10), .uint(3), .uint(1), .uint(.max)), .uint(1)),
-  Case("least([5.4, 10, 3u, -5.0, 3.5])",
+  Case(
+    "least([5.4, 10, 3u, -5.0, 3.5])",
     call("math.least", list(.double(5.4), .int(10), .uint(3), .double(-5), .double(3.5))), .double(-5)),
   Case("math.@max([1, 3, 2])", call("math.@max", list(.int(1), .int(3), .int(2))), .int(3)),
   Case("math.@min(2, 1u)", call("math.@min", .int(2), .uint(1)), .uint(1)),
@@ -70,7 +74,9 @@ let mathCases: [Case] = [
   Case("bitShiftLeft(1, 63)", call("math.bitShiftLeft", .int(1), .int(63)), minI),
   Case("bitShiftLeft(1u, -1)", call("math.bitShiftLeft", .uint(1), .int(-1)), anyError),
   Case("bitShiftRight(1024, 2)", call("math.bitShiftRight", .int(1024), .int(2)), .int(256)),
-  Case("bitShiftRight(-1024, 3) logical", call("math.bitShiftRight", .int(-1024), .int(3)), .int(2_305_843_009_213_693_824)),
+  Case(
+    "bitShiftRight(-1024, 3) logical", call("math.bitShiftRight", .int(-1024), .int(3)),
+    .int(2_305_843_009_213_693_824)),
   Case("bitShiftRight(-1024, 64)", call("math.bitShiftRight", .int(-1024), .int(64)), .int(0)),
   Case("bitShiftRight(1024u, 2)", call("math.bitShiftRight", .uint(1024), .int(2)), .uint(256)),
   Case("bitShiftRight(b'123', 1)", call("math.bitShiftRight", .bytes([1]), .int(1)), anyError),
@@ -94,7 +100,8 @@ let encoderCases: [Case] = [
   Case("encode", call("base64.encode", .bytes(Array("Hello World!".utf8))), s("SGVsbG8gV29ybGQh")),
   Case("encode 1 byte", call("base64.encode", .bytes([0xFF])), s("/w==")),
   Case("encode 2 bytes", call("base64.encode", .bytes([0xFF, 0xEE])), s("/+4=")),
-  Case("round trip", call("base64.decode", call("base64.encode", .bytes([0, 1, 2, 253, 254, 255]))),
+  Case(
+    "round trip", call("base64.decode", call("base64.encode", .bytes([0, 1, 2, 253, 254, 255]))),
     .bytes([0, 1, 2, 253, 254, 255])),
 ]
 

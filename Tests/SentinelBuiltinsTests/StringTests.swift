@@ -65,7 +65,8 @@ let stringCases: [Case] = [
   Case("empty flags rejected", method(s("a"), "matches", s("(?)a")), anyError),
   Case("alternation with anchors", method(s("2023-01-05"), "matches", s("^\\d{4}-\\d{2}-\\d{2}$")), t),
   Case("card number pattern", method(s("4111 1111 1111 1111"), "matches", s("^(?:\\d{4} ?){4}$")), t),
-  Case("email-like pattern", method(s("a.b@example.com"), "matches", s("^[\\w.+-]+@[\\w-]+\\.[a-z]{2,}$")), t),
+  Case(
+    "email-like pattern", method(s("a.b@example.com"), "matches", s("^[\\w.+-]+@[\\w-]+\\.[a-z]{2,}$")), t),
   Case("invalid pattern", method(s("abc"), "matches", s("(")), anyError),
   Case("invalid class", method(s("abc"), "matches", s("[z-a]")), anyError),
   Case("lookahead rejected", method(s("ab"), "matches", s("a(?=b)")), anyError),

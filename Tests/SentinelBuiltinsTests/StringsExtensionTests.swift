@@ -33,7 +33,8 @@ let stringsExtensionCases: [Case] = [
   Case("lowerAscii", method(s("TacoCÆt Xii"), "lowerAscii"), s("tacocÆt xii")),
   Case("upperAscii", method(s("tacoCαt"), "upperAscii"), s("TACOCαT")),
   Case("replace all", method(s("{0} days {0} hours"), "replace", s("{0}"), s("2")), s("2 days 2 hours")),
-  Case("replace 1", method(s("{0} days {0} hours"), "replace", s("{0}"), s("2"), .int(1)), s("2 days {0} hours")),
+  Case(
+    "replace 1", method(s("{0} days {0} hours"), "replace", s("{0}"), s("2"), .int(1)), s("2 days {0} hours")),
   Case("replace 0", method(s("aaa"), "replace", s("a"), s("b"), .int(0)), s("aaa")),
   Case("replace -1", method(s("aaa"), "replace", s("a"), s("b"), .int(-1)), s("bbb")),
   Case("replace non-ASCII", method(s("1 ©αT taco"), "replace", s("αT"), s("o©α")), s("1 ©o©α taco")),
@@ -42,8 +43,11 @@ let stringsExtensionCases: [Case] = [
   Case("replace no match", method(s("12 days"), "replace", s("{0}"), s("2")), s("12 days")),
   Case("split(' ')", method(s("hello world"), "split", s(" ")), strs("hello", "world")),
   Case("split(' ', 0)", method(s("hello world events!"), "split", s(" "), .int(0)), list()),
-  Case("split(' ', 1)", method(s("hello world events!"), "split", s(" "), .int(1)), strs("hello world events!")),
-  Case("split(' ', 2)", method(s("hello world events!"), "split", s(" "), .int(2)), strs("hello", "world events!")),
+  Case(
+    "split(' ', 1)", method(s("hello world events!"), "split", s(" "), .int(1)), strs("hello world events!")),
+  Case(
+    "split(' ', 2)", method(s("hello world events!"), "split", s(" "), .int(2)),
+    strs("hello", "world events!")),
   Case("split('©', -1)", method(s("o©o©o©o"), "split", s("©"), .int(-1)), strs("o", "o", "o", "o")),
   Case("split('')", method(s("a©b"), "split", s("")), strs("a", "©", "b")),
   Case("split('', 2)", method(s("a©b"), "split", s(""), .int(2)), strs("a", "©b")),
@@ -57,7 +61,9 @@ let stringsExtensionCases: [Case] = [
   Case("substring(49, 50)", method(s("tacocat"), "substring", .int(49), .int(50)), anyError),
   Case("substring(3, 2)", method(s("tacocat"), "substring", .int(3), .int(2)), anyError),
   Case("trim ASCII", method(s(" \u{0C}\n\r\t\u{0B}text  "), "trim"), s("text")),
-  Case("trim Unicode spaces", method(s("\u{85}\u{a0}\u{1680}text\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}"), "trim"), s("text")),
+  Case(
+    "trim Unicode spaces",
+    method(s("\u{85}\u{a0}\u{1680}text\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}"), "trim"), s("text")),
   Case("trim keeps zero-width", method(s("\u{180e}text\u{200b}"), "trim"), s("\u{180e}text\u{200b}")),
   Case("trim all space", method(s("  "), "trim"), s("")),
   Case("join()", method(strs("x", "y"), "join"), s("xy")),
@@ -65,7 +71,9 @@ let stringsExtensionCases: [Case] = [
   Case("[].join('-')", method(list(), "join", s("-")), s("")),
   Case("join non-string", method(list(.int(1)), "join"), anyError),
   Case("quote newline", call("strings.quote", s("first\nsecond")), s("\"first\\nsecond\"")),
-  Case("quote escapes", call("strings.quote", s("\u{07}\u{08}\u{0C}\r\t\u{0B}\\\"")), s("\"\\a\\b\\f\\r\\t\\v\\\\\\\"\"")),
+  Case(
+    "quote escapes", call("strings.quote", s("\u{07}\u{08}\u{0C}\r\t\u{0B}\\\"")),
+    s("\"\\a\\b\\f\\r\\t\\v\\\\\\\"\"")),
   Case("quote emoji", call("strings.quote", s("🐱😀")), s("\"🐱😀\"")),
   Case("reverse", method(s("Ta©oCαt"), "reverse"), s("tαCo©aT")),
   Case("reverse combining", method(s("e\u{301}x"), "reverse"), s("x\u{301}e")),
@@ -76,7 +84,8 @@ let stringsExtensionCases: [Case] = [
 
 let formatCases: [Case] = [
   Case("no substitution", method(s("no substitution"), "format", list()), s("no substitution")),
-  Case("%s", method(s("str is %s and some more"), "format", strs("filler")), s("str is filler and some more")),
+  Case(
+    "%s", method(s("str is %s and some more"), "format", strs("filler")), s("str is filler and some more")),
   Case("%%%s%%", method(s("%%%s%%"), "format", strs("text")), s("%text%")),
   Case(
     "%d %s mix",
@@ -105,8 +114,11 @@ let formatCases: [Case] = [
   Case("%s null", method(s("%s"), "format", list(.null)), s("null")),
   Case("%s big int", method(s("%s"), "format", list(.int(999_999_999_999))), s("999999999999")),
   Case("%s bytes", method(s("%s"), "format", list(.bytes(Array("xyz".utf8)))), s("xyz")),
-  Case("%s invalid bytes", method(s("%s"), "format", list(.bytes([0x61, 0xFF, 0xFE, 0x62]))), s("a\u{FFFD}b")),
-  Case("%s timestamp", method(s("%s"), "format", list(ts("2023-02-03T23:31:20+00:00"))), s("2023-02-03T23:31:20Z")),
+  Case(
+    "%s invalid bytes", method(s("%s"), "format", list(.bytes([0x61, 0xFF, 0xFE, 0x62]))), s("a\u{FFFD}b")),
+  Case(
+    "%s timestamp", method(s("%s"), "format", list(ts("2023-02-03T23:31:20+00:00"))),
+    s("2023-02-03T23:31:20Z")),
   Case("%s duration", method(s("%s"), "format", list(dur("1h45m47s"))), s("6347s")),
   Case("%s double", method(s("%s, %s"), "format", list(.int(32), .double(56.8))), s("32, 56.8")),
   Case("%s 1e21 double", method(s("%s"), "format", list(.double(1e21))), s("1000000000000000000000")),
@@ -121,12 +133,16 @@ let formatCases: [Case] = [
           (s("key3"), .double(2.71828))))),
     s("{key1: xyz, key2: 7200s, key3: 2.71828, key4: true, key5: null}")),
   Case(
-    "%s mixed keys", method(s("%s"), "format", list(map((s("strKey"), s("x")), (.int(6), dur("422s")), (t, .int(42))))),
+    "%s mixed keys",
+    method(s("%s"), "format", list(map((s("strKey"), s("x")), (.int(6), dur("422s")), (t, .int(42))))),
     s("{6: 422s, strKey: x, true: 42}")),
   Case(
-    "%s list specials", method(s("%s"), "format", list(list(.double(.nan), .double(.infinity), .double(-.infinity)))),
+    "%s list specials",
+    method(s("%s"), "format", list(list(.double(.nan), .double(.infinity), .double(-.infinity)))),
     s("[NaN, Infinity, -Infinity]")),
-  Case("%s list", method(s("%s"), "format", list(list(.int(6), .double(4.2), s("a string")))), s("[6, 4.2, a string]")),
+  Case(
+    "%s list", method(s("%s"), "format", list(list(.int(6), .double(4.2), s("a string")))),
+    s("[6, 4.2, a string]")),
   Case("%.0f 123.0", method(s("%.0f"), "format", list(.double(123))), s("123")),
   Case("%.0f 1.5", method(s("%.0f"), "format", list(.double(1.5))), s("2")),
   Case("%.0f 2.5 (half even)", method(s("%.0f"), "format", list(.double(2.5))), s("2")),

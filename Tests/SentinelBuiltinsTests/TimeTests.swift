@@ -28,7 +28,9 @@ let accessorCases: [Case] = [
   Case("getHours -02:30", tz("getHours", "2009-02-13T02:00:00Z", "-02:30"), .int(23)),
   Case("getMinutes -02:30", tz("getMinutes", "2009-02-13T02:00:00Z", "-02:30"), .int(30)),
   Case("getMinutes +05:30", tz("getMinutes", "2009-02-13T02:00:00Z", "+05:30"), .int(30)),
-  Case("getDayOfMonth America/St_Johns", tz("getDayOfMonth", "2009-02-13T02:00:00Z", "America/St_Johns"), .int(11)),
+  Case(
+    "getDayOfMonth America/St_Johns", tz("getDayOfMonth", "2009-02-13T02:00:00Z", "America/St_Johns"),
+    .int(11)),
   Case("getDayOfYear US/Central", tz("getDayOfYear", "2009-02-13T23:31:30Z", "US/Central"), .int(43)),
   Case("getFullYear -09:30", tz("getFullYear", "2009-02-13T23:31:30Z", "-09:30"), .int(2009)),
   Case("getHours 02:00 (unsigned)", tz("getHours", "2009-02-13T23:31:30Z", "02:00"), .int(1)),
@@ -36,20 +38,29 @@ let accessorCases: [Case] = [
   Case("getMonth UTC", tz("getMonth", "2009-02-13T23:31:30Z", "UTC"), .int(1)),
   Case("getSeconds -00:00", tz("getSeconds", "2009-02-13T23:31:30Z", "-00:00"), .int(30)),
   Case("getDate America/Los_Angeles", tz("getDate", "2023-12-25T00:00:00Z", "America/Los_Angeles"), .int(24)),
-  Case("getDayOfMonth America/Los_Angeles", tz("getDayOfMonth", "2023-12-25T00:00:00Z", "America/Los_Angeles"), .int(23)),
+  Case(
+    "getDayOfMonth America/Los_Angeles", tz("getDayOfMonth", "2023-12-25T00:00:00Z", "America/Los_Angeles"),
+    .int(23)),
   Case("getFullYear -08:00", tz("getFullYear", "2023-01-01T05:30:00Z", "-08:00"), .int(2022)),
-  Case("getMilliseconds with tz", tz("getMilliseconds", "2023-07-14T10:30:45.123Z", "America/Los_Angeles"), .int(123)),
+  Case(
+    "getMilliseconds with tz", tz("getMilliseconds", "2023-07-14T10:30:45.123Z", "America/Los_Angeles"),
+    .int(123)),
   // DST transitions from the zone's transition table
-  Case("LA 2024 before spring-forward", tz("getHours", "2024-03-10T09:59:59Z", "America/Los_Angeles"), .int(1)),
-  Case("LA 2024 after spring-forward", tz("getHours", "2024-03-10T10:00:00Z", "America/Los_Angeles"), .int(3)),
+  Case(
+    "LA 2024 before spring-forward", tz("getHours", "2024-03-10T09:59:59Z", "America/Los_Angeles"), .int(1)),
+  Case(
+    "LA 2024 after spring-forward", tz("getHours", "2024-03-10T10:00:00Z", "America/Los_Angeles"), .int(3)),
   // … and from the POSIX rule after the last transition
-  Case("LA 2050 before spring-forward", tz("getHours", "2050-03-13T09:59:59Z", "America/Los_Angeles"), .int(1)),
-  Case("LA 2050 after spring-forward", tz("getHours", "2050-03-13T10:00:00Z", "America/Los_Angeles"), .int(3)),
+  Case(
+    "LA 2050 before spring-forward", tz("getHours", "2050-03-13T09:59:59Z", "America/Los_Angeles"), .int(1)),
+  Case(
+    "LA 2050 after spring-forward", tz("getHours", "2050-03-13T10:00:00Z", "America/Los_Angeles"), .int(3)),
   Case("LA 2050 before fall-back", tz("getMinutes", "2050-11-06T08:59:59Z", "America/Los_Angeles"), .int(59)),
   Case("LA 2050 after fall-back", tz("getHours", "2050-11-06T09:00:00Z", "America/Los_Angeles"), .int(1)),
   Case("LA 2100 summer", tz("getHours", "2100-07-01T12:00:00Z", "America/Los_Angeles"), .int(5)),
   Case("LA 2100 winter", tz("getHours", "2100-01-01T12:00:00Z", "America/Los_Angeles"), .int(4)),
-  Case("Sydney 2100 summer (southern DST)", tz("getHours", "2100-01-15T00:00:00Z", "Australia/Sydney"), .int(11)),
+  Case(
+    "Sydney 2100 summer (southern DST)", tz("getHours", "2100-01-15T00:00:00Z", "Australia/Sydney"), .int(11)),
   Case("Sydney 2100 winter", tz("getHours", "2100-07-15T00:00:00Z", "Australia/Sydney"), .int(10)),
   Case("London 2100 before BST", tz("getHours", "2100-03-28T00:59:59Z", "Europe/London"), .int(0)),
   Case("London 2100 BST", tz("getHours", "2100-03-28T01:00:00Z", "Europe/London"), .int(2)),
@@ -69,7 +80,9 @@ let accessorCases: [Case] = [
   Case("duration('10000s').getHours()", method(dur("10000s"), "getHours"), .int(2)),
   Case("duration('3730s').getMinutes()", method(dur("3730s"), "getMinutes"), .int(62)),
   Case("duration('3723.456s').getSeconds()", method(dur("3723.456s"), "getSeconds"), .int(3723)),
-  Case("duration('123.321456789s').getMilliseconds()", method(dur("123.321456789s"), "getMilliseconds"), .int(321)),
+  Case(
+    "duration('123.321456789s').getMilliseconds()", method(dur("123.321456789s"), "getMilliseconds"),
+    .int(321)),
   Case("duration('-1.5s').getMilliseconds()", method(dur("-1.5s"), "getMilliseconds"), .int(-500)),
   Case("duration('-3599.9s').getHours()", method(dur("-3599.9s"), "getHours"), .int(0)),
   Case("duration('-7200s').getHours()", method(dur("-7200s"), "getHours"), .int(-2)),

@@ -73,6 +73,11 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
     #expect(render(run(selectProgram(.hasField, on: m, field: "b"))) == "false")
     #expect(errorKind(run(selectProgram(.hasField, on: .string("a")))) == .noSuchField)
     #expect(errorKind(run(selectProgram(.hasField, on: boom))) == .divideByZero)
+    // On optionals (CEL conformance `has_map_optindex`, `optional_chaining_9`).
+    #expect(render(run(selectProgram(.hasField, on: .optional(nil)))) == "false")
+    #expect(render(run(selectProgram(.hasField, on: .optional(m)))) == "true")
+    #expect(render(run(selectProgram(.hasField, on: .optional(m), field: "b"))) == "false")
+    #expect(errorKind(run(selectProgram(.hasField, on: .optional(.int(1))))) == .noSuchField)
   }
 
   @Test func optionalSelect() {

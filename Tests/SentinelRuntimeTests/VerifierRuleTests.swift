@@ -4,6 +4,7 @@
 import SentinelBuiltins
 import SentinelBytecode
 import SentinelModel
+import SentinelVM
 import SentinelVerifier
 import Testing
 
@@ -328,21 +329,67 @@ let nestedLoops = program(
   }
 
   @Test func costBoundMultipliesLoopBodiesByCollectionSize() throws {
-    let limits = Limits(maxCollectionSize: 9)
+    let verifier = Verifier(catalog: Fixtures.catalog, limits: Limits(maxCollectionSize: 9))
     let straight = program([.loadConst(0, 0), .ret(0)], registers: 1, constants: [.int(1)])
-    #expect(try Verifier(catalog: Fixtures.catalog, limits: limits).verify(straight).costBound == 2)
-    // load.const 1 + iter.init 1 + (iter.next 2 + loop 1) × 10 + ret 1
-    let loop = loopProgram([])
-    #expect(try Verifier(catalog: Fixtures.catalog, limits: limits).verify(loop).costBound == 33)
+    #expect(try verifier.verify(straight).costBound == 2)
+    // A range of unknown size runs at most N = 9 times: load.var 1 + iter.init 1 + ret 1, and
+    // (iter.next 2 + loop 1) × (9 + 1).
+    var unknown = loopProgram([])
+    unknown.code[0] = .loadVar(0, 0)
+    unknown.variables = [VariableSlot(name: "xs", type: .list(.int))]
+    #expect(try verifier.verify(unknown).costBound == 3 + 3 * 10)
     // Nested: 3 loads + iter.init + ret = 5 at depth 0; outer iter.next 2, inner iter.init 1,
     // loop 1 at depth 1 = 4 × 10; inner iter.next 2, call 1 + 1, move 1, loop 1 = 6 × 100.
-    let nested = try Verifier(catalog: Fixtures.catalog, limits: limits).verify(nestedLoops)
-    #expect(nested.costBound == 5 + 40 + 600)
+    #expect(try verifier.verify(nestedLoops).costBound == 5 + 40 + 600)
+  }
+
+  @Test func loopsOverCollectionsOfKnownSizeAreBoundedByThatSize() throws {
+    let verifier = Verifier(catalog: Fixtures.catalog, limits: Limits(maxCollectionSize: 9))
+    // The constant list [1, 2]: (iter.next 2 + loop 1) × (2 + 1), plus 3.
+    #expect(try verifier.verify(loopProgram([])).costBound == 3 + 3 * 3)
+    // A `list` instruction of 3 registers bounds its loop by 3; a `move` keeps the bound.
+    let built = program(
+      [
+        .loadConst(1, 0), .loadConst(2, 0), .loadConst(3, 0), Instruction(.makeList, 4, 1, 3), .move(0, 4),
+        .iterInit(1, 0, 8), .iterNext(1, 0, 2, 8), .loop(6), .ret(0),
+      ], registers: 5, constants: [.int(7)])
+    let builtBound = try verifier.verify(built).costBound
+    #expect(builtBound == 8 + 3 * 4)
+  }
+
+  @Test func nestedLoopsOverLiteralListsVerifyAtDefaultLimits() throws {
+    // `[1, 2, 3].all(x, [4, 5].exists(y, …))`-shaped: (N + 1)² would exceed the default limit.
+    var p = nestedLoops
+    p.code[0] = .loadConst(0, 1)
+    p.code[1] = .loadConst(1, 2)
+    p.constants += [.list([.int(1), .int(2), .int(3)]), .list([.int(4), .int(5)])]
+    p.variables = []
+    #expect(rejection(nestedLoops, limits: Limits(maxCost: 100_000_000))?.rule == .costExceeded)
+    let verified = try Fixtures.verifier.verify(p)
+    #expect(verified.costBound == 5 + 4 * 4 + 6 * 4 * 3)
+    #expect(render(VM().run(verified, variables: [])) == "27")
   }
 
   @Test func costBoundSaturatesInsteadOfOverflowing() {
     let e = rejection(nestedLoops, limits: Limits(maxCollectionSize: Int.max, maxCost: Int.max - 1))
     #expect(e?.rule == .costExceeded)
+  }
+
+  @Test func hostileProgramsAreRefusedQuickly() {
+    // 60 000 leaders × 4 096 registers would be 245M state cells: the budget stops it early.
+    var code: [Instruction] = [.loadConst(0, 0)]
+    for pc in 1..<60_000 { code.append(Instruction(.jumpIfFalse, 0, UInt16(pc + 1))) }
+    code.append(.ret(0))
+    let p = program(code, registers: 4096, constants: [.bool(true)])
+    let clock = ContinuousClock()
+    var e: VerificationError?
+    let elapsed = clock.measure { e = rejection(p) }
+    #expect(e?.rule == .tooComplex)
+    #expect(elapsed < .seconds(10))
+    // The same shape with few registers is fine.
+    var small = p
+    small.registerCount = 1
+    #expect(rejection(small) == nil)
   }
 
   @Test func unreachableCodeIsNotTypeChecked() throws {

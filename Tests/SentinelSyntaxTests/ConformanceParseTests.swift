@@ -14,14 +14,11 @@ struct ConformanceExpr: Sendable {
   let ext: String?
 }
 
-/// The conformance expressions: from the project's fixtures when present, else the shared copy.
+/// The conformance expressions, from the project's vendored fixtures.
 let conformanceExprs: [ConformanceExpr] = {
   let here = URL(fileURLWithPath: #filePath)
   let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-  let candidates = [
-    root.appendingPathComponent("fixtures/cel-conformance"),
-    URL(fileURLWithPath: "/work/shared/cel-conformance"),
-  ]
+  let candidates = [root.appendingPathComponent("fixtures/cel-conformance")]
   let fm = FileManager.default
   for dir in candidates {
     guard let names = try? fm.contentsOfDirectory(atPath: dir.path) else { continue }
