@@ -70,6 +70,8 @@ public enum Disassembler {
         }
       case .target:
         parts.append("@\(x)")
+      case .rule:
+        parts.append("#\(x)")
       }
     }
     let head = pcLabel(pc) + "  " + info.name

@@ -39,6 +39,7 @@ public enum ProgramEncoder {
       w.u8(f.receiver ? 1 : 0)
     }
     w.u32(UInt32(p.registerCount))
+    w.u32(UInt32(p.ruleCount))
     w.u32(UInt32(p.code.count))
     for ins in p.code {
       w.u8(ins.opcode.rawValue)
@@ -90,6 +91,11 @@ public enum ProgramDecoder {
       throw BytecodeError(offset: r.pos - 4, "register count \(regs) exceeds 65536")
     }
     p.registerCount = regs
+    let rules = Int(try r.u32())
+    guard rules <= Int(UInt16.max) + 1 else {
+      throw BytecodeError(offset: r.pos - 4, "rule count \(rules) exceeds 65536")
+    }
+    p.ruleCount = rules
     for _ in 0..<(try r.count("instructions")) {
       let at = r.pos
       let raw = try r.u8()

@@ -34,6 +34,8 @@ public enum OperandKind: Sendable, Hashable {
   case target
   /// A plain count (number of argument registers, of list elements, of map entries).
   case count
+  /// An index into the rule-result table (`Program.ruleCount` entries).
+  case rule
 }
 
 /// Every instruction of the VM.
@@ -66,6 +68,7 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   case iterNext2
   case loop
   case ret
+  case ruleResult
 
   /// One row of the opcode table.
   public struct Info: Sendable {
@@ -163,5 +166,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
       name: "loop", operands: [.target], cost: 1,
       meaning: "pc ← a, backward, to the iter.next that heads this loop"),
     Info(name: "ret", operands: [.use], cost: 1, meaning: "the program's result is a; stop"),
+    Info(
+      name: "rule", operands: [.use, .rule], cost: 1,
+      meaning: "results[b] ← a: the value of rule b's condition (rule-set programs)"),
   ]
 }

@@ -45,12 +45,14 @@ public struct Program: Sendable {
   /// Function names that `call.dyn` instructions index.
   public var functions: [FunctionRef]
   public var registerCount: Int
+  /// Number of rule results the program writes (`rule` instructions); 0 for an expression.
+  public var ruleCount: Int
   public var code: [Instruction]
   public var sourceMap: [SourceMapEntry]
 
   public init(
     constants: [Value] = [], variables: [VariableSlot] = [], builtins: [String] = [],
-    functions: [FunctionRef] = [], registerCount: Int = 0, code: [Instruction] = [],
+    functions: [FunctionRef] = [], registerCount: Int = 0, ruleCount: Int = 0, code: [Instruction] = [],
     sourceMap: [SourceMapEntry] = []
   ) {
     self.constants = constants
@@ -58,6 +60,7 @@ public struct Program: Sendable {
     self.builtins = builtins
     self.functions = functions
     self.registerCount = registerCount
+    self.ruleCount = ruleCount
     self.code = code
     self.sourceMap = sourceMap
   }

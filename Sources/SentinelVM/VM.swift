@@ -22,6 +22,16 @@ public struct VM: Sendable {
   /// `unbound_variable` error. Returns the program's result — a CEL error value when evaluation
   /// fails, or a `limit` error when a loop meets a collection larger than the verified limit.
   public func run(_ program: VerifiedProgram, variables: [Value?]) -> Value {
+    var results: [Value] = []
+    return run(program, variables: variables, results: &results)
+  }
+
+  /// Runs a rule-set program: each `rule` instruction stores its rule's condition value into
+  /// `results` (resized to `ruleCount`, entries not written stay null). Returns the `ret` value.
+  public func run(_ program: VerifiedProgram, variables: [Value?], results: inout [Value]) -> Value {
+    if results.count != program.program.ruleCount {
+      results = [Value](repeating: .null, count: program.program.ruleCount)
+    }
     let code = program.program.code
     let constants = program.program.constants
     let maxCollection = program.limits.maxCollectionSize
@@ -184,6 +194,10 @@ public struct VM: Sendable {
 
       case .ret:
         return r[a]
+
+      case .ruleResult:
+        // VERIFIED: b < ruleCount (rule_out_of_bounds), and results has ruleCount entries.
+        results[b] = r[a]
       }
       pc += 1
     }

@@ -166,7 +166,7 @@ struct Dataflow {
     let b = Int(ins.b)
     let c = Int(ins.c)
     switch ins.opcode {
-    case .nop, .jump, .jumpIfFalse, .jumpIfTrue, .loop, .ret:
+    case .nop, .jump, .jumpIfFalse, .jumpIfTrue, .loop, .ret, .ruleResult:
       break
     case .jumpIfNotBool:
       if s[a].kind != .unset { s[a] = RegisterFact(.bool) }
@@ -327,7 +327,7 @@ private struct Flow {
       fallsThrough = false
     case .nop, .loadConst, .loadVar, .move, .select, .hasField, .optSelect, .call, .callDynamic,
       .logicalAnd, .logicalOr, .conditionError, .notStrictlyFalse, .makeList, .listAppend,
-      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional:
+      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult:
       break
     }
   }

@@ -68,6 +68,10 @@ struct OperandChecker {
           throw fail(
             .functionOutOfBounds, i, "function #\(x) is out of bounds (\(program.functions.count) functions)")
         }
+      case .rule:
+        guard x < program.ruleCount else {
+          throw fail(.ruleOutOfBounds, i, "rule #\(x) is out of bounds (\(program.ruleCount) rules)")
+        }
       case .target:
         guard x < program.code.count else {
           throw fail(

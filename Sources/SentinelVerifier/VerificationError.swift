@@ -41,6 +41,8 @@ public struct VerificationError: Error, Sendable, Hashable, CustomStringConverti
     case builtinOutOfBounds = "builtin_out_of_bounds"
     /// A function index past the function table.
     case functionOutOfBounds = "function_out_of_bounds"
+    /// A `rule` instruction names a rule result beyond `Program.ruleCount`.
+    case ruleOutOfBounds = "rule_out_of_bounds"
     /// A `call` whose argument count differs from the overload's arity.
     case arityMismatch = "arity_mismatch"
     /// An operand the opcode does not use is not zero.

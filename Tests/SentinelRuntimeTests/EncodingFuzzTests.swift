@@ -225,6 +225,7 @@ private struct ProgramGenerator {
       case .variable: operands[i] = small(2, &rng)
       case .builtin: operands[i] = small(builtins.count, &rng)
       case .function: operands[i] = 0
+      case .rule: operands[i] = small(2, &rng)
       case .count:
         // A call's count usually matches its builtin's arity.
         operands[i] =

@@ -21,6 +21,12 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
       Instruction(.listAppend, 1, 3), Instruction(.nop), .loop(3), .ret(1),
     ], registers: 5, constants: [.list([.int(1), .int(2)])])
   switch op {
+  case .ruleResult:
+    return (
+      program(
+        [.loadConst(0, 0), Instruction(.ruleResult, 0, 0), .ret(0)], registers: 1, constants: [.bool(true)],
+        ruleCount: 1), []
+    )
   case .nop:
     return (program([.loadConst(0, 0), Instruction(.nop), .ret(0)], registers: 1, constants: [.int(1)]), [])
   case .loadConst, .ret:

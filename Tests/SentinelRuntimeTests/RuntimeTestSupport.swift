@@ -80,11 +80,12 @@ enum Fixtures {
 /// Builds a program; `builtins` and `functions` are by name.
 func program(
   _ code: [Instruction], registers: Int, constants: [Value] = [], variables: [VariableSlot] = [],
-  builtins: [String] = [], functions: [FunctionRef] = [], sourceMap: [SourceMapEntry] = []
+  builtins: [String] = [], functions: [FunctionRef] = [], sourceMap: [SourceMapEntry] = [],
+  ruleCount: Int = 0
 ) -> Program {
   Program(
     constants: constants, variables: variables, builtins: builtins, functions: functions,
-    registerCount: registers, code: code, sourceMap: sourceMap)
+    registerCount: registers, ruleCount: ruleCount, code: code, sourceMap: sourceMap)
 }
 
 /// The error a program is rejected with (nil when it verifies).

@@ -107,6 +107,12 @@ let ruleCases: [RuleCase] = [
       functions: [FunctionRef(name: "size", receiver: false)]),
     rule: .functionOutOfBounds, pc: 1, operand: 1),
   RuleCase(
+    name: "rule result out of bounds",
+    program: program(
+      [.loadConst(0, 0), Instruction(.ruleResult, 0, 1), .ret(0)], registers: 1, constants: [.bool(true)],
+      ruleCount: 1),
+    rule: .ruleOutOfBounds, pc: 1, operand: 1),
+  RuleCase(
     name: "call count differs from arity",
     program: program(
       [.loadConst(0, 0), .loadConst(1, 0), .loadConst(2, 0), .call(3, 0, 0, 3), .ret(3)], registers: 4,
