@@ -16,12 +16,16 @@ let package = Package(
     .executable(name: "sentinel", targets: ["sentinel"])
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
   ],
   targets: [
     // MARK: - Shared model
     .target(name: "SentinelModel", swiftSettings: strict),
     .target(name: "SentinelBuiltins", dependencies: ["SentinelModel"], swiftSettings: strict),
+    // OpenSSL's libcrypto (Debian: libssl-dev) for SHA-256 digests and Ed25519 signatures.
+    .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .target(name: "SentinelCrypto", dependencies: ["CLibCrypto"], swiftSettings: strict),
 
     // MARK: - Runtime side
     .target(
@@ -35,12 +39,26 @@ let package = Package(
       name: "SentinelVM",
       dependencies: ["SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier"],
       swiftSettings: strict),
+    .target(
+      name: "SentinelRuntime",
+      dependencies: [
+        "SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier", "SentinelVM",
+        "SentinelCrypto",
+      ],
+      swiftSettings: strict),
 
     // MARK: - Compiler side
     .target(name: "SentinelSyntax", dependencies: ["SentinelModel"], swiftSettings: strict),
     .target(
+      name: "SentinelYAML",
+      dependencies: ["SentinelModel", "SentinelSyntax", .product(name: "Yams", package: "Yams")],
+      swiftSettings: strict),
+    .target(
       name: "SentinelCompiler",
-      dependencies: ["SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelBytecode"],
+      dependencies: [
+        "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelYAML", "SentinelBytecode",
+        "SentinelCrypto",
+      ],
       swiftSettings: strict),
     .target(
       name: "SentinelReference",
@@ -60,7 +78,7 @@ let package = Package(
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelCompiler",
         "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
-        "SentinelConformance",
+        "SentinelConformance", "SentinelRuntime", "SentinelYAML", "SentinelCrypto",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -85,6 +103,14 @@ let package = Package(
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier", "SentinelVM",
         "SentinelSyntax", "SentinelCompiler",
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "SentinelRulesTests",
+      dependencies: [
+        "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelYAML", "SentinelCompiler",
+        "SentinelReference", "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime",
+        "SentinelCrypto",
       ],
       swiftSettings: strict),
     .testTarget(

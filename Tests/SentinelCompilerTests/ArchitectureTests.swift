@@ -5,8 +5,12 @@ import Testing
 
 /// Reads the package description and checks target dependencies.
 @Suite struct ArchitectureTests {
-  static let runtimeSide: Set<String> = ["SentinelBytecode", "SentinelVerifier", "SentinelVM"]
-  static let compilerSide: Set<String> = ["SentinelSyntax", "SentinelCompiler", "SentinelReference"]
+  static let runtimeSide: Set<String> = [
+    "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime", "SentinelCrypto",
+  ]
+  static let compilerSide: Set<String> = [
+    "SentinelSyntax", "SentinelYAML", "SentinelCompiler", "SentinelReference",
+  ]
 
   static func packageRoot() -> URL {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -1,0 +1,1 @@
+// SentinelIQ: placeholder until this stage lands.
