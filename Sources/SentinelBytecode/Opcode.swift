@@ -69,6 +69,7 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   case loop
   case ret
   case ruleResult
+  case hasVariable
 
   /// One row of the opcode table.
   public struct Info: Sendable {
@@ -169,5 +170,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     Info(
       name: "rule", operands: [.use, .rule], cost: 1,
       meaning: "results[b] ← a: the value of rule b's condition (rule-set programs)"),
+    Info(
+      name: "has.var", operands: [.def, .variable], cost: 1,
+      meaning: "a ← whether variable b is bound (an event field is present: `has(event.ip)`)"),
   ]
 }

@@ -12,11 +12,21 @@ public struct Environment: Sendable {
   public var catalog: Catalog
   /// The container (namespace) for name resolution, "" for none (`a.b` for `a.b.Name`).
   public var container: String
+  /// Names bound to compile-time constants (rule-set lists); also declared in `variables`.
+  public var constants: [String: Value]
+  /// Names bound to checked expressions that are inlined where used (named conditions); also
+  /// declared in `variables` with the expression's type.
+  public var definitions: [String: CheckedAST]
 
-  public init(variables: [String: CELType] = [:], catalog: Catalog = Builtins.all, container: String = "") {
+  public init(
+    variables: [String: CELType] = [:], catalog: Catalog = Builtins.all, container: String = "",
+    constants: [String: Value] = [:], definitions: [String: CheckedAST] = [:]
+  ) {
     self.variables = variables
     self.catalog = catalog
     self.container = container
+    self.constants = constants
+    self.definitions = definitions
   }
 
   /// The candidate qualified names for `name` in the container, most qualified first

@@ -210,3 +210,54 @@ public enum JSONReader {
     }
   }
 }
+
+/// Writes JSON text.
+public enum JSONWriter {
+  /// A JSON string literal for `s` (quotes included), escaping what RFC 8259 requires.
+  public static func quote(_ s: String) -> String {
+    var out = "\""
+    out.reserveCapacity(s.utf8.count + 2)
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 {
+          let hex = String(u.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(u)
+        }
+      }
+    }
+    out += "\""
+    return out
+  }
+
+  /// A CEL value as JSON (maps with string keys as objects; bytes as base64-free escapes are not
+  /// JSON, so bytes, types and errors render as strings).
+  public static func value(_ v: Value) -> String {
+    switch v {
+    case .null: return "null"
+    case .bool(let b): return b ? "true" : "false"
+    case .int(let i): return String(i)
+    case .uint(let u): return String(u)
+    case .double(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) + ".0" : String(d)) : quote(String(d))
+    case .string(let s): return quote(s)
+    case .list(let xs): return "[" + xs.map(value).joined(separator: ",") + "]"
+    case .map(let m):
+      return "{" + m.entries.map { e in
+        let k: String
+        if case .string(let s) = e.key { k = s } else { k = e.key.description }
+        return quote(k) + ":" + value(e.value)
+      }.joined(separator: ",") + "}"
+    case .timestamp(let t): return quote(t.description)
+    case .duration(let d): return quote(d.description)
+    case .optional(let o): return o.map(value) ?? "null"
+    default: return quote(v.description)
+    }
+  }
+}

@@ -84,6 +84,7 @@ private struct EvalRun {
       return .error(CELError(.unboundVariable, "undeclared reference to `\(name)`"))
 
     case .select(let operand, let field, let testOnly):
+      if case .presence(let q)? = references[e.id] { return .bool(bindings[q] != nil) }
       if case .variable(let q)? = references[e.id] {
         return bindings[q] ?? .error(CELError(.unboundVariable, "no value bound for variable `\(q)`"))
       }

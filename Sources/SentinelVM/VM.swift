@@ -195,6 +195,10 @@ public struct VM: Sendable {
       case .ret:
         return r[a]
 
+      case .hasVariable:
+        // VERIFIED: b < variables.count in the program's table; the caller's array may be short.
+        r[a] = .bool(b < variables.count && variables[b] != nil)
+
       case .ruleResult:
         // VERIFIED: b < ruleCount (rule_out_of_bounds), and results has ruleCount entries.
         results[b] = r[a]

@@ -178,6 +178,7 @@ struct Dataflow {
       default: s[a] = RegisterFact(ValueKind(of: v))
       }
     case .loadVar: s[a] = RegisterFact(variableKinds[b])
+    case .hasVariable: s[a] = RegisterFact(.bool)
     case .move: s[a] = s[b].kind == .counter ? RegisterFact(.int) : s[b]
     case .select: s[a] = RegisterFact(s[b].kind == .optional ? .optional : .any)
     case .hasField: s[a] = RegisterFact(.bool)
@@ -327,7 +328,7 @@ private struct Flow {
       fallsThrough = false
     case .nop, .loadConst, .loadVar, .move, .select, .hasField, .optSelect, .call, .callDynamic,
       .logicalAnd, .logicalOr, .conditionError, .notStrictlyFalse, .makeList, .listAppend,
-      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult:
+      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .hasVariable:
       break
     }
   }

@@ -21,12 +21,15 @@ import Testing
   static func targetDependencies() throws -> [String: [String]] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["swift", "package", "describe", "--type", "json"]
+    // NOTE: `swift test` holds the build-folder lock; without --ignore-lock this would wait forever.
+    process.arguments = ["swift", "package", "--ignore-lock", "describe", "--type", "json"]
     process.currentDirectoryURL = packageRoot()
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = FileHandle.nullDevice
     try process.run()
+    // A watchdog: never let a stuck subprocess hang the test run.
+    DispatchQueue.global().asyncAfter(deadline: .now() + 180) { if process.isRunning { process.terminate() } }
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     // `describe` may print build-progress lines before the JSON; start at the first brace.

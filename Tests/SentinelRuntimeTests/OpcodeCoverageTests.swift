@@ -31,6 +31,12 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
     return (program([.loadConst(0, 0), Instruction(.nop), .ret(0)], registers: 1, constants: [.int(1)]), [])
   case .loadConst, .ret:
     return (program([.loadConst(0, 0), .ret(0)], registers: 1, constants: [.int(1)]), [])
+  case .hasVariable:
+    return (
+      program(
+        [Instruction(.hasVariable, 0, 0), .ret(0)], registers: 1, variables: [VariableSlot(name: "x", type: .int)]),
+      [.int(2)]
+    )
   case .loadVar:
     return (
       program([.loadVar(0, 0), .ret(0)], registers: 1, variables: [VariableSlot(name: "x", type: .int)]),

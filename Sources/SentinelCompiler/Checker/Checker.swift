@@ -19,6 +19,8 @@ public enum Reference: Sendable, Hashable {
   case overloads([Int])
   /// A type name used as a value (`int`, `google.protobuf.Timestamp`).
   case typeName(CELType)
+  /// `has(a.b)` where `a.b` is a declared variable: whether it is bound (an event field present).
+  case presence(String)
 }
 
 /// A parsed and type-checked expression.
@@ -99,6 +101,13 @@ private struct CheckRun {
       return set(e.id, .error)
 
     case .select(let operand, let field, let testOnly):
+      // `has(event.ip)` where `event.ip` is a declared variable tests whether it is bound.
+      if testOnly, let base = qualifiedName(operand), !isLocalRoot(operand, scopes),
+        let (qualified, _) = lookupGlobal(base + "." + field)
+      {
+        references[e.id] = .presence(qualified)
+        return set(e.id, .bool)
+      }
       // A qualified name (`a.b.c`) that names a declared variable takes precedence.
       if !testOnly, let qname = qualifiedName(e), !isLocalRoot(e, scopes),
         let (qualified, t) = lookupGlobal(qname)

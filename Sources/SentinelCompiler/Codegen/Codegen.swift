@@ -21,9 +21,24 @@ public struct Codegen {
   /// constants or instructions).
   public func emit(_ ir: IRFunction) throws(CodegenError) -> Program {
     var state = CodegenState(ir: ir, catalog: catalog, variableTypes: variableTypes)
-    let r = try state.emit(ir.root)
-    state.append(Instruction(.ret, r), span: ir.spans[ir.root])
-    return try state.finish()
+    if ir.ruleRoots.isEmpty {
+      let r = try state.emit(ir.root)
+      state.append(Instruction(.ret, r), span: ir.spans[ir.root])
+      return try state.finish()
+    }
+    // A rule set: each rule's condition into a register, then `rule r, i`; the result is null.
+    for (i, root) in ir.ruleRoots.enumerated() {
+      let r = try state.emit(root)
+      state.append(Instruction(.ruleResult, r, CodegenState.r(i)), span: ir.spans[root])
+      state.top = 0
+    }
+    let null = state.constantIndex(.null)
+    state.append(Instruction(.loadConst, 0, null), span: .none)
+    state.append(Instruction(.ret, 0), span: .none)
+    state.highWater = max(state.highWater, 1)
+    var program = try state.finish()
+    program.ruleCount = ir.ruleRoots.count
+    return program
   }
 }
 
@@ -106,6 +121,14 @@ private struct CodegenState {
     }
   }
 
+  mutating func constantIndex(_ v: Value) -> UInt16 {
+    if case .null = v, let i = constants.firstIndex(where: { if case .null = $0 { return true } else { return false } }) {
+      return UInt16(truncatingIfNeeded: i)
+    }
+    constants.append(v)
+    return UInt16(truncatingIfNeeded: constants.count - 1)
+  }
+
   mutating func stringConstant(_ s: String) -> UInt16 {
     if let i = stringConstants[s] { return UInt16(truncatingIfNeeded: i) }
     constants.append(.string(s))
@@ -157,6 +180,9 @@ private struct CodegenState {
 
     case .variable(let name):
       append(Instruction(.loadVar, d, variable(name)), span: span)
+
+    case .present(let name):
+      append(Instruction(.hasVariable, d, variable(name)), span: span)
 
     case .local(let l):
       // INVARIANT: a local is only referenced inside the comprehension that binds it.

@@ -18,6 +18,8 @@ public enum IRNode: Sendable, Hashable {
   case variable(String)
   /// A comprehension variable (iteration variable or accumulator).
   case local(LocalID)
+  /// Whether a declared variable is bound (`has(event.ip)` on an event field).
+  case present(String)
   case select(IRNodeID, field: String)
   case hasField(IRNodeID, field: String)
   case optionalSelect(IRNodeID, field: String)
@@ -56,6 +58,8 @@ public struct IRFunction: Sendable {
   private var constantIndex: [[UInt8]: Int] = [:]
   private var index: [IRNode: IRNodeID] = [:]
   public var root: IRNodeID = 0
+  /// For a rule set: the root of each rule's condition, in rule-table order (`root` unused).
+  public var ruleRoots: [IRNodeID] = []
   /// Number of locals allocated.
   public private(set) var localCount = 0
 
@@ -96,7 +100,7 @@ public struct IRFunction: Sendable {
   /// Number of nodes reachable from the root (what codegen will emit).
   public var reachableCount: Int {
     var seen = Set<IRNodeID>()
-    var stack = [root]
+    var stack = ruleRoots.isEmpty ? [root] : ruleRoots
     while let n = stack.popLast() {
       guard seen.insert(n).inserted else { continue }
       stack.append(contentsOf: children(of: n))
@@ -107,7 +111,7 @@ public struct IRFunction: Sendable {
   /// The children of a node.
   public func children(of id: IRNodeID) -> [IRNodeID] {
     switch nodes[id] {
-    case .constant, .variable, .local: return []
+    case .constant, .variable, .local, .present: return []
     case .select(let x, _), .hasField(let x, _), .optionalSelect(let x, _), .notStrictlyFalse(let x):
       return [x]
     case .call(_, let args), .callDynamic(_, _, let args): return args

@@ -13,7 +13,7 @@ extension IRFunction {
       for c in children(of: id) { visit(c) }
       order.append(id)
     }
-    visit(root)
+    for r in ruleRoots.isEmpty ? [root] : ruleRoots { visit(r) }
     var out = ""
     for id in order {
       let body: String
@@ -21,6 +21,7 @@ extension IRFunction {
       case .constant(let k): body = "const \(constants[k])"
       case .variable(let n): body = "var \(n)"
       case .local(let l): body = "local $\(l)"
+      case .present(let n): body = "present \(n)"
       case .select(let x, let f): body = "select %\(x).\(f)"
       case .hasField(let x, let f): body = "has %\(x).\(f)"
       case .optionalSelect(let x, let f): body = "select.opt %\(x).?\(f)"
@@ -43,6 +44,9 @@ extension IRFunction {
           + "accu $\(c.accuVar) = %\(c.accuInit), while %\(c.condition), step %\(c.step), result %\(c.result)"
       }
       out += "%\(id) : \(types[id]) = \(body)\n"
+    }
+    if !ruleRoots.isEmpty {
+      return out + ruleRoots.enumerated().map { "rule #\($0.offset) %\($0.element)\n" }.joined()
     }
     return out + "root %\(root)\n"
   }

@@ -24,13 +24,31 @@ public struct Lowering {
     state.ir.root = root
     return state.ir
   }
+
+  /// Lowers several checked expressions (a rule set's conditions) into one IR function with
+  /// one root per expression; equal subexpressions across them are one node (hash-consing).
+  public static func lowerRules(_ rules: [CheckedAST], environment: Environment) -> IRFunction {
+    var ir = IRFunction()
+    var roots: [IRNodeID] = []
+    for checked in rules {
+      var state = LoweringState(env: environment, checked: checked, ast: checked.ast)
+      state.ir = ir
+      roots.append(state.lower(checked.ast.root, scopes: []))
+      ir = state.ir
+    }
+    ir.ruleRoots = roots
+    ir.root = roots.first ?? 0
+    return ir
+  }
 }
 
 private struct LoweringState {
   let env: Environment
-  let checked: CheckedAST?
-  let ast: AST
+  var checked: CheckedAST?
+  var ast: AST
   var ir = IRFunction()
+  /// Definitions being inlined (cycle guard; the checker rejects cycles first).
+  var inlining: Set<String> = []
 
   init(env: Environment, checked: CheckedAST?, ast: AST) {
     self.env = env
@@ -71,6 +89,23 @@ private struct LoweringState {
     }
   }
 
+  /// A declared variable: a constant for a list, the inlined expression for a definition,
+  /// else a variable read.
+  mutating func variable(_ q: String, _ e: Expr) -> IRNodeID {
+    if let v = env.constants[q] { return ir.constant(v, span: span(e)) }
+    if let def = env.definitions[q], !inlining.contains(q) {
+      let saved = (ast, checked)
+      ast = def.ast
+      checked = def
+      inlining.insert(q)
+      let id = lower(def.ast.root, scopes: [])
+      inlining.remove(q)
+      (ast, checked) = saved
+      return id
+    }
+    return ir.add(.variable(q), type: type(e), span: span(e))
+  }
+
   mutating func errorConstant(_ message: String, _ e: Expr) -> IRNodeID {
     ir.constant(.error(CELError(.unboundVariable, message)), span: span(e))
   }
@@ -83,7 +118,7 @@ private struct LoweringState {
     case .ident(let name):
       if let l = local(name, scopes) { return ir.add(.local(l), type: type(e), span: span(e)) }
       if case .variable(let q)? = checked?.references[e.id] {
-        return ir.add(.variable(q), type: type(e), span: span(e))
+        return variable(q, e)
       }
       if case .typeName(let t)? = checked?.references[e.id] { return ir.constant(.type(t), span: span(e)) }
       if let q = global(name) { return ir.add(.variable(q), type: env.variables[q] ?? .dyn, span: span(e)) }
@@ -94,7 +129,10 @@ private struct LoweringState {
 
     case .select(let operand, let field, let testOnly):
       if case .variable(let q)? = checked?.references[e.id] {
-        return ir.add(.variable(q), type: type(e), span: span(e))
+        return variable(q, e)
+      }
+      if case .presence(let q)? = checked?.references[e.id] {
+        return ir.add(.present(q), type: .bool, span: span(e))
       }
       if case .typeName(let t)? = checked?.references[e.id] { return ir.constant(.type(t), span: span(e)) }
       if checked == nil, !testOnly, !rootIsLocal(e, scopes), let qn = qualifiedName(e), global(qn) == nil,

@@ -40,6 +40,30 @@ public enum ConstantFolding {
         }
       case .local(let l):
         new = out.add(.local(local(l)), type: type, span: span)
+      case .list(let xs, let optional) where !optional.contains(true):
+        let a = xs.map { map[$0] ?? $0 }
+        let values = a.compactMap(constantValue)
+        if values.count == a.count, !values.contains(where: \.isError) {
+          new = out.constant(.list(values), span: span)
+        } else {
+          new = out.add(.list(elements: a, optional: optional), type: type, span: span)
+        }
+      case .and(let x, let y), .or(let x, let y):
+        // Constant operands fold by the VM's own rule (`Operations`-equivalent absorption):
+        // the absorbing bool wins on either side; otherwise keep the node.
+        let isAnd: Bool
+        if case .and = ir.nodes[id] { isAnd = true } else { isAnd = false }
+        let a = map[x] ?? x
+        let b = map[y] ?? y
+        if case .bool(let v)? = constantValue(a), v != isAnd {
+          new = a
+        } else if case .bool(let v)? = constantValue(b), v != isAnd {
+          new = b
+        } else if case .bool? = constantValue(a), case .bool? = constantValue(b) {
+          new = out.constant(.bool(isAnd), span: span)
+        } else {
+          new = out.add(isAnd ? .and(a, b) : .or(a, b), type: type, span: span)
+        }
       case .comprehension(var c):
         c.iterVar = local(c.iterVar)
         c.iterVar2 = c.iterVar2.map(local)
@@ -56,6 +80,7 @@ public enum ConstantFolding {
       map[id] = new
     }
     out.root = map[ir.root] ?? 0
+    out.ruleRoots = ir.ruleRoots.map { map[$0] ?? $0 }
     return out
   }
 }
@@ -64,7 +89,7 @@ extension IRFunction {
   /// The node with its children renamed (for passes that rebuild the arena).
   func remap(_ id: IRNodeID, _ f: (IRNodeID) -> IRNodeID) -> IRNode {
     switch nodes[id] {
-    case .constant, .variable, .local: return nodes[id]
+    case .constant, .variable, .local, .present: return nodes[id]
     case .select(let x, let field): return .select(f(x), field: field)
     case .hasField(let x, let field): return .hasField(f(x), field: field)
     case .optionalSelect(let x, let field): return .optionalSelect(f(x), field: field)

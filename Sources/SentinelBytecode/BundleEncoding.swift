@@ -1,0 +1,438 @@
+// The binary encoding of a `Bundle` (docs/bytecode.md, "Bundles"):
+//
+//   content   magic "SIQB" · format version u16 · six sections, in this order, each
+//             id u8 · payload length u32 · payload:
+//               1 compiler version   2 event schema   3 decision policy
+//               4 rule table         5 source files   6 program (ProgramEncoder bytes)
+//   trailer   (fixed 129 bytes, always last)
+//             SHA-256 of the content (32) · signature scheme u8 (0 none, 1 Ed25519) ·
+//             public key (32) · signature (64) — key and signature all zero when unsigned
+//
+// The trailer has a fixed size so that `BundleDecoder.split` finds the content and digest
+// without reading any content field: a loader checks the digest (and signature) before it
+// decodes anything. This file does no cryptography (SentinelBytecode has no crypto): callers
+// pass the SHA-256 function in and compute signatures with SentinelCrypto over
+// `BundleEncoder.signingMessage(digest:)`.
+
+import SentinelModel
+
+/// The sections of a bundle's content, in the only order they may appear.
+public enum BundleSection: UInt8, Sendable, CaseIterable {
+  case compilerVersion = 1
+  case schema = 2
+  case policy = 3
+  case rules = 4
+  case sourceFiles = 5
+  case program = 6
+
+  /// The section's name in error messages and docs.
+  public var name: String {
+    switch self {
+    case .compilerVersion: return "compiler version"
+    case .schema: return "schema"
+    case .policy: return "policy"
+    case .rules: return "rule table"
+    case .sourceFiles: return "source files"
+    case .program: return "program"
+    }
+  }
+}
+
+/// The signature block of an encoded bundle.
+public struct BundleSignature: Sendable, Hashable {
+  /// Signature scheme byte of an Ed25519 signature.
+  public static let ed25519: UInt8 = 1
+  /// The signer's raw 32-byte Ed25519 public key.
+  public var publicKey: [UInt8]
+  /// The 64-byte Ed25519 signature of `BundleEncoder.signingMessage(digest:)`.
+  public var signature: [UInt8]
+
+  /// A signature block.
+  public init(publicKey: [UInt8], signature: [UInt8]) {
+    self.publicKey = publicKey
+    self.signature = signature
+  }
+}
+
+/// An encoded bundle cut into its parts, with nothing decoded yet.
+public struct BundleParts: Sendable {
+  /// Everything the digest covers: header and sections (indices are offsets in the bundle).
+  public var content: ArraySlice<UInt8>
+  /// The SHA-256 digest the bundle records for `content` (32 bytes).
+  public var digest: [UInt8]
+  /// The signature block, when the bundle is signed.
+  public var signature: BundleSignature?
+}
+
+/// Writes bundles as bytes.
+public enum BundleEncoder {
+  /// Magic bytes at the start of an encoded bundle: "SIQB".
+  public static let magic: [UInt8] = [0x53, 0x49, 0x51, 0x42]
+  /// Length of the header: magic and format version.
+  public static let headerSize = 6
+  /// Length of a digest.
+  public static let digestSize = 32
+  /// Length of an Ed25519 public key and of a signature.
+  public static let publicKeySize = 32
+  public static let signatureSize = 64
+  /// Length of the trailer: digest, scheme byte, public key, signature.
+  public static let trailerSize = digestSize + 1 + publicKeySize + signatureSize
+  /// What signatures sign, before the digest: domain separation, so that a bundle signature
+  /// can never be replayed as a signature of anything else made with the same key.
+  public static let signatureContext: [UInt8] = Array("SentinelIQ bundle signature v1\n".utf8)
+
+  /// The content bytes of `b`: header and sections, without the trailer.
+  public static func encodeContent(_ b: Bundle) -> [UInt8] {
+    var w = ByteWriter()
+    w.bytes(magic)
+    w.u16(Bundle.formatVersion)
+    section(.compilerVersion, &w) { $0.string(b.compilerVersion) }
+    section(.schema, &w) { w in
+      w.string(b.schema.variable)
+      fields(b.schema.fields, &w)
+    }
+    section(.policy, &w) { w in
+      w.u64(UInt64(bitPattern: Int64(b.policy.reviewThreshold)))
+      if let block = b.policy.blockThreshold {
+        w.u8(1)
+        w.u64(UInt64(bitPattern: Int64(block)))
+      } else {
+        w.u8(0)
+      }
+    }
+    section(.rules, &w) { w in
+      w.u32(UInt32(clamping: b.rules.count))
+      for r in b.rules {
+        w.string(r.id)
+        w.string(r.name)
+        w.string(r.category)
+        w.u32(UInt32(clamping: r.tags.count))
+        for t in r.tags { w.string(t) }
+        w.u8(r.outcome.rawValue)
+        w.u64(UInt64(bitPattern: Int64(r.score)))
+        w.string(r.reason)
+        w.u32(UInt32(clamping: r.file))
+        w.u32(UInt32(clamping: r.span.start))
+        w.u32(UInt32(clamping: r.span.end))
+      }
+    }
+    section(.sourceFiles, &w) { w in
+      w.u32(UInt32(clamping: b.sourceFiles.count))
+      for f in b.sourceFiles {
+        w.string(f.name)
+        w.string(f.text)
+      }
+    }
+    section(.program, &w) { $0.bytes(ProgramEncoder.encode(b.program)) }
+    return w.out
+  }
+
+  /// The complete, unsigned bundle: content and a trailer holding `sha256(content)`.
+  /// Pass SentinelCrypto's digest: `BundleEncoder.encode(bundle, sha256: SHA256.digest)`.
+  public static func encode(_ b: Bundle, sha256: (ArraySlice<UInt8>) -> [UInt8]) -> [UInt8] {
+    let content = encodeContent(b)
+    return seal(content: content, digest: sha256(content[...]))
+  }
+
+  /// `content` followed by an unsigned trailer recording `digest` (which must be the SHA-256 of
+  /// exactly `content`; a digest of another length is stored zero-padded or cut, and then fails
+  /// the loader's check).
+  public static func seal(content: [UInt8], digest: [UInt8]) -> [UInt8] {
+    var out = content
+    out.reserveCapacity(content.count + trailerSize)
+    out += fixed(digest, digestSize)
+    out.append(0)
+    out += [UInt8](repeating: 0, count: publicKeySize + signatureSize)
+    return out
+  }
+
+  /// The message a bundle signature signs: `signatureContext` followed by the content digest.
+  public static func signingMessage(digest: [UInt8]) -> [UInt8] { signatureContext + digest }
+
+  /// `bundle` with its signature block set (added, or replacing an existing signature): the
+  /// content and digest are unchanged. Compute `signature` as
+  /// `key.sign(BundleEncoder.signingMessage(digest: BundleDecoder.split(bundle).digest))`.
+  public static func appendSignature(
+    to bundle: [UInt8], publicKey: [UInt8], signature: [UInt8]
+  ) throws(BytecodeError) -> [UInt8] {
+    let parts = try BundleDecoder.split(bundle)
+    guard publicKey.count == publicKeySize else {
+      throw BytecodeError(offset: 0, "a public key is \(publicKeySize) bytes, not \(publicKey.count)")
+    }
+    guard signature.count == signatureSize else {
+      throw BytecodeError(offset: 0, "a signature is \(signatureSize) bytes, not \(signature.count)")
+    }
+    var out = Array(parts.content)
+    out += parts.digest
+    out.append(BundleSignature.ed25519)
+    out += publicKey
+    out += signature
+    return out
+  }
+
+  /// `bundle` with its signature block cleared (an unsigned bundle with the same content).
+  public static func removeSignature(from bundle: [UInt8]) throws(BytecodeError) -> [UInt8] {
+    let parts = try BundleDecoder.split(bundle)
+    return seal(content: Array(parts.content), digest: parts.digest)
+  }
+
+  private static func fixed(_ bytes: [UInt8], _ n: Int) -> [UInt8] {
+    Array(bytes.prefix(n)) + [UInt8](repeating: 0, count: max(0, n - bytes.count))
+  }
+
+  private static func section(_ s: BundleSection, _ w: inout ByteWriter, _ body: (inout ByteWriter) -> Void) {
+    var payload = ByteWriter()
+    body(&payload)
+    w.u8(s.rawValue)
+    w.u32(UInt32(clamping: payload.out.count))
+    w.bytes(payload.out)
+  }
+
+  /// Flag bits of a schema field.
+  fileprivate enum FieldFlag {
+    static let optional: UInt8 = 1
+    static let defaultValue: UInt8 = 2
+    static let allowedValues: UInt8 = 4
+    static let requiredFor: UInt8 = 8
+    static let all: UInt8 = 15
+  }
+
+  private static func fields(_ fs: [SchemaField], _ w: inout ByteWriter) {
+    w.u32(UInt32(clamping: fs.count))
+    for f in fs {
+      w.string(f.name)
+      w.type(f.type)
+      var flags: UInt8 = f.optional ? FieldFlag.optional : 0
+      if f.defaultValue != nil { flags |= FieldFlag.defaultValue }
+      if f.allowedValues != nil { flags |= FieldFlag.allowedValues }
+      if f.requiredForTypes != nil { flags |= FieldFlag.requiredFor }
+      w.u8(flags)
+      if let d = f.defaultValue { w.value(d) }
+      if let a = f.allowedValues {
+        w.u32(UInt32(clamping: a.count))
+        for v in a { w.value(v) }
+      }
+      if let r = f.requiredForTypes {
+        w.u32(UInt32(clamping: r.count))
+        for t in r { w.string(t) }
+      }
+      fields(f.fields, &w)
+    }
+  }
+}
+
+/// Reads bundles from bytes. Every count and length is bounds-checked; malformed input gives a
+/// `BytecodeError` naming the byte offset (in the whole bundle) and what was wrong, never a trap.
+public enum BundleDecoder {
+  /// The content, recorded digest and signature block of `bytes`, checking only the header
+  /// (magic, version), the length, and the trailer's form. Nothing in the content is read, so
+  /// the digest can be checked before any decoding.
+  public static func split(_ bytes: [UInt8]) throws(BytecodeError) -> BundleParts {
+    try checkHeader(bytes)
+    let minimum = BundleEncoder.headerSize + BundleEncoder.trailerSize
+    guard bytes.count >= minimum else {
+      throw BytecodeError(
+        offset: bytes.count,
+        "bundle truncated: \(bytes.count) bytes, less than the \(minimum) of a header and trailer")
+    }
+    let contentEnd = bytes.count - BundleEncoder.trailerSize
+    let schemeAt = contentEnd + BundleEncoder.digestSize
+    let keyAt = schemeAt + 1
+    let signatureAt = keyAt + BundleEncoder.publicKeySize
+    let digest = Array(bytes[contentEnd..<schemeAt])
+    let key = Array(bytes[keyAt..<signatureAt])
+    let signature = Array(bytes[signatureAt...])
+    switch bytes[schemeAt] {
+    case 0:
+      if let i = bytes[keyAt...].firstIndex(where: { $0 != 0 }) {
+        throw BytecodeError(offset: i, "unsigned bundle has a non-zero byte in its signature block")
+      }
+      return BundleParts(content: bytes[..<contentEnd], digest: digest, signature: nil)
+    case BundleSignature.ed25519:
+      return BundleParts(
+        content: bytes[..<contentEnd], digest: digest,
+        signature: BundleSignature(publicKey: key, signature: signature))
+    case let scheme:
+      throw BytecodeError(offset: schemeAt, "unknown signature scheme \(scheme) (1 = Ed25519, 0 = unsigned)")
+    }
+  }
+
+  /// Checks magic and format version.
+  public static func checkHeader(_ bytes: [UInt8]) throws(BytecodeError) {
+    guard bytes.count >= 4, bytes[0..<4].elementsEqual(BundleEncoder.magic) else {
+      throw BytecodeError(offset: 0, "bad magic: not a SentinelIQ bundle")
+    }
+    guard bytes.count >= BundleEncoder.headerSize else {
+      throw BytecodeError(offset: 4, "bundle truncated in its format version")
+    }
+    let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
+    guard version == Bundle.formatVersion else {
+      throw BytecodeError(
+        offset: 4, "unsupported bundle format version \(version) (this build reads \(Bundle.formatVersion))")
+    }
+  }
+
+  /// Decodes a complete bundle (content and trailer). Checks the trailer's form but not the
+  /// digest or signature: that needs crypto, and is the loader's job.
+  public static func decode(_ bytes: [UInt8]) throws(BytecodeError) -> Bundle {
+    try decodeContent(split(bytes).content)
+  }
+
+  /// Decodes the content part of a bundle (as `BundleParts.content`: slice indices are offsets
+  /// in the bundle, and errors name them).
+  public static func decodeContent(_ content: ArraySlice<UInt8>) throws(BytecodeError) -> Bundle {
+    let bytes = Array(content)
+    let base = content.startIndex
+    try checkHeader(bytes)
+    var pos = BundleEncoder.headerSize
+    var payloads: [ArraySlice<UInt8>] = []
+    for expected in BundleSection.allCases {
+      guard pos < bytes.count else {
+        throw BytecodeError(
+          offset: base + pos, "missing section \(expected.rawValue) (\(expected.name)): content ends here")
+      }
+      let id = bytes[pos]
+      guard let found = BundleSection(rawValue: id) else {
+        throw BytecodeError(offset: base + pos, "unknown section id \(id)")
+      }
+      guard found == expected else {
+        throw BytecodeError(
+          offset: base + pos,
+          "section \(id) (\(found.name)) out of order: expected section \(expected.rawValue) (\(expected.name))")
+      }
+      guard bytes.count - pos >= 5 else {
+        throw BytecodeError(offset: base + pos + 1, "section \(id) (\(found.name)): truncated length")
+      }
+      let length = Int(bytes[pos + 1]) | Int(bytes[pos + 2]) << 8 | Int(bytes[pos + 3]) << 16
+        | Int(bytes[pos + 4]) << 24
+      let start = pos + 5
+      guard length <= bytes.count - start else {
+        throw BytecodeError(
+          offset: base + pos + 1,
+          "section \(id) (\(found.name)): length \(length) exceeds the \(bytes.count - start) bytes left")
+      }
+      payloads.append(bytes[start..<start + length])
+      pos = start + length
+    }
+    guard pos == bytes.count else {
+      throw BytecodeError(offset: base + pos, "\(bytes.count - pos) bytes after the last section")
+    }
+    // INVARIANT: one payload per section, in `BundleSection.allCases` order.
+    let compilerVersion = try parse(.compilerVersion, payloads[0], base) { r throws(BytecodeError) in
+      try r.string()
+    }
+    let schema = try parse(.schema, payloads[1], base) { r throws(BytecodeError) in
+      EventSchema(variable: try r.string(), fields: try fields(&r, depth: 0))
+    }
+    let policy = try parse(.policy, payloads[2], base) { r throws(BytecodeError) in try decodePolicy(&r) }
+    let rules = try parse(.rules, payloads[3], base) { r throws(BytecodeError) in try decodeRules(&r) }
+    let sourceFiles = try parse(.sourceFiles, payloads[4], base) { r throws(BytecodeError) in
+      var out: [SourceFile] = []
+      for _ in 0..<(try r.count("source file")) { out.append(SourceFile(name: try r.string(), text: try r.string())) }
+      return out
+    }
+    let programStart = base + payloads[5].startIndex
+    let program: Program
+    do {
+      program = try ProgramDecoder.decode(Array(payloads[5]))
+    } catch {
+      throw BytecodeError(offset: programStart + error.offset, "section 6 (program): \(error.message)")
+    }
+    return Bundle(
+      compilerVersion: compilerVersion, schema: schema, program: program, rules: rules, policy: policy,
+      sourceFiles: sourceFiles)
+  }
+
+  /// Parses one section's payload with `body`, which must consume it exactly; errors are
+  /// rebased to offsets in the bundle and name the section.
+  private static func parse<T>(
+    _ s: BundleSection, _ payload: ArraySlice<UInt8>, _ base: Int,
+    _ body: (inout ByteReader) throws(BytecodeError) -> T
+  ) throws(BytecodeError) -> T {
+    let start = base + payload.startIndex
+    let label = "section \(s.rawValue) (\(s.name))"
+    var r = ByteReader(Array(payload))
+    let value: T
+    do {
+      value = try body(&r)
+    } catch {
+      throw BytecodeError(offset: start + error.offset, "\(label): \(error.message)")
+    }
+    guard r.pos == payload.count else {
+      throw BytecodeError(offset: start + r.pos, "\(label): \(payload.count - r.pos) unread bytes at its end")
+    }
+    return value
+  }
+
+  private static func decodePolicy(_ r: inout ByteReader) throws(BytecodeError) -> DecisionPolicy {
+    let review = Int(Int64(bitPattern: try r.u64()))
+    let at = r.pos
+    switch try r.u8() {
+    case 0: return DecisionPolicy(reviewThreshold: review, blockThreshold: nil)
+    case 1: return DecisionPolicy(reviewThreshold: review, blockThreshold: Int(Int64(bitPattern: try r.u64())))
+    case let flag: throw BytecodeError(offset: at, "bad block-threshold flag \(flag)")
+    }
+  }
+
+  private static func decodeRules(_ r: inout ByteReader) throws(BytecodeError) -> [RuleEntry] {
+    var rules: [RuleEntry] = []
+    for _ in 0..<(try r.count("rule")) {
+      let id = try r.string()
+      let name = try r.string()
+      let category = try r.string()
+      var tags: [String] = []
+      for _ in 0..<(try r.count("tag")) { tags.append(try r.string()) }
+      let outcomeAt = r.pos
+      let raw = try r.u8()
+      guard let outcome = RuleOutcome(rawValue: raw) else {
+        throw BytecodeError(offset: outcomeAt, "rule `\(id)`: unknown outcome \(raw)")
+      }
+      let score = Int(Int64(bitPattern: try r.u64()))
+      let reason = try r.string()
+      let file = Int(try r.u32())
+      let spanAt = r.pos
+      let start = Int(try r.u32())
+      let end = Int(try r.u32())
+      guard start <= end else {
+        throw BytecodeError(offset: spanAt, "rule `\(id)`: inverted span \(start)..<\(end)")
+      }
+      rules.append(
+        RuleEntry(
+          id: id, name: name, category: category, tags: tags, outcome: outcome, score: score, reason: reason,
+          file: file, span: Span(start, end)))
+    }
+    return rules
+  }
+
+  private static func fields(_ r: inout ByteReader, depth: Int) throws(BytecodeError) -> [SchemaField] {
+    guard depth < ProgramDecoder.maxDepth else {
+      throw BytecodeError(offset: r.pos, "schema fields nested too deeply")
+    }
+    typealias Flag = BundleEncoder.FieldFlag
+    var out: [SchemaField] = []
+    for _ in 0..<(try r.count("schema field")) {
+      let name = try r.string()
+      let type = try r.type(depth: 0)
+      let flagsAt = r.pos
+      let flags = try r.u8()
+      guard flags & ~Flag.all == 0 else {
+        throw BytecodeError(offset: flagsAt, "field `\(name)`: unknown flag bits in \(flags)")
+      }
+      var f = SchemaField(name: name, type: type, optional: flags & Flag.optional != 0)
+      if flags & Flag.defaultValue != 0 { f.defaultValue = try r.value(depth: 0) }
+      if flags & Flag.allowedValues != 0 {
+        var values: [Value] = []
+        for _ in 0..<(try r.count("allowed value")) { values.append(try r.value(depth: 0)) }
+        f.allowedValues = values
+      }
+      if flags & Flag.requiredFor != 0 {
+        var types: [String] = []
+        for _ in 0..<(try r.count("required-for type")) { types.append(try r.string()) }
+        f.requiredForTypes = types
+      }
+      f.fields = try fields(&r, depth: depth + 1)
+      out.append(f)
+    }
+    return out
+  }
+}

@@ -1,0 +1,232 @@
+// The runtime's only way in for a bundle: bytes → `LoadedBundle`, or a `BundleLoadError` that
+// says precisely why not. In order, and each before anything later is looked at:
+//
+//   1. header      magic "SIQB" and format version
+//   2. trailer     the fixed-size trailer is well formed (BundleDecoder.split)
+//   3. digest      SHA-256 of the content equals the recorded digest
+//   4. signature   unsigned: refused under `requireSignature`; signed: the key must be trusted
+//                  (when trusted keys are configured) and the signature must verify
+//   5. decode      every section, count and length bounds-checked
+//   6. verify      the program passes the Verifier against the catalog and limits
+//   7. consistent  the rule table matches the program and the source files; the schema has no
+//                  duplicate field names
+//
+// A daemon swapping bundles keeps the old one whenever `load` throws.
+
+import SentinelBuiltins
+import SentinelBytecode
+import SentinelCrypto
+import SentinelModel
+import SentinelVerifier
+
+/// Why a bundle was refused.
+public struct BundleLoadError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The check a bundle failed. Raw values are stable identifiers (logs, metrics, API errors).
+  public enum Kind: String, Sendable, Hashable, CaseIterable {
+    /// The bytes do not start with the bundle magic "SIQB".
+    case badMagic = "bad_magic"
+    /// A bundle format version this build does not read.
+    case unsupportedVersion = "unsupported_version"
+    /// Structurally malformed: truncated, bad trailer, bad section, bad value encoding.
+    case malformed = "malformed"
+    /// The content's SHA-256 differs from the recorded digest: the content was modified.
+    case digestMismatch = "digest_mismatch"
+    /// Unsigned, but the loader requires a signature.
+    case unsigned = "unsigned"
+    /// Signed by a key that is not among the trusted keys.
+    case unknownKey = "unknown_key"
+    /// The signature does not verify under the key it names.
+    case badSignature = "bad_signature"
+    /// The program failed verification (`verificationError` says which rule).
+    case verificationFailed = "verification_failed"
+    /// The parts disagree: the rule table and the program, a rule and the source files, or the
+    /// schema with itself.
+    case inconsistent = "inconsistent"
+  }
+
+  /// The check that failed.
+  public var kind: Kind
+  /// One line naming what was wrong.
+  public var message: String
+  /// For `.malformed`, `.badMagic` and `.unsupportedVersion`: the byte offset at fault.
+  public var offset: Int?
+  /// For `.verificationFailed`: the verifier's error.
+  public var verificationError: VerificationError?
+
+  /// An error of `kind`.
+  public init(
+    _ kind: Kind, _ message: String, offset: Int? = nil, verificationError: VerificationError? = nil
+  ) {
+    self.kind = kind
+    self.message = message
+    self.offset = offset
+    self.verificationError = verificationError
+  }
+
+  /// The message.
+  public var description: String { message }
+}
+
+/// A bundle that passed every check of `BundleLoader.load`. Immutable; share it freely.
+public struct LoadedBundle: Sendable {
+  /// The decoded bundle.
+  public let bundle: Bundle
+  /// Its verified program: what the VM runs.
+  public let program: VerifiedProgram
+  /// The content's SHA-256, 64 lowercase hex digits (as recorded in decisions).
+  public let digest: String
+  /// The signer's key id (`Ed25519PublicKey.keyID`), or nil for an unsigned bundle.
+  public let signedBy: String?
+  /// Whether the signer is one of the loader's trusted keys (false when unsigned, or signed but
+  /// loaded by a loader that has no trusted keys and does not require a signature).
+  public let signatureTrusted: Bool
+  /// SHA-256 of the schema's canonical text, 64 hex digits (`Bundle.schemaHash`).
+  public let schemaHash: String
+  /// Size of the encoded bundle in bytes.
+  public let byteCount: Int
+}
+
+/// Loads encoded bundles: checks integrity, authenticity and the program before anything runs.
+public struct BundleLoader: Sendable {
+  /// The catalog programs are verified against and will run with.
+  public let catalog: Catalog
+  /// The keys whose signatures are accepted.
+  public let trustedKeys: [Ed25519PublicKey]
+  /// Whether an unsigned bundle (or one not signed by a trusted key) is refused.
+  public let requireSignature: Bool
+  /// The limits programs are verified under.
+  public let limits: Limits
+
+  /// A loader.
+  ///
+  /// Signatures: an unsigned bundle loads unless `requireSignature`. A signed bundle must be
+  /// signed by one of `trustedKeys`; when `trustedKeys` is empty and no signature is required,
+  /// the signature is still checked against the key the bundle names (tampering is refused) and
+  /// the result says `signatureTrusted == false`.
+  public init(
+    catalog: Catalog = Builtins.all, trustedKeys: [Ed25519PublicKey] = [], requireSignature: Bool = false,
+    limits: Limits = .init()
+  ) {
+    self.catalog = catalog
+    self.trustedKeys = trustedKeys
+    self.requireSignature = requireSignature
+    self.limits = limits
+  }
+
+  /// Checks and decodes `bytes`; see the file comment for the order of the checks.
+  public func load(_ bytes: [UInt8]) throws(BundleLoadError) -> LoadedBundle {
+    let parts = try split(bytes)
+    let computed = SHA256.digest(parts.content)
+    guard computed == parts.digest else {
+      throw BundleLoadError(
+        .digestMismatch,
+        "bundle digest mismatch: content was modified (expected \(Hex.encode(parts.digest)),"
+          + " found \(Hex.encode(computed)))")
+    }
+    let (signedBy, trusted) = try checkSignature(parts)
+    let bundle: Bundle
+    do {
+      bundle = try BundleDecoder.decodeContent(parts.content)
+    } catch {
+      throw BundleLoadError(.malformed, "malformed bundle: \(error)", offset: error.offset)
+    }
+    let verified: VerifiedProgram
+    do {
+      verified = try Verifier(catalog: catalog, limits: limits).verify(bundle.program)
+    } catch {
+      throw BundleLoadError(
+        .verificationFailed, "bundle program refused by the verifier: \(error)", verificationError: error)
+    }
+    try Self.checkConsistency(bundle)
+    return LoadedBundle(
+      bundle: bundle, program: verified, digest: Hex.encode(computed), signedBy: signedBy,
+      signatureTrusted: trusted, schemaHash: bundle.schemaHash, byteCount: bytes.count)
+  }
+
+  private func split(_ bytes: [UInt8]) throws(BundleLoadError) -> BundleParts {
+    do {
+      try BundleDecoder.checkHeader(bytes)
+    } catch {
+      let kind: BundleLoadError.Kind = error.offset == 0 ? .badMagic : .unsupportedVersion
+      throw BundleLoadError(kind, "\(error)", offset: error.offset)
+    }
+    do {
+      return try BundleDecoder.split(bytes)
+    } catch {
+      throw BundleLoadError(.malformed, "malformed bundle: \(error)", offset: error.offset)
+    }
+  }
+
+  /// The signer's key id and whether it is trusted.
+  private func checkSignature(_ parts: BundleParts) throws(BundleLoadError) -> (String?, Bool) {
+    guard let block = parts.signature else {
+      if requireSignature {
+        throw BundleLoadError(.unsigned, "bundle is unsigned; this loader requires a signature by a trusted key")
+      }
+      return (nil, false)
+    }
+    guard let key = try? Ed25519PublicKey(rawRepresentation: block.publicKey) else {
+      throw BundleLoadError(.malformed, "malformed bundle: signature block has a bad public key")
+    }
+    let trusted = trustedKeys.contains(key)
+    if !trusted && (requireSignature || !trustedKeys.isEmpty) {
+      throw BundleLoadError(
+        .unknownKey,
+        "bundle is signed by key \(key.keyID), which is not trusted"
+          + (trustedKeys.isEmpty
+            ? " (no trusted keys are configured)"
+            : " (trusted: \(trustedKeys.map(\.keyID).joined(separator: ", ")))"))
+    }
+    guard key.isValidSignature(block.signature, for: BundleEncoder.signingMessage(digest: parts.digest)) else {
+      throw BundleLoadError(
+        .badSignature, "bundle signature by key \(key.keyID) is invalid: the bundle or its signature was modified")
+    }
+    return (key.keyID, trusted)
+  }
+
+  /// The rule table against the program and the source files; the schema against itself.
+  static func checkConsistency(_ b: Bundle) throws(BundleLoadError) {
+    guard b.program.ruleCount == b.rules.count else {
+      throw BundleLoadError(
+        .inconsistent,
+        "the rule table has \(b.rules.count) rules but the program writes \(b.program.ruleCount) rule results")
+    }
+    var ids: [String: Int] = [:]
+    for (i, r) in b.rules.enumerated() {
+      if let first = ids[r.id] {
+        throw BundleLoadError(.inconsistent, "rule id `\(r.id)` appears twice (rules #\(first) and #\(i))")
+      }
+      ids[r.id] = i
+      if b.sourceFiles.isEmpty {
+        guard r.file == 0, r.span.end == 0 else {
+          throw BundleLoadError(
+            .inconsistent, "rule `\(r.id)` names source file #\(r.file), but the bundle has no source files")
+        }
+        continue
+      }
+      guard r.file >= 0, r.file < b.sourceFiles.count else {
+        throw BundleLoadError(
+          .inconsistent,
+          "rule `\(r.id)` names source file #\(r.file); the bundle has \(b.sourceFiles.count)")
+      }
+      let length = b.sourceFiles[r.file].text.utf8.count
+      guard r.span.start >= 0, r.span.start <= r.span.end, r.span.end <= length else {
+        throw BundleLoadError(
+          .inconsistent,
+          "rule `\(r.id)` has span \(r.span.start)..<\(r.span.end) outside `\(b.sourceFiles[r.file].name)`"
+            + " (\(length) bytes)")
+      }
+    }
+    try checkFields(b.schema.fields, path: b.schema.variable)
+  }
+
+  private static func checkFields(_ fields: [SchemaField], path: String) throws(BundleLoadError) {
+    var seen: Set<String> = []
+    for f in fields {
+      guard seen.insert(f.name).inserted else {
+        throw BundleLoadError(.inconsistent, "schema field `\(path).\(f.name)` is declared twice")
+      }
+      try checkFields(f.fields, path: path + "." + f.name)
+    }
+  }
+}
