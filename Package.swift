@@ -102,7 +102,7 @@ let package = Package(
       name: "SentinelRuntimeTests",
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier", "SentinelVM",
-        "SentinelSyntax", "SentinelCompiler",
+        "SentinelSyntax", "SentinelCompiler", "SentinelCrypto", "SentinelRuntime",
       ],
       swiftSettings: strict),
     .testTarget(

@@ -134,15 +134,21 @@ public enum BundleEncoder {
     return seal(content: content, digest: sha256(content[...]))
   }
 
-  /// `content` followed by an unsigned trailer recording `digest` (which must be the SHA-256 of
-  /// exactly `content`; a digest of another length is stored zero-padded or cut, and then fails
-  /// the loader's check).
-  public static func seal(content: [UInt8], digest: [UInt8]) -> [UInt8] {
+  /// `content` followed by a trailer recording `digest` (which must be the SHA-256 of exactly
+  /// `content`) and, when given, a signature block. Fields of the wrong length are stored
+  /// zero-padded or cut (and then fail the loader's checks); `appendSignature` checks them.
+  public static func seal(content: [UInt8], digest: [UInt8], signature: BundleSignature? = nil) -> [UInt8] {
     var out = content
     out.reserveCapacity(content.count + trailerSize)
     out += fixed(digest, digestSize)
-    out.append(0)
-    out += [UInt8](repeating: 0, count: publicKeySize + signatureSize)
+    if let signature {
+      out.append(BundleSignature.ed25519)
+      out += fixed(signature.publicKey, publicKeySize)
+      out += fixed(signature.signature, signatureSize)
+    } else {
+      out.append(0)
+      out += [UInt8](repeating: 0, count: publicKeySize + signatureSize)
+    }
     return out
   }
 
@@ -162,12 +168,9 @@ public enum BundleEncoder {
     guard signature.count == signatureSize else {
       throw BytecodeError(offset: 0, "a signature is \(signatureSize) bytes, not \(signature.count)")
     }
-    var out = Array(parts.content)
-    out += parts.digest
-    out.append(BundleSignature.ed25519)
-    out += publicKey
-    out += signature
-    return out
+    return seal(
+      content: Array(parts.content), digest: parts.digest,
+      signature: BundleSignature(publicKey: publicKey, signature: signature))
   }
 
   /// `bundle` with its signature block cleared (an unsigned bundle with the same content).
@@ -298,12 +301,14 @@ public enum BundleDecoder {
       guard found == expected else {
         throw BytecodeError(
           offset: base + pos,
-          "section \(id) (\(found.name)) out of order: expected section \(expected.rawValue) (\(expected.name))")
+          "section \(id) (\(found.name)) out of order: expected section \(expected.rawValue) (\(expected.name))"
+        )
       }
       guard bytes.count - pos >= 5 else {
         throw BytecodeError(offset: base + pos + 1, "section \(id) (\(found.name)): truncated length")
       }
-      let length = Int(bytes[pos + 1]) | Int(bytes[pos + 2]) << 8 | Int(bytes[pos + 3]) << 16
+      let length =
+        Int(bytes[pos + 1]) | Int(bytes[pos + 2]) << 8 | Int(bytes[pos + 3]) << 16
         | Int(bytes[pos + 4]) << 24
       let start = pos + 5
       guard length <= bytes.count - start else {
@@ -328,7 +333,9 @@ public enum BundleDecoder {
     let rules = try parse(.rules, payloads[3], base) { r throws(BytecodeError) in try decodeRules(&r) }
     let sourceFiles = try parse(.sourceFiles, payloads[4], base) { r throws(BytecodeError) in
       var out: [SourceFile] = []
-      for _ in 0..<(try r.count("source file")) { out.append(SourceFile(name: try r.string(), text: try r.string())) }
+      for _ in 0..<(try r.count("source file")) {
+        out.append(SourceFile(name: try r.string(), text: try r.string()))
+      }
       return out
     }
     let programStart = base + payloads[5].startIndex
@@ -369,7 +376,8 @@ public enum BundleDecoder {
     let at = r.pos
     switch try r.u8() {
     case 0: return DecisionPolicy(reviewThreshold: review, blockThreshold: nil)
-    case 1: return DecisionPolicy(reviewThreshold: review, blockThreshold: Int(Int64(bitPattern: try r.u64())))
+    case 1:
+      return DecisionPolicy(reviewThreshold: review, blockThreshold: Int(Int64(bitPattern: try r.u64())))
     case let flag: throw BytecodeError(offset: at, "bad block-threshold flag \(flag)")
     }
   }

@@ -1,27 +1,31 @@
 // `sentinel disasm`: print the bytecode of a CEL expression (or, with --ir, its IR).
 
 import ArgumentParser
+import Foundation
 import SentinelBuiltins
 import SentinelBytecode
 import SentinelCompiler
 import SentinelModel
+import SentinelRuntime
 import SentinelVerifier
 
 /// Disassembles the program compiled from an expression.
 public struct DisasmCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "disasm",
-    abstract: "Compile a CEL expression and print its bytecode.",
+    abstract: "Print the bytecode of a bundle, or of a CEL expression.",
     discussion: """
-      Prints the constant pool, the variable and builtin tables, and one line per instruction
-      with the source text each came from. The program is verified first; the verifier's cost
-      bound is printed at the end.
+      Given a bundle file (from `sentinel compile`), loads it exactly as the daemon does —
+      digest, signature, verifier — and prints its header, rule table and program. Given a CEL
+      expression, compiles it and prints its program. Each instruction line shows the source
+      text it came from; the verifier's worst-case cost bound is printed at the end.
 
-      Example:
+      Examples:
+        sentinel disasm rules.sbc
         sentinel disasm 'x > 10 && x < 20' --decl x:int
       """)
 
-  @Argument(help: "The CEL expression.")
+  @Argument(help: "A bundle file (.sbc) or a CEL expression.")
   var expression: String
 
   @Option(
@@ -38,6 +42,10 @@ public struct DisasmCommand: ParsableCommand {
   public init() {}
 
   public func run() throws {
+    if FileManager.default.fileExists(atPath: expression) {
+      try disassembleBundle(expression)
+      return
+    }
     var types: [String: CELType] = [:]
     for d in declarations {
       guard let colon = d.firstIndex(of: ":"), let t = TypeNotation.parse(String(d[d.index(after: colon)...]))
@@ -62,5 +70,25 @@ public struct DisasmCommand: ParsableCommand {
       let verified = try Verifier(catalog: env.catalog).verify(c.program)
       print("; verified: cost bound \(verified.costBound)")
     }
+  }
+
+  func disassembleBundle(_ path: String) throws {
+    let loaded = try BundleLoader().load(try readFileBytes(path))
+    let b = loaded.bundle
+    print("; bundle \(path): \(loaded.byteCount) bytes, digest \(loaded.digest)")
+    print("; compiler \(b.compilerVersion), schema hash \(loaded.schemaHash)")
+    print("; signed: \(loaded.signedBy ?? "no")")
+    print(
+      "; policy: review at score ≥ \(b.policy.reviewThreshold)"
+        + (b.policy.blockThreshold.map { ", block at ≥ \($0)" } ?? ""))
+    print("; rules")
+    for (i, r) in b.rules.enumerated() {
+      let file = r.file < b.sourceFiles.count ? b.sourceFiles[r.file].name : "?"
+      print(";   #\(i) \(r.id) [\(r.outcome.name) +\(r.score)] \(file)")
+    }
+    let source =
+      b.sourceFiles.count == 1 ? Source(name: b.sourceFiles[0].name, text: b.sourceFiles[0].text) : nil
+    print(Disassembler.render(b.program, source: source), terminator: "")
+    print("; verified: cost bound \(loaded.program.costBound)")
   }
 }

@@ -7,7 +7,10 @@ public struct Sentinel: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "sentinel",
     abstract: "SentinelIQ — a fraud and risk rule compiler and verified decision runtime.",
-    subcommands: [EvalCommand.self, DisasmCommand.self, ConformanceCommand.self]
+    subcommands: [
+      CheckCommand.self, CompileCommand.self, FmtCommand.self, ExplainCommand.self, EvalCommand.self,
+      DisasmCommand.self, KeygenCommand.self, ConformanceCommand.self,
+    ]
   )
   public init() {}
 }

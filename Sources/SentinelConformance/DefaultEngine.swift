@@ -33,7 +33,7 @@ public struct PipelineEngine: ConformanceEngine {
 
   public init(mode: Mode) { self.mode = mode }
 
-  public var supportedExtensions: Set<String> { ["string", "math", "encoders", "bindings"] }
+  public var supportedExtensions: Set<String> { ["string", "math", "encoders", "bindings", "block"] }
 
   /// The environment a test declares: its identifiers, its functions and its container.
   public static func environment(for test: ConformanceTest) -> Environment {
@@ -67,6 +67,7 @@ public struct PipelineEngine: ConformanceEngine {
     var options = CompileOptions()
     options.typeCheck = !test.disableCheck
     options.parse.enableMacros = !test.disableMacros
+    options.parse.enableBlockExtension = extensions.contains("block")
     let compiled: CompiledExpression
     switch CELCompiler.compile(test.expr, environment: env, options: options) {
     case .failure(let f):

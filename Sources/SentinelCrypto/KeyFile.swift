@@ -57,7 +57,8 @@ extension Ed25519PublicKey {
       der.starts(with: publicKeyDERPrefix)
     else {
       throw CryptoError(
-        .invalidKeyFormat, "the PUBLIC KEY block is not an Ed25519 key in SubjectPublicKeyInfo form (RFC 8410)")
+        .invalidKeyFormat,
+        "the PUBLIC KEY block is not an Ed25519 key in SubjectPublicKeyInfo form (RFC 8410)")
     }
     try self.init(rawRepresentation: Array(der.dropFirst(publicKeyDERPrefix.count)))
   }

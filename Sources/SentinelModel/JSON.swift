@@ -245,15 +245,18 @@ public enum JSONWriter {
     case .bool(let b): return b ? "true" : "false"
     case .int(let i): return String(i)
     case .uint(let u): return String(u)
-    case .double(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) + ".0" : String(d)) : quote(String(d))
+    case .double(let d):
+      return d.isFinite
+        ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) + ".0" : String(d)) : quote(String(d))
     case .string(let s): return quote(s)
     case .list(let xs): return "[" + xs.map(value).joined(separator: ",") + "]"
     case .map(let m):
-      return "{" + m.entries.map { e in
-        let k: String
-        if case .string(let s) = e.key { k = s } else { k = e.key.description }
-        return quote(k) + ":" + value(e.value)
-      }.joined(separator: ",") + "}"
+      return "{"
+        + m.entries.map { e in
+          let k: String
+          if case .string(let s) = e.key { k = s } else { k = e.key.description }
+          return quote(k) + ":" + value(e.value)
+        }.joined(separator: ",") + "}"
     case .timestamp(let t): return quote(t.description)
     case .duration(let d): return quote(d.description)
     case .optional(let o): return o.map(value) ?? "null"

@@ -21,6 +21,15 @@ public struct ReferenceEvaluator: Sendable {
     return run.eval(checked.ast.root, locals: [])
   }
 
+  /// Evaluates a checked expression and records the value of every node (the last value, for
+  /// nodes inside comprehensions): what `sentinel explain` shows.
+  public func evaluateTraced(_ checked: CheckedAST, bindings: [String: Value]) -> (Value, [ExprID: Value]) {
+    var run = EvalRun(env: environment, references: checked.references, bindings: bindings)
+    run.trace = [:]
+    let v = run.eval(checked.ast.root, locals: [])
+    return (v, run.trace ?? [:])
+  }
+
   /// Evaluates an unchecked expression (names resolved at run time).
   public func evaluate(_ ast: AST, bindings: [String: Value]) -> Value {
     var run = EvalRun(env: environment, references: [:], bindings: bindings)
@@ -32,6 +41,14 @@ private struct EvalRun {
   let env: Environment
   let references: [ExprID: Reference]
   let bindings: [String: Value]
+  /// When non-nil, the value of every evaluated node by id.
+  var trace: [ExprID: Value]?
+
+  init(env: Environment, references: [ExprID: Reference], bindings: [String: Value]) {
+    self.env = env
+    self.references = references
+    self.bindings = bindings
+  }
 
   typealias Locals = [(String, Value)]
 
@@ -67,6 +84,12 @@ private struct EvalRun {
   }
 
   mutating func eval(_ e: Expr, locals: Locals) -> Value {
+    let v = evalNode(e, locals: locals)
+    if trace != nil { trace?[e.id] = v }
+    return v
+  }
+
+  mutating func evalNode(_ e: Expr, locals: Locals) -> Value {
     switch e.kind {
     case .literal(let v):
       return v

@@ -22,9 +22,29 @@ extension Bundle {
 
   /// The encoded bundle, signed with `key` when one is given.
   public func encoded(signedWith key: Ed25519PrivateKey? = nil) throws(CryptoError) -> [UInt8] {
-    let bytes = BundleEncoder.encode(self, sha256: SHA256.digest)
-    guard let key else { return bytes }
-    return try BundleSigner.sign(encodedBundle: bytes, key: key)
+    let content = BundleEncoder.encodeContent(self)
+    let digest = SHA256.digest(content)
+    guard let key else { return BundleEncoder.seal(content: content, digest: digest) }
+    let signature = try key.sign(BundleEncoder.signingMessage(digest: digest))
+    return BundleEncoder.seal(
+      content: content, digest: digest,
+      signature: BundleSignature(publicKey: key.publicKey.rawRepresentation, signature: signature))
+  }
+}
+
+/// Why `BundleSigner.sign` could not sign.
+public enum BundleSigningError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The bytes are not a well-formed bundle (bad header or trailer).
+  case malformedBundle(BytecodeError)
+  /// Signing failed.
+  case crypto(CryptoError)
+
+  /// One line naming the cause.
+  public var description: String {
+    switch self {
+    case .malformedBundle(let e): return "cannot sign: \(e)"
+    case .crypto(let e): return "cannot sign: \(e)"
+    }
   }
 }
 
@@ -33,16 +53,26 @@ public enum BundleSigner {
   /// `encodedBundle` with its signature block set to `key`'s Ed25519 signature of its recorded
   /// digest (replacing any earlier signature). The digest is not recomputed: a bundle whose
   /// content was modified still fails the loader's digest check after signing.
-  public static func sign(encodedBundle: [UInt8], key: Ed25519PrivateKey) throws(CryptoError) -> [UInt8] {
+  public static func sign(encodedBundle: [UInt8], key: Ed25519PrivateKey) throws(BundleSigningError)
+    -> [UInt8]
+  {
+    let digest: [UInt8]
     do {
-      let digest = try BundleDecoder.split(encodedBundle).digest
-      let signature = try key.sign(BundleEncoder.signingMessage(digest: digest))
+      digest = try BundleDecoder.split(encodedBundle).digest
+    } catch {
+      throw .malformedBundle(error)
+    }
+    let signature: [UInt8]
+    do {
+      signature = try key.sign(BundleEncoder.signingMessage(digest: digest))
+    } catch {
+      throw .crypto(error)
+    }
+    do {
       return try BundleEncoder.appendSignature(
         to: encodedBundle, publicKey: key.publicKey.rawRepresentation, signature: signature)
-    } catch let error as CryptoError {
-      throw error
     } catch {
-      throw CryptoError(.invalidKeyFormat, "cannot sign: not a well-formed bundle: \(error)")
+      throw .malformedBundle(error)
     }
   }
 }

@@ -90,7 +90,8 @@ public struct DecisionEngine: Sendable {
     for (i, rule) in rules.enumerated() where i < results.count {
       switch results[i] {
       case .bool(true):
-        matched.append(MatchedRule(id: rule.id, outcome: rule.outcome, score: rule.score, reason: rule.reason))
+        matched.append(
+          MatchedRule(id: rule.id, outcome: rule.outcome, score: rule.score, reason: rule.reason))
         score += rule.score
         switch rule.outcome {
         case .block: action = max(action, .block)

@@ -34,7 +34,8 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
   case .hasVariable:
     return (
       program(
-        [Instruction(.hasVariable, 0, 0), .ret(0)], registers: 1, variables: [VariableSlot(name: "x", type: .int)]),
+        [Instruction(.hasVariable, 0, 0), .ret(0)], registers: 1,
+        variables: [VariableSlot(name: "x", type: .int)]),
       [.int(2)]
     )
   case .loadVar:

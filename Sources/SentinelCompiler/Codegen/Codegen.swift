@@ -122,7 +122,9 @@ private struct CodegenState {
   }
 
   mutating func constantIndex(_ v: Value) -> UInt16 {
-    if case .null = v, let i = constants.firstIndex(where: { if case .null = $0 { return true } else { return false } }) {
+    if case .null = v,
+      let i = constants.firstIndex(where: { if case .null = $0 { return true } else { return false } })
+    {
       return UInt16(truncatingIfNeeded: i)
     }
     constants.append(v)

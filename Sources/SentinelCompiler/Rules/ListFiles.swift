@@ -8,7 +8,9 @@ import Foundation
 /// Reads list files.
 enum ListFiles {
   /// The entries of a list file, nil when it cannot be read, `.failure` for an unknown format.
-  static func read(_ path: String, relativeTo declaringFile: String, format: String?) -> Result<[String], ListFormatError>? {
+  static func read(_ path: String, relativeTo declaringFile: String, format: String?) -> Result<
+    [String], ListFormatError
+  >? {
     let base = URL(fileURLWithPath: declaringFile).deletingLastPathComponent()
     let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
     guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
@@ -41,7 +43,9 @@ enum ListFiles {
       if quoted {
         if c == "\"" {
           if let n = it.next() {
-            if n == "\"" { field.unicodeScalars.append("\"") } else {
+            if n == "\"" {
+              field.unicodeScalars.append("\"")
+            } else {
               quoted = false
               pending = n
             }

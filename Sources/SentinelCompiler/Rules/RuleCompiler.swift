@@ -181,7 +181,9 @@ private struct RuleCompilerRun {
       }
       seenIDs[r.id.value] = r.id.span
       guard let when = r.when else {
-        error(i, RuleCode.missingCondition, "rule `\(r.id.value)` has no condition", r.id.span, help: "add `when: <CEL>`")
+        error(
+          i, RuleCode.missingCondition, "rule `\(r.id.value)` has no condition", r.id.span,
+          help: "add `when: <CEL>`")
         continue
       }
       let (checked, ds) = Checker(environment: env).check(when.ast)
@@ -210,7 +212,8 @@ private struct RuleCompilerRun {
       }
       let entry = RuleEntry(
         id: r.id.value, name: r.name?.value ?? r.id.value, category: r.category?.value ?? "",
-        tags: r.tags.map(\.value), outcome: outcome, score: score, reason: r.reason?.value ?? r.name?.value ?? "",
+        tags: r.tags.map(\.value), outcome: outcome, score: score,
+        reason: r.reason?.value ?? r.name?.value ?? "",
         file: i, span: when.span)
       compiled.append(CompiledRule(entry: entry, checked: checked, fileIndex: i))
     }
@@ -229,7 +232,8 @@ private struct RuleCompilerRun {
       guard let (i, _) = byName[name] else { continue }
       for (field, span) in Self.unguardedReads(def, optionalSlots) {
         warning(
-          i, RuleCode.unguardedOptional, "`\(field)` is optional but read without a `has(\(field))` guard", span,
+          i, RuleCode.unguardedOptional, "`\(field)` is optional but read without a `has(\(field))` guard",
+          span,
           help: "when it is absent the condition is an error and the rule does not match")
       }
     }
@@ -256,7 +260,8 @@ private struct RuleCompilerRun {
       let v = folded.constants[c]
       if case .bool(true) = v { continue }
       warning(
-        rule.fileIndex, RuleCode.neverMatches, "rule `\(rule.entry.id)` can never match: its condition is always \(v)",
+        rule.fileIndex, RuleCode.neverMatches,
+        "rule `\(rule.entry.id)` can never match: its condition is always \(v)",
         rule.entry.span)
     }
     let program: Program
@@ -282,7 +287,8 @@ private struct RuleCompilerRun {
       }
     }
     let bundle = Bundle(
-      compilerVersion: options.compilerVersion, schema: schema, program: program, rules: compiled.map(\.entry),
+      compilerVersion: options.compilerVersion, schema: schema, program: program,
+      rules: compiled.map(\.entry),
       policy: policy, sourceFiles: files.map { SourceFile(name: $0.source.name, text: $0.source.text) })
     return RuleSetCompilation(
       bundle: bundle, rules: compiled, environment: env, schema: schema, ir: ir, definitions: definitions,
@@ -302,7 +308,9 @@ private struct RuleCompilerRun {
     case .cel(let t, _): type = t
     case .object(let fields, let span):
       children = fields.map { compileField($0, file: file) }
-      if children.isEmpty { error(file, RuleCode.invalidField, "object field `\(f.name.value)` has no fields", span) }
+      if children.isEmpty {
+        error(file, RuleCode.invalidField, "object field `\(f.name.value)` has no fields", span)
+      }
       let types = Set(children.map(\.type))
       type = .map(.string, types.count == 1 ? types.first ?? .dyn : .dyn)
     }
@@ -311,7 +319,8 @@ private struct RuleCompilerRun {
       defaultValue = convert(v, to: type)
       if defaultValue == nil {
         error(
-          file, RuleCode.invalidField, "default of `\(f.name.value)` is a \(v.typeName), not a \(type)", d.span)
+          file, RuleCode.invalidField, "default of `\(f.name.value)` is a \(v.typeName), not a \(type)",
+          d.span)
       }
     }
     var allowed: [Value]?
@@ -332,7 +341,8 @@ private struct RuleCompilerRun {
         help: "write `\(f.name.value)?:` — a default applies when the field is absent")
     }
     return SchemaField(
-      name: f.name.value, type: type, optional: f.optional, defaultValue: defaultValue, allowedValues: allowed,
+      name: f.name.value, type: type, optional: f.optional, defaultValue: defaultValue,
+      allowedValues: allowed,
       fields: children, requiredForTypes: f.requiredFor?.map(\.value))
   }
 
@@ -343,11 +353,14 @@ private struct RuleCompilerRun {
     guard let checked else {
       for d in ds {
         diagnostics.append(
-          SourcedDiagnostic(files[file].source, .error(RuleCode.invalidList, "\(what) must be a constant: \(d.message)", at: d.span)))
+          SourcedDiagnostic(
+            files[file].source,
+            .error(RuleCode.invalidList, "\(what) must be a constant: \(d.message)", at: d.span)))
       }
       return nil
     }
-    let ir = ConstantFolding.run(Lowering(environment: env, checked: checked).lower(e.ast), catalog: env.catalog)
+    let ir = ConstantFolding.run(
+      Lowering(environment: env, checked: checked).lower(e.ast), catalog: env.catalog)
     guard case .constant(let k) = ir.nodes[ir.root] else {
       error(file, RuleCode.invalidList, "\(what) must be a constant", e.span)
       return nil
@@ -488,12 +501,16 @@ private struct RuleCompilerRun {
     var out: [(String, Span)] = []
     func presence(_ e: Expr) -> Set<String> {
       if case .presence(let q)? = c.references[e.id] { return [q] }
-      if case .call(nil, "_&&_", let args) = e.kind { return args.reduce(into: Set()) { $0.formUnion(presence($1)) } }
+      if case .call(nil, "_&&_", let args) = e.kind {
+        return args.reduce(into: Set()) { $0.formUnion(presence($1)) }
+      }
       return []
     }
     func absence(_ e: Expr) -> Set<String> {
       if case .call(nil, "!_", let args) = e.kind, args.count == 1 { return presence(args[0]) }
-      if case .call(nil, "_||_", let args) = e.kind { return args.reduce(into: Set()) { $0.formUnion(absence($1)) } }
+      if case .call(nil, "_||_", let args) = e.kind {
+        return args.reduce(into: Set()) { $0.formUnion(absence($1)) }
+      }
       return []
     }
     func walk(_ e: Expr, _ guarded: Set<String>) {

@@ -9,6 +9,8 @@
 //   E0407  a rule condition is not a bool
 //   E0408  more than one policy, or an invalid threshold
 //   E0409  a rule without a condition
+//   E0410  a rule file cannot be read (missing, unreadable, not UTF-8)
+//   E0411  no rule files found under the given paths
 //   W0401  unused list
 //   W0402  unused condition
 //   W0403  duplicate rule id
@@ -27,6 +29,8 @@ public enum RuleCode {
   public static let notBool = "E0407"
   public static let invalidPolicy = "E0408"
   public static let missingCondition = "E0409"
+  public static let unreadableFile = "E0410"
+  public static let noRuleFiles = "E0411"
   public static let unusedList = "W0401"
   public static let unusedCondition = "W0402"
   public static let duplicateRuleID = "W0403"

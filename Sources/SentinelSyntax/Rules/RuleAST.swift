@@ -184,8 +184,12 @@ public enum Declaration: Sendable {
 public struct RuleFile: Sendable {
   public var source: Source
   public var declarations: [Declaration]
-  public init(source: Source, declarations: [Declaration]) {
+  /// The `//` comments of a DSL file outside CEL text (each from `//` to the end of its line),
+  /// in source order, so the formatter can keep them; empty for YAML.
+  public var comments: [Located<String>]
+  public init(source: Source, declarations: [Declaration], comments: [Located<String>] = []) {
     self.source = source
     self.declarations = declarations
+    self.comments = comments
   }
 }

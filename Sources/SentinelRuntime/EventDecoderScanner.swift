@@ -1,0 +1,873 @@
+// The event decoder's single-pass scanner over the UTF-8 bytes of one line.
+//
+// NOTE: this is the only file of the event decoder that touches raw buffers. It reads the line
+// through the pointer `String.withUTF8` / `Array.withUnsafeBufferPointer` hands out (no copy of
+// the line) and writes slots through `withUnsafeMutableBufferPointer` (no uniqueness check per
+// write). Measured on the reference corpus (release, this machine; see Benchmarks/): copying
+// each line into a `[UInt8]` and indexing it with bounds checks instead made decoding
+// MEASURED_SLOWDOWN and cost one more malloc per event.
+
+import SentinelModel
+
+private let quote: UInt8 = 0x22
+private let backslash: UInt8 = 0x5C
+private let comma: UInt8 = 0x2C
+private let colon: UInt8 = 0x3A
+private let openBrace: UInt8 = 0x7B
+private let closeBrace: UInt8 = 0x7D
+private let openBracket: UInt8 = 0x5B
+private let closeBracket: UInt8 = 0x5D
+private let minus: UInt8 = 0x2D
+
+@inline(__always) private func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
+
+/// A string token: the bytes between the quotes, and whether they contain escapes.
+struct StringSpan {
+  var start: Int
+  var end: Int
+  var escaped: Bool
+}
+
+/// The first field error of an event, kept while the scan goes on (to validate the rest of the
+/// line as JSON and to find the event id when it comes after the bad field).
+struct PendingError {
+  var field: Int
+  var kind: EventError.Kind
+  var detail: String
+}
+
+struct EventScanner {
+  let p: UnsafePointer<UInt8>
+  let n: Int
+  var i = 0
+  let plan: DecoderPlan
+  let slots: UnsafeMutableBufferPointer<Value?>
+  var seen: SeenSet
+  var pending: PendingError?
+  var eventID: String?
+  var typeValue: String?
+
+  init(p: UnsafePointer<UInt8>, n: Int, plan: DecoderPlan, slots: UnsafeMutableBufferPointer<Value?>) {
+    self.p = p
+    self.n = n
+    self.plan = plan
+    self.slots = slots
+    self.seen = SeenSet(count: plan.slotCount)
+  }
+
+  // MARK: Entry points
+
+  static func decode(string: String, plan: DecoderPlan, slots: inout [Value?]) throws(EventError) -> String {
+    var line = string
+    return try line.withUTF8 { decode(buffer: $0, plan: plan, slots: &slots) }.get()
+  }
+
+  static func decode(substring: Substring, plan: DecoderPlan, slots: inout [Value?]) throws(EventError)
+    -> String
+  {
+    var line = substring
+    return try line.withUTF8 { decode(buffer: $0, plan: plan, slots: &slots) }.get()
+  }
+
+  static func decode(bytes: [UInt8], plan: DecoderPlan, slots: inout [Value?]) throws(EventError) -> String {
+    try bytes.withUnsafeBufferPointer { decode(buffer: $0, plan: plan, slots: &slots) }.get()
+  }
+
+  static func decode(buffer: UnsafeBufferPointer<UInt8>, plan: DecoderPlan, slots: inout [Value?]) -> Result<
+    String, EventError
+  > {
+    if slots.count != plan.slotOrderCount { slots = Array(repeating: nil, count: plan.slotOrderCount) }
+    return slots.withUnsafeMutableBufferPointer { out -> Result<String, EventError> in
+      for k in plan.mapped { out[k] = nil }
+      guard let base = buffer.baseAddress, buffer.count > 0 else {
+        return .failure(
+          EventError(kind: .invalidJSON, field: nil, message: "invalid JSON: empty line", offset: 0))
+      }
+      var scanner = EventScanner(p: base, n: buffer.count, plan: plan, slots: out)
+      do throws(EventError) {
+        return .success(try scanner.run())
+      } catch {
+        for k in plan.mapped { out[k] = nil }
+        return .failure(error)
+      }
+    }
+  }
+
+  // MARK: The event
+
+  mutating func run() throws(EventError) -> String {
+    skipSpace()
+    guard peek() == openBrace else { throw notAnObject() }
+    _ = try object(0, depth: 1)
+    skipSpace()
+    guard i == n else { throw syntax("unexpected characters after the event object") }
+    if pending == nil { checkRequiredForTypes() }
+    if let e = pending { throw error(e) }
+    return eventID ?? ""
+  }
+
+  /// The error for a line that does not start with `{`: not JSON, or JSON but not an object.
+  mutating func notAnObject() -> EventError {
+    do throws(EventError) {
+      if i == n { throw syntax("empty line") }
+      try skipValue(depth: 0)
+      skipSpace()
+      if i != n { throw syntax("unexpected characters after the value") }
+    } catch {
+      return error
+    }
+    return EventError(kind: .notAnObject, field: nil, message: "event is not a JSON object")
+  }
+
+  /// Decodes an object of the schema at its `{`: its declared fields into their slots; returns
+  /// its map value when the plan builds one.
+  mutating func object(_ o: Int, depth: Int) throws(EventError) -> MapValue? {
+    i += 1
+    var map: MapValue? = plan.objects[o].build ? MapValue() : nil
+    skipSpace()
+    if peek() == closeBrace {
+      i += 1
+    } else {
+      while true {
+        guard peek() == quote else { throw syntax("expected a string key") }
+        let f = try key(o)
+        skipSpace()
+        guard peek() == colon else { throw syntax("expected ':'") }
+        i += 1
+        skipSpace()
+        if f < 0 {
+          try skipValue(depth: depth)
+        } else if seen.contains(f) {
+          fail(f, .duplicateField, "appears more than once")
+          try skipValue(depth: depth)
+        } else {
+          seen.insert(f)
+          try field(f, depth: depth, map: &map)
+        }
+        skipSpace()
+        let c = peek()
+        if c == comma {
+          i += 1
+          skipSpace()
+          continue
+        }
+        guard c == closeBrace else { throw syntax("expected ',' or '}'") }
+        i += 1
+        break
+      }
+    }
+    for c in plan.objects[o].children where !seen.contains(c) {
+      if !plan.infos[c].optional {
+        fail(c, .missingField, "")
+      } else if let d = plan.infos[c].defaultValue {
+        store(c, d, &map)
+      }
+    }
+    return map
+  }
+
+  /// Rejects an event whose type requires a field it lacks (`amount` for a transaction).
+  mutating func checkRequiredForTypes() {
+    guard let type = typeValue else { return }
+    for f in plan.conditional where !seen.contains(f) {
+      let parent = plan.infos[f].parent
+      guard parent < 0 || seen.contains(parent) else { continue }
+      if plan.infos[f].requiredForTypes?.contains(type) == true {
+        fail(f, .missingField, " (required when \(plan.infos[plan.typeField].name) is '\(type)')")
+      }
+    }
+  }
+
+  // MARK: Keys
+
+  /// Scans a key at its opening quote and returns the declared field it names, or -1.
+  @inline(__always)
+  mutating func key(_ o: Int) throws(EventError) -> Int {
+    let start = i + 1
+    var k = start
+    while k < n {
+      let c = p[k]
+      if c == quote {
+        i = k + 1
+        return lookup(o, start: start, count: k - start)
+      }
+      if c == backslash || c < 0x20 || c >= 0x80 { break }
+      k += 1
+    }
+    // Escapes, non-ASCII or a malformed key: the general path.
+    let span = try scanString()
+    if !span.escaped { return lookup(o, start: span.start, count: span.end - span.start) }
+    return plan.objects[o].keys.lookup(Array(decodeEscaped(span).utf8))
+  }
+
+  @inline(__always)
+  func lookup(_ o: Int, start: Int, count: Int) -> Int {
+    let first = count > 0 ? p[start] : 0
+    let last = count > 0 ? p[start + count - 1] : 0
+    let table = plan.objects[o].keys
+    var h = KeyTable.hash(count: count, first: first, last: last) & table.mask
+    while true {
+      let e = table.buckets[h]
+      if e < 0 { return -1 }
+      if table.lengths[e] == count {
+        let s = table.starts[e]
+        var k = 0
+        while k < count && table.bytes[s + k] == p[start + k] { k += 1 }
+        if k == count { return table.fields[e] }
+      }
+      h = (h + 1) & table.mask
+    }
+  }
+
+  // MARK: Fields
+
+  /// Decodes the value of declared field `f` (the scanner is at its first byte).
+  mutating func field(_ f: Int, depth: Int, map: inout MapValue?) throws(EventError) {
+    if pending != nil && f != plan.idField { return try skipValue(depth: depth) }
+    let code = plan.codes[f]
+    let c = peek()
+    switch code.tag {
+    case .string:
+      guard c == quote else { return try mismatch(f, depth: depth) }
+      let span = try scanString()
+      if code.hasAllowed {
+        guard let s = allowedString(f, span) else {
+          let allowed = (plan.infos[f].allowed ?? []).map(\.description).joined(separator: ", ")
+          return fail(f, .invalidValue, "must be one of \(allowed), not \(Value.string(makeString(span)))")
+        }
+        if code.capture { capture(f, s) }
+        store(f, .string(s), &map)
+      } else if code.read >= 0 || map != nil || code.capture {
+        let s = makeString(span)
+        if code.capture { capture(f, s) }
+        store(f, .string(s), &map)
+      }
+    case .object:
+      guard c == openBrace else { return try mismatch(f, depth: depth) }
+      guard depth < EventDecoder.maxDepth else { throw tooDeep() }
+      if let m = try object(Int(code.object), depth: depth + 1) { store(f, .map(m), &map) }
+    case .any, .list, .map:
+      guard c != 0x6E else { return try mismatch(f, depth: depth) }  // null
+      let want = code.read >= 0 || map != nil
+      if let v = try value(plan.infos[f].kind, f, depth: depth, want: want) { store(f, v, &map) }
+    case .unsupported:
+      fail(f, .wrongType, "has type \(plan.infos[f].type), which the event decoder does not support")
+      try skipValue(depth: depth)
+    case .int, .uint, .double, .bool, .timestamp, .duration:
+      let want = code.read >= 0 || map != nil || code.hasAllowed
+      guard let v = try scalar(code.tag, f, depth: depth, want: want, element: false) else { return }
+      if code.hasAllowed && !EventValues.isAllowed(v, plan.infos[f].allowed ?? []) {
+        let allowed = (plan.infos[f].allowed ?? []).map(\.description).joined(separator: ", ")
+        return fail(f, .invalidValue, "must be one of \(allowed), not \(v)")
+      }
+      store(f, v, &map)
+    }
+  }
+
+  /// A scalar of the given kind, or nil when not wanted or invalid (the error is recorded).
+  @inline(__always)
+  mutating func scalar(_ tag: FieldTag, _ f: Int, depth: Int, want: Bool, element: Bool) throws(EventError)
+    -> Value?
+  {
+    let c = peek()
+    var consumed = false  // a number was scanned before its kind proved wrong
+    switch tag {
+    case .double:
+      guard c == minus || isDigit(c) else { break }
+      let t = try number()
+      if let d = EventValues.fastDouble(t) { return want ? .double(d) : nil }
+      guard let d = slowDouble(t), d.isFinite else { return outOfRange(f) }
+      return want ? .double(d) : nil
+    case .int:
+      guard c == minus || isDigit(c) else { break }
+      let t = try number()
+      consumed = true
+      guard t.integral else { break }
+      guard let v = EventValues.int64(t) else { return outOfRange(f) }
+      return want ? .int(v) : nil
+    case .uint:
+      guard c == minus || isDigit(c) else { break }
+      let t = try number()
+      consumed = true
+      guard t.integral else { break }
+      guard let v = EventValues.uint64(t) ?? (t.negative ? nil : UInt64(tokenText(t))) else {
+        return outOfRange(f)
+      }
+      return want ? .uint(v) : nil
+    case .bool:
+      if c == 0x74 {
+        try literal("true")
+        return want ? .bool(true) : nil
+      }
+      if c == 0x66 {
+        try literal("false")
+        return want ? .bool(false) : nil
+      }
+    case .timestamp:
+      guard c == quote else { break }
+      let span = try scanString()
+      let ts =
+        span.escaped
+        ? Timestamp.parse(decodeEscaped(span), strictUTC: true)
+        : EventValues.timestamp(UnsafeBufferPointer(start: p + span.start, count: span.end - span.start))
+      guard let ts else {
+        fail(f, .invalidValue, "is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.fraction]Z)")
+        return nil
+      }
+      return want ? .timestamp(ts) : nil
+    case .duration:
+      guard c == quote else { break }
+      let span = try scanString()
+      let text = Array(decodeEscaped(span).utf8)
+      guard let d = EventValues.duration(text) else {
+        fail(f, .invalidValue, "is not a duration (such as \"1.5s\")")
+        return nil
+      }
+      return want ? .duration(d) : nil
+    case .string:
+      guard c == quote else { break }
+      let span = try scanString()
+      return want ? .string(makeString(span)) : nil
+    case .any, .list, .map, .object, .unsupported:
+      break
+    }
+    // Wrong kind of JSON value (or an integer field given a fraction).
+    let got = consumed ? "a number with a fraction or exponent" : EventValues.jsonKind(c)
+    if element {
+      fail(f, .wrongType, "has an element that is \(got), not \(ValueKind(tag: tag).expected)")
+    } else {
+      fail(f, .wrongType, "must be \(plan.expected(f)), not \(got)")
+    }
+    if !consumed { try skipValue(depth: depth) }
+    return nil
+  }
+
+  /// A value of a list, map or `dyn` kind (field `f` is named in errors); nil when not wanted.
+  mutating func value(_ kind: ValueKind, _ f: Int, depth: Int, want: Bool) throws(EventError) -> Value? {
+    let c = peek()
+    switch kind {
+    case .any:
+      return try anyValue(f, depth: depth, want: want)
+    case .list(let e):
+      guard c == openBracket else { break }
+      guard depth < EventDecoder.maxDepth else { throw tooDeep() }
+      i += 1
+      var xs: [Value] = []
+      skipSpace()
+      if peek() == closeBracket {
+        i += 1
+        return want ? .list(xs) : nil
+      }
+      while true {
+        if let v = try value(e, f, depth: depth + 1, want: want) { xs.append(v) }
+        skipSpace()
+        let d = peek()
+        if d == comma {
+          i += 1
+          skipSpace()
+          continue
+        }
+        guard d == closeBracket else { throw syntax("expected ',' or ']'") }
+        i += 1
+        return want ? .list(xs) : nil
+      }
+    case .map(let e):
+      guard c == openBrace else { break }
+      guard depth < EventDecoder.maxDepth else { throw tooDeep() }
+      i += 1
+      var m = MapValue()
+      skipSpace()
+      if peek() == closeBrace {
+        i += 1
+        return want ? .map(m) : nil
+      }
+      while true {
+        guard peek() == quote else { throw syntax("expected a string key") }
+        let k = try scanString()
+        skipSpace()
+        guard peek() == colon else { throw syntax("expected ':'") }
+        i += 1
+        skipSpace()
+        if let v = try value(e, f, depth: depth + 1, want: want) { m.set(.string(makeString(k)), v) }
+        skipSpace()
+        let d = peek()
+        if d == comma {
+          i += 1
+          skipSpace()
+          continue
+        }
+        guard d == closeBrace else { throw syntax("expected ',' or '}'") }
+        i += 1
+        return want ? .map(m) : nil
+      }
+    case .string: return try scalar(.string, f, depth: depth, want: want, element: true)
+    case .int: return try scalar(.int, f, depth: depth, want: want, element: true)
+    case .uint: return try scalar(.uint, f, depth: depth, want: want, element: true)
+    case .double: return try scalar(.double, f, depth: depth, want: want, element: true)
+    case .bool: return try scalar(.bool, f, depth: depth, want: want, element: true)
+    case .timestamp: return try scalar(.timestamp, f, depth: depth, want: want, element: true)
+    case .duration: return try scalar(.duration, f, depth: depth, want: want, element: true)
+    case .unsupported: break
+    }
+    fail(f, .wrongType, "must be \(plan.expected(f)) (found \(EventValues.jsonKind(c)))")
+    try skipValue(depth: depth)
+    return nil
+  }
+
+  /// Any JSON value as `JSONReader` converts it (integers → int, or uint above Int64.max;
+  /// other numbers → double; duplicate keys: the last wins). Non-finite numbers are rejected.
+  mutating func anyValue(_ f: Int, depth: Int, want: Bool) throws(EventError) -> Value? {
+    switch peek() {
+    case quote:
+      let span = try scanString()
+      return want ? .string(makeString(span)) : nil
+    case openBrace, openBracket:
+      guard depth < EventDecoder.maxDepth else { throw tooDeep() }
+      let isObject = peek() == openBrace
+      let close = isObject ? closeBrace : closeBracket
+      i += 1
+      var m = MapValue()
+      var xs: [Value] = []
+      skipSpace()
+      if peek() == close {
+        i += 1
+      } else {
+        while true {
+          var k: StringSpan?
+          if isObject {
+            guard peek() == quote else { throw syntax("expected a string key") }
+            k = try scanString()
+            skipSpace()
+            guard peek() == colon else { throw syntax("expected ':'") }
+            i += 1
+            skipSpace()
+          }
+          let v = try anyValue(f, depth: depth + 1, want: want)
+          if let v {
+            if let k { m.set(.string(makeString(k)), v) } else { xs.append(v) }
+          }
+          skipSpace()
+          let d = peek()
+          if d == comma {
+            i += 1
+            skipSpace()
+            continue
+          }
+          guard d == close else { throw syntax(isObject ? "expected ',' or '}'" : "expected ',' or ']'") }
+          i += 1
+          break
+        }
+      }
+      guard want else { return nil }
+      return isObject ? .map(m) : .list(xs)
+    case 0x74:
+      try literal("true")
+      return want ? .bool(true) : nil
+    case 0x66:
+      try literal("false")
+      return want ? .bool(false) : nil
+    case 0x6E:
+      try literal("null")
+      return want ? .null : nil
+    default:
+      guard peek() == minus || isDigit(peek()) else {
+        try skipValue(depth: depth)  // throws: not a JSON value
+        return nil
+      }
+      let t = try number()
+      if t.integral {
+        if let v = EventValues.int64(t) { return want ? .int(v) : nil }
+        if let v = EventValues.uint64(t) ?? (t.negative ? nil : UInt64(tokenText(t))) {
+          return want ? .uint(v) : nil
+        }
+      }
+      if let d = EventValues.fastDouble(t) { return want ? .double(d) : nil }
+      guard let d = slowDouble(t), d.isFinite else { return outOfRange(f) }
+      return want ? .double(d) : nil
+    }
+  }
+
+  // MARK: Results and errors
+
+  @inline(__always)
+  func store(_ f: Int, _ v: Value, _ map: inout MapValue?) {
+    let read = Int(plan.codes[f].read)
+    if read >= 0 { slots[read] = v }
+    map?.insert(.string(plan.infos[f].name), v)
+  }
+
+  mutating func capture(_ f: Int, _ s: String) {
+    if f == plan.idField { eventID = s } else if f == plan.typeField { typeValue = s }
+  }
+
+  /// The allowed string the token equals (reusing the schema's String), or nil.
+  func allowedString(_ f: Int, _ span: StringSpan) -> String? {
+    let info = plan.infos[f]
+    if span.escaped {
+      let s = decodeEscaped(span)
+      return info.allowedStrings.contains(s) ? s : nil
+    }
+    let count = span.end - span.start
+    for (k, a) in info.allowedStringBytes.enumerated() where a.count == count {
+      var j = 0
+      while j < count && a[j] == p[span.start + j] { j += 1 }
+      if j == count { return info.allowedStrings[k] }
+    }
+    return nil
+  }
+
+  /// Records the event's first field error (later ones are not reported).
+  mutating func fail(_ f: Int, _ kind: EventError.Kind, _ detail: String) {
+    if pending == nil { pending = PendingError(field: f, kind: kind, detail: detail) }
+  }
+
+  mutating func mismatch(_ f: Int, depth: Int) throws(EventError) {
+    fail(f, .wrongType, "must be \(plan.expected(f)), not \(EventValues.jsonKind(peek()))")
+    try skipValue(depth: depth)
+  }
+
+  mutating func outOfRange(_ f: Int) -> Value? {
+    fail(f, .invalidValue, "is out of range")
+    return nil
+  }
+
+  func error(_ e: PendingError) -> EventError {
+    let path = plan.infos[e.field].path
+    let message =
+      e.kind == .missingField ? "missing required field '\(path)'\(e.detail)" : "field '\(path)' \(e.detail)"
+    return EventError(kind: e.kind, field: path, message: message, eventID: eventID)
+  }
+
+  func syntax(_ message: String) -> EventError {
+    EventError(kind: .invalidJSON, field: nil, message: "invalid JSON at byte \(i): \(message)", offset: i)
+  }
+
+  func tooDeep() -> EventError {
+    EventError(
+      kind: .tooDeep, field: nil, message: "invalid JSON: nesting deeper than \(EventDecoder.maxDepth)",
+      offset: i)
+  }
+
+  // MARK: Tokens
+
+  @inline(__always) func peek() -> UInt8 { i < n ? p[i] : 0 }
+
+  @inline(__always)
+  mutating func skipSpace() {
+    while i < n {
+      let c = p[i]
+      guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+      i += 1
+    }
+  }
+
+  mutating func literal(_ word: StaticString) throws(EventError) {
+    let count = word.utf8CodeUnitCount
+    let w = word.utf8Start
+    guard n - i >= count else { throw syntax("invalid literal") }
+    for k in 0..<count where p[i + k] != w[k] { throw syntax("invalid literal") }
+    i += count
+  }
+
+  /// Skips (and validates) any JSON value.
+  mutating func skipValue(depth: Int) throws(EventError) {
+    let c = peek()
+    switch c {
+    case quote: _ = try scanString()
+    case openBrace, openBracket:
+      guard depth < EventDecoder.maxDepth else { throw tooDeep() }
+      let isObject = c == openBrace
+      let close = isObject ? closeBrace : closeBracket
+      i += 1
+      skipSpace()
+      if peek() == close {
+        i += 1
+        return
+      }
+      while true {
+        if isObject {
+          guard peek() == quote else { throw syntax("expected a string key") }
+          _ = try scanString()
+          skipSpace()
+          guard peek() == colon else { throw syntax("expected ':'") }
+          i += 1
+          skipSpace()
+        }
+        try skipValue(depth: depth + 1)
+        skipSpace()
+        let d = peek()
+        if d == comma {
+          i += 1
+          skipSpace()
+          continue
+        }
+        guard d == close else { throw syntax(isObject ? "expected ',' or '}'" : "expected ',' or ']'") }
+        i += 1
+        return
+      }
+    case 0x74: try literal("true")
+    case 0x66: try literal("false")
+    case 0x6E: try literal("null")
+    default:
+      if c == minus || isDigit(c) {
+        _ = try number()
+      } else if c == 0x4E || c == 0x49 {
+        throw syntax("NaN and Infinity are not JSON")
+      } else if i == n {
+        throw syntax("unexpected end of input")
+      } else {
+        throw syntax("unexpected character")
+      }
+    }
+  }
+
+  /// Scans a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+  @inline(__always)
+  mutating func number() throws(EventError) -> NumberToken {
+    var t = NumberToken(start: i)
+    if peek() == minus {
+      t.negative = true
+      i += 1
+    }
+    if peek() == 0x30 {
+      i += 1
+    } else {
+      guard isDigit(peek()) else { throw syntax("expected a digit") }
+      while i < n, isDigit(p[i]) {
+        t.add(p[i] &- 0x30, fraction: false)
+        i += 1
+      }
+    }
+    if peek() == 0x2E {
+      i += 1
+      t.integral = false
+      guard isDigit(peek()) else { throw syntax("expected a digit after '.'") }
+      while i < n, isDigit(p[i]) {
+        t.add(p[i] &- 0x30, fraction: true)
+        i += 1
+      }
+    }
+    if peek() | 0x20 == 0x65 {
+      i += 1
+      t.integral = false
+      var sign = 1
+      if peek() == 0x2B || peek() == minus {
+        sign = peek() == minus ? -1 : 1
+        i += 1
+      }
+      guard isDigit(peek()) else { throw syntax("expected a digit in the exponent") }
+      var e = 0
+      while i < n, isDigit(p[i]) {
+        if e < 100_000 { e = e * 10 + Int(p[i] &- 0x30) }
+        i += 1
+      }
+      t.exponent += sign * e
+    }
+    t.end = i
+    return t
+  }
+
+  func tokenText(_ t: NumberToken) -> String {
+    String(decoding: UnsafeBufferPointer(start: p + t.start, count: t.end - t.start), as: UTF8.self)
+  }
+
+  /// The correctly rounded double of a token outside the fast path (`Double(String)`, as
+  /// `JSONReader` does).
+  func slowDouble(_ t: NumberToken) -> Double? { Double(tokenText(t)) }
+
+  /// Scans a string at its opening quote, validating escapes (surrogates must pair) and UTF-8.
+  @inline(__always)
+  mutating func scanString() throws(EventError) -> StringSpan {
+    i += 1
+    let start = i
+    var escaped = false
+    var high: UInt8 = 0
+    while true {
+      guard i < n else { throw syntax("unterminated string") }
+      let c = p[i]
+      if c == quote { break }
+      if c == backslash {
+        escaped = true
+        try escape()
+        continue
+      }
+      guard c >= 0x20 else { throw syntax("control character in a string") }
+      high |= c
+      i += 1
+    }
+    let end = i
+    i += 1
+    if high >= 0x80 && !validUTF8(start, end) {
+      throw EventError(
+        kind: .invalidJSON, field: nil, message: "invalid JSON at byte \(start): invalid UTF-8 in a string",
+        offset: start)
+    }
+    return StringSpan(start: start, end: end, escaped: escaped)
+  }
+
+  /// Validates one escape sequence at its backslash.
+  mutating func escape() throws(EventError) {
+    i += 1
+    guard i < n else { throw syntax("unterminated string") }
+    let e = p[i]
+    i += 1
+    switch e {
+    case quote, backslash, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: return
+    case 0x75:
+      guard let code = hex4(at: i) else { throw syntax("bad \\u escape") }
+      i += 4
+      if code >= 0xD800 && code < 0xDC00 {
+        guard n - i >= 6, p[i] == backslash, p[i + 1] == 0x75, let low = hex4(at: i + 2),
+          low >= 0xDC00 && low < 0xE000
+        else { throw syntax("unpaired surrogate in a \\u escape") }
+        i += 6
+      } else if code >= 0xDC00 && code < 0xE000 {
+        throw syntax("unpaired surrogate in a \\u escape")
+      }
+    default: throw syntax("bad escape")
+    }
+  }
+
+  func hex4(at k: Int) -> UInt32? {
+    guard n - k >= 4 else { return nil }
+    var v: UInt32 = 0
+    for j in k..<k + 4 {
+      let c = p[j]
+      let d: UInt8
+      switch c {
+      case 0x30...0x39: d = c - 0x30
+      case 0x41...0x46: d = c - 0x41 + 10
+      case 0x61...0x66: d = c - 0x61 + 10
+      default: return nil
+      }
+      v = v << 4 | UInt32(d)
+    }
+    return v
+  }
+
+  /// Whether bytes `start..<end` are well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
+  func validUTF8(_ start: Int, _ end: Int) -> Bool {
+    var k = start
+    @inline(__always) func cont(_ j: Int) -> Bool { j < end && p[j] & 0xC0 == 0x80 }
+    while k < end {
+      let c = p[k]
+      if c < 0x80 {
+        k += 1
+      } else if c < 0xC2 {
+        return false
+      } else if c < 0xE0 {
+        guard cont(k + 1) else { return false }
+        k += 2
+      } else if c < 0xF0 {
+        guard cont(k + 1), cont(k + 2) else { return false }
+        let b = p[k + 1]
+        if (c == 0xE0 && b < 0xA0) || (c == 0xED && b >= 0xA0) { return false }
+        k += 3
+      } else if c < 0xF5 {
+        guard cont(k + 1), cont(k + 2), cont(k + 3) else { return false }
+        let b = p[k + 1]
+        if (c == 0xF0 && b < 0x90) || (c == 0xF4 && b >= 0x90) { return false }
+        k += 4
+      } else {
+        return false
+      }
+    }
+    return true
+  }
+
+  /// The String of a (validated) string token.
+  @inline(__always)
+  func makeString(_ s: StringSpan) -> String {
+    if s.escaped { return decodeEscaped(s) }
+    return String(decoding: UnsafeBufferPointer(start: p + s.start, count: s.end - s.start), as: UTF8.self)
+  }
+
+  /// Resolves the escapes of a validated string token.
+  func decodeEscaped(_ s: StringSpan) -> String {
+    var out: [UInt8] = []
+    out.reserveCapacity(s.end - s.start)
+    var k = s.start
+    while k < s.end {
+      let c = p[k]
+      guard c == backslash else {
+        out.append(c)
+        k += 1
+        continue
+      }
+      let e = p[k + 1]
+      k += 2
+      switch e {
+      case 0x62: out.append(0x08)
+      case 0x66: out.append(0x0C)
+      case 0x6E: out.append(0x0A)
+      case 0x72: out.append(0x0D)
+      case 0x74: out.append(0x09)
+      case 0x75:
+        var code = hex4(at: k) ?? 0xFFFD
+        k += 4
+        if code >= 0xD800 && code < 0xDC00 {
+          let low = hex4(at: k + 2) ?? 0xDC00
+          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+          k += 6
+        }
+        appendUTF8(code, to: &out)
+      default: out.append(e)  // " \ /
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+}
+
+/// Appends the UTF-8 encoding of a scalar value.
+private func appendUTF8(_ v: UInt32, to out: inout [UInt8]) {
+  if v < 0x80 {
+    out.append(UInt8(v))
+  } else if v < 0x800 {
+    out.append(UInt8(0xC0 | v >> 6))
+    out.append(UInt8(0x80 | v & 0x3F))
+  } else if v < 0x10000 {
+    out.append(UInt8(0xE0 | v >> 12))
+    out.append(UInt8(0x80 | v >> 6 & 0x3F))
+    out.append(UInt8(0x80 | v & 0x3F))
+  } else {
+    out.append(UInt8(0xF0 | v >> 18))
+    out.append(UInt8(0x80 | v >> 12 & 0x3F))
+    out.append(UInt8(0x80 | v >> 6 & 0x3F))
+    out.append(UInt8(0x80 | v & 0x3F))
+  }
+}
+
+extension NumberToken {
+  /// Adds a digit to the significand (leading zeros are not significant).
+  @inline(__always)
+  mutating func add(_ d: UInt8, fraction: Bool) {
+    if mantissa == 0 && d == 0 {
+      if fraction { exponent -= 1 }
+      return
+    }
+    guard exact else { return }
+    if digits < 19 {
+      mantissa = mantissa &* 10 &+ UInt64(d)
+      digits += 1
+      if fraction { exponent -= 1 }
+    } else {
+      exact = false
+    }
+  }
+}
+
+extension ValueKind {
+  init(tag: FieldTag) {
+    switch tag {
+    case .string: self = .string
+    case .int: self = .int
+    case .uint: self = .uint
+    case .double: self = .double
+    case .bool: self = .bool
+    case .timestamp: self = .timestamp
+    case .duration: self = .duration
+    case .any: self = .any
+    default: self = .unsupported
+    }
+  }
+}

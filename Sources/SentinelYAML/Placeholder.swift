@@ -1,1 +1,0 @@
-// SentinelIQ: placeholder until this stage lands.
