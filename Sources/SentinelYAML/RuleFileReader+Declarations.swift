@@ -29,7 +29,18 @@ extension RuleFileReader {
   }
 
   mutating func readFields(_ pairs: [YPair]) -> [FieldDecl] {
-    pairs.compactMap { readField($0) }
+    var fields: [FieldDecl] = []
+    for pair in pairs {
+      guard let f = readField(pair) else { continue }
+      if let first = fields.first(where: { $0.name.value == f.name.value }) {
+        error(
+          YAMLCode.duplicateKey, "duplicate field `\(f.name.value)`", f.name.span,
+          help: "`\(f.name.value)` is already declared at line \(source.location(of: first.name.span.start).line)")
+        continue
+      }
+      fields.append(f)
+    }
+    return fields
   }
 
   /// One field: `name: type`, `name?: type`, `name: type?`, or `name: {type: …, optional: …}`.
@@ -71,6 +82,7 @@ extension RuleFileReader {
     var defaultValue: EmbeddedExpression?
     var allowed: [EmbeddedExpression]?
     var requiredFor: [Located<String>]?
+    var requiredForKey: Span?
     var ok = true
     for pair in spec {
       guard let key = key(pair) else {
@@ -106,6 +118,7 @@ extension RuleFileReader {
         if values.count != items.count { ok = false }
         allowed = values
       case "required_for":
+        requiredForKey = key.span
         if let xs = strings(pair.value, "`required_for`", single: true) { requiredFor = xs } else { ok = false }
       case "description":
         if pair.value.scalar == nil { wrongKind(pair.value, "`description`", expected: "a string") }
@@ -129,6 +142,17 @@ extension RuleFileReader {
       return nil
     }
     guard ok else { return nil }
+    if !isOptional, let r = requiredFor, !r.isEmpty {
+      warning(
+        YAMLCode.requiredForOnRequired,
+        "`required_for` has no effect on `\(name.value)`, which is required for every event",
+        requiredForKey ?? name.span, help: "make the field optional: `optional: true`")
+    }
+    if !isOptional, let d = defaultValue {
+      warning(
+        YAMLCode.defaultOnRequired, "the default of `\(name.value)` is never used: the field is required",
+        d.span, help: "make the field optional: `optional: true`")
+    }
     return FieldDecl(
       name: name, type: type, optional: isOptional, defaultValue: defaultValue, allowedValues: allowed,
       requiredFor: requiredFor, span: span)

@@ -119,6 +119,12 @@ extension RuleFileReader {
       return nil
     }
     rule.id = id
+    if whenNode == nil && conditionsNode == nil {
+      error(
+        YAMLCode.missingKey, "rule `\(id.value)` has no condition", id.span,
+        help: "add `when: <CEL>` or seed `conditions:`, e.g. `when: event.amount > 1000.0`")
+      ok = false
+    }
     return ok ? rule : nil
   }
 

@@ -70,6 +70,10 @@ struct RuleFileReader {
     diagnostics.append(.error(code, message, at: span, help: help))
   }
 
+  mutating func warning(_ code: String, _ message: String, _ span: Span, help: String? = nil) {
+    diagnostics.append(Diagnostic(.warning, code, message, at: span, help: help))
+  }
+
   mutating func wrongKind(_ node: YNode, _ what: String, expected: String, help: String? = nil) {
     error(YAMLCode.wrongKind, "\(what) must be \(expected), found \(node.kindDescription)", node.span, help: help)
   }
@@ -164,7 +168,12 @@ struct RuleFileReader {
     guard let items = sequence(node, what, emptyAllowed: true) else { return nil }
     var out: [Located<String>] = []
     for item in items {
-      if let s = string(item, "an element of \(what)") { out.append(s) }
+      guard let s = string(item, "an element of \(what)") else { continue }
+      if out.contains(where: { $0.value == s.value }) {
+        warning(YAMLCode.duplicateEntry, "`\(s.value)` is repeated in \(what)", s.span)
+        continue
+      }
+      out.append(s)
     }
     return out
   }

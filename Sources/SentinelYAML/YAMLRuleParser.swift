@@ -34,6 +34,9 @@ import SentinelSyntax
 /// | `E0311` | an unknown or malformed type                                                     |
 /// | `E0312` | keys that cannot be used together (`values` and `file`, `type` and `fields`)      |
 /// | `E0313` | a document nested too deeply or expanding to too many nodes (aliases)             |
+/// | `W0301` | `required_for` on a field that is not optional (it is required for every type)   |
+/// | `W0302` | a default on a field that is not optional (the default is never used)            |
+/// | `W0303` | a repeated tag or event type in a list (the repeat is dropped)                   |
 public enum YAMLCode {
   /// `E0301`: the text is not valid YAML.
   public static let syntax = "E0301"
@@ -62,24 +65,35 @@ public enum YAMLCode {
   /// `E0313`: a document past the nesting or size limits.
   public static let limitExceeded = "E0313"
 
+  /// `W0301`: `required_for` on a required field.
+  public static let requiredForOnRequired = "W0301"
+  /// `W0302`: a default on a required field.
+  public static let defaultOnRequired = "W0302"
+  /// `W0303`: a repeated tag or event type.
+  public static let duplicateEntry = "W0303"
+
   /// Every code, in order.
   public static let all = [
     syntax, duplicateKey, wrongKind, unknownKey, missingKey, invalidValue, unknownAction, unknownOperator,
-    invalidOperand, invalidName, unknownType, conflictingKeys, limitExceeded,
+    invalidOperand, invalidName, unknownType, conflictingKeys, limitExceeded, requiredForOnRequired,
+    defaultOnRequired, duplicateEntry,
   ]
 }
 
 /// Parses YAML rule files (the seed SentinelIQ format and the full format; docs/yaml.md).
 public enum YAMLRuleParser {
-  /// Parses a YAML rule file. The file is nil exactly when the diagnostics hold an error;
-  /// diagnostics are ordered by position and point into `source`. Never traps on any input.
+  /// Parses a YAML rule file. Reports every error it finds, ordered by position, with spans
+  /// into `source`. As `RuleParser.parse`: returns the declarations that parsed even when there
+  /// are errors (a declaration with an error is left out); nil only when there are errors and no
+  /// declaration parsed (always after a YAML syntax error). Never traps on any input.
   public static func parse(_ source: Source) -> (RuleFile?, [Diagnostic]) {
     let (root, loaded) = YAMLDocument.load(source)
     guard let root else { return (nil, finish(loaded)) }
     var reader = RuleFileReader(source: source, diagnostics: loaded)
     let declarations = reader.readFile(root)
     let diagnostics = finish(reader.diagnostics)
-    return (diagnostics.hasErrors ? nil : RuleFile(source: source, declarations: declarations), diagnostics)
+    if declarations.isEmpty && diagnostics.hasErrors { return (nil, diagnostics) }
+    return (RuleFile(source: source, declarations: declarations), diagnostics)
   }
 
   /// The CEL text that a seed `conditions:` mapping (given as YAML text) translates to, e.g.

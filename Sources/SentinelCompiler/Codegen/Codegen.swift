@@ -21,6 +21,14 @@ public struct Codegen {
   /// constants or instructions).
   public func emit(_ ir: IRFunction) throws(CodegenError) -> Program {
     var state = CodegenState(ir: ir, catalog: catalog, variableTypes: variableTypes)
+    if ir.ruleRoots.isEmpty && ir.nodes.isEmpty {
+      // An empty rule set (or nothing to compute): the program only returns null.
+      let null = state.constantIndex(.null)
+      state.append(Instruction(.loadConst, 0, null), span: .none)
+      state.append(Instruction(.ret, 0), span: .none)
+      state.highWater = 1
+      return try state.finish()
+    }
     if ir.ruleRoots.isEmpty {
       let r = try state.emit(ir.root)
       state.append(Instruction(.ret, r), span: ir.spans[ir.root])

@@ -251,6 +251,8 @@ private struct RuleCompilerRun {
       warning(i, RuleCode.unusedCondition, "condition `\(c.name.value)` is never used", c.name.span)
     }
 
+    if diagnostics.hasErrors { return nil }
+
     // 6. One IR for all rules; optimize; codegen.
     var ir = Lowering.lowerRules(compiled.map(\.checked), environment: env)
     if options.optimize { ir = Passes.run(ir, catalog: env.catalog) }

@@ -80,6 +80,14 @@ public enum RuleSyntaxCode {
   public static let defaultOnRequired = "W0202"
   /// `W0203`: a repeated tag or event type.
   public static let duplicateEntry = "W0203"
+
+  /// Every code of the rule DSL front end, in order.
+  public static let all: [String] = [
+    unexpectedCharacter, unterminatedString, unknownDeclaration, unexpectedToken, unterminatedBlock,
+    unknownField, duplicateField, unknownAction, invalidInteger, missingWhen, missingListContents,
+    invalidType, missingExpression, aggregateUnsupported, importUnsupported, invalidValue, nestingTooDeep,
+    requiredForOnRequired, defaultOnRequired, duplicateEntry,
+  ]
 }
 
 /// Parses rule files written in the rule DSL. See `RuleSyntaxCode` for its diagnostics.
