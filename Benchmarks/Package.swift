@@ -19,7 +19,7 @@ let package = Package(
   dependencies: [
     // MallocInterposer: counts mallocs without jemalloc (its default trait wants a package the
     // local mirror lacks); see BUILD_NOTES.md.
-    .package(url: "https://github.com/ordo-one/package-benchmark", exact: "1.38.1", traits: ["MallocInterposer"])
+    .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"])
   ],
   targets: [
     .target(name: "SentinelModel", path: "Sources/SentinelModel", swiftSettings: strict),
@@ -29,11 +29,11 @@ let package = Package(
     .executableTarget(
       name: "EventDecoding",
       dependencies: [
-        .product(name: "Benchmark", package: "package-benchmark"), "SentinelModel", "SentinelEventDecoder",
+        .product(name: "Benchmark", package: "benchmark"), "SentinelModel", "SentinelEventDecoder",
       ],
       path: "Benchmarks/EventDecoding",
       swiftSettings: strict,
-      plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
     ),
   ]
 )

@@ -1,4 +1,4 @@
-// One VM instruction: an opcode and four 16-bit operands (10 bytes in the encoded form).
+// One VM instruction: an opcode and four 16-bit operands (9 bytes in the encoded form: opcode u8, a b c d as u16 LE).
 
 /// An instruction. Operand meaning comes from `Opcode.info.operands`.
 public struct Instruction: Sendable, Hashable {

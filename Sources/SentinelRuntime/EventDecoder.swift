@@ -237,7 +237,9 @@ struct ObjectPlan: Sendable {
 
 /// Open-addressing table from a key's bytes to a field index. The hash is computed from the
 /// length and the first and last bytes, which `EventScanner` has at hand after scanning a key;
-/// candidates are verified by a full byte comparison.
+/// candidates are verified by a full byte comparison. Measured against a linear scan comparing
+/// lengths then bytes: no difference beyond noise for the 14 keys of the reference schema
+/// (~1.2 µs/event either way); the table is kept because it stays O(1) for larger schemas.
 struct KeyTable: Sendable {
   /// Concatenated UTF-8 key bytes.
   var bytes: [UInt8] = []

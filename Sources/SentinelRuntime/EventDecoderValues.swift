@@ -38,6 +38,8 @@ enum EventValues {
   @inline(__always)
   static func fastDouble(_ t: NumberToken) -> Double? {
     guard t.exact, t.mantissa <= 1 << 53, t.exponent >= -22, t.exponent <= 22 else { return nil }
+    // JSON integer syntax denotes an integer: `-0` is 0 (0.0), as in JSONReader and Python.
+    if t.integral && t.mantissa == 0 { return 0 }
     var d = Double(t.mantissa)
     if t.exponent > 0 {
       d *= powersOfTen[t.exponent]

@@ -35,7 +35,9 @@ extension RuleFileReader {
       if let first = fields.first(where: { $0.name.value == f.name.value }) {
         error(
           YAMLCode.duplicateKey, "duplicate field `\(f.name.value)`", f.name.span,
-          help: "`\(f.name.value)` is already declared at line \(source.location(of: first.name.span.start).line)")
+          help:
+            "`\(f.name.value)` is already declared at line \(source.location(of: first.name.span.start).line)"
+        )
         continue
       }
       fields.append(f)
@@ -67,7 +69,8 @@ extension RuleFileReader {
     case .mapping(let spec):
       return readFieldSpec(located, spec, optional: optional, node: pair.value, span: span)
     case .sequence:
-      wrongKind(pair.value, "field `\(name)`", expected: "a type or a mapping", help: "e.g. `\(name): string`")
+      wrongKind(
+        pair.value, "field `\(name)`", expected: "a type or a mapping", help: "e.g. `\(name): string`")
       return nil
     }
   }
@@ -106,7 +109,11 @@ extension RuleFileReader {
         }
         type = .object(readFields(pairs), pair.value.span)
       case "optional":
-        if let b = boolean(pair.value, "`optional`") { isOptional = isOptional || b.value } else { ok = false }
+        if let b = boolean(pair.value, "`optional`") {
+          isOptional = isOptional || b.value
+        } else {
+          ok = false
+        }
       case "default":
         if let e = literal(pair.value) { defaultValue = e } else { ok = false }
       case "in":
@@ -119,18 +126,25 @@ extension RuleFileReader {
         allowed = values
       case "required_for":
         requiredForKey = key.span
-        if let xs = strings(pair.value, "`required_for`", single: true) { requiredFor = xs } else { ok = false }
+        if let xs = strings(pair.value, "`required_for`", single: true) {
+          requiredFor = xs
+        } else {
+          ok = false
+        }
       case "description":
         if pair.value.scalar == nil { wrongKind(pair.value, "`description`", expected: "a string") }
       default:
-        unknownKey(key, known: Self.fieldKeys, in: "field `\(name.value)`", help: "nested fields go under `fields:`")
+        unknownKey(
+          key, known: Self.fieldKeys, in: "field `\(name.value)`", help: "nested fields go under `fields:`")
         ok = false
       }
     }
     if let typeKey, let fieldsKey {
       error(
         YAMLCode.conflictingKeys, "field `\(name.value)` has both `type` and `fields`", fieldsKey.span,
-        help: "a field with `fields` is an object; remove `type` (at line \(source.location(of: typeKey.span.start).line))")
+        help:
+          "a field with `fields` is an object; remove `type` (at line \(source.location(of: typeKey.span.start).line))"
+      )
       return nil
     }
     guard let type else {
@@ -250,7 +264,8 @@ extension RuleFileReader {
     guard ok else { return nil }
     if let file {
       return ListDecl(
-        name: name, elementType: elementType, contents: .file(path: file.path, format: format?.value), span: span)
+        name: name, elementType: elementType, contents: .file(path: file.path, format: format?.value),
+        span: span)
     }
     guard let values else {
       error(

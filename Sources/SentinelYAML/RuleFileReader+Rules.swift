@@ -14,14 +14,17 @@ import SentinelSyntax
 
 extension RuleFileReader {
   static let ruleKeys = [
-    "id", "name", "category", "tags", "enabled", "when", "conditions", "action", "score", "reason", "description",
+    "id", "name", "category", "tags", "enabled", "when", "conditions", "action", "score", "reason",
+    "description",
   ]
 
   /// What to write instead of an action the engine does not have.
   static let actionHelp = [
-    "allow": "an event is allowed when no rule blocks or reviews it; use `action: score` for a score-only rule",
+    "allow":
+      "an event is allowed when no rule blocks or reviews it; use `action: score` for a score-only rule",
     "deny": "did you mean `block`?", "reject": "did you mean `block`?", "decline": "did you mean `block`?",
-    "flag": "did you mean `review`?", "alert": "did you mean `review`?", "manual_review": "did you mean `review`?",
+    "flag": "did you mean `review`?", "alert": "did you mean `review`?",
+    "manual_review": "did you mean `review`?",
     "step_up": "did you mean `challenge`?", "mfa": "did you mean `challenge`?",
   ]
 
@@ -50,39 +53,36 @@ extension RuleFileReader {
     }
   }
 
-  /// One rule.
+  /// One rule. As in the DSL, a rule with an id is kept even when some of its keys are in error
+  /// (without them); the errors are reported.
   mutating func readRule(_ node: YNode, section: Located<String>?) -> RuleDecl? {
-    guard let pairs = mapping(node, "a rule", help: "a rule is a mapping with `id:`, `when:` or `conditions:`, `action:`")
+    guard
+      let pairs = mapping(
+        node, "a rule", help: "a rule is a mapping with `id:`, `when:` or `conditions:`, `action:`")
     else { return nil }
     var rule = RuleDecl(id: Located("", .none), span: node.span)
     var id: Located<String>?
     var description: Located<String>?
     var whenNode: YNode?
     var conditionsNode: YNode?
-    var ok = true
     for pair in pairs {
-      guard let key = key(pair) else {
-        ok = false
-        continue
-      }
+      guard let key = key(pair) else { continue }
       let value = pair.value
       switch key.value {
       case "id":
-        guard let s = string(value, "`id`") else {
-          ok = false
-          continue
-        }
-        if s.value.isEmpty || s.value.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) {
+        guard let s = string(value, "`id`") else { continue }
+        if s.value.isEmpty
+          || s.value.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true })
+        {
           error(
             YAMLCode.invalidName, "invalid rule id `\(s.value)`", s.span,
             help: "a rule id is one word, such as `sanctioned_region`")
-          ok = false
         }
         id = s
       case "name": rule.name = string(value, "`name`")
       case "category": rule.category = string(value, "`category`")
       case "tags":
-        if let tags = strings(value, "`tags`") { rule.tags = tags } else { ok = false }
+        if let tags = strings(value, "`tags`") { rule.tags = tags }
       case "enabled": rule.enabled = boolean(value, "`enabled`")
       case "when": whenNode = value
       case "conditions": conditionsNode = value
@@ -103,13 +103,11 @@ extension RuleFileReader {
       case "description": description = string(value, "`description`")
       default:
         unknownKey(key, known: Self.ruleKeys, in: "a rule")
-        ok = false
       }
     }
     rule.reason = rule.reason ?? description
     rule.category = rule.category ?? section
     rule.when = condition(whenNode, conditionsNode)
-    if (whenNode != nil || conditionsNode != nil) && rule.when == nil { ok = false }
     guard let id else {
       let first = source.location(of: node.span.start).line
       let lineEnd = first < source.lineStarts.count ? source.lineStarts[first] - 1 : source.utf8.count
@@ -123,9 +121,8 @@ extension RuleFileReader {
       error(
         YAMLCode.missingKey, "rule `\(id.value)` has no condition", id.span,
         help: "add `when: <CEL>` or seed `conditions:`, e.g. `when: event.amount > 1000.0`")
-      ok = false
     }
-    return ok ? rule : nil
+    return rule
   }
 
   /// The rule's condition: `when:`, the seed `conditions:`, or both ANDed (`conditions` first).

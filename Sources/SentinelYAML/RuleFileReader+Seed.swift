@@ -87,7 +87,8 @@ extension RuleFileReader {
       }
       // Backquoted identifiers may hold letters, digits, `_`, `-`, `/` and spaces.
       let quotable = segment.utf8.allSatisfy { b in
-        (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x2D || b == 0x2F
+        (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x2D
+          || b == 0x2F
           || b == 0x20
       }
       guard !segment.isEmpty, quotable, segment.first != " ", segment.last != " " else {
@@ -107,7 +108,9 @@ extension RuleFileReader {
   ) -> Bool {
     let operandSpan = operand.span == .none ? op.span : operand.span
     if case .scalar(let s) = operand.kind, s.value.isEmpty, s.style == .plain, op.value != "exists" {
-      error(YAMLCode.invalidValue, "`\(op.value)` has no value", op.span, help: "write the value after `\(op.value):`")
+      error(
+        YAMLCode.invalidValue, "`\(op.value)` has no value", op.span,
+        help: "write the value after `\(op.value):`")
       return false
     }
     switch op.value {
@@ -123,7 +126,8 @@ extension RuleFileReader {
         t.append(s.value, at: operandSpan)  // the name of a declared list
       default:
         error(
-          YAMLCode.invalidOperand, "`\(op.value)` needs a list of values or the name of a list, found \(operand.kindDescription)",
+          YAMLCode.invalidOperand,
+          "`\(op.value)` needs a list of values or the name of a list, found \(operand.kindDescription)",
           operandSpan, help: "write `\(op.value): [value, …]`, or `eq:` to compare with one value")
         return false
       }
@@ -131,8 +135,10 @@ extension RuleFileReader {
       return true
     case "between":
       guard case .sequence(let bounds) = operand.kind, bounds.count == 2 else {
+        var found = operand.kindDescription
+        if case .sequence(let xs) = operand.kind { found = "\(xs.count) value\(xs.count == 1 ? "" : "s")" }
         error(
-          YAMLCode.invalidOperand, "`between` needs two values, found \(operand.kindDescription)", operandSpan,
+          YAMLCode.invalidOperand, "`between` needs two values, found \(found)", operandSpan,
           help: "write `between: [low, high]` (both included)")
         return false
       }
@@ -158,7 +164,8 @@ extension RuleFileReader {
     case "exists":
       guard let s = operand.scalar, case .bool(let present) = s.typed else {
         error(
-          YAMLCode.invalidOperand, "`exists` needs `true` or `false`, found \(operand.kindDescription)", operandSpan,
+          YAMLCode.invalidOperand, "`exists` needs `true` or `false`, found \(operand.kindDescription)",
+          operandSpan,
           help: "`exists: true` matches when the field is present, `exists: false` when it is absent")
         return false
       }

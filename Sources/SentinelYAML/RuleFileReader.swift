@@ -19,7 +19,9 @@ struct RuleFileReader {
     self.diagnostics = diagnostics
   }
 
-  static let topLevelKeys = ["schema", "schemas", "lists", "conditions", "rules", "policy", "version", "description"]
+  static let topLevelKeys = [
+    "schema", "schemas", "lists", "conditions", "rules", "policy", "version", "description",
+  ]
 
   /// The declarations of a file, in the order written.
   mutating func readFile(_ root: YNode) -> [Declaration] {
@@ -27,7 +29,9 @@ struct RuleFileReader {
     guard
       let pairs = mapping(
         root, "a rule file",
-        help: "a rule file is a mapping with `rules:` and optionally `schema:`, `lists:`, `conditions:`, `policy:`")
+        help:
+          "a rule file is a mapping with `rules:` and optionally `schema:`, `lists:`, `conditions:`, `policy:`"
+      )
     else { return [] }
     // Seed conditions refer to the event by the variable of a `schemas:` entry, if any.
     for pair in pairs where pair.key.scalar?.value == "schemas" {
@@ -43,12 +47,16 @@ struct RuleFileReader {
       let span = Self.span(of: pair)
       switch key.value {
       case "schema":
-        if let s = readSchema(name: Located("event", key.span), pair.value, span: span) { out.append(.schema(s)) }
+        if let s = readSchema(name: Located("event", key.span), pair.value, span: span) {
+          out.append(.schema(s))
+        }
       case "schemas":
         guard let schemas = mapping(pair.value, "`schemas`", emptyAllowed: true) else { continue }
         for entry in schemas {
           guard let name = self.key(entry), checkIdentifier(name, "schema variable") else { continue }
-          if let s = readSchema(name: name, entry.value, span: Self.span(of: entry)) { out.append(.schema(s)) }
+          if let s = readSchema(name: name, entry.value, span: Self.span(of: entry)) {
+            out.append(.schema(s))
+          }
         }
       case "lists": out += readLists(pair.value)
       case "conditions": out += readConditions(pair.value)
@@ -75,13 +83,15 @@ struct RuleFileReader {
   }
 
   mutating func wrongKind(_ node: YNode, _ what: String, expected: String, help: String? = nil) {
-    error(YAMLCode.wrongKind, "\(what) must be \(expected), found \(node.kindDescription)", node.span, help: help)
+    error(
+      YAMLCode.wrongKind, "\(what) must be \(expected), found \(node.kindDescription)", node.span, help: help)
   }
 
   /// Reports an unknown key, suggesting the closest known one.
   mutating func unknownKey(_ key: Located<String>, known: [String], in what: String, help: String? = nil) {
     let suggestion = Suggestions.closest(to: key.value, among: known)
-    let hint = suggestion.map { "did you mean `\($0)`?" } ?? help ?? "known keys: \(known.joined(separator: ", "))"
+    let hint =
+      suggestion.map { "did you mean `\($0)`?" } ?? help ?? "known keys: \(known.joined(separator: ", "))"
     error(YAMLCode.unknownKey, "unknown key `\(key.value)` in \(what)", key.span, help: hint)
   }
 
@@ -89,7 +99,9 @@ struct RuleFileReader {
 
   /// The entries of a mapping; nil (reported) for another kind. A null node is an empty mapping
   /// when `emptyAllowed`.
-  mutating func mapping(_ node: YNode, _ what: String, emptyAllowed: Bool = false, help: String? = nil) -> [YPair]? {
+  mutating func mapping(_ node: YNode, _ what: String, emptyAllowed: Bool = false, help: String? = nil)
+    -> [YPair]?
+  {
     if case .mapping(let pairs) = node.kind { return pairs }
     if emptyAllowed && node.isNull { return [] }
     wrongKind(node, what, expected: "a mapping", help: help)
@@ -98,7 +110,9 @@ struct RuleFileReader {
 
   /// The items of a list; nil (reported) for another kind. A null node is an empty list when
   /// `emptyAllowed`.
-  mutating func sequence(_ node: YNode, _ what: String, emptyAllowed: Bool = false, help: String? = nil) -> [YNode]? {
+  mutating func sequence(_ node: YNode, _ what: String, emptyAllowed: Bool = false, help: String? = nil)
+    -> [YNode]?
+  {
     if case .sequence(let items) = node.kind { return items }
     if emptyAllowed && node.isNull { return [] }
     wrongKind(node, what, expected: "a list", help: help)
@@ -158,7 +172,9 @@ struct RuleFileReader {
     if let s = node.scalar, s.isYAML11Boolean {
       help = "YAML 1.2 reads `\(s.value)` as a string; write `true` or `false`"
     }
-    error(YAMLCode.invalidValue, "\(what) must be `true` or `false`, found \(node.kindDescription)", node.span, help: help)
+    error(
+      YAMLCode.invalidValue, "\(what) must be `true` or `false`, found \(node.kindDescription)", node.span,
+      help: help)
     return nil
   }
 
@@ -264,7 +280,9 @@ struct RuleFileReader {
       return nil
     }
     if node.isNull || s.value.allSatisfy({ $0 == " " || $0 == "\n" || $0 == "\t" }) {
-      error(YAMLCode.invalidValue, "\(what) is empty", node.span, help: "write a CEL condition, e.g. event.amount > 1000.0")
+      error(
+        YAMLCode.invalidValue, "\(what) is empty", node.span,
+        help: "write a CEL condition, e.g. event.amount > 1000.0")
       return nil
     }
     var t = CELText()

@@ -130,7 +130,8 @@ extension YScalar {
       case Tag.Name.float.rawValue:
         if case .int(let i)? = Self.integer(value) { return .double(Double(i)) }
         return Self.float(value).map { .double($0) } ?? .invalid("`\(value)` is not a number")
-      case Tag.Name.bool.rawValue: return Self.boolean(value).map { .bool($0) } ?? .invalid("`\(value)` is not a boolean")
+      case Tag.Name.bool.rawValue:
+        return Self.boolean(value).map { .bool($0) } ?? .invalid("`\(value)` is not a boolean")
       case Tag.Name.null.rawValue: return .null
       default: break
       }
@@ -145,7 +146,8 @@ extension YScalar {
 
   /// Whether the scalar is written as a plain YAML 1.1 boolean that YAML 1.2 reads as a string.
   var isYAML11Boolean: Bool {
-    style == .plain && ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"].contains(value)
+    style == .plain
+      && ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"].contains(value)
   }
 
   static func boolean(_ s: String) -> Bool? {
@@ -233,7 +235,8 @@ enum YAMLSyntaxError {
     var context: YamlError.Context?
     var offset: Int
     switch error {
-    case .scanner(let c, let p, let mark, _), .parser(let c, let p, let mark, _), .composer(let c, let p, let mark, _):
+    case .scanner(let c, let p, let mark, _), .parser(let c, let p, let mark, _),
+      .composer(let c, let p, let mark, _):
       problem = p
       context = c
       offset = lines.offset(mark)
@@ -253,28 +256,46 @@ enum YAMLSyntaxError {
     problem = oneLine(problem)
     offset = min(max(offset, 0), source.utf8.count)
     let width = offset < source.utf8.count ? LineTable.sequenceLength(source.utf8[offset]) : 0
-    let span = Span(offset, offset + width)
+    let span = Span(offset, min(offset + width, source.utf8.count))
+    if problem.contains("nesting level") {
+      return .error(YAMLCode.limitExceeded, "YAML nested too deeply", at: span)
+    }
     var message = "invalid YAML: \(problem)"
     var help: String?
+    var contextText = ""
     if let context {
       let what = oneLine(context.text)
-      message += " (\(what))"
+      contextText = what
+      // Composer errors read "<context> but <problem>".
+      message = problem.hasPrefix("but ") ? "invalid YAML: \(what) \(problem)" : message + " (\(what))"
       let here = source.location(of: offset)
       let there = source.location(of: lines.offset(context.mark))
       if there.line != here.line || there.column != here.column {
-        help = "\(what.replacingOccurrences(of: "while ", with: "")) that starts at line \(there.line), column \(there.column)"
+        help =
+          "\(what.replacingOccurrences(of: "while ", with: "")) that starts at line \(there.line), column \(there.column)"
       }
     }
-    if let hint = hint(problem: problem, at: offset, bytes: source.utf8) { help = hint }
+    if let hint = hint(problem: problem, context: contextText, at: offset, bytes: source.utf8) { help = hint }
     return .error(YAMLCode.syntax, message, at: span, help: help)
   }
 
   /// Advice for the YAML mistakes rule authors make most.
-  static func hint(problem: String, at offset: Int, bytes: [UInt8]) -> String? {
+  static func hint(problem: String, context: String, at offset: Int, bytes: [UInt8]) -> String? {
     let byte = offset < bytes.count ? bytes[offset] : 0
+    if context.contains("anchor") || context.contains("alias") || context.contains("tag") {
+      return "YAML reads `!`, `&` and `*` at the start of a word as a tag, an anchor or an alias; "
+        + "quote a CEL expression that starts with `!`: when: '!event.success && …'"
+    }
     if problem.contains("cannot start any token") {
       if byte == 0x09 { return "indent with spaces; YAML does not allow tabs in indentation" }
-      if byte == 0x60 || byte == 0x40 { return "a value cannot start with `\(Character(Unicode.Scalar(byte)))`; quote it" }
+    }
+    if problem.contains("tab character") {
+      return "indent with spaces; YAML does not allow tabs in indentation"
+    }
+    if problem.contains("cannot start any token") {
+      if byte == 0x60 || byte == 0x40 {
+        return "a value cannot start with `\(Character(Unicode.Scalar(byte)))`; quote it"
+      }
     }
     if problem.contains("mapping values are not allowed") {
       return "a value that contains `: ` must be quoted, e.g. when: 'a: b'"

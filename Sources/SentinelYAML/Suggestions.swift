@@ -27,7 +27,9 @@ enum Suggestions {
       for j in 1...b.count {
         let cost = a[i - 1] == b[j - 1] ? 0 : 1
         var d = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
-        if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] { d = min(d, table[i - 2][j - 2] + 1) }
+        if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+          d = min(d, table[i - 2][j - 2] + 1)
+        }
         table[i][j] = d
       }
     }

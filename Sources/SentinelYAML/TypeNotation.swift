@@ -44,7 +44,9 @@ enum TypeNotation {
     }
 
     func malformed() -> Failure {
-      Failure(message: "malformed type `\(text)`", help: "write a type such as `string`, `list(string)` or `map(string, int)`")
+      Failure(
+        message: "malformed type `\(text)`",
+        help: "write a type such as `string`, `list(string)` or `map(string, int)`")
     }
 
     mutating func type(depth: Int) throws(Failure) -> CELType {
@@ -52,7 +54,8 @@ enum TypeNotation {
       skipSpaces()
       let start = pos
       while pos < bytes.count
-        && ((bytes[pos] | 0x20 >= 0x61 && bytes[pos] | 0x20 <= 0x7A) || (bytes[pos] >= 0x30 && bytes[pos] <= 0x39)
+        && ((bytes[pos] | 0x20 >= 0x61 && bytes[pos] | 0x20 <= 0x7A)
+          || (bytes[pos] >= 0x30 && bytes[pos] <= 0x39)
           || bytes[pos] == 0x5F || bytes[pos] == 0x2E)
       {
         pos += 1
@@ -91,14 +94,19 @@ enum TypeNotation {
         if args.isEmpty { return .map(.dyn, .dyn) }
         try arity(2)
         return .map(args[0], args[1])
-      case "timestamp": try arity(0); return .timestamp
-      case "duration": try arity(0); return .duration
+      case "timestamp":
+        try arity(0)
+        return .timestamp
+      case "duration":
+        try arity(0)
+        return .duration
       default:
         guard let t = CELType.named(name), !name.hasPrefix("list"), !name.hasPrefix("map") else {
           let suggestion = Suggestions.closest(to: name, among: TypeNotation.names)
           throw Failure(
             message: "unknown type `\(name)`",
-            help: suggestion.map { "did you mean `\($0)`?" } ?? "types: \(TypeNotation.names.joined(separator: ", "))")
+            help: suggestion.map { "did you mean `\($0)`?" }
+              ?? "types: \(TypeNotation.names.joined(separator: ", "))")
         }
         try arity(0)
         return t

@@ -103,7 +103,8 @@ struct LineTable: Sendable {
       } else if b == 0xC2 && i + 1 < n && utf8[i + 1] == 0x85 {
         i += 1
         starts.append(i + 1)
-      } else if b == 0xE2 && i + 2 < n && utf8[i + 1] == 0x80 && (utf8[i + 2] == 0xA8 || utf8[i + 2] == 0xA9) {
+      } else if b == 0xE2 && i + 2 < n && utf8[i + 1] == 0x80 && (utf8[i + 2] == 0xA8 || utf8[i + 2] == 0xA9)
+      {
         i += 2
         starts.append(i + 1)
       }
@@ -150,15 +151,21 @@ struct YAMLDocument {
   static let maxNodes = 1_000_000
   static let maxDepth = 200
   /// Duplicate keys recovered from before giving up on the document.
-  static let maxDuplicateRecoveries = 64
+  static let maxDuplicateRecoveries = 16
 
   let source: Source
   let lines: LineTable
   var diagnostics: [Diagnostic] = []
-  /// Keys renamed to recover from a duplicate: their offset → their original value.
-  var renamed: [Int: String] = [:]
+  /// Keys renamed to recover from a duplicate: their offset → their original value and span.
+  var renamed: [Int: (name: String, span: Span)] = [:]
+  /// Nodes converted so far, counting every copy an alias makes.
   var nodeCount = 0
   var limitReported = false
+  /// Nodes converted, with their sizes, by offset and kind: what an alias copies is converted once.
+  var converted: [Int: (node: YNode, size: Int)] = [:]
+  /// The furthest node start converted: a node starting before it is an alias's copy (Yams
+  /// resolves an alias to the anchored node, whose mark is that of the anchor).
+  var cursor = 0
 
   init(source: Source) {
     self.source = source
@@ -171,10 +178,13 @@ struct YAMLDocument {
     var document = YAMLDocument(source: source)
     guard let node = document.compose() else { return (nil, document.diagnostics) }
     guard let node else {
-      return (YNode(kind: .scalar(YScalar(value: "", style: .plain, tag: nil, contentStart: 0)), span: .none), [])
+      return (
+        YNode(kind: .scalar(YScalar(value: "", style: .plain, tag: nil, contentStart: 0)), span: .none), []
+      )
     }
     let root = document.convert(node, depth: 0)
-    return (root, document.diagnostics)
+    // Past a limit the tree is incomplete: reading it would report errors that are not there.
+    return (document.limitReported ? nil : root, document.diagnostics)
   }
 
   // MARK: - Composition
@@ -190,14 +200,21 @@ struct YAMLDocument {
       } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
         let offset = lines.offset(context.mark)
         let name = duplicates.first ?? ""
-        guard attempt < Self.maxDuplicateRecoveries, rename(key: offset, in: &bytes, attempt: attempt) else {
-          diagnostics.append(
-            .error(
-              YAMLCode.duplicateKey, "duplicate key `\(name)`", at: Span(offset, offset + 1),
-              help: "each key may appear once in a mapping"))
+        guard attempt < Self.maxDuplicateRecoveries,
+          let span = rename(key: offset, in: &bytes, attempt: attempt)
+        else {
+          // Too many to recover from: report them all, at the keys that have later repeats.
+          var scratch = bytes
+          let last = (name, rename(key: offset, in: &scratch, attempt: 0) ?? Span(offset, offset))
+          for (key, span) in renamed.values.sorted(by: { $0.span.start < $1.span.start }) + [last] {
+            diagnostics.append(
+              .error(
+                YAMLCode.duplicateKey, "duplicate key `\(key)`", at: span,
+                help: "`\(key)` is repeated later in the same mapping; each key may appear once"))
+          }
           return nil
         }
-        renamed[offset] = name
+        renamed[offset] = (name, span)
       } catch {
         diagnostics.append(YAMLSyntaxError.diagnostic(for: error, source: source, lines: lines))
         return nil
@@ -207,9 +224,10 @@ struct YAMLDocument {
   }
 
   /// Replaces the text of the scalar key at `offset` with a placeholder of the same byte length
-  /// that no key is likely to use (`~0`, `~1`…). False when the key's extent is unclear.
-  func rename(key offset: Int, in bytes: inout [UInt8], attempt: Int) -> Bool {
-    guard offset < bytes.count else { return false }
+  /// that no key is likely to use (`~0`, `~1`…); returns the key's span (quotes included), or
+  /// nil when the key's extent is unclear.
+  func rename(key offset: Int, in bytes: inout [UInt8], attempt: Int) -> Span? {
+    guard offset < bytes.count else { return nil }
     var start = offset
     var end = offset
     let first = bytes[offset]
@@ -217,19 +235,21 @@ struct YAMLDocument {
       start = offset + 1
       end = start
       while end < bytes.count && bytes[end] != first && bytes[end] != 0x5C && bytes[end] != 0x0A { end += 1 }
-      guard end < bytes.count, bytes[end] == first else { return false }
+      guard end < bytes.count, bytes[end] == first else { return nil }
     } else {
-      if [0x5B, 0x7B, 0x3F, 0x26, 0x21, 0x2A, 0x7C, 0x3E].contains(first) { return false }  // [ { ? & ! * | >
+      if [0x5B, 0x7B, 0x3F, 0x26, 0x21, 0x2A, 0x7C, 0x3E].contains(first) { return nil }  // [ { ? & ! * | >
       while end < bytes.count {
         let b = bytes[end]
         if b == 0x0A || b == 0x0D || b == 0x2C || b == 0x7D || b == 0x5D { break }
-        if b == 0x3A && (end + 1 >= bytes.count || [0x20, 0x09, 0x0A, 0x0D].contains(bytes[end + 1])) { break }
+        if b == 0x3A && (end + 1 >= bytes.count || [0x20, 0x09, 0x0A, 0x0D].contains(bytes[end + 1])) {
+          break
+        }
         end += 1
       }
       while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
     }
     let length = end - start
-    guard length > 0 else { return false }
+    guard length > 0 else { return nil }
     let digits = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
     var placeholder = [UInt8](repeating: 0x5F, count: length)  // `_`
     placeholder[0] = 0x7E  // `~`
@@ -242,15 +262,22 @@ struct YAMLDocument {
     }
     if length == 1 { placeholder[0] = digits[10 + attempt % 26] }
     bytes.replaceSubrange(start..<end, with: placeholder)
-    return true
+    return Span(offset, start == offset ? end : end + 1)
   }
 
   // MARK: - Conversion
 
   /// Converts a Yams node, computing spans; reports limits exceeded.
   mutating func convert(_ node: Node, depth: Int) -> YNode {
-    nodeCount += 1
     let start = lines.offset(node.mark)
+    let key = start * 3 + Self.kindIndex(node)
+    if start < cursor, let (copy, size) = converted[key] {
+      nodeCount += size
+      if nodeCount <= Self.maxNodes { return copy }
+    }
+    cursor = max(cursor, start)
+    let before = nodeCount
+    nodeCount += 1
     if nodeCount > Self.maxNodes || depth > Self.maxDepth {
       if !limitReported {
         limitReported = true
@@ -261,10 +288,26 @@ struct YAMLDocument {
         diagnostics.append(
           .error(
             YAMLCode.limitExceeded, message, at: Span(start, start + 1),
-            help: depth > Self.maxDepth ? nil : "aliases (`*name`) copy what they refer to; use fewer of them"))
+            help: depth > Self.maxDepth ? nil : "aliases (`*name`) copy what they refer to; use fewer of them"
+          ))
       }
-      return YNode(kind: .scalar(YScalar(value: "", style: .plain, tag: nil, contentStart: start)), span: .none)
+      return YNode(
+        kind: .scalar(YScalar(value: "", style: .plain, tag: nil, contentStart: start)), span: .none)
     }
+    let result = convertNode(node, start: start, depth: depth)
+    if converted[key] == nil { converted[key] = (result, nodeCount - before) }
+    return result
+  }
+
+  static func kindIndex(_ node: Node) -> Int {
+    switch node {
+    case .scalar, .alias: return 0
+    case .sequence: return 1
+    case .mapping: return 2
+    }
+  }
+
+  mutating func convertNode(_ node: Node, start: Int, depth: Int) -> YNode {
     switch node {
     case .scalar(let s):
       return convertScalar(s, start: start)
@@ -285,7 +328,8 @@ struct YAMLDocument {
       return YNode(kind: .mapping(mergeKeys(resolveDuplicates(pairs))), span: Span(start, end))
     case .alias:
       // Yams resolves aliases while composing; an unresolved one never reaches us.
-      return YNode(kind: .scalar(YScalar(value: "", style: .plain, tag: nil, contentStart: start)), span: .none)
+      return YNode(
+        kind: .scalar(YScalar(value: "", style: .plain, tag: nil, contentStart: start)), span: .none)
     }
   }
 
@@ -309,18 +353,26 @@ struct YAMLDocument {
     }
     let text = ScalarText(bytes: source.utf8)
     let body = text.skipProperties(from: start)
-    let contentStart = text.contentStart(style: style, body: body)
+    var contentStart = text.contentStart(style: style, body: body)
     let raw = s.tag.rawValue
     var tag: String?
     if !raw.isEmpty && raw != "!" && !(style != .plain && raw == Tag.Name.str.rawValue) { tag = raw }
+    var value = s.string
     if let t = tag, !t.hasPrefix("tag:yaml.org,2002:") {
       diagnostics.append(
         .error(
           YAMLCode.invalidValue, "unsupported YAML tag `\(t)`", at: Span(start, max(start + 1, body)),
           help: "YAML reads a value starting with `!` as a tag; quote it: '!…'"))
       tag = nil
+      if style == .plain {
+        // Most likely CEL negation written unquoted: read the tag back as text, so that the
+        // mistake is reported once instead of as an empty or odd value too.
+        let written = String(decoding: source.utf8[start..<body], as: UTF8.self)
+        value = written.trimmingCharacters(in: .whitespaces) + (value.isEmpty ? "" : " " + value)
+        contentStart = start
+      }
     }
-    let scalar = YScalar(value: s.string, style: style, tag: tag, contentStart: contentStart)
+    let scalar = YScalar(value: value, style: style, tag: tag, contentStart: contentStart)
     let end = text.end(of: scalar, start: start)
     return YNode(kind: .scalar(scalar), span: Span(start, end))
   }
@@ -334,8 +386,8 @@ struct YAMLDocument {
     var out: [YPair] = []
     var shadowed: [(name: String, span: Span)] = []
     for pair in pairs {
-      if let name = renamed[pair.key.span.start], pair.key.scalar != nil {
-        shadowed.append((name, pair.key.span))
+      if let r = renamed[pair.key.span.start], pair.key.scalar != nil {
+        shadowed.append(r)
         continue
       }
       if let value = pair.key.scalar?.value, let k = shadowed.firstIndex(where: { $0.name == value }) {

@@ -84,8 +84,9 @@ public enum YAMLCode {
 public enum YAMLRuleParser {
   /// Parses a YAML rule file. Reports every error it finds, ordered by position, with spans
   /// into `source`. As `RuleParser.parse`: returns the declarations that parsed even when there
-  /// are errors (a declaration with an error is left out); nil only when there are errors and no
-  /// declaration parsed (always after a YAML syntax error). Never traps on any input.
+  /// are errors (a rule with an error is kept without its faulty keys, other declarations with
+  /// an error are left out); nil only when there are errors and no declaration parsed (always
+  /// after a YAML syntax error). Never traps on any input.
   public static func parse(_ source: Source) -> (RuleFile?, [Diagnostic]) {
     let (root, loaded) = YAMLDocument.load(source)
     guard let root else { return (nil, finish(loaded)) }

@@ -26,6 +26,7 @@ import Testing
     Case(yaml: "a: *missing\n", code: "E0301", at: "*", help: "anchor"),
     Case(yaml: "rules: []\n---\nrules: []\n", code: "E0301", at: "-", help: "one YAML document"),
     Case(yaml: "rules:\n  - id: r\n    when: a: b\n", code: "E0301", at: ":", help: "quoted"),
+    Case(yaml: rule + "    when: !event.success && x\n", code: "E0301", at: "&", help: "quote"),
     // E0302: a repeated key.
     Case(yaml: rule + "    action: review\n", code: "E0302", at: "action", help: "line 3"),
     Case(yaml: "schema:\n  ip: string\n  ip?: string\n", code: "E0302", at: "ip?", help: "line 2"),
@@ -41,7 +42,8 @@ import Testing
     // E0304: unknown keys.
     Case(yaml: rule + "    when: x\n    actoin: block\n", code: "E0304", at: "actoin", help: "`action`"),
     Case(yaml: "rule:\n  - id: r\n", code: "E0304", at: "rule", help: "`rules`"),
-    Case(yaml: "schema:\n  a: {type: int, optinal: true}\n", code: "E0304", at: "optinal", help: "`optional`"),
+    Case(
+      yaml: "schema:\n  a: {type: int, optinal: true}\n", code: "E0304", at: "optinal", help: "`optional`"),
     Case(yaml: "lists:\n  l: {vals: [1]}\n", code: "E0304", at: "vals", help: "values"),
     Case(yaml: "policy: {review: 5}\n", code: "E0304", at: "review", help: "review_threshold"),
     // E0305: missing keys.
@@ -56,21 +58,29 @@ import Testing
     Case(yaml: rule + "    when: x\n    enabled: yes\n", code: "E0306", at: "yes", help: "YAML 1.2"),
     Case(yaml: rule + "    when: x\n    score: 1.0\n", code: "E0306", at: "1.0", help: "`1`"),
     Case(yaml: rule + "    when: x\n    score: high\n", code: "E0306", at: "high", help: nil),
-    Case(yaml: rule + "    when: x\n    score: 99999999999999999999\n", code: "E0306", at: "99999999999999999999", help: nil),
+    Case(
+      yaml: rule + "    when: x\n    score: 99999999999999999999\n", code: "E0306",
+      at: "99999999999999999999", help: nil),
     Case(yaml: rule + "    when: x\n    name:\n", code: "E0306", at: "", help: nil),
     Case(yaml: rule + "    when: !event.success\n", code: "E0306", at: "!event.success", help: "quote"),
     Case(yaml: rule + "    when: ''\n", code: "E0306", at: "''", help: "CEL"),
     Case(yaml: rule + "    conditions: {a: {eq: }}\n", code: "E0306", at: "eq", help: nil),
     Case(yaml: rule + "    conditions: {a: {eq: !!int x}}\n", code: "E0306", at: "!!int x", help: nil),
     // E0307: unknown actions.
-    Case(yaml: "rules:\n  - id: r\n    when: x\n    action: allow\n", code: "E0307", at: "allow", help: "action: score"),
-    Case(yaml: "rules:\n  - id: r\n    when: x\n    action: blok\n", code: "E0307", at: "blok", help: "`block`"),
-    Case(yaml: "rules:\n  - id: r\n    when: x\n    action: flag\n", code: "E0307", at: "flag", help: "`review`"),
+    Case(
+      yaml: "rules:\n  - id: r\n    when: x\n    action: allow\n", code: "E0307", at: "allow",
+      help: "action: score"),
+    Case(
+      yaml: "rules:\n  - id: r\n    when: x\n    action: blok\n", code: "E0307", at: "blok", help: "`block`"),
+    Case(
+      yaml: "rules:\n  - id: r\n    when: x\n    action: flag\n", code: "E0307", at: "flag", help: "`review`"),
     // E0308: unknown operators.
     Case(yaml: rule + "    conditions: {amount: {gteq: 5}}\n", code: "E0308", at: "gteq", help: "`gte`"),
     Case(yaml: rule + "    conditions: {amount: {approx: 5}}\n", code: "E0308", at: "approx", help: "when:"),
     // E0309: invalid operands.
-    Case(yaml: rule + "    conditions: {amount: {between: [1]}}\n", code: "E0309", at: "[1]", help: "[low, high]"),
+    Case(
+      yaml: rule + "    conditions: {amount: {between: [1]}}\n", code: "E0309", at: "[1]", help: "[low, high]"
+    ),
     Case(yaml: rule + "    conditions: {amount: {between: 5}}\n", code: "E0309", at: "5", help: nil),
     Case(yaml: rule + "    conditions: {c: {in: \"KP\"}}\n", code: "E0309", at: "\"KP\"", help: "eq:"),
     Case(yaml: rule + "    conditions: {c: {exists: maybe}}\n", code: "E0309", at: "maybe", help: "absent"),
@@ -91,9 +101,13 @@ import Testing
     Case(yaml: "lists:\n  l: {values: [1], format: csv}\n", code: "E0312", at: "format", help: nil),
     Case(yaml: "schema:\n  g: {type: int, fields: {a: int}}\n", code: "E0312", at: "fields", help: "line 2"),
     // E0313: limits.
-    Case(yaml: "a: " + String(repeating: "[", count: 300) + String(repeating: "]", count: 300) + "\n", code: "E0313", at: "[", help: nil),
+    Case(
+      yaml: "a: " + String(repeating: "[", count: 300) + String(repeating: "]", count: 300) + "\n",
+      code: "E0313", at: "[", help: nil),
     // W0301–W0303: warnings.
-    Case(yaml: "schema:\n  a: {type: int, required_for: [login]}\n", code: "W0301", at: "required_for", help: "optional"),
+    Case(
+      yaml: "schema:\n  a: {type: int, required_for: [login]}\n", code: "W0301", at: "required_for",
+      help: "optional"),
     Case(yaml: "schema:\n  a: {type: int, default: 1}\n", code: "W0302", at: "1", help: "optional"),
     Case(yaml: rule + "    when: x\n    tags: [a, b, a]\n", code: "W0303", at: "a", help: nil),
   ]
@@ -147,8 +161,11 @@ import Testing
     #expect(
       parsed.codes == ["E0310", "E0001", "E0307", "E0309", "E0308", "E0304", "E0305", "E0302", "E0306"],
       "\(parsed.rendered)")
-    // What parsed is kept, as the DSL parser does.
-    #expect(parsed.rules.map(\.id.value) == ["good"])
+    // What parsed is kept, as the DSL parser does: rules without their faulty keys.
+    #expect(parsed.rules.map(\.id.value) == ["good", "one", "two"])
+    #expect(parsed.rule("good")?.when != nil)
+    #expect(parsed.rule("one")?.when == nil && parsed.rule("one")?.action == nil)
+    #expect(parsed.rule("two")?.when == nil && parsed.rule("two")?.action == nil)
   }
 
   @Test func duplicateKeysDoNotHideOtherErrors() {
@@ -166,6 +183,15 @@ import Testing
     let parsed = parseYAML(yaml)
     #expect(parsed.codes == ["E0302", "E0302", "E0307", "E0302"], "\(parsed.rendered)")
     #expect(parsed.diagnostics.map { parsed.text($0.span) } == ["when", "when", "blok", "id"])
+  }
+
+  @Test func oneMistakeOneDiagnostic() {
+    let parsed = parseYAML("rules:\n  - id: r\n    when: !event.success\n    action: block\n")
+    #expect(parsed.codes == ["E0306"], "\(parsed.rendered)")
+    let second = parseYAML("rules: []\n---\nrules: []\n")
+    #expect(
+      second.diagnostics.first?.message
+        == "invalid YAML: expected a single document in the stream but found another document")
   }
 
   @Test func aliasExpansionIsBounded() {

@@ -24,7 +24,8 @@ import Testing
     let c = try #require(compilation)
     let p = c.bundle.program
     var out = "registers \(p.registerCount) rules \(p.ruleCount)\n"
-    out += "constants \(p.constants.map(\.description))\nvariables \(p.variables.map { "\($0.name): \($0.type)" })\n"
+    out +=
+      "constants \(p.constants.map(\.description))\nvariables \(p.variables.map { "\($0.name): \($0.type)" })\n"
     out += "builtins \(p.builtins)\nfunctions \(p.functions.map(\.name))\n"
     for ins in p.code { out += "\(ins.opcode) \(ins.a) \(ins.b) \(ins)\n" }
     for r in c.bundle.rules {
@@ -80,6 +81,7 @@ import Testing
     // A string field tested against ints: the checker's error is about YAML text of the condition.
     let text = parsed.text(error.span)
     #expect(!text.isEmpty && yaml.contains(text), "\(error.render(in: parsed.source))")
-    #expect(error.render(in: when.ast.source).hasPrefix("rules.yaml:4:"), "\(error.render(in: parsed.source))")
+    #expect(
+      error.render(in: when.ast.source).hasPrefix("rules.yaml:4:"), "\(error.render(in: parsed.source))")
   }
 }

@@ -27,7 +27,10 @@ import Testing
     }
     #expect(schema.name.value == "event")
     #expect(parsed.text(schema.name.span) == "schema")
-    #expect(schema.fields.map(\.name.value) == ["event_id", "ip", "tags", "attrs", "amount", "success", "type", "ts", "geo"])
+    #expect(
+      schema.fields.map(\.name.value) == [
+        "event_id", "ip", "tags", "attrs", "amount", "success", "type", "ts", "geo",
+      ])
     #expect(schema.fields.map(\.optional) == [false, true, true, true, true, true, false, false, true])
     let dump = try #require(parsed.file.map(RuleFileDump.dump))
     #expect(

@@ -20,7 +20,9 @@ import Testing
     }
     let rendered = d.render(in: parsed.source)
     let lines = rendered.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    #expect(lines[0].hasPrefix("rules.yaml:\(line):\(column): error[\(code)]: "), "\(rendered)", sourceLocation: sourceLocation)
+    #expect(
+      lines[0].hasPrefix("rules.yaml:\(line):\(column): error[\(code)]: "), "\(rendered)",
+      sourceLocation: sourceLocation)
     #expect(parsed.text(d.span) == underlined, "\(rendered)", sourceLocation: sourceLocation)
     // The caret line: the gutter, then spaces up to the column, then one caret per character.
     guard lines.count > 3, let bar = lines[3].firstIndex(of: "|") else {
@@ -28,7 +30,8 @@ import Testing
       return
     }
     let carets = String(lines[3][lines[3].index(bar, offsetBy: 2)...])
-    let sourceLine = String(lines[2][lines[2].index(lines[2].firstIndex(of: "|") ?? lines[2].startIndex, offsetBy: 2)...])
+    let sourceLine = String(
+      lines[2][lines[2].index(lines[2].firstIndex(of: "|") ?? lines[2].startIndex, offsetBy: 2)...])
     let prefix = carets.prefix { $0 == " " }
     #expect(prefix.count == column - 1, "\(rendered)", sourceLocation: sourceLocation)
     let under = String(sourceLine.dropFirst(prefix.count).prefix(carets.count - prefix.count))
@@ -38,7 +41,8 @@ import Testing
 
   @Test func plainScalar() {
     expectDiagnostic(
-      "rules:\n  - id: r\n    when: event.amount > > 5\n", code: "E0001", line: 3, column: 26, underlined: ">")
+      "rules:\n  - id: r\n    when: event.amount > > 5\n", code: "E0001", line: 3, column: 26, underlined: ">"
+    )
   }
 
   @Test func singleQuotedScalar() {
@@ -49,7 +53,8 @@ import Testing
 
   @Test func doubleQuotedScalarWithEscapes() {
     expectDiagnostic(
-      "rules:\n  - id: r\n    when: \"event.type == \\\"login\\\" && @\"\n", code: "E0002", line: 3, column: 39,
+      "rules:\n  - id: r\n    when: \"event.type == \\\"login\\\" && @\"\n", code: "E0002", line: 3,
+      column: 39,
       underlined: "@")
   }
 
@@ -84,7 +89,8 @@ import Testing
 
   @Test func crlfLineBreaks() {
     expectDiagnostic(
-      "rules:\r\n  - id: r\r\n    when: event.a == 1 && ;\r\n", code: "E0002", line: 3, column: 27, underlined: ";")
+      "rules:\r\n  - id: r\r\n    when: event.a == 1 && ;\r\n", code: "E0002", line: 3, column: 27,
+      underlined: ";")
   }
 
   @Test func unterminatedCELString() {

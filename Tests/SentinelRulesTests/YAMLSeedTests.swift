@@ -39,14 +39,24 @@ import Testing
       Issue.record("not a list")
       return
     }
-    #expect(elements.map { parsed.text(when.ast.span(of: $0.id)) } == [#""KP""#, #""IR""#, #""SY""#, #""CU""#])
+    #expect(
+      elements.map { parsed.text(when.ast.span(of: $0.id)) } == [#""KP""#, #""IR""#, #""SY""#, #""CU""#])
   }
 
   /// Each operator: the YAML, the CEL text it translates to, and that text's parsed form.
   static let operatorCases: [(yaml: String, cel: String, ast: String)] = [
-    (#"country_code: {in: ["KP", "IR"]}"#, #"event.country_code in ["KP", "IR"]"#, #"(event.country_code in ["KP", "IR"])"#),
-    (#"country_code: {not_in: [KP]}"#, #"!(event.country_code in ["KP"])"#, #"!(event.country_code in ["KP"])"#),
-    ("country_code: {in: sanctioned}", "event.country_code in sanctioned", "(event.country_code in sanctioned)"),
+    (
+      #"country_code: {in: ["KP", "IR"]}"#, #"event.country_code in ["KP", "IR"]"#,
+      #"(event.country_code in ["KP", "IR"])"#
+    ),
+    (
+      #"country_code: {not_in: [KP]}"#, #"!(event.country_code in ["KP"])"#,
+      #"!(event.country_code in ["KP"])"#
+    ),
+    (
+      "country_code: {in: sanctioned}", "event.country_code in sanctioned",
+      "(event.country_code in sanctioned)"
+    ),
     ("type: {eq: login}", #"event.type == "login""#, #"(event.type == "login")"#),
     ("type: {ne: 'login'}", #"event.type != "login""#, #"(event.type != "login")"#),
     ("amount: {gt: 1000}", "event.amount > 1000", "(event.amount > 1000)"),
@@ -89,13 +99,18 @@ import Testing
     let (cel, diagnostics) = YAMLRuleParser.conditionsCEL(yaml)
     #expect(diagnostics.isEmpty)
     #expect(
-      cel == #"event.type == "transaction" && event.amount >= 100.0 && event.amount < 200.0 && event.geo.lat > 0.0"#)
+      cel
+        == #"event.type == "transaction" && event.amount >= 100.0 && event.amount < 200.0 && event.geo.lat > 0.0"#
+    )
   }
 
   @Test func shorthandsAndFieldPaths() {
-    #expect(YAMLRuleParser.conditionsCEL("country_code: [KP, IR]").0 == #"event.country_code in ["KP", "IR"]"#)
+    #expect(
+      YAMLRuleParser.conditionsCEL("country_code: [KP, IR]").0 == #"event.country_code in ["KP", "IR"]"#)
     #expect(YAMLRuleParser.conditionsCEL("type: login").0 == #"event.type == "login""#)
-    #expect(YAMLRuleParser.conditionsCEL("headers.user-agent: {eq: curl}").0 == #"event.headers.`user-agent` == "curl""#)
+    #expect(
+      YAMLRuleParser.conditionsCEL("headers.user-agent: {eq: curl}").0
+        == #"event.headers.`user-agent` == "curl""#)
     #expect(YAMLRuleParser.conditionsCEL("in: {eq: 1}").0 == "event.`in` == 1")
     #expect(YAMLRuleParser.conditionsCEL("amount: {gt: 5}", variable: "txn").0 == "txn.amount > 5")
     #expect(YAMLRuleParser.conditionsCEL("{}").0 == "")
@@ -126,7 +141,8 @@ import Testing
     }
     // Every translation is valid CEL, escapes included.
     let parsed = parseYAML(
-      "rules:\n  - id: r\n    conditions:\n      a: {eq: \"tab\\there \\\"q\\\" nl\\n\\a é\"}\n    action: block\n")
+      "rules:\n  - id: r\n    conditions:\n      a: {eq: \"tab\\there \\\"q\\\" nl\\n\\a é\"}\n    action: block\n"
+    )
     #expect(parsed.errors.isEmpty, "\(parsed.rendered)")
     #expect(parsed.rule("r")?.when != nil)
   }
@@ -148,7 +164,10 @@ import Testing
       """
     let parsed = parseYAML(yaml)
     #expect(parsed.diagnostics.isEmpty, "\(parsed.rendered)")
-    #expect(parsed.rules.map { $0.category?.value ?? "-" } == ["hard", "velocity", "behavioral", "sanctions", "custom"])
+    #expect(
+      parsed.rules.map { $0.category?.value ?? "-" } == [
+        "hard", "velocity", "behavioral", "sanctions", "custom",
+      ])
     #expect(parsed.rules.map { $0.action?.value } == [.block, .review, .score, .block, .challenge])
     #expect(YAMLRuleParser.category(forSection: "hard_rules") == "hard")
     #expect(YAMLRuleParser.category(forSection: "_rules") == "_rules")
@@ -191,7 +210,9 @@ import Testing
     let parsed = parseYAML(yaml)
     #expect(parsed.diagnostics.isEmpty, "\(parsed.rendered)")
     let when = try #require(parsed.rule("r")?.when)
-    #expect(when.ast.debugString == #"((event.type == "transaction") && ((event.card_country != event.country_code) || false))"#)
+    #expect(
+      when.ast.debugString
+        == #"((event.type == "transaction") && ((event.card_country != event.country_code) || false))"#)
     #expect(parsed.text(when.span).hasPrefix("type: {eq: transaction}"))
     #expect(parsed.text(when.span).hasSuffix("|| false"))
   }

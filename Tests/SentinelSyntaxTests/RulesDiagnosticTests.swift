@@ -23,15 +23,21 @@ struct RuleErrorCase: CustomTestStringConvertible, Sendable {
 let ruleErrorCases: [RuleErrorCase] = [
   .init(RuleSyntaxCode.unexpectedCharacter, "3:12", "#", "rule r {\n  when: true\n  score: 5 #\n}"),
   .init(RuleSyntaxCode.unexpectedCharacter, "1:1", "@", "@rule"),
-  .init(RuleSyntaxCode.unterminatedString, "2:9", "\"Sanctioned", "rule r {\n  name: \"Sanctioned\n  when: true\n}"),
+  .init(
+    RuleSyntaxCode.unterminatedString, "2:9", "\"Sanctioned",
+    "rule r {\n  name: \"Sanctioned\n  when: true\n}"),
   .init(RuleSyntaxCode.unknownDeclaration, "1:1", "rul", "rul r {\n  when: true\n}"),
   .init(RuleSyntaxCode.unknownDeclaration, "1:1", "lists", "lists a = [1]"),
   .init(RuleSyntaxCode.unexpectedToken, "1:6", "{", "rule { when: true }"),
   .init(RuleSyntaxCode.unexpectedToken, "1:8", "=", "rule r = { when: true }"),
   .init(RuleSyntaxCode.unexpectedToken, "1:1", "}", "}"),
   .init(RuleSyntaxCode.unexpectedToken, "2:20", "50", "policy {\n  review_threshold 50\n}"),
-  .init(RuleSyntaxCode.unexpectedToken, "2:19", "requird_for", "schema event {\n  amount?: double requird_for [\"x\"]\n}"),
-  .init(RuleSyntaxCode.unexpectedToken, "2:17", "reason", "rule r {\n  action: block reason: \"x\"\n  when: true\n}"),
+  .init(
+    RuleSyntaxCode.unexpectedToken, "2:19", "requird_for",
+    "schema event {\n  amount?: double requird_for [\"x\"]\n}"),
+  .init(
+    RuleSyntaxCode.unexpectedToken, "2:17", "reason",
+    "rule r {\n  action: block reason: \"x\"\n  when: true\n}"),
   .init(RuleSyntaxCode.unterminatedBlock, "1:8", "{", "rule r {\n  when: true\n  action: block\n"),
   .init(RuleSyntaxCode.unterminatedBlock, "1:8", "{", "rule r {\n  when: true\nrule s {\n  when: false\n}"),
   .init(RuleSyntaxCode.unterminatedBlock, "1:10", "[", "list l = [\"a\", \"b\"\nrule s {\n  when: false\n}"),
@@ -44,7 +50,9 @@ let ruleErrorCases: [RuleErrorCase] = [
   .init(RuleSyntaxCode.unknownAction, "1:30", "allow", "rule r { when: true, action: allow }"),
   .init(RuleSyntaxCode.invalidInteger, "3:10", "1.5", "rule r {\n  when: true\n  score: 1.5\n}"),
   .init(RuleSyntaxCode.invalidInteger, "3:10", "high", "rule r {\n  when: true\n  score: high\n}"),
-  .init(RuleSyntaxCode.invalidInteger, "1:28", "99999999999999999999", "policy { review_threshold: 99999999999999999999 }"),
+  .init(
+    RuleSyntaxCode.invalidInteger, "1:28", "99999999999999999999",
+    "policy { review_threshold: 99999999999999999999 }"),
   .init(RuleSyntaxCode.missingWhen, "1:6", "r", "rule r {\n  action: block\n}"),
   .init(RuleSyntaxCode.missingListContents, "1:6", "l", "list l\nrule r { when: true }"),
   .init(RuleSyntaxCode.invalidType, "2:9", "strng", "schema event {\n  kind: strng\n}"),
@@ -53,7 +61,9 @@ let ruleErrorCases: [RuleErrorCase] = [
   .init(RuleSyntaxCode.missingExpression, "2:3", "when", "rule r {\n  when:\n  action: block\n}"),
   .init(RuleSyntaxCode.missingExpression, "1:14", ",", "list l = [1, , 2]"),
   .init(RuleSyntaxCode.missingExpression, "1:13", "=", "condition c =\nrule r { when: c }"),
-  .init(RuleSyntaxCode.aggregateUnsupported, "1:1", "aggregate", "aggregate logins {\n  count: 5\n}\nrule r { when: true }"),
+  .init(
+    RuleSyntaxCode.aggregateUnsupported, "1:1", "aggregate",
+    "aggregate logins {\n  count: 5\n}\nrule r { when: true }"),
   .init(RuleSyntaxCode.importUnsupported, "1:1", "import", "import \"other.rules\"\nrule r { when: true }"),
   .init(RuleSyntaxCode.invalidValue, "3:12", "yes", "rule r {\n  when: true\n  enabled: yes\n}"),
   .init(RuleSyntaxCode.invalidValue, "2:9", "fraud", "rule r {\n  name: fraud\n  when: true\n}"),
@@ -62,8 +72,11 @@ let ruleErrorCases: [RuleErrorCase] = [
   .init(RuleSyntaxCode.invalidValue, "2:13", "1", "rule r {\n  tags: [a, 1]\n  when: true\n}"),
   .init(
     RuleSyntaxCode.nestingTooDeep, "2:166", "string",
-    "schema event {\n  a: " + String(repeating: "list(", count: 32) + "string" + String(repeating: ")", count: 32) + "\n}"),
-  .init(RuleSyntaxCode.requiredForOnRequired, "2:18", "required_for", "schema event {\n  amount: double required_for [\"t\"]\n}"),
+    "schema event {\n  a: " + String(repeating: "list(", count: 32) + "string"
+      + String(repeating: ")", count: 32) + "\n}"),
+  .init(
+    RuleSyntaxCode.requiredForOnRequired, "2:18", "required_for",
+    "schema event {\n  amount: double required_for [\"t\"]\n}"),
   .init(RuleSyntaxCode.defaultOnRequired, "2:17", "=", "schema event {\n  success: bool = true\n}"),
   .init(RuleSyntaxCode.duplicateEntry, "2:13", "a", "rule r {\n  tags: [a, a]\n  when: true\n}"),
   // Errors inside CEL text and string literals keep CEL's codes, at file positions.

@@ -177,6 +177,18 @@ struct RulesFormatterTests {
     #expect(formatted(handWrittenRuleFiles[8]).contains(#"name: "it's é \x01""#))
   }
 
+  @Test func lineEndingsAndByteOrderMark() {
+    let lf = handWrittenRuleFiles[0]
+    let crlf = lf.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
+    #expect(formatted(crlf) == formatted(lf))
+    let multiLine = handWrittenRuleFiles[2]
+    let multiLineCRLF = multiLine.split(separator: "\n", omittingEmptySubsequences: false).joined(
+      separator: "\r\n")
+    #expect(formatted(multiLineCRLF) == formatted(multiLine))
+    #expect(formatted("\u{FEFF}" + lf) == formatted(lf))
+    #expect(parseRules("\u{FEFF}rule r { when: true }").1.isEmpty)
+  }
+
   @Test func refusesFilesWithErrors() {
     let (out, diagnostics) = RuleFormatter.format(Source(name: "bad.rules", text: "rule r { scroe: 1 }"))
     #expect(out == nil)

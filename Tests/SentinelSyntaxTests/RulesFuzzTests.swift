@@ -33,7 +33,8 @@ struct RulesFuzzTests {
       var bytes: [UInt8] = []
       for _ in 0..<Int.random(in: 0...64, using: &rng) {
         bytes.append(
-          Bool.random(using: &rng) ? UInt8.random(in: 0x20...0x7E, using: &rng) : UInt8.random(in: 0...255, using: &rng))
+          Bool.random(using: &rng)
+            ? UInt8.random(in: 0x20...0x7E, using: &rng) : UInt8.random(in: 0...255, using: &rng))
       }
       if let p = ruleFuzzCheck(String(decoding: bytes, as: UTF8.self)) { problems.append(p) }
     }
@@ -59,7 +60,7 @@ struct RulesFuzzTests {
     var rng = SplitMix64(seed: 0x5EED_0204)
     var problems: [String] = []
     var clean = 0
-    for _ in 0..<300 {
+    for _ in 0..<150 {
       let valid = Array(generator.file().utf8)
       for _ in 0..<8 {
         var bytes = valid
@@ -69,7 +70,9 @@ struct RulesFuzzTests {
           let length = min(Int.random(in: 1...12, using: &rng), bytes.count - at)
           switch Int.random(in: 0..<4, using: &rng) {
           case 0: bytes.removeSubrange(at..<(at + length))
-          case 1: bytes.insert(contentsOf: bytes[at..<(at + length)], at: Int.random(in: 0...bytes.count, using: &rng))
+          case 1:
+            bytes.insert(
+              contentsOf: bytes[at..<(at + length)], at: Int.random(in: 0...bytes.count, using: &rng))
           case 2:
             let piece = ruleFuzzVocabulary[Int.random(in: 0..<ruleFuzzVocabulary.count, using: &rng)]
             bytes.insert(contentsOf: Array(piece.utf8), at: at)
@@ -83,11 +86,13 @@ struct RulesFuzzTests {
       }
     }
     #expect(problems.isEmpty, "\(problems.prefix(5).joined(separator: "\n=====\n"))")
-    #expect(clean > 100, "too few mutants parse cleanly (\(clean)) to exercise the formatter")
+    #expect(clean > 50, "too few mutants parse cleanly (\(clean)) to exercise the formatter")
   }
 
   @Test func deepNestingAndLongInputs() {
-    let deep = "schema event {\n  a: " + String(repeating: "{ b: ", count: 200) + "int" + String(repeating: " }", count: 200) + "\n}"
+    let deep =
+      "schema event {\n  a: " + String(repeating: "{ b: ", count: 200) + "int"
+      + String(repeating: " }", count: 200) + "\n}"
     #expect(ruleFuzzCheck(deep) == nil)
     let brackets = "rule r {\n  when: " + String(repeating: "[", count: 5_000) + "\n}"
     #expect(ruleFuzzCheck(brackets) == nil)

@@ -37,10 +37,13 @@ struct RulesParserTests {
       return
     }
     #expect(s.name.value == "event")
-    #expect(s.fields.map(\.name.value) == [
-      "event_id", "type", "ts", "ip", "geo", "success", "amount", "tags", "attrs", "window", "when_seen", "anything",
-    ])
-    #expect(s.fields.map(\.optional) == [false, false, false, true, true, true, true, true, true, true, true, true])
+    #expect(
+      s.fields.map(\.name.value) == [
+        "event_id", "type", "ts", "ip", "geo", "success", "amount", "tags", "attrs", "window", "when_seen",
+        "anything",
+      ])
+    #expect(
+      s.fields.map(\.optional) == [false, false, false, true, true, true, true, true, true, true, true, true])
     func celType(_ f: FieldDecl) -> CELType? {
       if case .cel(let t, _) = f.type { return t }
       return nil
@@ -53,7 +56,10 @@ struct RulesParserTests {
     #expect(celType(s.fields[10]) == .timestamp)
     #expect(celType(s.fields[11]) == .dyn)
     #expect(s.fields[1].allowedValues?.map(\.text) == ["\"login\"", "\"transaction\"", "\"withdrawal\""])
-    #expect(s.fields[1].allowedValues?.map { Lit.init(literalValue($0)) } == [.string("login"), .string("transaction"), .string("withdrawal")])
+    #expect(
+      s.fields[1].allowedValues?.map { Lit.init(literalValue($0)) } == [
+        .string("login"), .string("transaction"), .string("withdrawal"),
+      ])
     guard case .object(let nested, let objectSpan) = s.fields[4].type else {
       Issue.record("geo is not an object")
       return
@@ -62,7 +68,8 @@ struct RulesParserTests {
     #expect(slice(file.source, objectSpan) == "{ lat: double, lon: double }")
     #expect(s.fields[5].defaultValue?.text == "true")
     #expect(s.fields[6].requiredFor?.map(\.value) == ["transaction", "withdrawal"])
-    #expect(slice(file.source, s.fields[6].span) == "amount?: double required_for [\"transaction\", withdrawal]")
+    #expect(
+      slice(file.source, s.fields[6].span) == "amount?: double required_for [\"transaction\", withdrawal]")
   }
 
   @Test func listsInlineAndFromFiles() throws {
@@ -82,7 +89,10 @@ struct RulesParserTests {
       if case .list(let l) = d { return l }
       return nil
     }
-    #expect(lists.map(\.name.value) == ["sanctioned_countries", "blocked_ips", "sdn", "by_column", "limits", "empty"])
+    #expect(
+      lists.map(\.name.value) == [
+        "sanctioned_countries", "blocked_ips", "sdn", "by_column", "limits", "empty",
+      ])
     guard case .inline(let countries) = lists[0].contents else {
       Issue.record("not inline")
       return
@@ -96,7 +106,11 @@ struct RulesParserTests {
     #expect(format == nil)
     if case .cel(let t, _)? = lists[1].elementType { #expect(t == .string) } else { Issue.record("no type") }
     if case .file(_, let f) = lists[2].contents { #expect(f?.value == "sdn") } else { Issue.record("sdn") }
-    if case .file(_, let f) = lists[3].contents { #expect(f?.value == "csv(2, \"name\")") } else { Issue.record("csv") }
+    if case .file(_, let f) = lists[3].contents {
+      #expect(f?.value == "csv(2, \"name\")")
+    } else {
+      Issue.record("csv")
+    }
     if case .inline(let values) = lists[4].contents { #expect(values.map(\.text) == ["100.0", "2500.5"]) }
     if case .inline(let values) = lists[5].contents { #expect(values.isEmpty) }
     #expect(file.comments.map(\.value) == ["// small"])
@@ -117,7 +131,9 @@ struct RulesParserTests {
     #expect(conditions.map(\.name.value) == ["is_login", "big_or_foreign", "uses_list"])
     #expect(conditions[0].expression.ast.debugString == "(event.type == \"login\")")
     #expect(conditions[1].expression.text == "event.amount > 1000.0\n  || event.country_code != \"US\"")
-    #expect(conditions[1].expression.ast.debugString == "((event.amount > 1000.0) || (event.country_code != \"US\"))")
+    #expect(
+      conditions[1].expression.ast.debugString
+        == "((event.amount > 1000.0) || (event.country_code != \"US\"))")
     #expect(file.comments.map(\.value) == ["// either"])
   }
 
@@ -161,7 +177,8 @@ struct RulesParserTests {
   }
 
   @Test func oneLineBlocksWithCommas() throws {
-    let text = "rule r { when: event.amount > 1.0, action: review, score: 5 }\npolicy { review_threshold: 10, block_threshold: 20 }"
+    let text =
+      "rule r { when: event.amount > 1.0, action: review, score: 5 }\npolicy { review_threshold: 10, block_threshold: 20 }"
     let file = try #require(parseValid(text))
     guard case .rule(let r) = file.declarations[0], case .policy(let p) = file.declarations[1] else {
       Issue.record("declarations")
@@ -279,7 +296,8 @@ struct RulesEmbeddedCELTests {
       """
     let file = try #require(parseValid(text))
     guard case .rule(let r) = file.declarations[0] else { return }
-    #expect(r.when?.ast.debugString == "((event.type in [\"login\", \"withdrawal\"]) && (size(event.tags) > 0))")
+    #expect(
+      r.when?.ast.debugString == "((event.type in [\"login\", \"withdrawal\"]) && (size(event.tags) > 0))")
     #expect(r.score?.value == 10)
   }
 
@@ -307,7 +325,9 @@ struct RulesEmbeddedCELTests {
       """
     let file = try #require(parseValid(text))
     guard case .condition(let c) = file.declarations[0] else { return }
-    #expect(c.expression.ast.debugString == "(((event.amount > 1.0) || (list_like.size() > 0)) || (rule_count > 2))")
+    #expect(
+      c.expression.ast.debugString == "(((event.amount > 1.0) || (list_like.size() > 0)) || (rule_count > 2))"
+    )
     #expect(file.declarations.count == 3)
   }
 

@@ -52,8 +52,12 @@ func ruleInvariantProblem(_ source: Source, _ file: RuleFile?, _ diagnostics: [D
   }
   guard let file else { return diagnostics.hasErrors ? nil : "no file and no error" }
   for e in embeddedExpressions(file) {
-    if slice(source, e.span) != e.text { return "expression text \(e.text.debugDescription) is not its span's text" }
-    if e.ast.source.name != source.name || e.ast.source.text != source.text { return "expression AST source is not the file" }
+    if slice(source, e.span) != e.text {
+      return "expression text \(e.text.debugDescription) is not its span's text"
+    }
+    if e.ast.source.name != source.name || e.ast.source.text != source.text {
+      return "expression AST source is not the file"
+    }
     for (_, s) in e.ast.spans where s.start < e.span.start || s.end > e.span.end {
       return "AST span \(s) outside its expression \(e.span)"
     }
@@ -73,10 +77,12 @@ func roundTripProblem(_ text: String) -> String? {
   let formatted = RuleFormatter.format(file)
   let (again, againDiagnostics) = RuleParser.parse(Source(name: "fmt.rules", text: formatted))
   guard let second = again, !againDiagnostics.hasErrors else {
-    return "formatted text has errors \(againDiagnostics.map(\.description)):\n\(formatted)\n--- from:\n\(text)"
+    return
+      "formatted text has errors \(againDiagnostics.map(\.description)):\n\(formatted)\n--- from:\n\(text)"
   }
   if RuleFileDump.dump(second) != RuleFileDump.dump(file) {
-    return "dump changed:\n\(RuleFileDump.dump(file))\n--- became:\n\(RuleFileDump.dump(second))\n--- formatted:\n"
+    return
+      "dump changed:\n\(RuleFileDump.dump(file))\n--- became:\n\(RuleFileDump.dump(second))\n--- formatted:\n"
       + "\(formatted)\n--- from:\n\(text)"
   }
   let twice = RuleFormatter.format(second)
@@ -96,7 +102,8 @@ struct RuleFileGenerator {
   mutating func count(_ r: ClosedRange<Int>) -> Int { Int.random(in: r, using: &rng) }
 
   mutating func comment() -> String {
-    "// " + pick(["note", "TODO: check this", "a // nested", "\"quoted\"", "{ braces }", "when: x", "é ü", ""])
+    "// "
+      + pick(["note", "TODO: check this", "a // nested", "\"quoted\"", "{ braces }", "when: x", "é ü", ""])
   }
   mutating func space() -> String { pick([" ", " ", "  ", "\t"]) }
   mutating func leading(_ indent: String) -> String {
@@ -123,7 +130,8 @@ struct RuleFileGenerator {
       switch kind {
       case "schema": decl += schema()
       case "list": decl += list()
-      case "condition": decl += "condition \(fresh("c")) =" + space() + cel(multiline: true, indent: "  ") + trailing()
+      case "condition":
+        decl += "condition \(fresh("c")) =" + space() + cel(multiline: true, indent: "  ") + trailing()
       case "rule": decl += rule()
       default: decl += policy()
       }
@@ -144,7 +152,8 @@ struct RuleFileGenerator {
 
   mutating func atom() -> String {
     pick([
-      "event.amount", "event.type", "event.geo.lat", "size(event.tags)", "has(event.ip)", "1000.0", "42", "7u",
+      "event.amount", "event.type", "event.geo.lat", "size(event.tags)", "has(event.ip)", "1000.0", "42",
+      "7u",
       "true", "null", stringLiteral(), "[1, 2, 3]", "{\"k\": 1}", "event.tags.exists(t, t == \"vip\")",
       "event.type in [\"login\", \"withdrawal\"]", "event.ip.startsWith(\"10.\")", "duration(\"1h\")",
       "event.`amount-x`", "!has(event.geo)", "-event.amount",
@@ -174,7 +183,8 @@ struct RuleFileGenerator {
       let fields = (0..<count(1...3)).map { _ in fresh("f") + ": " + type(depth: 2) }
       if chance(0.5) { return "{ " + fields.joined(separator: ", ") + " }" }
       let inner = String(repeating: "  ", count: depth + 2)
-      return "{\n" + fields.map { inner + $0 + "\n" }.joined() + String(repeating: "  ", count: depth + 1) + "}"
+      return "{\n" + fields.map { inner + $0 + "\n" }.joined() + String(repeating: "  ", count: depth + 1)
+        + "}"
     }
     return pick([
       "string", "int", "uint", "double", "bool", "bytes", "timestamp", "duration", "dyn", "list(string)",
@@ -186,17 +196,22 @@ struct RuleFileGenerator {
     var out = "schema event {" + trailing() + "\n"
     for _ in 0..<count(0...6) {
       let optional = chance(0.5)
-      var line = leading("  ") + "  " + fresh("field") + (optional ? "?" : "") + ":" + space() + type(depth: 0)
+      var line =
+        leading("  ") + "  " + fresh("field") + (optional ? "?" : "") + ":" + space() + type(depth: 0)
       if chance(0.2) { line += " in " + elements(multiline: false, indent: "  ") }
       if optional && chance(0.2) { line += " required_for [\"transaction\", withdrawal]" }
-      if optional && chance(0.25) { line += " =" + space() + pick(["true", "0.0", "\"none\"", "[]", "1 + 2"]) }
+      if optional && chance(0.25) {
+        line += " =" + space() + pick(["true", "0.0", "\"none\"", "[]", "1 + 2"])
+      }
       out += line + trailing() + "\n"
     }
     return out + leading("  ") + "}" + trailing()
   }
 
   mutating func elements(multiline: Bool, indent: String) -> String {
-    let items = (0..<count(0...5)).map { _ in pick(["\"KP\"", "'IR'", "\"a,b\"", "1", "2.5", "[1]", "\"x\" + \"y\""]) }
+    let items = (0..<count(0...5)).map { _ in
+      pick(["\"KP\"", "'IR'", "\"a,b\"", "1", "2.5", "[1]", "\"x\" + \"y\""])
+    }
     guard multiline, !items.isEmpty else { return "[" + items.joined(separator: ", ") + "]" }
     var out = "[" + trailing() + "\n"
     for (i, item) in items.enumerated() {
@@ -209,7 +224,8 @@ struct RuleFileGenerator {
   mutating func list() -> String {
     let name = fresh("l")
     if chance(0.3) {
-      var out = "list \(name)" + (chance(0.5) ? ": string" : "") + " from " + pick(["\"lists/a.txt\"", "'../b.csv'"])
+      var out =
+        "list \(name)" + (chance(0.5) ? ": string" : "") + " from " + pick(["\"lists/a.txt\"", "'../b.csv'"])
       if chance(0.5) { out += " format " + pick(["sdn", "csv(2)", "csv(\"name\", 3)", "lines"]) }
       return out + trailing()
     }
@@ -221,9 +237,15 @@ struct RuleFileGenerator {
     var fields: [String] = [
       "when:" + space() + cel(multiline: true, indent: "    ")
     ]
-    if chance(0.7) { fields.append("name: " + pick(["\"Sanctioned Region\"", "'single'", "\"esc \\\" \\\\ \\n\"", "r\"raw\\n\""])) }
+    if chance(0.7) {
+      fields.append(
+        "name: " + pick(["\"Sanctioned Region\"", "'single'", "\"esc \\\" \\\\ \\n\"", "r\"raw\\n\""]))
+    }
     if chance(0.6) { fields.append("category: " + pick(["fraud", "compliance", "login_security"])) }
-    if chance(0.5) { fields.append("tags: [" + ["ofac", "\"geo-ip\"", "velocity"].prefix(count(0...3)).joined(separator: ", ") + "]") }
+    if chance(0.5) {
+      fields.append(
+        "tags: [" + ["ofac", "\"geo-ip\"", "velocity"].prefix(count(0...3)).joined(separator: ", ") + "]")
+    }
     if chance(0.5) { fields.append("enabled: " + pick(["true", "false"])) }
     if chance(0.7) { fields.append("action: " + pick(["block", "review", "challenge", "score"])) }
     if chance(0.7) { fields.append("score: " + pick(["100", "-5", "0", "+7"])) }
@@ -247,6 +269,7 @@ struct RuleFileGenerator {
     if chance(0.8) { fields.append("review_threshold: " + pick(["70", "0", "25"])) }
     if chance(0.6) { fields.append("block_threshold: " + pick(["150", "100"])) }
     if chance(0.3) { return "policy { " + fields.joined(separator: ", ") + " }" }
-    return "policy {" + trailing() + "\n" + fields.map { leading("  ") + "  " + $0 + trailing() + "\n" }.joined() + "}"
+    return "policy {" + trailing() + "\n"
+      + fields.map { leading("  ") + "  " + $0 + trailing() + "\n" }.joined() + "}"
   }
 }

@@ -16,9 +16,7 @@
 /// Finds the extent of embedded CEL text.
 enum CELExtent {
   /// The words that start a top-level declaration (including the reserved ones).
-  static let declarationKeywords: Set<String> = [
-    "schema", "list", "condition", "rule", "policy", "aggregate", "import",
-  ]
+  static let declarationKeywords = Set(RuleKeywords.declarations)
 
   /// The extent found by `scan`.
   struct Extent {
@@ -77,7 +75,8 @@ enum CELExtent {
           let wordStart = pos
           while pos < n && Byte.isIdentContinue(bytes[pos]) { pos += 1 }
           let prefix = Byte.stringPrefix(bytes[wordStart..<pos])
-          if pos < n && (bytes[pos] == Byte.doubleQuote || bytes[pos] == Byte.singleQuote) && prefix.isPrefix {
+          if pos < n && (bytes[pos] == Byte.doubleQuote || bytes[pos] == Byte.singleQuote) && prefix.isPrefix
+          {
             pos = scanStringLiteral(bytes, quoteAt: pos, raw: prefix.raw).end
           }
         } else {

@@ -32,7 +32,9 @@ public enum RuleFileDump {
         out.append("rule \(r.id.value)")
         if let v = r.name { out.append("  name=" + RuleFormatter.quote(v.value)) }
         if let v = r.category { out.append("  category=" + v.value) }
-        if !r.tags.isEmpty { out.append("  tags=[" + r.tags.map { RuleFormatter.quote($0.value) }.joined(separator: ", ") + "]") }
+        if !r.tags.isEmpty {
+          out.append("  tags=[" + r.tags.map { RuleFormatter.quote($0.value) }.joined(separator: ", ") + "]")
+        }
         if let v = r.enabled { out.append("  enabled=\(v.value)") }
         if let v = r.when { out.append("  when=" + expr(v)) }
         if let v = r.action { out.append("  action=" + v.value.rawValue) }
@@ -64,7 +66,9 @@ public enum RuleFileDump {
     for f in fs {
       var line = indent + "field " + f.name.value + (f.optional ? "?" : "") + ": " + type(f.type)
       if let a = f.allowedValues { line += " in=[" + a.map(expr).joined(separator: ", ") + "]" }
-      if let r = f.requiredFor { line += " required_for=[" + r.map { RuleFormatter.quote($0.value) }.joined(separator: ", ") + "]" }
+      if let r = f.requiredFor {
+        line += " required_for=[" + r.map { RuleFormatter.quote($0.value) }.joined(separator: ", ") + "]"
+      }
       if let d = f.defaultValue { line += " default=" + expr(d) }
       out.append(line)
     }

@@ -48,7 +48,9 @@ extension RulePrinter {
   /// Every anchor of the file, in the order the attachment rules need.
   func anchors() -> [AnchorKey] {
     var out: [AnchorKey] = []
-    func closeOf(_ span: Span) -> AnchorKey { AnchorKey(kind: .close, start: max(0, span.end - 1), end: span.end) }
+    func closeOf(_ span: Span) -> AnchorKey {
+      AnchorKey(kind: .close, start: max(0, span.end - 1), end: span.end)
+    }
     func list(_ spans: [Span]) {
       for s in spans { out.append(AnchorKey(kind: .element, start: s.start, end: s.end)) }
       if let c = listClose(after: spans.last?.end) { out.append(c) }
@@ -120,7 +122,8 @@ extension RulePrinter {
         trailing[best, default: []].append(i)
         continue
       }
-      let next = all.first { $0.start >= c.span.end } ?? AnchorKey(kind: .end, start: bytes.count, end: bytes.count)
+      let next =
+        all.first { $0.start >= c.span.end } ?? AnchorKey(kind: .end, start: bytes.count, end: bytes.count)
       leading[next, default: []].append(i)
     }
   }

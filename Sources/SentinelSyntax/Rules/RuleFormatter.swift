@@ -87,26 +87,30 @@ public enum RuleFormatter {
   /// indentation relative to the least indented of them (verbatim when the text holds a
   /// triple-quoted string, where indentation is part of the string).
   static func celLines(_ text: String, indent: String) -> [String] {
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    guard lines.count > 1 else { return lines }
-    if text.contains("'''") || text.contains("\"\"\"") { return lines }
-    func trimmedEnd(_ s: String) -> Substring {
-      var s = Substring(s)
-      while let last = s.utf8.last, Byte.isSpace(last) { s = s.dropLast() }
+    let bytes = Array(text.utf8)
+    let lines = bytes.split(separator: Byte.newline, omittingEmptySubsequences: false)
+    guard lines.count > 1 else { return [text] }
+    if text.contains("'''") || text.contains("\"\"\"") {
+      return lines.map { String(decoding: $0, as: UTF8.self) }
+    }
+    func trimmedEnd(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+      var s = s
+      while let last = s.last, Byte.isSpace(last) { s = s.dropLast() }
       return s
     }
-    func indentWidth(_ s: Substring) -> Int { s.utf8.prefix { Byte.isSpace($0) }.count }
+    func indentWidth(_ s: ArraySlice<UInt8>) -> Int { s.prefix { Byte.isSpace($0) }.count }
     let rest = lines.dropFirst().map(trimmedEnd)
-    let widths = rest.filter { !$0.isEmpty }.map(indentWidth)
-    let least = widths.min() ?? 0
-    var out = [String(trimmedEnd(lines[0]))]
+    let least = rest.filter { !$0.isEmpty }.map(indentWidth).min() ?? 0
+    var out = [String(decoding: trimmedEnd(lines[0]), as: UTF8.self)]
     for line in rest {
       if line.isEmpty {
         out.append("")
         continue
       }
       let w = indentWidth(line)
-      out.append(indent + String(repeating: " ", count: w - least) + String(line.dropFirst(w)))
+      out.append(
+        indent + String(repeating: " ", count: w - least) + String(decoding: line.dropFirst(w), as: UTF8.self)
+      )
     }
     return out
   }
@@ -280,7 +284,8 @@ struct RulePrinter {
     }
     if let types = f.requiredFor {
       let list = BracketList(
-        elements: types.map { (RuleFormatter.quote($0.value), $0.span) }, close: listClose(after: types.last?.span.end))
+        elements: types.map { (RuleFormatter.quote($0.value), $0.span) },
+        close: listClose(after: types.last?.span.end))
       appendList(list, prefix: " required_for ", indent: indent)
     }
     if let d = f.defaultValue {
@@ -334,7 +339,8 @@ struct RulePrinter {
       let key = AnchorKey(kind: .member, start: first.span.start, end: close?.end ?? last.span.end)
       emitLeading(key, indent: i)
       out.append(i + "tags:")
-      let list = BracketList(elements: r.tags.map { (RuleFormatter.nameText($0.value), $0.span) }, close: close)
+      let list = BracketList(
+        elements: r.tags.map { (RuleFormatter.nameText($0.value), $0.span) }, close: close)
       appendList(list, prefix: " ", indent: i)
       emitTrailing(key)
     }

@@ -136,7 +136,14 @@ struct RuleLexer {
   /// whitespace removed).
   private(set) var comments: [Located<String>] = []
 
-  init(bytes: [UInt8]) { self.bytes = bytes }
+  /// Where the text starts: after a UTF-8 byte order mark, if any.
+  let textStart: Int
+
+  init(bytes: [UInt8]) {
+    self.bytes = bytes
+    textStart = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    pos = textStart
+  }
 
   /// The byte at `i`, or 0 past the end.
   @inline(__always) func byte(_ i: Int) -> UInt8 { i >= 0 && i < bytes.count ? bytes[i] : 0 }
@@ -150,7 +157,7 @@ struct RuleLexer {
 
   /// Moves to `position`, forgetting the comments recorded at or after it.
   mutating func move(to position: Int) {
-    pos = max(0, min(position, bytes.count))
+    pos = max(textStart, min(position, bytes.count))
     while let last = comments.last, last.span.start >= pos { comments.removeLast() }
   }
 
@@ -182,7 +189,7 @@ struct RuleLexer {
   /// Whether the byte before `position` on its line is the line's start (only blanks before it).
   func isAtLineStart(_ position: Int) -> Bool {
     var i = position - 1
-    while i >= 0 {
+    while i >= textStart {
       let b = bytes[i]
       if b == Byte.newline { return true }
       if !Byte.isSpace(b) { return false }

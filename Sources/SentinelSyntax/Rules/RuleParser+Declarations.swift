@@ -66,7 +66,8 @@ extension RuleParserState {
       skipMember()
       return nil
     }
-    var field = FieldDecl(name: name, type: type, optional: optional, span: Span(nameToken.span.start, lastEnd))
+    var field = FieldDecl(
+      name: name, type: type, optional: optional, span: Span(nameToken.span.start, lastEnd))
     var seen: [String: Span] = [:]
     while true {
       let t = current
@@ -222,7 +223,7 @@ extension RuleParserState {
         help: "write `map(string, int)`")
       return nil
     default:
-      let known = ["dyn", "bool", "int", "uint", "double", "string", "bytes", "timestamp", "duration", "list", "map"]
+      let known = RuleKeywords.types.filter { $0 != "null_type" }
       error(
         RuleSyntaxCode.invalidType, "unknown type `\(name)`", span,
         help: suggestion(name, known) ?? "types are \(known.map { "`\($0)`" }.joined(separator: ", "))")
@@ -319,7 +320,9 @@ extension RuleParserState {
         return nil
       }
       advance()
-      if current.isPunct(Byte.comma) { advance() } else if !current.isPunct(Byte.rightParen) {
+      if current.isPunct(Byte.comma) {
+        advance()
+      } else if !current.isPunct(Byte.rightParen) {
         unexpected(current, "`,` or `)` in the format arguments")
         return nil
       }
@@ -384,8 +387,12 @@ extension RuleParserState {
         advance()
         return names
       }
-      let memberStart = t.atLineStart && t.kind == .identifier && (peek().isPunct(Byte.colon) || peek().isPunct(Byte.question))
-      if t.kind == .endOfInput || t.isPunct(Byte.rightBrace) || memberStart || (t.atLineStart && isDeclarationStart(t)) {
+      let memberStart =
+        t.atLineStart && t.kind == .identifier
+        && (peek().isPunct(Byte.colon) || peek().isPunct(Byte.question))
+      if t.kind == .endOfInput || t.isPunct(Byte.rightBrace) || memberStart
+        || (t.atLineStart && isDeclarationStart(t))
+      {
         error(
           RuleSyntaxCode.unterminatedBlock, "unterminated list: missing `]`", open.span,
           help: "add `]` after the last element of the list opened here")
@@ -401,7 +408,8 @@ extension RuleParserState {
         reportLexical(t)
       } else {
         error(
-          RuleSyntaxCode.invalidValue, "expected a name or a string in `\(field)`, found \(describe(t))", t.span)
+          RuleSyntaxCode.invalidValue, "expected a name or a string in `\(field)`, found \(describe(t))",
+          t.span)
       }
       if let value {
         if seen.contains(value) {
@@ -457,7 +465,9 @@ extension RuleParserState {
       skipToDeclaration()
       return nil
     }
-    guard let eq = expectPunct(Byte.equals, "`=` after the condition name", help: "write `condition \(name.value) = <CEL>`")
+    guard
+      let eq = expectPunct(
+        Byte.equals, "`=` after the condition name", help: "write `condition \(name.value) = <CEL>`")
     else {
       skipToDeclaration()
       return nil
@@ -482,13 +492,13 @@ extension RuleParserState {
     }
     var policy = PolicyDecl(span: keyword.span)
     var seen: [String: Span] = [:]
-    let fields = ["review_threshold", "block_threshold"]
+    let fields = RuleKeywords.policyFields
     let end = parseBlock(open: open.span, "policy block") { p in
       guard let (key, name) = p.memberKey("a policy field such as `review_threshold:`") else { return }
       guard fields.contains(name) else {
         let help =
           name == "precedence"
-          ? "the precedence of actions is fixed: block, then review (and challenge), then allow"
+          ? "the precedence of actions is fixed: block, then review, then challenge, then allow"
           : p.suggestion(name, fields) ?? "policy fields are `review_threshold` and `block_threshold`"
         p.error(RuleSyntaxCode.unknownField, "unknown policy field `\(name)`", key.span, help: help)
         p.skipMember(value: true)
@@ -523,7 +533,9 @@ extension RuleParserState {
   }
 
   /// Reports a field given twice; returns whether it was.
-  mutating func checkDuplicate(_ name: String, _ span: Span, _ seen: inout [String: Span], in what: String) -> Bool {
+  mutating func checkDuplicate(_ name: String, _ span: Span, _ seen: inout [String: Span], in what: String)
+    -> Bool
+  {
     if let first = seen[name] {
       error(
         RuleSyntaxCode.duplicateField, "duplicate field `\(name)` in \(what)", span,
@@ -564,7 +576,8 @@ extension RuleParserState {
         reportLexical(t)
       } else if t.kind == .endOfInput || (t.atLineStart && sign.isEmpty) {
         error(
-          RuleSyntaxCode.invalidInteger, "`\(name)` must be an integer, found nothing", Span(lastEnd, lastEnd),
+          RuleSyntaxCode.invalidInteger, "`\(name)` must be an integer, found nothing",
+          Span(lastEnd, lastEnd),
           help: "scores and thresholds are integers, e.g. `\(name): 40`")
         return nil
       } else {

@@ -4,8 +4,7 @@
 import SentinelModel
 
 extension RuleParserState {
-  /// The fields of a rule, in the formatter's order.
-  static let ruleFields = ["name", "category", "tags", "enabled", "when", "action", "score", "reason"]
+  static let ruleFields = RuleKeywords.ruleFields
 
   /// `rule id { field… }`.
   mutating func parseRule() -> RuleDecl? {

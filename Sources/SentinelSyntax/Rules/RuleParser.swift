@@ -90,6 +90,23 @@ public enum RuleSyntaxCode {
   ]
 }
 
+/// The words of the rule language, for tools (highlighting, completion) and the grammar tests.
+public enum RuleKeywords {
+  /// The words that start a declaration; `aggregate` and `import` are reserved for later.
+  public static let declarations = ["schema", "list", "condition", "rule", "policy", "aggregate", "import"]
+  /// The fields of a rule, in the formatter's order.
+  public static let ruleFields = ["name", "category", "tags", "enabled", "when", "action", "score", "reason"]
+  /// The fields of the policy.
+  public static let policyFields = ["review_threshold", "block_threshold"]
+  /// The words after a schema field's type, and in list declarations.
+  public static let modifiers = ["in", "required_for", "from", "format"]
+  /// The type names of schema fields and list elements.
+  public static let types = [
+    "bool", "int", "uint", "double", "string", "bytes", "timestamp", "duration", "dyn", "null_type", "list",
+    "map",
+  ]
+}
+
 /// Parses rule files written in the rule DSL. See `RuleSyntaxCode` for its diagnostics.
 public enum RuleParser {
   /// Parses one `.rules` file. Reports every error it can find (recovering at the next
@@ -102,7 +119,9 @@ public enum RuleParser {
       .sorted { ($0.element.span.start, $0.offset) < ($1.element.span.start, $1.offset) }
       .map(\.element)
     if declarations.isEmpty && diagnostics.hasErrors { return (nil, diagnostics) }
-    return (RuleFile(source: source, declarations: declarations, comments: parser.lexer.comments), diagnostics)
+    return (
+      RuleFile(source: source, declarations: declarations, comments: parser.lexer.comments), diagnostics
+    )
   }
 }
 
@@ -423,6 +442,12 @@ struct RuleParserState {
       }
       let before = t.span.start
       member(&self)
+      if current.span.start == before {
+        // The member reported an error without consuming anything: move on.
+        quiet += 1
+        advance()
+        quiet -= 1
+      }
       let s = current
       if s.isPunct(Byte.comma) {
         advance()
@@ -431,7 +456,6 @@ struct RuleParserState {
       if s.isPunct(Byte.rightBrace) || s.kind == .endOfInput || s.atLineStart { continue }
       unexpected(s, "a line break or `,` after the field", help: "put each field on its own line")
       skipMember()
-      if current.span.start == before { advance() }
     }
   }
 }

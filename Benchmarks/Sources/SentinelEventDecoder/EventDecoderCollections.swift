@@ -1,0 +1,1 @@
+../../../Sources/SentinelRuntime/EventDecoderCollections.swift
