@@ -33,7 +33,7 @@ public struct PipelineEngine: ConformanceEngine {
 
   public init(mode: Mode) { self.mode = mode }
 
-  public var supportedExtensions: Set<String> { ["string", "math", "encoders", "bindings", "block"] }
+  public var supportedExtensions: Set<String> { ["string", "math", "encoders", "bindings"] }
 
   /// The environment a test declares: its identifiers, its functions and its container.
   public static func environment(for test: ConformanceTest) -> Environment {
