@@ -65,15 +65,7 @@ private struct EvalRun {
     return nil
   }
 
-  func qualifiedName(_ e: Expr) -> String? {
-    switch e.kind {
-    case .ident(let n): return n
-    case .select(let operand, let field, let testOnly):
-      guard !testOnly, let base = qualifiedName(operand) else { return nil }
-      return base + "." + field
-    default: return nil
-    }
-  }
+  func qualifiedName(_ e: Expr) -> String? { e.qualifiedName }
 
   func rootIsLocal(_ e: Expr, _ locals: Locals) -> Bool {
     switch e.kind {

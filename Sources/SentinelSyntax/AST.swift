@@ -146,3 +146,17 @@ public enum Operators {
   /// Internal: `loopCondition` of `all`/`exists` (true unless the argument is strictly false).
   public static let notStrictlyFalse = "@not_strictly_false"
 }
+
+extension Expr {
+  /// `a.b.c` as a dotted name when this is a select chain rooted at an identifier (`has()`
+  /// selects excluded) — the candidate for qualified-name resolution (cel-spec "Name Resolution").
+  public var qualifiedName: String? {
+    switch kind {
+    case .ident(let n): return n
+    case .select(let operand, let field, let testOnly):
+      guard !testOnly, let base = operand.qualifiedName else { return nil }
+      return base + "." + field
+    default: return nil
+    }
+  }
+}

@@ -259,16 +259,7 @@ private struct CheckRun {
     return nil
   }
 
-  /// `a.b.c` as a dotted name when the select chain ends in an identifier.
-  func qualifiedName(_ e: Expr) -> String? {
-    switch e.kind {
-    case .ident(let n): return n
-    case .select(let operand, let field, let testOnly):
-      guard !testOnly, let base = qualifiedName(operand) else { return nil }
-      return base + "." + field
-    default: return nil
-    }
-  }
+  func qualifiedName(_ e: Expr) -> String? { e.qualifiedName }
 
   /// Whether the root identifier of a select chain is a comprehension variable.
   func isLocalRoot(_ e: Expr, _ scopes: Scopes) -> Bool {

@@ -71,15 +71,7 @@ private struct LoweringState {
     env.candidateNames(name).first { env.variables[$0] != nil }
   }
 
-  func qualifiedName(_ e: Expr) -> String? {
-    switch e.kind {
-    case .ident(let n): return n
-    case .select(let o, let f, let testOnly):
-      guard !testOnly, let base = qualifiedName(o) else { return nil }
-      return base + "." + f
-    default: return nil
-    }
-  }
+  func qualifiedName(_ e: Expr) -> String? { e.qualifiedName }
 
   func rootIsLocal(_ e: Expr, _ scopes: Scopes) -> Bool {
     switch e.kind {
