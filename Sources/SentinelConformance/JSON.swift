@@ -3,6 +3,7 @@
 // `sections[2].tests[5].expected.value: expected a decimal string for "int"`.
 
 import Foundation
+import SentinelModel
 
 /// A JSON value, as read from a conformance file. Kept for display and for data the harness does
 /// not decode into `Value` (protobuf messages, enums).
@@ -107,26 +108,7 @@ public indirect enum ConformanceJSON: Sendable, Hashable, Decodable, CustomStrin
     }
   }
 
-  static func quote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if u.value < 0x20 {
-          let hex = String(u.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(u)
-        }
-      }
-    }
-    return out + "\""
-  }
+  static func quote(_ s: String) -> String { JSONWriter.quote(s) }
 }
 
 /// A structural problem in a conformance file: where (a path such as

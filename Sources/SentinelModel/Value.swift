@@ -89,7 +89,8 @@ public enum Value: Sendable, CustomStringConvertible {
     return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
   }
 
-  static func quote(_ s: String) -> String {
+  /// A CEL string literal for `s` (double-quoted; control characters and DEL as `\xHH`).
+  public static func quote(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
       switch u {
@@ -99,7 +100,11 @@ public enum Value: Sendable, CustomStringConvertible {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       default:
-        if u.value < 0x20 { out += "\\x" + hex2(UInt8(u.value)) } else { out.unicodeScalars.append(u) }
+        if u.value < 0x20 || u.value == 0x7F {
+          out += "\\x" + hex2(UInt8(u.value))
+        } else {
+          out.unicodeScalars.append(u)
+        }
       }
     }
     return out + "\""

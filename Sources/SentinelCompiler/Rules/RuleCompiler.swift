@@ -144,8 +144,8 @@ private struct RuleCompilerRun {
     var definitions: [String: CheckedAST] = [:]
     var state: [String: Int] = [:]  // 1 = in progress, 2 = done
     func deps(_ c: ConditionDecl) -> [String] {
-      Self.identifiers(in: c.expression.ast.root).filter { conditionNames.contains($0) && $0 != c.name.value }
-        + (Self.identifiers(in: c.expression.ast.root).contains(c.name.value) ? [c.name.value] : [])
+      // A self-reference stays in the list so that it is reported as a cycle.
+      Self.identifiers(in: c.expression.ast.root).filter { conditionNames.contains($0) }.sorted()
     }
     func visit(_ name: String, _ path: [String]) {
       guard let (i, c) = byName[name] else { return }
