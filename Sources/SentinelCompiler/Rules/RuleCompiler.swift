@@ -87,6 +87,7 @@ private struct RuleCompilerRun {
     var conditions: [(Int, ConditionDecl)] = []
     var rules: [(Int, RuleDecl)] = []
     var policies: [(Int, PolicyDecl)] = []
+    var aggregates: [(Int, AggregateDecl)] = []
     for (i, f) in files.enumerated() {
       for d in f.declarations {
         switch d {
@@ -95,6 +96,7 @@ private struct RuleCompilerRun {
         case .condition(let c): conditions.append((i, c))
         case .rule(let r): rules.append((i, r))
         case .policy(let p): policies.append((i, p))
+        case .aggregate(let a): aggregates.append((i, a))
         }
       }
     }

@@ -171,6 +171,39 @@ public struct PolicyDecl: Sendable {
   }
 }
 
+/// `aggregate failed_logins { kind: count, key: event.user_id, where: …, window: 60s }`: a
+/// stateful aggregate over the event stream, kept per key.
+public struct AggregateDecl: Sendable {
+  public var name: Located<String>
+  public var kind: Located<AggregateKind>?
+  /// What the aggregate is kept per: a CEL expression over the event (`event.user_id`).
+  public var key: EmbeddedExpression?
+  /// The value aggregated (`of: event.amount`); required by every kind but `count`.
+  public var of: EmbeddedExpression?
+  /// Which events count (`where: event.type == "login"`); nil for every event.
+  public var filter: EmbeddedExpression?
+  /// The window length in nanoseconds (`window: 60s`); nil for unbounded.
+  public var window: Located<Int64>?
+  /// Whether conditions see the current event (`include_current: false`); nil for the kind's
+  /// default (`AggregateKind.includesCurrentByDefault`).
+  public var includeCurrent: Located<Bool>?
+  public var span: Span
+  public init(
+    name: Located<String>, kind: Located<AggregateKind>? = nil, key: EmbeddedExpression? = nil,
+    of: EmbeddedExpression? = nil, filter: EmbeddedExpression? = nil, window: Located<Int64>? = nil,
+    includeCurrent: Located<Bool>? = nil, span: Span
+  ) {
+    self.name = name
+    self.kind = kind
+    self.key = key
+    self.of = of
+    self.filter = filter
+    self.window = window
+    self.includeCurrent = includeCurrent
+    self.span = span
+  }
+}
+
 /// A top-level declaration of a rule file.
 public enum Declaration: Sendable {
   case schema(SchemaDecl)
@@ -178,6 +211,7 @@ public enum Declaration: Sendable {
   case condition(ConditionDecl)
   case rule(RuleDecl)
   case policy(PolicyDecl)
+  case aggregate(AggregateDecl)
 }
 
 /// One parsed rule file (DSL or YAML).

@@ -44,6 +44,8 @@ public enum RuleFileDump {
         out.append("policy")
         if let v = p.reviewThreshold { out.append("  review_threshold=\(v.value)") }
         if let v = p.blockThreshold { out.append("  block_threshold=\(v.value)") }
+      case .aggregate(let a):
+        out.append("aggregate \(a.name.value)")
       }
     }
     for c in file.comments.map(\.value).sorted() { out.append("comment " + c) }

@@ -101,6 +101,8 @@ extension RulePrinter {
           out.append(AnchorKey(kind: .member, start: s.start, end: s.end))
         }
         out.append(closeOf(p.span))
+      case .aggregate(let a):
+        out.append(AnchorKey(kind: .whole, start: a.span.start, end: a.span.end))
       }
     }
     out.append(AnchorKey(kind: .end, start: bytes.count, end: bytes.count))

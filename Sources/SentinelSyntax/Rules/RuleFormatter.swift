@@ -166,6 +166,7 @@ struct RulePrinter {
       case .condition(let c): printCondition(c)
       case .rule(let r): printRule(r)
       case .policy(let p): printPolicy(p)
+      case .aggregate: break
       }
     }
     // Comments after the last declaration, and any never placed (only with unusual ASTs).
