@@ -39,6 +39,7 @@ struct SplitMix64: RandomNumberGenerator {
       case .schema(let s):
         expressions += s.fields.flatMap { ($0.allowedValues ?? []) + [$0.defaultValue].compactMap { $0 } }
       case .policy: break
+      case .aggregate(let a): expressions += [a.key, a.of, a.filter].compactMap { $0 }
       }
       for e in expressions {
         #expect(inside(e.span), sourceLocation: sourceLocation)

@@ -61,9 +61,35 @@ let ruleErrorCases: [RuleErrorCase] = [
   .init(RuleSyntaxCode.missingExpression, "2:3", "when", "rule r {\n  when:\n  action: block\n}"),
   .init(RuleSyntaxCode.missingExpression, "1:14", ",", "list l = [1, , 2]"),
   .init(RuleSyntaxCode.missingExpression, "1:13", "=", "condition c =\nrule r { when: c }"),
+  // Aggregates.
+  .init(RuleSyntaxCode.unexpectedToken, "1:11", "{", "aggregate { kind: count }"),
+  .init(RuleSyntaxCode.unexpectedToken, "1:13", "=", "aggregate a = { kind: count }"),
+  .init(RuleSyntaxCode.unterminatedBlock, "1:13", "{", "aggregate a {\n  kind: count\nrule r { when: true }"),
+  .init(RuleSyntaxCode.unknownField, "2:3", "filter", "aggregate a {\n  filter: true\n}"),
+  .init(RuleSyntaxCode.unknownField, "2:3", "count", "aggregate logins {\n  count: 5\n}"),
+  .init(RuleSyntaxCode.duplicateField, "3:3", "kind", "aggregate a {\n  kind: count\n  kind: sum\n}"),
   .init(
-    RuleSyntaxCode.aggregateUnsupported, "1:1", "aggregate",
-    "aggregate logins {\n  count: 5\n}\nrule r { when: true }"),
+    RuleSyntaxCode.duplicateField, "3:3", "window", "aggregate a {\n  window: 1m\n  window: \"2m\"\n}"),
+  .init(RuleSyntaxCode.missingExpression, "2:3", "key", "aggregate a {\n  key:\n  kind: count\n}"),
+  .init(RuleSyntaxCode.missingExpression, "1:15", "of", "aggregate a { of: , kind: sum }"),
+  .init(RuleSyntaxCode.missingExpression, "2:3", "where", "aggregate a {\n  where:\n}"),
+  .init(RuleSyntaxCode.invalidValue, "2:20", "yes", "aggregate a {\n  include_current: yes\n}"),
+  .init(RuleSyntaxCode.invalidValue, "2:9", "5", "aggregate a {\n  kind: 5\n}"),
+  .init(RuleSyntaxCode.invalidValue, "2:11", "{", "aggregate a {\n  window: { x }\n}"),
+  .init(RuleSyntaxCode.invalidValue, "2:10", "", "aggregate a {\n  window:\n  kind: count\n}"),
+  .init(RuleSyntaxCode.unknownAggregateKind, "2:9", "cnt", "aggregate a {\n  kind: cnt\n}"),
+  .init(RuleSyntaxCode.unknownAggregateKind, "1:21", "avg", "aggregate a { kind: avg, of: event.amount }"),
+  .init(RuleSyntaxCode.invalidWindow, "2:11", "60", "aggregate a {\n  window: 60\n}"),
+  .init(RuleSyntaxCode.invalidWindow, "2:12", "x", "aggregate a {\n  window: 5x\n}"),
+  .init(RuleSyntaxCode.invalidWindow, "2:14", "min", "aggregate a {\n  window: 1h5min\n}"),
+  .init(RuleSyntaxCode.invalidWindow, "2:11", "0s", "aggregate a {\n  window: 0s\n}"),
+  .init(RuleSyntaxCode.invalidWindow, "2:11", "-5m", "aggregate a {\n  window: -5m\n}"),
+  .init(RuleSyntaxCode.invalidWindow, "2:12", ".", "aggregate a {\n  window: 1.h\n}"),
+  .init(RuleSyntaxCode.invalidWindow, "2:11", "0.5ns", "aggregate a {\n  window: 0.5ns\n}"),
+  .init(RuleSyntaxCode.invalidWindow, "2:11", "300000d", "aggregate a {\n  window: 300000d\n}"),
+  .init(RuleSyntaxCode.invalidWindow, "2:11", "\"1h1\"", "aggregate a {\n  window: \"1h1\"\n}"),
+  .init(RuleSyntaxCode.invalidWindow, "2:11", "forever", "aggregate a {\n  window: forever\n}"),
+  .init(SyntaxCode.unexpectedToken, "2:20", "", "aggregate a {\n  where: event.a ==\n  kind: count\n}"),
   .init(RuleSyntaxCode.importUnsupported, "1:1", "import", "import \"other.rules\"\nrule r { when: true }"),
   .init(RuleSyntaxCode.invalidValue, "3:12", "yes", "rule r {\n  when: true\n  enabled: yes\n}"),
   .init(RuleSyntaxCode.invalidValue, "2:9", "fraud", "rule r {\n  name: fraud\n  when: true\n}"),
@@ -125,6 +151,16 @@ struct RulesDiagnosticTests {
     #expect(help("rule r {\n  when: true\n  score: 1\n  score: 2\n}")?.contains("3:3") == true)
     #expect(help("rule r {\n  when: true # x\n}") == nil)
     #expect(help("rule r {\n  enabled: true\n}")?.contains("when:") == true)
+    #expect(help("aggregate a {\n  kind: cnt\n}") == "did you mean `count`?")
+    #expect(help("aggregate a {\n  kind: average\n}") == "did you mean `stats`?")
+    #expect(help("aggregate a {\n  kind: maximum\n}")?.contains("`distinct`") == true)
+    #expect(help("aggregate a {\n  filter: true\n}") == "did you mean `where`?")
+    #expect(help("aggregate a {\n  wndow: 1m\n}") == "did you mean `window`?")
+    #expect(help("aggregate a {\n  window: 60\n}")?.contains("`60s`") == true)
+    #expect(help("aggregate a {\n  window: 5mins\n}") == "did you mean `5m`?")
+    #expect(help("aggregate a {\n  window: 0s\n}")?.contains("omit") == true)
+    #expect(help("aggregate a {\n  window: unbouned\n}") == "did you mean `unbounded`?")
+    #expect(help("aggregat a {}") == "did you mean `aggregate`?")
   }
 
   @Test func renderedDiagnostic() {
@@ -160,7 +196,9 @@ struct RulesDiagnosticTests {
         when: event.a > 1 # bad
       }
       aggregate velocity {
+        kind: cnt
         window: 1h
+        window: 60
       }
       rule r2 {
         action: block
@@ -175,8 +213,8 @@ struct RulesDiagnosticTests {
     let (file, diagnostics) = parseRules(text)
     #expect(
       diagnostics.map(\.code) == [
-        "E0212", "E0203", "E0213", "E0001", "E0206", "E0208", "E0209", "E0002", "E0214", "E0210", "E0205",
-        "E0216", "E0206",
+        "E0212", "E0203", "E0213", "E0001", "E0206", "E0208", "E0209", "E0002", "E0218", "E0207", "E0219",
+        "E0210", "E0205", "E0216", "E0206",
       ])
     // What parsed is still there.
     let names = file?.declarations.map { d -> String in
@@ -186,9 +224,11 @@ struct RulesDiagnosticTests {
       case .condition(let c): return "condition " + c.name.value
       case .rule(let r): return "rule " + r.id.value
       case .policy: return "policy"
+      case .aggregate(let a): return "aggregate " + a.name.value
       }
     }
-    #expect(names == ["schema ok", "list l", "rule r1", "rule r2", "rule r3", "policy"])
+    #expect(
+      names == ["schema ok", "list l", "rule r1", "aggregate velocity", "rule r2", "rule r3", "policy"])
   }
 
   @Test func nothingUsableGivesNoFile() {

@@ -92,7 +92,8 @@ struct RulesGrammarTests {
     let ebnf = try #require(repositoryFile("grammar/sentinel-rules.ebnf"))
     let words =
       RuleKeywords.declarations + RuleKeywords.ruleFields + RuleKeywords.policyFields + RuleKeywords.modifiers
-      + RuleKeywords.types + RuleAction.allCases.map(\.rawValue)
+      + RuleKeywords.types + RuleAction.allCases.map(\.rawValue) + RuleKeywords.aggregateFields
+      + AggregateKind.allCases.map(\.rawValue) + WindowDuration.units.map(\.name) + ["unbounded"]
     for word in words where !ebnf.contains("\"\(word)\"") {
       Issue.record("grammar/sentinel-rules.ebnf does not spell `\(word)`")
     }
@@ -124,7 +125,9 @@ struct RulesGrammarTests {
     }
     let words =
       RuleKeywords.declarations + RuleKeywords.modifiers.filter { $0 != "in" } + RuleKeywords.types
-      + RuleAction.allCases.map(\.rawValue)
+      + RuleAction.allCases.map(\.rawValue) + AggregateKind.allCases.map(\.rawValue) + [
+        "window", "unbounded",
+      ]
     for word in words where !text.contains(word) {
       Issue.record("the TextMate grammar does not mention `\(word)`")
     }

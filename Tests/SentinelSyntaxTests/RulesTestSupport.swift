@@ -37,6 +37,7 @@ func embeddedExpressions(_ file: RuleFile) -> [EmbeddedExpression] {
     case .condition(let c): out.append(c.expression)
     case .rule(let r): if let w = r.when { out.append(w) }
     case .policy: break
+    case .aggregate(let a): out += [a.key, a.of, a.filter].compactMap { $0 }
     }
   }
   return out
@@ -122,7 +123,7 @@ struct RuleFileGenerator {
     if chance(0.3) { parts.append(comment() + "\n") }
     var hasSchema = false
     for _ in 0..<count(1...6) {
-      var kinds = ["list", "condition", "rule", "rule", "policy"]
+      var kinds = ["list", "condition", "rule", "rule", "policy", "aggregate"]
       if !hasSchema { kinds.append("schema") }
       let kind = pick(kinds)
       if kind == "schema" { hasSchema = true }
@@ -133,6 +134,7 @@ struct RuleFileGenerator {
       case "condition":
         decl += "condition \(fresh("c")) =" + space() + cel(multiline: true, indent: "  ") + trailing()
       case "rule": decl += rule()
+      case "aggregate": decl += aggregate()
       default: decl += policy()
       }
       parts.append(decl + "\n" + (chance(0.5) ? "\n" : ""))
@@ -260,6 +262,41 @@ struct RuleFileGenerator {
       return "rule \(id) { " + simple.joined(separator: ", ") + " }"
     }
     var out = "rule \(id) {" + trailing() + "\n"
+    for f in fields { out += leading("  ") + "  " + f + trailing() + "\n" }
+    return out + leading("  ") + "}" + trailing()
+  }
+
+  /// An aggregate with a random subset of its fields (any kind with any fields: whether they
+  /// fit together is the compiler's concern), in random order and layout.
+  mutating func aggregate() -> String {
+    var fields: [String] = []
+    if chance(0.9) { fields.append("kind: " + pick(["count", "sum", "distinct", "last", "stats", "seen"])) }
+    if chance(0.8) {
+      fields.append("key:" + space() + pick(["event.user_id", "event.ip", "[event.user_id, event.ip]"]))
+    }
+    if chance(0.6) {
+      fields.append("of:" + space() + pick(["event.amount", "event.geo", "event.device_id"]))
+    }
+    if chance(0.7) { fields.append("where:" + space() + cel(multiline: true, indent: "    ")) }
+    if chance(0.7) {
+      fields.append(
+        "window: "
+          + pick([
+            "60s", "10m", "24h", "1h30m", "500ms", "1.5h", "7d", "\"60s\"", "'2h'", "90m", "1d12h",
+            "unbounded",
+            "0.25s", "3600s",
+          ]))
+    }
+    if chance(0.4) { fields.append("include_current: " + pick(["true", "false"])) }
+    fields.shuffle(using: &rng)
+    let name = fresh("a")
+    if chance(0.15) {
+      let simple = fields.map {
+        $0.replacingOccurrences(of: " // continues", with: "").replacingOccurrences(of: "\n", with: " ")
+      }
+      return "aggregate \(name) { " + simple.joined(separator: ", ") + " }"
+    }
+    var out = "aggregate \(name) {" + trailing() + "\n"
     for f in fields { out += leading("  ") + "  " + f + trailing() + "\n" }
     return out + leading("  ") + "}" + trailing()
   }

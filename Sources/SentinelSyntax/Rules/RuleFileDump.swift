@@ -46,6 +46,12 @@ public enum RuleFileDump {
         if let v = p.blockThreshold { out.append("  block_threshold=\(v.value)") }
       case .aggregate(let a):
         out.append("aggregate \(a.name.value)")
+        if let v = a.kind { out.append("  kind=" + v.value.rawValue) }
+        if let v = a.of { out.append("  of=" + expr(v)) }
+        if let v = a.key { out.append("  key=" + expr(v)) }
+        if let v = a.filter { out.append("  where=" + expr(v)) }
+        if let v = a.window { out.append("  window=\(v.value)ns") }
+        if let v = a.includeCurrent { out.append("  include_current=\(v.value)") }
       }
     }
     for c in file.comments.map(\.value).sorted() { out.append("comment " + c) }

@@ -102,7 +102,12 @@ extension RulePrinter {
         }
         out.append(closeOf(p.span))
       case .aggregate(let a):
-        out.append(AnchorKey(kind: .whole, start: a.span.start, end: a.span.end))
+        out.append(AnchorKey(kind: .head, start: a.span.start, end: a.name.span.end))
+        let spans: [Span?] = [
+          a.kind?.span, a.of?.span, a.key?.span, a.filter?.span, a.window?.span, a.includeCurrent?.span,
+        ]
+        for case let s? in spans { out.append(AnchorKey(kind: .member, start: s.start, end: s.end)) }
+        out.append(closeOf(a.span))
       }
     }
     out.append(AnchorKey(kind: .end, start: bytes.count, end: bytes.count))

@@ -166,7 +166,7 @@ struct RulePrinter {
       case .condition(let c): printCondition(c)
       case .rule(let r): printRule(r)
       case .policy(let p): printPolicy(p)
-      case .aggregate: break
+      case .aggregate(let a): printAggregate(a)
       }
     }
     // Comments after the last declaration, and any never placed (only with unusual ASTs).
@@ -346,14 +346,7 @@ struct RulePrinter {
       emitTrailing(key)
     }
     if let v = r.enabled { printMember("enabled", v.value ? "true" : "false", v.span, indent: i) }
-    if let w = r.when {
-      let key = AnchorKey(kind: .member, start: w.span.start, end: w.span.end)
-      emitLeading(key, indent: i)
-      let lines = RuleFormatter.celLines(w.text, indent: i + "  ")
-      out.append(i + "when: " + (lines.first ?? ""))
-      out.append(contentsOf: lines.dropFirst())
-      emitTrailing(key)
-    }
+    if let w = r.when { printExpressionMember("when", w, indent: i) }
     if let v = r.action { printMember("action", v.value.rawValue, v.span, indent: i) }
     if let v = r.score { printMember("score", String(v.value), v.span, indent: i) }
     if let v = r.reason { printMember("reason", RuleFormatter.quote(v.value), v.span, indent: i) }
@@ -368,6 +361,35 @@ struct RulePrinter {
     if let v = p.reviewThreshold { printMember("review_threshold", String(v.value), v.span, indent: "  ") }
     if let v = p.blockThreshold { printMember("block_threshold", String(v.value), v.span, indent: "  ") }
     printClose(blockEnd: p.span.end, indent: "")
+  }
+
+  /// `aggregate name { … }` with its fields in the order of `RuleKeywords.aggregateFields`;
+  /// the window in its canonical text (`WindowDuration.format`).
+  mutating func printAggregate(_ a: AggregateDecl) {
+    let head = AnchorKey(kind: .head, start: a.span.start, end: a.name.span.end)
+    emitLeading(head, indent: "")
+    out.append("aggregate \(a.name.value) {")
+    emitTrailing(head)
+    let i = "  "
+    if let v = a.kind { printMember("kind", v.value.rawValue, v.span, indent: i) }
+    if let e = a.of { printExpressionMember("of", e, indent: i) }
+    if let e = a.key { printExpressionMember("key", e, indent: i) }
+    if let e = a.filter { printExpressionMember("where", e, indent: i) }
+    if let v = a.window { printMember("window", WindowDuration.format(v.value), v.span, indent: i) }
+    if let v = a.includeCurrent {
+      printMember("include_current", v.value ? "true" : "false", v.span, indent: i)
+    }
+    printClose(blockEnd: a.span.end, indent: "")
+  }
+
+  /// `key: <CEL>` from its own line, continuation lines re-indented, with its comments.
+  mutating func printExpressionMember(_ key: String, _ e: EmbeddedExpression, indent: String) {
+    let anchor = AnchorKey(kind: .member, start: e.span.start, end: e.span.end)
+    emitLeading(anchor, indent: indent)
+    let lines = RuleFormatter.celLines(e.text, indent: indent + "  ")
+    out.append(indent + key + ": " + (lines.first ?? ""))
+    out.append(contentsOf: lines.dropFirst())
+    emitTrailing(anchor)
   }
 
   /// `key: value` on its own line, with its comments.

@@ -6,7 +6,8 @@
 //
 // Files: RuleParser.swift (API, codes, parser state, top level, recovery),
 // RuleParser+Declarations.swift (schema, types, lists, conditions, policy),
-// RuleParser+Rule.swift (rules and field values), RuleLexer.swift, CELExtent.swift.
+// RuleParser+Rule.swift (rules and field values), RuleParser+Aggregate.swift (aggregates and
+// their windows, WindowDuration.swift), RuleLexer.swift, CELExtent.swift.
 //
 // Error recovery: a bad declaration is skipped up to the next declaration keyword at the start of
 // a line; a bad field up to the next field (the next line, `,` or `}`), so one run reports every
@@ -24,21 +25,24 @@ import SentinelModel
 /// | `E0203` | unknown declaration keyword at the top level (`rul`, `lists`)                     |
 /// | `E0204` | unexpected token: the input does not follow the grammar (`expected X, found Y`)   |
 /// | `E0205` | unterminated block or list: a `{` without its `}`, a `[` without its `]`          |
-/// | `E0206` | unknown field in a rule or the policy (`scroe`)                                   |
-/// | `E0207` | duplicate field in a rule, the policy or a schema, or a repeated field modifier   |
+/// | `E0206` | unknown field in a rule, an aggregate or the policy (`scroe`)                     |
+/// | `E0207` | duplicate field in a rule, an aggregate, the policy or a schema, or a repeated modifier |
 /// | `E0208` | unknown action (`blok`); actions are `block`, `review`, `challenge`, `score`      |
 /// | `E0209` | invalid integer: a score or threshold that is not a whole number, or out of range |
 /// | `E0210` | a rule without a `when:` condition                                                |
 /// | `E0211` | a list declaration without contents (`=` or `from`)                               |
 /// | `E0212` | unknown or malformed type (`strng`, `list(int, int)`, an object type in a list)   |
 /// | `E0213` | missing CEL expression (`when:` with nothing after it, an empty list element)     |
-/// | `E0214` | `aggregate` declarations are not supported yet                                    |
 /// | `E0215` | `import` declarations are not supported yet                                       |
 /// | `E0216` | invalid field value (`enabled: yes`, `name: fraud`, a bytes literal for a string) |
 /// | `E0217` | types or objects nested deeper than 32 levels                                     |
+/// | `E0218` | unknown aggregate kind (`cnt`); kinds are `count`, `sum`, `distinct`, `last`, …   |
+/// | `E0219` | invalid window: not a duration (`60`, `5x`), not positive, or too long            |
 /// | `W0201` | `required_for` on a field that is not optional (it is required for every type)   |
 /// | `W0202` | a default on a field that is not optional (the default is never used)            |
 /// | `W0203` | a repeated tag or event type in a list                                            |
+///
+/// `E0214` (`aggregate` not supported yet) is retired: codes are never reused.
 public enum RuleSyntaxCode {
   /// `E0201`: a character that starts no token.
   public static let unexpectedCharacter = "E0201"
@@ -50,7 +54,7 @@ public enum RuleSyntaxCode {
   public static let unexpectedToken = "E0204"
   /// `E0205`: a block or list without its closing bracket.
   public static let unterminatedBlock = "E0205"
-  /// `E0206`: an unknown field in a rule or the policy.
+  /// `E0206`: an unknown field in a rule, an aggregate or the policy.
   public static let unknownField = "E0206"
   /// `E0207`: a field or modifier given twice.
   public static let duplicateField = "E0207"
@@ -66,14 +70,16 @@ public enum RuleSyntaxCode {
   public static let invalidType = "E0212"
   /// `E0213`: a missing CEL expression.
   public static let missingExpression = "E0213"
-  /// `E0214`: an `aggregate` declaration (not supported yet).
-  public static let aggregateUnsupported = "E0214"
   /// `E0215`: an `import` declaration (not supported yet).
   public static let importUnsupported = "E0215"
   /// `E0216`: a field value of the wrong kind.
   public static let invalidValue = "E0216"
   /// `E0217`: types nested too deeply.
   public static let nestingTooDeep = "E0217"
+  /// `E0218`: an unknown aggregate kind.
+  public static let unknownAggregateKind = "E0218"
+  /// `E0219`: a window that is not a positive duration.
+  public static let invalidWindow = "E0219"
   /// `W0201`: `required_for` on a required field.
   public static let requiredForOnRequired = "W0201"
   /// `W0202`: a default on a required field.
@@ -85,17 +91,19 @@ public enum RuleSyntaxCode {
   public static let all: [String] = [
     unexpectedCharacter, unterminatedString, unknownDeclaration, unexpectedToken, unterminatedBlock,
     unknownField, duplicateField, unknownAction, invalidInteger, missingWhen, missingListContents,
-    invalidType, missingExpression, aggregateUnsupported, importUnsupported, invalidValue, nestingTooDeep,
-    requiredForOnRequired, defaultOnRequired, duplicateEntry,
+    invalidType, missingExpression, importUnsupported, invalidValue, nestingTooDeep, unknownAggregateKind,
+    invalidWindow, requiredForOnRequired, defaultOnRequired, duplicateEntry,
   ]
 }
 
 /// The words of the rule language, for tools (highlighting, completion) and the grammar tests.
 public enum RuleKeywords {
-  /// The words that start a declaration; `aggregate` and `import` are reserved for later.
+  /// The words that start a declaration; `import` is reserved for later.
   public static let declarations = ["schema", "list", "condition", "rule", "policy", "aggregate", "import"]
   /// The fields of a rule, in the formatter's order.
   public static let ruleFields = ["name", "category", "tags", "enabled", "when", "action", "score", "reason"]
+  /// The fields of an aggregate, in the formatter's order.
+  public static let aggregateFields = ["kind", "of", "key", "where", "window", "include_current"]
   /// The fields of the policy.
   public static let policyFields = ["review_threshold", "block_threshold"]
   /// The words after a schema field's type, and in list declarations.
@@ -359,12 +367,7 @@ struct RuleParserState {
         case "condition": if let d = parseCondition() { declarations.append(.condition(d)) }
         case "rule": if let d = parseRule() { declarations.append(.rule(d)) }
         case "policy": if let d = parsePolicy() { declarations.append(.policy(d)) }
-        case "aggregate":
-          error(
-            RuleSyntaxCode.aggregateUnsupported, "aggregates are not supported yet", t.span,
-            help: "stateful aggregates (counts and sums over time windows) arrive in a later version")
-          advance()
-          skipToDeclaration()
+        case "aggregate": if let d = parseAggregate() { declarations.append(.aggregate(d)) }
         default:
           error(
             RuleSyntaxCode.importUnsupported, "`import` is not supported yet", t.span,
@@ -374,12 +377,12 @@ struct RuleParserState {
         }
         continue
       }
-      let help = "a declaration starts with `schema`, `list`, `condition`, `rule` or `policy`"
+      let help = "a declaration starts with `schema`, `list`, `condition`, `rule`, `aggregate` or `policy`"
       if t.kind == .identifier {
         let word = text(t)
         error(
           RuleSyntaxCode.unknownDeclaration, "unknown declaration `\(word)`", t.span,
-          help: suggestion(word, ["schema", "list", "condition", "rule", "policy"]) ?? help)
+          help: suggestion(word, ["schema", "list", "condition", "rule", "aggregate", "policy"]) ?? help)
       } else if t.isPunct(Byte.rightBrace) {
         error(RuleSyntaxCode.unexpectedToken, "unexpected `}`", t.span, help: "this `}` closes no block")
       } else {
