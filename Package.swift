@@ -39,11 +39,12 @@ let package = Package(
       name: "SentinelVM",
       dependencies: ["SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier"],
       swiftSettings: strict),
+    .target(name: "SentinelState", dependencies: ["SentinelModel"], swiftSettings: strict),
     .target(
       name: "SentinelRuntime",
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier", "SentinelVM",
-        "SentinelCrypto",
+        "SentinelCrypto", "SentinelState",
       ],
       swiftSettings: strict),
 
@@ -78,7 +79,7 @@ let package = Package(
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelCompiler",
         "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
-        "SentinelConformance", "SentinelRuntime", "SentinelYAML", "SentinelCrypto",
+        "SentinelConformance", "SentinelRuntime", "SentinelYAML", "SentinelCrypto", "SentinelState",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),

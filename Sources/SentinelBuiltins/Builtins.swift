@@ -21,8 +21,11 @@ public enum Builtins {
   /// The encoders extension (`base64.encode`, `base64.decode`).
   public static let encoders: Catalog = Catalog(Encoders.overloads)
 
+  /// The SentinelIQ extension: `haversine_km`, `hours`, `seconds` (Geo.swift).
+  public static let sentinel: Catalog = Catalog(Geo.overloads)
+
   /// The standard library plus every extension.
-  public static let all: Catalog = standard + strings + math + encoders
+  public static let all: Catalog = standard + strings + math + encoders + sentinel
 
   /// Functions whose overloads are not strict: evaluators must evaluate and combine their
   /// arguments themselves (short-circuit, error absorption) instead of calling `Catalog.invoke`,

@@ -79,8 +79,9 @@ public struct SourceFile: Sendable, Hashable {
 
 /// A compiled rule set.
 public struct Bundle: Sendable {
-  /// The bundle format version this build reads and writes.
-  public static let formatVersion: UInt16 = 1
+  /// The bundle format version this build reads and writes (2: aggregates and the state
+  /// program).
+  public static let formatVersion: UInt16 = 2
 
   /// The compiler that produced it (e.g. `sentinel 0.1.0`).
   public var compilerVersion: String
@@ -89,10 +90,19 @@ public struct Bundle: Sendable {
   public var rules: [RuleEntry]
   public var policy: DecisionPolicy
   public var sourceFiles: [SourceFile]
+  /// The declared aggregates (stateful rules), in declaration order.
+  public var aggregates: [AggregateSpec]
+  /// The program that computes, for each aggregate `i`, its key (result `3i`), whether the event
+  /// matches its filter (`3i + 1`) and its `of` value (`3i + 2`, null for `count`); nil when the
+  /// rule set declares no aggregates. It runs before `program`, on the same event variables.
+  public var stateProgram: Program?
+  /// For each rule (same order as `rules`), the indices of the aggregates its condition reads.
+  public var ruleReads: [[Int]]
 
   public init(
     compilerVersion: String, schema: EventSchema, program: Program, rules: [RuleEntry],
-    policy: DecisionPolicy = DecisionPolicy(), sourceFiles: [SourceFile] = []
+    policy: DecisionPolicy = DecisionPolicy(), sourceFiles: [SourceFile] = [],
+    aggregates: [AggregateSpec] = [], stateProgram: Program? = nil, ruleReads: [[Int]]? = nil
   ) {
     self.compilerVersion = compilerVersion
     self.schema = schema
@@ -100,5 +110,8 @@ public struct Bundle: Sendable {
     self.rules = rules
     self.policy = policy
     self.sourceFiles = sourceFiles
+    self.aggregates = aggregates
+    self.stateProgram = stateProgram
+    self.ruleReads = ruleReads ?? Array(repeating: [], count: rules.count)
   }
 }

@@ -1,9 +1,10 @@
 // The binary encoding of a `Bundle` (docs/bytecode.md, "Bundles"):
 //
-//   content   magic "SIQB" · format version u16 · six sections, in this order, each
+//   content   magic "SIQB" · format version u16 · eight sections, in this order, each
 //             id u8 · payload length u32 · payload:
 //               1 compiler version   2 event schema   3 decision policy
 //               4 rule table         5 source files   6 program (ProgramEncoder bytes)
+//               7 aggregates (and which rules read them)   8 state program (optional)
 //   trailer   (fixed 129 bytes, always last)
 //             SHA-256 of the content (32) · signature scheme u8 (0 none, 1 Ed25519) ·
 //             public key (32) · signature (64) — key and signature all zero when unsigned
@@ -24,6 +25,8 @@ public enum BundleSection: UInt8, Sendable, CaseIterable {
   case rules = 4
   case sourceFiles = 5
   case program = 6
+  case aggregates = 7
+  case stateProgram = 8
 
   /// The section's name in error messages and docs.
   public var name: String {
@@ -34,6 +37,8 @@ public enum BundleSection: UInt8, Sendable, CaseIterable {
     case .rules: return "rule table"
     case .sourceFiles: return "source files"
     case .program: return "program"
+    case .aggregates: return "aggregates"
+    case .stateProgram: return "state program"
     }
   }
 }
@@ -124,6 +129,39 @@ public enum BundleEncoder {
       }
     }
     section(.program, &w) { $0.bytes(ProgramEncoder.encode(b.program)) }
+    section(.aggregates, &w) { w in
+      w.u32(UInt32(clamping: b.aggregates.count))
+      for a in b.aggregates {
+        w.string(a.name)
+        w.u8(AggregateKind.allCases.firstIndex(of: a.kind).map(UInt8.init) ?? 0)
+        if let n = a.windowNanos {
+          w.u8(1)
+          w.u64(UInt64(bitPattern: n))
+        } else {
+          w.u8(0)
+        }
+        w.u8(a.includeCurrent ? 1 : 0)
+        if let t = a.valueType {
+          w.u8(1)
+          w.type(t)
+        } else {
+          w.u8(0)
+        }
+      }
+      w.u32(UInt32(clamping: b.ruleReads.count))
+      for reads in b.ruleReads {
+        w.u32(UInt32(clamping: reads.count))
+        for i in reads { w.u32(UInt32(clamping: i)) }
+      }
+    }
+    section(.stateProgram, &w) { w in
+      if let p = b.stateProgram {
+        w.u8(1)
+        w.bytes(ProgramEncoder.encode(p))
+      } else {
+        w.u8(0)
+      }
+    }
     return w.out
   }
 
@@ -345,9 +383,92 @@ public enum BundleDecoder {
     } catch {
       throw BytecodeError(offset: programStart + error.offset, "section 6 (program): \(error.message)")
     }
+    let (aggregates, ruleReads) = try parse(.aggregates, payloads[6], base) { r throws(BytecodeError) in
+      try decodeAggregates(&r)
+    }
+    var stateProgram: Program?
+    let statePayload = payloads[7]
+    guard let flag = statePayload.first else {
+      throw BytecodeError(offset: base + statePayload.startIndex, "section 8 (state program): empty payload")
+    }
+    switch flag {
+    case 0:
+      guard statePayload.count == 1 else {
+        throw BytecodeError(
+          offset: base + statePayload.startIndex + 1,
+          "section 8 (state program): \(statePayload.count - 1) unread bytes at its end")
+      }
+    case 1:
+      do {
+        stateProgram = try ProgramDecoder.decode(Array(statePayload.dropFirst()))
+      } catch {
+        throw BytecodeError(
+          offset: base + statePayload.startIndex + 1 + error.offset,
+          "section 8 (state program): \(error.message)")
+      }
+    default:
+      throw BytecodeError(
+        offset: base + statePayload.startIndex, "section 8 (state program): bad presence flag \(flag)")
+    }
     return Bundle(
       compilerVersion: compilerVersion, schema: schema, program: program, rules: rules, policy: policy,
-      sourceFiles: sourceFiles)
+      sourceFiles: sourceFiles, aggregates: aggregates, stateProgram: stateProgram, ruleReads: ruleReads)
+  }
+
+  private static func decodeAggregates(
+    _ r: inout ByteReader
+  ) throws(BytecodeError) -> ([AggregateSpec], [[Int]]) {
+    var out: [AggregateSpec] = []
+    for _ in 0..<(try r.count("aggregate")) {
+      let name = try r.string()
+      let kindAt = r.pos
+      let k = Int(try r.u8())
+      guard k < AggregateKind.allCases.count else {
+        throw BytecodeError(offset: kindAt, "aggregate `\(name)`: unknown kind \(k)")
+      }
+      var window: Int64?
+      let windowAt = r.pos
+      switch try r.u8() {
+      case 0: break
+      case 1:
+        let n = Int64(bitPattern: try r.u64())
+        guard n > 0 else {
+          throw BytecodeError(offset: windowAt + 1, "aggregate `\(name)`: window \(n) ns is not positive")
+        }
+        window = n
+      case let f: throw BytecodeError(offset: windowAt, "aggregate `\(name)`: bad window flag \(f)")
+      }
+      let includeAt = r.pos
+      let include = try r.u8()
+      guard include <= 1 else {
+        throw BytecodeError(offset: includeAt, "aggregate `\(name)`: bad include flag \(include)")
+      }
+      var valueType: CELType?
+      let typeAt = r.pos
+      switch try r.u8() {
+      case 0: break
+      case 1: valueType = try r.type(depth: 0)
+      case let f: throw BytecodeError(offset: typeAt, "aggregate `\(name)`: bad value-type flag \(f)")
+      }
+      out.append(
+        AggregateSpec(
+          name: name, kind: AggregateKind.allCases[k], windowNanos: window, includeCurrent: include == 1,
+          valueType: valueType))
+    }
+    var reads: [[Int]] = []
+    for _ in 0..<(try r.count("rule read list")) {
+      var xs: [Int] = []
+      for _ in 0..<(try r.count("aggregate read")) {
+        let at = r.pos
+        let i = Int(try r.u32())
+        guard i < out.count else {
+          throw BytecodeError(offset: at, "aggregate read #\(i) is out of bounds (\(out.count) aggregates)")
+        }
+        xs.append(i)
+      }
+      reads.append(xs)
+    }
+    return (out, reads)
   }
 
   /// Parses one section's payload with `body`, which must consume it exactly; errors are

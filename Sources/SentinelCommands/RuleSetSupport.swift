@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import SentinelCompiler
 import SentinelModel
+import SentinelRuntime
 
 /// Compiles the rule files under `paths`, printing diagnostics to standard error. Throws
 /// `ExitCode(1)` when there are errors (or warnings with `denyWarnings`).
@@ -51,4 +52,20 @@ func readFileBytes(_ path: String) throws -> [UInt8] {
     throw ValidationError("cannot read `\(path)`")
   }
   return [UInt8](data)
+}
+
+/// A verified bundle from `--rules`: a compiled bundle file (`*.sbc`, loaded and verified as a
+/// daemon would), or rule files and directories (compiled, encoded, then loaded the same way).
+func loadRuleSet(_ paths: [String], optimize: Bool = true) throws -> LoadedBundle {
+  if paths.count == 1, paths[0].hasSuffix(".sbc") {
+    do {
+      return try BundleLoader().load(try readFileBytes(paths[0]))
+    } catch let e as BundleLoadError {
+      printError("\(paths[0]): \(e.message)")
+      throw ExitCode(1)
+    }
+  }
+  let c = try compileRuleSet(paths, optimize: optimize, quiet: false)
+  let bytes = try c.bundle.encoded(signedWith: nil)
+  return try BundleLoader(catalog: c.environment.catalog).load(bytes)
 }

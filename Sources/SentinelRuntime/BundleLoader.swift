@@ -73,6 +73,8 @@ public struct LoadedBundle: Sendable {
   public let bundle: Bundle
   /// Its verified program: what the VM runs.
   public let program: VerifiedProgram
+  /// Its verified state program (aggregate keys, filters and values), when it has aggregates.
+  public let stateProgram: VerifiedProgram?
   /// The content's SHA-256, 64 lowercase hex digits (as recorded in decisions).
   public let digest: String
   /// The signer's key id (`Ed25519PublicKey.keyID`), or nil for an unsigned bundle.
@@ -137,9 +139,20 @@ public struct BundleLoader: Sendable {
       throw BundleLoadError(
         .verificationFailed, "bundle program refused by the verifier: \(error)", verificationError: error)
     }
+    var verifiedState: VerifiedProgram?
+    if let state = bundle.stateProgram {
+      do {
+        verifiedState = try Verifier(catalog: catalog, limits: limits).verify(state)
+      } catch {
+        throw BundleLoadError(
+          .verificationFailed, "bundle state program refused by the verifier: \(error)",
+          verificationError: error)
+      }
+    }
     try Self.checkConsistency(bundle)
     return LoadedBundle(
-      bundle: bundle, program: verified, digest: Hex.encode(computed), signedBy: signedBy,
+      bundle: bundle, program: verified, stateProgram: verifiedState, digest: Hex.encode(computed),
+      signedBy: signedBy,
       signatureTrusted: trusted, schemaHash: bundle.schemaHash, byteCount: bytes.count)
   }
 
@@ -224,6 +237,65 @@ public struct BundleLoader: Sendable {
       }
     }
     try checkFields(b.schema.fields, path: b.schema.variable)
+    try checkAggregates(b)
+  }
+
+  /// The aggregate table against the state program, the rule reads and the main program's
+  /// variables: every aggregate variable the program reads is one an aggregate exposes.
+  private static func checkAggregates(_ b: Bundle) throws(BundleLoadError) {
+    guard b.ruleReads.count == b.rules.count else {
+      throw BundleLoadError(
+        .inconsistent,
+        "the aggregate reads list \(b.ruleReads.count) rules; the rule table has \(b.rules.count)")
+    }
+    var names: Set<String> = []
+    for a in b.aggregates {
+      guard names.insert(a.name).inserted else {
+        throw BundleLoadError(.inconsistent, "aggregate `\(a.name)` is declared twice")
+      }
+    }
+    switch (b.stateProgram, b.aggregates.isEmpty) {
+    case (nil, true): break
+    case (nil, false):
+      throw BundleLoadError(
+        .inconsistent, "the bundle has \(b.aggregates.count) aggregates but no state program")
+    case (let p?, _):
+      guard p.ruleCount == 3 * b.aggregates.count else {
+        throw BundleLoadError(
+          .inconsistent,
+          "the state program writes \(p.ruleCount) results; \(b.aggregates.count) aggregates need"
+            + " \(3 * b.aggregates.count)")
+      }
+    }
+    let schemaSlots = Set(b.schema.slots.map(\.qualifiedName))
+    var exposed: [String: CELType] = [:]
+    for a in b.aggregates { for v in a.variables { exposed[v.name] = v.type } }
+    for v in b.program.variables where !schemaSlots.contains(v.name) {
+      guard let t = exposed[v.name] else {
+        throw BundleLoadError(
+          .inconsistent, "the program reads `\(v.name)`, which is neither an event field nor an aggregate")
+      }
+      guard t == v.type || v.type == .dyn else {
+        throw BundleLoadError(
+          .inconsistent, "the program reads `\(v.name)` as \(v.type); the aggregate gives \(t)")
+      }
+    }
+    if let p = b.stateProgram {
+      // The state program shares the rule program's variable table (one slot layout) but runs
+      // before any aggregate is read: it may only read event fields.
+      for v in p.variables where !schemaSlots.contains(v.name) && exposed[v.name] == nil {
+        throw BundleLoadError(
+          .inconsistent,
+          "the state program names `\(v.name)`, which is neither an event field nor an aggregate")
+      }
+      for (pc, ins) in p.code.enumerated() where ins.opcode == .loadVar || ins.opcode == .hasVariable {
+        let i = Int(ins.b)
+        guard i < p.variables.count, schemaSlots.contains(p.variables[i].name) else {
+          throw BundleLoadError(
+            .inconsistent, "the state program reads a variable that is not an event field (pc \(pc))")
+        }
+      }
+    }
   }
 
   private static func checkFields(_ fields: [SchemaField], path: String) throws(BundleLoadError) {

@@ -124,27 +124,29 @@ func reseal(_ content: [UInt8]) -> [UInt8] {
     let bytes = try encoded(b)
     let content = BundleEncoder.encodeContent(b)
     #expect(Array(bytes.prefix(4)) == Array("SIQB".utf8))
-    #expect(bytes[4] == 1 && bytes[5] == 0)
+    #expect(bytes[4] == 2 && bytes[5] == 0)
     #expect(bytes.count == content.count + BundleEncoder.trailerSize && BundleEncoder.trailerSize == 129)
     let parts = try BundleDecoder.split(bytes)
     #expect(Array(parts.content) == content)
     #expect(parts.digest == SHA256.digest(content))
     #expect(parts.signature == nil)
     #expect(b.contentDigest == Hex.encode(parts.digest))
-    // Sections 1…6 in order; the program section holds exactly ProgramEncoder's bytes.
+    // Sections 1…8 in order; the program section holds exactly ProgramEncoder's bytes; no
+    // aggregates: an empty aggregate table and no state program.
     var pos = BundleEncoder.headerSize
     var ids: [UInt8] = []
-    var last: [UInt8] = []
+    var payloads: [[UInt8]] = []
     while pos < content.count {
       let length =
         Int(content[pos + 1]) | Int(content[pos + 2]) << 8 | Int(content[pos + 3]) << 16
         | Int(content[pos + 4]) << 24
       ids.append(content[pos])
-      last = Array(content[(pos + 5)..<(pos + 5 + length)])
+      payloads.append(Array(content[(pos + 5)..<(pos + 5 + length)]))
       pos += 5 + length
     }
-    #expect(ids == [1, 2, 3, 4, 5, 6])
-    #expect(last == ProgramEncoder.encode(b.program))
+    #expect(ids == [1, 2, 3, 4, 5, 6, 7, 8])
+    #expect(payloads.count == 8 && payloads[5] == ProgramEncoder.encode(b.program))
+    #expect(payloads.count == 8 && payloads[7] == [0])
   }
 
   @Test func loadsAndRuns() throws {

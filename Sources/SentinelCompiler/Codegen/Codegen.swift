@@ -11,16 +11,22 @@ import SentinelModel
 public struct Codegen {
   let catalog: Catalog
   let variableTypes: [String: CELType]
+  let seedVariables: [String]
 
-  public init(catalog: Catalog, variableTypes: [String: CELType]) {
+  /// A code generator. `variables` seeds the program's variable table: those names come first,
+  /// in that order, whether the program reads them or not (so that two programs of a bundle
+  /// share one slot layout); variables the IR reads beyond them follow in first-use order.
+  public init(catalog: Catalog, variableTypes: [String: CELType], variables: [String] = []) {
     self.catalog = catalog
     self.variableTypes = variableTypes
+    self.seedVariables = variables
   }
 
   /// Emits the program. Fails only when a limit of the format is exceeded (65,536 registers,
   /// constants or instructions).
   public func emit(_ ir: IRFunction) throws(CodegenError) -> Program {
     var state = CodegenState(ir: ir, catalog: catalog, variableTypes: variableTypes)
+    for name in seedVariables { _ = state.variable(name) }
     if ir.ruleRoots.isEmpty && ir.nodes.isEmpty {
       // An empty rule set (or nothing to compute): the program only returns null.
       let null = state.constantIndex(.null)

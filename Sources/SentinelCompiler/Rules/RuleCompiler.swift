@@ -61,7 +61,7 @@ public enum RuleCompiler {
   }
 }
 
-private struct RuleCompilerRun {
+struct RuleCompilerRun {
   let files: [RuleFile]
   let options: RuleCompileOptions
   var diagnostics: [SourcedDiagnostic] = []
@@ -129,6 +129,12 @@ private struct RuleCompilerRun {
       variables[name] = type
       listSites[name] = (i, l.name.span)
     }
+
+    // 3b. Aggregates: checked against the event and lists; their variables join the rules'.
+    let compiledAggregates = compileAggregates(
+      aggregates, schema: schema, variables: variables, constants: constants, names: &names)
+    let aggregateEnv = Environment(variables: variables, constants: constants)
+    for a in compiledAggregates { for v in a.spec.variables { variables[v.name] = v.type } }
 
     // 4. Named conditions, in dependency order.
     let conditionNames = Set(conditions.map(\.1.name.value))
@@ -253,6 +259,12 @@ private struct RuleCompilerRun {
       warning(i, RuleCode.unusedCondition, "condition `\(c.name.value)` is never used", c.name.span)
     }
 
+    let ruleReads = Self.aggregateReads(compiled, compiledAggregates, definitions: definitions)
+    let readAggregates = Set(ruleReads.joined())
+    for (k, a) in compiledAggregates.enumerated() where !readAggregates.contains(k) {
+      warning(a.file, RuleCode.unusedAggregate, "aggregate `\(a.spec.name)` is never read", a.span)
+    }
+
     if diagnostics.hasErrors { return nil }
 
     // 6. One IR for all rules; optimize; codegen.
@@ -269,8 +281,22 @@ private struct RuleCompilerRun {
         rule.entry.span)
     }
     let program: Program
+    var stateProgram: Program?
     do {
-      program = try Codegen(catalog: env.catalog, variableTypes: variables).emit(ir)
+      if compiledAggregates.isEmpty {
+        program = try Codegen(catalog: env.catalog, variableTypes: variables).emit(ir)
+      } else {
+        // One variable table for both programs: the event time first, then what either reads.
+        let stateIR = Self.stateIR(compiledAggregates, env: aggregateEnv, optimize: options.optimize)
+        var seed = [schema.variable + "." + Self.timeField]
+        for q in Self.variablesRead(stateIR) + Self.variablesRead(ir) where !seed.contains(q) {
+          seed.append(q)
+        }
+        program = try Codegen(catalog: env.catalog, variableTypes: variables, variables: seed).emit(ir)
+        stateProgram = try Codegen(
+          catalog: env.catalog, variableTypes: variables, variables: program.variables.map(\.name)
+        ).emit(stateIR)
+      }
     } catch {
       if !files.isEmpty { self.error(0, "E0901", error.message, .none) }
       return nil
@@ -293,7 +319,8 @@ private struct RuleCompilerRun {
     let bundle = Bundle(
       compilerVersion: options.compilerVersion, schema: schema, program: program,
       rules: compiled.map(\.entry),
-      policy: policy, sourceFiles: files.map { SourceFile(name: $0.source.name, text: $0.source.text) })
+      policy: policy, sourceFiles: files.map { SourceFile(name: $0.source.name, text: $0.source.text) },
+      aggregates: compiledAggregates.map(\.spec), stateProgram: stateProgram, ruleReads: ruleReads)
     return RuleSetCompilation(
       bundle: bundle, rules: compiled, environment: env, schema: schema, ir: ir, definitions: definitions,
       constants: constants, diagnostics: diagnostics)

@@ -11,12 +11,19 @@
 //   E0409  a rule without a condition
 //   E0410  a rule file cannot be read (missing, unreadable, not UTF-8)
 //   E0411  no rule files found under the given paths
+//   E0412  an aggregate without a `kind`
+//   E0413  an aggregate without a `key`
+//   E0414  an aggregate's `of` is missing (every kind but count needs one) or not allowed (count)
+//   E0415  an aggregate expression of the wrong type (`where` not bool; `of` not a number for
+//          sum and stats)
+//   E0416  aggregates need the schema's required `ts: timestamp` field (their event time)
 //   W0401  unused list
 //   W0402  unused condition
 //   W0403  duplicate rule id
 //   W0404  a rule that can never match (its condition is constantly false or an error)
 //   W0405  a condition reads an optional event field without a `has()` guard or default
 //   W0406  a rule with neither an action nor a score (it can never affect a decision)
+//   W0407  an aggregate that no rule or condition reads
 
 /// Codes of the rule compiler's diagnostics.
 public enum RuleCode {
@@ -31,10 +38,16 @@ public enum RuleCode {
   public static let missingCondition = "E0409"
   public static let unreadableFile = "E0410"
   public static let noRuleFiles = "E0411"
+  public static let aggregateWithoutKind = "E0412"
+  public static let aggregateWithoutKey = "E0413"
+  public static let aggregateValue = "E0414"
+  public static let aggregateType = "E0415"
+  public static let aggregateNeedsTime = "E0416"
   public static let unusedList = "W0401"
   public static let unusedCondition = "W0402"
   public static let duplicateRuleID = "W0403"
   public static let neverMatches = "W0404"
   public static let unguardedOptional = "W0405"
   public static let noEffect = "W0406"
+  public static let unusedAggregate = "W0407"
 }

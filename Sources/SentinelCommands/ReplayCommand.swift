@@ -1,0 +1,216 @@
+// `sentinel replay --rules PATH EVENTS.jsonl`: decides a corpus of events in order, with state,
+// and writes one line per input line (REFERENCE_RULES.md's decision and error lines).
+
+import ArgumentParser
+import Foundation
+import SentinelModel
+import SentinelRuntime
+import SentinelState
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Replays a corpus of events through a rule set.
+public struct ReplayCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "replay",
+    abstract: "Decide a corpus of events in order, with state; one output line per input line.",
+    discussion: """
+      Reads JSON events, one per line (EVENTS.jsonl, or - for standard input), decides each in
+      order with the rule set, and writes one line per input line to standard output (or -o):
+        {"event_id":…,"action":"allow|review|block","score":N,"rules":[…]}  a decision
+        {"event_id":…,"error":"…"}   a rejected event ({"error":…} when it has no string id)
+      Blank lines produce no output. An event id already decided gets its original decision line
+      again and changes no state; a rejected event changes nothing.
+
+      State (aggregates, decisions, processed event ids) is kept in memory by default. With
+      --state FILE.db it is kept in SQLite (WAL, synchronous=FULL) and committed in batches
+      (--batch): state changes, decisions and event ids of a batch in one transaction, and no
+      line of a batch is written before its transaction is durable. After a crash, run the same
+      command again: events already decided get their original lines back and are not counted
+      twice, so the output is the same as an uninterrupted run's.
+
+      On a terminal, progress is shown on standard error; a summary (events/s, counts by action
+      and by rule) is always written there at the end (--quiet to skip it).
+
+      Examples:
+        sentinel replay --rules rules/ fixtures/reference-corpus/events.jsonl > decisions.jsonl
+        sentinel replay --rules rules.sbc --state state.db events.jsonl -o decisions.jsonl
+      """)
+
+  @Option(help: "Rule files or directories, or a compiled bundle (.sbc).")
+  var rules: [String]
+
+  @Argument(help: "The events, one JSON object per line; - for standard input.")
+  var events: String
+
+  @Option(name: .shortAndLong, help: "Write decisions here instead of standard output.")
+  var output: String?
+
+  @Option(help: ArgumentHelp("Keep state in this SQLite database.", valueName: "file.db"))
+  var state: String?
+
+  @Option(help: "Events per commit (group commit).")
+  var batch = 1000
+
+  @Option(help: "The tenant the state belongs to.")
+  var tenant = "default"
+
+  @Flag(help: "No progress and no summary on standard error.")
+  var quiet = false
+
+  public init() {}
+
+  public func validate() throws {
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+  }
+
+  public func run() throws {
+    let bundle = try loadRuleSet(rules)
+    let store: any StateStore
+    if let state {
+      do {
+        store = try SQLiteStateStore(path: state, tenant: tenant)
+      } catch {
+        printError("\(state): \(error)")
+        throw ExitCode(1)
+      }
+    } else {
+      store = InMemoryStateStore(tenant: tenant)
+    }
+    let input =
+      try events == "-" ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : readFileBytes(events)
+    var out = OutputBuffer(fd: 1)
+    if let output {
+      let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+      guard fd >= 0 else { throw ValidationError("cannot write `\(output)`") }
+      out = OutputBuffer(fd: fd)
+    }
+    let processor = EventProcessor(bundle: bundle, store: store)
+    var summary = ReplaySummary(rules: bundle.bundle.rules.map(\.id))
+    let progress = !quiet && isatty(2) == 1
+    let start = Date()
+    var pending: [String] = []
+    pending.reserveCapacity(batch)
+
+    func flush() throws {
+      try processor.commit()
+      for l in pending { out.write(l) }
+      pending.removeAll(keepingCapacity: true)
+    }
+    var lastProgress = start
+    let text = String(decoding: input, as: UTF8.self)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    if lines.last?.isEmpty == true { lines.removeLast() }
+    for (n, line) in lines.enumerated() {
+      let result: ProcessedLine
+      do {
+        result = try processor.process(line)
+      } catch {
+        printError("state store failed at line \(n + 1): \(error)")
+        throw ExitCode(1)
+      }
+      summary.count(result)
+      if let l = result.line { pending.append(l) }
+      if processor.pendingCount >= batch {
+        do { try flush() } catch {
+          printError("commit failed at line \(n + 1): \(error)")
+          throw ExitCode(1)
+        }
+      }
+      if progress && n % 4096 == 0 {
+        let now = Date()
+        if now.timeIntervalSince(lastProgress) > 0.25 {
+          lastProgress = now
+          let rate = Double(n + 1) / max(now.timeIntervalSince(start), 1e-9)
+          FileStream.standardError.write(
+            "\r\(n + 1)/\(lines.count) lines, \(Int(rate)) events/s   ")
+        }
+      }
+    }
+    do { try flush() } catch {
+      printError("commit failed: \(error)")
+      throw ExitCode(1)
+    }
+    out.flush()
+    if output != nil { close(out.fd) }
+    if progress { FileStream.standardError.write("\r\u{1B}[K") }
+    if !quiet {
+      printError(summary.render(elapsed: Date().timeIntervalSince(start), storage: state ?? "memory"))
+    }
+  }
+}
+
+/// Counts for the replay summary.
+struct ReplaySummary {
+  var lines = 0
+  var decided = 0
+  var duplicates = 0
+  var rejected = 0
+  var byAction: [String: Int] = [:]
+  var byRule: [String: Int] = [:]
+  let rules: [String]
+
+  init(rules: [String]) { self.rules = rules }
+
+  mutating func count(_ r: ProcessedLine) {
+    switch r {
+    case .decided(let d, _):
+      lines += 1
+      decided += 1
+      byAction[d.action.rawValue, default: 0] += 1
+      for id in d.ruleIDs { byRule[id, default: 0] += 1 }
+    case .duplicate:
+      lines += 1
+      duplicates += 1
+    case .rejected:
+      lines += 1
+      rejected += 1
+    case .blank: break
+    }
+  }
+
+  func render(elapsed: Double, storage: String) -> String {
+    let rate = Double(lines) / max(elapsed, 1e-9)
+    var out = "replayed \(lines) lines in \(String(format: "%.3f", elapsed)) s"
+    out += " (\(Int(rate)) events/s, state: \(storage))\n"
+    out += "  decided \(decided), duplicates \(duplicates), rejected \(rejected)\n"
+    out +=
+      "  by action: "
+      + ["allow", "challenge", "review", "block"].map { "\($0) \(byAction[$0] ?? 0)" }
+      .joined(separator: ", ") + "\n"
+    out += "  by rule:"
+    for id in rules.sorted() {
+      out += "\n    \(id.padding(toLength: 28, withPad: " ", startingAt: 0)) \(byRule[id] ?? 0)"
+    }
+    return out
+  }
+}
+
+/// A buffered writer to a file descriptor.
+struct OutputBuffer {
+  let fd: Int32
+  var buffer: [UInt8] = []
+
+  init(fd: Int32) {
+    self.fd = fd
+    buffer.reserveCapacity(1 << 16)
+  }
+
+  mutating func write(_ line: String) {
+    buffer.append(contentsOf: line.utf8)
+    buffer.append(10)
+    if buffer.count >= 1 << 16 { flush() }
+  }
+
+  mutating func flush() {
+    var start = 0
+    while start < buffer.count {
+      let n = buffer[start...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if n <= 0 { break }
+      start += n
+    }
+    buffer.removeAll(keepingCapacity: true)
+  }
+}
