@@ -84,6 +84,14 @@ public final class EventProcessor {
     isRead = b.aggregates.indices.map { read.contains($0) }
   }
 
+  /// The values the last decided event's rules read, by qualified name: its event fields and
+  /// the aggregate readings (absent names are left out). For explanations (`sentinel test`).
+  public var lastBindings: [String: Value] {
+    var out: [String: Value] = [:]
+    for (v, s) in zip(bundle.bundle.program.variables, slots) { if let s { out[v.name] = s } }
+    return out
+  }
+
   /// The number of decisions not yet committed.
   public var pendingCount: Int { pendingRecords.count }
 
