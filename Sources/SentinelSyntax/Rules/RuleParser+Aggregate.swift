@@ -10,21 +10,6 @@ import SentinelModel
 extension RuleParserState {
   static let aggregateFields = RuleKeywords.aggregateFields
 
-  /// Field names people reach for, with the aggregate field that means it.
-  static let aggregateFieldHelp = [
-    "type": "kind", "filter": "where", "when": "where", "if": "where", "value": "of", "field": "of",
-    "by": "key", "per": "key", "group_by": "key", "partition": "key", "duration": "window",
-    "period": "window", "within": "window", "include": "include_current",
-  ]
-
-  /// Kind names people reach for, with what to write instead.
-  static let aggregateKindHelp = [
-    "avg": "stats", "average": "stats", "mean": "stats", "stddev": "stats", "variance": "stats",
-    "total": "sum", "unique": "distinct", "count_distinct": "distinct", "cardinality": "distinct",
-    "latest": "last", "previous": "last", "prev": "last", "exists": "seen", "first_seen": "seen",
-    "new": "seen", "number": "count", "cnt": "count", "num": "count",
-  ]
-
   /// `aggregate name { field… }`.
   mutating func parseAggregate() -> AggregateDecl? {
     let keyword = advance()
@@ -48,7 +33,9 @@ extension RuleParserState {
       guard fields.contains(field) else {
         p.error(
           RuleSyntaxCode.unknownField, "unknown aggregate field `\(field)`", key.span,
-          help: p.suggestion(field, fields) ?? Self.aggregateFieldHelp[field].map { "did you mean `\($0)`?" }
+          help: p.suggestion(field, fields) ?? RuleKeywords.aggregateFieldSynonyms[field].map {
+            "did you mean `\($0)`?"
+          }
             ?? "aggregate fields are \(fields.map { "`\($0)`" }.joined(separator: ", "))")
         p.skipMember(value: true)
         return
@@ -101,7 +88,9 @@ extension RuleParserState {
     let word = text(t)
     guard let kind = AggregateKind(rawValue: word) else {
       let help =
-        suggestion(word, kinds) ?? Self.aggregateKindHelp[word.lowercased()].map { "did you mean `\($0)`?" }
+        suggestion(word, kinds) ?? RuleKeywords.aggregateKindSynonyms[word.lowercased()].map {
+          "did you mean `\($0)`?"
+        }
         ?? "kinds are \(list)"
       error(RuleSyntaxCode.unknownAggregateKind, "unknown aggregate kind `\(word)`", t.span, help: help)
       return nil
