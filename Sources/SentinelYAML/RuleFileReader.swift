@@ -20,7 +20,7 @@ struct RuleFileReader {
   }
 
   static let topLevelKeys = [
-    "schema", "schemas", "lists", "conditions", "rules", "policy", "version", "description",
+    "schema", "schemas", "lists", "conditions", "aggregates", "rules", "policy", "version", "description",
   ]
 
   /// The declarations of a file, in the order written.
@@ -30,7 +30,7 @@ struct RuleFileReader {
       let pairs = mapping(
         root, "a rule file",
         help:
-          "a rule file is a mapping with `rules:` and optionally `schema:`, `lists:`, `conditions:`, `policy:`"
+          "a rule file is a mapping with `rules:` and optionally `schema:`, `lists:`, `conditions:`, `aggregates:`, `policy:`"
       )
     else { return [] }
     // Seed conditions refer to the event by the variable of a `schemas:` entry, if any.
@@ -60,6 +60,7 @@ struct RuleFileReader {
         }
       case "lists": out += readLists(pair.value)
       case "conditions": out += readConditions(pair.value)
+      case "aggregates": out += readAggregates(pair.value)
       case "rules": out += readRules(pair.value)
       case "policy":
         if let p = readPolicy(pair.value, span: span) { out.append(.policy(p)) }
@@ -271,8 +272,11 @@ struct RuleFileReader {
     return expression
   }
 
-  /// The CEL text of a scalar holding an expression (`when:`, a named condition).
-  mutating func expressionText(_ node: YNode, _ what: String) -> CELText? {
+  /// The CEL text of a scalar holding an expression (`when:`, a named condition, an aggregate's
+  /// `key:`); `example` is shown when it is empty.
+  mutating func expressionText(_ node: YNode, _ what: String, example: String = "event.amount > 1000.0")
+    -> CELText?
+  {
     guard let s = node.scalar else {
       wrongKind(
         node, what, expected: "a CEL expression (a string)",
@@ -282,7 +286,7 @@ struct RuleFileReader {
     if node.isNull || s.value.allSatisfy({ $0 == " " || $0 == "\n" || $0 == "\t" }) {
       error(
         YAMLCode.invalidValue, "\(what) is empty", node.span,
-        help: "write a CEL condition, e.g. event.amount > 1000.0")
+        help: "write a CEL expression, e.g. \(example)")
       return nil
     }
     var t = CELText()

@@ -7,7 +7,7 @@
 // Files: YAMLDocument.swift (composition, spans, duplicate keys, merge keys), ScalarText.swift
 // (scalar positions, YAML 1.2 core typing, syntax errors), EmbeddedCEL.swift (CEL text with a
 // span map back into the file), RuleFileReader*.swift (the format: top level, declarations,
-// rules, seed conditions), TypeNotation.swift, Suggestions.swift. The format is documented in
+// aggregates, rules, seed conditions), TypeNotation.swift, Suggestions.swift. The format is documented in
 // docs/yaml.md.
 //
 // Every error in a file is reported (a YAML syntax error stops the file: there is no tree to
@@ -24,7 +24,7 @@ import SentinelSyntax
 /// | `E0301` | invalid YAML (from the YAML parser, at its mark): syntax, tabs, undefined alias… |
 /// | `E0302` | a key repeated in one mapping                                                    |
 /// | `E0303` | a node of the wrong kind (a mapping, a list or a scalar was expected)            |
-/// | `E0304` | an unknown key (top level, rule, schema field, list, policy), with a suggestion  |
+/// | `E0304` | an unknown key (top level, rule, schema field, list, aggregate, policy), with a suggestion |
 /// | `E0305` | a required key or value is missing (a rule's `id`, a field's `type`, an operator) |
 /// | `E0306` | an invalid scalar: not a boolean / integer / string, out of range, empty, or an unsupported tag |
 /// | `E0307` | an unknown rule action                                                           |
@@ -34,6 +34,8 @@ import SentinelSyntax
 /// | `E0311` | an unknown or malformed type                                                     |
 /// | `E0312` | keys that cannot be used together (`values` and `file`, `type` and `fields`)      |
 /// | `E0313` | a document nested too deeply or expanding to too many nodes (aliases)             |
+/// | `E0314` | an unknown aggregate kind, with a suggestion                                     |
+/// | `E0315` | an invalid window: not a duration (`60`, `5x`), not positive, or too long        |
 /// | `W0301` | `required_for` on a field that is not optional (it is required for every type)   |
 /// | `W0302` | a default on a field that is not optional (the default is never used)            |
 /// | `W0303` | a repeated tag or event type in a list (the repeat is dropped)                   |
@@ -64,6 +66,10 @@ public enum YAMLCode {
   public static let conflictingKeys = "E0312"
   /// `E0313`: a document past the nesting or size limits.
   public static let limitExceeded = "E0313"
+  /// `E0314`: an unknown aggregate kind.
+  public static let unknownAggregateKind = "E0314"
+  /// `E0315`: a window that is not a positive duration.
+  public static let invalidWindow = "E0315"
 
   /// `W0301`: `required_for` on a required field.
   public static let requiredForOnRequired = "W0301"
@@ -75,8 +81,8 @@ public enum YAMLCode {
   /// Every code, in order.
   public static let all = [
     syntax, duplicateKey, wrongKind, unknownKey, missingKey, invalidValue, unknownAction, unknownOperator,
-    invalidOperand, invalidName, unknownType, conflictingKeys, limitExceeded, requiredForOnRequired,
-    defaultOnRequired, duplicateEntry,
+    invalidOperand, invalidName, unknownType, conflictingKeys, limitExceeded, unknownAggregateKind,
+    invalidWindow, requiredForOnRequired, defaultOnRequired, duplicateEntry,
   ]
 }
 
@@ -84,7 +90,7 @@ public enum YAMLCode {
 public enum YAMLRuleParser {
   /// Parses a YAML rule file. Reports every error it finds, ordered by position, with spans
   /// into `source`. As `RuleParser.parse`: returns the declarations that parsed even when there
-  /// are errors (a rule with an error is kept without its faulty keys, other declarations with
+  /// are errors (a rule or an aggregate with an error is kept without its faulty keys, other declarations with
   /// an error are left out); nil only when there are errors and no declaration parsed (always
   /// after a YAML syntax error). Never traps on any input.
   public static func parse(_ source: Source) -> (RuleFile?, [Diagnostic]) {

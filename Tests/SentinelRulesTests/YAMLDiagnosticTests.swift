@@ -104,6 +104,27 @@ import Testing
     Case(
       yaml: "a: " + String(repeating: "[", count: 300) + String(repeating: "]", count: 300) + "\n",
       code: "E0313", at: "[", help: nil),
+    // Aggregates.
+    Case(yaml: "aggregates:\n  a: count\n", code: "E0303", at: "count", help: "kind: count"),
+    Case(yaml: "aggregates:\n  a: {kind: count, key: [a]}\n", code: "E0303", at: "[a]", help: "quoted"),
+    Case(yaml: "aggregates:\n  a: {kind: count, filter: x}\n", code: "E0304", at: "filter", help: "`where`"),
+    Case(yaml: "aggregates:\n  a: {kind: count, windw: 1m}\n", code: "E0304", at: "windw", help: "`window`"),
+    Case(yaml: "aggregates:\n  a: {kind: count, where: {}}\n", code: "E0305", at: "{}", help: nil),
+    Case(yaml: "aggregates:\n  a: {key: ''}\n", code: "E0306", at: "''", help: "event.user_id"),
+    Case(yaml: "aggregates:\n  a: {include_current: yes}\n", code: "E0306", at: "yes", help: "YAML 1.2"),
+    Case(yaml: "aggregates:\n  a: {window: }\n", code: "E0306", at: "", help: "60s"),
+    Case(yaml: "aggregates:\n  in: {kind: count}\n", code: "E0310", at: "in", help: "reserved"),
+    Case(yaml: "aggregates:\n  a: {kind: cont}\n", code: "E0314", at: "cont", help: "`count`"),
+    Case(yaml: "aggregates:\n  a: {kind: average}\n", code: "E0314", at: "average", help: "`stats`"),
+    Case(yaml: "aggregates:\n  a: {kind: 5}\n", code: "E0314", at: "5", help: "distinct"),
+    Case(yaml: "aggregates:\n  a: {window: 60}\n", code: "E0315", at: "60", help: "60s"),
+    Case(yaml: "aggregates:\n  a: {window: 5x}\n", code: "E0315", at: "x", help: nil),
+    Case(yaml: "aggregates:\n  a: {window: '1h5mins'}\n", code: "E0315", at: "mins", help: "`5m`"),
+    Case(yaml: "aggregates:\n  a: {window: \"0s\"}\n", code: "E0315", at: "0s", help: "omit"),
+    Case(yaml: "aggregates:\n  a: {window: -5m}\n", code: "E0315", at: "-5m", help: nil),
+    Case(yaml: "aggregates:\n  a: {window: 300000d}\n", code: "E0315", at: "300000d", help: "292"),
+    Case(yaml: "aggregates:\n  a: {window: forevr}\n", code: "E0315", at: "forevr", help: "unbounded"),
+    Case(yaml: "aggregates:\n  a: {window: [1m]}\n", code: "E0303", at: "[1m]", help: nil),
     // W0301–W0303: warnings.
     Case(
       yaml: "schema:\n  a: {type: int, required_for: [login]}\n", code: "W0301", at: "required_for",

@@ -12,7 +12,8 @@ let ruleFuzzVocabulary: [String] = [
   "required_for", "name", "category", "tags", "enabled", "when", "action", "score", "reason", "block",
   "review", "true", "false", "review_threshold", "string", "list(", "map(", "{", "}", "[", "]", "(", ")",
   ":", "?", ",", "=", "==", "&&", "||", ".", "-", "+", "1", "1.5", "\"s\"", "'t'", "'''u\n'''", "r'\\d'",
-  "b'x'", "\"unterminated", "`a-b`", "// c\n", "\n", " ", "  ", "\t", "#", ";", "é", "\\",
+  "b'x'", "\"unterminated", "`a-b`", "// c\n", "\n", " ", "  ", "\t", "#", ";", "é", "\\", "kind", "of",
+  "key", "where", "window", "include_current", "count", "stats", "60s", "1h30m", "1.5h", "0s", "unbounded",
 ]
 
 /// Parses and, when there are no errors, formats `text`; returns a problem, or nil.

@@ -1,7 +1,8 @@
-// Where an embedded CEL expression ends. A `when:` condition, a named condition, a default, an
-// allowed value and an inline list element are CEL text inside the rule file; the DSL never
-// tokenizes it. This scanner finds its end by CEL's lexis (string literals of every form,
-// backquoted identifiers, `//` comments, brackets) and these rules:
+// Where an embedded CEL expression ends. A `when:` condition, a named condition, an aggregate's
+// `key:`, `of:` and `where:`, a default, an allowed value and an inline list element are CEL
+// text inside the rule file; the DSL never tokenizes it. This scanner finds its end by CEL's
+// lexis (string literals of every form, backquoted identifiers, `//` comments, brackets) and
+// these rules:
 //
 // - it ends before a `,` at bracket depth 0, and before a closing bracket that closes nothing
 //   (`}` ending a block, `]` ending a list);

@@ -1,5 +1,6 @@
 // The canonical layout of rule files (`sentinel fmt`): 2-space indentation, one field per line,
-// rule fields in a fixed order, a blank line between declarations. CEL text is re-emitted as
+// rule and aggregate fields in a fixed order, windows in their canonical text (`1h30m`; an
+// explicit `window: unbounded`, the default, is left out), a blank line between declarations. CEL text is re-emitted as
 // written, trimmed; a multi-line expression keeps its line breaks with its indentation
 // normalized (kept verbatim when it holds a triple-quoted string, whose text indentation is).
 //

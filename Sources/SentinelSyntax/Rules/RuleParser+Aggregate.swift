@@ -10,21 +10,6 @@ import SentinelModel
 extension RuleParserState {
   static let aggregateFields = RuleKeywords.aggregateFields
 
-  /// Field names people reach for, with the aggregate field that means it.
-  static let aggregateFieldHelp = [
-    "type": "kind", "filter": "where", "when": "where", "if": "where", "value": "of", "field": "of",
-    "by": "key", "per": "key", "group_by": "key", "partition": "key", "duration": "window",
-    "period": "window", "within": "window", "include": "include_current",
-  ]
-
-  /// Kind names people reach for, with what to write instead.
-  static let aggregateKindHelp = [
-    "avg": "stats", "average": "stats", "mean": "stats", "stddev": "stats", "variance": "stats",
-    "total": "sum", "unique": "distinct", "count_distinct": "distinct", "cardinality": "distinct",
-    "latest": "last", "previous": "last", "prev": "last", "exists": "seen", "first_seen": "seen",
-    "new": "seen", "number": "count", "cnt": "count", "num": "count",
-  ]
-
   /// `aggregate name { field… }`.
   mutating func parseAggregate() -> AggregateDecl? {
     let keyword = advance()
@@ -46,10 +31,11 @@ extension RuleParserState {
     let end = parseBlock(open: open.span, "aggregate block") { p in
       guard let (key, field) = p.memberKey("an aggregate field such as `kind:`") else { return }
       guard fields.contains(field) else {
+        let synonym = RuleKeywords.aggregateFieldSynonyms[field].map { "did you mean `\($0)`?" }
+        let known = "aggregate fields are \(fields.map { "`\($0)`" }.joined(separator: ", "))"
         p.error(
           RuleSyntaxCode.unknownField, "unknown aggregate field `\(field)`", key.span,
-          help: p.suggestion(field, fields) ?? Self.aggregateFieldHelp[field].map { "did you mean `\($0)`?" }
-            ?? "aggregate fields are \(fields.map { "`\($0)`" }.joined(separator: ", "))")
+          help: p.suggestion(field, fields) ?? synonym ?? known)
         p.skipMember(value: true)
         return
       }
@@ -100,10 +86,10 @@ extension RuleParserState {
     advance()
     let word = text(t)
     guard let kind = AggregateKind(rawValue: word) else {
-      let help =
-        suggestion(word, kinds) ?? Self.aggregateKindHelp[word.lowercased()].map { "did you mean `\($0)`?" }
-        ?? "kinds are \(list)"
-      error(RuleSyntaxCode.unknownAggregateKind, "unknown aggregate kind `\(word)`", t.span, help: help)
+      let synonym = RuleKeywords.aggregateKindSynonyms[word.lowercased()].map { "did you mean `\($0)`?" }
+      error(
+        RuleSyntaxCode.unknownAggregateKind, "unknown aggregate kind `\(word)`", t.span,
+        help: suggestion(word, kinds) ?? synonym ?? "kinds are \(list)")
       return nil
     }
     return Located(kind, t.span)
@@ -131,7 +117,9 @@ extension RuleParserState {
     default: bare = t.isPunct(Byte.minus) || t.isPunct(Byte.plus) || t.isPunct(Byte.dot)
     }
     guard bare, !(t.atLineStart && t.span.start > lastEnd) else {
-      invalidValue(t, "`window` must be a duration such as `60s`", help: "or `unbounded`, or omit the window")
+      invalidValue(
+        t, "`window` must be a duration such as `60s`",
+        help: "write `window: 10m`, `window: 1h30m`, or `window: unbounded` (the default)")
       return nil
     }
     // The lexer splits `1h30m` and `1.5h` into several tokens: take the run of duration

@@ -104,6 +104,20 @@ public enum RuleKeywords {
   public static let ruleFields = ["name", "category", "tags", "enabled", "when", "action", "score", "reason"]
   /// The fields of an aggregate, in the formatter's order.
   public static let aggregateFields = ["kind", "of", "key", "where", "window", "include_current"]
+  /// Names people write for an aggregate field, with the field that means it (`filter` →
+  /// `where`), for "did you mean" helps.
+  public static let aggregateFieldSynonyms = [
+    "type": "kind", "filter": "where", "when": "where", "if": "where", "value": "of", "field": "of",
+    "by": "key", "per": "key", "group_by": "key", "partition": "key", "duration": "window",
+    "period": "window", "within": "window", "include": "include_current",
+  ]
+  /// Names people write for an aggregate kind, with the kind to use (`avg` → `stats`).
+  public static let aggregateKindSynonyms = [
+    "avg": "stats", "average": "stats", "mean": "stats", "stddev": "stats", "variance": "stats",
+    "total": "sum", "unique": "distinct", "count_distinct": "distinct", "cardinality": "distinct",
+    "latest": "last", "previous": "last", "prev": "last", "exists": "seen", "first_seen": "seen",
+    "new": "seen", "number": "count", "cnt": "count", "num": "count",
+  ]
   /// The fields of the policy.
   public static let policyFields = ["review_threshold", "block_threshold"]
   /// The words after a schema field's type, and in list declarations.
