@@ -111,7 +111,7 @@ let package = Package(
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelYAML", "SentinelCompiler",
         "SentinelReference", "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime",
-        "SentinelCrypto",
+        "SentinelCrypto", "SentinelState",
       ],
       swiftSettings: strict),
     .testTarget(

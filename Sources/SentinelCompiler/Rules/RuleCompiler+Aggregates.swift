@@ -13,13 +13,17 @@ import SentinelModel
 import SentinelSyntax
 
 /// One compiled aggregate: its spec and its checked expressions.
-struct CompiledAggregate {
-  var spec: AggregateSpec
-  var key: CheckedAST
-  var filter: CheckedAST
-  var value: CheckedAST
-  var file: Int
-  var span: Span
+public struct CompiledAggregate: Sendable {
+  public var spec: AggregateSpec
+  /// What the aggregate is kept per (`key:`).
+  public var key: CheckedAST
+  /// Which events it records (`where:`; the constant `true` when not written).
+  public var filter: CheckedAST
+  /// What it records (`of:`; the constant `null` for `count`).
+  public var value: CheckedAST
+  /// The declaring file (index into the compilation's files) and the name's span.
+  public var file: Int
+  public var span: Span
 }
 
 extension RuleCompilerRun {

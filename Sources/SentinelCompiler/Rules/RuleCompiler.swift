@@ -46,6 +46,8 @@ public struct RuleSetCompilation: Sendable {
   /// Named conditions' checked expressions and lists' values (for explanations).
   public var definitions: [String: CheckedAST]
   public var constants: [String: Value]
+  /// The aggregates, in bundle order (`bundle.aggregates`).
+  public var aggregates: [CompiledAggregate] = []
   /// Warnings (errors make compilation fail).
   public var diagnostics: [SourcedDiagnostic]
 }
@@ -323,7 +325,7 @@ struct RuleCompilerRun {
       aggregates: compiledAggregates.map(\.spec), stateProgram: stateProgram, ruleReads: ruleReads)
     return RuleSetCompilation(
       bundle: bundle, rules: compiled, environment: env, schema: schema, ir: ir, definitions: definitions,
-      constants: constants, diagnostics: diagnostics)
+      constants: constants, aggregates: compiledAggregates, diagnostics: diagnostics)
   }
 
   // MARK: - Schema
