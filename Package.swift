@@ -74,12 +74,22 @@ let package = Package(
         "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
       ],
       swiftSettings: strict),
+    // Golden fixtures and rule-set diffs: replays corpora through the runtime and explains
+    // mismatches with the reference evaluator (tooling side; the runtime never imports it).
+    .target(
+      name: "SentinelFixtures",
+      dependencies: [
+        "SentinelModel", "SentinelBytecode", "SentinelSyntax", "SentinelYAML", "SentinelCompiler",
+        "SentinelReference", "SentinelRuntime", "SentinelState",
+      ],
+      swiftSettings: strict),
     .target(
       name: "SentinelCommands",
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelCompiler",
         "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
         "SentinelConformance", "SentinelRuntime", "SentinelYAML", "SentinelCrypto", "SentinelState",
+        "SentinelFixtures",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -120,6 +130,12 @@ let package = Package(
         "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelCompiler",
         "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
         "SentinelConformance",
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "SentinelFixturesTests",
+      dependencies: [
+        "SentinelModel", "SentinelCompiler", "SentinelReference", "SentinelRuntime", "SentinelFixtures",
       ],
       swiftSettings: strict),
   ]

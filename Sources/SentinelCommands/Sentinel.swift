@@ -9,7 +9,8 @@ public struct Sentinel: ParsableCommand {
     abstract: "SentinelIQ — a fraud and risk rule compiler and verified decision runtime.",
     subcommands: [
       CheckCommand.self, CompileCommand.self, FmtCommand.self, ExplainCommand.self, EvalCommand.self,
-      DisasmCommand.self, KeygenCommand.self, ConformanceCommand.self, ReplayCommand.self,
+      DisasmCommand.self, KeygenCommand.self, ConformanceCommand.self, ReplayCommand.self, TestCommand.self,
+      DiffCommand.self,
     ]
   )
   public init() {}
