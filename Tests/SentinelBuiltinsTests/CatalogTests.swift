@@ -78,7 +78,7 @@ let extensionIDs: [String] = [
     Logic.overloads, Equality.overloads, Comparison.overloads, Arithmetic.overloads, Lists.overloads,
     Maps.overloads, Strings.overloads, Conversions.overloads, TimeFunctions.overloads, Types.overloads,
     Optionals.overloads, StringsExtension.overloads, StringFormat.overloads, MathExtension.overloads,
-    Encoders.overloads,
+    Encoders.overloads, Geo.overloads,
   ]
   let ids = parts.flatMap { $0.map(\.id) }
   #expect(Set(ids).count == ids.count)

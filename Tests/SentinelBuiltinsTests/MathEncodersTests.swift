@@ -109,3 +109,36 @@ let encoderCases: [Case] = [
 func encoders(_ c: Case) {
   #expect(c.passes)
 }
+
+// MARK: - The SentinelIQ extension (Geo.swift)
+
+@Test func haversineMatchesKnownDistances() {
+  // London → New York on a 6371.0 km sphere: 5570.2 km (the haversine formula).
+  let d = Builtins.all.dispatch(
+    "haversine_km", receiver: false, [.double(51.5074), .double(-0.1278), .double(40.7128), .double(-74.006)])
+  guard case .double(let km) = d else {
+    Issue.record("\(d)")
+    return
+  }
+  #expect(abs(km - 5570.2) < 0.5)
+  // One degree of latitude is 2πR/360 = 111.195 km.
+  let deg = Builtins.all.dispatch(
+    "haversine_km", receiver: false, [.double(0), .double(0), .double(1), .double(0)])
+  #expect(deg.description.hasPrefix("111.19"))
+  // Same point: 0; map form equals the scalar form.
+  var m = MapValue()
+  m.insert(.string("lat"), .double(10))
+  m.insert(.string("lon"), .int(20))
+  let p = Value.map(m)
+  #expect(Builtins.all.dispatch("haversine_km", receiver: false, [p, p]).description == "0.0")
+  var half = MapValue()
+  half.insert(.string("lat"), .double(10))
+  let bad = Value.map(half)
+  #expect(Builtins.all.dispatch("haversine_km", receiver: false, [p, bad]).isError)
+}
+
+@Test func durationsAsFractionalUnits() {
+  let d = Value.duration(Duration(seconds: 5400, nanos: 500_000_000))
+  #expect(Builtins.all.dispatch("hours", receiver: false, [d]).description == "1.500138888888889")
+  #expect(Builtins.all.dispatch("seconds", receiver: false, [d]).description == "5400.5")
+}
