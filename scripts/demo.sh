@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The main job until the scoring daemon exists: compile the reference rules into a verified
-# bundle and decide an event with them, evaluate example CEL expressions through the whole
-# pipeline, and run the CEL conformance suite.
+# bundle, replay the reference corpus through it with state (in memory and on SQLite) and check
+# every decision against the golden fixtures, explain an event, evaluate example CEL
+# expressions through the whole pipeline, and run the CEL conformance suite.
 set -euo pipefail
 S=${1:-.build/release/sentinel}
 run() { printf '$ sentinel %s\n' "$*"; "$S" "$@"; echo; }
 mkdir -p .build
 run check rules/
 run compile rules/ -o .build/reference.sbc
+run test fixtures/ --rules .build/reference.sbc
+run replay --rules .build/reference.sbc fixtures/reference-corpus/events.jsonl -o .build/decisions.jsonl
 run explain --rules rules/ --event '{"event_id":"e-1","type":"transaction","ts":"2026-11-25T10:00:00Z","user_id":"u-42","amount":9500,"country_code":"GB","card_country":"KP","merchant_category":"6051"}'
 run eval '1 + 2 * 3'
 run eval '[1, 2, 3].map(n, n * n).filter(n, n > 1)' --type

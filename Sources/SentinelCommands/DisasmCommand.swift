@@ -84,11 +84,29 @@ public struct DisasmCommand: ParsableCommand {
     print("; rules")
     for (i, r) in b.rules.enumerated() {
       let file = r.file < b.sourceFiles.count ? b.sourceFiles[r.file].name : "?"
-      print(";   #\(i) \(r.id) [\(r.outcome.name) +\(r.score)] \(file)")
+      let reads = i < b.ruleReads.count ? b.ruleReads[i].map { b.aggregates[$0].name } : []
+      print(
+        ";   #\(i) \(r.id) [\(r.outcome.name) +\(r.score)] \(file)"
+          + (reads.isEmpty ? "" : " reads " + reads.joined(separator: ", ")))
+    }
+    if !b.aggregates.isEmpty {
+      print("; aggregates (state program results: key 3i, filter 3i+1, value 3i+2)")
+      for (i, a) in b.aggregates.enumerated() {
+        let window = a.windowNanos.map { "window \(Double($0) / 1e9) s" } ?? "unbounded"
+        let vars = a.variables.map { "\($0.name): \($0.type)" }.joined(separator: ", ")
+        print(
+          ";   #\(i) \(a.name) \(a.kind.rawValue), \(window), \(a.includeCurrent ? "includes" : "excludes")"
+            + " the current event → \(vars)")
+      }
     }
     let source =
       b.sourceFiles.count == 1 ? Source(name: b.sourceFiles[0].name, text: b.sourceFiles[0].text) : nil
     print(Disassembler.render(b.program, source: source), terminator: "")
     print("; verified: cost bound \(loaded.program.costBound)")
+    if let state = b.stateProgram, let verified = loaded.stateProgram {
+      print("; state program")
+      print(Disassembler.render(state, source: source), terminator: "")
+      print("; verified: cost bound \(verified.costBound)")
+    }
   }
 }
