@@ -3,7 +3,8 @@
 //
 // Pipeline: Syntax (CEL source → AST) → Compiler (check → IR → codegen) → Bytecode (program format)
 //           → Verifier (Program → VerifiedProgram) → VM (runs a VerifiedProgram).
-// The runtime side (Bytecode, Verifier, VM) never imports the compiler side (Syntax, Compiler,
+// State (aggregates, decision log) sits on the runtime side, on SQLite through GRDB.
+// The runtime side (Bytecode, Verifier, VM, State) never imports the compiler side (Syntax, Compiler,
 // Reference); `ArchitectureTests` reads `swift package describe` to hold that line.
 import PackageDescription
 
@@ -18,6 +19,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    // SQLite through the system libsqlite3 (Debian: libsqlite3-dev), for SentinelState.
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
   ],
   targets: [
     // MARK: - Shared model
@@ -39,7 +42,10 @@ let package = Package(
       name: "SentinelVM",
       dependencies: ["SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier"],
       swiftSettings: strict),
-    .target(name: "SentinelState", dependencies: ["SentinelModel"], swiftSettings: strict),
+    .target(
+      name: "SentinelState",
+      dependencies: ["SentinelModel", .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: strict),
     .target(
       name: "SentinelRuntime",
       dependencies: [
@@ -116,6 +122,8 @@ let package = Package(
         "SentinelSyntax", "SentinelCompiler", "SentinelCrypto", "SentinelRuntime",
       ],
       swiftSettings: strict),
+    .testTarget(
+      name: "SentinelStateTests", dependencies: ["SentinelModel", "SentinelState"], swiftSettings: strict),
     .testTarget(
       name: "SentinelRulesTests",
       dependencies: [

@@ -1,87 +1,202 @@
-// TEMPORARY naive aggregate state (keeps every entry in the window); replaced by the real
-// implementation of the SentinelState target.
+// The per-(aggregate, key) state of one aggregate, and what it remembers for each kind.
+//
+// Semantics (REFERENCE_RULES.md, "Processing order and state"): a window of length W at event
+// time t holds the recorded entries with time in (t − W, t]; equal timestamps are inside each
+// other's windows; an entry recorded earlier in processing order but with a time later than t is
+// not in the window at t. Unbounded aggregates hold every recorded entry, whatever its time.
+//
+// Memory is bounded: `apply` drops the entries with time ≤ newest − W, where `newest` is the
+// greatest time recorded for the key. NOTE: so an out-of-order event (time t < newest) reads a
+// window whose part (t − W, newest − W] is already gone; with non-decreasing times (the
+// reference corpus, and any in-order stream) every reading is exact. Windowed `distinct` and
+// `seen` keep one time per value, its latest, so an out-of-order event also misses a value whose
+// latest time is after t even if an earlier occurrence lies in its window.
 
-import SentinelModel
+public import SentinelModel
 
-/// The per-(aggregate, key) state of one aggregate.
+// MARK: - AggregateState
+
+/// The state of one aggregate for one key: what it needs to answer readings at later events.
 public struct AggregateState: Sendable, Equatable {
-  struct Entry: Sendable, Equatable {
-    var time: Timestamp
-    var value: String
-    var raw: Value
-    static func == (a: Entry, b: Entry) -> Bool { a.time == b.time && a.value == b.value }
-  }
-  var kind: AggregateKind
-  var entries: [Entry] = []
+  /// The kind of aggregate this state belongs to.
+  public private(set) var kind: AggregateKind
+  /// The greatest event time recorded; nil when nothing was recorded.
+  public internal(set) var newest: Timestamp?
+  /// What is remembered, in a form that depends on the kind and on whether it is windowed.
+  var storage: Storage
+  /// The least time among windowed entries (nil when none): pruning scans only when it is old
+  /// enough. Derived from `storage`, so not encoded and not compared.
+  var oldest: Timestamp?
 
-  /// An empty state.
-  public init(kind: AggregateKind) { self.kind = kind }
-
-  static func nanos(_ t: Timestamp) -> (Int64, Int32) { (t.seconds, t.nanos) }
-
-  func inWindow(_ e: Entry, _ spec: AggregateSpec, _ t: Timestamp) -> Bool {
-    guard e.time <= t else { return false }
-    guard let w = spec.windowNanos else { return true }
-    guard let start = Timestamp.make(seconds: t.seconds, nanos: Int64(t.nanos) - w) else { return true }
-    return e.time > start
+  /// An empty state for an aggregate of this kind.
+  public init(kind: AggregateKind) {
+    self.kind = kind
+    newest = nil
+    storage = .empty
+    oldest = nil
   }
 
-  /// The values of `spec.variables` at `t`.
-  public func read(_ spec: AggregateSpec, at t: Timestamp, current: Value?, probe: Value?) -> [Value?] {
-    var xs = entries.filter { inWindow($0, spec, t) }
-    if spec.includeCurrent, let c = current {
-      xs.append(Entry(time: t, value: ValueKey.encode(c) ?? "", raw: c))
-    }
-    switch spec.kind {
-    case .count: return [.int(Int64(xs.count))]
-    case .distinct: return [.int(Int64(Set(xs.map(\.value)).count))]
-    case .sum:
-      if spec.valueType == .int {
-        var s: Int64 = 0
-        for x in xs { if case .int(let i) = x.raw { s = s &+ i } }
-        return [.int(s)]
-      }
-      var s = 0.0
-      for x in xs { s += Self.number(x.raw) }
-      return [.double(s)]
-    case .last:
-      guard let l = xs.last else { return [nil, nil] }
-      return [l.raw, .timestamp(l.time)]
-    case .stats:
-      guard !xs.isEmpty else { return [.int(0), nil, nil] }
-      let n = Double(xs.count)
-      let mean = xs.reduce(0.0) { $0 + Self.number($1.raw) } / n
-      let v = xs.reduce(0.0) { $0 + (Self.number($1.raw) - mean) * (Self.number($1.raw) - mean) } / n
-      return [.int(Int64(xs.count)), .double(mean), .double(v.squareRoot())]
-    case .seen:
-      guard let p = probe, let k = ValueKey.encode(p) else { return [nil] }
-      return [.bool(xs.contains { $0.value == k })]
+  /// Whether nothing is recorded.
+  public var isEmpty: Bool {
+    if case .empty = storage { return true }
+    return false
+  }
+
+  /// The number of retained entries (windowed: one per event or per distinct value still in
+  /// reach; unbounded: 1 for the running summary, or the number of distinct values).
+  public var retainedCount: Int {
+    switch storage {
+    case .empty: return 0
+    case .counter, .sum, .welford, .latest: return 1
+    case .valueSet(let s): return s.count
+    case .entries(let xs): return xs.count
+    case .valueTimes(let d): return d.count
     }
   }
 
-  static func number(_ v: Value) -> Double {
-    switch v {
-    case .int(let i): return Double(i)
-    case .double(let d): return d
-    case .uint(let u): return Double(u)
-    default: return 0
-    }
-  }
-
-  /// Records a matching event.
-  public mutating func apply(_ spec: AggregateSpec, at t: Timestamp, value: Value) {
-    entries.append(Entry(time: t, value: ValueKey.encode(value) ?? "", raw: value))
+  /// Equal when the kind, the newest time and everything remembered are identical (doubles by
+  /// bit pattern).
+  public static func == (a: AggregateState, b: AggregateState) -> Bool {
+    a.kind == b.kind && a.newest == b.newest && a.storage.isIdentical(to: b.storage)
   }
 }
 
-/// Canonical string forms of keys and values.
-public enum ValueKey {
-  /// A canonical, injective string form; nil for errors.
-  public static func encode(_ v: Value) -> String? {
-    switch v {
-    case .error, .type, .optional: return nil
-    case .string(let s): return "s" + s
-    default: return "v" + v.description
+// MARK: - Storage
+
+/// What a state remembers.
+enum Storage: Sendable {
+  /// Nothing recorded yet (or forgotten after a change of window mode).
+  case empty
+  /// Unbounded `count`: the number of recorded events.
+  case counter(Int64)
+  /// Unbounded `sum`: the running total.
+  case sum(RunningSum)
+  /// Unbounded `stats`: Welford's running count, mean and M2.
+  case welford(Welford)
+  /// Unbounded `last`: the most recently recorded entry.
+  case latest(Entry)
+  /// Unbounded `distinct` and `seen`: the key forms of the recorded values.
+  case valueSet(Set<String>)
+  /// Windowed `count`, `sum`, `stats`, `last`: the entries, in processing order.
+  case entries([Entry])
+  /// Windowed `distinct` and `seen`: each value's key form → its latest time.
+  case valueTimes([String: Timestamp])
+
+  /// Whether the storage keeps times (the windowed forms).
+  var isWindowed: Bool {
+    switch self {
+    case .entries, .valueTimes: return true
+    default: return false
     }
+  }
+
+  func isIdentical(to other: Storage) -> Bool {
+    switch (self, other) {
+    case (.empty, .empty): return true
+    case (.counter(let a), .counter(let b)): return a == b
+    case (.sum(let a), .sum(let b)): return a == b
+    case (.welford(let a), .welford(let b)): return a == b
+    case (.latest(let a), .latest(let b)): return a.isIdentical(to: b)
+    case (.valueSet(let a), .valueSet(let b)): return a == b
+    case (.entries(let a), .entries(let b)):
+      return a.count == b.count && zip(a, b).allSatisfy { $0.isIdentical(to: $1) }
+    case (.valueTimes(let a), .valueTimes(let b)): return a == b
+    default: return false
+    }
+  }
+}
+
+/// One recorded event: its time and its `of` value (`.null` for `count`).
+struct Entry: Sendable {
+  var time: Timestamp
+  var value: Value
+
+  func isIdentical(to other: Entry) -> Bool { time == other.time && identical(value, other.value) }
+}
+
+// MARK: - Running summaries
+
+/// A sum accumulated in insertion order, both as an int (for `int` aggregates; sticky failure on
+/// overflow or a value that is not an integer) and as a double.
+struct RunningSum: Sendable, Equatable {
+  var int: Int64 = 0
+  var intFailed = false
+  var double: Double = 0
+
+  /// Adds a number; returns false (and changes nothing) for a value that is not a number.
+  mutating func add(_ v: Value) -> Bool {
+    let asInt: Int64?
+    switch v {
+    case .int(let i):
+      asInt = i
+      double += Double(i)
+    case .uint(let u):
+      asInt = Int64(exactly: u)
+      double += Double(u)
+    case .double(let d):
+      asInt = Int64(exactly: d)
+      double += d
+    default: return false
+    }
+    if !intFailed {
+      if let i = asInt {
+        let (r, o) = int.addingReportingOverflow(i)
+        if o { intFailed = true } else { int = r }
+      } else {
+        intFailed = true
+      }
+    }
+    return true
+  }
+
+  /// The reading: an `int` for aggregates of `int`, otherwise a `double`.
+  func result(_ spec: AggregateSpec) -> Value {
+    if spec.valueType == .int {
+      return intFailed ? .error(CELError(.overflow, "integer overflow in sum `\(spec.name)`")) : .int(int)
+    }
+    return .double(double)
+  }
+
+  static func == (a: RunningSum, b: RunningSum) -> Bool {
+    a.int == b.int && a.intFailed == b.intFailed && a.double.bitPattern == b.double.bitPattern
+  }
+}
+
+/// Welford's running count, mean and sum of squared deviations (M2).
+/// NOTE: M2 accumulates (x − mean)·(x − newMean), which is exactly 0 when x equals the mean, and
+/// the first value sets the mean exactly: equal values give a standard deviation of exactly 0.
+struct Welford: Sendable, Equatable {
+  var count: Int64 = 0
+  var mean: Double = 0
+  var m2: Double = 0
+
+  /// Adds a number; returns false (and changes nothing) for a value that is not a number.
+  mutating func add(_ v: Value) -> Bool {
+    guard let x = numericValue(v) else { return false }
+    count += 1
+    let delta = x - mean
+    mean += delta / Double(count)
+    m2 += delta * (x - mean)
+    return true
+  }
+
+  /// `[count, mean, population stddev]`; mean and stddev absent when the count is 0.
+  var reading: [Value?] {
+    guard count > 0 else { return [.int(0), nil, nil] }
+    return [.int(count), .double(mean), .double((max(0, m2) / Double(count)).squareRoot())]
+  }
+
+  static func == (a: Welford, b: Welford) -> Bool {
+    a.count == b.count && a.mean.bitPattern == b.mean.bitPattern && a.m2.bitPattern == b.m2.bitPattern
+  }
+}
+
+/// The double a number denotes, or nil for a value that is not a number.
+func numericValue(_ v: Value) -> Double? {
+  switch v {
+  case .int(let i): return Double(i)
+  case .uint(let u): return Double(u)
+  case .double(let d): return d
+  default: return nil
   }
 }

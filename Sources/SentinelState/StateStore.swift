@@ -1,26 +1,46 @@
-// TEMPORARY: the state store API; replaced by the real implementation.
+// The durable side of state: aggregate states by (aggregate, key), the decision log, and the
+// processed event ids (an event id is processed when its decision is recorded). One `commit`
+// applies a whole batch or nothing.
 
-import SentinelModel
+public import SentinelModel
 
-/// Identifies one aggregate's state for one key.
-public struct StateKey: Hashable, Sendable {
+// MARK: - Keys and records
+
+/// Which state: an aggregate's name and the key form (`ValueKey.encode`) of its key.
+public struct StateKey: Hashable, Sendable, CustomStringConvertible {
+  /// The aggregate's name (`failed_logins`).
   public var aggregate: String
+  /// The key's canonical form (`ValueKey.encode` of the key value).
   public var key: String
+
+  /// A state key.
   public init(aggregate: String, key: String) {
     self.aggregate = aggregate
     self.key = key
   }
+
+  /// `aggregate[key]`, for messages.
+  public var description: String { "\(aggregate)[\(key)]" }
 }
 
-/// One decision as the store records it.
+/// One decision, as the decision log keeps it.
 public struct DecisionRecord: Sendable, Equatable {
+  /// The event's id (unique per tenant).
   public var eventID: String
+  /// The decision JSON line, exactly as output.
   public var line: String
+  /// `allow`, `review` or `block`.
   public var action: String
+  /// The total score.
   public var score: Int
+  /// The matched rule ids, in output order.
   public var rules: [String]
+  /// The event's time.
   public var eventTime: Timestamp
+  /// The digest of the bundle that decided.
   public var bundleDigest: String
+
+  /// A decision record.
   public init(
     eventID: String, line: String, action: String, score: Int, rules: [String], eventTime: Timestamp,
     bundleDigest: String
@@ -35,47 +55,105 @@ public struct DecisionRecord: Sendable, Equatable {
   }
 }
 
-/// What one commit writes.
+/// A decision record with its position in the log.
+public struct LoggedDecision: Sendable, Equatable {
+  /// The sequence number: increasing in commit order, never reused.
+  public var sequence: Int64
+  /// The decision.
+  public var record: DecisionRecord
+
+  /// A logged decision.
+  public init(sequence: Int64, record: DecisionRecord) {
+    self.sequence = sequence
+    self.record = record
+  }
+}
+
+/// What one commit writes: state upserts (later entries for the same key win) and new decisions.
 public struct StateBatch: Sendable {
+  /// The states to write.
   public var states: [(StateKey, AggregateState)]
+  /// The decisions to append, in order; their event ids must be new.
   public var decisions: [DecisionRecord]
-  public init(states: [(StateKey, AggregateState)], decisions: [DecisionRecord]) {
+
+  /// A batch.
+  public init(states: [(StateKey, AggregateState)] = [], decisions: [DecisionRecord] = []) {
     self.states = states
     self.decisions = decisions
   }
+
+  /// Whether the batch writes nothing.
+  public var isEmpty: Bool { states.isEmpty && decisions.isEmpty }
 }
 
-/// Durable state.
+// MARK: - Store
+
+/// Durable state for one tenant: aggregate states, the decision log, processed event ids.
 public protocol StateStore: AnyObject {
+  /// The tenant whose state this store reads and writes.
   var tenant: String { get }
+  /// The stored state for `key`, or nil when none is stored.
   func loadState(_ key: StateKey) throws -> AggregateState?
+  /// The decision line already recorded for this event id, or nil.
   func decisionLine(forEventID id: String) throws -> String?
+  /// Applies a batch atomically; when it returns, the batch is durable.
   func commit(_ batch: StateBatch) throws
 }
 
-/// State in memory.
-public final class InMemoryStateStore: StateStore {
-  public let tenant: String
-  var states: [StateKey: AggregateState] = [:]
-  var lines: [String: String] = [:]
-  public init(tenant: String = "default") { self.tenant = tenant }
-  public func loadState(_ key: StateKey) throws -> AggregateState? { states[key] }
-  public func decisionLine(forEventID id: String) throws -> String? { lines[id] }
-  public func commit(_ batch: StateBatch) throws {
-    for (k, s) in batch.states { states[k] = s }
-    for d in batch.decisions { lines[d.eventID] = d.line }
+/// Reading the decision log back, in sequence order.
+public protocol DecisionLog: AnyObject {
+  /// The number of decisions recorded for the tenant.
+  func decisionCount() throws -> Int
+  /// Calls `body` with each decision with a sequence number above `sequence`, in sequence order,
+  /// until it returns false.
+  func forEachDecision(after sequence: Int64, _ body: (LoggedDecision) throws -> Bool) throws
+}
+
+extension DecisionLog {
+  /// Up to `limit` decisions with a sequence number above `sequence`, in sequence order.
+  public func decisions(after sequence: Int64 = 0, limit: Int = .max) throws -> [LoggedDecision] {
+    var out: [LoggedDecision] = []
+    guard limit > 0 else { return out }
+    try forEachDecision(after: sequence) { d in
+      out.append(d)
+      return out.count < limit
+    }
+    return out
   }
 }
 
-/// Not available in this build.
-public final class SQLiteStateStore: StateStore {
-  public let tenant: String
-  struct Unavailable: Error {}
-  public init(path: String, tenant: String = "default") throws {
-    self.tenant = tenant
-    throw Unavailable()
+// MARK: - Errors
+
+/// A state-store failure: which file, which operation, what went wrong.
+public enum StateStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The database could not be opened or set up.
+  case cannotOpen(path: String, reason: String)
+  /// The file is a database, but not a SentinelIQ state database (or one of a newer format).
+  case notAStateDatabase(path: String, reason: String)
+  /// A stored aggregate state does not decode.
+  case corruptState(path: String, tenant: String, key: StateKey, reason: String)
+  /// A stored decision does not decode.
+  case corruptDecision(path: String, tenant: String, eventID: String, reason: String)
+  /// A batch records a decision for an event id already recorded (or twice); nothing was written.
+  case duplicateEventID(path: String, tenant: String, eventID: String)
+  /// The store was opened read-only.
+  case readOnly(path: String)
+  /// Any other database failure during `operation`.
+  case database(path: String, operation: String, reason: String)
+
+  /// A one-line message naming the file and what failed.
+  public var description: String {
+    switch self {
+    case .cannotOpen(let path, let reason): return "cannot open state database `\(path)`: \(reason)"
+    case .notAStateDatabase(let path, let reason): return "`\(path)` is not a SentinelIQ state database: \(reason)"
+    case .corruptState(let path, let tenant, let key, let reason):
+      return "corrupt aggregate state \(key) of tenant `\(tenant)` in `\(path)`: \(reason)"
+    case .corruptDecision(let path, let tenant, let eventID, let reason):
+      return "corrupt decision for event `\(eventID)` of tenant `\(tenant)` in `\(path)`: \(reason)"
+    case .duplicateEventID(let path, let tenant, let eventID):
+      return "decision for event `\(eventID)` of tenant `\(tenant)` already recorded in `\(path)`; batch not committed"
+    case .readOnly(let path): return "state database `\(path)` is open read-only"
+    case .database(let path, let operation, let reason): return "state database `\(path)`: \(operation) failed: \(reason)"
+    }
   }
-  public func loadState(_ key: StateKey) throws -> AggregateState? { nil }
-  public func decisionLine(forEventID id: String) throws -> String? { nil }
-  public func commit(_ batch: StateBatch) throws {}
 }

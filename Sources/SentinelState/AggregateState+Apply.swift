@@ -1,0 +1,129 @@
+// Recording: `apply` adds one matching event to the state, then prunes what no later window can
+// hold (entries with time ≤ newest − W).
+
+public import SentinelModel
+
+// MARK: - Recording
+
+extension AggregateState {
+  /// Records a matching event (value `.null` for `count`) at time `t`, then prunes what no later
+  /// window can hold.
+  ///
+  /// A value the kind cannot aggregate is not recorded and changes nothing: a non-number for
+  /// `sum` and `stats`, an error for the others. A state of another kind is first reset to an
+  /// empty state of `spec.kind`; a state kept for another window mode is converted (windowed →
+  /// unbounded folds the retained entries; unbounded → windowed starts empty, having no times).
+  public mutating func apply(_ spec: AggregateSpec, at t: Timestamp, value: Value) {
+    guard Self.accepts(value, spec.kind) else { return }
+    if spec.kind != kind { self = AggregateState(kind: spec.kind) }
+    conform(to: spec)
+    if let n = newest, t <= n {} else { newest = t }
+    let windowed = spec.windowNanos != nil
+
+    // Take the storage out so the arrays inside are uniquely referenced and grow in place.
+    let old = storage
+    storage = .empty
+    switch (spec.kind, windowed) {
+    case (.count, false):
+      if case .counter(let c) = old { storage = .counter(c < .max ? c + 1 : c) } else { storage = .counter(1) }
+    case (.sum, false):
+      var s = RunningSum()
+      if case .sum(let running) = old { s = running }
+      _ = s.add(value)
+      storage = .sum(s)
+    case (.stats, false):
+      var w = Welford()
+      if case .welford(let running) = old { w = running }
+      _ = w.add(value)
+      storage = .welford(w)
+    case (.last, false):
+      storage = .latest(Entry(time: t, value: value))
+    case (.distinct, false), (.seen, false):
+      var keys: Set<String> = []
+      if case .valueSet(let s) = old { keys = s }
+      if let k = ValueKey.encode(value) { keys.insert(k) }
+      storage = .valueSet(keys)
+    case (.count, true), (.sum, true), (.stats, true), (.last, true):
+      var xs: [Entry] = []
+      if case .entries(let es) = old { xs = es }
+      xs.append(Entry(time: t, value: spec.kind == .count ? .null : value))
+      storage = .entries(xs)
+      if let o = oldest, o <= t {} else { oldest = t }
+    case (.distinct, true), (.seen, true):
+      var times: [String: Timestamp] = [:]
+      if case .valueTimes(let d) = old { times = d }
+      if let k = ValueKey.encode(value) {
+        if let previous = times[k], t <= previous {} else { times[k] = t }
+      }
+      storage = .valueTimes(times)
+      // A value's time only grows, so the least time can only grow: `oldest` stays a lower bound.
+      if let o = oldest, o <= t {} else { oldest = t }
+    }
+    if let w = spec.windowNanos, let n = newest { prune(before: Window.subtract(w, from: n)) }
+  }
+
+  /// Whether `apply` records `value` for an aggregate of `kind`.
+  static func accepts(_ value: Value, _ kind: AggregateKind) -> Bool {
+    switch kind {
+    case .count: return true
+    case .sum, .stats: return numericValue(value) != nil
+    case .distinct, .seen, .last: return !value.isError && (kind == .last || ValueKey.encode(value) != nil)
+    }
+  }
+
+  // MARK: - Pruning
+
+  /// Drops windowed entries with time ≤ `cutoff` (nil: nothing to drop).
+  mutating func prune(before cutoff: Timestamp?) {
+    guard let cutoff, let o = oldest, o <= cutoff else { return }
+    let old = storage
+    storage = .empty
+    switch old {
+    case .entries(var xs):
+      xs.removeAll { $0.time <= cutoff }
+      oldest = xs.lazy.map(\.time).min()
+      storage = xs.isEmpty ? .empty : .entries(xs)
+    case .valueTimes(var times):
+      times = times.filter { $0.value > cutoff }
+      oldest = times.values.min()
+      storage = times.isEmpty ? .empty : .valueTimes(times)
+    default:
+      storage = old
+    }
+  }
+
+  // MARK: - Window mode changes
+
+  /// Converts the storage to the form `spec` needs (see `apply`).
+  mutating func conform(to spec: AggregateSpec) {
+    let windowed = spec.windowNanos != nil
+    switch storage {
+    case .empty: return
+    case .counter, .sum, .welford, .latest, .valueSet:
+      if windowed {
+        storage = .empty
+        oldest = nil
+      }
+    case .entries(let xs):
+      guard !windowed else { return }
+      oldest = nil
+      switch kind {
+      case .count: storage = .counter(Int64(xs.count))
+      case .sum:
+        var s = RunningSum()
+        for e in xs { _ = s.add(e.value) }
+        storage = .sum(s)
+      case .stats:
+        var w = Welford()
+        for e in xs { _ = w.add(e.value) }
+        storage = .welford(w)
+      case .last: storage = xs.last.map { .latest($0) } ?? .empty
+      case .distinct, .seen: storage = .empty
+      }
+    case .valueTimes(let times):
+      guard !windowed else { return }
+      oldest = nil
+      storage = .valueSet(Set(times.keys))
+    }
+  }
+}

@@ -1,0 +1,64 @@
+// A state store in memory: for tests, for `sentinel run` without `--state`, and as the model the
+// SQLite store is tested against (same behaviour, including errors, minus durability).
+
+import Synchronization
+
+// MARK: - InMemoryStateStore
+
+/// A `StateStore` that keeps everything in memory (lost at exit). Thread-safe.
+public final class InMemoryStateStore: StateStore, DecisionLog, Sendable {
+  /// The tenant whose state this store holds.
+  public let tenant: String
+  private let contents = Mutex(Contents())
+
+  private struct Contents {
+    var states: [StateKey: AggregateState] = [:]
+    var decisions: [LoggedDecision] = []
+    var byEventID: [String: Int] = [:]
+  }
+
+  /// An empty store.
+  public init(tenant: String = "default") {
+    self.tenant = tenant
+  }
+
+  /// The stored state for `key`, or nil.
+  public func loadState(_ key: StateKey) throws -> AggregateState? {
+    contents.withLock { $0.states[key] }
+  }
+
+  /// The decision line recorded for this event id, or nil.
+  public func decisionLine(forEventID id: String) throws -> String? {
+    contents.withLock { c in c.byEventID[id].map { c.decisions[$0].record.line } }
+  }
+
+  /// Applies a batch atomically: a duplicate event id rejects the whole batch.
+  public func commit(_ batch: StateBatch) throws {
+    try contents.withLock { c in
+      var fresh: Set<String> = []
+      for d in batch.decisions where c.byEventID[d.eventID] != nil || !fresh.insert(d.eventID).inserted {
+        throw StateStoreError.duplicateEventID(path: ":memory:", tenant: tenant, eventID: d.eventID)
+      }
+      for (k, s) in batch.states { c.states[k] = s }
+      var sequence = c.decisions.last?.sequence ?? 0
+      for d in batch.decisions {
+        sequence += 1
+        c.byEventID[d.eventID] = c.decisions.count
+        c.decisions.append(LoggedDecision(sequence: sequence, record: d))
+      }
+    }
+  }
+
+  /// The number of decisions recorded.
+  public func decisionCount() throws -> Int { contents.withLock { $0.decisions.count } }
+
+  /// Calls `body` with each decision after `sequence`, in order, until it returns false.
+  public func forEachDecision(after sequence: Int64, _ body: (LoggedDecision) throws -> Bool) throws {
+    // Copy out first: `body` may call back into the store.
+    let snapshot = contents.withLock { c in c.decisions.filter { $0.sequence > sequence } }
+    for d in snapshot where try !body(d) { return }
+  }
+
+  /// The number of stored aggregate states.
+  public func stateCount() -> Int { contents.withLock { $0.states.count } }
+}

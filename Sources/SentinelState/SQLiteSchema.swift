@@ -1,0 +1,59 @@
+// The SQLite schema of a state database, created and upgraded by a GRDB `DatabaseMigrator`.
+//
+//   aggregate_state  (tenant, aggregate, key) → state BLOB (`AggregateState.encoded()`),
+//                    WITHOUT ROWID: one B-tree seek per load.
+//   decision         (tenant, event_id) → seq, line, action, score, rules (JSON array),
+//                    event time (seconds, nanos), bundle digest; WITHOUT ROWID, so the
+//                    processed-id lookup is one primary-key seek. `seq` increases per tenant in
+//                    commit order; (tenant, seq) is unique and indexed for reading the log.
+//   meta             key → value: `format` = `sentinel-state`, `state_encoding` = 1.
+// The file's `PRAGMA application_id` says it is ours; a database with tables and another (or no)
+// id is refused rather than written to.
+
+import GRDB
+
+// MARK: - Schema
+
+enum StateSchema {
+  /// `PRAGMA application_id` of a state database: "SIQ1".
+  static let applicationID: Int32 = 0x5349_5131
+  /// The value of `meta.format`.
+  static let format = "sentinel-state"
+
+  /// Creates and upgrades the schema. Migrations are append-only: never edit a shipped one.
+  static var migrator: DatabaseMigrator {
+    var m = DatabaseMigrator()
+    m.registerMigration("v1") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+          CREATE TABLE aggregate_state (
+            tenant TEXT NOT NULL,
+            aggregate TEXT NOT NULL,
+            key TEXT NOT NULL,
+            state BLOB NOT NULL,
+            PRIMARY KEY (tenant, aggregate, key)
+          ) WITHOUT ROWID;
+          CREATE TABLE decision (
+            tenant TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            line TEXT NOT NULL,
+            action TEXT NOT NULL,
+            score INTEGER NOT NULL,
+            rules TEXT NOT NULL,
+            event_seconds INTEGER NOT NULL,
+            event_nanos INTEGER NOT NULL,
+            bundle_digest TEXT NOT NULL,
+            PRIMARY KEY (tenant, event_id)
+          ) WITHOUT ROWID;
+          CREATE UNIQUE INDEX decision_by_seq ON decision (tenant, seq);
+          """)
+      try db.execute(
+        sql: "INSERT INTO meta (key, value) VALUES ('format', ?), ('state_encoding', ?)",
+        arguments: [format, String(aggregateStateFormatVersion)])
+      try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+    }
+    return m
+  }
+}

@@ -1,0 +1,265 @@
+// The durable state store: one SQLite file (GRDB on the system libsqlite3) in WAL mode with
+// `synchronous=FULL`, one writer connection, one transaction per commit, cached statements.
+// Schema: `SQLiteSchema.swift`.
+
+import Foundation
+import GRDB
+import SentinelModel
+
+// MARK: - SQLiteStateStore
+
+/// A `StateStore` in a SQLite file: when `commit` returns, the batch is on disk (fsync'd).
+public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
+  /// The tenant whose state this store reads and writes.
+  public let tenant: String
+  /// The database file.
+  public let path: String
+  /// Whether the store was opened read-only (`commit` then throws).
+  public let isReadOnly: Bool
+  private let queue: DatabaseQueue
+
+  /// Opens (creating it when missing, unless `readOnly`) the state database at `path`.
+  /// Throws `StateStoreError.cannotOpen` or `.notAStateDatabase` (a file that is not SQLite, a
+  /// database of another application, or one written by a newer SentinelIQ).
+  public init(path: String, tenant: String = "default", readOnly: Bool = false) throws {
+    self.tenant = tenant
+    self.path = path
+    self.isReadOnly = readOnly
+    if readOnly && !FileManager.default.fileExists(atPath: path) {
+      throw StateStoreError.cannotOpen(path: path, reason: "no such file")
+    }
+    var config = Configuration()
+    config.label = "SentinelState"
+    config.readonly = readOnly
+    config.journalMode = .wal
+    config.busyMode = .timeout(10)
+    config.prepareDatabase { db in
+      // NOTE: WAL with NORMAL survives a process crash but not a power loss; FULL fsyncs the
+      // WAL at each commit, so an acknowledged batch survives both (BUILD_NOTES.md).
+      try db.execute(sql: "PRAGMA synchronous = FULL")
+    }
+    do {
+      queue = try DatabaseQueue(path: path, configuration: config)
+    } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB {
+      throw StateStoreError.notAStateDatabase(path: path, reason: "the file is not an SQLite database")
+    } catch {
+      throw StateStoreError.cannotOpen(path: path, reason: Self.reason(error))
+    }
+    try prepareSchema()
+  }
+
+  /// Checks that the file is ours, then creates or upgrades the schema (not when read-only).
+  private func prepareSchema() throws {
+    let migrator = StateSchema.migrator
+    do {
+      try queue.inDatabase { db in
+        let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let tables = try String.fetchAll(
+          db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        if id != StateSchema.applicationID {
+          if id != 0 {
+            throw StateStoreError.notAStateDatabase(path: path, reason: "application id \(id) is not SentinelIQ's")
+          }
+          if !tables.isEmpty {
+            let shown = tables.prefix(5).map { "`\($0)`" }.joined(separator: ", ")
+            throw StateStoreError.notAStateDatabase(path: path, reason: "it holds other tables (\(shown))")
+          }
+          if isReadOnly { throw StateStoreError.notAStateDatabase(path: path, reason: "the database is empty") }
+        }
+        if try migrator.hasBeenSuperseded(db) {
+          throw StateStoreError.notAStateDatabase(
+            path: path, reason: "its schema is newer than this SentinelIQ (a later version wrote it)")
+        }
+      }
+      if !isReadOnly { try migrator.migrate(queue) }
+      try queue.inDatabase { db in
+        guard try migrator.hasCompletedMigrations(db) else {
+          throw StateStoreError.notAStateDatabase(path: path, reason: "its schema is incomplete")
+        }
+        let format = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'")
+        guard format == StateSchema.format else {
+          throw StateStoreError.notAStateDatabase(path: path, reason: "meta.format is `\(format ?? "absent")`")
+        }
+        let encoding = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'state_encoding'")
+        guard encoding == String(aggregateStateFormatVersion) else {
+          throw StateStoreError.notAStateDatabase(
+            path: path, reason: "aggregate states are in encoding \(encoding ?? "absent"), not \(aggregateStateFormatVersion)")
+        }
+      }
+    } catch let e as StateStoreError {
+      throw e
+    } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB {
+      throw StateStoreError.notAStateDatabase(path: path, reason: "the file is not an SQLite database")
+    } catch {
+      throw StateStoreError.cannotOpen(path: path, reason: Self.reason(error))
+    }
+  }
+
+  // MARK: - Reading
+
+  /// The stored state for `key`, or nil. Throws `StateStoreError.corruptState` when the stored
+  /// bytes do not decode.
+  public func loadState(_ key: StateKey) throws -> AggregateState? {
+    let blob = try run("load state \(key)") { db -> Data? in
+      let s = try db.cachedStatement(
+        sql: "SELECT state FROM aggregate_state WHERE tenant = ? AND aggregate = ? AND key = ?")
+      return try Data.fetchOne(s, arguments: [tenant, key.aggregate, key.key])
+    }
+    guard let blob else { return nil }
+    do {
+      return try AggregateState(decoding: [UInt8](blob))
+    } catch {
+      throw StateStoreError.corruptState(path: path, tenant: tenant, key: key, reason: error.description)
+    }
+  }
+
+  /// The decision line recorded for this event id, or nil (one primary-key seek).
+  public func decisionLine(forEventID id: String) throws -> String? {
+    try run("look up event `\(id)`") { db in
+      let s = try db.cachedStatement(sql: "SELECT line FROM decision WHERE tenant = ? AND event_id = ?")
+      return try String.fetchOne(s, arguments: [tenant, id])
+    }
+  }
+
+  /// The number of decisions recorded for the tenant.
+  public func decisionCount() throws -> Int {
+    try run("count decisions") { db in
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decision WHERE tenant = ?", arguments: [tenant]) ?? 0
+    }
+  }
+
+  /// The number of aggregate states stored for the tenant.
+  public func stateCount() throws -> Int {
+    try run("count states") { db in
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM aggregate_state WHERE tenant = ?", arguments: [tenant]) ?? 0
+    }
+  }
+
+  /// Calls `body` with each decision after `sequence`, in sequence order, until it returns
+  /// false. Reads in pages and calls `body` outside the database lock, so `body` may use the
+  /// store.
+  public func forEachDecision(after sequence: Int64, _ body: (LoggedDecision) throws -> Bool) throws {
+    var after = sequence
+    while true {
+      let page = try run("read decisions") { db in
+        let s = try db.cachedStatement(
+          sql: """
+            SELECT seq, event_id, line, action, score, rules, event_seconds, event_nanos, bundle_digest
+            FROM decision WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT 512
+            """)
+        return try Row.fetchAll(s, arguments: [tenant, after])
+      }
+      if page.isEmpty { return }
+      for row in page {
+        let d = try decision(from: row)
+        after = d.sequence
+        if try !body(d) { return }
+      }
+    }
+  }
+
+  private func decision(from row: Row) throws -> LoggedDecision {
+    let eventID: String = row["event_id"]
+    let rulesText: String = row["rules"]
+    let seconds: Int64 = row["event_seconds"]
+    let nanos: Int64 = row["event_nanos"]
+    func corrupt(_ reason: String) -> StateStoreError {
+      .corruptDecision(path: path, tenant: tenant, eventID: eventID, reason: reason)
+    }
+    guard nanos >= 0 && nanos < 1_000_000_000 else { throw corrupt("event nanoseconds \(nanos) out of range") }
+    let parsed: Value
+    do { parsed = try JSONReader.parse(rulesText) } catch { throw corrupt("rules: \(error.description)") }
+    guard case .list(let items) = parsed else { throw corrupt("rules is not a JSON array") }
+    var rules: [String] = []
+    for item in items {
+      guard case .string(let r) = item else { throw corrupt("rules holds a non-string") }
+      rules.append(r)
+    }
+    let record = DecisionRecord(
+      eventID: eventID, line: row["line"], action: row["action"], score: row["score"], rules: rules,
+      eventTime: Timestamp(seconds: seconds, nanos: Int32(nanos)), bundleDigest: row["bundle_digest"])
+    return LoggedDecision(sequence: row["seq"], record: record)
+  }
+
+  // MARK: - Writing
+
+  /// Applies a batch in one transaction: state upserts, then decision inserts with increasing
+  /// sequence numbers. A duplicate event id rolls the whole batch back and throws
+  /// `StateStoreError.duplicateEventID`. When this returns, the batch is durable.
+  public func commit(_ batch: StateBatch) throws {
+    if isReadOnly { throw StateStoreError.readOnly(path: path) }
+    if batch.isEmpty { return }
+    try run("commit a batch of \(batch.states.count) states and \(batch.decisions.count) decisions") { db in
+      try db.inTransaction(.immediate) {
+        let upsert = try db.cachedStatement(
+          sql: """
+            INSERT INTO aggregate_state (tenant, aggregate, key, state) VALUES (?, ?, ?, ?)
+            ON CONFLICT (tenant, aggregate, key) DO UPDATE SET state = excluded.state
+            """)
+        for (key, state) in batch.states {
+          try upsert.execute(arguments: [tenant, key.aggregate, key.key, Data(state.encoded())])
+        }
+        if !batch.decisions.isEmpty {
+          let last = try db.cachedStatement(sql: "SELECT MAX(seq) FROM decision WHERE tenant = ?")
+          var sequence = try Int64.fetchOne(last, arguments: [tenant]) ?? 0
+          let insert = try db.cachedStatement(
+            sql: """
+              INSERT INTO decision (tenant, event_id, seq, line, action, score, rules, event_seconds,
+                event_nanos, bundle_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              """)
+          for d in batch.decisions {
+            sequence += 1
+            let rules = "[" + d.rules.map(JSONWriter.quote).joined(separator: ",") + "]"
+            do {
+              try insert.execute(arguments: [
+                tenant, d.eventID, sequence, d.line, d.action, d.score, rules, d.eventTime.seconds,
+                Int64(d.eventTime.nanos), d.bundleDigest,
+              ])
+            } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+              throw StateStoreError.duplicateEventID(path: path, tenant: tenant, eventID: d.eventID)
+            }
+          }
+        }
+        return .commit
+      }
+    }
+  }
+
+  // MARK: - Lifecycle
+
+  /// Checkpoints the WAL into the main file and closes the connection; the store is unusable
+  /// afterwards.
+  public func close() throws {
+    try run("close") { db in
+      if !isReadOnly { try db.checkpoint(.truncate) }
+    }
+    do { try queue.close() } catch { throw StateStoreError.database(path: path, operation: "close", reason: Self.reason(error)) }
+  }
+
+  /// The value of a pragma (for tests and diagnostics: `journal_mode`, `synchronous`).
+  public func pragma(_ name: String) throws -> String? {
+    try run("read pragma \(name)") { db in
+      try String.fetchOne(db, sql: "PRAGMA \(name)")
+    }
+  }
+
+  // MARK: - Errors
+
+  /// Runs `body` on the connection, turning database errors into `StateStoreError.database`.
+  private func run<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+    do {
+      return try queue.inDatabase(body)
+    } catch let e as StateStoreError {
+      throw e
+    } catch {
+      throw StateStoreError.database(path: path, operation: operation, reason: Self.reason(error))
+    }
+  }
+
+  private static func reason(_ error: any Error) -> String {
+    if let e = error as? DatabaseError {
+      return "SQLite error \(e.extendedResultCode.rawValue): \(e.message ?? "\(e.resultCode)")"
+    }
+    return "\(error)"
+  }
+}
