@@ -123,7 +123,9 @@ let package = Package(
       ],
       swiftSettings: strict),
     .testTarget(
-      name: "SentinelStateTests", dependencies: ["SentinelModel", "SentinelState"], swiftSettings: strict),
+      name: "SentinelStateTests",
+      dependencies: ["SentinelModel", "SentinelState", .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: strict),
     .testTarget(
       name: "SentinelRulesTests",
       dependencies: [

@@ -20,41 +20,41 @@ extension AggregateState {
     if let n = newest, t <= n {} else { newest = t }
     let windowed = spec.windowNanos != nil
 
-    // Take the storage out so the arrays inside are uniquely referenced and grow in place.
-    let old = storage
-    storage = .empty
     switch (spec.kind, windowed) {
     case (.count, false):
-      if case .counter(let c) = old { storage = .counter(c < .max ? c + 1 : c) } else { storage = .counter(1) }
+      if case .counter(let c) = storage { storage = .counter(c < .max ? c + 1 : c) } else { storage = .counter(1) }
     case (.sum, false):
       var s = RunningSum()
-      if case .sum(let running) = old { s = running }
+      if case .sum(let running) = storage { s = running }
       _ = s.add(value)
       storage = .sum(s)
     case (.stats, false):
       var w = Welford()
-      if case .welford(let running) = old { w = running }
+      if case .welford(let running) = storage { w = running }
       _ = w.add(value)
       storage = .welford(w)
     case (.last, false):
       storage = .latest(Entry(time: t, value: value))
     case (.distinct, false), (.seen, false):
+      guard let k = ValueKey.encode(value) else { break }
       var keys: Set<String> = []
-      if case .valueSet(let s) = old { keys = s }
-      if let k = ValueKey.encode(value) { keys.insert(k) }
+      if case .valueSet(let s) = storage { keys = s }
+      storage = .empty  // NOTE: drops the enum's reference, so `keys` is unique and grows in place.
+      keys.insert(k)
       storage = .valueSet(keys)
     case (.count, true), (.sum, true), (.stats, true), (.last, true):
       var xs: [Entry] = []
-      if case .entries(let es) = old { xs = es }
+      if case .entries(let es) = storage { xs = es }
+      storage = .empty
       xs.append(Entry(time: t, value: spec.kind == .count ? .null : value))
       storage = .entries(xs)
       if let o = oldest, o <= t {} else { oldest = t }
     case (.distinct, true), (.seen, true):
+      guard let k = ValueKey.encode(value) else { break }
       var times: [String: Timestamp] = [:]
-      if case .valueTimes(let d) = old { times = d }
-      if let k = ValueKey.encode(value) {
-        if let previous = times[k], t <= previous {} else { times[k] = t }
-      }
+      if case .valueTimes(let d) = storage { times = d }
+      storage = .empty
+      if let previous = times[k], t <= previous {} else { times[k] = t }
       storage = .valueTimes(times)
       // A value's time only grows, so the least time can only grow: `oldest` stays a lower bound.
       if let o = oldest, o <= t {} else { oldest = t }
@@ -76,19 +76,27 @@ extension AggregateState {
   /// Drops windowed entries with time ≤ `cutoff` (nil: nothing to drop).
   mutating func prune(before cutoff: Timestamp?) {
     guard let cutoff, let o = oldest, o <= cutoff else { return }
-    let old = storage
-    storage = .empty
-    switch old {
+    switch storage {
     case .entries(var xs):
+      storage = .empty
       xs.removeAll { $0.time <= cutoff }
       oldest = xs.lazy.map(\.time).min()
       storage = xs.isEmpty ? .empty : .entries(xs)
     case .valueTimes(var times):
-      times = times.filter { $0.value > cutoff }
-      oldest = times.values.min()
+      storage = .empty
+      var least: Timestamp?
+      var expired: [String] = []
+      for (k, time) in times {
+        if time <= cutoff {
+          expired.append(k)
+        } else if least.map({ time < $0 }) ?? true {
+          least = time
+        }
+      }
+      for k in expired { times[k] = nil }
+      oldest = least
       storage = times.isEmpty ? .empty : .valueTimes(times)
-    default:
-      storage = old
+    default: break
     }
   }
 

@@ -50,7 +50,8 @@ enum StorageTag: UInt8 {
   /// Whether a state of `kind` may hold this form.
   func fits(_ kind: AggregateKind) -> Bool {
     switch self {
-    case .empty, .entries: return kind != .distinct && kind != .seen
+    case .empty: return true
+    case .entries: return kind != .distinct && kind != .seen
     case .counter: return kind == .count
     case .sum: return kind == .sum
     case .welford: return kind == .stats

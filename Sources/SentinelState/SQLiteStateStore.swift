@@ -31,11 +31,12 @@ public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
     var config = Configuration()
     config.label = "SentinelState"
     config.readonly = readOnly
-    config.journalMode = .wal
     config.busyMode = .timeout(10)
     config.prepareDatabase { db in
       // NOTE: WAL with NORMAL survives a process crash but not a power loss; FULL fsyncs the
-      // WAL at each commit, so an acknowledged batch survives both (BUILD_NOTES.md).
+      // WAL at each commit, so an acknowledged batch survives both (BUILD_NOTES.md). WAL itself
+      // is switched on in `prepareSchema`, once the file is known to be ours (GRDB's own WAL
+      // setup would also reset `synchronous` to NORMAL).
       try db.execute(sql: "PRAGMA synchronous = FULL")
     }
     do {
@@ -71,7 +72,15 @@ public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
             path: path, reason: "its schema is newer than this SentinelIQ (a later version wrote it)")
         }
       }
-      if !isReadOnly { try migrator.migrate(queue) }
+      if !isReadOnly {
+        try queue.inDatabase { db in
+          let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+          guard mode == "wal" else {
+            throw StateStoreError.cannotOpen(path: path, reason: "cannot switch to WAL mode (journal mode is `\(mode ?? "?")`)")
+          }
+        }
+        try migrator.migrate(queue)
+      }
       try queue.inDatabase { db in
         guard try migrator.hasCompletedMigrations(db) else {
           throw StateStoreError.notAStateDatabase(path: path, reason: "its schema is incomplete")

@@ -1,0 +1,80 @@
+// ValueKey: injective on different values, equal on CEL-equal numbers, nil for errors.
+
+import SentinelModel
+import SentinelState
+import Testing
+
+@Suite struct ValueKeyTests {
+  @Test func differentValuesGetDifferentKeys() {
+    var m1 = MapValue()
+    m1.insert(.string("a"), .string("b"))
+    var m2 = MapValue()
+    m2.insert(.string("ab"), .string(""))
+    let values: [Value] = [
+      .null, .bool(true), .bool(false), .int(0), .int(-1), .uint(UInt64.max), .double(0.5), .double(.nan),
+      .double(.infinity), .double(-.infinity), .double(1e300), .string(""), .string("0"), .string("i0;"),
+      .string("a"), .string("ab"), .bytes([]), .bytes([0x61]), .list([]), .list([.string("a"), .string("b")]),
+      .list([.string("ab")]), .list([.list([])]), .map(MapValue()), .map(m1), .map(m2),
+      .timestamp(Timestamp(seconds: 1)), .duration(Duration(seconds: 1)), .type(.int), .type(.string),
+      .optional(nil), .optional(.null),
+    ]
+    let keys = values.map { ValueKey.encode($0) }
+    #expect(keys.allSatisfy { $0 != nil })
+    #expect(Set(keys.compactMap { $0 }).count == values.count, "\(keys)")
+  }
+
+  @Test func celEqualNumbersShareAKey() {
+    #expect(ValueKey.encode(.int(1)) == ValueKey.encode(.uint(1)))
+    #expect(ValueKey.encode(.int(1)) == ValueKey.encode(.double(1)))
+    #expect(ValueKey.encode(.double(0)) == ValueKey.encode(.double(-0.0)))
+    #expect(ValueKey.encode(.uint(UInt64.max)) != ValueKey.encode(.double(18_446_744_073_709_549_568)))
+    var a = MapValue()
+    a.insert(.string("x"), .int(1))
+    a.insert(.string("y"), .int(2))
+    var b = MapValue()
+    b.insert(.string("y"), .int(2))
+    b.insert(.string("x"), .int(1))
+    #expect(ValueKey.encode(.map(a)) == ValueKey.encode(.map(b)), "maps: entry order does not matter")
+  }
+
+  @Test func errorsHaveNoKey() {
+    #expect(ValueKey.encode(.error(CELError(.other, "e"))) == nil)
+    #expect(ValueKey.encode(.list([.int(1), .error(CELError(.other, "e"))])) == nil)
+    var nested: Value = .null
+    for _ in 0..<40 { nested = .list([nested]) }
+    #expect(ValueKey.encode(nested) == nil)
+  }
+
+  @Test func randomValuesAreInjective() {
+    var rng = SplitMix64(seed: 2)
+    var byKey: [String: String] = [:]
+    var byForm: [String: String] = [:]
+    for _ in 0..<5000 {
+      let v = AggregateStateEncodingTests.anyValue(&rng)
+      guard let k = ValueKey.encode(v) else { continue }
+      let form = normalForm(v)
+      if let previous = byKey[k] { #expect(previous == form, "\(previous) and \(form) share key \(k)") }
+      if let previous = byForm[form] { #expect(previous == k, "\(form) has keys \(previous) and \(k)") }
+      byKey[k] = form
+      byForm[form] = k
+    }
+  }
+
+  /// An independent rendering that is equal exactly for CEL-equal values: numbers normalized,
+  /// map entries sorted.
+  private func normalForm(_ v: Value) -> String {
+    switch v {
+    case .uint(let u): return u <= UInt64(Int64.max) ? "\(u)" : "\(u)u"
+    case .int(let i): return "\(i)"
+    case .double(let d):
+      if let i = Int64(exactly: d) { return "\(i)" }
+      if let u = UInt64(exactly: d) { return "\(u)u" }
+      return d.isNaN ? "NaN" : "\(d)d"
+    case .list(let xs): return "[" + xs.map(normalForm).joined(separator: ", ") + "]"
+    case .map(let m):
+      return "{" + m.entries.map { normalForm($0.key) + ": " + normalForm($0.value) }.sorted().joined(separator: ", ") + "}"
+    case .optional(let o): return o.map { "optional(" + normalForm($0) + ")" } ?? "none"
+    default: return Value.render(v)
+    }
+  }
+}
