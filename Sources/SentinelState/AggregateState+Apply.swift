@@ -22,7 +22,11 @@ extension AggregateState {
 
     switch (spec.kind, windowed) {
     case (.count, false):
-      if case .counter(let c) = storage { storage = .counter(c < .max ? c + 1 : c) } else { storage = .counter(1) }
+      if case .counter(let c) = storage {
+        storage = .counter(c < .max ? c + 1 : c)
+      } else {
+        storage = .counter(1)
+      }
     case (.sum, false):
       var s = RunningSum()
       if case .sum(let running) = storage { s = running }

@@ -126,15 +126,21 @@ extension AggregateState {
       throw r.fail("unsupported format version \(version) (expected \(aggregateStateFormatVersion))", at: 0)
     }
     let kindCode = try r.byte("kind")
-    guard let kind = AggregateKind(code: kindCode) else { throw r.fail("unknown aggregate kind \(kindCode)", at: 1) }
+    guard let kind = AggregateKind(code: kindCode) else {
+      throw r.fail("unknown aggregate kind \(kindCode)", at: 1)
+    }
     self.init(kind: kind)
     let flags = try r.byte("flags")
     guard flags & ~1 == 0 else { throw r.fail("unknown flags \(flags)", at: 2) }
     if flags & 1 != 0 { newest = try r.timestamp("newest time") }
     let tagOffset = r.offset
     let rawTag = try r.byte("storage tag")
-    guard let tag = StorageTag(rawValue: rawTag) else { throw r.fail("unknown storage tag \(rawTag)", at: tagOffset) }
-    guard tag.fits(kind) else { throw r.fail("storage \(tag) does not fit a \(kind) aggregate", at: tagOffset) }
+    guard let tag = StorageTag(rawValue: rawTag) else {
+      throw r.fail("unknown storage tag \(rawTag)", at: tagOffset)
+    }
+    guard tag.fits(kind) else {
+      throw r.fail("storage \(tag) does not fit a \(kind) aggregate", at: tagOffset)
+    }
     storage = try Self.decodeStorage(tag, kind, &r)
     guard r.isAtEnd else { throw r.fail("\(r.remaining) trailing bytes") }
     switch storage {
@@ -182,7 +188,9 @@ extension AggregateState {
       for _ in 0..<n {
         let start = r.offset
         let k = try r.string("value key")
-        if let p = previous, !precedes(p, k) { throw r.fail("value keys not in strictly increasing order", at: start) }
+        if let p = previous, !precedes(p, k) {
+          throw r.fail("value keys not in strictly increasing order", at: start)
+        }
         previous = k
         keys.insert(k)
       }
@@ -209,7 +217,9 @@ extension AggregateState {
       for _ in 0..<n {
         let start = r.offset
         let k = try r.string("value key")
-        if let p = previous, !precedes(p, k) { throw r.fail("value keys not in strictly increasing order", at: start) }
+        if let p = previous, !precedes(p, k) {
+          throw r.fail("value keys not in strictly increasing order", at: start)
+        }
         previous = k
         times[k] = try r.timestamp("value time")
       }

@@ -72,7 +72,9 @@ extension AggregateState {
   private static func readDistinct(_ storage: Storage, _ window: Window, _ current: Value?) -> Value {
     var currentKey: String?
     if let c = current {
-      guard let k = ValueKey.encode(c) else { return c.isError ? c : .error(CELError.noOverload("distinct", [c])) }
+      guard let k = ValueKey.encode(c) else {
+        return c.isError ? c : .error(CELError.noOverload("distinct", [c]))
+      }
       currentKey = k
     }
     var n: Int64 = 0
@@ -120,7 +122,9 @@ extension AggregateState {
     return w.reading
   }
 
-  private static func readSeen(_ storage: Storage, _ window: Window, _ current: Value?, _ probe: Value?) -> Value? {
+  private static func readSeen(_ storage: Storage, _ window: Window, _ current: Value?, _ probe: Value?)
+    -> Value?
+  {
     guard let probe else { return nil }
     guard let key = ValueKey.encode(probe) else { return probe.isError ? probe : .bool(false) }
     switch storage {

@@ -56,16 +56,21 @@ public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
       try queue.inDatabase { db in
         let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let tables = try String.fetchAll(
-          db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+          db,
+          sql:
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         if id != StateSchema.applicationID {
           if id != 0 {
-            throw StateStoreError.notAStateDatabase(path: path, reason: "application id \(id) is not SentinelIQ's")
+            throw StateStoreError.notAStateDatabase(
+              path: path, reason: "application id \(id) is not SentinelIQ's")
           }
           if !tables.isEmpty {
             let shown = tables.prefix(5).map { "`\($0)`" }.joined(separator: ", ")
             throw StateStoreError.notAStateDatabase(path: path, reason: "it holds other tables (\(shown))")
           }
-          if isReadOnly { throw StateStoreError.notAStateDatabase(path: path, reason: "the database is empty") }
+          if isReadOnly {
+            throw StateStoreError.notAStateDatabase(path: path, reason: "the database is empty")
+          }
         }
         if try migrator.hasBeenSuperseded(db) {
           throw StateStoreError.notAStateDatabase(
@@ -76,7 +81,8 @@ public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
         try queue.inDatabase { db in
           let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
           guard mode == "wal" else {
-            throw StateStoreError.cannotOpen(path: path, reason: "cannot switch to WAL mode (journal mode is `\(mode ?? "?")`)")
+            throw StateStoreError.cannotOpen(
+              path: path, reason: "cannot switch to WAL mode (journal mode is `\(mode ?? "?")`)")
           }
         }
         try migrator.migrate(queue)
@@ -87,12 +93,15 @@ public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
         }
         let format = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'")
         guard format == StateSchema.format else {
-          throw StateStoreError.notAStateDatabase(path: path, reason: "meta.format is `\(format ?? "absent")`")
+          throw StateStoreError.notAStateDatabase(
+            path: path, reason: "meta.format is `\(format ?? "absent")`")
         }
         let encoding = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'state_encoding'")
         guard encoding == String(aggregateStateFormatVersion) else {
           throw StateStoreError.notAStateDatabase(
-            path: path, reason: "aggregate states are in encoding \(encoding ?? "absent"), not \(aggregateStateFormatVersion)")
+            path: path,
+            reason:
+              "aggregate states are in encoding \(encoding ?? "absent"), not \(aggregateStateFormatVersion)")
         }
       }
     } catch let e as StateStoreError {
@@ -140,7 +149,8 @@ public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
   /// The number of aggregate states stored for the tenant.
   public func stateCount() throws -> Int {
     try run("count states") { db in
-      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM aggregate_state WHERE tenant = ?", arguments: [tenant]) ?? 0
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM aggregate_state WHERE tenant = ?", arguments: [tenant])
+        ?? 0
     }
   }
 
@@ -175,7 +185,9 @@ public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
     func corrupt(_ reason: String) -> StateStoreError {
       .corruptDecision(path: path, tenant: tenant, eventID: eventID, reason: reason)
     }
-    guard nanos >= 0 && nanos < 1_000_000_000 else { throw corrupt("event nanoseconds \(nanos) out of range") }
+    guard nanos >= 0 && nanos < 1_000_000_000 else {
+      throw corrupt("event nanoseconds \(nanos) out of range")
+    }
     let parsed: Value
     do { parsed = try JSONReader.parse(rulesText) } catch { throw corrupt("rules: \(error.description)") }
     guard case .list(let items) = parsed else { throw corrupt("rules is not a JSON array") }
@@ -242,7 +254,9 @@ public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
     try run("close") { db in
       if !isReadOnly { try db.checkpoint(.truncate) }
     }
-    do { try queue.close() } catch { throw StateStoreError.database(path: path, operation: "close", reason: Self.reason(error)) }
+    do { try queue.close() } catch {
+      throw StateStoreError.database(path: path, operation: "close", reason: Self.reason(error))
+    }
   }
 
   /// The value of a pragma (for tests and diagnostics: `journal_mode`, `synchronous`).

@@ -145,15 +145,18 @@ public enum StateStoreError: Error, Sendable, Equatable, CustomStringConvertible
   public var description: String {
     switch self {
     case .cannotOpen(let path, let reason): return "cannot open state database `\(path)`: \(reason)"
-    case .notAStateDatabase(let path, let reason): return "`\(path)` is not a SentinelIQ state database: \(reason)"
+    case .notAStateDatabase(let path, let reason):
+      return "`\(path)` is not a SentinelIQ state database: \(reason)"
     case .corruptState(let path, let tenant, let key, let reason):
       return "corrupt aggregate state \(key) of tenant `\(tenant)` in `\(path)`: \(reason)"
     case .corruptDecision(let path, let tenant, let eventID, let reason):
       return "corrupt decision for event `\(eventID)` of tenant `\(tenant)` in `\(path)`: \(reason)"
     case .duplicateEventID(let path, let tenant, let eventID):
-      return "decision for event `\(eventID)` of tenant `\(tenant)` already recorded in `\(path)`; batch not committed"
+      return
+        "decision for event `\(eventID)` of tenant `\(tenant)` already recorded in `\(path)`; batch not committed"
     case .readOnly(let path): return "state database `\(path)` is open read-only"
-    case .database(let path, let operation, let reason): return "state database `\(path)`: \(operation) failed: \(reason)"
+    case .database(let path, let operation, let reason):
+      return "state database `\(path)`: \(operation) failed: \(reason)"
     }
   }
 }

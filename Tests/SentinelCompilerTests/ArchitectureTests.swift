@@ -6,7 +6,8 @@ import Testing
 /// Reads the package description and checks target dependencies.
 @Suite struct ArchitectureTests {
   static let runtimeSide: Set<String> = [
-    "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime", "SentinelCrypto", "SentinelState",
+    "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime", "SentinelCrypto",
+    "SentinelState",
   ]
   static let compilerSide: Set<String> = [
     "SentinelSyntax", "SentinelYAML", "SentinelCompiler", "SentinelReference",

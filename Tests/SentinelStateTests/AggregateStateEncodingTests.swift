@@ -16,7 +16,9 @@ import Testing
     case 4: return .double(Double(bitPattern: rng.next()))
     case 5: return .string(["", "a", "é", "user-42", "\u{0}x", "🦊"][Int(rng.next() % 6)])
     case 6: return .bytes((0..<Int(rng.next() % 5)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
-    case 7: return .timestamp(Timestamp(seconds: Int64(rng.next() % 4_000_000_000), nanos: Int32(rng.next() % 1_000_000_000)))
+    case 7:
+      return .timestamp(
+        Timestamp(seconds: Int64(rng.next() % 4_000_000_000), nanos: Int32(rng.next() % 1_000_000_000)))
     case 8: return .duration(Duration(seconds: -5, nanos: -7))
     case 9: return .error(CELError(.divideByZero, "division by zero"))
     case 10: return .list((0..<Int(rng.next() % 3)).map { _ in anyValue(&rng, depth: depth + 1) })
@@ -34,13 +36,16 @@ import Testing
   static func randomState(_ rng: inout SplitMix64) -> (AggregateState, AggregateSpec) {
     let kind = AggregateKind.allCases[Int(rng.next() % 6)]
     let window: Int64? = rng.next() % 2 == 0 ? nil : Int64(rng.next() % 100) * secondNanos
-    let spec = AggregateSpec(name: "r", kind: kind, windowNanos: window, valueType: rng.next() % 2 == 0 ? .int : .double)
+    let spec = AggregateSpec(
+      name: "r", kind: kind, windowNanos: window, valueType: rng.next() % 2 == 0 ? .int : .double)
     var s = AggregateState(kind: kind)
     for i in 0..<Int(rng.next() % 40) {
       let value: Value
       switch kind {
       case .sum, .stats:
-        value = rng.next() % 2 == 0 ? .int(Int64(bitPattern: rng.next()) >> 2) : .double(Double(bitPattern: rng.next()))
+        value =
+          rng.next() % 2 == 0
+          ? .int(Int64(bitPattern: rng.next()) >> 2) : .double(Double(bitPattern: rng.next()))
       default: value = anyValue(&rng)
       }
       s.apply(spec, at: at(Int64(i) * Int64(rng.next() % 5), Int64(rng.next() % 1000)), value: value)
@@ -50,14 +55,16 @@ import Testing
 
   @Test func randomStatesRoundTrip() throws {
     var rng = SplitMix64(seed: 11)
-    for _ in 0..<3000 {
+    for _ in 0..<1000 {
       let (s, spec) = Self.randomState(&rng)
       let bytes = s.encoded()
       let back = try AggregateState(decoding: bytes)
       #expect(back == s)
       #expect(back.encoded() == bytes, "canonical: re-encoding gives the same bytes")
       let t = at(200)
-      #expect(show(back.read(spec, at: t, current: nil, probe: .string("a"))) == show(s.read(spec, at: t, current: nil, probe: .string("a"))))
+      #expect(
+        show(back.read(spec, at: t, current: nil, probe: .string("a")))
+          == show(s.read(spec, at: t, current: nil, probe: .string("a"))))
     }
   }
 
@@ -71,10 +78,12 @@ import Testing
 
   @Test func truncationsAndMutationsThrowAndNeverTrap() {
     var rng = SplitMix64(seed: 5)
-    for _ in 0..<300 {
+    for _ in 0..<100 {
       let bytes = Self.randomState(&rng).0.encoded()
       for n in 0..<bytes.count {
-        #expect(throws: AggregateStateDecodingError.self) { try AggregateState(decoding: Array(bytes[0..<n])) }
+        #expect(throws: AggregateStateDecodingError.self) {
+          try AggregateState(decoding: Array(bytes[0..<n]))
+        }
       }
       for _ in 0..<20 {
         var m = bytes
@@ -95,17 +104,22 @@ import Testing
         return error.description
       }
     }
-    #expect(message([]) == "malformed aggregate state at byte 0: unexpected end of data reading format version")
+    #expect(
+      message([]) == "malformed aggregate state at byte 0: unexpected end of data reading format version")
     #expect(message([9]) == "malformed aggregate state at byte 0: unsupported format version 9 (expected 1)")
     #expect(message([1, 77]) == "malformed aggregate state at byte 1: unknown aggregate kind 77")
-    #expect(message([1, 1, 0, 2]) == "malformed aggregate state at byte 3: storage sum does not fit a count aggregate")
+    #expect(
+      message([1, 1, 0, 2])
+        == "malformed aggregate state at byte 3: storage sum does not fit a count aggregate")
     #expect(message([1, 1, 0, 1, 1]) == "malformed aggregate state at byte 4: negative count -1")
     // A list claiming more elements than there are bytes: rejected before allocating.
     #expect(
       message([1, 4, 0, 4, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0x0f])
         == "malformed aggregate state at byte 7: list length 4294967295 exceeds the 0 bytes left")
     // Invalid UTF-8 in a value key.
-    #expect(message([1, 3, 0, 5, 1, 1, 0xff]) == "malformed aggregate state at byte 5: value key is not valid UTF-8")
+    #expect(
+      message([1, 3, 0, 5, 1, 1, 0xff]) == "malformed aggregate state at byte 5: value key is not valid UTF-8"
+    )
     // Deep nesting is bounded.
     let deep: [UInt8] = [1, 4, 0, 4, 0, 0] + Array(repeating: 14, count: 100) + [0]
     #expect(message(deep).contains("nested deeper than 64"))

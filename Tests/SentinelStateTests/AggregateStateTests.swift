@@ -75,7 +75,8 @@ import Testing
     s.apply(spec, at: at(1), value: .string("x"))
     #expect(s.before(spec, at: at(2)) == ["1.0"])
     #expect(s.newest == at(0), "an ignored value changes nothing")
-    if case .error? = s.read(spec, at: at(2), current: .string("x"), probe: nil)[0] {} else {
+    if case .error? = s.read(spec, at: at(2), current: .string("x"), probe: nil)[0] {
+    } else {
       Issue.record("a non-number current value makes the reading an error")
     }
   }
@@ -85,7 +86,8 @@ import Testing
   @Test func distinctWindowKeepsLatestTimePerValue() {
     let spec = AggregateSpec(name: "d", kind: .distinct, windowNanos: 10 * Self.minute)
     let s = state(
-      spec, [(at(0), .string("a")), (at(100), .string("b")), (at(200), .string("a")), (at(300), .string("c"))])
+      spec,
+      [(at(0), .string("a")), (at(100), .string("b")), (at(200), .string("a")), (at(300), .string("c"))])
     #expect(s.retainedCount == 3)
     #expect(s.before(spec, at: at(600)) == ["3"])
     #expect(s.before(spec, at: at(700)) == ["2"], "b (100) is exactly W before 700")
@@ -107,8 +109,10 @@ import Testing
   @Test func lastWindowed() {
     let spec = AggregateSpec(name: "l", kind: .last, windowNanos: Self.minute)
     let s = state(spec, [(at(0), .string("a")), (at(30), .string("b")), (at(30), .string("c"))])
-    #expect(s.before(spec, at: at(30)) == ["\"c\"", "timestamp(\"\(at(30))\")"], "processing order breaks ties")
-    #expect(s.before(spec, at: at(20)) == ["\"a\"", "timestamp(\"\(at(0))\")"], "later times are not in the window")
+    #expect(
+      s.before(spec, at: at(30)) == ["\"c\"", "timestamp(\"\(at(30))\")"], "processing order breaks ties")
+    #expect(
+      s.before(spec, at: at(20)) == ["\"a\"", "timestamp(\"\(at(0))\")"], "later times are not in the window")
     #expect(s.before(spec, at: at(90)) == ["-", "-"], "exactly W later: gone")
     #expect(s.before(spec, at: at(89, 999_999_999)) == ["\"c\"", "timestamp(\"\(at(30))\")"])
     #expect(AggregateState(kind: .last).before(spec, at: at(0)) == ["-", "-"])
@@ -120,7 +124,8 @@ import Testing
     #expect(s.before(spec, at: at(9)) == ["2", "timestamp(\"\(at(3))\")"], "most recent by processing order")
     #expect(s.retainedCount == 1)
     let including = AggregateSpec(name: "l", kind: .last, includeCurrent: true)
-    #expect(show(s.read(including, at: at(9), current: .int(7), probe: nil)) == ["7", "timestamp(\"\(at(9))\")"])
+    #expect(
+      show(s.read(including, at: at(9), current: .int(7), probe: nil)) == ["7", "timestamp(\"\(at(9))\")"])
   }
 
   // MARK: - stats
@@ -131,7 +136,9 @@ import Testing
       for v in [0.1, 1e-300, 123_456.789, 9500, 1.0 / 3.0, -7.25] {
         let s = state(spec, (0..<50).map { (at(Int64($0)), Value.double(v)) })
         let r = s.read(spec, at: at(60), current: nil, probe: nil)
-        #expect(show(r) == ["50", Value.render(.double(v)), "0.0"], "window \(String(describing: window)), value \(v)")
+        #expect(
+          show(r) == ["50", Value.render(.double(v)), "0.0"],
+          "window \(String(describing: window)), value \(v)")
       }
     }
   }
@@ -149,7 +156,8 @@ import Testing
     }
     #expect(abs(m - mean) <= 1e-12 * mean)
     #expect(abs(d - sd) <= 1e-9 * sd)
-    #expect(show(AggregateState(kind: .stats).read(spec, at: at(0), current: nil, probe: nil)) == ["0", "-", "-"])
+    #expect(
+      show(AggregateState(kind: .stats).read(spec, at: at(0), current: nil, probe: nil)) == ["0", "-", "-"])
   }
 
   @Test func statsWindowBoundaries() {

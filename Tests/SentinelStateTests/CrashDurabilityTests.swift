@@ -92,10 +92,13 @@ private enum CrashBatch {
       let count = try store.decisionCount()
       #expect(count % CrashBatch.decisionsPerBatch == 0, "no partial batch: \(count) decisions")
       let batches = count / CrashBatch.decisionsPerBatch
-      #expect(batches == reported + 1 || batches == reported + 2, "reported \(reported), found \(batches) batches")
+      #expect(
+        batches == reported + 1 || batches == reported + 2, "reported \(reported), found \(batches) batches")
       for batch in 0..<batches {
         for j in 0..<CrashBatch.decisionsPerBatch {
-          #expect(try store.decisionLine(forEventID: CrashBatch.eventID(batch, j)) != nil, "batch \(batch) is whole")
+          #expect(
+            try store.decisionLine(forEventID: CrashBatch.eventID(batch, j)) != nil, "batch \(batch) is whole"
+          )
         }
       }
       for k in CrashBatch.keys { #expect(countOf(try store.loadState(k)) == Int64(batches), "\(k)") }

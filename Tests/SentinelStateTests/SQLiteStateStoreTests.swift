@@ -18,7 +18,8 @@ import Testing
       let store = try SQLiteStateStore(path: path)
       #expect(try store.pragma("journal_mode") == "wal")
       #expect(try store.pragma("synchronous") == "2", "FULL")
-      try store.commit(StateBatch(states: [(key, stats)], decisions: [decision("e1"), decision("e2", score: 100)]))
+      try store.commit(
+        StateBatch(states: [(key, stats)], decisions: [decision("e1"), decision("e2", score: 100)]))
       try store.commit(StateBatch(states: [], decisions: [decision("e3", rules: [], time: at(9, 250))]))
       try store.close()
     }
@@ -30,7 +31,10 @@ import Testing
     #expect(try store.decisionCount() == 3)
     let log = try store.decisions()
     #expect(log.map(\.sequence) == [1, 2, 3])
-    #expect(log.map(\.record) == [decision("e1"), decision("e2", score: 100), decision("e3", rules: [], time: at(9, 250))])
+    #expect(
+      log.map(\.record) == [
+        decision("e1"), decision("e2", score: 100), decision("e3", rules: [], time: at(9, 250)),
+      ])
     #expect(try store.decisions(after: 1, limit: 1).map(\.record.eventID) == ["e2"])
   }
 
@@ -42,7 +46,8 @@ import Testing
     let b = StateKey(aggregate: "n", key: "b")
     try store.commit(StateBatch(states: [(a, countState(1))], decisions: [decision("e1")]))
     // The second decision repeats e1: the states and the first decision must not be written.
-    let failing = StateBatch(states: [(a, countState(2)), (b, countState(1))], decisions: [decision("e2"), decision("e1")])
+    let failing = StateBatch(
+      states: [(a, countState(2)), (b, countState(1))], decisions: [decision("e2"), decision("e1")])
     #expect(throws: StateStoreError.duplicateEventID(path: path, tenant: "default", eventID: "e1")) {
       try store.commit(failing)
     }
@@ -51,7 +56,9 @@ import Testing
     #expect(try store.decisionLine(forEventID: "e2") == nil)
     #expect(try store.decisionCount() == 1)
     // A repeat inside one batch is a duplicate too.
-    #expect(throws: StateStoreError.self) { try store.commit(StateBatch(decisions: [decision("e3"), decision("e3")])) }
+    #expect(throws: StateStoreError.self) {
+      try store.commit(StateBatch(decisions: [decision("e3"), decision("e3")]))
+    }
     #expect(try store.decisionCount() == 1)
     // And the store still works afterwards; sequence numbers continue.
     try store.commit(StateBatch(decisions: [decision("e2")]))
@@ -83,7 +90,9 @@ import Testing
     try writer.commit(StateBatch(decisions: [decision("e1")]))
     let reader = try SQLiteStateStore(path: path, readOnly: true)
     #expect(try reader.decisionCount() == 1)
-    #expect(throws: StateStoreError.readOnly(path: path)) { try reader.commit(StateBatch(decisions: [decision("e2")])) }
+    #expect(throws: StateStoreError.readOnly(path: path)) {
+      try reader.commit(StateBatch(decisions: [decision("e2")]))
+    }
   }
 
   // MARK: - Foreign and corrupt files
@@ -92,7 +101,9 @@ import Testing
     let path = temporaryDatabase()
     defer { removeDatabase(path) }
     try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
-    #expect(throws: StateStoreError.notAStateDatabase(path: path, reason: "the file is not an SQLite database")) {
+    #expect(
+      throws: StateStoreError.notAStateDatabase(path: path, reason: "the file is not an SQLite database")
+    ) {
       try SQLiteStateStore(path: path)
     }
   }
@@ -100,14 +111,19 @@ import Testing
   @Test func aDatabaseOfAnotherApplication() throws {
     let path = temporaryDatabase()
     defer { removeDatabase(path) }
-    try DatabaseQueue(path: path).write { db in try db.execute(sql: "CREATE TABLE users (id INTEGER PRIMARY KEY)") }
-    #expect(throws: StateStoreError.notAStateDatabase(path: path, reason: "it holds other tables (`users`)")) {
+    try DatabaseQueue(path: path).write { db in
+      try db.execute(sql: "CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    }
+    #expect(throws: StateStoreError.notAStateDatabase(path: path, reason: "it holds other tables (`users`)"))
+    {
       try SQLiteStateStore(path: path)
     }
     let other = temporaryDatabase()
     defer { removeDatabase(other) }
     try DatabaseQueue(path: other).write { db in try db.execute(sql: "PRAGMA application_id = 42") }
-    #expect(throws: StateStoreError.notAStateDatabase(path: other, reason: "application id 42 is not SentinelIQ's")) {
+    #expect(
+      throws: StateStoreError.notAStateDatabase(path: other, reason: "application id 42 is not SentinelIQ's")
+    ) {
       try SQLiteStateStore(path: other)
     }
   }
@@ -138,12 +154,14 @@ import Testing
     let store = try SQLiteStateStore(path: path)
     #expect(
       throws: StateStoreError.corruptState(
-        path: path, tenant: "default", key: key, reason: "malformed aggregate state at byte 2: unexpected end of data reading flags")
+        path: path, tenant: "default", key: key,
+        reason: "malformed aggregate state at byte 2: unexpected end of data reading flags")
     ) { try store.loadState(key) }
   }
 
   @Test func errorMessagesNameTheFile() {
-    let e = StateStoreError.corruptState(path: "/var/s.db", tenant: "t", key: StateKey(aggregate: "a", key: "k"), reason: "r")
+    let e = StateStoreError.corruptState(
+      path: "/var/s.db", tenant: "t", key: StateKey(aggregate: "a", key: "k"), reason: "r")
     #expect(e.description == "corrupt aggregate state a[k] of tenant `t` in `/var/s.db`: r")
   }
 }

@@ -35,7 +35,10 @@ import Testing
       let b = Result { try sqlite.commit(batch) }
       switch (a, b) {
       case (.success, .success): break
-      case (.failure(StateStoreError.duplicateEventID(_, _, let x)), .failure(StateStoreError.duplicateEventID(_, _, let y))):
+      case (
+        .failure(StateStoreError.duplicateEventID(_, _, let x)),
+        .failure(StateStoreError.duplicateEventID(_, _, let y))
+      ):
         #expect(x == y)
       default:
         Issue.record("round \(round): in-memory \(a), SQLite \(b)")

@@ -6,7 +6,8 @@ import SentinelState
 
 /// A fresh directory under the system temporary directory, and a database path in it.
 func temporaryDatabase(_ name: String = "state.sqlite") -> String {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-state-\(UUID().uuidString)")
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "sentinel-state-\(UUID().uuidString)")
   try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   return dir.appendingPathComponent(name).path
 }
@@ -17,7 +18,9 @@ func removeDatabase(_ path: String) {
 }
 
 /// A decision record for `id` with a plausible line.
-func decision(_ id: String, score: Int = 20, rules: [String] = ["login_failures_warning"], time: Timestamp = at(0))
+func decision(
+  _ id: String, score: Int = 20, rules: [String] = ["login_failures_warning"], time: Timestamp = at(0)
+)
   -> DecisionRecord
 {
   let action = score >= 100 ? "block" : score >= 70 ? "review" : "allow"
@@ -25,7 +28,8 @@ func decision(_ id: String, score: Int = 20, rules: [String] = ["login_failures_
     "{\"event_id\":\(JSONWriter.quote(id)),\"action\":\"\(action)\",\"score\":\(score),\"rules\":["
     + rules.map(JSONWriter.quote).joined(separator: ",") + "]}"
   return DecisionRecord(
-    eventID: id, line: line, action: action, score: score, rules: rules, eventTime: time, bundleDigest: "sha256:test")
+    eventID: id, line: line, action: action, score: score, rules: rules, eventTime: time,
+    bundleDigest: "sha256:test")
 }
 
 /// An unbounded count state that has recorded `n` events.
@@ -38,7 +42,8 @@ func countState(_ n: Int) -> AggregateState {
 
 /// The number of events an unbounded count state has recorded.
 func countOf(_ s: AggregateState?) -> Int64 {
-  guard let s, case .int(let n)? = s.read(AggregateSpec(name: "n", kind: .count), at: at(0), current: nil, probe: nil)[0]
+  guard let s,
+    case .int(let n)? = s.read(AggregateSpec(name: "n", kind: .count), at: at(0), current: nil, probe: nil)[0]
   else { return 0 }
   return n
 }

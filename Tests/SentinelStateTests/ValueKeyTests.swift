@@ -13,7 +13,8 @@ import Testing
     let values: [Value] = [
       .null, .bool(true), .bool(false), .int(0), .int(-1), .uint(UInt64.max), .double(0.5), .double(.nan),
       .double(.infinity), .double(-.infinity), .double(1e300), .string(""), .string("0"), .string("i0;"),
-      .string("a"), .string("ab"), .bytes([]), .bytes([0x61]), .list([]), .list([.string("a"), .string("b")]),
+      .string("a"), .string("ab"), .bytes([]), .bytes([0x61]), .list([]),
+      .list([.string("a"), .string("b")]),
       .list([.string("ab")]), .list([.list([])]), .map(MapValue()), .map(m1), .map(m2),
       .timestamp(Timestamp(seconds: 1)), .duration(Duration(seconds: 1)), .type(.int), .type(.string),
       .optional(nil), .optional(.null),
@@ -72,7 +73,9 @@ import Testing
       return d.isNaN ? "NaN" : "\(d)d"
     case .list(let xs): return "[" + xs.map(normalForm).joined(separator: ", ") + "]"
     case .map(let m):
-      return "{" + m.entries.map { normalForm($0.key) + ": " + normalForm($0.value) }.sorted().joined(separator: ", ") + "}"
+      return "{"
+        + m.entries.map { normalForm($0.key) + ": " + normalForm($0.value) }.sorted().joined(separator: ", ")
+        + "}"
     case .optional(let o): return o.map { "optional(" + normalForm($0) + ")" } ?? "none"
     default: return Value.render(v)
     }
