@@ -19,12 +19,23 @@ let package = Package(
   dependencies: [
     // MallocInterposer: counts mallocs without jemalloc (its default trait wants a package the
     // local mirror lacks); see BUILD_NOTES.md.
-    .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"])
+    .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
   ],
   targets: [
     .target(name: "SentinelModel", path: "Sources/SentinelModel", swiftSettings: strict),
     .target(
       name: "SentinelEventDecoder", dependencies: ["SentinelModel"], path: "Sources/SentinelEventDecoder",
+      swiftSettings: strict),
+    // SentinelState, linked in the same way (Sources/SentinelState → ../../Sources/SentinelState).
+    .target(
+      name: "SentinelState",
+      dependencies: ["SentinelModel", .product(name: "GRDB", package: "GRDB.swift")],
+      path: "Sources/SentinelState", swiftSettings: strict),
+    // SQLite commit throughput: a plain executable (no package-benchmark plugin: each run is a
+    // few seconds of fsync-bound commits, timed with a monotonic clock). Run: `bash bench/state.sh`.
+    .executableTarget(
+      name: "StateCommit", dependencies: ["SentinelModel", "SentinelState"], path: "Benchmarks/StateCommit",
       swiftSettings: strict),
     .executableTarget(
       name: "EventDecoding",
