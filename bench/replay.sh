@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Replay throughput: the reference corpus scaled to ~100k events (bench/scale_corpus.py: N copies
+# with renamed ids and shifted time), replayed with the reference rules in one invocation:
+#   1. in memory (the default state store)
+#   2. SQLite (WAL, synchronous=FULL, group commit of --batch events per transaction)
+#   3. baseline: the same events through the stateless part of the rules (no aggregates), in memory
+# Every run's output is checked against the scaled expected decisions (runs 1 and 2) before its
+# figure counts. Usage: bash bench/replay.sh [COPIES=35] [BATCH=1000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+copies=${1:-35}
+batch=${2:-1000}
+swift build -c release --product sentinel >/dev/null
+S=.build/release/sentinel
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 bench/scale_corpus.py "$copies" fixtures/reference-corpus/events.jsonl \
+  fixtures/reference-corpus/decisions.jsonl "$work/events.jsonl" "$work/expected.jsonl"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(swift --version 2>&1 | head -1)"
+echo "corpus: $(wc -l <"$work/events.jsonl") lines ($copies copies of the reference corpus)"
+$S compile rules/ -o "$work/rules.sbc" >/dev/null
+# The stateless rules only: the reference rules without aggregates and the rules reading them.
+mkdir -p "$work/stateless"
+cp rules/seed.yaml "$work/stateless/"
+python3 - "$work/stateless/stateless.rules" <<'PY'
+import re, sys
+text = open("rules/reference.rules").read()
+blocks = re.split(r"\n(?=(?:aggregate|rule|list|condition|//) )", text)
+keep = [b for b in blocks if not b.startswith("aggregate")
+        and not (b.startswith("rule") and re.search(r"_1m|_10m|_24h|_1h|last_geo|known_devices|transaction_amounts", b))]
+open(sys.argv[1], "w").write("\n".join(keep))
+PY
+$S compile "$work/stateless" -o "$work/stateless.sbc" >/dev/null
+check() {
+  python3 - "$work/expected.jsonl" "$1" <<'PY'
+import json, sys
+bad = 0
+for e, g in zip(open(sys.argv[1]), open(sys.argv[2])):
+    e, g = json.loads(e), json.loads(g)
+    if "error" in e or "error" in g:
+        bad += ("error" in e) != ("error" in g) or e.get("event_id") != g.get("event_id")
+    else:
+        bad += e != g
+print(f"  decisions checked: {bad} mismatches")
+sys.exit(1 if bad else 0)
+PY
+}
+echo "== in memory"
+$S replay --rules "$work/rules.sbc" "$work/events.jsonl" -o "$work/memory.jsonl" 2>&1 | head -2
+check "$work/memory.jsonl"
+echo "== SQLite, batch $batch"
+$S replay --rules "$work/rules.sbc" --state "$work/state.db" --batch "$batch" "$work/events.jsonl" \
+  -o "$work/sqlite.jsonl" 2>&1 | head -2
+check "$work/sqlite.jsonl"
+cmp -s "$work/memory.jsonl" "$work/sqlite.jsonl" && echo "  memory and SQLite outputs are identical"
+echo "== baseline: stateless rules only, in memory"
+$S replay --rules "$work/stateless.sbc" "$work/events.jsonl" -o "$work/stateless.jsonl" 2>&1 | head -1
