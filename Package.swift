@@ -146,6 +146,7 @@ let package = Package(
       name: "SentinelFixturesTests",
       dependencies: [
         "SentinelModel", "SentinelCompiler", "SentinelReference", "SentinelRuntime", "SentinelFixtures",
+        "SentinelState",
       ],
       swiftSettings: strict),
   ]

@@ -100,13 +100,21 @@ public struct ReplayCommand: ParsableCommand {
       pending.removeAll(keepingCapacity: true)
     }
     var lastProgress = start
-    let text = String(decoding: input, as: UTF8.self)
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    if lines.last?.isEmpty == true { lines.removeLast() }
-    for (n, line) in lines.enumerated() {
+    // Lines are cut from the input bytes in place (no String per line before decoding).
+    var bounds: [Range<Int>] = []
+    var from = 0
+    for (i, b) in input.enumerated() where b == 10 {
+      bounds.append(from..<i)
+      from = i + 1
+    }
+    if from < input.count { bounds.append(from..<input.count) }
+    let lineCount = bounds.count
+    for (n, range) in bounds.enumerated() {
       let result: ProcessedLine
       do {
-        result = try processor.process(line)
+        result = try input.withUnsafeBufferPointer { all in
+          try processor.process(bytes: UnsafeBufferPointer(rebasing: all[range]))
+        }
       } catch {
         printError("state store failed at line \(n + 1): \(error)")
         throw ExitCode(1)
@@ -125,7 +133,7 @@ public struct ReplayCommand: ParsableCommand {
           lastProgress = now
           let rate = Double(n + 1) / max(now.timeIntervalSince(start), 1e-9)
           FileStream.standardError.write(
-            "\r\(n + 1)/\(lines.count) lines, \(Int(rate)) events/s   ")
+            "\r\(n + 1)/\(lineCount) lines, \(Int(rate)) events/s   ")
         }
       }
     }

@@ -82,6 +82,14 @@ public struct EventDecoder: Sendable {
   public func decode(_ line: [UInt8], into slots: inout [Value?]) throws(EventError) -> String {
     try EventScanner.decode(bytes: line, plan: plan, slots: &slots)
   }
+
+  /// Decodes one event from a buffer of UTF-8 bytes (e.g. one line of a larger input, without
+  /// copying it) into a reusable slot buffer.
+  public func decode(_ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?]) throws(EventError)
+    -> String
+  {
+    try EventScanner.decode(buffer: line, plan: plan, slots: &slots).get()
+  }
 }
 
 /// A decoded event: its id and its slot values in `slotOrder` order (nil = absent).

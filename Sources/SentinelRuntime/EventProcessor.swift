@@ -65,6 +65,10 @@ public final class EventProcessor {
   /// Decisions made since the last commit, by event id.
   var pendingLines: [String: String] = [:]
   var pendingRecords: [DecisionRecord] = []
+  /// Every event id the store holds, when the store can list them (`EventIDIndex`): a new event
+  /// then costs no store lookup. Loaded on first use; nil until then or without an index.
+  var knownIDs: Set<String>?
+  var knownIDsLoaded = false
   var updates: [(StateKey, Int, Value)] = []
 
   /// A processor for `bundle` keeping its state in `store`.
@@ -97,7 +101,13 @@ public final class EventProcessor {
 
   /// Processes one input line (one JSON event). Throws only when the store fails.
   public func process(_ line: Substring) throws -> ProcessedLine {
-    if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { return .blank }
+    var text = line
+    return try text.withUTF8 { try process(bytes: $0) }
+  }
+
+  /// Processes one input line given as UTF-8 bytes (without its line break).
+  public func process(bytes line: UnsafeBufferPointer<UInt8>) throws -> ProcessedLine {
+    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
     let eventID: String
     do {
       eventID = try decoder.decode(line, into: &slots)
@@ -113,7 +123,8 @@ public final class EventProcessor {
     if let state = bundle.stateProgram, let time {
       try readAggregates(state, at: time)
     }
-    let decision = engine.decide(eventID: eventID, slots: slots)
+    _ = vm.run(bundle.program, variables: slots, results: &ruleResults)
+    let decision = engine.combine(eventID: eventID, results: ruleResults)
     if let time {
       for (key, i, value) in updates {
         var s = cache[key] ?? AggregateState(kind: bundle.bundle.aggregates[i].kind)
@@ -142,6 +153,7 @@ public final class EventProcessor {
     states.reserveCapacity(dirty.count)
     for k in dirty { if let s = cache[k] { states.append((k, s)) } }
     try store.commit(StateBatch(states: states, decisions: pendingRecords))
+    if knownIDs != nil { for r in pendingRecords { knownIDs?.insert(r.eventID) } }
     dirty.removeAll(keepingCapacity: true)
     pendingRecords.removeAll(keepingCapacity: true)
     pendingLines.removeAll(keepingCapacity: true)
@@ -150,6 +162,11 @@ public final class EventProcessor {
   /// The decision line already made for an event id (pending or committed), or nil.
   func decisionLine(forEventID id: String) throws -> String? {
     if let l = pendingLines[id] { return l }
+    if !knownIDsLoaded {
+      knownIDsLoaded = true
+      knownIDs = try (store as? any EventIDIndex)?.allEventIDs()
+    }
+    if let knownIDs, !knownIDs.contains(id) { return nil }
     return try store.decisionLine(forEventID: id)
   }
 

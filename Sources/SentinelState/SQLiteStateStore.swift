@@ -9,7 +9,7 @@ import SentinelModel
 // MARK: - SQLiteStateStore
 
 /// A `StateStore` in a SQLite file: when `commit` returns, the batch is on disk (fsync'd).
-public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
+public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Sendable {
   /// The tenant whose state this store reads and writes.
   public let tenant: String
   /// The database file.
@@ -136,6 +136,17 @@ public final class SQLiteStateStore: StateStore, DecisionLog, Sendable {
     try run("look up event `\(id)`") { db in
       let s = try db.cachedStatement(sql: "SELECT line FROM decision WHERE tenant = ? AND event_id = ?")
       return try String.fetchOne(s, arguments: [tenant, id])
+    }
+  }
+
+  /// Every event id recorded for the tenant (one scan of the decision table's primary key).
+  public func allEventIDs() throws -> Set<String> {
+    try run("read event ids") { db in
+      var out = Set<String>()
+      let rows = try String.fetchCursor(
+        db, sql: "SELECT event_id FROM decision WHERE tenant = ?", arguments: [tenant])
+      while let id = try rows.next() { out.insert(id) }
+      return out
     }
   }
 

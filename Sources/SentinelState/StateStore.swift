@@ -101,6 +101,13 @@ public protocol StateStore: AnyObject {
 }
 
 /// Reading the decision log back, in sequence order.
+/// A store that can list every event id it has recorded, so that a processor can tell a new
+/// event from a duplicate in memory instead of asking the store for each event.
+public protocol EventIDIndex: AnyObject {
+  /// Every event id recorded for the tenant.
+  func allEventIDs() throws -> Set<String>
+}
+
 public protocol DecisionLog: AnyObject {
   /// The number of decisions recorded for the tenant.
   func decisionCount() throws -> Int
