@@ -69,6 +69,9 @@ public final class EventProcessor {
   /// then costs no store lookup. Loaded on first use; nil until then or without an index.
   var knownIDs: Set<String>?
   var knownIDsLoaded = false
+  /// Whether `cache` holds every state the store has (loaded at once from an `EventIDIndex`
+  /// store), so that a key missing from it is new and needs no lookup.
+  var cacheIsComplete = false
   var updates: [(StateKey, Int, Value)] = []
 
   /// A processor for `bundle` keeping its state in `store`.
@@ -164,7 +167,11 @@ public final class EventProcessor {
     if let l = pendingLines[id] { return l }
     if !knownIDsLoaded {
       knownIDsLoaded = true
-      knownIDs = try (store as? any EventIDIndex)?.allEventIDs()
+      if let index = store as? any EventIDIndex {
+        knownIDs = try index.allEventIDs()
+        cache = try index.allStates()
+        cacheIsComplete = true
+      }
     }
     if let knownIDs, !knownIDs.contains(id) { return nil }
     return try store.decisionLine(forEventID: id)
@@ -205,7 +212,7 @@ public final class EventProcessor {
 
   func loadState(_ key: StateKey, kind: AggregateKind) throws -> AggregateState {
     if let s = cache[key] { return s }
-    let s = try store.loadState(key) ?? AggregateState(kind: kind)
+    let s = (cacheIsComplete ? nil : try store.loadState(key)) ?? AggregateState(kind: kind)
     cache[key] = s
     return s
   }

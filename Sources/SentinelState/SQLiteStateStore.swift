@@ -150,6 +150,27 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     }
   }
 
+  /// Every aggregate state stored for the tenant (one scan). Throws
+  /// `StateStoreError.corruptState` for a state that does not decode.
+  public func allStates() throws -> [StateKey: AggregateState] {
+    let rows = try run("read states") { db in
+      try Row.fetchAll(
+        db, sql: "SELECT aggregate, key, state FROM aggregate_state WHERE tenant = ?", arguments: [tenant])
+    }
+    var out: [StateKey: AggregateState] = [:]
+    out.reserveCapacity(rows.count)
+    for row in rows {
+      let key = StateKey(aggregate: row["aggregate"], key: row["key"])
+      let blob: Data = row["state"]
+      do {
+        out[key] = try AggregateState(decoding: [UInt8](blob))
+      } catch {
+        throw StateStoreError.corruptState(path: path, tenant: tenant, key: key, reason: error.description)
+      }
+    }
+    return out
+  }
+
   /// The number of decisions recorded for the tenant.
   public func decisionCount() throws -> Int {
     try run("count decisions") { db in

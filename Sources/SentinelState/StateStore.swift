@@ -106,6 +106,9 @@ public protocol StateStore: AnyObject {
 public protocol EventIDIndex: AnyObject {
   /// Every event id recorded for the tenant.
   func allEventIDs() throws -> Set<String>
+  /// Every aggregate state stored for the tenant: a processor that keeps its working set in
+  /// memory loads them once instead of one lookup per new key.
+  func allStates() throws -> [StateKey: AggregateState]
 }
 
 public protocol DecisionLog: AnyObject {
