@@ -73,6 +73,25 @@ private func exercise(_ p: Program, _ rng: inout SplitMix64) -> Bool {
     }
   }
 
+  /// Operands b, c, d are 32-bit in the encoding: values past 65,535 round-trip, and each
+  /// instruction takes `ProgramEncoder.instructionSize` bytes.
+  @Test func wideOperandsRoundTrip() throws {
+    var p = Program(registerCount: 2, ruleCount: 70_001)
+    p.constants = Array(repeating: .int(7), count: 70_001)
+    p.code = [.loadConst(1, 70_000), Instruction(.ruleResult, 1, 70_000), .jump(70_003)]
+    p.code += Array(repeating: Instruction(.nop), count: 70_000) + [.ret(1)]
+    let bytes = ProgramEncoder.encode(p)
+    let decoded = try ProgramDecoder.decode(bytes)
+    #expect(decoded.code == p.code && decoded.ruleCount == 70_001)
+    var shorter = p
+    shorter.code.removeLast()
+    #expect(bytes.count - ProgramEncoder.encode(shorter).count == ProgramEncoder.instructionSize)
+    let verified = try Fixtures.verifier.verify(decoded)
+    var results: [Value] = []
+    #expect(render(VM().run(verified, variables: [], results: &results)) == "7")
+    #expect(render(results[70_000]) == "7")
+  }
+
   @Test func randomBytesNeverTrap() {
     var rng = SplitMix64(seed: 0x5E17_1E10)
     var header = ProgramEncoder.magic

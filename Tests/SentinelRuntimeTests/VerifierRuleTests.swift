@@ -127,6 +127,21 @@ let ruleCases: [RuleCase] = [
     program: program([.loadConst(0, 0), .jump(3), .ret(0)], registers: 1, constants: [.int(1)]),
     rule: .targetOutOfBounds, pc: 1, operand: 1),
   RuleCase(
+    name: "jump target past 16 bits and past the end",
+    program: program([.loadConst(0, 0), .jump(70_000), .ret(0)], registers: 1, constants: [.int(1)]),
+    rule: .targetOutOfBounds, pc: 1, operand: 1),
+  RuleCase(
+    name: "constant index past 16 bits and past the pool",
+    program: program([.loadConst(0, 65_536), .ret(0)], registers: 1, constants: [.int(1)]),
+    rule: .constantOutOfBounds, pc: 0, operand: 1),
+  RuleCase(
+    name: "rule index past 16 bits and past the rule count",
+    program: program(
+      [.loadConst(0, 0), Instruction(.ruleResult, 0, 65_537), .ret(0)], registers: 1,
+      constants: [.bool(true)],
+      ruleCount: 65_537),
+    rule: .ruleOutOfBounds, pc: 1, operand: 1),
+  RuleCase(
     name: "jump to itself",
     program: program(
       [.loadConst(0, 0), Instruction(.jumpIfFalse, 0, 1), .ret(0)], registers: 1, constants: [.bool(true)]),
