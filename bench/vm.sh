@@ -23,11 +23,11 @@ python3 bench/gen_rules.py 10000 > "$OUT/g10k.rules"
 build() { # label tree
   local label=$1 tree=$2 pkg=$OUT/vmbench-$1
   (cd "$tree" && swift build -c release --product sentinel >/dev/null)
-  rm -rf "$pkg" && mkdir -p "$pkg/Sources/vmbench"
+  mkdir -p "$pkg/Sources/vmbench"  # kept between runs: its .build makes reruns incremental
   cp bench/vm/Package.swift.in "$pkg/Package.swift"
   cp bench/vm/main.swift "$pkg/Sources/vmbench/main.swift"
   for t in SentinelModel SentinelBuiltins SentinelBytecode SentinelVerifier SentinelVM; do
-    ln -s "$tree/Sources/$t" "$pkg/Sources/$t"
+    ln -sfn "$tree/Sources/$t" "$pkg/Sources/$t"
   done
   (cd "$pkg" && swift build -c release >/dev/null)
   for set in rules g3k g10k; do

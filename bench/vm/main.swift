@@ -18,12 +18,12 @@ guard args.count >= 2, let data = FileManager.default.contents(atPath: args[1]) 
 }
 let runs = args.count >= 3 ? Int(args[2]) ?? 2000 : 2000
 let clock = ContinuousClock()
-func ms(_ d: Duration) -> String {
+func ms(_ d: Swift.Duration) -> String {
   String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1e3)
 }
 
 let bytes = [UInt8](data)
-var bundle: Bundle?
+var bundle: SentinelBytecode.Bundle?
 let decodeTime = clock.measure {
   bundle = try? BundleDecoder.decodeContent(BundleDecoder.split(bytes).content)
 }
@@ -68,7 +68,7 @@ for s in slots {
   _ = vm.run(verified, variables: s, results: &results)
   fired += results.filter { if case .bool(true) = $0 { return true } else { return false } }.count
 }
-var best = Duration.seconds(1_000_000)
+var best = Swift.Duration.seconds(1_000_000)
 for _ in 0..<5 {
   let t = clock.measure {
     for _ in 0..<runs {
