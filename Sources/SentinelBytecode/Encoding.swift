@@ -19,6 +19,8 @@ public struct BytecodeError: Error, Sendable, Hashable, CustomStringConvertible 
 public enum ProgramEncoder {
   /// Magic bytes at the start of an encoded program: "SIQP".
   public static let magic: [UInt8] = [0x53, 0x49, 0x51, 0x50]
+  /// Bytes per encoded instruction: opcode u8, a u16, b c d u32.
+  public static let instructionSize = 15
 
   public static func encode(_ p: Program) -> [UInt8] {
     var w = ByteWriter()
@@ -44,9 +46,9 @@ public enum ProgramEncoder {
     for ins in p.code {
       w.u8(ins.opcode.rawValue)
       w.u16(ins.a)
-      w.u16(ins.b)
-      w.u16(ins.c)
-      w.u16(ins.d)
+      w.u32(ins.b)
+      w.u32(ins.c)
+      w.u32(ins.d)
     }
     w.u32(UInt32(p.sourceMap.count))
     for e in p.sourceMap {
@@ -61,7 +63,7 @@ public enum ProgramEncoder {
 /// Reads a program from bytes.
 public enum ProgramDecoder {
   /// Limits that keep a hostile input from exhausting memory.
-  public static let maxCount = 1 << 22
+  public static let maxCount = Program.maxTableCount
   public static let maxDepth = 64
 
   public static func decode(_ bytes: [UInt8]) throws(BytecodeError) -> Program {
@@ -87,20 +89,25 @@ public enum ProgramDecoder {
       p.functions.append(FunctionRef(name: name, receiver: flag == 1))
     }
     let regs = Int(try r.u32())
-    guard regs <= Int(UInt16.max) + 1 else {
-      throw BytecodeError(offset: r.pos - 4, "register count \(regs) exceeds 65536")
+    guard regs <= Program.maxRegisterCount else {
+      throw BytecodeError(offset: r.pos - 4, "register count \(regs) exceeds \(Program.maxRegisterCount)")
     }
     p.registerCount = regs
     let rules = Int(try r.u32())
-    guard rules <= Int(UInt16.max) + 1 else {
-      throw BytecodeError(offset: r.pos - 4, "rule count \(rules) exceeds 65536")
+    guard rules <= Program.maxTableCount else {
+      throw BytecodeError(offset: r.pos - 4, "rule count \(rules) exceeds \(Program.maxTableCount)")
     }
     p.ruleCount = rules
-    for _ in 0..<(try r.count("instructions")) {
+    let instructions = try r.count("instructions")
+    guard instructions <= (bytes.count - r.pos) / ProgramEncoder.instructionSize else {
+      throw BytecodeError(offset: r.pos - 4, "instruction count \(instructions) exceeds the remaining data")
+    }
+    p.code.reserveCapacity(instructions)
+    for _ in 0..<instructions {
       let at = r.pos
       let raw = try r.u8()
       guard let op = Opcode(rawValue: raw) else { throw BytecodeError(offset: at, "unknown opcode \(raw)") }
-      p.code.append(Instruction(op, try r.u16(), try r.u16(), try r.u16(), try r.u16()))
+      p.code.append(Instruction(op, try r.u16(), try r.u32(), try r.u32(), try r.u32()))
     }
     for _ in 0..<(try r.count("source map entries")) {
       let pc = Int(try r.u32())
@@ -265,17 +272,21 @@ public struct ByteReader: Sendable {
     defer { pos += 1 }
     return data[pos]
   }
-  public mutating func u16() throws(BytecodeError) -> UInt16 {
-    let b = try take(2)
-    return UInt16(b[0]) | UInt16(b[1]) << 8
-  }
-  public mutating func u32() throws(BytecodeError) -> UInt32 {
-    let b = try take(4)
-    return b.enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
-  }
-  public mutating func u64() throws(BytecodeError) -> UInt64 {
-    let b = try take(8)
-    return b.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+  // NOTE: the fixed-width reads index `data` in place rather than going through `take` (which
+  // copies into a new array): a 10,000-rule program has ~130,000 instructions of four operands.
+  public mutating func u16() throws(BytecodeError) -> UInt16 { UInt16(truncatingIfNeeded: try fixed(2)) }
+  public mutating func u32() throws(BytecodeError) -> UInt32 { UInt32(truncatingIfNeeded: try fixed(4)) }
+  public mutating func u64() throws(BytecodeError) -> UInt64 { try fixed(8) }
+
+  /// The next `n` (≤ 8) bytes as a little-endian unsigned integer.
+  private mutating func fixed(_ n: Int) throws(BytecodeError) -> UInt64 {
+    guard n <= data.count - pos else {
+      throw BytecodeError(offset: pos, "unexpected end of data (wanted \(n) bytes, \(data.count - pos) left)")
+    }
+    var v: UInt64 = 0
+    for i in 0..<n { v |= UInt64(data[pos + i]) << (8 * UInt64(i)) }
+    pos += n
+    return v
   }
   public mutating func count(_ what: String) throws(BytecodeError) -> Int {
     let at = pos

@@ -2,7 +2,8 @@
 // nothing else lists opcodes. A test checks that every opcode appears in each of them.
 //
 // The machine: registers r0…r(n-1) hold CEL values (errors included); each instruction has up
-// to four 16-bit operands a, b, c, d whose meaning the table gives. Control flow only moves
+// to four operands a (16-bit, only ever a register) and b, c, d (32-bit) whose meaning the table
+// gives (see Instruction.swift for why). Control flow only moves
 // forward, except `loop`, which jumps back to an `iterNext` whose counter and range registers
 // the loop body never writes — so every program terminates (see docs/bytecode.md).
 
@@ -87,6 +88,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   public var info: Info { Opcode.table[Int(rawValue)] }
 
   // INVARIANT: indexed by rawValue; `OpcodeTableTests` checks the order and completeness.
+  // INVARIANT: operand a is `.none`, `.def`, `.use` or `.useDef` (it is 16 bits wide: registers
+  // only); `OpcodeCoverageTests` checks it.
   static let table: [Info] = [
     Info(name: "nop", operands: [], cost: 0, meaning: "does nothing"),
     Info(name: "load.const", operands: [.def, .constant], cost: 1, meaning: "a ← constants[b]"),
@@ -120,7 +123,7 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     Info(
       name: "or", operands: [.useDef, .use], cost: 1,
       meaning: "a ← a || b with CEL's commutative error absorption (true wins over error)"),
-    Info(name: "jump", operands: [.target], cost: 1, meaning: "pc ← a (forward)"),
+    Info(name: "jump", operands: [.none, .target], cost: 1, meaning: "pc ← b (forward)"),
     Info(
       name: "jump.false", operands: [.use, .target], cost: 1, meaning: "if a is bool false: pc ← b (forward)"),
     Info(
@@ -164,8 +167,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
       name: "iter.next2", operands: [.useDef, .use, .defRange, .target], cost: 2,
       meaning: "as iter.next, binding c ← index or key and c+1 ← element or value"),
     Info(
-      name: "loop", operands: [.target], cost: 1,
-      meaning: "pc ← a, backward, to the iter.next that heads this loop"),
+      name: "loop", operands: [.none, .target], cost: 1,
+      meaning: "pc ← b, backward, to the iter.next that heads this loop"),
     Info(name: "ret", operands: [.use], cost: 1, meaning: "the program's result is a; stop"),
     Info(
       name: "rule", operands: [.use, .rule], cost: 1,

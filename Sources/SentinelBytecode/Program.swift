@@ -35,8 +35,14 @@ public struct SourceMapEntry: Sendable, Hashable {
 
 /// A program as the compiler emits it and the decoder reads it. Not runnable until verified.
 public struct Program: Sendable {
-  /// The bytecode format version this build reads and writes.
-  public static let formatVersion: UInt16 = 1
+  /// The bytecode format version this build reads and writes. 2: operand a is 16-bit and b, c,
+  /// d are 32-bit (15 bytes per instruction); `jump` and `loop` take their target in b.
+  public static let formatVersion: UInt16 = 2
+  /// Most registers the format allows: register operands must fit operand a (16 bits).
+  public static let maxRegisterCount = Int(UInt16.max) + 1
+  /// Most entries of any table (constants, variables, builtins, functions, rules) and most
+  /// instructions the format allows; every index fits a 32-bit operand.
+  public static let maxTableCount = 1 << 22
 
   public var constants: [Value]
   public var variables: [VariableSlot]

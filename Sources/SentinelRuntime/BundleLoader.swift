@@ -188,6 +188,13 @@ public struct BundleLoader: Sendable {
     guard let key = try? Ed25519PublicKey(rawRepresentation: block.publicKey) else {
       throw BundleLoadError(.malformed, "malformed bundle: signature block has a bad public key")
     }
+    // NOTE: the all-zero key encodes a point of small order; OpenSSL's Ed25519 verify accepts an
+    // all-zero signature under it for about one message in eight (found when a format change
+    // moved the digests `BundleTests.everySingleByteFlipIsDetected` flips). Other small-order
+    // encodings deserve the same refusal, in SentinelCrypto.
+    guard block.publicKey.contains(where: { $0 != 0 }) else {
+      throw BundleLoadError(.malformed, "malformed bundle: signature block has a bad public key (all zeros)")
+    }
     let trusted = trustedKeys.contains(key)
     if !trusted && (requireSignature || !trustedKeys.isEmpty) {
       throw BundleLoadError(

@@ -86,7 +86,7 @@ public struct VM: Sendable {
 
       case .jump:
         // VERIFIED: forward and in bounds (backward_jump, target_out_of_bounds).
-        pc = a
+        pc = b
         continue
 
       case .jumpIfFalse:
@@ -188,8 +188,8 @@ public struct VM: Sendable {
         r[a] = .int(i + 1)
 
       case .loop:
-        // VERIFIED: a is an earlier iter.next heading a loop that terminates (loop structure).
-        pc = a
+        // VERIFIED: b is an earlier iter.next heading a loop that terminates (loop structure).
+        pc = b
         continue
 
       case .ret:

@@ -277,7 +277,7 @@ struct Dataflow {
   }
 
   private func checkRange(
-    _ s: [RegisterFact], _ register: UInt16, operand: Int,
+    _ s: [RegisterFact], _ register: UInt32, operand: Int,
     _ fail: (VerificationError.Rule, Int, String) -> VerificationError
   ) throws(VerificationError) {
     let k = s[Int(register)].kind
@@ -309,7 +309,7 @@ private struct Flow {
   init(_ ins: Instruction) {
     switch ins.opcode {
     case .jump:
-      target = Int(ins.a)
+      target = Int(ins.b)
       fallsThrough = false
     case .jumpIfFalse, .jumpIfTrue:
       target = Int(ins.b)
@@ -321,7 +321,7 @@ private struct Flow {
     case .iterNext, .iterNext2:
       target = Int(ins.d)
     case .loop:
-      target = Int(ins.a)
+      target = Int(ins.b)
       isBackEdge = true
       fallsThrough = false
     case .ret:

@@ -33,16 +33,16 @@ struct LoopStructure {
     // INVARIANT: operand checks ran, so every `loop` target is an instruction before it.
     var closedBy: [Int: Int] = [:]
     for (pc, ins) in code.enumerated() where ins.opcode == .loop {
-      let h = Int(ins.a)
+      let h = Int(ins.b)
       let head = code[h]
       guard head.opcode == .iterNext || head.opcode == .iterNext2 else {
         throw VerificationError(
-          .loopTargetNotIterNext, pc: pc, opcode: .loop, operand: 0,
+          .loopTargetNotIterNext, pc: pc, opcode: .loop, operand: 1,
           "loop target @\(h) is `\(head.opcode.info.name)`, not `iter.next` or `iter.next2`")
       }
       if let first = closedBy[h] {
         throw VerificationError(
-          .duplicateLoop, pc: pc, opcode: .loop, operand: 0,
+          .duplicateLoop, pc: pc, opcode: .loop, operand: 1,
           "a second loop back to @\(h) (the first is at pc \(first))")
       }
       closedBy[h] = pc

@@ -82,6 +82,17 @@ func opcodeTableMarkdown() -> String {
     }
   }
 
+  /// The instruction encoding and format version the page states are the code's.
+  @Test func docStatesTheInstructionEncoding() throws {
+    let doc = try String(contentsOfFile: docPath, encoding: .utf8)
+    #expect(doc.contains("Every instruction is encoded in \(ProgramEncoder.instructionSize) bytes"))
+    #expect(doc.contains("| format version | `u16`, currently \(Program.formatVersion) "))
+    #expect(
+      doc.contains(
+        "then \(ProgramEncoder.instructionSize) bytes per instruction: opcode `u8`, a `u16`, b `u32`"))
+    #expect(doc.contains("`Instruction` is \(MemoryLayout<Instruction>.stride) bytes"))
+  }
+
   @Test func docNamesEveryRuleSectionAndErrorKind() throws {
     let doc = try String(contentsOfFile: docPath, encoding: .utf8)
     for rule in VerificationError.Rule.allCases {

@@ -73,6 +73,25 @@ private func exercise(_ p: Program, _ rng: inout SplitMix64) -> Bool {
     }
   }
 
+  /// Operands b, c, d are 32-bit in the encoding: values past 65,535 round-trip, and each
+  /// instruction takes `ProgramEncoder.instructionSize` bytes.
+  @Test func wideOperandsRoundTrip() throws {
+    var p = Program(registerCount: 2, ruleCount: 70_001)
+    p.constants = Array(repeating: .int(7), count: 70_001)
+    p.code = [.loadConst(1, 70_000), Instruction(.ruleResult, 1, 70_000), .jump(70_003)]
+    p.code += Array(repeating: Instruction(.nop), count: 70_000) + [.ret(1)]
+    let bytes = ProgramEncoder.encode(p)
+    let decoded = try ProgramDecoder.decode(bytes)
+    #expect(decoded.code == p.code && decoded.ruleCount == 70_001)
+    var shorter = p
+    shorter.code.removeLast()
+    #expect(bytes.count - ProgramEncoder.encode(shorter).count == ProgramEncoder.instructionSize)
+    let verified = try Fixtures.verifier.verify(decoded)
+    var results: [Value] = []
+    #expect(render(VM().run(verified, variables: [], results: &results)) == "7")
+    #expect(render(results[70_000]) == "7")
+  }
+
   @Test func randomBytesNeverTrap() {
     var rng = SplitMix64(seed: 0x5E17_1E10)
     var header = ProgramEncoder.magic
@@ -138,7 +157,7 @@ private struct ProgramGenerator {
     .int(0), .int(1), .string("a"), .bool(true), .bool(false), .list([.int(1), .int(2)]), fuzzMap(),
     .optional(.int(1)), .optional(nil), .error(CELError(.other, "e")), .null,
   ]
-  let builtins: [(id: String, arity: UInt16)] = [
+  let builtins: [(id: String, arity: UInt32)] = [
     ("add_int64", 2), ("greater_int64", 2), ("negate_int64", 1), ("clamp_int64", 3), ("sum4_int64", 4),
     ("size_list", 1), ("type_dyn", 1),
   ]
@@ -160,17 +179,17 @@ private struct ProgramGenerator {
         // A list, a map, `xs`, or `x`.
         code.append(
           rng.next() % 2 == 0
-            ? .loadConst(UInt16(range), UInt16(5 + rng.next() % 2)) : .loadVar(UInt16(range), small(2, &rng)))
+            ? .loadConst(UInt16(range), UInt32(5 + rng.next() % 2)) : .loadVar(UInt16(range), small(2, &rng)))
       }
     }
     emit(into: &code, chunks: 1 + Int(rng.next() % 8), depth: 0, &rng)
-    code.append(.ret(small(scratch, &rng)))
+    code.append(.ret(UInt16(small(scratch, &rng))))
     // Forward targets past the end land on the final `ret`.
-    let last = UInt16(code.count - 1)
+    let last = UInt32(code.count - 1)
     for i in code.indices where code[i].opcode != .loop {
       if let t = code[i].opcode.info.operands.firstIndex(of: .target) {
         switch t {
-        case 0: code[i].a = min(code[i].a, last)
+        case 0: break  // operand a is a register, never a target
         case 1: code[i].b = min(code[i].b, last)
         case 2: code[i].c = min(code[i].c, last)
         default: code[i].d = min(code[i].d, last)
@@ -183,12 +202,12 @@ private struct ProgramGenerator {
       builtins: builtins.map(\.id), functions: [FunctionRef(name: "size", receiver: false)])
   }
 
-  func small(_ n: Int, _ rng: inout SplitMix64) -> UInt16 { UInt16(rng.next() % UInt64(max(1, n))) }
+  func small(_ n: Int, _ rng: inout SplitMix64) -> UInt32 { UInt32(rng.next() % UInt64(max(1, n))) }
 
   /// Mostly a scratch register, sometimes any register, now and then one past the end.
-  func register(_ rng: inout SplitMix64) -> UInt16 {
+  func register(_ rng: inout SplitMix64) -> UInt32 {
     switch rng.next() % 20 {
-    case 0: return UInt16(registers)
+    case 0: return UInt32(registers)
     case 1, 2: return small(registers, &rng)
     default: return small(scratch, &rng)
     }
@@ -197,18 +216,19 @@ private struct ProgramGenerator {
   func emit(into code: inout [Instruction], chunks: Int, depth: Int, _ rng: inout SplitMix64) {
     for _ in 0..<chunks {
       if depth < 2 && rng.next() % 4 == 0 {
-        let base = UInt16(scratch + 4 * depth)
+        let base = scratch + 4 * depth
         let initAt = code.count
         code.append(Instruction(.nop))
         let head = code.count
         code.append(Instruction(.nop))
         emit(into: &code, chunks: 1 + Int(rng.next() % 3), depth: depth + 1, &rng)
-        code.append(.loop(UInt16(head)))
-        let exit = UInt16(code.count)
-        code[initAt] = .iterInit(base, base + 1, exit)
+        code.append(.loop(UInt32(head)))
+        let exit = UInt32(code.count)
+        let (counter, range, vars) = (UInt16(base), UInt32(base + 1), UInt32(base + 2))
+        code[initAt] = .iterInit(counter, range, exit)
         code[head] =
           rng.next() % 2 == 0
-          ? .iterNext(base, base + 1, base + 2, exit) : .iterNext2(base, base + 1, base + 2, exit)
+          ? .iterNext(counter, range, vars, exit) : .iterNext2(counter, range, vars, exit)
       } else {
         code.append(instruction(at: code.count, &rng))
       }
@@ -217,7 +237,7 @@ private struct ProgramGenerator {
 
   func instruction(at pc: Int, _ rng: inout SplitMix64) -> Instruction {
     let op = Opcode.allCases[Int(rng.next() % UInt64(Opcode.allCases.count))]
-    var operands: [UInt16] = [0, 0, 0, 0]
+    var operands: [UInt32] = [0, 0, 0, 0]
     for (i, kind) in op.info.operands.enumerated() {
       switch kind {
       case .none: break
@@ -231,9 +251,9 @@ private struct ProgramGenerator {
         // A call's count usually matches its builtin's arity.
         operands[i] =
           op == .call && rng.next() % 8 != 0 ? builtins[Int(operands[1])].arity : small(4, &rng)
-      case .target: operands[i] = op == .loop ? small(pc + 1, &rng) : UInt16(pc + 1 + Int(small(4, &rng)))
+      case .target: operands[i] = op == .loop ? small(pc + 1, &rng) : UInt32(pc + 1 + Int(small(4, &rng)))
       }
     }
-    return Instruction(op, operands[0], operands[1], operands[2], operands[3])
+    return Instruction(op, UInt16(truncatingIfNeeded: operands[0]), operands[1], operands[2], operands[3])
   }
 }

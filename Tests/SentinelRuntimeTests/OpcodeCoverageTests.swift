@@ -119,4 +119,15 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
     }
     #expect(Set(Opcode.allCases.map(\.info.name)).count == Opcode.allCases.count)
   }
+
+  /// Operand a is 16 bits wide (`Instruction`): only registers, which the format keeps below
+  /// 65,536, may go there; indices and jump targets need b, c or d (32 bits).
+  @Test func operandAIsOnlyEverARegister() {
+    let registerKinds: Set<OperandKind> = [.none, .def, .use, .useDef]
+    for op in Opcode.allCases {
+      #expect(registerKinds.contains(op.info.operands.first ?? .none), "\(op.info.name): operand a")
+    }
+    #expect(Program.maxRegisterCount == Int(Instruction.maxOperand(0)) + 1)
+    #expect(MemoryLayout<Instruction>.stride == 16)
+  }
 }

@@ -124,22 +124,22 @@ func errorKind(_ v: Value) -> CELError.Kind? {
 func render(_ v: Value) -> String { v.description }
 
 extension Instruction {
-  static func loadConst(_ a: UInt16, _ k: UInt16) -> Instruction { Instruction(.loadConst, a, k) }
-  static func loadVar(_ a: UInt16, _ v: UInt16) -> Instruction { Instruction(.loadVar, a, v) }
-  static func move(_ a: UInt16, _ b: UInt16) -> Instruction { Instruction(.move, a, b) }
+  static func loadConst(_ a: UInt16, _ k: UInt32) -> Instruction { Instruction(.loadConst, a, k) }
+  static func loadVar(_ a: UInt16, _ v: UInt32) -> Instruction { Instruction(.loadVar, a, v) }
+  static func move(_ a: UInt16, _ b: UInt32) -> Instruction { Instruction(.move, a, b) }
   static func ret(_ a: UInt16) -> Instruction { Instruction(.ret, a) }
-  static func call(_ a: UInt16, _ builtin: UInt16, _ first: UInt16, _ count: UInt16) -> Instruction {
+  static func call(_ a: UInt16, _ builtin: UInt32, _ first: UInt32, _ count: UInt32) -> Instruction {
     Instruction(.call, a, builtin, first, count)
   }
-  static func jump(_ t: UInt16) -> Instruction { Instruction(.jump, t) }
-  static func loop(_ t: UInt16) -> Instruction { Instruction(.loop, t) }
-  static func iterInit(_ a: UInt16, _ range: UInt16, _ t: UInt16) -> Instruction {
+  static func jump(_ t: UInt32) -> Instruction { Instruction(.jump, 0, t) }
+  static func loop(_ t: UInt32) -> Instruction { Instruction(.loop, 0, t) }
+  static func iterInit(_ a: UInt16, _ range: UInt32, _ t: UInt32) -> Instruction {
     Instruction(.iterInit, a, range, t)
   }
-  static func iterNext(_ a: UInt16, _ range: UInt16, _ v: UInt16, _ t: UInt16) -> Instruction {
+  static func iterNext(_ a: UInt16, _ range: UInt32, _ v: UInt32, _ t: UInt32) -> Instruction {
     Instruction(.iterNext, a, range, v, t)
   }
-  static func iterNext2(_ a: UInt16, _ range: UInt16, _ v: UInt16, _ t: UInt16) -> Instruction {
+  static func iterNext2(_ a: UInt16, _ range: UInt32, _ v: UInt32, _ t: UInt32) -> Instruction {
     Instruction(.iterNext2, a, range, v, t)
   }
 }

@@ -92,8 +92,8 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
 
   @Test func callEachImplementationShape() {
     func call(_ id: String, _ args: [Value]) -> Value {
-      var code: [Instruction] = args.indices.map { .loadConst(UInt16($0), UInt16($0)) }
-      code += [.call(UInt16(args.count), 0, 0, UInt16(args.count)), .ret(UInt16(args.count))]
+      var code: [Instruction] = args.indices.map { .loadConst(UInt16($0), UInt32($0)) }
+      code += [.call(UInt16(args.count), 0, 0, UInt32(args.count)), .ret(UInt16(args.count))]
       return run(program(code, registers: args.count + 1, constants: args, builtins: [id]))
     }
     #expect(render(call("negate_int64", [.int(4)])) == "-4")
@@ -216,8 +216,8 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
 
   @Test func makeList() {
     func list(_ xs: [Value]) -> Value {
-      var code: [Instruction] = xs.indices.map { .loadConst(UInt16($0 + 1), UInt16($0)) }
-      code += [Instruction(.makeList, 0, 1, UInt16(xs.count)), .ret(0)]
+      var code: [Instruction] = xs.indices.map { .loadConst(UInt16($0 + 1), UInt32($0)) }
+      code += [Instruction(.makeList, 0, 1, UInt32(xs.count)), .ret(0)]
       return run(program(code, registers: xs.count + 1, constants: xs))
     }
     #expect(render(list([])) == "[]")
@@ -239,8 +239,8 @@ private func binary(_ op: Opcode, _ x: Value, _ y: Value) -> Value {
 
   @Test func makeMap() {
     func map(_ kv: [Value]) -> Value {
-      var code: [Instruction] = kv.indices.map { .loadConst(UInt16($0 + 1), UInt16($0)) }
-      code += [Instruction(.makeMap, 0, 1, UInt16(kv.count / 2)), .ret(0)]
+      var code: [Instruction] = kv.indices.map { .loadConst(UInt16($0 + 1), UInt32($0)) }
+      code += [Instruction(.makeMap, 0, 1, UInt32(kv.count / 2)), .ret(0)]
       return run(program(code, registers: kv.count + 1, constants: kv))
     }
     #expect(render(map([])) == "{}")

@@ -27,7 +27,7 @@ private func loopProgram(_ body: [Instruction], registers: Int = 4, constants: [
   -> Program
 {
   let end = 3 + body.count  // pc of `loop`
-  let exit = UInt16(end + 1)
+  let exit = UInt32(end + 1)
   return program(
     [.loadConst(0, 0), .iterInit(1, 0, exit), .iterNext(1, 0, 2, exit)] + body + [.loop(2), .ret(0)],
     registers: registers, constants: constants)
@@ -125,7 +125,22 @@ let ruleCases: [RuleCase] = [
   RuleCase(
     name: "jump target past the end",
     program: program([.loadConst(0, 0), .jump(3), .ret(0)], registers: 1, constants: [.int(1)]),
-    rule: .targetOutOfBounds, pc: 1, operand: 0),
+    rule: .targetOutOfBounds, pc: 1, operand: 1),
+  RuleCase(
+    name: "jump target past 16 bits and past the end",
+    program: program([.loadConst(0, 0), .jump(70_000), .ret(0)], registers: 1, constants: [.int(1)]),
+    rule: .targetOutOfBounds, pc: 1, operand: 1),
+  RuleCase(
+    name: "constant index past 16 bits and past the pool",
+    program: program([.loadConst(0, 65_536), .ret(0)], registers: 1, constants: [.int(1)]),
+    rule: .constantOutOfBounds, pc: 0, operand: 1),
+  RuleCase(
+    name: "rule index past 16 bits and past the rule count",
+    program: program(
+      [.loadConst(0, 0), Instruction(.ruleResult, 0, 65_537), .ret(0)], registers: 1,
+      constants: [.bool(true)],
+      ruleCount: 65_537),
+    rule: .ruleOutOfBounds, pc: 1, operand: 1),
   RuleCase(
     name: "jump to itself",
     program: program(
@@ -134,12 +149,12 @@ let ruleCases: [RuleCase] = [
   RuleCase(
     name: "loop forward",
     program: program([.loadConst(0, 0), .loop(2), .ret(0)], registers: 1, constants: [.int(1)]),
-    rule: .forwardLoop, pc: 1, operand: 0),
+    rule: .forwardLoop, pc: 1, operand: 1),
   RuleCase(
     name: "loop back to a non-iter.next",
     program: program(
       [.loadConst(0, 0), Instruction(.nop), .loop(1), .ret(0)], registers: 1, constants: [.int(1)]),
-    rule: .loopTargetNotIterNext, pc: 2, operand: 0),
+    rule: .loopTargetNotIterNext, pc: 2, operand: 1),
   RuleCase(
     name: "two loops to one header",
     program: program(
@@ -148,7 +163,7 @@ let ruleCases: [RuleCase] = [
         .ret(0),
       ],
       registers: 3, constants: [list12]),
-    rule: .duplicateLoop, pc: 4, operand: 0),
+    rule: .duplicateLoop, pc: 4, operand: 1),
   RuleCase(
     name: "loop exit inside the body",
     program: program(
@@ -170,7 +185,7 @@ let ruleCases: [RuleCase] = [
         .loadConst(0, 0), .iterInit(1, 0, 6), .jump(4), .iterNext(1, 0, 2, 6), Instruction(.nop), .loop(3),
         .ret(0),
       ], registers: 3, constants: [list12]),
-    rule: .jumpIntoLoop, pc: 2, operand: 0),
+    rule: .jumpIntoLoop, pc: 2, operand: 1),
   RuleCase(
     name: "loops nested too deep", program: nestedLoops, limits: Limits(maxLoopDepth: 1), rule: .loopTooDeep,
     pc: 6),
@@ -384,7 +399,7 @@ let nestedLoops = program(
   @Test func hostileProgramsAreRefusedQuickly() {
     // 60 000 leaders × 4 096 registers would be 245M state cells: the budget stops it early.
     var code: [Instruction] = [.loadConst(0, 0)]
-    for pc in 1..<60_000 { code.append(Instruction(.jumpIfFalse, 0, UInt16(pc + 1))) }
+    for pc in 1..<60_000 { code.append(Instruction(.jumpIfFalse, 0, UInt32(pc + 1))) }
     code.append(.ret(0))
     let p = program(code, registers: 4096, constants: [.bool(true)])
     let clock = ContinuousClock()

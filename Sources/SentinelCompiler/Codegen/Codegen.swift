@@ -22,8 +22,8 @@ public struct Codegen {
     self.seedVariables = variables
   }
 
-  /// Emits the program. Fails only when a limit of the format is exceeded (65,536 registers,
-  /// constants or instructions).
+  /// Emits the program. Fails only when a limit of the format is exceeded (65,536 registers;
+  /// 2²² constants, table entries, rules or instructions).
   public func emit(_ ir: IRFunction) throws(CodegenError) -> Program {
     var state = CodegenState(ir: ir, catalog: catalog, variableTypes: variableTypes)
     for name in seedVariables { _ = state.variable(name) }
@@ -41,9 +41,12 @@ public struct Codegen {
       return try state.finish()
     }
     // A rule set: each rule's condition into a register, then `rule r, i`; the result is null.
+    // INVARIANT: the register stack is empty between rules, so every rule starts again at r0 and
+    // the program needs only as many registers as its largest rule (not their sum): 10,000
+    // rules fit the 16-bit register operand. `GeneratedRuleSetTests` checks the register count.
     for (i, root) in ir.ruleRoots.enumerated() {
       let r = try state.emit(root)
-      state.append(Instruction(.ruleResult, r, CodegenState.r(i)), span: ir.spans[root])
+      state.append(Instruction(.ruleResult, r, UInt32(truncatingIfNeeded: i)), span: ir.spans[root])
       state.top = 0
     }
     let null = state.constantIndex(.null)
@@ -91,13 +94,20 @@ private struct CodegenState {
   }
 
   func finish() throws(CodegenError) -> Program {
-    let limit = Int(UInt16.max)
-    guard highWater <= limit, constants.count <= limit, code.count <= limit, variables.count <= limit,
-      builtins.count <= limit, functions.count <= limit
+    // Registers must fit operand a (16 bits); every other index a 32-bit operand, but tables and
+    // code are capped at the decoder's count limit so that what is written can be read back.
+    let limit = Program.maxTableCount
+    guard highWater <= Program.maxRegisterCount else {
+      throw CodegenError(
+        message:
+          "expression too large for the bytecode format (more than \(Program.maxRegisterCount) registers)")
+    }
+    guard constants.count <= limit, code.count <= limit, variables.count <= limit,
+      builtins.count <= limit, functions.count <= limit, ir.ruleRoots.count <= limit
     else {
       throw CodegenError(
         message:
-          "expression too large for the bytecode format (more than \(limit) registers, constants or instructions)"
+          "expression too large for the bytecode format (more than \(limit) constants, table entries, rules or instructions)"
       )
     }
     return Program(
@@ -125,9 +135,9 @@ private struct CodegenState {
 
   /// Points the jump at `pc` to the next instruction to be emitted.
   mutating func patch(_ pc: Int) {
-    let target = UInt16(truncatingIfNeeded: code.count)
+    let target = UInt32(truncatingIfNeeded: code.count)
     switch code[pc].opcode {
-    case .jump: code[pc].a = target
+    case .jump: code[pc].b = target
     case .jumpIfFalse, .jumpIfTrue, .jumpIfNotBool: code[pc].b = target
     case .iterInit: code[pc].c = target
     case .iterNext, .iterNext2: code[pc].d = target
@@ -135,45 +145,50 @@ private struct CodegenState {
     }
   }
 
-  mutating func constantIndex(_ v: Value) -> UInt16 {
+  mutating func constantIndex(_ v: Value) -> UInt32 {
     if case .null = v,
       let i = constants.firstIndex(where: { if case .null = $0 { return true } else { return false } })
     {
-      return UInt16(truncatingIfNeeded: i)
+      return UInt32(truncatingIfNeeded: i)
     }
     constants.append(v)
-    return UInt16(truncatingIfNeeded: constants.count - 1)
+    return UInt32(truncatingIfNeeded: constants.count - 1)
   }
 
-  mutating func stringConstant(_ s: String) -> UInt16 {
-    if let i = stringConstants[s] { return UInt16(truncatingIfNeeded: i) }
+  mutating func stringConstant(_ s: String) -> UInt32 {
+    if let i = stringConstants[s] { return UInt32(truncatingIfNeeded: i) }
     constants.append(.string(s))
     stringConstants[s] = constants.count - 1
-    return UInt16(truncatingIfNeeded: constants.count - 1)
+    return UInt32(truncatingIfNeeded: constants.count - 1)
   }
 
-  mutating func variable(_ name: String) -> UInt16 {
-    if let i = variableIndex[name] { return UInt16(truncatingIfNeeded: i) }
+  mutating func variable(_ name: String) -> UInt32 {
+    if let i = variableIndex[name] { return UInt32(truncatingIfNeeded: i) }
     variables.append(VariableSlot(name: name, type: variableTypes[name] ?? .dyn))
     variableIndex[name] = variables.count - 1
-    return UInt16(truncatingIfNeeded: variables.count - 1)
+    return UInt32(truncatingIfNeeded: variables.count - 1)
   }
 
-  mutating func builtin(_ overload: Int) -> UInt16 {
-    if let i = builtinIndex[overload] { return UInt16(truncatingIfNeeded: i) }
+  mutating func builtin(_ overload: Int) -> UInt32 {
+    if let i = builtinIndex[overload] { return UInt32(truncatingIfNeeded: i) }
     builtins.append(catalog.overloads[overload].id)
     builtinIndex[overload] = builtins.count - 1
-    return UInt16(truncatingIfNeeded: builtins.count - 1)
+    return UInt32(truncatingIfNeeded: builtins.count - 1)
   }
 
-  mutating func function(_ f: FunctionRef) -> UInt16 {
-    if let i = functionIndex[f] { return UInt16(truncatingIfNeeded: i) }
+  mutating func function(_ f: FunctionRef) -> UInt32 {
+    if let i = functionIndex[f] { return UInt32(truncatingIfNeeded: i) }
     functions.append(f)
     functionIndex[f] = functions.count - 1
-    return UInt16(truncatingIfNeeded: functions.count - 1)
+    return UInt32(truncatingIfNeeded: functions.count - 1)
   }
 
+  /// A register as operand a (16 bits; `finish` refuses more than 65,536 registers).
   static func r(_ i: Int) -> UInt16 { UInt16(truncatingIfNeeded: i) }
+  /// A register, count or index as operand b, c or d (32 bits).
+  static func w(_ i: Int) -> UInt32 { UInt32(truncatingIfNeeded: i) }
+  /// A register as operand b, c or d.
+  static func w(_ r: UInt16) -> UInt32 { UInt32(r) }
 
   /// Emits `id` into a newly allocated register and returns it. Registers above it that the
   /// node used as temporaries are released.
@@ -192,7 +207,7 @@ private struct CodegenState {
     defer { top = mark }
     switch ir.nodes[id] {
     case .constant(let k):
-      append(Instruction(.loadConst, d, Self.r(k)), span: span)
+      append(Instruction(.loadConst, d, Self.w(k)), span: span)
 
     case .variable(let name):
       append(Instruction(.loadVar, d, variable(name)), span: span)
@@ -203,28 +218,28 @@ private struct CodegenState {
     case .local(let l):
       // INVARIANT: a local is only referenced inside the comprehension that binds it.
       let src = locals[l] ?? 0
-      append(Instruction(.move, d, Self.r(src)), span: span)
+      append(Instruction(.move, d, Self.w(src)), span: span)
 
     case .select(let x, let field):
       let rx = try emit(x)
-      append(Instruction(.select, d, rx, stringConstant(field)), span: span)
+      append(Instruction(.select, d, Self.w(rx), stringConstant(field)), span: span)
 
     case .hasField(let x, let field):
       let rx = try emit(x)
-      append(Instruction(.hasField, d, rx, stringConstant(field)), span: span)
+      append(Instruction(.hasField, d, Self.w(rx), stringConstant(field)), span: span)
 
     case .optionalSelect(let x, let field):
       let rx = try emit(x)
-      append(Instruction(.optSelect, d, rx, stringConstant(field)), span: span)
+      append(Instruction(.optSelect, d, Self.w(rx), stringConstant(field)), span: span)
 
     case .call(let overload, let args):
       let base = try emitArguments(args)
-      append(Instruction(.call, d, builtin(overload), base, Self.r(args.count)), span: span)
+      append(Instruction(.call, d, builtin(overload), base, Self.w(args.count)), span: span)
 
     case .callDynamic(let name, let receiver, let args):
       let base = try emitArguments(args)
       let f = function(FunctionRef(name: name, receiver: receiver))
-      append(Instruction(.callDynamic, d, f, base, Self.r(args.count)), span: span)
+      append(Instruction(.callDynamic, d, f, base, Self.w(args.count)), span: span)
 
     case .and(let a, let b), .or(let a, let b):
       let isAnd: Bool
@@ -232,7 +247,7 @@ private struct CodegenState {
       try emit(a, into: dst)
       let skip = appendJump(Instruction(isAnd ? .jumpIfFalse : .jumpIfTrue, d), span: span)
       let rb = try emit(b)
-      append(Instruction(isAnd ? .logicalAnd : .logicalOr, d, rb), span: span)
+      append(Instruction(isAnd ? .logicalAnd : .logicalOr, d, Self.w(rb)), span: span)
       patch(skip)
 
     case .conditional(let c, let t, let e):
@@ -245,25 +260,25 @@ private struct CodegenState {
       try emit(e, into: dst)
       let end2 = appendJump(Instruction(.jump), span: span)
       patch(notBool)
-      append(Instruction(.conditionError, d, rc), span: span)
+      append(Instruction(.conditionError, d, Self.w(rc)), span: span)
       patch(end1)
       patch(end2)
 
     case .notStrictlyFalse(let x):
       let rx = try emit(x)
-      append(Instruction(.notStrictlyFalse, d, rx), span: span)
+      append(Instruction(.notStrictlyFalse, d, Self.w(rx)), span: span)
 
     case .list(let elements, let optional):
       if optional.contains(true) {
         append(Instruction(.makeList, d, 0, 0), span: span)
         for (x, opt) in zip(elements, optional) {
           let rx = try emit(x)
-          append(Instruction(opt ? .listAppendOptional : .listAppend, d, rx), span: span)
+          append(Instruction(opt ? .listAppendOptional : .listAppend, d, Self.w(rx)), span: span)
           top = dst + 1
         }
       } else {
         let base = try emitArguments(elements)
-        append(Instruction(.makeList, d, base, Self.r(elements.count)), span: span)
+        append(Instruction(.makeList, d, base, Self.w(elements.count)), span: span)
       }
 
     case .map(let keys, let values, let optional):
@@ -272,7 +287,8 @@ private struct CodegenState {
         for i in keys.indices {
           let rk = try emit(keys[i])
           let rv = try emit(values[i])
-          append(Instruction(optional[i] ? .mapInsertOptional : .mapInsert, d, rk, rv), span: span)
+          let op: Opcode = optional[i] ? .mapInsertOptional : .mapInsert
+          append(Instruction(op, d, Self.w(rk), Self.w(rv)), span: span)
           top = dst + 1
         }
       } else {
@@ -281,7 +297,7 @@ private struct CodegenState {
           try emit(keys[i], into: base + 2 * i)
           try emit(values[i], into: base + 2 * i + 1)
         }
-        append(Instruction(.makeMap, d, Self.r(base), Self.r(keys.count)), span: span)
+        append(Instruction(.makeMap, d, Self.w(base), Self.w(keys.count)), span: span)
       }
 
     case .comprehension(let c):
@@ -290,10 +306,10 @@ private struct CodegenState {
   }
 
   /// Evaluates arguments into consecutive registers; returns the first.
-  mutating func emitArguments(_ args: [IRNodeID]) throws(CodegenError) -> UInt16 {
+  mutating func emitArguments(_ args: [IRNodeID]) throws(CodegenError) -> UInt32 {
     let base = alloc(args.count)
     for (i, a) in args.enumerated() { try emit(a, into: base + i) }
-    return Self.r(base)
+    return Self.w(base)
   }
 
   ///     range  ← <range>;  accu ← <init>
@@ -318,24 +334,24 @@ private struct CodegenState {
     locals[c.accuVar] = accu
     locals[c.iterVar] = vars
     if let v2 = c.iterVar2 { locals[v2] = vars + 1 }
-    let initJump = appendJump(Instruction(.iterInit, Self.r(counter), range), span: span)
+    let initJump = appendJump(Instruction(.iterInit, Self.r(counter), Self.w(range)), span: span)
     let head = code.count
     let next = appendJump(
-      Instruction(c.iterVar2 == nil ? .iterNext : .iterNext2, Self.r(counter), range, Self.r(vars)),
+      Instruction(c.iterVar2 == nil ? .iterNext : .iterNext2, Self.r(counter), Self.w(range), Self.w(vars)),
       span: span)
     let cond = try emit(c.condition)
     let brk = appendJump(Instruction(.jumpIfFalse, cond), span: span)
     top = vars + (c.iterVar2 == nil ? 1 : 2)
     let step = try emit(c.step)
-    append(Instruction(.move, Self.r(accu), step), span: span)
+    append(Instruction(.move, Self.r(accu), Self.w(step)), span: span)
     top = vars + (c.iterVar2 == nil ? 1 : 2)
-    append(Instruction(.loop, Self.r(head)), span: span)
+    append(Instruction(.loop, 0, Self.w(head)), span: span)
     patch(next)
     patch(brk)
     try emit(c.result, into: dst)
     let end = appendJump(Instruction(.jump), span: span)
     patch(initJump)
-    append(Instruction(.conditionError, d, range), span: span)
+    append(Instruction(.conditionError, d, Self.w(range)), span: span)
     patch(end)
   }
 }
