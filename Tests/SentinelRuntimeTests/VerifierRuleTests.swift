@@ -402,11 +402,10 @@ let nestedLoops = program(
     for pc in 1..<60_000 { code.append(Instruction(.jumpIfFalse, 0, UInt32(pc + 1))) }
     code.append(.ret(0))
     let p = program(code, registers: 4096, constants: [.bool(true)])
-    let clock = ContinuousClock()
-    var e: VerificationError?
-    let elapsed = clock.measure { e = rejection(p) }
+    // The work bound is the verifier's budget (`too_complex`), not a clock: a wall-time limit
+    // here failed on a loaded machine with no code change, so it is not asserted.
+    let e = rejection(p)
     #expect(e?.rule == .tooComplex)
-    #expect(elapsed < .seconds(10))
     // The same shape with few registers is fine.
     var small = p
     small.registerCount = 1
