@@ -27,7 +27,7 @@ public struct ScreenCommand: ParsableCommand {
       Output, one line per query: text by default, or with --json
         {"query":"…","matches":[{"id":ENT_NUM,"name":"PRIMARY NAME","score":0.97,
           "matched_name":"ALIAS OR PRIMARY","matched_kind":"primary|aka|fka|nka",
-          "query_coverage":1.0,"list_coverage":0.9,
+          "query_coverage":1.0,"list_coverage":0.9,"truncated":false,
           "pairs":[{"query":"…","list":"…","similarity":0.95,"reason":"ocr"}],
           "unmatched_query":[…],"unmatched_list":[…]}]}
 
@@ -165,7 +165,7 @@ public struct ScreenCommand: ParsableCommand {
       }
       return "{\"id\":\(m.id),\"name\":\(q(m.name)),\"score\":\(m.score),\"matched_name\":\(q(m.matchedName)),"
         + "\"matched_kind\":\(q(m.matchedKind.rawValue)),\"query_coverage\":\(m.queryCoverage),"
-        + "\"list_coverage\":\(m.listCoverage),\"pairs\":[\(pairs.joined(separator: ","))],"
+        + "\"list_coverage\":\(m.listCoverage),\"truncated\":\(m.truncated),\"pairs\":[\(pairs.joined(separator: ","))],"
         + "\"unmatched_query\":[\(m.unmatchedQuery.map(q).joined(separator: ","))],"
         + "\"unmatched_list\":[\(m.unmatchedList.map(q).joined(separator: ","))]}"
     }

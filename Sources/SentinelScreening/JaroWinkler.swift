@@ -7,6 +7,9 @@ public enum JaroWinkler {
   public static func jaro(_ a: [UInt8], _ b: [UInt8]) -> Double {
     if a.isEmpty && b.isEmpty { return 1 }
     if a.isEmpty || b.isEmpty { return 0 }
+    // NOTE: words are short; 64-bit masks avoid two array allocations per call (the matcher calls
+    // this hundreds of times per query). Longer inputs take the array path.
+    if a.count <= 64 && b.count <= 64 { return jaroShort(a, b) }
     let window = max(0, max(a.count, b.count) / 2 - 1)
     var aMatched = [Bool](repeating: false, count: a.count)
     var bMatched = [Bool](repeating: false, count: b.count)
@@ -27,6 +30,36 @@ public enum JaroWinkler {
     var j = 0
     for i in 0..<a.count where aMatched[i] {
       while !bMatched[j] { j += 1 }
+      if a[i] != b[j] { transpositions += 1 }
+      j += 1
+    }
+    let m = Double(matches)
+    return (m / Double(a.count) + m / Double(b.count) + (m - Double(transpositions) / 2) / m) / 3
+  }
+
+  /// `jaro` for inputs of at most 64 bytes, with bit masks for the matched flags.
+  static func jaroShort(_ a: [UInt8], _ b: [UInt8]) -> Double {
+    let window = max(0, max(a.count, b.count) / 2 - 1)
+    var aMatched: UInt64 = 0
+    var bMatched: UInt64 = 0
+    var matches = 0
+    for i in 0..<a.count {
+      let lo = max(0, i - window)
+      let hi = min(b.count - 1, i + window)
+      if lo > hi { continue }
+      let c = a[i]
+      for j in lo...hi where bMatched & (1 << UInt64(j)) == 0 && c == b[j] {
+        aMatched |= 1 << UInt64(i)
+        bMatched |= 1 << UInt64(j)
+        matches += 1
+        break
+      }
+    }
+    if matches == 0 { return 0 }
+    var transpositions = 0
+    var j = 0
+    for i in 0..<a.count where aMatched & (1 << UInt64(i)) != 0 {
+      while bMatched & (1 << UInt64(j)) == 0 { j += 1 }
       if a[i] != b[j] { transpositions += 1 }
       j += 1
     }

@@ -65,7 +65,7 @@ public enum NameKeys {
         out.append(vowel ? UInt8(ascii: "A") : c)
         continue
       }
-      if vowel || c == UInt8(ascii: "H") && (k + 1 == s.count || !isVowel(s[k + 1])) { continue }
+      if vowel { continue }
       if out.last != c { out.append(c) }
     }
     return out
@@ -109,6 +109,23 @@ public enum NameKeys {
       default: out.append(c)
       }
       i += 1
+    }
+    return out
+  }
+
+  /// The word's letters in sorted order: equal for words that differ by transpositions.
+  public static func anagram(_ w: [UInt8]) -> [UInt8] { w.sorted() }
+
+  /// The word with one character deleted, at every position (a SymSpell-style neighbourhood: two
+  /// words within one edit share an entry of their neighbourhoods, or one is in the other's).
+  public static func deletions(_ w: [UInt8]) -> [[UInt8]] {
+    guard w.count > 1 else { return [] }
+    var out: [[UInt8]] = []
+    out.reserveCapacity(w.count)
+    for k in 0..<w.count {
+      var d = w
+      d.remove(at: k)
+      if out.last != d { out.append(d) }
     }
     return out
   }

@@ -7,6 +7,9 @@
 //      0.72 — a word that is merely "somewhat like" another is evidence of a different name;
 //   5. queryCoverage = Σ w·eff / Σ w over query words, listCoverage likewise over the name's words,
 //      with weights w from the word's role (NameLexicon) and its rarity in the list (IDF);
+//   5a. truncation: a query of ≥ 16 characters whose words pair, in order, with the first words of
+//      the name (the last one possibly cut: `Mi` ~ `MIKHAILOVICH`) has list coverage computed over
+//      those words only;
 //   6. score = 0.7 · queryCoverage + 0.3 · listCoverage: an extra, unexplained query word costs more
 //      than a list word the query left out (token drops and truncations are common and benign; a
 //      foreign word in the query usually means another person).
@@ -35,6 +38,8 @@ public struct NameScore: Sendable {
   public var listCoverage: Double
   /// Paired words.
   public var pairs: [TokenPair]
+  /// Whether the query was read as a truncation of the name (see `minimumTruncatedLength`).
+  public var truncated: Bool
   /// Unpaired query words.
   public var unmatchedQuery: [String]
   /// Unpaired list words.
@@ -46,6 +51,10 @@ public enum NameScorer {
   /// Weight of query coverage in the score (the rest is list coverage).
   public static let queryShare = 0.7
 
+  /// Queries at least this long (normalized characters) that read as the start of a list name
+  /// are treated as truncated: the list words after the cut do not lower list coverage.
+  public static let minimumTruncatedLength = 16
+
   /// A word's similarity as evidence (step 4).
   @inline(__always) public static func effective(_ s: Double) -> Double {
     if s >= 0.85 { return s }
@@ -56,12 +65,13 @@ public enum NameScorer {
   /// Scores `query` against `list`; `similarity(i, j)` compares query word i with list word j
   /// (a cache may stand behind it).
   public static func score(query: [WeightedToken], list: [WeightedToken]) -> NameScore {
-    score(query: query, list: list) { TokenSimilarity.compare(query[$0].features, list[$1].features) }
+    score(query: query, list: list, cutoff: 0) { TokenSimilarity.compare(query[$0].features, list[$1].features) }
   }
 
-  /// Scores `query` against `list` with a given word-similarity function.
+  /// Scores `query` against `list` with a given word-similarity function. Step 3 is skipped when
+  /// even perfect split pairings could not lift the score to `cutoff` (the result is then below it).
   public static func score(
-    query: [WeightedToken], list: [WeightedToken],
+    query: [WeightedToken], list: [WeightedToken], cutoff: Double,
     similarity: (Int, Int) -> (Double, MatchReason)
   ) -> NameScore {
     let nq = query.count
@@ -91,7 +101,7 @@ public enum NameScorer {
     }
 
     // Step 3: split or joined words, only where single words paired weakly.
-    if nq >= 2 || nl >= 2 {
+    if (nq >= 2 || nl >= 2) && optimistic(query, list, qSim, lSim) >= cutoff {
       for i in 0..<max(0, nq - 1) where min(qSim[i], qSim[i + 1]) < 0.9 {
         let joined = query[i].features.joined(with: query[i + 1].features)
         for j in 0..<nl where lSim[j] < 0.9 || lPartner[j] == qPartner[i] || lPartner[j] == qPartner[i + 1] {
@@ -132,6 +142,23 @@ public enum NameScorer {
       }
     }
 
+    // Truncation: a query that reads as the start of the list name, cut off (fixed-width fields
+    // in payment messages cut names at 35 characters or fewer), does not pay for the cut-off words.
+    var listEnd = nl
+    let queryLength = query.reduce(-1) { $0 + $1.features.text.count + 1 }
+    if nq < nl, queryLength >= minimumTruncatedLength,
+      (0..<nq).allSatisfy({ qPartner[$0] >= 0 && units[qPartner[$0]].l == [$0] && units[qPartner[$0]].q == [$0] })
+    {
+      let last = nq - 1
+      if list[last].features.text.starts(with: query[last].features.text), qSim[last] < 0.9 {
+        qSim[last] = 0.9
+        lSim[last] = 0.9
+        units[qPartner[last]].sim = 0.9
+        units[qPartner[last]].reason = .prefix
+      }
+      if (0..<nq).allSatisfy({ qSim[$0] >= 0.85 }) { listEnd = nq }
+    }
+
     // Steps 4–6. A query word paired with a list word weighs what that list word weighs (its
     // rarity is known); an unpaired one weighs its own weight.
     var qNum = 0.0
@@ -148,7 +175,7 @@ public enum NameScorer {
     }
     var lNum = 0.0
     var lDen = 0.0
-    for j in 0..<nl {
+    for j in 0..<listEnd {
       lNum += list[j].weight * effective(lSim[j])
       lDen += list[j].weight
     }
@@ -164,8 +191,29 @@ public enum NameScorer {
     }
     return NameScore(
       score: queryShare * qc + (1 - queryShare) * lc, queryCoverage: qc, listCoverage: lc, pairs: pairs,
+      truncated: listEnd < nl,
       unmatchedQuery: (0..<nq).filter { qPartner[$0] < 0 }.map { query[$0].features.string },
       unmatchedList: (0..<nl).filter { lPartner[$0] < 0 }.map { list[$0].features.string })
+  }
+
+  /// The score if every weakly paired word (< 0.9) were paired perfectly: an upper bound of what
+  /// step 3 can reach.
+  static func optimistic(_ query: [WeightedToken], _ list: [WeightedToken], _ qSim: [Double], _ lSim: [Double])
+    -> Double
+  {
+    var qn = 0.0
+    var qd = 0.0
+    for (t, s) in zip(query, qSim) {
+      qn += t.weight * (s < 0.9 ? 1 : effective(s))
+      qd += t.weight
+    }
+    var ln = 0.0
+    var ld = 0.0
+    for (t, s) in zip(list, lSim) {
+      ln += t.weight * (s < 0.9 ? 1 : effective(s))
+      ld += t.weight
+    }
+    return queryShare * (qd > 0 ? qn / qd : 0) + (1 - queryShare) * (ld > 0 ? ln / ld : 0)
   }
 
   /// Undoes a unit's pairing (when a split/join pairing replaces it).

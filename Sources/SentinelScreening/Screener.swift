@@ -45,68 +45,117 @@ public struct Screener: Sendable {
 
   // MARK: - Blocking
 
-  /// Candidate names: those sharing a similar word with the query, best coverage bound first.
+  /// Candidate names: those sharing a similar word with the query whose coverage bound can still
+  /// reach the threshold, best bound first.
   func candidates(_ q: [WeightedToken], cache: inout SimilarityCache) -> [Int32] {
-    var acc: [Int32: Double] = [:]
+    let nameCount = index.names.count
+    var acc = [Float](repeating: 0, count: nameCount)
+    var best = [Float](repeating: 0, count: nameCount)
+    var touched: [Int32] = []
+    var scratch = TrigramScratch(count: index.vocabulary.count)
     let informative = q.indices.filter { q[$0].features.role == .name }
     // A query of only initials, particles, titles or legal forms: block on every word exactly.
-    let blockOn = informative.isEmpty ? Array(q.indices) : informative
-    for i in blockOn {
-      var best: [Int32: Double] = [:]
-      for v in similarWords(q[i].features) {
-        let (s, _) = cache.similarity(i, v, index)
-        let e = NameScorer.effective(s)
-        if e <= 0 { continue }
-        for n in index.postings[Int(v)] where e > best[n, default: 0] { best[n] = e }
+    let blockOn = Set(informative.isEmpty ? Array(q.indices) : informative)
+    // Words found for each query word; a joined pair credits both of its words.
+    var found: [[(Int32, Float)]] = Array(repeating: [], count: q.count)
+    for i in q.indices where blockOn.contains(i) {
+      for v in similarWords(q[i].features, scratch: &scratch) {
+        let e = Float(NameScorer.effective(cache.similarity(i, v, index).0))
+        if e > 0 { found[i].append((v, e)) }
       }
       // Split words: two adjacent query words written as one list word (`TRA DING`).
       if i + 1 < q.count {
         let joined = q[i].features.joined(with: q[i + 1].features)
-        for v in similarWords(joined, trigramsToo: false) {
-          let s = TokenSimilarity.compare(joined, index.vocabulary[Int(v)]).0
-          let e = NameScorer.effective(s)
-          if e <= 0 { continue }
-          for n in index.postings[Int(v)] where e > best[n, default: 0] { best[n] = e }
+        for v in keyedWords(joined) {
+          let e = Float(NameScorer.effective(TokenSimilarity.compare(joined, index.vocabulary[Int(v)]).0))
+          if e > 0 {
+            found[i].append((v, e))
+            found[i + 1].append((v, e))
+          }
         }
       }
-      let w = q[i].weight
-      for (n, e) in best { acc[n, default: 0] += w * e }
     }
-    let ranked = acc.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-    return ranked.prefix(candidateLimit).map(\.key)
+    var totalWeight = 0.0
+    for i in q.indices { totalWeight += q[i].weight }
+    for i in q.indices where !found[i].isEmpty {
+      var local: [Int32] = []
+      for (v, e) in found[i] {
+        for n in index.postings[Int(v)] where e > best[Int(n)] {
+          if best[Int(n)] == 0 { local.append(n) }
+          best[Int(n)] = e
+        }
+      }
+      let w = Float(q[i].weight)
+      for n in local {
+        if acc[Int(n)] == 0 { touched.append(n) }
+        acc[Int(n)] += w * best[Int(n)]
+        best[Int(n)] = 0
+      }
+    }
+    // Bound: score ≤ share · queryCoverage + (1 − share); drop names that cannot reach the
+    // threshold (with a margin: weights are re-estimated when scoring).
+    // Words not blocked on (initials, titles, legal forms, particles) may still pair: count them as
+    // perfectly paired.
+    var unblocked = 0.0
+    for i in q.indices where found[i].isEmpty { unblocked += q[i].weight }
+    let needed = Float(
+      max(0, (threshold - 0.04 - (1 - NameScorer.queryShare)) / NameScorer.queryShare * totalWeight - unblocked))
+    var kept = touched.filter { acc[Int($0)] >= needed }
+    kept.sort { acc[Int($0)] != acc[Int($1)] ? acc[Int($0)] > acc[Int($1)] : $0 < $1 }
+    return Array(kept.prefix(candidateLimit))
   }
 
-  /// Vocabulary words that may be similar to `f`: exact, keys, and trigram neighbours.
-  func similarWords(_ f: TokenFeatures, trigramsToo: Bool = true) -> [Int32] {
-    var out: Set<Int32> = []
+  /// Vocabulary words sharing the exact text or a key with `f`.
+  func keyedWords(_ f: TokenFeatures) -> [Int32] {
+    var out: [Int32] = []
     let text = String(decoding: f.text, as: UTF8.self)
-    if let id = index.lookup[text] { out.insert(id) }
-    guard f.text.count > 1 else { return Array(out) }
+    if let id = index.lookup[text] { out.append(id) }
+    guard f.text.count > 1 else { return out }
     for key in [
       "P" + String(decoding: f.phonetic, as: UTF8.self), "O" + String(decoding: f.ocr, as: UTF8.self),
       "C" + String(decoding: f.core, as: UTF8.self), "C" + text,
     ] {
-      if let ids = index.keys[key] { out.formUnion(ids) }
+      if let ids = index.keys[key] { out += ids }
     }
-    if let id = index.lookup["AL" + text + "/" + text] { out.insert(id) }
-    if f.core != f.text, let id = index.lookup[String(decoding: f.core, as: UTF8.self)] { out.insert(id) }
-    guard trigramsToo else { return Array(out) }
-    let grams = Set(NameKeys.trigrams(f.text))
-    var shared: [Int32: Int] = [:]
+    if f.text.count >= 3, let ids = index.keys["S" + String(decoding: NameKeys.anagram(f.text), as: UTF8.self)] {
+      out += ids
+    }
+    if f.text.count >= 2 && f.text.count <= ScreeningIndex.deletionKeyMaxLength + 1 {
+      // One edit: a deletion on either side, or a substitution (the same deletion on both).
+      if f.text.count >= 3, let ids = index.keys["D" + text] { out += ids }
+      for d in NameKeys.deletions(f.text) {
+        let ds = String(decoding: d, as: UTF8.self)
+        if let ids = index.keys["D" + ds] { out += ids }
+        if let id = index.lookup[ds] { out.append(id) }
+      }
+    }
+    if let id = index.lookup["AL" + text + "/" + text] { out.append(id) }
+    if f.core != f.text, let id = index.lookup[String(decoding: f.core, as: UTF8.self)] { out.append(id) }
+    return out
+  }
+
+  /// Keyed words plus the vocabulary words sharing the most trigrams with `f` (Dice ≥ 0.3).
+  func similarWords(_ f: TokenFeatures, scratch: inout TrigramScratch) -> [Int32] {
+    var out = keyedWords(f)
+    guard f.text.count > 1 else { return out }
+    let grams = Array(Set(NameKeys.trigrams(f.text)))
     for g in grams {
-      guard let ids = index.trigrams[g], ids.count < 4000 else { continue }
-      for id in ids { shared[id, default: 0] += 1 }
+      guard let ids = index.trigrams[g] else { continue }
+      for id in ids { scratch.bump(id) }
     }
     let qn = Double(grams.count)
     var scored: [(Double, Int32)] = []
-    for (id, c) in shared where c >= 2 || grams.count <= 3 {
-      let vn = Double(index.vocabulary[Int(id)].text.count + 1)
-      let dice = 2 * Double(c) / (qn + vn)
-      if dice >= 0.3 { scored.append((dice, id)) }
+    for id in scratch.touched {
+      let c = Int(scratch.counts[Int(id)])
+      if c >= 2 || grams.count <= 3 {
+        let dice = 2 * Double(c) / (qn + Double(index.vocabulary[Int(id)].text.count + 1))
+        if dice >= 0.3 { scored.append((dice, id)) }
+      }
     }
+    scratch.reset()
     scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
-    for (_, id) in scored.prefix(64) { out.insert(id) }
-    return Array(out)
+    for (_, id) in scored.prefix(48) { out.append(id) }
+    return out
   }
 
   // MARK: - Ranking
@@ -116,7 +165,9 @@ public struct Screener: Sendable {
     for n in names {
       let name = index.names[Int(n)]
       let list = name.words.map { WeightedToken(index.vocabulary[Int($0)], weight: index.weight($0)) }
-      let s = NameScorer.score(query: q, list: list) { i, j in cache.similarity(i, name.words[j], index) }
+      let s = NameScorer.score(query: q, list: list, cutoff: threshold) { i, j in
+        cache.similarity(i, name.words[j], index)
+      }
       if s.score >= threshold, s.score > (bestPerEntry[name.entry]?.0.score ?? -1) {
         bestPerEntry[name.entry] = (s, n)
       }
@@ -130,11 +181,29 @@ public struct Screener: Sendable {
           id: entry.id, name: entry.primaryName, score: (s.score * 10000).rounded() / 10000,
           matchedName: name.text, matchedKind: name.kind,
           queryCoverage: (s.queryCoverage * 1000).rounded() / 1000,
-          listCoverage: (s.listCoverage * 1000).rounded() / 1000, pairs: s.pairs,
+          listCoverage: (s.listCoverage * 1000).rounded() / 1000, truncated: s.truncated, pairs: s.pairs,
           unmatchedQuery: s.unmatchedQuery, unmatchedList: s.unmatchedList))
     }
     out.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
     return Array(out.prefix(limit))
+  }
+}
+
+/// Per-query trigram counters over the vocabulary, reset through the list of touched words.
+struct TrigramScratch {
+  var counts: [UInt16]
+  var touched: [Int32] = []
+
+  init(count: Int) { counts = [UInt16](repeating: 0, count: count) }
+
+  mutating func bump(_ id: Int32) {
+    if counts[Int(id)] == 0 { touched.append(id) }
+    counts[Int(id)] &+= 1
+  }
+
+  mutating func reset() {
+    for id in touched { counts[Int(id)] = 0 }
+    touched.removeAll(keepingCapacity: true)
   }
 }
 

@@ -66,6 +66,8 @@ public struct BenchmarkReport: Sendable {
   public var p99Micros: Double
   /// The threshold used.
   public var threshold: Double
+  /// The slowest queries and their latency in microseconds.
+  public var slowest: [(query: String, micros: Double)] = []
 
   /// Positives in all classes.
   public var positives: Int { classes.reduce(0) { $0 + $1.total } }
@@ -90,6 +92,7 @@ public struct BenchmarkReport: Sendable {
     s += String(
       format: "\nthreshold %.2f · %.0f queries/s · p50 %.0f µs · p99 %.0f µs (one thread)\n", threshold,
       queriesPerSecond, p50Micros, p99Micros)
+    s += "slowest: " + slowest.map { String(format: "%.0f µs ", $0.micros) + $0.query }.joined(separator: " · ") + "\n"
     return s
   }
 }
@@ -127,6 +130,8 @@ public enum BenchmarkRunner {
     }
     let elapsed = clock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let slowest = zip(benchmark.cases.map(\.query), latencies).sorted { $0.1 > $1.1 }.prefix(5)
+      .map { (query: $0.0, micros: $0.1) }
     latencies.sort()
     func percentile(_ p: Double) -> Double {
       latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
@@ -137,7 +142,7 @@ public enum BenchmarkRunner {
     return BenchmarkReport(
       classes: rows, negatives: negatives, falsePositives: falsePositives,
       queriesPerSecond: seconds > 0 ? Double(benchmark.cases.count) / seconds : 0, p50Micros: percentile(0.5),
-      p99Micros: percentile(0.99), threshold: screener.threshold)
+      p99Micros: percentile(0.99), threshold: screener.threshold, slowest: Array(slowest))
   }
 
   /// Against the pool itself: the expected id is the pool id.

@@ -35,7 +35,8 @@ public struct ScreeningIndex: Sendable, Codable {
   public let postings: [[Int32]]
   /// Packed trigram → vocabulary ids.
   public let trigrams: [UInt32: [Int32]]
-  /// `P` + phonetic key, `O` + OCR key, `C` + core → vocabulary ids.
+  /// `P` + phonetic key, `O` + OCR key, `C` + core, `S` + sorted letters, `D` + the word with one
+  /// letter deleted → vocabulary ids.
   public let keys: [String: [Int32]]
 
   /// Builds the index of `list`.
@@ -76,6 +77,14 @@ public struct ScreeningIndex: Sendable, Codable {
       keys["P" + String(decoding: f.phonetic, as: UTF8.self), default: []].append(Int32(id))
       keys["O" + String(decoding: f.ocr, as: UTF8.self), default: []].append(Int32(id))
       if f.core != f.text { keys["C" + String(decoding: f.core, as: UTF8.self), default: []].append(Int32(id)) }
+      if f.text.count >= 3 {
+        keys["S" + String(decoding: NameKeys.anagram(f.text), as: UTF8.self), default: []].append(Int32(id))
+      }
+      if f.text.count >= 3 && f.text.count <= Self.deletionKeyMaxLength {
+        for d in NameKeys.deletions(f.text) {
+          keys["D" + String(decoding: d, as: UTF8.self), default: []].append(Int32(id))
+        }
+      }
     }
     self.list = list
     self.names = names
@@ -86,6 +95,9 @@ public struct ScreeningIndex: Sendable, Codable {
     self.trigrams = trigrams
     self.keys = keys
   }
+
+  /// Words up to this length get one-deletion keys (longer words are found by their trigrams).
+  static let deletionKeyMaxLength = 8
 
   /// The key of a token in `lookup`.
   static func vocabularyKey(_ t: NameToken) -> String {

@@ -28,6 +28,8 @@ public struct ScreeningMatch: Sendable, Hashable, Codable {
   public var queryCoverage: Double
   /// Weighted share of the matched name's words found in the query.
   public var listCoverage: Double
+  /// Whether the query was read as the start of the matched name, cut off.
+  public var truncated: Bool
   /// Paired words, in query order.
   public var pairs: [TokenPair]
   /// Query words that found no partner.
