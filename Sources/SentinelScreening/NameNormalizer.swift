@@ -43,6 +43,22 @@ public enum NameNormalizer {
 
   /// Steps 1–3: white-space separated words, folded to upper-case ASCII (punctuation still in).
   static func foldedWords(_ name: String) -> [String] {
+    // NOTE: most names are ASCII; NFKD through Foundation costs ~10× the rest of normalization, so
+    // ASCII text takes a byte path with the same result (upper case, split on white space).
+    if name.utf8.allSatisfy({ $0 < 0x80 }) {
+      var words: [String] = []
+      var current: [UInt8] = []
+      for b in name.utf8 {
+        if b == 32 || (b >= 9 && b <= 13) {
+          if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
+          current.removeAll(keepingCapacity: true)
+        } else if b >= 0x20 && b != 0x7F {
+          current.append(b >= 97 && b <= 122 ? b - 32 : (b == 0x60 ? 0x27 : b))
+        }
+      }
+      if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
+      return words
+    }
     var words: [String] = []
     var current = String.UnicodeScalarView()
     func flush() {

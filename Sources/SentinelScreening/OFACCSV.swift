@@ -90,16 +90,18 @@ public enum OFACCSV {
     return (records, issues)
   }
 
-  /// Field text: trailing spaces after a closing quote dropped, `-0-` → "".
+  /// Field text: surrounding spaces of an unquoted field dropped, `-0-` → "".
   static func decodeField(_ raw: [UInt8], quoted: Bool) -> String {
-    var s = decodeText(raw)
+    var lo = 0
+    var hi = raw.count
     if !quoted {
-      s = String(s.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
-      if s == "-0-" { return "" }
-    } else if s.trimmingSpaces == "-0-" {
-      return ""
+      while lo < hi, raw[lo] == 32 { lo += 1 }
+      while hi > lo, raw[hi - 1] == 32 { hi -= 1 }
     }
-    return s
+    let isEmptyMarker = hi - lo >= 3 && raw[lo] == 45 && raw[lo + 1] == 48 && raw[lo + 2] == 45
+      && raw[(lo + 3)..<hi].allSatisfy { $0 == 32 }
+    if isEmptyMarker { return "" }
+    return decodeText(Array(raw[lo..<hi]))
   }
 
   /// UTF-8 if valid, else Windows-1252 read as Latin-1.
@@ -114,6 +116,11 @@ public enum OFACCSV {
 extension String {
   /// The string without leading and trailing spaces.
   var trimmingSpaces: String {
-    String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    let u = Array(utf8)
+    var lo = 0
+    var hi = u.count
+    while lo < hi, u[lo] == 32 { lo += 1 }
+    while hi > lo, u[hi - 1] == 32 { hi -= 1 }
+    return lo == 0 && hi == u.count ? self : String(decoding: u[lo..<hi], as: UTF8.self)
   }
 }

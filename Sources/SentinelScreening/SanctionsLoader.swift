@@ -124,22 +124,31 @@ public enum SanctionsLoader {
   /// apostrophe (`'ABU-'UMAR'`): it closes only before `;`, `,`, a final `.`, or the end.
   static func remarkAliases(_ remarks: String) -> ([EntryName], String?) {
     var out: [EntryName] = []
-    let s = Array(remarks.unicodeScalars)
-    let markers: [(String, NameKind)] = [("a.k.a.", .aka), ("f.k.a.", .fka), ("n.k.a.", .nka)]
+    let s = Array(remarks.utf8)
+    let quote = UInt8(ascii: "'")
     var i = 0
-    while i < s.count {
-      var matched: (Int, NameKind)?
-      for (m, kind) in markers {
-        let ms = Array(m.unicodeScalars)
-        if i + ms.count <= s.count, Array(s[i..<i + ms.count]) == ms { matched = (ms.count, kind) }
+    while i + 6 <= s.count {
+      // `?.k.a.` with ? one of a, f, n
+      let kind: NameKind?
+      if s[i + 1] == UInt8(ascii: "."), s[i + 2] == UInt8(ascii: "k"), s[i + 3] == UInt8(ascii: "."),
+        s[i + 4] == UInt8(ascii: "a"), s[i + 5] == UInt8(ascii: ".")
+      {
+        switch s[i] {
+        case UInt8(ascii: "a"): kind = .aka
+        case UInt8(ascii: "f"): kind = .fka
+        case UInt8(ascii: "n"): kind = .nka
+        default: kind = nil
+        }
+      } else {
+        kind = nil
       }
-      guard let (len, kind) = matched else {
+      guard let kind else {
         i += 1
         continue
       }
-      var j = i + len
-      while j < s.count, s[j] == " " { j += 1 }
-      guard j < s.count, s[j] == "'" else {
+      var j = i + 6
+      while j < s.count, s[j] == 32 { j += 1 }
+      guard j < s.count, s[j] == quote else {
         i = j
         continue
       }
@@ -147,10 +156,12 @@ public enum SanctionsLoader {
       var end: Int?
       var k = start
       while k < s.count {
-        if s[k] == "'" {
-          let next = k + 1 < s.count ? s[k + 1] : " "
-          let afterNext = k + 2 < s.count ? s[k + 2] : " "
-          if k + 1 == s.count || next == ";" || next == "," || (next == "." && afterNext == " ") {
+        if s[k] == quote {
+          let next = k + 1 < s.count ? s[k + 1] : 32
+          let afterNext = k + 2 < s.count ? s[k + 2] : 32
+          if k + 1 == s.count || next == UInt8(ascii: ";") || next == UInt8(ascii: ",")
+            || (next == UInt8(ascii: ".") && afterNext == 32)
+          {
             end = k
             break
           }
@@ -158,10 +169,10 @@ public enum SanctionsLoader {
         k += 1
       }
       guard let e = end else {
-        let partial = String(String.UnicodeScalarView(s[i..<s.count]))
+        let partial = String(decoding: s[i..<s.count], as: UTF8.self)
         return (out, "remarks end inside an alias (`\(partial)`: cut off); the alias is skipped")
       }
-      let text = String(String.UnicodeScalarView(s[start..<e])).trimmingSpaces
+      let text = String(decoding: s[start..<e], as: UTF8.self).trimmingSpaces
       if !text.isEmpty { out.append(EntryName(text, kind: kind)) }
       i = e + 1
     }

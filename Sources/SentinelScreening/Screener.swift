@@ -9,7 +9,7 @@ public struct Screener: Sendable {
   /// Matches below this score are not reported.
   public var threshold: Double
   /// How many candidate names (by coverage bound) are scored fully per query.
-  public var candidateLimit = 96
+  public var candidateLimit = 64
 
   /// Creates a screener.
   public init(index: ScreeningIndex, threshold: Double = defaultScreeningThreshold) {
@@ -79,10 +79,15 @@ public struct Screener: Sendable {
     for i in q.indices { totalWeight += q[i].weight }
     for i in q.indices where !found[i].isEmpty {
       var local: [Int32] = []
-      for (v, e) in found[i] {
-        for n in index.postings[Int(v)] where e > best[Int(n)] {
-          if best[Int(n)] == 0 { local.append(n) }
-          best[Int(n)] = e
+      index.postingNames.withUnsafeBufferPointer { names in
+        for (v, e) in found[i] {
+          for k in Int(index.postingStart[Int(v)])..<Int(index.postingStart[Int(v) + 1]) {
+            let n = names[k]
+            if e > best[Int(n)] {
+              if best[Int(n)] == 0 { local.append(n) }
+              best[Int(n)] = e
+            }
+          }
         }
       }
       let w = Float(q[i].weight)
@@ -111,22 +116,20 @@ public struct Screener: Sendable {
     let text = String(decoding: f.text, as: UTF8.self)
     if let id = index.lookup[text] { out.append(id) }
     guard f.text.count > 1 else { return out }
-    for key in [
-      "P" + String(decoding: f.phonetic, as: UTF8.self), "O" + String(decoding: f.ocr, as: UTF8.self),
-      "C" + String(decoding: f.core, as: UTF8.self), "C" + text,
-    ] {
-      if let ids = index.keys[key] { out += ids }
+    func add(_ tag: Unicode.Scalar, _ bytes: [UInt8]) {
+      if let ids = index.keys[ScreeningIndex.key(tag, bytes)] { out += ids }
     }
-    if f.text.count >= 3, let ids = index.keys["S" + String(decoding: NameKeys.anagram(f.text), as: UTF8.self)] {
-      out += ids
-    }
-    if f.text.count >= 2 && f.text.count <= ScreeningIndex.deletionKeyMaxLength + 1 {
+    add("P", f.phonetic)
+    add("O", f.ocr)
+    add("C", f.core)
+    if f.core != f.text { add("C", f.text) }
+    if f.text.count >= 3 { add("S", NameKeys.anagram(f.text)) }
+    if f.text.count <= ScreeningIndex.deletionKeyMaxLength + 1 {
       // One edit: a deletion on either side, or a substitution (the same deletion on both).
-      if f.text.count >= 3, let ids = index.keys["D" + text] { out += ids }
+      if f.text.count >= 3 { add("D", f.text) }
       for d in NameKeys.deletions(f.text) {
-        let ds = String(decoding: d, as: UTF8.self)
-        if let ids = index.keys["D" + ds] { out += ids }
-        if let id = index.lookup[ds] { out.append(id) }
+        add("D", d)
+        if let id = index.lookup[String(decoding: d, as: UTF8.self)] { out.append(id) }
       }
     }
     if let id = index.lookup["AL" + text + "/" + text] { out.append(id) }
@@ -154,7 +157,7 @@ public struct Screener: Sendable {
     }
     scratch.reset()
     scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
-    for (_, id) in scored.prefix(48) { out.append(id) }
+    for (_, id) in scored.prefix(32) { out.append(id) }
     return out
   }
 

@@ -31,13 +31,16 @@ public struct ScreeningIndex: Sendable, Codable {
   public let rarity: [Double]
   /// Word text (with `/core` when it had an article) → vocabulary id.
   public let lookup: [String: Int32]
-  /// Vocabulary id → names containing the word.
-  public let postings: [[Int32]]
+  /// Names containing vocabulary word `v`: `postingNames[postingStart[v]..<postingStart[v + 1]]`
+  /// (one flat array: no per-word array to retain while walking postings).
+  public let postingStart: [Int32]
+  /// See `postingStart`.
+  public let postingNames: [Int32]
   /// Packed trigram → vocabulary ids.
   public let trigrams: [UInt32: [Int32]]
-  /// `P` + phonetic key, `O` + OCR key, `C` + core, `S` + sorted letters, `D` + the word with one
-  /// letter deleted → vocabulary ids.
-  public let keys: [String: [Int32]]
+  /// Hashed blocking keys (`key(tag, bytes)`): `P` phonetic key, `O` OCR key, `C` core, `S` sorted
+  /// letters, `D` the word with one letter deleted → vocabulary ids.
+  public let keys: [UInt64: [Int32]]
 
   /// Builds the index of `list`.
   public init(list: SanctionsList) {
@@ -71,18 +74,18 @@ public struct ScreeningIndex: Sendable, Codable {
     let n = Double(max(2, names.count))
     let rarity = postings.map { p in 0.3 + 0.7 * min(1, log(n / Double(max(1, p.count))) / log(n)) }
     var trigrams: [UInt32: [Int32]] = [:]
-    var keys: [String: [Int32]] = [:]
+    var keys: [UInt64: [Int32]] = [:]
     for (id, f) in vocabulary.enumerated() where f.role == .name {
       for g in Set(NameKeys.trigrams(f.text)) { trigrams[g, default: []].append(Int32(id)) }
-      keys["P" + String(decoding: f.phonetic, as: UTF8.self), default: []].append(Int32(id))
-      keys["O" + String(decoding: f.ocr, as: UTF8.self), default: []].append(Int32(id))
-      if f.core != f.text { keys["C" + String(decoding: f.core, as: UTF8.self), default: []].append(Int32(id)) }
+      keys[Self.key("P", f.phonetic), default: []].append(Int32(id))
+      keys[Self.key("O", f.ocr), default: []].append(Int32(id))
+      if f.core != f.text { keys[Self.key("C", f.core), default: []].append(Int32(id)) }
       if f.text.count >= 3 {
-        keys["S" + String(decoding: NameKeys.anagram(f.text), as: UTF8.self), default: []].append(Int32(id))
+        keys[Self.key("S", NameKeys.anagram(f.text)), default: []].append(Int32(id))
       }
       if f.text.count >= 3 && f.text.count <= Self.deletionKeyMaxLength {
         for d in NameKeys.deletions(f.text) {
-          keys["D" + String(decoding: d, as: UTF8.self), default: []].append(Int32(id))
+          keys[Self.key("D", d), default: []].append(Int32(id))
         }
       }
     }
@@ -91,13 +94,29 @@ public struct ScreeningIndex: Sendable, Codable {
     self.vocabulary = vocabulary
     self.rarity = rarity
     self.lookup = lookup
-    self.postings = postings
+    var start: [Int32] = [0]
+    var flat: [Int32] = []
+    for p in postings {
+      flat += p
+      start.append(Int32(flat.count))
+    }
+    self.postingStart = start
+    self.postingNames = flat
     self.trigrams = trigrams
     self.keys = keys
   }
 
   /// Words up to this length get one-deletion keys (longer words are found by their trigrams).
   static let deletionKeyMaxLength = 8
+
+  /// A blocking key: FNV-1a (64-bit) of a one-letter kind tag and the bytes. A collision only adds
+  /// a candidate word, which scoring then rejects; it cannot lose one.
+  @inline(__always) static func key(_ tag: Unicode.Scalar, _ bytes: [UInt8]) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    h = (h ^ UInt64(tag.value)) &* 0x100_0000_01b3
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return h
+  }
 
   /// The key of a token in `lookup`.
   static func vocabularyKey(_ t: NameToken) -> String {
