@@ -139,7 +139,8 @@ let package = Package(
       ],
       swiftSettings: strict),
     .testTarget(
-      name: "SentinelScreeningTests", dependencies: ["SentinelModel", "SentinelScreening", "SentinelCommands"],
+      name: "SentinelScreeningTests",
+      dependencies: ["SentinelModel", "SentinelScreening", "SentinelCommands"],
       swiftSettings: strict),
     .testTarget(
       name: "SentinelConformanceTests",

@@ -50,7 +50,8 @@ public struct ScreenCommand: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("OFAC alias file (alt.csv layout) for --list.", valueName: "FILE"))
   var alt: String?
 
-  @Option(name: .long, help: ArgumentHelp("OFAC address file (add.csv layout) for --list.", valueName: "FILE"))
+  @Option(
+    name: .long, help: ArgumentHelp("OFAC address file (add.csv layout) for --list.", valueName: "FILE"))
   var add: String?
 
   @Option(help: ArgumentHelp("Report matches scoring at least this (0…1).", valueName: "X"))
@@ -83,7 +84,9 @@ public struct ScreenCommand: ParsableCommand {
     guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be in 0…1") }
     guard limit > 0 else { throw ValidationError("--limit must be positive") }
     if benchmark == nil, list == nil { throw ValidationError("--list FILE is required") }
-    if benchmark == nil, names.isEmpty, queries == nil { throw ValidationError("give NAMEs or --queries FILE") }
+    if benchmark == nil, names.isEmpty, queries == nil {
+      throw ValidationError("give NAMEs or --queries FILE")
+    }
   }
 
   public func run() throws {
@@ -112,7 +115,8 @@ public struct ScreenCommand: ParsableCommand {
     let screener = Screener(index: index, threshold: threshold)
     var anyMatch = false
     func screenOne(_ q: String) {
-      let matches = exhaustive ? screener.screenExhaustively(q, limit: limit) : screener.screen(q, limit: limit)
+      let matches =
+        exhaustive ? screener.screenExhaustively(q, limit: limit) : screener.screen(q, limit: limit)
       anyMatch = anyMatch || !matches.isEmpty
       print(json ? Self.jsonLine(query: q, matches: matches) : Self.textLines(query: q, matches: matches))
     }
@@ -123,12 +127,14 @@ public struct ScreenCommand: ParsableCommand {
         throw ExitCode(2)
       }
       var bad = false
-      for (k, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        .enumerated()
-      {
+      for (k, line) in String(decoding: data, as: UTF8.self).split(
+        separator: "\n", omittingEmptySubsequences: false
+      )
+      .enumerated() {
         let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if text.isEmpty { continue }
-        guard case .map(let m)? = try? JSONReader.parse(text), case .string(let q)? = m[string: "query"] else {
+        guard case .map(let m)? = try? JSONReader.parse(text), case .string(let q)? = m[string: "query"]
+        else {
           FileStream.standardError.write("\(path):\(k + 1): error: expected {\"query\": \"…\"}\n")
           bad = true
           continue
@@ -163,7 +169,8 @@ public struct ScreenCommand: ParsableCommand {
       let pairs = m.pairs.map { p in
         "{\"query\":\(q(p.query)),\"list\":\(q(p.list)),\"similarity\":\(p.similarity),\"reason\":\(q(p.reason.rawValue))}"
       }
-      return "{\"id\":\(m.id),\"name\":\(q(m.name)),\"score\":\(m.score),\"matched_name\":\(q(m.matchedName)),"
+      return
+        "{\"id\":\(m.id),\"name\":\(q(m.name)),\"score\":\(m.score),\"matched_name\":\(q(m.matchedName)),"
         + "\"matched_kind\":\(q(m.matchedKind.rawValue)),\"query_coverage\":\(m.queryCoverage),"
         + "\"list_coverage\":\(m.listCoverage),\"truncated\":\(m.truncated),\"pairs\":[\(pairs.joined(separator: ","))],"
         + "\"unmatched_query\":[\(m.unmatchedQuery.map(q).joined(separator: ","))],"

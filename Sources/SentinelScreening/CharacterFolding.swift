@@ -48,7 +48,8 @@ public enum CharacterFolding {
   public static let cyrillic: [Unicode.Scalar: String] = {
     let lower = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў"
     let latin = [
-      "a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
+      "a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t",
+      "u", "f",
       "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "i", "yi", "ye", "g", "u",
     ]
     var t: [Unicode.Scalar: String] = [:]

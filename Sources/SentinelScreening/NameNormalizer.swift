@@ -77,7 +77,9 @@ public enum NameNormalizer {
   }
 
   static func foldWord(_ word: String.UnicodeScalarView) -> String {
-    let hasLatin = word.contains { ($0.value >= 0x41 && $0.value <= 0x5A) || ($0.value >= 0x61 && $0.value <= 0x7A) }
+    let hasLatin = word.contains {
+      ($0.value >= 0x41 && $0.value <= 0x5A) || ($0.value >= 0x61 && $0.value <= 0x7A)
+    }
     let hasOther = word.contains(where: CharacterFolding.isCyrillicOrGreek)
     var mapped = String.UnicodeScalarView()
     if hasOther {

@@ -65,7 +65,9 @@ public enum NameScorer {
   /// Scores `query` against `list`; `similarity(i, j)` compares query word i with list word j
   /// (a cache may stand behind it).
   public static func score(query: [WeightedToken], list: [WeightedToken]) -> NameScore {
-    score(query: query, list: list, cutoff: 0) { TokenSimilarity.compare(query[$0].features, list[$1].features) }
+    score(query: query, list: list, cutoff: 0) {
+      TokenSimilarity.compare(query[$0].features, list[$1].features)
+    }
   }
 
   /// Scores `query` against `list` with a given word-similarity function. Step 3 is skipped when
@@ -147,7 +149,9 @@ public enum NameScorer {
     var listEnd = nl
     let queryLength = query.reduce(-1) { $0 + $1.features.text.count + 1 }
     if nq < nl, queryLength >= minimumTruncatedLength,
-      (0..<nq).allSatisfy({ qPartner[$0] >= 0 && units[qPartner[$0]].l == [$0] && units[qPartner[$0]].q == [$0] })
+      (0..<nq).allSatisfy({
+        qPartner[$0] >= 0 && units[qPartner[$0]].l == [$0] && units[qPartner[$0]].q == [$0]
+      })
     {
       let last = nq - 1
       if list[last].features.text.starts(with: query[last].features.text), qSim[last] < 0.9 {
@@ -198,7 +202,9 @@ public enum NameScorer {
 
   /// The score if every weakly paired word (< 0.9) were paired perfectly: an upper bound of what
   /// step 3 can reach.
-  static func optimistic(_ query: [WeightedToken], _ list: [WeightedToken], _ qSim: [Double], _ lSim: [Double])
+  static func optimistic(
+    _ query: [WeightedToken], _ list: [WeightedToken], _ qSim: [Double], _ lSim: [Double]
+  )
     -> Double
   {
     var qn = 0.0

@@ -98,7 +98,8 @@ public enum OFACCSV {
       while lo < hi, raw[lo] == 32 { lo += 1 }
       while hi > lo, raw[hi - 1] == 32 { hi -= 1 }
     }
-    let isEmptyMarker = hi - lo >= 3 && raw[lo] == 45 && raw[lo + 1] == 48 && raw[lo + 2] == 45
+    let isEmptyMarker =
+      hi - lo >= 3 && raw[lo] == 45 && raw[lo + 1] == 48 && raw[lo + 2] == 45
       && raw[(lo + 3)..<hi].allSatisfy { $0 == 32 }
     if isEmptyMarker { return "" }
     return decodeText(Array(raw[lo..<hi]))

@@ -104,7 +104,9 @@ public struct Screener: Sendable {
     var unblocked = 0.0
     for i in q.indices where found[i].isEmpty { unblocked += q[i].weight }
     let needed = Float(
-      max(0, (threshold - 0.04 - (1 - NameScorer.queryShare)) / NameScorer.queryShare * totalWeight - unblocked))
+      max(
+        0, (threshold - 0.04 - (1 - NameScorer.queryShare)) / NameScorer.queryShare * totalWeight - unblocked)
+    )
     var kept = touched.filter { acc[Int($0)] >= needed }
     kept.sort { acc[Int($0)] != acc[Int($1)] ? acc[Int($0)] > acc[Int($1)] : $0 < $1 }
     return Array(kept.prefix(candidateLimit))
@@ -163,7 +165,9 @@ public struct Screener: Sendable {
 
   // MARK: - Ranking
 
-  func rank(_ q: [WeightedToken], _ names: [Int32], cache: inout SimilarityCache, limit: Int) -> [ScreeningMatch] {
+  func rank(_ q: [WeightedToken], _ names: [Int32], cache: inout SimilarityCache, limit: Int)
+    -> [ScreeningMatch]
+  {
     var bestPerEntry: [Int32: (NameScore, Int32)] = [:]
     for n in names {
       let name = index.names[Int(n)]

@@ -99,15 +99,23 @@ public struct BenchmarkReport: Sendable {
 
   /// A Markdown table.
   public var table: String {
-    func pct(_ a: Int, _ b: Int) -> String { b == 0 ? "—" : String(format: "%.1f%%", 100 * Double(a) / Double(b)) }
+    func pct(_ a: Int, _ b: Int) -> String {
+      b == 0 ? "—" : String(format: "%.1f%%", 100 * Double(a) / Double(b))
+    }
     var s = "| family | class | cases | found | recall |\n|---|---|---:|---:|---:|\n"
-    for c in classes { s += "| \(c.family) | \(c.name) | \(c.total) | \(c.found) | \(pct(c.found, c.total)) |\n" }
+    for c in classes {
+      s += "| \(c.family) | \(c.name) | \(c.total) | \(c.found) | \(pct(c.found, c.total)) |\n"
+    }
     s += "| **all** | **positives** | \(positives) | \(found) | **\(pct(found, positives))** |\n"
-    s += "| negative | false positives | \(negatives) | \(falsePositives) | **\(pct(falsePositives, negatives))** |\n"
+    s +=
+      "| negative | false positives | \(negatives) | \(falsePositives) | **\(pct(falsePositives, negatives))** |\n"
     s += String(
-      format: "\nthreshold %.2f · %.0f queries/s of CPU time, %.0f of wall time · wall p50 %.0f µs · p99 %.0f µs (one thread)\n",
+      format:
+        "\nthreshold %.2f · %.0f queries/s of CPU time, %.0f of wall time · wall p50 %.0f µs · p99 %.0f µs (one thread)\n",
       threshold, queriesPerCPUSecond, queriesPerSecond, p50Micros, p99Micros)
-    s += "slowest: " + slowest.map { String(format: "%.0f µs ", $0.micros) + $0.query }.joined(separator: " · ") + "\n"
+    s +=
+      "slowest: " + slowest.map { String(format: "%.0f µs ", $0.micros) + $0.query }.joined(separator: " · ")
+      + "\n"
     return s
   }
 }
@@ -154,8 +162,10 @@ public enum BenchmarkRunner {
       latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
     }
     let familyOrder = ["benign": 0, "degraded": 1, "adversarial": 2]
-    let rows = order.compactMap { k in classes[k].map { (family: $0.family, name: k, total: $0.total, found: $0.found) } }
-      .sorted { (familyOrder[$0.family] ?? 9, $0.name) < (familyOrder[$1.family] ?? 9, $1.name) }
+    let rows = order.compactMap { k in
+      classes[k].map { (family: $0.family, name: k, total: $0.total, found: $0.found) }
+    }
+    .sorted { (familyOrder[$0.family] ?? 9, $0.name) < (familyOrder[$1.family] ?? 9, $1.name) }
     return BenchmarkReport(
       classes: rows, negatives: negatives, falsePositives: falsePositives,
       queriesPerSecond: seconds > 0 ? Double(benchmark.cases.count) / seconds : 0,
@@ -180,7 +190,9 @@ public enum BenchmarkRunner {
     }
     var expected: [String: Set<Int>] = [:]
     for (k, names) in benchmark.candidates {
-      expected[k] = names.reduce(into: Set<Int>()) { $0.formUnion(byName[NameNormalizer.normalize($1)] ?? []) }
+      expected[k] = names.reduce(into: Set<Int>()) {
+        $0.formUnion(byName[NameNormalizer.normalize($1)] ?? [])
+      }
     }
     return run(benchmark, screener: Screener(index: index, threshold: threshold)) { expected[$0] ?? [] }
   }

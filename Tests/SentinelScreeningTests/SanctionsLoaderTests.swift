@@ -4,17 +4,20 @@ import SentinelScreening
 import Testing
 
 @Suite struct SanctionsLoaderTests {
-  static let good = #"306,"BANCO NACIONAL DE CUBA",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"a.k.a. 'BNC'.""#
+  static let good =
+    #"306,"BANCO NACIONAL DE CUBA",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"a.k.a. 'BNC'.""#
 
   @Test func readsThePublishedLayout() {
-    let text = Self.good + "\r\n"
+    let text =
+      Self.good + "\r\n"
       + #"7,"SMITH, John",individual,"SDGT] [IRAN",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"DOB 1960; a.k.a. 'ABU-'UMAR'; f.k.a. 'OLD NAME'.""#
       + "\r\n\u{1A}"
     let r = loadMain(text)
     #expect(r.issues.isEmpty)
     #expect(r.list.entries.count == 2)
     let bnc = r.list.entry(id: 306)
-    #expect(bnc?.names == [EntryName("BANCO NACIONAL DE CUBA", kind: .primary), EntryName("BNC", kind: .aka)])
+    #expect(
+      bnc?.names == [EntryName("BANCO NACIONAL DE CUBA", kind: .primary), EntryName("BNC", kind: .aka)])
     #expect(bnc?.type == "")
     let smith = r.list.entry(id: 7)
     #expect(smith?.programs == ["SDGT", "IRAN"])
@@ -49,7 +52,8 @@ import Testing
   }
 
   @Test func quotedFieldsSpanLinesAndEscapeQuotes() {
-    let text = "1,\"A \"\"QUOTED\"\"\nNAME\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n"
+    let text =
+      "1,\"A \"\"QUOTED\"\"\nNAME\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n"
       + "2,\"NEXT\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n"
     let r = loadMain(text)
     #expect(r.issues.isEmpty)
@@ -66,19 +70,24 @@ import Testing
   }
 
   @Test func aliasAndAddressFiles() {
-    let alt = "306,1,\"aka\",\"NATIONAL BANK OF CUBA\",-0- \r\n306,2,\"fka\",\"OLD BANK\",-0- \r\n"
+    let alt =
+      "306,1,\"aka\",\"NATIONAL BANK OF CUBA\",-0- \r\n306,2,\"fka\",\"OLD BANK\",-0- \r\n"
       + "999,3,\"aka\",\"ORPHAN\",-0- \r\n306,4,\"aka\"\r\n\u{1A}"
     let add = "306,1,\"Dai-Ichi Bldg\",\"Tokyo\",\"Japan\",-0- \r\n306,2,-0- ,\"Havana\",\"Cuba\",-0- \r\n"
     let r = SanctionsLoader.load(
       main: Array(Self.good.utf8), file: "sdn.csv", alt: (Array(alt.utf8), "alt.csv"),
       add: (Array(add.utf8), "add.csv"))
-    #expect(r.list.entry(id: 306)?.names.map(\.text) == ["BANCO NACIONAL DE CUBA", "BNC", "NATIONAL BANK OF CUBA", "OLD BANK"])
+    #expect(
+      r.list.entry(id: 306)?.names.map(\.text) == [
+        "BANCO NACIONAL DE CUBA", "BNC", "NATIONAL BANK OF CUBA", "OLD BANK",
+      ])
     #expect(r.list.entry(id: 306)?.names.last?.kind == .fka)
     #expect(r.list.entry(id: 306)?.countries == ["Japan", "Cuba"])
-    #expect(r.issues.map(\.description) == [
-      "alt.csv:3: warning: alias for unknown ent_num `999`",
-      "alt.csv:4: warning: expected 5 fields, found 3",
-    ])
+    #expect(
+      r.issues.map(\.description) == [
+        "alt.csv:3: warning: alias for unknown ent_num `999`",
+        "alt.csv:4: warning: expected 5 fields, found 3",
+      ])
   }
 
   @Test func theVendoredListLoads() {

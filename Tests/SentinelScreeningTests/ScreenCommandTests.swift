@@ -10,14 +10,16 @@ import Testing
 @Suite struct ScreenCommandTests {
   static let list: SanctionsList = SanctionsLoader.load(
     main: Array(
-      (#"306,"BANCO NACIONAL DE CUBA",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"a.k.a. 'BNC'.""# + "\r\n"
+      (#"306,"BANCO NACIONAL DE CUBA",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"a.k.a. 'BNC'.""#
+        + "\r\n"
         + #"7,"SMITH, John",individual,"SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- "#).utf8),
     file: "t.csv"
   ).list
 
   @Test func jsonLineFormat() throws {
     let screener = Screener(index: ScreeningIndex(list: Self.list))
-    let line = ScreenCommand.jsonLine(query: "Banco Nacional de Cuba", matches: screener.screen("Banco Nacional de Cuba"))
+    let line = ScreenCommand.jsonLine(
+      query: "Banco Nacional de Cuba", matches: screener.screen("Banco Nacional de Cuba"))
     #expect(!line.contains("\n"))
     let parsed = try JSONReader.parse(line)
     guard case .map(let m) = parsed, case .list(let matches)? = m[string: "matches"],
@@ -31,7 +33,9 @@ import Testing
     #expect(first[string: "name"].map(JSONWriter.value) == "\"BANCO NACIONAL DE CUBA\"")
     #expect(first[string: "score"].map(JSONWriter.value) == "1.0")
     #expect(first[string: "matched_kind"].map(JSONWriter.value) == "\"primary\"")
-    for key in ["matched_name", "query_coverage", "list_coverage", "pairs", "unmatched_query", "unmatched_list"] {
+    for key in [
+      "matched_name", "query_coverage", "list_coverage", "pairs", "unmatched_query", "unmatched_list",
+    ] {
       #expect(first[string: key] != nil, "\(key)")
     }
     let alias = ScreenCommand.jsonLine(query: "BNC", matches: screener.screen("BNC"))
@@ -43,7 +47,9 @@ import Testing
   @Test func validation() {
     #expect(throws: (any Error).self) { try ScreenCommand.parse(["NAME"]) }
     #expect(throws: (any Error).self) { try ScreenCommand.parse(["--list", "x.csv"]) }
-    #expect(throws: (any Error).self) { try ScreenCommand.parse(["--list", "x.csv", "--threshold", "1.5", "A"]) }
+    #expect(throws: (any Error).self) {
+      try ScreenCommand.parse(["--list", "x.csv", "--threshold", "1.5", "A"])
+    }
     #expect((try? ScreenCommand.parse(["--list", "x.csv", "--json", "A B"])) != nil)
     #expect((try? ScreenCommand.parse(["--benchmark", "b.json"])) != nil)
   }

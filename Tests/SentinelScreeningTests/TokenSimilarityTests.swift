@@ -29,7 +29,9 @@ import Testing
   }
 
   func score(_ q: String, _ l: String) -> NameScore {
-    let w = { (s: String) in NameNormalizer.tokens(s).map { WeightedToken(TokenFeatures($0), weight: $0.role.weight) } }
+    let w = { (s: String) in
+      NameNormalizer.tokens(s).map { WeightedToken(TokenFeatures($0), weight: $0.role.weight) }
+    }
     return NameScorer.score(query: w(q), list: w(l))
   }
 
