@@ -77,6 +77,14 @@ public struct Screener: Sendable {
     }
     var totalWeight = 0.0
     for i in q.indices { totalWeight += q[i].weight }
+    // Words found that are titles, legal forms, particles or initials have long postings and
+    // little weight: they are not walked but credited to every name in the bound below.
+    var credited = 0.0
+    for i in q.indices {
+      let minor = found[i].filter { index.vocabulary[Int($0.0)].role != .name }
+      if let e = minor.map(\.1).max() { credited += q[i].weight * Double(e) }
+      found[i].removeAll { index.vocabulary[Int($0.0)].role != .name }
+    }
     for i in q.indices where !found[i].isEmpty {
       var local: [Int32] = []
       index.postingNames.withUnsafeBufferPointer { names in
@@ -105,7 +113,9 @@ public struct Screener: Sendable {
     for i in q.indices where found[i].isEmpty { unblocked += q[i].weight }
     let needed = Float(
       max(
-        0, (threshold - 0.04 - (1 - NameScorer.queryShare)) / NameScorer.queryShare * totalWeight - unblocked)
+        0,
+        (threshold - 0.04 - (1 - NameScorer.queryShare)) / NameScorer.queryShare * totalWeight - unblocked
+          - credited)
     )
     var kept = touched.filter { acc[Int($0)] >= needed }
     kept.sort { acc[Int($0)] != acc[Int($1)] ? acc[Int($0)] > acc[Int($1)] : $0 < $1 }

@@ -75,7 +75,8 @@ public struct ScreeningIndex: Sendable, Codable {
     let rarity = postings.map { p in 0.3 + 0.7 * min(1, log(n / Double(max(1, p.count))) / log(n)) }
     var trigrams: [UInt32: [Int32]] = [:]
     var keys: [UInt64: [Int32]] = [:]
-    for (id, f) in vocabulary.enumerated() where f.role == .name {
+    // Every word, whatever its role: a query word may be a misspelt legal form (`LIMITE`).
+    for (id, f) in vocabulary.enumerated() {
       for g in Set(NameKeys.trigrams(f.text)) { trigrams[g, default: []].append(Int32(id)) }
       keys[Self.key("P", f.phonetic), default: []].append(Int32(id))
       keys[Self.key("O", f.ocr), default: []].append(Int32(id))
