@@ -12,36 +12,37 @@ public struct ScreenCommand: ParsableCommand {
     commandName: "screen",
     abstract: "Screen names against a sanctions list (OFAC SDN CSV) with fuzzy name matching.",
     discussion: """
-      Each NAME (or each line `{"query": "…"}` of --queries) is normalized (case, diacritics,
-      compatibility forms, homoglyphs, invisible characters, punctuation, Arabic articles, titles
-      and legal forms), compared word by word with every name and alias of the list entries that
-      share a similar word (an index: trigram, phonetic and OCR keys), and scored in [0, 1]. Entries
-      scoring at or above the threshold are printed, best first. docs/screening.md explains the
+      Each NAME (or each line `{"query": "…"}` of --queries) is normalized (case, diacritics, \
+      compatibility forms, homoglyphs, invisible characters, punctuation, Arabic articles, titles \
+      and legal forms), compared word by word with every name and alias of the list entries that \
+      share a similar word (an index: trigram, phonetic and OCR keys), and scored in [0, 1]. Entries \
+      scoring at or above the threshold are printed, best first. docs/screening.md explains the \
       score, the threshold and the explanation fields.
 
-      The list is read as OFAC publishes it: sdn.csv (quoted CSV, `-0-` for empty fields, aliases
-      in the remarks as `a.k.a. 'NAME'`, a DOS end-of-file byte), with alt.csv (aliases) and
-      add.csv (addresses) optional. Bad lines are reported on standard error as
+      The list is read as OFAC publishes it: sdn.csv (quoted CSV, `-0-` for empty fields, aliases \
+      in the remarks as `a.k.a. 'NAME'`, a DOS end-of-file byte), with alt.csv (aliases) and \
+      add.csv (addresses) optional. Bad lines are reported on standard error as \
       `file:line: warning: …` and skipped; the rest of the list is used.
 
       Output, one line per query: text by default, or with --json
-        {"query":"…","matches":[{"id":ENT_NUM,"name":"PRIMARY NAME","score":0.97,
-          "matched_name":"ALIAS OR PRIMARY","matched_kind":"primary|aka|fka|nka",
-          "query_coverage":1.0,"list_coverage":0.9,"truncated":false,
+        {"query":"…","matches":[{"id":ENT_NUM,"name":"PRIMARY NAME",
+          "score":0.97,"matched_name":"ALIAS OR PRIMARY",
+          "matched_kind":"primary|aka|fka|nka","query_coverage":1.0,
+          "list_coverage":0.9,"truncated":false,
           "pairs":[{"query":"…","list":"…","similarity":0.95,"reason":"ocr"}],
           "unmatched_query":[…],"unmatched_list":[…]}]}
 
-      --benchmark FILE runs a screening benchmark (sanctions-screening-benchmark JSON) against the
-      benchmark's own candidate pool and, with --list, against the full list, and prints recall per
+      --benchmark FILE runs a screening benchmark (sanctions-screening-benchmark JSON) against the \
+      benchmark's own candidate pool and, with --list, against the full list, and prints recall per \
       variation class, the false-positive rate on the negatives and queries per second.
 
       Exit status: 0 on success (1 with --fail-on-match when any query matched), 2 on bad input.
 
       Examples:
-        sentinel screen --list fixtures/sanctions/sdn.csv "Banco Nacional de Cuba"
-        sentinel screen --list fixtures/sanctions/sdn.csv --json --threshold 0.9 "ZAM8ADA NIEBLA, Maria"
-        sentinel screen --list fixtures/sanctions/sdn.csv --queries names.jsonl --json
-        sentinel screen --list fixtures/sanctions/sdn.csv --benchmark fixtures/sanctions/screening-benchmark.json
+        sentinel screen --list sdn.csv "Banco Nacional de Cuba"
+        sentinel screen --list sdn.csv --json --threshold 0.9 "ZAM8ADA NIEBLA, Maria"
+        sentinel screen --list sdn.csv --queries names.jsonl --json
+        sentinel screen --list sdn.csv --benchmark screening-benchmark.json
       """)
 
   @Option(name: .long, help: ArgumentHelp("The list: OFAC's sdn.csv layout.", valueName: "FILE"))
