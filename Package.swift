@@ -54,6 +54,9 @@ let package = Package(
       ],
       swiftSettings: strict),
 
+    // Sanctions screening: list loader, name normalization, matcher, index (issue 7).
+    .target(name: "SentinelScreening", dependencies: ["SentinelModel"], swiftSettings: strict),
+
     // MARK: - Compiler side
     .target(name: "SentinelSyntax", dependencies: ["SentinelModel"], swiftSettings: strict),
     .target(
@@ -96,6 +99,7 @@ let package = Package(
         "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
         "SentinelConformance", "SentinelRuntime", "SentinelYAML", "SentinelCrypto", "SentinelState",
         "SentinelFixtures",
+        "SentinelScreening",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -133,6 +137,10 @@ let package = Package(
         "SentinelReference", "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime",
         "SentinelCrypto", "SentinelState",
       ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "SentinelScreeningTests",
+      dependencies: ["SentinelModel", "SentinelScreening", "SentinelCommands"],
       swiftSettings: strict),
     .testTarget(
       name: "SentinelConformanceTests",

@@ -1,0 +1,150 @@
+// Text → NameTokens. Steps, in order:
+//   1. words: split on white space; drop invisible characters;
+//   2. script: a word mixing Latin with Cyrillic/Greek letters has its look-alikes mapped to Latin
+//      (homoglyphs); an all-Cyrillic word is romanized;
+//   3. NFKD (compatibility forms: full-width, ligatures, superscripts) and combining marks dropped
+//      (diacritics), special Latin letters spelled out (ß → SS, Ø → O), upper case;
+//   4. punctuation: apostrophes vanish (`SA'ID` → `SAID`); dots join abbreviations (`S.A.` → `SA`)
+//      and otherwise separate; any other non-alphanumeric character separates;
+//   5. Arabic articles join the next word (`AL-SALAH`, `AL SALAH`, `ALSALAH` → `ALSALAH`, core `SALAH`);
+//   6. roles from NameLexicon (honorific, legal form, particle, initial, name).
+// Token order is kept but ignored by scoring.
+
+import Foundation
+
+/// Normalizes names for matching.
+public enum NameNormalizer {
+  /// The tokens of `name`.
+  public static func tokens(_ name: String) -> [NameToken] {
+    var words: [String] = []
+    for word in foldedWords(name) { words += splitPunctuation(word) }
+    var out: [NameToken] = []
+    var i = 0
+    while i < words.count {
+      let w = words[i]
+      if NameLexicon.articles.contains(w), i + 1 < words.count, words[i + 1].utf8.count > 1,
+        ![.particle, .legalForm].contains(NameLexicon.role(of: words[i + 1]))
+      {
+        let next = words[i + 1]
+        out.append(NameToken(text: w + next, core: next, role: .name))
+        i += 2
+        continue
+      }
+      out.append(NameToken(text: w, role: NameLexicon.role(of: w)))
+      i += 1
+    }
+    return out
+  }
+
+  /// The normalized words of `name` joined by spaces (for display and tests).
+  public static func normalize(_ name: String) -> String {
+    tokens(name).map(\.text).joined(separator: " ")
+  }
+
+  /// Steps 1–3: white-space separated words, folded to upper-case ASCII (punctuation still in).
+  static func foldedWords(_ name: String) -> [String] {
+    // NOTE: most names are ASCII; NFKD through Foundation costs ~10× the rest of normalization, so
+    // ASCII text takes a byte path with the same result (upper case, split on white space).
+    if name.utf8.allSatisfy({ $0 < 0x80 }) {
+      var words: [String] = []
+      var current: [UInt8] = []
+      for b in name.utf8 {
+        if b == 32 || (b >= 9 && b <= 13) {
+          if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
+          current.removeAll(keepingCapacity: true)
+        } else if b >= 0x20 && b != 0x7F {
+          current.append(b >= 97 && b <= 122 ? b - 32 : (b == 0x60 ? 0x27 : b))
+        }
+      }
+      if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
+      return words
+    }
+    var words: [String] = []
+    var current = String.UnicodeScalarView()
+    func flush() {
+      if !current.isEmpty { words.append(foldWord(current)) }
+      current = String.UnicodeScalarView()
+    }
+    for u in name.unicodeScalars {
+      if u.properties.isWhitespace || u.value == 0x2028 || u.value == 0x2029 {
+        flush()
+      } else if !CharacterFolding.isInvisible(u) {
+        current.append(u)
+      }
+    }
+    flush()
+    return words.filter { !$0.isEmpty }
+  }
+
+  static func foldWord(_ word: String.UnicodeScalarView) -> String {
+    let hasLatin = word.contains {
+      ($0.value >= 0x41 && $0.value <= 0x5A) || ($0.value >= 0x61 && $0.value <= 0x7A)
+    }
+    let hasOther = word.contains(where: CharacterFolding.isCyrillicOrGreek)
+    var mapped = String.UnicodeScalarView()
+    if hasOther {
+      // A word whose Cyrillic/Greek letters all look Latin is treated as disguised Latin too.
+      let allLookalike = word.allSatisfy {
+        !CharacterFolding.isCyrillicOrGreek($0) || CharacterFolding.homoglyphs[$0] != nil
+      }
+      for u in word {
+        if hasLatin || allLookalike, let c = CharacterFolding.homoglyphs[u] {
+          mapped.append(contentsOf: c.unicodeScalars)
+        } else if let r = CharacterFolding.cyrillic[u] {
+          mapped.append(contentsOf: r.unicodeScalars)
+        } else {
+          mapped.append(u)
+        }
+      }
+    } else {
+      mapped = word
+    }
+    let decomposed = String(mapped).decomposedStringWithCompatibilityMapping
+    var out = ""
+    for u in decomposed.unicodeScalars {
+      if u.properties.generalCategory == .nonspacingMark || u.properties.generalCategory == .enclosingMark {
+        continue
+      }
+      if let s = CharacterFolding.specialLatin[u] {
+        out += s.uppercased()
+      } else if CharacterFolding.isApostrophe(u) {
+        out.unicodeScalars.append("'")
+      } else if u.value < 0x80 {
+        out.unicodeScalars.append(u)
+      } else if u.properties.isAlphabetic {
+        // Another script: kept as is, upper-cased; it can still match itself exactly.
+        out += String(u).uppercased()
+      } else {
+        out.unicodeScalars.append(" ")
+      }
+    }
+    return out.uppercased()
+  }
+
+  /// Step 4 on one folded word.
+  static func splitPunctuation(_ word: String) -> [String] {
+    var chunks: [String] = []
+    var chunk = ""
+    for c in word.unicodeScalars {
+      if c == "'" { continue }
+      if c == "." || c.properties.isAlphabetic || (c.value >= 0x30 && c.value <= 0x39) {
+        chunk.unicodeScalars.append(c)
+      } else {
+        if !chunk.isEmpty { chunks.append(chunk) }
+        chunk = ""
+      }
+    }
+    if !chunk.isEmpty { chunks.append(chunk) }
+    var out: [String] = []
+    for ch in chunks {
+      let pieces = ch.split(separator: ".", omittingEmptySubsequences: true).map(String.init)
+      if pieces.count <= 1 || pieces.allSatisfy({ $0.utf8.count <= 2 }) {
+        let joined = pieces.joined()
+        if !joined.isEmpty { out.append(joined) }
+      } else {
+        out += pieces
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,83 @@
+// Similarity of two words, and why. Each rule answers one kind of variation; the highest applies.
+//
+//   exact     identical                                                        1.00
+//   article   equal once a joined Arabic article is removed (ALDURI ~ DURI)    0.96
+//   ocr       equal OCR keys (AHRNAD ~ AHMAD, ZAM8ADA ~ ZAMBADA)               0.95
+//   initial   a single letter that starts the other word (M ~ MUSONI)          0.90
+//   prefix    one word starts the other, ≥ 3 letters (FRANC ~ FRANCISCO)       0.88 … 0.97
+//   phonetic  equal phonetic keys (MOHAMMED ~ MUHAMMAD, MDSTA ~ MODESTA)       0.86 … 0.93
+//   fuzzy     Jaro-Winkler of the words, or of their phonetic keys × 0.93      its value
+
+/// Why two words were found similar.
+public enum MatchReason: String, Sendable, Hashable, Codable {
+  /// Identical words.
+  case exact
+  /// Equal once a joined Arabic article is removed.
+  case article
+  /// Equal OCR keys.
+  case ocr
+  /// A single letter that starts the other word.
+  case initial
+  /// One word is a prefix of the other (truncation).
+  case prefix
+  /// Equal phonetic keys (transliteration, vowels dropped, phonetic spelling).
+  case phonetic
+  /// Jaro-Winkler similarity (typos, transpositions, doubled letters).
+  case fuzzy
+  /// Two adjacent words of one side match one word of the other (`TRA DING` ~ `TRADING`).
+  case split
+}
+
+/// Word-level similarity.
+public enum TokenSimilarity {
+  /// The similarity of `q` (query word) to `c` (list word) in [0, 1], and the rule that gave it.
+  public static func compare(_ q: TokenFeatures, _ c: TokenFeatures) -> (Double, MatchReason) {
+    if q.text == c.text { return (1, .exact) }
+    if q.core == c.core { return (0.96, .article) }
+    let qn = q.text.count
+    let cn = c.text.count
+    if qn == 1 || cn == 1 {
+      // An initial matches only a word it starts (and only another word, not a letter).
+      if qn == 1, cn > 1, c.text.first == q.text.first { return (0.9, .initial) }
+      if cn == 1, qn > 1, q.text.first == c.text.first { return (0.9, .initial) }
+      return (0, .fuzzy)
+    }
+    if q.ocr == c.ocr { return (0.95, .ocr) }
+    var best = 0.0
+    var reason = MatchReason.fuzzy
+    if qn >= 3, qn < cn, c.text.starts(with: q.text) {
+      best = 0.88 + 0.09 * Double(qn) / Double(cn)
+      reason = .prefix
+    } else if cn >= 3, cn < qn, q.text.starts(with: c.text) {
+      best = 0.88 + 0.09 * Double(cn) / Double(qn)
+      reason = .prefix
+    }
+    if q.phonetic == c.phonetic, q.phonetic.count >= 2 {
+      let s = q.phonetic.count >= 4 ? 0.93 : (q.phonetic.count == 3 ? 0.9 : 0.86)
+      if s > best {
+        best = s
+        reason = .phonetic
+      }
+    }
+    let jw = JaroWinkler.similarity(q.text, c.text)
+    if jw > best {
+      best = jw
+      reason = .fuzzy
+    }
+    if q.core != q.text || c.core != c.text {
+      let jc = JaroWinkler.similarity(q.core, c.core) * 0.97
+      if jc > best {
+        best = jc
+        reason = .fuzzy
+      }
+    }
+    if q.phonetic.count >= 3, c.phonetic.count >= 3 {
+      let jp = JaroWinkler.similarity(q.phonetic, c.phonetic) * 0.93
+      if jp > best {
+        best = jp
+        reason = .phonetic
+      }
+    }
+    return (best, reason)
+  }
+}
