@@ -215,6 +215,8 @@ public enum JSONReader {
 public enum JSONWriter {
   /// A JSON string literal for `s` (quotes included), escaping what RFC 8259 requires.
   public static func quote(_ s: String) -> String {
+    // The common case — nothing to escape — is one concatenation.
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
     var out = "\""
     out.reserveCapacity(s.utf8.count + 2)
     for u in s.unicodeScalars {

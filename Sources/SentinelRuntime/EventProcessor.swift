@@ -59,9 +59,12 @@ public final class EventProcessor {
   var slots: [Value?]
   var stateResults: [Value] = []
   var ruleResults: [Value] = []
-  /// States loaded or changed since start (the store is the truth for the rest).
-  var cache: [StateKey: AggregateState] = [:]
-  var dirty: Set<StateKey> = []
+  /// Per aggregate (bundle order): the states loaded or changed since start, by key form
+  /// (`ValueKey`); the store is the truth for the rest. Per-aggregate tables hash only the key.
+  var caches: [[String: AggregateState]]
+  var dirty: [Set<String>]
+  /// The aggregate index of each aggregate name.
+  let aggregateIndex: [String: Int]
   /// Decisions made since the last commit, by event id.
   var pendingLines: [String: String] = [:]
   var pendingRecords: [DecisionRecord] = []
@@ -72,7 +75,7 @@ public final class EventProcessor {
   /// Whether `cache` holds every state the store has (loaded at once from an `EventIDIndex`
   /// store), so that a key missing from it is new and needs no lookup.
   var cacheIsComplete = false
-  var updates: [(StateKey, Int, Value)] = []
+  var updates: [(aggregate: Int, key: String, value: Value)] = []
 
   /// A processor for `bundle` keeping its state in `store`.
   public init(bundle: LoadedBundle, store: any StateStore) {
@@ -89,6 +92,11 @@ public final class EventProcessor {
     readSlots = b.aggregates.map { a in a.variables.map { index[$0.name] } }
     let read = Set(b.ruleReads.joined())
     isRead = b.aggregates.indices.map { read.contains($0) }
+    caches = Array(repeating: [:], count: b.aggregates.count)
+    dirty = Array(repeating: [], count: b.aggregates.count)
+    var byName: [String: Int] = [:]
+    for (i, a) in b.aggregates.enumerated() { byName[a.name] = i }
+    aggregateIndex = byName
   }
 
   /// The values the last decided event's rules read, by qualified name: its event fields and
@@ -129,11 +137,11 @@ public final class EventProcessor {
     _ = vm.run(bundle.program, variables: slots, results: &ruleResults)
     let decision = engine.combine(eventID: eventID, results: ruleResults)
     if let time {
-      for (key, i, value) in updates {
-        var s = cache[key] ?? AggregateState(kind: bundle.bundle.aggregates[i].kind)
-        s.apply(bundle.bundle.aggregates[i], at: time, value: value)
-        cache[key] = s
-        dirty.insert(key)
+      let specs = bundle.bundle.aggregates
+      for (i, key, value) in updates {
+        // In place through the dictionary (no copy of the state's storage).
+        caches[i][key, default: AggregateState(kind: specs[i].kind)].apply(specs[i], at: time, value: value)
+        dirty[i].insert(key)
       }
     }
     let line = decision.jsonLine
@@ -151,13 +159,15 @@ public final class EventProcessor {
   /// Makes every decision since the last commit durable, with the state changes they caused,
   /// in one store transaction.
   public func commit() throws {
-    guard !pendingRecords.isEmpty || !dirty.isEmpty else { return }
+    guard !pendingRecords.isEmpty || dirty.contains(where: { !$0.isEmpty }) else { return }
     var states: [(StateKey, AggregateState)] = []
-    states.reserveCapacity(dirty.count)
-    for k in dirty { if let s = cache[k] { states.append((k, s)) } }
+    for (i, keys) in dirty.enumerated() {
+      let name = bundle.bundle.aggregates[i].name
+      for k in keys { if let s = caches[i][k] { states.append((StateKey(aggregate: name, key: k), s)) } }
+    }
     try store.commit(StateBatch(states: states, decisions: pendingRecords))
     if knownIDs != nil { for r in pendingRecords { knownIDs?.insert(r.eventID) } }
-    dirty.removeAll(keepingCapacity: true)
+    for i in dirty.indices { dirty[i].removeAll(keepingCapacity: true) }
     pendingRecords.removeAll(keepingCapacity: true)
     pendingLines.removeAll(keepingCapacity: true)
   }
@@ -169,7 +179,10 @@ public final class EventProcessor {
       knownIDsLoaded = true
       if let index = store as? any EventIDIndex {
         knownIDs = try index.allEventIDs()
-        cache = try index.allStates()
+        for (key, state) in try index.allStates() {
+          // States of aggregates this bundle does not declare stay in the store, untouched.
+          if let i = aggregateIndex[key.aggregate] { caches[i][key.key] = state }
+        }
         cacheIsComplete = true
       }
     }
@@ -181,40 +194,57 @@ public final class EventProcessor {
   /// collects the updates the event makes.
   func readAggregates(_ state: VerifiedProgram, at time: Timestamp) throws {
     _ = vm.run(state, variables: slots, results: &stateResults)
+    // Most aggregates share a key (the user): its key form is computed once per event.
+    var lastKeyText: String?
+    var lastKey = ""
     for (i, spec) in bundle.bundle.aggregates.enumerated() {
       let keyValue = stateResults[3 * i]
       let value = stateResults[3 * i + 2]
       let matches: Bool
       if case .bool(true) = stateResults[3 * i + 1] { matches = true } else { matches = false }
-      guard !keyValue.isError, let key = ValueKey.encode(keyValue) else {
+      let key: String
+      if case .string(let s) = keyValue, s == lastKeyText {
+        key = lastKey
+      } else if !keyValue.isError, let k = ValueKey.encode(keyValue) {
+        key = k
+        if case .string(let s) = keyValue {
+          lastKeyText = s
+          lastKey = k
+        }
+      } else {
         for case let s? in readSlots[i] { slots[s] = nil }
         continue
       }
-      let stateKey = StateKey(aggregate: spec.name, key: key)
-      let valueOK = !value.isError && (spec.kind == .count || ValueKey.encode(value) != nil)
+      var valueOK = !value.isError
+      if valueOK && (spec.kind == .distinct || spec.kind == .seen) { valueOK = ValueKey.encode(value) != nil }
       let current: Value? = matches && valueOK ? (spec.kind == .count ? .null : value) : nil
       if isRead[i] {
         let probe: Value? = spec.kind != .count && valueOK ? value : nil
-        let s = try loadState(stateKey, kind: spec.kind)
-        let readings = s.read(spec, at: time, current: current, probe: probe)
+        try loadState(i, key)
+        let readings =
+          caches[i][key]?.read(spec, at: time, current: current, probe: probe)
+          ?? AggregateState(kind: spec.kind).read(spec, at: time, current: current, probe: probe)
         for (k, slot) in readSlots[i].enumerated() {
           guard let slot else { continue }
           slots[slot] = k < readings.count ? readings[k] : nil
         }
       }
-      if let current { updates.append((stateKey, i, current)) }
-    }
-    // Updates load their state before the decision so that `apply` never waits on the store.
-    for (key, i, _) in updates where cache[key] == nil {
-      cache[key] = try loadState(key, kind: bundle.bundle.aggregates[i].kind)
+      if let current {
+        // Updates load their state before the decision so that `apply` never waits on the store.
+        if !isRead[i] { try loadState(i, key) }
+        updates.append((i, key, current))
+      }
     }
   }
 
-  func loadState(_ key: StateKey, kind: AggregateKind) throws -> AggregateState {
-    if let s = cache[key] { return s }
-    let s = (cacheIsComplete ? nil : try store.loadState(key)) ?? AggregateState(kind: kind)
-    cache[key] = s
-    return s
+  /// Brings aggregate `i`'s state for `key` into the cache (from the store, unless the cache
+  /// already holds everything the store has).
+  func loadState(_ i: Int, _ key: String) throws {
+    guard caches[i][key] == nil, !cacheIsComplete else { return }
+    let spec = bundle.bundle.aggregates[i]
+    // A key the store lacks is cached as empty, so that it is asked for once.
+    caches[i][key] =
+      try store.loadState(StateKey(aggregate: spec.name, key: key)) ?? AggregateState(kind: spec.kind)
   }
 
   /// The error line of a rejected event (REFERENCE_RULES.md).
