@@ -4,7 +4,9 @@
 // binary by `swift test`) as a child process.
 
 import Foundation
+import SentinelCompiler
 import SentinelModel
+import SentinelRuntime
 import SentinelState
 import Testing
 
@@ -110,5 +112,33 @@ import Testing
     #expect(mismatches == 0)
     let after = try SQLiteStateStore(path: db, readOnly: true)
     #expect(try after.decisionCount() == expectedByID.count)
+  }
+
+  /// Replay is deterministic across stores: in memory and on SQLite (committing every 100
+  /// events, and reopening the database halfway) give the same output, line for line.
+  @Test func memoryAndSQLiteGiveTheSameOutput() throws {
+    let (c, ds) = RuleCompiler.compile(paths: [Repo.rules])
+    let compilation = try #require(c, "\(ds.map(\.rendered))")
+    let bundle = try BundleLoader().load(try compilation.bundle.encoded(signedWith: nil))
+    let lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n")
+    let memory = EventProcessor(bundle: bundle, store: InMemoryStateStore())
+    let db = try Repo.temporaryFolder() + "/state.db"
+    var sqlite = EventProcessor(bundle: bundle, store: try SQLiteStateStore(path: db))
+    var differ = 0
+    for (n, line) in lines.enumerated() {
+      if n == lines.count / 2 {
+        try sqlite.commit()
+        sqlite = EventProcessor(bundle: bundle, store: try SQLiteStateStore(path: db))
+      }
+      let a = try memory.process(line).line
+      let b = try sqlite.process(line).line
+      if n % 100 == 99 { try sqlite.commit() }
+      if a != b {
+        differ += 1
+        if differ <= 3 { Issue.record("line \(n + 1): memory \(a ?? "-") vs SQLite \(b ?? "-")") }
+      }
+    }
+    try sqlite.commit()
+    #expect(differ == 0)
   }
 }
