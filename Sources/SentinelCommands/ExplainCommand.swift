@@ -6,6 +6,7 @@ import SentinelCompiler
 import SentinelModel
 import SentinelReference
 import SentinelRuntime
+import SentinelState
 import SentinelVerifier
 
 /// Explains the decision for one event.
@@ -29,6 +30,11 @@ public struct ExplainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("The event: JSON, @FILE, or - for stdin.", valueName: "json"))
   var event: String
 
+  @Option(
+    help: ArgumentHelp(
+      "Events to replay first (JSON lines), so that aggregates hold their state.", valueName: "events.jsonl"))
+  var history: String?
+
   @Flag(help: "Show only rules that matched.")
   var matchedOnly = false
 
@@ -37,25 +43,35 @@ public struct ExplainCommand: ParsableCommand {
   public func run() throws {
     let c = try compileRuleSet(rules, quiet: true)
     let text = try readArgumentText(event)
-    let program = try Verifier(catalog: c.environment.catalog).verify(c.bundle.program)
-    let decoder = EventDecoder(schema: c.schema, slotOrder: c.bundle.program.variables.map(\.name))
-    let decoded: DecodedEvent
-    do {
-      decoded = try decoder.decode(text)
-    } catch {
+    // The event is decided as `sentinel replay` decides it: with state (empty, or built by
+    // replaying --history first), so aggregates read what they would read in a corpus.
+    let loaded = try BundleLoader(catalog: c.environment.catalog).load(try c.bundle.encoded(signedWith: nil))
+    let processor = EventProcessor(bundle: loaded, store: InMemoryStateStore())
+    if let history {
+      let lines = String(decoding: try readFileBytes(history), as: UTF8.self).split(separator: "\n")
+      for line in lines { _ = try processor.process(line) }
+    }
+    switch try processor.process(text) {
+    case .decided(_, let line), .duplicate(_, let line): print(line)
+    case .rejected(let error, _):
       printError("rejected: \(error)")
       throw ExitCode(1)
+    case .blank:
+      printError("rejected: the event is empty")
+      throw ExitCode(1)
     }
-    let engine = DecisionEngine(program: program, rules: c.bundle.rules, policy: c.bundle.policy)
-    let decision = engine.decide(eventID: decoded.eventID, slots: decoded.slots)
-    print(decision.jsonLine)
     print("")
-    // The reference evaluator reads every schema slot by name (not only the program's).
+    // The reference evaluator reads every schema slot by name (not only the program's), and the
+    // aggregate readings the processor computed for this event.
     let all = EventDecoder(schema: c.schema, slotOrder: c.schema.slots.map(\.qualifiedName))
     var bindings: [String: Value] = [:]
     if let full = try? all.decode(text) {
       for (name, v) in zip(all.slotOrder, full.slots) { if let v { bindings[name] = v } }
     }
+    let schemaSlots = Set(all.slotOrder)
+    for (name, v) in processor.lastBindings where !schemaSlots.contains(name) { bindings[name] = v }
+    let ruleIndex = Dictionary(
+      c.bundle.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
     for e in Explainer.explain(c, event: bindings) where e.matched || !matchedOnly {
       let mark = e.matched ? "✔" : "✘"
       let effect = [
@@ -64,6 +80,15 @@ public struct ExplainCommand: ParsableCommand {
       .compactMap { $0 }.joined(separator: " ")
       print("\(mark) \(e.rule.id)\(effect.isEmpty ? "" : "  [\(effect)]")")
       render(e.condition, indent: "    ")
+      // The state the rule read: each aggregate variable's value for this event.
+      if let k = ruleIndex[e.rule.id], k < c.bundle.ruleReads.count {
+        let reads = c.bundle.ruleReads[k].flatMap { c.bundle.aggregates[$0].variables.map(\.name) }
+        if !reads.isEmpty {
+          print(
+            "    state: "
+              + reads.map { "\($0) = \(bindings[$0].map { "\($0)" } ?? "absent")" }.joined(separator: ", "))
+        }
+      }
     }
   }
 
