@@ -138,7 +138,7 @@ enum TypeTag: UInt8 {
   case optional, typeParam, opaque, error
 }
 
-/// Appends little-endian primitives, values and types.
+/// Appends little-endian primitives, values and types (also the aggregate state form's codec).
 public struct ByteWriter: Sendable {
   public var out: [UInt8] = []
   public init() {}
@@ -146,6 +146,13 @@ public struct ByteWriter: Sendable {
   public mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
   public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
   public mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+  public mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+  public mutating func f64(_ d: Double) { u64(d.bitPattern) }
+  /// Seconds `i64`, nanoseconds `u32`.
+  public mutating func timestamp(_ t: Timestamp) {
+    i64(t.seconds)
+    u32(UInt32(bitPattern: t.nanos))
+  }
   public mutating func bytes(_ b: [UInt8]) { out.append(contentsOf: b) }
   public mutating func string(_ s: String) {
     let b = Array(s.utf8)
@@ -161,13 +168,13 @@ public struct ByteWriter: Sendable {
       u8(b ? 1 : 0)
     case .int(let i):
       u8(Tag.int.rawValue)
-      u64(UInt64(bitPattern: i))
+      i64(i)
     case .uint(let u):
       u8(Tag.uint.rawValue)
       u64(u)
     case .double(let d):
       u8(Tag.double.rawValue)
-      u64(d.bitPattern)
+      f64(d)
     case .string(let s):
       u8(Tag.string.rawValue)
       string(s)
@@ -188,11 +195,10 @@ public struct ByteWriter: Sendable {
       }
     case .timestamp(let t):
       u8(Tag.timestamp.rawValue)
-      u64(UInt64(bitPattern: t.seconds))
-      u32(UInt32(bitPattern: t.nanos))
+      timestamp(t)
     case .duration(let d):
       u8(Tag.duration.rawValue)
-      u64(UInt64(bitPattern: d.seconds))
+      i64(d.seconds)
       u32(UInt32(bitPattern: d.nanos))
     case .type(let t):
       u8(Tag.type.rawValue)
@@ -257,8 +263,16 @@ public struct ByteWriter: Sendable {
 /// Reads little-endian primitives, values and types, never past the end.
 public struct ByteReader: Sendable {
   let data: [UInt8]
+  /// The largest count `count(_:)` accepts (besides never more than the bytes left).
+  let maxCount: Int
   public private(set) var pos = 0
-  public init(_ data: [UInt8]) { self.data = data }
+  public init(_ data: [UInt8], maxCount: Int = ProgramDecoder.maxCount) {
+    self.data = data
+    self.maxCount = maxCount
+  }
+
+  /// The bytes not read yet.
+  public var remaining: Int { data.count - pos }
 
   public mutating func take(_ n: Int) throws(BytecodeError) -> [UInt8] {
     guard n >= 0, n <= data.count - pos else {
@@ -277,6 +291,19 @@ public struct ByteReader: Sendable {
   public mutating func u16() throws(BytecodeError) -> UInt16 { UInt16(truncatingIfNeeded: try fixed(2)) }
   public mutating func u32() throws(BytecodeError) -> UInt32 { UInt32(truncatingIfNeeded: try fixed(4)) }
   public mutating func u64() throws(BytecodeError) -> UInt64 { try fixed(8) }
+  public mutating func i64() throws(BytecodeError) -> Int64 { Int64(bitPattern: try fixed(8)) }
+  public mutating func f64() throws(BytecodeError) -> Double { Double(bitPattern: try fixed(8)) }
+
+  /// A timestamp in the valid range (seconds `i64`, nanoseconds `u32`).
+  public mutating func timestamp() throws(BytecodeError) -> Timestamp {
+    let at = pos
+    let s = try i64()
+    let n = Int32(bitPattern: try u32())
+    guard n >= 0, n < 1_000_000_000, s >= Timestamp.minSeconds, s <= Timestamp.maxSeconds else {
+      throw BytecodeError(offset: at, "timestamp out of range")
+    }
+    return Timestamp(seconds: s, nanos: n)
+  }
 
   /// The next `n` (≤ 8) bytes as a little-endian unsigned integer.
   private mutating func fixed(_ n: Int) throws(BytecodeError) -> UInt64 {
@@ -291,7 +318,7 @@ public struct ByteReader: Sendable {
   public mutating func count(_ what: String) throws(BytecodeError) -> Int {
     let at = pos
     let n = Int(try u32())
-    guard n <= ProgramDecoder.maxCount, n <= data.count - pos else {
+    guard n <= maxCount, n <= data.count - pos else {
       throw BytecodeError(offset: at, "\(what) count \(n) exceeds the remaining data")
     }
     return n
@@ -306,9 +333,9 @@ public struct ByteReader: Sendable {
     return s
   }
 
-  mutating func value(depth: Int) throws(BytecodeError) -> Value {
+  public mutating func value(depth: Int = 0) throws(BytecodeError) -> Value {
     guard depth < ProgramDecoder.maxDepth else {
-      throw BytecodeError(offset: pos, "constant nested too deeply")
+      throw BytecodeError(offset: pos, "value nested deeper than \(ProgramDecoder.maxDepth)")
     }
     let at = pos
     let raw = try u8()
@@ -319,9 +346,9 @@ public struct ByteReader: Sendable {
       let b = try u8()
       guard b <= 1 else { throw BytecodeError(offset: pos - 1, "bad bool byte \(b)") }
       return .bool(b == 1)
-    case .int: return .int(Int64(bitPattern: try u64()))
+    case .int: return .int(try i64())
     case .uint: return .uint(try u64())
-    case .double: return .double(Double(bitPattern: try u64()))
+    case .double: return .double(try f64())
     case .string: return .string(try string())
     case .bytes: return .bytes(try take(try count("bytes")))
     case .list:
@@ -337,15 +364,9 @@ public struct ByteReader: Sendable {
         guard m.insert(k, v) else { throw BytecodeError(offset: kAt, "invalid or duplicate map key") }
       }
       return .map(m)
-    case .timestamp:
-      let s = Int64(bitPattern: try u64())
-      let n = Int32(bitPattern: try u32())
-      guard n >= 0, n < 1_000_000_000, s >= Timestamp.minSeconds, s <= Timestamp.maxSeconds else {
-        throw BytecodeError(offset: at, "timestamp out of range")
-      }
-      return .timestamp(Timestamp(seconds: s, nanos: n))
+    case .timestamp: return .timestamp(try timestamp())
     case .duration:
-      let s = Int64(bitPattern: try u64())
+      let s = try i64()
       let n = Int32(bitPattern: try u32())
       guard let d = Duration.make(seconds: s, nanos: Int64(n)), d.seconds == s, d.nanos == n else {
         throw BytecodeError(offset: at, "duration out of range or not normalized")
@@ -363,8 +384,10 @@ public struct ByteReader: Sendable {
     }
   }
 
-  mutating func type(depth: Int) throws(BytecodeError) -> CELType {
-    guard depth < ProgramDecoder.maxDepth else { throw BytecodeError(offset: pos, "type nested too deeply") }
+  public mutating func type(depth: Int = 0) throws(BytecodeError) -> CELType {
+    guard depth < ProgramDecoder.maxDepth else {
+      throw BytecodeError(offset: pos, "type nested deeper than \(ProgramDecoder.maxDepth)")
+    }
     let at = pos
     let raw = try u8()
     guard let tag = TypeTag(rawValue: raw) else { throw BytecodeError(offset: at, "unknown type tag \(raw)") }
