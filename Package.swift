@@ -44,7 +44,7 @@ let package = Package(
       swiftSettings: strict),
     .target(
       name: "SentinelState",
-      dependencies: ["SentinelModel", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: ["SentinelModel", "SentinelBytecode", .product(name: "GRDB", package: "GRDB.swift")],
       swiftSettings: strict),
     .target(
       name: "SentinelRuntime",

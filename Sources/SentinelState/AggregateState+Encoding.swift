@@ -1,21 +1,50 @@
-// The compact binary form of an aggregate state, as the state store keeps it.
+// The compact binary form of an aggregate state, as the state store keeps it. It is written and
+// read with SentinelBytecode's `ByteWriter`/`ByteReader` (docs/bytecode.md), so values, types,
+// strings and integers share the program format's encoding and its bounds-checked reading.
 //
-//   state    := version:u8 (= 1) kind:u8 flags:u8 [newest:time] storage
+//   state    := version:u8 (= 2) kind:u8 flags:u8 [newest:time] storage
 //   flags    := bit 0: `newest` present
 //   storage  := tag:u8 payload (tags: `StorageTag`)
-//   time     := seconds:zigzag-varint nanos:zigzag-varint (0 ≤ nanos < 10⁹)
-//   entries  := n:varint (time [value])ⁿ        values are omitted for `count`
-//   keys     := n:varint (string [time])ⁿ      strictly increasing byte order (canonical)
+//   time     := seconds:i64 nanos:u32 (a valid timestamp)
+//   counter  := i64 (≥ 0)
+//   sum      := intFailed:u8 int:i64 double:f64
+//   welford  := count:i64 (≥ 0) mean:f64 m2:f64
+//   latest   := time value
+//   entries  := n:u32 (time [value])ⁿ        values are omitted for `count`
+//   keys     := n:u32 (string [time])ⁿ       strictly increasing byte order (canonical)
 //
-// The form is canonical: equal states encode to equal bytes. Decoding checks everything (tags,
-// lengths, UTF-8, ranges, that the storage fits the kind, no trailing bytes) and never traps.
+// Integers and doubles are little-endian; `value` and `string` are the program format's. The form
+// is canonical: equal states encode to equal bytes. Decoding checks everything (tags, lengths
+// before allocating, UTF-8, ranges, that the storage fits the kind, no trailing bytes) and never
+// traps; it throws `AggregateStateDecodingError` with the byte offset.
 
+import SentinelBytecode
 import SentinelModel
+
+// MARK: - Errors
+
+/// Malformed aggregate-state bytes: where, and what was wrong.
+public struct AggregateStateDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The byte offset where decoding failed.
+  public var offset: Int
+  /// What was wrong, in lowercase.
+  public var message: String
+
+  /// Creates an error at `offset`.
+  public init(offset: Int, message: String) {
+    self.offset = offset
+    self.message = message
+  }
+
+  /// A one-line rendering, `malformed aggregate state at byte N: …`.
+  public var description: String { "malformed aggregate state at byte \(offset): \(message)" }
+}
 
 // MARK: - Codes
 
-/// The format version this build writes and reads.
-let aggregateStateFormatVersion: UInt8 = 1
+/// The format version this build writes and reads; also `meta.state_encoding` of a state
+/// database. Version 1 used varints and a codec of its own; 2 uses SentinelBytecode's.
+let aggregateStateFormatVersion: UInt8 = 2
 
 extension AggregateKind {
   /// The kind's code in the binary form (stable; never reorder).
@@ -67,49 +96,49 @@ extension AggregateState {
   /// A compact binary form (canonical: equal states give equal bytes).
   public func encoded() -> [UInt8] {
     var w = ByteWriter()
-    w.byte(aggregateStateFormatVersion)
-    w.byte(kind.code)
-    w.byte(newest == nil ? 0 : 1)
+    w.u8(aggregateStateFormatVersion)
+    w.u8(kind.code)
+    w.u8(newest == nil ? 0 : 1)
     if let n = newest { w.timestamp(n) }
     switch storage {
-    case .empty: w.byte(StorageTag.empty.rawValue)
+    case .empty: w.u8(StorageTag.empty.rawValue)
     case .counter(let c):
-      w.byte(StorageTag.counter.rawValue)
-      w.signed(c)
+      w.u8(StorageTag.counter.rawValue)
+      w.i64(c)
     case .sum(let s):
-      w.byte(StorageTag.sum.rawValue)
-      w.byte(s.intFailed ? 1 : 0)
-      w.signed(s.int)
-      w.double(s.double)
+      w.u8(StorageTag.sum.rawValue)
+      w.u8(s.intFailed ? 1 : 0)
+      w.i64(s.int)
+      w.f64(s.double)
     case .welford(let s):
-      w.byte(StorageTag.welford.rawValue)
-      w.signed(s.count)
-      w.double(s.mean)
-      w.double(s.m2)
+      w.u8(StorageTag.welford.rawValue)
+      w.i64(s.count)
+      w.f64(s.mean)
+      w.f64(s.m2)
     case .latest(let e):
-      w.byte(StorageTag.latest.rawValue)
+      w.u8(StorageTag.latest.rawValue)
       w.timestamp(e.time)
       w.value(e.value)
     case .valueSet(let keys):
-      w.byte(StorageTag.valueSet.rawValue)
-      w.varint(UInt64(keys.count))
+      w.u8(StorageTag.valueSet.rawValue)
+      w.u32(UInt32(keys.count))
       for k in keys.sorted(by: Self.precedes) { w.string(k) }
     case .entries(let xs):
-      w.byte(StorageTag.entries.rawValue)
-      w.varint(UInt64(xs.count))
+      w.u8(StorageTag.entries.rawValue)
+      w.u32(UInt32(xs.count))
       for e in xs {
         w.timestamp(e.time)
         if kind != .count { w.value(e.value) }
       }
     case .valueTimes(let times):
-      w.byte(StorageTag.valueTimes.rawValue)
-      w.varint(UInt64(times.count))
+      w.u8(StorageTag.valueTimes.rawValue)
+      w.u32(UInt32(times.count))
       for (k, t) in times.sorted(by: { Self.precedes($0.key, $1.key) }) {
         w.string(k)
         w.timestamp(t)
       }
     }
-    return w.bytes
+    return w.out
   }
 
   /// The canonical order of key forms: byte order of their UTF-8.
@@ -120,110 +149,110 @@ extension AggregateState {
   /// Decodes `encoded()`'s form; throws `AggregateStateDecodingError` (with the byte offset) on
   /// malformed bytes.
   public init(decoding bytes: [UInt8]) throws(AggregateStateDecodingError) {
-    var r = ByteReader(bytes)
-    let version = try r.byte("format version")
-    guard version == aggregateStateFormatVersion else {
-      throw r.fail("unsupported format version \(version) (expected \(aggregateStateFormatVersion))", at: 0)
-    }
-    let kindCode = try r.byte("kind")
-    guard let kind = AggregateKind(code: kindCode) else {
-      throw r.fail("unknown aggregate kind \(kindCode)", at: 1)
-    }
-    self.init(kind: kind)
-    let flags = try r.byte("flags")
-    guard flags & ~1 == 0 else { throw r.fail("unknown flags \(flags)", at: 2) }
-    if flags & 1 != 0 { newest = try r.timestamp("newest time") }
-    let tagOffset = r.offset
-    let rawTag = try r.byte("storage tag")
-    guard let tag = StorageTag(rawValue: rawTag) else {
-      throw r.fail("unknown storage tag \(rawTag)", at: tagOffset)
-    }
-    guard tag.fits(kind) else {
-      throw r.fail("storage \(tag) does not fit a \(kind) aggregate", at: tagOffset)
-    }
-    storage = try Self.decodeStorage(tag, kind, &r)
-    guard r.isAtEnd else { throw r.fail("\(r.remaining) trailing bytes") }
-    switch storage {
-    case .entries(let xs): oldest = xs.lazy.map(\.time).min()
-    case .valueTimes(let times): oldest = times.values.min()
-    default: oldest = nil
-    }
-    if let o = oldest, newest.map({ $0 < o }) ?? true {
-      throw r.fail("an entry is newer than the state's newest time")
+    do {
+      self = try Self.decode(bytes)
+    } catch {
+      throw AggregateStateDecodingError(offset: error.offset, message: error.message)
     }
   }
 
+  private static func decode(_ bytes: [UInt8]) throws(BytecodeError) -> AggregateState {
+    // Counts are bounded by the bytes left (each item takes at least one), not by the program
+    // format's table limit: a state may hold more entries than a program has constants.
+    var r = ByteReader(bytes, maxCount: .max)
+    let version = try r.u8()
+    guard version == aggregateStateFormatVersion else {
+      throw BytecodeError(
+        offset: 0, "unsupported format version \(version) (expected \(aggregateStateFormatVersion))")
+    }
+    let kindCode = try r.u8()
+    guard let kind = AggregateKind(code: kindCode) else {
+      throw BytecodeError(offset: 1, "unknown aggregate kind \(kindCode)")
+    }
+    var s = AggregateState(kind: kind)
+    let flags = try r.u8()
+    guard flags & ~1 == 0 else { throw BytecodeError(offset: 2, "unknown flags \(flags)") }
+    if flags & 1 != 0 { s.newest = try r.timestamp() }
+    let tagOffset = r.pos
+    let rawTag = try r.u8()
+    guard let tag = StorageTag(rawValue: rawTag) else {
+      throw BytecodeError(offset: tagOffset, "unknown storage tag \(rawTag)")
+    }
+    guard tag.fits(kind) else {
+      throw BytecodeError(offset: tagOffset, "storage \(tag) does not fit a \(kind) aggregate")
+    }
+    s.storage = try decodeStorage(tag, kind, &r)
+    guard r.remaining == 0 else { throw BytecodeError(offset: r.pos, "\(r.remaining) trailing bytes") }
+    switch s.storage {
+    case .entries(let xs): s.oldest = xs.lazy.map(\.time).min()
+    case .valueTimes(let times): s.oldest = times.values.min()
+    default: s.oldest = nil
+    }
+    if let o = s.oldest, s.newest.map({ $0 < o }) ?? true {
+      throw BytecodeError(offset: r.pos, "an entry is newer than the state's newest time")
+    }
+    return s
+  }
+
   private static func decodeStorage(_ tag: StorageTag, _ kind: AggregateKind, _ r: inout ByteReader)
-    throws(AggregateStateDecodingError) -> Storage
+    throws(BytecodeError) -> Storage
   {
+    let start = r.pos
     switch tag {
     case .empty: return .empty
     case .counter:
-      let start = r.offset
-      let c = try r.signed("count")
-      guard c >= 0 else { throw r.fail("negative count \(c)", at: start) }
+      let c = try r.i64()
+      guard c >= 0 else { throw BytecodeError(offset: start, "negative count \(c)") }
       return .counter(c)
     case .sum:
-      let start = r.offset
-      let flag = try r.byte("sum flags")
-      guard flag <= 1 else { throw r.fail("unknown sum flags \(flag)", at: start) }
-      let int = try r.signed("int sum")
-      let double = try r.double("double sum")
-      return .sum(RunningSum(int: int, intFailed: flag == 1, double: double))
+      let flag = try r.u8()
+      guard flag <= 1 else { throw BytecodeError(offset: start, "unknown sum flags \(flag)") }
+      return .sum(RunningSum(int: try r.i64(), intFailed: flag == 1, double: try r.f64()))
     case .welford:
-      let start = r.offset
-      let count = try r.signed("stats count")
-      guard count >= 0 else { throw r.fail("negative stats count \(count)", at: start) }
-      let mean = try r.double("stats mean")
-      let m2 = try r.double("stats M2")
-      return .welford(Welford(count: count, mean: mean, m2: m2))
+      let count = try r.i64()
+      guard count >= 0 else { throw BytecodeError(offset: start, "negative stats count \(count)") }
+      return .welford(Welford(count: count, mean: try r.f64(), m2: try r.f64()))
     case .latest:
-      let time = try r.timestamp("last time")
-      return .latest(Entry(time: time, value: try r.value()))
+      return .latest(Entry(time: try r.timestamp(), value: try r.value()))
     case .valueSet:
-      let n = try r.count("number of values")
-      var keys: Set<String> = []
-      keys.reserveCapacity(n)
+      let n = try r.count("value")
+      var keys = Set<String>(minimumCapacity: n)
       var previous: String?
-      for _ in 0..<n {
-        let start = r.offset
-        let k = try r.string("value key")
-        if let p = previous, !precedes(p, k) {
-          throw r.fail("value keys not in strictly increasing order", at: start)
-        }
-        previous = k
-        keys.insert(k)
-      }
+      for _ in 0..<n { keys.insert(try nextKey(&r, after: &previous)) }
       return .valueSet(keys)
     case .entries:
-      let n = try r.count("number of entries")
+      let n = try r.count("entry")
       var xs: [Entry] = []
       xs.reserveCapacity(n)
       for _ in 0..<n {
-        let time = try r.timestamp("entry time")
-        let start = r.offset
+        let time = try r.timestamp()
+        let at = r.pos
         let value: Value = kind == .count ? .null : try r.value()
         if (kind == .sum || kind == .stats) && numericValue(value) == nil {
-          throw r.fail("\(kind) entry is not a number", at: start)
+          throw BytecodeError(offset: at, "\(kind) entry is not a number")
         }
         xs.append(Entry(time: time, value: value))
       }
       return .entries(xs)
     case .valueTimes:
-      let n = try r.count("number of values")
-      var times: [String: Timestamp] = [:]
-      times.reserveCapacity(n)
+      let n = try r.count("value")
+      var times = [String: Timestamp](minimumCapacity: n)
       var previous: String?
-      for _ in 0..<n {
-        let start = r.offset
-        let k = try r.string("value key")
-        if let p = previous, !precedes(p, k) {
-          throw r.fail("value keys not in strictly increasing order", at: start)
-        }
-        previous = k
-        times[k] = try r.timestamp("value time")
-      }
+      for _ in 0..<n { times[try nextKey(&r, after: &previous)] = try r.timestamp() }
       return .valueTimes(times)
     }
+  }
+
+  /// The next value key, which must follow `previous` in the canonical order.
+  private static func nextKey(_ r: inout ByteReader, after previous: inout String?) throws(BytecodeError)
+    -> String
+  {
+    let at = r.pos
+    let k = try r.string()
+    if let p = previous, !precedes(p, k) {
+      throw BytecodeError(offset: at, "value keys not in strictly increasing order")
+    }
+    previous = k
+    return k
   }
 }

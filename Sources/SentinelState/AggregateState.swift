@@ -114,6 +114,39 @@ struct Entry: Sendable {
   func isIdentical(to other: Entry) -> Bool { time == other.time && identical(value, other.value) }
 }
 
+// MARK: - Identity of values
+
+/// Structural identity of two values: same case, same contents, doubles compared by bit pattern
+/// (so NaN is identical to itself), maps in the same entry order. What `AggregateState`'s `==`
+/// uses; CEL's own equality lives in the builtins.
+func identical(_ a: Value, _ b: Value) -> Bool {
+  switch (a, b) {
+  case (.null, .null): return true
+  case (.bool(let x), .bool(let y)): return x == y
+  case (.int(let x), .int(let y)): return x == y
+  case (.uint(let x), .uint(let y)): return x == y
+  case (.double(let x), .double(let y)): return x.bitPattern == y.bitPattern
+  case (.string(let x), .string(let y)): return x == y
+  case (.bytes(let x), .bytes(let y)): return x == y
+  case (.list(let x), .list(let y)):
+    return x.count == y.count && zip(x, y).allSatisfy { identical($0, $1) }
+  case (.map(let x), .map(let y)):
+    return x.count == y.count
+      && zip(x.entries, y.entries).allSatisfy { identical($0.key, $1.key) && identical($0.value, $1.value) }
+  case (.timestamp(let x), .timestamp(let y)): return x == y
+  case (.duration(let x), .duration(let y)): return x == y
+  case (.type(let x), .type(let y)): return x == y
+  case (.optional(let x), .optional(let y)):
+    switch (x, y) {
+    case (nil, nil): return true
+    case (let x?, let y?): return identical(x, y)
+    default: return false
+    }
+  case (.error(let x), .error(let y)): return x == y
+  default: return false
+  }
+}
+
 // MARK: - Running summaries
 
 /// A sum accumulated in insertion order, both as an int (for `int` aggregates; sticky failure on

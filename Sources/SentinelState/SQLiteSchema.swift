@@ -6,7 +6,9 @@
 //                    event time (seconds, nanos), bundle digest; WITHOUT ROWID, so the
 //                    processed-id lookup is one primary-key seek. `seq` increases per tenant in
 //                    commit order; (tenant, seq) is unique and indexed for reading the log.
-//   meta             key → value: `format` = `sentinel-state`, `state_encoding` = 1.
+//   meta             key → value: `format` = `sentinel-state`, `state_encoding` = the version
+//                    of the state form (`aggregateStateFormatVersion`, now 2); a database in
+//                    another encoding is refused on open.
 // The file's `PRAGMA application_id` says it is ours; a database with tables and another (or no)
 // id is refused rather than written to.
 

@@ -6,6 +6,7 @@
 // values gets different keys. Map entries are sorted by key form, so insertion order does not
 // matter.
 
+import SentinelBytecode
 public import SentinelModel
 
 // MARK: - ValueKey
@@ -43,7 +44,7 @@ public enum ValueKey {
     case .type(let t):
       var w = ByteWriter()
       w.type(t)
-      out += "y\(w.bytes.count):" + hex(w.bytes)
+      out += "y\(w.out.count):" + hex(w.out)
     case .optional(let o):
       guard let inner = o else {
         out += "o-"

@@ -104,24 +104,53 @@ import Testing
         return error.description
       }
     }
+    // Little-endian fixed-width fields, as in SentinelBytecode's `ByteWriter`.
+    func u32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    func i64(_ v: Int64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * Int64($0))) } }
+    let epoch = i64(0) + u32(0)  // a time: seconds i64, nanoseconds u32
+    #expect(message([]) == "malformed aggregate state at byte 0: unexpected end of data")
+    #expect(message([9]) == "malformed aggregate state at byte 0: unsupported format version 9 (expected 2)")
+    // Version 1 (varints, the state's own codec) is refused, not misread.
     #expect(
-      message([]) == "malformed aggregate state at byte 0: unexpected end of data reading format version")
-    #expect(message([9]) == "malformed aggregate state at byte 0: unsupported format version 9 (expected 1)")
-    #expect(message([1, 77]) == "malformed aggregate state at byte 1: unknown aggregate kind 77")
+      message([1, 1, 0, 1, 3])
+        == "malformed aggregate state at byte 0: unsupported format version 1 (expected 2)")
+    #expect(message([2, 77]) == "malformed aggregate state at byte 1: unknown aggregate kind 77")
     #expect(
-      message([1, 1, 0, 2])
+      message([2, 1, 0, 2])
         == "malformed aggregate state at byte 3: storage sum does not fit a count aggregate")
-    #expect(message([1, 1, 0, 1, 1]) == "malformed aggregate state at byte 4: negative count -1")
+    #expect(message([2, 1, 0, 1] + i64(-1)) == "malformed aggregate state at byte 4: negative count -1")
+    #expect(
+      message([2, 1, 0, 1] + i64(3) + [0])
+        == "malformed aggregate state at byte 12: 1 trailing bytes")
+    // A time outside 0001…9999, or with nanoseconds of 10⁹ or more.
+    #expect(
+      message([2, 4, 1] + i64(Int64.max) + u32(0))
+        == "malformed aggregate state at byte 3: timestamp out of range")
+    #expect(
+      message([2, 4, 1] + i64(0) + u32(1_000_000_000))
+        == "malformed aggregate state at byte 3: timestamp out of range")
     // A list claiming more elements than there are bytes: rejected before allocating.
     #expect(
-      message([1, 4, 0, 4, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0x0f])
-        == "malformed aggregate state at byte 7: list length 4294967295 exceeds the 0 bytes left")
+      message([2, 4, 0, 4] + epoch + [7] + u32(0xffff_ffff))
+        == "malformed aggregate state at byte 17: list element count 4294967295 exceeds the remaining data")
+    // More entries than there are bytes.
+    #expect(
+      message([2, 1, 0, 6] + u32(1 << 30))
+        == "malformed aggregate state at byte 4: entry count 1073741824 exceeds the remaining data")
     // Invalid UTF-8 in a value key.
     #expect(
-      message([1, 3, 0, 5, 1, 1, 0xff]) == "malformed aggregate state at byte 5: value key is not valid UTF-8"
-    )
-    // Deep nesting is bounded.
-    let deep: [UInt8] = [1, 4, 0, 4, 0, 0] + Array(repeating: 14, count: 100) + [0]
+      message([2, 3, 0, 5] + u32(1) + u32(1) + [0xff])
+        == "malformed aggregate state at byte 8: string is not valid UTF-8")
+    // Value keys out of the canonical order.
+    #expect(
+      message([2, 3, 0, 5] + u32(2) + u32(1) + [0x62] + u32(1) + [0x61])
+        == "malformed aggregate state at byte 13: value keys not in strictly increasing order")
+    // A sum entry that is not a number (null: value tag 0).
+    #expect(
+      message([2, 2, 1] + epoch + [6] + u32(1) + epoch + [0])
+        == "malformed aggregate state at byte 32: sum entry is not a number")
+    // Deep nesting is bounded (value tag 13: optional with a value).
+    let deep: [UInt8] = [2, 4, 0, 4] + epoch + Array(repeating: 13, count: 100) + [0]
     #expect(message(deep).contains("nested deeper than 64"))
   }
 }

@@ -143,19 +143,36 @@ import Testing
     }
   }
 
+  @Test func aDatabaseInAnOlderStateEncodingIsRefused() throws {
+    let path = temporaryDatabase()
+    defer { removeDatabase(path) }
+    try SQLiteStateStore(path: path).close()
+    try DatabaseQueue(path: path).write { db in
+      try db.execute(sql: "UPDATE meta SET value = '1' WHERE key = 'state_encoding'")
+    }
+    #expect(
+      throws: StateStoreError.notAStateDatabase(
+        path: path, reason: "aggregate states are in encoding 1, not 2")
+    ) { try SQLiteStateStore(path: path) }
+    #expect(
+      throws: StateStoreError.notAStateDatabase(
+        path: path, reason: "aggregate states are in encoding 1, not 2")
+    ) { try SQLiteStateStore(path: path, readOnly: true) }
+  }
+
   @Test func aCorruptStateBlob() throws {
     let path = temporaryDatabase()
     defer { removeDatabase(path) }
     let key = StateKey(aggregate: "n", key: "s1:a")
     try SQLiteStateStore(path: path).commit(StateBatch(states: [(key, countState(3))]))
     try DatabaseQueue(path: path).write { db in
-      try db.execute(sql: "UPDATE aggregate_state SET state = X'0101'")
+      try db.execute(sql: "UPDATE aggregate_state SET state = X'0201'")
     }
     let store = try SQLiteStateStore(path: path)
     #expect(
       throws: StateStoreError.corruptState(
         path: path, tenant: "default", key: key,
-        reason: "malformed aggregate state at byte 2: unexpected end of data reading flags")
+        reason: "malformed aggregate state at byte 2: unexpected end of data")
     ) { try store.loadState(key) }
   }
 
