@@ -5,8 +5,8 @@ import SentinelBuiltins
 
 /// Runs the IR passes in order.
 public enum Passes {
-  /// The default pipeline.
+  /// The default pipeline: constant folding, then constant lists to hash sets.
   public static func run(_ ir: IRFunction, catalog: Catalog) -> IRFunction {
-    ConstantFolding.run(ir, catalog: catalog)
+    ListsToSets.run(ConstantFolding.run(ir, catalog: catalog), catalog: catalog)
   }
 }
