@@ -24,6 +24,7 @@ public struct CompileCommand: ParsableCommand {
         sentinel compile rules/ -o rules.sbc
         sentinel compile rules/ -o rules.sbc --sign keys/release.key
         sentinel compile rules/ --dump ir
+        sentinel compile rules/ --stats -o rules.sbc
       """)
 
   @Argument(help: "Rule files or directories.")
@@ -38,6 +39,9 @@ public struct CompileCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Print a stage instead of writing: ir or bytecode.", valueName: "stage"))
   var dump: String?
 
+  @Flag(help: "Print, per optimization pass, the IR nodes and instructions before and after it.")
+  var stats = false
+
   @Flag(help: "Skip the optimization passes.")
   var noOptimize = false
 
@@ -45,6 +49,7 @@ public struct CompileCommand: ParsableCommand {
 
   public func run() throws {
     let c = try compileRuleSet(paths, optimize: !noOptimize)
+    if stats { try printStats() }
     switch dump {
     case "ir"?:
       print(c.ir.dump(catalog: c.environment.catalog), terminator: "")
@@ -72,5 +77,28 @@ public struct CompileCommand: ParsableCommand {
     print(
       "wrote \(output): \(c.rules.count) rules, \(bytes.count) bytes, digest \(loaded.digest)"
         + (loaded.signedBy.map { ", signed by \($0)" } ?? ""))
+  }
+
+  /// Per pass: reachable IR nodes (distinct subexpressions of all rules, after hash-consing)
+  /// and the rule program's instructions, before and after.
+  func printStats() throws {
+    let plain = try compileRuleSet(paths, optimize: false, quiet: true)
+    let catalog = plain.environment.catalog
+    let types = plain.environment.variables
+    func instructions(_ ir: IRFunction) -> String {
+      (try? Codegen(catalog: catalog, variableTypes: types).emit(ir)).map { "\($0.code.count)" } ?? "-"
+    }
+    var ir = plain.ir
+    print("pass                 IR nodes before → after   instructions before → after")
+    for pass in Passes.pipeline {
+      let next = pass.run(ir, catalog)
+      let name = pass.name.padding(toLength: 20, withPad: " ", startingAt: 0)
+      print(
+        "\(name) \(ir.reachableCount) → \(next.reachableCount)".padding(
+          toLength: 46, withPad: " ", startingAt: 0)
+          + "\(instructions(ir)) → \(instructions(next))")
+      ir = next
+    }
+    print("rules: \(plain.rules.count), aggregates: \(plain.aggregates.count)")
   }
 }
