@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: run test build release lint format setup conformance
+.PHONY: run demo test build release lint format setup conformance
 
 setup:
 	@bash scripts/setup.sh
@@ -13,9 +13,14 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-# The main job. Until the daemon exists: evaluate example CEL expressions through the whole
-# pipeline (parse → check → compile → verify → VM) and run the CEL conformance suite.
+# The main job: the scoring daemon on its embedded defaults (the reference rules in rules/,
+# sentinel.db, 127.0.0.1:8080). Ctrl-C (SIGINT) or SIGTERM shuts it down gracefully.
 run: release
+	bash scripts/serve.sh .build/release/sentinel
+
+# The pipeline tour: compile the reference rules, replay the corpus, explain an event, evaluate
+# CEL expressions through the whole pipeline and run the CEL conformance suite.
+demo: release
 	bash scripts/demo.sh .build/release/sentinel
 
 # Every test: the lint, the unit/differential/conformance tests.

@@ -4,8 +4,8 @@
 // Pipeline: Syntax (CEL source → AST) → Compiler (check → IR → codegen) → Bytecode (program format)
 //           → Verifier (Program → VerifiedProgram) → VM (runs a VerifiedProgram).
 // State (aggregates, decision log) sits on the runtime side, on SQLite through GRDB.
-// The runtime side (Bytecode, Verifier, VM, State) never imports the compiler side (Syntax, Compiler,
-// Reference); `ArchitectureTests` reads `swift package describe` to hold that line.
+// The runtime side (Bytecode, Verifier, VM, State, Runtime, Server) never imports the compiler
+// side (Syntax, Compiler, Reference); `ArchitectureTests` reads `swift package describe` to hold that line.
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -21,6 +21,10 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     // SQLite through the system libsqlite3 (Debian: libsqlite3-dev), for SentinelState.
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    // The daemon (SentinelServer): HTTP on SwiftNIO; start-up and graceful shutdown.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
   ],
   targets: [
     // MARK: - Shared model
@@ -51,6 +55,17 @@ let package = Package(
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier", "SentinelVM",
         "SentinelCrypto", "SentinelState",
+      ],
+      swiftSettings: strict),
+
+    // The scoring daemon: HTTP routes over a `DecisionService` (group commit) (issue 6).
+    .target(
+      name: "SentinelServer",
+      dependencies: [
+        "SentinelModel", "SentinelBytecode", "SentinelRuntime", "SentinelState", "SentinelCrypto",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict),
 
@@ -99,8 +114,9 @@ let package = Package(
         "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
         "SentinelConformance", "SentinelRuntime", "SentinelYAML", "SentinelCrypto", "SentinelState",
         "SentinelFixtures",
-        "SentinelScreening",
+        "SentinelScreening", "SentinelServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict),
     .executableTarget(name: "sentinel", dependencies: ["SentinelCommands"], swiftSettings: strict),
@@ -156,6 +172,12 @@ let package = Package(
         "SentinelModel", "SentinelCompiler", "SentinelReference", "SentinelRuntime", "SentinelFixtures",
         "SentinelState",
       ],
+      swiftSettings: strict),
+    // Runs the real `sentinel serve` process over loopback (no HummingbirdTesting: it pulls in
+    // AsyncHTTPClient and a second BoringSSL).
+    .testTarget(
+      name: "SentinelServerTests",
+      dependencies: ["SentinelModel", "SentinelState", "SentinelServer"],
       swiftSettings: strict),
   ]
 )

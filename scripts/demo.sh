@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job until the scoring daemon exists: compile the reference rules into a verified
+# `make demo`, the pipeline tour: compile the reference rules into a verified
 # bundle, replay the reference corpus through it with state (in memory and on SQLite) and check
 # every decision against the golden fixtures, explain an event, evaluate example CEL
 # expressions through the whole pipeline, and run the CEL conformance suite.

@@ -7,7 +7,7 @@ import Testing
 @Suite struct ArchitectureTests {
   static let runtimeSide: Set<String> = [
     "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime", "SentinelCrypto",
-    "SentinelState", "SentinelScreening",
+    "SentinelState", "SentinelScreening", "SentinelServer",
   ]
   static let compilerSide: Set<String> = [
     "SentinelSyntax", "SentinelYAML", "SentinelCompiler", "SentinelReference",

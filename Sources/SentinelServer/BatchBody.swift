@@ -1,0 +1,89 @@
+// Splits a batch request body into its events without decoding them: either a JSON array of
+// event objects or NDJSON (one event per line, blank lines skipped). Each element's bytes go to
+// the event decoder unchanged, so a batch element is judged exactly as a single request body.
+
+/// A batch body that cannot be split into events; the message names the problem.
+struct BatchBodyError: Error, Sendable, Equatable {
+  /// A lowercase one-line message.
+  let message: String
+}
+
+/// Splitting batch bodies.
+enum BatchBody {
+  /// The events of `body`: the elements of a JSON array (when the first non-blank byte is `[`),
+  /// else the non-blank lines.
+  static func split(_ body: [UInt8]) throws(BatchBodyError) -> [[UInt8]] {
+    guard let first = body.firstIndex(where: { !isSpace($0) }) else {
+      throw BatchBodyError(message: "empty body: expected a JSON array of events or NDJSON")
+    }
+    if body[first] == UInt8(ascii: "[") { return try splitArray(body, from: first) }
+    return body.split(separator: 10, omittingEmptySubsequences: true)
+      .filter { $0.contains { !isSpace($0) } }
+      .map { Array($0) }
+  }
+
+  static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+
+  /// The elements of the JSON array starting at `start`: each element's bytes, found by
+  /// tracking nesting and strings (the element itself is validated later, by the decoder).
+  static func splitArray(_ b: [UInt8], from start: Int) throws(BatchBodyError) -> [[UInt8]] {
+    var out: [[UInt8]] = []
+    var i = start + 1
+    func skipSpace() { while i < b.count && isSpace(b[i]) { i += 1 } }
+    skipSpace()
+    if i < b.count && b[i] == UInt8(ascii: "]") {
+      i += 1
+      skipSpace()
+      guard i == b.count else { throw BatchBodyError(message: "unexpected data after the batch array at byte \(i)") }
+      return out
+    }
+    while true {
+      skipSpace()
+      let elementStart = i
+      var depth = 0
+      var inString = false
+      var escaped = false
+      scan: while i < b.count {
+        let c = b[i]
+        if inString {
+          if escaped {
+            escaped = false
+          } else if c == UInt8(ascii: "\\") {
+            escaped = true
+          } else if c == UInt8(ascii: "\"") {
+            inString = false
+          }
+        } else {
+          switch c {
+          case UInt8(ascii: "\""): inString = true
+          case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+          case UInt8(ascii: "}"), UInt8(ascii: "]"):
+            if depth == 0 { break scan }
+            depth -= 1
+          case UInt8(ascii: ","): if depth == 0 { break scan }
+          default: break
+          }
+        }
+        i += 1
+      }
+      guard i < b.count else { throw BatchBodyError(message: "unterminated batch array: expected `]`") }
+      var end = i
+      while end > elementStart && isSpace(b[end - 1]) { end -= 1 }
+      guard end > elementStart else {
+        throw BatchBodyError(message: "empty element in the batch array at byte \(elementStart)")
+      }
+      out.append(Array(b[elementStart..<end]))
+      if b[i] == UInt8(ascii: ",") {
+        i += 1
+        continue
+      }
+      guard b[i] == UInt8(ascii: "]") else {
+        throw BatchBodyError(message: "unexpected `}` in the batch array at byte \(i)")
+      }
+      i += 1
+      skipSpace()
+      guard i == b.count else { throw BatchBodyError(message: "unexpected data after the batch array at byte \(i)") }
+      return out
+    }
+  }
+}

@@ -1,0 +1,209 @@
+// The daemon's decision path: one actor owns the `EventProcessor` (which is not Sendable: only
+// this actor touches it) and commits with group commit.
+//
+//   request ─► process (in arrival order on the actor) ─► pending decision
+//           ─► wait for the commit that holds it (CommitSchedule: N pending or a short delay)
+//           ─► answer (only after the commit returned: a 200 is durable)
+//
+// A rejected event is answered at once (it changes nothing). A duplicate event id gets its
+// original decision; when that original may still be pending, the duplicate waits for the
+// commit too, so that no answer ever shows an uncommitted decision.
+
+public import Logging
+public import SentinelRuntime
+public import SentinelState
+public import ServiceLifecycle
+
+/// What deciding one event gave, once it is safe to answer.
+public enum DecisionOutcome: Sendable {
+  /// A new decision, committed. `line` is `sentinel replay`'s decision line.
+  case decided(Decision, line: String, evaluationMicros: Int)
+  /// An event id already decided: its original decision line, committed.
+  case duplicate(eventID: String, line: String, evaluationMicros: Int)
+  /// A rejected event: its error line (`{"event_id"?, "error"}`).
+  case rejected(line: String)
+  /// The body held no event (only white space).
+  case empty
+  /// The state store failed; the message says how. Nothing about this event is acknowledged.
+  case storeFailed(String)
+}
+
+/// Tuning of the decision service.
+public struct DecisionServiceOptions: Sendable {
+  /// Commit as soon as this many decisions are pending.
+  public var maxPending: Int
+  /// Commit at most this long after the first pending decision.
+  public var commitDelay: Duration
+
+  /// Options: commit at `maxPending` decisions or after `commitDelay`, whichever comes first.
+  public init(maxPending: Int = 256, commitDelay: Duration = .milliseconds(2)) {
+    self.maxPending = maxPending
+    self.commitDelay = commitDelay
+  }
+}
+
+/// Decides events for one tenant with one bundle, making each decision durable before it is
+/// returned (group commit). Also a `Service`: on graceful shutdown it commits what is pending
+/// (after the HTTP server, which shuts down first, has finished its in-flight requests).
+public actor DecisionService: Service {
+  /// The bundle events are decided with.
+  public nonisolated let bundle: LoadedBundle
+  let processor: EventProcessor
+  let store: SQLiteStateStore
+  let options: DecisionServiceOptions
+  let logger: Logger
+  var schedule: CommitSchedule
+  var waiters: [CheckedContinuation<String?, Never>] = []
+  /// The last commit failure, until a commit succeeds (`/readyz` reports it).
+  var lastFailure: String?
+  /// Decisions made and committed since start, and commits (for the shutdown log line).
+  var committedDecisions = 0
+  var commits = 0
+
+  /// A service deciding with `bundle`, keeping state in `store`.
+  public init(
+    bundle: LoadedBundle, store: SQLiteStateStore, options: DecisionServiceOptions = .init(),
+    logger: Logger = Logger(label: "sentinel.decisions")
+  ) {
+    self.bundle = bundle
+    self.store = store
+    self.options = options
+    self.logger = logger
+    processor = EventProcessor(bundle: bundle, store: store)
+    schedule = CommitSchedule(maxPending: options.maxPending)
+  }
+
+  // MARK: - Deciding
+
+  /// Decides one event (JSON bytes) and returns once the decision is durable.
+  public func decide(_ event: [UInt8]) async -> DecisionOutcome {
+    let outcome = evaluate(event)
+    guard needsCommit(outcome) else { return outcome }
+    if let failure = await waitForCommit() { return .storeFailed(failure) }
+    return outcome
+  }
+
+  /// Decides events in order and returns once every decision is durable (one wait for all).
+  public func decide(batch events: [[UInt8]]) async -> [DecisionOutcome] {
+    let outcomes = events.map { evaluate($0) }
+    guard outcomes.contains(where: needsCommit) else { return outcomes }
+    if let failure = await waitForCommit() {
+      return outcomes.map { needsCommit($0) ? .storeFailed(failure) : $0 }
+    }
+    return outcomes
+  }
+
+  /// Runs the processor on one event; nothing is durable yet.
+  func evaluate(_ event: [UInt8]) -> DecisionOutcome {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let result: ProcessedLine
+    do {
+      result = try event.withUnsafeBufferPointer { try processor.process(bytes: $0) }
+    } catch {
+      return .storeFailed("state store: \(error)")
+    }
+    let micros = Self.micros(clock.now - start)
+    switch result {
+    case .decided(let d, let line): return .decided(d, line: line, evaluationMicros: micros)
+    case .duplicate(let id, let line): return .duplicate(eventID: id, line: line, evaluationMicros: micros)
+    case .rejected(_, let line): return .rejected(line: line)
+    case .blank: return .empty
+    }
+  }
+
+  /// Whether answering `outcome` must wait for a commit: a new decision always; a duplicate
+  /// while anything is pending (its original may be).
+  func needsCommit(_ outcome: DecisionOutcome) -> Bool {
+    switch outcome {
+    case .decided: return true
+    case .duplicate: return processor.pendingCount > 0
+    case .rejected, .empty, .storeFailed: return false
+    }
+  }
+
+  static func micros(_ d: Duration) -> Int {
+    let (s, attos) = d.components
+    return Int(s) * 1_000_000 + Int(attos / 1_000_000_000_000)
+  }
+
+  // MARK: - Group commit
+
+  /// Suspends until the next commit returns: nil when it succeeded, else the failure.
+  func waitForCommit() async -> String? {
+    await withCheckedContinuation { (c: CheckedContinuation<String?, Never>) in
+      waiters.append(c)
+      perform(schedule.requestWaits(pending: processor.pendingCount))
+    }
+  }
+
+  func perform(_ action: CommitSchedule.Action) {
+    switch action {
+    case .none: break
+    case .commit: commitPending()
+    case .armTimer:
+      let delay = options.commitDelay
+      Task {
+        try? await Task.sleep(for: delay)
+        await self.timerFired()
+      }
+    }
+  }
+
+  func timerFired() { perform(schedule.timerFired()) }
+
+  /// Commits every pending decision in one transaction, then answers every waiter.
+  // NOTE: the commit (an fsync) runs on the actor, so requests arriving meanwhile queue up and
+  // form the next group; the processor's state cannot be read while its commit runs anyway.
+  func commitPending() {
+    let pending = processor.pendingCount
+    var failure: String?
+    do {
+      try processor.commit()
+      lastFailure = nil
+      committedDecisions += pending
+      commits += 1
+    } catch {
+      failure = "state store commit failed: \(error)"
+      lastFailure = failure
+      logger.error("commit failed", metadata: ["error": "\(error)"])
+    }
+    let answered = waiters
+    waiters.removeAll(keepingCapacity: true)
+    schedule.committed()
+    for w in answered { w.resume(returning: failure) }
+  }
+
+  // MARK: - Reading
+
+  /// The committed decision line for `eventID`, or nil.
+  public func storedDecision(eventID: String) throws -> String? {
+    try store.decisionLine(forEventID: eventID)
+  }
+
+  /// Nil when ready (bundle loaded, database writable and the last commit succeeded), else why not.
+  public func notReadyReason() -> String? {
+    if store.isReadOnly { return "state database `\(store.path)` is open read-only" }
+    if let lastFailure { return lastFailure }
+    do {
+      _ = try store.pragma("user_version")
+    } catch {
+      return "state database unreadable: \(error)"
+    }
+    return nil
+  }
+
+  // MARK: - Service
+
+  /// Waits for graceful shutdown, then commits whatever is still pending and closes the store.
+  public func run() async throws {
+    try? await gracefulShutdown()
+    if processor.pendingCount > 0 || !waiters.isEmpty { commitPending() }
+    do { try store.close() } catch {
+      logger.error("closing the state database failed", metadata: ["error": "\(error)"])
+    }
+    logger.info(
+      "decision service stopped",
+      metadata: ["decisions": "\(committedDecisions)", "commits": "\(commits)"])
+  }
+}
