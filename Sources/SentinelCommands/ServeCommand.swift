@@ -81,7 +81,8 @@ public struct ServeCommand: ParsableCommand {
     if paths.isEmpty {
       let cwd = FileManager.default.currentDirectoryPath
       var isDir: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: cwd + "/rules", isDirectory: &isDir), isDir.boolValue else {
+      guard FileManager.default.fileExists(atPath: cwd + "/rules", isDirectory: &isDir), isDir.boolValue
+      else {
         printError(
           "no --rules given and no `rules/` directory in `\(cwd)`: run from the repository root, "
             + "or pass --rules PATH (rule files, a directory, or a compiled .sbc bundle)")

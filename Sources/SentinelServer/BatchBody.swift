@@ -34,7 +34,9 @@ enum BatchBody {
     if i < b.count && b[i] == UInt8(ascii: "]") {
       i += 1
       skipSpace()
-      guard i == b.count else { throw BatchBodyError(message: "unexpected data after the batch array at byte \(i)") }
+      guard i == b.count else {
+        throw BatchBodyError(message: "unexpected data after the batch array at byte \(i)")
+      }
       return out
     }
     while true {
@@ -82,7 +84,9 @@ enum BatchBody {
       }
       i += 1
       skipSpace()
-      guard i == b.count else { throw BatchBodyError(message: "unexpected data after the batch array at byte \(i)") }
+      guard i == b.count else {
+        throw BatchBodyError(message: "unexpected data after the batch array at byte \(i)")
+      }
       return out
     }
   }

@@ -24,9 +24,15 @@ struct DecisionJSON: Sendable {
   func render(_ outcome: DecisionOutcome) -> (status: Int, body: String) {
     switch outcome {
     case .decided(let d, let line, let micros):
-      return (200, decisionBody(line: line, eventID: d.eventID, rules: d.ruleIDs, duplicate: false, micros: micros))
+      return (
+        200, decisionBody(line: line, eventID: d.eventID, rules: d.ruleIDs, duplicate: false, micros: micros)
+      )
     case .duplicate(let id, let line, let micros):
-      return (200, decisionBody(line: line, eventID: id, rules: Self.ruleIDs(ofLine: line), duplicate: true, micros: micros))
+      return (
+        200,
+        decisionBody(
+          line: line, eventID: id, rules: Self.ruleIDs(ofLine: line), duplicate: true, micros: micros)
+      )
     case .rejected(let line): return (400, line)
     case .empty: return (400, Self.error("empty body: expected one JSON event object"))
     case .storeFailed(let message): return (503, Self.error(message))
@@ -37,8 +43,10 @@ struct DecisionJSON: Sendable {
   func decisionBody(line: String, eventID: String, rules: [String], duplicate: Bool, micros: Int) -> String {
     var out = String(line.dropLast())
     out += ",\"reasons\":["
-    out += rules.map { "{\"rule\":\(JSONWriter.quote($0)),\"reason\":\(JSONWriter.quote(reasons[$0] ?? ""))}" }
-      .joined(separator: ",")
+    out += rules.map {
+      "{\"rule\":\(JSONWriter.quote($0)),\"reason\":\(JSONWriter.quote(reasons[$0] ?? ""))}"
+    }
+    .joined(separator: ",")
     out += "],\"bundle_digest\":\(JSONWriter.quote(bundleDigest))"
     out += ",\"decision_id\":\(JSONWriter.quote(Self.decisionID(eventID: eventID, line: line)))"
     out += ",\"evaluation_us\":\(micros)"

@@ -12,7 +12,7 @@
 // Every error answer is a JSON object with `error` naming the problem.
 
 import Foundation
-public import Hummingbird
+import Hummingbird
 public import Logging
 import SentinelModel
 public import SentinelRuntime
@@ -96,7 +96,7 @@ public enum DecisionServer {
       case .failure(let error): return error.response
       }
       let events: [[UInt8]]
-      do {
+      do throws(BatchBodyError) {
         events = try BatchBody.split(body)
       } catch {
         return jsonResponse(400, DecisionJSON.error(error.message))
@@ -142,7 +142,8 @@ public enum DecisionServer {
       return .failure(tooLarge)
     } catch {
       return .failure(
-        RequestFailure(response: jsonResponse(400, DecisionJSON.error("cannot read the request body: \(error)"))))
+        RequestFailure(
+          response: jsonResponse(400, DecisionJSON.error("cannot read the request body: \(error)"))))
     }
   }
 

@@ -143,9 +143,10 @@ public actor DecisionService: Service {
     case .commit: commitPending()
     case .armTimer:
       let delay = options.commitDelay
+      // The task inherits this actor's isolation: the timer runs on the actor.
       Task {
         try? await Task.sleep(for: delay)
-        await self.timerFired()
+        self.timerFired()
       }
     }
   }

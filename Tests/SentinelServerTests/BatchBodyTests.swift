@@ -10,7 +10,8 @@ import Testing
   }
 
   @Test func arrayElementsKeepTheirBytes() throws {
-    #expect(try Self.split(#" [ {"a":"],}"} , {"b":[1,{"c":2}]} ] "#) == [#"{"a":"],}"}"#, #"{"b":[1,{"c":2}]}"#])
+    #expect(
+      try Self.split(#" [ {"a":"],}"} , {"b":[1,{"c":2}]} ] "#) == [#"{"a":"],}"}"#, #"{"b":[1,{"c":2}]}"#])
     #expect(try Self.split("[]") == [])
     #expect(try Self.split(#"[{"a":"\"]"}]"#) == [#"{"a":"\"]"}"#])
   }

@@ -57,18 +57,22 @@ final class Daemon: Sendable {
   let process: Process
   let port: Int
   let db: String
+  /// The daemon's standard error (its logs).
+  let log: String
   let session: URLSession
 
   /// Starts `sentinel serve` on port 0 and waits for its `listening on` line.
   init(extraArguments: [String] = []) throws {
     let dir = try Repo.temporaryFolder()
     db = dir + "/state.db"
+    log = dir + "/stderr.log"
+    FileManager.default.createFile(atPath: log, contents: nil)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
     p.arguments = ["serve", "--rules", Repo.rules, "--db", db, "--listen", "127.0.0.1:0"] + extraArguments
     let out = Pipe()
     p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
+    p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
     try p.run()
     var text = ""
     var found: Int?
@@ -95,9 +99,12 @@ final class Daemon: Sendable {
     }
   }
 
-  func request(_ method: String, _ path: String, body: String? = nil) async throws -> HTTPAnswer {
+  func request(
+    _ method: String, _ path: String, body: String? = nil, timeout: TimeInterval = 60
+  ) async throws -> HTTPAnswer {
     var r = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
     r.httpMethod = method
+    r.timeoutInterval = timeout
     if let body {
       r.httpBody = Data(body.utf8)
       r.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -107,11 +114,26 @@ final class Daemon: Sendable {
     return HTTPAnswer(status: status, body: String(decoding: data, as: UTF8.self))
   }
 
-  func post(_ path: String, _ body: String) async throws -> HTTPAnswer {
-    try await request("POST", path, body: body)
+  func post(_ path: String, _ body: String, timeout: TimeInterval = 60) async throws -> HTTPAnswer {
+    try await request("POST", path, body: body, timeout: timeout)
   }
 
   func get(_ path: String) async throws -> HTTPAnswer { try await request("GET", path) }
+
+  /// The `commits=N decisions=M` counts of the shutdown log line, once the daemon has stopped.
+  func commitCounts() throws -> (commits: Int, decisions: Int)? {
+    let text = try Repo.read(log)
+    guard let line = text.split(separator: "\n").last(where: { $0.contains("decision service stopped") })
+    else {
+      return nil
+    }
+    func number(_ key: String) -> Int? {
+      guard let r = line.range(of: key + "=") else { return nil }
+      return Int(line[r.upperBound...].prefix { $0.isNumber })
+    }
+    guard let c = number("commits"), let d = number("decisions") else { return nil }
+    return (c, d)
+  }
 
   /// Sends SIGTERM and waits for the exit status.
   func terminate() -> Int32 {
