@@ -9,7 +9,8 @@
 //   POST /v1/decisions/batch     a JSON array or NDJSON → an array of decisions and errors
 //   GET  /v1/decisions/{id}      the stored decision line
 //   GET  /healthz, GET /readyz   alive; ready (bundle loaded, database writable)
-// Every error answer is a JSON object with `error` naming the problem.
+// Every error answer is a JSON object with `error` naming the problem (`JSONErrorMiddleware`
+// covers the answers Hummingbird makes itself: unknown routes, wrong methods).
 
 import Foundation
 import Hummingbird
@@ -69,6 +70,7 @@ public enum DecisionServer {
   static func makeRouter(service: DecisionService, maxBodyBytes: Int) -> Router<BasicRequestContext> {
     let json = DecisionJSON(bundle: service.bundle)
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: JSONErrorMiddleware())
 
     router.get("/healthz") { _, _ in jsonResponse(200, "{\"status\":\"alive\"}") }
 
