@@ -11,6 +11,7 @@ import Synchronization
 
 /// Runs the scoring daemon.
 public struct ServeCommand: ParsableCommand {
+  /// The command's name, help and examples.
   public static let configuration = CommandConfiguration(
     commandName: "serve",
     abstract: "Run the scoring daemon: decide events over HTTP, with state in SQLite.",
@@ -54,6 +55,7 @@ public struct ServeCommand: ParsableCommand {
   @Option(help: "The largest request body accepted, in bytes.")
   var maxBody = 64 * 1024
 
+  /// A command with every option at its default.
   public init() {}
 
   /// `HOST:PORT` split (the host may be a bracketed IPv6 address).
@@ -67,6 +69,7 @@ public struct ServeCommand: ParsableCommand {
     return (host, port)
   }
 
+  /// Checks `--listen` and the numeric options before anything is loaded.
   public func validate() throws {
     guard Self.parseListen(listen) != nil else {
       throw ValidationError("--listen `\(listen)` is not HOST:PORT (for example 127.0.0.1:8080)")
@@ -76,6 +79,7 @@ public struct ServeCommand: ParsableCommand {
     guard maxBody >= 1 else { throw ValidationError("--max-body must be at least 1") }
   }
 
+  /// Loads the rule set and the database, then serves until SIGTERM or SIGINT.
   public func run() throws {
     var paths = rules
     if paths.isEmpty {
