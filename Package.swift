@@ -151,7 +151,7 @@ let package = Package(
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelYAML", "SentinelCompiler",
         "SentinelReference", "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime",
-        "SentinelCrypto", "SentinelState",
+        "SentinelCrypto", "SentinelState", "SentinelFixtures",
       ],
       swiftSettings: strict),
     .testTarget(

@@ -5,6 +5,7 @@
 
 import Foundation
 import SentinelCompiler
+import SentinelFixtures
 import SentinelModel
 import SentinelRuntime
 import SentinelState
@@ -47,16 +48,9 @@ import Testing
     return (p.terminationStatus, killed)
   }
 
-  /// Decision lines compare exactly; error lines by the presence of `error` and the event id.
-  static func same(_ a: String, _ b: String) throws -> Bool {
-    guard case .map(let x) = try JSONReader.parse(a), case .map(let y) = try JSONReader.parse(b) else {
-      return false
-    }
-    if x[string: "error"] != nil || y[string: "error"] != nil {
-      return (x[string: "error"] != nil) == (y[string: "error"] != nil)
-        && x[string: "event_id"]?.description == y[string: "event_id"]?.description
-    }
-    return a == b
+  /// What `sentinel test` accepts: decisions equal as JSON, errors with the same event id.
+  static func same(_ got: String, _ want: String) throws -> Bool {
+    try OutputLine.parse(want).accepts(OutputLine.parse(got))
   }
 
   @Test func killNineThenRerunLosesNothingAndCountsNothingTwice() throws {

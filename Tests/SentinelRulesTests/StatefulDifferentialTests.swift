@@ -11,6 +11,7 @@
 import Foundation
 import SentinelBytecode
 import SentinelCompiler
+import SentinelFixtures
 import SentinelModel
 import SentinelReference
 import SentinelRuntime
@@ -224,16 +225,13 @@ struct StatefulOracle {
 }
 
 @Suite struct StatefulDifferentialTests {
-  /// Error lines compare by presence of `error` and the event id; decision lines exactly.
-  static func same(_ a: String, _ b: String) -> Bool {
-    if a.contains("\"error\":") || b.contains("\"error\":") {
-      func id(_ s: String) -> Substring? {
-        guard let r = s.range(of: "\"event_id\":\"") else { return nil }
-        return s[r.upperBound...].prefix { $0 != "\"" }
-      }
-      return a.contains("\"error\":") && b.contains("\"error\":") && id(a) == id(b)
-    }
-    return a == b
+  /// Error lines compare as fixtures do (`OutputLine.accepts`: presence of `error` and the event
+  /// id); decision lines byte for byte.
+  static func same(_ a: String, _ b: String) throws -> Bool {
+    let expected = try OutputLine.parse(a)
+    guard expected.accepts(try OutputLine.parse(b)) else { return false }
+    if case .decision = expected { return a == b }
+    return true
   }
 
   @Test(arguments: 0..<8)
@@ -264,7 +262,7 @@ struct StatefulOracle {
       let got = try optimized.process(line).line ?? ""
       let gotPlain = try unoptimized.process(line).line ?? ""
       if n % 50 == 49 { try optimized.commit() }  // commits in between change nothing
-      let ok = Self.same(expected, got) && got == gotPlain
+      let ok = try Self.same(expected, got) && got == gotPlain
       if !ok {
         mismatches += 1
         if mismatches <= 3 {

@@ -323,18 +323,6 @@ private struct CheckRun {
 
   /// Overload resolution: every overload whose instantiated parameters accept the argument
   /// types matches; the result type is theirs, or dyn when matching overloads disagree.
-  /// Whether two types are different scalar types, which never unify (`null` aside: it unifies
-  /// with timestamps, durations, optionals and abstract types).
-  static func distinctScalars(_ a: CELType, _ b: CELType) -> Bool {
-    func scalar(_ t: CELType) -> Bool {
-      switch t {
-      case .bool, .int, .uint, .double, .string, .bytes, .timestamp, .duration: return true
-      default: return false
-      }
-    }
-    return scalar(a) && scalar(b) && a != b
-  }
-
   mutating func resolve(_ e: Expr, function: String, receiver: Bool, argTypes: [CELType], argIDs: [ExprID])
     -> CELType
   {
@@ -346,14 +334,9 @@ private struct CheckRun {
     var matched: [Int] = []
     var resultType: CELType?
     var committed: TypeSubstitution?
-    let applied = argTypes.map { subst.apply($0) }
     for i in candidates {
       let o = env.catalog.overloads[i]
       guard o.isReceiver == receiver, o.arity == argTypes.count else { continue }
-      // NOTE: a cheap pre-filter before instantiating and unifying (a copy of the substitution
-      // per candidate): two different scalar types never unify. `sentinel check` on 10,000
-      // generated rules spent ~17% of its time in this loop (perf, bench/check.sh).
-      if zip(o.params, applied).contains(where: { Self.distinctScalars($0.0, $0.1) }) { continue }
       var trial = subst
       let (params, result) = trial.instantiate(o.params, o.result)
       if zip(params, argTypes).allSatisfy({ trial.unify($0.0, $0.1) }) {
