@@ -3,11 +3,15 @@
 # with renamed ids and shifted time), replayed with the reference rules in one invocation:
 #   1. in memory (the default state store)
 #   2. SQLite (WAL, synchronous=FULL, group commit of --batch events per transaction)
-#   3. baseline: the same events through the stateless part of the rules (no aggregates), in memory
+#   3. SQLite again on the same database: every event is already decided (the crash-recovery path)
+#   4. baseline: the same events through the stateless part of the rules (no aggregates), in memory
+#   5. the disk's synchronous-write latency (dd oflag=dsync), which bounds a commit
+# Each run also reports its CPU time (user + system), less disturbed by a busy machine than wall.
 # Every run's output is checked against the scaled expected decisions (runs 1 and 2) before its
 # figure counts. Usage: bash bench/replay.sh [COPIES=35] [BATCH=1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v /usr/bin/time >/dev/null || { echo "bench/replay.sh needs /usr/bin/time (Debian: apt-get install time)" >&2; exit 1; }
 copies=${1:-35}
 batch=${2:-1000}
 swift build -c release --product sentinel >/dev/null
@@ -45,13 +49,26 @@ print(f"  decisions checked: {bad} mismatches")
 sys.exit(1 if bad else 0)
 PY
 }
+cpu() { # label command…: the command's first summary line and its CPU time
+  local label=$1
+  shift
+  /usr/bin/time -f "  CPU: %U s user, %S s system" -o "$work/time.txt" "$@" 2>"$work/err.txt" || true
+  head -1 "$work/err.txt"
+  cat "$work/time.txt"
+}
 echo "== in memory"
-$S replay --rules "$work/rules.sbc" "$work/events.jsonl" -o "$work/memory.jsonl" 2>&1 | head -2
+cpu memory $S replay --rules "$work/rules.sbc" "$work/events.jsonl" -o "$work/memory.jsonl"
 check "$work/memory.jsonl"
 echo "== SQLite, batch $batch"
-$S replay --rules "$work/rules.sbc" --state "$work/state.db" --batch "$batch" "$work/events.jsonl" \
-  -o "$work/sqlite.jsonl" 2>&1 | head -2
+cpu sqlite $S replay --rules "$work/rules.sbc" --state "$work/state.db" --batch "$batch" "$work/events.jsonl" \
+  -o "$work/sqlite.jsonl"
 check "$work/sqlite.jsonl"
 cmp -s "$work/memory.jsonl" "$work/sqlite.jsonl" && echo "  memory and SQLite outputs are identical"
+echo "== SQLite again, same database (every event already decided)"
+cpu rerun $S replay --rules "$work/rules.sbc" --state "$work/state.db" --batch "$batch" "$work/events.jsonl" \
+  -o "$work/rerun.jsonl"
+cmp -s "$work/memory.jsonl" "$work/rerun.jsonl" && echo "  output identical to the first run"
 echo "== baseline: stateless rules only, in memory"
-$S replay --rules "$work/stateless.sbc" "$work/events.jsonl" -o "$work/stateless.jsonl" 2>&1 | head -1
+cpu stateless $S replay --rules "$work/stateless.sbc" "$work/events.jsonl" -o "$work/stateless.jsonl"
+echo "== disk: 200 synchronous 4 KiB writes (dd oflag=dsync)"
+dd if=/dev/zero of="$work/dsync" bs=4k count=200 oflag=dsync 2>&1 | tail -1
