@@ -334,11 +334,12 @@ private struct CheckRun {
     var matched: [Int] = []
     var resultType: CELType?
     var committed: TypeSubstitution?
+    let overloads = env.catalog.overloads
     for i in candidates {
-      let o = env.catalog.overloads[i]
-      guard o.isReceiver == receiver, o.arity == argTypes.count else { continue }
+      // Field by field: copying a whole `Overload` retains its implementation too.
+      guard overloads[i].isReceiver == receiver, overloads[i].arity == argTypes.count else { continue }
       var trial = subst
-      let (params, result) = trial.instantiate(o.params, o.result)
+      let (params, result) = trial.instantiate(overloads[i].params, overloads[i].result)
       if zip(params, argTypes).allSatisfy({ trial.unify($0.0, $0.1) }) {
         matched.append(i)
         let rt = trial.apply(result)

@@ -17,6 +17,8 @@ struct TypeSubstitution {
 
   /// Replaces each type parameter of an overload signature with a fresh variable.
   mutating func instantiate(_ types: [CELType], _ result: CELType) -> ([CELType], CELType) {
+    // Most overloads have no type parameters: nothing to rename, nothing to allocate.
+    if Self.isGround(result) && types.allSatisfy(Self.isGround) { return (types, result) }
     var names: [String: CELType] = [:]
     func walk(_ t: CELType) -> CELType {
       switch t {
@@ -35,6 +37,18 @@ struct TypeSubstitution {
     }
     let params = types.map(walk)
     return (params, walk(result))
+  }
+
+  /// Whether `t` mentions no type parameter.
+  static func isGround(_ t: CELType) -> Bool {
+    switch t {
+    case .typeParam: return false
+    case .list(let e), .optional(let e): return isGround(e)
+    case .map(let k, let v): return isGround(k) && isGround(v)
+    case .type(let e): return e.map(isGround) ?? true
+    case .opaque(_, let ps): return ps.allSatisfy(isGround)
+    default: return true
+    }
   }
 
   /// The type with bound variables replaced; with `finalize`, unbound variables become dyn.

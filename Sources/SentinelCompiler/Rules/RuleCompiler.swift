@@ -182,7 +182,13 @@ struct RuleCompilerRun {
     let env = Environment(variables: variables, constants: constants, definitions: definitions)
     var compiled: [CompiledRule] = []
     var seenIDs: [String: Span] = [:]
-    for (i, r) in rules {
+    // Conditions are checked independently of each other: in parallel, results in rule order.
+    let checks = ParallelMap.map(rules) { (_, r) -> (CheckedAST?, [Diagnostic])? in
+      if let enabled = r.enabled, !enabled.value { return nil }
+      guard let when = r.when else { return nil }
+      return Checker(environment: env).check(when.ast)
+    }
+    for (k, (i, r)) in rules.enumerated() {
       if let enabled = r.enabled, !enabled.value { continue }
       if seenIDs[r.id.value] != nil {
         warning(
@@ -196,7 +202,7 @@ struct RuleCompilerRun {
           help: "add `when: <CEL>`")
         continue
       }
-      let (checked, ds) = Checker(environment: env).check(when.ast)
+      guard let (checked, ds) = checks[k] else { continue }
       for d in ds { diagnostics.append(SourcedDiagnostic(files[i].source, d)) }
       guard let checked else { continue }
       switch checked.resultType {
@@ -230,8 +236,9 @@ struct RuleCompilerRun {
 
     // Warnings: unguarded optional reads, unused lists and conditions.
     let optionalSlots = Self.optionalSlots(schema)
-    for rule in compiled {
-      for (name, span) in Self.unguardedReads(rule.checked, optionalSlots) {
+    let unguarded = ParallelMap.map(compiled) { Self.unguardedReads($0.checked, optionalSlots) }
+    for (rule, reads) in zip(compiled, unguarded) {
+      for (name, span) in reads {
         warning(
           rule.fileIndex, RuleCode.unguardedOptional,
           "`\(name)` is optional but read without a `has(\(name))` guard", span,

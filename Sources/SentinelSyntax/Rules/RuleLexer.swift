@@ -136,12 +136,20 @@ struct RuleLexer {
   /// whitespace removed).
   private(set) var comments: [Located<String>] = []
 
-  /// Where the text starts: after a UTF-8 byte order mark, if any.
-  let textStart: Int
+  /// Where the text starts: after a UTF-8 byte order mark, if any (or a chunk's start).
+  private(set) var textStart: Int
 
   init(bytes: [UInt8]) {
     self.bytes = bytes
     textStart = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    pos = textStart
+  }
+
+  /// A lexer over the part of a file that starts at `start` (a line start) and ends where
+  /// `bytes` ends (`bytes` is the file's prefix): offsets stay the file's.
+  init(bytes: [UInt8], start: Int) {
+    self.init(bytes: bytes)
+    textStart = max(textStart, min(start, bytes.count))
     pos = textStart
   }
 

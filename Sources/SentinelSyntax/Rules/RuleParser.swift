@@ -135,15 +135,82 @@ public enum RuleParser {
   /// declaration or field), ordered by position. Returns a `RuleFile` with whatever parsed, even
   /// when there are errors; nil only when there are errors and no declaration parsed. Never traps.
   public static func parse(_ source: Source) -> (RuleFile?, [Diagnostic]) {
+    parseInChunks(source) ?? parseInOnePiece(source)
+  }
+
+  /// Parses the file from start to end on the calling thread.
+  static func parseInOnePiece(_ source: Source) -> (RuleFile?, [Diagnostic]) {
     var parser = RuleParserState(source: source)
     let declarations = parser.parseFile()
-    let diagnostics = parser.diagnostics.enumerated()
+    return result(source, declarations, parser.diagnostics, parser.lexer.comments)
+  }
+
+  static func result(
+    _ source: Source, _ declarations: [Declaration], _ diagnostics: [Diagnostic],
+    _ comments: [Located<String>]
+  ) -> (RuleFile?, [Diagnostic]) {
+    let sorted = diagnostics.enumerated()
       .sorted { ($0.element.span.start, $0.offset) < ($1.element.span.start, $1.offset) }
       .map(\.element)
-    if declarations.isEmpty && diagnostics.hasErrors { return (nil, diagnostics) }
-    return (
-      RuleFile(source: source, declarations: declarations, comments: parser.lexer.comments), diagnostics
-    )
+    if declarations.isEmpty && sorted.hasErrors { return (nil, sorted) }
+    return (RuleFile(source: source, declarations: declarations, comments: comments), sorted)
+  }
+
+  /// Files at least this long are parsed in chunks, one per core.
+  static let chunkedParseMinimumBytes = 64 * 1024
+
+  /// A large file parsed in chunks on all cores (`splitAt`, for tests, forces a single
+  /// boundary), or nil to parse it in one piece. Chunks start
+  /// at lines that begin, in column 1, with `rule NAME`. Such a line almost always starts a
+  /// declaration, and when it does not (it is inside a multi-line string, a block or a
+  /// bracketed expression) the chunk before it ends inside that construct and has an error. So
+  /// when any chunk has an error the whole file is parsed again in one piece: chunked parsing
+  /// is only ever used when it gives exactly what the one-piece parse gives, and errors are
+  /// always reported by the one-piece parse.
+  static func parseInChunks(
+    _ source: Source, chunks: Int = ParallelMap.processorCount, minimumBytes: Int = chunkedParseMinimumBytes,
+    splitAt forced: Int? = nil
+  ) -> (RuleFile?, [Diagnostic])? {
+    let bytes = source.utf8
+    guard chunks > 1, bytes.count >= minimumBytes else { return nil }
+    var starts = [0]
+    if let forced { starts.append(forced) }
+    for k in 1..<chunks where forced == nil {
+      guard let s = declarationLine(in: bytes, after: bytes.count * k / chunks), s > (starts.last ?? 0)
+      else { continue }
+      starts.append(s)
+    }
+    guard starts.count > 1 else { return nil }
+    let ranges = (0..<starts.count).map { k in
+      starts[k]..<(k + 1 < starts.count ? starts[k + 1] : bytes.count)
+    }
+    let parsed = ParallelMap.map(ranges, minimumCount: 2) { range in
+      var parser = RuleParserState(source: source, range: range)
+      let declarations = parser.parseFile()
+      return (declarations, parser.diagnostics, parser.lexer.comments)
+    }
+    if parsed.contains(where: { $0.1.hasErrors }) { return nil }
+    return result(
+      source, parsed.flatMap(\.0), parsed.flatMap(\.1), parsed.flatMap(\.2))
+  }
+
+  /// The offset of the first line at or after `offset` that begins with `rule` (column 1), one
+  /// or more spaces or tabs, and a name.
+  static func declarationLine(in bytes: [UInt8], after offset: Int) -> Int? {
+    let word = Array("rule".utf8)
+    var i = offset
+    while i < bytes.count {
+      guard let newline = bytes[i...].firstIndex(of: Byte.newline) else { return nil }
+      let line = newline + 1
+      var j = line + word.count
+      if j < bytes.count, bytes[line..<j].elementsEqual(word), bytes[j] == Byte.space || bytes[j] == Byte.tab
+      {
+        while j < bytes.count && (bytes[j] == Byte.space || bytes[j] == Byte.tab) { j += 1 }
+        if j < bytes.count && Byte.isIdentStart(bytes[j]) { return line }
+      }
+      i = line
+    }
+    return nil
   }
 }
 
@@ -166,6 +233,13 @@ struct RuleParserState {
   init(source: Source) {
     self.source = source
     lexer = RuleLexer(bytes: source.utf8)
+  }
+
+  /// A parser of the declarations in `range` of the file (`range` starts at a line start).
+  init(source: Source, range: Range<Int>) {
+    self.source = source
+    lexer = RuleLexer(bytes: Array(source.utf8[..<range.upperBound]), start: range.lowerBound)
+    lastEnd = range.lowerBound
   }
 
   // MARK: - Tokens
