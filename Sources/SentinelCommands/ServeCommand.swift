@@ -208,6 +208,7 @@ public struct ServeCommand: ParsableCommand {
     let rulesText = paths.joined(separator: " ")
     let dbPath = db
     let reloadPaths = paths
+    let banner = demoLine
     let outcome = Self.runBlocking {
       try await DecisionServer.run(
         bundle: bundle, store: store, keys: keyStore, configuration: config,
@@ -216,7 +217,7 @@ public struct ServeCommand: ParsableCommand {
       ) { bound in
         let shown = host.contains(":") ? "[\(host)]" : host
         let line =
-          demoLine
+          banner
           + "listening on http://\(shown):\(bound) (rules: \(rulesText), bundle \(bundle.digest), db: \(dbPath))\n"
         FileHandle.standardOutput.write(Data(line.utf8))
       }

@@ -32,11 +32,7 @@ import Testing
     let digest = try #require(Self.string(before, "digest"))
     #expect(Self.string(before, "tenant") == "default")
     #expect(before.map?[string: "version"] != nil)
-    guard case .list(let rules)? = before.map?[string: "rules"] else {
-      Issue.record("no rules: \(before.body)")
-      return
-    }
-    #expect(rules.contains(.string("sanctioned_card_country")))
+    #expect(TenantTests.rules(before).contains("sanctioned_card_country"), "\(before.body)")
 
     var flipped = review.1
     flipped[flipped.count / 2] ^= 0x01
@@ -98,7 +94,7 @@ import Testing
     #expect(Self.string(try await daemon.get("/v1/bundle"), "digest") == start)
     let good = try await daemon.putBundle(signed.review.1)
     #expect(good.status == 200, "\(good.body)")
-    #expect(good.map?[string: "signature_trusted"] == .bool(true))
+    #expect(good.map?[string: "signature_trusted"]?.description == "true", "\(good.body)")
     #expect(daemon.terminate() == 0)
 
     // An unsigned --rules bundle does not start under a trusted key.
