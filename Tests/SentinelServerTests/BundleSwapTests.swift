@@ -41,7 +41,7 @@ import Testing
     let cases: [(String, [UInt8], String)] = [
       ("garbage", Array("not a bundle".utf8), "bad_magic"),
       ("flipped content byte", flipped, "digest_mismatch"),
-      ("truncated", Array(review.1.prefix(review.1.count - 10)), "digest_mismatch"),
+      ("truncated", Array(review.1.prefix(review.1.count - 10)), "malformed"),
       ("short", Array(review.1.prefix(20)), "malformed"),
       ("format version", unsupported, "unsupported_version"),
     ]
