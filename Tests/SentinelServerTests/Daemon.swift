@@ -188,8 +188,8 @@ func runSentinel(_ arguments: [String]) throws -> (status: Int32, out: String, e
   let dir = try Repo.temporaryFolder()
   let outPath = dir + "/out"
   let errPath = dir + "/err"
-  FileManager.default.createFile(atPath: outPath, contents: nil)
-  FileManager.default.createFile(atPath: errPath, contents: nil)
+  _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+  _ = FileManager.default.createFile(atPath: errPath, contents: nil)
   p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
   p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
   try p.run()
