@@ -144,6 +144,40 @@ import Testing
     #expect(daemon.terminate() == 0)
   }
 
+  @Test func sighupRecompilesRuleSourcesAndKeepsTheBundleWhenTheyDoNotCompile() async throws {
+    let folder = try TestRules.reviewAllFolder()
+    let daemon = try Daemon(rules: folder)
+    let first = try #require(Self.string(try await daemon.get("/v1/bundle"), "digest"))
+    #expect(
+      Self.string(try await daemon.post("/v1/decisions", DaemonTests.event("s-1")), "action") == "review")
+
+    try TestRules.reviewAll.replacingOccurrences(of: "action: review", with: "action: block")
+      .write(toFile: folder + "/review.rules", atomically: true, encoding: .utf8)
+    kill(daemon.process.processIdentifier, SIGHUP)
+    var second: String?
+    for _ in 0..<300 where second == nil {
+      let d = Self.string(try await daemon.get("/v1/bundle"), "digest")
+      if d != first { second = d } else { try await Task.sleep(for: .milliseconds(100)) }
+    }
+    #expect(second != nil, "SIGHUP did not recompile the rules")
+    #expect(
+      Self.string(try await daemon.post("/v1/decisions", DaemonTests.event("s-2")), "action") == "block")
+
+    try "rule broken {\n  when: event.type ==\n}\n".write(
+      toFile: folder + "/review.rules", atomically: true, encoding: .utf8)
+    kill(daemon.process.processIdentifier, SIGHUP)
+    var logged = false
+    for _ in 0..<300 where !logged {
+      logged = try daemon.logText().contains("reload refused")
+      if !logged { try await Task.sleep(for: .milliseconds(100)) }
+    }
+    #expect(logged, "no refusal logged")
+    #expect(Self.string(try await daemon.get("/v1/bundle"), "digest") == second)
+    #expect(
+      Self.string(try await daemon.post("/v1/decisions", DaemonTests.event("s-3")), "action") == "block")
+    #expect(daemon.terminate() == 0)
+  }
+
   /// The digest a bundle records: the first 32 bytes of its 129-byte trailer, in hex.
   static func recordedDigest(_ bytes: [UInt8]) -> String {
     Hex.encode(bytes[(bytes.count - 129)..<(bytes.count - 97)])
