@@ -151,15 +151,18 @@ public enum DecisionServer {
 
     router.get("/v1/decisions/{event_id}") { _, context in
       let tenant = try tenantName(context)
-      // A tenant without a bundle has decided nothing.
-      guard let service = registry.service(for: tenant) else {
-        return jsonResponse(
-          404, DecisionJSON.error("no decision for event `\(context.parameters.get("event_id") ?? "")`"))
-      }
       let raw = context.parameters.get("event_id") ?? ""
       let id = raw.removingPercentEncoding ?? raw
       do {
-        if let line = try await service.storedDecision(eventID: id) { return jsonResponse(200, line) }
+        // A tenant without an active bundle (say one whose stored bundle no longer verifies)
+        // may still have committed decisions: they are read from its rows directly.
+        let line =
+          if let service = registry.service(for: tenant) {
+            try await service.storedDecision(eventID: id)
+          } else {
+            try registry.store.forTenant(tenant).decisionLine(forEventID: id)
+          }
+        if let line { return jsonResponse(200, line) }
       } catch {
         return jsonResponse(503, DecisionJSON.error("state store: \(error)"))
       }

@@ -168,5 +168,16 @@ func failedLogin(_ id: String, user: String, second: Int) -> String {
     // The tenant `default` still starts with --rules.
     #expect(Self.string(try await second.get("/v1/bundle"), "origin") == "start-up")
     #expect(second.terminate() == 0)
+
+    // Restarted with a trusted key, the unsigned stored bundle no longer loads: beta has no
+    // bundle (and says so), but its committed decisions are still readable.
+    let dir = try Repo.temporaryFolder()
+    #expect(try runSentinel(["keygen", "--out", dir + "/k"]).status == 0)
+    let third = try Daemon(extraArguments: ["--trusted-key", dir + "/k.pub"], db: first.db)
+    #expect(try third.logText().contains("stored bundle refused"))
+    #expect(try await third.get("/v1/bundle", key: beta).status == 409)
+    #expect(try await third.post("/v1/decisions", DaemonTests.event("r-3"), key: beta).status == 409)
+    #expect(Self.string(try await third.get("/v1/decisions/r-2", key: beta), "action") == "review")
+    #expect(third.terminate() == 0)
   }
 }
