@@ -65,6 +65,7 @@ let package = Package(
         "SentinelModel", "SentinelBytecode", "SentinelRuntime", "SentinelState", "SentinelCrypto",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict),
@@ -177,7 +178,7 @@ let package = Package(
     // AsyncHTTPClient and a second BoringSSL).
     .testTarget(
       name: "SentinelServerTests",
-      dependencies: ["SentinelModel", "SentinelState", "SentinelServer"],
+      dependencies: ["SentinelModel", "SentinelState", "SentinelServer", "SentinelCrypto"],
       swiftSettings: strict),
   ]
 )

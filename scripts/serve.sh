@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 S=${1:-.build/release/sentinel}
 shift || true
-echo "try: curl -s localhost:8080/v1/decisions -d '{\"event_id\":\"e-1\",\"type\":\"transaction\",\"ts\":\"2026-11-25T10:00:00Z\",\"user_id\":\"u-42\",\"amount\":9500,\"country_code\":\"GB\",\"card_country\":\"KP\",\"merchant_category\":\"6051\"}'"
+echo "try (KEY: the demo API key printed below): curl -s localhost:8080/v1/decisions -H \"Authorization: Bearer \$KEY\" -d '{\"event_id\":\"e-1\",\"type\":\"transaction\",\"ts\":\"2026-11-25T10:00:00Z\",\"user_id\":\"u-42\",\"amount\":9500,\"country_code\":\"GB\",\"card_country\":\"KP\",\"merchant_category\":\"6051\"}'"
 exec "$S" serve "$@"

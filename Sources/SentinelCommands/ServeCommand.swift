@@ -4,6 +4,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SentinelCompiler
+import SentinelCrypto
 import SentinelRuntime
 import SentinelServer
 import SentinelState
@@ -23,15 +25,21 @@ public struct ServeCommand: ParsableCommand {
       flight, commits and exits 0.
 
       Routes: POST /v1/decisions, POST /v1/decisions/batch, GET /v1/decisions/{event_id},
-      GET /healthz, GET /readyz (docs/operations.md).
+      GET/PUT /v1/bundle, GET /healthz, GET /readyz (docs/operations.md). Every /v1 route needs
+      `Authorization: Bearer KEY`: keys come from `sentinel keys create` (stored in --db), and
+      a demo key (tenant `default`, every scope) is printed at start unless --demo-key or
+      --no-demo-key is given. The key's tenant selects the bundle and the state: --rules is the
+      bundle of the tenant `default`; other tenants upload theirs with PUT /v1/bundle (stored in
+      --db, restored at start). SIGHUP reloads --rules with the same checks.
 
       Once listening, writes `listening on http://HOST:PORT` to standard output (with
       --listen HOST:0, PORT is the port picked).
 
       Examples:
         sentinel serve
-        sentinel serve --rules rules.sbc --db /var/lib/sentinel/state.db --listen 0.0.0.0:8080
-        curl -s localhost:8080/v1/decisions -d '{"event_id":"e-1","type":"login",…}'
+        sentinel serve --rules rules.sbc --trusted-key release.pub --db /var/lib/sentinel/state.db \\
+          --listen 0.0.0.0:8080 --no-demo-key
+        curl -s localhost:8080/v1/decisions -H "Authorization: Bearer $KEY" -d '{"event_id":"e-1",…}'
       """)
 
   @Option(
@@ -55,6 +63,25 @@ public struct ServeCommand: ParsableCommand {
   @Option(help: "The largest request body accepted, in bytes.")
   var maxBody = 64 * 1024
 
+  @Option(help: "The largest bundle PUT /v1/bundle accepts, in bytes.")
+  var maxBundleBytes = 16 * 1024 * 1024
+
+  @Option(
+    name: .customLong("trusted-key"),
+    help: ArgumentHelp(
+      "A public key (`sentinel keygen`'s .pub) whose signature bundles must carry: uploaded bundles, stored ones and a --rules .sbc (repeatable).",
+      valueName: "file.pub"))
+  var trustedKeys: [String] = []
+
+  @Option(
+    help: ArgumentHelp(
+      "Accept this fixed key as the demo key (tenant `default`, every scope) instead of printing a new one.",
+      valueName: "key"))
+  var demoKey: String?
+
+  @Flag(help: "No demo key: only keys made with `sentinel keys create` are accepted.")
+  var noDemoKey = false
+
   /// A command with every option at its default.
   public init() {}
 
@@ -77,6 +104,54 @@ public struct ServeCommand: ParsableCommand {
     guard commitBatch >= 1 else { throw ValidationError("--commit-batch must be at least 1") }
     guard commitDelayMs >= 0 else { throw ValidationError("--commit-delay-ms must not be negative") }
     guard maxBody >= 1 else { throw ValidationError("--max-body must be at least 1") }
+    guard maxBundleBytes >= 1 else { throw ValidationError("--max-bundle-bytes must be at least 1") }
+    if let demoKey {
+      guard !noDemoKey else { throw ValidationError("--demo-key and --no-demo-key exclude each other") }
+      guard demoKey.count >= 16, demoKey.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline })
+      else {
+        throw ValidationError("--demo-key must be at least 16 printable ASCII characters without spaces")
+      }
+    }
+  }
+
+  /// The trusted public keys of `--trusted-key`.
+  func loadTrustedKeys() throws -> [Ed25519PublicKey] {
+    try trustedKeys.map { path in
+      let text: String
+      do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw ValidationError("--trusted-key: cannot read `\(path)`")
+      }
+      do throws(CryptoError) { return try Ed25519PublicKey(pemRepresentation: text) } catch {
+        throw ValidationError("--trusted-key `\(path)`: \(error.message)")
+      }
+    }
+  }
+
+  /// The bundle of `paths`: a compiled `.sbc` checked by `loader` (trusted keys apply), or rule
+  /// sources compiled here (the operator's own files: no signature to check). Throws
+  /// `RulesLoadError` with the reason; prints nothing.
+  static func loadBundle(_ paths: [String], loader: BundleLoader) throws -> LoadedBundle {
+    if paths.count == 1, paths[0].hasSuffix(".sbc") {
+      guard let data = FileManager.default.contents(atPath: paths[0]) else {
+        throw RulesLoadError(description: "\(paths[0]): cannot read the file")
+      }
+      do throws(BundleLoadError) { return try loader.load([UInt8](data)) } catch {
+        throw RulesLoadError(description: "\(paths[0]): \(error.message)")
+      }
+    }
+    let (result, diagnostics) = RuleCompiler.compile(paths: paths, options: RuleCompileOptions())
+    let errors = diagnostics.filter(\.isError)
+    guard let result, errors.isEmpty else {
+      let first = errors.first.map { ": " + $0.rendered } ?? ""
+      throw RulesLoadError(
+        description: "\(errors.count) error(s) compiling \(paths.joined(separator: " "))\(first)")
+    }
+    do {
+      let bytes = try result.bundle.encoded(signedWith: nil)
+      return try BundleLoader(catalog: result.environment.catalog).load(bytes)
+    } catch {
+      throw RulesLoadError(description: "\(paths.joined(separator: " ")): \(error)")
+    }
   }
 
   /// Loads the rule set and the database, then serves until SIGTERM or SIGINT.
@@ -94,27 +169,56 @@ public struct ServeCommand: ParsableCommand {
       }
       paths = ["rules"]
     }
-    let bundle = try loadRuleSet(paths)
+    let keys = try loadTrustedKeys()
+    let loader = BundleLoader(trustedKeys: keys, requireSignature: !keys.isEmpty)
+    let bundle: LoadedBundle
+    if paths.count == 1, paths[0].hasSuffix(".sbc") {
+      do {
+        bundle = try Self.loadBundle(paths, loader: loader)
+      } catch {
+        printError("\(error)")
+        throw ExitCode(1)
+      }
+    } else {
+      // Diagnostics with carets on standard error, as `sentinel check` prints them.
+      bundle = try loadRuleSet(paths)
+    }
     let store: SQLiteStateStore
+    let keyStore: APIKeyStore
     do {
       store = try SQLiteStateStore(path: db)
+      keyStore = try APIKeyStore(path: db)
     } catch {
       printError("\(error)")
       throw ExitCode(1)
     }
     guard let (host, port) = Self.parseListen(listen) else { throw ExitCode(2) }
+    var demo = demoKey
+    var demoLine = ""
+    if demo == nil && !noDemoKey {
+      let random = try SecureRandom.bytes(24)
+      let text = "sk_demo_" + Hex.encode(random)
+      demo = text
+      demoLine = "demo API key (tenant default, scopes decide,read,admin; valid until exit): \(text)\n"
+    }
     let config = ServerConfiguration(
       host: host, port: port, maxBodyBytes: maxBody,
-      decisions: DecisionServiceOptions(maxPending: commitBatch, commitDelay: .milliseconds(commitDelayMs)))
+      decisions: DecisionServiceOptions(maxPending: commitBatch, commitDelay: .milliseconds(commitDelayMs)),
+      maxBundleBytes: maxBundleBytes, bundleLoader: loader, demoKey: demo)
     let rulesText = paths.joined(separator: " ")
     let dbPath = db
+    let reloadPaths = paths
+    let banner = demoLine
     let outcome = Self.runBlocking {
       try await DecisionServer.run(
-        bundle: bundle, store: store, configuration: config, logger: Logger(label: "sentinel")
+        bundle: bundle, store: store, keys: keyStore, configuration: config,
+        logger: Logger(label: "sentinel"),
+        reload: { try Self.loadBundle(reloadPaths, loader: loader) }
       ) { bound in
         let shown = host.contains(":") ? "[\(host)]" : host
         let line =
-          "listening on http://\(shown):\(bound) (rules: \(rulesText), bundle \(bundle.digest), db: \(dbPath))\n"
+          banner
+          + "listening on http://\(shown):\(bound) (rules: \(rulesText), bundle \(bundle.digest), db: \(dbPath))\n"
         FileHandle.standardOutput.write(Data(line.utf8))
       }
     }
@@ -137,4 +241,9 @@ public struct ServeCommand: ParsableCommand {
     done.wait()
     return failure.withLock { $0 }
   }
+}
+
+/// Why `--rules` could not be loaded (at start or on SIGHUP).
+struct RulesLoadError: Error, CustomStringConvertible {
+  let description: String
 }

@@ -4,11 +4,16 @@
 //               └─► HTTP server                ◄── shut down first: stops accepting, finishes
 //                                                  in-flight requests (each waits for its commit)
 //
-// Routes (docs/operations.md):
-//   POST /v1/decisions           one JSON event → its decision (200 only after the commit)
-//   POST /v1/decisions/batch     a JSON array or NDJSON → an array of decisions and errors
-//   GET  /v1/decisions/{id}      the stored decision line
-//   GET  /healthz, GET /readyz   alive; ready (bundle loaded, database writable)
+//               └─► BundleReloader (SIGHUP)
+//
+// Routes (docs/operations.md); `/v1/*` needs `Authorization: Bearer KEY` (`AuthMiddleware`)
+// and acts on the key's tenant only (`TenantRegistry`):
+//   POST /v1/decisions           decide   one JSON event → its decision (200 only after the commit)
+//   POST /v1/decisions/batch     decide   a JSON array or NDJSON → an array of decisions and errors
+//   GET  /v1/decisions/{id}      read     the stored decision line
+//   GET  /v1/bundle              read     the active bundle (BundleRoutes.swift)
+//   PUT  /v1/bundle              admin    verify, store and swap in a compiled bundle
+//   GET  /healthz, GET /readyz   open     alive; ready (bundle loaded, database writable)
 // Every error answer is a JSON object with `error` naming the problem (`JSONErrorMiddleware`
 // covers the answers Hummingbird makes itself: unknown routes, wrong methods).
 
@@ -19,6 +24,7 @@ import SentinelModel
 public import SentinelRuntime
 public import SentinelState
 import ServiceLifecycle
+import UnixSignals
 
 /// Where and how the daemon listens.
 public struct ServerConfiguration: Sendable {
@@ -30,68 +36,101 @@ public struct ServerConfiguration: Sendable {
   public var maxBodyBytes: Int
   /// Group-commit tuning.
   public var decisions: DecisionServiceOptions
+  /// The largest bundle `PUT /v1/bundle` accepts.
+  public var maxBundleBytes: Int
+  /// Checks uploaded and stored bundles (trusted keys: a signature by one is then required).
+  public var bundleLoader: BundleLoader
+  /// A key accepted for the tenant `default` with every scope while this process runs (never
+  /// stored), or nil.
+  public var demoKey: String?
 
-  /// A configuration; the defaults are those of `sentinel serve`.
+  /// A configuration; the defaults are those of `sentinel serve` (without a demo key).
   public init(
     host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024,
-    decisions: DecisionServiceOptions = .init()
+    decisions: DecisionServiceOptions = .init(), maxBundleBytes: Int = 16 * 1024 * 1024,
+    bundleLoader: BundleLoader = BundleLoader(), demoKey: String? = nil
   ) {
     self.host = host
     self.port = port
     self.maxBodyBytes = maxBodyBytes
     self.decisions = decisions
+    self.maxBundleBytes = maxBundleBytes
+    self.bundleLoader = bundleLoader
+    self.demoKey = demoKey
   }
 }
 
-/// The scoring daemon: one tenant, one bundle, one state database.
+/// The scoring daemon: tenants with their bundles, API keys, one state database.
 public enum DecisionServer {
   /// Runs the daemon until SIGTERM or SIGINT, then shuts down gracefully: stops accepting,
   /// finishes in-flight requests, commits what is pending, closes the database and returns.
+  /// `bundle` is the tenant `default`'s; other tenants' stored bundles are restored. `reload`
+  /// (called on SIGHUP) gives `default` a new verified bundle or throws why not.
   /// `onListening` gets the bound port once the server accepts connections.
   public static func run(
-    bundle: LoadedBundle, store: SQLiteStateStore, configuration: ServerConfiguration,
+    bundle: LoadedBundle, store: SQLiteStateStore, keys: APIKeyStore?, configuration: ServerConfiguration,
     logger: Logger = Logger(label: "sentinel"),
+    reload: (@Sendable () throws -> LoadedBundle)? = nil,
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
   ) async throws {
-    let service = DecisionService(
-      bundle: bundle, store: store, options: configuration.decisions, logger: logger)
-    let router = makeRouter(service: service, maxBodyBytes: configuration.maxBodyBytes)
+    let registry = TenantRegistry(
+      defaultBundle: bundle, store: store, options: configuration.decisions, logger: logger)
+    try registry.restoreStoredBundles(loader: configuration.bundleLoader)
+    let router = makeRouter(
+      registry: registry, authenticator: Authenticator(keys: keys, demoKey: configuration.demoKey),
+      configuration: configuration)
+    var services: [any Service] = [registry]
+    if let reload {
+      // Trapped now, before the server listens: an early SIGHUP must not end the process.
+      let signals = await UnixSignalsSequence(trapping: .sighup)
+      services.append(BundleReloader(signals: signals, registry: registry, reload: reload, logger: logger))
+    }
     let port = configuration.port
     let app = Application(
       router: router,
       configuration: .init(address: .hostname(configuration.host, port: port), serverName: "sentinel"),
-      services: [service],
+      services: services,
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
       logger: logger)
     try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
   }
 
-  /// The daemon's routes over `service`.
-  static func makeRouter(service: DecisionService, maxBodyBytes: Int) -> Router<BasicRequestContext> {
-    let json = DecisionJSON(bundle: service.bundle)
-    let router = Router(context: BasicRequestContext.self)
+  /// The daemon's routes over the tenants of `registry`.
+  static func makeRouter(
+    registry: TenantRegistry, authenticator: Authenticator, configuration: ServerConfiguration
+  ) -> Router<SentinelRequestContext> {
+    let maxBodyBytes = configuration.maxBodyBytes
+    let router = Router(context: SentinelRequestContext.self)
     router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: AuthMiddleware(authenticator: authenticator))
 
     router.get("/healthz") { _, _ in jsonResponse(200, "{\"status\":\"alive\"}") }
 
     router.get("/readyz") { _, _ in
+      let service = registry.defaultService
       if let reason = await service.notReadyReason() {
         return jsonResponse(503, "{\"status\":\"not ready\",\"reason\":\(quote(reason))}")
       }
-      return jsonResponse(200, "{\"status\":\"ready\",\"bundle_digest\":\(quote(json.bundleDigest))}")
+      let digest = await service.bundle.digest
+      return jsonResponse(200, "{\"status\":\"ready\",\"bundle_digest\":\(quote(digest))}")
     }
 
-    router.post("/v1/decisions") { request, _ in
+    router.post("/v1/decisions") { request, context in
+      let tenant = try tenantName(context)
+      guard let service = registry.service(for: tenant) else { return noBundle(tenant) }
       let body: [UInt8]
       switch await readBody(request, limit: maxBodyBytes) {
       case .success(let b): body = b
       case .failure(let error): return error.response
       }
-      let rendered = json.render(await service.decide(body))
+      let (outcome, json) = await service.decideRendering(body)
+      let rendered = json.render(outcome)
       return jsonResponse(rendered.status, rendered.body)
     }
 
-    router.post("/v1/decisions/batch") { request, _ in
+    router.post("/v1/decisions/batch") { request, context in
+      let tenant = try tenantName(context)
+      guard let service = registry.service(for: tenant) else { return noBundle(tenant) }
       let body: [UInt8]
       switch await readBody(request, limit: maxBodyBytes) {
       case .success(let b): body = b
@@ -103,7 +142,7 @@ public enum DecisionServer {
       } catch {
         return jsonResponse(400, DecisionJSON.error(error.message))
       }
-      let outcomes = await service.decide(batch: events)
+      let (outcomes, json) = await service.decideRendering(batch: events)
       // A store failure fails the whole batch: nothing in it was acknowledged as durable.
       for case .storeFailed(let message) in outcomes { return jsonResponse(503, DecisionJSON.error(message)) }
       let bodies = outcomes.map { json.render($0).body }
@@ -111,15 +150,28 @@ public enum DecisionServer {
     }
 
     router.get("/v1/decisions/{event_id}") { _, context in
+      let tenant = try tenantName(context)
       let raw = context.parameters.get("event_id") ?? ""
       let id = raw.removingPercentEncoding ?? raw
       do {
-        if let line = try await service.storedDecision(eventID: id) { return jsonResponse(200, line) }
+        // A tenant without an active bundle (say one whose stored bundle no longer verifies)
+        // may still have committed decisions: they are read from its rows directly.
+        let line =
+          if let service = registry.service(for: tenant) {
+            try await service.storedDecision(eventID: id)
+          } else {
+            try registry.store.forTenant(tenant).decisionLine(forEventID: id)
+          }
+        if let line { return jsonResponse(200, line) }
       } catch {
         return jsonResponse(503, DecisionJSON.error("state store: \(error)"))
       }
       return jsonResponse(404, DecisionJSON.error("no decision for event `\(id)`"))
     }
+
+    addBundleRoutes(
+      to: router, registry: registry, loader: configuration.bundleLoader,
+      maxBundleBytes: configuration.maxBundleBytes)
     return router
   }
 

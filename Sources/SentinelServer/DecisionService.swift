@@ -8,11 +8,16 @@
 // A rejected event is answered at once (it changes nothing). A duplicate event id gets its
 // original decision; when that original may still be pending, the duplicate waits for the
 // commit too, so that no answer ever shows an uncommitted decision.
+//
+// Hot swap (`install`): on the actor, between two events. The decisions already made by the old
+// bundle are committed first (their requests are answered with the old bundle's reasons and
+// digest), then a new processor for the new bundle starts from the committed state. A request
+// is decided wholly by one bundle: never by a half-installed one.
 
 public import Logging
 public import SentinelRuntime
 public import SentinelState
-public import ServiceLifecycle
+public import Foundation
 
 /// What deciding one event gave, once it is safe to answer.
 public enum DecisionOutcome: Sendable {
@@ -42,13 +47,16 @@ public struct DecisionServiceOptions: Sendable {
   }
 }
 
-/// Decides events for one tenant with one bundle, making each decision durable before it is
-/// returned (group commit). Also a `Service`: on graceful shutdown it commits what is pending
-/// (after the HTTP server, which shuts down first, has finished its in-flight requests).
-public actor DecisionService: Service {
-  /// The bundle events are decided with.
-  public nonisolated let bundle: LoadedBundle
-  let processor: EventProcessor
+/// Decides events for one tenant with its active bundle, making each decision durable before it
+/// is returned (group commit). `TenantRegistry` drains it on graceful shutdown (after the HTTP
+/// server, which shuts down first, has finished its in-flight requests).
+public actor DecisionService {
+  /// The bundle events are decided with now.
+  public private(set) var bundle: LoadedBundle
+  /// When and how the active bundle was installed (`GET /v1/bundle`).
+  private(set) var installation: BundleInstallation
+  var processor: EventProcessor
+  var json: DecisionJSON
   let store: SQLiteStateStore
   let options: DecisionServiceOptions
   let logger: Logger
@@ -60,12 +68,15 @@ public actor DecisionService: Service {
   var committedDecisions = 0
   var commits = 0
 
-  /// A service deciding with `bundle`, keeping state in `store`.
+  /// A service deciding with `bundle`, keeping state in `store` (whose tenant it serves).
+  /// `origin` says where the bundle came from (`GET /v1/bundle`).
   public init(
     bundle: LoadedBundle, store: SQLiteStateStore, options: DecisionServiceOptions = .init(),
-    logger: Logger = Logger(label: "sentinel.decisions")
+    origin: String = "start-up", logger: Logger = Logger(label: "sentinel.decisions")
   ) {
     self.bundle = bundle
+    installation = BundleInstallation(origin: origin, at: Date())
+    json = DecisionJSON(bundle: bundle)
     self.store = store
     self.options = options
     self.logger = logger
@@ -76,21 +87,57 @@ public actor DecisionService: Service {
   // MARK: - Deciding
 
   /// Decides one event (JSON bytes) and returns once the decision is durable.
-  public func decide(_ event: [UInt8]) async -> DecisionOutcome {
-    let outcome = evaluate(event)
-    guard needsCommit(outcome) else { return outcome }
-    if let failure = await waitForCommit() { return .storeFailed(failure) }
-    return outcome
-  }
+  public func decide(_ event: [UInt8]) async -> DecisionOutcome { await decideRendering(event).0 }
 
   /// Decides events in order and returns once every decision is durable (one wait for all).
   public func decide(batch events: [[UInt8]]) async -> [DecisionOutcome] {
+    await decideRendering(batch: events).0
+  }
+
+  /// `decide`, with the renderer of the bundle that decided (the active one may change while
+  /// the request waits for its commit).
+  func decideRendering(_ event: [UInt8]) async -> (DecisionOutcome, DecisionJSON) {
+    let renderer = json
+    let outcome = evaluate(event)
+    guard needsCommit(outcome) else { return (outcome, renderer) }
+    if let failure = await waitForCommit() { return (.storeFailed(failure), renderer) }
+    return (outcome, renderer)
+  }
+
+  /// `decide(batch:)`, with the renderer of the bundle that decided every event of the batch.
+  func decideRendering(batch events: [[UInt8]]) async -> ([DecisionOutcome], DecisionJSON) {
+    let renderer = json
     let outcomes = events.map { evaluate($0) }
-    guard outcomes.contains(where: needsCommit) else { return outcomes }
+    guard outcomes.contains(where: needsCommit) else { return (outcomes, renderer) }
     if let failure = await waitForCommit() {
-      return outcomes.map { needsCommit($0) ? .storeFailed(failure) : $0 }
+      return (outcomes.map { needsCommit($0) ? .storeFailed(failure) : $0 }, renderer)
     }
-    return outcomes
+    return (outcomes, renderer)
+  }
+
+  // MARK: - Hot swap
+
+  /// Makes `new` the active bundle: commits what the old bundle decided, stores `bytes` (when
+  /// given) as the tenant's bundle, then decides every later event with `new`. Returns nil on
+  /// success, else why nothing changed (a failed commit or a failed write).
+  func install(_ new: LoadedBundle, bytes: [UInt8]?, origin: String) -> String? {
+    if processor.pendingCount > 0 || !waiters.isEmpty {
+      commitPending()
+      if let lastFailure { return "\(lastFailure); the active bundle was not changed" }
+    }
+    if let bytes {
+      do { try store.saveBundle(bytes, digest: new.digest) } catch {
+        return "cannot store the bundle: \(error); the active bundle was not changed"
+      }
+    }
+    processor = EventProcessor(bundle: new, store: store)
+    bundle = new
+    json = DecisionJSON(bundle: new)
+    installation = BundleInstallation(origin: origin, at: Date())
+    logger.info(
+      "bundle installed",
+      metadata: ["tenant": "\(store.tenant)", "digest": "\(new.digest)", "origin": "\(origin)"])
+    return nil
   }
 
   /// Runs the processor on one event; nothing is durable yet.
@@ -194,17 +241,21 @@ public actor DecisionService: Service {
     return nil
   }
 
-  // MARK: - Service
+  // MARK: - Shutdown
 
-  /// Waits for graceful shutdown, then commits whatever is still pending and closes the store.
-  public func run() async throws {
-    try? await gracefulShutdown()
+  /// Commits whatever is still pending (at graceful shutdown, once no request is in flight).
+  /// Returns the decisions committed and the commits made since start.
+  func drain() -> (decisions: Int, commits: Int) {
     if processor.pendingCount > 0 || !waiters.isEmpty { commitPending() }
-    do { try store.close() } catch {
-      logger.error("closing the state database failed", metadata: ["error": "\(error)"])
-    }
-    logger.info(
-      "decision service stopped",
-      metadata: ["decisions": "\(committedDecisions)", "commits": "\(commits)"])
+    return (committedDecisions, commits)
   }
+}
+
+/// Where the active bundle came from, and when it was installed.
+struct BundleInstallation: Sendable {
+  /// `start-up` (`--rules`), `stored` (restored from the database), `api` (`PUT /v1/bundle`)
+  /// or `sighup` (reloaded from `--rules`).
+  var origin: String
+  /// When it was installed.
+  var at: Date
 }

@@ -9,6 +9,10 @@
 //   meta             key → value: `format` = `sentinel-state`, `state_encoding` = the version
 //                    of the state form (`aggregateStateFormatVersion`, now 2); a database in
 //                    another encoding is refused on open.
+//   api_key          (v2_api_keys) id → tenant, scopes, SHA-256 of the key, created, revoked;
+//                    the secret itself is never stored (`APIKeyStore`).
+//   tenant_bundle    (v2_tenant_bundles) tenant → the encoded bundle last installed for it
+//                    over the API, with its digest (`SQLiteStateStore+Bundles.swift`).
 // The file's `PRAGMA application_id` says it is ours; a database with tables and another (or no)
 // id is refused rather than written to.
 
@@ -55,6 +59,30 @@ enum StateSchema {
         sql: "INSERT INTO meta (key, value) VALUES ('format', ?), ('state_encoding', ?)",
         arguments: [format, String(aggregateStateFormatVersion)])
       try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+    }
+    m.registerMigration("v2_api_keys") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE api_key (
+            id TEXT PRIMARY KEY NOT NULL,
+            tenant TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            secret_sha256 BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+          ) WITHOUT ROWID;
+          """)
+    }
+    m.registerMigration("v2_tenant_bundles") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE tenant_bundle (
+            tenant TEXT PRIMARY KEY NOT NULL,
+            bundle BLOB NOT NULL,
+            digest TEXT NOT NULL,
+            installed_at TEXT NOT NULL
+          ) WITHOUT ROWID;
+          """)
     }
     return m
   }

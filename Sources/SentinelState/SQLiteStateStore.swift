@@ -16,7 +16,8 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   public let path: String
   /// Whether the store was opened read-only (`commit` then throws).
   public let isReadOnly: Bool
-  private let queue: DatabaseQueue
+  /// The connection; tenants of one file share it (`forTenant`).
+  let queue: DatabaseQueue
 
   /// Opens (creating it when missing, unless `readOnly`) the state database at `path`.
   /// Throws `StateStoreError.cannotOpen` or `.notAStateDatabase` (a file that is not SQLite, a
@@ -47,6 +48,19 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
       throw StateStoreError.cannotOpen(path: path, reason: Self.reason(error))
     }
     try prepareSchema()
+  }
+
+  /// A store for another tenant of the same database, sharing this store's connection (so
+  /// tenants' commits queue on one writer). Close only one of them.
+  public func forTenant(_ tenant: String) -> SQLiteStateStore {
+    SQLiteStateStore(sharing: self, tenant: tenant)
+  }
+
+  private init(sharing other: SQLiteStateStore, tenant: String) {
+    self.tenant = tenant
+    path = other.path
+    isReadOnly = other.isReadOnly
+    queue = other.queue
   }
 
   /// Checks that the file is ours, then creates or upgrades the schema (not when read-only).
@@ -301,7 +315,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   // MARK: - Errors
 
   /// Runs `body` on the connection, turning database errors into `StateStoreError.database`.
-  private func run<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+  func run<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
     do {
       return try queue.inDatabase(body)
     } catch let e as StateStoreError {
@@ -311,7 +325,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     }
   }
 
-  private static func reason(_ error: any Error) -> String {
+  static func reason(_ error: any Error) -> String {
     if let e = error as? DatabaseError {
       return "SQLite error \(e.extendedResultCode.rawValue): \(e.message ?? "\(e.resultCode)")"
     }

@@ -44,6 +44,8 @@ enum Repo {
 struct HTTPAnswer: Sendable {
   let status: Int
   let body: String
+  /// The `WWW-Authenticate` header, when there is one.
+  var challenge: String? = nil
 
   /// The body as a JSON map (nil when it is not one).
   var map: MapValue? {
@@ -54,22 +56,35 @@ struct HTTPAnswer: Sendable {
 
 /// A running daemon.
 final class Daemon: Sendable {
+  /// The fixed demo key every test daemon is started with (`--demo-key`): tenant `default`,
+  /// every scope. Requests send it unless told otherwise.
+  static let demoKey = "sk_test_0123456789abcdef0123456789abcdef"
+
   let process: Process
   let port: Int
   let db: String
   /// The daemon's standard error (its logs).
   let log: String
+  /// What the daemon wrote to standard output up to its `listening on` line.
+  let banner: String
   let session: URLSession
 
-  /// Starts `sentinel serve` on port 0 and waits for its `listening on` line.
-  init(extraArguments: [String] = []) throws {
+  /// Starts `sentinel serve` on port 0 and waits for its `listening on` line. `db` reuses a
+  /// database (a restart); `rules` replaces the reference rules; `demoKey` nil starts it
+  /// without `--demo-key` (it then prints one).
+  init(
+    extraArguments: [String] = [], db reuse: String? = nil, rules: String? = nil,
+    demoKey: String? = Daemon.demoKey
+  ) throws {
     let dir = try Repo.temporaryFolder()
-    db = dir + "/state.db"
+    db = reuse ?? dir + "/state.db"
     log = dir + "/stderr.log"
     FileManager.default.createFile(atPath: log, contents: nil)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
-    p.arguments = ["serve", "--rules", Repo.rules, "--db", db, "--listen", "127.0.0.1:0"] + extraArguments
+    p.arguments =
+      ["serve", "--rules", rules ?? Repo.rules, "--db", db, "--listen", "127.0.0.1:0"]
+      + (demoKey.map { ["--demo-key", $0] } ?? []) + extraArguments
     let out = Pipe()
     p.standardOutput = out
     p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -86,6 +101,7 @@ final class Daemon: Sendable {
       }
     }
     process = p
+    banner = text
     port = try #require(found, "the daemon printed no `listening on` line: \(text)")
     let config = URLSessionConfiguration.ephemeral
     config.timeoutIntervalForRequest = 60
@@ -99,8 +115,10 @@ final class Daemon: Sendable {
     }
   }
 
+  /// One request; `key` goes in `Authorization: Bearer` (nil: no header).
   func request(
-    _ method: String, _ path: String, body: String? = nil, timeout: TimeInterval = 60
+    _ method: String, _ path: String, body: String? = nil, bytes: [UInt8]? = nil, timeout: TimeInterval = 60,
+    key: String? = Daemon.demoKey
   ) async throws -> HTTPAnswer {
     var r = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
     r.httpMethod = method
@@ -109,16 +127,35 @@ final class Daemon: Sendable {
       r.httpBody = Data(body.utf8)
       r.setValue("application/json", forHTTPHeaderField: "Content-Type")
     }
+    if let bytes {
+      r.httpBody = Data(bytes)
+      r.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+    }
+    if let key { r.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
     let (data, response) = try await session.data(for: r)
-    let status = (response as? HTTPURLResponse)?.statusCode ?? -1
-    return HTTPAnswer(status: status, body: String(decoding: data, as: UTF8.self))
+    let http = response as? HTTPURLResponse
+    return HTTPAnswer(
+      status: http?.statusCode ?? -1, body: String(decoding: data, as: UTF8.self),
+      challenge: http?.value(forHTTPHeaderField: "WWW-Authenticate"))
   }
 
-  func post(_ path: String, _ body: String, timeout: TimeInterval = 60) async throws -> HTTPAnswer {
-    try await request("POST", path, body: body, timeout: timeout)
+  func post(
+    _ path: String, _ body: String, timeout: TimeInterval = 60, key: String? = Daemon.demoKey
+  ) async throws -> HTTPAnswer {
+    try await request("POST", path, body: body, timeout: timeout, key: key)
   }
 
-  func get(_ path: String) async throws -> HTTPAnswer { try await request("GET", path) }
+  func get(_ path: String, key: String? = Daemon.demoKey) async throws -> HTTPAnswer {
+    try await request("GET", path, key: key)
+  }
+
+  /// `PUT /v1/bundle` with `bytes`.
+  func putBundle(_ bytes: [UInt8], key: String? = Daemon.demoKey) async throws -> HTTPAnswer {
+    try await request("PUT", "/v1/bundle", bytes: bytes, key: key)
+  }
+
+  /// The daemon's log so far.
+  func logText() throws -> String { try Repo.read(log) }
 
   /// The `commits=N decisions=M` counts of the shutdown log line, once the daemon has stopped.
   func commitCounts() throws -> (commits: Int, decisions: Int)? {
@@ -141,4 +178,36 @@ final class Daemon: Sendable {
     process.waitUntilExit()
     return process.terminationStatus
   }
+}
+
+/// Runs `sentinel ARGUMENTS` to completion: exit status, standard output, standard error.
+func runSentinel(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
+  p.arguments = arguments
+  let dir = try Repo.temporaryFolder()
+  let outPath = dir + "/out"
+  let errPath = dir + "/err"
+  _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+  _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+  p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+  p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+  try p.run()
+  p.waitUntilExit()
+  return (p.terminationStatus, try Repo.read(outPath), try Repo.read(errPath))
+}
+
+/// Makes an API key with `sentinel keys create` and returns it (the last line of its output).
+func createKey(db: String, tenant: String, scopes: String) throws -> String {
+  let r = try runSentinel(["keys", "create", "--db", db, "--tenant", tenant, "--scopes", scopes])
+  #expect(r.status == 0, "keys create: \(r.err)")
+  return try #require(r.out.split(separator: "\n").last.map(String.init), "no key printed: \(r.out)")
+}
+
+/// Compiles `rules` (a file or folder) with `sentinel compile` into a bundle file; `sign` is a
+/// private key file. Returns the bundle's bytes.
+func compileBundle(_ rules: String, to output: String, sign: String? = nil) throws -> [UInt8] {
+  let r = try runSentinel(["compile", rules, "-o", output] + (sign.map { ["--sign", $0] } ?? []))
+  #expect(r.status == 0, "compile: \(r.err)")
+  return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
 }
