@@ -120,11 +120,23 @@ public enum ShortCircuitOrdering {
         p = isAnd ? 1 - p : p
         return c / max(p, 0.01)
       }
-      // Sort within runs between operands with loops; keep equal ranks in source order.
+      // Sort within runs between operands with loops; keep equal ranks in source order; an
+      // operand never moves before a presence test it depends on (`has(event.amount) &&
+      // event.amount > 1000.0`): the order stays legal without it, but the read would make an
+      // error value (costly) on every event without the field.
       var ordered: [IRNodeID] = []
-      var run: [(Double, Int, IRNodeID)] = []
+      var run: [(rank: Double, index: Int, node: IRNodeID)] = []
       func flush() {
-        ordered += run.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+        var pending = run
+        while !pending.isEmpty {
+          let ready = pending.indices.filter { i in
+            !pending.contains { p in p.index < pending[i].index && guards(p.node, pending[i].node, out) }
+          }
+          // The first operand in source order is always ready: guards come before what they guard.
+          let pick = ready.min { (pending[$0].rank, pending[$0].index) < (pending[$1].rank, pending[$1].index) } ?? 0
+          ordered.append(pending[pick].node)
+          pending.remove(at: pick)
+        }
         run = []
       }
       for (i, n) in operands.enumerated() {
@@ -143,6 +155,24 @@ public enum ShortCircuitOrdering {
       }
       return acc
     }
+  }
+
+  /// Whether `test` is a presence test (`has(v)`, `has(x.f)`) of something `operand` reads.
+  static func guards(_ test: IRNodeID, _ operand: IRNodeID, _ ir: IRFunction) -> Bool {
+    let target: IRNode
+    switch ir.nodes[test] {
+    case .present(let v): target = .variable(v)
+    case .hasField(let x, let f): target = .select(x, field: f)
+    default: return false
+    }
+    var stack = [operand]
+    var seen = Set<IRNodeID>()
+    while let n = stack.popLast() {
+      guard seen.insert(n).inserted else { continue }
+      if ir.nodes[n] == target { return true }
+      stack += ir.children(of: n)
+    }
+    return false
   }
 
   static func isTypeTest(_ n: IRNodeID, _ ir: IRFunction, _ catalog: Catalog, _ field: String) -> Bool {
