@@ -22,14 +22,15 @@
 //
 // Registers: shared values live from their first home to their last use; intervals that do
 // not overlap share a register (greedy interval colouring), at most `registerBudget` of them —
-// nodes beyond it are simply not shared.
+// nodes beyond it are simply not shared. Leaves and `&&` / `||` nodes are never kept.
 
 import SentinelBuiltins
 
 /// Plans which subexpressions codegen computes once and keeps.
 public enum ConditionDedupe {
-  /// At most this many registers hold shared values (the verifier allows 4,096 in all).
-  public static let registerBudget = 1_024
+  /// At most this many registers hold shared values (the verifier allows 4,096 in all; the VM
+  /// sets every register up on each run, so more are not free).
+  public static let registerBudget = 256
 
   /// The IR with a sharing plan (the arena itself is unchanged).
   public static func run(_ ir: IRFunction, catalog: Catalog) -> IRFunction {
@@ -37,7 +38,10 @@ public enum ConditionDedupe {
     var candidates = Set<IRNodeID>()
     for id in ir.nodes.indices where !free[id] {
       switch ir.nodes[id] {
-      case .constant, .variable, .local, .present: continue
+      // Leaves cost what reading a register costs. `&&` / `||` are not kept either: their
+      // operands are, and keeping every combination of them (`a && b` of one rule, `a && c` of
+      // another…) would take a register each for little gain — registers are set up per run.
+      case .constant, .variable, .local, .present, .and, .or: continue
       default: candidates.insert(id)
       }
     }
