@@ -76,7 +76,8 @@ public struct CompileCommand: ParsableCommand {
 
   public func run() throws {
     for name in disabledPasses where !Passes.names.contains(name) {
-      throw ValidationError("--disable-pass: no pass `\(name)`; passes: \(Passes.names.joined(separator: ", "))")
+      throw ValidationError(
+        "--disable-pass: no pass `\(name)`; passes: \(Passes.names.joined(separator: ", "))")
     }
     var options = RuleCompileOptions()
     options.disabledPasses = Set(disabledPasses)
@@ -95,7 +96,8 @@ public struct CompileCommand: ParsableCommand {
       } else if dumpIR != "lowered" {
         guard let last = passes.firstIndex(where: { $0.name == dumpIR }) else {
           throw ValidationError(
-            "--dump-ir takes `lowered`, `final` or a pass that runs: \(passes.map(\.name).joined(separator: ", "))")
+            "--dump-ir takes `lowered`, `final` or a pass that runs: \(passes.map(\.name).joined(separator: ", "))"
+          )
         }
         ir = Passes.run(ir, passes: Array(passes[...last]), context: c.passContext)
       }
@@ -144,7 +146,8 @@ public struct CompileCommand: ParsableCommand {
     func column(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
     var ir = c.loweredIR
     print(
-      column("pass", 24) + column("IR nodes", 18) + column("conditions", 18) + "instructions (before → after)")
+      column("pass", 24) + column("IR nodes", 18) + column("conditions", 18) + "instructions (before → after)"
+    )
     let first = (ir.reachableCount, ir.conditionCount(catalog: catalog), instructions(ir))
     for pass in options.passes {
       guard !noOptimize, !options.disabledPasses.contains(pass.name) else {
@@ -161,7 +164,8 @@ public struct CompileCommand: ParsableCommand {
     }
     print(
       column("total", 24) + column("\(first.0) → \(ir.reachableCount)", 18)
-        + column("\(first.1) → \(ir.conditionCount(catalog: catalog))", 18) + "\(first.2) → \(instructions(ir))")
+        + column("\(first.1) → \(ir.conditionCount(catalog: catalog))", 18)
+        + "\(first.2) → \(instructions(ir))")
     print("rules: \(c.rules.count), aggregates: \(c.aggregates.count)")
   }
 }

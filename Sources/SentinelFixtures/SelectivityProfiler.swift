@@ -14,7 +14,9 @@ import SentinelVerifier
 /// Builds selectivity profiles by running a rule set's conditions on events.
 public enum SelectivityProfiler {
   /// The profile of `compilation`'s `&&` / `||` operands on `events` (JSON lines).
-  public static func profile(_ compilation: RuleSetCompilation, events: [Substring]) throws -> SelectivityProfile {
+  public static func profile(_ compilation: RuleSetCompilation, events: [Substring]) throws
+    -> SelectivityProfile
+  {
     let catalog = compilation.environment.catalog
     // The IR the ordering pass sees: after the passes before it.
     var probe = Passes.run(

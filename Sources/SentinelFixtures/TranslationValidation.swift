@@ -62,7 +62,8 @@ public enum TranslationValidation {
       if x.line != y.line && out.count < limit {
         out.append(
           Divergence(
-            lineNumber: i + 1, event: event, rule: nil, expected: x.line ?? "no line", got: y.line ?? "no line"))
+            lineNumber: i + 1, event: event, rule: nil, expected: x.line ?? "no line",
+            got: y.line ?? "no line"))
       }
     }
     return out

@@ -86,7 +86,8 @@ import Testing
     #expect(shared.registers.count >= 2)
     #expect(plain.ir.conditionCount(catalog: catalog) < plain.loweredIR.conditionCount(catalog: catalog))
     // `_>_` on `event.amount > 1000.0`: rules a and d test it; it is computed once.
-    #expect(calls(plainBundle.bundle.program, "greater_double") < calls(baseline.bundle.program, "greater_double"))
+    #expect(
+      calls(plainBundle.bundle.program, "greater_double") < calls(baseline.bundle.program, "greater_double"))
     #expect(plainBundle.bundle.program.code.count < baseline.bundle.program.code.count)
     try decidesLikeBaseline(plainBundle)
   }
@@ -118,7 +119,8 @@ import Testing
     var gen = RuleSetGenerator(rng: RulesRNG(state: 0xB0D6E7))
     var text = "list sanctioned = [\"KP\", \"IR\"]\ncondition is_txn = event.type == \"transaction\"\n"
     for i in 0..<1_500 {
-      text += "rule r\(i) {\n  when: \(gen.atom()) && \(gen.atom()) && (\(gen.atom()) || \(gen.atom()))\n  score: 1\n}\n"
+      text +=
+        "rule r\(i) {\n  when: \(gen.atom()) && \(gen.atom()) && (\(gen.atom()) || \(gen.atom()))\n  score: 1\n}\n"
     }
     let (c, bundle) = try compile(text)
     let sharing = try #require(c.ir.sharing)

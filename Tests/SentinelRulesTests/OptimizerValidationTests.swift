@@ -49,10 +49,13 @@ enum OptimizerFixtures {
   static var corpusEvents: String { root + "/fixtures/reference-corpus/events.jsonl" }
 
   static func events() throws -> [Substring] {
-    CorpusReplay.lines(String(decoding: try Data(contentsOf: URL(fileURLWithPath: corpusEvents)), as: UTF8.self))
+    CorpusReplay.lines(
+      String(decoding: try Data(contentsOf: URL(fileURLWithPath: corpusEvents)), as: UTF8.self))
   }
 
-  static func load(paths: [String], _ options: RuleCompileOptions) throws -> (RuleSetCompilation, LoadedBundle) {
+  static func load(paths: [String], _ options: RuleCompileOptions) throws -> (
+    RuleSetCompilation, LoadedBundle
+  ) {
     let (c, ds) = RuleCompiler.compile(paths: paths, options: options)
     let compilation = try #require(c, "\(ds.map(\.rendered))")
     return (compilation, try BundleLoader().load(try compilation.bundle.encoded(signedWith: nil)))
@@ -155,7 +158,8 @@ enum BrokenPasses {
   @Test(arguments: variantNames)
   func referenceCorpusDecidesTheSame(variant name: String) throws {
     let v = try variant(name)
-    let (_, baseline) = try OptimizerFixtures.load(paths: [OptimizerFixtures.rules], OptimizerVariant.baseline)
+    let (_, baseline) = try OptimizerFixtures.load(
+      paths: [OptimizerFixtures.rules], OptimizerVariant.baseline)
     let (c, candidate) = try OptimizerFixtures.load(paths: [OptimizerFixtures.rules], v.options)
     let events = try OptimizerFixtures.events()
     #expect(events.count > 2_900)
@@ -213,7 +217,8 @@ enum BrokenPasses {
           + [broken, Passes.conditionDedupe]
         : [broken] + Passes.rulePipeline
       let (_, candidate) = try OptimizerFixtures.load(text: text, options)
-      let divergences = try TranslationValidation.compare(baseline: baseline, candidate: candidate, events: events)
+      let divergences = try TranslationValidation.compare(
+        baseline: baseline, candidate: candidate, events: events)
       if let d = divergences.first(where: { $0.rule != nil }) {
         caught += 1
         example = example ?? d
@@ -227,7 +232,8 @@ enum BrokenPasses {
 
   /// On the reference rule set, too: flipping an `&&` changes decisions of the corpus.
   @Test func brokenPassIsCaughtOnTheReferenceCorpus() throws {
-    let (_, baseline) = try OptimizerFixtures.load(paths: [OptimizerFixtures.rules], OptimizerVariant.baseline)
+    let (_, baseline) = try OptimizerFixtures.load(
+      paths: [OptimizerFixtures.rules], OptimizerVariant.baseline)
     var options = RuleCompileOptions()
     options.passes = [BrokenPasses.andBecomesOr] + Passes.rulePipeline
     let (_, candidate) = try OptimizerFixtures.load(paths: [OptimizerFixtures.rules], options)

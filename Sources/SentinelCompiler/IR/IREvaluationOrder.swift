@@ -144,7 +144,8 @@ extension IRFunction {
   /// codegen's walk, a shared one counted where it is computed, not where it is read back.
   public func conditionCount(catalog: Catalog) -> Int {
     var walk = EvaluationWalk(
-      ir: self, shared: Set(sharing.map { Array($0.registers.keys) } ?? []), isCondition: { isCondition($0, catalog: catalog) })
+      ir: self, shared: Set(sharing.map { Array($0.registers.keys) } ?? []),
+      isCondition: { isCondition($0, catalog: catalog) })
     walk.run()
     return walk.conditions
   }

@@ -50,13 +50,18 @@ extension IRFunction {
     }
     if !ruleRoots.isEmpty {
       out += ruleRoots.enumerated().map { "rule #\($0.offset) %\($0.element)\n" }.joined()
-      if !deadRules.isEmpty { out += "dead rules (constant false): \(deadRules.map { "#\($0)" }.joined(separator: ", "))\n" }
+      if !deadRules.isEmpty {
+        out += "dead rules (constant false): \(deadRules.map { "#\($0)" }.joined(separator: ", "))\n"
+      }
       if let schedule {
         for g in schedule {
-          out += "group \(g.guardNode.map { "if %\($0)" } ?? "always"): \(g.rules.map { "#\($0)" }.joined(separator: ", "))\n"
+          out +=
+            "group \(g.guardNode.map { "if %\($0)" } ?? "always"): \(g.rules.map { "#\($0)" }.joined(separator: ", "))\n"
         }
       }
-      if let sharing { out += "shared: \(sharing.registers.count) nodes in \(sharing.registerCount) registers\n" }
+      if let sharing {
+        out += "shared: \(sharing.registers.count) nodes in \(sharing.registerCount) registers\n"
+      }
       return out
     }
     return out + "root %\(root)\n"

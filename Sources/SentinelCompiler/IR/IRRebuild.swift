@@ -42,7 +42,9 @@ extension IRFunction {
     out.ruleRoots = ruleRoots.map { map[$0] ?? $0 }
     // The schedule names rules by index and guards by node: carry it over. A sharing plan is
     // about this arena's node ids and evaluation order: it is dropped (condition dedupe runs last).
-    out.schedule = schedule?.map { IRRuleGroup(guardNode: $0.guardNode.map { map[$0] ?? $0 }, rules: $0.rules) }
+    out.schedule = schedule?.map {
+      IRRuleGroup(guardNode: $0.guardNode.map { map[$0] ?? $0 }, rules: $0.rules)
+    }
     out.deadRules = deadRules
     return out
   }

@@ -44,7 +44,9 @@ public enum Passes {
   }
 
   /// Constant folding.
-  public static let constantFolding = Pass(name: "constant-folding") { ConstantFolding.run($0, catalog: $1.catalog) }
+  public static let constantFolding = Pass(name: "constant-folding") {
+    ConstantFolding.run($0, catalog: $1.catalog)
+  }
   /// Constant string lists to hash sets.
   public static let listsToSets = Pass(name: "lists-to-sets") { ListsToSets.run($0, catalog: $1.catalog) }
   /// Short-circuit ordering.
@@ -61,7 +63,9 @@ public enum Passes {
     return TypeDispatch.run(ir, catalog: c.catalog, field: field)
   }
   /// Condition dedupe (last: it plans codegen for the final IR).
-  public static let conditionDedupe = Pass(name: "condition-dedupe") { ConditionDedupe.run($0, catalog: $1.catalog) }
+  public static let conditionDedupe = Pass(name: "condition-dedupe") {
+    ConditionDedupe.run($0, catalog: $1.catalog)
+  }
 
   /// The pipeline for a rule set's program, in order.
   public static let rulePipeline: [Pass] = [

@@ -66,7 +66,8 @@ public struct SelectivityProfile: Sendable {
       k = sub(args).map { "d\(f)\(r)(" + $0.joined(separator: ",") + ")" }
     case .and(let a, let b): k = sub([a, b]).map { "and(\($0[0]),\($0[1]))" }
     case .or(let a, let b): k = sub([a, b]).map { "or(\($0[0]),\($0[1]))" }
-    case .conditional(let a, let b, let c): k = sub([a, b, c]).map { "if(" + $0.joined(separator: ",") + ")" }
+    case .conditional(let a, let b, let c):
+      k = sub([a, b, c]).map { "if(" + $0.joined(separator: ",") + ")" }
     case .notStrictlyFalse(let x): k = sub([x]).map { "nsf(\($0[0]))" }
     case .list(let xs, let o): k = sub(xs).map { "list\(o)(" + $0.joined(separator: ",") + ")" }
     case .map(let ks, let vs, let o): k = sub(ks + vs).map { "map\(o)(" + $0.joined(separator: ",") + ")" }
@@ -94,7 +95,9 @@ public enum ShortCircuitOrdering {
       }
       var operands: [IRNodeID] = []
       var stack: [IRNodeID]
-      if case .and(let a, let b) = node { stack = [b, a] } else if case .or(let a, let b) = node {
+      if case .and(let a, let b) = node {
+        stack = [b, a]
+      } else if case .or(let a, let b) = node {
         stack = [b, a]
       } else {
         stack = []
@@ -133,7 +136,8 @@ public enum ShortCircuitOrdering {
             !pending.contains { p in p.index < pending[i].index && guards(p.node, pending[i].node, out) }
           }
           // The first operand in source order is always ready: guards come before what they guard.
-          let pick = ready.min { (pending[$0].rank, pending[$0].index) < (pending[$1].rank, pending[$1].index) } ?? 0
+          let pick =
+            ready.min { (pending[$0].rank, pending[$0].index) < (pending[$1].rank, pending[$1].index) } ?? 0
           ordered.append(pending[pick].node)
           pending.remove(at: pick)
         }
@@ -178,7 +182,8 @@ public enum ShortCircuitOrdering {
   static func isTypeTest(_ n: IRNodeID, _ ir: IRFunction, _ catalog: Catalog, _ field: String) -> Bool {
     guard case .call(let o, let args) = ir.nodes[n], args.count == 2, catalog.overloads[o].function == "_==_"
     else { return false }
-    return TypeDispatch.isTypeTest(args[0], args[1], ir, field) || TypeDispatch.isTypeTest(args[1], args[0], ir, field)
+    return TypeDispatch.isTypeTest(args[0], args[1], ir, field)
+      || TypeDispatch.isTypeTest(args[1], args[0], ir, field)
   }
 
   static func hasLoop(_ n: IRNodeID, _ ir: IRFunction, _ memo: inout [IRNodeID: Bool]) -> Bool {
@@ -197,7 +202,9 @@ public enum ShortCircuitOrdering {
   }
 
   /// Static cost: instructions, with calls at the catalog's cost and loops dear.
-  static func cost(_ n: IRNodeID, _ ir: IRFunction, _ catalog: Catalog, _ memo: inout [IRNodeID: Double]) -> Double {
+  static func cost(_ n: IRNodeID, _ ir: IRFunction, _ catalog: Catalog, _ memo: inout [IRNodeID: Double])
+    -> Double
+  {
     if let m = memo[n] { return m }
     var c: Double
     switch ir.nodes[n] {
