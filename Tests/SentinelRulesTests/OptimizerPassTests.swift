@@ -41,7 +41,7 @@ import Testing
 
   static let events: [Substring] = [
     #"{"event_id":"1","type":"transaction","ts":"2026-11-25T10:00:00Z","user_id":"u1","amount":2000}"#,
-    #"{"event_id":"2","type":"transaction","ts":"2026-11-25T10:00:00Z","user_id":"u1","card_country":"KP"}"#,
+    #"{"event_id":"2","type":"transaction","ts":"2026-11-25T10:00:00Z","user_id":"u1","amount":5,"card_country":"KP"}"#,
     #"{"event_id":"3","type":"login","ts":"2026-11-25T10:00:00Z","user_id":"u1","success":false}"#,
     #"{"event_id":"4","type":"login","ts":"2026-11-25T10:00:00Z","user_id":"u1","success":true}"#,
     #"{"event_id":"5","type":"withdrawal","ts":"2026-11-25T10:00:00Z","user_id":"u2","amount":9000}"#,

@@ -28,6 +28,13 @@ public struct Codegen {
     var state = CodegenState(ir: ir, catalog: catalog, variableTypes: variableTypes)
     state.top = state.base
     state.highWater = state.base
+    if state.base > 0 {
+      // Shared registers start null: a value computed in code that may be skipped is read back
+      // only in code skipped under the same conditions (`SharingScope`), a fact the verifier's
+      // path-insensitive definite-assignment analysis cannot see — it sees these writes.
+      let null = state.constantIndex(.null)
+      for r in 0..<state.base { state.append(Instruction(.loadConst, CodegenState.r(r), null), span: .none) }
+    }
     for name in seedVariables { _ = state.variable(name) }
     if ir.ruleRoots.isEmpty && ir.nodes.isEmpty {
       // An empty rule set (or nothing to compute): the program only returns null.
@@ -70,9 +77,9 @@ public struct Codegen {
       let rg = try state.emit(g)
       state.top = state.base
       let skip = state.appendJump(Instruction(.jumpIfFalse, rg), span: ir.spans[g])
-      try state.scoped { (s: inout CodegenState) throws(CodegenError) in
-        for i in group.rules { try s.emitRule(i) }
-      }
+      let saved = state.scope.enter(unless: g, isAnd: true, in: ir)
+      for i in group.rules { try state.emitRule(i) }
+      state.scope.leave(saved)
       let end = state.appendJump(Instruction(.jump), span: ir.spans[g])
       state.patch(skip)
       for i in group.rules {
@@ -117,9 +124,8 @@ private struct CodegenState {
   let shared: [IRNodeID: Int]
   /// The first stack register.
   let base: Int
-  /// Shared nodes whose register holds their value at this point of the code: computed on
-  /// every path here (scoped like `EvaluationWalk`, which the plan was made with).
-  var available: Set<IRNodeID> = []
+  /// Where shared values are available (as in `EvaluationWalk`, which the plan was made with).
+  var scope = SharingScope()
 
   init(ir: IRFunction, catalog: Catalog, variableTypes: [String: CELType]) {
     self.ir = ir
@@ -252,9 +258,9 @@ private struct CodegenState {
 
   /// A shared node's home: computes it into its register unless it is already there.
   mutating func computeShared(_ id: IRNodeID, _ s: Int) throws(CodegenError) {
-    guard !available.contains(id) else { return }
+    guard !scope.isAvailable(id) else { return }
     try emitNode(id, into: s)
-    available.insert(id)
+    scope.home(id)
   }
 
   /// Emits rule `i`: its condition, then `rule r, i`; the stack is empty again after it.
@@ -265,10 +271,11 @@ private struct CodegenState {
     top = base
   }
 
-  /// Emits code that may be skipped: shared values it computes are not available after it.
+  /// Emits code that repeats or excludes other code (loop bodies, `?:` branches): shared values
+  /// it computes are not available after it.
   mutating func scoped<T>(_ body: (inout CodegenState) throws(CodegenError) -> T) throws(CodegenError) -> T {
-    let saved = available
-    defer { available = saved }
+    let saved = scope
+    defer { scope = saved }
     return try body(&self)
   }
 
@@ -319,7 +326,9 @@ private struct CodegenState {
       if case .and = ir.nodes[id] { isAnd = true } else { isAnd = false }
       try emit(a, into: dst)
       let skip = appendJump(Instruction(isAnd ? .jumpIfFalse : .jumpIfTrue, d), span: span)
-      let rb = try scoped { (s: inout CodegenState) throws(CodegenError) in try s.emit(b) }
+      let saved = scope.enter(unless: a, isAnd: isAnd, in: ir)
+      let rb = try emit(b)
+      scope.leave(saved)
       append(Instruction(isAnd ? .logicalAnd : .logicalOr, d, Self.w(rb)), span: span)
       patch(skip)
 
@@ -412,7 +421,7 @@ private struct CodegenState {
     let next = appendJump(
       Instruction(c.iterVar2 == nil ? .iterNext : .iterNext2, Self.r(counter), Self.w(range), Self.w(vars)),
       span: span)
-    let saved = available
+    let saved = scope
     let cond = try emit(c.condition)
     let brk = appendJump(Instruction(.jumpIfFalse, cond), span: span)
     top = vars + (c.iterVar2 == nil ? 1 : 2)
@@ -420,7 +429,7 @@ private struct CodegenState {
     append(Instruction(.move, Self.r(accu), Self.w(step)), span: span)
     top = vars + (c.iterVar2 == nil ? 1 : 2)
     append(Instruction(.loop, 0, Self.w(head)), span: span)
-    available = saved
+    scope = saved
     patch(next)
     patch(brk)
     try scoped { (s: inout CodegenState) throws(CodegenError) in try s.emit(c.result, into: dst) }

@@ -1,15 +1,65 @@
 // The order in which codegen evaluates an IR's nodes, as a walk that codegen mirrors step for
 // step: rules in schedule order (a group's guard first), each node's children in emission
-// order, the right operand of `&&` / `||`, the branches of `?:` and a comprehension's body and
-// result in scopes of their own (code that may be skipped). A shared node (condition dedupe) is
-// computed at its first visit in a scope — its *home* — and read back at every later visit in
-// that scope or a scope nested in it, without visiting its children again.
+// order. A shared node (condition dedupe) is computed at a visit — its *home* — and read back at
+// later visits that are only reached when the home was (`SharingScope`), without visiting its
+// children again.
+//
+// Which later visits those are: code runs in straight lines except where it may be skipped.
+// The right operand of `a && b` runs exactly when `a` is not false, of `a || b` when `a` is not
+// true, a dispatch group when its guard is not false: these *facts* describe when such code runs
+// (`(x && y)` not false is `x` not false and `y` not false: facts are kept split into operands
+// that are not `&&` / `||`). A value computed under facts F is available wherever the current
+// facts include F — later in the same code, and in later code skipped under the same conditions
+// (`has(event.amount) && event.amount > 1000.0` in two rules: the comparison is computed by the
+// first and read by the second; when the amount is absent neither runs it). Node values are pure,
+// so the facts mean the same wherever they are checked. The branches of `?:` and a
+// comprehension's body and result are scopes of their own (loops repeat, branches exclude each
+// other): what they compute is not available after them.
 //
 // Condition dedupe uses the walk to choose the shared nodes and their registers; `--stats` uses
 // it to count the conditions a program computes.
 
 import SentinelBuiltins
 import SentinelModel
+
+/// Where shared values are available: the facts that hold at the current point of the code, and
+/// the facts under which each shared value was computed.
+struct SharingScope {
+  /// Current facts: `2 * node` (node is not false), `2 * node + 1` (node is not true).
+  private(set) var facts: Set<Int> = []
+  /// Shared node → the fact sets under which it was computed.
+  private var homes: [IRNodeID: [Set<Int>]] = [:]
+
+  /// Whether `id` was computed under facts that hold here.
+  func isAvailable(_ id: IRNodeID) -> Bool {
+    homes[id]?.contains { $0.isSubset(of: facts) } ?? false
+  }
+
+  /// Records that `id` is computed here.
+  mutating func home(_ id: IRNodeID) {
+    homes[id, default: []].append(facts)
+  }
+
+  /// Enters code that runs only when `a` is not false (`isAnd`) or not true; returns the facts
+  /// to restore on leaving it.
+  mutating func enter(unless a: IRNodeID, isAnd: Bool, in ir: IRFunction) -> Set<Int> {
+    let saved = facts
+    var stack = [a]
+    while let n = stack.popLast() {
+      switch ir.nodes[n] {
+      case .and(let x, let y) where isAnd: stack += [x, y]
+      case .or(let x, let y) where !isAnd: stack += [x, y]
+      default: facts.insert(2 * n + (isAnd ? 0 : 1))
+      }
+    }
+    return saved
+  }
+
+  /// Leaves code entered with `enter` (what it computed stays available under its facts).
+  mutating func leave(_ saved: Set<Int>) {
+    facts = saved
+  }
+}
 
 /// A walk over the nodes codegen evaluates, in its order (see the file comment).
 struct EvaluationWalk {
@@ -19,7 +69,7 @@ struct EvaluationWalk {
   /// Counts a visit of a node that codegen computes (not a read of a shared value) when true.
   let isCondition: (IRNodeID) -> Bool
 
-  private var available: Set<IRNodeID> = []
+  private var scope = SharingScope()
   private var position = 0
   /// Shared node → visits that computed it (homes).
   private(set) var homes: [IRNodeID: Int] = [:]
@@ -50,8 +100,9 @@ struct EvaluationWalk {
         continue
       }
       visitConsumed(g)
-      // A guarded group may be skipped: what it computes is not available after it.
-      scoped { walk in for r in group.rules { walk.visitConsumed(walk.ir.ruleRoots[r]) } }
+      let saved = scope.enter(unless: g, isAnd: true, in: ir)
+      for r in group.rules { visitConsumed(ir.ruleRoots[r]) }
+      scope.leave(saved)
     }
   }
 
@@ -66,17 +117,18 @@ struct EvaluationWalk {
     if shared.contains(id) { lastUse[id] = max(lastUse[id] ?? 0, position) }
   }
 
+  /// Code that repeats or excludes other code: what it computes is not available after it.
   private mutating func scoped(_ body: (inout EvaluationWalk) -> Void) {
-    let saved = available
+    let saved = scope
     body(&self)
-    available = saved
+    scope = saved
   }
 
   private mutating func visit(_ id: IRNodeID) {
     position += 1
     let start = position
     let isShared = shared.contains(id)
-    if isShared && available.contains(id) {
+    if isShared && scope.isAvailable(id) {
       reuses[id, default: 0] += 1
       return
     }
@@ -98,7 +150,11 @@ struct EvaluationWalk {
       children = keys + values
     case .and(let a, let b), .or(let a, let b):
       visit(a)
-      scoped { $0.visit(b) }
+      var isAnd = false
+      if case .and = ir.nodes[id] { isAnd = true }
+      let saved = scope.enter(unless: a, isAnd: isAnd, in: ir)
+      visit(b)
+      scope.leave(saved)
       children = [a, b]
     case .conditional(let c, let t, let e):
       visit(c)
@@ -122,7 +178,7 @@ struct EvaluationWalk {
     if isShared {
       homes[id, default: 0] += 1
       if firstHome[id] == nil { firstHome[id] = start }
-      available.insert(id)
+      scope.home(id)
     }
   }
 }
