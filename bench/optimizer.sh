@@ -25,7 +25,7 @@ for t in SentinelModel SentinelBuiltins SentinelBytecode SentinelVerifier Sentin
 done
 (cd "$pkg" && swift build -c release >/dev/null)
 
-passes="short-circuit-ordering dead-rule-elimination type-dispatch condition-dedupe"
+passes="constant-folding lists-to-sets short-circuit-ordering dead-rule-elimination type-dispatch condition-dedupe"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(swift --version 2>&1 | head -1)"
 echo "tree: $(git rev-parse --short HEAD)$(git diff --quiet || echo '+dirty'), runs: $RUNS"
 printf '%-6s %-34s %12s %10s %14s\n' set variant instructions registers "ns/event"
