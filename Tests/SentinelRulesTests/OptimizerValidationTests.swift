@@ -194,6 +194,20 @@ enum BrokenPasses {
     #expect(matched > 100, "only \(matched) matches")
   }
 
+  /// Ordering by measured selectivities (`--profile`) decides the corpus as the baseline does.
+  @Test func profiledOrderingDecidesTheSame() throws {
+    let events = try OptimizerFixtures.events()
+    let (plain, baseline) = try OptimizerFixtures.load(
+      paths: [OptimizerFixtures.rules], OptimizerVariant.baseline)
+    var options = RuleCompileOptions()
+    options.profile = try SelectivityProfiler.profile(plain, events: events)
+    #expect((options.profile?.events ?? 0) > 2_000)
+    let (_, candidate) = try OptimizerFixtures.load(paths: [OptimizerFixtures.rules], options)
+    let divergences = try TranslationValidation.compare(
+      baseline: baseline, candidate: candidate, events: events)
+    #expect(divergences.isEmpty, "\(divergences.prefix(3).map(\.description))")
+  }
+
   /// Each broken pass, appended to the real pipeline, is reported on random rule sets, with
   /// the event and the rule.
   @Test(arguments: ["broken-and-becomes-or", "broken-drops-negation", "broken-type-dispatch"])
