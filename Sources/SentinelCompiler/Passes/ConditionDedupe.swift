@@ -6,11 +6,16 @@
 // codegen keeps (`IRFunction.sharing`), and their registers; codegen follows the plan.
 //
 // Where a shared value is computed: at its *home*, the first place codegen's walk evaluates it
-// in the current scope (`EvaluationWalk`): in straight-line code of the program it is available
-// to every later rule; inside code that may be skipped (the right operand of `&&`/`||`, a
-// branch of `?:`, a comprehension body, a type-dispatch group) it is available only within
-// that code, and computed again outside it. So the optimized program never computes a value the
-// unoptimized one would not have computed at that point, and computes each at most as often.
+// where no earlier home is known to have run (`EvaluationWalk`, `SharingScope`). Code that may
+// be skipped runs under *facts* — the right operand of `a && b` only when `a` is not false, of
+// `a || b` only when `a` is not true, a dispatch group only when its guard is not false — and a
+// value computed under facts F is read back wherever the current facts include F: in later
+// straight-line code, and in later code skipped under the same conditions. The branches of `?:`
+// and comprehension bodies keep what they compute to themselves. So the optimized program never
+// computes a value the unoptimized one would not have computed at that point, and computes each
+// at most as often. Shared registers start null (one `load.const` each per run): the verifier's
+// definite-assignment analysis cannot follow facts, and a read under facts is of a register the
+// home wrote on every run that reaches it.
 //
 // Why it preserves every result: IR nodes are pure functions of the event (CEL has no side
 // effects, and errors are values), so a node's value at its home equals its value at every
