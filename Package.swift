@@ -105,7 +105,7 @@ let package = Package(
       name: "SentinelFixtures",
       dependencies: [
         "SentinelModel", "SentinelBytecode", "SentinelSyntax", "SentinelYAML", "SentinelCompiler",
-        "SentinelReference", "SentinelRuntime", "SentinelState",
+        "SentinelReference", "SentinelRuntime", "SentinelState", "SentinelVerifier", "SentinelVM",
       ],
       swiftSettings: strict),
     .target(

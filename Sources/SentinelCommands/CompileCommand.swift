@@ -6,6 +6,7 @@ import SentinelBuiltins
 import SentinelBytecode
 import SentinelCompiler
 import SentinelCrypto
+import SentinelFixtures
 import SentinelRuntime
 
 /// Compiles rule files into a signed or unsigned bundle.
@@ -25,6 +26,12 @@ public struct CompileCommand: ParsableCommand {
         sentinel compile rules/ -o rules.sbc --sign keys/release.key
         sentinel compile rules/ --dump ir
         sentinel compile rules/ --stats -o rules.sbc
+        sentinel compile rules/ --dump-ir lowered        (or a pass name, or final)
+        sentinel compile rules/ -O0 -o plain.sbc          (no optimization: the ablation)
+        sentinel compile rules/ --disable-pass type-dispatch -o rules.sbc
+        sentinel compile rules/ --profile events.jsonl -o rules.sbc
+
+      The passes, in order: \(Passes.names.joined(separator: ", ")) (docs/optimizer.md).
       """)
 
   @Argument(help: "Rule files or directories.")
@@ -39,17 +46,64 @@ public struct CompileCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Print a stage instead of writing: ir or bytecode.", valueName: "stage"))
   var dump: String?
 
-  @Flag(help: "Print, per optimization pass, the IR nodes and instructions before and after it.")
+  @Option(
+    name: .customLong("dump-ir"),
+    help: ArgumentHelp(
+      "Print the rule program's IR after a pass instead of writing: `lowered` (before any), a pass name, or `final`.",
+      valueName: "pass"))
+  var dumpIR: String?
+
+  @Flag(help: "Print, per optimization pass, IR nodes, conditions and instructions before and after it.")
   var stats = false
 
-  @Flag(help: "Skip the optimization passes.")
+  @Flag(
+    name: [.customLong("no-optimize"), .customLong("no-opt"), .customLong("O0", withSingleDash: true)],
+    help: "Skip the optimization passes.")
   var noOptimize = false
+
+  @Option(
+    name: .customLong("disable-pass"),
+    help: ArgumentHelp(
+      "Skip one pass (repeatable): \(Passes.names.joined(separator: ", ")).", valueName: "name"))
+  var disabledPasses: [String] = []
+
+  @Option(
+    help: ArgumentHelp(
+      "Order && / || operands by selectivities measured on these events (JSON lines).", valueName: "events"))
+  var profile: String?
 
   public init() {}
 
   public func run() throws {
-    let c = try compileRuleSet(paths, optimize: !noOptimize)
-    if stats { try printStats() }
+    for name in disabledPasses where !Passes.names.contains(name) {
+      throw ValidationError(
+        "--disable-pass: no pass `\(name)`; passes: \(Passes.names.joined(separator: ", "))")
+    }
+    var options = RuleCompileOptions()
+    options.disabledPasses = Set(disabledPasses)
+    if let profile {
+      let plain = try compileRuleSet(paths, optimize: false, quiet: true)
+      let text = String(decoding: try readFileBytes(profile), as: UTF8.self)
+      options.profile = try SelectivityProfiler.profile(plain, events: CorpusReplay.lines(text))
+    }
+    let c = try compileRuleSet(paths, optimize: !noOptimize, options: options)
+    if stats { printStats(c, options: options) }
+    if let dumpIR {
+      var ir = c.loweredIR
+      let passes = options.passes.filter { !options.disabledPasses.contains($0.name) }
+      if dumpIR == "final" {
+        ir = c.ir
+      } else if dumpIR != "lowered" {
+        guard let last = passes.firstIndex(where: { $0.name == dumpIR }) else {
+          throw ValidationError(
+            "--dump-ir takes `lowered`, `final` or a pass that runs: \(passes.map(\.name).joined(separator: ", "))"
+          )
+        }
+        ir = Passes.run(ir, passes: Array(passes[...last]), context: c.passContext)
+      }
+      print(ir.dump(catalog: c.environment.catalog), terminator: "")
+      return
+    }
     switch dump {
     case "ir"?:
       print(c.ir.dump(catalog: c.environment.catalog), terminator: "")
@@ -79,26 +133,39 @@ public struct CompileCommand: ParsableCommand {
         + (loaded.signedBy.map { ", signed by \($0)" } ?? ""))
   }
 
-  /// Per pass: reachable IR nodes (distinct subexpressions of all rules, after hash-consing)
-  /// and the rule program's instructions, before and after.
-  func printStats() throws {
-    let plain = try compileRuleSet(paths, optimize: false, quiet: true)
-    let catalog = plain.environment.catalog
-    let types = plain.environment.variables
+  /// Per pass of the rule pipeline, in order (each on the previous one's output): reachable IR
+  /// nodes (distinct subexpressions, after hash-consing), conditions the program computes (each
+  /// test as often as the code evaluates it; a shared one once) and the rule program's
+  /// instructions, before and after. Disabled passes are listed as such.
+  func printStats(_ c: RuleSetCompilation, options: RuleCompileOptions) {
+    let catalog = c.environment.catalog
+    let types = c.environment.variables
     func instructions(_ ir: IRFunction) -> String {
       (try? Codegen(catalog: catalog, variableTypes: types).emit(ir)).map { "\($0.code.count)" } ?? "-"
     }
-    var ir = plain.ir
-    print("pass                 IR nodes before → after   instructions before → after")
-    for pass in Passes.pipeline {
-      let next = pass.run(ir, catalog)
-      let name = pass.name.padding(toLength: 20, withPad: " ", startingAt: 0)
+    func column(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+    var ir = c.loweredIR
+    print(
+      column("pass", 24) + column("IR nodes", 18) + column("conditions", 18) + "instructions (before → after)"
+    )
+    let first = (ir.reachableCount, ir.conditionCount(catalog: catalog), instructions(ir))
+    for pass in options.passes {
+      guard !noOptimize, !options.disabledPasses.contains(pass.name) else {
+        print(column(pass.name, 24) + "(disabled)")
+        continue
+      }
+      let next = pass.run(ir, c.passContext)
       print(
-        "\(name) \(ir.reachableCount) → \(next.reachableCount)".padding(
-          toLength: 46, withPad: " ", startingAt: 0)
+        column(pass.name, 24)
+          + column("\(ir.reachableCount) → \(next.reachableCount)", 18)
+          + column("\(ir.conditionCount(catalog: catalog)) → \(next.conditionCount(catalog: catalog))", 18)
           + "\(instructions(ir)) → \(instructions(next))")
       ir = next
     }
-    print("rules: \(plain.rules.count), aggregates: \(plain.aggregates.count)")
+    print(
+      column("total", 24) + column("\(first.0) → \(ir.reachableCount)", 18)
+        + column("\(first.1) → \(ir.conditionCount(catalog: catalog))", 18)
+        + "\(first.2) → \(instructions(ir))")
+    print("rules: \(c.rules.count), aggregates: \(c.aggregates.count)")
   }
 }

@@ -8,10 +8,11 @@ import SentinelRuntime
 
 /// Compiles the rule files under `paths`, printing diagnostics to standard error. Throws
 /// `ExitCode(1)` when there are errors (or warnings with `denyWarnings`).
-func compileRuleSet(_ paths: [String], optimize: Bool = true, denyWarnings: Bool = false, quiet: Bool = false)
-  throws -> RuleSetCompilation
-{
-  var options = RuleCompileOptions()
+func compileRuleSet(
+  _ paths: [String], optimize: Bool = true, denyWarnings: Bool = false, quiet: Bool = false,
+  options base: RuleCompileOptions = RuleCompileOptions()
+) throws -> RuleSetCompilation {
+  var options = base
   options.optimize = optimize
   let (result, diagnostics) = RuleCompiler.compile(paths: paths, options: options)
   if !quiet {

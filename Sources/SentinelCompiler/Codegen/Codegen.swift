@@ -26,6 +26,15 @@ public struct Codegen {
   /// 2²² constants, table entries, rules or instructions).
   public func emit(_ ir: IRFunction) throws(CodegenError) -> Program {
     var state = CodegenState(ir: ir, catalog: catalog, variableTypes: variableTypes)
+    state.top = state.base
+    state.highWater = state.base
+    if state.base > 0 {
+      // Shared registers start null: a value computed in code that may be skipped is read back
+      // only in code skipped under the same conditions (`SharingScope`), a fact the verifier's
+      // path-insensitive definite-assignment analysis cannot see — it sees these writes.
+      let null = state.constantIndex(.null)
+      for r in 0..<state.base { state.append(Instruction(.loadConst, CodegenState.r(r), null), span: .none) }
+    }
     for name in seedVariables { _ = state.variable(name) }
     if ir.ruleRoots.isEmpty && ir.nodes.isEmpty {
       // An empty rule set (or nothing to compute): the program only returns null.
@@ -41,13 +50,42 @@ public struct Codegen {
       return try state.finish()
     }
     // A rule set: each rule's condition into a register, then `rule r, i`; the result is null.
-    // INVARIANT: the register stack is empty between rules, so every rule starts again at r0 and
-    // the program needs only as many registers as its largest rule (not their sum): 10,000
-    // rules fit the 16-bit register operand. `GeneratedRuleSetTests` checks the register count.
-    for (i, root) in ir.ruleRoots.enumerated() {
-      let r = try state.emit(root)
-      state.append(Instruction(.ruleResult, r, UInt32(truncatingIfNeeded: i)), span: ir.spans[root])
-      state.top = 0
+    // INVARIANT: the register stack is empty between rules, so every rule starts again at the
+    // stack base and the program needs only as many registers as its largest rule (not their
+    // sum): 10,000 rules fit the 16-bit register operand. `GeneratedRuleSetTests` checks the
+    // register count. Registers below the base hold shared values (condition dedupe).
+    if !ir.deadRules.isEmpty {
+      // Dead-rule elimination: rules whose condition is the constant false get it from one
+      // register, without code of their own.
+      let f = state.alloc()
+      state.append(Instruction(.loadConst, CodegenState.r(f), state.constantIndex(.bool(false))), span: .none)
+      for i in ir.deadRules {
+        state.append(Instruction(.ruleResult, CodegenState.r(f), UInt32(truncatingIfNeeded: i)), span: .none)
+      }
+      state.top = state.base
+    }
+    let groups = ir.effectiveSchedule
+    for group in groups {
+      guard let g = group.guardNode else {
+        for i in group.rules { try state.emitRule(i) }
+        continue
+      }
+      // A guarded group (type dispatch) is skipped when its guard is false: each of its rules
+      // has the guard as an `&&` conjunct, so each is false — and is given that false from the
+      // guard's register: every rule's result is written on every run, as without dispatch
+      // (a caller may reuse the results buffer from event to event).
+      let rg = try state.emit(g)
+      state.top = state.base
+      let skip = state.appendJump(Instruction(.jumpIfFalse, rg), span: ir.spans[g])
+      let saved = state.scope.enter(unless: g, isAnd: true, in: ir)
+      for i in group.rules { try state.emitRule(i) }
+      state.scope.leave(saved)
+      let end = state.appendJump(Instruction(.jump), span: ir.spans[g])
+      state.patch(skip)
+      for i in group.rules {
+        state.append(Instruction(.ruleResult, rg, UInt32(truncatingIfNeeded: i)), span: ir.spans[g])
+      }
+      state.patch(end)
     }
     let null = state.constantIndex(.null)
     state.append(Instruction(.loadConst, 0, null), span: .none)
@@ -82,12 +120,20 @@ private struct CodegenState {
   var constants: [Value]
   var stringConstants: [String: Int] = [:]
   var locals: [LocalID: Int] = [:]
+  /// Shared node → its register (condition dedupe's plan); the stack starts above them.
+  let shared: [IRNodeID: Int]
+  /// The first stack register.
+  let base: Int
+  /// Where shared values are available (as in `EvaluationWalk`, which the plan was made with).
+  var scope = SharingScope()
 
   init(ir: IRFunction, catalog: Catalog, variableTypes: [String: CELType]) {
     self.ir = ir
     self.catalog = catalog
     self.variableTypes = variableTypes
     self.constants = ir.constants
+    self.shared = ir.sharing?.registers ?? [:]
+    self.base = ir.sharing?.registerCount ?? 0
     for (i, c) in constants.enumerated() {
       if case .string(let s) = c, stringConstants[s] == nil { stringConstants[s] = i }
     }
@@ -193,14 +239,48 @@ private struct CodegenState {
   /// Emits `id` into a newly allocated register and returns it. Registers above it that the
   /// node used as temporaries are released.
   mutating func emit(_ id: IRNodeID) throws(CodegenError) -> UInt16 {
+    if let s = shared[id] {
+      try computeShared(id, s)
+      return Self.r(s)
+    }
     let dst = alloc()
-    try emit(id, into: dst)
+    try emitNode(id, into: dst)
     top = dst + 1
     return Self.r(dst)
   }
 
   /// Emits `id` so that its value ends up in register `dst` (already allocated).
   mutating func emit(_ id: IRNodeID, into dst: Int) throws(CodegenError) {
+    guard let s = shared[id] else { return try emitNode(id, into: dst) }
+    try computeShared(id, s)
+    if s != dst { append(Instruction(.move, Self.r(dst), Self.w(s)), span: ir.spans[id]) }
+  }
+
+  /// A shared node's home: computes it into its register unless it is already there.
+  mutating func computeShared(_ id: IRNodeID, _ s: Int) throws(CodegenError) {
+    guard !scope.isAvailable(id) else { return }
+    try emitNode(id, into: s)
+    scope.home(id)
+  }
+
+  /// Emits rule `i`: its condition, then `rule r, i`; the stack is empty again after it.
+  mutating func emitRule(_ i: Int) throws(CodegenError) {
+    let root = ir.ruleRoots[i]
+    let r = try emit(root)
+    append(Instruction(.ruleResult, r, UInt32(truncatingIfNeeded: i)), span: ir.spans[root])
+    top = base
+  }
+
+  /// Emits code that repeats or excludes other code (loop bodies, `?:` branches): shared values
+  /// it computes are not available after it.
+  mutating func scoped<T>(_ body: (inout CodegenState) throws(CodegenError) -> T) throws(CodegenError) -> T {
+    let saved = scope
+    defer { scope = saved }
+    return try body(&self)
+  }
+
+  /// Emits the node itself into `dst` (its shared children are read from their registers).
+  mutating func emitNode(_ id: IRNodeID, into dst: Int) throws(CodegenError) {
     let span = ir.spans[id]
     let d = Self.r(dst)
     let mark = top
@@ -246,7 +326,9 @@ private struct CodegenState {
       if case .and = ir.nodes[id] { isAnd = true } else { isAnd = false }
       try emit(a, into: dst)
       let skip = appendJump(Instruction(isAnd ? .jumpIfFalse : .jumpIfTrue, d), span: span)
+      let saved = scope.enter(unless: a, isAnd: isAnd, in: ir)
       let rb = try emit(b)
+      scope.leave(saved)
       append(Instruction(isAnd ? .logicalAnd : .logicalOr, d, Self.w(rb)), span: span)
       patch(skip)
 
@@ -254,10 +336,10 @@ private struct CodegenState {
       let rc = try emit(c)
       let notBool = appendJump(Instruction(.jumpIfNotBool, rc), span: span)
       let toElse = appendJump(Instruction(.jumpIfFalse, rc), span: span)
-      try emit(t, into: dst)
+      try scoped { (s: inout CodegenState) throws(CodegenError) in try s.emit(t, into: dst) }
       let end1 = appendJump(Instruction(.jump), span: span)
       patch(toElse)
-      try emit(e, into: dst)
+      try scoped { (s: inout CodegenState) throws(CodegenError) in try s.emit(e, into: dst) }
       let end2 = appendJump(Instruction(.jump), span: span)
       patch(notBool)
       append(Instruction(.conditionError, d, Self.w(rc)), span: span)
@@ -339,6 +421,7 @@ private struct CodegenState {
     let next = appendJump(
       Instruction(c.iterVar2 == nil ? .iterNext : .iterNext2, Self.r(counter), Self.w(range), Self.w(vars)),
       span: span)
+    let saved = scope
     let cond = try emit(c.condition)
     let brk = appendJump(Instruction(.jumpIfFalse, cond), span: span)
     top = vars + (c.iterVar2 == nil ? 1 : 2)
@@ -346,9 +429,10 @@ private struct CodegenState {
     append(Instruction(.move, Self.r(accu), Self.w(step)), span: span)
     top = vars + (c.iterVar2 == nil ? 1 : 2)
     append(Instruction(.loop, 0, Self.w(head)), span: span)
+    scope = saved
     patch(next)
     patch(brk)
-    try emit(c.result, into: dst)
+    try scoped { (s: inout CodegenState) throws(CodegenError) in try s.emit(c.result, into: dst) }
     let end = appendJump(Instruction(.jump), span: span)
     patch(initJump)
     append(Instruction(.conditionError, d, Self.w(range)), span: span)

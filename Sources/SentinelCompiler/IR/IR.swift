@@ -48,6 +48,35 @@ public struct IRComprehension: Sendable, Hashable {
   public var result: IRNodeID
 }
 
+/// Rules that run together: when `guardNode` is set, codegen evaluates it once and skips the
+/// whole group when it is `false` (every rule of the group has it as an `&&` conjunct).
+public struct IRRuleGroup: Sendable, Hashable {
+  /// The type test the group's rules share, e.g. `event.type == "login"`; nil: unguarded.
+  public var guardNode: IRNodeID?
+  /// The rules of the group (indices into `ruleRoots`), in the order codegen emits them.
+  public var rules: [Int]
+
+  /// A group of rules, guarded or not.
+  public init(guardNode: IRNodeID?, rules: [Int]) {
+    self.guardNode = guardNode
+    self.rules = rules
+  }
+}
+
+/// Which nodes codegen keeps in registers of their own, and which register each gets.
+public struct IRSharing: Sendable {
+  /// Shared node → its register (below `registerCount`; the expression stack starts above).
+  public var registers: [IRNodeID: Int]
+  /// Registers reserved for shared values.
+  public var registerCount: Int
+
+  /// A sharing plan.
+  public init(registers: [IRNodeID: Int], registerCount: Int) {
+    self.registers = registers
+    self.registerCount = registerCount
+  }
+}
+
 /// An arena of IR nodes with their types and spans, and a root.
 public struct IRFunction: Sendable {
   public private(set) var nodes: [IRNode] = []
@@ -62,6 +91,15 @@ public struct IRFunction: Sendable {
   public var ruleRoots: [IRNodeID] = []
   /// Number of locals allocated.
   public private(set) var localCount = 0
+  /// For a rule set: the order and guards in which codegen runs the rules (type dispatch,
+  /// dead-rule elimination); nil runs every rule, in rule-table order, unguarded.
+  public var schedule: [IRRuleGroup]?
+  /// Rules whose condition is the constant false (dead-rule elimination): codegen writes their
+  /// results without code of their own; a schedule does not list them.
+  public var deadRules: [Int] = []
+  /// The nodes codegen computes once and keeps in a register of their own (condition dedupe);
+  /// nil shares nothing. Any pass that rebuilds the arena drops it.
+  public var sharing: IRSharing?
 
   public init() {}
 
@@ -97,10 +135,20 @@ public struct IRFunction: Sendable {
     return localCount - 1
   }
 
+  /// The rule groups codegen emits: the schedule, or every live rule in order, unguarded.
+  public var effectiveSchedule: [IRRuleGroup] {
+    if let schedule { return schedule }
+    let dead = Set(deadRules)
+    return [IRRuleGroup(guardNode: nil, rules: ruleRoots.indices.filter { !dead.contains($0) })]
+  }
+
   /// Number of nodes reachable from the root (what codegen will emit).
   public var reachableCount: Int {
     var seen = Set<IRNodeID>()
-    var stack = ruleRoots.isEmpty ? [root] : ruleRoots
+    let groups = effectiveSchedule
+    var stack =
+      ruleRoots.isEmpty
+      ? [root] : groups.flatMap { g in g.rules.map { ruleRoots[$0] } } + groups.compactMap(\.guardNode)
     while let n = stack.popLast() {
       guard seen.insert(n).inserted else { continue }
       stack.append(contentsOf: children(of: n))

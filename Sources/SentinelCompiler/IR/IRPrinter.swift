@@ -14,6 +14,7 @@ extension IRFunction {
       order.append(id)
     }
     for r in ruleRoots.isEmpty ? [root] : ruleRoots { visit(r) }
+    for g in schedule ?? [] { if let n = g.guardNode { visit(n) } }
     var out = ""
     for id in order {
       let body: String
@@ -43,10 +44,25 @@ extension IRFunction {
           "comprehension iter $\(c.iterVar)\(c.iterVar2.map { ", $\($0)" } ?? "") in %\(c.range), "
           + "accu $\(c.accuVar) = %\(c.accuInit), while %\(c.condition), step %\(c.step), result %\(c.result)"
       }
-      out += "%\(id) : \(types[id]) = \(body)\n"
+      // A shared node (condition dedupe) shows the register that keeps it: `%7 [s2]`.
+      let kept = sharing?.registers[id].map { " [s\($0)]" } ?? ""
+      out += "%\(id)\(kept) : \(types[id]) = \(body)\n"
     }
     if !ruleRoots.isEmpty {
-      return out + ruleRoots.enumerated().map { "rule #\($0.offset) %\($0.element)\n" }.joined()
+      out += ruleRoots.enumerated().map { "rule #\($0.offset) %\($0.element)\n" }.joined()
+      if !deadRules.isEmpty {
+        out += "dead rules (constant false): \(deadRules.map { "#\($0)" }.joined(separator: ", "))\n"
+      }
+      if let schedule {
+        for g in schedule {
+          out +=
+            "group \(g.guardNode.map { "if %\($0)" } ?? "always"): \(g.rules.map { "#\($0)" }.joined(separator: ", "))\n"
+        }
+      }
+      if let sharing {
+        out += "shared: \(sharing.registers.count) nodes in \(sharing.registerCount) registers\n"
+      }
+      return out
     }
     return out + "root %\(root)\n"
   }

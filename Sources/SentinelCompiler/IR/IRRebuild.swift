@@ -8,7 +8,7 @@ extension IRFunction {
   /// A new arena: every node, children first, with its children renamed to their rewritten
   /// ids. `rewrite` gets the renamed node (constants as values: use `out.constant`) and returns
   /// the id to use for it, or nil to add the node unchanged.
-  func rebuild(
+  public func rebuild(
     _ rewrite: (_ node: IRNode, _ type: CELType, _ span: Span, _ out: inout IRFunction) -> IRNodeID?
   ) -> IRFunction {
     var out = IRFunction()
@@ -40,6 +40,12 @@ extension IRFunction {
     }
     out.root = map[root] ?? 0
     out.ruleRoots = ruleRoots.map { map[$0] ?? $0 }
+    // The schedule names rules by index and guards by node: carry it over. A sharing plan is
+    // about this arena's node ids and evaluation order: it is dropped (condition dedupe runs last).
+    out.schedule = schedule?.map {
+      IRRuleGroup(guardNode: $0.guardNode.map { map[$0] ?? $0 }, rules: $0.rules)
+    }
+    out.deadRules = deadRules
     return out
   }
 }

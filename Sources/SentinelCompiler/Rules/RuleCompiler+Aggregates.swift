@@ -180,10 +180,15 @@ extension RuleCompilerRun {
   }
 
   /// The state program: key, filter and value of every aggregate.
-  static func stateIR(_ aggregates: [CompiledAggregate], env: Environment, optimize: Bool) -> IRFunction {
+  static func stateIR(
+    _ aggregates: [CompiledAggregate], env: Environment, optimize: Bool, disabled: Set<String> = []
+  ) -> IRFunction {
     let exprs = aggregates.flatMap { [$0.key, $0.filter, $0.value] }
     var ir = Lowering.lowerRules(exprs, environment: env)
-    if optimize { ir = Passes.run(ir, catalog: env.catalog) }
+    if optimize {
+      ir = Passes.run(
+        ir, passes: Passes.statePipeline, context: PassContext(catalog: env.catalog), disabled: disabled)
+    }
     return ir
   }
 }

@@ -18,6 +18,12 @@ import SentinelSyntax
 public struct RuleCompileOptions: Sendable {
   /// Run the IR optimization passes.
   public var optimize = true
+  /// Passes not to run (by name: `Passes.names`), for ablations (`--disable-pass NAME`).
+  public var disabledPasses: Set<String> = []
+  /// Measured selectivities for short-circuit ordering (`sentinel compile --profile`).
+  public var profile: SelectivityProfile?
+  /// The rule pipeline (tests substitute a deliberately broken pass to show validation finds it).
+  public var passes: [Passes.Pass] = Passes.rulePipeline
   /// The compiler version recorded in bundles.
   public var compilerVersion = SentinelVersion.compiler
   public init() {}
@@ -43,6 +49,10 @@ public struct RuleSetCompilation: Sendable {
   public var environment: Environment
   public var schema: EventSchema
   public var ir: IRFunction
+  /// The rule program's IR before the passes (`--stats`, `--dump-ir=PASS` replay them on it).
+  public var loweredIR: IRFunction
+  /// What the passes were given (the catalog, the profile, the event-type variable).
+  public var passContext: PassContext
   /// Named conditions' checked expressions and lists' values (for explanations).
   public var definitions: [String: CheckedAST]
   public var constants: [String: Value]
@@ -277,9 +287,16 @@ struct RuleCompilerRun {
     if diagnostics.hasErrors { return nil }
 
     // 6. One IR for all rules; optimize; codegen.
-    var ir = Lowering.lowerRules(compiled.map(\.checked), environment: env)
-    if options.optimize { ir = Passes.run(ir, catalog: env.catalog) }
-    let folded = options.optimize ? ir : Passes.run(ir, catalog: env.catalog)
+    let lowered = Lowering.lowerRules(compiled.map(\.checked), environment: env)
+    let typeField = schema.fields.contains { $0.name == "type" } ? schema.variable + ".type" : nil
+    let context = PassContext(catalog: env.catalog, profile: options.profile, typeField: typeField)
+    var ir = lowered
+    if options.optimize {
+      ir = Passes.run(ir, passes: options.passes, context: context, disabled: options.disabledPasses)
+    }
+    let folded =
+      options.optimize && !options.disabledPasses.contains(Passes.constantFolding.name)
+      ? ir : ConstantFolding.run(lowered, catalog: env.catalog)
     for (k, rule) in compiled.enumerated() {
       guard case .constant(let c) = folded.nodes[folded.ruleRoots[k]] else { continue }
       let v = folded.constants[c]
@@ -296,7 +313,8 @@ struct RuleCompilerRun {
         program = try Codegen(catalog: env.catalog, variableTypes: variables).emit(ir)
       } else {
         // One variable table for both programs: the event time first, then what either reads.
-        let stateIR = Self.stateIR(compiledAggregates, env: aggregateEnv, optimize: options.optimize)
+        let stateIR = Self.stateIR(
+          compiledAggregates, env: aggregateEnv, optimize: options.optimize, disabled: options.disabledPasses)
         var seed = [schema.variable + "." + Self.timeField]
         for q in Self.variablesRead(stateIR) + Self.variablesRead(ir) where !seed.contains(q) {
           seed.append(q)
@@ -331,7 +349,8 @@ struct RuleCompilerRun {
       policy: policy, sourceFiles: files.map { SourceFile(name: $0.source.name, text: $0.source.text) },
       aggregates: compiledAggregates.map(\.spec), stateProgram: stateProgram, ruleReads: ruleReads)
     return RuleSetCompilation(
-      bundle: bundle, rules: compiled, environment: env, schema: schema, ir: ir, definitions: definitions,
+      bundle: bundle, rules: compiled, environment: env, schema: schema, ir: ir, loweredIR: lowered,
+      passContext: context, definitions: definitions,
       constants: constants, aggregates: compiledAggregates, diagnostics: diagnostics)
   }
 
