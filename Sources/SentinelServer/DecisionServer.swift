@@ -7,7 +7,8 @@
 // Routes (docs/operations.md):
 //   POST /v1/decisions           one JSON event → its decision (200 only after the commit)
 //   POST /v1/decisions/batch     a JSON array or NDJSON → an array of decisions and errors
-//   GET  /v1/decisions/{id}      the stored decision line
+//   GET  /v1/decisions/{id}      the stored decision with its audit record (AuditRoutes.swift)
+//   GET  /v1/analytics/summary   counts by action and by rule over a window (AuditRoutes.swift)
 //   GET  /healthz, GET /readyz   alive; ready (bundle loaded, database writable)
 // Every error answer is a JSON object with `error` naming the problem (`JSONErrorMiddleware`
 // covers the answers Hummingbird makes itself: unknown routes, wrong methods).
@@ -110,16 +111,7 @@ public enum DecisionServer {
       return jsonResponse(200, "[" + bodies.joined(separator: ",") + "]")
     }
 
-    router.get("/v1/decisions/{event_id}") { _, context in
-      let raw = context.parameters.get("event_id") ?? ""
-      let id = raw.removingPercentEncoding ?? raw
-      do {
-        if let line = try await service.storedDecision(eventID: id) { return jsonResponse(200, line) }
-      } catch {
-        return jsonResponse(503, DecisionJSON.error("state store: \(error)"))
-      }
-      return jsonResponse(404, DecisionJSON.error("no decision for event `\(id)`"))
-    }
+    addAuditRoutes(to: router, service: service)
     return router
   }
 
