@@ -48,7 +48,9 @@ let package = Package(
       swiftSettings: strict),
     .target(
       name: "SentinelState",
-      dependencies: ["SentinelModel", "SentinelBytecode", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: [
+        "SentinelModel", "SentinelBytecode", "SentinelCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+      ],
       swiftSettings: strict),
     .target(
       name: "SentinelRuntime",
@@ -178,7 +180,10 @@ let package = Package(
     // AsyncHTTPClient and a second BoringSSL).
     .testTarget(
       name: "SentinelServerTests",
-      dependencies: ["SentinelModel", "SentinelState", "SentinelServer", "SentinelCrypto"],
+      dependencies: [
+        "SentinelModel", "SentinelState", "SentinelServer", "SentinelCrypto",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ],
       swiftSettings: strict),
   ]
 )

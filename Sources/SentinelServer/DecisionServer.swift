@@ -10,7 +10,8 @@
 // and acts on the key's tenant only (`TenantRegistry`):
 //   POST /v1/decisions           decide   one JSON event → its decision (200 only after the commit)
 //   POST /v1/decisions/batch     decide   a JSON array or NDJSON → an array of decisions and errors
-//   GET  /v1/decisions/{id}      read     the stored decision line
+//   GET  /v1/decisions/{id}      read     the stored decision with its audit record (AuditRoutes.swift)
+//   GET  /v1/analytics/summary   read     counts by action and by rule over a window (AuditRoutes.swift)
 //   GET  /v1/bundle              read     the active bundle (BundleRoutes.swift)
 //   PUT  /v1/bundle              admin    verify, store and swap in a compiled bundle
 //   GET  /healthz, GET /readyz   open     alive; ready (bundle loaded, database writable)
@@ -149,25 +150,7 @@ public enum DecisionServer {
       return jsonResponse(200, "[" + bodies.joined(separator: ",") + "]")
     }
 
-    router.get("/v1/decisions/{event_id}") { _, context in
-      let tenant = try tenantName(context)
-      let raw = context.parameters.get("event_id") ?? ""
-      let id = raw.removingPercentEncoding ?? raw
-      do {
-        // A tenant without an active bundle (say one whose stored bundle no longer verifies)
-        // may still have committed decisions: they are read from its rows directly.
-        let line =
-          if let service = registry.service(for: tenant) {
-            try await service.storedDecision(eventID: id)
-          } else {
-            try registry.store.forTenant(tenant).decisionLine(forEventID: id)
-          }
-        if let line { return jsonResponse(200, line) }
-      } catch {
-        return jsonResponse(503, DecisionJSON.error("state store: \(error)"))
-      }
-      return jsonResponse(404, DecisionJSON.error("no decision for event `\(id)`"))
-    }
+    addAuditRoutes(to: router, registry: registry)
 
     addBundleRoutes(
       to: router, registry: registry, loader: configuration.bundleLoader,

@@ -6,6 +6,12 @@
 //                    event time (seconds, nanos), bundle digest; WITHOUT ROWID, so the
 //                    processed-id lookup is one primary-key seek. `seq` increases per tenant in
 //                    commit order; (tenant, seq) is unique and indexed for reading the log.
+//                    v2_audit_chain adds `prev_hash`, `hash` (the audit chain, AuditChain.swift)
+//                    and `decided_at` (commit time, milliseconds since 1970).
+//   audit_anchor     tenant → the last pruned record (seq, hash, decided_at) and how many were
+//                    pruned: verification starts from it (`sentinel audit prune`).
+//   pruned_event     (tenant, event_id) → line: the decision lines of pruned records, so that a
+//                    pruned event id is still recognised as a duplicate.
 //   meta             key → value: `format` = `sentinel-state`, `state_encoding` = the version
 //                    of the state form (`aggregateStateFormatVersion`, now 2); a database in
 //                    another encoding is refused on open.
@@ -84,6 +90,7 @@ enum StateSchema {
           ) WITHOUT ROWID;
           """)
     }
+    m.registerMigration("v2_audit_chain") { db in try AuditChain.migrate(db) }
     return m
   }
 }

@@ -1,10 +1,12 @@
 // The durable state store: one SQLite file (GRDB on the system libsqlite3) in WAL mode with
 // `synchronous=FULL`, one writer connection, one transaction per commit, cached statements.
-// Schema: `SQLiteSchema.swift`.
+// Schema: `SQLiteSchema.swift`. Each decision is chained into its tenant's audit chain as it is
+// inserted (`AuditChain.swift`; the cached head and the audit reads: `SQLiteStateStore+Audit.swift`).
 
 import Foundation
 import GRDB
 import SentinelModel
+import Synchronization
 
 // MARK: - SQLiteStateStore
 
@@ -18,6 +20,9 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   public let isReadOnly: Bool
   /// The connection; tenants of one file share it (`forTenant`).
   let queue: DatabaseQueue
+  /// Each tenant's audit-chain head after the last commit (loaded once; `SQLiteStateStore+Audit`),
+  /// shared by the stores of one connection (`forTenant`).
+  let chainHeads: ChainHeadCache
 
   /// Opens (creating it when missing, unless `readOnly`) the state database at `path`.
   /// Throws `StateStoreError.cannotOpen` or `.notAStateDatabase` (a file that is not SQLite, a
@@ -40,6 +45,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
       // setup would also reset `synchronous` to NORMAL).
       try db.execute(sql: "PRAGMA synchronous = FULL")
     }
+    chainHeads = ChainHeadCache()
     do {
       queue = try DatabaseQueue(path: path, configuration: config)
     } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB {
@@ -61,6 +67,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     path = other.path
     isReadOnly = other.isReadOnly
     queue = other.queue
+    chainHeads = other.chainHeads
   }
 
   /// Checks that the file is ours, then creates or upgrades the schema (not when read-only).
@@ -145,21 +152,28 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     }
   }
 
-  /// The decision line recorded for this event id, or nil (one primary-key seek).
+  /// The decision line recorded for this event id, or nil (one primary-key seek; a second one
+  /// in `pruned_event` when the decision is not in the log, for a record removed by retention).
   public func decisionLine(forEventID id: String) throws -> String? {
     try run("look up event `\(id)`") { db in
       let s = try db.cachedStatement(sql: "SELECT line FROM decision WHERE tenant = ? AND event_id = ?")
-      return try String.fetchOne(s, arguments: [tenant, id])
+      if let line = try String.fetchOne(s, arguments: [tenant, id]) { return line }
+      let pruned = try db.cachedStatement(
+        sql: "SELECT line FROM pruned_event WHERE tenant = ? AND event_id = ?")
+      return try String.fetchOne(pruned, arguments: [tenant, id])
     }
   }
 
-  /// Every event id recorded for the tenant (one scan of the decision table's primary key).
+  /// Every event id recorded for the tenant, pruned ones included (one scan of each table's
+  /// primary key).
   public func allEventIDs() throws -> Set<String> {
     try run("read event ids") { db in
       var out = Set<String>()
-      let rows = try String.fetchCursor(
-        db, sql: "SELECT event_id FROM decision WHERE tenant = ?", arguments: [tenant])
-      while let id = try rows.next() { out.insert(id) }
+      for table in ["decision", "pruned_event"] {
+        let rows = try String.fetchCursor(
+          db, sql: "SELECT event_id FROM \(table) WHERE tenant = ?", arguments: [tenant])
+        while let id = try rows.next() { out.insert(id) }
+      }
       return out
     }
   }
@@ -256,6 +270,11 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   public func commit(_ batch: StateBatch) throws {
     if isReadOnly { throw StateStoreError.readOnly(path: path) }
     if batch.isEmpty { return }
+    // The cached chain head moves only once the transaction is committed; any failure drops it,
+    // so the next commit reads the head from the database again.
+    var newHead: AuditHead?
+    var committed = false
+    defer { settleChainHead(newHead, committed: committed) }
     try run("commit a batch of \(batch.states.count) states and \(batch.decisions.count) decisions") { db in
       try db.inTransaction(.immediate) {
         let upsert = try db.cachedStatement(
@@ -267,29 +286,33 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
           try upsert.execute(arguments: [tenant, key.aggregate, key.key, Data(state.encoded())])
         }
         if !batch.decisions.isEmpty {
-          let last = try db.cachedStatement(sql: "SELECT MAX(seq) FROM decision WHERE tenant = ?")
-          var sequence = try Int64.fetchOne(last, arguments: [tenant]) ?? 0
+          var head = try chainHead(db)
+          let decidedAt = Self.commitTime(after: head)
           let insert = try db.cachedStatement(
             sql: """
               INSERT INTO decision (tenant, event_id, seq, line, action, score, rules, event_seconds,
-                event_nanos, bundle_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                event_nanos, bundle_digest, decided_at, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               """)
           for d in batch.decisions {
-            sequence += 1
+            let prev = head.hash
+            head = try link(d, after: head, decidedAt: decidedAt)
             let rules = "[" + d.rules.map(JSONWriter.quote).joined(separator: ",") + "]"
             do {
               try insert.execute(arguments: [
-                tenant, d.eventID, sequence, d.line, d.action, d.score, rules, d.eventTime.seconds,
-                Int64(d.eventTime.nanos), d.bundleDigest,
+                tenant, d.eventID, head.seq, d.line, d.action, d.score, rules, d.eventTime.seconds,
+                Int64(d.eventTime.nanos), d.bundleDigest, decidedAt, prev, head.hash,
               ])
             } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
               throw StateStoreError.duplicateEventID(path: path, tenant: tenant, eventID: d.eventID)
             }
           }
+          newHead = head
         }
         return .commit
       }
     }
+    committed = true
   }
 
   // MARK: - Lifecycle
@@ -319,6 +342,8 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     do {
       return try queue.inDatabase(body)
     } catch let e as StateStoreError {
+      throw e
+    } catch let e as AuditPruneError {
       throw e
     } catch {
       throw StateStoreError.database(path: path, operation: operation, reason: Self.reason(error))
