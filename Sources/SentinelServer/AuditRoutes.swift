@@ -31,7 +31,7 @@ extension DecisionServer {
 
     router.get("/v1/analytics/summary") { request, context in
       let tenant = try tenantName(context)
-      let text = request.uri.queryParameters.get("window").map(String.init) ?? AnalyticsWindow.defaultText
+      let text = request.uri.queryParameters.get("window") ?? AnalyticsWindow.defaultText
       let window: AnalyticsWindow
       switch AnalyticsWindow.parse(text) {
       case .success(let w): window = w

@@ -9,24 +9,6 @@ import SentinelModel
 import SentinelState
 import Testing
 
-/// Runs `sentinel ARGS…` to completion.
-func runSentinel(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
-  p.arguments = arguments
-  let dir = try Repo.temporaryFolder()
-  let outPath = dir + "/out"
-  let errPath = dir + "/err"
-  FileManager.default.createFile(atPath: outPath, contents: nil)
-  FileManager.default.createFile(atPath: errPath, contents: nil)
-  p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-  p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-  try p.run()
-  p.waitUntilExit()
-  defer { try? FileManager.default.removeItem(atPath: dir) }
-  return (p.terminationStatus, try Repo.read(outPath), try Repo.read(errPath))
-}
-
 @Suite(.serialized) struct AuditTests {
   static func map(_ v: Value?) -> MapValue? {
     if case .map(let m)? = v { return m }
