@@ -33,6 +33,9 @@ let package = Package(
     // OpenSSL's libcrypto (Debian: libssl-dev) for SHA-256 digests and Ed25519 signatures.
     .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
     .target(name: "SentinelCrypto", dependencies: ["CLibCrypto"], swiftSettings: strict),
+    // Counts heap allocations per thread by interposing malloc (for `sentinel bench` and the
+    // zero-allocation tests of the evaluation loop); see Sources/CMallocCounter/counter.c.
+    .target(name: "CMallocCounter"),
 
     // MARK: - Runtime side
     .target(
@@ -56,7 +59,7 @@ let package = Package(
       name: "SentinelRuntime",
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier", "SentinelVM",
-        "SentinelCrypto", "SentinelState",
+        "SentinelCrypto", "SentinelState", "CMallocCounter",
       ],
       swiftSettings: strict),
 

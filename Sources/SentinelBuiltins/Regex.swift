@@ -27,13 +27,17 @@ import Synchronization
 final class CompiledPattern: @unchecked Sendable {
   let regex: Regex<AnyRegexOutput>?
   let error: String?
+  /// The pattern's fast form, when it is a simple pattern (SimplePattern.swift) and valid.
+  let simple: SimplePattern?
 
   init(_ pattern: String) {
     switch RE2Translator.translate(pattern) {
     case .failure(let e):
       regex = nil
+      simple = nil
       error = "invalid regular expression '\(pattern)': \(e.message)"
     case .success(let translated):
+      simple = SimplePattern(pattern)
       do {
         let r = try Regex(translated)
           .matchingSemantics(.unicodeScalar)
@@ -69,6 +73,7 @@ enum RegexCache {
   static func matches(_ s: String, _ pattern: String) -> Value {
     let c = compiled(pattern)
     guard let r = c.regex else { return err(.invalidArgument, c.error ?? "invalid regular expression") }
+    if let simple = c.simple, let matched = simple.matches(s) { return .bool(matched) }
     do {
       return .bool(try r.firstMatch(in: s) != nil)
     } catch {

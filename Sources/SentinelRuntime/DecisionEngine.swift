@@ -93,19 +93,61 @@ public struct DecisionEngine: Sendable {
         matched.append(
           MatchedRule(id: rule.id, outcome: rule.outcome, score: rule.score, reason: rule.reason))
         score += rule.score
-        switch rule.outcome {
-        case .block: action = max(action, .block)
-        case .review: action = max(action, .review)
-        case .challenge: action = max(action, .challenge)
-        case .score: break
-        }
+        action = max(action, Self.action(of: rule.outcome))
       case .error(let e): errors.append((rule.id, e.message))
       default: break
       }
     }
-    if score >= policy.reviewThreshold { action = max(action, .review) }
-    if let b = policy.blockThreshold, score >= b { action = .block }
+    action = applyThresholds(action, score: score)
     matched.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
     return Decision(eventID: eventID, action: action, score: score, matched: matched, errors: errors)
+  }
+
+  /// The action and score `combine` decides for rule results, with the indices of the matched
+  /// rules (in rule-table order) written to `matched` (emptied first, its capacity kept): the same
+  /// policy without building a `Decision`, so that deciding allocates nothing (`sentinel bench`).
+  public func summarize(_ results: [Value], matched: inout [Int]) -> DecisionSummary {
+    matched.removeAll(keepingCapacity: true)
+    var score = 0
+    var action = DecisionAction.allow
+    for i in 0..<min(rules.count, results.count) {
+      guard case .bool(true) = results[i] else { continue }
+      matched.append(i)
+      score += rules[i].score
+      action = max(action, Self.action(of: rules[i].outcome))
+    }
+    return DecisionSummary(action: applyThresholds(action, score: score), score: score)
+  }
+
+  /// The action a matched rule's outcome asks for (a score-only rule asks for none).
+  static func action(of outcome: RuleOutcome) -> DecisionAction {
+    switch outcome {
+    case .block: return .block
+    case .review: return .review
+    case .challenge: return .challenge
+    case .score: return .allow
+    }
+  }
+
+  /// The policy's thresholds: the total score raises the action to review or block.
+  func applyThresholds(_ action: DecisionAction, score: Int) -> DecisionAction {
+    var action = action
+    if score >= policy.reviewThreshold { action = max(action, .review) }
+    if let b = policy.blockThreshold, score >= b { action = .block }
+    return action
+  }
+}
+
+/// A decision's action and score, without its rules (see `DecisionEngine.summarize`).
+public struct DecisionSummary: Sendable, Hashable {
+  /// The decided action.
+  public var action: DecisionAction
+  /// The total score of the matched rules.
+  public var score: Int
+
+  /// A summary.
+  public init(action: DecisionAction, score: Int) {
+    self.action = action
+    self.score = score
   }
 }

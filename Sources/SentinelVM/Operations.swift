@@ -74,7 +74,7 @@ enum Operations {
   // MARK: - Lists
 
   /// `[r[b] … r[b+c-1]]`; the first error element is the result.
-  static func makeList(_ elements: ArraySlice<Value>) -> Value {
+  static func makeList<C: Collection<Value>>(_ elements: C) -> Value {
     for e in elements where e.isError { return e }
     return .list(Array(elements))
   }
@@ -114,7 +114,7 @@ enum Operations {
 
   /// `{r[b]: r[b+1], …}`: entries in order; the first error key or value, an invalid key type or
   /// a duplicate key is the result.
-  static func makeMap(_ registers: ArraySlice<Value>) -> Value {
+  static func makeMap<C: RandomAccessCollection<Value>>(_ registers: C) -> Value where C.Index == Int {
     var m = MapValue()
     var i = registers.startIndex
     while i + 1 < registers.endIndex {

@@ -1,5 +1,5 @@
 // The VM: runs a VerifiedProgram. A plain hot loop — one `switch` over the opcode per
-// instruction, registers in one array allocated per run, no existentials or closures per
+// instruction, registers in one array the caller may keep between runs, no existentials or closures per
 // instruction beyond the builtin implementation a `call` runs (WasmKit's executor, Lua's VM).
 //
 // Verify once, then trust: every check the verifier proved is skipped, and each skip says which
@@ -17,6 +17,15 @@ public struct VM: Sendable {
   /// A VM.
   public init() {}
 
+  /// The register file of a run, kept by the caller between runs so that a run allocates
+  /// nothing (`run(_:variables:results:registers:)`). One per thread; any program may use it.
+  public struct Registers: Sendable {
+    var values: [Value] = []
+
+    /// An empty register file; the first run sizes it.
+    public init() {}
+  }
+
   /// Runs `program` with variable values indexed like `program.program.variables` (see
   /// `VerifiedProgram.slot(named:)` and `variables(from:)`); a nil or missing slot reads as an
   /// `unbound_variable` error. Returns the program's result — a CEL error value when evaluation
@@ -27,17 +36,45 @@ public struct VM: Sendable {
   }
 
   /// Runs a rule-set program: each `rule` instruction stores its rule's condition value into
-  /// `results` (resized to `ruleCount`, entries not written stay null). Returns the `ret` value.
+  /// `results` (resized to `ruleCount`; entries not written in this run are null). Returns the
+  /// `ret` value.
   public func run(_ program: VerifiedProgram, variables: [Value?], results: inout [Value]) -> Value {
-    if results.count != program.program.ruleCount {
-      results = [Value](repeating: .null, count: program.program.ruleCount)
+    var registers = Registers()
+    return run(program, variables: variables, results: &results, registers: &registers)
+  }
+
+  /// `run(_:variables:results:)` with a register file kept between runs: with `results` and
+  /// `registers` reused, a run allocates nothing itself (builtins may: building lists, strings).
+  public func run(
+    _ program: VerifiedProgram, variables: [Value?], results: inout [Value], registers: inout Registers
+  ) -> Value {
+    let ruleCount = program.program.ruleCount
+    if results.count != ruleCount {
+      results = [Value](repeating: .null, count: ruleCount)
+    } else {
+      for i in 0..<ruleCount { results[i] = .null }
     }
+    let registerCount = program.program.registerCount
+    if registers.values.count < registerCount {
+      registers.values = [Value](repeating: .null, count: registerCount)
+    }
+    // NOTE: the loop indexes registers through an unsafe buffer (no bounds check, no uniqueness
+    // check per write): the verifier proved every register operand below registerCount, and the
+    // buffer holds at least that many. Measured in docs/performance.md ("VM: step by step").
+    return registers.values.withUnsafeMutableBufferPointer { r in
+      execute(program, variables, r, &results)
+    }
+  }
+
+  /// The interpreter loop over a register buffer of at least `registerCount` values. Registers
+  /// may hold values of an earlier run: definite assignment means none is read before written.
+  func execute(
+    _ program: VerifiedProgram, _ variables: [Value?], _ r: UnsafeMutableBufferPointer<Value>,
+    _ results: inout [Value]
+  ) -> Value {
     let code = program.program.code
     let constants = program.program.constants
     let maxCollection = program.limits.maxCollectionSize
-    // NOTE: one allocation per run. Registers start as null; the verifier's definite-assignment
-    // rule means no instruction ever reads that null.
-    var r = [Value](repeating: .null, count: program.program.registerCount)
     var pc = 0
     while true {
       // VERIFIED: pc is an instruction — targets are in bounds and the last instruction is `ret`
@@ -72,7 +109,7 @@ public struct VM: Sendable {
         r[a] = Operations.optionalSelect(r[b], program.fieldNames[c])
 
       case .call:
-        r[a] = call(program, pc: pc, overload: b, first: c, count: Int(ins.d), &r)
+        r[a] = call(program, pc: pc, overload: b, first: c, count: Int(ins.d), r)
 
       case .callDynamic:
         let f = program.program.functions[b]
@@ -235,22 +272,25 @@ public struct VM: Sendable {
   /// then run the implementation without building an argument array for 1–3 arguments.
   @inline(__always)
   func call(
-    _ program: VerifiedProgram, pc: Int, overload b: Int, first c: Int, count n: Int, _ r: inout [Value]
+    _ program: VerifiedProgram, pc: Int, overload b: Int, first c: Int, count n: Int,
+    _ r: UnsafeMutableBufferPointer<Value>
   ) -> Value {
     // VERIFIED: n equals the overload's arity and its implementation's shape (arity_mismatch,
     // malformed_overload), and r[c..<c+n] is in bounds.
-    let o = program.overloads[b]
     for i in c..<(c + n) where r[i].isError { return r[i] }
     if program.guardedCalls[pc] {
       // Only calls with a `dyn` argument get here; proven ones skip the test (type_mismatch).
+      let o = program.overloads[b]
       var bindings: [String: CELType] = [:]
       for (j, param) in o.params.enumerated() where !Catalog.accepts(param, r[c + j], &bindings) {
         return .error(.noOverload(o.function, Array(r[c..<(c + n)])))
       }
     }
     // NOTE: the same semantics as `Catalog.invoke` (first error argument wins, then the one
-    // implementation), inlined so that 1–3 argument calls build no argument array.
-    switch o.implementation {
+    // implementation), inlined so that 1–3 argument calls build no argument array. The
+    // implementations come from their own array: reading `overloads[b]` would copy the whole
+    // `Overload` (retaining its strings, parameter array and result type) on every call.
+    switch program.implementations[b] {
     case .unary(let f): return f(r[c])
     case .binary(let f): return f(r[c], r[c + 1])
     case .ternary(let f): return f(r[c], r[c + 1], r[c + 2])

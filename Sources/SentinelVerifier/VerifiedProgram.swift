@@ -22,6 +22,9 @@ public struct VerifiedProgram: Sendable {
   package let builtinIndices: [Int]
   /// For each `program.builtins` entry: the overload itself (saves a lookup per call).
   package let overloads: [Overload]
+  /// For each `program.builtins` entry: its overload's implementation, on its own so that a
+  /// `call` reads one enum instead of copying (and retaining the fields of) a whole `Overload`.
+  package let implementations: [Implementation]
   /// For each pc: whether a `call` there has an argument of unknown kind (`dyn`) whose run-time
   /// value the VM must test against the parameter type before calling the implementation.
   package let guardedCalls: [Bool]
@@ -41,6 +44,7 @@ public struct VerifiedProgram: Sendable {
     self.costBound = costBound
     self.builtinIndices = builtinIndices
     self.overloads = builtinIndices.map { catalog.overloads[$0] }
+    self.implementations = overloads.map(\.implementation)
     self.guardedCalls = guardedCalls
     self.variableKinds = variableKinds
     self.fieldNames = program.constants.map {

@@ -1,0 +1,13 @@
+// Counts heap allocations per thread, for `sentinel bench` and the allocation tests: the
+// allocation functions of the C library are interposed (see counter.c).
+#ifndef SENTINEL_MALLOC_COUNTER_H
+#define SENTINEL_MALLOC_COUNTER_H
+
+/// The number of heap allocations (malloc, calloc, realloc, aligned allocations) the calling
+/// thread has made since it started; 0 forever when interposition is not in effect.
+unsigned long long sentinel_thread_allocations(void);
+
+/// Whether the allocation functions are interposed (the count is meaningful).
+int sentinel_allocation_counting(void);
+
+#endif

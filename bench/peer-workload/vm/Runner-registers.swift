@@ -1,0 +1,18 @@
+// The VM API with a register file kept between runs (`VM.Registers`).
+import SentinelModel
+import SentinelVM
+import SentinelVerifier
+
+struct Runner {
+  let program: VerifiedProgram
+  let vm = VM()
+  var results: [Value] = []
+  var registers = VM.Registers()
+
+  init(_ program: VerifiedProgram) { self.program = program }
+
+  mutating func run(_ slots: [Value?]) -> [Value] {
+    _ = vm.run(program, variables: slots, results: &results, registers: &registers)
+    return results
+  }
+}
