@@ -48,7 +48,10 @@ let package = Package(
       swiftSettings: strict),
     .target(
       name: "SentinelState",
-      dependencies: ["SentinelModel", "SentinelBytecode", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: [
+        "SentinelModel", "SentinelBytecode", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
+      ],
       swiftSettings: strict),
     .target(
       name: "SentinelRuntime",

@@ -249,8 +249,13 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
             INSERT INTO aggregate_state (tenant, aggregate, key, state) VALUES (?, ?, ?, ?)
             ON CONFLICT (tenant, aggregate, key) DO UPDATE SET state = excluded.state
             """)
+        let rawUpsert = RawStatement(upsert)
         for (key, state) in batch.states {
-          try upsert.execute(arguments: [tenant, key.aggregate, key.key, Data(state.encoded())])
+          rawUpsert.bind(1, tenant)
+          rawUpsert.bind(2, key.aggregate)
+          rawUpsert.bind(3, key.key)
+          rawUpsert.bind(4, blob: state.encoded())
+          try rawUpsert.run()
         }
         if !batch.decisions.isEmpty {
           let last = try db.cachedStatement(sql: "SELECT MAX(seq) FROM decision WHERE tenant = ?")
@@ -260,14 +265,21 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
               INSERT INTO decision (tenant, event_id, seq, line, action, score, rules, event_seconds,
                 event_nanos, bundle_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               """)
+          let rawInsert = RawStatement(insert)
+          rawInsert.bind(1, tenant)
           for d in batch.decisions {
             sequence += 1
-            let rules = "[" + d.rules.map(JSONWriter.quote).joined(separator: ",") + "]"
+            rawInsert.bind(2, d.eventID)
+            rawInsert.bind(3, sequence)
+            rawInsert.bind(4, d.line)
+            rawInsert.bind(5, d.action)
+            rawInsert.bind(6, Int64(d.score))
+            rawInsert.bind(7, Self.rulesJSON(d.rules))
+            rawInsert.bind(8, d.eventTime.seconds)
+            rawInsert.bind(9, Int64(d.eventTime.nanos))
+            rawInsert.bind(10, d.bundleDigest)
             do {
-              try insert.execute(arguments: [
-                tenant, d.eventID, sequence, d.line, d.action, d.score, rules, d.eventTime.seconds,
-                Int64(d.eventTime.nanos), d.bundleDigest,
-              ])
+              try rawInsert.run()
             } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
               throw StateStoreError.duplicateEventID(path: path, tenant: tenant, eventID: d.eventID)
             }
@@ -276,6 +288,16 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
         return .commit
       }
     }
+  }
+
+  /// The `rules` column: the matched rule ids as a JSON array.
+  static func rulesJSON(_ rules: [String]) -> String {
+    var out = "["
+    for (i, r) in rules.enumerated() {
+      if i > 0 { out += "," }
+      out += JSONWriter.quote(r)
+    }
+    return out + "]"
   }
 
   // MARK: - Lifecycle
