@@ -53,6 +53,7 @@ let package = Package(
       name: "SentinelState",
       dependencies: [
         "SentinelModel", "SentinelBytecode", "SentinelCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ],
       swiftSettings: strict),
     .target(

@@ -54,6 +54,13 @@ public struct ReplayCommand: ParsableCommand {
   @Option(help: "Events per commit (group commit).")
   var batch = 1000
 
+  @Option(
+    name: .customLong("cache-keys"),
+    help:
+      "Keep the aggregate states of at most about this many keys in memory (others are read back from the store)."
+  )
+  var cacheKeys = EventProcessor.defaultCacheCapacity
+
   @Option(help: "The tenant the state belongs to.")
   var tenant = "default"
 
@@ -64,6 +71,7 @@ public struct ReplayCommand: ParsableCommand {
 
   public func validate() throws {
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    guard cacheKeys >= 1 else { throw ValidationError("--cache-keys must be at least 1") }
   }
 
   public func run() throws {
@@ -87,7 +95,7 @@ public struct ReplayCommand: ParsableCommand {
       guard fd >= 0 else { throw ValidationError("cannot write `\(output)`") }
       out = OutputBuffer(fd: fd)
     }
-    let processor = EventProcessor(bundle: bundle, store: store)
+    let processor = EventProcessor(bundle: bundle, store: store, cacheCapacity: cacheKeys)
     var summary = ReplaySummary(rules: bundle.bundle.rules.map(\.id))
     let progress = !quiet && isatty(2) == 1
     let start = Date()
@@ -168,7 +176,7 @@ struct ReplaySummary {
       lines += 1
       decided += 1
       byAction[d.action.rawValue, default: 0] += 1
-      for id in d.ruleIDs { byRule[id, default: 0] += 1 }
+      for m in d.matched { byRule[m.id, default: 0] += 1 }
     case .duplicate:
       lines += 1
       duplicates += 1

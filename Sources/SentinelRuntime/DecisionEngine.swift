@@ -49,8 +49,32 @@ public struct Decision: Sendable {
 
   /// The decision line of REFERENCE_RULES.md: `{"event_id":…,"action":…,"score":N,"rules":[…]}`.
   public var jsonLine: String {
-    "{\"event_id\":\(JSONWriter.quote(eventID)),\"action\":\"\(action.rawValue)\",\"score\":\(score),\"rules\":["
-      + matched.map { JSONWriter.quote($0.id) }.joined(separator: ",") + "]}"
+    // Built in one buffer: this runs once per decided event.
+    var out = "{\"event_id\":"
+    out.reserveCapacity(56 + eventID.utf8.count + 24 * matched.count)
+    Self.appendQuoted(eventID, to: &out)
+    out += ",\"action\":\""
+    out += action.rawValue
+    out += "\",\"score\":"
+    out += String(score)
+    out += ",\"rules\":["
+    for (k, m) in matched.enumerated() {
+      if k > 0 { out += "," }
+      Self.appendQuoted(m.id, to: &out)
+    }
+    out += "]}"
+    return out
+  }
+
+  /// Appends `s` as a JSON string literal.
+  static func appendQuoted(_ s: String, to out: inout String) {
+    if s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+      out += JSONWriter.quote(s)
+    } else {
+      out += "\""
+      out += s
+      out += "\""
+    }
   }
 }
 
@@ -59,12 +83,16 @@ public struct DecisionEngine: Sendable {
   public let program: VerifiedProgram
   public let rules: [RuleEntry]
   public let policy: DecisionPolicy
+  /// The rule indices sorted by rule id in byte order: matched rules are collected in output
+  /// order, with no sort per event.
+  let outputOrder: [Int]
 
   /// An engine for a verified program whose `rule` results follow `rules`.
   public init(program: VerifiedProgram, rules: [RuleEntry], policy: DecisionPolicy) {
     self.program = program
     self.rules = rules
     self.policy = policy
+    outputOrder = rules.indices.sorted { rules[$0].id.utf8.lexicographicallyPrecedes(rules[$1].id.utf8) }
   }
 
   /// The raw value of each rule's condition (true = matched) for one event's slots.
@@ -84,23 +112,27 @@ public struct DecisionEngine: Sendable {
   /// raises it to review (≥ review threshold) or block (≥ block threshold).
   public func combine(eventID: String, results: [Value]) -> Decision {
     var matched: [MatchedRule] = []
-    var errors: [(String, String)] = []
+    var errors: [(index: Int, rule: String, message: String)] = []
     var score = 0
     var action = DecisionAction.allow
-    for (i, rule) in rules.enumerated() where i < results.count {
+    for i in outputOrder where i < results.count {
+      let rule = rules[i]
       switch results[i] {
       case .bool(true):
         matched.append(
           MatchedRule(id: rule.id, outcome: rule.outcome, score: rule.score, reason: rule.reason))
         score += rule.score
         action = max(action, Self.action(of: rule.outcome))
-      case .error(let e): errors.append((rule.id, e.message))
+      case .error(let e): errors.append((i, rule.id, e.message))
       default: break
       }
     }
     action = applyThresholds(action, score: score)
-    matched.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-    return Decision(eventID: eventID, action: action, score: score, matched: matched, errors: errors)
+    // Errors are reported in rule order (rare: sorted only when there are several).
+    if errors.count > 1 { errors.sort { $0.index < $1.index } }
+    return Decision(
+      eventID: eventID, action: action, score: score, matched: matched,
+      errors: errors.map { ($0.rule, $0.message) })
   }
 
   /// The action and score `combine` decides for rule results, with the indices of the matched

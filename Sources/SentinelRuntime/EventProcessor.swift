@@ -44,6 +44,9 @@ public enum ProcessedLine: Sendable {
 ///
 /// Not thread-safe: one processor serves one stream (one thread or actor at a time).
 public final class EventProcessor {
+  /// The number of keys (user ids, ips…) whose states a processor keeps by default.
+  public static let defaultCacheCapacity = 1_000_000
+
   /// The bundle events are decided with.
   public let bundle: LoadedBundle
   /// Where state, decisions and processed event ids are kept.
@@ -52,33 +55,45 @@ public final class EventProcessor {
   let decoder: EventDecoder
   let vm = VM()
   let timeSlot: Int?
+  /// The bundle's aggregates.
+  let specs: [AggregateSpec]
   /// For each aggregate: the slot of each variable of `AggregateSpec.variables` (nil when no
   /// rule reads it), and whether any rule reads the aggregate at all.
   let readSlots: [[Int?]]
   let isRead: [Bool]
+  /// For each aggregate: whether its values are kept by key form (`distinct`, `seen`).
+  let keysValues: [Bool]
   var slots: [Value?]
   var stateResults: [Value] = []
   var ruleResults: [Value] = []
-  /// Per aggregate (bundle order): the states loaded or changed since start, by key form
-  /// (`ValueKey`); the store is the truth for the rest. Per-aggregate tables hash only the key.
-  var caches: [[String: AggregateState]]
-  var dirty: [Set<String>]
+  /// The states loaded or changed since start, by key value; the store is the truth for the
+  /// rest (`StateCache`).
+  var cache: StateCache
   /// The aggregate index of each aggregate name.
   let aggregateIndex: [String: Int]
-  /// Decisions made since the last commit, by event id.
-  var pendingLines: [String: String] = [:]
+  /// Decisions made since the last commit, in order.
   var pendingRecords: [DecisionRecord] = []
-  /// Every event id the store holds, when the store can list them (`EventIDIndex`): a new event
-  /// then costs no store lookup. Loaded on first use; nil until then or without an index.
+  /// The pending decisions by event id, for duplicates within a batch; built lazily (only
+  /// `pendingRecords[..<pendingIndexed]` are in it).
+  var pendingIndex: [String: Int] = [:]
+  var pendingIndexed = 0
+  /// Every event id the store holds or this processor decided, when the store can list them
+  /// (`EventIDIndex`): a new event then costs one set insertion and no store lookup. Loaded on
+  /// first use; nil until then or without an index.
   var knownIDs: Set<String>?
   var knownIDsLoaded = false
-  /// Whether `cache` holds every state the store has (loaded at once from an `EventIDIndex`
-  /// store), so that a key missing from it is new and needs no lookup.
+  /// Whether the cache was loaded with every state the store has: while nothing is evicted, a
+  /// state missing from it is new and needs no lookup.
   var cacheIsComplete = false
-  var updates: [(aggregate: Int, key: String, value: Value)] = []
+  /// The updates the current event makes: (cache entry, aggregate, value, value key form).
+  var updates: [(entry: Int, aggregate: Int, value: Value, valueKey: String?)] = []
 
-  /// A processor for `bundle` keeping its state in `store`.
-  public init(bundle: LoadedBundle, store: any StateStore) {
+  /// A processor for `bundle` keeping its state in `store`, with a cache of the states of at
+  /// most about `cacheCapacity` keys (clean states beyond it are evicted and read back from the
+  /// store when needed; states changed since the last commit always stay).
+  public init(
+    bundle: LoadedBundle, store: any StateStore, cacheCapacity: Int = EventProcessor.defaultCacheCapacity
+  ) {
     self.bundle = bundle
     self.store = store
     let b = bundle.bundle
@@ -89,11 +104,12 @@ public final class EventProcessor {
     var index: [String: Int] = [:]
     for (i, n) in names.enumerated() { index[n] = i }
     timeSlot = index[b.schema.variable + ".ts"]
+    specs = b.aggregates
     readSlots = b.aggregates.map { a in a.variables.map { index[$0.name] } }
     let read = Set(b.ruleReads.joined())
     isRead = b.aggregates.indices.map { read.contains($0) }
-    caches = Array(repeating: [:], count: b.aggregates.count)
-    dirty = Array(repeating: [], count: b.aggregates.count)
+    keysValues = b.aggregates.map { $0.kind == .distinct || $0.kind == .seen }
+    cache = StateCache(aggregateCount: b.aggregates.count, capacity: cacheCapacity)
     var byName: [String: Int] = [:]
     for (i, a) in b.aggregates.enumerated() { byName[a.name] = i }
     aggregateIndex = byName
@@ -110,6 +126,9 @@ public final class EventProcessor {
   /// The number of decisions not yet committed.
   public var pendingCount: Int { pendingRecords.count }
 
+  /// The number of keys whose states are cached, and how many were evicted so far.
+  public var cacheStatistics: (keys: Int, evictions: Int) { (cache.liveCount, cache.evictions) }
+
   /// Processes one input line (one JSON event). Throws only when the store fails.
   public func process(_ line: Substring) throws -> ProcessedLine {
     var text = line
@@ -125,27 +144,27 @@ public final class EventProcessor {
     } catch {
       return .rejected(error, line: Self.errorLine(error))
     }
-    if let original = try decisionLine(forEventID: eventID) {
+    if let original = try originalLine(forEventID: eventID) {
       return .duplicate(eventID: eventID, line: original)
     }
     let time: Timestamp?
     if let t = timeSlot, case .timestamp(let ts)? = slots[t] { time = ts } else { time = nil }
     updates.removeAll(keepingCapacity: true)
+    cache.beginEvent()
     if let state = bundle.stateProgram, let time {
       try readAggregates(state, at: time)
     }
     _ = vm.run(bundle.program, variables: slots, results: &ruleResults)
     let decision = engine.combine(eventID: eventID, results: ruleResults)
     if let time {
-      let specs = bundle.bundle.aggregates
-      for (i, key, value) in updates {
-        // In place through the dictionary (no copy of the state's storage).
-        caches[i][key, default: AggregateState(kind: specs[i].kind)].apply(specs[i], at: time, value: value)
-        dirty[i].insert(key)
+      for u in updates {
+        // In place in the cache (no copy of the state's storage).
+        cache.entries[u.entry].slots[u.aggregate].state?.apply(
+          specs[u.aggregate], at: time, value: u.value, valueKey: u.valueKey)
+        cache.markDirty(u.entry, u.aggregate)
       }
     }
     let line = decision.jsonLine
-    pendingLines[eventID] = line
     pendingRecords.append(
       DecisionRecord(
         eventID: eventID, line: line, action: decision.action.rawValue, score: decision.score,
@@ -159,92 +178,119 @@ public final class EventProcessor {
   /// Makes every decision since the last commit durable, with the state changes they caused,
   /// in one store transaction.
   public func commit() throws {
-    guard !pendingRecords.isEmpty || dirty.contains(where: { !$0.isEmpty }) else { return }
+    guard !pendingRecords.isEmpty || !cache.dirty.isEmpty else { return }
     var states: [(StateKey, AggregateState)] = []
-    for (i, keys) in dirty.enumerated() {
-      let name = bundle.bundle.aggregates[i].name
-      for k in keys { if let s = caches[i][k] { states.append((StateKey(aggregate: name, key: k), s)) } }
-    }
-    try store.commit(StateBatch(states: states, decisions: pendingRecords))
-    if knownIDs != nil { for r in pendingRecords { knownIDs?.insert(r.eventID) } }
-    for i in dirty.indices { dirty[i].removeAll(keepingCapacity: true) }
-    pendingRecords.removeAll(keepingCapacity: true)
-    pendingLines.removeAll(keepingCapacity: true)
-  }
-
-  /// The decision line already made for an event id (pending or committed), or nil.
-  func decisionLine(forEventID id: String) throws -> String? {
-    if let l = pendingLines[id] { return l }
-    if !knownIDsLoaded {
-      knownIDsLoaded = true
-      if let index = store as? any EventIDIndex {
-        knownIDs = try index.allEventIDs()
-        for (key, state) in try index.allStates() {
-          // States of aggregates this bundle does not declare stay in the store, untouched.
-          if let i = aggregateIndex[key.aggregate] { caches[i][key.key] = state }
-        }
-        cacheIsComplete = true
+    states.reserveCapacity(cache.dirty.count)
+    for (e, i) in cache.dirty {
+      if let s = cache.entries[e].slots[i].state {
+        states.append((StateKey(aggregate: specs[i].name, key: cache.entries[e].form), s))
       }
     }
-    if let knownIDs, !knownIDs.contains(id) { return nil }
+    try store.commit(StateBatch(states: states, decisions: pendingRecords))
+    cache.markClean()
+    pendingRecords.removeAll(keepingCapacity: true)
+    pendingIndex.removeAll(keepingCapacity: true)
+    pendingIndexed = 0
+  }
+
+  /// The decision line already made for an event id (pending or committed), or nil for a new
+  /// event — which, with an id index, is recorded as known from now on.
+  func originalLine(forEventID id: String) throws -> String? {
+    if !knownIDsLoaded { try loadIndex() }
+    if knownIDs != nil, knownIDs?.insert(id).inserted == true { return nil }
+    if let l = pendingLine(forEventID: id) { return l }
     return try store.decisionLine(forEventID: id)
+  }
+
+  /// The line of a decision made since the last commit, or nil.
+  func pendingLine(forEventID id: String) -> String? {
+    while pendingIndexed < pendingRecords.count {
+      pendingIndex[pendingRecords[pendingIndexed].eventID] = pendingIndexed
+      pendingIndexed += 1
+    }
+    return pendingIndex[id].map { pendingRecords[$0].line }
+  }
+
+  /// Loads the store's event ids and (when they fit the cache) its states, once.
+  func loadIndex() throws {
+    knownIDsLoaded = true
+    guard let index = store as? any EventIDIndex else { return }
+    knownIDs = try index.allEventIDs()
+    let states = try index.allStates()
+    guard states.count <= cache.capacity else { return }
+    for (key, state) in states {
+      // States of aggregates this bundle does not declare stay in the store, untouched.
+      guard let i = aggregateIndex[key.aggregate] else { continue }
+      let e = cache.entry(forForm: key.key)
+      cache.entries[e].slots[i].state = state
+    }
+    cacheIsComplete = true
   }
 
   /// Runs the state program, fills the slots of the aggregate variables the rules read, and
   /// collects the updates the event makes.
   func readAggregates(_ state: VerifiedProgram, at time: Timestamp) throws {
     _ = vm.run(state, variables: slots, results: &stateResults)
-    // Most aggregates share a key (the user): its key form is computed once per event.
-    var lastKeyText: String?
-    var lastKey = ""
-    for (i, spec) in bundle.bundle.aggregates.enumerated() {
+    // Most aggregates share a key (the user): its entry is looked up once per event.
+    var lastText: String?
+    var lastEntry = 0
+    for i in specs.indices {
+      let spec = specs[i]
       let keyValue = stateResults[3 * i]
-      let value = stateResults[3 * i + 2]
-      let matches: Bool
-      if case .bool(true) = stateResults[3 * i + 1] { matches = true } else { matches = false }
-      let key: String
-      if case .string(let s) = keyValue, s == lastKeyText {
-        key = lastKey
-      } else if !keyValue.isError, let k = ValueKey.encode(keyValue) {
-        key = k
-        if case .string(let s) = keyValue {
-          lastKeyText = s
-          lastKey = k
+      let entry: Int
+      if case .string(let s) = keyValue {
+        if let t = lastText, t == s {
+          entry = lastEntry
+        } else {
+          entry = cache.entry(forText: s)
+          lastText = s
+          lastEntry = entry
         }
+      } else if !keyValue.isError, let form = ValueKey.encode(keyValue) {
+        entry = cache.entry(forForm: form)
       } else {
         for case let s? in readSlots[i] { slots[s] = nil }
         continue
       }
+      let value = stateResults[3 * i + 2]
+      let matches: Bool
+      if case .bool(true) = stateResults[3 * i + 1] { matches = true } else { matches = false }
       var valueOK = !value.isError
-      if valueOK && (spec.kind == .distinct || spec.kind == .seen) { valueOK = ValueKey.encode(value) != nil }
+      var valueKey: String?
+      if valueOK && keysValues[i] {
+        valueKey = ValueKey.encode(value)
+        valueOK = valueKey != nil
+      }
       let current: Value? = matches && valueOK ? (spec.kind == .count ? .null : value) : nil
+      // Updates load their state before the decision so that `apply` never waits on the store.
+      if isRead[i] || current != nil { try loadState(entry, i) }
       if isRead[i] {
         let probe: Value? = spec.kind != .count && valueOK ? value : nil
-        try loadState(i, key)
-        let readings =
-          caches[i][key]?.read(spec, at: time, current: current, probe: probe)
-          ?? AggregateState(kind: spec.kind).read(spec, at: time, current: current, probe: probe)
+        let reading =
+          cache.entries[entry].slots[i].state?.reading(
+            spec, at: time, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey)
+          ?? AggregateState(kind: spec.kind).reading(spec, at: time, current: current, probe: probe)
         for (k, slot) in readSlots[i].enumerated() {
           guard let slot else { continue }
-          slots[slot] = k < readings.count ? readings[k] : nil
+          slots[slot] = reading[k]
         }
       }
-      if let current {
-        // Updates load their state before the decision so that `apply` never waits on the store.
-        if !isRead[i] { try loadState(i, key) }
-        updates.append((i, key, current))
-      }
+      if let current { updates.append((entry, i, current, valueKey)) }
     }
   }
 
-  /// Brings aggregate `i`'s state for `key` into the cache (from the store, unless the cache
-  /// already holds everything the store has).
-  func loadState(_ i: Int, _ key: String) throws {
-    guard caches[i][key] == nil, !cacheIsComplete else { return }
-    let spec = bundle.bundle.aggregates[i]
+  /// Brings aggregate `i`'s state for cache entry `entry` into the cache (from the store,
+  /// unless the cache holds everything the store has).
+  func loadState(_ entry: Int, _ i: Int) throws {
+    guard cache.entries[entry].slots[i].state == nil else { return }
+    let spec = specs[i]
+    var stored: AggregateState?
+    // Once anything was evicted, a missing state may be in the store.
+    if !cacheIsComplete || cache.evictions > 0 {
+      stored = try store.loadState(StateKey(aggregate: spec.name, key: cache.entries[entry].form))
+    }
     // A key the store lacks is cached as empty, so that it is asked for once.
-    caches[i][key] =
-      try store.loadState(StateKey(aggregate: spec.name, key: key)) ?? AggregateState(kind: spec.kind)
+    cache.entries[entry].slots[i].state = stored ?? AggregateState(kind: spec.kind)
   }
 
   /// The error line of a rejected event (REFERENCE_RULES.md).

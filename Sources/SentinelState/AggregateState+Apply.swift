@@ -13,8 +13,14 @@ extension AggregateState {
   /// `sum` and `stats`, an error for the others. A state of another kind is first reset to an
   /// empty state of `spec.kind`; a state kept for another window mode is converted (windowed →
   /// unbounded folds the retained entries; unbounded → windowed starts empty, having no times).
-  public mutating func apply(_ spec: AggregateSpec, at t: Timestamp, value: Value) {
-    guard Self.accepts(value, spec.kind) else { return }
+  /// `valueKey` is `ValueKey.encode(value)` when the caller already has it (nil: computed here
+  /// when the kind needs it).
+  public mutating func apply(_ spec: AggregateSpec, at t: Timestamp, value: Value, valueKey: String? = nil) {
+    var valueKey = valueKey
+    if valueKey == nil && (spec.kind == .distinct || spec.kind == .seen) && !value.isError {
+      valueKey = ValueKey.encode(value)
+    }
+    guard Self.accepts(value, spec.kind, valueKey: valueKey) else { return }
     if spec.kind != kind { self = AggregateState(kind: spec.kind) }
     conform(to: spec)
     if let n = newest, t <= n {} else { newest = t }
@@ -40,7 +46,7 @@ extension AggregateState {
     case (.last, false):
       storage = .latest(Entry(time: t, value: value))
     case (.distinct, false), (.seen, false):
-      guard let k = ValueKey.encode(value) else { break }
+      guard let k = valueKey else { break }
       var keys: Set<String> = []
       if case .valueSet(let s) = storage { keys = s }
       storage = .empty  // NOTE: drops the enum's reference, so `keys` is unique and grows in place.
@@ -54,7 +60,7 @@ extension AggregateState {
       storage = .entries(xs)
       if let o = oldest, o <= t {} else { oldest = t }
     case (.distinct, true), (.seen, true):
-      guard let k = ValueKey.encode(value) else { break }
+      guard let k = valueKey else { break }
       var times: [String: Timestamp] = [:]
       if case .valueTimes(let d) = storage { times = d }
       storage = .empty
@@ -66,12 +72,14 @@ extension AggregateState {
     if let w = spec.windowNanos, let n = newest { prune(before: Window.subtract(w, from: n)) }
   }
 
-  /// Whether `apply` records `value` for an aggregate of `kind`.
-  static func accepts(_ value: Value, _ kind: AggregateKind) -> Bool {
+  /// Whether `apply` records `value` (whose key form is `valueKey`, for `distinct` and `seen`)
+  /// for an aggregate of `kind`.
+  static func accepts(_ value: Value, _ kind: AggregateKind, valueKey: String?) -> Bool {
     switch kind {
     case .count: return true
     case .sum, .stats: return numericValue(value) != nil
-    case .distinct, .seen, .last: return !value.isError && (kind == .last || ValueKey.encode(value) != nil)
+    case .last: return !value.isError
+    case .distinct, .seen: return !value.isError && valueKey != nil
     }
   }
 

@@ -18,16 +18,32 @@ extension AggregateState {
   /// entries. A current value the kind cannot aggregate (not a number for `sum` and `stats`, an
   /// error for `distinct`) makes the reading an error; an error `probe` is `seen`'s reading.
   public func read(_ spec: AggregateSpec, at t: Timestamp, current: Value?, probe: Value?) -> [Value?] {
+    reading(spec, at: t, current: current, probe: probe).values
+  }
+
+  /// `read` without an array: the same values in an `AggregateReading`, for the per-event path.
+  /// `currentKey` and `probeKey` are the key forms (`ValueKey.encode`) of `current` and `probe`
+  /// when the caller already has them (nil: computed here when the kind needs them); a caller
+  /// that passes one must pass the form of exactly that value.
+  public func reading(
+    _ spec: AggregateSpec, at t: Timestamp, current: Value?, probe: Value?, currentKey: String? = nil,
+    probeKey: String? = nil
+  ) -> AggregateReading {
     let storage = readableStorage(for: spec)
     let window = Window(spec, at: t)
-    let current = spec.includeCurrent ? current : nil
+    let included = spec.includeCurrent ? current : nil
     switch spec.kind {
-    case .count: return [Self.readCount(storage, window, current)]
-    case .sum: return [Self.readSum(spec, storage, window, current)]
-    case .distinct: return [Self.readDistinct(storage, window, current)]
-    case .last: return Self.readLast(storage, window, current, at: t)
-    case .stats: return Self.readStats(spec, storage, window, current)
-    case .seen: return [Self.readSeen(storage, window, current, probe)]
+    case .count: return AggregateReading(Self.readCount(storage, window, included))
+    case .sum: return AggregateReading(Self.readSum(spec, storage, window, included))
+    case .distinct:
+      let key = included.flatMap { c in currentKey ?? ValueKey.encode(c) }
+      return AggregateReading(Self.readDistinct(storage, window, included, key))
+    case .last: return Self.readLast(storage, window, included, at: t)
+    case .stats: return Self.readStats(spec, storage, window, included)
+    case .seen:
+      let key = probe.flatMap { p in probeKey ?? ValueKey.encode(p) }
+      let includedKey = included.flatMap { c in currentKey ?? ValueKey.encode(c) }
+      return AggregateReading(Self.readSeen(storage, window, included, includedKey, probe, key))
     }
   }
 
@@ -69,10 +85,12 @@ extension AggregateState {
     return total.result(spec)
   }
 
-  private static func readDistinct(_ storage: Storage, _ window: Window, _ current: Value?) -> Value {
+  private static func readDistinct(_ storage: Storage, _ window: Window, _ current: Value?, _ key: String?)
+    -> Value
+  {
     var currentKey: String?
     if let c = current {
-      guard let k = ValueKey.encode(c) else {
+      guard let k = key else {
         return c.isError ? c : .error(CELError.noOverload("distinct", [c]))
       }
       currentKey = k
@@ -93,21 +111,23 @@ extension AggregateState {
   }
 
   private static func readLast(_ storage: Storage, _ window: Window, _ current: Value?, at t: Timestamp)
-    -> [Value?]
+    -> AggregateReading
   {
-    if let c = current { return [c, .timestamp(t)] }
+    if let c = current { return AggregateReading(c, .timestamp(t)) }
     switch storage {
-    case .latest(let e): return [e.value, .timestamp(e.time)]
+    case .latest(let e): return AggregateReading(e.value, .timestamp(e.time))
     case .entries(let xs):
-      for e in xs.reversed() where window.contains(e.time) { return [e.value, .timestamp(e.time)] }
-      return [nil, nil]
-    default: return [nil, nil]
+      for e in xs.reversed() where window.contains(e.time) {
+        return AggregateReading(e.value, .timestamp(e.time))
+      }
+      return AggregateReading(nil, nil)
+    default: return AggregateReading(nil, nil)
     }
   }
 
   private static func readStats(
     _ spec: AggregateSpec, _ storage: Storage, _ window: Window, _ current: Value?
-  ) -> [Value?] {
+  ) -> AggregateReading {
     var w = Welford()
     switch storage {
     case .welford(let running): w = running
@@ -117,23 +137,67 @@ extension AggregateState {
     }
     if let c = current, !w.add(c) {
       let e: Value = c.isError ? c : .error(CELError.noOverload("stats", [c]))
-      return [e, e, e]
+      return AggregateReading(e, e, e)
     }
     return w.reading
   }
 
-  private static func readSeen(_ storage: Storage, _ window: Window, _ current: Value?, _ probe: Value?)
-    -> Value?
-  {
+  private static func readSeen(
+    _ storage: Storage, _ window: Window, _ current: Value?, _ currentKey: String?, _ probe: Value?,
+    _ probeKey: String?
+  ) -> Value? {
     guard let probe else { return nil }
-    guard let key = ValueKey.encode(probe) else { return probe.isError ? probe : .bool(false) }
+    guard let key = probeKey else { return probe.isError ? probe : .bool(false) }
     switch storage {
     case .valueSet(let keys) where keys.contains(key): return .bool(true)
     case .valueTimes(let times):
       if let time = times[key], window.contains(time) { return .bool(true) }
     default: break
     }
-    if let c = current, ValueKey.encode(c) == key { return .bool(true) }
+    if current != nil, currentKey == key { return .bool(true) }
     return .bool(false)
   }
+}
+
+// MARK: - AggregateReading
+
+/// The values of an aggregate's variables at one event (`AggregateSpec.variables`, in order; at
+/// most three), kept inline: reading an aggregate allocates nothing.
+public struct AggregateReading: Sendable {
+  /// The number of values.
+  public let count: Int
+  private var first: Value?
+  private var second: Value?
+  private var third: Value?
+
+  init(_ a: Value?) {
+    count = 1
+    first = a
+  }
+
+  init(_ a: Value?, _ b: Value?) {
+    count = 2
+    first = a
+    second = b
+  }
+
+  init(_ a: Value?, _ b: Value?, _ c: Value?) {
+    count = 3
+    first = a
+    second = b
+    third = c
+  }
+
+  /// The value of variable `i` (nil: absent, or `i` out of range).
+  public subscript(i: Int) -> Value? {
+    switch i {
+    case 0: return first
+    case 1: return second
+    case 2: return third
+    default: return nil
+    }
+  }
+
+  /// The values as an array.
+  public var values: [Value?] { (0..<count).map { self[$0] } }
 }

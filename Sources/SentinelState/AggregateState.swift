@@ -214,9 +214,9 @@ struct Welford: Sendable, Equatable {
   }
 
   /// `[count, mean, population stddev]`; mean and stddev absent when the count is 0.
-  var reading: [Value?] {
-    guard count > 0 else { return [.int(0), nil, nil] }
-    return [.int(count), .double(mean), .double((max(0, m2) / Double(count)).squareRoot())]
+  var reading: AggregateReading {
+    guard count > 0 else { return AggregateReading(.int(0), nil, nil) }
+    return AggregateReading(.int(count), .double(mean), .double((max(0, m2) / Double(count)).squareRoot()))
   }
 
   static func == (a: Welford, b: Welford) -> Bool {

@@ -6,7 +6,7 @@ import Synchronization
 // MARK: - InMemoryStateStore
 
 /// A `StateStore` that keeps everything in memory (lost at exit). Thread-safe.
-public final class InMemoryStateStore: StateStore, DecisionLog, Sendable {
+public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Sendable {
   /// The tenant whose state this store holds.
   public let tenant: String
   private let contents = Mutex(Contents())
@@ -35,15 +35,20 @@ public final class InMemoryStateStore: StateStore, DecisionLog, Sendable {
   /// Applies a batch atomically: a duplicate event id rejects the whole batch.
   public func commit(_ batch: StateBatch) throws {
     try contents.withLock { c in
-      var fresh: Set<String> = []
-      for d in batch.decisions where c.byEventID[d.eventID] != nil || !fresh.insert(d.eventID).inserted {
+      // One hash per decision: ids are inserted as they are checked, and taken out again when a
+      // later one is a duplicate (the batch then changes nothing).
+      let base = c.decisions.count
+      for (n, d) in batch.decisions.enumerated() {
+        guard let previous = c.byEventID.updateValue(base + n, forKey: d.eventID) else { continue }
+        // Already recorded, or earlier in this batch: undo this batch's insertions.
+        c.byEventID[d.eventID] = previous
+        for earlier in batch.decisions[..<n] { c.byEventID[earlier.eventID] = nil }
         throw StateStoreError.duplicateEventID(path: ":memory:", tenant: tenant, eventID: d.eventID)
       }
       for (k, s) in batch.states { c.states[k] = s }
       var sequence = c.decisions.last?.sequence ?? 0
       for d in batch.decisions {
         sequence += 1
-        c.byEventID[d.eventID] = c.decisions.count
         c.decisions.append(LoggedDecision(sequence: sequence, record: d))
       }
     }
@@ -58,6 +63,12 @@ public final class InMemoryStateStore: StateStore, DecisionLog, Sendable {
     let snapshot = contents.withLock { c in c.decisions.filter { $0.sequence > sequence } }
     for d in snapshot where try !body(d) { return }
   }
+
+  /// Every event id recorded.
+  public func allEventIDs() throws -> Set<String> { contents.withLock { Set($0.byEventID.keys) } }
+
+  /// Every stored aggregate state.
+  public func allStates() throws -> [StateKey: AggregateState] { contents.withLock { $0.states } }
 
   /// The number of stored aggregate states.
   public func stateCount() -> Int { contents.withLock { $0.states.count } }

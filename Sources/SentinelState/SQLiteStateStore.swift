@@ -282,8 +282,13 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
             INSERT INTO aggregate_state (tenant, aggregate, key, state) VALUES (?, ?, ?, ?)
             ON CONFLICT (tenant, aggregate, key) DO UPDATE SET state = excluded.state
             """)
+        let rawUpsert = RawStatement(upsert)
         for (key, state) in batch.states {
-          try upsert.execute(arguments: [tenant, key.aggregate, key.key, Data(state.encoded())])
+          rawUpsert.bind(1, tenant)
+          rawUpsert.bind(2, key.aggregate)
+          rawUpsert.bind(3, key.key)
+          rawUpsert.bind(4, blob: state.encoded())
+          try rawUpsert.run()
         }
         if !batch.decisions.isEmpty {
           var head = try chainHead(db)
@@ -294,15 +299,25 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
                 event_nanos, bundle_digest, decided_at, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               """)
+          let rawInsert = RawStatement(insert)
+          rawInsert.bind(1, tenant)
           for d in batch.decisions {
             let prev = head.hash
             head = try link(d, after: head, decidedAt: decidedAt)
-            let rules = "[" + d.rules.map(JSONWriter.quote).joined(separator: ",") + "]"
+            rawInsert.bind(2, d.eventID)
+            rawInsert.bind(3, head.seq)
+            rawInsert.bind(4, d.line)
+            rawInsert.bind(5, d.action)
+            rawInsert.bind(6, Int64(d.score))
+            rawInsert.bind(7, Self.rulesJSON(d.rules))
+            rawInsert.bind(8, d.eventTime.seconds)
+            rawInsert.bind(9, Int64(d.eventTime.nanos))
+            rawInsert.bind(10, d.bundleDigest)
+            rawInsert.bind(11, decidedAt)
+            rawInsert.bind(12, prev)
+            rawInsert.bind(13, head.hash)
             do {
-              try insert.execute(arguments: [
-                tenant, d.eventID, head.seq, d.line, d.action, d.score, rules, d.eventTime.seconds,
-                Int64(d.eventTime.nanos), d.bundleDigest, decidedAt, prev, head.hash,
-              ])
+              try rawInsert.run()
             } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
               throw StateStoreError.duplicateEventID(path: path, tenant: tenant, eventID: d.eventID)
             }
@@ -313,6 +328,16 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
       }
     }
     committed = true
+  }
+
+  /// The `rules` column: the matched rule ids as a JSON array.
+  static func rulesJSON(_ rules: [String]) -> String {
+    var out = "["
+    for (i, r) in rules.enumerated() {
+      if i > 0 { out += "," }
+      out += JSONWriter.quote(r)
+    }
+    return out + "]"
   }
 
   // MARK: - Lifecycle

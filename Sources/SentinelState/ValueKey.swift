@@ -104,3 +104,25 @@ public enum ValueKey {
     return String(decoding: chars, as: UTF8.self)
   }
 }
+
+extension ValueKey {
+  /// The string a key form denotes when it is the form of a string (`s5:hello` → `hello`), else
+  /// nil: the inverse of `encode` on strings.
+  public static func stringText(ofForm form: String) -> String? {
+    var utf8 = form.utf8[...]
+    guard utf8.first == UInt8(ascii: "s") else { return nil }
+    utf8 = utf8.dropFirst()
+    var length = 0
+    var digits = 0
+    while let b = utf8.first, b >= 0x30, b <= 0x39 {
+      guard digits < 18 else { return nil }
+      length = length * 10 + Int(b - 0x30)
+      digits += 1
+      utf8 = utf8.dropFirst()
+    }
+    guard digits > 0, utf8.first == UInt8(ascii: ":") else { return nil }
+    utf8 = utf8.dropFirst()
+    guard utf8.count == length, let text = String(utf8) else { return nil }
+    return text
+  }
+}

@@ -6,7 +6,11 @@
 //     email: {matches: "@example\\.com$"}  →  event.email.matches("@example\\.com$")
 //     device_id: {exists: false}           →  !has(event.device_id)
 //
-// Fields are ANDed in the order written, and so are several operators on one field. Each piece
+// Each field is guarded as the seed evaluated it: a condition on an absent field is false, so
+// `country_code: {in: [...]}` is `has(event.country_code) && event.country_code in [...]`
+// (`geo.lat` tests `has(event.geo) && has(event.geo.lat)`); a field with an `exists` operator
+// is left as written. Fields are ANDed in the order written, and so are several operators on one
+// field. Each piece
 // of generated text maps back to the YAML that produced it (the field's key, the operator's key,
 // the value), so CEL diagnostics and spans point into the YAML file.
 
@@ -30,7 +34,7 @@ extension RuleFileReader {
     var out = CELText()
     var ok = true
     for pair in pairs {
-      guard let field = key(pair), let path = fieldPath(field) else {
+      guard let field = key(pair), let prefixes = fieldPrefixes(field), let path = prefixes.last else {
         ok = false
         continue
       }
@@ -62,6 +66,17 @@ extension RuleFileReader {
         }
         operations.append((Located("eq", field.span), pair.value))  // `field: value` means `eq`
       }
+      // The seed's rule: a condition on an absent field is false. Each operator reads the field,
+      // so the field (and each optional level above it) is tested first — unless the author
+      // tests presence with `exists`, which then says all there is to say about absence.
+      if !operations.isEmpty && !operations.contains(where: { $0.op.value == "exists" }) {
+        for prefix in prefixes {
+          if !out.isEmpty { out.append(" && ", at: field.span) }
+          out.append("has(", at: field.span)
+          out.append(prefix, at: field.span)
+          out.append(")", at: field.span)
+        }
+      }
       for (op, operand) in operations {
         var term = CELText()
         guard emit(op, operand, field: path, fieldSpan: field.span, into: &term) else {
@@ -77,10 +92,16 @@ extension RuleFileReader {
 
   /// The CEL for a field path: `geo.lat` → `event.geo.lat`; a segment that is not a plain name
   /// is backquoted (`` event.`user-agent` ``).
-  mutating func fieldPath(_ field: Located<String>) -> String? {
+  mutating func fieldPath(_ field: Located<String>) -> String? { fieldPrefixes(field)?.last }
+
+  /// The CEL for each prefix of a field path, the whole path last: `geo.lat` →
+  /// `[event.geo, event.geo.lat]`.
+  mutating func fieldPrefixes(_ field: Located<String>) -> [String]? {
     let segments = field.value.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     var out = variable
+    var prefixes: [String] = []
     for segment in segments {
+      defer { prefixes.append(out) }
       if CELWords.isPlainSelector(segment) {
         out += "." + segment
         continue
@@ -99,7 +120,7 @@ extension RuleFileReader {
       }
       out += ".`" + segment + "`"
     }
-    return out
+    return prefixes
   }
 
   /// Emits the CEL for one operator applied to a field.

@@ -251,6 +251,8 @@ struct StatefulOracle {
     let loadedPlain = try BundleLoader().load(try plain.bundle.encoded(signedWith: nil))
     let optimized = EventProcessor(bundle: loaded, store: InMemoryStateStore())
     let unoptimized = EventProcessor(bundle: loadedPlain, store: InMemoryStateStore())
+    // A cache of 2 keys: states are evicted and read back from the store all the time.
+    let tiny = EventProcessor(bundle: loaded, store: InMemoryStateStore(), cacheCapacity: 2)
     var oracle = StatefulOracle(
       compilation,
       engine: DecisionEngine(
@@ -261,13 +263,15 @@ struct StatefulOracle {
       let expected = oracle.process(line)
       let got = try optimized.process(line).line ?? ""
       let gotPlain = try unoptimized.process(line).line ?? ""
+      let gotTiny = try tiny.process(line).line ?? ""
       if n % 50 == 49 { try optimized.commit() }  // commits in between change nothing
-      let ok = try Self.same(expected, got) && got == gotPlain
+      if n % 3 == 2 { try tiny.commit() }
+      let ok = try Self.same(expected, got) && got == gotPlain && got == gotTiny
       if !ok {
         mismatches += 1
         if mismatches <= 3 {
           Issue.record(
-            "seed \(seed) line \(n + 1): \(line)\n oracle \(expected)\n vm     \(got)\n plain  \(gotPlain)\n\(text)"
+            "seed \(seed) line \(n + 1): \(line)\n oracle \(expected)\n vm     \(got)\n plain  \(gotPlain)\n tiny   \(gotTiny)\n\(text)"
           )
         }
       }

@@ -47,7 +47,7 @@ import Testing
           kind=stats
           of=event.amount
           key=event.user_id
-          where=(event.type == "transaction")
+          where=(has(event.type) && (event.type == "transaction"))
           include_current=false
         aggregate forever
           kind=seen

@@ -68,7 +68,7 @@ import Testing
       return
     }
     #expect(schema.name.value == "txn")
-    #expect(parsed.rule("r")?.when?.text == "txn.amount > 1.0")
+    #expect(parsed.rule("r")?.when?.text == "has(txn.amount) && txn.amount > 1.0")
   }
 
   @Test func listsConditionsRulesAndPolicy() throws {
@@ -107,7 +107,7 @@ import Testing
         list sdn file="../lists/sdn.csv" format=sdn
         list limits inline=[1, 2.5, -3]
         condition is_login = (event.type == "login")
-        condition is_sanctioned = (event.country_code in sanctioned_countries)
+        condition is_sanctioned = (has(event.country_code) && (event.country_code in sanctioned_countries))
         rule credential_stuffing
           name="Credential stuffing"
           category=login_security
@@ -179,7 +179,7 @@ import Testing
       parsed.rules.map { $0.when?.ast.debugString ?? "" } == [
         #"(has(event.country_code) && (event.country_code in ["KP", "IR", "SY", "CU"]))"#,
         #"(has(event.merchant_category) && (event.merchant_category in ["6051", "4829", "7995", "6211"]))"#,
-        #"((((event.type == "transaction") && has(event.card_country)) && has(event.country_code)) && (event.card_country != event.country_code))"#,
+        #"(((has(event.type) && (event.type == "transaction")) && (has(event.card_country) && has(event.country_code))) && (event.card_country != event.country_code))"#,
       ])
   }
 }

@@ -143,8 +143,10 @@ import Testing
       """
     let parsed = parseYAML(yaml)
     let when = try #require(parsed.rule("r")?.when)
+    // ((has(event.amount) && amount >= low) && amount <= high): the presence test comes first.
     guard case .call(_, "_&&_", let args) = when.ast.root.kind, args.count == 2,
-      case .call(_, "_>=_", let low) = args[0].kind, case .call(_, "_<=_", let high) = args[1].kind
+      case .call(_, "_&&_", let guarded) = args[0].kind, guarded.count == 2,
+      case .call(_, "_>=_", let low) = guarded[1].kind, case .call(_, "_<=_", let high) = args[1].kind
     else {
       Issue.record("unexpected \(when.ast.debugString)")
       return
@@ -152,7 +154,8 @@ import Testing
     #expect(parsed.text(when.ast.span(of: low[0].id)) == "amount")
     #expect(parsed.text(when.ast.span(of: low[1].id)) == "1000.0")
     #expect(parsed.text(when.ast.span(of: high[1].id)) == "5000.0")
-    #expect(parsed.text(when.ast.span(of: args[0].id)) == "amount:\n        between: [1000.0")
+    #expect(parsed.text(when.ast.span(of: guarded[0].id)) == "amount")
+    #expect(parsed.text(when.ast.span(of: guarded[1].id)) == "amount:\n        between: [1000.0")
   }
 
   @Test func yamlSyntaxErrorsUseTheParsersMark() {

@@ -24,15 +24,22 @@ import Testing
     #expect(rule.score == nil)
     #expect(rule.tags.isEmpty)
     let when = try #require(rule.when)
-    #expect(when.text == #"event.country_code in ["KP", "IR", "SY", "CU"]"#)
-    #expect(when.ast.debugString == #"(event.country_code in ["KP", "IR", "SY", "CU"])"#)
+    // The seed's rule: a condition on an absent (optional) field is false, so the field's
+    // presence is tested first.
+    #expect(when.text == #"has(event.country_code) && event.country_code in ["KP", "IR", "SY", "CU"]"#)
+    #expect(
+      when.ast.debugString
+        == #"(has(event.country_code) && (event.country_code in ["KP", "IR", "SY", "CU"]))"#)
     #expect(when.ast.source.name == source.name)
     #expect(parsed.text(when.span).hasPrefix("country_code:"))
     // Every node's span points at the YAML that produced it.
-    guard case .call(_, _, let args) = when.ast.root.kind, args.count == 2 else {
-      Issue.record("not a call: \(when.ast.debugString)")
+    guard case .call(_, _, let terms) = when.ast.root.kind, terms.count == 2,
+      case .call(_, _, let args) = terms[1].kind, args.count == 2
+    else {
+      Issue.record("not a guarded call: \(when.ast.debugString)")
       return
     }
+    #expect(parsed.text(when.ast.span(of: terms[0].id)) == "country_code")
     #expect(parsed.text(when.ast.span(of: args[0].id)) == "country_code")
     #expect(parsed.text(when.ast.span(of: args[1].id)) == #"["KP", "IR", "SY", "CU"]"#)
     guard case .list(let elements, _) = args[1].kind else {
@@ -43,51 +50,55 @@ import Testing
       elements.map { parsed.text(when.ast.span(of: $0.id)) } == [#""KP""#, #""IR""#, #""SY""#, #""CU""#])
   }
 
-  /// Each operator: the YAML, the CEL text it translates to, and that text's parsed form.
+  /// Each operator: the YAML, the CEL text the operator translates to (behind the field's
+  /// presence test, `has(event.field) && `, except for `exists`), and the whole condition's
+  /// parsed form.
   static let operatorCases: [(yaml: String, cel: String, ast: String)] = [
     (
       #"country_code: {in: ["KP", "IR"]}"#, #"event.country_code in ["KP", "IR"]"#,
-      #"(event.country_code in ["KP", "IR"])"#
+      #"(has(event.country_code) && (event.country_code in ["KP", "IR"]))"#
     ),
     (
       #"country_code: {not_in: [KP]}"#, #"!(event.country_code in ["KP"])"#,
-      #"!(event.country_code in ["KP"])"#
+      #"(has(event.country_code) && !(event.country_code in ["KP"]))"#
     ),
     (
       "country_code: {in: sanctioned}", "event.country_code in sanctioned",
-      "(event.country_code in sanctioned)"
+      "(has(event.country_code) && (event.country_code in sanctioned))"
     ),
-    ("type: {eq: login}", #"event.type == "login""#, #"(event.type == "login")"#),
-    ("type: {ne: 'login'}", #"event.type != "login""#, #"(event.type != "login")"#),
-    ("amount: {gt: 1000}", "event.amount > 1000", "(event.amount > 1000)"),
-    ("amount: {gte: 1000.5}", "event.amount >= 1000.5", "(event.amount >= 1000.5)"),
-    ("amount: {lt: 1e3}", "event.amount < 1000.0", "(event.amount < 1000.0)"),
-    ("amount: {lte: -5}", "event.amount <= -5", "(event.amount <= -5)"),
+    ("type: {eq: login}", #"event.type == "login""#, #"(has(event.type) && (event.type == "login"))"#),
+    ("type: {ne: 'login'}", #"event.type != "login""#, #"(has(event.type) && (event.type != "login"))"#),
+    ("amount: {gt: 1000}", "event.amount > 1000", "(has(event.amount) && (event.amount > 1000))"),
+    ("amount: {gte: 1000.5}", "event.amount >= 1000.5", "(has(event.amount) && (event.amount >= 1000.5))"),
+    ("amount: {lt: 1e3}", "event.amount < 1000.0", "(has(event.amount) && (event.amount < 1000.0))"),
+    ("amount: {lte: -5}", "event.amount <= -5", "(has(event.amount) && (event.amount <= -5))"),
     (
       "amount: {between: [1000, 5000.0]}", "event.amount >= 1000 && event.amount <= 5000.0",
-      "((event.amount >= 1000) && (event.amount <= 5000.0))"
+      "((has(event.amount) && (event.amount >= 1000)) && (event.amount <= 5000.0))"
     ),
     (
       #"email: {matches: '^[a-z]+@example\.com$'}"#, #"event.email.matches("^[a-z]+@example\\.com$")"#,
-      #"event.email.matches("^[a-z]+@example\\.com$")"#
+      #"(has(event.email) && event.email.matches("^[a-z]+@example\\.com$"))"#
     ),
     ("device_id: {exists: true}", "has(event.device_id)", "has(event.device_id)"),
     ("device_id: {exists: false}", "!has(event.device_id)", "!has(event.device_id)"),
-    ("success: {eq: false}", "event.success == false", "(event.success == false)"),
-    ("currency: {eq: null}", "event.currency == null", "(event.currency == null)"),
-    ("amount: {gt: 0x1F}", "event.amount > 31", "(event.amount > 31)"),
+    ("success: {eq: false}", "event.success == false", "(has(event.success) && (event.success == false))"),
+    ("currency: {eq: null}", "event.currency == null", "(has(event.currency) && (event.currency == null))"),
+    ("amount: {gt: 0x1F}", "event.amount > 31", "(has(event.amount) && (event.amount > 31))"),
   ]
 
   @Test(arguments: operatorCases.indices)
   func operatorTranslation(_ i: Int) {
     let c = Self.operatorCases[i]
+    let field = c.yaml.prefix { $0 != ":" }
+    let text = c.yaml.contains("exists") ? c.cel : "has(event.\(field)) && \(c.cel)"
     let (cel, diagnostics) = YAMLRuleParser.conditionsCEL(c.yaml)
     #expect(diagnostics.isEmpty, "\(diagnostics)")
-    #expect(cel == c.cel)
+    #expect(cel == text)
     let parsed = parseYAML("rules:\n  - id: r\n    conditions: {\(c.yaml)}\n    action: block\n")
     #expect(parsed.errors.isEmpty, "\(parsed.rendered)")
     #expect(parsed.rule("r")?.when?.ast.debugString == c.ast)
-    #expect(parsed.rule("r")?.when?.text == c.cel)
+    #expect(parsed.rule("r")?.when?.text == text)
   }
 
   @Test func fieldsAndOperatorsAreANDedInOrder() {
@@ -100,19 +111,26 @@ import Testing
     #expect(diagnostics.isEmpty)
     #expect(
       cel
-        == #"event.type == "transaction" && event.amount >= 100.0 && event.amount < 200.0 && event.geo.lat > 0.0"#
+        == #"has(event.type) && event.type == "transaction" && has(event.amount) && event.amount >= 100.0 && event.amount < 200.0 && has(event.geo) && has(event.geo.lat) && event.geo.lat > 0.0"#
     )
   }
 
   @Test func shorthandsAndFieldPaths() {
     #expect(
-      YAMLRuleParser.conditionsCEL("country_code: [KP, IR]").0 == #"event.country_code in ["KP", "IR"]"#)
-    #expect(YAMLRuleParser.conditionsCEL("type: login").0 == #"event.type == "login""#)
+      YAMLRuleParser.conditionsCEL("country_code: [KP, IR]").0
+        == #"has(event.country_code) && event.country_code in ["KP", "IR"]"#)
+    #expect(YAMLRuleParser.conditionsCEL("type: login").0 == #"has(event.type) && event.type == "login""#)
     #expect(
       YAMLRuleParser.conditionsCEL("headers.user-agent: {eq: curl}").0
-        == #"event.headers.`user-agent` == "curl""#)
-    #expect(YAMLRuleParser.conditionsCEL("in: {eq: 1}").0 == "event.`in` == 1")
-    #expect(YAMLRuleParser.conditionsCEL("amount: {gt: 5}", variable: "txn").0 == "txn.amount > 5")
+        == #"has(event.headers) && has(event.headers.`user-agent`) && event.headers.`user-agent` == "curl""#)
+    #expect(YAMLRuleParser.conditionsCEL("in: {eq: 1}").0 == "has(event.`in`) && event.`in` == 1")
+    #expect(
+      YAMLRuleParser.conditionsCEL("amount: {gt: 5}", variable: "txn").0
+        == "has(txn.amount) && txn.amount > 5")
+    // A field with `exists` is left as written: the author's guard (or its negation) is the test.
+    #expect(
+      YAMLRuleParser.conditionsCEL("ip: {exists: true, eq: '1.2.3.4'}").0
+        == #"has(event.ip) && event.ip == "1.2.3.4""#)
     #expect(YAMLRuleParser.conditionsCEL("{}").0 == "")
   }
 
@@ -136,7 +154,7 @@ import Testing
     ]
     for (yaml, expected) in cases {
       let (cel, diagnostics) = YAMLRuleParser.conditionsCEL(yaml)
-      #expect(cel == expected, "\(yaml)")
+      #expect(cel == "has(event.a) && " + expected, "\(yaml)")
       #expect(diagnostics.isEmpty, "\(yaml): \(diagnostics)")
     }
     // Every translation is valid CEL, escapes included.
@@ -195,7 +213,7 @@ import Testing
     #expect(rule.enabled?.value == false)
     #expect(rule.tags.map(\.value) == ["amount", "big"])
     #expect(rule.score?.value == 50)
-    #expect(rule.when?.ast.debugString == "(event.amount > 10000.0)")
+    #expect(rule.when?.ast.debugString == "(has(event.amount) && (event.amount > 10000.0))")
   }
 
   @Test func whenAndConditionsAreANDed() throws {
@@ -212,7 +230,8 @@ import Testing
     let when = try #require(parsed.rule("r")?.when)
     #expect(
       when.ast.debugString
-        == #"((event.type == "transaction") && ((event.card_country != event.country_code) || false))"#)
+        == #"((has(event.type) && (event.type == "transaction")) && ((event.card_country != event.country_code) || false))"#
+    )
     #expect(parsed.text(when.span).hasPrefix("type: {eq: transaction}"))
     #expect(parsed.text(when.span).hasSuffix("|| false"))
   }

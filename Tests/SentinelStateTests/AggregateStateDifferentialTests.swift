@@ -166,6 +166,8 @@ private func agree(_ a: [Value?], _ b: [Value?], stats: Bool) -> Bool {
       for _ in 0..<3 {
         var model = NaiveAggregate()
         var s = AggregateState(kind: spec.kind)
+        // The runtime's path: key forms computed once by the caller and passed in.
+        var keyed = AggregateState(kind: spec.kind)
         var clock: Int64 = 0
         for step in 0..<100 {
           // Time moves in steps of 0–1.5 s (often 0: ties); sometimes backwards.
@@ -184,9 +186,22 @@ private func agree(_ a: [Value?], _ b: [Value?], stats: Bool) -> Bool {
             Issue.record("\(spec) step \(step) at \(t): got \(show(got)), model \(show(want))")
             return
           }
+          let keyedGot = keyed.reading(
+            spec, at: t, current: current, probe: probe, currentKey: current.flatMap(ValueKey.encode),
+            probeKey: probe.flatMap(ValueKey.encode))
+          guard agree(keyedGot.values, want, stats: spec.kind == .stats) else {
+            Issue.record(
+              "\(spec) step \(step) at \(t): with keys \(show(keyedGot.values)), model \(show(want))")
+            return
+          }
           if matches {
             s.apply(spec, at: t, value: value)
+            keyed.apply(spec, at: t, value: value, valueKey: ValueKey.encode(value))
             model.events.append((t, value))
+          }
+          guard keyed == s else {
+            Issue.record("\(spec) step \(step): applying with a precomputed key form gives another state")
+            return
           }
           let decoded = try AggregateState(decoding: s.encoded())
           guard decoded == s else {

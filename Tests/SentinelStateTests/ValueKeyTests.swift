@@ -80,4 +80,17 @@ import Testing
     default: return Value.render(v)
     }
   }
+
+  /// `stringText(ofForm:)` inverts `encode` on strings and refuses every other form.
+  @Test func stringFormsDecodeBackToTheirText() throws {
+    for text in ["", "u-42", "s3:abc", "é😀", "a:b", String(repeating: "x", count: 300)] {
+      let form = try #require(ValueKey.encode(.string(text)))
+      #expect(ValueKey.stringText(ofForm: form) == text)
+    }
+    let others: [Value] = [.int(5), .null, .bool(true), .list([.string("a")]), .bytes([1]), .double(0.5)]
+    for v in others { #expect(ValueKey.stringText(ofForm: try #require(ValueKey.encode(v))) == nil, "\(v)") }
+    for bad in ["s", "s:", "s1:", "s2:a", "s1:ab", "sx:a", "S1:a", "s-1:a", "s99999999999999999999:a"] {
+      #expect(ValueKey.stringText(ofForm: bad) == nil, "\(bad)")
+    }
+  }
 }

@@ -1,0 +1,161 @@
+// The processor's working set of aggregate states, between the rules and the store.
+//
+// One entry per key value (a user id, an ip…), holding that key's state for each aggregate of
+// the bundle. String keys — nearly all of them — are found by their text, with no key form
+// built per event; other keys by their `ValueKey` form. The form an entry is stored under in the
+// store is built once, when the entry is created.
+//
+// The cache is bounded: beyond `capacity` entries, clean entries (no change since the last
+// commit) are evicted in clock order (second chance) and read back from the store when their key
+// comes again. Entries with uncommitted changes, and entries the current event uses, are never
+// evicted: between two commits the cache may hold more than `capacity` entries, and a commit
+// trims it back.
+
+import SentinelModel
+import SentinelState
+
+// MARK: - StateCache
+
+/// A bounded cache of aggregate states by key value (see the file comment).
+struct StateCache {
+  /// One aggregate's state within an entry.
+  struct Slot {
+    /// The state; nil until loaded (from the store, or empty for a key the store lacks).
+    var state: AggregateState?
+    /// Whether the state changed since the last commit.
+    var dirty = false
+  }
+
+  /// One key value and its states.
+  struct Entry {
+    /// The key's canonical form (`ValueKey.encode`): how the store names it.
+    var form: String
+    /// The key's text when it is a string (the entry is then found in `strings`), else nil
+    /// (found by `form` in `forms`).
+    var text: String?
+    /// One slot per aggregate, in bundle order.
+    var slots: [Slot]
+    /// The number of dirty slots.
+    var dirtyCount = 0
+    /// The clock's reference bit: set on each use, cleared when the hand passes.
+    var referenced = true
+    /// The last event that used the entry (never evicted during that event).
+    var lastEvent = 0
+    /// Whether the entry is in use (false: on the free list).
+    var live = true
+  }
+
+  /// The number of aggregates (slots per entry).
+  let aggregateCount: Int
+  /// The number of entries kept when clean ones can be evicted.
+  let capacity: Int
+  /// Entries by string key text.
+  private(set) var strings: [String: Int] = [:]
+  /// Entries of non-string keys by key form.
+  private(set) var forms: [String: Int] = [:]
+  /// All entries, live or free.
+  var entries: [Entry] = []
+  private var free: [Int] = []
+  private var hand = 0
+  /// The number of live entries.
+  private(set) var liveCount = 0
+  /// The slots changed since the last commit: (entry, aggregate).
+  private(set) var dirty: [(entry: Int, aggregate: Int)] = []
+  /// The current event's number (entries it uses are pinned).
+  private var event = 0
+  /// The number of entries evicted so far.
+  private(set) var evictions = 0
+
+  /// An empty cache for `aggregateCount` aggregates keeping about `capacity` entries.
+  init(aggregateCount: Int, capacity: Int) {
+    self.aggregateCount = aggregateCount
+    self.capacity = max(1, capacity)
+  }
+
+  /// Starts a new event: the entries it uses from now on are pinned until the next one.
+  mutating func beginEvent() { event &+= 1 }
+
+  /// The entry for a string key, created (empty, nothing loaded) when missing.
+  mutating func entry(forText text: String) -> Int {
+    if let e = strings[text] {
+      touch(e)
+      return e
+    }
+    let e = allocate(form: ValueKey.encode(.string(text)) ?? "", text: text)
+    strings[text] = e
+    return e
+  }
+
+  /// The entry for a key of any other type, by its key form, created when missing.
+  mutating func entry(forForm form: String) -> Int {
+    if let text = ValueKey.stringText(ofForm: form) { return entry(forText: text) }
+    if let e = forms[form] {
+      touch(e)
+      return e
+    }
+    let e = allocate(form: form, text: nil)
+    forms[form] = e
+    return e
+  }
+
+  /// Marks slot `aggregate` of entry `e` as changed since the last commit.
+  mutating func markDirty(_ e: Int, _ aggregate: Int) {
+    guard !entries[e].slots[aggregate].dirty else { return }
+    entries[e].slots[aggregate].dirty = true
+    entries[e].dirtyCount += 1
+    dirty.append((e, aggregate))
+  }
+
+  /// After a commit: every slot is clean again; the cache is trimmed back to its capacity (no
+  /// event is in progress, so none is pinned).
+  mutating func markClean() {
+    beginEvent()
+    for (e, a) in dirty {
+      entries[e].slots[a].dirty = false
+      entries[e].dirtyCount = 0
+    }
+    dirty.removeAll(keepingCapacity: true)
+    while liveCount > capacity, evictOne() {}
+  }
+
+  private mutating func touch(_ e: Int) {
+    entries[e].referenced = true
+    entries[e].lastEvent = event
+  }
+
+  private mutating func allocate(form: String, text: String?) -> Int {
+    if liveCount >= capacity { _ = evictOne() }
+    var entry = Entry(form: form, text: text, slots: Array(repeating: Slot(), count: aggregateCount))
+    entry.lastEvent = event
+    liveCount += 1
+    if let e = free.popLast() {
+      entries[e] = entry
+      return e
+    }
+    entries.append(entry)
+    return entries.count - 1
+  }
+
+  /// Evicts one clean entry not used by the current event (clock order); false when every
+  /// entry is dirty or pinned.
+  private mutating func evictOne() -> Bool {
+    guard !entries.isEmpty else { return false }
+    // Two full turns: the first may only clear reference bits.
+    for _ in 0..<(2 * entries.count) {
+      let e = hand
+      hand = hand + 1 == entries.count ? 0 : hand + 1
+      guard entries[e].live, entries[e].dirtyCount == 0, entries[e].lastEvent != event else { continue }
+      if entries[e].referenced {
+        entries[e].referenced = false
+        continue
+      }
+      if let text = entries[e].text { strings[text] = nil } else { forms[entries[e].form] = nil }
+      entries[e] = Entry(form: "", text: nil, slots: [], referenced: false, live: false)
+      free.append(e)
+      liveCount -= 1
+      evictions += 1
+      return true
+    }
+    return false
+  }
+}
