@@ -238,28 +238,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   }
 
   private func decision(from row: Row) throws -> LoggedDecision {
-    let eventID: String = row["event_id"]
-    let rulesText: String = row["rules"]
-    let seconds: Int64 = row["event_seconds"]
-    let nanos: Int64 = row["event_nanos"]
-    func corrupt(_ reason: String) -> StateStoreError {
-      .corruptDecision(path: path, tenant: tenant, eventID: eventID, reason: reason)
-    }
-    guard nanos >= 0 && nanos < 1_000_000_000 else {
-      throw corrupt("event nanoseconds \(nanos) out of range")
-    }
-    let parsed: Value
-    do { parsed = try JSONReader.parse(rulesText) } catch { throw corrupt("rules: \(error.description)") }
-    guard case .list(let items) = parsed else { throw corrupt("rules is not a JSON array") }
-    var rules: [String] = []
-    for item in items {
-      guard case .string(let r) = item else { throw corrupt("rules holds a non-string") }
-      rules.append(r)
-    }
-    let record = DecisionRecord(
-      eventID: eventID, line: row["line"], action: row["action"], score: row["score"], rules: rules,
-      eventTime: Timestamp(seconds: seconds, nanos: Int32(nanos)), bundleDigest: row["bundle_digest"])
-    return LoggedDecision(sequence: row["seq"], record: record)
+    LoggedDecision(sequence: row["seq"], record: try AuditRows.record(row, tenant: tenant, path: path))
   }
 
   // MARK: - Writing
