@@ -54,7 +54,7 @@ let package = Package(
       name: "SentinelRuntime",
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier", "SentinelVM",
-        "SentinelCrypto", "SentinelState",
+        "SentinelCrypto", "SentinelState", "SentinelScreening",
       ],
       swiftSettings: strict),
 
@@ -70,7 +70,8 @@ let package = Package(
       swiftSettings: strict),
 
     // Sanctions screening: list loader, name normalization, matcher, index (issue 7).
-    .target(name: "SentinelScreening", dependencies: ["SentinelModel"], swiftSettings: strict),
+    .target(
+      name: "SentinelScreening", dependencies: ["SentinelModel", "SentinelBuiltins"], swiftSettings: strict),
 
     // MARK: - Compiler side
     .target(name: "SentinelSyntax", dependencies: ["SentinelModel"], swiftSettings: strict),
@@ -82,7 +83,7 @@ let package = Package(
       name: "SentinelCompiler",
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelYAML", "SentinelBytecode",
-        "SentinelCrypto",
+        "SentinelCrypto", "SentinelScreening",
       ],
       swiftSettings: strict),
     .target(

@@ -59,12 +59,25 @@ public struct DecisionEngine: Sendable {
   public let program: VerifiedProgram
   public let rules: [RuleEntry]
   public let policy: DecisionPolicy
+  /// Each rule's reason template, and where its placeholders' results start (`ReasonTemplate`).
+  let reasons: [(parts: [ReasonTemplate.Part], first: Int, count: Int)]
 
-  /// An engine for a verified program whose `rule` results follow `rules`.
+  /// An engine for a verified program whose `rule` results follow `rules` (then the results of
+  /// the rules' reason placeholders, rule after rule).
   public init(program: VerifiedProgram, rules: [RuleEntry], policy: DecisionPolicy) {
     self.program = program
     self.rules = rules
     self.policy = policy
+    var next = rules.count
+    reasons = rules.map { r in
+      let parts = ReasonTemplate.parse(r.reason).parts
+      let count = parts.reduce(0) {
+        if case .expression = $1 { return $0 + 1 }
+        return $0
+      }
+      defer { next += count }
+      return (parts, next, count)
+    }
   }
 
   /// The raw value of each rule's condition (true = matched) for one event's slots.
@@ -90,8 +103,13 @@ public struct DecisionEngine: Sendable {
     for (i, rule) in rules.enumerated() where i < results.count {
       switch results[i] {
       case .bool(true):
-        matched.append(
-          MatchedRule(id: rule.id, outcome: rule.outcome, score: rule.score, reason: rule.reason))
+        var reason = rule.reason
+        let template = reasons[i]
+        if template.count > 0 {
+          let end = min(results.count, template.first + template.count)
+          reason = ReasonTemplate.render(template.parts, values: results[min(end, template.first)..<end])
+        }
+        matched.append(MatchedRule(id: rule.id, outcome: rule.outcome, score: rule.score, reason: reason))
         score += rule.score
         switch rule.outcome {
         case .block: action = max(action, .block)

@@ -72,8 +72,10 @@ public enum NameScorer {
 
   /// Scores `query` against `list` with a given word-similarity function. Step 3 is skipped when
   /// even perfect split pairings could not lift the score to `cutoff` (the result is then below it).
+  /// Without `explain`, the result's pairs and unmatched words are left empty (ranking needs only
+  /// the numbers; the reported matches are scored again with their explanation).
   public static func score(
-    query: [WeightedToken], list: [WeightedToken], cutoff: Double,
+    query: [WeightedToken], list: [WeightedToken], cutoff: Double, explain: Bool = true,
     similarity: (Int, Int) -> (Double, MatchReason)
   ) -> NameScore {
     let nq = query.count
@@ -185,6 +187,11 @@ public enum NameScorer {
     }
     let qc = qDen > 0 ? qNum / qDen : 0
     let lc = lDen > 0 ? lNum / lDen : 0
+    guard explain else {
+      return NameScore(
+        score: queryShare * qc + (1 - queryShare) * lc, queryCoverage: qc, listCoverage: lc, pairs: [],
+        truncated: listEnd < nl, unmatchedQuery: [], unmatchedList: [])
+    }
     var pairs: [TokenPair] = []
     for u in units.sorted(by: { ($0.q.first ?? 0) < ($1.q.first ?? 0) }) where !u.q.isEmpty {
       pairs.append(
