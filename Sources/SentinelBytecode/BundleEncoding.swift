@@ -441,7 +441,9 @@ public enum BundleDecoder {
 
   /// Section 9. Names are unique, thresholds in [0, 1], entry ids unique within a list, every
   /// entry has a name, kinds are known: what the runtime's index builder relies on.
-  private static func decodeScreeningLists(_ r: inout ByteReader) throws(BytecodeError) -> [BundleScreeningList] {
+  private static func decodeScreeningLists(_ r: inout ByteReader) throws(BytecodeError)
+    -> [BundleScreeningList]
+  {
     var out: [BundleScreeningList] = []
     var names: Set<String> = []
     for _ in 0..<(try r.count("screening list")) {
@@ -453,7 +455,8 @@ public enum BundleDecoder {
       let thresholdAt = r.pos
       let threshold = try r.f64()
       guard threshold >= 0, threshold <= 1 else {
-        throw BytecodeError(offset: thresholdAt, "screening list `\(name)`: threshold \(threshold) is not in [0, 1]")
+        throw BytecodeError(
+          offset: thresholdAt, "screening list `\(name)`: threshold \(threshold) is not in [0, 1]")
       }
       var entries: [BundleScreeningList.Entry] = []
       var ids: Set<Int> = []
@@ -470,7 +473,8 @@ public enum BundleDecoder {
           let kindAt = r.pos
           let raw = try r.u8()
           guard let kind = BundleScreeningList.NameKind(rawValue: raw) else {
-            throw BytecodeError(offset: kindAt, "screening list `\(name)`: entry \(id): unknown name kind \(raw)")
+            throw BytecodeError(
+              offset: kindAt, "screening list `\(name)`: entry \(id): unknown name kind \(raw)")
           }
           entryNames.append(BundleScreeningList.Name(try r.string(), kind: kind))
         }

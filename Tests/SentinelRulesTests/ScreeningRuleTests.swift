@@ -50,7 +50,8 @@ let screeningRule = """
     let bytes = try compilation.bundle.encoded(signedWith: nil)
     let loaded = try BundleLoader().load(bytes)
     #expect(loaded.bundle.screeningLists == compilation.bundle.screeningLists)
-    let engine = DecisionEngine(program: loaded.program, rules: loaded.bundle.rules, policy: loaded.bundle.policy)
+    let engine = DecisionEngine(
+      program: loaded.program, rules: loaded.bundle.rules, policy: loaded.bundle.policy)
     let decoder = EventDecoder(
       schema: loaded.bundle.schema, slotOrder: loaded.bundle.program.variables.map(\.name))
     func decide(_ name: String?) throws -> String {
@@ -61,7 +62,8 @@ let screeningRule = """
       let e = try decoder.decode(json)
       return engine.decide(eventID: e.eventID, slots: e.slots).jsonLine
     }
-    let both = #"{"event_id":"e","action":"review","score":81,"rules":["matched_entity","sanctioned_beneficiary"]}"#
+    let both =
+      #"{"event_id":"e","action":"review","score":81,"rules":["matched_entity","sanctioned_beneficiary"]}"#
     let review = #"{"event_id":"e","action":"review","score":80,"rules":["sanctioned_beneficiary"]}"#
     let none = #"{"event_id":"e","action":"allow","score":0,"rules":[]}"#
     #expect(try decide("Banco Nacional de Cuba") == both)
@@ -77,7 +79,8 @@ let screeningRule = """
     let (c, diagnostics) = try compileWithList(screeningRule)
     let compilation = try #require(c, "\(diagnostics)")
     let loaded = try BundleLoader().load(try compilation.bundle.encoded(signedWith: nil))
-    let engine = DecisionEngine(program: loaded.program, rules: loaded.bundle.rules, policy: loaded.bundle.policy)
+    let engine = DecisionEngine(
+      program: loaded.program, rules: loaded.bundle.rules, policy: loaded.bundle.policy)
     for name in ["Banco Nacional de Cuba", "ZAMBADA, Maria", "Oceanic Traders", "nobody at all", "BNC"] {
       let slots: [String: Value] = [
         "event.event_id": .string("e"), "event.type": .string("transaction"),
@@ -103,7 +106,10 @@ let screeningRule = """
       "rule r { when: has(event.beneficiary_name) && screen(event.beneficiary_name, sdn).scroe > 0.9\n score: 1 }",
       "E0106"
     ),
-    ("rule r { when: has(event.beneficiary_name) && screen(event.beneficiary_name, sdn)\n score: 1 }", "E0407"),
+    (
+      "rule r { when: has(event.beneficiary_name) && screen(event.beneficiary_name, sdn)\n score: 1 }",
+      "E0407"
+    ),
     ("rule r { when: has(event.beneficiary_name) && event.beneficiary_name in sdn\n score: 1 }", "E0102"),
     ("rule r { when: screen(event.user_id, sdn).score > \"x\"\n score: 1 }", "E0102"),
   ]
@@ -117,7 +123,8 @@ let screeningRule = """
   }
 
   @Test func listDeclarationErrors() throws {
-    let rule = "\nrule r { when: has(event.beneficiary_name) && screen(event.beneficiary_name, sdn).score > 0.9\n score: 1 }"
+    let rule =
+      "\nrule r { when: has(event.beneficiary_name) && screen(event.beneficiary_name, sdn).score > 0.9\n score: 1 }"
     let (_, missing) = try compileWithList("list sdn from \"missing.csv\" format screening" + rule)
     #expect(missing.contains { $0.diagnostic.code == RuleCode.unreadableList })
     let (_, typed) = try compileWithList("list sdn: string from \"sdn.csv\" format screening" + rule)
@@ -164,7 +171,8 @@ let screeningRule = """
     let compilation = try #require(c, "\(diagnostics)")
     #expect(compilation.bundle.program.ruleCount == 4)
     let loaded = try BundleLoader().load(try compilation.bundle.encoded(signedWith: nil))
-    let engine = DecisionEngine(program: loaded.program, rules: loaded.bundle.rules, policy: loaded.bundle.policy)
+    let engine = DecisionEngine(
+      program: loaded.program, rules: loaded.bundle.rules, policy: loaded.bundle.policy)
     let slots: [String: Value] = [
       "event.event_id": .string("e"), "event.type": .string("transaction"), "event.user_id": .string("u"),
       "event.beneficiary_name": .string("BNC"),
@@ -194,7 +202,7 @@ let screeningRule = """
           when: has(event.beneficiary_name) && screen(event.beneficiary_name, sdn).score >= 0.9
           score: 80
       """, name: dir.appendingPathComponent("rules.yaml").path)
-    let file = try #require(parsed.file, parsed.rendered)
+    let file = try #require(parsed.file, "\(parsed.rendered)")
     let (c, diagnostics) = RuleCompiler.compile([file])
     let compilation = try #require(c, "\(diagnostics)")
     #expect(compilation.bundle.screeningLists.first?.entries.count == 3)

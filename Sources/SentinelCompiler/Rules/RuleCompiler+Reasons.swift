@@ -24,7 +24,7 @@ extension RuleCompilerRun {
     var ok = true
     for case .expression(let text) in parts {
       let source = Source(name: files[file].source.name, text: text)
-      let (ast, parseDiagnostics) = Parser.parse(source)
+      let (ast, parseDiagnostics) = CELParser.parse(source)
       var problems = parseDiagnostics.filter { $0.severity == .error }
       var checked: CheckedAST?
       if let ast, problems.isEmpty {

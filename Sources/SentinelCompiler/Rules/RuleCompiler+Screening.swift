@@ -23,7 +23,8 @@ extension RuleCompilerRun {
       return nil
     }
     let base = URL(fileURLWithPath: files[file].source.name).deletingLastPathComponent()
-    let url = path.value.hasPrefix("/") ? URL(fileURLWithPath: path.value) : base.appendingPathComponent(path.value)
+    let url =
+      path.value.hasPrefix("/") ? URL(fileURLWithPath: path.value) : base.appendingPathComponent(path.value)
     let loaded: LoadedList
     do {
       loaded = try SanctionsLoader.load(path: url.path)

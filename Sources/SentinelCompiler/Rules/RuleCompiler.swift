@@ -187,7 +187,7 @@ struct RuleCompilerRun {
 
     // 5. Rules.
     let env = Environment(
-        variables: variables, catalog: catalog, constants: constants, definitions: definitions)
+      variables: variables, catalog: catalog, constants: constants, definitions: definitions)
     var compiled: [CompiledRule] = []
     // Each compiled rule's reason placeholders (RuleCompiler+Reasons.swift).
     var placeholders: [[CheckedAST]] = []
