@@ -106,10 +106,7 @@ let screeningRule = """
       "rule r { when: has(event.beneficiary_name) && screen(event.beneficiary_name, sdn).scroe > 0.9\n score: 1 }",
       "E0106"
     ),
-    (
-      "rule r { when: has(event.beneficiary_name) && screen(event.beneficiary_name, sdn)\n score: 1 }",
-      "E0407"
-    ),
+    ("rule r { when: screen(event.user_id, sdn)\n score: 1 }", "E0407"),
     ("rule r { when: has(event.beneficiary_name) && event.beneficiary_name in sdn\n score: 1 }", "E0102"),
     ("rule r { when: screen(event.user_id, sdn).score > \"x\"\n score: 1 }", "E0102"),
   ]
