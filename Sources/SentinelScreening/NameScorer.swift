@@ -205,7 +205,8 @@ public enum NameScorer {
     let factor = informative == 1 && strongest < lonePairMinimum ? lonePairFactor : 1
     guard explain else {
       return NameScore(
-        score: factor * (queryShare * qc + (1 - queryShare) * lc), queryCoverage: qc, listCoverage: lc, pairs: [],
+        score: factor * (queryShare * qc + (1 - queryShare) * lc), queryCoverage: qc, listCoverage: lc,
+        pairs: [],
         truncated: listEnd < nl, unmatchedQuery: [], unmatchedList: [])
     }
     var pairs: [TokenPair] = []
@@ -217,7 +218,8 @@ public enum NameScorer {
           similarity: (u.sim * 1000).rounded() / 1000, reason: u.reason))
     }
     return NameScore(
-      score: factor * (queryShare * qc + (1 - queryShare) * lc), queryCoverage: qc, listCoverage: lc, pairs: pairs,
+      score: factor * (queryShare * qc + (1 - queryShare) * lc), queryCoverage: qc, listCoverage: lc,
+      pairs: pairs,
       truncated: listEnd < nl,
       unmatchedQuery: (0..<nq).filter { qPartner[$0] < 0 }.map { query[$0].features.string },
       unmatchedList: (0..<nl).filter { lPartner[$0] < 0 }.map { list[$0].features.string })
