@@ -59,8 +59,9 @@ public struct DecisionEngine: Sendable {
   public let program: VerifiedProgram
   public let rules: [RuleEntry]
   public let policy: DecisionPolicy
-  /// Each rule's reason template, and where its placeholders' results start (`ReasonTemplate`).
-  let reasons: [(parts: [ReasonTemplate.Part], first: Int, count: Int)]
+  /// Each rule's reason template, where its placeholders' results start, and, for a reason
+  /// without placeholders, its text (`{{` and `}}` already read as braces).
+  let reasons: [(parts: [ReasonTemplate.Part], first: Int, count: Int, text: String)]
 
   /// An engine for a verified program whose `rule` results follow `rules` (then the results of
   /// the rules' reason placeholders, rule after rule).
@@ -76,7 +77,7 @@ public struct DecisionEngine: Sendable {
         return $0
       }
       defer { next += count }
-      return (parts, next, count)
+      return (parts, next, count, count == 0 ? ReasonTemplate.render(parts, values: []) : r.reason)
     }
   }
 
@@ -103,8 +104,8 @@ public struct DecisionEngine: Sendable {
     for (i, rule) in rules.enumerated() where i < results.count {
       switch results[i] {
       case .bool(true):
-        var reason = rule.reason
         let template = reasons[i]
+        var reason = template.text
         if template.count > 0 {
           let end = min(results.count, template.first + template.count)
           reason = ReasonTemplate.render(template.parts, values: results[min(end, template.first)..<end])
