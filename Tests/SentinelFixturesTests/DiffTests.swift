@@ -24,7 +24,8 @@ import Testing
         text = text.replacingOccurrences(of: "score: 50", with: "score: 40")
         // The copy lives elsewhere: its screening list is the repository's, by absolute path.
         text = text.replacingOccurrences(
-          of: "\"../fixtures/sanctions/sdn.csv\"", with: "\"" + Repo.rules + "/../fixtures/sanctions/sdn.csv\"")
+          of: "\"../fixtures/sanctions/sdn.csv\"",
+          with: "\"" + Repo.rules + "/../fixtures/sanctions/sdn.csv\"")
       }
       try Repo.write(text, to: dir + "/new/" + f)
     }

@@ -305,7 +305,8 @@ func reseal(_ content: [UInt8]) -> [UInt8] {
     let e = loadError(try encoded(fewer))
     #expect(e?.kind == .inconsistent)
     #expect(
-      e?.message == "the rule table has 1 rules and 0 reason placeholders but the program writes 2 rule results")
+      e?.message
+        == "the rule table has 1 rules and 0 reason placeholders but the program writes 2 rule results")
     var duplicate = sampleBundle()
     duplicate.rules[1].id = "R1"
     #expect(loadError(try encoded(duplicate))?.message.contains("appears twice") == true)
