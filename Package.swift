@@ -60,7 +60,7 @@ let package = Package(
       name: "SentinelRuntime",
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelBytecode", "SentinelVerifier", "SentinelVM",
-        "SentinelCrypto", "SentinelState", "CMallocCounter",
+        "SentinelCrypto", "SentinelState", "CMallocCounter", "SentinelScreening",
       ],
       swiftSettings: strict),
 
@@ -77,7 +77,8 @@ let package = Package(
       swiftSettings: strict),
 
     // Sanctions screening: list loader, name normalization, matcher, index (issue 7).
-    .target(name: "SentinelScreening", dependencies: ["SentinelModel"], swiftSettings: strict),
+    .target(
+      name: "SentinelScreening", dependencies: ["SentinelModel", "SentinelBuiltins"], swiftSettings: strict),
 
     // MARK: - Compiler side
     .target(name: "SentinelSyntax", dependencies: ["SentinelModel"], swiftSettings: strict),
@@ -89,7 +90,7 @@ let package = Package(
       name: "SentinelCompiler",
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelYAML", "SentinelBytecode",
-        "SentinelCrypto",
+        "SentinelCrypto", "SentinelScreening",
       ],
       swiftSettings: strict),
     .target(

@@ -34,3 +34,27 @@ load, batch, n = $load, $batch, $N
 print(f'load + index + 1 query (one process): {load:.2f} s CPU')
 print(f'{n} queries via --queries, JSON out: {batch:.2f} s CPU incl. load -> {n / max(1e-9, batch - load):.0f} queries per CPU second')
 "
+
+# 3. Bundle load with a screening list: the reference rules (the SDN list in section 9, its index
+#    built by BundleLoader) against the same rules without the list and its rule, in the same run.
+#    `sentinel replay` of an empty corpus: load + verify (+ index) and nothing else.
+B=.build/bench
+rm -rf "$B/noscreen" && mkdir -p "$B/noscreen"
+python3 - rules/reference.rules > "$B/noscreen/reference.rules" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r'\nlist sdn from [^\n]*\n', '\n', text)
+text = re.sub(r'\nrule sanctioned_beneficiary \{.*?\n\}\n', '\n', text, flags=re.S)
+print(text)
+PY
+cp rules/seed.yaml "$B/noscreen/"
+"$S" compile rules/ -o "$B/with-screening.sbc" >/dev/null
+"$S" compile "$B/noscreen" -o "$B/without-screening.sbc" >/dev/null
+: > "$B/empty.jsonl"
+with=$(cpu "$S" replay --rules "$B/with-screening.sbc" "$B/empty.jsonl")
+without=$(cpu "$S" replay --rules "$B/without-screening.sbc" "$B/empty.jsonl")
+python3 -c "
+w, wo = $with, $without
+print(f'bundle load (replay of an empty corpus): with the SDN screening list {w:.2f} s CPU, without {wo:.2f} s -> the list costs {w - wo:.2f} s')
+print('bundle sizes: ' + ', '.join(f'{n} {s} bytes' for n, s in [('with', $(stat -c %s "$B/with-screening.sbc")), ('without', $(stat -c %s "$B/without-screening.sbc"))]))
+"

@@ -133,7 +133,11 @@ public struct Catalog: Sendable {
     case .map: if case .map = v { return true }
     case .type: if case .type = v { return true }
     case .optional: if case .optional = v { return true }
-    case .opaque, .error: return false
+    case .opaque:
+      // An opaque value is carried as its representation (`ScreeningFunction.representation`).
+      guard let r = ScreeningFunction.representation(of: t) else { return false }
+      return accepts(r, v, &bindings)
+    case .error: return false
     }
     return false
   }

@@ -80,8 +80,8 @@ public struct SourceFile: Sendable, Hashable {
 /// A compiled rule set.
 public struct Bundle: Sendable {
   /// The bundle format version this build reads and writes (2: aggregates and the state
-  /// program).
-  public static let formatVersion: UInt16 = 2
+  /// program; 3: screening lists).
+  public static let formatVersion: UInt16 = 3
 
   /// The compiler that produced it (e.g. `sentinel 0.1.0`).
   public var compilerVersion: String
@@ -98,6 +98,8 @@ public struct Bundle: Sendable {
   public var stateProgram: Program?
   /// For each rule (same order as `rules`), the indices of the aggregates its condition reads.
   public var ruleReads: [[Int]]
+  /// The screening lists `screen(name, list)` calls read, by name (section 9).
+  public var screeningLists: [BundleScreeningList] = []
 
   public init(
     compilerVersion: String, schema: EventSchema, program: Program, rules: [RuleEntry],

@@ -5,6 +5,7 @@
 //               1 compiler version   2 event schema   3 decision policy
 //               4 rule table         5 source files   6 program (ProgramEncoder bytes)
 //               7 aggregates (and which rules read them)   8 state program (optional)
+//               9 screening lists (name, threshold, entries with their names)
 //   trailer   (fixed 129 bytes, always last)
 //             SHA-256 of the content (32) · signature scheme u8 (0 none, 1 Ed25519) ·
 //             public key (32) · signature (64) — key and signature all zero when unsigned
@@ -27,6 +28,7 @@ public enum BundleSection: UInt8, Sendable, CaseIterable {
   case program = 6
   case aggregates = 7
   case stateProgram = 8
+  case screeningLists = 9
 
   /// The section's name in error messages and docs.
   public var name: String {
@@ -39,6 +41,7 @@ public enum BundleSection: UInt8, Sendable, CaseIterable {
     case .program: return "program"
     case .aggregates: return "aggregates"
     case .stateProgram: return "state program"
+    case .screeningLists: return "screening lists"
     }
   }
 }
@@ -160,6 +163,23 @@ public enum BundleEncoder {
         w.bytes(ProgramEncoder.encode(p))
       } else {
         w.u8(0)
+      }
+    }
+    section(.screeningLists, &w) { w in
+      w.u32(UInt32(clamping: b.screeningLists.count))
+      for l in b.screeningLists {
+        w.string(l.name)
+        w.f64(l.threshold)
+        w.u32(UInt32(clamping: l.entries.count))
+        for e in l.entries {
+          w.i64(Int64(e.id))
+          w.string(e.type)
+          w.u32(UInt32(clamping: e.names.count))
+          for n in e.names {
+            w.u8(n.kind.rawValue)
+            w.string(n.text)
+          }
+        }
       }
     }
     return w.out
@@ -410,9 +430,62 @@ public enum BundleDecoder {
       throw BytecodeError(
         offset: base + statePayload.startIndex, "section 8 (state program): bad presence flag \(flag)")
     }
-    return Bundle(
+    var bundle = Bundle(
       compilerVersion: compilerVersion, schema: schema, program: program, rules: rules, policy: policy,
       sourceFiles: sourceFiles, aggregates: aggregates, stateProgram: stateProgram, ruleReads: ruleReads)
+    bundle.screeningLists = try parse(.screeningLists, payloads[8], base) { r throws(BytecodeError) in
+      try decodeScreeningLists(&r)
+    }
+    return bundle
+  }
+
+  /// Section 9. Names are unique, thresholds in [0, 1], entry ids unique within a list, every
+  /// entry has a name, kinds are known: what the runtime's index builder relies on.
+  private static func decodeScreeningLists(_ r: inout ByteReader) throws(BytecodeError)
+    -> [BundleScreeningList]
+  {
+    var out: [BundleScreeningList] = []
+    var names: Set<String> = []
+    for _ in 0..<(try r.count("screening list")) {
+      let nameAt = r.pos
+      let name = try r.string()
+      guard names.insert(name).inserted else {
+        throw BytecodeError(offset: nameAt, "screening list `\(name)` appears twice")
+      }
+      let thresholdAt = r.pos
+      let threshold = try r.f64()
+      guard threshold >= 0, threshold <= 1 else {
+        throw BytecodeError(
+          offset: thresholdAt, "screening list `\(name)`: threshold \(threshold) is not in [0, 1]")
+      }
+      var entries: [BundleScreeningList.Entry] = []
+      var ids: Set<Int> = []
+      for _ in 0..<(try r.count("screening list entry")) {
+        let idAt = r.pos
+        let id = Int(try r.i64())
+        guard ids.insert(id).inserted else {
+          throw BytecodeError(offset: idAt, "screening list `\(name)`: entry id \(id) appears twice")
+        }
+        let type = try r.string()
+        var entryNames: [BundleScreeningList.Name] = []
+        let countAt = r.pos
+        for _ in 0..<(try r.count("entry name")) {
+          let kindAt = r.pos
+          let raw = try r.u8()
+          guard let kind = BundleScreeningList.NameKind(rawValue: raw) else {
+            throw BytecodeError(
+              offset: kindAt, "screening list `\(name)`: entry \(id): unknown name kind \(raw)")
+          }
+          entryNames.append(BundleScreeningList.Name(try r.string(), kind: kind))
+        }
+        guard !entryNames.isEmpty else {
+          throw BytecodeError(offset: countAt, "screening list `\(name)`: entry \(id) has no name")
+        }
+        entries.append(BundleScreeningList.Entry(id: id, type: type, names: entryNames))
+      }
+      out.append(BundleScreeningList(name: name, threshold: threshold, entries: entries))
+    }
+    return out
   }
 
   private static func decodeAggregates(

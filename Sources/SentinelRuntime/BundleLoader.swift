@@ -9,7 +9,9 @@
 //   5. decode      every section, count and length bounds-checked
 //   6. verify      the program passes the Verifier against the catalog and limits
 //   7. consistent  the rule table matches the program and the source files; the schema has no
-//                  duplicate field names
+//                  duplicate field names; a program that calls `screen` has screening lists
+//   8. index       each screening list's index is built (SentinelScreening), so no decision pays
+//                  for it; `screen` is verified and runs bound to the bundle's own lists
 //
 // A daemon swapping bundles keeps the old one whenever `load` throws.
 
@@ -17,6 +19,7 @@ import SentinelBuiltins
 import SentinelBytecode
 import SentinelCrypto
 import SentinelModel
+import SentinelScreening
 import SentinelVerifier
 
 /// Why a bundle was refused.
@@ -75,6 +78,8 @@ public struct LoadedBundle: Sendable {
   public let program: VerifiedProgram
   /// Its verified state program (aggregate keys, filters and values), when it has aggregates.
   public let stateProgram: VerifiedProgram?
+  /// The bundle's screening lists, indexed (what its `screen` calls read).
+  public var screening: ScreeningLists = ScreeningLists()
   /// The content's SHA-256, 64 lowercase hex digits (as recorded in decisions).
   public let digest: String
   /// The signer's key id (`Ed25519PublicKey.keyID`), or nil for an unsigned bundle.
@@ -132,6 +137,10 @@ public struct BundleLoader: Sendable {
     } catch {
       throw BundleLoadError(.malformed, "malformed bundle: \(error)", offset: error.offset)
     }
+    // `screen` runs bound to this bundle's lists (indexes shared with earlier loads of the same lists).
+    let screening = ScreeningLists(bundle.screeningLists.map(ScreeningListCache.handle))
+    var catalog = self.catalog
+    catalog.add(screening.overload)
     let verified: VerifiedProgram
     do {
       verified = try Verifier(catalog: catalog, limits: limits).verify(bundle.program)
@@ -150,10 +159,13 @@ public struct BundleLoader: Sendable {
       }
     }
     try Self.checkConsistency(bundle)
-    return LoadedBundle(
+    screening.prepare()
+    var loaded = LoadedBundle(
       bundle: bundle, program: verified, stateProgram: verifiedState, digest: Hex.encode(computed),
       signedBy: signedBy,
       signatureTrusted: trusted, schemaHash: bundle.schemaHash, byteCount: bytes.count)
+    loaded.screening = screening
+    return loaded
   }
 
   private func split(_ bytes: [UInt8]) throws(BundleLoadError) -> BundleParts {
@@ -215,10 +227,13 @@ public struct BundleLoader: Sendable {
 
   /// The rule table against the program and the source files; the schema against itself.
   static func checkConsistency(_ b: Bundle) throws(BundleLoadError) {
-    guard b.program.ruleCount == b.rules.count else {
+    // One result per rule, then one per reason placeholder (`ReasonTemplate`).
+    let placeholders = b.rules.reduce(0) { $0 + ReasonTemplate.placeholderCount($1.reason) }
+    guard b.program.ruleCount == b.rules.count + placeholders else {
       throw BundleLoadError(
         .inconsistent,
-        "the rule table has \(b.rules.count) rules but the program writes \(b.program.ruleCount) rule results"
+        "the rule table has \(b.rules.count) rules and \(placeholders) reason placeholders but the program"
+          + " writes \(b.program.ruleCount) rule results"
       )
     }
     var ids: [String: Int] = [:]
@@ -245,6 +260,12 @@ public struct BundleLoader: Sendable {
     }
     try checkFields(b.schema.fields, path: b.schema.variable)
     try checkAggregates(b)
+    let callsScreen = ([b.program] + (b.stateProgram.map { [$0] } ?? [])).contains {
+      $0.builtins.contains(ScreeningFunction.overloadID)
+    }
+    if callsScreen && b.screeningLists.isEmpty {
+      throw BundleLoadError(.inconsistent, "the program calls `screen` but the bundle has no screening list")
+    }
   }
 
   /// The aggregate table against the state program, the rule reads and the main program's

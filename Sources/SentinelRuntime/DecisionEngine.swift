@@ -86,13 +86,27 @@ public struct DecisionEngine: Sendable {
   /// The rule indices sorted by rule id in byte order: matched rules are collected in output
   /// order, with no sort per event.
   let outputOrder: [Int]
+  /// Each rule's reason template, where its placeholders' results start, and, for a reason
+  /// without placeholders, its text (`{{` and `}}` already read as braces).
+  let reasons: [(parts: [ReasonTemplate.Part], first: Int, count: Int, text: String)]
 
-  /// An engine for a verified program whose `rule` results follow `rules`.
+  /// An engine for a verified program whose `rule` results follow `rules` (then the results of
+  /// the rules' reason placeholders, rule after rule).
   public init(program: VerifiedProgram, rules: [RuleEntry], policy: DecisionPolicy) {
     self.program = program
     self.rules = rules
     self.policy = policy
     outputOrder = rules.indices.sorted { rules[$0].id.utf8.lexicographicallyPrecedes(rules[$1].id.utf8) }
+    var next = rules.count
+    reasons = rules.map { r in
+      let parts = ReasonTemplate.parse(r.reason).parts
+      let count = parts.reduce(0) {
+        if case .expression = $1 { return $0 + 1 }
+        return $0
+      }
+      defer { next += count }
+      return (parts, next, count, count == 0 ? ReasonTemplate.render(parts, values: []) : r.reason)
+    }
   }
 
   /// The raw value of each rule's condition (true = matched) for one event's slots.
@@ -119,8 +133,13 @@ public struct DecisionEngine: Sendable {
       let rule = rules[i]
       switch results[i] {
       case .bool(true):
-        matched.append(
-          MatchedRule(id: rule.id, outcome: rule.outcome, score: rule.score, reason: rule.reason))
+        let template = reasons[i]
+        var reason = template.text
+        if template.count > 0 {
+          let end = min(results.count, template.first + template.count)
+          reason = ReasonTemplate.render(template.parts, values: results[min(end, template.first)..<end])
+        }
+        matched.append(MatchedRule(id: rule.id, outcome: rule.outcome, score: rule.score, reason: reason))
         score += rule.score
         action = max(action, Self.action(of: rule.outcome))
       case .error(let e): errors.append((i, rule.id, e.message))

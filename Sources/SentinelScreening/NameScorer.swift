@@ -12,7 +12,10 @@
 //      those words only;
 //   6. score = 0.7 · queryCoverage + 0.3 · listCoverage: an extra, unexplained query word costs more
 //      than a list word the query left out (token drops and truncations are common and benign; a
-//      foreign word in the query usually means another person).
+//      foreign word in the query usually means another person);
+//   7. a match that rests on ONE informative (name-role) word pairing weaker than 0.95 — not
+//      identical, article-equal or OCR-equal — is scaled by 0.95: one fuzzy or phonetic word
+//      (`ROSARIO LTD.` ~ the alias `Rzr`, equal phonetic keys) is weak evidence on a list of 18,000 names.
 
 /// A word of one side with its weight.
 public struct WeightedToken: Sendable {
@@ -51,6 +54,11 @@ public enum NameScorer {
   /// Weight of query coverage in the score (the rest is list coverage).
   public static let queryShare = 0.7
 
+  /// Step 7: a lone informative pairing below this similarity scales the score by `lonePairFactor`.
+  public static let lonePairMinimum = 0.95
+  /// See `lonePairMinimum`.
+  public static let lonePairFactor = 0.95
+
   /// Queries at least this long (normalized characters) that read as the start of a list name
   /// are treated as truncated: the list words after the cut do not lower list coverage.
   public static let minimumTruncatedLength = 16
@@ -72,8 +80,10 @@ public enum NameScorer {
 
   /// Scores `query` against `list` with a given word-similarity function. Step 3 is skipped when
   /// even perfect split pairings could not lift the score to `cutoff` (the result is then below it).
+  /// Without `explain`, the result's pairs and unmatched words are left empty (ranking needs only
+  /// the numbers; the reported matches are scored again with their explanation).
   public static func score(
-    query: [WeightedToken], list: [WeightedToken], cutoff: Double,
+    query: [WeightedToken], list: [WeightedToken], cutoff: Double, explain: Bool = true,
     similarity: (Int, Int) -> (Double, MatchReason)
   ) -> NameScore {
     let nq = query.count
@@ -185,6 +195,20 @@ public enum NameScorer {
     }
     let qc = qDen > 0 ? qNum / qDen : 0
     let lc = lDen > 0 ? lNum / lDen : 0
+    // Step 7.
+    var informative = 0
+    var strongest = 0.0
+    for i in 0..<nq where query[i].features.role == .name && qPartner[i] >= 0 && qSim[i] >= 0.72 {
+      informative += 1
+      strongest = max(strongest, qSim[i])
+    }
+    let factor = informative == 1 && strongest < lonePairMinimum ? lonePairFactor : 1
+    guard explain else {
+      return NameScore(
+        score: factor * (queryShare * qc + (1 - queryShare) * lc), queryCoverage: qc, listCoverage: lc,
+        pairs: [],
+        truncated: listEnd < nl, unmatchedQuery: [], unmatchedList: [])
+    }
     var pairs: [TokenPair] = []
     for u in units.sorted(by: { ($0.q.first ?? 0) < ($1.q.first ?? 0) }) where !u.q.isEmpty {
       pairs.append(
@@ -194,7 +218,8 @@ public enum NameScorer {
           similarity: (u.sim * 1000).rounded() / 1000, reason: u.reason))
     }
     return NameScore(
-      score: queryShare * qc + (1 - queryShare) * lc, queryCoverage: qc, listCoverage: lc, pairs: pairs,
+      score: factor * (queryShare * qc + (1 - queryShare) * lc), queryCoverage: qc, listCoverage: lc,
+      pairs: pairs,
       truncated: listEnd < nl,
       unmatchedQuery: (0..<nq).filter { qPartner[$0] < 0 }.map { query[$0].features.string },
       unmatchedList: (0..<nl).filter { lPartner[$0] < 0 }.map { list[$0].features.string })

@@ -32,7 +32,7 @@ public struct Screener: Sendable {
     let q = prepare(query)
     guard !q.isEmpty else { return [] }
     var cache = SimilarityCache(query: q)
-    return rank(q, Array(0..<Int32(index.names.count)), cache: &cache, limit: limit)
+    return rank(q, (0..<Int32(index.names.count)).map { ($0, Float.infinity) }, cache: &cache, limit: limit)
   }
 
   /// The query's weighted words.
@@ -46,8 +46,8 @@ public struct Screener: Sendable {
   // MARK: - Blocking
 
   /// Candidate names: those sharing a similar word with the query whose coverage bound can still
-  /// reach the threshold, best bound first.
-  func candidates(_ q: [WeightedToken], cache: inout SimilarityCache) -> [Int32] {
+  /// reach the threshold, best bound first, each with an upper bound of its score.
+  func candidates(_ q: [WeightedToken], cache: inout SimilarityCache) -> [(name: Int32, bound: Float)] {
     let nameCount = index.names.count
     var acc = [Float](repeating: 0, count: nameCount)
     var best = [Float](repeating: 0, count: nameCount)
@@ -85,26 +85,6 @@ public struct Screener: Sendable {
       if let e = minor.map(\.1).max() { credited += q[i].weight * Double(e) }
       found[i].removeAll { index.vocabulary[Int($0.0)].role != .name }
     }
-    for i in q.indices where !found[i].isEmpty {
-      var local: [Int32] = []
-      index.postingNames.withUnsafeBufferPointer { names in
-        for (v, e) in found[i] {
-          for k in Int(index.postingStart[Int(v)])..<Int(index.postingStart[Int(v) + 1]) {
-            let n = names[k]
-            if e > best[Int(n)] {
-              if best[Int(n)] == 0 { local.append(n) }
-              best[Int(n)] = e
-            }
-          }
-        }
-      }
-      let w = Float(q[i].weight)
-      for n in local {
-        if acc[Int(n)] == 0 { touched.append(n) }
-        acc[Int(n)] += w * best[Int(n)]
-        best[Int(n)] = 0
-      }
-    }
     // Bound: score ≤ share · queryCoverage + (1 − share); drop names that cannot reach the
     // threshold (with a margin: weights are re-estimated when scoring).
     // Words not blocked on (initials, titles, legal forms, particles) may still pair: count them as
@@ -117,9 +97,63 @@ public struct Screener: Sendable {
         (threshold - 0.04 - (1 - NameScorer.queryShare)) / NameScorer.queryShare * totalWeight - unblocked
           - credited)
     )
+    // Heaviest (rarest) query words first (MaxScore): once the words left could not lift a name
+    // none of the walked words found up to `needed`, no new name can qualify, and the rest only
+    // update the names already found — by looking their few words up, not by walking the long
+    // postings of common words (`MUHAMMAD`).
+    let order = q.indices.filter { !found[$0].isEmpty }.sorted {
+      q[$0].weight != q[$1].weight ? q[$0].weight > q[$1].weight : $0 < $1
+    }
+    var remaining = Float(order.reduce(0.0) { $0 + q[$1].weight })
+    var evidence: [Float] = []
+    for i in order {
+      let w = Float(q[i].weight)
+      if remaining + 1e-4 < needed {
+        // Closed: only names already touched can still qualify.
+        if evidence.isEmpty { evidence = [Float](repeating: 0, count: index.vocabulary.count) }
+        for (v, e) in found[i] where e > evidence[Int(v)] { evidence[Int(v)] = e }
+        remaining -= w
+        var kept: [Int32] = []
+        kept.reserveCapacity(touched.count)
+        for n in touched {
+          var b: Float = 0
+          for v in index.names[Int(n)].words { b = max(b, evidence[Int(v)]) }
+          acc[Int(n)] += w * b
+          if acc[Int(n)] + remaining + 1e-4 >= needed { kept.append(n) }
+        }
+        touched = kept
+        for (v, _) in found[i] { evidence[Int(v)] = 0 }
+        continue
+      }
+      remaining -= w
+      var local: [Int32] = []
+      index.postingNames.withUnsafeBufferPointer { names in
+        for (v, e) in found[i] {
+          for k in Int(index.postingStart[Int(v)])..<Int(index.postingStart[Int(v) + 1]) {
+            let n = names[k]
+            if e > best[Int(n)] {
+              if best[Int(n)] == 0 { local.append(n) }
+              best[Int(n)] = e
+            }
+          }
+        }
+      }
+      for n in local {
+        if acc[Int(n)] == 0 { touched.append(n) }
+        acc[Int(n)] += w * best[Int(n)]
+        best[Int(n)] = 0
+      }
+    }
     var kept = touched.filter { acc[Int($0)] >= needed }
     kept.sort { acc[Int($0)] != acc[Int($1)] ? acc[Int($0)] > acc[Int($1)] : $0 < $1 }
-    return Array(kept.prefix(candidateLimit))
+    // A name's score is at most share · queryCoverage + (1 − share), and its query coverage at
+    // most what its words were found with, plus the words not walked (the same margin as above).
+    let share = Float(NameScorer.queryShare)
+    let rest = Float(unblocked + credited)
+    let total = Float(max(totalWeight, 1e-9))
+    return kept.prefix(candidateLimit).map { n in
+      (n, share * min(1, (acc[Int(n)] + rest) / total) + (1 - share) + 0.04)
+    }
   }
 
   /// Vocabulary words sharing the exact text or a key with `f`.
@@ -175,28 +209,47 @@ public struct Screener: Sendable {
 
   // MARK: - Ranking
 
-  func rank(_ q: [WeightedToken], _ names: [Int32], cache: inout SimilarityCache, limit: Int)
-    -> [ScreeningMatch]
-  {
-    var bestPerEntry: [Int32: (NameScore, Int32)] = [:]
-    for n in names {
+  /// Scores the candidates (best bound first) and explains the best `limit` entries. Stops early
+  /// once `limit` entries score more than the next candidate's bound: no later one can displace them.
+  func rank(
+    _ q: [WeightedToken], _ names: [(name: Int32, bound: Float)], cache: inout SimilarityCache, limit: Int
+  ) -> [ScreeningMatch] {
+    var bestPerEntry: [Int32: (Double, Int32)] = [:]
+    var kth = -Double.infinity  // the limit-th best entry score so far (−∞ until there are `limit`)
+    for (n, bound) in names {
+      if Double(bound) < kth - 1e-4 { break }
+      let name = index.names[Int(n)]
+      let list = name.words.map { WeightedToken(index.vocabulary[Int($0)], weight: index.weight($0)) }
+      let s = NameScorer.score(query: q, list: list, cutoff: threshold, explain: false) { i, j in
+        cache.similarity(i, name.words[j], index)
+      }
+      if s.score >= threshold, s.score > (bestPerEntry[name.entry]?.0 ?? -1) {
+        bestPerEntry[name.entry] = (s.score, n)
+        if bestPerEntry.count >= limit {
+          kth = limit == 1 ? max(kth, s.score) : bestPerEntry.values.map(\.0).sorted(by: >)[limit - 1]
+        }
+      }
+    }
+    // Only the reported matches are explained (pairs and unmatched words cost strings).
+    // Ranked as reported: by the rounded score, then by id.
+    func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+    let reported = bestPerEntry.sorted {
+      let (a, b) = (rounded($0.value.0), rounded($1.value.0))
+      return a != b ? a > b : index.list.entries[Int($0.key)].id < index.list.entries[Int($1.key)].id
+    }.prefix(limit)
+    var out: [ScreeningMatch] = []
+    for (e, (_, n)) in reported {
       let name = index.names[Int(n)]
       let list = name.words.map { WeightedToken(index.vocabulary[Int($0)], weight: index.weight($0)) }
       let s = NameScorer.score(query: q, list: list, cutoff: threshold) { i, j in
         cache.similarity(i, name.words[j], index)
       }
-      if s.score >= threshold, s.score > (bestPerEntry[name.entry]?.0.score ?? -1) {
-        bestPerEntry[name.entry] = (s, n)
-      }
-    }
-    var out: [ScreeningMatch] = []
-    for (e, (s, n)) in bestPerEntry {
       let entry = index.list.entries[Int(e)]
-      let name = entry.names[Int(index.names[Int(n)].alias)]
+      let published = entry.names[Int(name.alias)]
       out.append(
         ScreeningMatch(
           id: entry.id, name: entry.primaryName, score: (s.score * 10000).rounded() / 10000,
-          matchedName: name.text, matchedKind: name.kind,
+          matchedName: published.text, matchedKind: published.kind,
           queryCoverage: (s.queryCoverage * 1000).rounded() / 1000,
           listCoverage: (s.listCoverage * 1000).rounded() / 1000, truncated: s.truncated, pairs: s.pairs,
           unmatchedQuery: s.unmatchedQuery, unmatchedList: s.unmatchedList))

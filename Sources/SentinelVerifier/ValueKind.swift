@@ -9,6 +9,7 @@
 // bounds a loop. `unset` means "not written on some path" and absorbs everything, so the same
 // lattice does definite assignment and kind inference.
 
+import SentinelBuiltins
 import SentinelModel
 
 /// What the verifier knows about a register's value at one program point.
@@ -96,7 +97,11 @@ package enum ValueKind: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
     case .map: self = .map
     case .type: self = .type
     case .optional: self = .optional
-    case .opaque, .error: return nil
+    case .opaque:
+      // Opaque values are carried as their representation (a screening list as its name).
+      guard let r = ScreeningFunction.representation(of: type) else { return nil }
+      self.init(declared: r)
+    case .error: return nil
     }
   }
 

@@ -124,15 +124,15 @@ func reseal(_ content: [UInt8]) -> [UInt8] {
     let bytes = try encoded(b)
     let content = BundleEncoder.encodeContent(b)
     #expect(Array(bytes.prefix(4)) == Array("SIQB".utf8))
-    #expect(bytes[4] == 2 && bytes[5] == 0)
+    #expect(bytes[4] == 3 && bytes[5] == 0)
     #expect(bytes.count == content.count + BundleEncoder.trailerSize && BundleEncoder.trailerSize == 129)
     let parts = try BundleDecoder.split(bytes)
     #expect(Array(parts.content) == content)
     #expect(parts.digest == SHA256.digest(content))
     #expect(parts.signature == nil)
     #expect(b.contentDigest == Hex.encode(parts.digest))
-    // Sections 1…8 in order; the program section holds exactly ProgramEncoder's bytes; no
-    // aggregates: an empty aggregate table and no state program.
+    // Sections 1…9 in order; the program section holds exactly ProgramEncoder's bytes; no
+    // aggregates: an empty aggregate table and no state program; no screening lists.
     var pos = BundleEncoder.headerSize
     var ids: [UInt8] = []
     var payloads: [[UInt8]] = []
@@ -144,9 +144,10 @@ func reseal(_ content: [UInt8]) -> [UInt8] {
       payloads.append(Array(content[(pos + 5)..<(pos + 5 + length)]))
       pos += 5 + length
     }
-    #expect(ids == [1, 2, 3, 4, 5, 6, 7, 8])
-    #expect(payloads.count == 8 && payloads[5] == ProgramEncoder.encode(b.program))
-    #expect(payloads.count == 8 && payloads[7] == [0])
+    #expect(ids == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+    #expect(payloads.count == 9 && payloads[5] == ProgramEncoder.encode(b.program))
+    #expect(payloads.count == 9 && payloads[7] == [0])
+    #expect(payloads.count == 9 && payloads[8] == [0, 0, 0, 0])
   }
 
   @Test func loadsAndRuns() throws {
@@ -303,7 +304,9 @@ func reseal(_ content: [UInt8]) -> [UInt8] {
     fewer.rules.removeLast()
     let e = loadError(try encoded(fewer))
     #expect(e?.kind == .inconsistent)
-    #expect(e?.message == "the rule table has 1 rules but the program writes 2 rule results")
+    #expect(
+      e?.message
+        == "the rule table has 1 rules and 0 reason placeholders but the program writes 2 rule results")
     var duplicate = sampleBundle()
     duplicate.rules[1].id = "R1"
     #expect(loadError(try encoded(duplicate))?.message.contains("appears twice") == true)
@@ -333,8 +336,8 @@ func reseal(_ content: [UInt8]) -> [UInt8] {
     }
     // Unknown section id, out of order, trailing bytes.
     var unknown = content
-    unknown[6] = 9
-    #expect(error(unknown) == BytecodeError(offset: 6, "unknown section id 9"))
+    unknown[6] = 10
+    #expect(error(unknown) == BytecodeError(offset: 6, "unknown section id 10"))
     var swapped = content
     swapped[6] = 2
     #expect(

@@ -286,6 +286,14 @@ private struct CheckRun {
     case .dyn, .error: return .dyn
     case .typeParam:
       return .dyn
+    case let t where t == ScreeningFunction.matchType:
+      // `screen(…)`'s result: a record with known fields (`.score`, `.id`, `.name`, …).
+      if let ft = ScreeningFunction.matchFields[field] { return ft }
+      error(
+        "E0106",
+        "type `\(describe(t))` has no field `\(field)` (fields: \(ScreeningFunction.matchFields.keys.sorted().joined(separator: ", ")))",
+        id)
+      return .error
     case let t:
       error("E0106", "type `\(describe(t))` has no field `\(field)`", id)
       return .error

@@ -26,7 +26,8 @@ enum ListFiles {
     case "sdn":
       return .success(csvRows(text).compactMap { $0.count > 1 && $0[1] != "-0-" ? $0[1] : nil })
     case let f:
-      return .failure(ListFormatError(message: "unknown list format `\(f)` (known: lines, csv, sdn)"))
+      return .failure(
+        ListFormatError(message: "unknown list format `\(f)` (known: lines, csv, sdn, screening)"))
     }
   }
 

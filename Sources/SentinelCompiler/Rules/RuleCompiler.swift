@@ -12,6 +12,7 @@
 import SentinelBuiltins
 import SentinelBytecode
 import SentinelModel
+import SentinelScreening
 import SentinelSyntax
 
 /// Options for compiling a rule set.
@@ -77,6 +78,10 @@ struct RuleCompilerRun {
   let files: [RuleFile]
   let options: RuleCompileOptions
   var diagnostics: [SourcedDiagnostic] = []
+  /// The screening lists declared so far (`format screening`), in declaration order.
+  var screeningLists: [ScreeningListHandle] = []
+  /// The functions conditions may call: every builtin, and `screen` bound to the screening lists.
+  var catalog = Builtins.all
 
   init(files: [RuleFile], options: RuleCompileOptions) {
     self.files = files
@@ -141,11 +146,12 @@ struct RuleCompilerRun {
       variables[name] = type
       listSites[name] = (i, l.name.span)
     }
+    catalog.add(ScreeningLists(screeningLists).overload)
 
     // 3b. Aggregates: checked against the event and lists; their variables join the rules'.
     let compiledAggregates = compileAggregates(
       aggregates, schema: schema, variables: variables, constants: constants, names: &names)
-    let aggregateEnv = Environment(variables: variables, constants: constants)
+    let aggregateEnv = Environment(variables: variables, catalog: catalog, constants: constants)
     for a in compiledAggregates { for v in a.spec.variables { variables[v.name] = v.type } }
 
     // 4. Named conditions, in dependency order.
@@ -179,7 +185,8 @@ struct RuleCompilerRun {
       for d in deps(c) { visit(d, path + [name]) }
       state[name] = 2
       if diagnostics.contains(where: { $0.diagnostic.code == RuleCode.conditionCycle }) { return }
-      let env = Environment(variables: variables, constants: constants, definitions: definitions)
+      let env = Environment(
+        variables: variables, catalog: catalog, constants: constants, definitions: definitions)
       let (checked, ds) = Checker(environment: env).check(c.expression.ast)
       for d in ds { diagnostics.append(SourcedDiagnostic(files[i].source, d)) }
       guard let checked else { return }
@@ -189,8 +196,11 @@ struct RuleCompilerRun {
     for (_, c) in conditions { visit(c.name.value, []) }
 
     // 5. Rules.
-    let env = Environment(variables: variables, constants: constants, definitions: definitions)
+    let env = Environment(
+      variables: variables, catalog: catalog, constants: constants, definitions: definitions)
     var compiled: [CompiledRule] = []
+    // Each compiled rule's reason placeholders (RuleCompiler+Reasons.swift).
+    var placeholders: [[CheckedAST]] = []
     var seenIDs: [String: Span] = [:]
     // Conditions are checked independently of each other: in parallel, results in rule order.
     let checks = ParallelMap.map(rules) { (_, r) -> (CheckedAST?, [Diagnostic])? in
@@ -236,12 +246,18 @@ struct RuleCompilerRun {
           i, RuleCode.noEffect, "rule `\(r.id.value)` has neither an action nor a score", r.id.span,
           help: "add `action: block|review|challenge` or `score: N`")
       }
+      var reasonPlaceholders: [CheckedAST] = []
+      if let reason = r.reason {
+        guard let p = compileReason(reason, file: i, env: env) else { continue }
+        reasonPlaceholders = p
+      }
       let entry = RuleEntry(
         id: r.id.value, name: r.name?.value ?? r.id.value, category: r.category?.value ?? "",
         tags: r.tags.map(\.value), outcome: outcome, score: score,
-        reason: r.reason?.value ?? r.name?.value ?? "",
+        reason: r.reason?.value ?? Self.escapeBraces(r.name?.value ?? ""),
         file: i, span: when.span)
       compiled.append(CompiledRule(entry: entry, checked: checked, fileIndex: i))
+      placeholders.append(reasonPlaceholders)
     }
 
     // Warnings: unguarded optional reads, unused lists and conditions.
@@ -265,7 +281,7 @@ struct RuleCompilerRun {
       }
     }
     var used = Set<String>()
-    var pending = compiled.map(\.checked)
+    var pending = compiled.map(\.checked) + placeholders.joined()
     while let c = pending.popLast() {
       for case .variable(let q) in c.references.values where used.insert(q).inserted {
         if let d = definitions[q] { pending.append(d) }
@@ -287,7 +303,9 @@ struct RuleCompilerRun {
     if diagnostics.hasErrors { return nil }
 
     // 6. One IR for all rules; optimize; codegen.
-    let lowered = Lowering.lowerRules(compiled.map(\.checked), environment: env)
+    let lowered = Self.guardPlaceholders(
+      Lowering.lowerRules(compiled.map(\.checked) + placeholders.joined(), environment: env),
+      ruleCount: compiled.count, counts: placeholders.map(\.count))
     let typeField = schema.fields.contains { $0.name == "type" } ? schema.variable + ".type" : nil
     let context = PassContext(catalog: env.catalog, profile: options.profile, typeField: typeField)
     var ir = lowered
@@ -343,11 +361,12 @@ struct RuleCompilerRun {
         policy.blockThreshold = t.value
       }
     }
-    let bundle = Bundle(
+    var bundle = Bundle(
       compilerVersion: options.compilerVersion, schema: schema, program: program,
       rules: compiled.map(\.entry),
       policy: policy, sourceFiles: files.map { SourceFile(name: $0.source.name, text: $0.source.text) },
       aggregates: compiledAggregates.map(\.spec), stateProgram: stateProgram, ruleReads: ruleReads)
+    bundle.screeningLists = screeningLists.map(Self.bundleList)
     return RuleSetCompilation(
       bundle: bundle, rules: compiled, environment: env, schema: schema, ir: ir, loweredIR: lowered,
       passContext: context, definitions: definitions,
@@ -469,6 +488,8 @@ struct RuleCompilerRun {
           values.append(v)
         }
       }
+    case .file(let path, let format) where format?.value == Self.screeningFormat:
+      return compileScreeningList(l, path: path, file: file)
     case .file(let path, let format):
       let base = files[file].source.name
       guard let lines = ListFiles.read(path.value, relativeTo: base, format: format?.value) else {

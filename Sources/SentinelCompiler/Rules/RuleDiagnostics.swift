@@ -17,6 +17,7 @@
 //   E0415  an aggregate expression of the wrong type (`where` not bool; `of` not a number for
 //          sum and stats)
 //   E0416  aggregates need the schema's required `ts: timestamp` field (their event time)
+//   E0417  a malformed reason template (a `{` placeholder without its `}`)
 //   W0401  unused list
 //   W0402  unused condition
 //   W0403  duplicate rule id
@@ -43,6 +44,7 @@ public enum RuleCode {
   public static let aggregateValue = "E0414"
   public static let aggregateType = "E0415"
   public static let aggregateNeedsTime = "E0416"
+  public static let invalidReason = "E0417"
   public static let unusedList = "W0401"
   public static let unusedCondition = "W0402"
   public static let duplicateRuleID = "W0403"
