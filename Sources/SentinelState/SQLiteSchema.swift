@@ -9,6 +9,11 @@
 //   meta             key → value: `format` = `sentinel-state`, `state_encoding` = the version
 //                    of the state form (`aggregateStateFormatVersion`, now 2); a database in
 //                    another encoding is refused on open.
+//   outbox           (v2_outbox) id → tenant, stream, kind (`decision` | `dead_letter`), body,
+//                    error, published: what a stream consumer must still write to Redis, written
+//                    in the transaction of the decisions it publishes (`SQLiteStateStore+Outbox`).
+//   outbox_source    (v2_outbox) one random id naming this database to Redis (the publication
+//                    watermark's key), so that a re-publication after a crash is recognized.
 // The file's `PRAGMA application_id` says it is ours; a database with tables and another (or no)
 // id is refused rather than written to.
 
@@ -55,6 +60,23 @@ enum StateSchema {
         sql: "INSERT INTO meta (key, value) VALUES ('format', ?), ('state_encoding', ?)",
         arguments: [format, String(aggregateStateFormatVersion)])
       try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+    }
+    m.registerMigration("v2_outbox") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('decision', 'dead_letter')),
+            body TEXT NOT NULL,
+            error TEXT,
+            published INTEGER NOT NULL DEFAULT 0
+          );
+          CREATE INDEX outbox_unpublished ON outbox (id) WHERE published = 0;
+          CREATE TABLE outbox_source (id TEXT NOT NULL);
+          INSERT INTO outbox_source (id) VALUES (lower(hex(randomblob(8))));
+          """)
     }
     return m
   }

@@ -16,7 +16,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   public let path: String
   /// Whether the store was opened read-only (`commit` then throws).
   public let isReadOnly: Bool
-  private let queue: DatabaseQueue
+  let queue: DatabaseQueue
 
   /// Opens (creating it when missing, unless `readOnly`) the state database at `path`.
   /// Throws `StateStoreError.cannotOpen` or `.notAStateDatabase` (a file that is not SQLite, a
@@ -244,6 +244,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     if batch.isEmpty { return }
     try run("commit a batch of \(batch.states.count) states and \(batch.decisions.count) decisions") { db in
       try db.inTransaction(.immediate) {
+        try checkFence(batch, db)
         let upsert = try db.cachedStatement(
           sql: """
             INSERT INTO aggregate_state (tenant, aggregate, key, state) VALUES (?, ?, ?, ?)
@@ -273,6 +274,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
             }
           }
         }
+        try insertOutbox(batch.outbox, db)
         return .commit
       }
     }
@@ -301,7 +303,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   // MARK: - Errors
 
   /// Runs `body` on the connection, turning database errors into `StateStoreError.database`.
-  private func run<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+  func run<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
     do {
       return try queue.inDatabase(body)
     } catch let e as StateStoreError {
@@ -311,7 +313,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     }
   }
 
-  private static func reason(_ error: any Error) -> String {
+  static func reason(_ error: any Error) -> String {
     if let e = error as? DatabaseError {
       return "SQLite error \(e.extendedResultCode.rawValue): \(e.message ?? "\(e.resultCode)")"
     }
