@@ -11,7 +11,7 @@ public struct Sentinel: ParsableCommand {
       CheckCommand.self, CompileCommand.self, FmtCommand.self, ExplainCommand.self, EvalCommand.self,
       DisasmCommand.self, KeygenCommand.self, ConformanceCommand.self, ReplayCommand.self, TestCommand.self,
       DiffCommand.self,
-      ScreenCommand.self, ServeCommand.self,
+      ScreenCommand.self, ServeCommand.self, ConsumeCommand.self, ProduceCommand.self,
     ]
   )
   public init() {}
