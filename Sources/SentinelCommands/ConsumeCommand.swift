@@ -36,23 +36,8 @@ public struct ConsumeCommand: ParsableCommand {
         sentinel consume --stream events --of 4 --partitions 0,1 --db p01.db --consumer c1
       """)
 
-  @Option(help: ArgumentHelp("The Redis server.", valueName: "redis://host:port[/db]"))
-  var redis = "redis://127.0.0.1:6379"
-
-  @Option(help: "The input stream (with --of N: the prefix of STREAM:0 … STREAM:N-1).")
-  var stream = "events"
-
-  @Option(help: "The consumer group.")
-  var group = "sentinel"
-
-  @Option(help: "The output stream for decisions.")
-  var output = "decisions"
-
-  @Option(help: "This consumer's name in the group (default: host name and process id).")
-  var consumer: String?
-
-  @Option(help: "The dead-letter stream (default: STREAM:dead).")
-  var deadLetter: String?
+  @OptionGroup(title: "Redis Streams")
+  var streams: StreamOptions
 
   @Option(
     help: ArgumentHelp(
@@ -66,78 +51,19 @@ public struct ConsumeCommand: ParsableCommand {
   @Option(help: "The tenant: one set of streams per tenant; its state and processed ids are kept apart.")
   var tenant = "default"
 
-  @Option(help: ArgumentHelp("The number of partitions (streams STREAM:0 … STREAM:N-1).", valueName: "N"))
-  var of: Int?
-
-  @Option(help: ArgumentHelp("The partitions this consumer owns (default: all).", valueName: "0,1,…"))
-  var partitions: String?
-
-  @Option(help: "Entries per read and per stream (the batch bound).")
-  var batch = 512
-
-  @Option(help: "How long a read waits for new entries, in milliseconds (XREADGROUP BLOCK).")
-  var blockMs = 500
-
-  @Option(help: "An entry delivered more times than this is dead-lettered.")
-  var maxDeliveries = 5
-
-  @Option(help: "Claim entries idle this long with another consumer, in milliseconds (XAUTOCLAIM).")
-  var claimIdleMs = 30_000
-
   /// A command with every option at its default.
   public init() {}
 
-  /// The owned partitions, checked.
-  func ownedPartitions() throws -> [Int] {
-    guard let n = of else {
-      if partitions != nil { throw ValidationError("--partitions needs --of N (the number of partitions)") }
-      return [0]
-    }
-    guard let text = partitions else { return Array(0..<n) }
-    var out: [Int] = []
-    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-      guard let p = Int(item.trimmingCharacters(in: .whitespaces)), (0..<n).contains(p) else {
-        throw ValidationError("--partitions: `\(item)` is not a partition number from 0 to \(n - 1)")
-      }
-      if !out.contains(p) { out.append(p) }
-    }
-    return out
-  }
-
   /// Checks the options before anything is loaded.
   public func validate() throws {
-    do { _ = try RedisEndpoint(url: redis) } catch { throw ValidationError("--redis: \(error)") }
-    if let n = of, n < 1 || n > 4096 { throw ValidationError("--of must be from 1 to 4096") }
-    _ = try ownedPartitions()
-    guard batch >= 1 && batch <= 100_000 else { throw ValidationError("--batch must be from 1 to 100000") }
-    guard blockMs >= 1 else { throw ValidationError("--block-ms must be at least 1") }
-    guard maxDeliveries >= 1 else { throw ValidationError("--max-deliveries must be at least 1") }
-    guard claimIdleMs >= 1 else { throw ValidationError("--claim-idle-ms must be at least 1") }
-    for (name, value) in [
-      ("--stream", stream), ("--group", group), ("--output", output), ("--tenant", tenant),
-    ]
-    where value.isEmpty {
-      throw ValidationError("\(name) must not be empty")
-    }
-  }
-
-  /// The consumer's configuration from the options.
-  func consumerConfiguration() throws -> StreamConsumerConfiguration {
-    let host = ProcessInfo.processInfo.hostName
-    return StreamConsumerConfiguration(
-      endpoint: try RedisEndpoint(url: redis), partitioning: Partitioning(stream: stream, count: of),
-      partitions: try ownedPartitions(), group: group,
-      consumer: consumer ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)", output: output,
-      deadLetter: deadLetter ?? "\(stream):dead", tenant: tenant, databasePath: db, batchSize: batch,
-      block: .milliseconds(blockMs), maxDeliveries: maxDeliveries, claimIdle: .milliseconds(claimIdleMs),
-      crashPoints: StreamConsumerConfiguration.crashPoints(
-        from: ProcessInfo.processInfo.environment["SENTINEL_STREAMS_CRASH"]))
+    try streams.check()
+    guard !tenant.isEmpty else { throw ValidationError("--tenant must not be empty") }
   }
 
   /// Loads the rule set, then consumes until SIGTERM or SIGINT.
   public func run() throws {
     let bundle = try loadRuleSet(try defaultRulePaths(rules))
-    let config = try consumerConfiguration()
+    let config = try streams.configuration(tenant: tenant, databasePath: db)
     // Open the database once here so that a bad --db is reported before Redis is touched.
     do {
       try SQLiteStateStore(path: db, tenant: tenant).close()
@@ -173,4 +99,97 @@ func defaultRulePaths(_ given: [String]) throws -> [String] {
     throw ExitCode(1)
   }
   return ["rules"]
+}
+
+/// The Redis Streams options of `sentinel consume` (and of `sentinel serve --redis`).
+struct StreamOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "The Redis server (consume: default redis://127.0.0.1:6379).", valueName: "redis://host:port[/db]"))
+  var redis: String?
+
+  @Option(help: "The input stream (with --of N: the prefix of STREAM:0 … STREAM:N-1).")
+  var stream = "events"
+
+  @Option(help: "The consumer group.")
+  var group = "sentinel"
+
+  @Option(help: "The output stream for decisions.")
+  var output = "decisions"
+
+  @Option(help: "This consumer's name in the group (default: host name and process id).")
+  var consumer: String?
+
+  @Option(help: "The dead-letter stream (default: STREAM:dead).")
+  var deadLetter: String?
+
+  @Option(help: ArgumentHelp("The number of partitions (streams STREAM:0 … STREAM:N-1).", valueName: "N"))
+  var of: Int?
+
+  @Option(help: ArgumentHelp("The partitions this consumer owns (default: all).", valueName: "0,1,…"))
+  var partitions: String?
+
+  @Option(help: "Entries per read and per stream (the batch bound).")
+  var batch = 512
+
+  @Option(help: "How long a read waits for new entries, in milliseconds (XREADGROUP BLOCK).")
+  var blockMs = 500
+
+  @Option(help: "An entry delivered more times than this is dead-lettered.")
+  var maxDeliveries = 5
+
+  @Option(help: "Claim entries idle this long with another consumer, in milliseconds (XAUTOCLAIM).")
+  var claimIdleMs = 30_000
+
+  /// The owned partitions, checked.
+  func ownedPartitions() throws -> [Int] {
+    guard let n = of else {
+      if partitions != nil { throw ValidationError("--partitions needs --of N (the number of partitions)") }
+      return [0]
+    }
+    guard let text = partitions else { return Array(0..<n) }
+    var out: [Int] = []
+    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+      guard let p = Int(item.trimmingCharacters(in: .whitespaces)), (0..<n).contains(p) else {
+        throw ValidationError("--partitions: `\(item)` is not a partition number from 0 to \(n - 1)")
+      }
+      if !out.contains(p) { out.append(p) }
+    }
+    return out
+  }
+
+  /// The Redis URL (default `redis://127.0.0.1:6379`).
+  var url: String { redis ?? "redis://127.0.0.1:6379" }
+
+  /// Checks the options.
+  func check() throws {
+    do { _ = try RedisEndpoint(url: url) } catch { throw ValidationError("--redis: \(error)") }
+    if let n = of, n < 1 || n > 4096 { throw ValidationError("--of must be from 1 to 4096") }
+    _ = try ownedPartitions()
+    guard batch >= 1 && batch <= 100_000 else { throw ValidationError("--batch must be from 1 to 100000") }
+    guard blockMs >= 1 else { throw ValidationError("--block-ms must be at least 1") }
+    guard maxDeliveries >= 1 else { throw ValidationError("--max-deliveries must be at least 1") }
+    guard claimIdleMs >= 1 else { throw ValidationError("--claim-idle-ms must be at least 1") }
+    for (name, value) in [("--stream", stream), ("--group", group), ("--output", output)] where value.isEmpty
+    {
+      throw ValidationError("\(name) must not be empty")
+    }
+  }
+
+  /// The consumer's configuration.
+  func configuration(tenant: String, databasePath: String) throws -> StreamConsumerConfiguration {
+    let host = ProcessInfo.processInfo.hostName
+    return StreamConsumerConfiguration(
+      endpoint: try RedisEndpoint(url: url), partitioning: Partitioning(stream: stream, count: of),
+      partitions: try ownedPartitions(), group: group,
+      consumer: consumer ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)", output: output,
+      deadLetter: deadLetter ?? "\(stream):dead", tenant: tenant, databasePath: databasePath,
+      batchSize: batch,
+      block: .milliseconds(blockMs), maxDeliveries: maxDeliveries, claimIdle: .milliseconds(claimIdleMs),
+      crashPoints: StreamConsumerConfiguration.crashPoints(
+        from: ProcessInfo.processInfo.environment["SENTINEL_STREAMS_CRASH"]))
+  }
+
+  /// Options at their defaults.
+  init() {}
 }

@@ -7,6 +7,7 @@ import Logging
 import SentinelRuntime
 import SentinelServer
 import SentinelState
+import SentinelStreams
 import Synchronization
 
 /// Runs the scoring daemon.
@@ -55,6 +56,10 @@ public struct ServeCommand: ParsableCommand {
   @Option(help: "The largest request body accepted, in bytes.")
   var maxBody = 64 * 1024
 
+  // With --redis, the daemon also consumes a Redis stream (tenant `stream`; docs/operations.md).
+  @OptionGroup(title: "Redis Streams (with --redis: also consume a stream, as `sentinel consume`)")
+  var streams: StreamOptions
+
   /// A command with every option at its default.
   public init() {}
 
@@ -77,6 +82,7 @@ public struct ServeCommand: ParsableCommand {
     guard commitBatch >= 1 else { throw ValidationError("--commit-batch must be at least 1") }
     guard commitDelayMs >= 0 else { throw ValidationError("--commit-delay-ms must not be negative") }
     guard maxBody >= 1 else { throw ValidationError("--max-body must be at least 1") }
+    if streams.redis != nil { try streams.check() }
   }
 
   /// Loads the rule set and the database, then serves until SIGTERM or SIGINT.
@@ -108,9 +114,16 @@ public struct ServeCommand: ParsableCommand {
       decisions: DecisionServiceOptions(maxPending: commitBatch, commitDelay: .milliseconds(commitDelayMs)))
     let rulesText = paths.joined(separator: " ")
     let dbPath = db
+    let logger = Logger(label: "sentinel")
+    let consumer = try streams.redis.map { _ in
+      StreamConsumer(
+        bundle: bundle, configuration: try streams.configuration(tenant: "stream", databasePath: db),
+        logger: logger)
+    }
     let outcome = Self.runBlocking {
       try await DecisionServer.run(
-        bundle: bundle, store: store, configuration: config, logger: Logger(label: "sentinel")
+        bundle: bundle, store: store, configuration: config, logger: logger,
+        extraServices: consumer.map { [$0] } ?? []
       ) { bound in
         let shown = host.contains(":") ? "[\(host)]" : host
         let line =

@@ -18,7 +18,7 @@ public import Logging
 import SentinelModel
 public import SentinelRuntime
 public import SentinelState
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Where and how the daemon listens.
 public struct ServerConfiguration: Sendable {
@@ -47,10 +47,12 @@ public struct ServerConfiguration: Sendable {
 public enum DecisionServer {
   /// Runs the daemon until SIGTERM or SIGINT, then shuts down gracefully: stops accepting,
   /// finishes in-flight requests, commits what is pending, closes the database and returns.
-  /// `onListening` gets the bound port once the server accepts connections.
+  /// `onListening` gets the bound port once the server accepts connections. `extraServices` run
+  /// beside the server in its service group (`sentinel serve --redis`: the stream consumer) and
+  /// shut down after it, before the decision service.
   public static func run(
     bundle: LoadedBundle, store: SQLiteStateStore, configuration: ServerConfiguration,
-    logger: Logger = Logger(label: "sentinel"),
+    logger: Logger = Logger(label: "sentinel"), extraServices: [any Service] = [],
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
   ) async throws {
     let service = DecisionService(
@@ -60,7 +62,7 @@ public enum DecisionServer {
     let app = Application(
       router: router,
       configuration: .init(address: .hostname(configuration.host, port: port), serverName: "sentinel"),
-      services: [service],
+      services: [service] + extraServices,
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
       logger: logger)
     try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

@@ -36,15 +36,19 @@ final class ConsumerLoop {
     // NOTE: the read timeout must exceed XREADGROUP's BLOCK (BUILD_NOTES.md).
     redis = RedisConnection(endpoint: config.endpoint, readTimeout: config.settings.block + .seconds(10))
     machine = ConsumerStateMachine(settings: config.settings)
-    for p in config.partitions {
-      let stream = config.partitioning.streamName(p)
-      workers[stream] = try PartitionWorker(
-        stream: stream, tenant: config.partitioning.stateTenant(config.tenant, p), path: config.databasePath,
+    let c = consumer.configuration
+    var made: [String: PartitionWorker] = [:]
+    var first: PartitionWorker?
+    for p in c.partitions {
+      let stream = c.partitioning.streamName(p)
+      let w = try PartitionWorker(
+        stream: stream, tenant: c.partitioning.stateTenant(c.tenant, p), path: c.databasePath,
         bundle: consumer.bundle)
+      made[stream] = w
+      if first == nil { first = w }
     }
-    guard let first = config.partitions.first.flatMap({ workers[config.partitioning.streamName($0)] }) else {
-      throw StreamConsumerError(description: "no partition to consume")
-    }
+    guard let first else { throw StreamConsumerError(description: "no partition to consume") }
+    workers = made
     outboxStore = first.store
     watermarkKey = "sentinel:outbox:\(try outboxStore.outboxSourceID())"
     started = clock.now

@@ -10,7 +10,7 @@
 // Ownership is explicit and fixed: each consumer is told its partitions (`--partitions 0,1
 // --of 4`); N never changes for a stream set (changing it would move users between states).
 
-public import SentinelModel
+import SentinelModel
 
 /// A fixed partitioning of one logical stream into `count` streams.
 public struct Partitioning: Sendable, Equatable {

@@ -49,7 +49,8 @@ import Testing
       try c.decisions().count >= expected.decisions.count && c.entries("dead").count >= expected.errors.count
         && c.pendingCount("events") == 0
     }
-    #expect(done, "consumer did not finish: \(try String(contentsOfFile: consumer.log, encoding: .utf8))")
+    let log = (try? String(contentsOfFile: consumer.log, encoding: .utf8)) ?? ""
+    #expect(done, "consumer did not finish: \(log)")
     #expect(consumer.terminate() == 0)
     #expect(try c.decisions() == expected.decisions)
     let dead = try c.entries("dead")
@@ -92,8 +93,9 @@ import Testing
     let dir = try Repo.temporaryFolder()
     let db = dir + "/state.db"
     let events = Self.chaosEvents(rounds >= 50 ? 2900 : 1500)
+    let endpoint = redis.endpoint
     let producer = Thread {
-      let c = redis.connection()
+      let c = RedisConnection(endpoint: endpoint)
       for chunk in stride(from: 0, to: events.count, by: 50) {
         try? c.produce(Array(events[chunk..<min(chunk + 50, events.count)]), stream: "events")
         usleep(20_000)
@@ -148,7 +150,8 @@ import Testing
     let finished = try waitUntil(120) {
       try c.decisions().count >= ids.count && c.pendingCount("events") == 0
     }
-    #expect(finished, "\(try String(contentsOfFile: consumer.log, encoding: .utf8).suffix(3000))")
+    let tail = ((try? String(contentsOfFile: consumer.log, encoding: .utf8)) ?? "").suffix(3000)
+    #expect(finished, "\(tail)")
     #expect(consumer.terminate() == 0)
     let log = try String(contentsOfFile: consumer.log, encoding: .utf8)
     #expect(log.contains("reconnected to Redis"))
