@@ -308,6 +308,8 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
       return try queue.inDatabase(body)
     } catch let e as StateStoreError {
       throw e
+    } catch let e as StateFenceError {
+      throw e
     } catch {
       throw StateStoreError.database(path: path, operation: operation, reason: Self.reason(error))
     }
