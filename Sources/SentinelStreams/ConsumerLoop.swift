@@ -75,7 +75,7 @@ final class ConsumerLoop {
         if case .server(_, let message) = e, message.hasPrefix("NOGROUP") {
           logger.warning("consumer group lost; creating it again from id 0", metadata: ["error": "\(e)"])
           action = machine.failed(.noGroup(stream: streamOf(message)))
-        } else if e.isConnectionFailure {
+        } else if e.isConnectionFailure || e.isTransient {
           logger.warning("Redis connection failed; reconnecting", metadata: ["error": "\(e)"])
           redis.close()
           action = machine.failed(.connection)

@@ -169,6 +169,15 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// Whether the server refused for a passing reason (`LOADING` its data after a restart, `BUSY`
+  /// running a script): retry after a pause, as for a broken connection.
+  public var isTransient: Bool {
+    if case .server(_, let message) = self {
+      return message.hasPrefix("LOADING") || message.hasPrefix("BUSY ") || message.hasPrefix("TRYAGAIN")
+    }
+    return false
+  }
+
   /// Whether the failure is a broken connection (retry after reconnecting), not a refusal.
   public var isConnectionFailure: Bool {
     switch self {

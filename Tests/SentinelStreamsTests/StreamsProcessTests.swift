@@ -75,6 +75,18 @@ import Testing
     #expect(try c.decisions() == expected.decisions)
   }
 
+  /// The reference rules compiled once (a bundle starts faster than compiling in each process).
+  static func compiledRules(_ dir: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel))
+    p.arguments = ["compile", Repo.rules, "-o", dir + "/rules.sbc"]
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+    return dir + "/rules.sbc"
+  }
+
   /// The error messages of `sentinel replay` (in memory) on the corpus, in order.
   static func replayErrors(dir: String) throws -> [String] {
     let p = Process()
@@ -124,16 +136,24 @@ import Testing
       }
     }
     producer.start()
+    let bundle = try Self.compiledRules(dir)
     let env = [
       "SENTINEL_STREAMS_CRASH": "after-commit:0.05,after-publish:0.05,after-ack:0.05,before-commit:0.03"
     ]
-    for _ in 0..<rounds {
+    let log = dir + "/consume.log"
+    func starts() -> Int {
+      ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: " consuming").count - 1
+    }
+    for round in 0..<rounds {
       let p = try ConsumerProcess(
-        redis: redis, db: db, arguments: ["--batch", "64", "--consumer", "c1"], environment: env,
-        log: dir + "/consume.log")
-      usleep(UInt32.random(in: 100_000...600_000))
+        redis: redis, db: db, rules: bundle, arguments: ["--batch", "64", "--consumer", "c1"], environment: env,
+        log: log)
+      // Kill at a random moment once it consumes (unless it died at an injected point already).
+      _ = try waitUntil(30) { starts() > round || !p.isRunning }
+      usleep(UInt32.random(in: 0...300_000))
       p.kill9()
     }
+    #expect(starts() == rounds, "every round got to consume before it was killed")
     let c = redis.connection()
     #expect(try waitUntil(120) { try c.entries("events").count == events.count })
     let last = try ConsumerProcess(

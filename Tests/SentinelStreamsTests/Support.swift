@@ -127,10 +127,9 @@ final class ConsumerProcess {
   let log: String
 
   init(
-    redis: RedisServer, db: String, arguments: [String] = [], environment: [String: String] = [:], log: String
-  )
-    throws
-  {
+    redis: RedisServer, db: String, rules: String = Repo.rules, arguments: [String] = [],
+    environment: [String: String] = [:], log: String
+  ) throws {
     self.log = log
     if !FileManager.default.fileExists(atPath: log) {
       FileManager.default.createFile(atPath: log, contents: nil)
@@ -139,7 +138,7 @@ final class ConsumerProcess {
     p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
     p.arguments =
       [
-        "consume", "--redis", redis.url, "--rules", Repo.rules, "--db", db, "--stream", "events", "--group",
+        "consume", "--redis", redis.url, "--rules", rules, "--db", db, "--stream", "events", "--group",
         "sentinel", "--output", "decisions", "--dead-letter", "dead", "--block-ms", "100",
       ] + arguments
     var env = ProcessInfo.processInfo.environment
