@@ -9,7 +9,7 @@
 # ids and shifted time); the published decisions are checked against the scaled expected
 # decisions before the figure counts. A private redis-server runs on a free loopback port
 # (no persistence: Redis durability is not what is measured).
-# Usage: bash bench/streams.sh [COPIES=20] [BATCH=512]
+# Usage: bash bench/streams.sh [COPIES=20] [BATCH=512]   (SENTINEL=binary to skip the release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 copies=${1:-20}
@@ -17,8 +17,11 @@ batch=${2:-512}
 command -v redis-server >/dev/null || { echo "bench/streams.sh needs redis-server (Debian: redis-server)" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "bench/streams.sh needs redis-benchmark (Debian: redis-tools)" >&2; exit 1; }
 command -v /usr/bin/time >/dev/null || { echo "bench/streams.sh needs /usr/bin/time (Debian: time)" >&2; exit 1; }
-swift build -c release --product sentinel >/dev/null
-S=$PWD/.build/release/sentinel
+# SENTINEL=path/to/sentinel uses that binary instead of building release (say so with the figures).
+if [ -n "${SENTINEL:-}" ]; then S=$SENTINEL; else
+  swift build -c release --product sentinel >/dev/null
+  S=$PWD/.build/release/sentinel
+fi
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >/dev/null &
