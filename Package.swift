@@ -4,7 +4,7 @@
 // Pipeline: Syntax (CEL source → AST) → Compiler (check → IR → codegen) → Bytecode (program format)
 //           → Verifier (Program → VerifiedProgram) → VM (runs a VerifiedProgram).
 // State (aggregates, decision log) sits on the runtime side, on SQLite through GRDB.
-// The runtime side (Bytecode, Verifier, VM, State, Runtime, Server) never imports the compiler
+// The runtime side (Bytecode, Verifier, VM, State, Runtime, Server, Streams) never imports the compiler
 // side (Syntax, Compiler, Reference); `ArchitectureTests` reads `swift package describe` to hold that line.
 import PackageDescription
 
@@ -76,6 +76,18 @@ let package = Package(
       ],
       swiftSettings: strict),
 
+    // Redis Streams ingestion: consumer groups over hiredis, exactly-once effects (issue 8).
+    // hiredis (Debian: libhiredis-dev, 0.14.1, RESP2) through a system-library target.
+    .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+    .target(
+      name: "SentinelStreams",
+      dependencies: [
+        "CHiredis", "SentinelModel", "SentinelRuntime", "SentinelState",
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict),
+
     // Sanctions screening: list loader, name normalization, matcher, index (issue 7).
     .target(
       name: "SentinelScreening", dependencies: ["SentinelModel", "SentinelBuiltins"], swiftSettings: strict),
@@ -122,9 +134,10 @@ let package = Package(
         "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
         "SentinelConformance", "SentinelRuntime", "SentinelYAML", "SentinelCrypto", "SentinelState",
         "SentinelFixtures",
-        "SentinelScreening", "SentinelServer",
+        "SentinelScreening", "SentinelServer", "SentinelStreams",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: strict),
     .executableTarget(name: "sentinel", dependencies: ["SentinelCommands"], swiftSettings: strict),
@@ -189,6 +202,12 @@ let package = Package(
         "SentinelModel", "SentinelState", "SentinelServer", "SentinelCrypto",
         .product(name: "GRDB", package: "GRDB.swift"),
       ],
+      swiftSettings: strict),
+    // The consumer's state machine alone, and the real `sentinel consume` process against a real
+    // redis-server started by the tests on a free loopback port.
+    .testTarget(
+      name: "SentinelStreamsTests",
+      dependencies: ["SentinelModel", "SentinelState", "SentinelRuntime", "SentinelStreams"],
       swiftSettings: strict),
   ]
 )

@@ -2,7 +2,7 @@
 # Installs the system packages SentinelIQ needs, when missing (Debian; run as root or with sudo).
 set -euo pipefail
 need=()
-for p in tzdata libssl-dev libsqlite3-dev pkg-config; do
+for p in tzdata libssl-dev libsqlite3-dev pkg-config libhiredis-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -12,6 +12,7 @@ public struct Sentinel: ParsableCommand {
       DisasmCommand.self, KeygenCommand.self, ConformanceCommand.self, ReplayCommand.self, TestCommand.self,
       DiffCommand.self,
       ScreenCommand.self, ServeCommand.self, KeysCommand.self, AuditCommand.self, BenchCommand.self,
+      ConsumeCommand.self, ProduceCommand.self,
     ]
   )
   public init() {}

@@ -9,6 +9,7 @@ import SentinelCrypto
 import SentinelRuntime
 import SentinelServer
 import SentinelState
+import SentinelStreams
 import Synchronization
 
 /// Runs the scoring daemon.
@@ -82,6 +83,10 @@ public struct ServeCommand: ParsableCommand {
   @Flag(help: "No demo key: only keys made with `sentinel keys create` are accepted.")
   var noDemoKey = false
 
+  // With --redis, the daemon also consumes a Redis stream (tenant `stream`; docs/operations.md).
+  @OptionGroup(title: "Redis Streams (with --redis: also consume a stream, as `sentinel consume`)")
+  var streams: StreamOptions
+
   /// A command with every option at its default.
   public init() {}
 
@@ -104,6 +109,7 @@ public struct ServeCommand: ParsableCommand {
     guard commitBatch >= 1 else { throw ValidationError("--commit-batch must be at least 1") }
     guard commitDelayMs >= 0 else { throw ValidationError("--commit-delay-ms must not be negative") }
     guard maxBody >= 1 else { throw ValidationError("--max-body must be at least 1") }
+    if streams.redis != nil { try streams.check() }
     guard maxBundleBytes >= 1 else { throw ValidationError("--max-bundle-bytes must be at least 1") }
     if let demoKey {
       guard !noDemoKey else { throw ValidationError("--demo-key and --no-demo-key exclude each other") }
@@ -209,11 +215,18 @@ public struct ServeCommand: ParsableCommand {
     let dbPath = db
     let reloadPaths = paths
     let banner = demoLine
+    let logger = Logger(label: "sentinel")
+    let consumer = try streams.redis.map { _ in
+      StreamConsumer(
+        bundle: bundle, configuration: try streams.configuration(tenant: "stream", databasePath: db),
+        logger: logger)
+    }
     let outcome = Self.runBlocking {
       try await DecisionServer.run(
         bundle: bundle, store: store, keys: keyStore, configuration: config,
-        logger: Logger(label: "sentinel"),
-        reload: { try Self.loadBundle(reloadPaths, loader: loader) }
+        logger: logger,
+        reload: { try Self.loadBundle(reloadPaths, loader: loader) },
+        extraServices: consumer.map { [$0] } ?? []
       ) { bound in
         let shown = host.contains(":") ? "[\(host)]" : host
         let line =

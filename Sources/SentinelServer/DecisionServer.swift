@@ -24,7 +24,7 @@ public import Logging
 import SentinelModel
 public import SentinelRuntime
 public import SentinelState
-import ServiceLifecycle
+public import ServiceLifecycle
 import UnixSignals
 
 /// Where and how the daemon listens.
@@ -67,11 +67,13 @@ public enum DecisionServer {
   /// finishes in-flight requests, commits what is pending, closes the database and returns.
   /// `bundle` is the tenant `default`'s; other tenants' stored bundles are restored. `reload`
   /// (called on SIGHUP) gives `default` a new verified bundle or throws why not.
-  /// `onListening` gets the bound port once the server accepts connections.
+  /// `onListening` gets the bound port once the server accepts connections. `extraServices` run
+  /// beside the server in its service group (`sentinel serve --redis`: the stream consumer) and
+  /// shut down after it, before the decision services.
   public static func run(
     bundle: LoadedBundle, store: SQLiteStateStore, keys: APIKeyStore?, configuration: ServerConfiguration,
     logger: Logger = Logger(label: "sentinel"),
-    reload: (@Sendable () throws -> LoadedBundle)? = nil,
+    reload: (@Sendable () throws -> LoadedBundle)? = nil, extraServices: [any Service] = [],
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
   ) async throws {
     let registry = TenantRegistry(
@@ -90,7 +92,7 @@ public enum DecisionServer {
     let app = Application(
       router: router,
       configuration: .init(address: .hostname(configuration.host, port: port), serverName: "sentinel"),
-      services: services,
+      services: services + extraServices,
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
       logger: logger)
     try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

@@ -32,8 +32,13 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
     contents.withLock { c in c.byEventID[id].map { c.decisions[$0].record.line } }
   }
 
-  /// Applies a batch atomically: a duplicate event id rejects the whole batch.
+  /// Applies a batch atomically: a duplicate event id rejects the whole batch. Outbox rows and
+  /// fences are refused (a stream consumer needs a durable store).
   public func commit(_ batch: StateBatch) throws {
+    if !batch.outbox.isEmpty || batch.expectedLastSequence != nil {
+      throw StateStoreError.database(
+        path: ":memory:", operation: "commit", reason: "the in-memory store keeps no outbox and no fence")
+    }
     try contents.withLock { c in
       // One hash per decision: ids are inserted as they are checked, and taken out again when a
       // later one is a duplicate (the batch then changes nothing).

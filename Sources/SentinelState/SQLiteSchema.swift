@@ -19,6 +19,11 @@
 //                    the secret itself is never stored (`APIKeyStore`).
 //   tenant_bundle    (v2_tenant_bundles) tenant → the encoded bundle last installed for it
 //                    over the API, with its digest (`SQLiteStateStore+Bundles.swift`).
+//   outbox           (v2_outbox) id → tenant, stream, kind (`decision` | `dead_letter`), body,
+//                    error, published: what a stream consumer must still write to Redis, written
+//                    in the transaction of the decisions it publishes (`SQLiteStateStore+Outbox`).
+//   outbox_source    (v2_outbox) one random id naming this database to Redis (the publication
+//                    watermark's key), so that a re-publication after a crash is recognized.
 // The file's `PRAGMA application_id` says it is ours; a database with tables and another (or no)
 // id is refused rather than written to.
 
@@ -91,6 +96,23 @@ enum StateSchema {
           """)
     }
     m.registerMigration("v2_audit_chain") { db in try AuditChain.migrate(db) }
+    m.registerMigration("v2_outbox") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('decision', 'dead_letter')),
+            body TEXT NOT NULL,
+            error TEXT,
+            published INTEGER NOT NULL DEFAULT 0
+          );
+          CREATE INDEX outbox_unpublished ON outbox (id) WHERE published = 0;
+          CREATE TABLE outbox_source (id TEXT NOT NULL);
+          INSERT INTO outbox_source (id) VALUES (lower(hex(randomblob(8))));
+          """)
+    }
     return m
   }
 }

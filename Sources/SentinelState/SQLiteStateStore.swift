@@ -256,6 +256,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     defer { settleChainHead(newHead, committed: committed) }
     try run("commit a batch of \(batch.states.count) states and \(batch.decisions.count) decisions") { db in
       try db.inTransaction(.immediate) {
+        try checkFence(batch, db)
         let upsert = try db.cachedStatement(
           sql: """
             INSERT INTO aggregate_state (tenant, aggregate, key, state) VALUES (?, ?, ?, ?)
@@ -303,6 +304,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
           }
           newHead = head
         }
+        try insertOutbox(batch.outbox, db)
         return .commit
       }
     }
@@ -348,6 +350,8 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     } catch let e as StateStoreError {
       throw e
     } catch let e as AuditPruneError {
+      throw e
+    } catch let e as StateFenceError {
       throw e
     } catch {
       throw StateStoreError.database(path: path, operation: operation, reason: Self.reason(error))

@@ -75,6 +75,12 @@ public struct StateBatch: Sendable {
   public var states: [(StateKey, AggregateState)]
   /// The decisions to append, in order; their event ids must be new.
   public var decisions: [DecisionRecord]
+  /// Outbox rows to write in the same transaction (kept by `SQLiteStateStore` only).
+  public var outbox: [OutboxRecord] = []
+  /// When set, the commit fails with `StateFenceError` unless the tenant's last decision
+  /// sequence number is this one: a writer whose cached state may be stale (another process
+  /// committed since it loaded) must reload instead of overwriting (SQLite stores only).
+  public var expectedLastSequence: Int64?
 
   /// A batch.
   public init(states: [(StateKey, AggregateState)] = [], decisions: [DecisionRecord] = []) {
@@ -83,7 +89,7 @@ public struct StateBatch: Sendable {
   }
 
   /// Whether the batch writes nothing.
-  public var isEmpty: Bool { states.isEmpty && decisions.isEmpty }
+  public var isEmpty: Bool { states.isEmpty && decisions.isEmpty && outbox.isEmpty }
 }
 
 // MARK: - Store

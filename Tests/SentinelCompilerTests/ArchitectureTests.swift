@@ -7,7 +7,7 @@ import Testing
 @Suite struct ArchitectureTests {
   static let runtimeSide: Set<String> = [
     "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime", "SentinelCrypto",
-    "SentinelState", "SentinelScreening", "SentinelServer",
+    "SentinelState", "SentinelScreening", "SentinelServer", "SentinelStreams",
   ]
   static let compilerSide: Set<String> = [
     "SentinelSyntax", "SentinelYAML", "SentinelCompiler", "SentinelReference",

@@ -1,0 +1,138 @@
+// The transactional outbox of a stream consumer (table `outbox`, migration `v2_outbox`), and the
+// fence that keeps two writers of one tenant from overwriting each other's state.
+//
+// A consumer commits, in ONE transaction, the states and decisions of a batch and an outbox row
+// for every entry it must write to Redis (a decision, a dead letter). Only then does it write
+// them to Redis, and it marks them published afterwards. A crash in between leaves unpublished
+// rows, which are written again on the next start: at least once to Redis, and exactly once with
+// the publication watermark the consumer keeps beside them in Redis (`StreamConsumer`).
+
+import GRDB
+
+/// One row of the outbox: something a stream consumer must write to Redis.
+public struct OutboxRecord: Sendable, Equatable {
+  /// What the row carries.
+  public enum Kind: String, Sendable {
+    /// A decision line for the output stream (field `decision`).
+    case decision
+    /// A dead letter (fields `event`, the raw entry, and `error`).
+    case deadLetter = "dead_letter"
+  }
+
+  /// The row id (increasing in commit order); 0 until stored.
+  public var id: Int64
+  /// The stream to write to.
+  public var stream: String
+  /// Decision or dead letter.
+  public var kind: Kind
+  /// The decision line, or the dead letter's raw event.
+  public var body: String
+  /// The dead letter's reason (nil for a decision).
+  public var error: String?
+
+  /// An outbox row (`id` is assigned when it is stored).
+  public init(id: Int64 = 0, stream: String, kind: Kind, body: String, error: String? = nil) {
+    self.id = id
+    self.stream = stream
+    self.kind = kind
+    self.body = body
+    self.error = error
+  }
+}
+
+/// A fenced commit found another writer's decisions after the sequence number it expected: its
+/// cached state may be stale, so nothing was written.
+public struct StateFenceError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The database file.
+  public var path: String
+  /// The tenant.
+  public var tenant: String
+  /// The last sequence number the writer expected.
+  public var expected: Int64
+  /// The last sequence number found.
+  public var found: Int64
+
+  /// A one-line message.
+  public var description: String {
+    "state database `\(path)`: tenant `\(tenant)` was written by another writer "
+      + "(last decision \(found), expected \(expected)); batch not committed"
+  }
+}
+
+extension SQLiteStateStore {
+  /// The last decision sequence number of the tenant (0 when it has none): the fence value for
+  /// `StateBatch.expectedLastSequence`.
+  public func lastSequence() throws -> Int64 {
+    try run("read the last sequence number") { db in try Self.lastSequence(tenant, db) }
+  }
+
+  static func lastSequence(_ tenant: String, _ db: Database) throws -> Int64 {
+    let s = try db.cachedStatement(sql: "SELECT MAX(seq) FROM decision WHERE tenant = ?")
+    return try Int64.fetchOne(s, arguments: [tenant]) ?? 0
+  }
+
+  /// Inside `commit`'s transaction: fails when the batch is fenced and another writer committed.
+  func checkFence(_ batch: StateBatch, _ db: Database) throws {
+    guard let expected = batch.expectedLastSequence else { return }
+    let found = try Self.lastSequence(tenant, db)
+    if found != expected {
+      throw StateFenceError(path: path, tenant: tenant, expected: expected, found: found)
+    }
+  }
+
+  /// Inside `commit`'s transaction: appends the batch's outbox rows.
+  func insertOutbox(_ rows: [OutboxRecord], _ db: Database) throws {
+    if rows.isEmpty { return }
+    let insert = try db.cachedStatement(
+      sql: "INSERT INTO outbox (tenant, stream, kind, body, error) VALUES (?, ?, ?, ?, ?)")
+    for r in rows {
+      try insert.execute(arguments: [tenant, r.stream, r.kind.rawValue, r.body, r.error])
+    }
+  }
+
+  /// The id naming this database to Redis (random, fixed when the outbox table was created).
+  public func outboxSourceID() throws -> String {
+    try run("read the outbox source id") { db in
+      try String.fetchOne(db, sql: "SELECT id FROM outbox_source LIMIT 1") ?? "unknown"
+    }
+  }
+
+  /// Up to `limit` unpublished outbox rows of every tenant, in id order (commit order).
+  public func unpublishedOutbox(limit: Int = 10_000) throws -> [OutboxRecord] {
+    try run("read the outbox") { db in
+      let s = try db.cachedStatement(
+        sql: "SELECT id, stream, kind, body, error FROM outbox WHERE published = 0 ORDER BY id LIMIT ?")
+      return try Row.fetchAll(s, arguments: [limit]).map { row in
+        let kind = OutboxRecord.Kind(rawValue: row["kind"]) ?? .deadLetter
+        return OutboxRecord(
+          id: row["id"], stream: row["stream"], kind: kind, body: row["body"], error: row["error"])
+      }
+    }
+  }
+
+  /// Marks every outbox row up to `id` published (one small transaction, fsync'd like the rest),
+  /// and deletes published rows more than `keep` ids older (the decision table keeps decisions;
+  /// the outbox only needs what is not yet in Redis). `id`s are never reused (AUTOINCREMENT), so
+  /// the Redis watermark stays valid after deletions.
+  public func markOutboxPublished(through id: Int64, keep: Int64 = 100_000) throws {
+    if isReadOnly { throw StateStoreError.readOnly(path: path) }
+    try run("mark the outbox published") { db in
+      try db.inTransaction(.immediate) {
+        let s = try db.cachedStatement(
+          sql: "UPDATE outbox SET published = 1 WHERE published = 0 AND id <= ?")
+        try s.execute(arguments: [id])
+        let prune = try db.cachedStatement(sql: "DELETE FROM outbox WHERE published = 1 AND id <= ?")
+        try prune.execute(arguments: [id - keep])
+        return .commit
+      }
+    }
+  }
+
+  /// The number of outbox rows, published or not (for tests and metrics).
+  public func outboxCount(published: Bool) throws -> Int {
+    try run("count the outbox") { db in
+      try Int.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM outbox WHERE published = ?", arguments: [published ? 1 : 0]) ?? 0
+    }
+  }
+}

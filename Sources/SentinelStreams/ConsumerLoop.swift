@@ -1,0 +1,408 @@
+// The I/O side of the consumer, on its own thread: performs each action of the state machine
+// (Redis commands through hiredis, decisions, SQLite commits) and reports the outcome back.
+
+import Foundation
+import Logging
+import SentinelRuntime
+import SentinelState
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Runs one consumer's loop. Confined to the consumer's thread (not `Sendable`).
+final class ConsumerLoop {
+  let consumer: StreamConsumer
+  let config: StreamConsumerConfiguration
+  let logger: Logger
+  let redis: RedisConnection
+  var machine: ConsumerStateMachine
+  /// Per input stream: its partition's worker.
+  var workers: [String: PartitionWorker] = [:]
+  /// The store used for the outbox (every worker's store is the same file; the first one).
+  let outboxStore: SQLiteStateStore
+  let watermarkKey: String
+  var scriptSHA: String?
+  let clock = ContinuousClock()
+  let started: ContinuousClock.Instant
+  var lastReport: ContinuousClock.Instant
+  var lastLook: ContinuousClock.Instant?
+  var froze = false
+
+  init(consumer: StreamConsumer) throws {
+    self.consumer = consumer
+    config = consumer.configuration
+    logger = consumer.logger
+    // NOTE: the read timeout must exceed XREADGROUP's BLOCK (BUILD_NOTES.md).
+    redis = RedisConnection(endpoint: config.endpoint, readTimeout: config.settings.block + .seconds(10))
+    machine = ConsumerStateMachine(settings: config.settings)
+    let c = consumer.configuration
+    var made: [String: PartitionWorker] = [:]
+    var first: PartitionWorker?
+    for p in c.partitions {
+      let stream = c.partitioning.streamName(p)
+      let w = try PartitionWorker(
+        stream: stream, tenant: c.partitioning.stateTenant(c.tenant, p), path: c.databasePath,
+        bundle: consumer.bundle)
+      made[stream] = w
+      if first == nil { first = w }
+    }
+    guard let first else { throw StreamConsumerError(description: "no partition to consume") }
+    workers = made
+    outboxStore = first.store
+    watermarkKey = "sentinel:outbox:\(try outboxStore.outboxSourceID())"
+    started = clock.now
+    lastReport = started
+  }
+
+  var now: Duration { clock.now - started }
+
+  /// Runs until the machine stops.
+  func run() throws {
+    logger.info(
+      "consuming",
+      metadata: [
+        "redis": "\(config.endpoint)", "streams": "\(config.settings.streams.joined(separator: ","))",
+        "group": "\(config.group)", "consumer": "\(config.consumer)", "output": "\(config.output)",
+      ])
+    var action = machine.start()
+    while true {
+      if consumer.stopFlag.load(ordering: .relaxed) && !machine.isStopping { machine.stopRequested() }
+      if case .stop = action { break }
+      do {
+        action = try perform(action)
+      } catch let e as RedisError {
+        if case .server(_, let message) = e, message.hasPrefix("NOGROUP") {
+          logger.warning("consumer group lost; creating it again from id 0", metadata: ["error": "\(e)"])
+          action = machine.failed(.noGroup(stream: streamOf(message)))
+        } else if e.isConnectionFailure || e.isTransient {
+          logger.warning("Redis connection failed; reconnecting", metadata: ["error": "\(e)"])
+          redis.close()
+          action = machine.failed(.connection)
+        } else {
+          throw StreamConsumerError(description: "\(e)")
+        }
+      }
+      publishMetrics()
+    }
+    publishMetrics()
+    report(final: true)
+    for w in workers.values { try? w.store.close() }
+  }
+
+  /// The stream a NOGROUP message names (`NOGROUP No such key 'events' or consumer group …`).
+  func streamOf(_ message: String) -> String {
+    let parts = message.split(separator: "'", omittingEmptySubsequences: false)
+    return parts.count > 1 ? String(parts[1]) : ""
+  }
+
+  // MARK: - Actions
+
+  func perform(_ action: ConsumerStateMachine.Action) throws -> ConsumerStateMachine.Action {
+    switch action {
+    case .createGroups(let streams):
+      for s in streams {
+        let reply = try redis.command(["XGROUP", "CREATE", s, config.group, "0", "MKSTREAM"])
+        if case .error(let m) = reply, !m.hasPrefix("BUSYGROUP") {
+          throw RedisError.server(command: "XGROUP CREATE \(s)", message: m)
+        }
+      }
+      return machine.groupsCreated()
+
+    case .publishOutbox:
+      try publishOutbox()
+      return machine.outboxPublished(now: now)
+
+    case .read(let streams, let ids, let count, let block):
+      var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(count)]
+      if let block { args += ["BLOCK", String(block.milliseconds)] }
+      args += ["STREAMS"] + streams + ids
+      let reply = try checked(redis.command(args), "XREADGROUP")
+      lookAround()
+      return machine.entriesRead(try StreamReplies.readGroup(reply), readStreams: streams, now: now)
+
+    case .fetchDeliveries(let stream, let ids):
+      guard let first = ids.first, let last = ids.last else {
+        return machine.deliveriesFetched([:], stream: stream, now: now)
+      }
+      let reply = try checked(
+        redis.command([
+          "XPENDING", stream, config.group, first, last, String(ids.count + config.settings.batchSize),
+          config.consumer,
+        ]), "XPENDING")
+      return machine.deliveriesFetched(try StreamReplies.pendingCounts(reply), stream: stream, now: now)
+
+    case .claim(let stream, let cursor, let minIdle, let count):
+      let reply = try checked(
+        redis.command([
+          "XAUTOCLAIM", stream, config.group, config.consumer, String(minIdle.milliseconds), cursor, "COUNT",
+          String(count),
+        ]), "XAUTOCLAIM")
+      let (next, entries, deleted) = try StreamReplies.autoclaim(reply, stream: stream)
+      if !entries.isEmpty {
+        logger.info("claimed idle entries", metadata: ["stream": "\(stream)", "count": "\(entries.count)"])
+      }
+      return machine.claimed(entries, deleted: deleted, stream: stream, nextCursor: next, now: now)
+
+    case .process(let batch):
+      try process(batch)
+      return machine.processed(now: now)
+
+    case .reconnect(let delay):
+      Thread.sleep(forTimeInterval: delay.seconds)
+      do {
+        try redis.connect()
+      } catch {
+        logger.debug("reconnect failed", metadata: ["error": "\(error)"])
+        return machine.failed(.connection)
+      }
+      scriptSHA = nil
+      logger.info("reconnected to Redis", metadata: ["redis": "\(config.endpoint)"])
+      return machine.reconnected()
+
+    case .stop:
+      return .stop
+    }
+  }
+
+  /// The reply, or the server's refusal as an error.
+  func checked(_ reply: RedisReply, _ command: String) throws -> RedisReply {
+    if case .error(let m) = reply { throw RedisError.server(command: command, message: m) }
+    return reply
+  }
+
+  // MARK: - One batch
+
+  func process(_ batch: ConsumerBatch) throws {
+    var byStream: [String: [StreamEntry]] = [:]
+    for e in batch.events { byStream[e.stream, default: []].append(e) }
+    var deadByStream: [String: [DeadLetter]] = [:]
+    for d in batch.deadLetters { deadByStream[d.entry.stream, default: []].append(d) }
+    for (stream, worker) in workers.sorted(by: { $0.key < $1.key }) {
+      let events = byStream[stream] ?? []
+      let dead = deadByStream[stream] ?? []
+      if events.isEmpty && dead.isEmpty { continue }
+      try commitPartition(worker, events: events, dead: dead)
+    }
+    crashPoint("after-commit")
+    let published = try publishOutbox(mark: false)
+    crashPoint("after-publish")
+    var acks: [[[UInt8]]] = []
+    for (stream, ids) in batch.acknowledgements.sorted(by: { $0.key < $1.key }) {
+      acks.append((["XACK", stream, config.group] + ids).map { Array($0.utf8) })
+    }
+    for reply in try redis.pipeline(acks) {
+      if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
+    }
+    crashPoint("after-ack")
+    if let last = published { try outboxStore.markOutboxPublished(through: last) }
+  }
+
+  /// Decides a partition's events and commits them with their outbox rows; redoes the batch
+  /// from a fresh load when the fence reports another writer.
+  func commitPartition(_ w: PartitionWorker, events: [StreamEntry], dead: [DeadLetter]) throws {
+    var attempts = 0
+    while true {
+      attempts += 1
+      var decided = 0
+      var duplicates = 0
+      var rejected = 0
+      for d in dead {
+        w.fenced.outbox.append(deadLetter(d.entry, reason: d.reason))
+      }
+      for e in events {
+        guard case .event(let bytes) = e.payload else { continue }
+        let result = try bytes.withUnsafeBufferPointer { try w.processor.process(bytes: $0) }
+        switch result {
+        case .decided(_, let line):
+          decided += 1
+          w.fenced.outbox.append(OutboxRecord(stream: config.output, kind: .decision, body: line))
+        case .duplicate:
+          duplicates += 1
+        case .rejected(let error, _):
+          rejected += 1
+          w.fenced.outbox.append(deadLetter(e, reason: error.message))
+        case .blank:
+          rejected += 1
+          w.fenced.outbox.append(deadLetter(e, reason: "the `event` field is blank"))
+        }
+      }
+      crashPoint("before-commit")
+      do {
+        try w.processor.commit()
+        try w.fenced.flushOutbox()
+      } catch let fence as StateFenceError {
+        consumer.metricsBox.withLock { $0.fenceConflicts += 1 }
+        logger.info(
+          "another writer committed to this partition; reloading its state", metadata: ["fence": "\(fence)"])
+        if attempts >= 5 { throw StreamConsumerError(description: "\(fence) (5 attempts)") }
+        try w.reload()
+        continue
+      }
+      consumer.metricsBox.withLock { m in
+        m.decided += decided
+        m.duplicates += duplicates
+        m.rejected += rejected
+        m.batches += 1
+      }
+      return
+    }
+  }
+
+  func deadLetter(_ e: StreamEntry, reason: String) -> OutboxRecord {
+    let raw: String
+    switch e.payload {
+    case .event(let b): raw = String(decoding: b, as: UTF8.self)
+    case .missingEvent(let fields): raw = fields
+    case .trimmed: raw = ""
+    }
+    return OutboxRecord(stream: config.deadLetter, kind: .deadLetter, body: raw, error: reason)
+  }
+
+  // MARK: - Publication
+
+  /// XADDs the rows above this database's watermark and raises it, atomically (cluster: every
+  /// stream and the watermark key must hash to one slot).
+  static let publishScript = """
+    local wm = tonumber(redis.call('GET', KEYS[1]) or '0')
+    local top = nil
+    local n = 0
+    for i = 1, #ARGV, 5 do
+      if tonumber(ARGV[i]) > wm then
+        local key = KEYS[tonumber(ARGV[i + 1])]
+        if ARGV[i + 2] == 'decision' then
+          redis.call('XADD', key, '*', 'decision', ARGV[i + 3])
+        else
+          redis.call('XADD', key, '*', 'event', ARGV[i + 3], 'error', ARGV[i + 4])
+        end
+        top = ARGV[i]
+        n = n + 1
+      end
+    end
+    if top then redis.call('SET', KEYS[1], top) end
+    return n
+    """
+
+  /// Publishes every unpublished outbox row; marks them published unless `mark` is false (then
+  /// the caller marks them after acknowledging). Returns the last row id published, if any.
+  @discardableResult
+  func publishOutbox(mark: Bool = true) throws -> Int64? {
+    var last: Int64?
+    while true {
+      let rows = try outboxStore.unpublishedOutbox(limit: 4096)
+      guard let top = rows.last?.id else { break }
+      if top == last { break }
+      var keys = [watermarkKey]
+      var keyIndex: [String: Int] = [:]
+      var args: [String] = []
+      args.reserveCapacity(rows.count * 5)
+      for r in rows {
+        let k: Int
+        if let i = keyIndex[r.stream] {
+          k = i
+        } else {
+          keys.append(r.stream)
+          k = keys.count
+          keyIndex[r.stream] = k
+        }
+        args += [String(r.id), String(k), r.kind.rawValue, r.body, r.error ?? ""]
+      }
+      let added = try runScript(keys: keys, args: args)
+      consumer.metricsBox.withLock { $0.published += added }
+      last = top
+      if !mark || rows.count < 4096 {
+        if mark { try outboxStore.markOutboxPublished(through: top) }
+        break
+      }
+      try outboxStore.markOutboxPublished(through: top)
+    }
+    return last
+  }
+
+  /// EVALSHA of the publication script (loading it first when Redis does not know it).
+  func runScript(keys: [String], args: [String]) throws -> Int {
+    for _ in 0..<2 {
+      if scriptSHA == nil {
+        let loaded = try checked(redis.command(["SCRIPT", "LOAD", Self.publishScript]), "SCRIPT LOAD")
+        scriptSHA = loaded.string
+      }
+      let reply = try redis.command(["EVALSHA", scriptSHA ?? "", String(keys.count)] + keys + args)
+      if case .error(let m) = reply {
+        if m.hasPrefix("NOSCRIPT") {
+          scriptSHA = nil
+          continue
+        }
+        throw RedisError.server(command: "EVALSHA (outbox publication)", message: m)
+      }
+      return Int(reply.integer ?? 0)
+    }
+    throw RedisError.server(command: "EVALSHA (outbox publication)", message: "script not loaded")
+  }
+
+  // MARK: - Metrics, fault injection
+
+  func publishMetrics() {
+    let counts = machine.counts
+    consumer.metricsBox.withLock { $0.machine = counts }
+    if clock.now - lastReport >= .seconds(10) { report(final: false) }
+  }
+
+  /// At most once per 2 s: the group's pending count and lag (XINFO GROUPS, Redis 7).
+  func lookAround() {
+    if let t = lastLook, clock.now - t < .seconds(2) { return }
+    lastLook = clock.now
+    var pending = 0
+    var lag = 0
+    for s in config.settings.streams {
+      guard let groups = try? redis.command(["XINFO", "GROUPS", s]).array else { return }
+      for g in groups {
+        guard let f = g.array else { continue }
+        var info: [String: RedisReply] = [:]
+        var i = 0
+        while i + 1 < f.count {
+          if let k = f[i].string { info[k] = f[i + 1] }
+          i += 2
+        }
+        guard info["name"]?.string == config.group else { continue }
+        pending += Int(info["pending"]?.integer ?? 0)
+        lag += Int(info["lag"]?.integer ?? 0)
+      }
+    }
+    consumer.metricsBox.withLock {
+      $0.pending = pending
+      $0.lag = lag
+    }
+  }
+
+  func report(final: Bool) {
+    lastReport = clock.now
+    let m = consumer.metrics
+    logger.info(
+      final ? "consumer stopped" : "consumer progress",
+      metadata: [
+        "read": "\(m.machine.read)", "decided": "\(m.decided)", "duplicates": "\(m.duplicates)",
+        "dead_letters": "\(m.deadLetters)", "redeliveries": "\(m.machine.redeliveries)",
+        "trimmed": "\(m.machine.trimmed)", "claimed": "\(m.machine.claimed)", "published": "\(m.published)",
+        "pending": "\(m.pending)", "lag": "\(m.lag)", "reconnects": "\(m.machine.reconnects)",
+        "fence_conflicts": "\(m.fenceConflicts)",
+      ])
+  }
+
+  /// Test-only fault injection at a named point: SIGKILL this process with the configured
+  /// probability (`after-commit:0.1`), or freeze it once with SIGSTOP (`freeze-before-commit:1`).
+  func crashPoint(_ name: String) {
+    if let p = config.crashPoints[name], Double.random(in: 0..<1) < p { kill(getpid(), SIGKILL) }
+    if let p = config.crashPoints["freeze-" + name], !froze, Double.random(in: 0..<1) < p {
+      froze = true
+      logger.info("freezing (test fault injection)", metadata: ["point": "\(name)"])
+      kill(getpid(), SIGSTOP)
+    }
+  }
+}
+
+extension Duration {
+  /// Whole milliseconds.
+  var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+  /// Seconds as a Double.
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,235 @@
+// The stream consumer service: performs `ConsumerStateMachine`'s actions on a dedicated thread
+// (hiredis calls block; they never run on Swift's cooperative pool).
+//
+// One batch (`process`), in this order — each step is safe to crash after:
+//   1. decide   every event through its partition's `EventProcessor` (duplicates: nothing new)
+//   2. commit   ONE SQLite transaction per partition: states, decisions, processed event ids
+//               and the outbox rows (decisions, dead letters), fenced on the tenant's last
+//               sequence number (another writer since we loaded → reload and decide again)
+//   3. publish  every unpublished outbox row, in id order, with one Lua script that XADDs the rows
+//               above this database's watermark and raises the watermark (atomic in Redis)
+//   4. XACK     the batch's entries
+//   5. mark     the outbox rows published
+// A crash before 2 leaves the entries pending: read again, decided again (nothing was
+// committed). Between 2 and 3: the rows are re-published at start. Between 3 and 5: the
+// watermark makes the re-publication a no-op; the entries, still pending, are read again and are
+// duplicates. So each event id gets exactly one decision in SQLite and one entry in the output
+// stream, as long as Redis keeps what it acknowledged (AOF; see docs/operations.md).
+
+import Foundation
+public import Logging
+public import SentinelRuntime
+import SentinelState
+public import ServiceLifecycle
+import Synchronization
+
+/// Everything `sentinel consume` configures.
+public struct StreamConsumerConfiguration: Sendable {
+  /// The Redis server.
+  public var endpoint: RedisEndpoint
+  /// The input stream and its partitioning.
+  public var partitioning: Partitioning
+  /// The partitions this consumer owns (`[0]` when unpartitioned).
+  public var partitions: [Int]
+  /// The consumer group.
+  public var group: String
+  /// This consumer's name in the group (unique per running consumer).
+  public var consumer: String
+  /// The output stream (field `decision`).
+  public var output: String
+  /// The dead-letter stream (fields `event`, `error`).
+  public var deadLetter: String
+  /// The tenant (state namespace; one set of streams per tenant).
+  public var tenant: String
+  /// The state database.
+  public var databasePath: String
+  /// Batch size, BLOCK, delivery limit, claiming.
+  public var settings: ConsumerSettings
+  /// Test-only fault injection: crash points (`after-commit`, `after-publish`, `after-ack`) and
+  /// the probability of a SIGKILL at each (from `SENTINEL_STREAMS_CRASH`).
+  public var crashPoints: [String: Double]
+
+  /// A configuration.
+  public init(
+    endpoint: RedisEndpoint, partitioning: Partitioning, partitions: [Int], group: String, consumer: String,
+    output: String, deadLetter: String, tenant: String, databasePath: String, batchSize: Int = 512,
+    block: Duration = .milliseconds(500), maxDeliveries: Int = 5, claimIdle: Duration = .seconds(30),
+    crashPoints: [String: Double] = [:]
+  ) {
+    self.endpoint = endpoint
+    self.partitioning = partitioning
+    self.partitions = partitions
+    self.group = group
+    self.consumer = consumer
+    self.output = output
+    self.deadLetter = deadLetter
+    self.tenant = tenant
+    self.databasePath = databasePath
+    self.settings = ConsumerSettings(
+      streams: partitions.map { partitioning.streamName($0) }, batchSize: batchSize, block: block,
+      maxDeliveries: maxDeliveries, claimIdle: claimIdle,
+      claimInterval: min(.seconds(5), claimIdle / 2))
+    self.crashPoints = crashPoints
+  }
+
+  /// Parses `SENTINEL_STREAMS_CRASH` (`after-commit:0.05,after-ack:0.02`): for tests only.
+  public static func crashPoints(from text: String?) -> [String: Double] {
+    var out: [String: Double] = [:]
+    for item in (text ?? "").split(separator: ",") {
+      let parts = item.split(separator: ":")
+      if parts.count == 2, let p = Double(parts[1]) { out[String(parts[0])] = p }
+    }
+    return out
+  }
+}
+
+/// What the consumer has done so far (for logs; the lead wires these to /metrics).
+public struct ConsumerMetrics: Sendable, Equatable {
+  /// The state machine's counters (read, redeliveries, dead letters, trimmed, claimed, …).
+  public var machine = ConsumerCounts()
+  /// New decisions committed.
+  public var decided = 0
+  /// Events whose id was already decided (acknowledged, nothing published).
+  public var duplicates = 0
+  /// Events the engine rejected (dead-lettered).
+  public var rejected = 0
+  /// Batches committed.
+  public var batches = 0
+  /// Outbox rows written to Redis (decisions and dead letters; re-publications skipped by the
+  /// watermark are not counted).
+  public var published = 0
+  /// Commits refused by the fence (another writer committed first) and redone.
+  public var fenceConflicts = 0
+  /// Entries in the group's pending lists (all consumers), at the last look.
+  public var pending = 0
+  /// Entries not yet delivered to the group (XINFO GROUPS `lag`), at the last look.
+  public var lag = 0
+
+  /// Dead letters of every kind.
+  public var deadLetters: Int { machine.deadLetters + rejected }
+}
+
+/// The Redis Streams consumer as a ServiceLifecycle service: `run()` consumes until graceful
+/// shutdown (SIGTERM), finishing the batch in hand (committed, published, acknowledged).
+public final class StreamConsumer: Service, Sendable {
+  /// The configuration.
+  public let configuration: StreamConsumerConfiguration
+  let bundle: LoadedBundle
+  let logger: Logger
+  let stopFlag = Atomic<Bool>(false)
+  let metricsBox = Mutex(ConsumerMetrics())
+
+  /// A consumer deciding with `bundle`.
+  public init(bundle: LoadedBundle, configuration: StreamConsumerConfiguration, logger: Logger) {
+    self.bundle = bundle
+    self.configuration = configuration
+    self.logger = logger
+  }
+
+  /// The counters so far.
+  public var metrics: ConsumerMetrics { metricsBox.withLock { $0 } }
+
+  /// Asks the consumer to stop after the batch in hand.
+  public func stop() { stopFlag.store(true, ordering: .relaxed) }
+
+  /// Consumes on a dedicated thread until graceful shutdown; throws what stopped it otherwise
+  /// (a state-store failure, a Redis refusal that retrying cannot fix).
+  public func run() async throws {
+    try await withGracefulShutdownHandler {
+      try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+          let thread = Thread { [self] in
+            do {
+              let loop = try ConsumerLoop(consumer: self)
+              try loop.run()
+              done.resume()
+            } catch {
+              done.resume(throwing: error)
+            }
+          }
+          thread.name = "sentinel-streams"
+          thread.stackSize = 8 << 20
+          thread.start()
+        }
+      } onCancel: {
+        self.stop()
+      }
+    } onGracefulShutdown: {
+      self.stop()
+    }
+  }
+}
+
+/// A consumer failure that stops it.
+public struct StreamConsumerError: Error, Sendable, CustomStringConvertible {
+  /// What failed.
+  public var description: String
+}
+
+// MARK: - The loop (one thread)
+
+/// One partition's decision path: its store, processor and fence.
+final class PartitionWorker {
+  let stream: String
+  let tenant: String
+  let store: SQLiteStateStore
+  let fenced: FencedStore
+  var processor: EventProcessor
+  let bundle: LoadedBundle
+
+  init(stream: String, tenant: String, path: String, bundle: LoadedBundle) throws {
+    self.stream = stream
+    self.tenant = tenant
+    self.bundle = bundle
+    store = try SQLiteStateStore(path: path, tenant: tenant)
+    fenced = try FencedStore(store)
+    processor = EventProcessor(bundle: bundle, store: fenced)
+  }
+
+  /// Forgets every cached state: the store is read again (after another writer committed).
+  func reload() throws {
+    try fenced.reset()
+    processor = EventProcessor(bundle: bundle, store: fenced)
+  }
+}
+
+/// The state store a partition's processor writes through: adds the batch's outbox rows and the
+/// fence to the processor's commit.
+final class FencedStore: StateStore, EventIDIndex {
+  let inner: SQLiteStateStore
+  var expected: Int64
+  var outbox: [OutboxRecord] = []
+
+  init(_ inner: SQLiteStateStore) throws {
+    self.inner = inner
+    // INVARIANT: read before the processor loads any state (the processor loads lazily, at its
+    // first event), so a writer committing in between makes the fence fail, never pass stale.
+    expected = try inner.lastSequence()
+  }
+
+  func reset() throws {
+    expected = try inner.lastSequence()
+    outbox = []
+  }
+
+  var tenant: String { inner.tenant }
+  func loadState(_ key: StateKey) throws -> AggregateState? { try inner.loadState(key) }
+  func decisionLine(forEventID id: String) throws -> String? { try inner.decisionLine(forEventID: id) }
+  func allEventIDs() throws -> Set<String> { try inner.allEventIDs() }
+  func allStates() throws -> [StateKey: AggregateState] { try inner.allStates() }
+
+  func commit(_ batch: StateBatch) throws {
+    var b = batch
+    b.outbox = outbox
+    b.expectedLastSequence = expected
+    try inner.commit(b)
+    expected += Int64(batch.decisions.count)
+    outbox = []
+  }
+
+  /// Commits the outbox rows left when the processor had nothing to commit (dead letters only).
+  func flushOutbox() throws {
+    if outbox.isEmpty { return }
+    try commit(StateBatch())
+  }
+}

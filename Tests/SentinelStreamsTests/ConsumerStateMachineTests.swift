@@ -1,0 +1,219 @@
+// The consumer's state machine alone: no Redis, no SQLite, no clock.
+
+import SentinelStreams
+import Testing
+
+@Suite struct ConsumerStateMachineTests {
+  static func entry(_ stream: String, _ id: String, _ text: String = "{}", deliveries: Int = 1) -> StreamEntry
+  {
+    StreamEntry(stream: stream, id: id, payload: .event(Array(text.utf8)), deliveries: deliveries)
+  }
+
+  static func machine(_ streams: [String] = ["s"], maxDeliveries: Int = 3) -> ConsumerStateMachine {
+    ConsumerStateMachine(
+      settings: ConsumerSettings(
+        streams: streams, batchSize: 10, block: .milliseconds(100), maxDeliveries: maxDeliveries,
+        claimIdle: .seconds(30), claimInterval: .seconds(5)))
+  }
+
+  /// Start-up: groups, outbox, then own pending entries (id 0, no BLOCK), then a claim round,
+  /// then new entries with BLOCK.
+  @Test func startUpOrder() {
+    var m = Self.machine(["a", "b"])
+    #expect(m.start() == .createGroups(["a", "b"]))
+    #expect(m.groupsCreated() == .publishOutbox)
+    #expect(
+      m.outboxPublished(now: .zero) == .read(streams: ["a", "b"], ids: ["0", "0"], count: 10, block: nil))
+    // No pending entries in either stream: the claim round comes first, then new entries.
+    #expect(
+      m.entriesRead([], readStreams: ["a", "b"], now: .zero)
+        == .claim(stream: "a", cursor: "0-0", minIdle: .seconds(30), count: 10))
+    #expect(
+      m.claimed([], deleted: [], stream: "a", nextCursor: "0-0", now: .zero)
+        == .claim(stream: "b", cursor: "0-0", minIdle: .seconds(30), count: 10))
+    #expect(
+      m.claimed([], deleted: [], stream: "b", nextCursor: "0-0", now: .zero)
+        == .read(streams: ["a", "b"], ids: [">", ">"], count: 10, block: .milliseconds(100)))
+  }
+
+  /// Own pending entries are read page by page (cursor = the last id), their delivery counts are
+  /// fetched, and an entry delivered too often becomes a dead letter.
+  @Test func pendingEntriesWithDeliveryCounts() {
+    var m = Self.machine()
+    _ = m.start()
+    _ = m.groupsCreated()
+    _ = m.outboxPublished(now: .zero)
+    let read = [Self.entry("s", "1-0"), Self.entry("s", "2-0")]
+    #expect(
+      m.entriesRead(read, readStreams: ["s"], now: .zero)
+        == .fetchDeliveries(stream: "s", ids: ["1-0", "2-0"]))
+    guard case .process(let batch) = m.deliveriesFetched(["1-0": 2, "2-0": 4], stream: "s", now: .zero) else {
+      Issue.record("expected a batch")
+      return
+    }
+    #expect(batch.events == [Self.entry("s", "1-0", deliveries: 2)])
+    #expect(batch.deadLetters.map(\.entry.id) == ["2-0"])
+    #expect(batch.deadLetters.first?.reason == "delivered 4 times (more than 3)")
+    #expect(batch.acknowledgements == ["s": ["1-0", "2-0"]])
+    #expect(m.counts.redeliveries == 2)
+    #expect(m.counts.deadLetters == 1)
+    // The next read continues the pending list after the last id read.
+    #expect(m.processed(now: .zero) == .read(streams: ["s"], ids: ["2-0"], count: 10, block: nil))
+  }
+
+  /// An entry no longer pending for this consumer (claimed by another meanwhile) is dropped.
+  @Test func entryClaimedAwayIsDropped() {
+    var m = Self.machine()
+    _ = m.start()
+    _ = m.groupsCreated()
+    _ = m.outboxPublished(now: .zero)
+    _ = m.entriesRead([Self.entry("s", "1-0"), Self.entry("s", "2-0")], readStreams: ["s"], now: .zero)
+    guard case .process(let batch) = m.deliveriesFetched(["2-0": 2], stream: "s", now: .zero) else {
+      Issue.record("expected a batch")
+      return
+    }
+    #expect(batch.events.map(\.id) == ["2-0"])
+  }
+
+  /// Trimmed entries (nil payloads) and entries without `event` are acknowledged: counted, or
+  /// dead-lettered at once.
+  @Test func trimmedAndMalformedEntries() {
+    var m = Self.machine()
+    _ = m.start()
+    _ = m.groupsCreated()
+    _ = m.outboxPublished(now: .zero)
+    _ = m.entriesRead([], readStreams: ["s"], now: .zero)
+    _ = m.claimed([], deleted: [], stream: "s", nextCursor: "0-0", now: .zero)
+    let entries = [
+      StreamEntry(stream: "s", id: "5-0", payload: .trimmed),
+      StreamEntry(stream: "s", id: "6-0", payload: .missingEvent("x=1")),
+      Self.entry("s", "7-0"),
+    ]
+    guard case .process(let batch) = m.entriesRead(entries, readStreams: ["s"], now: .seconds(1)) else {
+      Issue.record("expected a batch")
+      return
+    }
+    #expect(batch.trimmed.map(\.id) == ["5-0"])
+    #expect(batch.deadLetters.map(\.reason) == ["entry has no `event` field (fields: x=1)"])
+    #expect(batch.events.map(\.id) == ["7-0"])
+    #expect(batch.acknowledgements == ["s": ["7-0", "6-0", "5-0"]])
+    #expect(m.counts.trimmed == 1)
+  }
+
+  /// XAUTOCLAIM: claimed entries get their delivery counts; deleted ids are acknowledged as trimmed;
+  /// the scan follows the cursor until `0-0`; the next round waits for the claim interval.
+  @Test func claimRound() {
+    var m = Self.machine()
+    _ = m.start()
+    _ = m.groupsCreated()
+    _ = m.outboxPublished(now: .zero)
+    #expect(
+      m.entriesRead([], readStreams: ["s"], now: .zero)
+        == .claim(stream: "s", cursor: "0-0", minIdle: .seconds(30), count: 10))
+    let action = m.claimed(
+      [Self.entry("s", "3-0")], deleted: ["4-0"], stream: "s", nextCursor: "9-0", now: .zero)
+    #expect(action == .fetchDeliveries(stream: "s", ids: ["3-0"]))
+    guard case .process(let batch) = m.deliveriesFetched(["3-0": 2], stream: "s", now: .zero) else {
+      Issue.record("expected a batch")
+      return
+    }
+    #expect(batch.events.map(\.id) == ["3-0"])
+    #expect(batch.trimmed.map(\.id) == ["4-0"])
+    #expect(m.counts.claimed == 1)
+    #expect(m.processed(now: .zero) == .claim(stream: "s", cursor: "9-0", minIdle: .seconds(30), count: 10))
+    let live = Action.read(streams: ["s"], ids: [">"], count: 10, block: .milliseconds(100))
+    #expect(m.claimed([], deleted: [], stream: "s", nextCursor: "0-0", now: .seconds(1)) == live)
+    #expect(m.entriesRead([], readStreams: ["s"], now: .seconds(4)) == live)
+    #expect(
+      m.entriesRead([], readStreams: ["s"], now: .seconds(6))
+        == .claim(stream: "s", cursor: "0-0", minIdle: .seconds(30), count: 10))
+  }
+
+  typealias Action = ConsumerStateMachine.Action
+
+  /// A connection failure backs off, reconnects, creates the groups again and re-reads own
+  /// pending entries from 0; NOGROUP recreates the group of the stream named.
+  @Test func failures() {
+    var m = Self.machine(["a", "b"])
+    _ = m.start()
+    _ = m.groupsCreated()
+    _ = m.outboxPublished(now: .zero)
+    _ = m.entriesRead([], readStreams: ["a", "b"], now: .zero)
+    #expect(m.failed(.connection) == .reconnect(after: .milliseconds(50)))
+    #expect(m.failed(.connection) == .reconnect(after: .milliseconds(100)))
+    #expect(m.reconnected() == .createGroups(["a", "b"]))
+    #expect(m.groupsCreated() == .publishOutbox)
+    #expect(
+      m.outboxPublished(now: .seconds(1))
+        == .read(streams: ["a", "b"], ids: ["0", "0"], count: 10, block: nil))
+    #expect(m.failed(.connection) == .reconnect(after: .milliseconds(50)))
+    #expect(m.failed(.noGroup(stream: "b")) == .createGroups(["b"]))
+    #expect(m.failed(.noGroup(stream: "?")) == .createGroups(["a", "b"]))
+    #expect(m.counts.reconnects == 3)
+    #expect(m.counts.groupsRecreated == 2)
+  }
+
+  /// A stop request finishes the batch in hand, then stops; a failure while stopping stops.
+  @Test func gracefulStop() {
+    var m = Self.machine()
+    _ = m.start()
+    _ = m.groupsCreated()
+    _ = m.outboxPublished(now: .zero)
+    _ = m.entriesRead([], readStreams: ["s"], now: .zero)
+    _ = m.claimed([], deleted: [], stream: "s", nextCursor: "0-0", now: .zero)
+    guard case .process = m.entriesRead([Self.entry("s", "1-0")], readStreams: ["s"], now: .zero) else {
+      Issue.record("expected a batch")
+      return
+    }
+    m.stopRequested()
+    #expect(m.processed(now: .zero) == .stop)
+    var n = Self.machine()
+    n.stopRequested()
+    #expect(n.failed(.connection) == .stop)
+  }
+
+  /// Reading several streams: pending reads end per stream; a stream with pending entries keeps
+  /// its cursor while the other switches to new entries.
+  @Test func pendingPerStream() {
+    var m = Self.machine(["a", "b"])
+    _ = m.start()
+    _ = m.groupsCreated()
+    _ = m.outboxPublished(now: .zero)
+    #expect(
+      m.entriesRead([Self.entry("a", "1-0")], readStreams: ["a", "b"], now: .zero)
+        == .fetchDeliveries(stream: "a", ids: ["1-0"]))
+    guard case .process(let batch) = m.deliveriesFetched(["1-0": 2], stream: "a", now: .zero) else {
+      Issue.record("expected a batch")
+      return
+    }
+    #expect(batch.events.map(\.id) == ["1-0"])
+    #expect(m.processed(now: .zero) == .read(streams: ["a"], ids: ["1-0"], count: 10, block: nil))
+  }
+
+  /// Every stream has its own partition, and partitions follow the documented hash.
+  @Test func partitioning() {
+    let p = Partitioning(stream: "events", count: 4)
+    #expect(p.streamName(3) == "events:3")
+    #expect(p.stateTenant("t", 3) == "t#3")
+    #expect(Partitioning(stream: "events", count: nil).streamName(0) == "events")
+    // FNV-1a-32("a") = 0xe40c292c.
+    #expect(Partitioning.partition(ofKey: "a", count: 1000) == Int(UInt32(0xe40c_292c) % 1000))
+    #expect(
+      p.partition(ofEvent: Array(#"{"user_id":"a","event_id":"x"}"#.utf8)) == Int(UInt32(0xe40c_292c) % 4))
+    #expect(p.partition(ofEvent: Array("not json".utf8)) == 0)
+    var seen = Set<Int>()
+    for i in 0..<200 { seen.insert(Partitioning.partition(ofKey: "u\(i)", count: 4)) }
+    #expect(seen == [0, 1, 2, 3])
+  }
+
+  /// Redis URLs.
+  @Test func endpoints() throws {
+    #expect(
+      try RedisEndpoint(url: "redis://127.0.0.1:6390/2")
+        == RedisEndpoint(host: "127.0.0.1", port: 6390, database: 2))
+    #expect(try RedisEndpoint(url: "redis://localhost") == RedisEndpoint(host: "localhost", port: 6379))
+    #expect(throws: RedisError.self) { try RedisEndpoint(url: "http://x") }
+    #expect(throws: RedisError.self) { try RedisEndpoint(url: "redis://x:99999") }
+    #expect(throws: RedisError.self) { try RedisEndpoint(url: "redis://u:p@x") }
+  }
+}

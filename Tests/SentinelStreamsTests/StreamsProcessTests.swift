@@ -1,0 +1,328 @@
+// The real `sentinel consume` against a real redis-server on a free loopback port: end to end
+// with the reference corpus, crash chaos (kill -9), Redis killed under load, a frozen consumer
+// whose entries are claimed, two consumers splitting partitions.
+//
+// The invariant checked after each: every event id produced has exactly one decision in SQLite
+// and exactly one on the output stream (in commit order), the pending lists are empty, nothing
+// is left unpublished, and a clean `sentinel replay` of the events in commit order gives the same
+// decision lines and the same aggregate states.
+
+import Foundation
+import SentinelModel
+import SentinelState
+import SentinelStreams
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+@Suite(.serialized) struct StreamsProcessTests {
+  static var corpus: [String] { (try? Repo.lines(Repo.corpus + "/events.jsonl")) ?? [] }
+
+  /// The expected output of the corpus on a stream: the golden lines without errors, one per
+  /// event id (a repeated id is acknowledged, not published again); and the golden errors.
+  static func expectedFromGolden() throws -> (decisions: [String], errors: [String]) {
+    let golden = try Repo.lines(Repo.corpus + "/decisions.jsonl")
+    var seen = Set<String>()
+    var decisions: [String] = []
+    var errors: [String] = []
+    for line in golden {
+      guard case .map(let m)? = try? JSONReader.parse(line) else { continue }
+      if case .string(let e)? = m[string: "error"] {
+        errors.append(e)
+        continue
+      }
+      if let id = eventID(line), seen.insert(id).inserted { decisions.append(line) }
+    }
+    return (decisions, errors)
+  }
+
+  @Test func referenceCorpusEndToEnd() throws {
+    let redis = try RedisServer()
+    let dir = try Repo.temporaryFolder()
+    let c = redis.connection()
+    try c.produce(Self.corpus, stream: "events")
+    let consumer = try ConsumerProcess(redis: redis, db: dir + "/state.db", log: dir + "/consume.log")
+    let expected = try Self.expectedFromGolden()
+    let done = try waitUntil(120) {
+      try c.decisions().count >= expected.decisions.count && c.entries("dead").count >= expected.errors.count
+        && c.pendingCount("events") == 0
+    }
+    let log = (try? String(contentsOfFile: consumer.log, encoding: .utf8)) ?? ""
+    #expect(done, "consumer did not finish: \(log)")
+    #expect(consumer.terminate() == 0)
+    #expect(try c.decisions() == expected.decisions)
+    // Dead letters: one per rejected line, in order, with the message `sentinel replay` gives
+    // (the golden file's wording of JSON errors comes from another parser; its count is checked).
+    let dead = try c.entries("dead")
+    #expect(dead.count == expected.errors.count)
+    #expect(dead.map { $0["error"] ?? "" } == (try Self.replayErrors(dir: dir)))
+    #expect(dead.allSatisfy { $0["event"] != nil })
+    #expect(try c.pendingCount("events") == 0)
+    let store = try SQLiteStateStore(path: dir + "/state.db", readOnly: true)
+    #expect(try store.decisions().map(\.record.line) == expected.decisions)
+    #expect(try store.outboxCount(published: false) == 0)
+
+    // A second run over the same stream and database publishes nothing new.
+    try c.produce(Array(Self.corpus.prefix(100)), stream: "events")
+    let again = try ConsumerProcess(redis: redis, db: dir + "/state.db", log: dir + "/consume.log")
+    #expect(
+      try waitUntil(60) {
+        try c.pendingCount("events") == 0 && c.entries("events").count == Self.corpus.count + 100
+      })
+    #expect(again.terminate() == 0)
+    #expect(try c.decisions() == expected.decisions)
+  }
+
+  /// The reference rules compiled once (a bundle starts faster than compiling in each process).
+  static func compiledRules(_ dir: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel))
+    p.arguments = ["compile", Repo.rules, "-o", dir + "/rules.sbc"]
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+    return dir + "/rules.sbc"
+  }
+
+  /// The error messages of `sentinel replay` (in memory) on the corpus, in order.
+  static func replayErrors(dir: String) throws -> [String] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel))
+    p.arguments = [
+      "replay", "--rules", Repo.rules, "--quiet", Repo.corpus + "/events.jsonl", "-o", dir + "/replay.jsonl",
+    ]
+    try p.run()
+    p.waitUntilExit()
+    return try Repo.lines(dir + "/replay.jsonl").compactMap { line in
+      guard case .map(let m)? = try? JSONReader.parse(line), case .string(let e)? = m[string: "error"] else {
+        return nil
+      }
+      return e
+    }
+  }
+
+  // MARK: - Chaos
+
+  /// Events with deliberate duplicates: the corpus events the golden file decides (rejected
+  /// ones are the end-to-end test's), each 10th one added twice.
+  static func chaosEvents(_ count: Int) -> [String] {
+    let golden = (try? Repo.lines(Repo.corpus + "/decisions.jsonl")) ?? []
+    let valid = zip(corpus, golden).filter { !$0.1.contains("\"error\":") }.map(\.0)
+    var out: [String] = []
+    for (i, l) in valid.prefix(count).enumerated() {
+      out.append(l)
+      if i % 10 == 3 { out.append(l) }
+    }
+    return out
+  }
+
+  /// Kills the consumer with SIGKILL at random times and at injected points (mid-batch, after
+  /// commit, after publish, after ack) while a producer adds events, then checks exactly once.
+  @Test func crashChaos() throws {
+    let rounds = Int(ProcessInfo.processInfo.environment["SENTINEL_CHAOS_ROUNDS"] ?? "") ?? 12
+    let redis = try RedisServer()
+    let dir = try Repo.temporaryFolder()
+    let db = dir + "/state.db"
+    let events = Self.chaosEvents(rounds >= 50 ? 2900 : 1500)
+    let endpoint = redis.endpoint
+    let producer = Thread {
+      let c = RedisConnection(endpoint: endpoint)
+      for chunk in stride(from: 0, to: events.count, by: 50) {
+        try? c.produce(Array(events[chunk..<min(chunk + 50, events.count)]), stream: "events")
+        usleep(20_000)
+      }
+    }
+    producer.start()
+    let bundle = try Self.compiledRules(dir)
+    // The kills are the test's, not poison events: no entry may be dead-lettered for its
+    // delivery count (each restart re-reads the pending entries and counts a delivery).
+    let env = [
+      "SENTINEL_STREAMS_CRASH": "after-commit:0.05,after-publish:0.05,after-ack:0.05,before-commit:0.03"
+    ]
+    let log = dir + "/consume.log"
+    func starts() -> Int {
+      ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: " consuming").count
+        - 1
+    }
+    for round in 0..<rounds {
+      let p = try ConsumerProcess(
+        redis: redis, db: db, rules: bundle,
+        arguments: ["--batch", "64", "--consumer", "c1", "--max-deliveries", "1000"], environment: env,
+        log: log)
+      // Kill at a random moment once it consumes (unless it died at an injected point already).
+      _ = try waitUntil(30) { starts() > round || !p.isRunning }
+      usleep(UInt32.random(in: 0...300_000))
+      p.kill9()
+    }
+    #expect(starts() == rounds, "every round got to consume before it was killed")
+    let c = redis.connection()
+    #expect(try waitUntil(120) { try c.entries("events").count == events.count })
+    let last = try ConsumerProcess(
+      redis: redis, db: db, arguments: ["--consumer", "c1", "--max-deliveries", "1000"],
+      log: dir + "/consume.log")
+    let ids = Set(events.compactMap(eventID))
+    #expect(try waitUntil(120) { try c.decisions().count >= ids.count && c.pendingCount("events") == 0 })
+    #expect(last.terminate() == 0)
+    try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir)
+  }
+
+  /// Redis is killed (SIGKILL) and restarted on the same port while the producer adds events;
+  /// with appendfsync always, nothing acknowledged is lost and the consumer carries on.
+  @Test func redisKilledUnderLoad() throws {
+    let redis = try RedisServer(appendOnly: true)
+    let dir = try Repo.temporaryFolder()
+    let db = dir + "/state.db"
+    let events = Self.chaosEvents(1200)
+    let consumer = try ConsumerProcess(
+      redis: redis, db: db, arguments: ["--batch", "64"], log: dir + "/consume.log")
+    let c = redis.connection()
+    var sent = 0
+    for (round, chunk) in stride(from: 0, to: events.count, by: 100).enumerated() {
+      let part = Array(events[chunk..<min(chunk + 100, events.count)])
+      // A producer retries what a dead server did not acknowledge (a retry may add an entry
+      // twice: the consumer deduplicates by event id).
+      while (try? c.produce(part, stream: "events")) == nil { usleep(50_000) }
+      sent += part.count
+      if round == 3 || round == 8 {
+        usleep(150_000)
+        redis.kill9()
+        usleep(300_000)
+        try redis.start()
+      }
+    }
+    let ids = Set(events.compactMap(eventID))
+    let finished = try waitUntil(120) {
+      try c.decisions().count >= ids.count && c.pendingCount("events") == 0
+    }
+    let tail = ((try? String(contentsOfFile: consumer.log, encoding: .utf8)) ?? "").suffix(3000)
+    #expect(finished, "\(tail)")
+    #expect(consumer.terminate() == 0)
+    let log = try String(contentsOfFile: consumer.log, encoding: .utf8)
+    #expect(log.contains("reconnected to Redis"))
+    try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir)
+  }
+
+  /// Consumer A freezes (SIGSTOP) after deciding a batch, before committing it; consumer B (same
+  /// database) claims A's idle entries and decides them; when A resumes, its commit is fenced out
+  /// and its batch redone as duplicates: nothing changes.
+  @Test func frozenConsumerLateCommitChangesNothing() throws {
+    let redis = try RedisServer()
+    let dir = try Repo.temporaryFolder()
+    let db = dir + "/state.db"
+    let events = Self.chaosEvents(300)
+    let c = redis.connection()
+    let a = try ConsumerProcess(
+      redis: redis, db: db, arguments: ["--consumer", "A", "--batch", "50"],
+      environment: ["SENTINEL_STREAMS_CRASH": "freeze-before-commit:1"], log: dir + "/a.log")
+    try c.produce(events, stream: "events")
+    let frozen = try waitUntil(60) { try String(contentsOfFile: a.log, encoding: .utf8).contains("freezing") }
+    #expect(frozen)
+    usleep(200_000)
+    let b = try ConsumerProcess(
+      redis: redis, db: db, arguments: ["--consumer", "B", "--claim-idle-ms", "300"], log: dir + "/b.log")
+    let ids = Set(events.compactMap(eventID))
+    #expect(try waitUntil(120) { try c.decisions().count >= ids.count && c.pendingCount("events") == 0 })
+    let before = try c.decisions()
+    let store = try SQLiteStateStore(path: db, readOnly: true)
+    let statesBefore = try store.allStates()
+    a.signal(SIGCONT)
+    #expect(
+      try waitUntil(30) {
+        try String(contentsOfFile: a.log, encoding: .utf8).contains("another writer committed")
+      })
+    usleep(500_000)
+    #expect(a.terminate() == 0)
+    #expect(b.terminate() == 0)
+    #expect(try c.decisions() == before)
+    #expect(try SQLiteStateStore(path: db, readOnly: true).allStates() == statesBefore)
+    #expect(try String(contentsOfFile: b.log, encoding: .utf8).contains("claimed idle entries"))
+    try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir)
+  }
+
+  /// Two consumers split four partitions (0,1 and 2,3), each with its own database; every
+  /// partition's decisions equal a clean replay of that partition's events.
+  @Test func twoConsumersSplitPartitions() throws {
+    let redis = try RedisServer()
+    let dir = try Repo.temporaryFolder()
+    let c = redis.connection()
+    let partitioning = Partitioning(stream: "events", count: 4)
+    let events = Self.chaosEvents(1500)
+    try c.produce(events, stream: "events", partitioning: partitioning)
+    let one = try ConsumerProcess(
+      redis: redis, db: dir + "/p01.db",
+      arguments: ["--of", "4", "--partitions", "0,1", "--consumer", "one"],
+      log: dir + "/one.log")
+    let two = try ConsumerProcess(
+      redis: redis, db: dir + "/p23.db",
+      arguments: ["--of", "4", "--partitions", "2,3", "--consumer", "two"],
+      log: dir + "/two.log")
+    let ids = Set(events.compactMap(eventID))
+    #expect(
+      try waitUntil(120) {
+        try c.decisions().count >= ids.count && (0..<4).allSatisfy { try c.pendingCount("events:\($0)") == 0 }
+      })
+    #expect(one.terminate() == 0)
+    #expect(two.terminate() == 0)
+    var all: [String] = []
+    for p in 0..<4 {
+      let mine = events.filter { partitioning.partition(ofEvent: Array($0.utf8)) == p }
+      #expect(!mine.isEmpty)
+      let db = dir + (p < 2 ? "/p01.db" : "/p23.db")
+      all += try Self.checkReplay(db: db, tenant: "default#\(p)", produced: mine, dir: dir + "/replay-\(p)")
+    }
+    #expect(Set(all.compactMap(eventID)) == ids)
+    #expect(all.count == ids.count)
+    #expect(try c.decisions().sorted() == all.sorted())
+  }
+
+  // MARK: - Checks
+
+  /// Exactly one decision per event id (SQLite and the output stream, same lines in the same
+  /// order), nothing pending, nothing unpublished, and the state of a clean replay.
+  static func checkExactlyOnce(
+    _ c: RedisConnection, db: String, tenant: String, produced: [String], dir: String
+  ) throws {
+    let ids = Set(produced.compactMap(eventID))
+    let lines = try checkReplay(db: db, tenant: tenant, produced: produced, dir: dir + "/replay")
+    #expect(lines.count == ids.count)
+    #expect(Set(lines.compactMap(eventID)) == ids)
+    let published = try c.decisions()
+    #expect(published == lines, "the output stream holds each committed decision once, in commit order")
+    #expect(try c.pendingCount("events") == 0)
+  }
+
+  /// Replays the produced events in the order the database committed them (`sentinel replay`,
+  /// a fresh database) and compares decision lines and aggregate states; returns the lines.
+  static func checkReplay(db: String, tenant: String, produced: [String], dir: String) throws -> [String] {
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let store = try SQLiteStateStore(path: db, tenant: tenant, readOnly: true)
+    let logged = try store.decisions()
+    #expect(try store.outboxCount(published: false) == 0)
+    var firstLine: [String: String] = [:]
+    for l in produced { if let id = eventID(l), firstLine[id] == nil { firstLine[id] = l } }
+    let ordered = logged.compactMap { firstLine[$0.record.eventID] }
+    #expect(ordered.count == logged.count, "every decided event was produced")
+    let input = dir + "/events.jsonl"
+    try (ordered.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel))
+    p.arguments = [
+      "replay", "--rules", Repo.rules, "--state", dir + "/clean.db", "--tenant", tenant, "--quiet", input,
+      "-o",
+      dir + "/out.jsonl",
+    ]
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+    let replayed = try Repo.lines(dir + "/out.jsonl")
+    let lines = logged.map(\.record.line)
+    #expect(replayed == lines, "decisions equal a clean replay in commit order")
+    let clean = try SQLiteStateStore(path: dir + "/clean.db", tenant: tenant, readOnly: true)
+    #expect(try clean.allStates() == store.allStates(), "state equals a clean replay")
+    return lines
+  }
+}

@@ -1,0 +1,246 @@
+// A real redis-server on a free loopback port (started and stopped by the tests), the real
+// `sentinel consume` process, and helpers to produce and read streams.
+
+import Foundation
+import SentinelModel
+import SentinelState
+import SentinelStreams
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+enum Repo {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+  static var rules: String { root + "/rules" }
+  static var corpus: String { root + "/fixtures/reference-corpus" }
+
+  static func temporaryFolder() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-streams-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
+  static func lines(_ path: String) throws -> [String] {
+    String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+      .split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+  }
+
+  /// The `sentinel` executable beside the test binary.
+  static var sentinel: String? {
+    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [dir, dir.deletingLastPathComponent()] {
+      let path = candidate.appendingPathComponent("sentinel").path
+      if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+  }
+
+  /// Whether `redis-server` is installed (`.ci/run` installs it).
+  static var redisServer: String? {
+    for p in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+    where FileManager.default.isExecutableFile(atPath: p) {
+      return p
+    }
+    return nil
+  }
+}
+
+/// A free TCP port on 127.0.0.1 (bind to 0, read, close).
+func freePort() throws -> Int {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  defer { close(fd) }
+  var addr = sockaddr_in()
+  addr.sin_family = sa_family_t(AF_INET)
+  addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+  addr.sin_port = 0
+  var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let ok = withUnsafeMutablePointer(to: &addr) { p in
+    p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+    }
+  }
+  guard ok else { throw TestFailure("cannot bind a loopback port") }
+  return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ d: String) { description = d }
+}
+
+/// A redis-server process on a free loopback port, with its data in a temporary folder.
+final class RedisServer {
+  let port: Int
+  let dir: String
+  let appendOnly: Bool
+  var process: Process?
+
+  init(appendOnly: Bool = false) throws {
+    port = try freePort()
+    dir = try Repo.temporaryFolder()
+    self.appendOnly = appendOnly
+    try start()
+  }
+
+  var url: String { "redis://127.0.0.1:\(port)" }
+  var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }
+
+  /// Starts (or restarts) the server and waits until it answers PING.
+  func start() throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try #require(Repo.redisServer, "redis-server is not installed"))
+    p.arguments = [
+      "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", appendOnly ? "yes" : "no",
+      "--appendfsync", "always", "--dir", dir, "--protected-mode", "no",
+    ]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    process = p
+    let c = RedisConnection(endpoint: endpoint, connectTimeout: .milliseconds(200))
+    for _ in 0..<200 {
+      if (try? c.command(["PING"])) == .status("PONG") { return }
+      usleep(25_000)
+    }
+    throw TestFailure("redis-server on port \(port) did not answer")
+  }
+
+  /// SIGKILL, no shutdown save.
+  func kill9() {
+    guard let p = process else { return }
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+    process = nil
+  }
+
+  deinit { kill9() }
+
+  func connection() -> RedisConnection { RedisConnection(endpoint: endpoint) }
+}
+
+/// A running `sentinel consume`.
+final class ConsumerProcess {
+  let process: Process
+  let log: String
+
+  init(
+    redis: RedisServer, db: String, rules: String = Repo.rules, arguments: [String] = [],
+    environment: [String: String] = [:], log: String
+  ) throws {
+    self.log = log
+    if !FileManager.default.fileExists(atPath: log) {
+      FileManager.default.createFile(atPath: log, contents: nil)
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
+    p.arguments =
+      [
+        "consume", "--redis", redis.url, "--rules", rules, "--db", db, "--stream", "events", "--group",
+        "sentinel", "--output", "decisions", "--dead-letter", "dead", "--block-ms", "100",
+      ] + arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    p.standardOutput = FileHandle.nullDevice
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    handle.seekToEndOfFile()
+    p.standardError = handle
+    try p.run()
+    process = p
+  }
+
+  var isRunning: Bool { process.isRunning }
+
+  func signal(_ s: Int32) { kill(process.processIdentifier, s) }
+
+  func kill9() {
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+  }
+
+  /// SIGTERM, then waits; returns the exit status.
+  func terminate() -> Int32 {
+    signal(SIGTERM)
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
+
+  deinit { kill9() }
+}
+
+/// Producing and reading streams.
+extension RedisConnection {
+  /// XADDs each line to `stream` (field `event`), pipelined.
+  func produce(_ lines: [String], stream: String, partitioning: Partitioning? = nil) throws {
+    var commands: [[[UInt8]]] = []
+    for l in lines {
+      let target = partitioning.map { $0.streamName($0.partition(ofEvent: Array(l.utf8))) } ?? stream
+      commands.append(["XADD", target, "*", "event", l].map { Array($0.utf8) })
+      if commands.count == 500 {
+        try check(pipeline(commands))
+        commands = []
+      }
+    }
+    try check(pipeline(commands))
+  }
+
+  private func check(_ replies: [RedisReply]) throws {
+    for r in replies { if case .error(let m) = r { throw TestFailure("XADD: \(m)") } }
+  }
+
+  /// Every entry's fields of `stream`, in order (XRANGE).
+  func entries(_ stream: String) throws -> [[String: String]] {
+    var out: [[String: String]] = []
+    var start = "-"
+    while true {
+      let reply = try command(["XRANGE", stream, start, "+", "COUNT", "1000"])
+      guard let items = reply.array, !items.isEmpty else { break }
+      for item in items {
+        guard let pair = item.array, pair.count == 2, let id = pair[0].string, let f = pair[1].array else {
+          continue
+        }
+        var fields: [String: String] = [:]
+        var i = 0
+        while i + 1 < f.count {
+          fields[f[i].string ?? ""] = f[i + 1].string ?? ""
+          i += 2
+        }
+        out.append(fields)
+        start = "(" + id
+      }
+    }
+    return out
+  }
+
+  /// The decision lines of the output stream.
+  func decisions(_ stream: String = "decisions") throws -> [String] {
+    try entries(stream).compactMap { $0["decision"] }
+  }
+
+  /// The group's pending count on `stream`.
+  func pendingCount(_ stream: String, group: String = "sentinel") throws -> Int {
+    let reply = try command(["XPENDING", stream, group])
+    return Int(reply.array?.first?.integer ?? -1)
+  }
+}
+
+/// The event id of a JSON line, if it has a string one.
+func eventID(_ line: String) -> String? {
+  guard case .map(let m)? = try? JSONReader.parse(line), case .string(let id)? = m[string: "event_id"] else {
+    return nil
+  }
+  return id
+}
+
+/// Waits until `condition` holds (polling), up to `timeout` seconds.
+func waitUntil(_ timeout: Double, _ condition: () throws -> Bool) throws -> Bool {
+  let end = Date().addingTimeInterval(timeout)
+  while Date() < end {
+    if try condition() { return true }
+    usleep(50_000)
+  }
+  return try condition()
+}
