@@ -25,6 +25,9 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    // The daemon's `GET /metrics`: swift-metrics handles backed by a Prometheus registry.
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
   ],
   targets: [
     // MARK: - Shared model
@@ -66,6 +69,8 @@ let package = Package(
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
       ],
       swiftSettings: strict),
 
@@ -177,7 +182,11 @@ let package = Package(
     // AsyncHTTPClient and a second BoringSSL).
     .testTarget(
       name: "SentinelServerTests",
-      dependencies: ["SentinelModel", "SentinelState", "SentinelServer"],
+      dependencies: [
+        "SentinelModel", "SentinelState", "SentinelServer", .product(name: "Logging", package: "swift-log"),
+        // Reads docs/openapi.yaml to check that `GET /openapi.json` serves the same document.
+        .product(name: "Yams", package: "Yams"),
+      ],
       swiftSettings: strict),
   ]
 )

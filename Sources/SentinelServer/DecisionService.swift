@@ -52,6 +52,8 @@ public actor DecisionService: Service {
   let store: SQLiteStateStore
   let options: DecisionServiceOptions
   let logger: Logger
+  /// Commit counts, group sizes and durations go here (`GET /metrics`), when set.
+  let metrics: ServerMetrics?
   var schedule: CommitSchedule
   var waiters: [CheckedContinuation<String?, Never>] = []
   /// The last commit failure, until a commit succeeds (`/readyz` reports it).
@@ -63,9 +65,10 @@ public actor DecisionService: Service {
   /// A service deciding with `bundle`, keeping state in `store`.
   public init(
     bundle: LoadedBundle, store: SQLiteStateStore, options: DecisionServiceOptions = .init(),
-    logger: Logger = Logger(label: "sentinel.decisions")
+    logger: Logger = Logger(label: "sentinel.decisions"), metrics: ServerMetrics? = nil
   ) {
     self.bundle = bundle
+    self.metrics = metrics
     self.store = store
     self.options = options
     self.logger = logger
@@ -159,6 +162,8 @@ public actor DecisionService: Service {
   func commitPending() {
     let pending = processor.pendingCount
     var failure: String?
+    let clock = ContinuousClock()
+    let start = clock.now
     do {
       try processor.commit()
       lastFailure = nil
@@ -169,6 +174,8 @@ public actor DecisionService: Service {
       lastFailure = failure
       logger.error("commit failed", metadata: ["error": "\(error)"])
     }
+    // Recorded before anyone is answered: a client that got its answer sees its commit counted.
+    metrics?.recordCommit(size: pending, duration: clock.now - start, succeeded: failure == nil)
     let answered = waiters
     waiters.removeAll(keepingCapacity: true)
     schedule.committed()

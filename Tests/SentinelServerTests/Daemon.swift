@@ -44,6 +44,11 @@ enum Repo {
 struct HTTPAnswer: Sendable {
   let status: Int
   let body: String
+  /// Response headers, by lower-cased name.
+  var headers: [String: String] = [:]
+
+  /// The header `name` (any case).
+  func header(_ name: String) -> String? { headers[name.lowercased()] }
 
   /// The body as a JSON map (nil when it is not one).
   var map: MapValue? {
@@ -61,6 +66,19 @@ final class Daemon: Sendable {
   let log: String
   let session: URLSession
 
+  /// Arguments every test daemon gets before the test's own.
+  // MERGE(auth): once API keys land, add `--demo-key \(Daemon.apiKey)` here.
+  static let commonArguments: [String] = []
+  /// The API key the tests present; nil while the daemon has no keys.
+  // MERGE(auth): set to the demo key passed in `commonArguments`.
+  static let apiKey: String? = nil
+
+  /// Headers every request of the tests carries (the one place for credentials).
+  static var commonHeaders: [String: String] {
+    guard let apiKey else { return [:] }
+    return ["Authorization": "Bearer \(apiKey)"]
+  }
+
   /// Starts `sentinel serve` on port 0 and waits for its `listening on` line.
   init(extraArguments: [String] = []) throws {
     let dir = try Repo.temporaryFolder()
@@ -69,7 +87,9 @@ final class Daemon: Sendable {
     FileManager.default.createFile(atPath: log, contents: nil)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
-    p.arguments = ["serve", "--rules", Repo.rules, "--db", db, "--listen", "127.0.0.1:0"] + extraArguments
+    p.arguments =
+      ["serve", "--rules", Repo.rules, "--db", db, "--listen", "127.0.0.1:0"] + Self.commonArguments
+      + extraArguments
     let out = Pipe()
     p.standardOutput = out
     p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -99,28 +119,68 @@ final class Daemon: Sendable {
     }
   }
 
+  /// Sends one request. EVERY request of the tests goes through here (or `raw`), so that
+  /// credentials are added in one place (`commonHeaders`).
   func request(
-    _ method: String, _ path: String, body: String? = nil, timeout: TimeInterval = 60
+    _ method: String, _ path: String, body: String? = nil, timeout: TimeInterval = 60,
+    contentType: String = "application/json", headers: [String: String] = [:]
   ) async throws -> HTTPAnswer {
     var r = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
     r.httpMethod = method
     r.timeoutInterval = timeout
     if let body {
       r.httpBody = Data(body.utf8)
-      r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+      r.setValue(contentType, forHTTPHeaderField: "Content-Type")
+    }
+    for (name, value) in Self.commonHeaders.merging(headers, uniquingKeysWith: { $1 }) {
+      r.setValue(value, forHTTPHeaderField: name)
     }
     let (data, response) = try await session.data(for: r)
-    let status = (response as? HTTPURLResponse)?.statusCode ?? -1
-    return HTTPAnswer(status: status, body: String(decoding: data, as: UTF8.self))
+    let http = response as? HTTPURLResponse
+    var fields: [String: String] = [:]
+    for (k, v) in http?.allHeaderFields ?? [:] {
+      if let k = k as? String, let v = v as? String { fields[k.lowercased()] = v }
+    }
+    return HTTPAnswer(status: http?.statusCode ?? -1, body: String(decoding: data, as: UTF8.self), headers: fields)
   }
 
-  func post(_ path: String, _ body: String, timeout: TimeInterval = 60) async throws -> HTTPAnswer {
-    try await request("POST", path, body: body, timeout: timeout)
+  func post(
+    _ path: String, _ body: String, timeout: TimeInterval = 60, contentType: String = "application/json",
+    headers: [String: String] = [:]
+  ) async throws -> HTTPAnswer {
+    try await request("POST", path, body: body, timeout: timeout, contentType: contentType, headers: headers)
+  }
+
+  /// Sends `head` (request line and headers, without the final blank line: the credentials of
+  /// `commonHeaders` and the blank line are added) and then `body`, on a new raw TCP connection,
+  /// and returns everything the daemon wrote until it closed the connection or `timeout` passed,
+  /// with the time that took. For what URLSession cannot send: another Host, a stalled request.
+  func raw(
+    _ head: String, body: [UInt8] = [], pauseBeforeBody: Duration = .zero, finishHead: Bool = true,
+    timeout: Duration = .seconds(10)
+  ) throws -> (text: String, closed: Bool, elapsed: Duration) {
+    let connection = try RawConnection(port: port)
+    var text = head
+    if finishHead {
+      for (name, value) in Self.commonHeaders { text += "\r\n\(name): \(value)" }
+      text += "\r\n\r\n"
+    }
+    let start = ContinuousClock.now
+    try connection.send(Array(text.utf8))
+    if pauseBeforeBody > .zero { Thread.sleep(forTimeInterval: Self.seconds(pauseBeforeBody)) }
+    if !body.isEmpty { try connection.send(body) }
+    let (data, closed) = connection.readUntilClosed(timeout: timeout)
+    return (String(decoding: data, as: UTF8.self), closed, ContinuousClock.now - start)
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 
   func get(_ path: String) async throws -> HTTPAnswer { try await request("GET", path) }
 
-  /// The `commits=N decisions=M` counts of the shutdown log line, once the daemon has stopped.
+  /// The commit and decision counts of the shutdown log line, once the daemon has stopped
+  /// (JSON logs: `"commits":"N"`; text logs: `commits=N`).
   func commitCounts() throws -> (commits: Int, decisions: Int)? {
     let text = try Repo.read(log)
     guard let line = text.split(separator: "\n").last(where: { $0.contains("decision service stopped") })
@@ -128,7 +188,7 @@ final class Daemon: Sendable {
       return nil
     }
     func number(_ key: String) -> Int? {
-      guard let r = line.range(of: key + "=") else { return nil }
+      guard let r = line.range(of: "\"" + key + "\":\"") ?? line.range(of: key + "=") else { return nil }
       return Int(line[r.upperBound...].prefix { $0.isNumber })
     }
     guard let c = number("commits"), let d = number("decisions") else { return nil }
@@ -141,4 +201,64 @@ final class Daemon: Sendable {
     process.waitUntilExit()
     return process.terminationStatus
   }
+}
+
+/// A blocking TCP connection to the daemon on loopback (POSIX sockets).
+final class RawConnection {
+  let fd: Int32
+
+  init(port: Int) throws {
+    #if canImport(Glibc)
+      fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+      fd = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    guard fd >= 0 else { throw RawConnectionError(message: "socket() failed") }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let result = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard result == 0 else {
+      close(fd)
+      throw RawConnectionError(message: "connect() failed")
+    }
+  }
+
+  deinit { close(fd) }
+
+  func send(_ bytes: [UInt8]) throws {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      guard n > 0 else { throw RawConnectionError(message: "write() failed") }
+      offset += n
+    }
+  }
+
+  /// Everything read until the peer closes (closed: true) or `timeout` passes (closed: false).
+  func readUntilClosed(timeout: Duration) -> (data: [UInt8], closed: Bool) {
+    let deadline = ContinuousClock.now + timeout
+    var out: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let left = deadline - ContinuousClock.now
+      guard left > .zero else { return (out, false) }
+      var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      let ms = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+      let ready = poll(&pfd, 1, ms)
+      if ready <= 0 { continue }
+      let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n <= 0 { return (out, true) }
+      out += buffer[0..<n]
+    }
+  }
+}
+
+struct RawConnectionError: Error {
+  let message: String
 }
