@@ -19,6 +19,7 @@
 
 import Foundation
 import Hummingbird
+import NIOCore
 public import Logging
 import SentinelModel
 public import SentinelRuntime
@@ -43,9 +44,9 @@ public struct ServerConfiguration: Sendable {
   public var rateBurst: Double
   /// A connection with no complete request part for this long is closed (slow or idle clients;
   /// this also bounds the time to send the request head).
-  public var idleTimeout: Duration
+  public var idleTimeout: Swift.Duration
   /// A request body not received within this long gets 408 and the connection is closed.
-  public var bodyTimeout: Duration
+  public var bodyTimeout: Swift.Duration
   /// Serves `GET|POST /v1/bench/constant` (the HTTP stack's ceiling, for bench/http.sh).
   public var benchConstantRoute: Bool
 
@@ -53,8 +54,8 @@ public struct ServerConfiguration: Sendable {
   public init(
     host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024,
     decisions: DecisionServiceOptions = .init(), allowedHosts: HostAllowList? = nil,
-    rateLimit: Double = 1000, rateBurst: Double = 2000, idleTimeout: Duration = .seconds(30),
-    bodyTimeout: Duration = .seconds(10), benchConstantRoute: Bool = false
+    rateLimit: Double = 1000, rateBurst: Double = 2000, idleTimeout: Swift.Duration = .seconds(30),
+    bodyTimeout: Swift.Duration = .seconds(10), benchConstantRoute: Bool = false
   ) {
     self.host = host
     self.port = port
@@ -198,7 +199,7 @@ public enum DecisionServer {
 
   /// The request body, at most `limit` bytes (else a 413 with a JSON error), received within
   /// `timeout` (else a 408, and the connection is closed: the rest of the body is not read).
-  static func readBody(_ request: Request, limit: Int, timeout: Duration) async -> Result<
+  static func readBody(_ request: Request, limit: Int, timeout: Swift.Duration) async -> Result<
     [UInt8], RequestFailure
   > {
     let tooLarge = RequestFailure(
@@ -236,7 +237,7 @@ public enum DecisionServer {
   static func quote(_ s: String) -> String { JSONWriter.quote(s) }
 
   /// `d` in seconds, for messages (`10.0`, `0.5`).
-  static func seconds(_ d: Duration) -> Double {
+  static func seconds(_ d: Swift.Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 

@@ -41,7 +41,9 @@ public struct HostAllowList: Sendable, Equatable {
     if text.hasPrefix("[") {
       guard let close = text.firstIndex(of: "]") else { return nil }
       let rest = text[text.index(after: close)...]
-      guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else { return nil }
+      guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else {
+        return nil
+      }
       text = text[text.index(after: text.startIndex)..<close]
     } else if let colon = text.firstIndex(of: ":") {
       let port = text[text.index(after: colon)...]

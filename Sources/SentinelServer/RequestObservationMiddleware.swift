@@ -11,6 +11,7 @@
 // body, the query, the `Authorization` header or any other header value.
 
 import Hummingbird
+import HTTPTypes
 import Logging
 
 /// Request ids, security headers, metrics and the access log.
@@ -32,10 +33,12 @@ struct RequestObservationMiddleware: RouterMiddleware {
     do {
       response = try await next(request, context)
     } catch let error as any HTTPResponseError {
-      response = DecisionServer.jsonResponse(Int(error.status.code), DecisionJSON.error(Self.message(error.status)))
+      response = DecisionServer.jsonResponse(
+        Int(error.status.code), DecisionJSON.error(Self.message(error.status)))
     } catch {
       logger.error(
-        "unexpected error", metadata: ["request_id": "\(id)", "error": "\(String(describing: type(of: error)))"])
+        "unexpected error",
+        metadata: ["request_id": "\(id)", "error": "\(String(describing: type(of: error)))"])
       response = DecisionServer.jsonResponse(500, DecisionJSON.error("internal error (request id \(id))"))
     }
     response.headers[.xRequestID] = id

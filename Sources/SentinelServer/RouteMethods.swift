@@ -16,7 +16,8 @@ struct RouteMethods: Sendable {
 
   /// The routes of an OpenAPI document (none when it does not parse).
   init(openAPIJSON: String) {
-    guard case .map(let doc)? = try? JSONReader.parse(openAPIJSON), case .map(let paths)? = doc[string: "paths"]
+    guard case .map(let doc)? = try? JSONReader.parse(openAPIJSON),
+      case .map(let paths)? = doc[string: "paths"]
     else {
       routes = []
       return
@@ -46,7 +47,10 @@ struct RouteMethods: Sendable {
     let parts = path.split(separator: "/", omittingEmptySubsequences: false)
     var best: (literals: Int, methods: [String])?
     for route in routes where route.segments.count == parts.count {
-      if zip(route.segments, parts).allSatisfy({ pattern, part in pattern.map { $0 == part } ?? !part.isEmpty }) {
+      let matches = zip(route.segments, parts).allSatisfy { pattern, part in
+        pattern.map { $0 == part } ?? !part.isEmpty
+      }
+      if matches {
         let literals = route.segments.count { $0 != nil }
         if literals > best?.literals ?? -1 { best = (literals, route.methods) }
       }

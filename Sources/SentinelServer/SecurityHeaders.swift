@@ -3,6 +3,7 @@
 // no referrer, and a content security policy that allows nothing (the API serves no HTML).
 
 import Hummingbird
+import HTTPTypes
 
 /// The security headers every answer of the daemon carries.
 enum SecurityHeaders {

@@ -3,6 +3,7 @@
 // (echoed in `X-Request-Id` and put in every log line about the request).
 
 public import Hummingbird
+public import NIOCore
 
 /// Per-request state of the daemon.
 public struct SentinelRequestContext: RequestContext, RemoteAddressRequestContext {

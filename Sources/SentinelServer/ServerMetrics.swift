@@ -19,7 +19,7 @@
 // label list); label values come from closed sets (actions, the bundle's rule ids, routes,
 // error kinds), never from request data, so the number of series stays bounded.
 
-import Metrics
+import CoreMetrics
 import Prometheus
 public import SentinelRuntime
 import Synchronization
@@ -28,22 +28,22 @@ import Synchronization
 public final class ServerMetrics: Sendable {
   let registry: PrometheusCollectorRegistry
   let factory: PrometheusMetricsFactory
-  let decisionsByAction: [DecisionAction: Counter]
-  let duplicates: Counter
-  let evaluation: Timer
-  let commitsOK: Counter
-  let commitsFailed: Counter
-  let commitSize: Recorder
-  let commitDuration: Timer
-  let reloadsOK: Counter
-  let reloadsFailed: Counter
+  let decisionsByAction: [DecisionAction: CoreMetrics.Counter]
+  let duplicates: CoreMetrics.Counter
+  let evaluation: CoreMetrics.Timer
+  let commitsOK: CoreMetrics.Counter
+  let commitsFailed: CoreMetrics.Counter
+  let commitSize: CoreMetrics.Recorder
+  let commitDuration: CoreMetrics.Timer
+  let reloadsOK: CoreMetrics.Counter
+  let reloadsFailed: CoreMetrics.Counter
   /// Cached handles by label value (rule ids, routes, error kinds are bounded sets).
-  let ruleCounters = Mutex<[String: Counter]>([:])
-  let errorCounters = Mutex<[String: Counter]>([:])
-  let requestTimers = Mutex<[String: Timer]>([:])
-  let requestCounters = Mutex<[String: Counter]>([:])
+  let ruleCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+  let errorCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+  let requestTimers = Mutex<[String: CoreMetrics.Timer]>([:])
+  let requestCounters = Mutex<[String: CoreMetrics.Counter]>([:])
   /// The active bundle digest of each tenant, with its info gauge.
-  let bundleInfo = Mutex<[String: (digest: String, gauge: Gauge)]>([:])
+  let bundleInfo = Mutex<[String: (digest: String, gauge: CoreMetrics.Gauge)]>([:])
 
   /// Metrics for a daemon that starts with `bundle` as the tenant `default`'s bundle.
   public init(bundle: LoadedBundle) {
@@ -61,21 +61,23 @@ public final class ServerMetrics: Sendable {
     factory.valueHistogramBuckets = ["sentinel_commit_group_size": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]]
     self.registry = registry
     self.factory = factory
-    var byAction: [DecisionAction: Counter] = [:]
+    var byAction: [DecisionAction: CoreMetrics.Counter] = [:]
     for action in DecisionAction.allCases {
-      byAction[action] = Counter(
+      byAction[action] = CoreMetrics.Counter(
         label: "sentinel_decisions_total", dimensions: [("action", action.rawValue)], factory: factory)
     }
     decisionsByAction = byAction
-    duplicates = Counter(label: "sentinel_duplicate_events_total", factory: factory)
-    evaluation = Timer(label: "sentinel_decision_evaluation_seconds", factory: factory)
-    commitsOK = Counter(label: "sentinel_commits_total", dimensions: [("result", "success")], factory: factory)
-    commitsFailed = Counter(label: "sentinel_commits_total", dimensions: [("result", "failure")], factory: factory)
-    commitSize = Recorder(label: "sentinel_commit_group_size", aggregate: true, factory: factory)
-    commitDuration = Timer(label: "sentinel_commit_duration_seconds", factory: factory)
-    reloadsOK = Counter(
+    duplicates = CoreMetrics.Counter(label: "sentinel_duplicate_events_total", factory: factory)
+    evaluation = CoreMetrics.Timer(label: "sentinel_decision_evaluation_seconds", factory: factory)
+    commitsOK = CoreMetrics.Counter(
+      label: "sentinel_commits_total", dimensions: [("result", "success")], factory: factory)
+    commitsFailed = CoreMetrics.Counter(
+      label: "sentinel_commits_total", dimensions: [("result", "failure")], factory: factory)
+    commitSize = CoreMetrics.Recorder(label: "sentinel_commit_group_size", aggregate: true, factory: factory)
+    commitDuration = CoreMetrics.Timer(label: "sentinel_commit_duration_seconds", factory: factory)
+    reloadsOK = CoreMetrics.Counter(
       label: "sentinel_bundle_reloads_total", dimensions: [("result", "success")], factory: factory)
-    reloadsFailed = Counter(
+    reloadsFailed = CoreMetrics.Counter(
       label: "sentinel_bundle_reloads_total", dimensions: [("result", "failure")], factory: factory)
     // Every rule of the bundle shows from the start, at 0.
     for rule in bundle.bundle.rules { _ = ruleCounter(rule.id) }
@@ -109,7 +111,7 @@ public final class ServerMetrics: Sendable {
   /// Counts one error of `kind` (a fixed, lowercase name: `invalid_event`, `rate_limited`, …).
   public func recordError(kind: String) {
     cached(errorCounters, kind) {
-      Counter(label: "sentinel_errors_total", dimensions: [("kind", kind)], factory: factory)
+      CoreMetrics.Counter(label: "sentinel_errors_total", dimensions: [("kind", kind)], factory: factory)
     }
     .increment()
   }
@@ -117,11 +119,12 @@ public final class ServerMetrics: Sendable {
   /// Records one answered request: its route pattern (not its path), status and duration.
   public func recordRequest(route: String, status: Int, nanoseconds: Int64) {
     cached(requestTimers, route) {
-      Timer(label: "sentinel_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+      CoreMetrics.Timer(
+        label: "sentinel_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
     }
     .recordNanoseconds(nanoseconds)
     cached(requestCounters, "\(route) \(status)") {
-      Counter(
+      CoreMetrics.Counter(
         label: "sentinel_http_requests_total", dimensions: [("route", route), ("status", String(status))],
         factory: factory)
     }
@@ -153,7 +156,7 @@ public final class ServerMetrics: Sendable {
         if old.digest == digest { return }
         old.gauge.destroy()
       }
-      let gauge = Gauge(
+      let gauge = CoreMetrics.Gauge(
         label: "sentinel_bundle_info", dimensions: [("tenant", tenant), ("digest", digest)], factory: factory)
       gauge.record(1)
       info[tenant] = (digest, gauge)
@@ -165,9 +168,9 @@ public final class ServerMetrics: Sendable {
 
   // MARK: - Handles
 
-  func ruleCounter(_ id: String) -> Counter {
+  func ruleCounter(_ id: String) -> CoreMetrics.Counter {
     cached(ruleCounters, id) {
-      Counter(label: "sentinel_rule_matches_total", dimensions: [("rule", id)], factory: factory)
+      CoreMetrics.Counter(label: "sentinel_rule_matches_total", dimensions: [("rule", id)], factory: factory)
     }
   }
 

@@ -141,7 +141,8 @@ final class Daemon: Sendable {
     for (k, v) in http?.allHeaderFields ?? [:] {
       if let k = k as? String, let v = v as? String { fields[k.lowercased()] = v }
     }
-    return HTTPAnswer(status: http?.statusCode ?? -1, body: String(decoding: data, as: UTF8.self), headers: fields)
+    return HTTPAnswer(
+      status: http?.statusCode ?? -1, body: String(decoding: data, as: UTF8.self), headers: fields)
   }
 
   func post(
@@ -156,9 +157,9 @@ final class Daemon: Sendable {
   /// and returns everything the daemon wrote until it closed the connection or `timeout` passed,
   /// with the time that took. For what URLSession cannot send: another Host, a stalled request.
   func raw(
-    _ head: String, body: [UInt8] = [], pauseBeforeBody: Duration = .zero, finishHead: Bool = true,
-    timeout: Duration = .seconds(10)
-  ) throws -> (text: String, closed: Bool, elapsed: Duration) {
+    _ head: String, body: [UInt8] = [], pauseBeforeBody: Swift.Duration = .zero, finishHead: Bool = true,
+    timeout: Swift.Duration = .seconds(10)
+  ) throws -> (text: String, closed: Bool, elapsed: Swift.Duration) {
     let connection = try RawConnection(port: port)
     var text = head
     if finishHead {
@@ -173,7 +174,7 @@ final class Daemon: Sendable {
     return (String(decoding: data, as: UTF8.self), closed, ContinuousClock.now - start)
   }
 
-  static func seconds(_ d: Duration) -> Double {
+  static func seconds(_ d: Swift.Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 
@@ -241,7 +242,7 @@ final class RawConnection {
   }
 
   /// Everything read until the peer closes (closed: true) or `timeout` passes (closed: false).
-  func readUntilClosed(timeout: Duration) -> (data: [UInt8], closed: Bool) {
+  func readUntilClosed(timeout: Swift.Duration) -> (data: [UInt8], closed: Bool) {
     let deadline = ContinuousClock.now + timeout
     var out: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
@@ -249,7 +250,8 @@ final class RawConnection {
       let left = deadline - ContinuousClock.now
       guard left > .zero else { return (out, false) }
       var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-      let ms = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+      let millis: Int64 = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+      let ms = Int32(clamping: max(1, millis))
       let ready = poll(&pfd, 1, ms)
       if ready <= 0 { continue }
       let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

@@ -29,7 +29,9 @@ import Testing
   static let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
 
   static let badRequests: [BadRequest] = [
-    .init(name: "malformed JSON", method: "POST", path: "/v1/decisions", body: #"{"event_id":"b-1","type":"#, status: 400),
+    .init(
+      name: "malformed JSON", method: "POST", path: "/v1/decisions", body: #"{"event_id":"b-1","type":"#,
+      status: 400),
     .init(name: "not an object", method: "POST", path: "/v1/decisions", body: "[1, 2]", status: 400),
     .init(name: "a bare string", method: "POST", path: "/v1/decisions", body: #""hello""#, status: 400),
     .init(name: "empty body", method: "POST", path: "/v1/decisions", body: "", status: 400),
@@ -68,12 +70,16 @@ import Testing
       name: "batch: an object sent as JSON", method: "POST", path: "/v1/decisions/batch", body: event("b-10"),
       status: 400, mentions: ["array"]),
     .init(
-      name: "batch: unterminated array", method: "POST", path: "/v1/decisions/batch", body: "[" + event("b-11"),
+      name: "batch: unterminated array", method: "POST", path: "/v1/decisions/batch",
+      body: "[" + event("b-11"),
       status: 400, mentions: ["unterminated"]),
     .init(name: "batch: empty body", method: "POST", path: "/v1/decisions/batch", body: " ", status: 400),
-    .init(name: "unknown route", method: "GET", path: "/v1/nothing", body: nil, status: 404, mentions: ["no route"]),
     .init(
-      name: "wrong method", method: "DELETE", path: "/v1/decisions", body: nil, status: 405, mentions: ["not allowed"]),
+      name: "unknown route", method: "GET", path: "/v1/nothing", body: nil, status: 404,
+      mentions: ["no route"]),
+    .init(
+      name: "wrong method", method: "DELETE", path: "/v1/decisions", body: nil, status: 405,
+      mentions: ["not allowed"]),
     .init(name: "GET on a POST route", method: "GET", path: "/v1/decisions/batch/x", body: nil, status: 404),
   ]
 
@@ -175,7 +181,8 @@ import Testing
     #expect(a.map?[string: "error"] != nil, "\(a.body)")
     // The probes and /metrics are never limited; another key has its own bucket.
     for _ in 0..<5 { #expect(try await daemon.get("/healthz").status == 200) }
-    let other = try await daemon.request("GET", "/v1/decisions/none", headers: ["Authorization": "Bearer other-key"])
+    let other = try await daemon.request(
+      "GET", "/v1/decisions/none", headers: ["Authorization": "Bearer other-key"])
     #expect(other.status != 429, "\(other.body)")
     // The bucket refills: after Retry-After, the key may send again.
     try await Task.sleep(for: .seconds(Int(a.header("Retry-After") ?? "1") ?? 1) + .milliseconds(100))

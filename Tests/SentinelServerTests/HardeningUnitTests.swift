@@ -54,7 +54,8 @@ import Testing
   }
 
   @Test func logRedactionRemovesKeysAndCardNumbers() {
-    #expect(LogRedaction.scrub("Authorization: Bearer abc.def-123 end") == "Authorization: Bearer [redacted] end")
+    #expect(
+      LogRedaction.scrub("Authorization: Bearer abc.def-123 end") == "Authorization: Bearer [redacted] end")
     #expect(LogRedaction.scrub("card 4111111111111111 ok") == "card 411111******1111 ok")
     #expect(LogRedaction.scrub("id 123456789012 short") == "id 123456789012 short")
     #expect(LogRedaction.scrub(key: "Authorization", "anything") == "[redacted]")

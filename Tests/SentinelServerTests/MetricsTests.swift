@@ -97,7 +97,8 @@ import Testing
     #expect(
       m[Self.series("sentinel_http_request_duration_seconds_count", [("route", "/v1/decisions")])]
         == Double(events.count + 1))
-    #expect(m[Self.series("sentinel_http_requests_total", [("route", "/v1/decisions"), ("status", "400")])] == 1)
+    #expect(
+      m[Self.series("sentinel_http_requests_total", [("route", "/v1/decisions"), ("status", "400")])] == 1)
     // The active bundle, as an info gauge labelled with its digest; no reloads yet.
     #expect(!digest.isEmpty)
     #expect(m[Self.series("sentinel_bundle_info", [("digest", digest), ("tenant", "default")])] == 1)

@@ -11,12 +11,14 @@ import Yams
     switch value {
     case nil: return "null"
     case let d as [String: Any]:
-      return "{" + d.keys.sorted().map { "\($0.debugDescription):\(canonical(d[$0]))" }.joined(separator: ",") + "}"
+      return "{" + d.keys.sorted().map { "\($0.debugDescription):\(canonical(d[$0]))" }.joined(separator: ",")
+        + "}"
     case let d as [AnyHashable: Any]:
       let keys = d.keys.map { "\($0.base)" }
       var byKey: [String: Any] = [:]
       for (k, v) in d { byKey["\(k.base)"] = v }
-      return "{" + keys.sorted().map { "\($0.debugDescription):\(canonical(byKey[$0]))" }.joined(separator: ",")
+      return "{"
+        + keys.sorted().map { "\($0.debugDescription):\(canonical(byKey[$0]))" }.joined(separator: ",")
         + "}"
     case let a as [Any]: return "[" + a.map(canonical).joined(separator: ",") + "]"
     case let s as String: return s.debugDescription
@@ -62,7 +64,8 @@ import Yams
   // MERGE(auth): replace with ["-H", "Authorization: Bearer \(Daemon.apiKey!)"] once the daemon
   // checks keys (and drop the two exclusions: then they must pass).
   static let authArguments = [
-    "--exclude-checks", "ignored_auth,missing_required_header", "--generation-with-security-parameters", "false",
+    "--exclude-checks", "ignored_auth,missing_required_header", "--generation-with-security-parameters",
+    "false",
   ]
 
   @Test(
