@@ -193,7 +193,8 @@ import Testing
   }
 
   @Test func slowAndIdleClientsCannotHoldConnections() async throws {
-    let daemon = try Daemon(extraArguments: ["--idle-timeout", "1", "--body-timeout", "1"])
+    // The body timeout is shorter than the idle timeout, so the missing body gets its 408.
+    let daemon = try Daemon(extraArguments: ["--idle-timeout", "2", "--body-timeout", "1"])
     // A request head that never ends (slowloris): closed after the idle timeout.
     let head = try daemon.raw(
       "POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1", finishHead: false, timeout: .seconds(8))

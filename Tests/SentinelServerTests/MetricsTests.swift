@@ -33,8 +33,8 @@ import Testing
 
   @Test func countersMatchTheAnswersAfterRealTraffic() async throws {
     let daemon = try Daemon()
-    // The reference corpus' first 40 events: a mix of actions and rules (and maybe duplicates).
-    let events = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n").prefix(40)
+    // The reference corpus' first 200 events: rejected events, then a mix of actions and rules.
+    let events = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n").prefix(200)
     var actions: [String: Int] = [:]
     var rules: [String: Int] = [:]
     var decided = 0
@@ -98,7 +98,8 @@ import Testing
       m[Self.series("sentinel_http_request_duration_seconds_count", [("route", "/v1/decisions")])]
         == Double(events.count + 1))
     #expect(
-      m[Self.series("sentinel_http_requests_total", [("route", "/v1/decisions"), ("status", "400")])] == 1)
+      m[Self.series("sentinel_http_requests_total", [("route", "/v1/decisions"), ("status", "400")])]
+        == Double(rejected))
     // The active bundle, as an info gauge labelled with its digest; no reloads yet.
     #expect(!digest.isEmpty)
     #expect(m[Self.series("sentinel_bundle_info", [("digest", digest), ("tenant", "default")])] == 1)
