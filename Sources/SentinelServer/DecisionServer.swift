@@ -150,7 +150,8 @@ public enum DecisionServer {
       case .success(let b): body = b
       case .failure(let error): return error.response
       }
-      let outcome = await service.decide(body)
+      let outcome =
+        EmptyEventID.check(body) ? .rejected(line: EmptyEventID.errorLine) : await service.decide(body)
       metrics.record(outcome)
       let rendered = json.render(outcome)
       return jsonResponse(rendered.status, rendered.body)
@@ -169,7 +170,11 @@ public enum DecisionServer {
         metrics.recordError(kind: ErrorKind.malformedBatch.rawValue)
         return jsonResponse(400, DecisionJSON.error(error.message))
       }
-      let outcomes = await service.decide(batch: events)
+      // Events with an empty id are refused here; the others are decided together, in order.
+      let refused = events.map(EmptyEventID.check)
+      var decided = await service.decide(batch: zip(events, refused).filter { !$0.1 }.map(\.0))
+        .makeIterator()
+      let outcomes = refused.map { $0 ? .rejected(line: EmptyEventID.errorLine) : decided.next() ?? .empty }
       for outcome in outcomes { metrics.record(outcome) }
       // A store failure fails the whole batch: nothing in it was acknowledged as durable.
       for case .storeFailed(let message) in outcomes { return jsonResponse(503, DecisionJSON.error(message)) }

@@ -75,6 +75,9 @@ import Testing
       status: 400, mentions: ["unterminated"]),
     .init(name: "batch: empty body", method: "POST", path: "/v1/decisions/batch", body: " ", status: 400),
     .init(
+      name: "empty event id", method: "POST", path: "/v1/decisions", body: event(""), status: 400,
+      mentions: ["event_id", "empty"]),
+    .init(
       name: "unknown route", method: "GET", path: "/v1/nothing", body: nil, status: 404,
       mentions: ["no route"]),
     .init(

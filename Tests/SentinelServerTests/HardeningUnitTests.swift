@@ -105,3 +105,18 @@ final class LinesBox: Sendable {
   func append(_ s: String) { lines.withLock { $0.append(s) } }
   var all: [String] { lines.withLock { $0 } }
 }
+
+@Suite struct EmptyEventIDTests {
+  static func check(_ s: String) -> Bool { EmptyEventID.check(Array(s.utf8)) }
+
+  @Test func onlyAnEmptyTopLevelIDIsFound() {
+    #expect(Self.check(#"{"event_id":"","type":"login"}"#))
+    #expect(Self.check(#"{ "type":"login" , "event_id" :  "" }"#))
+    #expect(!Self.check(#"{"event_id":"e-1"}"#))
+    #expect(!Self.check(#"{"meta":{"event_id":""},"event_id":"x"}"#))
+    #expect(!Self.check(#"{"note":"\"event_id\":\"\"","event_id":"x"}"#))
+    #expect(!Self.check(#"{"event_id":"\"\""}"#))
+    #expect(!Self.check("{"))
+    #expect(!Self.check(""))
+  }
+}
