@@ -25,6 +25,9 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    // The daemon's `GET /metrics`: swift-metrics handles backed by a Prometheus registry.
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
   ],
   targets: [
     // MARK: - Shared model
@@ -73,6 +76,8 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
       ],
       swiftSettings: strict),
 
@@ -200,7 +205,9 @@ let package = Package(
       name: "SentinelServerTests",
       dependencies: [
         "SentinelModel", "SentinelState", "SentinelServer", "SentinelCrypto",
-        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+        // Reads docs/openapi.yaml to check that `GET /openapi.json` serves the same document.
+        .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: strict),
     // The consumer's state machine alone, and the real `sentinel consume` process against a real

@@ -33,6 +33,14 @@ public struct ServeCommand: ParsableCommand {
       bundle of the tenant `default`; other tenants upload theirs with PUT /v1/bundle (stored in
       --db, restored at start). SIGHUP reloads --rules with the same checks.
 
+      GET /metrics (Prometheus) and GET /openapi.json (docs/openapi.yaml) are open.
+
+      Hardening: bodies over --max-body get 413, bodies slower than --body-timeout 408,
+      connections idle for --idle-timeout are closed, a Host outside --allowed-hosts gets 421,
+      and each key (bearer token, else client address) over --rate-limit gets 429 with
+      Retry-After. Logs are JSON lines on standard error, one per request with its
+      X-Request-Id; they never hold request bodies or API keys.
+
       Once listening, writes `listening on http://HOST:PORT` to standard output (with
       --listen HOST:0, PORT is the port picked).
 
@@ -87,6 +95,34 @@ public struct ServeCommand: ParsableCommand {
   @OptionGroup(title: "Redis Streams (with --redis: also consume a stream, as `sentinel consume`)")
   var streams: StreamOptions
 
+  @Option(
+    help: ArgumentHelp(
+      "Host names the daemon answers to, comma-separated (`*`: any). "
+        + "Default: localhost, 127.0.0.1, ::1 and the --listen host unless it is a wildcard.",
+      valueName: "names"))
+  var allowedHosts: String?
+
+  @Option(help: "Requests per second per key on /v1/ routes (0: no limit).")
+  var rateLimit: Double = 1000
+
+  @Option(help: "Requests a key may send at once (the token bucket's size).")
+  var rateBurst: Double = 2000
+
+  @Option(help: "Close a connection with no complete request part for this many seconds.")
+  var idleTimeout: Double = 30
+
+  @Option(help: "Answer 408 (and close) when a request body takes longer than this many seconds.")
+  var bodyTimeout: Double = 10
+
+  @Option(help: ArgumentHelp("Log lines: `json` (one object per line) or `text`.", valueName: "json|text"))
+  var logFormat = "json"
+
+  @Option(help: ArgumentHelp("The lowest level logged (trace … critical).", valueName: "level"))
+  var logLevel = "info"
+
+  @Flag(help: .hidden)
+  var benchConstantRoute = false
+
   /// A command with every option at its default.
   public init() {}
 
@@ -117,6 +153,24 @@ public struct ServeCommand: ParsableCommand {
       else {
         throw ValidationError("--demo-key must be at least 16 printable ASCII characters without spaces")
       }
+    }
+    guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
+    guard rateBurst >= 1, rateBurst.isFinite else { throw ValidationError("--rate-burst must be at least 1") }
+    guard idleTimeout > 0, idleTimeout <= 86_400 else {
+      throw ValidationError("--idle-timeout must be more than 0 and at most 86400 seconds")
+    }
+    guard bodyTimeout > 0, bodyTimeout <= 86_400 else {
+      throw ValidationError("--body-timeout must be more than 0 and at most 86400 seconds")
+    }
+    guard ["json", "text"].contains(logFormat) else {
+      throw ValidationError("--log-format must be `json` or `text`, not `\(logFormat)`")
+    }
+    guard Logger.Level(rawValue: logLevel) != nil else {
+      throw ValidationError(
+        "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    if let allowedHosts, Self.hostList(allowedHosts).isEmpty {
+      throw ValidationError("--allowed-hosts `\(allowedHosts)` names no host")
     }
   }
 
@@ -160,6 +214,25 @@ public struct ServeCommand: ParsableCommand {
     }
   }
 
+  /// The names of `--allowed-hosts` (comma-separated, blanks dropped).
+  static func hostList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  }
+
+  /// Sends every log line through `--log-format` at `--log-level` (once per process).
+  func bootstrapLogging() {
+    let level = Logger.Level(rawValue: logLevel) ?? .info
+    if logFormat == "json" {
+      LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+    } else {
+      LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+      }
+    }
+  }
+
   /// Loads the rule set and the database, then serves until SIGTERM or SIGINT.
   public func run() throws {
     var paths = rules
@@ -199,6 +272,7 @@ public struct ServeCommand: ParsableCommand {
       throw ExitCode(1)
     }
     guard let (host, port) = Self.parseListen(listen) else { throw ExitCode(2) }
+    bootstrapLogging()
     var demo = demoKey
     var demoLine = ""
     if demo == nil && !noDemoKey {
@@ -210,7 +284,10 @@ public struct ServeCommand: ParsableCommand {
     let config = ServerConfiguration(
       host: host, port: port, maxBodyBytes: maxBody,
       decisions: DecisionServiceOptions(maxPending: commitBatch, commitDelay: .milliseconds(commitDelayMs)),
-      maxBundleBytes: maxBundleBytes, bundleLoader: loader, demoKey: demo)
+      maxBundleBytes: maxBundleBytes, bundleLoader: loader, demoKey: demo,
+      allowedHosts: allowedHosts.map { HostAllowList(Self.hostList($0)) }, rateLimit: rateLimit,
+      rateBurst: rateBurst, idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+      bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), benchConstantRoute: benchConstantRoute)
     let rulesText = paths.joined(separator: " ")
     let dbPath = db
     let reloadPaths = paths

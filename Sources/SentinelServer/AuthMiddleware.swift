@@ -7,20 +7,6 @@
 
 import Hummingbird
 
-/// The request context of the daemon: Hummingbird's core plus the authenticated principal.
-public struct SentinelRequestContext: RequestContext {
-  /// Hummingbird's per-request storage.
-  public var coreContext: CoreRequestContextStorage
-  /// Who made the request; set by `AuthMiddleware` on `/v1/*` (nil elsewhere).
-  public var principal: Principal?
-
-  /// A context for a new request.
-  public init(source: Source) {
-    coreContext = .init(source: source)
-    principal = nil
-  }
-}
-
 /// Refuses `/v1/*` requests without a valid key or without the route's scope.
 struct AuthMiddleware: RouterMiddleware {
   typealias Context = SentinelRequestContext

@@ -11,12 +11,17 @@ struct BatchBodyError: Error, Sendable, Equatable {
 /// Splitting batch bodies.
 enum BatchBody {
   /// The events of `body`: the elements of a JSON array (when the first non-blank byte is `[`),
-  /// else the non-blank lines.
-  static func split(_ body: [UInt8]) throws(BatchBodyError) -> [[UInt8]] {
+  /// else the non-blank lines. With `requireArray` (the body was sent as `application/json`),
+  /// anything but an array is refused: NDJSON is not JSON.
+  static func split(_ body: [UInt8], requireArray: Bool = false) throws(BatchBodyError) -> [[UInt8]] {
     guard let first = body.firstIndex(where: { !isSpace($0) }) else {
       throw BatchBodyError(message: "empty body: expected a JSON array of events or NDJSON")
     }
     if body[first] == UInt8(ascii: "[") { return try splitArray(body, from: first) }
+    if requireArray {
+      throw BatchBodyError(
+        message: "expected a JSON array of events (send NDJSON with Content-Type: application/x-ndjson)")
+    }
     return body.split(separator: 10, omittingEmptySubsequences: true)
       .filter { $0.contains { !isSpace($0) } }
       .map { Array($0) }

@@ -23,7 +23,7 @@ extension DecisionServer {
   /// Adds `GET` and `PUT /v1/bundle`.
   static func addBundleRoutes(
     to router: Router<SentinelRequestContext>, registry: TenantRegistry, loader: BundleLoader,
-    maxBundleBytes: Int
+    maxBundleBytes: Int, bodyTimeout: Swift.Duration
   ) {
     router.get("/v1/bundle") { _, context in
       let tenant = try tenantName(context)
@@ -35,7 +35,7 @@ extension DecisionServer {
     router.put("/v1/bundle") { request, context in
       let tenant = try tenantName(context)
       let bytes: [UInt8]
-      switch await readBody(request, limit: maxBundleBytes) {
+      switch await readBody(request, limit: maxBundleBytes, timeout: bodyTimeout) {
       case .success(let b): bytes = b
       case .failure(let error): return error.response
       }
@@ -47,6 +47,7 @@ extension DecisionServer {
       do throws(BundleLoadError) {
         bundle = try loader.load(bytes)
       } catch {
+        registry.metrics.recordReload(tenant: tenant, digest: "", succeeded: false)
         return jsonResponse(
           422,
           "{\"error\":\(quote("bundle refused: " + error.message)),\"reason\":\(quote(error.kind.rawValue))}")

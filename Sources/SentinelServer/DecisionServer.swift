@@ -6,7 +6,7 @@
 //
 //               └─► BundleReloader (SIGHUP)
 //
-// Routes (docs/operations.md); `/v1/*` needs `Authorization: Bearer KEY` (`AuthMiddleware`)
+// Routes (docs/operations.md, docs/openapi.yaml); `/v1/*` needs `Authorization: Bearer KEY` (`AuthMiddleware`)
 // and acts on the key's tenant only (`TenantRegistry`):
 //   POST /v1/decisions           decide   one JSON event → its decision (200 only after the commit)
 //   POST /v1/decisions/batch     decide   a JSON array or NDJSON → an array of decisions and errors
@@ -15,11 +15,17 @@
 //   GET  /v1/bundle              read     the active bundle (BundleRoutes.swift)
 //   PUT  /v1/bundle              admin    verify, store and swap in a compiled bundle
 //   GET  /healthz, GET /readyz   open     alive; ready (bundle loaded, database writable)
-// Every error answer is a JSON object with `error` naming the problem (`JSONErrorMiddleware`
-// covers the answers Hummingbird makes itself: unknown routes, wrong methods).
+//   GET  /metrics                open     Prometheus text (ServerMetrics)
+//   GET  /openapi.json           open     the API's OpenAPI document (docs/openapi.yaml)
+//   GET|POST /v1/bench/constant  decide   a constant answer, only with --bench-constant-route
+//
+// Middleware, outermost first: RequestObservation (request id, security headers, metrics,
+// access log, 500s as JSON) ─► HostAllowList (421) ─► RateLimit (429) ─► JSONError (404/405)
+// ─► Auth (401/403). Every error answer is a JSON object with `error` naming the problem.
 
 import Foundation
 import Hummingbird
+import NIOCore
 public import Logging
 import SentinelModel
 public import SentinelRuntime
@@ -44,12 +50,27 @@ public struct ServerConfiguration: Sendable {
   /// A key accepted for the tenant `default` with every scope while this process runs (never
   /// stored), or nil.
   public var demoKey: String?
+  /// The `Host` names answered (others get 421).
+  public var allowedHosts: HostAllowList
+  /// Requests per second per key on `/v1/` routes (0: no limit).
+  public var rateLimit: Double
+  /// Requests a key may send at once.
+  public var rateBurst: Double
+  /// A connection with no complete request part for this long is closed (slow or idle clients;
+  /// this also bounds the time to send the request head).
+  public var idleTimeout: Swift.Duration
+  /// A request body not received within this long gets 408 and the connection is closed.
+  public var bodyTimeout: Swift.Duration
+  /// Serves `GET|POST /v1/bench/constant` (the HTTP stack's ceiling, for bench/http.sh).
+  public var benchConstantRoute: Bool
 
   /// A configuration; the defaults are those of `sentinel serve` (without a demo key).
   public init(
     host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 * 1024,
     decisions: DecisionServiceOptions = .init(), maxBundleBytes: Int = 16 * 1024 * 1024,
-    bundleLoader: BundleLoader = BundleLoader(), demoKey: String? = nil
+    bundleLoader: BundleLoader = BundleLoader(), demoKey: String? = nil, allowedHosts: HostAllowList? = nil,
+    rateLimit: Double = 1000, rateBurst: Double = 2000, idleTimeout: Swift.Duration = .seconds(30),
+    bodyTimeout: Swift.Duration = .seconds(10), benchConstantRoute: Bool = false
   ) {
     self.host = host
     self.port = port
@@ -58,6 +79,12 @@ public struct ServerConfiguration: Sendable {
     self.maxBundleBytes = maxBundleBytes
     self.bundleLoader = bundleLoader
     self.demoKey = demoKey
+    self.allowedHosts = allowedHosts ?? .defaults(listeningOn: host)
+    self.rateLimit = rateLimit
+    self.rateBurst = rateBurst
+    self.idleTimeout = idleTimeout
+    self.bodyTimeout = bodyTimeout
+    self.benchConstantRoute = benchConstantRoute
   }
 }
 
@@ -76,12 +103,13 @@ public enum DecisionServer {
     reload: (@Sendable () throws -> LoadedBundle)? = nil, extraServices: [any Service] = [],
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
   ) async throws {
+    let metrics = ServerMetrics(bundle: bundle)
     let registry = TenantRegistry(
-      defaultBundle: bundle, store: store, options: configuration.decisions, logger: logger)
+      defaultBundle: bundle, store: store, options: configuration.decisions, logger: logger, metrics: metrics)
     try registry.restoreStoredBundles(loader: configuration.bundleLoader)
     let router = makeRouter(
       registry: registry, authenticator: Authenticator(keys: keys, demoKey: configuration.demoKey),
-      configuration: configuration)
+      configuration: configuration, logger: logger)
     var services: [any Service] = [registry]
     if let reload {
       // Trapped now, before the server listens: an early SIGHUP must not end the process.
@@ -89,8 +117,14 @@ public enum DecisionServer {
       services.append(BundleReloader(signals: signals, registry: registry, reload: reload, logger: logger))
     }
     let port = configuration.port
+    let (s, attos) = configuration.idleTimeout.components
+    let idle = TimeAmount.nanoseconds(s * 1_000_000_000 + attos / 1_000_000_000)
     let app = Application(
       router: router,
+      server: .http1(
+        configuration: .init(
+          idleTimeout: idle,
+          httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024))),
       configuration: .init(address: .hostname(configuration.host, port: port), serverName: "sentinel"),
       services: services + extraServices,
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
@@ -98,14 +132,42 @@ public enum DecisionServer {
     try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
   }
 
-  /// The daemon's routes over the tenants of `registry`.
+  /// The daemon's routes over the tenants of `registry`, behind the hardening middleware.
   static func makeRouter(
-    registry: TenantRegistry, authenticator: Authenticator, configuration: ServerConfiguration
+    registry: TenantRegistry, authenticator: Authenticator, configuration: ServerConfiguration,
+    logger: Logger
   ) -> Router<SentinelRequestContext> {
+    let metrics = registry.metrics
     let maxBodyBytes = configuration.maxBodyBytes
+    let bodyTimeout = configuration.bodyTimeout
     let router = Router(context: SentinelRequestContext.self)
+    router.add(middleware: RequestObservationMiddleware(metrics: metrics, logger: logger))
+    router.add(middleware: HostAllowListMiddleware(allowList: configuration.allowedHosts))
+    if configuration.rateLimit > 0 {
+      router.add(
+        middleware: RateLimitMiddleware(
+          limiter: RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)))
+    }
     router.add(middleware: JSONErrorMiddleware())
     router.add(middleware: AuthMiddleware(authenticator: authenticator))
+
+    router.get("/metrics") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
+    }
+
+    router.get("/openapi.json") { _, _ in jsonResponse(200, OpenAPIDocument.json) }
+
+    if configuration.benchConstantRoute {
+      router.get("/v1/bench/constant") { _, _ in jsonResponse(200, "{\"status\":\"ok\"}") }
+      router.post("/v1/bench/constant") { request, _ in
+        if case .failure(let error) = await readBody(request, limit: maxBodyBytes, timeout: bodyTimeout) {
+          return error.response
+        }
+        return jsonResponse(200, "{\"status\":\"ok\"}")
+      }
+    }
 
     router.get("/healthz") { _, _ in jsonResponse(200, "{\"status\":\"alive\"}") }
 
@@ -119,33 +181,45 @@ public enum DecisionServer {
     }
 
     router.post("/v1/decisions") { request, context in
-      let tenant = try tenantName(context)
-      guard let service = registry.service(for: tenant) else { return noBundle(tenant) }
+      let service: DecisionService
       let body: [UInt8]
-      switch await readBody(request, limit: maxBodyBytes) {
-      case .success(let b): body = b
-      case .failure(let error): return error.response
+      switch await tenantAndBody(request, context, registry: registry, limit: maxBodyBytes, timeout: bodyTimeout) {
+      case .success(let (s, b)): (service, body) = (s, b)
+      case .failure(let failure): return failure.response
+      }
+      if EmptyEventID.check(body) {
+        let outcome = DecisionOutcome.rejected(line: EmptyEventID.errorLine)
+        metrics.record(outcome)
+        let rendered = await service.json.render(outcome)
+        return jsonResponse(rendered.status, rendered.body)
       }
       let (outcome, json) = await service.decideRendering(body)
+      metrics.record(outcome)
       let rendered = json.render(outcome)
       return jsonResponse(rendered.status, rendered.body)
     }
 
     router.post("/v1/decisions/batch") { request, context in
-      let tenant = try tenantName(context)
-      guard let service = registry.service(for: tenant) else { return noBundle(tenant) }
+      let service: DecisionService
       let body: [UInt8]
-      switch await readBody(request, limit: maxBodyBytes) {
-      case .success(let b): body = b
-      case .failure(let error): return error.response
+      switch await tenantAndBody(request, context, registry: registry, limit: maxBodyBytes, timeout: bodyTimeout) {
+      case .success(let (s, b)): (service, body) = (s, b)
+      case .failure(let failure): return failure.response
       }
       let events: [[UInt8]]
       do throws(BatchBodyError) {
-        events = try BatchBody.split(body)
+        events = try BatchBody.split(body, requireArray: isJSON(request))
       } catch {
+        metrics.recordError(kind: ErrorKind.malformedBatch.rawValue)
         return jsonResponse(400, DecisionJSON.error(error.message))
       }
-      let (outcomes, json) = await service.decideRendering(batch: events)
+      // Events with an empty id are refused here; the others are decided together, in order.
+      let refused = events.map(EmptyEventID.check)
+      let (decidedOutcomes, json) = await service.decideRendering(
+        batch: zip(events, refused).filter { !$0.1 }.map(\.0))
+      var decided = decidedOutcomes.makeIterator()
+      let outcomes = refused.map { $0 ? .rejected(line: EmptyEventID.errorLine) : decided.next() ?? .empty }
+      for outcome in outcomes { metrics.record(outcome) }
       // A store failure fails the whole batch: nothing in it was acknowledged as durable.
       for case .storeFailed(let message) in outcomes { return jsonResponse(503, DecisionJSON.error(message)) }
       let bodies = outcomes.map { json.render($0).body }
@@ -156,7 +230,7 @@ public enum DecisionServer {
 
     addBundleRoutes(
       to: router, registry: registry, loader: configuration.bundleLoader,
-      maxBundleBytes: configuration.maxBundleBytes)
+      maxBundleBytes: configuration.maxBundleBytes, bodyTimeout: bodyTimeout)
     return router
   }
 
@@ -167,15 +241,49 @@ public enum DecisionServer {
     let response: Response
   }
 
-  /// The request body, at most `limit` bytes (else a 413 with a JSON error).
-  static func readBody(_ request: Request, limit: Int) async -> Result<[UInt8], RequestFailure> {
+  /// The decision service of the request's tenant (409 when the tenant has no bundle) and the
+  /// request body (`readBody`): the prologue of both `POST` routes.
+  static func tenantAndBody(
+    _ request: Request, _ context: SentinelRequestContext, registry: TenantRegistry, limit: Int,
+    timeout: Swift.Duration
+  ) async -> Result<(DecisionService, [UInt8]), RequestFailure> {
+    let tenant: String
+    do { tenant = try tenantName(context) } catch {
+      return .failure(RequestFailure(response: jsonResponse(401, DecisionJSON.error("missing API key"))))
+    }
+    guard let service = registry.service(for: tenant) else {
+      return .failure(RequestFailure(response: noBundle(tenant)))
+    }
+    return await readBody(request, limit: limit, timeout: timeout).map { (service, $0) }
+  }
+
+  /// The request body, at most `limit` bytes (else a 413 with a JSON error), received within
+  /// `timeout` (else a 408, and the connection is closed: the rest of the body is not read).
+  static func readBody(_ request: Request, limit: Int, timeout: Swift.Duration) async -> Result<
+    [UInt8], RequestFailure
+  > {
     let tooLarge = RequestFailure(
       response: jsonResponse(413, DecisionJSON.error("request body larger than \(limit) bytes")))
     if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
       return .failure(tooLarge)
     }
     do {
-      let buffer = try await request.body.collect(upTo: limit)
+      let body = request.body
+      let collected = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+        group.addTask { try await body.collect(upTo: limit) }
+        group.addTask {
+          try await Task.sleep(for: timeout)
+          return nil
+        }
+        defer { group.cancelAll() }
+        return try await group.next() ?? nil
+      }
+      guard let buffer = collected else {
+        var response = jsonResponse(
+          408, DecisionJSON.error("request body not received within \(seconds(timeout)) s"))
+        response.headers[.connection] = "close"
+        return .failure(RequestFailure(response: response))
+      }
       return .success(Array(buffer.readableBytesView))
     } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
       return .failure(tooLarge)
@@ -187,6 +295,18 @@ public enum DecisionServer {
   }
 
   static func quote(_ s: String) -> String { JSONWriter.quote(s) }
+
+  /// `d` in seconds, for messages (`10.0`, `0.5`).
+  static func seconds(_ d: Swift.Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+  }
+
+  /// Whether the request says its body is JSON (`application/json`, parameters ignored).
+  static func isJSON(_ request: Request) -> Bool {
+    guard let type = request.headers[.contentType] else { return false }
+    let media = type.split(separator: ";", maxSplits: 1).first ?? ""
+    return media.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+  }
 
   /// A JSON response with `status`.
   static func jsonResponse(_ status: Int, _ body: String) -> Response {

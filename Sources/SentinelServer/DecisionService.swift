@@ -60,6 +60,8 @@ public actor DecisionService {
   let store: SQLiteStateStore
   let options: DecisionServiceOptions
   let logger: Logger
+  /// Commit counts, group sizes and durations go here (`GET /metrics`), when set.
+  let metrics: ServerMetrics?
   var schedule: CommitSchedule
   var waiters: [CheckedContinuation<String?, Never>] = []
   /// The last commit failure, until a commit succeeds (`/readyz` reports it).
@@ -72,9 +74,11 @@ public actor DecisionService {
   /// `origin` says where the bundle came from (`GET /v1/bundle`).
   public init(
     bundle: LoadedBundle, store: SQLiteStateStore, options: DecisionServiceOptions = .init(),
-    origin: String = "start-up", logger: Logger = Logger(label: "sentinel.decisions")
+    origin: String = "start-up", logger: Logger = Logger(label: "sentinel.decisions"),
+    metrics: ServerMetrics? = nil
   ) {
     self.bundle = bundle
+    self.metrics = metrics
     installation = BundleInstallation(origin: origin, at: Date())
     json = DecisionJSON(bundle: bundle)
     self.store = store
@@ -206,6 +210,8 @@ public actor DecisionService {
   func commitPending() {
     let pending = processor.pendingCount
     var failure: String?
+    let clock = ContinuousClock()
+    let start = clock.now
     do {
       try processor.commit()
       lastFailure = nil
@@ -216,6 +222,8 @@ public actor DecisionService {
       lastFailure = failure
       logger.error("commit failed", metadata: ["error": "\(error)"])
     }
+    // Recorded before anyone is answered: a client that got its answer sees its commit counted.
+    metrics?.recordCommit(size: pending, duration: clock.now - start, succeeded: failure == nil)
     let answered = waiters
     waiters.removeAll(keepingCapacity: true)
     schedule.committed()

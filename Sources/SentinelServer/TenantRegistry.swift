@@ -23,19 +23,24 @@ final class TenantRegistry: Service, Sendable {
   let store: SQLiteStateStore
   let options: DecisionServiceOptions
   let logger: Logger
+  /// The daemon's metrics (every tenant's services record into them).
+  let metrics: ServerMetrics
   /// The service of the tenant `default` (also in `services`; never removed).
   let defaultService: DecisionService
   private let services: Mutex<[String: DecisionService]>
 
   /// A registry with `defaultBundle` for the tenant `default`, over `store`.
-  init(defaultBundle: LoadedBundle, store: SQLiteStateStore, options: DecisionServiceOptions, logger: Logger)
-  {
+  init(
+    defaultBundle: LoadedBundle, store: SQLiteStateStore, options: DecisionServiceOptions, logger: Logger,
+    metrics: ServerMetrics
+  ) {
+    self.metrics = metrics
     self.store = store
     self.options = options
     self.logger = logger
     let service = DecisionService(
       bundle: defaultBundle, store: store.forTenant(Self.defaultTenant), options: options,
-      origin: "start-up", logger: logger)
+      origin: "start-up", logger: logger, metrics: metrics)
     defaultService = service
     services = Mutex([Self.defaultTenant: service])
   }
@@ -54,8 +59,9 @@ final class TenantRegistry: Service, Sendable {
         let bundle = try loader.load(stored.bytes)
         let service = DecisionService(
           bundle: bundle, store: store.forTenant(stored.tenant), options: options, origin: "stored",
-          logger: logger)
+          logger: logger, metrics: metrics)
         services.withLock { $0[stored.tenant] = service }
+        metrics.setActiveBundle(tenant: stored.tenant, digest: bundle.digest)
         logger.info(
           "restored stored bundle", metadata: ["tenant": "\(stored.tenant)", "digest": "\(bundle.digest)"])
       } catch {
@@ -69,6 +75,14 @@ final class TenantRegistry: Service, Sendable {
   /// Makes `bundle` (already verified) the active bundle of `tenant`, storing `bytes` when
   /// given. Returns nil on success, else why nothing changed.
   func install(_ bundle: LoadedBundle, bytes: [UInt8]?, tenant: String, origin: String) async -> String? {
+    let failure = await installing(bundle, bytes: bytes, tenant: tenant, origin: origin)
+    metrics.recordReload(tenant: tenant, digest: bundle.digest, succeeded: failure == nil)
+    return failure
+  }
+
+  private func installing(_ bundle: LoadedBundle, bytes: [UInt8]?, tenant: String, origin: String) async
+    -> String?
+  {
     if let existing = service(for: tenant) {
       return await existing.install(bundle, bytes: bytes, origin: origin)
     }
@@ -79,7 +93,7 @@ final class TenantRegistry: Service, Sendable {
       }
     }
     let fresh = DecisionService(
-      bundle: bundle, store: tenantStore, options: options, origin: origin, logger: logger)
+      bundle: bundle, store: tenantStore, options: options, origin: origin, logger: logger, metrics: metrics)
     // Two first uploads may race: the one registered second installs over the first.
     let winner = services.withLock { s -> DecisionService? in
       if let other = s[tenant] { return other }

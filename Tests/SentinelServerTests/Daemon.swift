@@ -46,6 +46,11 @@ struct HTTPAnswer: Sendable {
   let body: String
   /// The `WWW-Authenticate` header, when there is one.
   var challenge: String? = nil
+  /// Response headers, by lower-cased name.
+  var headers: [String: String] = [:]
+
+  /// The header `name` (any case).
+  func header(_ name: String) -> String? { headers[name.lowercased()] }
 
   /// The body as a JSON map (nil when it is not one).
   var map: MapValue? {
@@ -68,6 +73,12 @@ final class Daemon: Sendable {
   /// What the daemon wrote to standard output up to its `listening on` line.
   let banner: String
   let session: URLSession
+
+  /// The API key the tests present by default: the daemon's `--demo-key`.
+  static var apiKey: String? { demoKey }
+
+  /// Headers every request of the tests carries (the one place for credentials).
+  static var commonHeaders: [String: String] { ["Authorization": "Bearer \(demoKey)"] }
 
   /// Starts `sentinel serve` on port 0 and waits for its `listening on` line. `db` reuses a
   /// database (a restart); `rules` replaces the reference rules; `demoKey` nil starts it
@@ -115,18 +126,19 @@ final class Daemon: Sendable {
     }
   }
 
-  /// One request; `key` goes in `Authorization: Bearer` (nil: no header).
+  /// One request; `key` goes in `Authorization: Bearer` (nil: no header); `headers` are added.
   func request(
     _ method: String, _ path: String, body: String? = nil, bytes: [UInt8]? = nil, timeout: TimeInterval = 60,
-    key: String? = Daemon.demoKey
+    contentType: String = "application/json", headers: [String: String] = [:], key: String? = Daemon.demoKey
   ) async throws -> HTTPAnswer {
     var r = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
     r.httpMethod = method
     r.timeoutInterval = timeout
     if let body {
       r.httpBody = Data(body.utf8)
-      r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+      r.setValue(contentType, forHTTPHeaderField: "Content-Type")
     }
+    for (name, value) in headers { r.setValue(value, forHTTPHeaderField: name) }
     if let bytes {
       r.httpBody = Data(bytes)
       r.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
@@ -134,15 +146,47 @@ final class Daemon: Sendable {
     if let key { r.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
     let (data, response) = try await session.data(for: r)
     let http = response as? HTTPURLResponse
+    var fields: [String: String] = [:]
+    for (k, v) in http?.allHeaderFields ?? [:] {
+      if let k = k as? String, let v = v as? String { fields[k.lowercased()] = v }
+    }
     return HTTPAnswer(
       status: http?.statusCode ?? -1, body: String(decoding: data, as: UTF8.self),
-      challenge: http?.value(forHTTPHeaderField: "WWW-Authenticate"))
+      challenge: http?.value(forHTTPHeaderField: "WWW-Authenticate"), headers: fields)
   }
 
   func post(
-    _ path: String, _ body: String, timeout: TimeInterval = 60, key: String? = Daemon.demoKey
+    _ path: String, _ body: String, timeout: TimeInterval = 60, contentType: String = "application/json",
+    headers: [String: String] = [:], key: String? = Daemon.demoKey
   ) async throws -> HTTPAnswer {
-    try await request("POST", path, body: body, timeout: timeout, key: key)
+    try await request(
+      "POST", path, body: body, timeout: timeout, contentType: contentType, headers: headers, key: key)
+  }
+
+  /// Sends `head` (request line and headers, without the final blank line: the credentials of
+  /// `commonHeaders` and the blank line are added) and then `body`, on a new raw TCP connection,
+  /// and returns everything the daemon wrote until it closed the connection or `timeout` passed,
+  /// with the time that took. For what URLSession cannot send: another Host, a stalled request.
+  func raw(
+    _ head: String, body: [UInt8] = [], pauseBeforeBody: Swift.Duration = .zero, finishHead: Bool = true,
+    timeout: Swift.Duration = .seconds(10)
+  ) throws -> (text: String, closed: Bool, elapsed: Swift.Duration) {
+    let connection = try RawConnection(port: port)
+    var text = head
+    if finishHead {
+      for (name, value) in Self.commonHeaders { text += "\r\n\(name): \(value)" }
+      text += "\r\n\r\n"
+    }
+    let start = ContinuousClock.now
+    try connection.send(Array(text.utf8))
+    if pauseBeforeBody > .zero { Thread.sleep(forTimeInterval: Self.seconds(pauseBeforeBody)) }
+    if !body.isEmpty { try connection.send(body) }
+    let (data, closed) = connection.readUntilClosed(timeout: timeout)
+    return (String(decoding: data, as: UTF8.self), closed, ContinuousClock.now - start)
+  }
+
+  static func seconds(_ d: Swift.Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 
   func get(_ path: String, key: String? = Daemon.demoKey) async throws -> HTTPAnswer {
@@ -157,7 +201,8 @@ final class Daemon: Sendable {
   /// The daemon's log so far.
   func logText() throws -> String { try Repo.read(log) }
 
-  /// The `commits=N decisions=M` counts of the shutdown log line, once the daemon has stopped.
+  /// The commit and decision counts of the shutdown log line, once the daemon has stopped
+  /// (JSON logs: `"commits":"N"`; text logs: `commits=N`).
   func commitCounts() throws -> (commits: Int, decisions: Int)? {
     let text = try Repo.read(log)
     guard let line = text.split(separator: "\n").last(where: { $0.contains("decision service stopped") })
@@ -165,7 +210,7 @@ final class Daemon: Sendable {
       return nil
     }
     func number(_ key: String) -> Int? {
-      guard let r = line.range(of: key + "=") else { return nil }
+      guard let r = line.range(of: "\"" + key + "\":\"") ?? line.range(of: key + "=") else { return nil }
       return Int(line[r.upperBound...].prefix { $0.isNumber })
     }
     guard let c = number("commits"), let d = number("decisions") else { return nil }
@@ -210,4 +255,65 @@ func compileBundle(_ rules: String, to output: String, sign: String? = nil) thro
   let r = try runSentinel(["compile", rules, "-o", output] + (sign.map { ["--sign", $0] } ?? []))
   #expect(r.status == 0, "compile: \(r.err)")
   return [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
+}
+
+/// A blocking TCP connection to the daemon on loopback (POSIX sockets).
+final class RawConnection {
+  let fd: Int32
+
+  init(port: Int) throws {
+    #if canImport(Glibc)
+      fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+      fd = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    guard fd >= 0 else { throw RawConnectionError(message: "socket() failed") }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let result = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard result == 0 else {
+      close(fd)
+      throw RawConnectionError(message: "connect() failed")
+    }
+  }
+
+  deinit { close(fd) }
+
+  func send(_ bytes: [UInt8]) throws {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      guard n > 0 else { throw RawConnectionError(message: "write() failed") }
+      offset += n
+    }
+  }
+
+  /// Everything read until the peer closes (closed: true) or `timeout` passes (closed: false).
+  func readUntilClosed(timeout: Swift.Duration) -> (data: [UInt8], closed: Bool) {
+    let deadline = ContinuousClock.now + timeout
+    var out: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let left = deadline - ContinuousClock.now
+      guard left > .zero else { return (out, false) }
+      var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      let millis: Int64 = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+      let ms = Int32(clamping: max(1, millis))
+      let ready = poll(&pfd, 1, ms)
+      if ready <= 0 { continue }
+      let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n <= 0 { return (out, true) }
+      out += buffer[0..<n]
+    }
+  }
+}
+
+struct RawConnectionError: Error {
+  let message: String
 }

@@ -159,7 +159,7 @@ import Testing
       #expect(Self.string(c, "decision_id") == Self.string(first.map, "decision_id"))
     }
     let ndjson = Self.event("n-1") + "\n\n" + Self.event("n-2") + "\n"
-    let lines = try await daemon.post("/v1/decisions/batch", ndjson)
+    let lines = try await daemon.post("/v1/decisions/batch", ndjson, contentType: "application/x-ndjson")
     if case .list(let l)? = try? JSONReader.parse(lines.body) {
       #expect(l.count == 2)
     } else {

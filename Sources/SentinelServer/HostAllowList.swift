@@ -1,0 +1,82 @@
+// The `Host` header allow-list (DNS rebinding: a web page on evil.example that resolves its
+// name to 127.0.0.1 reaches a loopback daemon, but its requests carry `Host: evil.example`).
+// A request whose host is not listed gets 421 Misdirected Request; one without a host, 400.
+
+import Hummingbird
+
+/// The host names the daemon answers to (ports are ignored; `*` allows any host).
+public struct HostAllowList: Sendable, Equatable {
+  /// Lower-case host names without port or brackets; empty when any host is allowed.
+  public let hosts: Set<String>
+  /// Whether every host is allowed (`*`).
+  public let allowsAny: Bool
+
+  /// The loopback names: `localhost`, `127.0.0.1`, `::1`.
+  public static let loopback: [String] = ["localhost", "127.0.0.1", "::1"]
+
+  /// An allow-list of `names` (`*` anywhere allows any host).
+  public init(_ names: [String]) {
+    allowsAny = names.contains("*")
+    hosts = Set(names.compactMap { Self.hostName(of: $0) })
+  }
+
+  /// The default: the loopback names, plus the listening host when it is a name or a specific
+  /// address (not a wildcard such as `0.0.0.0`).
+  public static func defaults(listeningOn host: String) -> HostAllowList {
+    let wildcard = ["0.0.0.0", "::", "*"].contains(host)
+    return HostAllowList(loopback + (wildcard ? [] : [host]))
+  }
+
+  /// Whether `authority` (a `Host` header value: `name`, `name:port`, `[v6]:port`) is allowed.
+  public func allows(_ authority: String) -> Bool {
+    if allowsAny { return true }
+    guard let host = Self.hostName(of: authority) else { return false }
+    return hosts.contains(host)
+  }
+
+  /// The host part of an authority, lower-cased, without brackets, port or trailing dot; nil
+  /// when it is empty or malformed.
+  static func hostName(of authority: String) -> String? {
+    var text = Substring(authority)
+    if text.hasPrefix("[") {
+      guard let close = text.firstIndex(of: "]") else { return nil }
+      let rest = text[text.index(after: close)...]
+      guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else {
+        return nil
+      }
+      text = text[text.index(after: text.startIndex)..<close]
+    } else if let colon = text.firstIndex(of: ":") {
+      let port = text[text.index(after: colon)...]
+      // A bare IPv6 address (several colons) is a host, not host:port.
+      if !port.contains(":") {
+        guard port.allSatisfy(\.isNumber) else { return nil }
+        text = text[..<colon]
+      }
+    }
+    if text.hasSuffix(".") { text = text.dropLast() }
+    guard !text.isEmpty, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else {
+      return nil
+    }
+    return text.lowercased()
+  }
+}
+
+/// Refuses requests whose `Host` is not in the allow-list.
+struct HostAllowListMiddleware<Context: RequestContext>: RouterMiddleware {
+  let allowList: HostAllowList
+
+  func handle(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    if allowList.allowsAny { return try await next(request, context) }
+    guard let authority = request.head.authority, !authority.isEmpty else {
+      return DecisionServer.jsonResponse(400, DecisionJSON.error("missing Host header"))
+    }
+    guard allowList.allows(authority) else {
+      // The value is not echoed: it is client text and this answer may be shown to a browser.
+      return DecisionServer.jsonResponse(
+        421, DecisionJSON.error("host not allowed: this daemon answers only to its --allowed-hosts"))
+    }
+    return try await next(request, context)
+  }
+}

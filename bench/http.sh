@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# HTTP throughput and latency of the scoring daemon, with wrk on loopback (issue 6):
+#   1. the HTTP stack's ceiling: POST /v1/bench/constant — the same requests and middleware
+#      (request id, security headers, Host allow-list, rate limiter, metrics) and the same body
+#      read, answered with a constant (`sentinel serve --bench-constant-route`)
+#   2. POST /v1/decisions: reference-corpus events (the valid ones, cycled) with fresh event ids,
+#      the reference rules, SQLite state (WAL, synchronous=FULL, group commit): each 200 is durable
+# Both at CONNS connections for SECONDS each, in one run against one daemon; then the daemon's
+# RSS, and the commit figures from its /metrics. Every non-2xx answer is reported (and fails
+# the run: a figure with errors in it does not count).
+# Usage: bash bench/http.sh [SECONDS=10] [CONNS=64] [THREADS=2]
+# Needs wrk (Debian: apt-get install wrk). SENTINEL=path uses that binary instead of building the
+# release one (for checking the script; figures only count from a release build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+conns=${2:-64}
+threads=${3:-2}
+command -v wrk >/dev/null || { echo "bench/http.sh needs wrk (Debian: apt-get install wrk)" >&2; exit 1; }
+if [ -n "${SENTINEL:-}" ]; then
+  S=$SENTINEL
+  echo "binary: $S (not the release build: a check of the script, not a figure)"
+else
+  swift build -c release --product sentinel >/dev/null
+  S=.build/release/sentinel
+fi
+work=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg), $(swift --version 2>&1 | head -1)"
+echo "wrk: $threads threads, $conns connections, ${seconds}s per run, on the same machine as the daemon"
+$S compile rules/ -o "$work/rules.sbc" >/dev/null
+# The corpus' valid events (those whose golden line is a decision), event ids replaced by __ID__.
+python3 - fixtures/reference-corpus/events.jsonl fixtures/reference-corpus/decisions.jsonl "$work/events.txt" <<'PY'
+import json, re, sys
+events = [l for l in open(sys.argv[1]) if l.strip()]
+golden = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+out = open(sys.argv[3], "w")
+n = 0
+for line, g in zip(events, golden):
+    if "error" in g:
+        continue
+    line, k = re.subn(r'"event_id"\s*:\s*"(?:[^"\\]|\\.)*"', '"event_id":"__ID__"', line.strip(), count=1)
+    if k == 1:
+        out.write(line + "\n")
+        n += 1
+print(f"events: {n} valid reference-corpus events, cycled, each sent with a fresh event id")
+PY
+export BENCH_EVENTS="$work/events.txt"
+# Rate limit out of the way (the limiter still runs on every request); access log off (warning).
+$S serve --rules "$work/rules.sbc" --db "$work/state.db" --listen 127.0.0.1:0 --bench-constant-route \
+  --rate-limit 100000000 --rate-burst 100000000 --log-level warning >"$work/out.txt" 2>"$work/err.txt" &
+pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/out.txt" 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/out.txt")
+[ -n "$port" ] || { echo "the daemon did not start:"; cat "$work/err.txt"; exit 1; }
+url="http://127.0.0.1:$port"
+echo "daemon: pid $pid, $url, RSS at start $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
+
+status=0
+run() { # label path run-id
+  wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency -s bench/http.lua "$url" -- "$2" "$3" >"$work/wrk.txt" 2>&1
+  python3 - "$1" "$work/wrk.txt" <<'PY' || status=1
+import re, sys
+label, text = sys.argv[1], open(sys.argv[2]).read()
+def ms(v):
+    n, u = re.match(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
+p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
+total = int(re.search(r"(\d+) requests in", text).group(1))
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+errors = re.search(r"Socket errors: (.*)", text)
+print(f"{label:<28} {rps:>10.0f} req/s   p50 {p50:6.3f} ms   p99 {p99:6.3f} ms   ({total} requests)")
+if bad or errors:
+    print(f"  NOT COUNTED: {bad.group(0) if bad else ''} {errors.group(0) if errors else ''}")
+    sys.exit(1)
+with open(sys.argv[2] + ".rps", "a") as f:
+    f.write(f"{label} {rps}\n")
+PY
+}
+# Warm-up (connections, allocator, page cache), not reported.
+wrk -t "$threads" -c "$conns" -d 2s -s bench/http.lua "$url" -- /v1/bench/constant warm >/dev/null 2>&1 || true
+run "constant (ceiling)" /v1/bench/constant c
+run "decisions (SQLite, durable)" /v1/decisions d
+python3 - "$work/wrk.txt.rps" <<'PY' || true
+import sys
+r = dict(l.rsplit(" ", 1) for l in open(sys.argv[1]).read().splitlines())
+c, d = float(r["constant (ceiling)"]), float(r["decisions (SQLite, durable)"])
+print(f"decisions / ceiling: {100 * d / c:.0f}%")
+PY
+echo "daemon RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status) (peak $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status))"
+curl -s "$url/metrics" | python3 -c '
+import re, sys
+m = {}
+for line in sys.stdin:
+    if line.startswith("#"): continue
+    k, _, v = line.rstrip().rpartition(" ")
+    m[k] = float(v)
+commits = m.get("sentinel_commits_total{result=\"success\"}", 0)
+size = m.get("sentinel_commit_group_size_sum", 0)
+decisions = sum(v for k, v in m.items() if k.startswith("sentinel_decisions_total"))
+dur = m.get("sentinel_commit_duration_seconds_sum", 0)
+print(f"commits: {commits:.0f} holding {size:.0f} decisions (mean group {size / max(commits, 1):.1f}), "
+      f"mean commit {1000 * dur / max(commits, 1):.2f} ms; decisions counted: {decisions:.0f}")
+'
+exit $status
