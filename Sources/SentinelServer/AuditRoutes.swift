@@ -108,7 +108,9 @@ struct AnalyticsWindow: Sendable, Equatable {
     )
     guard let unit = text.last, text.count >= 2, text.count <= 12 else { return .failure(bad) }
     let digits = text.dropLast()
-    guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(digits), n > 0 else {
+    // Digits only, without a leading zero (docs/openapi.yaml gives the same rule as a pattern).
+    guard digits.first != "0", digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(digits), n > 0
+    else {
       return .failure(bad)
     }
     let scale: Int64

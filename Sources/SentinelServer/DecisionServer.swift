@@ -183,7 +183,9 @@ public enum DecisionServer {
     router.post("/v1/decisions") { request, context in
       let service: DecisionService
       let body: [UInt8]
-      switch await tenantAndBody(request, context, registry: registry, limit: maxBodyBytes, timeout: bodyTimeout) {
+      switch await tenantAndBody(
+        request, context, registry: registry, limit: maxBodyBytes, timeout: bodyTimeout)
+      {
       case .success(let (s, b)): (service, body) = (s, b)
       case .failure(let failure): return failure.response
       }
@@ -202,7 +204,9 @@ public enum DecisionServer {
     router.post("/v1/decisions/batch") { request, context in
       let service: DecisionService
       let body: [UInt8]
-      switch await tenantAndBody(request, context, registry: registry, limit: maxBodyBytes, timeout: bodyTimeout) {
+      switch await tenantAndBody(
+        request, context, registry: registry, limit: maxBodyBytes, timeout: bodyTimeout)
+      {
       case .success(let (s, b)): (service, body) = (s, b)
       case .failure(let failure): return failure.response
       }

@@ -138,12 +138,14 @@ final class Daemon: Sendable {
       r.httpBody = Data(body.utf8)
       r.setValue(contentType, forHTTPHeaderField: "Content-Type")
     }
-    for (name, value) in headers { r.setValue(value, forHTTPHeaderField: name) }
+
     if let bytes {
       r.httpBody = Data(bytes)
       r.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
     }
     if let key { r.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+    // After the key: a test may replace `Authorization` itself.
+    for (name, value) in headers { r.setValue(value, forHTTPHeaderField: name) }
     let (data, response) = try await session.data(for: r)
     let http = response as? HTTPURLResponse
     var fields: [String: String] = [:]
