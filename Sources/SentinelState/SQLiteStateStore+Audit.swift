@@ -9,18 +9,35 @@ import Synchronization
 
 // MARK: - Chain head (commit path)
 
-/// The cached audit-chain heads by tenant, shared by the stores of one connection.
+/// The cached audit-chain heads by tenant, shared by the stores of one connection, valid for one
+/// `PRAGMA data_version` of that connection: another connection's commit (a second consumer on
+/// the same file, `sentinel audit prune`) changes it, and the heads are then read again.
 final class ChainHeadCache: Sendable {
-  private let heads = Mutex<[String: AuditHead]>([:])
+  private let heads = Mutex<(version: Int64?, heads: [String: AuditHead])>((nil, [:]))
 
   /// Runs `body` with the heads locked.
-  func withLock<R: Sendable>(_ body: (inout [String: AuditHead]) -> R) -> R { heads.withLock { body(&$0) } }
+  func withLock<R: Sendable>(_ body: (inout [String: AuditHead]) -> R) -> R { heads.withLock { body(&$0.heads) } }
+
+  /// The cached head of `tenant` if nothing but this connection wrote since it was cached
+  /// (`version`: the connection's current `data_version`).
+  func head(_ tenant: String, version: Int64) -> AuditHead? {
+    heads.withLock { state in
+      if state.version != version {
+        state.version = version
+        state.heads.removeAll()
+      }
+      return state.heads[tenant]
+    }
+  }
 }
 
 extension SQLiteStateStore {
-  /// The tenant's chain head: cached after the first commit, read from the database otherwise.
+  /// The tenant's chain head: cached after a commit while no other connection writes the file,
+  /// read from the database otherwise. Called inside the commit's write transaction, so no
+  /// other connection can commit between this read and the commit.
   func chainHead(_ db: Database) throws -> AuditHead {
-    if let head = chainHeads.withLock({ $0[tenant] }) { return head }
+    let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? -1
+    if let head = chainHeads.head(tenant, version: version) { return head }
     return try AuditChain.loadHead(db, tenant: tenant)
   }
 

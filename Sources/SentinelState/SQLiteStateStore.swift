@@ -327,7 +327,13 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// afterwards.
   public func close() throws {
     try run("close") { db in
-      if !isReadOnly { try db.checkpoint(.truncate) }
+      guard !isReadOnly else { return }
+      do {
+        try db.checkpoint(.truncate)
+      } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
+        // Another connection (another process on the same file) is reading or writing: the WAL
+        // stays, and is checkpointed by a later commit or close. Nothing committed is at risk.
+      }
     }
     do { try queue.close() } catch {
       throw StateStoreError.database(path: path, operation: "close", reason: Self.reason(error))

@@ -178,6 +178,8 @@ import Testing
     let events = Self.chaosEvents(1200)
     let consumer = try ConsumerProcess(
       redis: redis, db: db, arguments: ["--batch", "64"], log: dir + "/consume.log")
+    // Redis must die while the consumer is connected (a slow start could miss both kills).
+    #expect(try consumer.waitUntilConsuming())
     let c = redis.connection()
     var sent = 0
     for (round, chunk) in stride(from: 0, to: events.count, by: 100).enumerated() {
