@@ -16,7 +16,9 @@ final class ChainHeadCache: Sendable {
   private let heads = Mutex<(version: Int64?, heads: [String: AuditHead])>((nil, [:]))
 
   /// Runs `body` with the heads locked.
-  func withLock<R: Sendable>(_ body: (inout [String: AuditHead]) -> R) -> R { heads.withLock { body(&$0.heads) } }
+  func withLock<R: Sendable>(_ body: (inout [String: AuditHead]) -> R) -> R {
+    heads.withLock { body(&$0.heads) }
+  }
 
   /// The cached head of `tenant` if nothing but this connection wrote since it was cached
   /// (`version`: the connection's current `data_version`).

@@ -157,7 +157,9 @@ final class ConsumerProcess {
   /// Waits until the consumer logs that it is consuming (start-up, rule compilation and the
   /// first connection done); false after `seconds`.
   func waitUntilConsuming(_ seconds: Double = 120) throws -> Bool {
-    try waitUntil(seconds) { (try? String(contentsOfFile: log, encoding: .utf8))?.contains("consuming") ?? false }
+    try waitUntil(seconds) {
+      (try? String(contentsOfFile: log, encoding: .utf8))?.contains("consuming") ?? false
+    }
   }
 
   func signal(_ s: Int32) { kill(process.processIdentifier, s) }
