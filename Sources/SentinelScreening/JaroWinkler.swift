@@ -5,11 +5,21 @@
 public enum JaroWinkler {
   /// Jaro similarity in [0, 1].
   public static func jaro(_ a: [UInt8], _ b: [UInt8]) -> Double {
+    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in jaro(a, b) } }
+  }
+
+  /// Jaro similarity over byte spans (the implementation; the matcher calls it on flat word
+  /// storage without copying words into arrays).
+  public static func jaro(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
     if a.isEmpty && b.isEmpty { return 1 }
     if a.isEmpty || b.isEmpty { return 0 }
     // NOTE: words are short; 64-bit masks avoid two array allocations per call (the matcher calls
     // this hundreds of times per query). Longer inputs take the array path.
     if a.count <= 64 && b.count <= 64 { return jaroShort(a, b) }
+    return jaroLong(a, b)
+  }
+
+  static func jaroLong(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
     let window = max(0, max(a.count, b.count) / 2 - 1)
     var aMatched = [Bool](repeating: false, count: a.count)
     var bMatched = [Bool](repeating: false, count: b.count)
@@ -38,37 +48,53 @@ public enum JaroWinkler {
   }
 
   /// `jaro` for inputs of at most 64 bytes, with bit masks for the matched flags.
-  static func jaroShort(_ a: [UInt8], _ b: [UInt8]) -> Double {
-    let window = max(0, max(a.count, b.count) / 2 - 1)
+  static func jaroShort(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
+    let na = a.count
+    let nb = b.count
+    let window = max(0, max(na, nb) / 2 - 1)
     var aMatched: UInt64 = 0
     var bMatched: UInt64 = 0
     var matches = 0
-    for i in 0..<a.count {
+    for i in 0..<na {
       let lo = max(0, i - window)
-      let hi = min(b.count - 1, i + window)
+      let hi = min(nb - 1, i + window)
       if lo > hi { continue }
       let c = a[i]
-      for j in lo...hi where bMatched & (1 << UInt64(j)) == 0 && c == b[j] {
-        aMatched |= 1 << UInt64(i)
-        bMatched |= 1 << UInt64(j)
-        matches += 1
-        break
+      var j = lo
+      while j <= hi {
+        if bMatched & (1 << UInt64(j)) == 0 && c == b[j] {
+          aMatched |= 1 << UInt64(i)
+          bMatched |= 1 << UInt64(j)
+          matches += 1
+          break
+        }
+        j += 1
       }
     }
     if matches == 0 { return 0 }
     var transpositions = 0
     var j = 0
-    for i in 0..<a.count where aMatched & (1 << UInt64(i)) != 0 {
+    var rest = aMatched
+    while rest != 0 {
+      let i = rest.trailingZeroBitCount
+      rest &= rest - 1
       while bMatched & (1 << UInt64(j)) == 0 { j += 1 }
       if a[i] != b[j] { transpositions += 1 }
       j += 1
     }
     let m = Double(matches)
-    return (m / Double(a.count) + m / Double(b.count) + (m - Double(transpositions) / 2) / m) / 3
+    return (m / Double(na) + m / Double(nb) + (m - Double(transpositions) / 2) / m) / 3
   }
 
   /// Jaro-Winkler similarity in [0, 1] with prefix scale `p` (0.1) over at most 4 characters.
   public static func similarity(_ a: [UInt8], _ b: [UInt8], prefixScale p: Double = 0.1) -> Double {
+    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in similarity(a, b, prefixScale: p) } }
+  }
+
+  /// Jaro-Winkler over byte spans.
+  public static func similarity(
+    _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, prefixScale p: Double = 0.1
+  ) -> Double {
     let j = jaro(a, b)
     var prefix = 0
     while prefix < min(4, a.count, b.count), a[prefix] == b[prefix] { prefix += 1 }

@@ -32,8 +32,13 @@ public enum MatchReason: String, Sendable, Hashable, Codable {
 public enum TokenSimilarity {
   /// The similarity of `q` (query word) to `c` (list word) in [0, 1], and the rule that gave it.
   public static func compare(_ q: TokenFeatures, _ c: TokenFeatures) -> (Double, MatchReason) {
-    if q.text == c.text { return (1, .exact) }
-    if q.core == c.core { return (0.96, .article) }
+    q.withSpan { q in c.withSpan { c in compare(q, c) } }
+  }
+
+  /// `compare` over byte spans (the implementation).
+  static func compare(_ q: WordSpan, _ c: WordSpan) -> (Double, MatchReason) {
+    if q.text.same(c.text) { return (1, .exact) }
+    if q.core.same(c.core) { return (0.96, .article) }
     let qn = q.text.count
     let cn = c.text.count
     if qn == 1 || cn == 1 {
@@ -42,17 +47,17 @@ public enum TokenSimilarity {
       if cn == 1, qn > 1, q.text.first == c.text.first { return (0.9, .initial) }
       return (0, .fuzzy)
     }
-    if q.ocr == c.ocr { return (0.95, .ocr) }
+    if q.ocr.same(c.ocr) { return (0.95, .ocr) }
     var best = 0.0
     var reason = MatchReason.fuzzy
-    if qn >= 3, qn < cn, c.text.starts(with: q.text) {
+    if qn >= 3, qn < cn, c.text.hasPrefix(q.text) {
       best = 0.88 + 0.09 * Double(qn) / Double(cn)
       reason = .prefix
-    } else if cn >= 3, cn < qn, q.text.starts(with: c.text) {
+    } else if cn >= 3, cn < qn, q.text.hasPrefix(c.text) {
       best = 0.88 + 0.09 * Double(cn) / Double(qn)
       reason = .prefix
     }
-    if q.phonetic == c.phonetic, q.phonetic.count >= 2 {
+    if q.phonetic.count >= 2, q.phonetic.same(c.phonetic) {
       let s = q.phonetic.count >= 4 ? 0.93 : (q.phonetic.count == 3 ? 0.9 : 0.86)
       if s > best {
         best = s
@@ -64,7 +69,7 @@ public enum TokenSimilarity {
       best = jw
       reason = .fuzzy
     }
-    if q.core != q.text || c.core != c.text {
+    if !q.core.same(q.text) || !c.core.same(c.text) {
       let jc = JaroWinkler.similarity(q.core, c.core) * 0.97
       if jc > best {
         best = jc
@@ -79,5 +84,46 @@ public enum TokenSimilarity {
       }
     }
     return (best, reason)
+  }
+}
+
+/// A word's bytes and keys as spans: over the index's flat word storage, or a query's words.
+struct WordSpan {
+  var text: UnsafeBufferPointer<UInt8>
+  var core: UnsafeBufferPointer<UInt8>
+  var phonetic: UnsafeBufferPointer<UInt8>
+  var ocr: UnsafeBufferPointer<UInt8>
+  var role: TokenRole
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+  /// Equal bytes.
+  @inline(__always) func same(_ o: UnsafeBufferPointer<UInt8>) -> Bool {
+    if count != o.count { return false }
+    if count == 0 || baseAddress == o.baseAddress { return true }
+    for k in 0..<count where self[k] != o[k] { return false }
+    return true
+  }
+
+  /// Starts with the bytes of `p`.
+  @inline(__always) func hasPrefix(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+    if p.count > count { return false }
+    for k in 0..<p.count where self[k] != p[k] { return false }
+    return true
+  }
+}
+
+extension TokenFeatures {
+  /// The features as spans, for the duration of `body`.
+  func withSpan<R>(_ body: (WordSpan) -> R) -> R {
+    text.withUnsafeBufferPointer { t in
+      core.withUnsafeBufferPointer { c in
+        phonetic.withUnsafeBufferPointer { p in
+          ocr.withUnsafeBufferPointer { o in
+            body(WordSpan(text: t, core: c, phonetic: p, ocr: o, role: role))
+          }
+        }
+      }
+    }
   }
 }
