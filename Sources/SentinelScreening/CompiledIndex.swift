@@ -85,8 +85,12 @@ final class CompiledIndex: @unchecked Sendable {
   // they are read-only, so sharing across threads is safe.
   let wordCount: Int
   let nameCount: Int
+  /// The longest word's length.
+  let maxTextCount: Int
   let bytes: UnsafeMutablePointer<UInt8>
   let words: UnsafeMutablePointer<WordEntry>
+  /// Length of each word's text (compact: read for every trigram neighbour).
+  let textCount: UnsafeMutablePointer<Int32>
   /// `ScreeningIndex.weight(id)`: role weight × rarity.
   let weight: UnsafeMutablePointer<Double>
   /// `ScreeningIndex.rarity[id]`.
@@ -110,13 +114,16 @@ final class CompiledIndex: @unchecked Sendable {
   ) {
     wordCount = vocabulary.count
     nameCount = names.count
+    maxTextCount = vocabulary.map(\.text.count).max() ?? 0
     let total = vocabulary.reduce(0) { $0 + $1.text.count + $1.core.count + $1.phonetic.count + $1.ocr.count }
     let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, total))
     let words = UnsafeMutablePointer<WordEntry>.allocate(capacity: max(1, wordCount))
     let weight = UnsafeMutablePointer<Double>.allocate(capacity: max(1, wordCount))
     let rarities = UnsafeMutablePointer<Double>.allocate(capacity: max(1, wordCount))
+    let textCount = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, wordCount))
     self.bytes = bytes
     self.words = words
+    self.textCount = textCount
     self.weight = weight
     self.rarity = rarities
     var at = 0
@@ -137,6 +144,7 @@ final class CompiledIndex: @unchecked Sendable {
           text: text, textCount: Int32(f.text.count), core: hasCore ? put(f.core) : text,
           coreCount: Int32(f.core.count), phonetic: put(f.phonetic), phoneticCount: Int32(f.phonetic.count),
           ocr: put(f.ocr), ocrCount: Int32(f.ocr.count), role: f.role, hasCore: hasCore))
+      (textCount + id).initialize(to: Int32(f.text.count))
       (weight + id).initialize(to: f.role.weight * rarity[id])
       (rarities + id).initialize(to: rarity[id])
       let key = f.text.withUnsafeBufferPointer { t in
@@ -176,6 +184,7 @@ final class CompiledIndex: @unchecked Sendable {
   deinit {
     bytes.deallocate()
     words.deallocate()
+    textCount.deallocate()
     weight.deallocate()
     rarity.deallocate()
     nameStart.deallocate()

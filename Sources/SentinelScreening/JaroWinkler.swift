@@ -47,44 +47,64 @@ public enum JaroWinkler {
     return (m / Double(a.count) + m / Double(b.count) + (m - Double(transpositions) / 2) / m) / 3
   }
 
-  /// `jaro` for inputs of at most 64 bytes, with bit masks for the matched flags.
+  /// `jaro` for inputs of at most 64 bytes, with bit masks: for each byte value (folded to 5 bits:
+  /// letters are distinct, a digit shares a slot with a letter), the positions of b holding it; a's
+  /// character i takes the first unmatched position holding it in its window (as the textbook scan
+  /// does), found with a few mask operations.
   static func jaroShort(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
     let na = a.count
     let nb = b.count
     let window = max(0, max(na, nb) / 2 - 1)
-    var aMatched: UInt64 = 0
-    var bMatched: UInt64 = 0
-    var matches = 0
-    for i in 0..<na {
-      let lo = max(0, i - window)
-      let hi = min(nb - 1, i + window)
-      if lo > hi { continue }
-      let c = a[i]
-      var j = lo
-      while j <= hi {
-        if bMatched & (1 << UInt64(j)) == 0 && c == b[j] {
-          aMatched |= 1 << UInt64(i)
-          bMatched |= 1 << UInt64(j)
-          matches += 1
-          break
+    var table: PositionTable = (
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    )
+    return withUnsafeMutableBytes(of: &table) { raw in
+      let positions = raw.bindMemory(to: UInt64.self)
+      for j in 0..<nb { positions[Int(b[j] & 31)] |= 1 << UInt64(j) }
+      var aMatched: UInt64 = 0
+      var bMatched: UInt64 = 0
+      var matches = 0
+      for i in 0..<na {
+        let lo = max(0, i - window)
+        let hi = min(nb - 1, i + window)
+        if lo > hi { continue }
+        // Bits lo...hi (hi ≤ 63: `2 << 63` is 0, and 0 &- 1 all ones).
+        let inWindow: UInt64 = ((2 << UInt64(hi)) &- 1) & ~((1 << UInt64(lo)) &- 1)
+        let c = a[i]
+        var free = positions[Int(c & 31)] & inWindow & ~bMatched
+        while free != 0 {
+          let j = free.trailingZeroBitCount
+          if b[j] == c {
+            bMatched |= 1 << UInt64(j)
+            aMatched |= 1 << UInt64(i)
+            matches += 1
+            break
+          }
+          free &= free &- 1
         }
-        j += 1
       }
+      if matches == 0 { return 0 }
+      var transpositions = 0
+      var ra = aMatched
+      var rb = bMatched
+      while ra != 0 {
+        let i = ra.trailingZeroBitCount
+        let j = rb.trailingZeroBitCount
+        ra &= ra &- 1
+        rb &= rb &- 1
+        if a[i] != b[j] { transpositions += 1 }
+      }
+      let m = Double(matches)
+      return (m / Double(na) + m / Double(nb) + (m - Double(transpositions) / 2) / m) / 3
     }
-    if matches == 0 { return 0 }
-    var transpositions = 0
-    var j = 0
-    var rest = aMatched
-    while rest != 0 {
-      let i = rest.trailingZeroBitCount
-      rest &= rest - 1
-      while bMatched & (1 << UInt64(j)) == 0 { j += 1 }
-      if a[i] != b[j] { transpositions += 1 }
-      j += 1
-    }
-    let m = Double(matches)
-    return (m / Double(na) + m / Double(nb) + (m - Double(transpositions) / 2) / m) / 3
   }
+
+  /// 32 position masks on the stack.
+  typealias PositionTable = (
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+  )
 
   /// Jaro-Winkler similarity in [0, 1] with prefix scale `p` (0.1) over at most 4 characters.
   public static func similarity(_ a: [UInt8], _ b: [UInt8], prefixScale p: Double = 0.1) -> Double {

@@ -127,7 +127,11 @@ public enum NameNormalizer {
     var chunk = ""
     for c in word.unicodeScalars {
       if c == "'" { continue }
-      if c == "." || c.properties.isAlphabetic || (c.value >= 0x30 && c.value <= 0x39) {
+      // NOTE: an ASCII scalar is alphabetic exactly when it is a letter; the Unicode property
+      // lookup is kept for the rest (it is a large share of normalizing an ASCII name).
+      let alphabetic =
+        c.isASCII ? (c.value | 0x20) >= 0x61 && (c.value | 0x20) <= 0x7A : c.properties.isAlphabetic
+      if c == "." || alphabetic || (c.value >= 0x30 && c.value <= 0x39) {
         chunk.unicodeScalars.append(c)
       } else {
         if !chunk.isEmpty { chunks.append(chunk) }

@@ -21,6 +21,7 @@ struct QueryState {
   private let stamp: UnsafeMutablePointer<UInt32>
   private let slot: UnsafeMutablePointer<Int32>
   private let generation: UInt32
+  private let join: UnsafeMutablePointer<UInt8>
   private var slots = 0
   private(set) var sims: [Double]
   private(set) var reasons: [MatchReason]
@@ -68,6 +69,7 @@ struct QueryState {
     stamp = scratch.stamp
     slot = scratch.slot
     generation = scratch.nextGeneration()
+    join = scratch.join
     sims = scratch.sims
     reasons = scratch.reasons
     sims.removeAll(keepingCapacity: true)
@@ -165,16 +167,11 @@ struct QueryState {
         }
       }
       for j in 0..<max(0, nl - 1) where min(lSim[j], lSim[j + 1]) < 0.9 {
-        var joined: TokenFeatures?
+        var joined: WordSpan?
         for i in 0..<nq where qSim[i] < 0.9 || qPartner[i] == lPartner[j] || qPartner[i] == lPartner[j + 1] {
-          let f: TokenFeatures
-          if let joined {
-            f = joined
-          } else {
-            f = ix.joined(list[j], list[j + 1])
-            joined = f
-          }
-          let s = f.withSpan { TokenSimilarity.compare(spans[i], $0).0 }
+          let f = joined ?? self.joined(list[j], list[j + 1])
+          joined = f
+          let s = TokenSimilarity.compare(spans[i], f).0
           if s >= 0.85, s > lSim[j], s > lSim[j + 1], s > qSim[i] {
             release(lPartner[j])
             release(lPartner[j + 1])
@@ -246,6 +243,30 @@ struct QueryState {
     return factor * (NameScorer.queryShare * qc + (1 - NameScorer.queryShare) * lc)
   }
 
+  /// Room `joined` needs for two words of at most `longest` bytes.
+  static func joinCapacity(_ longest: Int) -> Int { 12 * longest + 16 }
+
+  /// List words a and b written as one (`TokenFeatures.joined(with:)`), in the scratch's join
+  /// buffer (valid until the next call).
+  private func joined(_ a: Int32, _ b: Int32) -> WordSpan {
+    let ta = ix.wordSpan(a).text
+    let tb = ix.wordSpan(b).text
+    let n = ta.count + tb.count
+    let text = UnsafeMutableBufferPointer(start: join, count: n)
+    for k in 0..<ta.count { text[k] = ta[k] }
+    for k in 0..<tb.count { text[ta.count + k] = tb[k] }
+    let p = NameKeys.phoneticCapacity(n)
+    let phonetic = UnsafeMutableBufferPointer(start: join + n, count: p)
+    let tmp = UnsafeMutableBufferPointer(start: join + n + p, count: p)
+    let ocr = UnsafeMutableBufferPointer(start: join + n + 2 * p, count: n)
+    let t = UnsafeBufferPointer(text)
+    let pn = NameKeys.phonetic(t, into: phonetic, tmp: tmp)
+    let on = NameKeys.ocr(t, into: ocr)
+    return WordSpan(
+      text: t, core: t, phonetic: UnsafeBufferPointer(rebasing: phonetic[0..<pn]),
+      ocr: UnsafeBufferPointer(rebasing: ocr[0..<on]), role: .name)
+  }
+
   /// `NameScorer.optimistic` on the current pairing.
   private func optimistic(_ list: UnsafeBufferPointer<Int32>) -> Double {
     var qn = 0.0
@@ -287,12 +308,5 @@ struct QueryState {
       lSim[x.l1] = 0
     }
     units[u] = Unit(q0: -1, q1: -1, l0: -1, l1: -1)
-  }
-}
-
-extension CompiledIndex {
-  /// Words a and b written as one (`TokenFeatures.joined(with:)`).
-  func joined(_ a: Int32, _ b: Int32) -> TokenFeatures {
-    TokenFeatures(text: Array(wordSpan(a).text) + Array(wordSpan(b).text), role: .name)
   }
 }

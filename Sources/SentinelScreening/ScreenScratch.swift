@@ -25,6 +25,8 @@ final class ScreenScratch: @unchecked Sendable {
   /// The query's words' bytes.
   var arena: UnsafeMutablePointer<UInt8>
   var arenaCapacity: Int
+  /// Two list words joined, with their keys (`QueryState.joined`): room for two of the longest words.
+  let join: UnsafeMutablePointer<UInt8>
 
   // Growable buffers, moved into a query's state and back (to keep their capacity).
   var sims: [Double] = []
@@ -53,6 +55,7 @@ final class ScreenScratch: @unchecked Sendable {
     slot.initialize(repeating: 0, count: max(1, wordCount))
     arenaCapacity = 256
     arena = .allocate(capacity: arenaCapacity)
+    join = .allocate(capacity: QueryState.joinCapacity(ix.maxTextCount))
   }
 
   deinit {
@@ -63,6 +66,7 @@ final class ScreenScratch: @unchecked Sendable {
     stamp.deallocate()
     slot.deallocate()
     arena.deallocate()
+    join.deallocate()
   }
 
   /// A new generation for the similarity cache (stamps of earlier queries no longer match).

@@ -282,11 +282,27 @@ public struct Screener: Sendable {
       if !grams.contains(g) { grams.append(g) }
     }
     touched.removeAll(keepingCapacity: true)
-    for g in grams {
-      for id in ix.trigrams.lookup(UInt64(g)) {
+    // Beyond 3 trigrams a word needs 2 shared ones (below): a word found only in the longest
+    // posting list cannot qualify, so that list only adds to words the others found.
+    var longest: UnsafeBufferPointer<Int32>?
+    var longestAt = -1
+    if grams.count > 3 {
+      for k in grams.indices {
+        let ids = ix.trigrams.lookup(UInt64(grams[k]))
+        if ids.count > (longest?.count ?? 0) {
+          longest = ids
+          longestAt = k
+        }
+      }
+    }
+    for k in grams.indices where k != longestAt {
+      for id in ix.trigrams.lookup(UInt64(grams[k])) {
         if counts[Int(id)] == 0 { touched.append(id) }
         counts[Int(id)] &+= 1
       }
+    }
+    if let longest {
+      for id in longest where counts[Int(id)] != 0 { counts[Int(id)] &+= 1 }
     }
     let qn = Double(grams.count)
     scored.removeAll(keepingCapacity: true)
@@ -294,7 +310,7 @@ public struct Screener: Sendable {
       let c = Int(counts[Int(id)])
       counts[Int(id)] = 0
       if c >= 2 || grams.count <= 3 {
-        let dice = 2 * Double(c) / (qn + Double(ix.words[Int(id)].textCount + 1))
+        let dice = 2 * Double(c) / (qn + Double(ix.textCount[Int(id)] + 1))
         if dice >= 0.3 { scored.append((dice, id)) }
       }
     }

@@ -44,6 +44,25 @@ import Testing
     #expect(compared > 1000)
   }
 
+  @Test func maskJaroEqualsTheTextbookScan() {
+    var rng = SplitMix64(state: 5)
+    let alphabet = Array("ABDEHLMNORS".utf8)
+    for k in 0..<20000 {
+      let longest = k % 10 == 0 ? 64 : 12
+      let a = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
+        alphabet.randomElement(using: &rng) ?? 65
+      }
+      let b = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
+        alphabet.randomElement(using: &rng) ?? 65
+      }
+      a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          #expect(JaroWinkler.jaroShort(a, b) == JaroWinkler.jaroLong(a, b))
+        }
+      }
+    }
+  }
+
   @Test func wordLookupMatchesTheDictionary() {
     let index = ScreeningIndex(list: SanctionsList(entries: Array(Fixtures.sdn.entries.prefix(2000))))
     for (key, id) in index.lookup {

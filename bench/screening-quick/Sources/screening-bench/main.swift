@@ -1,8 +1,9 @@
 // Runs the screening benchmark against the candidate pool and the full list, as
 // `sentinel screen --list LIST --benchmark BENCH [--threshold T]` does, and reports the
 // list's load and index times (thread CPU seconds).
-// Usage: screening-bench LIST BENCH [THRESHOLD] [--full-only]
-//   --full-only   only the full list (for profiling)
+// Usage: screening-bench LIST BENCH [THRESHOLD] [--full-only] [--profile]
+//   --full-only   only the full list
+//   --profile     only screen the benchmark's queries against the full list, 5 times (for perf)
 
 import Foundation
 import SentinelScreening
@@ -34,6 +35,20 @@ print(
   String(
     format: "list: %d entries, %d names; load %.2f s CPU, index %.2f s CPU\n", loaded.list.entries.count,
     index.names.count, t1 - t0, t2 - t1))
+if flags.contains("--profile") {
+  let screener = Screener(index: index, threshold: threshold)
+  let c0 = cpuSeconds()
+  var found = 0
+  for _ in 0..<5 {
+    for c in benchmark.cases { found += screener.screen(c.query, limit: 1).count }
+  }
+  let n = 5 * benchmark.cases.count
+  print(
+    String(
+      format: "%d queries, %d matches, %.0f queries/s of CPU time", n, found, Double(n) / (cpuSeconds() - c0))
+  )
+  exit(0)
+}
 if !flags.contains("--full-only") {
   print("## Against the benchmark's candidate pool (\(benchmark.candidates.count) entities)\n")
   print(BenchmarkRunner.runAgainstPool(benchmark, threshold: threshold).table)
