@@ -74,6 +74,8 @@ struct WordEntry {
   var phoneticCount: Int32
   var ocr: Int32
   var ocrCount: Int32
+  var textMask: UInt32
+  var phoneticMask: UInt32
   var role: TokenRole
   /// Whether the word had a joined article (its `lookup` key is `TEXT/CORE`).
   var hasCore: Bool
@@ -143,7 +145,10 @@ final class CompiledIndex: @unchecked Sendable {
         to: WordEntry(
           text: text, textCount: Int32(f.text.count), core: hasCore ? put(f.core) : text,
           coreCount: Int32(f.core.count), phonetic: put(f.phonetic), phoneticCount: Int32(f.phonetic.count),
-          ocr: put(f.ocr), ocrCount: Int32(f.ocr.count), role: f.role, hasCore: hasCore))
+          ocr: put(f.ocr), ocrCount: Int32(f.ocr.count),
+          textMask: f.text.withUnsafeBufferPointer { JaroWinkler.letters($0) },
+          phoneticMask: f.phonetic.withUnsafeBufferPointer { JaroWinkler.letters($0) }, role: f.role,
+          hasCore: hasCore))
       (textCount + id).initialize(to: Int32(f.text.count))
       (weight + id).initialize(to: f.role.weight * rarity[id])
       (rarities + id).initialize(to: rarity[id])
@@ -231,7 +236,8 @@ final class CompiledIndex: @unchecked Sendable {
     let e = words[Int(id)]
     return WordSpan(
       text: span(e.text, e.textCount), core: span(e.core, e.coreCount),
-      phonetic: span(e.phonetic, e.phoneticCount), ocr: span(e.ocr, e.ocrCount), role: e.role)
+      phonetic: span(e.phonetic, e.phoneticCount), ocr: span(e.ocr, e.ocrCount), role: e.role,
+      textMask: e.textMask, phoneticMask: e.phoneticMask)
   }
 
   /// Name n's word ids.

@@ -121,6 +121,33 @@ public enum JaroWinkler {
     return j + Double(prefix) * p * (1 - j)
   }
 
+  /// The bytes of `s` as a set of 32 slots (byte & 31: letters distinct, digits share with letters).
+  @inline(__always) static func letters(_ s: UnsafeBufferPointer<UInt8>) -> UInt32 {
+    var m: UInt32 = 0
+    for c in s { m |= 1 << UInt32(c & 31) }
+    return m
+  }
+
+  /// An upper bound of `similarity(a, b)` from the letters they share (`letters` of each): at most
+  /// m characters can match, where m counts, on the side with fewer, the characters whose slot
+  /// the other has; Jaro is then at most (m/|a| + m/|b| + 1)/3 (no transpositions).
+  @inline(__always) static func bound(
+    _ a: UnsafeBufferPointer<UInt8>, _ ma: UInt32, _ b: UnsafeBufferPointer<UInt8>, _ mb: UInt32
+  ) -> Double {
+    if a.isEmpty || b.isEmpty { return 1 }
+    var ca = 0
+    for c in a where mb & (1 << UInt32(c & 31)) != 0 { ca += 1 }
+    var cb = 0
+    for c in b where ma & (1 << UInt32(c & 31)) != 0 { cb += 1 }
+    let m = min(ca, cb)
+    if m == 0 { return 0 }
+    let x = Double(m)
+    let j = (x / Double(a.count) + x / Double(b.count) + 1) / 3
+    var prefix = 0
+    while prefix < min(4, a.count, b.count), a[prefix] == b[prefix] { prefix += 1 }
+    return j + Double(prefix) * 0.1 * (1 - j)
+  }
+
   /// Jaro-Winkler over the UTF-8 bytes of two strings.
   public static func similarity(_ a: String, _ b: String) -> Double {
     similarity(Array(a.utf8), Array(b.utf8))

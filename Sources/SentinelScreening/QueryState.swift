@@ -15,16 +15,18 @@ struct QueryState {
   /// Σ (word length + 1) − 1: the query's normalized length.
   let length: Int
 
-  // Similarity cache: word v's similarities to every row live at `sims[slot[v] * rows + row]`
-  // once `stamp[v] == generation` (NaN until computed).
+  // Similarity cache: word v's similarities to every row live at `sims[slot * rows + row]` once
+  // `cells[v] == generation << 32 | slot` (NaN until computed). Similarities at or below
+  // `floor` may be stored lower (`TokenSimilarity.compare(_:_:floor:)`): every caller ignores them.
   private let rows: Int
-  private let stamp: UnsafeMutablePointer<UInt32>
-  private let slot: UnsafeMutablePointer<Int32>
-  private let generation: UInt32
+  private let cells: UnsafeMutablePointer<UInt64>
+  private let generation: UInt64
+  static let floor = 0.5
   private let join: UnsafeMutablePointer<UInt8>
   private var slots = 0
-  private(set) var sims: [Double]
-  private(set) var reasons: [MatchReason]
+  private var sims: UnsafeMutablePointer<Double>
+  private var reasons: UnsafeMutablePointer<MatchReason>
+  private var capacity: Int
 
   // Scorer buffers.
   private var qSim: [Double] = []
@@ -66,35 +68,43 @@ struct QueryState {
     }
     weights = tokens.map(\.weight)
     length = tokens.reduce(-1) { $0 + $1.features.text.count + 1 }
-    stamp = scratch.stamp
-    slot = scratch.slot
-    generation = scratch.nextGeneration()
+    cells = scratch.cells
+    generation = UInt64(scratch.nextGeneration())
     join = scratch.join
     sims = scratch.sims
     reasons = scratch.reasons
-    sims.removeAll(keepingCapacity: true)
-    reasons.removeAll(keepingCapacity: true)
-    scratch.sims = []
-    scratch.reasons = []
+    capacity = scratch.simCapacity
   }
 
   /// Gives the buffers back to the scratch.
   mutating func release(to scratch: ScreenScratch) {
     scratch.sims = sims
     scratch.reasons = reasons
-    sims = []
-    reasons = []
+    scratch.simCapacity = capacity
   }
 
   @inline(__always) private mutating func cell(_ row: Int, _ v: Int32) -> Int {
-    if stamp[Int(v)] != generation {
-      stamp[Int(v)] = generation
-      slot[Int(v)] = Int32(slots)
-      slots += 1
-      sims.append(contentsOf: repeatElement(.nan, count: rows))
-      reasons.append(contentsOf: repeatElement(.fuzzy, count: rows))
+    let tag = cells[Int(v)]
+    if tag >> 32 == generation { return Int(tag & 0xFFFF_FFFF) * rows + row }
+    let slot = slots
+    cells[Int(v)] = generation << 32 | UInt64(slot)
+    slots += 1
+    let used = slot * rows
+    if used + rows > capacity {
+      let grown = max(2 * capacity, used + rows)
+      let s = UnsafeMutablePointer<Double>.allocate(capacity: grown)
+      s.moveInitialize(from: sims, count: used)
+      sims.deallocate()
+      sims = s
+      let r = UnsafeMutablePointer<MatchReason>.allocate(capacity: grown)
+      r.moveInitialize(from: reasons, count: used)
+      reasons.deallocate()
+      reasons = r
+      capacity = grown
     }
-    return Int(slot[Int(v)]) * rows + row
+    (sims + used).initialize(repeating: .nan, count: rows)
+    (reasons + used).initialize(repeating: .fuzzy, count: rows)
+    return used + row
   }
 
   /// `TokenSimilarity.compare(row, word v)`, computed once per query.
@@ -102,7 +112,7 @@ struct QueryState {
     let k = cell(row, v)
     let s = sims[k]
     if !s.isNaN { return s }
-    let (x, r) = TokenSimilarity.compare(spans[row], ix.wordSpan(v))
+    let (x, r) = TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.floor)
     sims[k] = x
     reasons[k] = r
     return x
@@ -171,7 +181,7 @@ struct QueryState {
         for i in 0..<nq where qSim[i] < 0.9 || qPartner[i] == lPartner[j] || qPartner[i] == lPartner[j + 1] {
           let f = joined ?? self.joined(list[j], list[j + 1])
           joined = f
-          let s = TokenSimilarity.compare(spans[i], f).0
+          let s = TokenSimilarity.compare(spans[i], f, floor: 0.85).0
           if s >= 0.85, s > lSim[j], s > lSim[j + 1], s > qSim[i] {
             release(lPartner[j])
             release(lPartner[j + 1])

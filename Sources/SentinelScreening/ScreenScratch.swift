@@ -18,9 +18,9 @@ final class ScreenScratch: @unchecked Sendable {
   let counts: UnsafeMutablePointer<UInt16>
   /// Per word: evidence (blocking, closed phase) or a dedup mark. Zero between queries.
   let evidence: UnsafeMutablePointer<Float>
-  /// Per word: the generation of the query that gave it a similarity-cache slot, and the slot.
-  let stamp: UnsafeMutablePointer<UInt32>
-  let slot: UnsafeMutablePointer<Int32>
+  /// Per word: the generation of the query that gave it a similarity-cache slot (high 32 bits),
+  /// and the slot.
+  let cells: UnsafeMutablePointer<UInt64>
   var generation: UInt32 = 0
   /// The query's words' bytes.
   var arena: UnsafeMutablePointer<UInt8>
@@ -28,11 +28,17 @@ final class ScreenScratch: @unchecked Sendable {
   /// Two list words joined, with their keys (`QueryState.joined`): room for two of the longest words.
   let join: UnsafeMutablePointer<UInt8>
 
+  /// Names touched by a query (each once), and by one of its words.
+  let touchedNames: UnsafeMutablePointer<Int32>
+  let localNames: UnsafeMutablePointer<Int32>
+  /// Words touched by one query word's trigrams (each once).
+  let touchedWords: UnsafeMutablePointer<Int32>
+  /// The similarity cache's cells (`QueryState`), grown as needed.
+  var sims: UnsafeMutablePointer<Double>
+  var reasons: UnsafeMutablePointer<MatchReason>
+  var simCapacity: Int
+
   // Growable buffers, moved into a query's state and back (to keep their capacity).
-  var sims: [Double] = []
-  var reasons: [MatchReason] = []
-  var touched: [Int32] = []
-  var local: [Int32] = []
   var ids: [Int32] = []
   var scored: [(Double, Int32)] = []
   var grams: [UInt32] = []
@@ -49,10 +55,14 @@ final class ScreenScratch: @unchecked Sendable {
     counts.initialize(repeating: 0, count: max(1, wordCount))
     evidence = .allocate(capacity: max(1, wordCount))
     evidence.initialize(repeating: 0, count: max(1, wordCount))
-    stamp = .allocate(capacity: max(1, wordCount))
-    stamp.initialize(repeating: 0, count: max(1, wordCount))
-    slot = .allocate(capacity: max(1, wordCount))
-    slot.initialize(repeating: 0, count: max(1, wordCount))
+    cells = .allocate(capacity: max(1, wordCount))
+    cells.initialize(repeating: 0, count: max(1, wordCount))
+    touchedNames = .allocate(capacity: max(1, nameCount))
+    localNames = .allocate(capacity: max(1, nameCount))
+    touchedWords = .allocate(capacity: max(1, wordCount))
+    simCapacity = 1024
+    sims = .allocate(capacity: simCapacity)
+    reasons = .allocate(capacity: simCapacity)
     arenaCapacity = 256
     arena = .allocate(capacity: arenaCapacity)
     join = .allocate(capacity: QueryState.joinCapacity(ix.maxTextCount))
@@ -63,8 +73,12 @@ final class ScreenScratch: @unchecked Sendable {
     best.deallocate()
     counts.deallocate()
     evidence.deallocate()
-    stamp.deallocate()
-    slot.deallocate()
+    cells.deallocate()
+    touchedNames.deallocate()
+    localNames.deallocate()
+    touchedWords.deallocate()
+    sims.deallocate()
+    reasons.deallocate()
     arena.deallocate()
     join.deallocate()
   }
@@ -73,7 +87,7 @@ final class ScreenScratch: @unchecked Sendable {
   func nextGeneration() -> UInt32 {
     generation &+= 1
     if generation == 0 {
-      stamp.update(repeating: 0, count: max(1, wordCount))
+      cells.update(repeating: 0, count: max(1, wordCount))
       generation = 1
     }
     return generation

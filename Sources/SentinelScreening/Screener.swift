@@ -70,15 +70,11 @@ public struct Screener: Sendable {
     let acc = scratch.acc
     let best = scratch.best
     let evidence = scratch.evidence
-    var touched = scratch.touched
-    var local = scratch.local
+    let touched = scratch.touchedNames
+    var touchedCount = 0
+    let local = scratch.localNames
     var ids = scratch.ids
-    touched.removeAll(keepingCapacity: true)
-    defer {
-      scratch.touched = touched
-      scratch.local = local
-      scratch.ids = ids
-    }
+    defer { scratch.ids = ids }
     var anyInformative = false
     for i in 0..<nq where q.spans[i].role == .name { anyInformative = true }
     // Words found for each query word; a joined pair credits both of its words.
@@ -157,7 +153,7 @@ public struct Screener: Sendable {
         for (v, e) in found[i] where e > evidence[Int(v)] { evidence[Int(v)] = e }
         remaining -= w
         var kept = 0
-        for k in touched.indices {
+        for k in 0..<touchedCount {
           let n = touched[k]
           var b: Float = 0
           for v in ix.nameWordIds(n) { b = max(b, evidence[Int(v)]) }
@@ -169,20 +165,27 @@ public struct Screener: Sendable {
             acc[Int(n)] = 0  // out for good: no open step follows a closed one
           }
         }
-        touched.removeLast(touched.count - kept)
+        touchedCount = kept
         for (v, _) in found[i] { evidence[Int(v)] = 0 }
         continue
       }
       remaining -= w
-      local.removeAll(keepingCapacity: true)
+      var localCount = 0
       for (v, e) in found[i] {
         for n in ix.postings(v) where e > best[Int(n)] {
-          if best[Int(n)] == 0 { local.append(n) }
+          if best[Int(n)] == 0 {
+            local[localCount] = n
+            localCount += 1
+          }
           best[Int(n)] = e
         }
       }
-      for n in local {
-        if acc[Int(n)] == 0 { touched.append(n) }
+      for k in 0..<localCount {
+        let n = local[k]
+        if acc[Int(n)] == 0 {
+          touched[touchedCount] = n
+          touchedCount += 1
+        }
         acc[Int(n)] += w * best[Int(n)]
         best[Int(n)] = 0
       }
@@ -190,11 +193,12 @@ public struct Screener: Sendable {
     // The best `candidateLimit` names by accumulated evidence (ties by name), in that order.
     let limit = candidateLimit
     var top: [(Float, Int32)] = []
-    top.reserveCapacity(min(limit, touched.count))
+    top.reserveCapacity(min(limit, touchedCount))
     @inline(__always) func before(_ a: (Float, Int32), _ b: (Float, Int32)) -> Bool {
       a.0 != b.0 ? a.0 > b.0 : a.1 < b.1
     }
-    for n in touched {
+    for k in 0..<touchedCount {
+      let n = touched[k]
       let a = acc[Int(n)]
       acc[Int(n)] = 0
       guard a >= needed, limit > 0 else { continue }
@@ -267,11 +271,11 @@ public struct Screener: Sendable {
     let ix = index.compiled
     let counts = scratch.counts
     var grams = scratch.grams
-    var touched = scratch.local
+    let touched = scratch.touchedWords
+    var touchedCount = 0
     var scored = scratch.scored
     defer {
       scratch.grams = grams
-      scratch.local = touched
       scratch.scored = scored
     }
     // Distinct padded trigrams (`$AB`, `ABC`, …, `YZ$`), as `NameKeys.trigrams`.
@@ -281,7 +285,6 @@ public struct Screener: Sendable {
       let g = at(k) << 16 | at(k + 1) << 8 | at(k + 2)
       if !grams.contains(g) { grams.append(g) }
     }
-    touched.removeAll(keepingCapacity: true)
     // Beyond 3 trigrams a word needs 2 shared ones (below): a word found only in the longest
     // posting list cannot qualify, so that list only adds to words the others found.
     var longest: UnsafeBufferPointer<Int32>?
@@ -297,7 +300,10 @@ public struct Screener: Sendable {
     }
     for k in grams.indices where k != longestAt {
       for id in ix.trigrams.lookup(UInt64(grams[k])) {
-        if counts[Int(id)] == 0 { touched.append(id) }
+        if counts[Int(id)] == 0 {
+          touched[touchedCount] = id
+          touchedCount += 1
+        }
         counts[Int(id)] &+= 1
       }
     }
@@ -305,17 +311,28 @@ public struct Screener: Sendable {
       for id in longest where counts[Int(id)] != 0 { counts[Int(id)] &+= 1 }
     }
     let qn = Double(grams.count)
+    // The best 32 by Dice coefficient (ties by id), kept sorted as they come.
     scored.removeAll(keepingCapacity: true)
-    for id in touched {
+    @inline(__always) func before(_ a: (Double, Int32), _ b: (Double, Int32)) -> Bool {
+      a.0 != b.0 ? a.0 > b.0 : a.1 < b.1
+    }
+    for k in 0..<touchedCount {
+      let id = touched[k]
       let c = Int(counts[Int(id)])
       counts[Int(id)] = 0
-      if c >= 2 || grams.count <= 3 {
-        let dice = 2 * Double(c) / (qn + Double(ix.textCount[Int(id)] + 1))
-        if dice >= 0.3 { scored.append((dice, id)) }
+      guard c >= 2 || grams.count <= 3 else { continue }
+      let dice = 2 * Double(c) / (qn + Double(ix.textCount[Int(id)] + 1))
+      guard dice >= 0.3 else { continue }
+      let x = (dice, id)
+      if scored.count == 32 {
+        guard let last = scored.last, before(x, last) else { continue }
+        scored.removeLast()
       }
+      var k = scored.count
+      while k > 0 && before(x, scored[k - 1]) { k -= 1 }
+      scored.insert(x, at: k)
     }
-    scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
-    for (_, id) in scored.prefix(32) { out.append(id) }
+    for (_, id) in scored { out.append(id) }
   }
 
   // MARK: - Ranking

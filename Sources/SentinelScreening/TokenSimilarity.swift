@@ -35,8 +35,12 @@ public enum TokenSimilarity {
     q.withSpan { q in c.withSpan { c in compare(q, c) } }
   }
 
-  /// `compare` over byte spans (the implementation).
-  static func compare(_ q: WordSpan, _ c: WordSpan) -> (Double, MatchReason) {
+  /// `compare` over byte spans (the implementation). With a `floor` ≥ 0, a result at or below
+  /// the floor may come out lower than `compare` gives (a Jaro-Winkler term is skipped when a
+  /// cheap upper bound shows it cannot lift the result above both the rules before it and the
+  /// floor); above the floor the result and its rule are exactly `compare`'s. Callers that ignore
+  /// similarities at or below the floor (the scorer: 0.5) get the same outcome, faster.
+  static func compare(_ q: WordSpan, _ c: WordSpan, floor: Double = -1) -> (Double, MatchReason) {
     if q.text.same(c.text) { return (1, .exact) }
     if q.core.same(c.core) { return (0.96, .article) }
     let qn = q.text.count
@@ -64,10 +68,12 @@ public enum TokenSimilarity {
         reason = .phonetic
       }
     }
-    let jw = JaroWinkler.similarity(q.text, c.text)
-    if jw > best {
-      best = jw
-      reason = .fuzzy
+    if floor < 0 || JaroWinkler.bound(q.text, q.textMask, c.text, c.textMask) > max(best, floor) {
+      let jw = JaroWinkler.similarity(q.text, c.text)
+      if jw > best {
+        best = jw
+        reason = .fuzzy
+      }
     }
     if !q.core.same(q.text) || !c.core.same(c.text) {
       let jc = JaroWinkler.similarity(q.core, c.core) * 0.97
@@ -76,7 +82,10 @@ public enum TokenSimilarity {
         reason = .fuzzy
       }
     }
-    if q.phonetic.count >= 3, c.phonetic.count >= 3 {
+    if q.phonetic.count >= 3, c.phonetic.count >= 3,
+      floor < 0
+        || JaroWinkler.bound(q.phonetic, q.phoneticMask, c.phonetic, c.phoneticMask) * 0.93 > max(best, floor)
+    {
       let jp = JaroWinkler.similarity(q.phonetic, c.phonetic) * 0.93
       if jp > best {
         best = jp
@@ -94,6 +103,23 @@ struct WordSpan {
   var phonetic: UnsafeBufferPointer<UInt8>
   var ocr: UnsafeBufferPointer<UInt8>
   var role: TokenRole
+  /// `JaroWinkler.letters(text)`.
+  var textMask: UInt32
+  /// `JaroWinkler.letters(phonetic)`.
+  var phoneticMask: UInt32
+
+  init(
+    text: UnsafeBufferPointer<UInt8>, core: UnsafeBufferPointer<UInt8>, phonetic: UnsafeBufferPointer<UInt8>,
+    ocr: UnsafeBufferPointer<UInt8>, role: TokenRole, textMask: UInt32? = nil, phoneticMask: UInt32? = nil
+  ) {
+    self.text = text
+    self.core = core
+    self.phonetic = phonetic
+    self.ocr = ocr
+    self.role = role
+    self.textMask = textMask ?? JaroWinkler.letters(text)
+    self.phoneticMask = phoneticMask ?? JaroWinkler.letters(phonetic)
+  }
 }
 
 extension UnsafeBufferPointer where Element == UInt8 {

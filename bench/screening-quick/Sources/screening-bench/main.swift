@@ -3,7 +3,8 @@
 // list's load and index times (thread CPU seconds).
 // Usage: screening-bench LIST BENCH [THRESHOLD] [--full-only] [--profile]
 //   --full-only   only the full list
-//   --profile     only screen the benchmark's queries against the full list, 5 times (for perf)
+//   --profile     only screen the benchmark's queries against the full list, 5 times (for perf;
+//                 SCREENING_REPEAT=N for N times)
 
 import Foundation
 import SentinelScreening
@@ -39,10 +40,11 @@ if flags.contains("--profile") {
   let screener = Screener(index: index, threshold: threshold)
   let c0 = cpuSeconds()
   var found = 0
-  for _ in 0..<5 {
+  let repeats = ProcessInfo.processInfo.environment["SCREENING_REPEAT"].flatMap { Int($0) } ?? 5
+  for _ in 0..<repeats {
     for c in benchmark.cases { found += screener.screen(c.query, limit: 1).count }
   }
-  let n = 5 * benchmark.cases.count
+  let n = repeats * benchmark.cases.count
   print(
     String(
       format: "%d queries, %d matches, %.0f queries/s of CPU time", n, found, Double(n) / (cpuSeconds() - c0))
