@@ -237,7 +237,7 @@ final class CompiledIndex: @unchecked Sendable {
     return WordSpan(
       text: span(e.text, e.textCount), core: span(e.core, e.coreCount),
       phonetic: span(e.phonetic, e.phoneticCount), ocr: span(e.ocr, e.ocrCount), role: e.role,
-      textMask: e.textMask, phoneticMask: e.phoneticMask)
+      textMask: e.textMask, phoneticMask: e.phoneticMask, hasCore: e.hasCore)
   }
 
   /// Name n's word ids.

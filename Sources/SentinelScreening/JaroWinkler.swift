@@ -128,24 +128,27 @@ public enum JaroWinkler {
     return m
   }
 
-  /// An upper bound of `similarity(a, b)` from the letters they share (`letters` of each): at most
-  /// m characters can match, where m counts, on the side with fewer, the characters whose slot
-  /// the other has; Jaro is then at most (m/|a| + m/|b| + 1)/3 (no transpositions).
-  @inline(__always) static func bound(
-    _ a: UnsafeBufferPointer<UInt8>, _ ma: UInt32, _ b: UnsafeBufferPointer<UInt8>, _ mb: UInt32
-  ) -> Double {
-    if a.isEmpty || b.isEmpty { return 1 }
+  /// Whether `similarity(a, b)` may exceed `t`, from the letters they share (`letters` of each):
+  /// at most m characters can match, and Jaro is then at most (m/|a| + m/|b| + 1)/3 (no
+  /// transpositions), where m counts, on each side, the characters whose slot the other has.
+  /// `false` means `similarity(a, b) <= t` for certain.
+  @inline(__always) static func mayExceed(
+    _ a: UnsafeBufferPointer<UInt8>, _ ma: UInt32, _ b: UnsafeBufferPointer<UInt8>, _ mb: UInt32, _ t: Double
+  ) -> Bool {
+    if a.isEmpty || b.isEmpty { return true }
+    var prefix = 0
+    while prefix < min(4, a.count, b.count), a[prefix] == b[prefix] { prefix += 1 }
+    @inline(__always) func jw(_ m: Int) -> Double {
+      if m == 0 { return 0 }
+      let x = Double(m)
+      let j = (x / Double(a.count) + x / Double(b.count) + 1) / 3
+      return j + Double(prefix) * 0.1 * (1 - j)
+    }
     var ca = 0
     for c in a where mb & (1 << UInt32(c & 31)) != 0 { ca += 1 }
     var cb = 0
     for c in b where ma & (1 << UInt32(c & 31)) != 0 { cb += 1 }
-    let m = min(ca, cb)
-    if m == 0 { return 0 }
-    let x = Double(m)
-    let j = (x / Double(a.count) + x / Double(b.count) + 1) / 3
-    var prefix = 0
-    while prefix < min(4, a.count, b.count), a[prefix] == b[prefix] { prefix += 1 }
-    return j + Double(prefix) * 0.1 * (1 - j)
+    return jw(min(ca, cb)) > t
   }
 
   /// Jaro-Winkler over the UTF-8 bytes of two strings.

@@ -42,7 +42,9 @@ public enum TokenSimilarity {
   /// similarities at or below the floor (the scorer: 0.5) get the same outcome, faster.
   static func compare(_ q: WordSpan, _ c: WordSpan, floor: Double = -1) -> (Double, MatchReason) {
     if q.text.same(c.text) { return (1, .exact) }
-    if q.core.same(c.core) { return (0.96, .article) }
+    // Without an article on either side the cores are the texts, just found different.
+    let articles = q.hasCore || c.hasCore
+    if articles && q.core.same(c.core) { return (0.96, .article) }
     let qn = q.text.count
     let cn = c.text.count
     if qn == 1 || cn == 1 {
@@ -68,14 +70,14 @@ public enum TokenSimilarity {
         reason = .phonetic
       }
     }
-    if floor < 0 || JaroWinkler.bound(q.text, q.textMask, c.text, c.textMask) > max(best, floor) {
+    if floor < 0 || JaroWinkler.mayExceed(q.text, q.textMask, c.text, c.textMask, max(best, floor)) {
       let jw = JaroWinkler.similarity(q.text, c.text)
       if jw > best {
         best = jw
         reason = .fuzzy
       }
     }
-    if !q.core.same(q.text) || !c.core.same(c.text) {
+    if articles {
       let jc = JaroWinkler.similarity(q.core, c.core) * 0.97
       if jc > best {
         best = jc
@@ -84,7 +86,8 @@ public enum TokenSimilarity {
     }
     if q.phonetic.count >= 3, c.phonetic.count >= 3,
       floor < 0
-        || JaroWinkler.bound(q.phonetic, q.phoneticMask, c.phonetic, c.phoneticMask) * 0.93 > max(best, floor)
+        || JaroWinkler.mayExceed(
+          q.phonetic, q.phoneticMask, c.phonetic, c.phoneticMask, max(best, floor) / 0.93 - 1e-9)
     {
       let jp = JaroWinkler.similarity(q.phonetic, c.phonetic) * 0.93
       if jp > best {
@@ -107,10 +110,13 @@ struct WordSpan {
   var textMask: UInt32
   /// `JaroWinkler.letters(phonetic)`.
   var phoneticMask: UInt32
+  /// Whether `core` differs from `text` (a joined article).
+  var hasCore: Bool
 
   init(
     text: UnsafeBufferPointer<UInt8>, core: UnsafeBufferPointer<UInt8>, phonetic: UnsafeBufferPointer<UInt8>,
-    ocr: UnsafeBufferPointer<UInt8>, role: TokenRole, textMask: UInt32? = nil, phoneticMask: UInt32? = nil
+    ocr: UnsafeBufferPointer<UInt8>, role: TokenRole, textMask: UInt32? = nil, phoneticMask: UInt32? = nil,
+    hasCore: Bool? = nil
   ) {
     self.text = text
     self.core = core
@@ -119,6 +125,7 @@ struct WordSpan {
     self.role = role
     self.textMask = textMask ?? JaroWinkler.letters(text)
     self.phoneticMask = phoneticMask ?? JaroWinkler.letters(phonetic)
+    self.hasCore = hasCore ?? !core.same(text)
   }
 }
 

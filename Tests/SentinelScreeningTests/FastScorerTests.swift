@@ -63,6 +63,20 @@ import Testing
     }
   }
 
+  @Test func asciiNormalizationMatchesTheGeneralPath() {
+    var rng = SplitMix64(state: 3)
+    let alphabet = Array("aBcDeZz09.. .'`-,/_()\t\u{01}\u{7F}ALSA".unicodeScalars)
+    for _ in 0..<5000 {
+      let text = String(
+        String.UnicodeScalarView(
+          (0..<Int.random(in: 0...24, using: &rng)).compactMap { _ in alphabet.randomElement(using: &rng) }))
+      var general: [String] = []
+      for word in NameNormalizer.foldedWords(text) { general += NameNormalizer.splitPunctuation(word) }
+      #expect(NameNormalizer.asciiWords(text) == general, "\(text.debugDescription)")
+    }
+    #expect(NameNormalizer.asciiWords("José") == nil)
+  }
+
   @Test func wordLookupMatchesTheDictionary() {
     let index = ScreeningIndex(list: SanctionsList(entries: Array(Fixtures.sdn.entries.prefix(2000))))
     for (key, id) in index.lookup {
