@@ -135,20 +135,20 @@ public enum JaroWinkler {
   @inline(__always) static func mayExceed(
     _ a: UnsafeBufferPointer<UInt8>, _ ma: UInt32, _ b: UnsafeBufferPointer<UInt8>, _ mb: UInt32, _ t: Double
   ) -> Bool {
-    if a.isEmpty || b.isEmpty { return true }
-    var prefix = 0
-    while prefix < min(4, a.count, b.count), a[prefix] == b[prefix] { prefix += 1 }
-    @inline(__always) func jw(_ m: Int) -> Double {
-      if m == 0 { return 0 }
-      let x = Double(m)
-      let j = (x / Double(a.count) + x / Double(b.count) + 1) / 3
-      return j + Double(prefix) * 0.1 * (1 - j)
-    }
+    let na = a.count
+    let nb = b.count
+    if na == 0 || nb == 0 { return true }
     var ca = 0
-    for c in a where mb & (1 << UInt32(c & 31)) != 0 { ca += 1 }
+    for c in a { ca &+= Int(truncatingIfNeeded: (mb >> UInt32(c & 31)) & 1) }
     var cb = 0
-    for c in b where ma & (1 << UInt32(c & 31)) != 0 { cb += 1 }
-    return jw(min(ca, cb)) > t
+    for c in b { cb &+= Int(truncatingIfNeeded: (ma >> UInt32(c & 31)) & 1) }
+    let m = min(ca, cb)
+    if m == 0 { return false }  // nothing in common: 0
+    var prefix = 0
+    while prefix < min(4, na, nb), a[prefix] == b[prefix] { prefix += 1 }
+    // Jaro ≤ (m/na + m/nb + 1)/3 = (m(na + nb) + na·nb) / (3·na·nb); the margin covers rounding.
+    let j = Double(m * (na + nb) + na * nb) / Double(3 * na * nb)
+    return j + Double(prefix) * 0.1 * (1 - j) + 1e-9 > t
   }
 
   /// Jaro-Winkler over the UTF-8 bytes of two strings.

@@ -74,6 +74,7 @@ public struct Screener: Sendable {
     var touchedCount = 0
     let local = scratch.localNames
     var ids = scratch.ids
+    scratch.ids = []  // moved out: appends must not copy
     defer { scratch.ids = ids }
     var anyInformative = false
     for i in 0..<nq where q.spans[i].role == .name { anyInformative = true }
@@ -83,6 +84,7 @@ public struct Screener: Sendable {
       // A query of only initials, particles, titles or legal forms: block on every word exactly.
       ids.removeAll(keepingCapacity: true)
       similarWords(q.spans[i], into: &ids, scratch)
+      found[i].reserveCapacity(found[i].count + ids.count + 8)
       for v in ids {
         let e = Float(NameScorer.effective(q.similarity(i, v)))
         if e > 0 { found[i].append((v, e)) }
@@ -238,6 +240,7 @@ public struct Screener: Sendable {
     add(ScreeningIndex.key("C", f.core))
     if hasCore { add(ScreeningIndex.key("C", text)) }
     var buf = scratch.bytes
+    scratch.bytes = []  // moved out: appends must not copy
     defer { scratch.bytes = buf }
     if text.count >= 3 {
       buf.removeAll(keepingCapacity: true)
@@ -271,9 +274,11 @@ public struct Screener: Sendable {
     let ix = index.compiled
     let counts = scratch.counts
     var grams = scratch.grams
+    scratch.grams = []  // moved out: appends must not copy
     let touched = scratch.touchedWords
     var touchedCount = 0
     var scored = scratch.scored
+    scratch.scored = []  // moved out: appends must not copy
     defer {
       scratch.grams = grams
       scratch.scored = scored
