@@ -182,7 +182,15 @@ final class CompiledIndex: @unchecked Sendable {
     grams.reserveCapacity(trigrams.count)
     for (g, ids) in trigrams { grams[UInt64(g)] = ids }
     self.trigrams = KeyRanges(grams)
-    self.keys = KeyRanges(keys)
+    // `D` keys also file each word without an article under its own text (length ≤ the deletion
+    // key limit): a query word's one-letter deletion then finds the word equal to it in the same
+    // lookup (`Screener.keyedWords`).
+    var withSelf = keys
+    for (id, f) in vocabulary.enumerated()
+    where f.core == f.text && !f.text.isEmpty && f.text.count <= ScreeningIndex.deletionKeyMaxLength {
+      withSelf[ScreeningIndex.key("D", f.text), default: []].append(Int32(id))
+    }
+    self.keys = KeyRanges(withSelf)
     self.exact = KeyRanges(exact)
   }
 

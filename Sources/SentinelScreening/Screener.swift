@@ -251,11 +251,10 @@ public struct Screener: Sendable {
     if text.count <= ScreeningIndex.deletionKeyMaxLength + 1 {
       // One edit: a deletion on either side, or a substitution (the same deletion on both).
       if text.count >= 3 { add(ScreeningIndex.key("D", text)) }
+      // A D key also finds the words (without an article) equal to the deletion: the compiled
+      // key table files each such word of up to `deletionKeyMaxLength` letters under its own text.
       for k in 0..<text.count where k == 0 || text[k] != text[k - 1] {
         add(ScreeningIndex.key("D", text, skipping: k))
-        buf.removeAll(keepingCapacity: true)
-        for m in 0..<text.count where m != k { buf.append(text[m]) }
-        if let id = buf.withUnsafeBufferPointer({ ix.word(text: $0, core: nil) }) { out.append(id) }
       }
     }
     buf.removeAll(keepingCapacity: true)
@@ -326,8 +325,10 @@ public struct Screener: Sendable {
       let c = Int(counts[Int(id)])
       counts[Int(id)] = 0
       guard c >= 2 || grams.count <= 3 else { continue }
+      // Dice 2c/d ≥ 0.3 exactly when 20c ≥ 3d (integers; 2c/d rounds to 0.3 when they are equal).
+      let d = grams.count + Int(ix.textCount[Int(id)]) + 1
+      guard 20 * c >= 3 * d else { continue }
       let dice = 2 * Double(c) / (qn + Double(ix.textCount[Int(id)] + 1))
-      guard dice >= 0.3 else { continue }
       let x = (dice, id)
       if scored.count == 32 {
         guard let last = scored.last, before(x, last) else { continue }
