@@ -5,11 +5,21 @@
 public enum JaroWinkler {
   /// Jaro similarity in [0, 1].
   public static func jaro(_ a: [UInt8], _ b: [UInt8]) -> Double {
+    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in jaro(a, b) } }
+  }
+
+  /// Jaro similarity over byte spans (the implementation; the matcher calls it on flat word
+  /// storage without copying words into arrays).
+  public static func jaro(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
     if a.isEmpty && b.isEmpty { return 1 }
     if a.isEmpty || b.isEmpty { return 0 }
     // NOTE: words are short; 64-bit masks avoid two array allocations per call (the matcher calls
     // this hundreds of times per query). Longer inputs take the array path.
     if a.count <= 64 && b.count <= 64 { return jaroShort(a, b) }
+    return jaroLong(a, b)
+  }
+
+  static func jaroLong(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
     let window = max(0, max(a.count, b.count) / 2 - 1)
     var aMatched = [Bool](repeating: false, count: a.count)
     var bMatched = [Bool](repeating: false, count: b.count)
@@ -37,42 +47,108 @@ public enum JaroWinkler {
     return (m / Double(a.count) + m / Double(b.count) + (m - Double(transpositions) / 2) / m) / 3
   }
 
-  /// `jaro` for inputs of at most 64 bytes, with bit masks for the matched flags.
-  static func jaroShort(_ a: [UInt8], _ b: [UInt8]) -> Double {
-    let window = max(0, max(a.count, b.count) / 2 - 1)
-    var aMatched: UInt64 = 0
-    var bMatched: UInt64 = 0
-    var matches = 0
-    for i in 0..<a.count {
-      let lo = max(0, i - window)
-      let hi = min(b.count - 1, i + window)
-      if lo > hi { continue }
-      let c = a[i]
-      for j in lo...hi where bMatched & (1 << UInt64(j)) == 0 && c == b[j] {
-        aMatched |= 1 << UInt64(i)
-        bMatched |= 1 << UInt64(j)
-        matches += 1
-        break
+  /// `jaro` for inputs of at most 64 bytes, with bit masks: for each byte value (folded to 5 bits:
+  /// letters are distinct, a digit shares a slot with a letter), the positions of b holding it; a's
+  /// character i takes the first unmatched position holding it in its window (as the textbook scan
+  /// does), found with a few mask operations.
+  static func jaroShort(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
+    let na = a.count
+    let nb = b.count
+    let window = max(0, max(na, nb) / 2 - 1)
+    var table: PositionTable = (
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    )
+    return withUnsafeMutableBytes(of: &table) { raw in
+      let positions = raw.bindMemory(to: UInt64.self)
+      for j in 0..<nb { positions[Int(b[j] & 31)] |= 1 << UInt64(j) }
+      var aMatched: UInt64 = 0
+      var bMatched: UInt64 = 0
+      var matches = 0
+      for i in 0..<na {
+        let lo = max(0, i - window)
+        let hi = min(nb - 1, i + window)
+        if lo > hi { continue }
+        // Bits lo...hi (hi ≤ 63: `2 << 63` is 0, and 0 &- 1 all ones).
+        let inWindow: UInt64 = ((2 << UInt64(hi)) &- 1) & ~((1 << UInt64(lo)) &- 1)
+        let c = a[i]
+        var free = positions[Int(c & 31)] & inWindow & ~bMatched
+        while free != 0 {
+          let j = free.trailingZeroBitCount
+          if b[j] == c {
+            bMatched |= 1 << UInt64(j)
+            aMatched |= 1 << UInt64(i)
+            matches += 1
+            break
+          }
+          free &= free &- 1
+        }
       }
+      if matches == 0 { return 0 }
+      var transpositions = 0
+      var ra = aMatched
+      var rb = bMatched
+      while ra != 0 {
+        let i = ra.trailingZeroBitCount
+        let j = rb.trailingZeroBitCount
+        ra &= ra &- 1
+        rb &= rb &- 1
+        if a[i] != b[j] { transpositions += 1 }
+      }
+      let m = Double(matches)
+      return (m / Double(na) + m / Double(nb) + (m - Double(transpositions) / 2) / m) / 3
     }
-    if matches == 0 { return 0 }
-    var transpositions = 0
-    var j = 0
-    for i in 0..<a.count where aMatched & (1 << UInt64(i)) != 0 {
-      while bMatched & (1 << UInt64(j)) == 0 { j += 1 }
-      if a[i] != b[j] { transpositions += 1 }
-      j += 1
-    }
-    let m = Double(matches)
-    return (m / Double(a.count) + m / Double(b.count) + (m - Double(transpositions) / 2) / m) / 3
   }
+
+  /// 32 position masks on the stack.
+  typealias PositionTable = (
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+  )
 
   /// Jaro-Winkler similarity in [0, 1] with prefix scale `p` (0.1) over at most 4 characters.
   public static func similarity(_ a: [UInt8], _ b: [UInt8], prefixScale p: Double = 0.1) -> Double {
+    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in similarity(a, b, prefixScale: p) } }
+  }
+
+  /// Jaro-Winkler over byte spans.
+  public static func similarity(
+    _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, prefixScale p: Double = 0.1
+  ) -> Double {
     let j = jaro(a, b)
     var prefix = 0
     while prefix < min(4, a.count, b.count), a[prefix] == b[prefix] { prefix += 1 }
     return j + Double(prefix) * p * (1 - j)
+  }
+
+  /// The bytes of `s` as a set of 32 slots (byte & 31: letters distinct, digits share with letters).
+  @inline(__always) static func letters(_ s: UnsafeBufferPointer<UInt8>) -> UInt32 {
+    var m: UInt32 = 0
+    for c in s { m |= 1 << UInt32(c & 31) }
+    return m
+  }
+
+  /// Whether `similarity(a, b)` may exceed `t`, from the letters they share (`letters` of each):
+  /// at most m characters can match, and Jaro is then at most (m/|a| + m/|b| + 1)/3 (no
+  /// transpositions), where m counts, on each side, the characters whose slot the other has.
+  /// `false` means `similarity(a, b) <= t` for certain.
+  @inline(__always) static func mayExceed(
+    _ a: UnsafeBufferPointer<UInt8>, _ ma: UInt32, _ b: UnsafeBufferPointer<UInt8>, _ mb: UInt32, _ t: Double
+  ) -> Bool {
+    let na = a.count
+    let nb = b.count
+    if na == 0 || nb == 0 { return true }
+    var ca = 0
+    for c in a { ca &+= Int(truncatingIfNeeded: (mb >> UInt32(c & 31)) & 1) }
+    var cb = 0
+    for c in b { cb &+= Int(truncatingIfNeeded: (ma >> UInt32(c & 31)) & 1) }
+    let m = min(ca, cb)
+    if m == 0 { return false }  // nothing in common: 0
+    var prefix = 0
+    while prefix < min(4, na, nb), a[prefix] == b[prefix] { prefix += 1 }
+    // Jaro ≤ (m/na + m/nb + 1)/3 = (m(na + nb) + na·nb) / (3·na·nb); the margin covers rounding.
+    let j = Double(m * (na + nb) + na * nb) / Double(3 * na * nb)
+    return j + Double(prefix) * 0.1 * (1 - j) + 1e-9 > t
   }
 
   /// Jaro-Winkler over the UTF-8 bytes of two strings.

@@ -16,8 +16,13 @@ import Foundation
 public enum NameNormalizer {
   /// The tokens of `name`.
   public static func tokens(_ name: String) -> [NameToken] {
-    var words: [String] = []
-    for word in foldedWords(name) { words += splitPunctuation(word) }
+    var words: [String]
+    if let ascii = asciiWords(name) {
+      words = ascii
+    } else {
+      words = []
+      for word in foldedWords(name) { words += splitPunctuation(word) }
+    }
     var out: [NameToken] = []
     var i = 0
     while i < words.count {
@@ -39,6 +44,62 @@ public enum NameNormalizer {
   /// The normalized words of `name` joined by spaces (for display and tests).
   public static func normalize(_ name: String) -> String {
     tokens(name).map(\.text).joined(separator: " ")
+  }
+
+  /// Steps 1–4 for ASCII text, on bytes: the same words as `foldedWords` then `splitPunctuation`
+  /// (nil when the text is not ASCII). Normalizing is otherwise a large share of a query's cost.
+  static func asciiWords(_ name: String) -> [String]? {
+    var name = name
+    return name.withUTF8 { bytes -> [String]? in
+      for b in bytes where b >= 0x80 { return nil }
+      var out: [String] = []
+      var chunk: [UInt8] = []
+      chunk.reserveCapacity(bytes.count)
+      func flush() {
+        guard !chunk.isEmpty else { return }
+        // Step 4: dots join abbreviations (all pieces of at most 2 letters) and otherwise separate.
+        var pieces = 0
+        var short = true
+        var length = 0
+        for b in chunk {
+          if b == UInt8(ascii: ".") {
+            if length > 0 { pieces += 1 }
+            if length > 2 { short = false }
+            length = 0
+          } else {
+            length += 1
+          }
+        }
+        if length > 0 { pieces += 1 }
+        if length > 2 { short = false }
+        if pieces <= 1 || short {
+          let joined = chunk.filter { $0 != UInt8(ascii: ".") }
+          if !joined.isEmpty { out.append(String(decoding: joined, as: UTF8.self)) }
+        } else {
+          for piece in chunk.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: true) {
+            out.append(String(decoding: piece, as: UTF8.self))
+          }
+        }
+        chunk.removeAll(keepingCapacity: true)
+      }
+      for b in bytes {
+        if b == 32 || (b >= 9 && b <= 13) {
+          flush()  // white space ends a word
+        } else if b < 0x20 || b == 0x7F {
+          continue  // a control character vanishes
+        } else if b == 0x27 || b == 0x60 {
+          continue  // an apostrophe (or backtick) vanishes
+        } else if b >= 97 && b <= 122 {
+          chunk.append(b - 32)
+        } else if (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == UInt8(ascii: ".") {
+          chunk.append(b)
+        } else {
+          flush()  // any other character separates
+        }
+      }
+      flush()
+      return out
+    }
   }
 
   /// Steps 1–3: white-space separated words, folded to upper-case ASCII (punctuation still in).
@@ -127,7 +188,11 @@ public enum NameNormalizer {
     var chunk = ""
     for c in word.unicodeScalars {
       if c == "'" { continue }
-      if c == "." || c.properties.isAlphabetic || (c.value >= 0x30 && c.value <= 0x39) {
+      // NOTE: an ASCII scalar is alphabetic exactly when it is a letter; the Unicode property
+      // lookup is kept for the rest (it is a large share of normalizing an ASCII name).
+      let alphabetic =
+        c.isASCII ? (c.value | 0x20) >= 0x61 && (c.value | 0x20) <= 0x7A : c.properties.isAlphabetic
+      if c == "." || alphabetic || (c.value >= 0x30 && c.value <= 0x39) {
         chunk.unicodeScalars.append(c)
       } else {
         if !chunk.isEmpty { chunks.append(chunk) }

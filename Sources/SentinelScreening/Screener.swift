@@ -1,6 +1,10 @@
 // Screens a name against an index: normalize → block (find similar vocabulary words) →
 // accumulate a query-coverage bound per candidate name → score the best candidates fully →
 // best name per entry → matches at or above the threshold, best first.
+//
+// The hot path works on the index's flat tables (`CompiledIndex`) with reused working memory
+// (`ScreenScratch`, one per concurrent query) and scores candidates for their number only
+// (`QueryState.score`); only the reported matches are explained (`NameScorer.score`).
 
 /// Screens names against a `ScreeningIndex`.
 public struct Screener: Sendable {
@@ -10,6 +14,7 @@ public struct Screener: Sendable {
   public var threshold: Double
   /// How many candidate names (by coverage bound) are scored fully per query.
   public var candidateLimit = 64
+  private let pool = ScratchPool()
 
   /// Creates a screener.
   public init(index: ScreeningIndex, threshold: Double = defaultScreeningThreshold) {
@@ -20,26 +25,38 @@ public struct Screener: Sendable {
   /// Matches of `query` at or above the threshold, best first (ties by id); at most `limit`.
   public func screen(_ query: String, limit: Int = 10) -> [ScreeningMatch] {
     let q = prepare(query)
-    guard !q.isEmpty else { return [] }
-    var cache = SimilarityCache(query: q)
-    let candidates = self.candidates(q, cache: &cache)
-    return rank(q, candidates, cache: &cache, limit: limit)
+    guard !q.isEmpty, limit > 0 else { return [] }
+    let ix = index.compiled
+    return pool.with(ix) { scratch in
+      var state = QueryState(q, ix, scratch)
+      defer { state.release(to: scratch) }
+      let candidates = self.candidates(&state, scratch)
+      return rank(&state, candidates, limit: limit)
+    }
   }
 
   /// Like `screen`, but scores every name of the list (no blocking): the reference the index is
   /// tested against, and a fallback for small lists.
   public func screenExhaustively(_ query: String, limit: Int = 10) -> [ScreeningMatch] {
     let q = prepare(query)
-    guard !q.isEmpty else { return [] }
-    var cache = SimilarityCache(query: q)
-    return rank(q, (0..<Int32(index.names.count)).map { ($0, Float.infinity) }, cache: &cache, limit: limit)
+    guard !q.isEmpty, limit > 0 else { return [] }
+    let ix = index.compiled
+    return pool.with(ix) { scratch in
+      var state = QueryState(q, ix, scratch)
+      defer { state.release(to: scratch) }
+      return rank(&state, (0..<Int32(ix.nameCount)).map { ($0, Float.infinity) }, limit: limit)
+    }
   }
 
   /// The query's weighted words.
   func prepare(_ query: String) -> [WeightedToken] {
-    NameNormalizer.tokens(query).map { t in
+    let ix = index.compiled
+    return NameNormalizer.tokens(query).map { t in
       let f = TokenFeatures(t)
-      return WeightedToken(f, weight: t.role.weight * index.rarity(ofText: ScreeningIndex.vocabularyKey(t)))
+      let id = f.text.withUnsafeBufferPointer { text in
+        f.core.withUnsafeBufferPointer { core in ix.word(text: text, core: t.core == nil ? nil : core) }
+      }
+      return WeightedToken(f, weight: t.role.weight * (id.map { ix.rarity[Int($0)] } ?? 1))
     }
   }
 
@@ -47,27 +64,37 @@ public struct Screener: Sendable {
 
   /// Candidate names: those sharing a similar word with the query whose coverage bound can still
   /// reach the threshold, best bound first, each with an upper bound of its score.
-  func candidates(_ q: [WeightedToken], cache: inout SimilarityCache) -> [(name: Int32, bound: Float)] {
-    let nameCount = index.names.count
-    var acc = [Float](repeating: 0, count: nameCount)
-    var best = [Float](repeating: 0, count: nameCount)
-    var touched: [Int32] = []
-    var scratch = TrigramScratch(count: index.vocabulary.count)
-    let informative = q.indices.filter { q[$0].features.role == .name }
-    // A query of only initials, particles, titles or legal forms: block on every word exactly.
-    let blockOn = Set(informative.isEmpty ? Array(q.indices) : informative)
+  func candidates(_ q: inout QueryState, _ scratch: ScreenScratch) -> [(name: Int32, bound: Float)] {
+    let ix = q.ix
+    let nq = q.nq
+    let acc = scratch.acc
+    let best = scratch.best
+    let evidence = scratch.evidence
+    let touched = scratch.touchedNames
+    var touchedCount = 0
+    let local = scratch.localNames
+    var ids = scratch.ids
+    scratch.ids = []  // moved out: appends must not copy
+    defer { scratch.ids = ids }
+    var anyInformative = false
+    for i in 0..<nq where q.spans[i].role == .name { anyInformative = true }
     // Words found for each query word; a joined pair credits both of its words.
-    var found: [[(Int32, Float)]] = Array(repeating: [], count: q.count)
-    for i in q.indices where blockOn.contains(i) {
-      for v in similarWords(q[i].features, scratch: &scratch) {
-        let e = Float(NameScorer.effective(cache.similarity(i, v, index).0))
+    var found: [[(Int32, Float)]] = Array(repeating: [], count: nq)
+    for i in 0..<nq where !anyInformative || q.spans[i].role == .name {
+      // A query of only initials, particles, titles or legal forms: block on every word exactly.
+      ids.removeAll(keepingCapacity: true)
+      similarWords(q.spans[i], into: &ids, scratch)
+      found[i].reserveCapacity(found[i].count + ids.count + 8)
+      for v in ids {
+        let e = Float(NameScorer.effective(q.similarity(i, v)))
         if e > 0 { found[i].append((v, e)) }
       }
       // Split words: two adjacent query words written as one list word (`TRA DING`).
-      if i + 1 < q.count {
-        let joined = q[i].features.joined(with: q[i + 1].features)
-        for v in keyedWords(joined) {
-          let e = Float(NameScorer.effective(TokenSimilarity.compare(joined, index.vocabulary[Int(v)]).0))
+      if i + 1 < nq {
+        ids.removeAll(keepingCapacity: true)
+        keyedWords(q.spans[nq + i], into: &ids, scratch)
+        for v in ids {
+          let e = Float(NameScorer.effective(q.similarity(nq + i, v)))
           if e > 0 {
             found[i].append((v, e))
             found[i + 1].append((v, e))
@@ -75,22 +102,38 @@ public struct Screener: Sendable {
         }
       }
     }
+    // A word found several times counts once, with its best evidence (only maxima are used below).
+    for i in 0..<nq where found[i].count > 1 {
+      var unique: [(Int32, Float)] = []
+      unique.reserveCapacity(found[i].count)
+      for (v, e) in found[i] {
+        if evidence[Int(v)] == 0 { unique.append((v, 0)) }
+        evidence[Int(v)] = max(evidence[Int(v)], e)
+      }
+      for k in unique.indices {
+        let v = unique[k].0
+        unique[k].1 = evidence[Int(v)]
+        evidence[Int(v)] = 0
+      }
+      found[i] = unique
+    }
     var totalWeight = 0.0
-    for i in q.indices { totalWeight += q[i].weight }
+    for i in 0..<nq { totalWeight += q.weights[i] }
     // Words found that are titles, legal forms, particles or initials have long postings and
     // little weight: they are not walked but credited to every name in the bound below.
     var credited = 0.0
-    for i in q.indices {
-      let minor = found[i].filter { index.vocabulary[Int($0.0)].role != .name }
-      if let e = minor.map(\.1).max() { credited += q[i].weight * Double(e) }
-      found[i].removeAll { index.vocabulary[Int($0.0)].role != .name }
+    for i in 0..<nq {
+      var minor: Float = -1
+      for (v, e) in found[i] where ix.words[Int(v)].role != .name { minor = max(minor, e) }
+      if minor >= 0 { credited += q.weights[i] * Double(minor) }
+      found[i].removeAll { ix.words[Int($0.0)].role != .name }
     }
     // Bound: score ≤ share · queryCoverage + (1 − share); drop names that cannot reach the
     // threshold (with a margin: weights are re-estimated when scoring).
     // Words not blocked on (initials, titles, legal forms, particles) may still pair: count them as
     // perfectly paired.
     var unblocked = 0.0
-    for i in q.indices where found[i].isEmpty { unblocked += q[i].weight }
+    for i in 0..<nq where found[i].isEmpty { unblocked += q.weights[i] }
     let needed = Float(
       max(
         0,
@@ -101,132 +144,219 @@ public struct Screener: Sendable {
     // none of the walked words found up to `needed`, no new name can qualify, and the rest only
     // update the names already found — by looking their few words up, not by walking the long
     // postings of common words (`MUHAMMAD`).
-    let order = q.indices.filter { !found[$0].isEmpty }.sorted {
-      q[$0].weight != q[$1].weight ? q[$0].weight > q[$1].weight : $0 < $1
+    let order = (0..<nq).filter { !found[$0].isEmpty }.sorted {
+      q.weights[$0] != q.weights[$1] ? q.weights[$0] > q.weights[$1] : $0 < $1
     }
-    var remaining = Float(order.reduce(0.0) { $0 + q[$1].weight })
-    var evidence: [Float] = []
+    var remaining = Float(order.reduce(0.0) { $0 + q.weights[$1] })
     for i in order {
-      let w = Float(q[i].weight)
+      let w = Float(q.weights[i])
       if remaining + 1e-4 < needed {
         // Closed: only names already touched can still qualify.
-        if evidence.isEmpty { evidence = [Float](repeating: 0, count: index.vocabulary.count) }
         for (v, e) in found[i] where e > evidence[Int(v)] { evidence[Int(v)] = e }
         remaining -= w
-        var kept: [Int32] = []
-        kept.reserveCapacity(touched.count)
-        for n in touched {
+        var kept = 0
+        for k in 0..<touchedCount {
+          let n = touched[k]
           var b: Float = 0
-          for v in index.names[Int(n)].words { b = max(b, evidence[Int(v)]) }
+          for v in ix.nameWordIds(n) { b = max(b, evidence[Int(v)]) }
           acc[Int(n)] += w * b
-          if acc[Int(n)] + remaining + 1e-4 >= needed { kept.append(n) }
+          if acc[Int(n)] + remaining + 1e-4 >= needed {
+            touched[kept] = n
+            kept += 1
+          } else {
+            acc[Int(n)] = 0  // out for good: no open step follows a closed one
+          }
         }
-        touched = kept
+        touchedCount = kept
         for (v, _) in found[i] { evidence[Int(v)] = 0 }
         continue
       }
       remaining -= w
-      var local: [Int32] = []
-      index.postingNames.withUnsafeBufferPointer { names in
-        for (v, e) in found[i] {
-          for k in Int(index.postingStart[Int(v)])..<Int(index.postingStart[Int(v) + 1]) {
-            let n = names[k]
-            if e > best[Int(n)] {
-              if best[Int(n)] == 0 { local.append(n) }
-              best[Int(n)] = e
-            }
+      var localCount = 0
+      for (v, e) in found[i] {
+        for n in ix.postings(v) where e > best[Int(n)] {
+          if best[Int(n)] == 0 {
+            local[localCount] = n
+            localCount += 1
           }
+          best[Int(n)] = e
         }
       }
-      for n in local {
-        if acc[Int(n)] == 0 { touched.append(n) }
+      for k in 0..<localCount {
+        let n = local[k]
+        if acc[Int(n)] == 0 {
+          touched[touchedCount] = n
+          touchedCount += 1
+        }
         acc[Int(n)] += w * best[Int(n)]
         best[Int(n)] = 0
       }
     }
-    var kept = touched.filter { acc[Int($0)] >= needed }
-    kept.sort { acc[Int($0)] != acc[Int($1)] ? acc[Int($0)] > acc[Int($1)] : $0 < $1 }
+    // The best `candidateLimit` names by accumulated evidence (ties by name), in that order.
+    let limit = candidateLimit
+    var top: [(Float, Int32)] = []
+    top.reserveCapacity(min(limit, touchedCount))
+    @inline(__always) func before(_ a: (Float, Int32), _ b: (Float, Int32)) -> Bool {
+      a.0 != b.0 ? a.0 > b.0 : a.1 < b.1
+    }
+    for k in 0..<touchedCount {
+      let n = touched[k]
+      let a = acc[Int(n)]
+      acc[Int(n)] = 0
+      guard a >= needed, limit > 0 else { continue }
+      let x = (a, n)
+      if top.count == limit {
+        guard let last = top.last, before(x, last) else { continue }
+        top.removeLast()
+      }
+      var lo = 0
+      var hi = top.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if before(top[mid], x) { lo = mid + 1 } else { hi = mid }
+      }
+      top.insert(x, at: lo)
+    }
     // A name's score is at most share · queryCoverage + (1 − share), and its query coverage at
     // most what its words were found with, plus the words not walked (the same margin as above).
     let share = Float(NameScorer.queryShare)
     let rest = Float(unblocked + credited)
     let total = Float(max(totalWeight, 1e-9))
-    return kept.prefix(candidateLimit).map { n in
-      (n, share * min(1, (acc[Int(n)] + rest) / total) + (1 - share) + 0.04)
-    }
+    return top.map { a, n in (n, share * min(1, (a + rest) / total) + (1 - share) + 0.04) }
   }
 
   /// Vocabulary words sharing the exact text or a key with `f`.
-  func keyedWords(_ f: TokenFeatures) -> [Int32] {
-    var out: [Int32] = []
-    let text = String(decoding: f.text, as: UTF8.self)
-    if let id = index.lookup[text] { out.append(id) }
-    guard f.text.count > 1 else { return out }
-    func add(_ tag: Unicode.Scalar, _ bytes: [UInt8]) {
-      if let ids = index.keys[ScreeningIndex.key(tag, bytes)] { out += ids }
+  func keyedWords(_ f: WordSpan, into out: inout [Int32], _ scratch: ScreenScratch) {
+    let ix = index.compiled
+    let text = f.text
+    if let id = ix.word(text: text, core: nil) { out.append(id) }
+    guard text.count > 1 else { return }
+    @inline(__always) func add(_ key: UInt64) {
+      for id in ix.keys.lookup(key) { out.append(id) }
     }
-    add("P", f.phonetic)
-    add("O", f.ocr)
-    add("C", f.core)
-    if f.core != f.text { add("C", f.text) }
-    if f.text.count >= 3 { add("S", NameKeys.anagram(f.text)) }
-    if f.text.count <= ScreeningIndex.deletionKeyMaxLength + 1 {
+    let hasCore = !f.core.same(text)
+    add(ScreeningIndex.key("P", f.phonetic))
+    add(ScreeningIndex.key("O", f.ocr))
+    add(ScreeningIndex.key("C", f.core))
+    if hasCore { add(ScreeningIndex.key("C", text)) }
+    var buf = scratch.bytes
+    scratch.bytes = []  // moved out: appends must not copy
+    defer { scratch.bytes = buf }
+    if text.count >= 3 {
+      buf.removeAll(keepingCapacity: true)
+      buf.append(contentsOf: text)
+      buf.sort()
+      add(ScreeningIndex.key("S", buf))
+    }
+    if text.count <= ScreeningIndex.deletionKeyMaxLength + 1 {
       // One edit: a deletion on either side, or a substitution (the same deletion on both).
-      if f.text.count >= 3 { add("D", f.text) }
-      for d in NameKeys.deletions(f.text) {
-        add("D", d)
-        if let id = index.lookup[String(decoding: d, as: UTF8.self)] { out.append(id) }
+      if text.count >= 3 { add(ScreeningIndex.key("D", text)) }
+      // A D key also finds the words (without an article) equal to the deletion: the compiled
+      // key table files each such word of up to `deletionKeyMaxLength` letters under its own text.
+      for k in 0..<text.count where k == 0 || text[k] != text[k - 1] {
+        add(ScreeningIndex.key("D", text, skipping: k))
       }
     }
-    if let id = index.lookup["AL" + text + "/" + text] { out.append(id) }
-    if f.core != f.text, let id = index.lookup[String(decoding: f.core, as: UTF8.self)] { out.append(id) }
-    return out
+    buf.removeAll(keepingCapacity: true)
+    buf.append(UInt8(ascii: "A"))
+    buf.append(UInt8(ascii: "L"))
+    buf.append(contentsOf: text)
+    if let id = buf.withUnsafeBufferPointer({ ix.word(text: $0, core: text) }) { out.append(id) }
+    if hasCore, let id = ix.word(text: f.core, core: nil) { out.append(id) }
   }
 
   /// Keyed words plus the vocabulary words sharing the most trigrams with `f` (Dice ≥ 0.3).
-  func similarWords(_ f: TokenFeatures, scratch: inout TrigramScratch) -> [Int32] {
-    var out = keyedWords(f)
-    guard f.text.count > 1 else { return out }
-    let grams = Array(Set(NameKeys.trigrams(f.text)))
-    for g in grams {
-      guard let ids = index.trigrams[g] else { continue }
-      for id in ids { scratch.bump(id) }
+  func similarWords(_ f: WordSpan, into out: inout [Int32], _ scratch: ScreenScratch) {
+    keyedWords(f, into: &out, scratch)
+    let text = f.text
+    guard text.count > 1 else { return }
+    let ix = index.compiled
+    let counts = scratch.counts
+    var grams = scratch.grams
+    scratch.grams = []  // moved out: appends must not copy
+    let touched = scratch.touchedWords
+    var touchedCount = 0
+    var scored = scratch.scored
+    scratch.scored = []  // moved out: appends must not copy
+    defer {
+      scratch.grams = grams
+      scratch.scored = scored
     }
-    let qn = Double(grams.count)
-    var scored: [(Double, Int32)] = []
-    for id in scratch.touched {
-      let c = Int(scratch.counts[Int(id)])
-      if c >= 2 || grams.count <= 3 {
-        let dice = 2 * Double(c) / (qn + Double(index.vocabulary[Int(id)].text.count + 1))
-        if dice >= 0.3 { scored.append((dice, id)) }
+    // Distinct padded trigrams (`$AB`, `ABC`, …, `YZ$`), as `NameKeys.trigrams`.
+    grams.removeAll(keepingCapacity: true)
+    @inline(__always) func at(_ k: Int) -> UInt32 { k == 0 || k == text.count + 1 ? 36 : UInt32(text[k - 1]) }
+    for k in 0..<text.count {
+      let g = at(k) << 16 | at(k + 1) << 8 | at(k + 2)
+      if !grams.contains(g) { grams.append(g) }
+    }
+    // Beyond 3 trigrams a word needs 2 shared ones (below): a word found only in the longest
+    // posting list cannot qualify, so that list only adds to words the others found.
+    var longest: UnsafeBufferPointer<Int32>?
+    var longestAt = -1
+    if grams.count > 3 {
+      for k in grams.indices {
+        let ids = ix.trigrams.lookup(UInt64(grams[k]))
+        if ids.count > (longest?.count ?? 0) {
+          longest = ids
+          longestAt = k
+        }
       }
     }
-    scratch.reset()
-    scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
-    for (_, id) in scored.prefix(32) { out.append(id) }
-    return out
+    for k in grams.indices where k != longestAt {
+      for id in ix.trigrams.lookup(UInt64(grams[k])) {
+        if counts[Int(id)] == 0 {
+          touched[touchedCount] = id
+          touchedCount += 1
+        }
+        counts[Int(id)] &+= 1
+      }
+    }
+    if let longest {
+      for id in longest where counts[Int(id)] != 0 { counts[Int(id)] &+= 1 }
+    }
+    let qn = Double(grams.count)
+    // The best 32 by Dice coefficient (ties by id), kept sorted as they come.
+    scored.removeAll(keepingCapacity: true)
+    @inline(__always) func before(_ a: (Double, Int32), _ b: (Double, Int32)) -> Bool {
+      a.0 != b.0 ? a.0 > b.0 : a.1 < b.1
+    }
+    for k in 0..<touchedCount {
+      let id = touched[k]
+      let c = Int(counts[Int(id)])
+      counts[Int(id)] = 0
+      guard c >= 2 || grams.count <= 3 else { continue }
+      // Dice 2c/d ≥ 0.3 exactly when 20c ≥ 3d (integers; 2c/d rounds to 0.3 when they are equal).
+      let d = grams.count + Int(ix.textCount[Int(id)]) + 1
+      guard 20 * c >= 3 * d else { continue }
+      let dice = 2 * Double(c) / (qn + Double(ix.textCount[Int(id)] + 1))
+      let x = (dice, id)
+      if scored.count == 32 {
+        guard let last = scored.last, before(x, last) else { continue }
+        scored.removeLast()
+      }
+      var k = scored.count
+      while k > 0 && before(x, scored[k - 1]) { k -= 1 }
+      scored.insert(x, at: k)
+    }
+    for (_, id) in scored { out.append(id) }
   }
 
   // MARK: - Ranking
 
   /// Scores the candidates (best bound first) and explains the best `limit` entries. Stops early
   /// once `limit` entries score more than the next candidate's bound: no later one can displace them.
-  func rank(
-    _ q: [WeightedToken], _ names: [(name: Int32, bound: Float)], cache: inout SimilarityCache, limit: Int
-  ) -> [ScreeningMatch] {
+  func rank(_ q: inout QueryState, _ names: [(name: Int32, bound: Float)], limit: Int) -> [ScreeningMatch] {
+    let ix = q.ix
     var bestPerEntry: [Int32: (Double, Int32)] = [:]
     var kth = -Double.infinity  // the limit-th best entry score so far (−∞ until there are `limit`)
     for (n, bound) in names {
       if Double(bound) < kth - 1e-4 { break }
-      let name = index.names[Int(n)]
-      let list = name.words.map { WeightedToken(index.vocabulary[Int($0)], weight: index.weight($0)) }
-      let s = NameScorer.score(query: q, list: list, cutoff: threshold, explain: false) { i, j in
-        cache.similarity(i, name.words[j], index)
-      }
-      if s.score >= threshold, s.score > (bestPerEntry[name.entry]?.0 ?? -1) {
-        bestPerEntry[name.entry] = (s.score, n)
+      let s = q.score(name: n, cutoff: threshold)
+      let entry = ix.nameEntry[Int(n)]
+      if s >= threshold, s > (bestPerEntry[entry]?.0 ?? -1) {
+        bestPerEntry[entry] = (s, n)
         if bestPerEntry.count >= limit {
-          kth = limit == 1 ? max(kth, s.score) : bestPerEntry.values.map(\.0).sorted(by: >)[limit - 1]
+          kth = limit == 1 ? max(kth, s) : bestPerEntry.values.map(\.0).sorted(by: >)[limit - 1]
         }
       }
     }
@@ -241,8 +371,8 @@ public struct Screener: Sendable {
     for (e, (_, n)) in reported {
       let name = index.names[Int(n)]
       let list = name.words.map { WeightedToken(index.vocabulary[Int($0)], weight: index.weight($0)) }
-      let s = NameScorer.score(query: q, list: list, cutoff: threshold) { i, j in
-        cache.similarity(i, name.words[j], index)
+      let s = NameScorer.score(query: q.tokens, list: list, cutoff: threshold) { i, j in
+        q.similarityAndReason(i, name.words[j])
       }
       let entry = index.list.entries[Int(e)]
       let published = entry.names[Int(name.alias)]
@@ -256,39 +386,5 @@ public struct Screener: Sendable {
     }
     out.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
     return Array(out.prefix(limit))
-  }
-}
-
-/// Per-query trigram counters over the vocabulary, reset through the list of touched words.
-struct TrigramScratch {
-  var counts: [UInt16]
-  var touched: [Int32] = []
-
-  init(count: Int) { counts = [UInt16](repeating: 0, count: count) }
-
-  mutating func bump(_ id: Int32) {
-    if counts[Int(id)] == 0 { touched.append(id) }
-    counts[Int(id)] &+= 1
-  }
-
-  mutating func reset() {
-    for id in touched { counts[Int(id)] = 0 }
-    touched.removeAll(keepingCapacity: true)
-  }
-}
-
-/// Word similarities of one query against vocabulary words, computed once each.
-struct SimilarityCache {
-  let query: [WeightedToken]
-  var memo: [Int: (Double, MatchReason)] = [:]
-
-  init(query: [WeightedToken]) { self.query = query }
-
-  mutating func similarity(_ i: Int, _ v: Int32, _ index: ScreeningIndex) -> (Double, MatchReason) {
-    let key = i << 32 | Int(v)
-    if let s = memo[key] { return s }
-    let s = TokenSimilarity.compare(query[i].features, index.vocabulary[Int(v)])
-    memo[key] = s
-    return s
   }
 }

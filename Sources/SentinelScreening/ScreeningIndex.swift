@@ -41,6 +41,53 @@ public struct ScreeningIndex: Sendable, Codable {
   /// Hashed blocking keys (`key(tag, bytes)`): `P` phonetic key, `O` OCR key, `C` core, `S` sorted
   /// letters, `D` the word with one letter deleted → vocabulary ids.
   public let keys: [UInt64: [Int32]]
+  /// The same tables, flat, for the hot path (rebuilt when decoded, not stored).
+  let compiled: CompiledIndex
+
+  enum CodingKeys: String, CodingKey {
+    case list, names, vocabulary, rarity, lookup, postingStart, postingNames, trigrams, keys
+  }
+
+  /// Decodes an index (and rebuilds its flat tables).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let list = try c.decode(SanctionsList.self, forKey: .list)
+    let names = try c.decode([IndexedName].self, forKey: .names)
+    let vocabulary = try c.decode([TokenFeatures].self, forKey: .vocabulary)
+    let rarity = try c.decode([Double].self, forKey: .rarity)
+    let postingStart = try c.decode([Int32].self, forKey: .postingStart)
+    let postingNames = try c.decode([Int32].self, forKey: .postingNames)
+    let trigrams = try c.decode([UInt32: [Int32]].self, forKey: .trigrams)
+    let keys = try c.decode([UInt64: [Int32]].self, forKey: .keys)
+    let words = vocabulary.count
+    guard rarity.count == words, postingStart.count == words + 1, postingStart.first == 0,
+      postingStart.last.map({ Int($0) == postingNames.count }) ?? false,
+      zip(postingStart, postingStart.dropFirst()).allSatisfy({ $0 <= $1 }),
+      names.allSatisfy({ n in
+        n.words.allSatisfy { $0 >= 0 && Int($0) < words } && n.entry >= 0 && Int(n.entry) < list.entries.count
+          && n.alias >= 0 && Int(n.alias) < list.entries[Int(n.entry)].names.count
+      }),
+      postingNames.allSatisfy({ $0 >= 0 && Int($0) < names.count }),
+      trigrams.values.allSatisfy({ ids in ids.allSatisfy { $0 >= 0 && Int($0) < words } }),
+      keys.values.allSatisfy({ ids in ids.allSatisfy { $0 >= 0 && Int($0) < words } })
+    else {
+      throw DecodingError.dataCorrupted(
+        DecodingError.Context(
+          codingPath: decoder.codingPath, debugDescription: "inconsistent screening index"))
+    }
+    self.list = list
+    self.names = names
+    self.vocabulary = vocabulary
+    self.rarity = rarity
+    self.lookup = try c.decode([String: Int32].self, forKey: .lookup)
+    self.postingStart = postingStart
+    self.postingNames = postingNames
+    self.trigrams = trigrams
+    self.keys = keys
+    compiled = CompiledIndex(
+      vocabulary: vocabulary, rarity: rarity, names: names, postingStart: postingStart,
+      postingNames: postingNames, trigrams: trigrams, keys: keys)
+  }
 
   /// Builds the index of `list`.
   public init(list: SanctionsList) {
@@ -105,6 +152,9 @@ public struct ScreeningIndex: Sendable, Codable {
     self.postingNames = flat
     self.trigrams = trigrams
     self.keys = keys
+    self.compiled = CompiledIndex(
+      vocabulary: vocabulary, rarity: rarity, names: names, postingStart: start, postingNames: flat,
+      trigrams: trigrams, keys: keys)
   }
 
   /// Words up to this length get one-deletion keys (longer words are found by their trigrams).
@@ -113,9 +163,18 @@ public struct ScreeningIndex: Sendable, Codable {
   /// A blocking key: FNV-1a (64-bit) of a one-letter kind tag and the bytes. A collision only adds
   /// a candidate word, which scoring then rejects; it cannot lose one.
   @inline(__always) static func key(_ tag: Unicode.Scalar, _ bytes: [UInt8]) -> UInt64 {
+    bytes.withUnsafeBufferPointer { key(tag, $0) }
+  }
+
+  /// `key(tag, bytes)` over a span, optionally without the byte at `skipping` (a deletion key).
+  @inline(__always) static func key(
+    _ tag: Unicode.Scalar, _ bytes: UnsafeBufferPointer<UInt8>, skipping: Int = -1
+  )
+    -> UInt64
+  {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     h = (h ^ UInt64(tag.value)) &* 0x100_0000_01b3
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    for k in 0..<bytes.count where k != skipping { h = (h ^ UInt64(bytes[k])) &* 0x100_0000_01b3 }
     return h
   }
 

@@ -32,8 +32,19 @@ public enum MatchReason: String, Sendable, Hashable, Codable {
 public enum TokenSimilarity {
   /// The similarity of `q` (query word) to `c` (list word) in [0, 1], and the rule that gave it.
   public static func compare(_ q: TokenFeatures, _ c: TokenFeatures) -> (Double, MatchReason) {
-    if q.text == c.text { return (1, .exact) }
-    if q.core == c.core { return (0.96, .article) }
+    q.withSpan { q in c.withSpan { c in compare(q, c) } }
+  }
+
+  /// `compare` over byte spans (the implementation). With a `floor` ≥ 0, a result at or below
+  /// the floor may come out lower than `compare` gives (a Jaro-Winkler term is skipped when a
+  /// cheap upper bound shows it cannot lift the result above both the rules before it and the
+  /// floor); above the floor the result and its rule are exactly `compare`'s. Callers that ignore
+  /// similarities at or below the floor (the scorer: 0.5) get the same outcome, faster.
+  static func compare(_ q: WordSpan, _ c: WordSpan, floor: Double = -1) -> (Double, MatchReason) {
+    if q.text.same(c.text) { return (1, .exact) }
+    // Without an article on either side the cores are the texts, just found different.
+    let articles = q.hasCore || c.hasCore
+    if articles && q.core.same(c.core) { return (0.96, .article) }
     let qn = q.text.count
     let cn = c.text.count
     if qn == 1 || cn == 1 {
@@ -42,36 +53,42 @@ public enum TokenSimilarity {
       if cn == 1, qn > 1, q.text.first == c.text.first { return (0.9, .initial) }
       return (0, .fuzzy)
     }
-    if q.ocr == c.ocr { return (0.95, .ocr) }
+    if q.ocr.same(c.ocr) { return (0.95, .ocr) }
     var best = 0.0
     var reason = MatchReason.fuzzy
-    if qn >= 3, qn < cn, c.text.starts(with: q.text) {
+    if qn >= 3, qn < cn, c.text.hasPrefix(q.text) {
       best = 0.88 + 0.09 * Double(qn) / Double(cn)
       reason = .prefix
-    } else if cn >= 3, cn < qn, q.text.starts(with: c.text) {
+    } else if cn >= 3, cn < qn, q.text.hasPrefix(c.text) {
       best = 0.88 + 0.09 * Double(cn) / Double(qn)
       reason = .prefix
     }
-    if q.phonetic == c.phonetic, q.phonetic.count >= 2 {
+    if q.phonetic.count >= 2, q.phonetic.same(c.phonetic) {
       let s = q.phonetic.count >= 4 ? 0.93 : (q.phonetic.count == 3 ? 0.9 : 0.86)
       if s > best {
         best = s
         reason = .phonetic
       }
     }
-    let jw = JaroWinkler.similarity(q.text, c.text)
-    if jw > best {
-      best = jw
-      reason = .fuzzy
+    if floor < 0 || JaroWinkler.mayExceed(q.text, q.textMask, c.text, c.textMask, max(best, floor)) {
+      let jw = JaroWinkler.similarity(q.text, c.text)
+      if jw > best {
+        best = jw
+        reason = .fuzzy
+      }
     }
-    if q.core != q.text || c.core != c.text {
+    if articles {
       let jc = JaroWinkler.similarity(q.core, c.core) * 0.97
       if jc > best {
         best = jc
         reason = .fuzzy
       }
     }
-    if q.phonetic.count >= 3, c.phonetic.count >= 3 {
+    if q.phonetic.count >= 3, c.phonetic.count >= 3,
+      floor < 0
+        || JaroWinkler.mayExceed(
+          q.phonetic, q.phoneticMask, c.phonetic, c.phoneticMask, max(best, floor) / 0.93 - 1e-9)
+    {
       let jp = JaroWinkler.similarity(q.phonetic, c.phonetic) * 0.93
       if jp > best {
         best = jp
@@ -79,5 +96,67 @@ public enum TokenSimilarity {
       }
     }
     return (best, reason)
+  }
+}
+
+/// A word's bytes and keys as spans: over the index's flat word storage, or a query's words.
+struct WordSpan {
+  var text: UnsafeBufferPointer<UInt8>
+  var core: UnsafeBufferPointer<UInt8>
+  var phonetic: UnsafeBufferPointer<UInt8>
+  var ocr: UnsafeBufferPointer<UInt8>
+  var role: TokenRole
+  /// `JaroWinkler.letters(text)`.
+  var textMask: UInt32
+  /// `JaroWinkler.letters(phonetic)`.
+  var phoneticMask: UInt32
+  /// Whether `core` differs from `text` (a joined article).
+  var hasCore: Bool
+
+  init(
+    text: UnsafeBufferPointer<UInt8>, core: UnsafeBufferPointer<UInt8>, phonetic: UnsafeBufferPointer<UInt8>,
+    ocr: UnsafeBufferPointer<UInt8>, role: TokenRole, textMask: UInt32? = nil, phoneticMask: UInt32? = nil,
+    hasCore: Bool? = nil
+  ) {
+    self.text = text
+    self.core = core
+    self.phonetic = phonetic
+    self.ocr = ocr
+    self.role = role
+    self.textMask = textMask ?? JaroWinkler.letters(text)
+    self.phoneticMask = phoneticMask ?? JaroWinkler.letters(phonetic)
+    self.hasCore = hasCore ?? !core.same(text)
+  }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+  /// Equal bytes.
+  @inline(__always) func same(_ o: UnsafeBufferPointer<UInt8>) -> Bool {
+    if count != o.count { return false }
+    if count == 0 || baseAddress == o.baseAddress { return true }
+    for k in 0..<count where self[k] != o[k] { return false }
+    return true
+  }
+
+  /// Starts with the bytes of `p`.
+  @inline(__always) func hasPrefix(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+    if p.count > count { return false }
+    for k in 0..<p.count where self[k] != p[k] { return false }
+    return true
+  }
+}
+
+extension TokenFeatures {
+  /// The features as spans, for the duration of `body`.
+  func withSpan<R>(_ body: (WordSpan) -> R) -> R {
+    text.withUnsafeBufferPointer { t in
+      core.withUnsafeBufferPointer { c in
+        phonetic.withUnsafeBufferPointer { p in
+          ocr.withUnsafeBufferPointer { o in
+            body(WordSpan(text: t, core: c, phonetic: p, ocr: o, role: role))
+          }
+        }
+      }
+    }
   }
 }

@@ -1,0 +1,322 @@
+// One query's words as spans, its word-similarity cache, and the numeric name scorer used to rank
+// candidates (`NameScorer.score` without the explanation, over flat storage and reused buffers;
+// it must give the same number — `FastScorerTests` checks it against `NameScorer.score`).
+
+/// A query being screened.
+struct QueryState {
+  let ix: CompiledIndex
+  /// The query's weighted words (for explanations).
+  let tokens: [WeightedToken]
+  /// Number of query words.
+  let nq: Int
+  /// Rows: the nq query words, then the nq − 1 adjacent pairs joined (`TRA` + `DING`).
+  let spans: [WordSpan]
+  let weights: [Double]
+  /// Σ (word length + 1) − 1: the query's normalized length.
+  let length: Int
+
+  // Similarity cache: word v's similarities to every row live at `sims[slot * rows + row]` once
+  // `cells[v] == generation << 32 | slot` (NaN until computed). Similarities at or below
+  // `floor` may be stored lower (`TokenSimilarity.compare(_:_:floor:)`): every caller ignores them.
+  private let rows: Int
+  private let cells: UnsafeMutablePointer<UInt64>
+  private let generation: UInt64
+  static let floor = 0.5
+  private let join: UnsafeMutablePointer<UInt8>
+  private var slots = 0
+  private var sims: UnsafeMutablePointer<Double>
+  private var reasons: UnsafeMutablePointer<MatchReason>
+  private var capacity: Int
+
+  // Scorer buffers.
+  private var qSim: [Double] = []
+  private var lSim: [Double] = []
+  private var qPartner: [Int] = []
+  private var lPartner: [Int] = []
+  private var units: [Unit] = []
+  private var pairs: [(Double, Int, Int)] = []
+
+  /// A pairing of one or two query words with one or two list words (−1: absent).
+  struct Unit {
+    var q0: Int
+    var q1: Int
+    var l0: Int
+    var l1: Int
+  }
+
+  init(_ tokens: [WeightedToken], _ ix: CompiledIndex, _ scratch: ScreenScratch) {
+    self.ix = ix
+    self.tokens = tokens
+    nq = tokens.count
+    var features = tokens.map(\.features)
+    for i in 0..<max(0, nq - 1) { features.append(tokens[i].features.joined(with: tokens[i + 1].features)) }
+    rows = features.count
+    let size = features.reduce(0) { $0 + $1.text.count + $1.core.count + $1.phonetic.count + $1.ocr.count }
+    scratch.reserveArena(size)
+    let arena = scratch.arena
+    var at = 0
+    func put(_ b: [UInt8]) -> UnsafeBufferPointer<UInt8> {
+      let start = at
+      for x in b {
+        arena[at] = x
+        at += 1
+      }
+      return UnsafeBufferPointer(start: arena + start, count: b.count)
+    }
+    spans = features.map { f in
+      WordSpan(text: put(f.text), core: put(f.core), phonetic: put(f.phonetic), ocr: put(f.ocr), role: f.role)
+    }
+    weights = tokens.map(\.weight)
+    length = tokens.reduce(-1) { $0 + $1.features.text.count + 1 }
+    cells = scratch.cells
+    generation = UInt64(scratch.nextGeneration())
+    join = scratch.join
+    sims = scratch.sims
+    reasons = scratch.reasons
+    capacity = scratch.simCapacity
+  }
+
+  /// Gives the buffers back to the scratch.
+  mutating func release(to scratch: ScreenScratch) {
+    scratch.sims = sims
+    scratch.reasons = reasons
+    scratch.simCapacity = capacity
+  }
+
+  @inline(__always) private mutating func cell(_ row: Int, _ v: Int32) -> Int {
+    let tag = cells[Int(v)]
+    if tag >> 32 == generation { return Int(tag & 0xFFFF_FFFF) * rows + row }
+    let slot = slots
+    cells[Int(v)] = generation << 32 | UInt64(slot)
+    slots += 1
+    let used = slot * rows
+    if used + rows > capacity {
+      let grown = max(2 * capacity, used + rows)
+      let s = UnsafeMutablePointer<Double>.allocate(capacity: grown)
+      s.moveInitialize(from: sims, count: used)
+      sims.deallocate()
+      sims = s
+      let r = UnsafeMutablePointer<MatchReason>.allocate(capacity: grown)
+      r.moveInitialize(from: reasons, count: used)
+      reasons.deallocate()
+      reasons = r
+      capacity = grown
+    }
+    (sims + used).initialize(repeating: .nan, count: rows)
+    (reasons + used).initialize(repeating: .fuzzy, count: rows)
+    return used + row
+  }
+
+  /// `TokenSimilarity.compare(row, word v)`, computed once per query.
+  @inline(__always) mutating func similarity(_ row: Int, _ v: Int32) -> Double {
+    let k = cell(row, v)
+    let s = sims[k]
+    if !s.isNaN { return s }
+    let (x, r) = TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.floor)
+    sims[k] = x
+    reasons[k] = r
+    return x
+  }
+
+  /// The similarity and its rule.
+  mutating func similarityAndReason(_ row: Int, _ v: Int32) -> (Double, MatchReason) {
+    let s = similarity(row, v)
+    return (s, reasons[cell(row, v)])
+  }
+
+  // MARK: - Scoring
+
+  /// `NameScorer.score(query:list:cutoff:explain: false).score` of the query against name n.
+  mutating func score(name n: Int32, cutoff: Double) -> Double {
+    let list = ix.nameWordIds(n)
+    let nl = list.count
+    qSim.removeAll(keepingCapacity: true)
+    qSim.append(contentsOf: repeatElement(0, count: nq))
+    lSim.removeAll(keepingCapacity: true)
+    lSim.append(contentsOf: repeatElement(0, count: nl))
+    qPartner.removeAll(keepingCapacity: true)
+    qPartner.append(contentsOf: repeatElement(-1, count: nq))
+    lPartner.removeAll(keepingCapacity: true)
+    lPartner.append(contentsOf: repeatElement(-1, count: nl))
+    units.removeAll(keepingCapacity: true)
+
+    pairs.removeAll(keepingCapacity: true)
+    for i in 0..<nq {
+      for j in 0..<nl {
+        let s = similarity(i, list[j])
+        if s > 0.5 { pairs.append((s, i, j)) }
+      }
+    }
+    pairs.sort { $0.0 != $1.0 ? $0.0 > $1.0 : ($0.1 != $1.1 ? $0.1 < $1.1 : $0.2 < $1.2) }
+    for (s, i, j) in pairs where qPartner[i] < 0 && lPartner[j] < 0 {
+      qPartner[i] = units.count
+      lPartner[j] = units.count
+      qSim[i] = s
+      lSim[j] = s
+      units.append(Unit(q0: i, q1: -1, l0: j, l1: -1))
+    }
+
+    // Step 3: split or joined words, only where single words paired weakly.
+    if (nq >= 2 || nl >= 2) && optimistic(list) >= cutoff {
+      for i in 0..<max(0, nq - 1) where min(qSim[i], qSim[i + 1]) < 0.9 {
+        for j in 0..<nl where lSim[j] < 0.9 || lPartner[j] == qPartner[i] || lPartner[j] == qPartner[i + 1] {
+          let s = similarity(nq + i, list[j])
+          if s >= 0.85, s > qSim[i], s > qSim[i + 1], s > lSim[j] {
+            release(qPartner[i])
+            release(qPartner[i + 1])
+            release(lPartner[j])
+            qPartner[i] = units.count
+            qPartner[i + 1] = units.count
+            lPartner[j] = units.count
+            qSim[i] = s
+            qSim[i + 1] = s
+            lSim[j] = s
+            units.append(Unit(q0: i, q1: i + 1, l0: j, l1: -1))
+            break
+          }
+        }
+      }
+      for j in 0..<max(0, nl - 1) where min(lSim[j], lSim[j + 1]) < 0.9 {
+        var joined: WordSpan?
+        for i in 0..<nq where qSim[i] < 0.9 || qPartner[i] == lPartner[j] || qPartner[i] == lPartner[j + 1] {
+          let f = joined ?? self.joined(list[j], list[j + 1])
+          joined = f
+          let s = TokenSimilarity.compare(spans[i], f, floor: 0.85).0
+          if s >= 0.85, s > lSim[j], s > lSim[j + 1], s > qSim[i] {
+            release(lPartner[j])
+            release(lPartner[j + 1])
+            release(qPartner[i])
+            qPartner[i] = units.count
+            lPartner[j] = units.count
+            lPartner[j + 1] = units.count
+            qSim[i] = s
+            lSim[j] = s
+            lSim[j + 1] = s
+            units.append(Unit(q0: i, q1: -1, l0: j, l1: j + 1))
+            break
+          }
+        }
+      }
+    }
+
+    // Truncation (see NameScorer).
+    var listEnd = nl
+    if nq < nl, length >= NameScorer.minimumTruncatedLength,
+      (0..<nq).allSatisfy({ i in
+        let p = qPartner[i]
+        guard p >= 0 else { return false }
+        let u = units[p]
+        return u.l0 == i && u.l1 < 0 && u.q0 == i && u.q1 < 0
+      })
+    {
+      let last = nq - 1
+      if ix.wordSpan(list[last]).text.hasPrefix(spans[last].text), qSim[last] < 0.9 {
+        qSim[last] = 0.9
+        lSim[last] = 0.9
+      }
+      if (0..<nq).allSatisfy({ qSim[$0] >= 0.85 }) { listEnd = nq }
+    }
+
+    // Steps 4–6.
+    var qNum = 0.0
+    var qDen = 0.0
+    for i in 0..<nq {
+      var w = weights[i]
+      if qPartner[i] >= 0, qSim[i] >= 0.8 {
+        let u = units[qPartner[i]]
+        if u.l0 >= 0 {
+          let v = list[u.l0]
+          let rarity = ix.weight[Int(v)] / ix.words[Int(v)].role.weight
+          w = min(w, rarity * spans[i].role.weight)
+        }
+      }
+      qNum += w * NameScorer.effective(qSim[i])
+      qDen += w
+    }
+    var lNum = 0.0
+    var lDen = 0.0
+    for j in 0..<listEnd {
+      let lw = ix.weight[Int(list[j])]
+      lNum += lw * NameScorer.effective(lSim[j])
+      lDen += lw
+    }
+    let qc = qDen > 0 ? qNum / qDen : 0
+    let lc = lDen > 0 ? lNum / lDen : 0
+    // Step 7.
+    var informative = 0
+    var strongest = 0.0
+    for i in 0..<nq where spans[i].role == .name && qPartner[i] >= 0 && qSim[i] >= 0.72 {
+      informative += 1
+      strongest = max(strongest, qSim[i])
+    }
+    let factor = informative == 1 && strongest < NameScorer.lonePairMinimum ? NameScorer.lonePairFactor : 1
+    return factor * (NameScorer.queryShare * qc + (1 - NameScorer.queryShare) * lc)
+  }
+
+  /// Room `joined` needs for two words of at most `longest` bytes.
+  static func joinCapacity(_ longest: Int) -> Int { 12 * longest + 16 }
+
+  /// List words a and b written as one (`TokenFeatures.joined(with:)`), in the scratch's join
+  /// buffer (valid until the next call).
+  private func joined(_ a: Int32, _ b: Int32) -> WordSpan {
+    let ta = ix.wordSpan(a).text
+    let tb = ix.wordSpan(b).text
+    let n = ta.count + tb.count
+    let text = UnsafeMutableBufferPointer(start: join, count: n)
+    for k in 0..<ta.count { text[k] = ta[k] }
+    for k in 0..<tb.count { text[ta.count + k] = tb[k] }
+    let p = NameKeys.phoneticCapacity(n)
+    let phonetic = UnsafeMutableBufferPointer(start: join + n, count: p)
+    let tmp = UnsafeMutableBufferPointer(start: join + n + p, count: p)
+    let ocr = UnsafeMutableBufferPointer(start: join + n + 2 * p, count: n)
+    let t = UnsafeBufferPointer(text)
+    let pn = NameKeys.phonetic(t, into: phonetic, tmp: tmp)
+    let on = NameKeys.ocr(t, into: ocr)
+    return WordSpan(
+      text: t, core: t, phonetic: UnsafeBufferPointer(rebasing: phonetic[0..<pn]),
+      ocr: UnsafeBufferPointer(rebasing: ocr[0..<on]), role: .name)
+  }
+
+  /// `NameScorer.optimistic` on the current pairing.
+  private func optimistic(_ list: UnsafeBufferPointer<Int32>) -> Double {
+    var qn = 0.0
+    var qd = 0.0
+    for i in 0..<nq {
+      let s = qSim[i]
+      qn += weights[i] * (s < 0.9 ? 1 : NameScorer.effective(s))
+      qd += weights[i]
+    }
+    var ln = 0.0
+    var ld = 0.0
+    for j in 0..<list.count {
+      let s = lSim[j]
+      let w = ix.weight[Int(list[j])]
+      ln += w * (s < 0.9 ? 1 : NameScorer.effective(s))
+      ld += w
+    }
+    return NameScorer.queryShare * (qd > 0 ? qn / qd : 0) + (1 - NameScorer.queryShare)
+      * (ld > 0 ? ln / ld : 0)
+  }
+
+  private mutating func release(_ u: Int) {
+    guard u >= 0 else { return }
+    let x = units[u]
+    if x.q0 >= 0 {
+      qPartner[x.q0] = -1
+      qSim[x.q0] = 0
+    }
+    if x.q1 >= 0 {
+      qPartner[x.q1] = -1
+      qSim[x.q1] = 0
+    }
+    if x.l0 >= 0 {
+      lPartner[x.l0] = -1
+      lSim[x.l0] = 0
+    }
+    if x.l1 >= 0 {
+      lPartner[x.l1] = -1
+      lSim[x.l1] = 0
+    }
+    units[u] = Unit(q0: -1, q1: -1, l0: -1, l1: -1)
+  }
+}

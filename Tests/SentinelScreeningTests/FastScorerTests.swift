@@ -1,0 +1,93 @@
+// The screener ranks candidates with a numeric-only port of `NameScorer.score` over the index's
+// flat tables (`QueryState.score`); it must give exactly the same number as the reference scorer,
+// which explains the reported matches.
+
+import Testing
+
+@testable import SentinelScreening
+
+@Suite struct FastScorerTests {
+  @Test func fastScoreEqualsNameScorer() {
+    var rng = SplitMix64(state: 11)
+    let list = SanctionsList(entries: Array(Fixtures.sdn.entries.shuffled(using: &rng).prefix(800)))
+    let index = ScreeningIndex(list: list)
+    let screener = Screener(index: index)
+    var queries: [String] = []
+    for e in list.entries.shuffled(using: &rng).prefix(60) {
+      let name = e.names.randomElement(using: &rng)?.text ?? e.primaryName
+      queries.append(ScreeningIndexTests.perturb(name, &rng))
+    }
+    queries += ["KOREA HYOKSIN TRA DING CORPORATION", "COMERCIALIZADORA DECAFE", "AL DURI", "Mi", "S.A."]
+    let scratch = ScreenScratch(index.compiled)
+    var compared = 0
+    for query in queries {
+      let q = screener.prepare(query)
+      if q.isEmpty { continue }
+      var state = QueryState(q, index.compiled, scratch)
+      // Names sharing a word-ish with the query, and a few at random.
+      var names = Set(screener.candidates(&state, scratch).map(\.name))
+      for _ in 0..<20 { names.insert(Int32.random(in: 0..<Int32(index.names.count), using: &rng)) }
+      for n in names.sorted() {
+        let name = index.names[Int(n)]
+        let words = name.words.map { WeightedToken(index.vocabulary[Int($0)], weight: index.weight($0)) }
+        for cutoff in [0, defaultScreeningThreshold] {
+          let reference = NameScorer.score(query: q, list: words, cutoff: cutoff, explain: false) { i, j in
+            TokenSimilarity.compare(q[i].features, words[j].features)
+          }
+          let fast = state.score(name: n, cutoff: cutoff)
+          #expect(fast == reference.score, "\(query) ~ \(words.map(\.features.string))")
+          compared += 1
+        }
+      }
+      state.release(to: scratch)
+    }
+    #expect(compared > 1000)
+  }
+
+  @Test func maskJaroEqualsTheTextbookScan() {
+    var rng = SplitMix64(state: 5)
+    let alphabet = Array("ABDEHLMNORS".utf8)
+    for k in 0..<20000 {
+      let longest = k % 10 == 0 ? 64 : 12
+      let a = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
+        alphabet.randomElement(using: &rng) ?? 65
+      }
+      let b = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
+        alphabet.randomElement(using: &rng) ?? 65
+      }
+      a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          #expect(JaroWinkler.jaroShort(a, b) == JaroWinkler.jaroLong(a, b))
+        }
+      }
+    }
+  }
+
+  @Test func asciiNormalizationMatchesTheGeneralPath() {
+    var rng = SplitMix64(state: 3)
+    let alphabet = Array("aBcDeZz09.. .'`-,/_()\t\u{01}\u{7F}ALSA".unicodeScalars)
+    for _ in 0..<5000 {
+      let text = String(
+        String.UnicodeScalarView(
+          (0..<Int.random(in: 0...24, using: &rng)).compactMap { _ in alphabet.randomElement(using: &rng) }))
+      var general: [String] = []
+      for word in NameNormalizer.foldedWords(text) { general += NameNormalizer.splitPunctuation(word) }
+      #expect(NameNormalizer.asciiWords(text) == general, "\(text.debugDescription)")
+    }
+    #expect(NameNormalizer.asciiWords("José") == nil)
+  }
+
+  @Test func wordLookupMatchesTheDictionary() {
+    let index = ScreeningIndex(list: SanctionsList(entries: Array(Fixtures.sdn.entries.prefix(2000))))
+    for (key, id) in index.lookup {
+      let parts = key.split(separator: "/", maxSplits: 1).map { Array($0.utf8) }
+      let text = parts[0]
+      let found = text.withUnsafeBufferPointer { t in
+        parts.count > 1
+          ? parts[1].withUnsafeBufferPointer { c in index.compiled.word(text: t, core: c) }
+          : index.compiled.word(text: t, core: nil)
+      }
+      #expect(found == id, "\(key)")
+    }
+  }
+}
