@@ -375,13 +375,15 @@ public enum BundleDecoder {
     var payloads: [ArraySlice<UInt8>] = []
     // INVARIANT: checkHeader read the version.
     let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
-    for expected in BundleSection.sections(version: version) {
+    let sections = BundleSection.sections(version: version)
+    for expected in sections {
       guard pos < bytes.count else {
         throw BytecodeError(
           offset: base + pos, "missing section \(expected.rawValue) (\(expected.name)): content ends here")
       }
       let id = bytes[pos]
-      guard let found = BundleSection(rawValue: id) else {
+      // A section of a later format is as unknown as any other id.
+      guard let found = BundleSection(rawValue: id), sections.contains(found) else {
         throw BytecodeError(offset: base + pos, "unknown section id \(id)")
       }
       guard found == expected else {
