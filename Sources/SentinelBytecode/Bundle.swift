@@ -79,9 +79,16 @@ public struct SourceFile: Sendable, Hashable {
 
 /// A compiled rule set.
 public struct Bundle: Sendable {
-  /// The bundle format version this build reads and writes (2: aggregates and the state
-  /// program; 3: screening lists).
-  public static let formatVersion: UInt16 = 3
+  /// The bundle format version this build writes (2: aggregates and the state program;
+  /// 3: screening lists; 4: run-time lists).
+  public static let formatVersion: UInt16 = 4
+  /// The format versions this build reads: a version 3 bundle has no section 10 (no run-time
+  /// lists) and loads as before.
+  public static let readableVersions: ClosedRange<UInt16> = 3...4
+
+  /// The format version this bundle is written in: 3 when it has no run-time lists (so such
+  /// bundles stay byte for byte what earlier builds wrote, and load there), else 4.
+  public var encodedVersion: UInt16 { runtimeLists.isEmpty ? 3 : Self.formatVersion }
 
   /// The compiler that produced it (e.g. `sentinel 0.1.0`).
   public var compilerVersion: String
@@ -100,6 +107,8 @@ public struct Bundle: Sendable {
   public var ruleReads: [[Int]]
   /// The screening lists `screen(name, list)` calls read, by name (section 9).
   public var screeningLists: [BundleScreeningList] = []
+  /// The lists declared `runtime list`, with their default entries (section 10).
+  public var runtimeLists: [BundleRuntimeList] = []
 
   public init(
     compilerVersion: String, schema: EventSchema, program: Program, rules: [RuleEntry],

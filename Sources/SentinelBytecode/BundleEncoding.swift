@@ -1,11 +1,13 @@
 // The binary encoding of a `Bundle` (docs/bytecode.md, "Bundles"):
 //
-//   content   magic "SIQB" · format version u16 · eight sections, in this order, each
+//   content   magic "SIQB" · format version u16 · ten sections, in this order, each
 //             id u8 · payload length u32 · payload:
 //               1 compiler version   2 event schema   3 decision policy
 //               4 rule table         5 source files   6 program (ProgramEncoder bytes)
 //               7 aggregates (and which rules read them)   8 state program (optional)
 //               9 screening lists (name, threshold, entries with their names)
+//               10 run-time lists (name, element type, default entries) — format 4; a
+//                  format 3 bundle ends after section 9 and has none
 //   trailer   (fixed 129 bytes, always last)
 //             SHA-256 of the content (32) · signature scheme u8 (0 none, 1 Ed25519) ·
 //             public key (32) · signature (64) — key and signature all zero when unsigned
@@ -29,6 +31,12 @@ public enum BundleSection: UInt8, Sendable, CaseIterable {
   case aggregates = 7
   case stateProgram = 8
   case screeningLists = 9
+  case runtimeLists = 10
+
+  /// The sections a bundle of format `version` has, in order.
+  public static func sections(version: UInt16) -> [BundleSection] {
+    version >= 4 ? allCases : allCases.filter { $0 != .runtimeLists }
+  }
 
   /// The section's name in error messages and docs.
   public var name: String {
@@ -42,6 +50,7 @@ public enum BundleSection: UInt8, Sendable, CaseIterable {
     case .aggregates: return "aggregates"
     case .stateProgram: return "state program"
     case .screeningLists: return "screening lists"
+    case .runtimeLists: return "run-time lists"
     }
   }
 }
@@ -93,7 +102,7 @@ public enum BundleEncoder {
   public static func encodeContent(_ b: Bundle) -> [UInt8] {
     var w = ByteWriter()
     w.bytes(magic)
-    w.u16(Bundle.formatVersion)
+    w.u16(b.encodedVersion)
     section(.compilerVersion, &w) { $0.string(b.compilerVersion) }
     section(.schema, &w) { w in
       w.string(b.schema.variable)
@@ -182,7 +191,21 @@ public enum BundleEncoder {
         }
       }
     }
+    if b.encodedVersion >= 4 { runtimeListSection(b, &w) }
     return w.out
+  }
+
+  /// Section 10 (format 4).
+  private static func runtimeListSection(_ b: Bundle, _ w: inout ByteWriter) {
+    section(.runtimeLists, &w) { w in
+      w.u32(UInt32(clamping: b.runtimeLists.count))
+      for l in b.runtimeLists {
+        w.string(l.name)
+        w.type(l.elementType)
+        w.u32(UInt32(clamping: l.entries.count))
+        for v in l.entries { w.value(v) }
+      }
+    }
   }
 
   /// The complete, unsigned bundle: content and a trailer holding `sha256(content)`.
@@ -327,9 +350,12 @@ public enum BundleDecoder {
       throw BytecodeError(offset: 4, "bundle truncated in its format version")
     }
     let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
-    guard version == Bundle.formatVersion else {
+    guard Bundle.readableVersions.contains(version) else {
+      let readable = Bundle.readableVersions
       throw BytecodeError(
-        offset: 4, "unsupported bundle format version \(version) (this build reads \(Bundle.formatVersion))")
+        offset: 4,
+        "unsupported bundle format version \(version) (this build reads \(readable.lowerBound) to \(readable.upperBound))"
+      )
     }
   }
 
@@ -347,13 +373,17 @@ public enum BundleDecoder {
     try checkHeader(bytes)
     var pos = BundleEncoder.headerSize
     var payloads: [ArraySlice<UInt8>] = []
-    for expected in BundleSection.allCases {
+    // INVARIANT: checkHeader read the version.
+    let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
+    let sections = BundleSection.sections(version: version)
+    for expected in sections {
       guard pos < bytes.count else {
         throw BytecodeError(
           offset: base + pos, "missing section \(expected.rawValue) (\(expected.name)): content ends here")
       }
       let id = bytes[pos]
-      guard let found = BundleSection(rawValue: id) else {
+      // A section of a later format is as unknown as any other id.
+      guard let found = BundleSection(rawValue: id), sections.contains(found) else {
         throw BytecodeError(offset: base + pos, "unknown section id \(id)")
       }
       guard found == expected else {
@@ -436,7 +466,44 @@ public enum BundleDecoder {
     bundle.screeningLists = try parse(.screeningLists, payloads[8], base) { r throws(BytecodeError) in
       try decodeScreeningLists(&r)
     }
+    if payloads.count > 9 {
+      bundle.runtimeLists = try parse(.runtimeLists, payloads[9], base) { r throws(BytecodeError) in
+        try decodeRuntimeLists(&r)
+      }
+    }
     return bundle
+  }
+
+  /// Section 10. Names are unique, element types are those a run-time list may have, and every
+  /// entry is of its list's element type.
+  private static func decodeRuntimeLists(_ r: inout ByteReader) throws(BytecodeError) -> [BundleRuntimeList] {
+    var out: [BundleRuntimeList] = []
+    var names: Set<String> = []
+    for _ in 0..<(try r.count("run-time list")) {
+      let nameAt = r.pos
+      let name = try r.string()
+      guard names.insert(name).inserted else {
+        throw BytecodeError(offset: nameAt, "run-time list `\(name)` appears twice")
+      }
+      let typeAt = r.pos
+      let type = try r.type()
+      guard BundleRuntimeList.elementTypes.contains(type) else {
+        throw BytecodeError(
+          offset: typeAt, "run-time list `\(name)`: element type \(type) is not string, int or uint")
+      }
+      var entries: [Value] = []
+      for _ in 0..<(try r.count("run-time list entry")) {
+        let valueAt = r.pos
+        let v = try r.value()
+        guard v.celType == type else {
+          throw BytecodeError(
+            offset: valueAt, "run-time list `\(name)`: entry \(v) is a \(v.typeName), not a \(type)")
+        }
+        entries.append(v)
+      }
+      out.append(BundleRuntimeList(name: name, elementType: type, entries: entries))
+    }
+    return out
   }
 
   /// Section 9. Names are unique, thresholds in [0, 1], entry ids unique within a list, every

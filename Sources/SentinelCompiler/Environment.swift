@@ -17,16 +17,23 @@ public struct Environment: Sendable {
   /// Names bound to checked expressions that are inlined where used (named conditions); also
   /// declared in `variables` with the expression's type.
   public var definitions: [String: CheckedAST]
+  /// Lists that may change at run time (`runtime list`), by name, with their element type. They
+  /// are also in `constants` (their default, for the checker's and the reference evaluator's
+  /// sake), but lowering reads them from variable slots: `name` (the list) and, for `x in
+  /// name`, `BundleRuntimeList.setSlot(of: name)` (its entries as map keys: one hash lookup).
+  public var runtimeLists: [String: CELType]
 
   public init(
     variables: [String: CELType] = [:], catalog: Catalog = Builtins.all, container: String = "",
-    constants: [String: Value] = [:], definitions: [String: CheckedAST] = [:]
+    constants: [String: Value] = [:], definitions: [String: CheckedAST] = [:],
+    runtimeLists: [String: CELType] = [:]
   ) {
     self.variables = variables
     self.catalog = catalog
     self.container = container
     self.constants = constants
     self.definitions = definitions
+    self.runtimeLists = runtimeLists
   }
 
   /// The candidate qualified names for `name` in the container, most qualified first

@@ -9,7 +9,9 @@
 //   5. decode      every section, count and length bounds-checked
 //   6. verify      the program passes the Verifier against the catalog and limits
 //   7. consistent  the rule table matches the program and the source files; the schema has no
-//                  duplicate field names; a program that calls `screen` has screening lists
+//                  duplicate field names; a program that calls `screen` has screening lists;
+//                  every variable is an event field, an aggregate reading or a run-time list's
+//                  slot of exactly the list's type (the VM then never sees a slot of a wrong kind)
 //   8. index       each screening list's index is built (SentinelScreening), so no decision pays
 //                  for it; `screen` is verified and runs bound to the bundle's own lists
 //
@@ -174,11 +176,12 @@ public struct BundleLoader: Sendable {
     }
     if bytes.count >= BundleEncoder.headerSize {
       let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
-      guard version == Bundle.formatVersion else {
+      guard Bundle.readableVersions.contains(version) else {
+        let readable = Bundle.readableVersions
         throw BundleLoadError(
           .unsupportedVersion,
-          "unsupported bundle format version \(version) (this build reads \(Bundle.formatVersion))", offset: 4
-        )
+          "unsupported bundle format version \(version) (this build reads \(readable.lowerBound) to"
+            + " \(readable.upperBound))", offset: 4)
       }
     }
     do {
@@ -298,10 +301,31 @@ public struct BundleLoader: Sendable {
     let schemaSlots = Set(b.schema.slots.map(\.qualifiedName))
     var exposed: [String: CELType] = [:]
     for a in b.aggregates { for v in a.variables { exposed[v.name] = v.type } }
+    // Run-time lists: their two slots (list and set) are filled by the runtime, with exactly
+    // these types, before any event (BundleRuntimeList).
+    var listSlots: [String: CELType] = [:]
+    for l in b.runtimeLists {
+      for (name, type) in [(l.listSlot, l.listType), (l.setSlot, l.setType)] {
+        guard exposed[name] == nil, !schemaSlots.contains(name), listSlots[name] == nil else {
+          throw BundleLoadError(
+            .inconsistent, "run-time list `\(l.name)`'s slot `\(name)` is also an event field or an aggregate"
+          )
+        }
+        listSlots[name] = type
+      }
+    }
     for v in b.program.variables where !schemaSlots.contains(v.name) {
+      if let t = listSlots[v.name] {
+        guard t == v.type else {
+          throw BundleLoadError(
+            .inconsistent, "the program reads `\(v.name)` as \(v.type); the run-time list gives \(t)")
+        }
+        continue
+      }
       guard let t = exposed[v.name] else {
         throw BundleLoadError(
-          .inconsistent, "the program reads `\(v.name)`, which is neither an event field nor an aggregate")
+          .inconsistent,
+          "the program reads `\(v.name)`, which is neither an event field, an aggregate nor a run-time list")
       }
       guard t == v.type || v.type == .dyn else {
         throw BundleLoadError(
@@ -310,17 +334,28 @@ public struct BundleLoader: Sendable {
     }
     if let p = b.stateProgram {
       // The state program shares the rule program's variable table (one slot layout) but runs
-      // before any aggregate is read: it may only read event fields.
+      // before any aggregate is read: it may only read event fields and run-time lists.
       for v in p.variables where !schemaSlots.contains(v.name) && exposed[v.name] == nil {
-        throw BundleLoadError(
-          .inconsistent,
-          "the state program names `\(v.name)`, which is neither an event field nor an aggregate")
+        guard let t = listSlots[v.name] else {
+          throw BundleLoadError(
+            .inconsistent,
+            "the state program names `\(v.name)`, which is neither an event field, an aggregate nor a run-time list"
+          )
+        }
+        guard t == v.type else {
+          throw BundleLoadError(
+            .inconsistent, "the state program reads `\(v.name)` as \(v.type); the run-time list gives \(t)")
+        }
       }
       for (pc, ins) in p.code.enumerated() where ins.opcode == .loadVar || ins.opcode == .hasVariable {
         let i = Int(ins.b)
-        guard i < p.variables.count, schemaSlots.contains(p.variables[i].name) else {
+        guard i < p.variables.count,
+          schemaSlots.contains(p.variables[i].name) || listSlots[p.variables[i].name] != nil
+        else {
           throw BundleLoadError(
-            .inconsistent, "the state program reads a variable that is not an event field (pc \(pc))")
+            .inconsistent,
+            "the state program reads a variable that is neither an event field nor a run-time list (pc \(pc))"
+          )
         }
       }
     }

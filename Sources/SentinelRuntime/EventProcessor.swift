@@ -87,12 +87,21 @@ public final class EventProcessor {
   var cacheIsComplete = false
   /// The updates the current event makes: (cache entry, aggregate, value, value key form).
   var updates: [(entry: Int, aggregate: Int, value: Value, valueKey: String?)] = []
+  /// The bundle's run-time lists by name: their slots (nil for a slot no program reads; the
+  /// event decoder never writes either) and their current value.
+  let listSlots: [String: (list: Int?, set: Int?)]
+  /// The current value of each run-time list of the bundle, by name.
+  public private(set) var runtimeLists: [String: RuntimeListValue] = [:]
 
   /// A processor for `bundle` keeping its state in `store`, with a cache of the states of at
   /// most about `cacheCapacity` keys (clean states beyond it are evicted and read back from the
   /// store when needed; states changed since the last commit always stay).
+  ///
+  /// Run-time lists start with `lists[name]` when given (already of the list's element type:
+  /// `RuntimeListValue.values`), else with the bundle's default.
   public init(
-    bundle: LoadedBundle, store: any StateStore, cacheCapacity: Int = EventProcessor.defaultCacheCapacity
+    bundle: LoadedBundle, store: any StateStore, cacheCapacity: Int = EventProcessor.defaultCacheCapacity,
+    lists: [String: RuntimeListValue] = [:]
   ) {
     self.bundle = bundle
     self.store = store
@@ -113,6 +122,27 @@ public final class EventProcessor {
     var byName: [String: Int] = [:]
     for (i, a) in b.aggregates.enumerated() { byName[a.name] = i }
     aggregateIndex = byName
+    var lslots: [String: (list: Int?, set: Int?)] = [:]
+    for l in b.runtimeLists { lslots[l.name] = (index[l.listSlot], index[l.setSlot]) }
+    listSlots = lslots
+    for l in b.runtimeLists {
+      let given = lists[l.name].flatMap { $0.elementType == l.elementType ? $0 : nil }
+      _ = setRuntimeList(l.name, given ?? RuntimeListValue(default: l))
+    }
+  }
+
+  /// Makes `value` the contents of the run-time list `name` for every later event. Returns
+  /// false (and changes nothing) when the bundle has no such list or its element type differs.
+  /// Call it between two events (the processor is not shared): no decision sees half a change.
+  @discardableResult
+  public func setRuntimeList(_ name: String, _ value: RuntimeListValue) -> Bool {
+    guard let slots = listSlots[name],
+      bundle.bundle.runtimeLists.contains(where: { $0.name == name && $0.elementType == value.elementType })
+    else { return false }
+    if let s = slots.list { self.slots[s] = value.list }
+    if let s = slots.set { self.slots[s] = value.set }
+    runtimeLists[name] = value
+    return true
   }
 
   /// The values the last decided event's rules read, by qualified name: its event fields and

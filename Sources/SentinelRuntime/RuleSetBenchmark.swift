@@ -142,6 +142,7 @@ public struct RuleSetBenchmark {
     // The eval pass's input: every accepted event's slots, decoded once, untimed.
     var decoded: [[Value?]] = []
     var slots = decoder.makeSlots()
+    RuntimeListValue.fillDefaults(&slots, names: decoder.slotOrder, bundle: bundle.bundle)
     input.withUnsafeBufferPointer { all in
       for range in lines {
         if (try? decoder.decode(UnsafeBufferPointer(rebasing: all[range]), into: &slots)) != nil {
@@ -152,6 +153,7 @@ public struct RuleSetBenchmark {
     guard !decoded.isEmpty else { throw BenchmarkError(message: "no event in the input was accepted") }
 
     var state = PassState(rules: engine.rules.count)
+    state.slots = slots
     var decodeTimes: [Double] = []
     var evalTimes: [Double] = []
     var endToEndTimes: [Double] = []

@@ -77,7 +77,7 @@ extension DecisionServer {
   static func bundleBody(_ b: LoadedBundle, tenant: String, installation: BundleInstallation) -> String {
     var out = "{\"tenant\":\(quote(tenant)),\"digest\":\(quote(b.digest))"
     out +=
-      ",\"version\":\(Int(SentinelBytecode.Bundle.formatVersion)),\"compiler\":\(quote(b.bundle.compilerVersion))"
+      ",\"version\":\(Int(b.bundle.encodedVersion)),\"compiler\":\(quote(b.bundle.compilerVersion))"
     out += ",\"signed_by\":" + (b.signedBy.map(quote) ?? "null")
     out += ",\"signature_trusted\":\(b.signatureTrusted),\"bytes\":\(b.byteCount)"
     out += ",\"rules\":[" + b.bundle.rules.map { quote($0.id) }.joined(separator: ",") + "]"

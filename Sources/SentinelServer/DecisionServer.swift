@@ -14,6 +14,9 @@
 //   GET  /v1/analytics/summary   read     counts by action and by rule over a window (AuditRoutes.swift)
 //   GET  /v1/bundle              read     the active bundle (BundleRoutes.swift)
 //   PUT  /v1/bundle              admin    verify, store and swap in a compiled bundle
+//   GET  /v1/lists/{name}        read     a run-time list of the bundle (ListRoutes.swift)
+//   PUT|PATCH /v1/lists/{name}   admin    replace / add and remove its entries; stored, then used
+//                                         by the next decision
 //   GET  /healthz, GET /readyz   open     alive; ready (bundle loaded, database writable)
 //   GET  /metrics                open     Prometheus text (ServerMetrics)
 //   GET  /openapi.json           open     the API's OpenAPI document (docs/openapi.yaml)
@@ -235,6 +238,8 @@ public enum DecisionServer {
     addBundleRoutes(
       to: router, registry: registry, loader: configuration.bundleLoader,
       maxBundleBytes: configuration.maxBundleBytes, bodyTimeout: bodyTimeout)
+
+    addListRoutes(to: router, registry: registry, maxBodyBytes: maxBodyBytes, bodyTimeout: bodyTimeout)
     return router
   }
 

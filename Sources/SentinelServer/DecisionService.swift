@@ -11,8 +11,12 @@
 //
 // Hot swap (`install`): on the actor, between two events. The decisions already made by the old
 // bundle are committed first (their requests are answered with the old bundle's reasons and
-// digest), then a new processor for the new bundle starts from the committed state. A request
-// is decided wholly by one bundle: never by a half-installed one.
+// digest), then a new processor for the new bundle starts from the committed state (and the
+// stored run-time lists it declares). A request is decided wholly by one bundle: never by a
+// half-installed one.
+//
+// Run-time lists (`changeRuntimeList`, DecisionService+Lists.swift): stored first, then set in
+// the processor on the actor, between two events.
 
 public import Logging
 public import SentinelRuntime
@@ -69,6 +73,8 @@ public actor DecisionService {
   /// Decisions made and committed since start, and commits (for the shutdown log line).
   var committedDecisions = 0
   var commits = 0
+  /// Where each run-time list of the active bundle got its value (`GET /v1/lists/{name}`).
+  var activeLists: [String: ActiveList] = [:]
 
   /// A service deciding with `bundle`, keeping state in `store` (whose tenant it serves).
   /// `origin` says where the bundle came from (`GET /v1/bundle`).
@@ -84,7 +90,10 @@ public actor DecisionService {
     self.store = store
     self.options = options
     self.logger = logger
-    processor = EventProcessor(bundle: bundle, store: store)
+    // Stored run-time lists override the bundle's defaults (DecisionService+Lists.swift).
+    let lists = Self.startingLists(for: bundle, store: store, logger: logger)
+    processor = EventProcessor(bundle: bundle, store: store, lists: lists.values)
+    activeLists = lists.active
     schedule = CommitSchedule(maxPending: options.maxPending)
   }
 
@@ -134,7 +143,9 @@ public actor DecisionService {
         return "cannot store the bundle: \(error); the active bundle was not changed"
       }
     }
-    processor = EventProcessor(bundle: new, store: store)
+    let lists = Self.startingLists(for: new, store: store, logger: logger)
+    processor = EventProcessor(bundle: new, store: store, lists: lists.values)
+    activeLists = lists.active
     bundle = new
     json = DecisionJSON(bundle: new)
     installation = BundleInstallation(origin: origin, at: Date())

@@ -13,6 +13,7 @@
 //   sentinel_commit_group_size                       histogram: decisions per group commit
 //   sentinel_commit_duration_seconds                 histogram: one commit (the fsync included)
 //   sentinel_bundle_reloads_total{result}            bundle reloads (success, failure)
+//   sentinel_list_changes_total{result}              run-time list changes (success, failure)
 //   sentinel_bundle_info{tenant,digest}              1 for the active bundle of each tenant
 //
 // NOTE: handles are made once and cached (a registry lookup takes a lock and allocates the
@@ -37,6 +38,8 @@ public final class ServerMetrics: Sendable {
   let commitDuration: CoreMetrics.Timer
   let reloadsOK: CoreMetrics.Counter
   let reloadsFailed: CoreMetrics.Counter
+  let listChangesOK: CoreMetrics.Counter
+  let listChangesFailed: CoreMetrics.Counter
   /// Cached handles by label value (rule ids, routes, error kinds are bounded sets).
   let ruleCounters = Mutex<[String: CoreMetrics.Counter]>([:])
   let errorCounters = Mutex<[String: CoreMetrics.Counter]>([:])
@@ -79,6 +82,10 @@ public final class ServerMetrics: Sendable {
       label: "sentinel_bundle_reloads_total", dimensions: [("result", "success")], factory: factory)
     reloadsFailed = CoreMetrics.Counter(
       label: "sentinel_bundle_reloads_total", dimensions: [("result", "failure")], factory: factory)
+    listChangesOK = CoreMetrics.Counter(
+      label: "sentinel_list_changes_total", dimensions: [("result", "success")], factory: factory)
+    listChangesFailed = CoreMetrics.Counter(
+      label: "sentinel_list_changes_total", dimensions: [("result", "failure")], factory: factory)
     // Every rule of the bundle shows from the start, at 0.
     for rule in bundle.bundle.rules { _ = ruleCounter(rule.id) }
     setActiveBundle(tenant: "default", digest: bundle.digest)
@@ -137,6 +144,12 @@ public final class ServerMetrics: Sendable {
     commitSize.record(size)
     let (s, attos) = duration.components
     commitDuration.recordNanoseconds(s * 1_000_000_000 + attos / 1_000_000_000)
+  }
+
+  /// Records a run-time list change (`PUT`/`PATCH /v1/lists/{name}`): stored and installed, or
+  /// failed in the store (refused bodies are not changes).
+  public func recordListChange(succeeded: Bool) {
+    (succeeded ? listChangesOK : listChangesFailed).increment()
   }
 
   /// Records a bundle reload: on success, `digest` becomes the tenant's active bundle.

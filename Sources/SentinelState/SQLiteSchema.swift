@@ -24,6 +24,10 @@
 //                    in the transaction of the decisions it publishes (`SQLiteStateStore+Outbox`).
 //   outbox_source    (v2_outbox) one random id naming this database to Redis (the publication
 //                    watermark's key), so that a re-publication after a crash is recognized.
+//   runtime_list     (v3_runtime_lists) (tenant, name) → the entries of a run-time list as set
+//                    over the API (a JSON array of strings), their element type, a version
+//                    (1 for the first change, +1 per change) and when it changed
+//                    (`SQLiteStateStore+Lists.swift`).
 // The file's `PRAGMA application_id` says it is ours; a database with tables and another (or no)
 // id is refused rather than written to.
 
@@ -111,6 +115,20 @@ enum StateSchema {
           CREATE INDEX outbox_unpublished ON outbox (id) WHERE published = 0;
           CREATE TABLE outbox_source (id TEXT NOT NULL);
           INSERT INTO outbox_source (id) VALUES (lower(hex(randomblob(8))));
+          """)
+    }
+    m.registerMigration("v3_runtime_lists") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE runtime_list (
+            tenant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            element_type TEXT NOT NULL,
+            entries TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (tenant, name)
+          ) WITHOUT ROWID;
           """)
     }
     return m

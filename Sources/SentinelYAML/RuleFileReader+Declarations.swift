@@ -15,7 +15,7 @@ import SentinelSyntax
 
 extension RuleFileReader {
   static let fieldKeys = ["type", "optional", "default", "in", "required_for", "fields", "description"]
-  static let listKeys = ["type", "values", "file", "format", "description"]
+  static let listKeys = ["type", "values", "file", "format", "runtime", "description"]
   static let policyKeys = ["review_threshold", "block_threshold"]
 
   // MARK: - Schema
@@ -222,6 +222,7 @@ extension RuleFileReader {
     var values: (key: Located<String>, items: [EmbeddedExpression])?
     var file: (key: Located<String>, path: Located<String>)?
     var format: (key: Located<String>, value: Located<String>)?
+    var runtime = false
     var ok = true
     for pair in spec {
       guard let key = key(pair) else {
@@ -243,6 +244,8 @@ extension RuleFileReader {
         if let path = string(pair.value, "`file`") { file = (key, path) } else { ok = false }
       case "format":
         if let f = string(pair.value, "`format`") { format = (key, f) } else { ok = false }
+      case "runtime":
+        if let b = boolean(pair.value, "`runtime`") { runtime = b.value } else { ok = false }
       case "description":
         if pair.value.scalar == nil { wrongKind(pair.value, "`description`", expected: "a string") }
       default:
@@ -265,7 +268,7 @@ extension RuleFileReader {
     if let file {
       return ListDecl(
         name: name, elementType: elementType, contents: .file(path: file.path, format: format?.value),
-        span: span)
+        span: span, runtime: runtime)
     }
     guard let values else {
       error(
@@ -273,7 +276,8 @@ extension RuleFileReader {
         help: "add `values: [a, b]` or `file: path/to/list.txt`")
       return nil
     }
-    return ListDecl(name: name, elementType: elementType, contents: .inline(values.items), span: span)
+    return ListDecl(
+      name: name, elementType: elementType, contents: .inline(values.items), span: span, runtime: runtime)
   }
 
   // MARK: - Named conditions

@@ -4,6 +4,7 @@
 // unnecessary, become static `call`s — everything else `callDynamic`.
 
 import SentinelBuiltins
+import SentinelBytecode
 import SentinelModel
 import SentinelSyntax
 
@@ -88,6 +89,8 @@ private struct LoweringState {
   /// A declared variable: a constant for a list, the inlined expression for a definition,
   /// else a variable read.
   mutating func variable(_ q: String, _ e: Expr) -> IRNodeID {
+    // A run-time list is read from its slot, never folded into a constant.
+    if let element = env.runtimeLists[q] { return ir.add(.variable(q), type: .list(element), span: span(e)) }
     if let v = env.constants[q] { return ir.constant(v, span: span(e)) }
     if let def = env.definitions[q], !inlining.contains(q) {
       let saved = (ast, checked)
@@ -227,6 +230,9 @@ private struct LoweringState {
     if case .overloads(let candidates)? = checked?.references[e.id], candidates.count == 1,
       isStaticallySafe(candidates[0], operands)
     {
+      if let set = runtimeListSet(candidates[0], lowered) {
+        return ir.add(.call(overload: set.inMap, args: [lowered[0], set.slot]), type: type(e), span: span(e))
+      }
       return ir.add(.call(overload: candidates[0], args: lowered), type: type(e), span: span(e))
     }
     // No overload of this name, call style and arity exists: the call can only fail at run
@@ -241,6 +247,21 @@ private struct LoweringState {
     }
     return ir.add(
       .callDynamic(function: name, receiver: receiver, args: lowered), type: type(e), span: span(e))
+  }
+
+  /// For `x in name` with `name` a run-time list (`in_list` on its slot): `in_map` and a read of
+  /// the list's set slot, so that membership is one hash lookup whatever the list's size. Sound
+  /// for the element types a run-time list may have (string, int, uint): map-key lookup agrees
+  /// with list membership by CEL equality on every `x`, as in `ListsToSets`; calls are strict,
+  /// so an error `x` is the result either way.
+  mutating func runtimeListSet(_ overload: Int, _ args: [IRNodeID]) -> (inMap: Int, slot: IRNodeID)? {
+    guard args.count == 2, env.catalog.overloads[overload].id == "in_list",
+      case .variable(let q) = ir.nodes[args[1]], let element = env.runtimeLists[q],
+      let inMap = env.catalog.index(ofID: "in_map")
+    else { return nil }
+    let slot = ir.add(
+      .variable(BundleRuntimeList.setSlot(of: q)), type: .map(element, .bool), span: ir.spans[args[1]])
+    return (inMap, slot)
   }
 
   /// A static call is safe when no argument's static type is less precise than the parameter

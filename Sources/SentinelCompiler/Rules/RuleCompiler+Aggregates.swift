@@ -44,7 +44,8 @@ extension RuleCompilerRun {
         "aggregates need a required `\(Self.timeField): timestamp` field in the schema (their event time)",
         a.name.span, help: "declare `\(Self.timeField): timestamp` in the schema")
     }
-    let env = Environment(variables: variables, catalog: catalog, constants: constants)
+    let env = Environment(
+      variables: variables, catalog: catalog, constants: constants, runtimeLists: runtimeListTypes)
     var out: [CompiledAggregate] = []
     for (i, a) in decls {
       let name = a.name.value

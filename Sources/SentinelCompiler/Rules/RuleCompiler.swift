@@ -82,6 +82,10 @@ struct RuleCompilerRun {
   var screeningLists: [ScreeningListHandle] = []
   /// The functions conditions may call: every builtin, and `screen` bound to the screening lists.
   var catalog = Builtins.all
+  /// The lists declared `runtime list`, by name: element type (for `Environment.runtimeLists`).
+  var runtimeListTypes: [String: CELType] = [:]
+  /// The same lists with their defaults, in declaration order (the bundle's section 10).
+  var runtimeLists: [BundleRuntimeList] = []
 
   init(files: [RuleFile], options: RuleCompileOptions) {
     self.files = files
@@ -142,7 +146,14 @@ struct RuleCompilerRun {
       }
       names[name] = (i, l.name.span)
       guard let (value, type) = compileList(l, file: i) else { continue }
-      constants[name] = value
+      if l.runtime {
+        guard let list = runtimeList(l, value: value, type: type, file: i) else { continue }
+        runtimeListTypes[name] = list.elementType
+        runtimeLists.append(list)
+        constants[name] = .list(list.entries)
+      } else {
+        constants[name] = value
+      }
       variables[name] = type
       listSites[name] = (i, l.name.span)
     }
@@ -151,7 +162,8 @@ struct RuleCompilerRun {
     // 3b. Aggregates: checked against the event and lists; their variables join the rules'.
     let compiledAggregates = compileAggregates(
       aggregates, schema: schema, variables: variables, constants: constants, names: &names)
-    let aggregateEnv = Environment(variables: variables, catalog: catalog, constants: constants)
+    let aggregateEnv = Environment(
+      variables: variables, catalog: catalog, constants: constants, runtimeLists: runtimeListTypes)
     for a in compiledAggregates { for v in a.spec.variables { variables[v.name] = v.type } }
 
     // 4. Named conditions, in dependency order.
@@ -186,7 +198,8 @@ struct RuleCompilerRun {
       state[name] = 2
       if diagnostics.contains(where: { $0.diagnostic.code == RuleCode.conditionCycle }) { return }
       let env = Environment(
-        variables: variables, catalog: catalog, constants: constants, definitions: definitions)
+        variables: variables, catalog: catalog, constants: constants, definitions: definitions,
+        runtimeLists: runtimeListTypes)
       let (checked, ds) = Checker(environment: env).check(c.expression.ast)
       for d in ds { diagnostics.append(SourcedDiagnostic(files[i].source, d)) }
       guard let checked else { return }
@@ -197,7 +210,8 @@ struct RuleCompilerRun {
 
     // 5. Rules.
     let env = Environment(
-      variables: variables, catalog: catalog, constants: constants, definitions: definitions)
+      variables: variables, catalog: catalog, constants: constants, definitions: definitions,
+      runtimeLists: runtimeListTypes)
     var compiled: [CompiledRule] = []
     // Each compiled rule's reason placeholders (RuleCompiler+Reasons.swift).
     var placeholders: [[CheckedAST]] = []
@@ -326,6 +340,8 @@ struct RuleCompilerRun {
     }
     let program: Program
     var stateProgram: Program?
+    // The set slots of run-time lists (`x in name` reads them; not names conditions can write).
+    for l in runtimeLists { variables[l.setSlot] = l.setType }
     do {
       if compiledAggregates.isEmpty {
         program = try Codegen(catalog: env.catalog, variableTypes: variables).emit(ir)
@@ -367,6 +383,7 @@ struct RuleCompilerRun {
       policy: policy, sourceFiles: files.map { SourceFile(name: $0.source.name, text: $0.source.text) },
       aggregates: compiledAggregates.map(\.spec), stateProgram: stateProgram, ruleReads: ruleReads)
     bundle.screeningLists = screeningLists.map(Self.bundleList)
+    bundle.runtimeLists = runtimeLists
     return RuleSetCompilation(
       bundle: bundle, rules: compiled, environment: env, schema: schema, ir: ir, loweredIR: lowered,
       passContext: context, definitions: definitions,
@@ -519,6 +536,32 @@ struct RuleCompilerRun {
     let types = Set(values.map(\.celType))
     let element = declared ?? (types.count == 1 ? types.first ?? .dyn : .dyn)
     return (.list(values), .list(element))
+  }
+
+  /// A `runtime list`'s bundle entry, or nil (with an error) when it cannot be one: its
+  /// elements must be string, int or uint (declared, or inferred from its default), and it
+  /// cannot be a screening list.
+  mutating func runtimeList(_ l: ListDecl, value: Value, type: CELType, file: Int) -> BundleRuntimeList? {
+    let name = l.name.value
+    guard case .list(let entries) = value, case .list(let element) = type else {
+      error(
+        file, RuleCode.invalidRuntimeList, "a screening list cannot be a run-time list", l.name.span,
+        help: "remove `runtime`: screening lists are compiled into the bundle")
+      return nil
+    }
+    guard BundleRuntimeList.elementTypes.contains(element) else {
+      let inferred = l.elementType == nil ? " (inferred from its default)" : ""
+      error(
+        file, RuleCode.invalidRuntimeList,
+        "run-time list `\(name)` has elements of type \(element)\(inferred); a run-time list holds string, int or uint",
+        l.name.span, help: "declare its element type: `runtime list \(name): string = [...]`")
+      return nil
+    }
+    // Duplicates are dropped (the list is a set at run time; the API keeps the first of each).
+    var seen = Set<String>()
+    var unique: [Value] = []
+    for v in entries where seen.insert(Value.render(v)).inserted { unique.append(v) }
+    return BundleRuntimeList(name: name, elementType: element, entries: unique)
   }
 
   static func parseScalar(_ s: String, _ t: CELType) -> Value? {

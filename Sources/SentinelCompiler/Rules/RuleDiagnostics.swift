@@ -18,6 +18,7 @@
 //          sum and stats)
 //   E0416  aggregates need the schema's required `ts: timestamp` field (their event time)
 //   E0417  a malformed reason template (a `{` placeholder without its `}`)
+//   E0418  an invalid run-time list (elements not string, int or uint; a screening list)
 //   W0401  unused list
 //   W0402  unused condition
 //   W0403  duplicate rule id
@@ -45,6 +46,7 @@ public enum RuleCode {
   public static let aggregateType = "E0415"
   public static let aggregateNeedsTime = "E0416"
   public static let invalidReason = "E0417"
+  public static let invalidRuntimeList = "E0418"
   public static let unusedList = "W0401"
   public static let unusedCondition = "W0402"
   public static let duplicateRuleID = "W0403"

@@ -96,11 +96,18 @@ public struct ListDecl: Sendable {
   public var elementType: TypeRef?
   public var contents: Contents
   public var span: Span
-  public init(name: Located<String>, elementType: TypeRef?, contents: Contents, span: Span) {
+  /// Whether the list may change at run time (`runtime list …`, YAML `runtime: true`): the
+  /// program reads it from a variable slot instead of a constant, and the daemon replaces it
+  /// without a recompile (`PUT /v1/lists/{name}`). Its contents are the default.
+  public var runtime: Bool
+  public init(
+    name: Located<String>, elementType: TypeRef?, contents: Contents, span: Span, runtime: Bool = false
+  ) {
     self.name = name
     self.elementType = elementType
     self.contents = contents
     self.span = span
+    self.runtime = runtime
   }
 }
 

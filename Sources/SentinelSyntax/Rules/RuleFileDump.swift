@@ -17,7 +17,7 @@ public enum RuleFileDump {
         out.append("schema \(s.name.value)")
         fields(s.fields, "  ", &out)
       case .list(let l):
-        var line = "list \(l.name.value)"
+        var line = (l.runtime ? "runtime list " : "list ") + l.name.value
         if let t = l.elementType { line += " type=" + type(t) }
         switch l.contents {
         case .inline(let values): line += " inline=[" + values.map(expr).joined(separator: ", ") + "]"

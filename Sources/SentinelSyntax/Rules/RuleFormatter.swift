@@ -298,7 +298,7 @@ struct RulePrinter {
   }
 
   mutating func printList(_ l: ListDecl) {
-    var line = "list " + l.name.value
+    var line = (l.runtime ? "runtime list " : "list ") + l.name.value
     if let t = l.elementType, case .cel(let type, _) = t { line += ": " + RuleFormatter.typeText(type) }
     switch l.contents {
     case .file(let path, let format):

@@ -234,6 +234,21 @@ extension RuleParserState {
   // MARK: - Lists
 
   /// `list name[: type] = [e, …]` or `list name[: type] from "path" [format f]`.
+  /// `runtime list name: T = […]`: a list the daemon may change at run time.
+  mutating func parseRuntimeList() -> ListDecl? {
+    let modifier = advance()
+    guard isWord(current, "list") && !current.atLineStart else {
+      unexpected(
+        current, "`list` after `runtime`", help: "write `runtime list blocked_ips: string = [\"10.0.0.1\"]`")
+      skipToDeclaration()
+      return nil
+    }
+    guard var decl = parseList() else { return nil }
+    decl.runtime = true
+    decl.span = Span(modifier.span.start, decl.span.end)
+    return decl
+  }
+
   mutating func parseList() -> ListDecl? {
     let keyword = advance()
     guard let name = expectName("a list name") else {

@@ -98,8 +98,11 @@ public enum RuleSyntaxCode {
 
 /// The words of the rule language, for tools (highlighting, completion) and the grammar tests.
 public enum RuleKeywords {
-  /// The words that start a declaration; `import` is reserved for later.
-  public static let declarations = ["schema", "list", "condition", "rule", "policy", "aggregate", "import"]
+  /// The words that start a declaration (`runtime` only before `list`); `import` is reserved
+  /// for later.
+  public static let declarations = [
+    "schema", "list", "runtime", "condition", "rule", "policy", "aggregate", "import",
+  ]
   /// The fields of a rule, in the formatter's order.
   public static let ruleFields = ["name", "category", "tags", "enabled", "when", "action", "score", "reason"]
   /// The fields of an aggregate, in the formatter's order.
@@ -452,6 +455,7 @@ struct RuleParserState {
         switch text(t) {
         case "schema": if let d = parseSchema() { declarations.append(.schema(d)) }
         case "list": if let d = parseList() { declarations.append(.list(d)) }
+        case "runtime": if let d = parseRuntimeList() { declarations.append(.list(d)) }
         case "condition": if let d = parseCondition() { declarations.append(.condition(d)) }
         case "rule": if let d = parseRule() { declarations.append(.rule(d)) }
         case "policy": if let d = parsePolicy() { declarations.append(.policy(d)) }
