@@ -303,7 +303,8 @@ public struct ServeCommand: ParsableCommand {
         bundle: bundle, store: store, keys: keyStore, configuration: config,
         logger: logger,
         reload: { try Self.loadBundle(reloadPaths, loader: loader) },
-        extraServices: consumer.map { [$0] } ?? []
+        extraServices: consumer.map { [$0] } ?? [],
+        scrapeHooks: consumer.map { c in [{ StreamMetrics.export(c.metrics, to: $0) }] } ?? []
       ) { bound in
         let shown = host.contains(":") ? "[\(host)]" : host
         let line =

@@ -99,11 +99,13 @@ public enum DecisionServer {
   /// (called on SIGHUP) gives `default` a new verified bundle or throws why not.
   /// `onListening` gets the bound port once the server accepts connections. `extraServices` run
   /// beside the server in its service group (`sentinel serve --redis`: the stream consumer) and
-  /// shut down after it, before the decision services.
+  /// shut down after it, before the decision services. `scrapeHooks` run at each `GET /metrics`
+  /// before it renders (they copy values kept elsewhere into the metrics).
   public static func run(
     bundle: LoadedBundle, store: SQLiteStateStore, keys: APIKeyStore?, configuration: ServerConfiguration,
     logger: Logger = Logger(label: "sentinel"),
     reload: (@Sendable () throws -> LoadedBundle)? = nil, extraServices: [any Service] = [],
+    scrapeHooks: [@Sendable (ServerMetrics) -> Void] = [],
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
   ) async throws {
     let metrics = ServerMetrics(bundle: bundle)
@@ -112,7 +114,7 @@ public enum DecisionServer {
     try registry.restoreStoredBundles(loader: configuration.bundleLoader)
     let router = makeRouter(
       registry: registry, authenticator: Authenticator(keys: keys, demoKey: configuration.demoKey),
-      configuration: configuration, logger: logger)
+      configuration: configuration, logger: logger, scrapeHooks: scrapeHooks)
     var services: [any Service] = [registry]
     if let reload {
       // Trapped now, before the server listens: an early SIGHUP must not end the process.
@@ -138,7 +140,7 @@ public enum DecisionServer {
   /// The daemon's routes over the tenants of `registry`, behind the hardening middleware.
   static func makeRouter(
     registry: TenantRegistry, authenticator: Authenticator, configuration: ServerConfiguration,
-    logger: Logger
+    logger: Logger, scrapeHooks: [@Sendable (ServerMetrics) -> Void] = []
   ) -> Router<SentinelRequestContext> {
     let metrics = registry.metrics
     let maxBodyBytes = configuration.maxBodyBytes
@@ -155,7 +157,9 @@ public enum DecisionServer {
     router.add(middleware: AuthMiddleware(authenticator: authenticator))
 
     router.get("/metrics") { _, _ in
-      Response(
+      // Values kept elsewhere (the stream consumer of `serve --redis`) are read now.
+      for hook in scrapeHooks { hook(metrics) }
+      return Response(
         status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
         body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
     }

@@ -179,6 +179,34 @@ public final class ServerMetrics: Sendable {
   /// The Prometheus text exposition of every metric.
   public func render() -> [UInt8] { registry.emitToBuffer() }
 
+  // MARK: - Sources read at scrape time
+
+  /// The last totals seen of each external counter (`observeTotals`), by label and dimension.
+  let externalTotals = Mutex<[String: Int]>([:])
+  let externalCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+  let externalGauges = Mutex<[String: CoreMetrics.Gauge]>([:])
+
+  /// Brings the counter `label{dimension}` up to `total`, a running total kept elsewhere (the
+  /// stream consumer's counts): it grows by the difference since the last call.
+  public func observeTotal(_ label: String, _ dimension: (String, String)? = nil, total: Int) {
+    let key = label + "|" + (dimension.map { $0.0 + "=" + $0.1 } ?? "")
+    let delta = externalTotals.withLock { last -> Int in
+      let d = total - (last[key] ?? 0)
+      if d > 0 { last[key] = total }
+      return d
+    }
+    guard delta > 0 else { return }
+    cached(externalCounters, key) {
+      CoreMetrics.Counter(label: label, dimensions: dimension.map { [$0] } ?? [], factory: factory)
+    }
+    .increment(by: delta)
+  }
+
+  /// Sets the gauge `label` to `value`.
+  public func observeGauge(_ label: String, value: Int) {
+    cached(externalGauges, label) { CoreMetrics.Gauge(label: label, factory: factory) }.record(value)
+  }
+
   // MARK: - Handles
 
   func ruleCounter(_ id: String) -> CoreMetrics.Counter {
