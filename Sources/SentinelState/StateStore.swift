@@ -176,3 +176,15 @@ public enum StateStoreError: Error, Sendable, Equatable, CustomStringConvertible
     }
   }
 }
+
+extension StateStoreError {
+  /// Whether SQLite refused because another connection held a lock past the busy timeout
+  /// (`SQLITE_BUSY`, `SQLITE_LOCKED` and their extended codes): nothing was written, and the same
+  /// work may be tried again.
+  public var isBusy: Bool {
+    guard case .database(_, _, let reason) = self, reason.hasPrefix("SQLite error ") else { return false }
+    let digits = reason.dropFirst("SQLite error ".count).prefix { $0.isNumber }
+    guard let code = Int(digits) else { return false }
+    return code & 0xff == 5 || code & 0xff == 6
+  }
+}

@@ -238,6 +238,15 @@ final class ConsumerLoop {
         if attempts >= 5 { throw StreamConsumerError(description: "\(fence) (5 attempts)") }
         try w.reload()
         continue
+      } catch let busy as StateStoreError where busy.isBusy && attempts < 10 {
+        // Another process held the database's write lock past the busy timeout: nothing was
+        // committed and nothing acknowledged; redo the batch from the stored state.
+        logger.warning(
+          "the state database is busy; redoing the batch",
+          metadata: ["error": "\(busy)", "attempt": "\(attempts)"])
+        Thread.sleep(forTimeInterval: 0.1 * Double(attempts))
+        try w.reload()
+        continue
       }
       consumer.metricsBox.withLock { m in
         m.decided += decided
