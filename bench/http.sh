@@ -48,9 +48,12 @@ for line, g in zip(events, golden):
 print(f"events: {n} valid reference-corpus events, cycled, each sent with a fresh event id")
 PY
 export BENCH_EVENTS="$work/events.txt"
+# Every /v1 request carries the key (bench/http.lua): authentication runs as in production.
+export BENCH_KEY="sk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 # Rate limit out of the way (the limiter still runs on every request); access log off (warning).
 $S serve --rules "$work/rules.sbc" --db "$work/state.db" --listen 127.0.0.1:0 --bench-constant-route \
-  --rate-limit 100000000 --rate-burst 100000000 --log-level warning >"$work/out.txt" 2>"$work/err.txt" &
+  --demo-key "$BENCH_KEY" --rate-limit 100000000 --rate-burst 100000000 --log-level warning \
+  >"$work/out.txt" 2>"$work/err.txt" &
 pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/out.txt" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/out.txt")

@@ -30,7 +30,9 @@ mkdir -p "$work/stateless"
 cp rules/seed.yaml "$work/stateless/"
 python3 - "$work/stateless/stateless.rules" <<'PY'
 import re, sys
-text = open("rules/reference.rules").read()
+import os
+# List files are named relative to the declaring file: point them back at the repository.
+text = open("rules/reference.rules").read().replace('from "../', 'from "' + os.getcwd() + '/')
 blocks = re.split(r"\n(?=(?:aggregate|rule|list|condition|//) )", text)
 keep = [b for b in blocks if not b.startswith("aggregate")
         and not (b.startswith("rule") and re.search(r"_1m|_10m|_24h|_1h|last_geo|known_devices|transaction_amounts", b))]

@@ -64,7 +64,8 @@ while true; do
   sleep 0.05
 done
 end=$(date +%s.%N)
-kill -TERM $cpid
+# SIGTERM to the consumer itself (not to /usr/bin/time, which then reports its CPU time).
+pkill -TERM -P $cpid || kill -TERM $cpid
 wait $cpid || true
 cpid=""
 python3 -c "print(f'  {$events/($end-$start):,.0f} events/s ({$end-$start:.2f} s, start-up included)')"
