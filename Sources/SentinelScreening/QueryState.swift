@@ -17,11 +17,29 @@ struct QueryState {
 
   // Similarity cache: word v's similarities to every row live at `sims[slot * rows + row]` once
   // `cells[v] == generation << 32 | slot` (NaN until computed). Similarities at or below
-  // `floor` may be stored lower (`TokenSimilarity.compare(_:_:floor:)`): every caller ignores them.
+  // `floor` may be stored lower (`TokenSimilarity.compare(_:_:floor:)`; above it they are exact).
+  //
+  // Why 0.71 and not the scorer's 0.5 (the pairing threshold of `NameScorer.score`): a similarity
+  // s ≤ 0.72 is worth nothing (`NameScorer.effective(s) == 0`), and blocking reads only
+  // `effective`. In the scorer, pairs are formed best first, one to one: the pairs above 0.71
+  // (exact here) come before every weak one (at most 0.71 here, exact or lower) and are the same
+  // whatever the weak similarities are; a weak pair only takes words no stronger pair took. The
+  // weak pairs then change nothing the score reads: each test on a similarity (< 0.9, < 0.85,
+  // ≥ 0.8, ≥ 0.72, `effective`; a step-3 challenger needs ≥ 0.85) answers the same for a weak
+  // similarity, a lower one and none; a test on a partner (`lPartner[j] == qPartner[i]`) is read
+  // only after its side's similarity was found ≥ 0.9; and releasing a weak pair (step 3) frees
+  // only words whose similarity is then 0 either way. The one exception is truncation, which asks
+  // whether every query word has a partner at its own position: `score` recomputes the weak
+  // similarities exactly (`exactWeak`) when that answer could decide the result
+  // (`mayNeedWeakPairs`). Explanations (`similarityAndReason`) recompute them too, so the
+  // reported pairs are those of the 0.5 floor. `FastScorerTests` checks the score against
+  // `NameScorer.score` with exact similarities.
   private let rows: Int
   private let cells: UnsafeMutablePointer<UInt64>
   private let generation: UInt64
-  static let floor = 0.5
+  static let floor = 0.71
+  /// The floor of the reference scorer: similarities above it take part in pairing.
+  static let pairingFloor = 0.5
   private let join: UnsafeMutablePointer<UInt8>
   private var slots = 0
   private var sims: UnsafeMutablePointer<Double>
@@ -35,6 +53,8 @@ struct QueryState {
   private var lPartner: [Int] = []
   private var units: [Unit] = []
   private var pairs: [(Double, Int, Int)] = []
+  /// Recompute similarities at or below `floor` exactly (above `pairingFloor`) when pairing.
+  private var exactWeak = false
 
   /// A pairing of one or two query words with one or two list words (−1: absent).
   struct Unit {
@@ -118,10 +138,22 @@ struct QueryState {
     return x
   }
 
-  /// The similarity and its rule.
+  /// The similarity and its rule, exact above `pairingFloor` (as the explanation reports it).
   mutating func similarityAndReason(_ row: Int, _ v: Int32) -> (Double, MatchReason) {
     let s = similarity(row, v)
+    if s <= Self.floor {
+      return TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.pairingFloor)
+    }
     return (s, reasons[cell(row, v)])
+  }
+
+  /// `similarity`, exact above `pairingFloor` while `exactWeak` is set.
+  @inline(__always) private mutating func pairingSimilarity(_ row: Int, _ v: Int32) -> Double {
+    let s = similarity(row, v)
+    if exactWeak, s <= Self.floor {
+      return TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.pairingFloor).0
+    }
+    return s
   }
 
   // MARK: - Scoring
@@ -143,8 +175,8 @@ struct QueryState {
     pairs.removeAll(keepingCapacity: true)
     for i in 0..<nq {
       for j in 0..<nl {
-        let s = similarity(i, list[j])
-        if s > 0.5 { pairs.append((s, i, j)) }
+        let s = pairingSimilarity(i, list[j])
+        if s > Self.pairingFloor { pairs.append((s, i, j)) }
       }
     }
     pairs.sort { $0.0 != $1.0 ? $0.0 > $1.0 : ($0.1 != $1.1 ? $0.1 < $1.1 : $0.2 < $1.2) }
@@ -201,6 +233,12 @@ struct QueryState {
 
     // Truncation (see NameScorer).
     var listEnd = nl
+    if !exactWeak, nq < nl, length >= NameScorer.minimumTruncatedLength, mayNeedWeakPairs(list) {
+      // Whether every query word has a partner may hang on a weak pair (see `floor`).
+      exactWeak = true
+      defer { exactWeak = false }
+      return score(name: n, cutoff: cutoff)
+    }
     if nq < nl, length >= NameScorer.minimumTruncatedLength,
       (0..<nq).allSatisfy({ i in
         let p = qPartner[i]
@@ -251,6 +289,31 @@ struct QueryState {
     }
     let factor = informative == 1 && strongest < NameScorer.lonePairMinimum ? NameScorer.lonePairFactor : 1
     return factor * (NameScorer.queryShare * qc + (1 - NameScorer.queryShare) * lc)
+  }
+
+  /// Whether the truncation rule could answer differently with the weak pairs (similarity at or
+  /// below `floor`) the reference scorer forms than with those formed here: only when some query
+  /// word is unpaired or weakly paired, every strongly paired one is paired alone with the list
+  /// word at its own position, and the last word is strongly paired below 0.9 as a prefix of its
+  /// list word (it would be raised to 0.9). The last word is never raised through a weak pair: a
+  /// prefix of its list word is more than 0.72 like it (an initial 0.9, two letters ≥ 0.73 by
+  /// Jaro-Winkler, three or more by `prefix`), so that pair is strong, formed alike by both
+  /// scorers, or its words were taken by stronger pairs. Otherwise listCoverage is cut only when
+  /// every query word pairs at 0.85 or more, which no weak pair does.
+  private func mayNeedWeakPairs(_ list: UnsafeBufferPointer<Int32>) -> Bool {
+    var unpaired = false
+    for i in 0..<nq {
+      let p = qPartner[i]
+      if p < 0 || qSim[i] <= Self.floor {
+        unpaired = true
+        continue
+      }
+      let u = units[p]
+      guard u.l0 == i, u.l1 < 0, u.q0 == i, u.q1 < 0 else { return false }
+    }
+    let last = nq - 1
+    return unpaired && qPartner[last] >= 0 && qSim[last] > Self.floor && qSim[last] < 0.9
+      && ix.wordSpan(list[last]).text.hasPrefix(spans[last].text)
   }
 
   /// Room `joined` needs for two words of at most `longest` bytes.

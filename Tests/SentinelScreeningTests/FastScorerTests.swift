@@ -44,6 +44,45 @@ import Testing
     #expect(compared > 1000)
   }
 
+  /// Truncated queries with a weakly similar word: the one place where the ranking cache's weak
+  /// similarities (floored at 0.71) must be recomputed (`QueryState.mayNeedWeakPairs`).
+  @Test func fastScoreEqualsNameScorerOnTruncatedQueriesWithWeakWords() {
+    var rng = SplitMix64(state: 23)
+    let list = SanctionsList(entries: Array(Fixtures.sdn.entries.shuffled(using: &rng).prefix(300)))
+    let index = ScreeningIndex(list: list)
+    let screener = Screener(index: index)
+    let scratch = ScreenScratch(index.compiled)
+    let letters = Array("ABDEHILMNORSTUZ")
+    var compared = 0
+    for name in index.names where name.words.count >= 3 {
+      var words = name.words.map { index.vocabulary[Int($0)].string }
+      words.removeLast(Int.random(in: 1...(words.count - 2), using: &rng))
+      // One word before the last rewritten into a weakly similar one, the last cut to 1–3 letters.
+      let k = Int.random(in: 0..<(words.count - 1), using: &rng)
+      words[k] = String(
+        words[k].map { c in Bool.random(using: &rng) ? c : (letters.randomElement(using: &rng) ?? c) })
+      words[words.count - 1] = String(words[words.count - 1].prefix(Int.random(in: 1...3, using: &rng)))
+      let query = words.joined(separator: " ")
+      guard query.count >= NameScorer.minimumTruncatedLength else { continue }
+      let q = screener.prepare(query)
+      if q.isEmpty { continue }
+      var state = QueryState(q, index.compiled, scratch)
+      for n in 0..<Int32(index.names.count) {
+        let target = index.names[Int(n)]
+        let list = target.words.map { WeightedToken(index.vocabulary[Int($0)], weight: index.weight($0)) }
+        for cutoff in [0, defaultScreeningThreshold] {
+          let reference = NameScorer.score(query: q, list: list, cutoff: cutoff, explain: false) { i, j in
+            TokenSimilarity.compare(q[i].features, list[j].features)
+          }
+          #expect(state.score(name: n, cutoff: cutoff) == reference.score, "\(query) ~ \(target.words)")
+          compared += 1
+        }
+      }
+      state.release(to: scratch)
+    }
+    #expect(compared > 10000)
+  }
+
   @Test func maskJaroEqualsTheTextbookScan() {
     var rng = SplitMix64(state: 5)
     let alphabet = Array("ABDEHLMNORS".utf8)

@@ -5,6 +5,8 @@
 //   --full-only   only the full list
 //   --profile     only screen the benchmark's queries against the full list, 5 times (for perf;
 //                 SCREENING_REPEAT=N for N times)
+//   --dump        print every benchmark query's matches against the full list (limit 10), with
+//                 scores and explanations, to compare two versions' results line for line
 
 import Foundation
 import SentinelScreening
@@ -49,6 +51,19 @@ if flags.contains("--profile") {
     String(
       format: "%d queries, %d matches, %.0f queries/s of CPU time", n, found, Double(n) / (cpuSeconds() - c0))
   )
+  exit(0)
+}
+if flags.contains("--dump") {
+  let screener = Screener(index: index, threshold: threshold)
+  for c in benchmark.cases {
+    print("Q \(c.query)")
+    for m in screener.screen(c.query, limit: 10) {
+      let pairs = m.pairs.map { "\($0.query)~\($0.list) \($0.similarity) \($0.reason.rawValue)" }
+      print(
+        "  \(m.id) \(m.score) \(m.matchedName) qc=\(m.queryCoverage) lc=\(m.listCoverage) t=\(m.truncated) "
+          + "[\(pairs.joined(separator: ", "))] uq=\(m.unmatchedQuery) ul=\(m.unmatchedList)")
+    }
+  }
   exit(0)
 }
 if !flags.contains("--full-only") {
