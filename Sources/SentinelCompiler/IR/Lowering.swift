@@ -72,7 +72,7 @@ private struct LoweringState {
   }
 
   func global(_ name: String) -> String? {
-    env.candidateNames(name).first { env.variables[$0] != nil }
+    env.firstCandidate(name) { env.variables[$0] != nil }
   }
 
   func qualifiedName(_ e: Expr) -> String? { e.qualifiedName }
@@ -211,7 +211,7 @@ private struct LoweringState {
     var receiver = target != nil
     var operands: [Expr] = []
     if let target, let ns = qualifiedName(target), !rootIsLocal(target, scopes), global(ns) == nil,
-      let q = env.candidateNames(ns + "." + function).first(where: { env.catalog.hasFunction($0) })
+      let q = env.firstCandidate(ns + "." + function, where: env.catalog.hasFunction)
     {
       name = q
       receiver = false
@@ -219,7 +219,7 @@ private struct LoweringState {
     } else {
       if let target { operands.append(target) }
       operands.append(contentsOf: args)
-      if target == nil, let q = env.candidateNames(function).first(where: { env.catalog.hasFunction($0) }) {
+      if target == nil, let q = env.firstCandidate(function, where: env.catalog.hasFunction) {
         name = q
       }
     }
