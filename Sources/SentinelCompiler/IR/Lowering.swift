@@ -246,8 +246,9 @@ private struct LoweringState {
   /// A static call is safe when no argument's static type is less precise than the parameter
   /// it meets: a `dyn` argument for an `int` parameter still needs a runtime type test.
   func isStaticallySafe(_ overload: Int, _ operands: [Expr]) -> Bool {
-    let o = env.catalog.overloads[overload]
-    for (p, a) in zip(o.params, operands) where !Self.covers(p, type(a)) { return false }
+    // Only the parameters: copying a whole `Overload` retains its implementation too.
+    let params = env.catalog.overloads[overload].params
+    for (p, a) in zip(params, operands) where !Self.covers(p, type(a)) { return false }
     return true
   }
 
