@@ -387,6 +387,11 @@ private struct CheckRun {
     for i in candidates {
       // Field by field: copying a whole `Overload` retains its implementation too.
       guard overloads[i].isReceiver == receiver, overloads[i].arity == argTypes.count else { continue }
+      // A parameter of another concrete kind than its argument's cannot unify: no trial needed.
+      if zip(overloads[i].params, argTypes).contains(where: { TypeSubstitution.certainlyDisjoint($0.0, $0.1) }
+      ) {
+        continue
+      }
       var trial = subst
       let (params, result) = trial.instantiate(overloads[i].params, overloads[i].result)
       if zip(params, argTypes).allSatisfy({ trial.unify($0.0, $0.1) }) {
