@@ -3,6 +3,12 @@
 import ArgumentParser
 import SentinelCompiler
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Checks rule files without writing anything.
 public struct CheckCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
@@ -34,5 +40,17 @@ public struct CheckCommand: ParsableCommand {
     print(
       "ok: \(c.rules.count) rule\(c.rules.count == 1 ? "" : "s"), \(c.bundle.program.code.count) instructions, "
         + "\(warnings) warning\(warnings == 1 ? "" : "s")")
+    // The process ends here: freeing a large compilation node by node (10,000 rules: ~25 ms)
+    // would only delay the exit. `exit` flushes standard output.
+    withExtendedLifetime(c) { exitProcess(0) }
   }
+}
+
+/// Ends the process at once, with `code` (inside a command, `exit` is `ParsableCommand.exit`).
+func exitProcess(_ code: Int32) -> Never {
+  #if canImport(Glibc)
+    Glibc.exit(code)
+  #else
+    Darwin.exit(code)
+  #endif
 }

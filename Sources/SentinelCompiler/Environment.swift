@@ -36,6 +36,13 @@ public struct Environment: Sendable {
     self.runtimeLists = runtimeLists
   }
 
+  /// The first of `candidateNames(name)` that satisfies `accept`, without building the list
+  /// when there is no container (the common case, on the checker's hot path).
+  public func firstCandidate(_ name: String, where accept: (String) throws -> Bool) rethrows -> String? {
+    if container.isEmpty, !name.hasPrefix(".") { return try accept(name) ? name : nil }
+    return try candidateNames(name).first(where: accept)
+  }
+
   /// The candidate qualified names for `name` in the container, most qualified first
   /// (cel-spec "Name Resolution"): in container `a.b`, `x` resolves as `a.b.x`, `a.x`, `x`.
   /// A leading dot makes the name absolute.

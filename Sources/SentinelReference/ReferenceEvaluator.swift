@@ -32,19 +32,19 @@ public struct ReferenceEvaluator: Sendable {
 
   /// Evaluates an unchecked expression (names resolved at run time).
   public func evaluate(_ ast: AST, bindings: [String: Value]) -> Value {
-    var run = EvalRun(env: environment, references: [:], bindings: bindings)
+    var run = EvalRun(env: environment, references: ExprTable(), bindings: bindings)
     return run.eval(ast.root, locals: [])
   }
 }
 
 private struct EvalRun {
   let env: Environment
-  let references: [ExprID: Reference]
+  let references: ExprTable<Reference>
   let bindings: [String: Value]
   /// When non-nil, the value of every evaluated node by id.
   var trace: [ExprID: Value]?
 
-  init(env: Environment, references: [ExprID: Reference], bindings: [String: Value]) {
+  init(env: Environment, references: ExprTable<Reference>, bindings: [String: Value]) {
     self.env = env
     self.references = references
     self.bindings = bindings

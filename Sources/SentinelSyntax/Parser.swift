@@ -103,6 +103,12 @@ public enum CELParser {
   /// Parses `source` into an AST with macros expanded. The AST is nil exactly when the
   /// diagnostics contain an error; diagnostics are ordered by position. Never traps on any input.
   public static func parse(_ source: Source, options: ParseOptions = .init()) -> (AST?, [Diagnostic]) {
+    parse(source, options: options, spanOffset: 0)
+  }
+
+  /// `parse`, with `spanOffset` added to the AST's spans (not to the diagnostics'): for CEL text
+  /// embedded in a larger file, whose spans index that file.
+  static func parse(_ source: Source, options: ParseOptions, spanOffset: Int) -> (AST?, [Diagnostic]) {
     var codePoints = 0
     for b in source.utf8 where b & 0xC0 != 0x80 { codePoints += 1 }
     if codePoints > options.maxExpressionCodePoints {
@@ -120,8 +126,9 @@ public enum CELParser {
       .map(\.element)
     if diagnostics.hasErrors { return (nil, diagnostics) }
     var spans: [ExprID: Span] = [:]
+    spans.reserveCapacity(parser.spanTable.count)
     var maxID = 0
-    parser.collectSpans(root, into: &spans, maxID: &maxID)
+    parser.collectSpans(root, into: &spans, maxID: &maxID, offset: spanOffset)
     return (AST(root: root, source: source, spans: spans, maxID: maxID), diagnostics)
   }
 }
@@ -262,33 +269,35 @@ struct ExprParser {
   func span(_ e: Expr) -> Span { e.id > 0 && e.id < spanTable.count ? spanTable[e.id] : .none }
 
   /// Records the span of every node reachable from `e`; ids of dropped nodes are left out.
-  func collectSpans(_ e: Expr, into spans: inout [ExprID: Span], maxID: inout ExprID) {
-    spans[e.id] = span(e)
+  /// `offset` is added to every span.
+  func collectSpans(_ e: Expr, into spans: inout [ExprID: Span], maxID: inout ExprID, offset: Int = 0) {
+    func shifted(_ s: Span) -> Span { offset == 0 ? s : Span(s.start + offset, s.end + offset) }
+    spans[e.id] = shifted(span(e))
     maxID = max(maxID, e.id)
     switch e.kind {
     case .literal, .ident: break
-    case .select(let operand, _, _): collectSpans(operand, into: &spans, maxID: &maxID)
+    case .select(let operand, _, _): collectSpans(operand, into: &spans, maxID: &maxID, offset: offset)
     case .call(let target, _, let args):
-      if let target { collectSpans(target, into: &spans, maxID: &maxID) }
-      for a in args { collectSpans(a, into: &spans, maxID: &maxID) }
+      if let target { collectSpans(target, into: &spans, maxID: &maxID, offset: offset) }
+      for a in args { collectSpans(a, into: &spans, maxID: &maxID, offset: offset) }
     case .list(let elements, _):
-      for x in elements { collectSpans(x, into: &spans, maxID: &maxID) }
+      for x in elements { collectSpans(x, into: &spans, maxID: &maxID, offset: offset) }
     case .map(let entries):
       for entry in entries {
-        spans[entry.id] = spanTable[entry.id]
+        spans[entry.id] = shifted(spanTable[entry.id])
         maxID = max(maxID, entry.id)
-        collectSpans(entry.key, into: &spans, maxID: &maxID)
-        collectSpans(entry.value, into: &spans, maxID: &maxID)
+        collectSpans(entry.key, into: &spans, maxID: &maxID, offset: offset)
+        collectSpans(entry.value, into: &spans, maxID: &maxID, offset: offset)
       }
     case .structure(_, let fields):
       for field in fields {
-        spans[field.id] = spanTable[field.id]
+        spans[field.id] = shifted(spanTable[field.id])
         maxID = max(maxID, field.id)
-        collectSpans(field.value, into: &spans, maxID: &maxID)
+        collectSpans(field.value, into: &spans, maxID: &maxID, offset: offset)
       }
     case .comprehension(let c):
       for x in [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result] {
-        collectSpans(x, into: &spans, maxID: &maxID)
+        collectSpans(x, into: &spans, maxID: &maxID, offset: offset)
       }
     }
   }

@@ -23,13 +23,53 @@ public enum Reference: Sendable, Hashable {
   case presence(String)
 }
 
+/// A side table keyed by expression id. The ids of one parse are dense (0, 1, 2, …), so it is
+/// an array: no hashing on the checker's and the lowering's hot paths.
+public struct ExprTable<Element: Sendable>: Sendable {
+  private var slots: [Element?]
+
+  /// An empty table with room for ids below `capacity`.
+  public init(capacity: Int = 0) {
+    slots = Array(repeating: nil, count: max(0, capacity))
+  }
+
+  /// The entry of `id`, or nil.
+  public subscript(id: ExprID) -> Element? {
+    get { id >= 0 && id < slots.count ? slots[id] : nil }
+    set {
+      guard id >= 0 else { return }
+      if id >= slots.count {
+        guard newValue != nil else { return }
+        slots.append(contentsOf: repeatElement(nil, count: id - slots.count + 1))
+      }
+      slots[id] = newValue
+    }
+  }
+
+  /// The entries, by increasing id.
+  public var values: [Element] { slots.compactMap { $0 } }
+
+  /// The ids with an entry, increasing.
+  public var keys: [ExprID] { slots.indices.filter { slots[$0] != nil } }
+
+  /// Whether the table has no entry.
+  public var isEmpty: Bool { !slots.contains { $0 != nil } }
+
+  /// The table with each entry transformed.
+  public func mapValues<T>(_ transform: (Element) throws -> T) rethrows -> ExprTable<T> {
+    var out = ExprTable<T>()
+    out.slots = try slots.map { try $0.map(transform) }
+    return out
+  }
+}
+
 /// A parsed and type-checked expression.
 public struct CheckedAST: Sendable {
   public let ast: AST
   /// The deduced type of each node (type variables resolved; unresolved ones are `dyn`).
-  public let types: [ExprID: CELType]
+  public let types: ExprTable<CELType>
   /// Name and overload resolution for identifiers, qualified selects and calls.
-  public let references: [ExprID: Reference]
+  public let references: ExprTable<Reference>
 
   /// The type of the whole expression.
   public var resultType: CELType { types[ast.root.id] ?? .dyn }
@@ -48,8 +88,8 @@ public struct Checker {
     var run = CheckRun(env: environment, ast: ast)
     _ = run.visit(ast.root, scopes: [])
     if run.diagnostics.hasErrors { return (nil, run.diagnostics) }
-    var finalTypes: [ExprID: CELType] = [:]
-    for (id, t) in run.types { finalTypes[id] = run.subst.apply(t, finalize: true) }
+    let subst = run.subst
+    let finalTypes = run.types.mapValues { subst.apply($0, finalize: true) }
     return (CheckedAST(ast: ast, types: finalTypes, references: run.references), run.diagnostics)
   }
 }
@@ -59,13 +99,16 @@ private struct CheckRun {
   let env: Environment
   let ast: AST
   var subst = TypeSubstitution()
-  var types: [ExprID: CELType] = [:]
-  var references: [ExprID: Reference] = [:]
+  var types: ExprTable<CELType>
+  var references: ExprTable<Reference>
   var diagnostics: [Diagnostic] = []
 
   init(env: Environment, ast: AST) {
     self.env = env
     self.ast = ast
+    let count = min(max(ast.maxID, 0), 1 << 20) + 1
+    types = ExprTable(capacity: count)
+    references = ExprTable(capacity: count)
   }
 
   /// Local variables bound by comprehensions, innermost last.
@@ -236,6 +279,7 @@ private struct CheckRun {
   }
 
   func lookupGlobal(_ name: String) -> (String, CELType)? {
+    if env.container.isEmpty, !name.hasPrefix(".") { return env.variables[name].map { (name, $0) } }
     for candidate in env.candidateNames(name) {
       if let t = env.variables[candidate] { return (candidate, t) }
     }
@@ -303,11 +347,11 @@ private struct CheckRun {
   mutating func visitCall(_ e: Expr, target: Expr?, function: String, args: [Expr], scopes: Scopes) -> CELType
   {
     // A receiver call on a qualified name may be a namespaced global function (`math.greatest(…)`).
-    if let target, let ns = qualifiedName(target), !isLocalRoot(target, scopes), lookupGlobal(ns) == nil {
-      for candidate in env.candidateNames(ns + "." + function) where env.catalog.hasFunction(candidate) {
-        let argTypes = args.map { visit($0, scopes: scopes) }
-        return resolve(e, function: candidate, receiver: false, argTypes: argTypes, argIDs: args.map(\.id))
-      }
+    if let target, let ns = qualifiedName(target), !isLocalRoot(target, scopes), lookupGlobal(ns) == nil,
+      let candidate = env.firstCandidate(ns + "." + function, where: env.catalog.hasFunction)
+    {
+      let argTypes = args.map { visit($0, scopes: scopes) }
+      return resolve(e, function: candidate, receiver: false, argTypes: argTypes, argIDs: args.map(\.id))
     }
     var argTypes: [CELType] = []
     var argIDs: [ExprID] = []
@@ -320,11 +364,8 @@ private struct CheckRun {
       argIDs.append(a.id)
     }
     var name = function
-    if target == nil {
-      for candidate in env.candidateNames(function) where env.catalog.hasFunction(candidate) {
-        name = candidate
-        break
-      }
+    if target == nil, let candidate = env.firstCandidate(function, where: env.catalog.hasFunction) {
+      name = candidate
     }
     return resolve(e, function: name, receiver: target != nil, argTypes: argTypes, argIDs: argIDs)
   }
@@ -346,6 +387,11 @@ private struct CheckRun {
     for i in candidates {
       // Field by field: copying a whole `Overload` retains its implementation too.
       guard overloads[i].isReceiver == receiver, overloads[i].arity == argTypes.count else { continue }
+      // A parameter of another concrete kind than its argument's cannot unify: no trial needed.
+      if zip(overloads[i].params, argTypes).contains(where: { TypeSubstitution.certainlyDisjoint($0.0, $0.1) }
+      ) {
+        continue
+      }
       var trial = subst
       let (params, result) = trial.instantiate(overloads[i].params, overloads[i].result)
       if zip(params, argTypes).allSatisfy({ trial.unify($0.0, $0.1) }) {

@@ -39,6 +39,23 @@ struct TypeSubstitution {
     return (params, walk(result))
   }
 
+  /// Whether unifying parameter `param` (of an overload, before or after instantiation) with an
+  /// argument of type `arg` fails whatever the substitution: `arg` is a scalar (no variable in
+  /// it, unchanged by any substitution), and `param` is another scalar, or a list, map, optional
+  /// or opaque type. `internalUnify` accepts none of these pairs (only `null` stands for a
+  /// nullable type, and `null` is not such a scalar).
+  static func certainlyDisjoint(_ param: CELType, _ arg: CELType) -> Bool {
+    switch arg {
+    case .bool, .int, .uint, .double, .string, .bytes, .timestamp, .duration: break
+    default: return false
+    }
+    switch param {
+    case .bool, .int, .uint, .double, .string, .bytes, .timestamp, .duration: return param != arg
+    case .list, .map, .optional, .opaque: return true
+    default: return false
+    }
+  }
+
   /// Whether `t` mentions no type parameter.
   static func isGround(_ t: CELType) -> Bool {
     switch t {

@@ -73,7 +73,7 @@ private struct LoweringState {
   }
 
   func global(_ name: String) -> String? {
-    env.candidateNames(name).first { env.variables[$0] != nil }
+    env.firstCandidate(name) { env.variables[$0] != nil }
   }
 
   func qualifiedName(_ e: Expr) -> String? { e.qualifiedName }
@@ -214,7 +214,7 @@ private struct LoweringState {
     var receiver = target != nil
     var operands: [Expr] = []
     if let target, let ns = qualifiedName(target), !rootIsLocal(target, scopes), global(ns) == nil,
-      let q = env.candidateNames(ns + "." + function).first(where: { env.catalog.hasFunction($0) })
+      let q = env.firstCandidate(ns + "." + function, where: env.catalog.hasFunction)
     {
       name = q
       receiver = false
@@ -222,7 +222,7 @@ private struct LoweringState {
     } else {
       if let target { operands.append(target) }
       operands.append(contentsOf: args)
-      if target == nil, let q = env.candidateNames(function).first(where: { env.catalog.hasFunction($0) }) {
+      if target == nil, let q = env.firstCandidate(function, where: env.catalog.hasFunction) {
         name = q
       }
     }
@@ -267,8 +267,9 @@ private struct LoweringState {
   /// A static call is safe when no argument's static type is less precise than the parameter
   /// it meets: a `dyn` argument for an `int` parameter still needs a runtime type test.
   func isStaticallySafe(_ overload: Int, _ operands: [Expr]) -> Bool {
-    let o = env.catalog.overloads[overload]
-    for (p, a) in zip(o.params, operands) where !Self.covers(p, type(a)) { return false }
+    // Only the parameters: copying a whole `Overload` retains its implementation too.
+    let params = env.catalog.overloads[overload].params
+    for (p, a) in zip(params, operands) where !Self.covers(p, type(a)) { return false }
     return true
   }
 

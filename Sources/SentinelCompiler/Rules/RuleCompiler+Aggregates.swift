@@ -145,6 +145,8 @@ extension RuleCompilerRun {
   static func aggregateReads(
     _ rules: [CompiledRule], _ aggregates: [CompiledAggregate], definitions: [String: CheckedAST]
   ) -> [[Int]] {
+    // Without aggregates no rule reads one: skip walking every rule's references.
+    guard !aggregates.isEmpty else { return Array(repeating: [], count: rules.count) }
     var owner: [String: Int] = [:]
     for (k, a) in aggregates.enumerated() { for v in a.spec.variables { owner[v.name] = k } }
     return rules.map { rule in

@@ -63,6 +63,9 @@ extension RuleCompilerRun {
 
   /// A rule name used as its reason: braces are literal there.
   static func escapeBraces(_ s: String) -> String {
-    s.replacingOccurrences(of: "{", with: "{{").replacingOccurrences(of: "}", with: "}}")
+    // Most names have no brace: Foundation's search costs ~60 ms on 10,000 rules. No character
+    // but `{` and `}` themselves is equivalent to them, so without either byte nothing changes.
+    guard s.utf8.contains(where: { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") }) else { return s }
+    return s.replacingOccurrences(of: "{", with: "{{").replacingOccurrences(of: "}", with: "}}")
   }
 }

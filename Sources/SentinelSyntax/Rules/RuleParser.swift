@@ -432,13 +432,13 @@ struct RuleParserState {
   /// Parses the CEL text at `span` of the file, with spans and diagnostics in file offsets.
   mutating func embed(_ span: Span) -> EmbeddedExpression? {
     let text = lexer.text(span)
-    let (ast, cel) = CELParser.parse(Source(name: source.name, text: text))
+    let (ast, cel) = CELParser.parse(
+      Source(name: source.name, text: text), options: ParseOptions(), spanOffset: span.start)
     for var d in cel {
       d.span = Span(d.span.start + span.start, d.span.end + span.start)
       diagnostics.append(d)
     }
     guard var ast else { return nil }
-    ast.spans = ast.spans.mapValues { Span($0.start + span.start, $0.end + span.start) }
     ast.source = source
     return EmbeddedExpression(text: text, span: span, ast: ast)
   }
