@@ -169,7 +169,8 @@ import Testing
   }
 
   @Test func aKeyOverItsRateGets429WithRetryAfterAndOthersDoNot() async throws {
-    let daemon = try Daemon(extraArguments: ["--rate-limit", "1", "--rate-burst", "3"])
+    // One token per 5 s: the six requests below cannot earn a new one however slowly they run.
+    let daemon = try Daemon(extraArguments: ["--rate-limit", "0.2", "--rate-burst", "3"])
     var statuses: [Int] = []
     var limited: HTTPAnswer?
     for _ in 0..<6 {
