@@ -7,6 +7,7 @@
 
 public import Foundation
 public import Logging
+import SentinelModel
 
 /// A swift-log handler writing JSON lines.
 public struct JSONLogHandler: LogHandler {
@@ -53,24 +54,8 @@ public struct JSONLogHandler: LogHandler {
 
   static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-  /// `s` as a JSON string literal.
-  static func quote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where u.value < 0x20:
-        let hex = String(u.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(u)
-      }
-    }
-    return out + "\""
-  }
+  /// `s` as a JSON string literal (the one JSON quoting of the project, `JSONWriter`).
+  static func quote(_ s: String) -> String { JSONWriter.quote(s) }
 }
 
 /// What must never be logged, removed from text before it is written.
