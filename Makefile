@@ -2,10 +2,14 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 
-.PHONY: run demo test build release lint format setup conformance
+.PHONY: run demo test build release lint format setup test-setup conformance
 
 setup:
 	@bash scripts/setup.sh
+
+# What the tests need besides: a redis-server binary (the Redis Streams tests start their own).
+test-setup:
+	@bash scripts/setup.sh --test
 
 build: setup
 	$(SWIFT) build
@@ -24,7 +28,7 @@ demo: release
 	bash scripts/demo.sh .build/release/sentinel
 
 # Every test: the lint, the unit/differential/conformance tests.
-test: setup lint
+test: test-setup lint
 	$(SWIFT) test 2>&1 | tee .build-test.log | tail -n 40; exit $${PIPESTATUS[0]}
 
 lint:

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages SentinelIQ needs, when missing (Debian; run as root or with sudo).
 set -euo pipefail
+# `--test`: also what the tests run against (a real redis-server, started by the tests themselves).
+packages=(tzdata libssl-dev libsqlite3-dev pkg-config libhiredis-dev)
+[ "${1:-}" = "--test" ] && packages+=(redis-server)
 need=()
-for p in tzdata libssl-dev libsqlite3-dev pkg-config libhiredis-dev; do
+for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
