@@ -83,7 +83,8 @@ import Testing
     let (events, _) = try Self.sample()
     let b = bundle.bundle
     let fused = bundle.program
-    let plain = try Verifier(catalog: fused.catalog, limits: fused.limits, fusion: false).verify(fused.program)
+    let plain = try Verifier(catalog: fused.catalog, limits: fused.limits, fusion: false).verify(
+      fused.program)
     #expect(fused.executedProgram.code.count < fused.program.code.count * 3 / 4)
     #expect(plain.executedProgram.code == fused.program.code)
     let decoder = EventDecoder(schema: b.schema, slotOrder: b.program.variables.map(\.name))
