@@ -81,6 +81,11 @@ func compareStrings(_ a: String, _ b: String) -> Int {
 /// Code-point equality (Swift's `==` on `String` uses canonical equivalence, CEL does not).
 func stringsEqual(_ a: String, _ b: String) -> Bool {
   if a.utf8.count != b.utf8.count { return false }
+  // NOTE: equal code points are canonically equivalent, so Swift's `!=` (canonical equivalence)
+  // can only rule equality out, and it does so without the buffer closures — on two ASCII
+  // strings it compares their bytes in place. Only strings Swift finds equal are compared by
+  // code point (docs/performance.md, issue 5).
+  if a != b { return false }
   return withUTF8(a) { x in withUTF8(b) { y in compareBuffers(x, y) == 0 } }
 }
 

@@ -36,6 +36,16 @@ enum Lists {
 
   /// `v in list`, by CEL equality.
   static func contains(_ xs: [Value], _ v: Value) -> Bool {
+    // NOTE: a string equals only strings (CEL equality is false across non-numeric kinds), so a
+    // string is compared with the string elements alone, without `celEquals`'s pair switch and
+    // value copies: `event.country_code in ["KP", "IR", …]` is the common case
+    // (docs/performance.md, issue 5).
+    if case .string(let s) = v {
+      for x in xs {
+        if case .string(let t) = x, stringsEqual(s, t) { return true }
+      }
+      return false
+    }
     for x in xs where celEquals(x, v) { return true }
     return false
   }

@@ -71,6 +71,11 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   case ret
   case ruleResult
   case hasVariable
+  case callVar
+  case callVarConst
+  case callVarVar
+  case andVar
+  case andVarConst
 
   /// One row of the opcode table.
   public struct Info: Sendable {
@@ -176,5 +181,31 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     Info(
       name: "has.var", operands: [.def, .variable], cost: 1,
       meaning: "a ← whether variable b is bound (an event field is present: `has(event.ip)`)"),
+    // Fused calls: the verifier's loader rewrite (SentinelVerifier/Fusion.swift) makes them from
+    // `load.var`/`load.const` + `call` sequences; the compiler does not emit them. They read
+    // variables and constants directly and write only a.
+    Info(
+      name: "call.v", operands: [.def, .variable, .builtin], cost: 2,
+      meaning:
+        "a ← builtins[c](variables[b]) (`load.var; call` fused); an error argument propagates; the argument's kind must be proven"
+    ),
+    Info(
+      name: "call.vk", operands: [.def, .variable, .constant, .builtin], cost: 3,
+      meaning:
+        "a ← builtins[d](variables[b], constants[c]) (`load.var; load.const; call` fused); the first error argument propagates; argument kinds must be proven"
+    ),
+    Info(
+      name: "call.vv", operands: [.def, .variable, .variable, .builtin], cost: 3,
+      meaning:
+        "a ← builtins[d](variables[b], variables[c]) (`load.var; load.var; call` fused); the first error argument propagates; argument kinds must be proven"
+    ),
+    Info(
+      name: "and.v", operands: [.useDef, .variable], cost: 2,
+      meaning: "a ← a && variables[b] (`load.var; and` fused), as `and`"),
+    Info(
+      name: "and.vk", operands: [.useDef, .variable, .constant, .builtin], cost: 4,
+      meaning:
+        "a ← a && builtins[d](variables[b], constants[c]) (`load.var; load.const; call; and` fused), as call.vk then `and`"
+    ),
   ]
 }

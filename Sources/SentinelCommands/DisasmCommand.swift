@@ -39,6 +39,9 @@ public struct DisasmCommand: ParsableCommand {
   @Flag(help: "Compile without the optimization passes.")
   var noOptimize = false
 
+  @Flag(help: "Print the code the VM runs: the program after load-time fusion (docs/bytecode.md).")
+  var fused = false
+
   public init() {}
 
   public func run() throws {
@@ -66,8 +69,12 @@ public struct DisasmCommand: ParsableCommand {
         print(c.ir.dump(catalog: env.catalog), terminator: "")
         return
       }
-      print(Disassembler.render(c.program, source: c.source), terminator: "")
       let verified = try Verifier(catalog: env.catalog).verify(c.program)
+      if fused {
+        print(Disassembler.render(verified.executedProgram), terminator: "")
+      } else {
+        print(Disassembler.render(c.program, source: c.source), terminator: "")
+      }
       print("; verified: cost bound \(verified.costBound)")
     }
   }
@@ -101,11 +108,19 @@ public struct DisasmCommand: ParsableCommand {
     }
     let source =
       b.sourceFiles.count == 1 ? Source(name: b.sourceFiles[0].name, text: b.sourceFiles[0].text) : nil
-    print(Disassembler.render(b.program, source: source), terminator: "")
+    if fused {
+      print(Disassembler.render(loaded.program.executedProgram), terminator: "")
+    } else {
+      print(Disassembler.render(b.program, source: source), terminator: "")
+    }
     print("; verified: cost bound \(loaded.program.costBound)")
     if let state = b.stateProgram, let verified = loaded.stateProgram {
       print("; state program")
-      print(Disassembler.render(state, source: source), terminator: "")
+      if fused {
+        print(Disassembler.render(verified.executedProgram), terminator: "")
+      } else {
+        print(Disassembler.render(state, source: source), terminator: "")
+      }
       print("; verified: cost bound \(verified.costBound)")
     }
   }

@@ -347,15 +347,18 @@ public struct BundleLoader: Sendable {
             .inconsistent, "the state program reads `\(v.name)` as \(v.type); the run-time list gives \(t)")
         }
       }
-      for (pc, ins) in p.code.enumerated() where ins.opcode == .loadVar || ins.opcode == .hasVariable {
-        let i = Int(ins.b)
-        guard i < p.variables.count,
-          schemaSlots.contains(p.variables[i].name) || listSlots[p.variables[i].name] != nil
-        else {
-          throw BundleLoadError(
-            .inconsistent,
-            "the state program reads a variable that is neither an event field nor a run-time list (pc \(pc))"
-          )
+      // Every variable operand (`load.var`, `has.var`, the fused calls), by the opcode table.
+      for (pc, ins) in p.code.enumerated() {
+        for (o, kind) in ins.opcode.info.operands.enumerated() where kind == .variable {
+          let i = Int(ins.operand(o))
+          guard i < p.variables.count,
+            schemaSlots.contains(p.variables[i].name) || listSlots[p.variables[i].name] != nil
+          else {
+            throw BundleLoadError(
+              .inconsistent,
+              "the state program reads a variable that is neither an event field nor a run-time list (pc \(pc))"
+            )
+          }
         }
       }
     }

@@ -51,18 +51,20 @@ public struct VM: Sendable {
     let ruleCount = program.program.ruleCount
     if results.count != ruleCount {
       results = [Value](repeating: .null, count: ruleCount)
-    } else {
-      for i in 0..<ruleCount { results[i] = .null }
     }
     let registerCount = program.program.registerCount
     if registers.values.count < registerCount {
       registers.values = [Value](repeating: .null, count: registerCount)
     }
-    // NOTE: the loop indexes registers through an unsafe buffer (no bounds check, no uniqueness
-    // check per write): the verifier proved every register operand below registerCount, and the
-    // buffer holds at least that many. Measured in docs/performance.md ("VM: step by step").
+    // NOTE: the loop indexes registers and rule results through unsafe buffers (no bounds check,
+    // no uniqueness check per write): the verifier proved every register operand below
+    // registerCount and every rule index below ruleCount, and the buffers hold at least that
+    // many. Measured in docs/performance.md ("VM: step by step", "issue 5: fused calls").
     return registers.values.withUnsafeMutableBufferPointer { r in
-      execute(program, variables, r, &results)
+      results.withUnsafeMutableBufferPointer { out in
+        for i in out.indices { out[i] = .null }
+        return execute(program, variables, r, out)
+      }
     }
   }
 
@@ -70,9 +72,10 @@ public struct VM: Sendable {
   /// may hold values of an earlier run: definite assignment means none is read before written.
   func execute(
     _ program: VerifiedProgram, _ variables: [Value?], _ r: UnsafeMutableBufferPointer<Value>,
-    _ results: inout [Value]
+    _ results: UnsafeMutableBufferPointer<Value>
   ) -> Value {
-    let code = program.program.code
+    // The code the verifier checked for running: the program's, or its fused form (Fusion.swift).
+    let code = program.code
     let constants = program.program.constants
     let maxCollection = program.limits.maxCollectionSize
     var pc = 0
@@ -239,6 +242,25 @@ public struct VM: Sendable {
       case .ruleResult:
         // VERIFIED: b < ruleCount (rule_out_of_bounds), and results has ruleCount entries.
         results[b] = r[a]
+
+      case .callVar:
+        r[a] = callFused(program, overload: c, loadVariable(program, b, variables))
+
+      case .callVarConst:
+        r[a] = callFused(program, overload: Int(ins.d), loadVariable(program, b, variables), constants[c])
+
+      case .callVarVar:
+        r[a] = callFused(
+          program, overload: Int(ins.d), loadVariable(program, b, variables),
+          loadVariable(program, c, variables))
+
+      case .andVar:
+        let v = loadVariable(program, b, variables)
+        r[a] = Operations.logical(r[a], v, absorbing: false)
+
+      case .andVarConst:
+        let v = callFused(program, overload: Int(ins.d), loadVariable(program, b, variables), constants[c])
+        r[a] = Operations.logical(r[a], v, absorbing: false)
       }
       pc += 1
     }
@@ -266,6 +288,32 @@ public struct VM: Sendable {
           .invalidArgument, "variable `\(decl.name)` is declared \(decl.type) but bound to \(v.typeName)"))
     }
     return v
+  }
+
+  /// A fused unary call (`call.v`): `call` on an argument that never sat in a register.
+  @inline(__always)
+  func callFused(_ program: VerifiedProgram, overload b: Int, _ x: Value) -> Value {
+    // VERIFIED: the argument's kind is proven (type_mismatch on fused calls): no run-time test;
+    // the overload takes one argument (arity_mismatch) and its shape agrees (malformed_overload).
+    if x.isError { return x }
+    switch program.implementations[b] {
+    case .unary(let f): return f(x)
+    case .nary(let f): return f([x])
+    case .binary, .ternary: return .error(.noOverload(program.overloads[b].function, [x]))
+    }
+  }
+
+  /// A fused binary call (`call.vk`, `call.vv`): the first error argument wins, as in `call`.
+  @inline(__always)
+  func callFused(_ program: VerifiedProgram, overload b: Int, _ x: Value, _ y: Value) -> Value {
+    // VERIFIED: as for the unary form, with two arguments.
+    if x.isError { return x }
+    if y.isError { return y }
+    switch program.implementations[b] {
+    case .binary(let f): return f(x, y)
+    case .nary(let f): return f([x, y])
+    case .unary, .ternary: return .error(.noOverload(program.overloads[b].function, [x, y]))
+    }
   }
 
   /// `call`: propagate the first error argument, test arguments the verifier could not type,

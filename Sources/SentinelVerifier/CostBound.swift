@@ -38,8 +38,8 @@ enum CostBound {
     return total
   }
 
-  /// One execution of `ins`: the table's cost, plus the overload's for `call`, plus the dearest
-  /// candidate overload's for `call.dyn`.
+  /// One execution of `ins`: the table's cost, plus the overload's for `call` and the fused
+  /// calls, plus the dearest candidate overload's for `call.dyn`.
   static func cost(of ins: Instruction, in p: Program, overloads: [Overload], catalog: Catalog) -> Int {
     let base = max(0, ins.opcode.info.cost)
     switch ins.opcode {
@@ -50,7 +50,8 @@ enum CostBound {
       let dearest = catalog.overloads(of: f.name).map { max(0, catalog.overloads[$0].cost) }.max() ?? 0
       return add(base, dearest)
     default:
-      return base
+      guard let fused = ins.opcode.fusedCall else { return base }
+      return add(base, max(0, overloads[Int(ins.operand(fused.builtin))].cost))
     }
   }
 

@@ -184,6 +184,10 @@ struct Dataflow {
     case .hasField: s[a] = RegisterFact(.bool)
     case .optSelect: s[a] = RegisterFact(.optional)
     case .call: s[a] = RegisterFact(ValueKind(declared: overloads[b].result) ?? .any)
+    case .callVar, .callVarConst, .callVarVar:
+      let builtin = ins.opcode.fusedCall.map { Int(ins.operand($0.builtin)) } ?? 0
+      s[a] = RegisterFact(ValueKind(declared: overloads[builtin].result) ?? .any)
+    case .andVar, .andVarConst: s[a] = RegisterFact(.bool)
     case .callDynamic: s[a] = RegisterFact(.any)
     case .logicalAnd, .logicalOr, .notStrictlyFalse: s[a] = RegisterFact(.bool)
     case .conditionError: s[a] = RegisterFact(.never)
@@ -260,6 +264,30 @@ struct Dataflow {
         }
       }
       return guarded
+    case .callVar, .callVarConst, .callVarVar, .andVarConst:
+      // A fused call reads variables and constants, not registers, and runs unguarded: every
+      // argument's kind must be proven (Fusion.swift fuses only unguarded calls).
+      guard let fused = ins.opcode.fusedCall else { return false }
+      let o = overloads[Int(ins.operand(fused.builtin))]
+      for (j, param) in o.params.enumerated() {
+        let operand = fused.arguments[j]
+        let x = Int(ins.operand(operand))
+        let isConstant = ins.opcode.info.operands[operand] == .constant
+        let kind = isConstant ? ValueKind(of: program.constants[x]) : variableKinds[x]
+        let what = isConstant ? "constant #\(x)" : "variable `\(program.variables[x].name)`"
+        switch ArgumentFit(kind, param) {
+        case .proven: break
+        case .guarded:
+          throw fail(
+            .typeMismatch, operand,
+            "argument \(j) (\(what)) is a dyn value; a fused call takes only arguments of proven kinds")
+        case .impossible:
+          throw fail(
+            .typeMismatch, operand,
+            "argument \(j) (\(what)) is \(article(kind)), but overload '\(o.id)' takes \(param)")
+        }
+      }
+      return false
     case .iterInit:
       try checkRange(s, ins.b, operand: 1, fail)
     case .iterNext, .iterNext2:
@@ -328,7 +356,8 @@ private struct Flow {
       fallsThrough = false
     case .nop, .loadConst, .loadVar, .move, .select, .hasField, .optSelect, .call, .callDynamic,
       .logicalAnd, .logicalOr, .conditionError, .notStrictlyFalse, .makeList, .listAppend,
-      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .hasVariable:
+      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .hasVariable, .callVar,
+      .callVarConst, .callVarVar, .andVar, .andVarConst:
       break
     }
   }

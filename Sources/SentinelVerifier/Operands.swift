@@ -87,6 +87,16 @@ struct OperandChecker {
         try checkCount(ins, pc: pc, operand: i)
       }
     }
+    if let fused = ins.opcode.fusedCall {
+      // INVARIANT: the builtin operand was bounds-checked above.
+      let o = overloads[Int(ins.operand(fused.builtin))]
+      guard o.arity == fused.arguments.count else {
+        throw fail(
+          .arityMismatch, fused.builtin,
+          "\(ins.opcode.info.name) passes \(fused.arguments.count) arguments; overload '\(o.id)' takes \(o.arity)"
+        )
+      }
+    }
   }
 
   /// `call`: the count is the overload's arity. `call.dyn`: some overload of the function takes
@@ -114,6 +124,19 @@ struct OperandChecker {
       }
     default:
       break
+    }
+  }
+}
+
+extension Opcode {
+  /// For a fused call (`call.v`, `call.vk`, `call.vv`, `and.vk`, Fusion.swift): the operand
+  /// holding the builtin and the operands holding its arguments (variable or constant indices),
+  /// in order.
+  package var fusedCall: (builtin: Int, arguments: [Int])? {
+    switch self {
+    case .callVar: return (2, [1])
+    case .callVarConst, .callVarVar, .andVarConst: return (3, [1, 2])
+    default: return nil
     }
   }
 }

@@ -60,7 +60,7 @@ package enum ValueKind: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
   }
 
   /// The kind of a runtime value (`never` for an error).
-  package init(of value: Value) {
+  @inlinable package init(of value: Value) {
     switch value {
     case .null: self = .null
     case .bool: self = .bool
@@ -105,8 +105,9 @@ package enum ValueKind: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
     }
   }
 
-  /// Whether a runtime value may sit in a register of this kind (errors always may).
-  package func admits(_ value: Value) -> Bool {
+  /// Whether a runtime value may sit in a register of this kind (errors always may). Inlinable:
+  /// the VM tests every variable it loads (docs/performance.md, issue 5).
+  @inlinable @inline(__always) package func admits(_ value: Value) -> Bool {
     if self == .any || value.isError { return true }
     let k = ValueKind(of: value)
     return k == self || (self == .counter && k == .int)

@@ -25,8 +25,12 @@ public struct VerifiedProgram: Sendable {
   /// For each `program.builtins` entry: its overload's implementation, on its own so that a
   /// `call` reads one enum instead of copying (and retaining the fields of) a whole `Overload`.
   package let implementations: [Implementation]
-  /// For each pc: whether a `call` there has an argument of unknown kind (`dyn`) whose run-time
-  /// value the VM must test against the parameter type before calling the implementation.
+  /// The code the VM runs: `program.code`, or its fused form (Fusion.swift: common sequences
+  /// as one instruction, jump targets renumbered), which passed verification on its own.
+  package let code: [Instruction]
+  /// For each pc of `code`: whether a `call` there has an argument of unknown kind (`dyn`) whose
+  /// run-time value the VM must test against the parameter type before calling the
+  /// implementation.
   package let guardedCalls: [Bool]
   /// For each variable slot: the kind its declared type promises; the VM turns a bound value of
   /// another kind into an error so the static kinds stay sound.
@@ -36,8 +40,9 @@ public struct VerifiedProgram: Sendable {
 
   init(
     program: Program, catalog: Catalog, limits: Limits, costBound: Int, builtinIndices: [Int],
-    guardedCalls: [Bool], variableKinds: [ValueKind]
+    code: [Instruction], guardedCalls: [Bool], variableKinds: [ValueKind]
   ) {
+    self.code = code
     self.program = program
     self.catalog = catalog
     self.limits = limits
@@ -51,6 +56,15 @@ public struct VerifiedProgram: Sendable {
       if case .string(let s) = $0 { return s }
       return ""
     }
+  }
+
+  /// The program as the VM runs it: `program` with the fused code (for disassembly and tests;
+  /// without a source map, whose pcs are those of `program.code`).
+  public var executedProgram: Program {
+    var p = program
+    p.code = code
+    p.sourceMap = []
+    return p
   }
 
   /// The slot of a variable by qualified name, for building the VM's variable array once.

@@ -18,14 +18,41 @@ public struct Verifier: Sendable {
   /// The resource limits programs are held to.
   public let limits: Limits
 
+  /// Whether `verify` also prepares the fused code the VM runs (Fusion.swift); off only to
+  /// compare fused and unfused runs in tests and benchmarks.
+  public let fusion: Bool
+
   /// A verifier for programs that will run against `catalog`.
-  public init(catalog: Catalog, limits: Limits = .init()) {
+  public init(catalog: Catalog, limits: Limits = .init(), fusion: Bool = true) {
     self.catalog = catalog
     self.limits = limits
+    self.fusion = fusion
   }
 
-  /// Verifies a program completely; throws the first rule it breaks.
+  /// Verifies a program completely; throws the first rule it breaks. The result runs the
+  /// program's fused form (Fusion.swift) when fusion applies and that form verifies too.
   public func verify(_ p: Program) throws(VerificationError) -> VerifiedProgram {
+    let checked = try check(p)
+    var execution = (code: p.code, guardedCalls: checked.facts.guardedCalls)
+    if fusion,
+      let fused = Fusion.fuse(p, guardedCalls: checked.facts.guardedCalls, overloads: checked.overloads),
+      let again = try? check(fused)
+    {
+      // INVARIANT: the fused program passed every check above on its own; had it not (a fusion
+      // bug), the VM would run the original code, which did.
+      execution = (fused.code, again.facts.guardedCalls)
+    }
+    return VerifiedProgram(
+      program: p, catalog: catalog, limits: limits, costBound: checked.bound,
+      builtinIndices: checked.builtinIndices, code: execution.code, guardedCalls: execution.guardedCalls,
+      variableKinds: checked.variableKinds)
+  }
+
+  /// Every stage on one program: what `verify` learns, or the first rule it breaks.
+  func check(_ p: Program) throws(VerificationError) -> (
+    builtinIndices: [Int], overloads: [Overload], facts: DataflowResult, variableKinds: [ValueKind],
+    bound: Int
+  ) {
     try checkShape(p)
     let builtinIndices = try resolveBuiltins(p)
     let overloads = builtinIndices.map { catalog.overloads[$0] }
@@ -46,9 +73,7 @@ public struct Verifier: Sendable {
         "worst-case cost \(bound == Int.max ? "(overflow)" : String(bound)) exceeds the limit \(limits.maxCost)"
           + " (collections of up to \(limits.maxCollectionSize) elements)")
     }
-    return VerifiedProgram(
-      program: p, catalog: catalog, limits: limits, costBound: bound, builtinIndices: builtinIndices,
-      guardedCalls: facts.guardedCalls, variableKinds: flow.variableKinds)
+    return (builtinIndices, overloads, facts, flow.variableKinds, bound)
   }
 
   // MARK: - Shape and tables

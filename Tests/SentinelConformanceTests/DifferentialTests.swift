@@ -64,6 +64,8 @@ func agree(_ a: Value, _ b: Value) -> Bool {
     // Nested loops over variables of unknown size exceed the default cost bound; the generated
     // collections are small, so verify under a small collection limit and no cost cap.
     let verifier = Verifier(catalog: env.catalog, limits: Limits(maxCollectionSize: 1000, maxCost: .max))
+    let unfused = Verifier(catalog: env.catalog, limits: verifier.limits, fusion: false)
+    var fusedPrograms = 0
     var unoptimizedOptions = CompileOptions()
     unoptimizedOptions.optimize = false
     var checked = 0
@@ -90,10 +92,16 @@ func agree(_ a: Value, _ b: Value) -> Bool {
         try #require(optimized.checked), bindings: bindings)
       #expect(agree(v1, r), "VM \(v1) vs reference \(r) for \(text) with \(bindings)")
       #expect(agree(v1, v2), "optimized \(v1) vs unoptimized \(v2) for \(text)")
+      // The loader's fused code (Fusion.swift) computes exactly what the compiled code does,
+      // error messages included.
+      let v3 = VM().run(try unfused.verify(optimized.program), bindings: bindings)
+      #expect(v1.description == v3.description, "fused \(v1) vs unfused \(v3) for \(text)")
+      if p1.executedProgram.code.count < optimized.program.code.count { fusedPrograms += 1 }
       checked += 1
       if !v1.isError { values += 1 }
     }
     #expect(checked == 500)
+    #expect(fusedPrograms > 100, "only \(fusedPrograms) of 500 programs had a fused sequence")
     // Most generated expressions must produce values, not errors, or the comparison is weak.
     #expect(values > 250, "only \(values) of 500 expressions produced a value")
   }

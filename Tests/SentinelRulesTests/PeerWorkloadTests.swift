@@ -10,6 +10,7 @@ import SentinelModel
 import SentinelRuntime
 import SentinelState
 import SentinelVM
+import SentinelVerifier
 import Testing
 
 @Suite struct PeerWorkloadTests {
@@ -72,6 +73,29 @@ import Testing
       let summary = engine.summarize(results, matched: &matched)
       #expect(summary == DecisionSummary(action: fresh.action, score: fresh.score))
       #expect(Set(matched.map { b.rules[$0].id }) == Set(fresh.ruleIDs))
+    }
+  }
+
+  /// The loader's fused code (SentinelVerifier/Fusion.swift) gives every rule result the
+  /// original code gives, and is shorter (the figure in docs/performance.md: 360 → 240).
+  @Test func fusedAndUnfusedCodeAgree() throws {
+    let bundle = try Self.bundle()
+    let (events, _) = try Self.sample()
+    let b = bundle.bundle
+    let fused = bundle.program
+    let plain = try Verifier(catalog: fused.catalog, limits: fused.limits, fusion: false).verify(
+      fused.program)
+    #expect(fused.executedProgram.code.count < fused.program.code.count * 3 / 4)
+    #expect(plain.executedProgram.code == fused.program.code)
+    let decoder = EventDecoder(schema: b.schema, slotOrder: b.program.variables.map(\.name))
+    var slots = decoder.makeSlots()
+    var r1: [Value] = []
+    var r2: [Value] = []
+    for line in events {
+      _ = try decoder.decode(line, into: &slots)
+      _ = VM().run(fused, variables: slots, results: &r1)
+      _ = VM().run(plain, variables: slots, results: &r2)
+      #expect(r1.map(\.description) == r2.map(\.description), "\(line.prefix(40))")
     }
   }
 

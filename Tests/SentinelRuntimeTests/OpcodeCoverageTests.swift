@@ -97,6 +97,25 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
     )
   case .iterInit, .iterNext, .iterNext2, .loop:
     return (iteration, [])
+  case .callVar, .callVarConst, .callVarVar:
+    // Fused calls (the loader makes them; a bundle may carry them): -x, x + 1, x + y.
+    let ins =
+      op == .callVar ? Instruction(op, 0, 0, 1) : Instruction(op, 0, 0, op == .callVarConst ? 0 : 1, 0)
+    return (
+      program(
+        [ins, .ret(0)], registers: 1, constants: [.int(1)],
+        variables: [VariableSlot(name: "x", type: .int), VariableSlot(name: "y", type: .int)],
+        builtins: ["add_int64", "negate_int64"]), [.int(2), .int(3)]
+    )
+  case .andVar, .andVarConst:
+    // r0 ← true; r0 ← r0 && b (and.v), or r0 ← r0 && x > 1 (and.vk).
+    let ins = op == .andVar ? Instruction(op, 0, 1) : Instruction(op, 0, 0, 1, 0)
+    return (
+      program(
+        [.loadConst(0, 0), ins, .ret(0)], registers: 1, constants: [.bool(true), .int(1)],
+        variables: [VariableSlot(name: "x", type: .int), VariableSlot(name: "b", type: .bool)],
+        builtins: ["greater_int64"]), [.int(2), .bool(true)]
+    )
   }
 }
 

@@ -30,8 +30,11 @@ build() { # label tree
   mkdir -p "$pkg/Sources/evalbench"  # kept between runs: its .build makes reruns incremental
   cp "$HERE/vm/Package.swift.in" "$pkg/Package.swift"
   cp "$HERE/vm/main.swift" "$pkg/Sources/evalbench/main.swift"
-  # The runner for the tree's VM API: a register file kept between runs, where it exists.
-  if grep -q "struct Registers" "$tree/Sources/SentinelVM/VM.swift"; then
+  # The runner for the tree's VM API: fused code and a register file kept between runs, where
+  # they exist.
+  if grep -q "executedProgram" "$tree/Sources/SentinelVerifier/VerifiedProgram.swift"; then
+    cp "$HERE/vm/Runner-fused.swift" "$pkg/Sources/evalbench/Runner.swift"
+  elif grep -q "struct Registers" "$tree/Sources/SentinelVM/VM.swift"; then
     cp "$HERE/vm/Runner-registers.swift" "$pkg/Sources/evalbench/Runner.swift"
   else
     cp "$HERE/vm/Runner-plain.swift" "$pkg/Sources/evalbench/Runner.swift"

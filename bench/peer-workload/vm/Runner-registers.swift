@@ -11,6 +11,9 @@ struct Runner {
 
   init(_ program: VerifiedProgram) { self.program = program }
 
+  /// The length of the code the VM runs (the bundle's own code in this tree).
+  var executedInstructions: Int { program.program.code.count }
+
   mutating func run(_ slots: [Value?]) -> [Value] {
     _ = vm.run(program, variables: slots, results: &results, registers: &registers)
     return results

@@ -127,8 +127,9 @@ cpuTimes.sort()
 let n = Double(events.count)
 print(
   String(
-    format: "%d events, %d instructions: eval median %.1f ns/event wall, %.1f ns/event CPU (min %.1f),"
+    format: "%d events, %d instructions (%d run): eval median %.1f ns/event wall, %.1f ns/event CPU (min %.1f),"
       + " %.2f allocations/event; allow/review/block %d/%d/%d, score sum %d",
-    events.count, bundle.program.code.count, times[times.count / 2] / n, cpuTimes[cpuTimes.count / 2] / n,
+    events.count, bundle.program.code.count, bench.runner.executedInstructions, times[times.count / 2] / n,
+    cpuTimes[cpuTimes.count / 2] / n,
     cpuTimes[0] / n, Double(allocations) / Double(passes) / n, bench.counts[0], bench.counts[1], bench.counts[2],
     bench.scoreSum))

@@ -1,0 +1,155 @@
+// Load-time superinstructions: a verified program's most common instruction sequences, rewritten
+// into one instruction each for the VM to run. Runtime side (no compiler import): it works on
+// any bundle, old or new, and the bundle format does not change.
+//
+// `load.var x, v; load.const x+1, k; call a, f, x..x+1` is most of a rule set's code (a field
+// compared with a literal: `event.amount > 1000.0`, `event.type == "login"`, `x in [...]`); it
+// becomes `call.vk a, v, k, f`, which calls f's one implementation on the variable and the
+// constant directly, with one dispatch instead of three and without writing x and x+1 — two
+// `Value` copies (with their retain/release) fewer. Likewise `load.var; load.var; call` →
+// `call.vv`, `load.var; call` (unary) → `call.v`, and the conjunct of a rule condition, `…;
+// call t, …; and a, t` → `and.vk` and `load.var t; and a, t` → `and.v`. Measured in
+// docs/performance.md (issue 5).
+//
+// A sequence is fused only when (1) no jump lands inside it (its later instructions are not
+// leaders), (2) the call is unguarded (its argument kinds are proven), and (3) each argument
+// register the fused instruction no longer writes is dead after the call: on every path from
+// the next instruction it is written before it is read (`isDead`, a bounded search; when the
+// budget runs out the sequence is simply not fused). The rewritten code is shorter, so jump
+// targets and the source map are renumbered; the result is a new `Program` that the verifier
+// then verifies from scratch like any other (Verifier.swift), so a fusion bug can make the VM
+// run the unfused code, never an unverified one.
+
+import SentinelBuiltins
+import SentinelBytecode
+
+/// The load-time peephole rewrite into fused instructions.
+enum Fusion {
+  /// How many instructions the liveness search may visit per register before giving up.
+  static let searchBudget = 256
+
+  /// The fused form of a verified program, or nil when nothing fuses. `guardedCalls` is the
+  /// verifier's per-pc result for `p`.
+  static func fuse(_ p: Program, guardedCalls: [Bool], overloads: [Overload]) -> Program? {
+    let code = p.code
+    let n = code.count
+    var isLeader = [Bool](repeating: false, count: n + 1)
+    for ins in code {
+      if let t = ins.targetOperand { isLeader[min(n, Int(ins.operand(t)))] = true }
+    }
+    var out: [Instruction] = []
+    out.reserveCapacity(n)
+    // Old pc → new pc (pcs inside a fused sequence map to it; no jump targets them).
+    var newPC = [Int](repeating: 0, count: n + 1)
+    var pc = 0
+    var fused = 0
+    while pc < n {
+      newPC[pc] = out.count
+      if let (ins, length) = match(code, at: pc, isLeader: isLeader, guardedCalls: guardedCalls, overloads) {
+        for j in 1..<length { newPC[pc + j] = out.count }
+        out.append(ins)
+        pc += length
+        fused += 1
+      } else {
+        out.append(code[pc])
+        pc += 1
+      }
+    }
+    guard fused > 0 else { return nil }
+    newPC[n] = out.count
+    for i in out.indices {
+      guard let t = out[i].targetOperand else { continue }
+      out[i].setOperand(t, UInt32(newPC[Int(out[i].operand(t))]))
+    }
+    var q = p
+    q.code = out
+    q.sourceMap = p.sourceMap.map { SourceMapEntry(pc: newPC[$0.pc], span: $0.span) }
+    return q
+  }
+
+  /// The fused instruction starting at `pc` and how many instructions it replaces, if any.
+  static func match(
+    _ code: [Instruction], at pc: Int, isLeader: [Bool], guardedCalls: [Bool], _ overloads: [Overload]
+  ) -> (Instruction, Int)? {
+    /// Instruction `pc + k`, if it exists and no jump lands on it.
+    func next(_ k: Int) -> Instruction? {
+      pc + k < code.count && !isLeader[pc + k] ? code[pc + k] : nil
+    }
+    let first = code[pc]
+    guard first.opcode == .loadVar, let second = next(1) else { return nil }
+    let x = first.a
+    // load.var t, v; and a, t → and.v a, v
+    if second.opcode == .logicalAnd, second.b == UInt32(x), second.a != x, isDead(x, after: pc + 1, in: code)
+    {
+      return (Instruction(.andVar, second.a, first.b), 2)
+    }
+    // load.var x, v; call a, f, x (unary) → call.v a, v, f
+    if second.opcode == .call, second.d == 1, second.c == UInt32(x), !guardedCalls[pc + 1],
+      isDead(x, after: pc + 1, in: code, unless: second.a)
+    {
+      return (Instruction(.callVar, second.a, first.b, second.b), 2)
+    }
+    // load.var x, v; load.{const,var} x+1, w; call a, f, x..x+1
+    guard second.opcode == .loadConst || second.opcode == .loadVar, Int(second.a) == Int(x) + 1,
+      let third = next(2), third.opcode == .call, third.d == 2, third.c == UInt32(x), !guardedCalls[pc + 2],
+      isDead(x, after: pc + 2, in: code, unless: third.a),
+      isDead(second.a, after: pc + 2, in: code, unless: third.a)
+    else { return nil }
+    // …; and a, t (t the call's result, dead after) → and.vk a, v, k, f
+    if second.opcode == .loadConst, let fourth = next(3), fourth.opcode == .logicalAnd,
+      fourth.b == UInt32(third.a),
+      fourth.a != third.a, isDead(third.a, after: pc + 3, in: code)
+    {
+      return (Instruction(.andVarConst, fourth.a, first.b, second.b, third.b), 4)
+    }
+    let op: Opcode = second.opcode == .loadConst ? .callVarConst : .callVarVar
+    return (Instruction(op, third.a, first.b, second.b, third.b), 3)
+  }
+
+  /// Whether register `r` is dead after the instruction at `pc` (which writes `written`): on
+  /// every path from pc + 1 it is written before it is read. Conservative: a write only counts
+  /// when the instruction cannot jump (the writes of `iter.*` happen on one edge only), and
+  /// the search gives up (answers false) after `searchBudget` instructions.
+  static func isDead(_ r: UInt16, after pc: Int, in code: [Instruction], unless written: UInt16? = nil)
+    -> Bool
+  {
+    if r == written { return true }
+    let reg = Int(r)
+    var stack = [pc + 1]
+    var seen = Set<Int>()
+    var budget = searchBudget
+    while let at = stack.popLast() {
+      guard at < code.count else { return false }
+      guard seen.insert(at).inserted else { continue }
+      budget -= 1
+      if budget < 0 { return false }
+      let ins = code[at]
+      for read in ins.readRegisters() where reg >= read.first && reg < read.first + read.count {
+        return false
+      }
+      let target = ins.targetOperand.map { Int(ins.operand($0)) }
+      if target == nil {
+        var killed = false
+        for w in ins.writtenRegisters() where reg >= w.first && reg < w.first + w.count { killed = true }
+        if killed { continue }
+      }
+      if let target { stack.append(target) }
+      switch ins.opcode {
+      case .jump, .loop, .ret: break
+      default: stack.append(at + 1)
+      }
+    }
+    return true
+  }
+}
+
+extension Instruction {
+  /// Sets operand `i` (1 = b … 3 = d; jump targets are never in a).
+  fileprivate mutating func setOperand(_ i: Int, _ x: UInt32) {
+    switch i {
+    case 1: b = x
+    case 2: c = x
+    default: d = x
+    }
+  }
+}
