@@ -10,6 +10,9 @@
 # decisions before the figure counts. A private redis-server runs on a free loopback port
 # (no persistence: Redis durability is not what is measured).
 # Usage: bash bench/streams.sh [COPIES=20] [BATCH=512]   (SENTINEL=binary to skip the release build)
+# With BASE_SENTINEL=<another build's sentinel>, step 3 is also run with that build (its own
+# consumer group, output stream and database, same input stream) and then with this build again,
+# in the same invocation: before/after comparisons on a shared, noisy machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 copies=${1:-20}
@@ -48,30 +51,38 @@ $S produce --redis "redis://127.0.0.1:$port" --stream events "$work/events.jsonl
 end=$(date +%s.%N)
 python3 -c "print(f'  {$events/($end-$start):,.0f} events/s ({$end-$start:.2f} s)')"
 
-echo "== sentinel consume, batch $batch (stream → SQLite commit → XADD decisions → XACK)"
-start=$(date +%s.%N)
-/usr/bin/time -f "  CPU: %U s user, %S s system" -o "$work/time.txt" \
-  $S consume --redis "redis://127.0.0.1:$port" --rules "$work/rules.sbc" --db "$work/state.db" \
-  --stream events --output decisions --batch "$batch" --consumer bench 2>"$work/consume.log" &
-cpid=$!
-# Done when the group has read every entry and nothing is pending.
-while true; do
-  info=$($R xinfo groups events 2>/dev/null | tr '\n' ' ')
-  pending=$(echo "$info" | sed -n 's/.*pending \([0-9]*\).*/\1/p')
-  lag=$(echo "$info" | sed -n 's/.* lag \([0-9]*\).*/\1/p')
-  if [ "${pending:-x}" = 0 ] && [ "${lag:-x}" = 0 ]; then break; fi
-  kill -0 $cpid 2>/dev/null || { echo "consumer exited:"; cat "$work/consume.log"; exit 1; }
-  sleep 0.05
-done
-end=$(date +%s.%N)
-# SIGTERM to the consumer itself (not to /usr/bin/time, which then reports its CPU time).
-pkill -TERM -P $cpid || kill -TERM $cpid
-wait $cpid || true
-cpid=""
-python3 -c "print(f'  {$events/($end-$start):,.0f} events/s ({$end-$start:.2f} s, start-up included)')"
-cat "$work/time.txt"
-$R --raw xrange decisions - + | grep -a '^{' >"$work/published.jsonl" || true
-python3 - "$work/expected.jsonl" "$work/published.jsonl" <<'PY'
+# consume LABEL BINARY GROUP OUTPUT DB: one consumer from a full stream until its group has read
+# every entry and nothing is pending; then its published decisions are checked.
+consume() {
+  local label=$1 bin=$2 group=$3 output=$4 db=$5
+  echo "== $label: sentinel consume, batch $batch (stream → SQLite commit → XADD decisions → XACK)"
+  local start end info pending lag
+  start=$(date +%s.%N)
+  /usr/bin/time -f "  CPU: %U s user, %S s system" -o "$work/time.txt" \
+    "$bin" consume --redis "redis://127.0.0.1:$port" --rules "$work/rules.sbc" --db "$db" \
+    --stream events --group "$group" --output "$output" --batch "$batch" --consumer bench 2>"$work/consume.log" &
+  cpid=$!
+  # Done when the group has read every entry and nothing is pending.
+  while true; do
+    # redis-cli prints the groups' fields one per line: name, value, name, value, ...
+    info=$($R xinfo groups events 2>/dev/null | awk -v g="$group" 'NR % 2 == 1 { k = $0; next }
+      { if (k == "name") c = $0; if (c == g && k == "pending") p = $0; if (c == g && k == "lag") l = $0 }
+      END { print p, l }')
+    pending=${info% *}
+    lag=${info#* }
+    if [ "${pending:-x}" = 0 ] && [ "${lag:-x}" = 0 ]; then break; fi
+    kill -0 $cpid 2>/dev/null || { echo "consumer exited:"; cat "$work/consume.log"; exit 1; }
+    sleep 0.05
+  done
+  end=$(date +%s.%N)
+  # SIGTERM to the consumer itself (not to /usr/bin/time, which then reports its CPU time).
+  pkill -TERM -P $cpid || kill -TERM $cpid
+  wait $cpid || true
+  cpid=""
+  python3 -c "print(f'  {$events/($end-$start):,.0f} events/s ({$end-$start:.2f} s, start-up included)')"
+  cat "$work/time.txt"
+  $R --raw xrange "$output" - + | grep -a '^{' >"$work/published.jsonl" || true
+  python3 - "$work/expected.jsonl" "$work/published.jsonl" <<'PY'
 import json, sys
 expected, seen = [], set()
 for line in open(sys.argv[1]):
@@ -85,6 +96,12 @@ bad = sum(e != g for e, g in zip(expected, got)) + abs(len(expected) - len(got))
 print(f"  published decisions checked: {len(got)} of {len(expected)}, {bad} mismatches")
 sys.exit(1 if bad else 0)
 PY
+}
+consume "this build" "$S" sentinel decisions "$work/state.db"
+if [ -n "${BASE_SENTINEL:-}" ]; then
+  consume "BASE ($BASE_SENTINEL)" "$BASE_SENTINEL" sentinel-base decisions-base "$work/base-state.db"
+  consume "this build again" "$S" sentinel-again decisions-again "$work/state-again.db"
+fi
 
 echo "== baseline: sentinel replay --state, batch $batch (no Redis)"
 /usr/bin/time -f "  CPU: %U s user, %S s system" -o "$work/time.txt" \

@@ -103,7 +103,9 @@ public final class APIKeyStore: Sendable {
   /// Closes the connection (without a checkpoint: a running daemon may hold the database).
   public func close() throws {
     do { try store.queue.close() } catch {
-      throw StateStoreError.database(path: path, operation: "close", reason: SQLiteStateStore.reason(error))
+      throw StateStoreError.database(
+        path: path, operation: "close", reason: SQLiteStateStore.reason(error),
+        code: SQLiteStateStore.resultCode(error))
     }
   }
 

@@ -35,7 +35,7 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
   /// Applies a batch atomically: a duplicate event id rejects the whole batch. Outbox rows and
   /// fences are refused (a stream consumer needs a durable store).
   public func commit(_ batch: StateBatch) throws {
-    if !batch.outbox.isEmpty || batch.expectedLastSequence != nil {
+    if !batch.outbox.isEmpty || batch.expectedLastSequence != nil || batch.markOutboxPublishedThrough != nil {
       throw StateStoreError.database(
         path: ":memory:", operation: "commit", reason: "the in-memory store keeps no outbox and no fence")
     }

@@ -47,6 +47,11 @@ struct RawStatement {
     _ = sqlite3_bind_int64(handle, index, value)
   }
 
+  /// Binds NULL to parameter `index` (1-based).
+  func bindNull(_ index: Int32) {
+    _ = sqlite3_bind_null(handle, index)
+  }
+
   /// Binds a blob to parameter `index` (1-based).
   func bind(_ index: Int32, blob: [UInt8]) {
     blob.withUnsafeBytes { raw in

@@ -28,6 +28,14 @@
 //                    over the API (a JSON array of strings), their element type, a version
 //                    (1 for the first change, +1 per change) and when it changed
 //                    (`SQLiteStateStore+Lists.swift`).
+//   v4_append_only_log rebuilds two tables so that a commit appends instead of scattering:
+//   decision         becomes a rowid table (`id`, in commit order) with unique indexes on
+//                    (tenant, event_id) and (tenant, seq): a batch's rows, lines and chain hashes
+//                    land on the last pages instead of one random leaf per event (event ids are
+//                    random), and only the small event-id index entries are scattered.
+//   outbox           a decision row names its decision (`decision_seq`, in the row's tenant) and
+//                    has no `body`; dead letters keep `body` (the raw event). Exactly one of the
+//                    two is set. Ids and the AUTOINCREMENT counter are kept (Redis's watermark).
 // The file's `PRAGMA application_id` says it is ours; a database with tables and another (or no)
 // id is refused rather than written to.
 
@@ -131,6 +139,69 @@ enum StateSchema {
           ) WITHOUT ROWID;
           """)
     }
+    m.registerMigration("v4_append_only_log") { db in try migrateToAppendOnlyLog(db) }
     return m
+  }
+
+  /// Migration `v4_append_only_log` (see the top of this file): copies `decision` and `outbox`
+  /// into their new layouts, keeping every column value, the outbox ids and its AUTOINCREMENT
+  /// counter.
+  static func migrateToAppendOnlyLog(_ db: Database) throws {
+    let columns =
+      "tenant, event_id, seq, line, action, score, rules, event_seconds, event_nanos, bundle_digest, decided_at, prev_hash, hash"
+    try db.execute(
+      sql: """
+        CREATE TABLE decision_v4 (
+          id INTEGER PRIMARY KEY,
+          tenant TEXT NOT NULL,
+          event_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          line TEXT NOT NULL,
+          action TEXT NOT NULL,
+          score INTEGER NOT NULL,
+          rules TEXT NOT NULL,
+          event_seconds INTEGER NOT NULL,
+          event_nanos INTEGER NOT NULL,
+          bundle_digest TEXT NOT NULL,
+          decided_at INTEGER NOT NULL DEFAULT 0,
+          prev_hash TEXT NOT NULL DEFAULT '',
+          hash TEXT NOT NULL DEFAULT ''
+        );
+        INSERT INTO decision_v4 (\(columns)) SELECT \(columns) FROM decision ORDER BY tenant, seq;
+        DROP TABLE decision;
+        ALTER TABLE decision_v4 RENAME TO decision;
+        CREATE UNIQUE INDEX decision_by_event ON decision (tenant, event_id);
+        CREATE UNIQUE INDEX decision_by_seq ON decision (tenant, seq);
+        """)
+    let counter = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")
+    try db.execute(
+      sql: """
+        CREATE TABLE outbox_v4 (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          tenant TEXT NOT NULL,
+          stream TEXT NOT NULL,
+          kind TEXT NOT NULL CHECK (kind IN ('decision', 'dead_letter')),
+          decision_seq INTEGER,
+          body TEXT,
+          error TEXT,
+          published INTEGER NOT NULL DEFAULT 0,
+          CHECK ((decision_seq IS NULL) <> (body IS NULL))
+        );
+        INSERT INTO outbox_v4 (id, tenant, stream, kind, body, error, published)
+          SELECT id, tenant, stream, kind, body, error, published FROM outbox ORDER BY id;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_v4 RENAME TO outbox;
+        CREATE INDEX outbox_unpublished ON outbox (id) WHERE published = 0;
+        """)
+    // The counter may be above every remaining id (rows deleted once published): keep it, so an
+    // id is never reused and Redis's publication watermark stays valid.
+    if let counter {
+      try db.execute(sql: "DELETE FROM sqlite_sequence WHERE name = 'outbox'")
+      try db.execute(
+        sql: """
+          INSERT INTO sqlite_sequence (name, seq)
+            VALUES ('outbox', max(?, (SELECT ifnull(max(id), 0) FROM outbox)))
+          """, arguments: [counter])
+    }
   }
 }

@@ -235,6 +235,13 @@ extension SQLiteStateStore {
               db, sql: "SELECT hash, decided_at FROM decision WHERE tenant = ? AND seq = ?",
               arguments: [t, last])
           else { continue }
+          // An outbox row naming a decision about to go keeps its line (not yet published).
+          try db.execute(
+            sql: """
+              UPDATE outbox SET body = (SELECT d.line FROM decision AS d
+                  WHERE d.tenant = outbox.tenant AND d.seq = outbox.decision_seq), decision_seq = NULL
+                WHERE tenant = ? AND decision_seq <= ?
+              """, arguments: [t, last])
           try db.execute(
             sql: """
               INSERT OR IGNORE INTO pruned_event (tenant, event_id, line)

@@ -3,9 +3,16 @@
 //
 // A consumer commits, in ONE transaction, the states and decisions of a batch and an outbox row
 // for every entry it must write to Redis (a decision, a dead letter). Only then does it write
-// them to Redis, and it marks them published afterwards. A crash in between leaves unpublished
-// rows, which are written again on the next start: at least once to Redis, and exactly once with
-// the publication watermark the consumer keeps beside them in Redis (`StreamConsumer`).
+// them to Redis, and it marks them published afterwards — in the transaction of its next commit
+// (`StateBatch.markOutboxPublishedThrough`), or on its own when it has nothing to commit. A crash
+// in between leaves unpublished rows, which are written again on the next start: at least once
+// to Redis, and exactly once with the publication watermark the consumer keeps beside them in
+// Redis (`StreamConsumer`).
+//
+// A decision's row does not copy its line: it names the decision (`decision_seq`, migration
+// `v4_append_only_log`) and the line is read from the decision log when the row is published.
+// Retention (`pruneAudit`) copies the line into the row before it removes a decision that is not
+// yet published.
 
 import GRDB
 
@@ -29,14 +36,20 @@ public struct OutboxRecord: Sendable, Equatable {
   public var body: String
   /// The dead letter's reason (nil for a decision).
   public var error: String?
+  /// A decision's event id: when the decision is committed with the row (or before it), the
+  /// stored row names the decision instead of copying `body`. Not read back (nil).
+  public var eventID: String?
 
   /// An outbox row (`id` is assigned when it is stored).
-  public init(id: Int64 = 0, stream: String, kind: Kind, body: String, error: String? = nil) {
+  public init(
+    id: Int64 = 0, stream: String, kind: Kind, body: String, error: String? = nil, eventID: String? = nil
+  ) {
     self.id = id
     self.stream = stream
     self.kind = kind
     self.body = body
     self.error = error
+    self.eventID = eventID
   }
 }
 
@@ -80,14 +93,39 @@ extension SQLiteStateStore {
     }
   }
 
-  /// Inside `commit`'s transaction: appends the batch's outbox rows.
-  func insertOutbox(_ rows: [OutboxRecord], _ db: Database) throws {
+  /// Inside `commit`'s transaction: appends the batch's outbox rows. A decision row whose event
+  /// id is decided (in this batch: `seqByEventID`; else already stored) names the decision;
+  /// any other row stores its body.
+  func insertOutbox(_ rows: [OutboxRecord], seqByEventID: [String: Int64], _ db: Database) throws {
     if rows.isEmpty { return }
-    let insert = try db.cachedStatement(
-      sql: "INSERT INTO outbox (tenant, stream, kind, body, error) VALUES (?, ?, ?, ?, ?)")
+    let insert = RawStatement(
+      try db.cachedStatement(
+        sql: "INSERT INTO outbox (tenant, stream, kind, decision_seq, body, error) VALUES (?, ?, ?, ?, ?, ?)")
+    )
+    insert.bind(1, tenant)
     for r in rows {
-      try insert.execute(arguments: [tenant, r.stream, r.kind.rawValue, r.body, r.error])
+      var seq: Int64?
+      if r.kind == .decision, let id = r.eventID {
+        seq = try seqByEventID[id] ?? decisionSeq(forEventID: id, db)
+      }
+      insert.bind(2, r.stream)
+      insert.bind(3, r.kind.rawValue)
+      if let seq {
+        insert.bind(4, seq)
+        insert.bindNull(5)
+      } else {
+        insert.bindNull(4)
+        insert.bind(5, r.body)
+      }
+      if let e = r.error { insert.bind(6, e) } else { insert.bindNull(6) }
+      try insert.run()
     }
+  }
+
+  /// The sequence number of the tenant's decision for `eventID`, if it is in the log.
+  func decisionSeq(forEventID id: String, _ db: Database) throws -> Int64? {
+    let s = try db.cachedStatement(sql: "SELECT seq FROM decision WHERE tenant = ? AND event_id = ?")
+    return try Int64.fetchOne(s, arguments: [tenant, id])
   }
 
   /// The id naming this database to Redis (random, fixed when the outbox table was created).
@@ -97,15 +135,24 @@ extension SQLiteStateStore {
     }
   }
 
-  /// Up to `limit` unpublished outbox rows of every tenant, in id order (commit order).
-  public func unpublishedOutbox(limit: Int = 10_000) throws -> [OutboxRecord] {
+  /// Up to `limit` unpublished outbox rows of every tenant with an id above `after`, in id
+  /// order (commit order); a decision's body is its line in the decision log.
+  public func unpublishedOutbox(after: Int64 = 0, limit: Int = 10_000) throws -> [OutboxRecord] {
     try run("read the outbox") { db in
       let s = try db.cachedStatement(
-        sql: "SELECT id, stream, kind, body, error FROM outbox WHERE published = 0 ORDER BY id LIMIT ?")
-      return try Row.fetchAll(s, arguments: [limit]).map { row in
+        sql: """
+          SELECT o.id, o.stream, o.kind, ifnull(o.body, d.line) AS body, o.error FROM outbox AS o
+            LEFT JOIN decision AS d ON o.decision_seq IS NOT NULL AND d.tenant = o.tenant AND d.seq = o.decision_seq
+            WHERE o.published = 0 AND o.id > ? ORDER BY o.id LIMIT ?
+          """)
+      return try Row.fetchAll(s, arguments: [after, limit]).map { row in
         let kind = OutboxRecord.Kind(rawValue: row["kind"]) ?? .deadLetter
-        return OutboxRecord(
-          id: row["id"], stream: row["stream"], kind: kind, body: row["body"], error: row["error"])
+        guard let body: String = row["body"] else {
+          throw StateStoreError.database(
+            path: path, operation: "read the outbox",
+            reason: "row \(row["id"] as Int64) names a decision that is not in the decision log")
+        }
+        return OutboxRecord(id: row["id"], stream: row["stream"], kind: kind, body: body, error: row["error"])
       }
     }
   }
@@ -113,19 +160,24 @@ extension SQLiteStateStore {
   /// Marks every outbox row up to `id` published (one small transaction, fsync'd like the rest),
   /// and deletes published rows more than `keep` ids older (the decision table keeps decisions;
   /// the outbox only needs what is not yet in Redis). `id`s are never reused (AUTOINCREMENT), so
-  /// the Redis watermark stays valid after deletions.
+  /// the Redis watermark stays valid after deletions. A consumer that commits again soon passes
+  /// the mark with that commit instead (`StateBatch.markOutboxPublishedThrough`).
   public func markOutboxPublished(through id: Int64, keep: Int64 = 100_000) throws {
     if isReadOnly { throw StateStoreError.readOnly(path: path) }
     try run("mark the outbox published") { db in
       try db.inTransaction(.immediate) {
-        let s = try db.cachedStatement(
-          sql: "UPDATE outbox SET published = 1 WHERE published = 0 AND id <= ?")
-        try s.execute(arguments: [id])
-        let prune = try db.cachedStatement(sql: "DELETE FROM outbox WHERE published = 1 AND id <= ?")
-        try prune.execute(arguments: [id - keep])
+        try markOutboxPublished(through: id, keep: keep, db)
         return .commit
       }
     }
+  }
+
+  /// Inside a write transaction: the mark and the pruning of `markOutboxPublished(through:keep:)`.
+  func markOutboxPublished(through id: Int64, keep: Int64 = 100_000, _ db: Database) throws {
+    let s = try db.cachedStatement(sql: "UPDATE outbox SET published = 1 WHERE published = 0 AND id <= ?")
+    try s.execute(arguments: [id])
+    let prune = try db.cachedStatement(sql: "DELETE FROM outbox WHERE published = 1 AND id <= ?")
+    try prune.execute(arguments: [id - keep])
   }
 
   /// The number of outbox rows, published or not (for tests and metrics).

@@ -81,6 +81,10 @@ public struct StateBatch: Sendable {
   /// sequence number is this one: a writer whose cached state may be stale (another process
   /// committed since it loaded) must reload instead of overwriting (SQLite stores only).
   public var expectedLastSequence: Int64?
+  /// When set, outbox rows up to this id are marked published in the same transaction (a
+  /// stream consumer's mark of what it wrote to Redis after the previous commit, without a
+  /// transaction and an fsync of its own; SQLite stores only).
+  public var markOutboxPublishedThrough: Int64?
 
   /// A batch.
   public init(states: [(StateKey, AggregateState)] = [], decisions: [DecisionRecord] = []) {
@@ -89,7 +93,9 @@ public struct StateBatch: Sendable {
   }
 
   /// Whether the batch writes nothing.
-  public var isEmpty: Bool { states.isEmpty && decisions.isEmpty && outbox.isEmpty }
+  public var isEmpty: Bool {
+    states.isEmpty && decisions.isEmpty && outbox.isEmpty && markOutboxPublishedThrough == nil
+  }
 }
 
 // MARK: - Store
@@ -154,8 +160,9 @@ public enum StateStoreError: Error, Sendable, Equatable, CustomStringConvertible
   case duplicateEventID(path: String, tenant: String, eventID: String)
   /// The store was opened read-only.
   case readOnly(path: String)
-  /// Any other database failure during `operation`.
-  case database(path: String, operation: String, reason: String)
+  /// Any other database failure during `operation`; `code` is SQLite's extended result code
+  /// when SQLite reported the failure (nil otherwise).
+  case database(path: String, operation: String, reason: String, code: Int32? = nil)
 
   /// A one-line message naming the file and what failed.
   public var description: String {
@@ -171,7 +178,7 @@ public enum StateStoreError: Error, Sendable, Equatable, CustomStringConvertible
       return
         "decision for event `\(eventID)` of tenant `\(tenant)` already recorded in `\(path)`; batch not committed"
     case .readOnly(let path): return "state database `\(path)` is open read-only"
-    case .database(let path, let operation, let reason):
+    case .database(let path, let operation, let reason, _):
       return "state database `\(path)`: \(operation) failed: \(reason)"
     }
   }
@@ -180,11 +187,9 @@ public enum StateStoreError: Error, Sendable, Equatable, CustomStringConvertible
 extension StateStoreError {
   /// Whether SQLite refused because another connection held a lock past the busy timeout
   /// (`SQLITE_BUSY`, `SQLITE_LOCKED` and their extended codes): nothing was written, and the same
-  /// work may be tried again.
+  /// work may be tried again. Read from the result code the error carries, not from its message.
   public var isBusy: Bool {
-    guard case .database(_, _, let reason) = self, reason.hasPrefix("SQLite error ") else { return false }
-    let digits = reason.dropFirst("SQLite error ".count).prefix { $0.isNumber }
-    guard let code = Int(digits) else { return false }
+    guard case .database(_, _, _, let code?) = self else { return false }
     return code & 0xff == 5 || code & 0xff == 6
   }
 }

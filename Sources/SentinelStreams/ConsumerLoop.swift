@@ -28,6 +28,13 @@ final class ConsumerLoop {
   var lastReport: ContinuousClock.Instant
   var lastLook: ContinuousClock.Instant?
   var froze = false
+  /// The last outbox id this loop wrote to Redis: the next publication reads only rows above it.
+  var publishedThrough: Int64 = 0
+  /// Outbox rows up to this id are in Redis but not yet marked published in SQLite: the mark
+  /// rides in the next commit's transaction (`StateBatch.markOutboxPublishedThrough`), or is
+  /// written on its own when the loop idles or stops. Until then a restart re-publishes them,
+  /// which the Redis watermark turns into a no-op.
+  var unmarkedThrough: Int64?
 
   init(consumer: StreamConsumer) throws {
     self.consumer = consumer
@@ -85,6 +92,7 @@ final class ConsumerLoop {
       }
       publishMetrics()
     }
+    try flushOutboxMark()
     publishMetrics()
     report(final: true)
     for w in workers.values { try? w.store.close() }
@@ -119,7 +127,9 @@ final class ConsumerLoop {
       args += ["STREAMS"] + streams + ids
       let reply = try checked(redis.command(args), "XREADGROUP")
       lookAround()
-      return machine.entriesRead(try StreamReplies.readGroup(reply), readStreams: streams, now: now)
+      let entries = try StreamReplies.readGroup(reply)
+      if entries.isEmpty { try flushOutboxMark() }
+      return machine.entriesRead(entries, readStreams: streams, now: now)
 
     case .fetchDeliveries(let stream, let ids):
       guard let first = ids.first, let last = ids.last else {
@@ -195,11 +205,20 @@ final class ConsumerLoop {
       if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
     }
     crashPoint("after-ack")
-    if let last = published { try outboxStore.markOutboxPublished(through: last) }
+    if let last = published { unmarkedThrough = last }
   }
 
-  /// Decides a partition's events and commits them with their outbox rows; redoes the batch
-  /// from a fresh load when the fence reports another writer.
+  /// Writes the pending published mark in a transaction of its own (idle, stopping).
+  func flushOutboxMark() throws {
+    guard let last = unmarkedThrough else { return }
+    try outboxStore.markOutboxPublished(through: last)
+    unmarkedThrough = nil
+  }
+
+  /// Decides a partition's events and commits them with their outbox rows (and the pending
+  /// published mark); redoes the batch from a fresh load when the commit did not happen because
+  /// of another writer: the fence found its decisions (reload at once), or its lock outlasted the
+  /// busy timeout (wait, then reload). Either way nothing was committed or acknowledged.
   func commitPartition(_ w: PartitionWorker, events: [StreamEntry], dead: [DeadLetter]) throws {
     var attempts = 0
     while true {
@@ -214,9 +233,10 @@ final class ConsumerLoop {
         guard case .event(let bytes) = e.payload else { continue }
         let result = try bytes.withUnsafeBufferPointer { try w.processor.process(bytes: $0) }
         switch result {
-        case .decided(_, let line):
+        case .decided(let decision, let line):
           decided += 1
-          w.fenced.outbox.append(OutboxRecord(stream: config.output, kind: .decision, body: line))
+          w.fenced.outbox.append(
+            OutboxRecord(stream: config.output, kind: .decision, body: line, eventID: decision.eventID))
         case .duplicate:
           duplicates += 1
         case .rejected(let error, _):
@@ -228,26 +248,33 @@ final class ConsumerLoop {
         }
       }
       crashPoint("before-commit")
+      w.fenced.markPublishedThrough = unmarkedThrough
       do {
         try w.processor.commit()
         try w.fenced.flushOutbox()
-      } catch let fence as StateFenceError {
-        consumer.metricsBox.withLock { $0.fenceConflicts += 1 }
-        logger.info(
-          "another writer committed to this partition; reloading its state", metadata: ["fence": "\(fence)"])
-        if attempts >= 5 { throw StreamConsumerError(description: "\(fence) (5 attempts)") }
-        try w.reload()
-        continue
-      } catch let busy as StateStoreError where busy.isBusy && attempts < 10 {
-        // Another process held the database's write lock past the busy timeout: nothing was
-        // committed and nothing acknowledged; redo the batch from the stored state.
-        logger.warning(
-          "the state database is busy; redoing the batch",
-          metadata: ["error": "\(busy)", "attempt": "\(attempts)"])
-        Thread.sleep(forTimeInterval: 0.1 * Double(attempts))
+      } catch {
+        guard let retry = CommitRetry(error), attempts < CommitRetry.maxAttempts else {
+          if let fence = error as? StateFenceError {
+            throw StreamConsumerError(description: "\(fence) (\(attempts) attempts)")
+          }
+          throw error
+        }
+        switch retry {
+        case .fenced:
+          consumer.metricsBox.withLock { $0.fenceConflicts += 1 }
+          logger.info(
+            "another writer committed to this partition; reloading its state", metadata: ["fence": "\(error)"]
+          )
+        case .busy:
+          logger.warning(
+            "the state database is busy; redoing the batch",
+            metadata: ["error": "\(error)", "attempt": "\(attempts)"])
+          Thread.sleep(forTimeInterval: 0.1 * Double(attempts))
+        }
         try w.reload()
         continue
       }
+      if w.fenced.markPublishedThrough == nil { unmarkedThrough = nil }
       consumer.metricsBox.withLock { m in
         m.decided += decided
         m.duplicates += duplicates
@@ -292,13 +319,14 @@ final class ConsumerLoop {
     return n
     """
 
-  /// Publishes every unpublished outbox row; marks them published unless `mark` is false (then
-  /// the caller marks them after acknowledging). Returns the last row id published, if any.
+  /// Publishes every unpublished outbox row above the last one this loop published; marks them
+  /// published unless `mark` is false (then the caller marks them after acknowledging). Returns
+  /// the last row id published, if any.
   @discardableResult
   func publishOutbox(mark: Bool = true) throws -> Int64? {
     var last: Int64?
     while true {
-      let rows = try outboxStore.unpublishedOutbox(limit: 4096)
+      let rows = try outboxStore.unpublishedOutbox(after: publishedThrough, limit: 4096)
       guard let top = rows.last?.id else { break }
       if top == last { break }
       var keys = [watermarkKey]
@@ -319,8 +347,12 @@ final class ConsumerLoop {
       let added = try runScript(keys: keys, args: args)
       consumer.metricsBox.withLock { $0.published += added }
       last = top
+      publishedThrough = top
       if !mark || rows.count < 4096 {
-        if mark { try outboxStore.markOutboxPublished(through: top) }
+        if mark {
+          try outboxStore.markOutboxPublished(through: top)
+          if let u = unmarkedThrough, u <= top { unmarkedThrough = nil }
+        }
         break
       }
       try outboxStore.markOutboxPublished(through: top)
@@ -398,13 +430,41 @@ final class ConsumerLoop {
   }
 
   /// Test-only fault injection at a named point: SIGKILL this process with the configured
-  /// probability (`after-commit:0.1`), or freeze it once with SIGSTOP (`freeze-before-commit:1`).
+  /// probability (`after-commit:0.1`), or freeze it once with SIGSTOP (`freeze-before-commit:1`)
+  /// when none of its connections is in a transaction.
   func crashPoint(_ name: String) {
     if let p = config.crashPoints[name], Double.random(in: 0..<1) < p { kill(getpid(), SIGKILL) }
     if let p = config.crashPoints["freeze-" + name], !froze, Double.random(in: 0..<1) < p {
+      // A process frozen inside a write transaction would hold SQLite's write lock, and no other
+      // consumer could commit until it resumed: freeze only between transactions (the point is
+      // to test a late commit, not a stuck lock). INVARIANT: this thread is the connections'
+      // only user, so none can open one while the process is stopped.
+      guard workers.values.allSatisfy({ $0.store.isBetweenTransactions }) else { return }
       froze = true
       logger.info("freezing (test fault injection)", metadata: ["point": "\(name)"])
       kill(getpid(), SIGSTOP)
+    }
+  }
+}
+
+/// Why a partition's commit may be redone: nothing was committed, and another writer caused it.
+enum CommitRetry {
+  /// The fence found another writer's decisions: the cached state is stale.
+  case fenced
+  /// SQLite's lock was held by another connection past the busy timeout.
+  case busy
+
+  /// Attempts per batch before the consumer gives up (and stops with the error).
+  static let maxAttempts = 10
+
+  /// The retry `error` calls for, or nil when it is not one to retry.
+  init?(_ error: any Error) {
+    if error is StateFenceError {
+      self = .fenced
+    } else if let e = error as? StateStoreError, e.isBusy {
+      self = .busy
+    } else {
+      return nil
     }
   }
 }

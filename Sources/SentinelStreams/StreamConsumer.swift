@@ -9,7 +9,8 @@
 //   3. publish  every unpublished outbox row, in id order, with one Lua script that XADDs the rows
 //               above this database's watermark and raises the watermark (atomic in Redis)
 //   4. XACK     the batch's entries
-//   5. mark     the outbox rows published
+//   5. mark     the outbox rows published: in the transaction of the next batch's commit (no
+//               fsync of its own), or on its own when the consumer idles or stops
 // A crash before 2 leaves the entries pending: read again, decided again (nothing was
 // committed). Between 2 and 3: the rows are re-published at start. Between 3 and 5: the
 // watermark makes the re-publication a no-op; the entries, still pending, are read again and are
@@ -199,6 +200,8 @@ final class FencedStore: StateStore, EventIDIndex {
   let inner: SQLiteStateStore
   var expected: Int64
   var outbox: [OutboxRecord] = []
+  /// The consumer's pending published mark, carried by the next commit and then cleared.
+  var markPublishedThrough: Int64?
 
   init(_ inner: SQLiteStateStore) throws {
     self.inner = inner
@@ -222,9 +225,11 @@ final class FencedStore: StateStore, EventIDIndex {
     var b = batch
     b.outbox = outbox
     b.expectedLastSequence = expected
+    b.markOutboxPublishedThrough = markPublishedThrough
     try inner.commit(b)
     expected += Int64(batch.decisions.count)
     outbox = []
+    markPublishedThrough = nil
   }
 
   /// Commits the outbox rows left when the processor had nothing to commit (dead letters only).

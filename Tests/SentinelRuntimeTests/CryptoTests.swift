@@ -46,6 +46,10 @@ private let rfc8032: [(String, String, String, String)] = [
 
   @Test func hexRoundTrip() {
     #expect(Hex.encode([0x00, 0x7F, 0xAB, 0xFF]) == "007fabff")
+    #expect(Hex.encode([UInt8]()) == "")
+    let bytes: [UInt8] = [0x12, 0x00, 0x7F, 0xAB, 0xFF]
+    #expect(Hex.encode(bytes[1...]) == "007fabff", "any sequence, as the array form")
+    #expect(Hex.encode((0...255).map { UInt8($0) }) == (0...255).map { String(format: "%02x", $0) }.joined())
     #expect(Hex.decode("007FabfF") == [0x00, 0x7F, 0xAB, 0xFF])
     #expect(Hex.decode("abc") == nil)
     #expect(Hex.decode("zz") == nil)
