@@ -169,8 +169,9 @@ import Testing
   }
 
   @Test func aKeyOverItsRateGets429WithRetryAfterAndOthersDoNot() async throws {
-    // One token per 5 s: the six requests below cannot earn a new one however slowly they run.
-    let daemon = try Daemon(extraArguments: ["--rate-limit", "0.2", "--rate-burst", "3"])
+    // One token per 1,000 s: the six requests below cannot earn a new one, even on a machine so
+    // loaded that each takes seconds (at 0.2/s, a run at load 15 earned two).
+    let daemon = try Daemon(extraArguments: ["--rate-limit", "0.001", "--rate-burst", "3"])
     var statuses: [Int] = []
     var limited: HTTPAnswer?
     for _ in 0..<6 {
