@@ -9,6 +9,8 @@
 # RSS, and the commit figures from its /metrics. Every non-2xx answer is reported (and fails
 # the run: a figure with errors in it does not count).
 # Usage: bash bench/http.sh [SECONDS=10] [CONNS=64] [THREADS=2]
+# BASE_SENTINEL=path runs the same measurements against that binary first, in the same
+# invocation (a baseline to compare with); DAEMON_ARGS adds options to both daemons' `serve`.
 # Needs wrk (Debian: apt-get install wrk). SENTINEL=path uses that binary instead of building the
 # release one (for checking the script; figures only count from a release build).
 set -euo pipefail
@@ -50,16 +52,21 @@ PY
 export BENCH_EVENTS="$work/events.txt"
 # Every /v1 request carries the key (bench/http.lua): authentication runs as in production.
 export BENCH_KEY="sk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+bench_daemon() { # label binary
+label=$1
+bin=$2
+rm -f "$work/wrk.txt.rps" "$work/state.db" "$work/state.db-wal" "$work/state.db-shm"
+: >"$work/out.txt"
 # Rate limit out of the way (the limiter still runs on every request); access log off (warning).
-$S serve --rules "$work/rules.sbc" --db "$work/state.db" --listen 127.0.0.1:0 --bench-constant-route \
+"$bin" serve --rules "$work/rules.sbc" --db "$work/state.db" --listen 127.0.0.1:0 --bench-constant-route \
   --demo-key "$BENCH_KEY" --rate-limit 100000000 --rate-burst 100000000 --log-level warning \
-  >"$work/out.txt" 2>"$work/err.txt" &
+  ${DAEMON_ARGS:-} >"$work/out.txt" 2>"$work/err.txt" &
 pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/out.txt" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/out.txt")
 [ -n "$port" ] || { echo "the daemon did not start:"; cat "$work/err.txt"; exit 1; }
 url="http://127.0.0.1:$port"
-echo "daemon: pid $pid, $url, RSS at start $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
+echo "daemon ($label, $bin${DAEMON_ARGS:+ $DAEMON_ARGS}): pid $pid, $url, RSS at start $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 
 status=0
 run() { # label path run-id
@@ -109,4 +116,13 @@ dur = m.get("sentinel_commit_duration_seconds_sum", 0)
 print(f"commits: {commits:.0f} holding {size:.0f} decisions (mean group {size / max(commits, 1):.1f}), "
       f"mean commit {1000 * dur / max(commits, 1):.2f} ms; decisions counted: {decisions:.0f}")
 '
+kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+pid=""
+}
+if [ -n "${BASE_SENTINEL:-}" ]; then
+  echo "== base: $BASE_SENTINEL"
+  bench_daemon base "$BASE_SENTINEL"
+  echo "== this build: $S"
+fi
+bench_daemon new "$S"
 exit $status

@@ -235,13 +235,22 @@ public actor DecisionService {
   /// Starts committing every pending decision in one transaction, on the commit thread: the
   /// actor goes on deciding while the transaction and its fsync run, and the decisions made
   /// meanwhile form the next group. The waiters so far are answered when it returns.
-  func startCommit() {
+  func startCommit() { commitGroup(onActor: false) }
+
+  /// Commits every pending decision for every waiter so far — on the commit thread, or on the
+  /// actor (blocking it) when `onActor` — and settles the commit when it returns.
+  func commitGroup(onActor: Bool) {
     let group = waiters
     waiters.removeAll(keepingCapacity: true)
     schedule.commitStarted()
     guard let batch = processor.takeCommit() else {
       // Nothing pending (a duplicate waited for a commit that has returned since).
       finishCommit(group: group, size: 0, duration: .zero, error: nil)
+      return
+    }
+    if onActor {
+      let (duration, error) = CommitThread.commit(batch, to: store)
+      finishCommit(group: group, size: batch.decisions.count, duration: duration, error: error)
       return
     }
     let store = self.store
@@ -303,15 +312,7 @@ public actor DecisionService {
   /// shutdown, after `untilNoCommitInFlight`).
   func commitPendingNow() {
     precondition(!schedule.inFlight, "a commit is in flight")
-    let group = waiters
-    waiters.removeAll(keepingCapacity: true)
-    schedule.commitStarted()
-    guard let batch = processor.takeCommit() else {
-      finishCommit(group: group, size: 0, duration: .zero, error: nil)
-      return
-    }
-    let (duration, error) = CommitThread.commit(batch, to: store)
-    finishCommit(group: group, size: batch.decisions.count, duration: duration, error: error)
+    commitGroup(onActor: true)
   }
 
   // MARK: - Reading
