@@ -7,7 +7,8 @@
 #      the reference rules, SQLite state (WAL, synchronous=FULL, group commit): each 200 is durable
 # Both at CONNS connections for SECONDS each, in one run against one daemon; then the daemon's
 # RSS, and the commit figures from its /metrics. Every non-2xx answer is reported (and fails
-# the run: a figure with errors in it does not count).
+# the run: a figure with errors in it does not count). The daemon's CPU time (user + system, from
+# /proc) per request is printed too: on a shared, loaded machine it is steadier than requests/s.
 # Usage: bash bench/http.sh [SECONDS=10] [CONNS=64] [THREADS=2]
 # BASE_SENTINEL=path runs the same measurements against that binary first, in the same
 # invocation (a baseline to compare with); DAEMON_ARGS adds options to both daemons' `serve`.
@@ -69,11 +70,16 @@ url="http://127.0.0.1:$port"
 echo "daemon ($label, $bin${DAEMON_ARGS:+ $DAEMON_ARGS}): pid $pid, $url, RSS at start $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 
 status=0
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 run() { # label path run-id
+  local before after
+  before=$(cpu_ticks)
   wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency -s bench/http.lua "$url" -- "$2" "$3" >"$work/wrk.txt" 2>&1
-  python3 - "$1" "$work/wrk.txt" <<'PY' || status=1
+  after=$(cpu_ticks)
+  python3 - "$1" "$work/wrk.txt" "$((after - before))" "$(getconf CLK_TCK)" <<'PY' || status=1
 import re, sys
 label, text = sys.argv[1], open(sys.argv[2]).read()
+cpu_seconds = int(sys.argv[3]) / int(sys.argv[4])
 def ms(v):
     n, u = re.match(r"([\d.]+)(us|ms|s)", v).groups()
     return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[u]
@@ -83,7 +89,8 @@ p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
 total = int(re.search(r"(\d+) requests in", text).group(1))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 errors = re.search(r"Socket errors: (.*)", text)
-print(f"{label:<28} {rps:>10.0f} req/s   p50 {p50:6.3f} ms   p99 {p99:6.3f} ms   ({total} requests)")
+print(f"{label:<28} {rps:>10.0f} req/s   p50 {p50:6.3f} ms   p99 {p99:6.3f} ms   ({total} requests)"
+      f"   daemon CPU {1e6 * cpu_seconds / max(total, 1):.0f} µs/request")
 if bad or errors:
     print(f"  NOT COUNTED: {bad.group(0) if bad else ''} {errors.group(0) if errors else ''}")
     sys.exit(1)
