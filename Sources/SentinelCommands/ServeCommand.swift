@@ -67,8 +67,12 @@ public struct ServeCommand: ParsableCommand {
   @Option(help: "Commit as soon as this many decisions are pending (group commit).")
   var commitBatch = 256
 
-  @Option(help: "Commit at most this many milliseconds after the first pending decision.")
-  var commitDelayMs = 2
+  @Option(
+    help: """
+      Wait at most this many milliseconds after the first pending decision for more to join its \
+      commit (0: commit at once; decisions made while a commit runs form the next one).
+      """)
+  var commitDelayMs = 0
 
   @Option(help: "The largest request body accepted, in bytes.")
   var maxBody = 64 * 1024

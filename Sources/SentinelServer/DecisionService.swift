@@ -46,11 +46,12 @@ public enum DecisionOutcome: Sendable {
 public struct DecisionServiceOptions: Sendable {
   /// Commit as soon as this many decisions are pending.
   public var maxPending: Int
-  /// Commit at most this long after the first pending decision.
+  /// Commit at most this long after the first pending decision when no commit is in flight
+  /// (zero: at once).
   public var commitDelay: Duration
 
   /// Options: commit at `maxPending` decisions or after `commitDelay`, whichever comes first.
-  public init(maxPending: Int = 256, commitDelay: Duration = .milliseconds(2)) {
+  public init(maxPending: Int = 256, commitDelay: Duration = .zero) {
     self.maxPending = maxPending
     self.commitDelay = commitDelay
   }

@@ -27,20 +27,6 @@ import Testing
   }
 }
 
-@Suite struct EmptyEventIDTests {
-  @Test func onlyAnEmptyTopLevelEventIDIsFound() {
-    let found = [
-      #"{"event_id":""}"#, #"{ "a": {"event_id": "x"}, "event_id" : "" }"#, #"{"b":"\"","event_id":""}"#,
-    ]
-    let notFound = [
-      #"{"event_id":"e1"}"#, #"{"a":{"event_id":""}}"#, #"[{"event_id":""}]"#, #"{"x":"event_id","y":""}"#,
-      #"{"a":"\"event_id\":\"\""}"#, #"{"event_id""#, "", #"{"event_id":"#,
-    ]
-    for body in found { #expect(EmptyEventID.check(Array(body.utf8)), "\(body)") }
-    for body in notFound { #expect(!EmptyEventID.check(Array(body.utf8)), "\(body)") }
-  }
-}
-
 @Suite struct CommitScheduleTests {
   @Test func firstWaiterArmsTheTimerAndTheTimerCommits() {
     var s = CommitSchedule(maxPending: 3)
