@@ -139,7 +139,7 @@ let package = Package(
         "SentinelReference", "SentinelVerifier", "SentinelVM", "SentinelBytecode",
         "SentinelConformance", "SentinelRuntime", "SentinelYAML", "SentinelCrypto", "SentinelState",
         "SentinelFixtures",
-        "SentinelScreening", "SentinelServer", "SentinelStreams",
+        "SentinelScreening", "SentinelServer", "SentinelStreams", "CMallocCounter",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -7,8 +7,11 @@
 #      the reference rules, SQLite state (WAL, synchronous=FULL, group commit): each 200 is durable
 # Both at CONNS connections for SECONDS each, in one run against one daemon; then the daemon's
 # RSS, and the commit figures from its /metrics. Every non-2xx answer is reported (and fails
-# the run: a figure with errors in it does not count).
+# the run: a figure with errors in it does not count). The daemon's CPU time (user + system, from
+# /proc) per request is printed too: on a shared, loaded machine it is steadier than requests/s.
 # Usage: bash bench/http.sh [SECONDS=10] [CONNS=64] [THREADS=2]
+# BASE_SENTINEL=path runs the same measurements against that binary first, in the same
+# invocation (a baseline to compare with); DAEMON_ARGS adds options to both daemons' `serve`.
 # Needs wrk (Debian: apt-get install wrk). SENTINEL=path uses that binary instead of building the
 # release one (for checking the script; figures only count from a release build).
 set -euo pipefail
@@ -50,23 +53,33 @@ PY
 export BENCH_EVENTS="$work/events.txt"
 # Every /v1 request carries the key (bench/http.lua): authentication runs as in production.
 export BENCH_KEY="sk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+bench_daemon() { # label binary
+label=$1
+bin=$2
+rm -f "$work/wrk.txt.rps" "$work/state.db" "$work/state.db-wal" "$work/state.db-shm"
+: >"$work/out.txt"
 # Rate limit out of the way (the limiter still runs on every request); access log off (warning).
-$S serve --rules "$work/rules.sbc" --db "$work/state.db" --listen 127.0.0.1:0 --bench-constant-route \
+"$bin" serve --rules "$work/rules.sbc" --db "$work/state.db" --listen 127.0.0.1:0 --bench-constant-route \
   --demo-key "$BENCH_KEY" --rate-limit 100000000 --rate-burst 100000000 --log-level warning \
-  >"$work/out.txt" 2>"$work/err.txt" &
+  ${DAEMON_ARGS:-} >"$work/out.txt" 2>"$work/err.txt" &
 pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/out.txt" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/out.txt")
 [ -n "$port" ] || { echo "the daemon did not start:"; cat "$work/err.txt"; exit 1; }
 url="http://127.0.0.1:$port"
-echo "daemon: pid $pid, $url, RSS at start $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
+echo "daemon ($label, $bin${DAEMON_ARGS:+ $DAEMON_ARGS}): pid $pid, $url, RSS at start $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 
 status=0
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 run() { # label path run-id
+  local before after
+  before=$(cpu_ticks)
   wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency -s bench/http.lua "$url" -- "$2" "$3" >"$work/wrk.txt" 2>&1
-  python3 - "$1" "$work/wrk.txt" <<'PY' || status=1
+  after=$(cpu_ticks)
+  python3 - "$1" "$work/wrk.txt" "$((after - before))" "$(getconf CLK_TCK)" <<'PY' || status=1
 import re, sys
 label, text = sys.argv[1], open(sys.argv[2]).read()
+cpu_seconds = int(sys.argv[3]) / int(sys.argv[4])
 def ms(v):
     n, u = re.match(r"([\d.]+)(us|ms|s)", v).groups()
     return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[u]
@@ -76,7 +89,8 @@ p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
 total = int(re.search(r"(\d+) requests in", text).group(1))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 errors = re.search(r"Socket errors: (.*)", text)
-print(f"{label:<28} {rps:>10.0f} req/s   p50 {p50:6.3f} ms   p99 {p99:6.3f} ms   ({total} requests)")
+print(f"{label:<28} {rps:>10.0f} req/s   p50 {p50:6.3f} ms   p99 {p99:6.3f} ms   ({total} requests)"
+      f"   daemon CPU {1e6 * cpu_seconds / max(total, 1):.0f} µs/request")
 if bad or errors:
     print(f"  NOT COUNTED: {bad.group(0) if bad else ''} {errors.group(0) if errors else ''}")
     sys.exit(1)
@@ -109,4 +123,13 @@ dur = m.get("sentinel_commit_duration_seconds_sum", 0)
 print(f"commits: {commits:.0f} holding {size:.0f} decisions (mean group {size / max(commits, 1):.1f}), "
       f"mean commit {1000 * dur / max(commits, 1):.2f} ms; decisions counted: {decisions:.0f}")
 '
+kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+pid=""
+}
+if [ -n "${BASE_SENTINEL:-}" ]; then
+  echo "== base: $BASE_SENTINEL"
+  bench_daemon base "$BASE_SENTINEL"
+  echo "== this build: $S"
+fi
+bench_daemon new "$S"
 exit $status

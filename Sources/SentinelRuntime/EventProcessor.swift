@@ -77,6 +77,8 @@ public final class EventProcessor {
   /// `pendingRecords[..<pendingIndexed]` are in it).
   var pendingIndex: [String: Int] = [:]
   var pendingIndexed = 0
+  /// The batch taken by `takeCommit` whose commit has not been settled yet.
+  var inFlight: InFlightCommit?
   /// Every event id the store holds or this processor decided, when the store can list them
   /// (`EventIDIndex`): a new event then costs one set insertion and no store lookup. Loaded on
   /// first use; nil until then or without an index.
@@ -153,7 +155,7 @@ public final class EventProcessor {
     return out
   }
 
-  /// The number of decisions not yet committed.
+  /// The number of decisions not yet committed, nor in a commit in flight.
   public var pendingCount: Int { pendingRecords.count }
 
   /// The number of keys whose states are cached, and how many were evicted so far.
@@ -208,7 +210,27 @@ public final class EventProcessor {
   /// Makes every decision since the last commit durable, with the state changes they caused,
   /// in one store transaction.
   public func commit() throws {
-    guard !pendingRecords.isEmpty || !cache.dirty.isEmpty else { return }
+    guard let batch = takeCommit() else { return }
+    do {
+      try store.commit(batch)
+    } catch {
+      commitFailed()
+      throw error
+    }
+    commitSucceeded()
+  }
+
+  /// Whether a batch taken with `takeCommit` has not been settled yet.
+  public var hasCommitInFlight: Bool { inFlight != nil }
+
+  /// The batch of every decision since the last commit and the state changes they caused, for a
+  /// commit that runs elsewhere (another thread) while this processor goes on deciding; nil when
+  /// there is nothing to commit. Until `commitSucceeded()` or `commitFailed()` — call exactly one
+  /// once the store's `commit` of the batch returned — its decisions still count as made (a
+  /// duplicate of one of them gets its line) and its states stay cached. One batch at a time.
+  public func takeCommit() -> StateBatch? {
+    precondition(inFlight == nil, "a commit is already in flight")
+    guard !pendingRecords.isEmpty || !cache.dirty.isEmpty else { return nil }
     var states: [(StateKey, AggregateState)] = []
     states.reserveCapacity(cache.dirty.count)
     for (e, i) in cache.dirty {
@@ -216,9 +238,28 @@ public final class EventProcessor {
         states.append((StateKey(aggregate: specs[i].name, key: cache.entries[e].form), s))
       }
     }
-    try store.commit(StateBatch(states: states, decisions: pendingRecords))
-    cache.markClean()
+    let batch = StateBatch(states: states, decisions: pendingRecords)
+    inFlight = InFlightCommit(records: pendingRecords, slots: cache.takeDirty())
     pendingRecords.removeAll(keepingCapacity: true)
+    pendingIndex.removeAll(keepingCapacity: true)
+    pendingIndexed = 0
+    return batch
+  }
+
+  /// The store committed the batch of `takeCommit`: it is durable.
+  public func commitSucceeded() {
+    guard let taken = inFlight else { return }
+    inFlight = nil
+    cache.release(taken.slots)
+  }
+
+  /// The store's commit of the batch of `takeCommit` failed: its decisions are pending again,
+  /// before those made since, and its states are dirty again — the next commit retries them.
+  public func commitFailed() {
+    guard let taken = inFlight else { return }
+    inFlight = nil
+    cache.restore(taken.slots)
+    pendingRecords.insert(contentsOf: taken.records, at: 0)
     pendingIndex.removeAll(keepingCapacity: true)
     pendingIndexed = 0
   }
@@ -232,8 +273,9 @@ public final class EventProcessor {
     return try store.decisionLine(forEventID: id)
   }
 
-  /// The line of a decision made since the last commit, or nil.
+  /// The line of a decision made since the last commit (or in the commit in flight), or nil.
   func pendingLine(forEventID id: String) -> String? {
+    if inFlight != nil, let line = inFlight?.line(forEventID: id) { return line }
     while pendingIndexed < pendingRecords.count {
       pendingIndex[pendingRecords[pendingIndexed].eventID] = pendingIndexed
       pendingIndexed += 1
@@ -329,5 +371,31 @@ public final class EventProcessor {
       return "{\"event_id\":\(JSONWriter.quote(id)),\"error\":\(JSONWriter.quote(e.message))}"
     }
     return "{\"error\":\(JSONWriter.quote(e.message))}"
+  }
+}
+
+/// A batch handed to a commit that has not returned yet (`EventProcessor.takeCommit`).
+struct InFlightCommit {
+  /// Its decisions, in order.
+  let records: [DecisionRecord]
+  /// Its state slots (cache entry, aggregate).
+  let slots: [(entry: Int, aggregate: Int)]
+  /// Its decisions by event id, built on the first lookup (a duplicate is rare).
+  private var index: [String: Int]?
+
+  init(records: [DecisionRecord], slots: [(entry: Int, aggregate: Int)]) {
+    self.records = records
+    self.slots = slots
+  }
+
+  /// The line of its decision for `id`, or nil.
+  mutating func line(forEventID id: String) -> String? {
+    if index == nil {
+      var built: [String: Int] = [:]
+      built.reserveCapacity(records.count)
+      for (i, r) in records.enumerated() { built[r.eventID] = i }
+      index = built
+    }
+    return index?[id].map { records[$0].line }
   }
 }

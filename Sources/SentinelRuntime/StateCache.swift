@@ -8,8 +8,8 @@
 // The cache is bounded: beyond `capacity` entries, clean entries (no change since the last
 // commit) are evicted in clock order (second chance) and read back from the store when their key
 // comes again. Entries with uncommitted changes, and entries the current event uses, are never
-// evicted: between two commits the cache may hold more than `capacity` entries, and a commit
-// trims it back.
+// evicted, nor are entries whose changes are in a commit that has not returned yet: between two
+// commits the cache may hold more than `capacity` entries, and a commit trims it back.
 
 import SentinelModel
 import SentinelState
@@ -41,6 +41,10 @@ struct StateCache {
     var referenced = true
     /// The last event that used the entry (never evicted during that event).
     var lastEvent = 0
+    /// Slots of the entry in a commit that has not returned yet (`takeDirty`): an entry whose
+    /// changes are not yet durable is never evicted, or the store would answer with an older
+    /// state.
+    var inFlight = 0
     /// Whether the entry is in use (false: on the free list).
     var live = true
   }
@@ -109,13 +113,37 @@ struct StateCache {
   /// After a commit: every slot is clean again; the cache is trimmed back to its capacity (no
   /// event is in progress, so none is pinned).
   mutating func markClean() {
-    beginEvent()
-    for (e, a) in dirty {
+    release(takeDirty())
+  }
+
+  /// For a commit that runs while later events change the cache: the dirty slots, which are
+  /// clean from now on (a later change marks a slot dirty again, for the next commit) but stay
+  /// in the cache until `release` (the commit returned) or `restore` (it failed).
+  mutating func takeDirty() -> [(entry: Int, aggregate: Int)] {
+    let taken = dirty
+    for (e, a) in taken {
       entries[e].slots[a].dirty = false
-      entries[e].dirtyCount = 0
+      entries[e].dirtyCount -= 1
+      entries[e].inFlight += 1
     }
     dirty.removeAll(keepingCapacity: true)
+    return taken
+  }
+
+  /// The commit of `taken` (from `takeDirty`) returned: those slots may be evicted again; the
+  /// cache is trimmed back to its capacity (between two events: none is pinned).
+  mutating func release(_ taken: [(entry: Int, aggregate: Int)]) {
+    beginEvent()
+    for (e, _) in taken { entries[e].inFlight -= 1 }
     while liveCount > capacity, evictOne() {}
+  }
+
+  /// The commit of `taken` failed: its slots are dirty again, for the next commit.
+  mutating func restore(_ taken: [(entry: Int, aggregate: Int)]) {
+    for (e, a) in taken {
+      entries[e].inFlight -= 1
+      markDirty(e, a)
+    }
   }
 
   private mutating func touch(_ e: Int) {
@@ -144,7 +172,9 @@ struct StateCache {
     for _ in 0..<(2 * entries.count) {
       let e = hand
       hand = hand + 1 == entries.count ? 0 : hand + 1
-      guard entries[e].live, entries[e].dirtyCount == 0, entries[e].lastEvent != event else { continue }
+      guard entries[e].live, entries[e].dirtyCount == 0, entries[e].inFlight == 0,
+        entries[e].lastEvent != event
+      else { continue }
       if entries[e].referenced {
         entries[e].referenced = false
         continue

@@ -168,14 +168,14 @@ public struct Authenticator: Sendable {
 
   /// The principal of an `Authorization` header value, or why there is none.
   public func authenticate(authorization: String?) -> Result<Principal, AuthFailure> {
-    guard let header = authorization?.trimmingCharacters(in: .whitespaces), !header.isEmpty else {
+    guard let header = authorization?.trimmingOWS, !header.isEmpty else {
       return .failure(.missing)
     }
     let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
     guard parts.count == 2, parts[0].lowercased() == "bearer" else {
       return .failure(.invalid("the Authorization header is not `Bearer KEY`"))
     }
-    let text = parts[1].trimmingCharacters(in: .whitespaces)
+    let text = String(parts[1].trimmingOWS)
     let presented = APIKey.hash(text)
     if let demoHash, ConstantTime.equal(presented, demoHash) {
       return .success(Principal(tenant: "default", scopes: Set(Scope.allCases), keyID: "demo"))

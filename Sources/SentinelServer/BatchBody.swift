@@ -27,7 +27,7 @@ enum BatchBody {
       .map { Array($0) }
   }
 
-  static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+  static func isSpace(_ b: UInt8) -> Bool { JSONStructure.isSpace(b) }
 
   /// The elements of the JSON array starting at `start`: each element's bytes, found by
   /// tracking nesting and strings (the element itself is validated later, by the decoder).
@@ -47,31 +47,13 @@ enum BatchBody {
     while true {
       skipSpace()
       let elementStart = i
-      var depth = 0
-      var inString = false
-      var escaped = false
-      scan: while i < b.count {
-        let c = b[i]
-        if inString {
-          if escaped {
-            escaped = false
-          } else if c == UInt8(ascii: "\\") {
-            escaped = true
-          } else if c == UInt8(ascii: "\"") {
-            inString = false
-          }
-        } else {
-          switch c {
-          case UInt8(ascii: "\""): inString = true
-          case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-          case UInt8(ascii: "}"), UInt8(ascii: "]"):
-            if depth == 0 { break scan }
-            depth -= 1
-          case UInt8(ascii: ","): if depth == 0 { break scan }
-          default: break
-          }
+      // The element ends at the first `,` or closing bracket outside it.
+      i = JSONStructure.walk(b, from: i) { _, mark, depth in
+        switch mark {
+        case .comma: return depth != 0
+        case .close: return depth >= 0
+        case .string, .open: return true
         }
-        i += 1
       }
       guard i < b.count else { throw BatchBodyError(message: "unterminated batch array: expected `]`") }
       var end = i

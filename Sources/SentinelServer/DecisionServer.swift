@@ -318,7 +318,7 @@ public enum DecisionServer {
   static func isJSON(_ request: Request) -> Bool {
     guard let type = request.headers[.contentType] else { return false }
     let media = type.split(separator: ";", maxSplits: 1).first ?? ""
-    return media.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+    return media.trimmingOWS.lowercased() == "application/json"
   }
 
   /// A JSON response with `status`.

@@ -2,8 +2,13 @@
 // this actor touches it) and commits with group commit.
 //
 //   request ─► process (in arrival order on the actor) ─► pending decision
-//           ─► wait for the commit that holds it (CommitSchedule: N pending or a short delay)
+//           ─► wait for the commit that holds it (CommitSchedule: N pending or a short delay;
+//              while a commit is in flight, the next one starts when it returns)
 //           ─► answer (only after the commit returned: a 200 is durable)
+//
+// The commit — one transaction and its fsync — runs on a thread of its own (`CommitThread`), not
+// on the actor: deciding goes on meanwhile, and what is decided during one commit forms the next
+// group. One commit is in flight at a time (the audit chain links decisions in commit order).
 //
 // A rejected event is answered at once (it changes nothing). A duplicate event id gets its
 // original decision; when that original may still be pending, the duplicate waits for the
@@ -41,11 +46,12 @@ public enum DecisionOutcome: Sendable {
 public struct DecisionServiceOptions: Sendable {
   /// Commit as soon as this many decisions are pending.
   public var maxPending: Int
-  /// Commit at most this long after the first pending decision.
+  /// Commit at most this long after the first pending decision when no commit is in flight
+  /// (zero: at once).
   public var commitDelay: Duration
 
   /// Options: commit at `maxPending` decisions or after `commitDelay`, whichever comes first.
-  public init(maxPending: Int = 256, commitDelay: Duration = .milliseconds(2)) {
+  public init(maxPending: Int = 256, commitDelay: Duration = .zero) {
     self.maxPending = maxPending
     self.commitDelay = commitDelay
   }
@@ -67,7 +73,14 @@ public actor DecisionService {
   /// Commit counts, group sizes and durations go here (`GET /metrics`), when set.
   let metrics: ServerMetrics?
   var schedule: CommitSchedule
+  /// Requests waiting for the next commit (the one after the commit in flight, if any).
   var waiters: [CheckedContinuation<String?, Never>] = []
+  /// Callers waiting for no commit to be in flight (hot swap, shutdown).
+  var idleWaiters: [CheckedContinuation<Void, Never>] = []
+  /// Set while a caller woken by `untilNoCommitInFlight` has not run yet: no commit starts.
+  var holdCommits = false
+  /// Where commits run, off the actor.
+  let committer = CommitThread()
   /// The last commit failure, until a commit succeeds (`/readyz` reports it).
   var lastFailure: String?
   /// Decisions made and committed since start, and commits (for the shutdown log line).
@@ -94,7 +107,7 @@ public actor DecisionService {
     let lists = Self.startingLists(for: bundle, store: store, logger: logger)
     processor = EventProcessor(bundle: bundle, store: store, lists: lists.values)
     activeLists = lists.active
-    schedule = CommitSchedule(maxPending: options.maxPending)
+    schedule = CommitSchedule(maxPending: options.maxPending, immediate: options.commitDelay <= .zero)
   }
 
   // MARK: - Deciding
@@ -133,9 +146,11 @@ public actor DecisionService {
   /// Makes `new` the active bundle: commits what the old bundle decided, stores `bytes` (when
   /// given) as the tenant's bundle, then decides every later event with `new`. Returns nil on
   /// success, else why nothing changed (a failed commit or a failed write).
-  func install(_ new: LoadedBundle, bytes: [UInt8]?, origin: String) -> String? {
+  func install(_ new: LoadedBundle, bytes: [UInt8]?, origin: String) async -> String? {
+    await untilNoCommitInFlight()
+    // No suspension from here on: no event is decided between this commit and the swap.
     if processor.pendingCount > 0 || !waiters.isEmpty {
-      commitPending()
+      commitPendingNow()
       if let lastFailure { return "\(lastFailure); the active bundle was not changed" }
     }
     if let bytes {
@@ -179,7 +194,7 @@ public actor DecisionService {
   func needsCommit(_ outcome: DecisionOutcome) -> Bool {
     switch outcome {
     case .decided: return true
-    case .duplicate: return processor.pendingCount > 0
+    case .duplicate: return processor.pendingCount > 0 || processor.hasCommitInFlight
     case .rejected, .empty, .storeFailed: return false
     }
   }
@@ -191,7 +206,8 @@ public actor DecisionService {
 
   // MARK: - Group commit
 
-  /// Suspends until the next commit returns: nil when it succeeded, else the failure.
+  /// Suspends until a commit holding every decision made so far returns: nil when it succeeded,
+  /// else the failure.
   func waitForCommit() async -> String? {
     await withCheckedContinuation { (c: CheckedContinuation<String?, Never>) in
       waiters.append(c)
@@ -202,7 +218,9 @@ public actor DecisionService {
   func perform(_ action: CommitSchedule.Action) {
     switch action {
     case .none: break
-    case .commit: commitPending()
+    case .commit:
+      // A hot swap or the shutdown is about to commit on the actor: it answers these waiters.
+      if !holdCommits { startCommit() }
     case .armTimer:
       let delay = options.commitDelay
       // The task inherits this actor's isolation: the timer runs on the actor.
@@ -215,30 +233,87 @@ public actor DecisionService {
 
   func timerFired() { perform(schedule.timerFired()) }
 
-  /// Commits every pending decision in one transaction, then answers every waiter.
-  // NOTE: the commit (an fsync) runs on the actor, so requests arriving meanwhile queue up and
-  // form the next group; the processor's state cannot be read while its commit runs anyway.
-  func commitPending() {
-    let pending = processor.pendingCount
+  /// Starts committing every pending decision in one transaction, on the commit thread: the
+  /// actor goes on deciding while the transaction and its fsync run, and the decisions made
+  /// meanwhile form the next group. The waiters so far are answered when it returns.
+  func startCommit() { commitGroup(onActor: false) }
+
+  /// Commits every pending decision for every waiter so far — on the commit thread, or on the
+  /// actor (blocking it) when `onActor` — and settles the commit when it returns.
+  func commitGroup(onActor: Bool) {
+    let group = waiters
+    waiters.removeAll(keepingCapacity: true)
+    schedule.commitStarted()
+    guard let batch = processor.takeCommit() else {
+      // Nothing pending (a duplicate waited for a commit that has returned since).
+      finishCommit(group: group, size: 0, duration: .zero, error: nil)
+      return
+    }
+    if onActor {
+      let (duration, error) = CommitThread.commit(batch, to: store)
+      finishCommit(group: group, size: batch.decisions.count, duration: duration, error: error)
+      return
+    }
+    let store = self.store
+    let thread = committer
+    // The task inherits this actor's isolation; only the store's commit runs on the thread.
+    Task {
+      let (duration, error) = await thread.commit(batch, to: store)
+      self.finishCommit(group: group, size: batch.decisions.count, duration: duration, error: error)
+    }
+  }
+
+  /// Settles a commit: counts it, answers its group, wakes whoever waits for no commit to be in
+  /// flight, and starts the next commit when requests wait for one.
+  func finishCommit(
+    group: [CheckedContinuation<String?, Never>], size: Int, duration: Duration, error: String?
+  ) {
     var failure: String?
-    let clock = ContinuousClock()
-    let start = clock.now
-    do {
-      try processor.commit()
-      lastFailure = nil
-      committedDecisions += pending
-      commits += 1
-    } catch {
+    if let error {
+      processor.commitFailed()
       failure = "state store commit failed: \(error)"
       lastFailure = failure
       logger.error("commit failed", metadata: ["error": "\(error)"])
+    } else {
+      processor.commitSucceeded()
+      if size > 0 {
+        lastFailure = nil
+        committedDecisions += size
+        commits += 1
+      }
     }
     // Recorded before anyone is answered: a client that got its answer sees its commit counted.
-    metrics?.recordCommit(size: pending, duration: clock.now - start, succeeded: failure == nil)
-    let answered = waiters
-    waiters.removeAll(keepingCapacity: true)
-    schedule.committed()
-    for w in answered { w.resume(returning: failure) }
+    if size > 0 || error != nil {
+      metrics?.recordCommit(size: size, duration: duration, succeeded: failure == nil)
+    }
+    for w in group { w.resume(returning: failure) }
+    let action = schedule.commitFinished()
+    // A hot swap or the shutdown waiting for this commit goes first (it commits what is pending
+    // itself); else, under steady load, the next group would always start before it could run.
+    if !idleWaiters.isEmpty {
+      holdCommits = true
+      let idle = idleWaiters
+      idleWaiters.removeAll()
+      for w in idle { w.resume() }
+      return
+    }
+    perform(action)
+  }
+
+  /// Returns once no commit is in flight (the actor is then free to commit synchronously until
+  /// its next suspension).
+  func untilNoCommitInFlight() async {
+    while schedule.inFlight {
+      await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in idleWaiters.append(c) }
+    }
+    holdCommits = false
+  }
+
+  /// Commits every pending decision on the actor and answers every waiter (hot swap and
+  /// shutdown, after `untilNoCommitInFlight`).
+  func commitPendingNow() {
+    precondition(!schedule.inFlight, "a commit is in flight")
+    commitGroup(onActor: true)
   }
 
   // MARK: - Reading
@@ -264,8 +339,9 @@ public actor DecisionService {
 
   /// Commits whatever is still pending (at graceful shutdown, once no request is in flight).
   /// Returns the decisions committed and the commits made since start.
-  func drain() -> (decisions: Int, commits: Int) {
-    if processor.pendingCount > 0 || !waiters.isEmpty { commitPending() }
+  func drain() async -> (decisions: Int, commits: Int) {
+    await untilNoCommitInFlight()
+    if processor.pendingCount > 0 || !waiters.isEmpty { commitPendingNow() }
     return (committedDecisions, commits)
   }
 }

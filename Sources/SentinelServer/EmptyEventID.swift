@@ -12,47 +12,20 @@ enum EmptyEventID {
   /// objects are skipped; anything malformed is left to the event decoder (false).
   static func check(_ b: [UInt8]) -> Bool {
     let key: [UInt8] = Array("\"event_id\"".utf8)
-    var i = 0
-    var depth = 0
-    var inString = false
-    var escaped = false
-    var stringStart = 0
-    while i < b.count {
-      let c = b[i]
-      if inString {
-        if escaped {
-          escaped = false
-        } else if c == UInt8(ascii: "\\") {
-          escaped = true
-        } else if c == UInt8(ascii: "\"") {
-          inString = false
-          // A top-level key: `"event_id"` followed by `:` and `""`.
-          if depth == 1, i + 1 - stringStart == key.count, b[stringStart...i].elementsEqual(key) {
-            var j = i + 1
-            while j < b.count, isSpace(b[j]) { j += 1 }
-            guard j < b.count, b[j] == UInt8(ascii: ":") else {
-              i += 1
-              continue
-            }
-            j += 1
-            while j < b.count, isSpace(b[j]) { j += 1 }
-            if j + 1 < b.count, b[j] == UInt8(ascii: "\""), b[j + 1] == UInt8(ascii: "\"") { return true }
-          }
-        }
-      } else {
-        switch c {
-        case UInt8(ascii: "\""):
-          inString = true
-          stringStart = i
-        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-        case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-        default: break
-        }
-      }
-      i += 1
+    var found = false
+    _ = JSONStructure.walk(b) { i, mark, depth in
+      // A top-level key: `"event_id"` followed by `:` and `""`.
+      guard case .string(let start) = mark, depth == 1, i + 1 - start == key.count,
+        b[start...i].elementsEqual(key)
+      else { return true }
+      var j = i + 1
+      while j < b.count, JSONStructure.isSpace(b[j]) { j += 1 }
+      guard j < b.count, b[j] == UInt8(ascii: ":") else { return true }
+      j += 1
+      while j < b.count, JSONStructure.isSpace(b[j]) { j += 1 }
+      found = j + 1 < b.count && b[j] == UInt8(ascii: "\"") && b[j + 1] == UInt8(ascii: "\"")
+      return !found
     }
-    return false
+    return found
   }
-
-  static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
 }

@@ -80,3 +80,15 @@ struct HostAllowListMiddleware<Context: RequestContext>: RouterMiddleware {
     return try await next(request, context)
   }
 }
+
+extension StringProtocol {
+  /// The text without leading and trailing spaces and tabs — HTTP's optional white space around
+  /// header values and their parts (RFC 9110 §5.6.3). Pure Swift: Foundation's
+  /// `trimmingCharacters(in:)` bridges through `NSString`, which was 5% of a request's CPU.
+  var trimmingOWS: SubSequence {
+    var s = self[...]
+    while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
+    while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
+    return s
+  }
+}

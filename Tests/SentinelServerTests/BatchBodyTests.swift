@@ -33,7 +33,8 @@ import Testing
     #expect(s.requestWaits(pending: 1) == .armTimer)
     #expect(s.requestWaits(pending: 2) == .none)
     #expect(s.timerFired() == .commit)
-    s.committed()
+    s.commitStarted()
+    #expect(s.commitFinished() == .none)
     #expect(s.timerFired() == .none)
   }
 
@@ -41,9 +42,42 @@ import Testing
     var s = CommitSchedule(maxPending: 2)
     #expect(s.requestWaits(pending: 1) == .armTimer)
     #expect(s.requestWaits(pending: 2) == .commit)
-    s.committed()
+    s.commitStarted()
+    #expect(s.commitFinished() == .none)
     // The timer armed for the first group fires later with nobody waiting.
     #expect(s.timerFired() == .none)
     #expect(s.requestWaits(pending: 1) == .armTimer)
+  }
+
+  @Test func withoutDelayTheFirstWaiterCommitsAtOnce() {
+    var s = CommitSchedule(maxPending: 256, immediate: true)
+    #expect(s.requestWaits(pending: 1) == .commit)
+    s.commitStarted()
+    #expect(s.commitFinished() == .none)
+    #expect(s.requestWaits(pending: 1) == .commit)
+  }
+
+  @Test func whileACommitIsInFlightTheNextGroupWaitsForItsReturn() {
+    var s = CommitSchedule(maxPending: 2, immediate: true)
+    #expect(s.requestWaits(pending: 1) == .commit)
+    s.commitStarted()
+    // Neither a full group nor the timer starts a second commit while one is in flight.
+    #expect(s.requestWaits(pending: 1) == .none)
+    #expect(s.requestWaits(pending: 5) == .none)
+    #expect(s.timerFired() == .none)
+    #expect(s.commitFinished() == .commit)
+    s.commitStarted()
+    #expect(s.waiters == 0)
+    #expect(s.commitFinished() == .none)
+  }
+
+  @Test func aTimerThatFiresDuringACommitLeavesTheGroupToItsReturn() {
+    var s = CommitSchedule(maxPending: 10)
+    #expect(s.requestWaits(pending: 1) == .armTimer)
+    #expect(s.timerFired() == .commit)
+    s.commitStarted()
+    #expect(s.requestWaits(pending: 1) == .none)
+    #expect(s.timerFired() == .none)
+    #expect(s.commitFinished() == .commit)
   }
 }

@@ -118,5 +118,9 @@ final class LinesBox: Sendable {
     #expect(!Self.check(#"{"event_id":"\"\""}"#))
     #expect(!Self.check("{"))
     #expect(!Self.check(""))
+    #expect(!Self.check(#"[{"event_id":""}]"#))
+    #expect(!Self.check(#"{"x":"event_id","y":""}"#))
+    #expect(!Self.check(#"{"event_id":"#))
+    #expect(Self.check(#"{"b":"\"","event_id":""}"#))
   }
 }

@@ -10,4 +10,8 @@ unsigned long long sentinel_thread_allocations(void);
 /// Whether the allocation functions are interposed (the count is meaningful).
 int sentinel_allocation_counting(void);
 
+/// Returns the allocator's free pages to the system (glibc's `malloc_trim(0)`); 1 when memory
+/// was released. Used by the daemon once start-up is done.
+int sentinel_release_free_memory(void);
+
 #endif
