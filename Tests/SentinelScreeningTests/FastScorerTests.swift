@@ -116,17 +116,26 @@ import Testing
     #expect(NameNormalizer.asciiWords("José") == nil)
   }
 
-  @Test func wordLookupMatchesTheDictionary() {
+  @Test func wordLookupFindsEveryWordAndOnlyThem() {
     let index = ScreeningIndex(list: SanctionsList(entries: Array(Fixtures.sdn.entries.prefix(2000))))
-    for (key, id) in index.lookup {
-      let parts = key.split(separator: "/", maxSplits: 1).map { Array($0.utf8) }
-      let text = parts[0]
-      let found = text.withUnsafeBufferPointer { t in
-        parts.count > 1
-          ? parts[1].withUnsafeBufferPointer { c in index.compiled.word(text: t, core: c) }
-          : index.compiled.word(text: t, core: nil)
+    #expect(index.vocabulary.count > 1000)
+    func find(_ text: [UInt8], _ core: [UInt8]?) -> Int32? {
+      text.withUnsafeBufferPointer { t in
+        guard let core else { return index.compiled.word(text: t, core: nil) }
+        return core.withUnsafeBufferPointer { c in index.compiled.word(text: t, core: c) }
       }
-      #expect(found == id, "\(key)")
+    }
+    var seen = Set<[UInt8]>()
+    for (id, f) in index.vocabulary.enumerated() {
+      let hasCore = f.core != f.text
+      #expect(find(f.text, hasCore ? f.core : nil) == Int32(id), "\(f.string)")
+      // The same text with the other article reading is another key (or no word at all).
+      if let other = find(f.text, hasCore ? nil : Array("X".utf8)) { #expect(other != Int32(id)) }
+      seen.insert(f.text)
+    }
+    // Words the list lacks: one letter appended to each of a few hundred words.
+    for f in index.vocabulary.prefix(300) where !seen.contains(f.text + [UInt8(ascii: "Q")]) {
+      #expect(find(f.text + [UInt8(ascii: "Q")], nil) == nil)
     }
   }
 }
