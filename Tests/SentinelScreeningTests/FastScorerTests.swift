@@ -102,6 +102,26 @@ import Testing
     }
   }
 
+  @Test func scalarFoldingMatchesFoundationNFKD() {
+    var rng = SplitMix64(state: 17)
+    // Latin with diacritics, precomposed and combining; compatibility forms; special letters;
+    // Greek, Cyrillic, Arabic, CJK, Hangul; marks with a combining class; apostrophes.
+    let pool = Array(
+      "aZé\u{0301}\u{0323}\u{0302}ÅøßŁĳﬁＡｚ²ǅÐþ'`’ʼΑβγΣςАбЖшЁءمحد中文한글\u{0F71}\u{0F72}\u{0F80}\u{1D165}\u{1D16D}ᾅ"
+        .unicodeScalars)
+    var fast = 0
+    for _ in 0..<4000 {
+      let word = String.UnicodeScalarView(
+        (0..<Int.random(in: 1...8, using: &rng)).compactMap { _ in pool.randomElement(using: &rng) })
+      let reference = NameNormalizer.foldDecomposing(word)
+      if let f = NameNormalizer.foldScalars(word) {
+        #expect(f == reference, "\(String(word).debugDescription)")
+        fast += 1
+      }
+    }
+    #expect(fast > 1000)
+  }
+
   @Test func asciiNormalizationMatchesTheGeneralPath() {
     var rng = SplitMix64(state: 3)
     let alphabet = Array("aBcDeZz09.. .'`-,/_()\t\u{01}\u{7F}ALSA".unicodeScalars)
