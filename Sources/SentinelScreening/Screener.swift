@@ -327,18 +327,26 @@ public struct Screener: Sendable {
       guard 20 * c >= 3 * d else { continue }
       let dice = 2 * Double(c) / (qn + Double(ix.textCount[Int(id)] + 1))
       let x = (dice, id)
-      var k = scoredCount
+      var end = scoredCount
       if scoredCount == kept {
         guard before(x, scored[kept - 1]) else { continue }
-        k -= 1
+        end -= 1
       } else {
         scoredCount += 1
       }
-      while k > 0 && before(x, scored[k - 1]) {
+      // Binary search for x's place among scored[0..<end], then shift the rest up by one.
+      var lo = 0
+      var hi = end
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if before(scored[mid], x) { lo = mid + 1 } else { hi = mid }
+      }
+      var k = end
+      while k > lo {
         scored[k] = scored[k - 1]
         k -= 1
       }
-      scored[k] = x
+      scored[lo] = x
     }
     for k in 0..<scoredCount { out.append(scored[k].1) }
   }

@@ -20,6 +20,15 @@ import SentinelScreening
 /// one thread allocates here, so the main arena holds everything it allocates).
 func heapInUse() -> Int { Int(screening_heap_in_use()) }
 
+/// The process's resident set size in bytes (`VmRSS` of /proc/self/status; 0 elsewhere).
+func residentBytes() -> Int {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+  for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+  }
+  return 0
+}
+
 func cpuSeconds() -> Double {
   var t = timespec()
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
@@ -34,13 +43,17 @@ guard args.count >= 3 else {
 }
 let threshold = args.count > 3 ? Double(args[3]) ?? defaultScreeningThreshold : defaultScreeningThreshold
 let benchmark = try ScreeningBenchmark.load(path: args[2])
+let h0 = heapInUse()
+let r0 = residentBytes()
 let t0 = cpuSeconds()
 let loaded = try SanctionsLoader.load(path: args[1])
 let t1 = cpuSeconds()
 let h1 = heapInUse()
+let r1 = residentBytes()
 let index = ScreeningIndex(list: loaded.list)
 let t2 = cpuSeconds()
 let h2 = heapInUse()
+let r2 = residentBytes()
 // One query's working memory (per concurrent query, allocated on a screener's first query).
 let scratchScreener = Screener(index: index, threshold: threshold)
 _ = scratchScreener.screen("MUHAMMAD ALI", limit: 1)
@@ -52,7 +65,13 @@ print(
 print(
   String(
     format: "index heap: %d bytes (%.1f MiB; mallinfo2 in-use + mmapped, after − before building it); "
-      + "one query's scratch: %d bytes\n", h2 - h1, Double(h2 - h1) / 1_048_576, h3 - h2))
+      + "one query's scratch: %d bytes; the list: %d bytes", h2 - h1, Double(h2 - h1) / 1_048_576, h3 - h2,
+    h1 - h0))
+print(
+  String(
+    format: "resident set: %.1f MiB before loading the list, %.1f MiB with it, %.1f MiB once the index is "
+      + "built (+%.1f MiB)\n", Double(r0) / 1_048_576, Double(r1) / 1_048_576, Double(r2) / 1_048_576,
+    Double(r2 - r1) / 1_048_576))
 if flags.contains("--profile") {
   let screener = Screener(index: index, threshold: threshold)
   let c0 = cpuSeconds()
