@@ -1,5 +1,9 @@
 // Character-level folding: invisible characters, homoglyphs, Cyrillic transliteration, special
-// Latin letters. Diacritics and compatibility forms are handled by NFKD in NameNormalizer.
+// Latin letters. Diacritics and compatibility forms are handled by NFKD in NameNormalizer (once
+// per scalar, remembered in `folded`).
+
+import Foundation
+import Synchronization
 
 /// Tables and predicates for folding Unicode text toward upper-case ASCII.
 public enum CharacterFolding {
@@ -74,4 +78,37 @@ public enum CharacterFolding {
     default: return false
     }
   }
+}
+
+extension CharacterFolding {
+  /// The folding of one non-ASCII scalar as `NameNormalizer.foldDecomposing` gives it (NFKD,
+  /// marks dropped, special letters spelled out, upper case), or nil when the scalar's NFKD keeps a
+  /// character with a non-zero combining class (its folding may then depend on its neighbours).
+  /// Computed once per scalar (up to `foldCacheLimit` scalars are remembered).
+  static func folded(_ u: Unicode.Scalar) -> String? {
+    if let known = foldCache.table.withLock({ $0[u.value] }) { return known }
+    var safe = true
+    let decomposed = String(u).decomposedStringWithCompatibilityMapping
+    for d in decomposed.unicodeScalars
+    where d.properties.generalCategory != .nonspacingMark && d.properties.generalCategory != .enclosingMark
+      && d.properties.canonicalCombiningClass != .notReordered
+    {
+      safe = false
+    }
+    let f: String? = safe ? NameNormalizer.foldDecomposing(String.UnicodeScalarView([u])) : nil
+    foldCache.table.withLock { t in if t.count < foldCacheLimit { t[u.value] = f } }
+    return f
+  }
+
+  /// How many scalars' foldings `folded` remembers.
+  static let foldCacheLimit = 4096
+
+  /// Foldings of the scalars seen so far.
+  static let foldCache = FoldCache()
+}
+
+/// Remembered scalar foldings (`CharacterFolding.folded`); nil for a scalar that cannot be folded
+/// on its own.
+final class FoldCache: Sendable {
+  let table = Mutex<[UInt32: String?]>([:])
 }

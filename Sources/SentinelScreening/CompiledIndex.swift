@@ -1,65 +1,92 @@
-// Flat copies of the index's tables for the screening hot path: every word's bytes and keys in
-// one byte buffer (no per-word arrays to retain and release), names and postings as flat
-// offset tables, and the blocking and word-lookup dictionaries as open-addressing hash tables
-// over flat ranges. Built from `ScreeningIndex`'s public tables (so it is rebuilt, not stored,
-// when an index is decoded), immutable afterwards and shared by every thread.
+// The index's tables, flat: every word's bytes and keys in one byte buffer (no per-word arrays or
+// strings), names and postings as offset tables of `Int32`, and the blocking and word-lookup
+// tables as open-addressing hash tables over runs of one `Int32` buffer. No dictionary or array
+// of arrays outlives the build: the index's heap footprint is these buffers (`footprint`), about
+// a third of what the earlier dictionary-plus-flat-copy index held (docs/screening.md, "Index").
+// Immutable once built and shared by every thread.
 
-/// A hash table from a 64-bit key to a range of a flat `Int32` array (linear probing).
+import Foundation
+
+/// A hash table from a 64-bit key to a run of `Int32` values (linear probing, at most 60% full).
+/// A slot holds the key's two halves and where its run starts in `values`; a run is its length
+/// followed by the values.
 struct KeyRanges {
-  private let mask: Int
-  private let slotKeys: UnsafeMutablePointer<UInt64>
-  private let slotStart: UnsafeMutablePointer<UInt32>
-  /// 0 = empty slot (every stored key has at least one value).
-  private let slotCount: UnsafeMutablePointer<UInt32>
-  private let values: UnsafeMutablePointer<Int32>
+  /// One slot (12 bytes: a 64-bit key would pad it to 16).
+  struct Slot {
+    var lo: UInt32
+    var hi: UInt32
+    /// Where the key's run starts in `values`, or `KeyRanges.empty`.
+    var start: UInt32
+  }
 
-  init(_ table: [UInt64: [Int32]]) {
-    var capacity = 16
-    while capacity < table.count * 2 { capacity <<= 1 }
-    mask = capacity - 1
-    slotKeys = .allocate(capacity: capacity)
-    slotKeys.initialize(repeating: 0, count: capacity)
-    slotStart = .allocate(capacity: capacity)
-    slotStart.initialize(repeating: 0, count: capacity)
-    slotCount = .allocate(capacity: capacity)
-    slotCount.initialize(repeating: 0, count: capacity)
-    let total = table.values.reduce(0) { $0 + $1.count }
+  static let empty = UInt32.max
+  private let capacity: Int
+  private let slots: UnsafeMutablePointer<Slot>
+  private let values: UnsafeMutablePointer<Int32>
+  /// Bytes held (for the index's memory report).
+  let bytes: Int
+
+  /// A table of `pairs`, which are sorted by key; a key's values are listed in their order there.
+  init(sortedPairs pairs: [(key: UInt64, value: Int32)]) {
+    var keys = 0
+    for k in pairs.indices where k == 0 || pairs[k].key != pairs[k - 1].key { keys += 1 }
+    let capacity = max(16, keys * 5 / 3 + 1)
+    self.capacity = capacity
+    slots = .allocate(capacity: capacity)
+    slots.initialize(repeating: Slot(lo: 0, hi: 0, start: Self.empty), count: capacity)
+    let total = keys + pairs.count
     values = .allocate(capacity: max(1, total))
+    bytes = capacity * MemoryLayout<Slot>.stride + total * 4
     var next = 0
-    // Sorted keys: the layout does not depend on the dictionary's (seeded) order.
-    for key in table.keys.sorted() {
-      guard let ids = table[key], !ids.isEmpty else { continue }
-      var s = Self.slot(key, mask)
-      while slotCount[s] != 0 { s = (s + 1) & mask }
-      slotKeys[s] = key
-      slotStart[s] = UInt32(next)
-      slotCount[s] = UInt32(ids.count)
-      for id in ids {
-        values[next] = id
+    var k = 0
+    while k < pairs.count {
+      let key = pairs[k].key
+      var end = k + 1
+      while end < pairs.count && pairs[end].key == key { end += 1 }
+      var s = Self.slot(key, capacity)
+      while slots[s].start != Self.empty { s = s + 1 == capacity ? 0 : s + 1 }
+      slots[s] = Slot(
+        lo: UInt32(truncatingIfNeeded: key), hi: UInt32(truncatingIfNeeded: key >> 32), start: UInt32(next))
+      values[next] = Int32(end - k)
+      next += 1
+      for j in k..<end {
+        values[next] = pairs[j].value
         next += 1
       }
+      k = end
     }
   }
 
+  /// A table of `pairs` in any order (a key's values keep their order).
+  init(_ pairs: [(key: UInt64, value: Int32)]) {
+    let order = pairs.indices.sorted { a, b in
+      pairs[a].key != pairs[b].key ? pairs[a].key < pairs[b].key : a < b
+    }
+    self.init(sortedPairs: order.map { pairs[$0] })
+  }
+
   func free() {
-    slotKeys.deallocate()
-    slotStart.deallocate()
-    slotCount.deallocate()
+    slots.deallocate()
     values.deallocate()
   }
 
-  @inline(__always) static func slot(_ key: UInt64, _ mask: Int) -> Int {
-    Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 29) & mask
+  @inline(__always) static func slot(_ key: UInt64, _ capacity: Int) -> Int {
+    Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15).multipliedFullWidth(by: UInt64(capacity)).high)
   }
 
   /// The values stored under `key` (empty when there are none).
   @inline(__always) func lookup(_ key: UInt64) -> UnsafeBufferPointer<Int32> {
-    var s = Self.slot(key, mask)
+    let lo = UInt32(truncatingIfNeeded: key)
+    let hi = UInt32(truncatingIfNeeded: key >> 32)
+    var s = Self.slot(key, capacity)
     while true {
-      let n = slotCount[s]
-      if n == 0 { return UnsafeBufferPointer(start: values, count: 0) }
-      if slotKeys[s] == key { return UnsafeBufferPointer(start: values + Int(slotStart[s]), count: Int(n)) }
-      s = (s + 1) & mask
+      let x = slots[s]
+      if x.start == Self.empty { return UnsafeBufferPointer(start: values, count: 0) }
+      if x.lo == lo && x.hi == hi {
+        let at = Int(x.start)
+        return UnsafeBufferPointer(start: values + at + 1, count: Int(values[at]))
+      }
+      s = s + 1 == capacity ? 0 : s + 1
     }
   }
 }
@@ -77,11 +104,11 @@ struct WordEntry {
   var textMask: UInt32
   var phoneticMask: UInt32
   var role: TokenRole
-  /// Whether the word had a joined article (its `lookup` key is `TEXT/CORE`).
+  /// Whether the word had a joined article (its vocabulary key is `TEXT/CORE`).
   var hasCore: Bool
 }
 
-/// The hot path's view of a `ScreeningIndex` (see the file comment).
+/// The tables of a `ScreeningIndex` (see the file comment).
 final class CompiledIndex: @unchecked Sendable {
   // NOTE: @unchecked: the buffers are written in `init` only and freed in `deinit`; afterwards
   // they are read-only, so sharing across threads is safe.
@@ -93,36 +120,98 @@ final class CompiledIndex: @unchecked Sendable {
   let words: UnsafeMutablePointer<WordEntry>
   /// Length of each word's text (compact: read for every trigram neighbour).
   let textCount: UnsafeMutablePointer<Int32>
-  /// `ScreeningIndex.weight(id)`: role weight × rarity.
+  /// Role weight × rarity of each word.
   let weight: UnsafeMutablePointer<Double>
-  /// `ScreeningIndex.rarity[id]`.
+  /// Rarity of each word in [0.3, 1]: 1 for a word in one name, lower for common words.
   let rarity: UnsafeMutablePointer<Double>
   /// Name n's words: `nameWords[nameStart[n]..<nameStart[n + 1]]`.
   let nameStart: UnsafeMutablePointer<Int32>
   let nameWords: UnsafeMutablePointer<Int32>
+  /// Name n's entry (position in the list) and its position among the entry's names.
   let nameEntry: UnsafeMutablePointer<Int32>
+  let nameAlias: UnsafeMutablePointer<Int32>
+  /// The names containing word v: `postingNames[postingStart[v]..<postingStart[v + 1]]`.
   let postingStart: UnsafeMutablePointer<Int32>
   let postingNames: UnsafeMutablePointer<Int32>
   /// Trigram (packed, as `NameKeys.trigrams`) → word ids, ascending.
   let trigrams: KeyRanges
-  /// `ScreeningIndex.keys`.
+  /// Hashed blocking keys (`ScreeningIndex.key(tag, bytes)`): `P` phonetic key, `O` OCR key, `C`
+  /// core, `S` sorted letters, `D` the word with one letter deleted → word ids.
   let keys: KeyRanges
   /// `wordKey(text, core)` → word ids; a hit is checked against the word's bytes.
   let exact: KeyRanges
+  /// Bytes the tables hold.
+  let footprint: Int
 
-  init(
-    vocabulary: [TokenFeatures], rarity: [Double], names: [IndexedName], postingStart: [Int32],
-    postingNames: [Int32], trigrams: [UInt32: [Int32]], keys: [UInt64: [Int32]]
-  ) {
-    wordCount = vocabulary.count
-    nameCount = names.count
+  /// Builds the tables of `list`.
+  init(list: SanctionsList) {
+    // Names and their words; the vocabulary (keyed by `TEXT` or `TEXT/CORE`) and postings.
+    var vocabulary: [TokenFeatures] = []
+    var lookup: [String: Int32] = [:]
+    var postings: [[Int32]] = []
+    var nameStart: [Int32] = []
+    var nameWords: [Int32] = []
+    var nameEntry: [Int32] = []
+    var nameAlias: [Int32] = []
+    for (e, entry) in list.entries.enumerated() {
+      for (a, name) in entry.names.enumerated() {
+        let tokens = NameNormalizer.tokens(name.text)
+        if tokens.isEmpty { continue }
+        let nameId = Int32(nameEntry.count)
+        nameStart.append(Int32(nameWords.count))
+        for t in tokens {
+          let key = t.core.map { t.text + "/" + $0 } ?? t.text
+          let id: Int32
+          if let known = lookup[key] {
+            id = known
+          } else {
+            id = Int32(vocabulary.count)
+            lookup[key] = id
+            vocabulary.append(TokenFeatures(t))
+            postings.append([])
+          }
+          if postings[Int(id)].last != nameId { postings[Int(id)].append(nameId) }
+          nameWords.append(id)
+        }
+        nameEntry.append(Int32(e))
+        nameAlias.append(Int32(a))
+      }
+    }
+    lookup = [:]
+    nameStart.append(Int32(nameWords.count))
+    let wordCount = vocabulary.count
+    self.wordCount = wordCount
+    nameCount = nameEntry.count
     maxTextCount = vocabulary.map(\.text.count).max() ?? 0
+    var footprint = 0
+    func copy(_ a: [Int32]) -> UnsafeMutablePointer<Int32> {
+      let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, a.count))
+      p.initialize(from: a, count: a.count)
+      footprint += a.count * 4
+      return p
+    }
+    self.nameStart = copy(nameStart)
+    self.nameWords = copy(nameWords)
+    self.nameEntry = copy(nameEntry)
+    self.nameAlias = copy(nameAlias)
+    var postingStart: [Int32] = [0]
+    var postingNames: [Int32] = []
+    for p in postings {
+      postingNames += p
+      postingStart.append(Int32(postingNames.count))
+    }
+    self.postingStart = copy(postingStart)
+    self.postingNames = copy(postingNames)
+
+    // Words: bytes, keys, weights.
+    let n = Double(max(2, nameCount))
     let total = vocabulary.reduce(0) { $0 + $1.text.count + $1.core.count + $1.phonetic.count + $1.ocr.count }
     let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, total))
     let words = UnsafeMutablePointer<WordEntry>.allocate(capacity: max(1, wordCount))
     let weight = UnsafeMutablePointer<Double>.allocate(capacity: max(1, wordCount))
     let rarities = UnsafeMutablePointer<Double>.allocate(capacity: max(1, wordCount))
     let textCount = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, wordCount))
+    footprint += total + wordCount * (MemoryLayout<WordEntry>.stride + 8 + 8 + 4)
     self.bytes = bytes
     self.words = words
     self.textCount = textCount
@@ -137,7 +226,8 @@ final class CompiledIndex: @unchecked Sendable {
       }
       return Int32(start)
     }
-    var exact: [UInt64: [Int32]] = [:]
+    var exact: [(key: UInt64, value: Int32)] = []
+    exact.reserveCapacity(wordCount)
     for (id, f) in vocabulary.enumerated() {
       let hasCore = f.core != f.text
       let text = put(f.text)
@@ -150,48 +240,43 @@ final class CompiledIndex: @unchecked Sendable {
           phoneticMask: f.phonetic.withUnsafeBufferPointer { JaroWinkler.letters($0) }, role: f.role,
           hasCore: hasCore))
       (textCount + id).initialize(to: Int32(f.text.count))
-      (weight + id).initialize(to: f.role.weight * rarity[id])
-      (rarities + id).initialize(to: rarity[id])
+      let r = 0.3 + 0.7 * min(1, log(n / Double(max(1, postings[id].count))) / log(n))
+      (weight + id).initialize(to: f.role.weight * r)
+      (rarities + id).initialize(to: r)
       let key = f.text.withUnsafeBufferPointer { t in
         f.core.withUnsafeBufferPointer { c in Self.wordKey(t, core: hasCore ? c : nil) }
       }
-      exact[key, default: []].append(Int32(id))
+      exact.append((key, Int32(id)))
     }
-    let nameStart = UnsafeMutablePointer<Int32>.allocate(capacity: names.count + 1)
-    let nameEntry = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, names.count))
-    let wordTotal = names.reduce(0) { $0 + $1.words.count }
-    let nameWords = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, wordTotal))
-    self.nameStart = nameStart
-    self.nameEntry = nameEntry
-    self.nameWords = nameWords
-    var w = 0
-    for (n, name) in names.enumerated() {
-      nameStart[n] = Int32(w)
-      nameEntry[n] = name.entry
-      for v in name.words {
-        nameWords[w] = v
-        w += 1
+    self.exact = KeyRanges(exact)
+
+    // Blocking tables. Every word, whatever its role: a query word may be a misspelt legal form
+    // (`LIMITE`).
+    var grams: [(key: UInt64, value: Int32)] = []
+    var keys: [(key: UInt64, value: Int32)] = []
+    for (id, f) in vocabulary.enumerated() {
+      let v = Int32(id)
+      for g in Set(NameKeys.trigrams(f.text)) { grams.append((UInt64(g), v)) }
+      keys.append((ScreeningIndex.key("P", f.phonetic), v))
+      keys.append((ScreeningIndex.key("O", f.ocr), v))
+      if f.core != f.text { keys.append((ScreeningIndex.key("C", f.core), v)) }
+      if f.text.count >= 3 { keys.append((ScreeningIndex.key("S", NameKeys.anagram(f.text)), v)) }
+      if f.text.count >= 3 && f.text.count <= ScreeningIndex.deletionKeyMaxLength {
+        for d in NameKeys.deletions(f.text) { keys.append((ScreeningIndex.key("D", d), v)) }
       }
     }
-    nameStart[names.count] = Int32(w)
-    self.postingStart = .allocate(capacity: postingStart.count)
-    self.postingStart.initialize(from: postingStart, count: postingStart.count)
-    self.postingNames = .allocate(capacity: max(1, postingNames.count))
-    self.postingNames.initialize(from: postingNames, count: postingNames.count)
-    var grams: [UInt64: [Int32]] = [:]
-    grams.reserveCapacity(trigrams.count)
-    for (g, ids) in trigrams { grams[UInt64(g)] = ids }
-    self.trigrams = KeyRanges(grams)
     // `D` keys also file each word without an article under its own text (length ≤ the deletion
     // key limit): a query word's one-letter deletion then finds the word equal to it in the same
     // lookup (`Screener.keyedWords`).
-    var withSelf = keys
     for (id, f) in vocabulary.enumerated()
     where f.core == f.text && !f.text.isEmpty && f.text.count <= ScreeningIndex.deletionKeyMaxLength {
-      withSelf[ScreeningIndex.key("D", f.text), default: []].append(Int32(id))
+      keys.append((ScreeningIndex.key("D", f.text), Int32(id)))
     }
-    self.keys = KeyRanges(withSelf)
-    self.exact = KeyRanges(exact)
+    vocabulary = []
+    postings = []
+    self.trigrams = KeyRanges(grams)
+    self.keys = KeyRanges(keys)
+    self.footprint = footprint + self.trigrams.bytes + self.keys.bytes + self.exact.bytes
   }
 
   deinit {
@@ -203,6 +288,7 @@ final class CompiledIndex: @unchecked Sendable {
     nameStart.deallocate()
     nameWords.deallocate()
     nameEntry.deallocate()
+    nameAlias.deallocate()
     postingStart.deallocate()
     postingNames.deallocate()
     trigrams.free()
@@ -210,7 +296,7 @@ final class CompiledIndex: @unchecked Sendable {
     exact.free()
   }
 
-  /// The hash of a word's `lookup` key (`TEXT`, or `TEXT/CORE` for a word with a joined article).
+  /// The hash of a word's vocabulary key (`TEXT`, or `TEXT/CORE` for a word with a joined article).
   @inline(__always) static func wordKey(_ text: UnsafeBufferPointer<UInt8>, core: UnsafeBufferPointer<UInt8>?)
     -> UInt64
   {
@@ -224,7 +310,7 @@ final class CompiledIndex: @unchecked Sendable {
     return h
   }
 
-  /// The word whose `lookup` key is `text` (no article) or `text/core`, as `ScreeningIndex.lookup`.
+  /// The word whose vocabulary key is `text` (no article) or `text/core`.
   @inline(__always) func word(text: UnsafeBufferPointer<UInt8>, core: UnsafeBufferPointer<UInt8>?) -> Int32? {
     for id in exact.lookup(Self.wordKey(text, core: core)) {
       let e = words[Int(id)]

@@ -61,11 +61,19 @@ public enum NameLexicon {
   /// Arabic definite articles joined to the next word (`AL-SALAH`, `AL SALAH` → `ALSALAH`).
   public static let articles: Set<String> = ["AL", "EL", "UL"]
 
+  /// The three lists in one table (one hash of the word instead of three), a word in several
+  /// taking the first role of: honorific, legal form, particle.
+  static let listedRoles: [String: TokenRole] = {
+    var t: [String: TokenRole] = [:]
+    for w in particles { t[w] = .particle }
+    for w in legalForms { t[w] = .legalForm }
+    for w in honorifics { t[w] = .honorific }
+    return t
+  }()
+
   /// The role of a normalized word.
   public static func role(of word: String) -> TokenRole {
-    if honorifics.contains(word) { return .honorific }
-    if legalForms.contains(word) { return .legalForm }
-    if particles.contains(word) { return .particle }
+    if let listed = listedRoles[word] { return listed }
     if word.utf8.count == 1 { return word.utf8.first.map { $0 >= 65 && $0 <= 90 } == true ? .initial : .name }
     return .name
   }

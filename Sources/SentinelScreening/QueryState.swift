@@ -41,6 +41,12 @@ struct QueryState {
   /// The floor of the reference scorer: similarities above it take part in pairing.
   static let pairingFloor = 0.5
   private let join: UnsafeMutablePointer<UInt8>
+  /// The joined-pair cache (`pairSlot`): per slot, the pair's key, the generation that filled
+  /// it, and `pairRows` similarities.
+  private let pairKeys: UnsafeMutablePointer<UInt64>
+  private let pairStamps: UnsafeMutablePointer<UInt32>
+  private let pairSims: UnsafeMutablePointer<Double>
+  private var pairCount = 0
   private var slots = 0
   private var sims: UnsafeMutablePointer<Double>
   private var reasons: UnsafeMutablePointer<MatchReason>
@@ -91,6 +97,9 @@ struct QueryState {
     cells = scratch.cells
     generation = UInt64(scratch.nextGeneration())
     join = scratch.join
+    pairKeys = scratch.pairKeys
+    pairStamps = scratch.pairStamps
+    pairSims = scratch.pairSims
     sims = scratch.sims
     reasons = scratch.reasons
     capacity = scratch.simCapacity
@@ -210,10 +219,19 @@ struct QueryState {
       }
       for j in 0..<max(0, nl - 1) where min(lSim[j], lSim[j + 1]) < 0.9 {
         var joined: WordSpan?
+        var pair = -2  // the pair's slot in the joined-pair cache: −2 not looked up yet, −1 none
         for i in 0..<nq where qSim[i] < 0.9 || qPartner[i] == lPartner[j] || qPartner[i] == lPartner[j + 1] {
-          let f = joined ?? self.joined(list[j], list[j + 1])
-          joined = f
-          let s = TokenSimilarity.compare(spans[i], f, floor: 0.85).0
+          if pair == -2 { pair = pairSlot(list[j], list[j + 1]) }
+          let cached = pair >= 0 ? pairSims[pair * Self.pairRows + i] : .nan
+          let s: Double
+          if cached.isNaN {
+            let f = joined ?? self.joined(list[j], list[j + 1])
+            joined = f
+            s = TokenSimilarity.compare(spans[i], f, floor: 0.85).0
+            if pair >= 0 { pairSims[pair * Self.pairRows + i] = s }
+          } else {
+            s = cached
+          }
           if s >= 0.85, s > lSim[j], s > lSim[j + 1], s > qSim[i] {
             release(lPartner[j])
             release(lPartner[j + 1])
@@ -314,6 +332,38 @@ struct QueryState {
     let last = nq - 1
     return unpaired && qPartner[last] >= 0 && qSim[last] > Self.floor && qSim[last] < 0.9
       && ix.wordSpan(list[last]).text.hasPrefix(spans[last].text)
+  }
+
+  // MARK: - Joined list pairs
+
+  /// How many query words the joined-pair cache holds similarities for (longer queries skip it).
+  static let pairRows = 16
+  /// Slots of the joined-pair cache (a power of two; filled to three quarters at most).
+  static let pairCapacity = 1024
+
+  /// The slot of list words a + b joined in the joined-pair cache (made for this query if new:
+  /// its similarities NaN), or −1 when the query is too long or the cache full. The step-3
+  /// similarity of a query word to two joined list words depends only on the three words, and
+  /// the same pair recurs across a query's candidates (its joined word and keys cost ~5% of a
+  /// query when rebuilt for each candidate).
+  private mutating func pairSlot(_ a: Int32, _ b: Int32) -> Int {
+    guard nq <= Self.pairRows else { return -1 }
+    let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+    let stamp = UInt32(truncatingIfNeeded: generation)
+    let mask = Self.pairCapacity - 1
+    var s = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    while true {
+      if pairStamps[s] != stamp {
+        guard pairCount < Self.pairCapacity / 4 * 3 else { return -1 }
+        pairStamps[s] = stamp
+        pairKeys[s] = key
+        pairCount += 1
+        (pairSims + s * Self.pairRows).update(repeating: .nan, count: nq)
+        return s
+      }
+      if pairKeys[s] == key { return s }
+      s = (s + 1) & mask
+    }
   }
 
   /// Room `joined` needs for two words of at most `longest` bytes.

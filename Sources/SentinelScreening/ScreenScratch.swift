@@ -33,6 +33,14 @@ final class ScreenScratch: @unchecked Sendable {
   let localNames: UnsafeMutablePointer<Int32>
   /// Words touched by one query word's trigrams (each once).
   let touchedWords: UnsafeMutablePointer<Int32>
+  /// The joined-pair cache (`QueryState.pairSlot`); a stamp is a query's generation.
+  let pairKeys: UnsafeMutablePointer<UInt64>
+  let pairStamps: UnsafeMutablePointer<UInt32>
+  let pairSims: UnsafeMutablePointer<Double>
+  /// The trigram neighbours of one query word kept so far, best first (`Screener.similarWords`).
+  let scored: UnsafeMutablePointer<(Double, Int32)>
+  /// How many trigram neighbours a query word keeps.
+  static let keptWords = 32
   /// The similarity cache's cells (`QueryState`), grown as needed.
   var sims: UnsafeMutablePointer<Double>
   var reasons: UnsafeMutablePointer<MatchReason>
@@ -40,7 +48,6 @@ final class ScreenScratch: @unchecked Sendable {
 
   // Growable buffers, moved into a query's state and back (to keep their capacity).
   var ids: [Int32] = []
-  var scored: [(Double, Int32)] = []
   var grams: [UInt32] = []
   var bytes: [UInt8] = []
 
@@ -60,6 +67,13 @@ final class ScreenScratch: @unchecked Sendable {
     touchedNames = .allocate(capacity: max(1, nameCount))
     localNames = .allocate(capacity: max(1, nameCount))
     touchedWords = .allocate(capacity: max(1, wordCount))
+    scored = .allocate(capacity: Self.keptWords)
+    pairKeys = .allocate(capacity: QueryState.pairCapacity)
+    pairKeys.initialize(repeating: 0, count: QueryState.pairCapacity)
+    pairStamps = .allocate(capacity: QueryState.pairCapacity)
+    pairStamps.initialize(repeating: 0, count: QueryState.pairCapacity)
+    pairSims = .allocate(capacity: QueryState.pairCapacity * QueryState.pairRows)
+    pairSims.initialize(repeating: .nan, count: QueryState.pairCapacity * QueryState.pairRows)
     simCapacity = 1024
     sims = .allocate(capacity: simCapacity)
     reasons = .allocate(capacity: simCapacity)
@@ -77,6 +91,10 @@ final class ScreenScratch: @unchecked Sendable {
     touchedNames.deallocate()
     localNames.deallocate()
     touchedWords.deallocate()
+    scored.deallocate()
+    pairKeys.deallocate()
+    pairStamps.deallocate()
+    pairSims.deallocate()
     sims.deallocate()
     reasons.deallocate()
     arena.deallocate()
@@ -88,6 +106,7 @@ final class ScreenScratch: @unchecked Sendable {
     generation &+= 1
     if generation == 0 {
       cells.update(repeating: 0, count: max(1, wordCount))
+      pairStamps.update(repeating: 0, count: QueryState.pairCapacity)
       generation = 1
     }
     return generation

@@ -276,12 +276,7 @@ public struct Screener: Sendable {
     scratch.grams = []  // moved out: appends must not copy
     let touched = scratch.touchedWords
     var touchedCount = 0
-    var scored = scratch.scored
-    scratch.scored = []  // moved out: appends must not copy
-    defer {
-      scratch.grams = grams
-      scratch.scored = scored
-    }
+    defer { scratch.grams = grams }
     // Distinct padded trigrams (`$AB`, `ABC`, …, `YZ$`), as `NameKeys.trigrams`.
     grams.removeAll(keepingCapacity: true)
     @inline(__always) func at(_ k: Int) -> UInt32 { k == 0 || k == text.count + 1 ? 36 : UInt32(text[k - 1]) }
@@ -315,8 +310,10 @@ public struct Screener: Sendable {
       for id in longest where counts[Int(id)] != 0 { counts[Int(id)] &+= 1 }
     }
     let qn = Double(grams.count)
-    // The best 32 by Dice coefficient (ties by id), kept sorted as they come.
-    scored.removeAll(keepingCapacity: true)
+    // The best `ScreenScratch.keptWords` by Dice coefficient (ties by id), kept sorted as they come.
+    let scored = scratch.scored
+    let kept = ScreenScratch.keptWords
+    var scoredCount = 0
     @inline(__always) func before(_ a: (Double, Int32), _ b: (Double, Int32)) -> Bool {
       a.0 != b.0 ? a.0 > b.0 : a.1 < b.1
     }
@@ -330,15 +327,28 @@ public struct Screener: Sendable {
       guard 20 * c >= 3 * d else { continue }
       let dice = 2 * Double(c) / (qn + Double(ix.textCount[Int(id)] + 1))
       let x = (dice, id)
-      if scored.count == 32 {
-        guard let last = scored.last, before(x, last) else { continue }
-        scored.removeLast()
+      var end = scoredCount
+      if scoredCount == kept {
+        guard before(x, scored[kept - 1]) else { continue }
+        end -= 1
+      } else {
+        scoredCount += 1
       }
-      var k = scored.count
-      while k > 0 && before(x, scored[k - 1]) { k -= 1 }
-      scored.insert(x, at: k)
+      // Binary search for x's place among scored[0..<end], then shift the rest up by one.
+      var lo = 0
+      var hi = end
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if before(scored[mid], x) { lo = mid + 1 } else { hi = mid }
+      }
+      var k = end
+      while k > lo {
+        scored[k] = scored[k - 1]
+        k -= 1
+      }
+      scored[lo] = x
     }
-    for (_, id) in scored { out.append(id) }
+    for k in 0..<scoredCount { out.append(scored[k].1) }
   }
 
   // MARK: - Ranking

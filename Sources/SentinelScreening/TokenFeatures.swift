@@ -27,6 +27,15 @@ public struct TokenFeatures: Sendable, Hashable, Codable {
     self.role = role
   }
 
+  /// A word with its keys as stored (the index's vocabulary).
+  init(text: [UInt8], core: [UInt8], phonetic: [UInt8], ocr: [UInt8], role: TokenRole) {
+    self.text = text
+    self.core = core
+    self.phonetic = phonetic
+    self.ocr = ocr
+    self.role = role
+  }
+
   /// The word as a string.
   public var string: String { String(decoding: text, as: UTF8.self) }
 

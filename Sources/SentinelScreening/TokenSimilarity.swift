@@ -77,14 +77,17 @@ public enum TokenSimilarity {
         reason = .fuzzy
       }
     }
-    if articles {
+    // NOTE: the two Jaro-Winkler terms below are scaled (0.97, 0.93): they cannot beat a `best`
+    // at or above the scale, so they are skipped then (same result; the phonetic term was
+    // computed for most near-identical blocking neighbours).
+    if articles && best < 0.97 {
       let jc = JaroWinkler.similarity(q.core, c.core) * 0.97
       if jc > best {
         best = jc
         reason = .fuzzy
       }
     }
-    if q.phonetic.count >= 3, c.phonetic.count >= 3,
+    if best < 0.93, q.phonetic.count >= 3, c.phonetic.count >= 3,
       floor < 0
         || JaroWinkler.mayExceed(
           q.phonetic, q.phoneticMask, c.phonetic, c.phoneticMask, max(best, floor) / 0.93 - 1e-9)

@@ -102,6 +102,26 @@ import Testing
     }
   }
 
+  @Test func scalarFoldingMatchesFoundationNFKD() {
+    var rng = SplitMix64(state: 17)
+    // Latin with diacritics, precomposed and combining; compatibility forms; special letters;
+    // Greek, Cyrillic, Arabic, CJK, Hangul; marks with a combining class; apostrophes.
+    let pool = Array(
+      "aZé\u{0301}\u{0323}\u{0302}ÅøßŁĳﬁＡｚ²ǅÐþ'`’ʼΑβγΣςАбЖшЁءمحد中文한글\u{0F71}\u{0F72}\u{0F80}\u{1D165}\u{1D16D}ᾅ"
+        .unicodeScalars)
+    var fast = 0
+    for _ in 0..<4000 {
+      let word = String.UnicodeScalarView(
+        (0..<Int.random(in: 1...8, using: &rng)).compactMap { _ in pool.randomElement(using: &rng) })
+      let reference = NameNormalizer.foldDecomposing(word)
+      if let f = NameNormalizer.foldScalars(word) {
+        #expect(f == reference, "\(String(word).debugDescription)")
+        fast += 1
+      }
+    }
+    #expect(fast > 1000)
+  }
+
   @Test func asciiNormalizationMatchesTheGeneralPath() {
     var rng = SplitMix64(state: 3)
     let alphabet = Array("aBcDeZz09.. .'`-,/_()\t\u{01}\u{7F}ALSA".unicodeScalars)
@@ -116,17 +136,26 @@ import Testing
     #expect(NameNormalizer.asciiWords("José") == nil)
   }
 
-  @Test func wordLookupMatchesTheDictionary() {
+  @Test func wordLookupFindsEveryWordAndOnlyThem() {
     let index = ScreeningIndex(list: SanctionsList(entries: Array(Fixtures.sdn.entries.prefix(2000))))
-    for (key, id) in index.lookup {
-      let parts = key.split(separator: "/", maxSplits: 1).map { Array($0.utf8) }
-      let text = parts[0]
-      let found = text.withUnsafeBufferPointer { t in
-        parts.count > 1
-          ? parts[1].withUnsafeBufferPointer { c in index.compiled.word(text: t, core: c) }
-          : index.compiled.word(text: t, core: nil)
+    #expect(index.vocabulary.count > 1000)
+    func find(_ text: [UInt8], _ core: [UInt8]?) -> Int32? {
+      text.withUnsafeBufferPointer { t in
+        guard let core else { return index.compiled.word(text: t, core: nil) }
+        return core.withUnsafeBufferPointer { c in index.compiled.word(text: t, core: c) }
       }
-      #expect(found == id, "\(key)")
+    }
+    var seen = Set<[UInt8]>()
+    for (id, f) in index.vocabulary.enumerated() {
+      let hasCore = f.core != f.text
+      #expect(find(f.text, hasCore ? f.core : nil) == Int32(id), "\(f.string)")
+      // The same text with the other article reading is another key (or no word at all).
+      if let other = find(f.text, hasCore ? nil : Array("X".utf8)) { #expect(other != Int32(id)) }
+      seen.insert(f.text)
+    }
+    // Words the list lacks: one letter appended to each of a few hundred words.
+    for f in index.vocabulary.prefix(300) where !seen.contains(f.text + [UInt8(ascii: "Q")]) {
+      #expect(find(f.text + [UInt8(ascii: "Q")], nil) == nil)
     }
   }
 }

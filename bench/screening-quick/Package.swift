@@ -15,6 +15,8 @@ let package = Package(
     .target(name: "SentinelBuiltins", dependencies: ["SentinelModel"], swiftSettings: strict),
     .target(
       name: "SentinelScreening", dependencies: ["SentinelModel", "SentinelBuiltins"], swiftSettings: strict),
-    .executableTarget(name: "screening-bench", dependencies: ["SentinelScreening"], swiftSettings: strict),
+    .target(name: "CHeapInUse"),
+    .executableTarget(
+      name: "screening-bench", dependencies: ["SentinelScreening", "CHeapInUse"], swiftSettings: strict),
   ]
 )
