@@ -27,10 +27,20 @@ let package = Package(
     .target(
       name: "SentinelEventDecoder", dependencies: ["SentinelModel"], path: "Sources/SentinelEventDecoder",
       swiftSettings: strict),
-    // SentinelState, linked in the same way (Sources/SentinelState → ../../Sources/SentinelState).
+    // SentinelState and what it imports, linked in the same way (Sources/SentinelState →
+    // ../../Sources/SentinelState, and so on).
+    .target(name: "SentinelBuiltins", dependencies: ["SentinelModel"], path: "Sources/SentinelBuiltins", swiftSettings: strict),
+    .target(
+      name: "SentinelBytecode", dependencies: ["SentinelModel", "SentinelBuiltins"], path: "Sources/SentinelBytecode",
+      swiftSettings: strict),
+    .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .target(name: "SentinelCrypto", dependencies: ["CLibCrypto"], path: "Sources/SentinelCrypto", swiftSettings: strict),
     .target(
       name: "SentinelState",
-      dependencies: ["SentinelModel", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: [
+        "SentinelModel", "SentinelBytecode", "SentinelCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
+      ],
       path: "Sources/SentinelState", swiftSettings: strict),
     // SQLite commit throughput: a plain executable (no package-benchmark plugin: each run is a
     // few seconds of fsync-bound commits, timed with a monotonic clock). Run: `bash bench/state.sh`.
