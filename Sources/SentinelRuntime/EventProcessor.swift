@@ -79,10 +79,13 @@ public final class EventProcessor {
   var pendingIndexed = 0
   /// The batch taken by `takeCommit` whose commit has not been settled yet.
   var inFlight: InFlightCommit?
-  /// Every event id the store holds or this processor decided, when the store can list them
-  /// (`EventIDIndex`): a new event then costs one set insertion and no store lookup. Loaded on
-  /// first use; nil until then or without an index.
-  var knownIDs: Set<String>?
+  /// The hash of every event id the store holds or this processor decided, when the store can
+  /// list them (`EventIDIndex`): a new event then costs one set insertion and no store lookup.
+  /// Hashes, not the ids: 8 bytes an id instead of the string (a daemon keeps one per decision
+  /// it ever made). An id whose hash is known is looked up exactly (pending decisions, then the
+  /// store); when neither has it — another id with the same hash — it is new. Loaded on first
+  /// use; nil until then or without an index.
+  var knownIDs: Set<Int>?
   var knownIDsLoaded = false
   /// Whether the cache was loaded with every state the store has: while nothing is evicted, a
   /// state missing from it is new and needs no lookup.
@@ -268,7 +271,7 @@ public final class EventProcessor {
   /// event — which, with an id index, is recorded as known from now on.
   func originalLine(forEventID id: String) throws -> String? {
     if !knownIDsLoaded { try loadIndex() }
-    if knownIDs != nil, knownIDs?.insert(id).inserted == true { return nil }
+    if knownIDs != nil, knownIDs?.insert(id.hashValue).inserted == true { return nil }
     if let l = pendingLine(forEventID: id) { return l }
     return try store.decisionLine(forEventID: id)
   }
@@ -287,7 +290,10 @@ public final class EventProcessor {
   func loadIndex() throws {
     knownIDsLoaded = true
     guard let index = store as? any EventIDIndex else { return }
-    knownIDs = try index.allEventIDs()
+    let ids = try index.allEventIDs()
+    var hashes = Set<Int>(minimumCapacity: ids.count)
+    for id in ids { hashes.insert(id.hashValue) }
+    knownIDs = hashes
     let states = try index.allStates()
     guard states.count <= cache.capacity else { return }
     for (key, state) in states {
