@@ -101,7 +101,9 @@ extension StateCache {
       let value = results[3 * i + 2]
       var valueOK = !value.isError
       var valueKey: String?
-      if valueOK && plan.keysValues {
+      // The key form is needed to record the value (the event matches), and by `seen` to look
+      // it up; a `distinct` the event does not match needs none (one allocation saved).
+      if valueOK && plan.keysValues && (matches || (plan.kind == .seen && plan.isRead)) {
         valueKey = ValueKey.encode(value)
         valueOK = valueKey != nil
       }
@@ -125,8 +127,10 @@ extension StateCache {
         stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))
       }
       if plan.isRead {
-        let reading = stateSlots[k].reading(
-          specs[i], at: time, current: current, probe: probe, valueKey: valueKey)
+        // Through a buffer pointer: subscripting the array copied the slot (retaining its state).
+        let reading = stateSlots.withUnsafeBufferPointer {
+          $0[k].reading(specs[i], at: time, current: current, probe: probe, valueKey: valueKey)
+        }
         plan.fill(&slots, with: reading)
       }
       if let current {
