@@ -5,7 +5,7 @@
 // NOTE: these are mutating methods of the cache, called once per event, rather than a loop in
 // `EventProcessor` reaching into `cache` for each aggregate: each access to a class's stored
 // property is checked for exclusivity at run time, and that loop paid ~3% of replay CPU in such
-// checks (docs/performance.md, "State path").
+// checks (docs/performance.md, "Replay: CPU per event on the decision path").
 
 import SentinelModel
 import SentinelState
