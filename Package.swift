@@ -196,7 +196,7 @@ let package = Package(
       name: "SentinelFixturesTests",
       dependencies: [
         "SentinelModel", "SentinelCompiler", "SentinelReference", "SentinelRuntime", "SentinelFixtures",
-        "SentinelState",
+        "SentinelState", "SentinelBytecode",
       ],
       swiftSettings: strict),
     // Runs the real `sentinel serve` process over loopback (no HummingbirdTesting: it pulls in

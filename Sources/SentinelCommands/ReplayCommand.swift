@@ -101,6 +101,8 @@ public struct ReplayCommand: ParsableCommand {
     let start = Date()
     var pending: [String] = []
     pending.reserveCapacity(batch)
+    // Read once: an option's property wrapper is not free to read once per line.
+    let batchSize = batch
 
     func flush() throws {
       try processor.commit()
@@ -129,7 +131,7 @@ public struct ReplayCommand: ParsableCommand {
       }
       summary.count(result)
       if let l = result.line { pending.append(l) }
-      if processor.pendingCount >= batch {
+      if processor.pendingCount >= batchSize {
         do { try flush() } catch {
           printError("commit failed at line \(n + 1): \(error)")
           throw ExitCode(1)

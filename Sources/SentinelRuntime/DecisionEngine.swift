@@ -49,9 +49,38 @@ public struct Decision: Sendable {
 
   /// The decision line of REFERENCE_RULES.md: `{"event_id":…,"action":…,"score":N,"rules":[…]}`.
   public var jsonLine: String {
-    // Built in one buffer: this runs once per decided event.
+    // Runs once per decided event: the bytes are written straight into the string's storage
+    // when no id needs escaping (the common case), else built by appending.
+    // 76 bytes of fixed text, action and score at their longest, plus the ids and their quotes.
+    var capacity = 80 + eventID.utf8.count
+    var plain = !Self.needsEscaping(eventID)
+    for m in matched {
+      capacity += m.id.utf8.count + 3
+      plain = plain && !Self.needsEscaping(m.id)
+    }
+    guard plain else { return escapedJSONLine }
+    return String(unsafeUninitializedCapacity: capacity) { buffer in
+      var w = LineWriter(buffer: buffer)
+      w.write("{\"event_id\":\"")
+      w.write(eventID)
+      w.write("\",\"action\":\"")
+      w.write(action.rawValue)
+      w.write("\",\"score\":")
+      w.write(score)
+      w.write(",\"rules\":[")
+      for (k, m) in matched.enumerated() {
+        w.write(k > 0 ? ",\"" : "\"")
+        w.write(m.id)
+        w.write("\"")
+      }
+      w.write("]}")
+      return w.count
+    }
+  }
+
+  /// `jsonLine` for ids that need escaping.
+  var escapedJSONLine: String {
     var out = "{\"event_id\":"
-    out.reserveCapacity(56 + eventID.utf8.count + 24 * matched.count)
     Self.appendQuoted(eventID, to: &out)
     out += ",\"action\":\""
     out += action.rawValue
@@ -66,15 +95,70 @@ public struct Decision: Sendable {
     return out
   }
 
+  /// Whether `s` needs escaping in a JSON string literal.
+  static func needsEscaping(_ s: String) -> Bool {
+    s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C })
+  }
+
   /// Appends `s` as a JSON string literal.
   static func appendQuoted(_ s: String, to out: inout String) {
-    if s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+    if needsEscaping(s) {
       out += JSONWriter.quote(s)
     } else {
       out += "\""
       out += s
       out += "\""
     }
+  }
+}
+
+/// Writes the bytes of a decision line into a string's uninitialized storage, whose capacity the
+/// caller computed (`Decision.jsonLine`).
+private struct LineWriter {
+  let buffer: UnsafeMutableBufferPointer<UInt8>
+  private(set) var count = 0
+
+  init(buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+  mutating func write(_ s: String) {
+    var s = s
+    s.withUTF8 { bytes in
+      // INVARIANT: the capacity counts every byte written (`jsonLine`).
+      for b in bytes {
+        buffer[count] = b
+        count += 1
+      }
+    }
+  }
+
+  mutating func write(_ s: StaticString) {
+    s.withUTF8Buffer { bytes in
+      for b in bytes {
+        buffer[count] = b
+        count += 1
+      }
+    }
+  }
+
+  mutating func write(_ n: Int) {
+    if n < 0 {
+      buffer[count] = 0x2D
+      count += 1
+    }
+    var m = n.magnitude
+    var digits = 1
+    var rest = m
+    while rest >= 10 {
+      rest /= 10
+      digits += 1
+    }
+    var k = count + digits
+    count = k
+    repeat {
+      k -= 1
+      buffer[k] = UInt8(truncatingIfNeeded: m % 10) + 0x30
+      m /= 10
+    } while m > 0
   }
 }
 

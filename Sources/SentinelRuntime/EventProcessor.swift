@@ -54,15 +54,15 @@ public final class EventProcessor {
   let engine: DecisionEngine
   let decoder: EventDecoder
   let vm = VM()
+  /// The register files of the state and rule programs, kept between events (a run then
+  /// allocates none).
+  var stateRegisters = VM.Registers()
+  var ruleRegisters = VM.Registers()
   let timeSlot: Int?
   /// The bundle's aggregates.
   let specs: [AggregateSpec]
-  /// For each aggregate: the slot of each variable of `AggregateSpec.variables` (nil when no
-  /// rule reads it), and whether any rule reads the aggregate at all.
-  let readSlots: [[Int?]]
-  let isRead: [Bool]
-  /// For each aggregate: whether its values are kept by key form (`distinct`, `seen`).
-  let keysValues: [Bool]
+  /// For each aggregate: what the per-event path needs of it (`AggregatePlan`).
+  let plans: [AggregatePlan]
   var slots: [Value?]
   var stateResults: [Value] = []
   var ruleResults: [Value] = []
@@ -90,8 +90,6 @@ public final class EventProcessor {
   /// Whether the cache was loaded with every state the store has: while nothing is evicted, a
   /// state missing from it is new and needs no lookup.
   var cacheIsComplete = false
-  /// The updates the current event makes: (cache entry, aggregate, value, value key form).
-  var updates: [(entry: Int, aggregate: Int, value: Value, valueKey: String?)] = []
   /// The bundle's run-time lists by name: their slots (nil for a slot no program reads; the
   /// event decoder never writes either) and their current value.
   let listSlots: [String: (list: Int?, set: Int?)]
@@ -119,10 +117,10 @@ public final class EventProcessor {
     for (i, n) in names.enumerated() { index[n] = i }
     timeSlot = index[b.schema.variable + ".ts"]
     specs = b.aggregates
-    readSlots = b.aggregates.map { a in a.variables.map { index[$0.name] } }
     let read = Set(b.ruleReads.joined())
-    isRead = b.aggregates.indices.map { read.contains($0) }
-    keysValues = b.aggregates.map { $0.kind == .distinct || $0.kind == .seen }
+    plans = b.aggregates.enumerated().map { i, a in
+      AggregatePlan(a, slots: a.variables.map { index[$0.name] }, isRead: read.contains(i))
+    }
     cache = StateCache(aggregateCount: b.aggregates.count, capacity: cacheCapacity)
     var byName: [String: Int] = [:]
     for (i, a) in b.aggregates.enumerated() { byName[a.name] = i }
@@ -184,20 +182,15 @@ public final class EventProcessor {
     }
     let time: Timestamp?
     if let t = timeSlot, case .timestamp(let ts)? = slots[t] { time = ts } else { time = nil }
-    updates.removeAll(keepingCapacity: true)
     cache.beginEvent()
     if let state = bundle.stateProgram, let time {
       try readAggregates(state, at: time)
     }
-    _ = vm.run(bundle.program, variables: slots, results: &ruleResults)
+    _ = vm.run(bundle.program, variables: slots, results: &ruleResults, registers: &ruleRegisters)
     let decision = engine.combine(eventID: eventID, results: ruleResults)
     if let time {
-      for u in updates {
-        // In place in the cache (no copy of the state's storage).
-        cache.entries[u.entry].slots[u.aggregate].state?.apply(
-          specs[u.aggregate], at: time, value: u.value, valueKey: u.valueKey)
-        cache.markDirty(u.entry, u.aggregate)
-      }
+      // In place in the cache (no copy of the state's storage).
+      specs.withUnsafeBufferPointer { cache.applyUpdates(specs: $0, at: time) }
     }
     let line = decision.jsonLine
     pendingRecords.append(
@@ -237,7 +230,7 @@ public final class EventProcessor {
     var states: [(StateKey, AggregateState)] = []
     states.reserveCapacity(cache.dirty.count)
     for (e, i) in cache.dirty {
-      if let s = cache.entries[e].slots[i].state {
+      if let s = cache.stateSlots[cache.slot(e, i)].state {
         states.append((StateKey(aggregate: specs[i].name, key: cache.entries[e].form), s))
       }
     }
@@ -300,75 +293,23 @@ public final class EventProcessor {
       // States of aggregates this bundle does not declare stay in the store, untouched.
       guard let i = aggregateIndex[key.aggregate] else { continue }
       let e = cache.entry(forForm: key.key)
-      cache.entries[e].slots[i].state = state
+      cache.stateSlots[cache.slot(e, i)].load(state)
     }
     cacheIsComplete = true
   }
 
   /// Runs the state program, fills the slots of the aggregate variables the rules read, and
-  /// collects the updates the event makes.
+  /// collects the updates the event makes (`StateCache.read`).
   func readAggregates(_ state: VerifiedProgram, at time: Timestamp) throws {
-    _ = vm.run(state, variables: slots, results: &stateResults)
-    // Most aggregates share a key (the user): its entry is looked up once per event.
-    var lastText: String?
-    var lastEntry = 0
-    for i in specs.indices {
-      let spec = specs[i]
-      let keyValue = stateResults[3 * i]
-      let entry: Int
-      if case .string(let s) = keyValue {
-        if let t = lastText, t == s {
-          entry = lastEntry
-        } else {
-          entry = cache.entry(forText: s)
-          lastText = s
-          lastEntry = entry
-        }
-      } else if !keyValue.isError, let form = ValueKey.encode(keyValue) {
-        entry = cache.entry(forForm: form)
-      } else {
-        for case let s? in readSlots[i] { slots[s] = nil }
-        continue
-      }
-      let value = stateResults[3 * i + 2]
-      let matches: Bool
-      if case .bool(true) = stateResults[3 * i + 1] { matches = true } else { matches = false }
-      var valueOK = !value.isError
-      var valueKey: String?
-      if valueOK && keysValues[i] {
-        valueKey = ValueKey.encode(value)
-        valueOK = valueKey != nil
-      }
-      let current: Value? = matches && valueOK ? (spec.kind == .count ? .null : value) : nil
-      // Updates load their state before the decision so that `apply` never waits on the store.
-      if isRead[i] || current != nil { try loadState(entry, i) }
-      if isRead[i] {
-        let probe: Value? = spec.kind != .count && valueOK ? value : nil
-        let reading =
-          cache.entries[entry].slots[i].state?.reading(
-            spec, at: time, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey)
-          ?? AggregateState(kind: spec.kind).reading(spec, at: time, current: current, probe: probe)
-        for (k, slot) in readSlots[i].enumerated() {
-          guard let slot else { continue }
-          slots[slot] = reading[k]
-        }
-      }
-      if let current { updates.append((entry, i, current, valueKey)) }
+    _ = vm.run(state, variables: slots, results: &stateResults, registers: &stateRegisters)
+    // NOTE: specs through a buffer pointer: `specs[i]` copied each spec (retaining its name and
+    // value type) on every use, 2–3% of replay CPU (docs/performance.md, "Replay: CPU per event
+    // on the decision path").
+    try specs.withUnsafeBufferPointer { specs in
+      try cache.read(
+        stateResults, plans: plans, specs: specs, at: time, into: &slots, store: store,
+        complete: cacheIsComplete)
     }
-  }
-
-  /// Brings aggregate `i`'s state for cache entry `entry` into the cache (from the store,
-  /// unless the cache holds everything the store has).
-  func loadState(_ entry: Int, _ i: Int) throws {
-    guard cache.entries[entry].slots[i].state == nil else { return }
-    let spec = specs[i]
-    var stored: AggregateState?
-    // Once anything was evicted, a missing state may be in the store.
-    if !cacheIsComplete || cache.evictions > 0 {
-      stored = try store.loadState(StateKey(aggregate: spec.name, key: cache.entries[entry].form))
-    }
-    // A key the store lacks is cached as empty, so that it is asked for once.
-    cache.entries[entry].slots[i].state = stored ?? AggregateState(kind: spec.kind)
   }
 
   /// The error line of a rejected event (REFERENCE_RULES.md).

@@ -5,6 +5,10 @@
 // built per event; other keys by their `ValueKey` form. The form an entry is stored under in the
 // store is built once, when the entry is created.
 //
+// The states themselves sit in one flat array of slots, `aggregateCount` per entry (entry `e`'s
+// slot for aggregate `a` is `stateSlots[e * aggregateCount + a]`): the per-event path reads and
+// updates a state in place, without going through an entry's own array.
+//
 // The cache is bounded: beyond `capacity` entries, clean entries (no change since the last
 // commit) are evicted in clock order (second chance) and read back from the store when their key
 // comes again. Entries with uncommitted changes, and entries the current event uses, are never
@@ -20,21 +24,45 @@ import SentinelState
 struct StateCache {
   /// One aggregate's state within an entry.
   struct Slot {
-    /// The state; nil until loaded (from the store, or empty for a key the store lacks).
-    var state: AggregateState?
+    /// The state; nil until loaded (`load`: from the store, or empty for a key the store lacks).
+    private(set) var state: AggregateState?
+    /// Whether `state` is non-nil: a plain flag the per-event path tests without copying the
+    /// slot out of the array.
+    private(set) var isLoaded = false
     /// Whether the state changed since the last commit.
     var dirty = false
+
+    /// An empty slot.
+    init() {}
+
+    /// Sets the state.
+    mutating func load(_ s: AggregateState) {
+      state = s
+      isLoaded = true
+    }
+
+    /// The reading of the state (an empty one when not loaded) for the current event
+    /// (`AggregateState.reading`; `valueKey` is the key form of the event's value, if any).
+    func reading(_ spec: AggregateSpec, at t: Timestamp, current: Value?, probe: Value?, valueKey: String?)
+      -> AggregateReading
+    {
+      state?.reading(spec, at: t, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey)
+        ?? AggregateState(kind: spec.kind).reading(spec, at: t, current: current, probe: probe)
+    }
+
+    /// Records a matching event in the loaded state, in place (see `AggregateState.apply`).
+    mutating func apply(_ spec: AggregateSpec, at t: Timestamp, value: Value, valueKey: String?) {
+      state?.apply(spec, at: t, value: value, valueKey: valueKey)
+    }
   }
 
-  /// One key value and its states.
+  /// One key value (its states are in `stateSlots`).
   struct Entry {
     /// The key's canonical form (`ValueKey.encode`): how the store names it.
     var form: String
     /// The key's text when it is a string (the entry is then found in `strings`), else nil
     /// (found by `form` in `forms`).
     var text: String?
-    /// One slot per aggregate, in bundle order.
-    var slots: [Slot]
     /// The number of dirty slots.
     var dirtyCount = 0
     /// The clock's reference bit: set on each use, cleared when the hand passes.
@@ -59,10 +87,16 @@ struct StateCache {
   private(set) var forms: [String: Int] = [:]
   /// All entries, live or free.
   var entries: [Entry] = []
+  /// The slots of all entries, `aggregateCount` per entry, in entry then bundle order
+  /// (`slot(_:_:)`); a free entry's slots are empty.
+  var stateSlots: [Slot] = []
   private var free: [Int] = []
   private var hand = 0
   /// The number of live entries.
   private(set) var liveCount = 0
+  /// The updates the current event makes (`read`, `applyUpdates`): the first `updateCount`.
+  var updates: [PendingUpdate] = []
+  var updateCount = 0
   /// The slots changed since the last commit: (entry, aggregate).
   private(set) var dirty: [(entry: Int, aggregate: Int)] = []
   /// The current event's number (entries it uses are pinned).
@@ -76,8 +110,15 @@ struct StateCache {
     self.capacity = max(1, capacity)
   }
 
+  /// The index in `stateSlots` of aggregate `aggregate`'s slot of entry `e`.
+  @inline(__always)
+  func slot(_ e: Int, _ aggregate: Int) -> Int { e &* aggregateCount &+ aggregate }
+
   /// Starts a new event: the entries it uses from now on are pinned until the next one.
-  mutating func beginEvent() { event &+= 1 }
+  mutating func beginEvent() {
+    event &+= 1
+    updateCount = 0
+  }
 
   /// The entry for a string key, created (empty, nothing loaded) when missing.
   mutating func entry(forText text: String) -> Int {
@@ -104,8 +145,9 @@ struct StateCache {
 
   /// Marks slot `aggregate` of entry `e` as changed since the last commit.
   mutating func markDirty(_ e: Int, _ aggregate: Int) {
-    guard !entries[e].slots[aggregate].dirty else { return }
-    entries[e].slots[aggregate].dirty = true
+    let k = slot(e, aggregate)
+    guard !stateSlots[k].dirty else { return }
+    stateSlots[k].dirty = true
     entries[e].dirtyCount += 1
     dirty.append((e, aggregate))
   }
@@ -122,7 +164,7 @@ struct StateCache {
   mutating func takeDirty() -> [(entry: Int, aggregate: Int)] {
     let taken = dirty
     for (e, a) in taken {
-      entries[e].slots[a].dirty = false
+      stateSlots[slot(e, a)].dirty = false
       entries[e].dirtyCount -= 1
       entries[e].inFlight += 1
     }
@@ -153,14 +195,16 @@ struct StateCache {
 
   private mutating func allocate(form: String, text: String?) -> Int {
     if liveCount >= capacity { _ = evictOne() }
-    var entry = Entry(form: form, text: text, slots: Array(repeating: Slot(), count: aggregateCount))
+    var entry = Entry(form: form, text: text)
     entry.lastEvent = event
     liveCount += 1
     if let e = free.popLast() {
+      // INVARIANT: a free entry's slots are empty (`evictOne`).
       entries[e] = entry
       return e
     }
     entries.append(entry)
+    for _ in 0..<aggregateCount { stateSlots.append(Slot()) }
     return entries.count - 1
   }
 
@@ -180,7 +224,8 @@ struct StateCache {
         continue
       }
       if let text = entries[e].text { strings[text] = nil } else { forms[entries[e].form] = nil }
-      entries[e] = Entry(form: "", text: nil, slots: [], referenced: false, live: false)
+      entries[e] = Entry(form: "", text: nil, referenced: false, live: false)
+      for k in slot(e, 0)..<slot(e + 1, 0) { stateSlots[k] = Slot() }
       free.append(e)
       liveCount -= 1
       evictions += 1

@@ -14,7 +14,23 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
   private struct Contents {
     var states: [StateKey: AggregateState] = [:]
     var decisions: [LoggedDecision] = []
-    var byEventID: [String: Int] = [:]
+    /// The decisions by the hash of their event id (`hashValue`): the index of the newest one
+    /// with that hash; older ones with the same hash are chained through `sameHash`. Hashes, not
+    /// the ids: growing the index rehashes integers, not strings (replay commits ~100 decisions
+    /// per millisecond).
+    var byHash: [Int: Int] = [:]
+    /// For each decision: the previous decision whose event id has the same hash, or -1.
+    var sameHash: [Int] = []
+
+    /// The index in `decisions` of the decision for `id` (whose hash is `hash`), or nil.
+    func index(of id: String, hash: Int) -> Int? {
+      var i = byHash[hash] ?? -1
+      while i >= 0 {
+        if decisions[i].record.eventID == id { return i }
+        i = sameHash[i]
+      }
+      return nil
+    }
   }
 
   /// An empty store.
@@ -29,7 +45,8 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
 
   /// The decision line recorded for this event id, or nil.
   public func decisionLine(forEventID id: String) throws -> String? {
-    contents.withLock { c in c.byEventID[id].map { c.decisions[$0].record.line } }
+    let hash = id.hashValue
+    return contents.withLock { c in c.index(of: id, hash: hash).map { c.decisions[$0].record.line } }
   }
 
   /// Applies a batch atomically: a duplicate event id rejects the whole batch. Outbox rows and
@@ -40,22 +57,27 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
         path: ":memory:", operation: "commit", reason: "the in-memory store keeps no outbox and no fence")
     }
     try contents.withLock { c in
-      // One hash per decision: ids are inserted as they are checked, and taken out again when a
-      // later one is a duplicate (the batch then changes nothing).
+      // Decisions are appended as they are checked, and taken out again when a later one is a
+      // duplicate (the batch then changes nothing).
       let base = c.decisions.count
-      for (n, d) in batch.decisions.enumerated() {
-        guard let previous = c.byEventID.updateValue(base + n, forKey: d.eventID) else { continue }
-        // Already recorded, or earlier in this batch: undo this batch's insertions.
-        c.byEventID[d.eventID] = previous
-        for earlier in batch.decisions[..<n] { c.byEventID[earlier.eventID] = nil }
-        throw StateStoreError.duplicateEventID(path: ":memory:", tenant: tenant, eventID: d.eventID)
-      }
-      for (k, s) in batch.states { c.states[k] = s }
       var sequence = c.decisions.last?.sequence ?? 0
       for d in batch.decisions {
+        let hash = d.eventID.hashValue
+        if c.index(of: d.eventID, hash: hash) != nil {
+          // Already recorded, or earlier in this batch: undo this batch's insertions, newest first.
+          for e in (base..<c.decisions.count).reversed() {
+            let h = c.decisions[e].record.eventID.hashValue
+            c.byHash[h] = c.sameHash[e] >= 0 ? c.sameHash[e] : nil
+          }
+          c.decisions.removeSubrange(base...)
+          c.sameHash.removeSubrange(base...)
+          throw StateStoreError.duplicateEventID(path: ":memory:", tenant: tenant, eventID: d.eventID)
+        }
         sequence += 1
+        c.sameHash.append(c.byHash.updateValue(c.decisions.count, forKey: hash) ?? -1)
         c.decisions.append(LoggedDecision(sequence: sequence, record: d))
       }
+      for (k, s) in batch.states { c.states[k] = s }
     }
   }
 
@@ -70,7 +92,9 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
   }
 
   /// Every event id recorded.
-  public func allEventIDs() throws -> Set<String> { contents.withLock { Set($0.byEventID.keys) } }
+  public func allEventIDs() throws -> Set<String> {
+    contents.withLock { Set($0.decisions.lazy.map(\.record.eventID)) }
+  }
 
   /// Every stored aggregate state.
   public func allStates() throws -> [StateKey: AggregateState] { contents.withLock { $0.states } }

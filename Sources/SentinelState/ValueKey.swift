@@ -20,8 +20,17 @@ public enum ValueKey {
   /// bytes, types, optionals and lists/maps of those; nil for errors (anywhere inside) and for
   /// values nested deeper than `maxDepth`.
   public static func encode(_ v: Value) -> String? {
-    // The common case, a string key, without the recursive machinery.
-    if case .string(let s) = v { return "s\(s.utf8.count):" + s }
+    // The common case, a string key, without the recursive machinery (nor an interpolation:
+    // one allocation).
+    if case .string(let s) = v {
+      let count = s.utf8.count
+      var out = "s"
+      out.reserveCapacity(count + 22)
+      out += String(count)
+      out += ":"
+      out += s
+      return out
+    }
     var out = ""
     return append(v, to: &out, depth: 0) ? out : nil
   }

@@ -276,8 +276,8 @@ public struct VM: Sendable {
   func loadVariable(_ program: VerifiedProgram, _ slot: Int, _ variables: [Value?]) -> Value {
     // Not verified: the caller's array may be short or hold anything.
     guard slot < variables.count, let v = variables[slot] else {
-      return .error(
-        CELError(.unboundVariable, "no value bound for variable `\(program.program.variables[slot].name)`"))
+      // VERIFIED: slot < program.variables.count (variable_out_of_bounds); the error is prebuilt.
+      return program.unboundErrors[slot]
     }
     // The verifier typed every use of this register by the declared type; a value of another
     // kind would break that, so it becomes an error instead (errors are always possible).

@@ -37,6 +37,10 @@ public struct VerifiedProgram: Sendable {
   package let variableKinds: [ValueKind]
   /// For each constant: its text if it is a string, else "" (field names of `select`/`has`).
   package let fieldNames: [String]
+  /// For each variable slot: the `unbound_variable` error a load of it gives when the slot is
+  /// absent, built once (an absent optional field is common: building the message per load cost
+  /// an allocation each time).
+  package let unboundErrors: [Value]
 
   init(
     program: Program, catalog: Catalog, limits: Limits, costBound: Int, builtinIndices: [Int],
@@ -55,6 +59,9 @@ public struct VerifiedProgram: Sendable {
     self.fieldNames = program.constants.map {
       if case .string(let s) = $0 { return s }
       return ""
+    }
+    self.unboundErrors = program.variables.map {
+      .error(CELError(.unboundVariable, "no value bound for variable `\($0.name)`"))
     }
   }
 

@@ -1,0 +1,156 @@
+// The per-event aggregate path on the cache: from the state program's results (key, filter and
+// value of each aggregate) to the readings the rules see and the updates the event makes, then
+// the updates themselves once the event is decided (EventProcessor.swift, steps 3 and 5).
+//
+// NOTE: these are mutating methods of the cache, called once per event, rather than a loop in
+// `EventProcessor` reaching into `cache` for each aggregate: each access to a class's stored
+// property is checked for exclusivity at run time, and that loop paid ~3% of replay CPU in such
+// checks (docs/performance.md, "Replay: CPU per event on the decision path").
+
+import SentinelModel
+import SentinelState
+
+// MARK: - AggregatePlan
+
+/// What the per-event path needs of one aggregate, in plain values: reading it does not copy
+/// the spec's strings and types.
+struct AggregatePlan {
+  /// The aggregate's kind.
+  let kind: AggregateKind
+  /// Whether any rule reads the aggregate.
+  let isRead: Bool
+  /// Whether its values are kept by key form (`distinct`, `seen`).
+  let keysValues: Bool
+  /// The slot of each of its variables (`AggregateSpec.variables`, at most three), -1 for a
+  /// variable no rule reads or that it lacks.
+  let slot0: Int
+  let slot1: Int
+  let slot2: Int
+
+  init(_ spec: AggregateSpec, slots: [Int?], isRead: Bool) {
+    kind = spec.kind
+    self.isRead = isRead
+    keysValues = spec.kind == .distinct || spec.kind == .seen
+    slot0 = slots.count > 0 ? slots[0] ?? -1 : -1
+    slot1 = slots.count > 1 ? slots[1] ?? -1 : -1
+    slot2 = slots.count > 2 ? slots[2] ?? -1 : -1
+  }
+
+  /// Writes a reading to the slots of the variables the rules read.
+  @inline(__always)
+  func fill(_ slots: inout [Value?], with reading: AggregateReading) {
+    if slot0 >= 0 { slots[slot0] = reading[0] }
+    if slot1 >= 0 { slots[slot1] = reading[1] }
+    if slot2 >= 0 { slots[slot2] = reading[2] }
+  }
+
+  /// Clears the slots of the variables the rules read (the aggregate has no key).
+  func clear(_ slots: inout [Value?]) {
+    if slot0 >= 0 { slots[slot0] = nil }
+    if slot1 >= 0 { slots[slot1] = nil }
+    if slot2 >= 0 { slots[slot2] = nil }
+  }
+}
+
+// MARK: - One event
+
+/// One update an event makes: record `value` (key form `valueKey`) in aggregate `aggregate`'s
+/// state of entry `entry`.
+struct PendingUpdate {
+  var entry: Int
+  var aggregate: Int
+  var value: Value
+  var valueKey: String?
+}
+
+extension StateCache {
+  /// Reads every aggregate for the current event (after `beginEvent`): `results` are the state
+  /// program's (key `3i`, filter `3i+1`, value `3i+2`), the readings go to the slots of the
+  /// variables the rules read, and the updates the event makes are kept for `applyUpdates`.
+  /// States not cached are loaded first: from `store`, unless `complete` (the cache was loaded
+  /// with everything the store has) and nothing was evicted since, when a missing state is new.
+  mutating func read(
+    _ results: [Value], plans: [AggregatePlan], specs: UnsafeBufferPointer<AggregateSpec>, at time: Timestamp,
+    into slots: inout [Value?], store: any StateStore, complete: Bool
+  ) throws {
+    updateCount = 0
+    // Most aggregates share a key (the user): its entry is looked up once per event.
+    var lastText: String?
+    var lastEntry = 0
+    for i in plans.indices {
+      let plan = plans[i]
+      let entry: Int
+      switch results[3 * i] {
+      case .string(let s):
+        if let t = lastText, t == s {
+          entry = lastEntry
+        } else {
+          entry = self.entry(forText: s)
+          lastText = s
+          lastEntry = entry
+        }
+      case let keyValue:
+        guard !keyValue.isError, let form = ValueKey.encode(keyValue) else {
+          plan.clear(&slots)
+          continue
+        }
+        entry = self.entry(forForm: form)
+      }
+      let matches: Bool
+      if case .bool(true) = results[3 * i + 1] { matches = true } else { matches = false }
+      let value = results[3 * i + 2]
+      var valueOK = !value.isError
+      var valueKey: String?
+      // The key form is needed to record the value (the event matches), and by `seen` to look
+      // it up; a `distinct` the event does not match needs none (one allocation saved).
+      if valueOK && plan.keysValues && (matches || (plan.kind == .seen && plan.isRead)) {
+        valueKey = ValueKey.encode(value)
+        valueOK = valueKey != nil
+      }
+      // The current event's contribution (`count` records none), and the value `seen` looks up.
+      var current: Value?
+      var probe: Value?
+      if valueOK {
+        if plan.kind != .count { probe = value }
+        if matches { current = plan.kind == .count ? .null : value }
+      }
+      guard plan.isRead || current != nil else { continue }
+      // Updates load their state before the decision so that `apply` never waits on the store.
+      let k = slot(entry, i)
+      if !stateSlots[k].isLoaded {
+        var stored: AggregateState?
+        // Checked per load: allocating an entry for this very event may have evicted one.
+        if !complete || evictions > 0 {
+          stored = try store.loadState(StateKey(aggregate: specs[i].name, key: entries[entry].form))
+        }
+        // A key the store lacks is cached as empty, so that it is asked for once.
+        stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))
+      }
+      if plan.isRead {
+        // Through a buffer pointer: subscripting the array copied the slot (retaining its state).
+        let reading = stateSlots.withUnsafeBufferPointer {
+          $0[k].reading(specs[i], at: time, current: current, probe: probe, valueKey: valueKey)
+        }
+        plan.fill(&slots, with: reading)
+      }
+      if let current {
+        let u = PendingUpdate(entry: entry, aggregate: i, value: current, valueKey: valueKey)
+        // The buffer keeps its values until overwritten: no removal per event.
+        if updateCount < updates.count { updates[updateCount] = u } else { updates.append(u) }
+        updateCount += 1
+      }
+    }
+  }
+
+  /// Records the current event in every state whose filter it matched (`read`), in place, and
+  /// marks those slots dirty.
+  mutating func applyUpdates(specs: UnsafeBufferPointer<AggregateSpec>, at time: Timestamp) {
+    for n in 0..<updateCount {
+      let e = updates[n].entry
+      let a = updates[n].aggregate
+      stateSlots[slot(e, a)].apply(specs[a], at: time, value: updates[n].value, valueKey: updates[n].valueKey)
+      markDirty(e, a)
+    }
+    updateCount = 0
+  }
+}
