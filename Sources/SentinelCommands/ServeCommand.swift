@@ -125,6 +125,12 @@ public struct ServeCommand: ParsableCommand {
   @Option(help: ArgumentHelp("The lowest level logged (trace … critical).", valueName: "level"))
   var logLevel = "info"
 
+  @Option(
+    help: ArgumentHelp(
+      "Return the allocator's free memory to the system every this many seconds (0: never).",
+      valueName: "seconds"))
+  var trimInterval: Double = 5
+
   @Flag(help: .hidden)
   var benchConstantRoute = false
 
@@ -166,6 +172,9 @@ public struct ServeCommand: ParsableCommand {
     }
     guard bodyTimeout > 0, bodyTimeout <= 86_400 else {
       throw ValidationError("--body-timeout must be more than 0 and at most 86400 seconds")
+    }
+    guard trimInterval >= 0, trimInterval <= 86_400 else {
+      throw ValidationError("--trim-interval must be 0 (never) or at most 86400 seconds")
     }
     guard ["json", "text"].contains(logFormat) else {
       throw ValidationError("--log-format must be `json` or `text`, not `\(logFormat)`")
@@ -303,17 +312,20 @@ public struct ServeCommand: ParsableCommand {
         bundle: bundle, configuration: try streams.configuration(tenant: "stream", databasePath: db),
         logger: logger)
     }
+    let trimmer = trimInterval > 0 ? MemoryTrimmer(interval: trimInterval) : nil
     let outcome = Self.runBlocking {
       try await DecisionServer.run(
         bundle: bundle, store: store, keys: keyStore, configuration: config,
         logger: logger,
         reload: { try Self.loadBundle(reloadPaths, loader: loader) },
         extraServices: consumer.map { [$0] } ?? [],
-        scrapeHooks: consumer.map { c in [{ StreamMetrics.export(c.metrics, to: $0) }] } ?? []
+        scrapeHooks: (consumer.map { c in [{ StreamMetrics.export(c.metrics, to: $0) }] } ?? [])
+          + [{ Self.exportMemory(trimmer, to: $0) }]
       ) { bound in
         // Start-up (compiling or loading the bundle, building the screening index) leaves freed
         // heap pages behind: give them back before serving (a few MB of RSS; docs/performance.md).
         Self.releaseFreedMemory()
+        if let trimmer { trimmer.start() }
         let shown = host.contains(":") ? "[\(host)]" : host
         let line =
           banner
@@ -330,6 +342,17 @@ public struct ServeCommand: ParsableCommand {
   /// Returns the allocator's free pages to the system (glibc's `malloc_trim`).
   static func releaseFreedMemory() {
     _ = sentinel_release_free_memory()
+  }
+
+  /// The resident set (`process_resident_memory_bytes`, the name Prometheus' process collectors
+  /// use) and the periodic trims' counts, read at each scrape of `/metrics`.
+  static func exportMemory(_ trimmer: MemoryTrimmer?, to metrics: ServerMetrics) {
+    if let resident = MemoryTrimmer.residentBytes() {
+      metrics.observeGauge("process_resident_memory_bytes", value: resident)
+    }
+    guard let counts = trimmer?.snapshot else { return }
+    metrics.observeTotal("sentinel_memory_trims_total", total: counts.trims)
+    metrics.observeTotal("sentinel_memory_trim_released_bytes_total", total: counts.releasedBytes)
   }
 
   /// Runs `body` to completion from this synchronous command, returning its error, if any.

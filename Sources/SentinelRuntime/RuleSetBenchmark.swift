@@ -203,6 +203,7 @@ public struct RuleSetBenchmark {
   struct PassState {
     var slots: [Value?] = []
     var results: [Value] = []
+    var registers = VM.Registers()
     var matched: [Int]
 
     init(rules: Int) {
@@ -242,7 +243,7 @@ public struct RuleSetBenchmark {
     var tally = Tally()
     let vm = VM()
     for slots in events {
-      _ = vm.run(bundle.program, variables: slots, results: &state.results)
+      _ = vm.run(bundle.program, variables: slots, results: &state.results, registers: &state.registers)
       let s = engine.summarize(state.results, matched: &state.matched)
       tally.add(s, matched: state.matched.count)
     }
@@ -256,7 +257,8 @@ public struct RuleSetBenchmark {
       for range in lines {
         guard (try? decoder.decode(UnsafeBufferPointer(rebasing: all[range]), into: &state.slots)) != nil
         else { continue }
-        _ = vm.run(bundle.program, variables: state.slots, results: &state.results)
+        _ = vm.run(
+          bundle.program, variables: state.slots, results: &state.results, registers: &state.registers)
         let s = engine.summarize(state.results, matched: &state.matched)
         tally.add(s, matched: state.matched.count)
       }

@@ -46,6 +46,11 @@ import Testing
     #expect(HostAllowList.hostName(of: "[::1") == nil)
     #expect(HostAllowList.hostName(of: "") == nil)
     #expect(HostAllowList.hostName(of: "evil/x") == nil)
+    // Ports are ASCII digits only (Unicode digits such as U+0663 are not a port).
+    #expect(HostAllowList.hostName(of: "localhost:\u{0663}") == nil)
+    #expect(HostAllowList.hostName(of: "[::1]:8\u{0663}") == nil)
+    #expect(HostAllowList.hostName(of: "localhost:") == "localhost")
+    #expect(HostAllowList.hostName(of: "EXAMPLE.Com:443") == "example.com")
     let defaults = HostAllowList.defaults(listeningOn: "0.0.0.0")
     #expect(defaults.hosts == ["localhost", "127.0.0.1", "::1"])
     #expect(HostAllowList.defaults(listeningOn: "10.0.0.5").allows("10.0.0.5:8080"))

@@ -106,4 +106,29 @@ import Testing
     #expect(m[Self.series("sentinel_bundle_reloads_total", [("result", "success")])] == 0)
     #expect(daemon.terminate() == 0)
   }
+
+  /// The resident set is a gauge, and `--trim-interval` trims on its own thread: the trim counter
+  /// grows while the daemon idles, and with `--trim-interval 0` there is none.
+  @Test func residentMemoryAndPeriodicTrims() async throws {
+    let daemon = try Daemon(extraArguments: ["--trim-interval", "0.2"])
+    var trims = 0.0
+    let deadline = ContinuousClock.now + .seconds(60)
+    while trims < 2, ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(100))
+      let m = Self.parse(try await daemon.get("/metrics").body)
+      trims = m["sentinel_memory_trims_total"] ?? 0
+      // A daemon with the reference rules holds more than 8 MB and, idle, far less than 1 GB.
+      let resident = try #require(m["process_resident_memory_bytes"])
+      #expect(resident > 8_000_000 && resident < 1_000_000_000, "\(resident)")
+    }
+    #expect(trims >= 2)
+    #expect(daemon.terminate() == 0)
+
+    let never = try Daemon(extraArguments: ["--trim-interval", "0"])
+    try await Task.sleep(for: .milliseconds(500))
+    let m = Self.parse(try await never.get("/metrics").body)
+    #expect(m["sentinel_memory_trims_total"] == nil)
+    #expect(m["process_resident_memory_bytes"] != nil)
+    #expect(never.terminate() == 0)
+  }
 }
