@@ -25,6 +25,9 @@ final class ScreenScratch: @unchecked Sendable {
   /// The query's words' bytes.
   var arena: UnsafeMutablePointer<UInt8>
   var arenaCapacity: Int
+  /// The query's rows' Jaro position tables (`QueryState.tables`).
+  var jaroTables: UnsafeMutablePointer<UInt64>
+  var jaroTableCapacity: Int
   /// Two list words joined, with their keys (`QueryState.joined`): room for two of the longest words.
   let join: UnsafeMutablePointer<UInt8>
 
@@ -79,6 +82,8 @@ final class ScreenScratch: @unchecked Sendable {
     reasons = .allocate(capacity: simCapacity)
     arenaCapacity = 256
     arena = .allocate(capacity: arenaCapacity)
+    jaroTableCapacity = 16 * QueryState.tableStride
+    jaroTables = .allocate(capacity: jaroTableCapacity)
     join = .allocate(capacity: QueryState.joinCapacity(ix.maxTextCount))
   }
 
@@ -98,6 +103,7 @@ final class ScreenScratch: @unchecked Sendable {
     sims.deallocate()
     reasons.deallocate()
     arena.deallocate()
+    jaroTables.deallocate()
     join.deallocate()
   }
 
@@ -118,6 +124,16 @@ final class ScreenScratch: @unchecked Sendable {
     arena.deallocate()
     arenaCapacity = max(n, arenaCapacity * 2)
     arena = .allocate(capacity: arenaCapacity)
+  }
+}
+
+extension ScreenScratch {
+  /// Room for `n` masks of Jaro position tables.
+  func reserveJaroTables(_ n: Int) {
+    guard n > jaroTableCapacity else { return }
+    jaroTables.deallocate()
+    jaroTableCapacity = max(n, jaroTableCapacity * 2)
+    jaroTables = .allocate(capacity: jaroTableCapacity)
   }
 }
 

@@ -379,13 +379,9 @@ public struct Screener: Sendable {
     }.prefix(limit)
     var out: [ScreeningMatch] = []
     for (e, (_, n)) in reported {
-      let name = index.names[Int(n)]
-      let list = name.words.map { WeightedToken(index.vocabulary[Int($0)], weight: index.weight($0)) }
-      let s = NameScorer.score(query: q.tokens, list: list, cutoff: threshold) { i, j in
-        q.similarityAndReason(i, name.words[j])
-      }
+      let s = q.explain(name: n, cutoff: threshold)
       let entry = index.list.entries[Int(e)]
-      let published = entry.names[Int(name.alias)]
+      let published = entry.names[Int(ix.nameAlias[Int(n)])]
       out.append(
         ScreeningMatch(
           id: entry.id, name: entry.primaryName, score: (s.score * 10000).rounded() / 10000,
