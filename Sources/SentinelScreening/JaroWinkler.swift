@@ -194,9 +194,12 @@ public enum JaroWinkler {
     if m == 0 { return false }  // nothing in common: 0
     var prefix = 0
     while prefix < min(4, na, nb), a[prefix] == b[prefix] { prefix += 1 }
-    // Jaro ≤ (m/na + m/nb + 1)/3 = (m(na + nb) + na·nb) / (3·na·nb); the margin covers rounding.
-    let j = Double(m * (na + nb) + na * nb) / Double(3 * na * nb)
-    return j + Double(prefix) * 0.1 * (1 - j) + 1e-9 > t
+    // Jaro ≤ j = (m/na + m/nb + 1)/3 = (m(na + nb) + na·nb) / (3·na·nb), and Jaro-Winkler ≤
+    // j + p(1 − j) = j(1 − p) + p with p = 0.1·prefix; tested as j(1 − p) + p + 1e-9 > t, multiplied
+    // out by the (positive) denominator — no division. The margin covers rounding: `false` still
+    // means the bound is below t.
+    let p = Double(prefix) * 0.1
+    return Double(m * (na + nb) + na * nb) * (1 - p) > (t - p - 1e-9) * Double(3 * na * nb)
   }
 
   /// Jaro-Winkler over the UTF-8 bytes of two strings.

@@ -78,24 +78,60 @@ struct QueryState {
     self.ix = ix
     self.tokens = tokens
     nq = tokens.count
-    var features = tokens.map(\.features)
-    for i in 0..<max(0, nq - 1) { features.append(tokens[i].features.joined(with: tokens[i + 1].features)) }
-    rows = features.count
-    let size = features.reduce(0) { $0 + $1.text.count + $1.core.count + $1.phonetic.count + $1.ocr.count }
+    // Rows in the scratch's arena: each word's bytes and keys, then each adjacent pair joined
+    // (`TokenFeatures.joined(with:)`: the two texts, no article, their keys computed in place).
+    rows = nq + max(0, nq - 1)
+    var size = 0
+    for t in tokens {
+      let f = t.features
+      size += f.text.count + f.core.count + f.phonetic.count + f.ocr.count
+    }
+    for i in 0..<max(0, nq - 1) {
+      let n = tokens[i].features.text.count + tokens[i + 1].features.text.count
+      size += 2 * n + 2 * NameKeys.phoneticCapacity(n)
+    }
     scratch.reserveArena(size)
     let arena = scratch.arena
     var at = 0
     func put(_ b: [UInt8]) -> UnsafeBufferPointer<UInt8> {
       let start = at
-      for x in b {
-        arena[at] = x
-        at += 1
+      b.withUnsafeBufferPointer { src in
+        if let base = src.baseAddress { (arena + start).update(from: base, count: src.count) }
       }
+      at += b.count
       return UnsafeBufferPointer(start: arena + start, count: b.count)
     }
-    spans = features.map { f in
-      WordSpan(text: put(f.text), core: put(f.core), phonetic: put(f.phonetic), ocr: put(f.ocr), role: f.role)
+    var spans: [WordSpan] = []
+    spans.reserveCapacity(rows)
+    for t in tokens {
+      let f = t.features
+      spans.append(
+        WordSpan(
+          text: put(f.text), core: put(f.core), phonetic: put(f.phonetic), ocr: put(f.ocr), role: f.role))
     }
+    for i in 0..<max(0, nq - 1) {
+      let a = spans[i].text
+      let b = spans[i + 1].text
+      let n = a.count + b.count
+      let text = UnsafeMutableBufferPointer(start: arena + at, count: n)
+      for k in 0..<a.count { text[k] = a[k] }
+      for k in 0..<b.count { text[a.count + k] = b[k] }
+      at += n
+      let p = NameKeys.phoneticCapacity(n)
+      let phonetic = UnsafeMutableBufferPointer(start: arena + at, count: p)
+      let tmp = UnsafeMutableBufferPointer(start: arena + at + p, count: p)
+      at += 2 * p
+      let ocr = UnsafeMutableBufferPointer(start: arena + at, count: n)
+      at += n
+      let t = UnsafeBufferPointer(text)
+      let pn = NameKeys.phonetic(t, into: phonetic, tmp: tmp)
+      let on = NameKeys.ocr(t, into: ocr)
+      spans.append(
+        WordSpan(
+          text: t, core: t, phonetic: UnsafeBufferPointer(rebasing: phonetic[0..<pn]),
+          ocr: UnsafeBufferPointer(rebasing: ocr[0..<on]), role: .name))
+    }
+    self.spans = spans
     scratch.reserveJaroTables(rows * Self.tableStride)
     tables = scratch.jaroTables
     for (r, f) in spans.enumerated() {

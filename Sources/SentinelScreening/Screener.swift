@@ -78,8 +78,13 @@ public struct Screener: Sendable {
     defer { scratch.ids = ids }
     var anyInformative = false
     for i in 0..<nq where q.spans[i].role == .name { anyInformative = true }
-    // Words found for each query word; a joined pair credits both of its words.
-    var found: [[(Int32, Float)]] = Array(repeating: [], count: nq)
+    // Words found for each query word; a joined pair credits both of its words. (The scratch's
+    // arrays, moved out and back: their capacity is kept across queries.)
+    var found = scratch.found
+    scratch.found = []
+    defer { scratch.found = found }
+    if found.count < nq { found.append(contentsOf: repeatElement([], count: nq - found.count)) }
+    for i in 0..<nq { found[i].removeAll(keepingCapacity: true) }
     for i in 0..<nq where !anyInformative || q.spans[i].role == .name {
       // A query of only initials, particles, titles or legal forms: block on every word exactly.
       ids.removeAll(keepingCapacity: true)
@@ -103,19 +108,26 @@ public struct Screener: Sendable {
       }
     }
     // A word found several times counts once, with its best evidence (only maxima are used below).
+    // In place: the first occurrences, in order (every evidence here is above 0).
     for i in 0..<nq where found[i].count > 1 {
-      var unique: [(Int32, Float)] = []
-      unique.reserveCapacity(found[i].count)
-      for (v, e) in found[i] {
-        if evidence[Int(v)] == 0 { unique.append((v, 0)) }
-        evidence[Int(v)] = max(evidence[Int(v)], e)
+      let kept = found[i].withUnsafeMutableBufferPointer { words in
+        var kept = 0
+        for k in 0..<words.count {
+          let (v, e) = words[k]
+          if evidence[Int(v)] == 0 {
+            words[kept] = (v, 0)
+            kept += 1
+          }
+          evidence[Int(v)] = max(evidence[Int(v)], e)
+        }
+        for k in 0..<kept {
+          let v = words[k].0
+          words[k].1 = evidence[Int(v)]
+          evidence[Int(v)] = 0
+        }
+        return kept
       }
-      for k in unique.indices {
-        let v = unique[k].0
-        unique[k].1 = evidence[Int(v)]
-        evidence[Int(v)] = 0
-      }
-      found[i] = unique
+      found[i].removeLast(found[i].count - kept)
     }
     var totalWeight = 0.0
     for i in 0..<nq { totalWeight += q.weights[i] }
@@ -299,15 +311,16 @@ public struct Screener: Sendable {
     }
     for k in grams.indices where k != longestAt {
       for id in ix.trigrams.lookup(UInt64(grams[k])) {
-        if counts[Int(id)] == 0 {
+        let x = counts[Int(id)]
+        if UInt32(truncatingIfNeeded: x) == 0 {
           touched[touchedCount] = id
           touchedCount += 1
         }
-        counts[Int(id)] &+= 1
+        counts[Int(id)] = x &+ 1
       }
     }
     if let longest {
-      for id in longest where counts[Int(id)] != 0 { counts[Int(id)] &+= 1 }
+      for id in longest where UInt32(truncatingIfNeeded: counts[Int(id)]) != 0 { counts[Int(id)] &+= 1 }
     }
     let qn = Double(grams.count)
     // The best `ScreenScratch.keptWords` by Dice coefficient (ties by id), kept sorted as they come.
@@ -319,34 +332,36 @@ public struct Screener: Sendable {
     }
     for k in 0..<touchedCount {
       let id = touched[k]
-      let c = Int(counts[Int(id)])
-      counts[Int(id)] = 0
+      let x = counts[Int(id)]
+      let c = Int(UInt32(truncatingIfNeeded: x))
+      counts[Int(id)] = x & 0xFFFF_FFFF_0000_0000
       guard c >= 2 || grams.count <= 3 else { continue }
+      let length = Int(x >> 32)  // ix.textCount[id]
       // Dice 2c/d ≥ 0.3 exactly when 20c ≥ 3d (integers; 2c/d rounds to 0.3 when they are equal).
-      let d = grams.count + Int(ix.textCount[Int(id)]) + 1
+      let d = grams.count + length + 1
       guard 20 * c >= 3 * d else { continue }
-      let dice = 2 * Double(c) / (qn + Double(ix.textCount[Int(id)] + 1))
-      let x = (dice, id)
+      let dice = 2 * Double(c) / (qn + Double(length + 1))
+      let entry = (dice, id)
       var end = scoredCount
       if scoredCount == kept {
-        guard before(x, scored[kept - 1]) else { continue }
+        guard before(entry, scored[kept - 1]) else { continue }
         end -= 1
       } else {
         scoredCount += 1
       }
-      // Binary search for x's place among scored[0..<end], then shift the rest up by one.
+      // Binary search for the entry's place among scored[0..<end], then shift the rest up by one.
       var lo = 0
       var hi = end
       while lo < hi {
         let mid = (lo + hi) / 2
-        if before(scored[mid], x) { lo = mid + 1 } else { hi = mid }
+        if before(scored[mid], entry) { lo = mid + 1 } else { hi = mid }
       }
       var k = end
       while k > lo {
         scored[k] = scored[k - 1]
         k -= 1
       }
-      scored[lo] = x
+      scored[lo] = entry
     }
     for k in 0..<scoredCount { out.append(scored[k].1) }
   }

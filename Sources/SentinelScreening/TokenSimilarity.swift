@@ -84,8 +84,14 @@ public enum TokenSimilarity {
     }
     // NOTE: the two Jaro-Winkler terms below are scaled (0.97, 0.93): they cannot beat a `best`
     // at or above the scale, so they are skipped then (same result; the phonetic term was
-    // computed for most near-identical blocking neighbours).
-    if articles && best < 0.97 {
+    // computed for most near-identical blocking neighbours); with a floor, also when the letters
+    // they share bound them to at most max(best, floor) once scaled.
+    if articles && best < 0.97,
+      floor < 0
+        || JaroWinkler.mayExceed(
+          q.core, q.hasCore ? JaroWinkler.letters(q.core) : q.textMask, c.core,
+          c.hasCore ? JaroWinkler.letters(c.core) : c.textMask, max(best, floor) / 0.97 - 1e-9)
+    {
       let jc =
         JaroWinkler.similarity(q.core, c.core, aPositions: tables.map { $0 + JaroWinkler.positionTableCount })
         * 0.97
