@@ -189,6 +189,19 @@ struct QueryState {
     return used + row
   }
 
+  /// Loads what `similarity` reads first for each of `words` (its cache cell, its entry and first
+  /// byte), all before any is compared: they are mostly cache misses (words found by blocking lie
+  /// anywhere in the vocabulary), and loads that do not wait for each other overlap. Returns a
+  /// value made of them, for the caller to keep (so that the loads are not optimized away).
+  func touch(_ words: [Int32]) -> UInt64 {
+    var sink: UInt64 = 0
+    for v in words {
+      let e = ix.words[Int(v)]
+      sink ^= cells[Int(v)] ^ UInt64(ix.bytes[Int(e.text)])
+    }
+    return sink
+  }
+
   /// `TokenSimilarity.compare(row, word v)`, computed once per query.
   @inline(__always) mutating func similarity(_ row: Int, _ v: Int32) -> Double {
     let k = cell(row, v)

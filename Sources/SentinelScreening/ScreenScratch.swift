@@ -55,6 +55,9 @@ final class ScreenScratch: @unchecked Sendable {
   var ids: [Int32] = []
   var grams: [UInt32] = []
   var bytes: [UInt8] = []
+  var keys: [UInt64] = []
+  /// Where `Screener.keyedWords` leaves the slots it loaded ahead (so that the loads are kept).
+  var touchSink: UInt32 = 0
   /// Per query word: the vocabulary words blocking found, with their evidence (`Screener.candidates`).
   var found: [[(Int32, Float)]] = []
 

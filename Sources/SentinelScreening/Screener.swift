@@ -89,6 +89,7 @@ public struct Screener: Sendable {
       // A query of only initials, particles, titles or legal forms: block on every word exactly.
       ids.removeAll(keepingCapacity: true)
       similarWords(q.spans[i], into: &ids, scratch)
+      scratch.touchSink ^= UInt32(truncatingIfNeeded: q.touch(ids))
       found[i].reserveCapacity(found[i].count + ids.count + 8)
       for v in ids {
         let e = Float(NameScorer.effective(q.similarity(i, v)))
@@ -98,6 +99,7 @@ public struct Screener: Sendable {
       if i + 1 < nq {
         ids.removeAll(keepingCapacity: true)
         keyedWords(q.spans[nq + i], into: &ids, scratch)
+        scratch.touchSink ^= UInt32(truncatingIfNeeded: q.touch(ids))
         for v in ids {
           let e = Float(NameScorer.effective(q.similarity(nq + i, v)))
           if e > 0 {
@@ -243,14 +245,17 @@ public struct Screener: Sendable {
     let text = f.text
     if let id = ix.word(text: text, core: nil) { out.append(id) }
     guard text.count > 1 else { return }
-    @inline(__always) func add(_ key: UInt64) {
-      for id in ix.keys.lookup(key) { out.append(id) }
-    }
+    // The keys first, then their lookups in the same order: each lookup's first load is a cache
+    // miss in a large table, and loading every key's slot before looking any up lets the processor
+    // wait for those misses together instead of one after another.
+    var keys = scratch.keys
+    scratch.keys = []  // moved out: appends must not copy
+    keys.removeAll(keepingCapacity: true)
     let hasCore = !f.core.same(text)
-    add(ScreeningIndex.key("P", f.phonetic))
-    add(ScreeningIndex.key("O", f.ocr))
-    add(ScreeningIndex.key("C", f.core))
-    if hasCore { add(ScreeningIndex.key("C", text)) }
+    keys.append(ScreeningIndex.key("P", f.phonetic))
+    keys.append(ScreeningIndex.key("O", f.ocr))
+    keys.append(ScreeningIndex.key("C", f.core))
+    if hasCore { keys.append(ScreeningIndex.key("C", text)) }
     var buf = scratch.bytes
     scratch.bytes = []  // moved out: appends must not copy
     defer { scratch.bytes = buf }
@@ -258,17 +263,24 @@ public struct Screener: Sendable {
       buf.removeAll(keepingCapacity: true)
       buf.append(contentsOf: text)
       buf.sort()
-      add(ScreeningIndex.key("S", buf))
+      keys.append(ScreeningIndex.key("S", buf))
     }
     if text.count <= ScreeningIndex.deletionKeyMaxLength + 1 {
       // One edit: a deletion on either side, or a substitution (the same deletion on both).
-      if text.count >= 3 { add(ScreeningIndex.key("D", text)) }
+      if text.count >= 3 { keys.append(ScreeningIndex.key("D", text)) }
       // A D key also finds the words (without an article) equal to the deletion: the compiled
       // key table files each such word of up to `deletionKeyMaxLength` letters under its own text.
       for k in 0..<text.count where k == 0 || text[k] != text[k - 1] {
-        add(ScreeningIndex.key("D", text, skipping: k))
+        keys.append(ScreeningIndex.key("D", text, skipping: k))
       }
     }
+    var touched: UInt32 = 0
+    for key in keys { touched ^= ix.keys.touch(key) }
+    scratch.touchSink ^= touched
+    for key in keys {
+      for id in ix.keys.lookup(key) { out.append(id) }
+    }
+    scratch.keys = keys
     buf.removeAll(keepingCapacity: true)
     buf.append(UInt8(ascii: "A"))
     buf.append(UInt8(ascii: "L"))
