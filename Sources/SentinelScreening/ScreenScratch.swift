@@ -14,10 +14,11 @@ final class ScreenScratch: @unchecked Sendable {
   let acc: UnsafeMutablePointer<Float>
   /// Per name: best evidence of the current query word (blocking). Zero between queries.
   let best: UnsafeMutablePointer<Float>
-  /// Per word: shared trigrams with the current query word (low 32 bits, zero between queries)
-  /// and the word's length (high 32 bits): the trigram walk reads both, and one array is one
-  /// cache line where two were two.
-  let counts: UnsafeMutablePointer<UInt64>
+  /// Per word: shared trigrams with the current query word (low 16 bits, zero between queries)
+  /// and the word's length (high 16 bits; `UInt16.max` for a longer word, whose length is then
+  /// read from the index): the trigram walk reads both, and one array is one cache line where
+  /// two were two.
+  let counts: UnsafeMutablePointer<UInt32>
   /// Per word: evidence (blocking, closed phase) or a dedup mark. Zero between queries.
   let evidence: UnsafeMutablePointer<Float>
   /// Per word: the generation of the query that gave it a similarity-cache slot (high 32 bits),
@@ -70,7 +71,7 @@ final class ScreenScratch: @unchecked Sendable {
     best.initialize(repeating: 0, count: max(1, nameCount))
     counts = .allocate(capacity: max(1, wordCount))
     counts.initialize(repeating: 0, count: max(1, wordCount))
-    for v in 0..<wordCount { counts[v] = UInt64(UInt32(truncatingIfNeeded: ix.textCount[v])) << 32 }
+    for v in 0..<wordCount { counts[v] = UInt32(min(Int(ix.textCount[v]), Int(UInt16.max))) << 16 }
     evidence = .allocate(capacity: max(1, wordCount))
     evidence.initialize(repeating: 0, count: max(1, wordCount))
     cells = .allocate(capacity: max(1, wordCount))

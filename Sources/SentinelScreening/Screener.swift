@@ -289,6 +289,9 @@ public struct Screener: Sendable {
     if hasCore, let id = ix.word(text: f.core, core: nil) { out.append(id) }
   }
 
+  /// A trigram count (`ScreenScratch.counts`) plus one, wrapping within its 16 bits.
+  @inline(__always) static func increment(_ x: UInt32) -> UInt32 { x & 0xFFFF_0000 | (x &+ 1) & 0xFFFF }
+
   /// Keyed words plus the vocabulary words sharing the most trigrams with `f` (Dice ≥ 0.3).
   func similarWords(_ f: WordSpan, into out: inout [Int32], _ scratch: ScreenScratch) {
     keyedWords(f, into: &out, scratch)
@@ -324,15 +327,15 @@ public struct Screener: Sendable {
     for k in grams.indices where k != longestAt {
       for id in ix.trigrams.lookup(UInt64(grams[k])) {
         let x = counts[Int(id)]
-        if UInt32(truncatingIfNeeded: x) == 0 {
+        if x & 0xFFFF == 0 {
           touched[touchedCount] = id
           touchedCount += 1
         }
-        counts[Int(id)] = x &+ 1
+        counts[Int(id)] = Self.increment(x)
       }
     }
     if let longest {
-      for id in longest where UInt32(truncatingIfNeeded: counts[Int(id)]) != 0 { counts[Int(id)] &+= 1 }
+      for id in longest where counts[Int(id)] & 0xFFFF != 0 { counts[Int(id)] = Self.increment(counts[Int(id)]) }
     }
     let qn = Double(grams.count)
     // The best `ScreenScratch.keptWords` by Dice coefficient (ties by id), kept sorted as they come.
@@ -345,10 +348,10 @@ public struct Screener: Sendable {
     for k in 0..<touchedCount {
       let id = touched[k]
       let x = counts[Int(id)]
-      let c = Int(UInt32(truncatingIfNeeded: x))
-      counts[Int(id)] = x & 0xFFFF_FFFF_0000_0000
+      let c = Int(x & 0xFFFF)
+      counts[Int(id)] = x & 0xFFFF_0000
       guard c >= 2 || grams.count <= 3 else { continue }
-      let length = Int(x >> 32)  // ix.textCount[id]
+      let length = x >> 16 == 0xFFFF ? Int(ix.textCount[Int(id)]) : Int(x >> 16)
       // Dice 2c/d ≥ 0.3 exactly when 20c ≥ 3d (integers; 2c/d rounds to 0.3 when they are equal).
       let d = grams.count + length + 1
       guard 20 * c >= 3 * d else { continue }
