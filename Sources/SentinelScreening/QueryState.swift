@@ -194,6 +194,11 @@ struct QueryState {
   /// anywhere in the vocabulary), and loads that do not wait for each other overlap. Returns a
   /// value made of them, for the caller to keep (so that the loads are not optimized away).
   func touch(_ words: [Int32]) -> UInt64 {
+    words.withUnsafeBufferPointer { touch($0) }
+  }
+
+  /// `touch` over a span (a name's words).
+  func touch(_ words: UnsafeBufferPointer<Int32>) -> UInt64 {
     var sink: UInt64 = 0
     for v in words {
       let e = ix.words[Int(v)]
@@ -268,6 +273,8 @@ struct QueryState {
     if (nq >= 2 || nl >= 2) && optimistic(list) >= cutoff {
       for i in 0..<max(0, nq - 1) where min(qSim[i], qSim[i + 1]) < 0.9 {
         for j in 0..<nl where lSim[j] < 0.9 || lPartner[j] == qPartner[i] || lPartner[j] == qPartner[i + 1] {
+          // No similarity exceeds 1: beside an identical pair, the joined words cannot win.
+          if max(qSim[i], qSim[i + 1], lSim[j]) >= 1 { continue }
           let s = similarity(nq + i, list[j])
           if s >= 0.85, s > qSim[i], s > qSim[i + 1], s > lSim[j] {
             release(qPartner[i])
@@ -288,6 +295,7 @@ struct QueryState {
         var joined: WordSpan?
         var pair = -2  // the pair's slot in the joined-pair cache: −2 not looked up yet, −1 none
         for i in 0..<nq where qSim[i] < 0.9 || qPartner[i] == lPartner[j] || qPartner[i] == lPartner[j + 1] {
+          if max(lSim[j], lSim[j + 1], qSim[i]) >= 1 { continue }  // as above
           if pair == -2 { pair = pairSlot(list[j], list[j + 1]) }
           let cached = pair >= 0 ? pairSims[pair * Self.pairRows + i] : .nan
           let s: Double
@@ -422,6 +430,8 @@ struct QueryState {
     if (nq >= 2 || nl >= 2) && optimistic(list) >= cutoff {
       for i in 0..<max(0, nq - 1) where min(qSim[i], qSim[i + 1]) < 0.9 {
         for j in 0..<nl where lSim[j] < 0.9 || lPartner[j] == qPartner[i] || lPartner[j] == qPartner[i + 1] {
+          // No similarity exceeds 1: beside an identical pair, the joined words cannot win.
+          if max(qSim[i], qSim[i + 1], lSim[j]) >= 1 { continue }
           let s = similarity(nq + i, list[j])
           if s >= 0.85, s > qSim[i], s > qSim[i + 1], s > lSim[j] {
             release(qPartner[i])
@@ -444,6 +454,7 @@ struct QueryState {
         var joined: WordSpan?
         var pair = -2
         for i in 0..<nq where qSim[i] < 0.9 || qPartner[i] == lPartner[j] || qPartner[i] == lPartner[j + 1] {
+          if max(lSim[j], lSim[j + 1], qSim[i]) >= 1 { continue }  // as above
           if pair == -2 { pair = pairSlot(list[j], list[j + 1]) }
           let cached = pair >= 0 ? pairSims[pair * Self.pairRows + i] : .nan
           let s: Double

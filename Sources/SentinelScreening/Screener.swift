@@ -31,7 +31,7 @@ public struct Screener: Sendable {
       var state = QueryState(q, ix, scratch)
       defer { state.release(to: scratch) }
       let candidates = self.candidates(&state, scratch)
-      return rank(&state, candidates, limit: limit)
+      return rank(&state, candidates, limit: limit, scratch)
     }
   }
 
@@ -44,7 +44,7 @@ public struct Screener: Sendable {
     return pool.with(ix) { scratch in
       var state = QueryState(q, ix, scratch)
       defer { state.release(to: scratch) }
-      return rank(&state, (0..<Int32(ix.nameCount)).map { ($0, Float.infinity) }, limit: limit)
+      return rank(&state, (0..<Int32(ix.nameCount)).map { ($0, Float.infinity) }, limit: limit, scratch)
     }
   }
 
@@ -385,12 +385,17 @@ public struct Screener: Sendable {
 
   /// Scores the candidates (best bound first) and explains the best `limit` entries. Stops early
   /// once `limit` entries score more than the next candidate's bound: no later one can displace them.
-  func rank(_ q: inout QueryState, _ names: [(name: Int32, bound: Float)], limit: Int) -> [ScreeningMatch] {
+  func rank(
+    _ q: inout QueryState, _ names: [(name: Int32, bound: Float)], limit: Int, _ scratch: ScreenScratch
+  ) -> [ScreeningMatch] {
     let ix = q.ix
     var bestPerEntry: [Int32: (Double, Int32)] = [:]
     var kth = -Double.infinity  // the limit-th best entry score so far (−∞ until there are `limit`)
-    for (n, bound) in names {
+    var sink: UInt64 = 0
+    for (k, (n, bound)) in names.enumerated() {
       if Double(bound) < kth - 1e-4 { break }
+      // The next candidate's words are loaded while this one is scored (`QueryState.touch`).
+      if k + 1 < names.count { sink ^= q.touch(ix.nameWordIds(names[k + 1].name)) }
       let s = q.score(name: n, cutoff: threshold)
       let entry = ix.nameEntry[Int(n)]
       if s >= threshold, s > (bestPerEntry[entry]?.0 ?? -1) {
@@ -400,6 +405,7 @@ public struct Screener: Sendable {
         }
       }
     }
+    scratch.touchSink ^= UInt32(truncatingIfNeeded: sink)
     // Only the reported matches are explained (pairs and unmatched words cost strings).
     // Ranked as reported: by the rounded score, then by id.
     func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
