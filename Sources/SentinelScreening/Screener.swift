@@ -335,7 +335,9 @@ public struct Screener: Sendable {
       }
     }
     if let longest {
-      for id in longest where counts[Int(id)] & 0xFFFF != 0 { counts[Int(id)] = Self.increment(counts[Int(id)]) }
+      for id in longest where counts[Int(id)] & 0xFFFF != 0 {
+        counts[Int(id)] = Self.increment(counts[Int(id)])
+      }
     }
     let qn = Double(grams.count)
     // The best `ScreenScratch.keptWords` by Dice coefficient (ties by id), kept sorted as they come.
