@@ -74,6 +74,12 @@ struct KeyRanges {
     Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15).multipliedFullWidth(by: UInt64(capacity)).high)
   }
 
+  /// Loads `key`'s first slot and returns part of it: a lookup of `key` soon after then finds the
+  /// slot in cache (`Screener.keyedWords` loads a word's keys' slots together).
+  @inline(__always) func touch(_ key: UInt64) -> UInt32 {
+    slots[Self.slot(key, capacity)].start
+  }
+
   /// The values stored under `key` (empty when there are none).
   @inline(__always) func lookup(_ key: UInt64) -> UnsafeBufferPointer<Int32> {
     let lo = UInt32(truncatingIfNeeded: key)

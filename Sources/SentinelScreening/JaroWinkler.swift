@@ -52,52 +52,85 @@ public enum JaroWinkler {
   /// character i takes the first unmatched position holding it in its window (as the textbook scan
   /// does), found with a few mask operations.
   static func jaroShort(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
-    let na = a.count
-    let nb = b.count
-    let window = max(0, max(na, nb) / 2 - 1)
     var table: PositionTable = (
       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
     )
     return withUnsafeMutableBytes(of: &table) { raw in
       let positions = raw.bindMemory(to: UInt64.self)
-      for j in 0..<nb { positions[Int(b[j] & 31)] |= 1 &<< UInt64(j) }
-      var aMatched: UInt64 = 0
-      var bMatched: UInt64 = 0
-      var matches = 0
-      for i in 0..<na {
-        let lo = max(0, i - window)
-        let hi = min(nb - 1, i + window)
-        if lo > hi { continue }
-        // Bits lo...hi (hi ≤ 63: `2 &<< 63` is 0, and 0 &- 1 all ones). NOTE: masking shifts
-        // (`&<<`): the amounts are below 64, and the checked `<<` cost ~2% of a query.
-        let inWindow: UInt64 = ((2 &<< UInt64(hi)) &- 1) & ~((1 &<< UInt64(lo)) &- 1)
-        let c = a[i]
-        var free = positions[Int(c & 31)] & inWindow & ~bMatched
-        while free != 0 {
-          let j = free.trailingZeroBitCount
-          if b[j] == c {
-            bMatched |= 1 &<< UInt64(j)
-            aMatched |= 1 &<< UInt64(i)
-            matches += 1
-            break
-          }
-          free &= free &- 1
-        }
-      }
-      if matches == 0 { return 0 }
-      var transpositions = 0
-      var ra = aMatched
-      var rb = bMatched
-      while ra != 0 {
-        let i = ra.trailingZeroBitCount
-        let j = rb.trailingZeroBitCount
-        ra &= ra &- 1
-        rb &= rb &- 1
-        if a[i] != b[j] { transpositions += 1 }
-      }
-      let m = Double(matches)
-      return (m / Double(na) + m / Double(nb) + (m - Double(transpositions) / 2) / m) / 3
+      for j in 0..<b.count { positions[Int(b[j] & 31)] |= 1 &<< UInt64(j) }
+      return jaro(a, b, positions: UnsafePointer(positions.baseAddress.unsafelyUnwrapped))
     }
+  }
+
+  /// How many `UInt64` a word's position table (`positions(of:into:)`) holds.
+  static let positionTableCount = 32
+
+  /// Fills `table` (`positionTableCount` masks) with the positions of each byte slot in `w`
+  /// (at most 64 bytes), for `jaro(_:_:positions:)`.
+  static func positions(of w: UnsafeBufferPointer<UInt8>, into table: UnsafeMutablePointer<UInt64>) {
+    table.update(repeating: 0, count: positionTableCount)
+    for j in 0..<min(w.count, 64) { table[Int(w[j] & 31)] |= 1 &<< UInt64(j) }
+  }
+
+  /// `jaro(a, b)` for a and b of at most 64 bytes each (both non-empty), given b's position table
+  /// (`positions(of: b, into:)`). Jaro is symmetric, so a caller comparing one word with many
+  /// passes that word as b and builds its table once: `jaro(x, w, positions: table of w)` is
+  /// exactly `jaro(w, x)`.
+  ///
+  /// NOTE: why exactly (`FastScorerTests.jaroIsSymmetric` checks it). Take one byte value c: the
+  /// textbook scan gives each position i of a holding c (in order) the first free position j of b
+  /// holding c with |i − j| ≤ window. That is the merge of the two position lists: if j < i − window
+  /// drop j (no later i reaches it), if j > i + window drop i, else pair them — positions of b
+  /// before the merge's head are paired or out of every later window, those after it are free.
+  /// The merge's rules read the same with a and b swapped (j < i − w ⇔ i > j + w), so walking b
+  /// pairs the same positions: the same m, the same matched positions on each side (so the same
+  /// transpositions), and m/|a| + m/|b| is the same double either way (addition is commutative).
+  static func jaro(
+    _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, positions: UnsafePointer<UInt64>
+  ) -> Double {
+    let na = a.count
+    let nb = b.count
+    let window = max(0, max(na, nb) / 2 - 1)
+    var aMatched: UInt64 = 0
+    var bMatched: UInt64 = 0
+    var matches = 0
+    // Position i's window is bits max(0, i − window)...min(nb − 1, i + window): `span` (2·window + 1
+    // ones; window ≤ 31) moved to start at i − window, cut to b's positions. NOTE: masking shifts
+    // (`&<<`): the amounts are below 64, and the checked `<<` cost ~2% of a query.
+    let span: UInt64 = (2 &<< UInt64(2 * window)) &- 1
+    let inB: UInt64 = nb == 64 ? ~0 : (1 &<< UInt64(nb)) &- 1
+    for i in 0..<na {
+      let shift = i - window
+      let inWindow =
+        (shift >= 0
+          ? span &<< UInt64(truncatingIfNeeded: shift) : span &>> UInt64(truncatingIfNeeded: -shift))
+        & inB
+      let c = a[i]
+      var free = positions[Int(c & 31)] & inWindow & ~bMatched
+      while free != 0 {
+        let j = free.trailingZeroBitCount
+        if b[j] == c {
+          bMatched |= 1 &<< UInt64(j)
+          aMatched |= 1 &<< UInt64(i)
+          matches += 1
+          break
+        }
+        free &= free &- 1
+      }
+    }
+    if matches == 0 { return 0 }
+    var transpositions = 0
+    var ra = aMatched
+    var rb = bMatched
+    while ra != 0 {
+      let i = ra.trailingZeroBitCount
+      let j = rb.trailingZeroBitCount
+      ra &= ra &- 1
+      rb &= rb &- 1
+      if a[i] != b[j] { transpositions += 1 }
+    }
+    let m = Double(matches)
+    return (m / Double(na) + m / Double(nb) + (m - Double(transpositions) / 2) / m) / 3
   }
 
   /// 32 position masks on the stack.
@@ -120,6 +153,20 @@ public enum JaroWinkler {
     var prefix = 0
     while prefix < min(4, a.count, b.count), a[prefix] == b[prefix] { prefix += 1 }
     return j + Double(prefix) * p * (1 - j)
+  }
+
+  /// `similarity(a, b)` given a's position table (`positions(of: a, into:)`, nil when not built):
+  /// the same number, without building b's table (see `jaro(_:_:positions:)`).
+  @inline(__always) static func similarity(
+    _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, aPositions: UnsafePointer<UInt64>?
+  ) -> Double {
+    guard let aPositions, a.count >= 1, a.count <= 64, b.count >= 1, b.count <= 64 else {
+      return similarity(a, b)
+    }
+    let j = jaro(b, a, positions: aPositions)
+    var prefix = 0
+    while prefix < min(4, a.count, b.count), a[prefix] == b[prefix] { prefix += 1 }
+    return j + Double(prefix) * 0.1 * (1 - j)
   }
 
   /// The bytes of `s` as a set of 32 slots (byte & 31: letters distinct, digits share with letters).
@@ -147,9 +194,12 @@ public enum JaroWinkler {
     if m == 0 { return false }  // nothing in common: 0
     var prefix = 0
     while prefix < min(4, na, nb), a[prefix] == b[prefix] { prefix += 1 }
-    // Jaro ≤ (m/na + m/nb + 1)/3 = (m(na + nb) + na·nb) / (3·na·nb); the margin covers rounding.
-    let j = Double(m * (na + nb) + na * nb) / Double(3 * na * nb)
-    return j + Double(prefix) * 0.1 * (1 - j) + 1e-9 > t
+    // Jaro ≤ j = (m/na + m/nb + 1)/3 = (m(na + nb) + na·nb) / (3·na·nb), and Jaro-Winkler ≤
+    // j + p(1 − j) = j(1 − p) + p with p = 0.1·prefix; tested as j(1 − p) + p + 1e-9 > t, multiplied
+    // out by the (positive) denominator — no division. The margin covers rounding: `false` still
+    // means the bound is below t.
+    let p = Double(prefix) * 0.1
+    return Double(m * (na + nb) + na * nb) * (1 - p) > (t - p - 1e-9) * Double(3 * na * nb)
   }
 
   /// Jaro-Winkler over the UTF-8 bytes of two strings.

@@ -35,6 +35,10 @@ struct QueryState {
   // reported pairs are those of the 0.5 floor. `FastScorerTests` checks the score against
   // `NameScorer.score` with exact similarities.
   private let rows: Int
+  /// Each row's Jaro position tables (text, core, phonetic key: `TokenSimilarity.compare`'s
+  /// `tables`), `tableStride` masks per row, in the scratch.
+  private let tables: UnsafeMutablePointer<UInt64>
+  static let tableStride = 3 * JaroWinkler.positionTableCount
   private let cells: UnsafeMutablePointer<UInt64>
   private let generation: UInt64
   static let floor = 0.71
@@ -74,23 +78,67 @@ struct QueryState {
     self.ix = ix
     self.tokens = tokens
     nq = tokens.count
-    var features = tokens.map(\.features)
-    for i in 0..<max(0, nq - 1) { features.append(tokens[i].features.joined(with: tokens[i + 1].features)) }
-    rows = features.count
-    let size = features.reduce(0) { $0 + $1.text.count + $1.core.count + $1.phonetic.count + $1.ocr.count }
+    // Rows in the scratch's arena: each word's bytes and keys, then each adjacent pair joined
+    // (`TokenFeatures.joined(with:)`: the two texts, no article, their keys computed in place).
+    rows = nq + max(0, nq - 1)
+    var size = 0
+    for t in tokens {
+      let f = t.features
+      size += f.text.count + f.core.count + f.phonetic.count + f.ocr.count
+    }
+    for i in 0..<max(0, nq - 1) {
+      let n = tokens[i].features.text.count + tokens[i + 1].features.text.count
+      size += 2 * n + 2 * NameKeys.phoneticCapacity(n)
+    }
     scratch.reserveArena(size)
     let arena = scratch.arena
     var at = 0
     func put(_ b: [UInt8]) -> UnsafeBufferPointer<UInt8> {
       let start = at
-      for x in b {
-        arena[at] = x
-        at += 1
+      b.withUnsafeBufferPointer { src in
+        if let base = src.baseAddress { (arena + start).update(from: base, count: src.count) }
       }
+      at += b.count
       return UnsafeBufferPointer(start: arena + start, count: b.count)
     }
-    spans = features.map { f in
-      WordSpan(text: put(f.text), core: put(f.core), phonetic: put(f.phonetic), ocr: put(f.ocr), role: f.role)
+    var spans: [WordSpan] = []
+    spans.reserveCapacity(rows)
+    for t in tokens {
+      let f = t.features
+      spans.append(
+        WordSpan(
+          text: put(f.text), core: put(f.core), phonetic: put(f.phonetic), ocr: put(f.ocr), role: f.role))
+    }
+    for i in 0..<max(0, nq - 1) {
+      let a = spans[i].text
+      let b = spans[i + 1].text
+      let n = a.count + b.count
+      let text = UnsafeMutableBufferPointer(start: arena + at, count: n)
+      for k in 0..<a.count { text[k] = a[k] }
+      for k in 0..<b.count { text[a.count + k] = b[k] }
+      at += n
+      let p = NameKeys.phoneticCapacity(n)
+      let phonetic = UnsafeMutableBufferPointer(start: arena + at, count: p)
+      let tmp = UnsafeMutableBufferPointer(start: arena + at + p, count: p)
+      at += 2 * p
+      let ocr = UnsafeMutableBufferPointer(start: arena + at, count: n)
+      at += n
+      let t = UnsafeBufferPointer(text)
+      let pn = NameKeys.phonetic(t, into: phonetic, tmp: tmp)
+      let on = NameKeys.ocr(t, into: ocr)
+      spans.append(
+        WordSpan(
+          text: t, core: t, phonetic: UnsafeBufferPointer(rebasing: phonetic[0..<pn]),
+          ocr: UnsafeBufferPointer(rebasing: ocr[0..<on]), role: .name))
+    }
+    self.spans = spans
+    scratch.reserveJaroTables(rows * Self.tableStride)
+    tables = scratch.jaroTables
+    for (r, f) in spans.enumerated() {
+      let t = tables + r * Self.tableStride
+      JaroWinkler.positions(of: f.text, into: t)
+      JaroWinkler.positions(of: f.core, into: t + JaroWinkler.positionTableCount)
+      JaroWinkler.positions(of: f.phonetic, into: t + 2 * JaroWinkler.positionTableCount)
     }
     weights = tokens.map(\.weight)
     length = tokens.reduce(-1) { $0 + $1.features.text.count + 1 }
@@ -110,6 +158,11 @@ struct QueryState {
     scratch.sims = sims
     scratch.reasons = reasons
     scratch.simCapacity = capacity
+  }
+
+  /// Row `row`'s Jaro position tables.
+  @inline(__always) private func table(_ row: Int) -> UnsafePointer<UInt64> {
+    UnsafePointer(tables + row * Self.tableStride)
   }
 
   @inline(__always) private mutating func cell(_ row: Int, _ v: Int32) -> Int {
@@ -136,12 +189,30 @@ struct QueryState {
     return used + row
   }
 
+  /// Loads what `similarity` reads first for each of `words` (its cache cell, its entry and first
+  /// byte), all before any is compared: they are mostly cache misses (words found by blocking lie
+  /// anywhere in the vocabulary), and loads that do not wait for each other overlap. Returns a
+  /// value made of them, for the caller to keep (so that the loads are not optimized away).
+  func touch(_ words: [Int32]) -> UInt64 {
+    words.withUnsafeBufferPointer { touch($0) }
+  }
+
+  /// `touch` over a span (a name's words).
+  func touch(_ words: UnsafeBufferPointer<Int32>) -> UInt64 {
+    var sink: UInt64 = 0
+    for v in words {
+      let e = ix.words[Int(v)]
+      sink ^= cells[Int(v)] ^ UInt64(ix.bytes[Int(e.text)])
+    }
+    return sink
+  }
+
   /// `TokenSimilarity.compare(row, word v)`, computed once per query.
   @inline(__always) mutating func similarity(_ row: Int, _ v: Int32) -> Double {
     let k = cell(row, v)
     let s = sims[k]
     if !s.isNaN { return s }
-    let (x, r) = TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.floor)
+    let (x, r) = TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.floor, tables: table(row))
     sims[k] = x
     reasons[k] = r
     return x
@@ -151,7 +222,7 @@ struct QueryState {
   mutating func similarityAndReason(_ row: Int, _ v: Int32) -> (Double, MatchReason) {
     let s = similarity(row, v)
     if s <= Self.floor {
-      return TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.pairingFloor)
+      return TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.pairingFloor, tables: table(row))
     }
     return (s, reasons[cell(row, v)])
   }
@@ -160,7 +231,8 @@ struct QueryState {
   @inline(__always) private mutating func pairingSimilarity(_ row: Int, _ v: Int32) -> Double {
     let s = similarity(row, v)
     if exactWeak, s <= Self.floor {
-      return TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.pairingFloor).0
+      return TokenSimilarity.compare(spans[row], ix.wordSpan(v), floor: Self.pairingFloor, tables: table(row))
+        .0
     }
     return s
   }
@@ -201,6 +273,8 @@ struct QueryState {
     if (nq >= 2 || nl >= 2) && optimistic(list) >= cutoff {
       for i in 0..<max(0, nq - 1) where min(qSim[i], qSim[i + 1]) < 0.9 {
         for j in 0..<nl where lSim[j] < 0.9 || lPartner[j] == qPartner[i] || lPartner[j] == qPartner[i + 1] {
+          // No similarity exceeds 1: beside an identical pair, the joined words cannot win.
+          if max(qSim[i], qSim[i + 1], lSim[j]) >= 1 { continue }
           let s = similarity(nq + i, list[j])
           if s >= 0.85, s > qSim[i], s > qSim[i + 1], s > lSim[j] {
             release(qPartner[i])
@@ -221,13 +295,14 @@ struct QueryState {
         var joined: WordSpan?
         var pair = -2  // the pair's slot in the joined-pair cache: −2 not looked up yet, −1 none
         for i in 0..<nq where qSim[i] < 0.9 || qPartner[i] == lPartner[j] || qPartner[i] == lPartner[j + 1] {
+          if max(lSim[j], lSim[j + 1], qSim[i]) >= 1 { continue }  // as above
           if pair == -2 { pair = pairSlot(list[j], list[j + 1]) }
           let cached = pair >= 0 ? pairSims[pair * Self.pairRows + i] : .nan
           let s: Double
           if cached.isNaN {
             let f = joined ?? self.joined(list[j], list[j + 1])
             joined = f
-            s = TokenSimilarity.compare(spans[i], f, floor: 0.85).0
+            s = TokenSimilarity.compare(spans[i], f, floor: 0.85, tables: table(i)).0
             if pair >= 0 { pairSims[pair * Self.pairRows + i] = s }
           } else {
             s = cached
@@ -307,6 +382,182 @@ struct QueryState {
     }
     let factor = informative == 1 && strongest < NameScorer.lonePairMinimum ? NameScorer.lonePairFactor : 1
     return factor * (NameScorer.queryShare * qc + (1 - NameScorer.queryShare) * lc)
+  }
+
+  // MARK: - Explanation
+
+  /// `NameScorer.score(query: tokens, list: name n's words, cutoff: cutoff)` with its explanation
+  /// (pairs, reasons, unmatched words), computed like `score` over the cache instead of on
+  /// `TokenFeatures` arrays: single words pair by `similarityAndReason` (exact above the reference's
+  /// pairing floor, as the reference computes them), step 3 reads the joined rows and the
+  /// joined-pair cache as `score` does (only its tests at 0.85 and above read them, where they are
+  /// exact). `FastScorerTests` checks the whole result against `NameScorer.score`.
+  mutating func explain(name n: Int32, cutoff: Double) -> NameScore {
+    let list = ix.nameWordIds(n)
+    let nl = list.count
+    qSim.removeAll(keepingCapacity: true)
+    qSim.append(contentsOf: repeatElement(0, count: nq))
+    lSim.removeAll(keepingCapacity: true)
+    lSim.append(contentsOf: repeatElement(0, count: nl))
+    qPartner.removeAll(keepingCapacity: true)
+    qPartner.append(contentsOf: repeatElement(-1, count: nq))
+    lPartner.removeAll(keepingCapacity: true)
+    lPartner.append(contentsOf: repeatElement(-1, count: nl))
+    units.removeAll(keepingCapacity: true)
+    var unitSim: [Double] = []
+    var unitReason: [MatchReason] = []
+
+    var candidates: [(Double, Int, Int, MatchReason)] = []
+    candidates.reserveCapacity(nq * nl)
+    for i in 0..<nq {
+      for j in 0..<nl {
+        let (s, r) = similarityAndReason(i, list[j])
+        if s > Self.pairingFloor { candidates.append((s, i, j, r)) }
+      }
+    }
+    candidates.sort { $0.0 != $1.0 ? $0.0 > $1.0 : ($0.1 != $1.1 ? $0.1 < $1.1 : $0.2 < $1.2) }
+    for (s, i, j, r) in candidates where qPartner[i] < 0 && lPartner[j] < 0 {
+      qPartner[i] = units.count
+      lPartner[j] = units.count
+      qSim[i] = s
+      lSim[j] = s
+      units.append(Unit(q0: i, q1: -1, l0: j, l1: -1))
+      unitSim.append(s)
+      unitReason.append(r)
+    }
+
+    // Step 3, as in `score`.
+    if (nq >= 2 || nl >= 2) && optimistic(list) >= cutoff {
+      for i in 0..<max(0, nq - 1) where min(qSim[i], qSim[i + 1]) < 0.9 {
+        for j in 0..<nl where lSim[j] < 0.9 || lPartner[j] == qPartner[i] || lPartner[j] == qPartner[i + 1] {
+          // No similarity exceeds 1: beside an identical pair, the joined words cannot win.
+          if max(qSim[i], qSim[i + 1], lSim[j]) >= 1 { continue }
+          let s = similarity(nq + i, list[j])
+          if s >= 0.85, s > qSim[i], s > qSim[i + 1], s > lSim[j] {
+            release(qPartner[i])
+            release(qPartner[i + 1])
+            release(lPartner[j])
+            qPartner[i] = units.count
+            qPartner[i + 1] = units.count
+            lPartner[j] = units.count
+            qSim[i] = s
+            qSim[i + 1] = s
+            lSim[j] = s
+            units.append(Unit(q0: i, q1: i + 1, l0: j, l1: -1))
+            unitSim.append(s)
+            unitReason.append(.split)
+            break
+          }
+        }
+      }
+      for j in 0..<max(0, nl - 1) where min(lSim[j], lSim[j + 1]) < 0.9 {
+        var joined: WordSpan?
+        var pair = -2
+        for i in 0..<nq where qSim[i] < 0.9 || qPartner[i] == lPartner[j] || qPartner[i] == lPartner[j + 1] {
+          if max(lSim[j], lSim[j + 1], qSim[i]) >= 1 { continue }  // as above
+          if pair == -2 { pair = pairSlot(list[j], list[j + 1]) }
+          let cached = pair >= 0 ? pairSims[pair * Self.pairRows + i] : .nan
+          let s: Double
+          if cached.isNaN {
+            let f = joined ?? self.joined(list[j], list[j + 1])
+            joined = f
+            s = TokenSimilarity.compare(spans[i], f, floor: 0.85, tables: table(i)).0
+            if pair >= 0 { pairSims[pair * Self.pairRows + i] = s }
+          } else {
+            s = cached
+          }
+          if s >= 0.85, s > lSim[j], s > lSim[j + 1], s > qSim[i] {
+            release(lPartner[j])
+            release(lPartner[j + 1])
+            release(qPartner[i])
+            qPartner[i] = units.count
+            lPartner[j] = units.count
+            lPartner[j + 1] = units.count
+            qSim[i] = s
+            lSim[j] = s
+            lSim[j + 1] = s
+            units.append(Unit(q0: i, q1: -1, l0: j, l1: j + 1))
+            unitSim.append(s)
+            unitReason.append(.split)
+            break
+          }
+        }
+      }
+    }
+
+    // Truncation (see NameScorer).
+    var listEnd = nl
+    if nq < nl, length >= NameScorer.minimumTruncatedLength,
+      (0..<nq).allSatisfy({ i in
+        let p = qPartner[i]
+        guard p >= 0 else { return false }
+        let u = units[p]
+        return u.l0 == i && u.l1 < 0 && u.q0 == i && u.q1 < 0
+      })
+    {
+      let last = nq - 1
+      if ix.wordSpan(list[last]).text.hasPrefix(spans[last].text), qSim[last] < 0.9 {
+        qSim[last] = 0.9
+        lSim[last] = 0.9
+        unitSim[qPartner[last]] = 0.9
+        unitReason[qPartner[last]] = .prefix
+      }
+      if (0..<nq).allSatisfy({ qSim[$0] >= 0.85 }) { listEnd = nq }
+    }
+
+    // Steps 4–7, as in `score`.
+    var qNum = 0.0
+    var qDen = 0.0
+    for i in 0..<nq {
+      var w = weights[i]
+      if qPartner[i] >= 0, qSim[i] >= 0.8 {
+        let u = units[qPartner[i]]
+        if u.l0 >= 0 {
+          let v = list[u.l0]
+          let rarity = ix.weight[Int(v)] / ix.words[Int(v)].role.weight
+          w = min(w, rarity * spans[i].role.weight)
+        }
+      }
+      qNum += w * NameScorer.effective(qSim[i])
+      qDen += w
+    }
+    var lNum = 0.0
+    var lDen = 0.0
+    for j in 0..<listEnd {
+      let lw = ix.weight[Int(list[j])]
+      lNum += lw * NameScorer.effective(lSim[j])
+      lDen += lw
+    }
+    let qc = qDen > 0 ? qNum / qDen : 0
+    let lc = lDen > 0 ? lNum / lDen : 0
+    var informative = 0
+    var strongest = 0.0
+    for i in 0..<nq where spans[i].role == .name && qPartner[i] >= 0 && qSim[i] >= 0.72 {
+      informative += 1
+      strongest = max(strongest, qSim[i])
+    }
+    let factor = informative == 1 && strongest < NameScorer.lonePairMinimum ? NameScorer.lonePairFactor : 1
+
+    // The explanation: live units in query order (each query word is in at most one, and a unit's
+    // first query word is q0), then the words left unpaired.
+    func listWord(_ j: Int) -> String { String(decoding: ix.wordSpan(list[j]).text, as: UTF8.self) }
+    var pairs: [TokenPair] = []
+    for i in 0..<nq where qPartner[i] >= 0 && units[qPartner[i]].q0 == i {
+      let p = qPartner[i]
+      let u = units[p]
+      let query =
+        u.q1 >= 0
+        ? tokens[u.q0].features.string + " " + tokens[u.q1].features.string : tokens[u.q0].features.string
+      let words = u.l1 >= 0 ? listWord(u.l0) + " " + listWord(u.l1) : (u.l0 >= 0 ? listWord(u.l0) : "")
+      pairs.append(
+        TokenPair(
+          query: query, list: words, similarity: (unitSim[p] * 1000).rounded() / 1000, reason: unitReason[p]))
+    }
+    return NameScore(
+      score: factor * (NameScorer.queryShare * qc + (1 - NameScorer.queryShare) * lc), queryCoverage: qc,
+      listCoverage: lc, pairs: pairs, truncated: listEnd < nl,
+      unmatchedQuery: (0..<nq).filter { qPartner[$0] < 0 }.map { tokens[$0].features.string },
+      unmatchedList: (0..<nl).filter { lPartner[$0] < 0 }.map(listWord))
   }
 
   /// Whether the truncation rule could answer differently with the weak pairs (similarity at or

@@ -14,8 +14,11 @@ final class ScreenScratch: @unchecked Sendable {
   let acc: UnsafeMutablePointer<Float>
   /// Per name: best evidence of the current query word (blocking). Zero between queries.
   let best: UnsafeMutablePointer<Float>
-  /// Per word: shared trigrams with the current query word. Zero between queries.
-  let counts: UnsafeMutablePointer<UInt16>
+  /// Per word: shared trigrams with the current query word (low 16 bits, zero between queries)
+  /// and the word's length (high 16 bits; `UInt16.max` for a longer word, whose length is then
+  /// read from the index): the trigram walk reads both, and one array is one cache line where
+  /// two were two.
+  let counts: UnsafeMutablePointer<UInt32>
   /// Per word: evidence (blocking, closed phase) or a dedup mark. Zero between queries.
   let evidence: UnsafeMutablePointer<Float>
   /// Per word: the generation of the query that gave it a similarity-cache slot (high 32 bits),
@@ -25,6 +28,9 @@ final class ScreenScratch: @unchecked Sendable {
   /// The query's words' bytes.
   var arena: UnsafeMutablePointer<UInt8>
   var arenaCapacity: Int
+  /// The query's rows' Jaro position tables (`QueryState.tables`).
+  var jaroTables: UnsafeMutablePointer<UInt64>
+  var jaroTableCapacity: Int
   /// Two list words joined, with their keys (`QueryState.joined`): room for two of the longest words.
   let join: UnsafeMutablePointer<UInt8>
 
@@ -50,6 +56,11 @@ final class ScreenScratch: @unchecked Sendable {
   var ids: [Int32] = []
   var grams: [UInt32] = []
   var bytes: [UInt8] = []
+  var keys: [UInt64] = []
+  /// Where `Screener.keyedWords` leaves the slots it loaded ahead (so that the loads are kept).
+  var touchSink: UInt32 = 0
+  /// Per query word: the vocabulary words blocking found, with their evidence (`Screener.candidates`).
+  var found: [[(Int32, Float)]] = []
 
   init(_ ix: CompiledIndex) {
     nameCount = ix.nameCount
@@ -60,6 +71,7 @@ final class ScreenScratch: @unchecked Sendable {
     best.initialize(repeating: 0, count: max(1, nameCount))
     counts = .allocate(capacity: max(1, wordCount))
     counts.initialize(repeating: 0, count: max(1, wordCount))
+    for v in 0..<wordCount { counts[v] = UInt32(min(Int(ix.textCount[v]), Int(UInt16.max))) << 16 }
     evidence = .allocate(capacity: max(1, wordCount))
     evidence.initialize(repeating: 0, count: max(1, wordCount))
     cells = .allocate(capacity: max(1, wordCount))
@@ -79,6 +91,8 @@ final class ScreenScratch: @unchecked Sendable {
     reasons = .allocate(capacity: simCapacity)
     arenaCapacity = 256
     arena = .allocate(capacity: arenaCapacity)
+    jaroTableCapacity = 16 * QueryState.tableStride
+    jaroTables = .allocate(capacity: jaroTableCapacity)
     join = .allocate(capacity: QueryState.joinCapacity(ix.maxTextCount))
   }
 
@@ -98,6 +112,7 @@ final class ScreenScratch: @unchecked Sendable {
     sims.deallocate()
     reasons.deallocate()
     arena.deallocate()
+    jaroTables.deallocate()
     join.deallocate()
   }
 
@@ -118,6 +133,16 @@ final class ScreenScratch: @unchecked Sendable {
     arena.deallocate()
     arenaCapacity = max(n, arenaCapacity * 2)
     arena = .allocate(capacity: arenaCapacity)
+  }
+}
+
+extension ScreenScratch {
+  /// Room for `n` masks of Jaro position tables.
+  func reserveJaroTables(_ n: Int) {
+    guard n > jaroTableCapacity else { return }
+    jaroTables.deallocate()
+    jaroTableCapacity = max(n, jaroTableCapacity * 2)
+    jaroTables = .allocate(capacity: jaroTableCapacity)
   }
 }
 

@@ -31,7 +31,7 @@ public struct Screener: Sendable {
       var state = QueryState(q, ix, scratch)
       defer { state.release(to: scratch) }
       let candidates = self.candidates(&state, scratch)
-      return rank(&state, candidates, limit: limit)
+      return rank(&state, candidates, limit: limit, scratch)
     }
   }
 
@@ -44,7 +44,7 @@ public struct Screener: Sendable {
     return pool.with(ix) { scratch in
       var state = QueryState(q, ix, scratch)
       defer { state.release(to: scratch) }
-      return rank(&state, (0..<Int32(ix.nameCount)).map { ($0, Float.infinity) }, limit: limit)
+      return rank(&state, (0..<Int32(ix.nameCount)).map { ($0, Float.infinity) }, limit: limit, scratch)
     }
   }
 
@@ -78,12 +78,18 @@ public struct Screener: Sendable {
     defer { scratch.ids = ids }
     var anyInformative = false
     for i in 0..<nq where q.spans[i].role == .name { anyInformative = true }
-    // Words found for each query word; a joined pair credits both of its words.
-    var found: [[(Int32, Float)]] = Array(repeating: [], count: nq)
+    // Words found for each query word; a joined pair credits both of its words. (The scratch's
+    // arrays, moved out and back: their capacity is kept across queries.)
+    var found = scratch.found
+    scratch.found = []
+    defer { scratch.found = found }
+    if found.count < nq { found.append(contentsOf: repeatElement([], count: nq - found.count)) }
+    for i in 0..<nq { found[i].removeAll(keepingCapacity: true) }
     for i in 0..<nq where !anyInformative || q.spans[i].role == .name {
       // A query of only initials, particles, titles or legal forms: block on every word exactly.
       ids.removeAll(keepingCapacity: true)
       similarWords(q.spans[i], into: &ids, scratch)
+      scratch.touchSink ^= UInt32(truncatingIfNeeded: q.touch(ids))
       found[i].reserveCapacity(found[i].count + ids.count + 8)
       for v in ids {
         let e = Float(NameScorer.effective(q.similarity(i, v)))
@@ -93,6 +99,7 @@ public struct Screener: Sendable {
       if i + 1 < nq {
         ids.removeAll(keepingCapacity: true)
         keyedWords(q.spans[nq + i], into: &ids, scratch)
+        scratch.touchSink ^= UInt32(truncatingIfNeeded: q.touch(ids))
         for v in ids {
           let e = Float(NameScorer.effective(q.similarity(nq + i, v)))
           if e > 0 {
@@ -103,19 +110,26 @@ public struct Screener: Sendable {
       }
     }
     // A word found several times counts once, with its best evidence (only maxima are used below).
+    // In place: the first occurrences, in order (every evidence here is above 0).
     for i in 0..<nq where found[i].count > 1 {
-      var unique: [(Int32, Float)] = []
-      unique.reserveCapacity(found[i].count)
-      for (v, e) in found[i] {
-        if evidence[Int(v)] == 0 { unique.append((v, 0)) }
-        evidence[Int(v)] = max(evidence[Int(v)], e)
+      let kept = found[i].withUnsafeMutableBufferPointer { words in
+        var kept = 0
+        for k in 0..<words.count {
+          let (v, e) = words[k]
+          if evidence[Int(v)] == 0 {
+            words[kept] = (v, 0)
+            kept += 1
+          }
+          evidence[Int(v)] = max(evidence[Int(v)], e)
+        }
+        for k in 0..<kept {
+          let v = words[k].0
+          words[k].1 = evidence[Int(v)]
+          evidence[Int(v)] = 0
+        }
+        return kept
       }
-      for k in unique.indices {
-        let v = unique[k].0
-        unique[k].1 = evidence[Int(v)]
-        evidence[Int(v)] = 0
-      }
-      found[i] = unique
+      found[i].removeLast(found[i].count - kept)
     }
     var totalWeight = 0.0
     for i in 0..<nq { totalWeight += q.weights[i] }
@@ -231,14 +245,17 @@ public struct Screener: Sendable {
     let text = f.text
     if let id = ix.word(text: text, core: nil) { out.append(id) }
     guard text.count > 1 else { return }
-    @inline(__always) func add(_ key: UInt64) {
-      for id in ix.keys.lookup(key) { out.append(id) }
-    }
+    // The keys first, then their lookups in the same order: each lookup's first load is a cache
+    // miss in a large table, and loading every key's slot before looking any up lets the processor
+    // wait for those misses together instead of one after another.
+    var keys = scratch.keys
+    scratch.keys = []  // moved out: appends must not copy
+    keys.removeAll(keepingCapacity: true)
     let hasCore = !f.core.same(text)
-    add(ScreeningIndex.key("P", f.phonetic))
-    add(ScreeningIndex.key("O", f.ocr))
-    add(ScreeningIndex.key("C", f.core))
-    if hasCore { add(ScreeningIndex.key("C", text)) }
+    keys.append(ScreeningIndex.key("P", f.phonetic))
+    keys.append(ScreeningIndex.key("O", f.ocr))
+    keys.append(ScreeningIndex.key("C", f.core))
+    if hasCore { keys.append(ScreeningIndex.key("C", text)) }
     var buf = scratch.bytes
     scratch.bytes = []  // moved out: appends must not copy
     defer { scratch.bytes = buf }
@@ -246,17 +263,24 @@ public struct Screener: Sendable {
       buf.removeAll(keepingCapacity: true)
       buf.append(contentsOf: text)
       buf.sort()
-      add(ScreeningIndex.key("S", buf))
+      keys.append(ScreeningIndex.key("S", buf))
     }
     if text.count <= ScreeningIndex.deletionKeyMaxLength + 1 {
       // One edit: a deletion on either side, or a substitution (the same deletion on both).
-      if text.count >= 3 { add(ScreeningIndex.key("D", text)) }
+      if text.count >= 3 { keys.append(ScreeningIndex.key("D", text)) }
       // A D key also finds the words (without an article) equal to the deletion: the compiled
       // key table files each such word of up to `deletionKeyMaxLength` letters under its own text.
       for k in 0..<text.count where k == 0 || text[k] != text[k - 1] {
-        add(ScreeningIndex.key("D", text, skipping: k))
+        keys.append(ScreeningIndex.key("D", text, skipping: k))
       }
     }
+    var touched: UInt32 = 0
+    for key in keys { touched ^= ix.keys.touch(key) }
+    scratch.touchSink ^= touched
+    for key in keys {
+      for id in ix.keys.lookup(key) { out.append(id) }
+    }
+    scratch.keys = keys
     buf.removeAll(keepingCapacity: true)
     buf.append(UInt8(ascii: "A"))
     buf.append(UInt8(ascii: "L"))
@@ -264,6 +288,9 @@ public struct Screener: Sendable {
     if let id = buf.withUnsafeBufferPointer({ ix.word(text: $0, core: text) }) { out.append(id) }
     if hasCore, let id = ix.word(text: f.core, core: nil) { out.append(id) }
   }
+
+  /// A trigram count (`ScreenScratch.counts`) plus one, wrapping within its 16 bits.
+  @inline(__always) static func increment(_ x: UInt32) -> UInt32 { x & 0xFFFF_0000 | (x &+ 1) & 0xFFFF }
 
   /// Keyed words plus the vocabulary words sharing the most trigrams with `f` (Dice ≥ 0.3).
   func similarWords(_ f: WordSpan, into out: inout [Int32], _ scratch: ScreenScratch) {
@@ -299,15 +326,18 @@ public struct Screener: Sendable {
     }
     for k in grams.indices where k != longestAt {
       for id in ix.trigrams.lookup(UInt64(grams[k])) {
-        if counts[Int(id)] == 0 {
+        let x = counts[Int(id)]
+        if x & 0xFFFF == 0 {
           touched[touchedCount] = id
           touchedCount += 1
         }
-        counts[Int(id)] &+= 1
+        counts[Int(id)] = Self.increment(x)
       }
     }
     if let longest {
-      for id in longest where counts[Int(id)] != 0 { counts[Int(id)] &+= 1 }
+      for id in longest where counts[Int(id)] & 0xFFFF != 0 {
+        counts[Int(id)] = Self.increment(counts[Int(id)])
+      }
     }
     let qn = Double(grams.count)
     // The best `ScreenScratch.keptWords` by Dice coefficient (ties by id), kept sorted as they come.
@@ -319,34 +349,36 @@ public struct Screener: Sendable {
     }
     for k in 0..<touchedCount {
       let id = touched[k]
-      let c = Int(counts[Int(id)])
-      counts[Int(id)] = 0
+      let x = counts[Int(id)]
+      let c = Int(x & 0xFFFF)
+      counts[Int(id)] = x & 0xFFFF_0000
       guard c >= 2 || grams.count <= 3 else { continue }
+      let length = x >> 16 == 0xFFFF ? Int(ix.textCount[Int(id)]) : Int(x >> 16)
       // Dice 2c/d ≥ 0.3 exactly when 20c ≥ 3d (integers; 2c/d rounds to 0.3 when they are equal).
-      let d = grams.count + Int(ix.textCount[Int(id)]) + 1
+      let d = grams.count + length + 1
       guard 20 * c >= 3 * d else { continue }
-      let dice = 2 * Double(c) / (qn + Double(ix.textCount[Int(id)] + 1))
-      let x = (dice, id)
+      let dice = 2 * Double(c) / (qn + Double(length + 1))
+      let entry = (dice, id)
       var end = scoredCount
       if scoredCount == kept {
-        guard before(x, scored[kept - 1]) else { continue }
+        guard before(entry, scored[kept - 1]) else { continue }
         end -= 1
       } else {
         scoredCount += 1
       }
-      // Binary search for x's place among scored[0..<end], then shift the rest up by one.
+      // Binary search for the entry's place among scored[0..<end], then shift the rest up by one.
       var lo = 0
       var hi = end
       while lo < hi {
         let mid = (lo + hi) / 2
-        if before(scored[mid], x) { lo = mid + 1 } else { hi = mid }
+        if before(scored[mid], entry) { lo = mid + 1 } else { hi = mid }
       }
       var k = end
       while k > lo {
         scored[k] = scored[k - 1]
         k -= 1
       }
-      scored[lo] = x
+      scored[lo] = entry
     }
     for k in 0..<scoredCount { out.append(scored[k].1) }
   }
@@ -355,12 +387,17 @@ public struct Screener: Sendable {
 
   /// Scores the candidates (best bound first) and explains the best `limit` entries. Stops early
   /// once `limit` entries score more than the next candidate's bound: no later one can displace them.
-  func rank(_ q: inout QueryState, _ names: [(name: Int32, bound: Float)], limit: Int) -> [ScreeningMatch] {
+  func rank(
+    _ q: inout QueryState, _ names: [(name: Int32, bound: Float)], limit: Int, _ scratch: ScreenScratch
+  ) -> [ScreeningMatch] {
     let ix = q.ix
     var bestPerEntry: [Int32: (Double, Int32)] = [:]
     var kth = -Double.infinity  // the limit-th best entry score so far (−∞ until there are `limit`)
-    for (n, bound) in names {
+    var sink: UInt64 = 0
+    for (k, (n, bound)) in names.enumerated() {
       if Double(bound) < kth - 1e-4 { break }
+      // The next candidate's words are loaded while this one is scored (`QueryState.touch`).
+      if k + 1 < names.count { sink ^= q.touch(ix.nameWordIds(names[k + 1].name)) }
       let s = q.score(name: n, cutoff: threshold)
       let entry = ix.nameEntry[Int(n)]
       if s >= threshold, s > (bestPerEntry[entry]?.0 ?? -1) {
@@ -370,6 +407,7 @@ public struct Screener: Sendable {
         }
       }
     }
+    scratch.touchSink ^= UInt32(truncatingIfNeeded: sink)
     // Only the reported matches are explained (pairs and unmatched words cost strings).
     // Ranked as reported: by the rounded score, then by id.
     func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
@@ -379,13 +417,9 @@ public struct Screener: Sendable {
     }.prefix(limit)
     var out: [ScreeningMatch] = []
     for (e, (_, n)) in reported {
-      let name = index.names[Int(n)]
-      let list = name.words.map { WeightedToken(index.vocabulary[Int($0)], weight: index.weight($0)) }
-      let s = NameScorer.score(query: q.tokens, list: list, cutoff: threshold) { i, j in
-        q.similarityAndReason(i, name.words[j])
-      }
+      let s = q.explain(name: n, cutoff: threshold)
       let entry = index.list.entries[Int(e)]
-      let published = entry.names[Int(name.alias)]
+      let published = entry.names[Int(ix.nameAlias[Int(n)])]
       out.append(
         ScreeningMatch(
           id: entry.id, name: entry.primaryName, score: (s.score * 10000).rounded() / 10000,

@@ -40,7 +40,12 @@ public enum TokenSimilarity {
   /// cheap upper bound shows it cannot lift the result above both the rules before it and the
   /// floor); above the floor the result and its rule are exactly `compare`'s. Callers that ignore
   /// similarities at or below the floor (the scorer: 0.5) get the same outcome, faster.
-  static func compare(_ q: WordSpan, _ c: WordSpan, floor: Double = -1) -> (Double, MatchReason) {
+  ///
+  /// `tables`, when given, holds q's Jaro position tables (`QueryState.tables`: text, core and
+  /// phonetic key, `JaroWinkler.positionTableCount` masks each), built once per query word.
+  static func compare(
+    _ q: WordSpan, _ c: WordSpan, floor: Double = -1, tables: UnsafePointer<UInt64>? = nil
+  ) -> (Double, MatchReason) {
     if q.text.same(c.text) { return (1, .exact) }
     // Without an article on either side the cores are the texts, just found different.
     let articles = q.hasCore || c.hasCore
@@ -71,7 +76,7 @@ public enum TokenSimilarity {
       }
     }
     if floor < 0 || JaroWinkler.mayExceed(q.text, q.textMask, c.text, c.textMask, max(best, floor)) {
-      let jw = JaroWinkler.similarity(q.text, c.text)
+      let jw = JaroWinkler.similarity(q.text, c.text, aPositions: tables)
       if jw > best {
         best = jw
         reason = .fuzzy
@@ -79,9 +84,17 @@ public enum TokenSimilarity {
     }
     // NOTE: the two Jaro-Winkler terms below are scaled (0.97, 0.93): they cannot beat a `best`
     // at or above the scale, so they are skipped then (same result; the phonetic term was
-    // computed for most near-identical blocking neighbours).
-    if articles && best < 0.97 {
-      let jc = JaroWinkler.similarity(q.core, c.core) * 0.97
+    // computed for most near-identical blocking neighbours); with a floor, also when the letters
+    // they share bound them to at most max(best, floor) once scaled.
+    if articles && best < 0.97,
+      floor < 0
+        || JaroWinkler.mayExceed(
+          q.core, q.hasCore ? JaroWinkler.letters(q.core) : q.textMask, c.core,
+          c.hasCore ? JaroWinkler.letters(c.core) : c.textMask, max(best, floor) / 0.97 - 1e-9)
+    {
+      let jc =
+        JaroWinkler.similarity(q.core, c.core, aPositions: tables.map { $0 + JaroWinkler.positionTableCount })
+        * 0.97
       if jc > best {
         best = jc
         reason = .fuzzy
@@ -92,7 +105,9 @@ public enum TokenSimilarity {
         || JaroWinkler.mayExceed(
           q.phonetic, q.phoneticMask, c.phonetic, c.phoneticMask, max(best, floor) / 0.93 - 1e-9)
     {
-      let jp = JaroWinkler.similarity(q.phonetic, c.phonetic) * 0.93
+      let jp =
+        JaroWinkler.similarity(
+          q.phonetic, c.phonetic, aPositions: tables.map { $0 + 2 * JaroWinkler.positionTableCount }) * 0.93
       if jp > best {
         best = jp
         reason = .phonetic

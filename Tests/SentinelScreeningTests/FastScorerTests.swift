@@ -36,6 +36,7 @@ import Testing
           }
           let fast = state.score(name: n, cutoff: cutoff)
           #expect(fast == reference.score, "\(query) ~ \(words.map(\.features.string))")
+          Self.expectSameExplanation(state.explain(name: n, cutoff: cutoff), words, q, cutoff)
           compared += 1
         }
       }
@@ -75,12 +76,30 @@ import Testing
             TokenSimilarity.compare(q[i].features, list[j].features)
           }
           #expect(state.score(name: n, cutoff: cutoff) == reference.score, "\(query) ~ \(target.words)")
+          Self.expectSameExplanation(state.explain(name: n, cutoff: cutoff), list, q, cutoff)
           compared += 1
         }
       }
       state.release(to: scratch)
     }
     #expect(compared > 10000)
+  }
+
+  /// `QueryState.explain` gives what the reference scorer explains, field by field.
+  static func expectSameExplanation(
+    _ fast: NameScore, _ list: [WeightedToken], _ q: [WeightedToken], _ cutoff: Double
+  ) {
+    let reference = NameScorer.score(query: q, list: list, cutoff: cutoff) { i, j in
+      TokenSimilarity.compare(q[i].features, list[j].features)
+    }
+    let what = "\(q.map(\.features.string)) ~ \(list.map(\.features.string))"
+    #expect(fast.score == reference.score, "\(what)")
+    #expect(fast.queryCoverage == reference.queryCoverage, "\(what)")
+    #expect(fast.listCoverage == reference.listCoverage, "\(what)")
+    #expect(fast.truncated == reference.truncated, "\(what)")
+    #expect(fast.pairs == reference.pairs, "\(what)")
+    #expect(fast.unmatchedQuery == reference.unmatchedQuery, "\(what)")
+    #expect(fast.unmatchedList == reference.unmatchedList, "\(what)")
   }
 
   @Test func maskJaroEqualsTheTextbookScan() {
@@ -97,6 +116,35 @@ import Testing
       a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
           #expect(JaroWinkler.jaroShort(a, b) == JaroWinkler.jaroLong(a, b))
+        }
+      }
+    }
+  }
+
+  /// Jaro walks either side to the same number (`JaroWinkler.jaro(_:_:positions:)`): with the
+  /// position table of one word and the other walked, as the screener compares a query word with
+  /// many list words. Letters that share a 5-bit slot with digits, repeats and both lengths.
+  @Test func jaroIsSymmetric() {
+    var rng = SplitMix64(state: 29)
+    let alphabet = Array("AABDEHLMNORS1289".utf8)
+    var table = [UInt64](repeating: 0, count: JaroWinkler.positionTableCount)
+    for k in 0..<20000 {
+      let longest = k % 10 == 0 ? 64 : 12
+      let a = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
+        alphabet.randomElement(using: &rng) ?? 65
+      }
+      let b = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
+        alphabet.randomElement(using: &rng) ?? 65
+      }
+      a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          table.withUnsafeMutableBufferPointer { t in
+            guard let t = t.baseAddress else { return }
+            JaroWinkler.positions(of: a, into: t)
+            #expect(JaroWinkler.jaro(b, a, positions: t) == JaroWinkler.jaroLong(a, b))
+            #expect(
+              JaroWinkler.similarity(a, b, aPositions: t) == JaroWinkler.similarity(Array(a), Array(b)))
+          }
         }
       }
     }
