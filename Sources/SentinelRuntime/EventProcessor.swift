@@ -121,7 +121,7 @@ public final class EventProcessor {
     plans = b.aggregates.enumerated().map { i, a in
       AggregatePlan(a, slots: a.variables.map { index[$0.name] }, isRead: read.contains(i))
     }
-    cache = StateCache(aggregateCount: b.aggregates.count, capacity: cacheCapacity)
+    cache = StateCache(specs: b.aggregates, capacity: cacheCapacity)
     var byName: [String: Int] = [:]
     for (i, a) in b.aggregates.enumerated() { byName[a.name] = i }
     aggregateIndex = byName
@@ -190,7 +190,7 @@ public final class EventProcessor {
     let decision = engine.combine(eventID: eventID, results: ruleResults)
     if let time {
       // In place in the cache (no copy of the state's storage).
-      specs.withUnsafeBufferPointer { cache.applyUpdates(specs: $0, at: time) }
+      cache.applyUpdates(at: time)
     }
     let line = decision.jsonLine
     pendingRecords.append(

@@ -127,11 +127,13 @@ extension StateCache {
         stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))
       }
       if plan.isRead {
-        // Through a buffer pointer: subscripting the array copied the slot (retaining its state).
-        let reading = stateSlots.withUnsafeBufferPointer {
-          $0[k].reading(specs[i], at: time, current: current, probe: probe, valueKey: valueKey)
-        }
-        plan.fill(&slots, with: reading)
+        // The state and the spec in place (`inout`): read through a buffer pointer or the slot's
+        // optional, both were copied for the call (retaining the state's storage, the spec's
+        // name and type) on every reading.
+        plan.fill(
+          &slots,
+          with: stateSlots[k].readInPlace(
+            &readSpecs[i], at: time, current: current, probe: probe, valueKey: valueKey))
       }
       if let current {
         let u = PendingUpdate(entry: entry, aggregate: i, value: current, valueKey: valueKey)
@@ -144,11 +146,12 @@ extension StateCache {
 
   /// Records the current event in every state whose filter it matched (`read`), in place, and
   /// marks those slots dirty.
-  mutating func applyUpdates(specs: UnsafeBufferPointer<AggregateSpec>, at time: Timestamp) {
+  mutating func applyUpdates(at time: Timestamp) {
     for n in 0..<updateCount {
       let e = updates[n].entry
       let a = updates[n].aggregate
-      stateSlots[slot(e, a)].apply(specs[a], at: time, value: updates[n].value, valueKey: updates[n].valueKey)
+      stateSlots[slot(e, a)].apply(
+        &readSpecs[a], at: time, value: updates[n].value, valueKey: updates[n].valueKey)
       markDirty(e, a)
     }
     updateCount = 0

@@ -24,10 +24,11 @@ import SentinelState
 struct StateCache {
   /// One aggregate's state within an entry.
   struct Slot {
-    /// The state; nil until loaded (`load`: from the store, or empty for a key the store lacks).
-    private(set) var state: AggregateState?
-    /// Whether `state` is non-nil: a plain flag the per-event path tests without copying the
-    /// slot out of the array.
+    /// The state when `isLoaded`; an empty placeholder until then. Stored without an optional
+    /// so that the per-event path reads and updates it in place (`inout`), without copying the
+    /// slot (docs/performance.md, "Replay: CPU per event, second round").
+    private(set) var stored = AggregateState(kind: .count)
+    /// Whether the state was loaded (`load`: from the store, or empty for a key the store lacks).
     private(set) var isLoaded = false
     /// Whether the state changed since the last commit.
     var dirty = false
@@ -35,24 +36,30 @@ struct StateCache {
     /// An empty slot.
     init() {}
 
+    /// The state; nil until loaded.
+    var state: AggregateState? { isLoaded ? stored : nil }
+
     /// Sets the state.
     mutating func load(_ s: AggregateState) {
-      state = s
+      stored = s
       isLoaded = true
     }
 
-    /// The reading of the state (an empty one when not loaded) for the current event
-    /// (`AggregateState.reading`; `valueKey` is the key form of the event's value, if any).
-    func reading(_ spec: AggregateSpec, at t: Timestamp, current: Value?, probe: Value?, valueKey: String?)
-      -> AggregateReading
-    {
-      state?.reading(spec, at: t, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey)
-        ?? AggregateState(kind: spec.kind).reading(spec, at: t, current: current, probe: probe)
+    /// The reading of the loaded state for the current event, in place (see
+    /// `AggregateState.readInPlace`: nothing changes).
+    @inline(__always)
+    mutating func readInPlace(
+      _ spec: inout AggregateSpec, at t: Timestamp, current: Value?, probe: Value?, valueKey: String?
+    ) -> AggregateReading {
+      stored.readInPlace(
+        &spec, at: t, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey)
     }
 
     /// Records a matching event in the loaded state, in place (see `AggregateState.apply`).
-    mutating func apply(_ spec: AggregateSpec, at t: Timestamp, value: Value, valueKey: String?) {
-      state?.apply(spec, at: t, value: value, valueKey: valueKey)
+    /// The spec is `inout` only so that it is not copied for the call (it is not changed).
+    mutating func apply(_ spec: inout AggregateSpec, at t: Timestamp, value: Value, valueKey: String?) {
+      guard isLoaded else { return }
+      stored.apply(spec, at: t, value: value, valueKey: valueKey)
     }
   }
 
@@ -79,6 +86,8 @@ struct StateCache {
 
   /// The number of aggregates (slots per entry).
   let aggregateCount: Int
+  /// The bundle's aggregates, passed in place to `AggregateState.readInPlace` (never changed).
+  var readSpecs: [AggregateSpec]
   /// The number of entries kept when clean ones can be evicted.
   let capacity: Int
   /// Entries by string key text.
@@ -104,9 +113,10 @@ struct StateCache {
   /// The number of entries evicted so far.
   private(set) var evictions = 0
 
-  /// An empty cache for `aggregateCount` aggregates keeping about `capacity` entries.
-  init(aggregateCount: Int, capacity: Int) {
-    self.aggregateCount = aggregateCount
+  /// An empty cache for the aggregates `specs` keeping about `capacity` entries.
+  init(specs: [AggregateSpec], capacity: Int) {
+    aggregateCount = specs.count
+    readSpecs = specs
     self.capacity = max(1, capacity)
   }
 
