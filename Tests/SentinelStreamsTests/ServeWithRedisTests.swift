@@ -42,7 +42,9 @@ import Testing
     // Every entry read (decided, duplicate or dead-lettered) and nothing pending.
     let url = try #require(URL(string: "http://127.0.0.1:\(port)/metrics"))
     var metrics = ""
-    let deadline = ContinuousClock.now + .seconds(120)
+    // Generous: the daemon compiles the rules and builds its screening index first, on a machine
+    // that may be running the rest of the suite.
+    let deadline = ContinuousClock.now + .seconds(300)
     while ContinuousClock.now < deadline {
       let (data, _) = try await URLSession.shared.data(from: url)
       metrics = String(decoding: data, as: UTF8.self)
@@ -56,12 +58,22 @@ import Testing
     #expect(
       metrics.contains("sentinel_stream_events_total{outcome=\"read\"} \(events.count)"),
       "\(metrics)\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-    // The counters agree with what is on the output stream (a scrape after the last batch).
-    try await Task.sleep(for: .milliseconds(500))
-    let (data, _) = try await URLSession.shared.data(from: url)
-    metrics = String(decoding: data, as: UTF8.self)
+    // The counters agree with what is on the output stream. Polled, not read once after a pause:
+    // the pending gauge is refreshed by the consumer's look at the group (at most every 2 s), so a
+    // scrape can still show the pending count of the last look before the final batch.
     let decided = try c.decisions().count
     #expect(decided > 0)
+    let settled = ContinuousClock.now + .seconds(60)
+    while ContinuousClock.now < settled {
+      let (data, _) = try await URLSession.shared.data(from: url)
+      metrics = String(decoding: data, as: UTF8.self)
+      if metrics.contains("sentinel_stream_events_total{outcome=\"decided\"} \(decided)"),
+        metrics.contains("sentinel_stream_pending 0")
+      {
+        break
+      }
+      try await Task.sleep(for: .milliseconds(200))
+    }
     #expect(metrics.contains("sentinel_stream_events_total{outcome=\"decided\"} \(decided)"), "\(metrics)")
     #expect(metrics.contains("sentinel_stream_pending 0"), "\(metrics)")
     kill(p.processIdentifier, SIGTERM)

@@ -101,11 +101,10 @@ final class RedisServer {
     try p.run()
     process = p
     let c = RedisConnection(endpoint: endpoint, connectTimeout: .milliseconds(200))
-    for _ in 0..<200 {
-      if (try? c.command(["PING"])) == .status("PONG") { return }
-      usleep(25_000)
-    }
-    throw TestFailure("redis-server on port \(port) did not answer")
+    // A generous deadline: a loaded CI machine (the whole suite runs in parallel) can take
+    // seconds to start a process, and an append-only restart reloads its file first.
+    let answered = try waitUntil(60) { (try? c.command(["PING"])) == .status("PONG") }
+    if !answered { throw TestFailure("redis-server on port \(port) did not answer within 60 s") }
   }
 
   /// SIGKILL, no shutdown save.
@@ -153,6 +152,33 @@ final class ConsumerProcess {
   }
 
   var isRunning: Bool { process.isRunning }
+
+  /// Whether the process is stopped (SIGSTOP): state `T` in `/proc/PID/stat`.
+  var isStopped: Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(after: close)...].split(separator: " ").first == "T"
+  }
+
+  /// Whether the process holds a POSIX write lock on any file (`/proc/locks`). In WAL mode SQLite
+  /// holds one only inside a write transaction (the WAL write lock), or briefly while it opens or
+  /// checkpoints; a consumer frozen between transactions holds none.
+  var holdsFileWriteLock: Bool {
+    let pid = String(process.processIdentifier)
+    let locks = (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? ""
+    // `1: POSIX  ADVISORY  WRITE 4774 fe:00:16426425 120 120` (a waiter's line has `->` second).
+    return locks.split(separator: "\n").contains { line in
+      let f = line.split(separator: " ")
+      return f.count >= 5 && f[1] == "POSIX" && f[3] == "WRITE" && f[4] == pid
+    }
+  }
+
+  /// The log so far.
+  var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+  /// The end of the log, for failure messages.
+  var logTail: String { String(logText.suffix(3000)) }
 
   /// Waits until the consumer logs that it is consuming (start-up, rule compilation and the
   /// first connection done); false after `seconds`.
@@ -232,6 +258,27 @@ extension RedisConnection {
   func pendingCount(_ stream: String, group: String = "sentinel") throws -> Int {
     let reply = try command(["XPENDING", stream, group])
     return Int(reply.array?.first?.integer ?? -1)
+  }
+
+  /// How many of `stream`'s entries are pending with `consumer` (up to 10,000).
+  func pendingCount(_ stream: String, consumer: String, group: String = "sentinel") throws -> Int {
+    try command(["XPENDING", stream, group, "-", "+", "10000", consumer]).array?.count ?? -1
+  }
+
+  /// The group's lag on `stream`: entries not yet delivered to any consumer (XINFO GROUPS,
+  /// Redis 7), or nil when Redis does not know it.
+  func lag(_ stream: String, group: String = "sentinel") throws -> Int? {
+    for g in try command(["XINFO", "GROUPS", stream]).array ?? [] {
+      guard let f = g.array else { continue }
+      var info: [String: RedisReply] = [:]
+      var i = 0
+      while i + 1 < f.count {
+        if let k = f[i].string { info[k] = f[i + 1] }
+        i += 2
+      }
+      if info["name"]?.string == group { return info["lag"]?.integer.map(Int.init) }
+    }
+    return nil
   }
 }
 
