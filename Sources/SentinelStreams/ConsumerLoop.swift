@@ -397,14 +397,7 @@ final class ConsumerLoop {
     for s in config.settings.streams {
       guard let groups = try? redis.command(["XINFO", "GROUPS", s]).array else { return }
       for g in groups {
-        guard let f = g.array else { continue }
-        var info: [String: RedisReply] = [:]
-        var i = 0
-        while i + 1 < f.count {
-          if let k = f[i].string { info[k] = f[i + 1] }
-          i += 2
-        }
-        guard info["name"]?.string == config.group else { continue }
+        guard let info = g.fields, info["name"]?.string == config.group else { continue }
         pending += Int(info["pending"]?.integer ?? 0)
         lag += Int(info["lag"]?.integer ?? 0)
       }

@@ -109,6 +109,19 @@ public enum RedisReply: Sendable, Equatable {
     return nil
   }
 
+  /// An array of field/value pairs (as XINFO answers) by field name, or nil when not an array;
+  /// a pair whose field is not a string is skipped, as is an odd element at the end.
+  public var fields: [String: RedisReply]? {
+    guard let f = array else { return nil }
+    var info: [String: RedisReply] = [:]
+    var i = 0
+    while i + 1 < f.count {
+      if let k = f[i].string { info[k] = f[i + 1] }
+      i += 2
+    }
+    return info
+  }
+
   /// The integer of an integer reply (or of a bulk string holding one), or nil.
   public var integer: Int64? {
     switch self {

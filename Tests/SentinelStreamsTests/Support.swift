@@ -269,13 +269,7 @@ extension RedisConnection {
   /// Redis 7), or nil when Redis does not know it.
   func lag(_ stream: String, group: String = "sentinel") throws -> Int? {
     for g in try command(["XINFO", "GROUPS", stream]).array ?? [] {
-      guard let f = g.array else { continue }
-      var info: [String: RedisReply] = [:]
-      var i = 0
-      while i + 1 < f.count {
-        if let k = f[i].string { info[k] = f[i + 1] }
-        i += 2
-      }
+      guard let info = g.fields else { continue }
       if info["name"]?.string == group { return info["lag"]?.integer.map(Int.init) }
     }
     return nil
