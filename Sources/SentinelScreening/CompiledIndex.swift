@@ -114,6 +114,16 @@ struct WordEntry {
   var hasCore: Bool
 }
 
+/// Where the phonetic and OCR keys of two adjacent list words joined are in
+/// `CompiledIndex.joinedBytes`: the phonetic key's `phoneticCount` bytes from `start`, then the OCR
+/// key's `ocrCount` bytes; `start` −1 when not precomputed (no next word in the name, or a key
+/// longer than 65,535 bytes: the query computes it).
+struct JoinedKeys {
+  var start: Int32
+  var phoneticCount: UInt16
+  var ocrCount: UInt16
+}
+
 /// The tables of a `ScreeningIndex` (see the file comment).
 final class CompiledIndex: @unchecked Sendable {
   // NOTE: @unchecked: the buffers are written in `init` only and freed in `deinit`; afterwards
@@ -139,6 +149,10 @@ final class CompiledIndex: @unchecked Sendable {
   /// The names containing word v: `postingNames[postingStart[v]..<postingStart[v + 1]]`.
   let postingStart: UnsafeMutablePointer<Int32>
   let postingNames: UnsafeMutablePointer<Int32>
+  /// Per position p in `nameWords`: the keys of words p and p + 1 joined (step 3 of the score),
+  /// `TokenFeatures.joined(with:)`'s, precomputed — shared by equal pairs.
+  let joinedKeys: UnsafeMutablePointer<JoinedKeys>
+  let joinedBytes: UnsafeMutablePointer<UInt8>
   /// Trigram (packed, as `NameKeys.trigrams`) → word ids, ascending.
   let trigrams: KeyRanges
   /// Hashed blocking keys (`ScreeningIndex.key(tag, bytes)`): `P` phonetic key, `O` OCR key, `C`
@@ -256,6 +270,44 @@ final class CompiledIndex: @unchecked Sendable {
     }
     self.exact = KeyRanges(exact)
 
+    // Adjacent list words joined (step 3 of the score): their phonetic and OCR keys.
+    let none = JoinedKeys(start: -1, phoneticCount: 0, ocrCount: 0)
+    let joinedKeys = UnsafeMutablePointer<JoinedKeys>.allocate(capacity: max(1, nameWords.count))
+    joinedKeys.initialize(repeating: none, count: max(1, nameWords.count))
+    var joinedBytes: [UInt8] = []
+    var joinedSeen: [UInt64: JoinedKeys] = [:]
+    for n in 0..<nameCount {
+      let end = Int(nameStart[n + 1])
+      for p in Int(nameStart[n])..<max(Int(nameStart[n]), end - 1) {
+        let a = nameWords[p]
+        let b = nameWords[p + 1]
+        let pair = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+        if let known = joinedSeen[pair] {
+          joinedKeys[p] = known
+          continue
+        }
+        let text = vocabulary[Int(a)].text + vocabulary[Int(b)].text
+        let phonetic = NameKeys.phonetic(text)
+        let ocr = NameKeys.ocr(text)
+        var k = none
+        let fits = phonetic.count <= Int(UInt16.max) && ocr.count <= Int(UInt16.max)
+        if fits, joinedBytes.count < Int(Int32.max) / 2 {
+          k = JoinedKeys(
+            start: Int32(joinedBytes.count), phoneticCount: UInt16(phonetic.count),
+            ocrCount: UInt16(ocr.count))
+          joinedBytes += phonetic
+          joinedBytes += ocr
+        }
+        joinedSeen[pair] = k
+        joinedKeys[p] = k
+      }
+    }
+    joinedSeen = [:]
+    self.joinedKeys = joinedKeys
+    self.joinedBytes = .allocate(capacity: max(1, joinedBytes.count))
+    self.joinedBytes.initialize(from: joinedBytes, count: joinedBytes.count)
+    footprint += max(1, nameWords.count) * MemoryLayout<JoinedKeys>.stride + joinedBytes.count
+
     // Blocking tables. Every word, whatever its role: a query word may be a misspelt legal form
     // (`LIMITE`).
     var grams: [(key: UInt64, value: Int32)] = []
@@ -297,6 +349,8 @@ final class CompiledIndex: @unchecked Sendable {
     nameAlias.deallocate()
     postingStart.deallocate()
     postingNames.deallocate()
+    joinedKeys.deallocate()
+    joinedBytes.deallocate()
     trigrams.free()
     keys.free()
     exact.free()

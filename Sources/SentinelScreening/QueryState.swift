@@ -300,7 +300,7 @@ struct QueryState {
           let cached = pair >= 0 ? pairSims[pair * Self.pairRows + i] : .nan
           let s: Double
           if cached.isNaN {
-            let f = joined ?? self.joined(list[j], list[j + 1])
+            let f = joined ?? self.joined(list[j], list[j + 1], at: Int(ix.nameStart[Int(n)]) + j)
             joined = f
             s = TokenSimilarity.compare(spans[i], f, floor: 0.85, tables: table(i)).0
             if pair >= 0 { pairSims[pair * Self.pairRows + i] = s }
@@ -459,7 +459,7 @@ struct QueryState {
           let cached = pair >= 0 ? pairSims[pair * Self.pairRows + i] : .nan
           let s: Double
           if cached.isNaN {
-            let f = joined ?? self.joined(list[j], list[j + 1])
+            let f = joined ?? self.joined(list[j], list[j + 1], at: Int(ix.nameStart[Int(n)]) + j)
             joined = f
             s = TokenSimilarity.compare(spans[i], f, floor: 0.85, tables: table(i)).0
             if pair >= 0 { pairSims[pair * Self.pairRows + i] = s }
@@ -621,19 +621,28 @@ struct QueryState {
   static func joinCapacity(_ longest: Int) -> Int { 12 * longest + 16 }
 
   /// List words a and b written as one (`TokenFeatures.joined(with:)`), in the scratch's join
-  /// buffer (valid until the next call).
-  private func joined(_ a: Int32, _ b: Int32) -> WordSpan {
+  /// buffer (valid until the next call); `position` is a's position in `ix.nameWords` (its keys are
+  /// precomputed there, `CompiledIndex.joinedKeys`).
+  private func joined(_ a: Int32, _ b: Int32, at position: Int) -> WordSpan {
     let ta = ix.wordSpan(a).text
     let tb = ix.wordSpan(b).text
     let n = ta.count + tb.count
     let text = UnsafeMutableBufferPointer(start: join, count: n)
     for k in 0..<ta.count { text[k] = ta[k] }
     for k in 0..<tb.count { text[ta.count + k] = tb[k] }
+    let t = UnsafeBufferPointer(text)
+    let keys = ix.joinedKeys[position]
+    if keys.start >= 0 {
+      let phonetic = ix.joinedBytes + Int(keys.start)
+      return WordSpan(
+        text: t, core: t, phonetic: UnsafeBufferPointer(start: phonetic, count: Int(keys.phoneticCount)),
+        ocr: UnsafeBufferPointer(start: phonetic + Int(keys.phoneticCount), count: Int(keys.ocrCount)),
+        role: .name, hasCore: false)
+    }
     let p = NameKeys.phoneticCapacity(n)
     let phonetic = UnsafeMutableBufferPointer(start: join + n, count: p)
     let tmp = UnsafeMutableBufferPointer(start: join + n + p, count: p)
     let ocr = UnsafeMutableBufferPointer(start: join + n + 2 * p, count: n)
-    let t = UnsafeBufferPointer(text)
     let pn = NameKeys.phonetic(t, into: phonetic, tmp: tmp)
     let on = NameKeys.ocr(t, into: ocr)
     return WordSpan(

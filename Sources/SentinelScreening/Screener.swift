@@ -311,20 +311,29 @@ public struct Screener: Sendable {
       let g = at(k) << 16 | at(k + 1) << 8 | at(k + 2)
       if !grams.contains(g) { grams.append(g) }
     }
-    // Beyond 3 trigrams a word needs 2 shared ones (below): a word found only in the longest
-    // posting list cannot qualify, so that list only adds to words the others found.
-    var longest: UnsafeBufferPointer<Int32>?
-    var longestAt = -1
-    if grams.count > 3 {
-      for k in grams.indices {
-        let ids = ix.trigrams.lookup(UInt64(grams[k]))
-        if ids.count > (longest?.count ?? 0) {
-          longest = ids
-          longestAt = k
+    // Prefix filter: a word qualifies (below) only with `need` shared trigrams — 2 beyond 3
+    // trigrams, and Dice 2c/d ≥ 0.3 with d ≥ grams.count + 2 (every word sharing a trigram with
+    // the query word has a letter) asks for 20c ≥ 3(grams.count + 2), so 3 from 12 trigrams on.
+    // A word found only in the `need − 1` longest posting lists cannot qualify: those lists only
+    // add to words the others found (the counts of qualifying words stay exact).
+    let need = grams.count > 3 ? max(2, (3 * (grams.count + 2) + 19) / 20) : 1
+    var skipped: UInt64 = 0  // posting lists (among the first 64) walked second
+    if need > 1 {
+      for _ in 1..<need {
+        var longest = -1
+        var longestCount = 0
+        for k in 0..<min(grams.count, 64) where skipped & (1 &<< UInt64(k)) == 0 {
+          let c = ix.trigrams.lookup(UInt64(grams[k])).count
+          if c > longestCount {
+            longestCount = c
+            longest = k
+          }
         }
+        guard longest >= 0 else { break }
+        skipped |= 1 &<< UInt64(longest)
       }
     }
-    for k in grams.indices where k != longestAt {
+    for k in grams.indices where k >= 64 || skipped & (1 &<< UInt64(k)) == 0 {
       for id in ix.trigrams.lookup(UInt64(grams[k])) {
         let x = counts[Int(id)]
         if x & 0xFFFF == 0 {
@@ -334,8 +343,11 @@ public struct Screener: Sendable {
         counts[Int(id)] = Self.increment(x)
       }
     }
-    if let longest {
-      for id in longest where counts[Int(id)] & 0xFFFF != 0 {
+    var rest = skipped
+    while rest != 0 {
+      let k = rest.trailingZeroBitCount
+      rest &= rest &- 1
+      for id in ix.trigrams.lookup(UInt64(grams[k])) where counts[Int(id)] & 0xFFFF != 0 {
         counts[Int(id)] = Self.increment(counts[Int(id)])
       }
     }
