@@ -243,15 +243,7 @@ struct QueryState {
   mutating func score(name n: Int32, cutoff: Double) -> Double {
     let list = ix.nameWordIds(n)
     let nl = list.count
-    qSim.removeAll(keepingCapacity: true)
-    qSim.append(contentsOf: repeatElement(0, count: nq))
-    lSim.removeAll(keepingCapacity: true)
-    lSim.append(contentsOf: repeatElement(0, count: nl))
-    qPartner.removeAll(keepingCapacity: true)
-    qPartner.append(contentsOf: repeatElement(-1, count: nq))
-    lPartner.removeAll(keepingCapacity: true)
-    lPartner.append(contentsOf: repeatElement(-1, count: nl))
-    units.removeAll(keepingCapacity: true)
+    resetPairing(listCount: nl)
 
     pairs.removeAll(keepingCapacity: true)
     for i in 0..<nq {
@@ -269,7 +261,55 @@ struct QueryState {
       units.append(Unit(q0: i, q1: -1, l0: j, l1: -1))
     }
 
-    // Step 3: split or joined words, only where single words paired weakly.
+    joinWords(list, name: n, cutoff: cutoff)
+
+    // Truncation (see NameScorer).
+    var listEnd = nl
+    if !exactWeak, nq < nl, length >= NameScorer.minimumTruncatedLength, mayNeedWeakPairs(list) {
+      // Whether every query word has a partner may hang on a weak pair (see `floor`).
+      exactWeak = true
+      defer { exactWeak = false }
+      return score(name: n, cutoff: cutoff)
+    }
+    if nq < nl, length >= NameScorer.minimumTruncatedLength,
+      (0..<nq).allSatisfy({ i in
+        let p = qPartner[i]
+        guard p >= 0 else { return false }
+        let u = units[p]
+        return u.l0 == i && u.l1 < 0 && u.q0 == i && u.q1 < 0
+      })
+    {
+      let last = nq - 1
+      if ix.wordSpan(list[last]).text.hasPrefix(spans[last].text), qSim[last] < 0.9 {
+        qSim[last] = 0.9
+        lSim[last] = 0.9
+      }
+      if (0..<nq).allSatisfy({ qSim[$0] >= 0.85 }) { listEnd = nq }
+    }
+
+    let (qc, lc, factor) = coverages(list, listEnd: listEnd)
+    return factor * (NameScorer.queryShare * qc + (1 - NameScorer.queryShare) * lc)
+  }
+
+  /// Empties the pairing state for a name of `listCount` words.
+  @inline(__always) private mutating func resetPairing(listCount nl: Int) {
+    qSim.removeAll(keepingCapacity: true)
+    qSim.append(contentsOf: repeatElement(0, count: nq))
+    lSim.removeAll(keepingCapacity: true)
+    lSim.append(contentsOf: repeatElement(0, count: nl))
+    qPartner.removeAll(keepingCapacity: true)
+    qPartner.append(contentsOf: repeatElement(-1, count: nq))
+    lPartner.removeAll(keepingCapacity: true)
+    lPartner.append(contentsOf: repeatElement(-1, count: nl))
+    units.removeAll(keepingCapacity: true)
+  }
+
+  /// Step 3 of the score: split or joined words, only where single words paired weakly. Adds a
+  /// unit for each join that wins, releasing the units it replaces.
+  @inline(__always) private mutating func joinWords(
+    _ list: UnsafeBufferPointer<Int32>, name n: Int32, cutoff: Double
+  ) {
+    let nl = list.count
     if (nq >= 2 || nl >= 2) && optimistic(list) >= cutoff {
       for i in 0..<max(0, nq - 1) where min(qSim[i], qSim[i + 1]) < 0.9 {
         for j in 0..<nl where lSim[j] < 0.9 || lPartner[j] == qPartner[i] || lPartner[j] == qPartner[i + 1] {
@@ -324,31 +364,12 @@ struct QueryState {
       }
     }
 
-    // Truncation (see NameScorer).
-    var listEnd = nl
-    if !exactWeak, nq < nl, length >= NameScorer.minimumTruncatedLength, mayNeedWeakPairs(list) {
-      // Whether every query word has a partner may hang on a weak pair (see `floor`).
-      exactWeak = true
-      defer { exactWeak = false }
-      return score(name: n, cutoff: cutoff)
-    }
-    if nq < nl, length >= NameScorer.minimumTruncatedLength,
-      (0..<nq).allSatisfy({ i in
-        let p = qPartner[i]
-        guard p >= 0 else { return false }
-        let u = units[p]
-        return u.l0 == i && u.l1 < 0 && u.q0 == i && u.q1 < 0
-      })
-    {
-      let last = nq - 1
-      if ix.wordSpan(list[last]).text.hasPrefix(spans[last].text), qSim[last] < 0.9 {
-        qSim[last] = 0.9
-        lSim[last] = 0.9
-      }
-      if (0..<nq).allSatisfy({ qSim[$0] >= 0.85 }) { listEnd = nq }
-    }
+  }
 
-    // Steps 4–6.
+  /// Steps 4–7 of the score: the query's and the list's coverage and the lone-pairing factor.
+  @inline(__always) private func coverages(_ list: UnsafeBufferPointer<Int32>, listEnd: Int) -> (
+    qc: Double, lc: Double, factor: Double
+  ) {
     var qNum = 0.0
     var qDen = 0.0
     for i in 0..<nq {
@@ -373,7 +394,6 @@ struct QueryState {
     }
     let qc = qDen > 0 ? qNum / qDen : 0
     let lc = lDen > 0 ? lNum / lDen : 0
-    // Step 7.
     var informative = 0
     var strongest = 0.0
     for i in 0..<nq where spans[i].role == .name && qPartner[i] >= 0 && qSim[i] >= 0.72 {
@@ -381,7 +401,7 @@ struct QueryState {
       strongest = max(strongest, qSim[i])
     }
     let factor = informative == 1 && strongest < NameScorer.lonePairMinimum ? NameScorer.lonePairFactor : 1
-    return factor * (NameScorer.queryShare * qc + (1 - NameScorer.queryShare) * lc)
+    return (qc, lc, factor)
   }
 
   // MARK: - Explanation
@@ -395,15 +415,7 @@ struct QueryState {
   mutating func explain(name n: Int32, cutoff: Double) -> NameScore {
     let list = ix.nameWordIds(n)
     let nl = list.count
-    qSim.removeAll(keepingCapacity: true)
-    qSim.append(contentsOf: repeatElement(0, count: nq))
-    lSim.removeAll(keepingCapacity: true)
-    lSim.append(contentsOf: repeatElement(0, count: nl))
-    qPartner.removeAll(keepingCapacity: true)
-    qPartner.append(contentsOf: repeatElement(-1, count: nq))
-    lPartner.removeAll(keepingCapacity: true)
-    lPartner.append(contentsOf: repeatElement(-1, count: nl))
-    units.removeAll(keepingCapacity: true)
+    resetPairing(listCount: nl)
     var unitSim: [Double] = []
     var unitReason: [MatchReason] = []
 
@@ -426,63 +438,14 @@ struct QueryState {
       unitReason.append(r)
     }
 
-    // Step 3, as in `score`.
-    if (nq >= 2 || nl >= 2) && optimistic(list) >= cutoff {
-      for i in 0..<max(0, nq - 1) where min(qSim[i], qSim[i + 1]) < 0.9 {
-        for j in 0..<nl where lSim[j] < 0.9 || lPartner[j] == qPartner[i] || lPartner[j] == qPartner[i + 1] {
-          // No similarity exceeds 1: beside an identical pair, the joined words cannot win.
-          if max(qSim[i], qSim[i + 1], lSim[j]) >= 1 { continue }
-          let s = similarity(nq + i, list[j])
-          if s >= 0.85, s > qSim[i], s > qSim[i + 1], s > lSim[j] {
-            release(qPartner[i])
-            release(qPartner[i + 1])
-            release(lPartner[j])
-            qPartner[i] = units.count
-            qPartner[i + 1] = units.count
-            lPartner[j] = units.count
-            qSim[i] = s
-            qSim[i + 1] = s
-            lSim[j] = s
-            units.append(Unit(q0: i, q1: i + 1, l0: j, l1: -1))
-            unitSim.append(s)
-            unitReason.append(.split)
-            break
-          }
-        }
-      }
-      for j in 0..<max(0, nl - 1) where min(lSim[j], lSim[j + 1]) < 0.9 {
-        var joined: WordSpan?
-        var pair = -2
-        for i in 0..<nq where qSim[i] < 0.9 || qPartner[i] == lPartner[j] || qPartner[i] == lPartner[j + 1] {
-          if max(lSim[j], lSim[j + 1], qSim[i]) >= 1 { continue }  // as above
-          if pair == -2 { pair = pairSlot(list[j], list[j + 1]) }
-          let cached = pair >= 0 ? pairSims[pair * Self.pairRows + i] : .nan
-          let s: Double
-          if cached.isNaN {
-            let f = joined ?? self.joined(list[j], list[j + 1], at: Int(ix.nameStart[Int(n)]) + j)
-            joined = f
-            s = TokenSimilarity.compare(spans[i], f, floor: 0.85, tables: table(i)).0
-            if pair >= 0 { pairSims[pair * Self.pairRows + i] = s }
-          } else {
-            s = cached
-          }
-          if s >= 0.85, s > lSim[j], s > lSim[j + 1], s > qSim[i] {
-            release(lPartner[j])
-            release(lPartner[j + 1])
-            release(qPartner[i])
-            qPartner[i] = units.count
-            lPartner[j] = units.count
-            lPartner[j + 1] = units.count
-            qSim[i] = s
-            lSim[j] = s
-            lSim[j + 1] = s
-            units.append(Unit(q0: i, q1: -1, l0: j, l1: j + 1))
-            unitSim.append(s)
-            unitReason.append(.split)
-            break
-          }
-        }
-      }
+    // Step 3, shared with `score`. Every unit it adds joins two words (reason `split`); a live
+    // unit's similarity is its first query word's (a word's similarity only changes with a
+    // new unit, after its old one is released).
+    let singles = units.count
+    joinWords(list, name: n, cutoff: cutoff)
+    for u in units[singles...] {
+      unitSim.append(qSim[u.q0])
+      unitReason.append(.split)
     }
 
     // Truncation (see NameScorer).
@@ -505,38 +468,8 @@ struct QueryState {
       if (0..<nq).allSatisfy({ qSim[$0] >= 0.85 }) { listEnd = nq }
     }
 
-    // Steps 4–7, as in `score`.
-    var qNum = 0.0
-    var qDen = 0.0
-    for i in 0..<nq {
-      var w = weights[i]
-      if qPartner[i] >= 0, qSim[i] >= 0.8 {
-        let u = units[qPartner[i]]
-        if u.l0 >= 0 {
-          let v = list[u.l0]
-          let rarity = ix.weight[Int(v)] / ix.words[Int(v)].role.weight
-          w = min(w, rarity * spans[i].role.weight)
-        }
-      }
-      qNum += w * NameScorer.effective(qSim[i])
-      qDen += w
-    }
-    var lNum = 0.0
-    var lDen = 0.0
-    for j in 0..<listEnd {
-      let lw = ix.weight[Int(list[j])]
-      lNum += lw * NameScorer.effective(lSim[j])
-      lDen += lw
-    }
-    let qc = qDen > 0 ? qNum / qDen : 0
-    let lc = lDen > 0 ? lNum / lDen : 0
-    var informative = 0
-    var strongest = 0.0
-    for i in 0..<nq where spans[i].role == .name && qPartner[i] >= 0 && qSim[i] >= 0.72 {
-      informative += 1
-      strongest = max(strongest, qSim[i])
-    }
-    let factor = informative == 1 && strongest < NameScorer.lonePairMinimum ? NameScorer.lonePairFactor : 1
+    // Steps 4–7, shared with `score`.
+    let (qc, lc, factor) = coverages(list, listEnd: listEnd)
 
     // The explanation: live units in query order (each query word is in at most one, and a unit's
     // first query word is q0), then the words left unpaired.
