@@ -102,17 +102,18 @@ import Testing
     #expect(fast.unmatchedList == reference.unmatchedList, "\(what)")
   }
 
+  /// A word of 1…`longest` letters drawn from `alphabet`.
+  static func randomWord(_ alphabet: [UInt8], longest: Int, using rng: inout SplitMix64) -> [UInt8] {
+    (0..<Int.random(in: 1...longest, using: &rng)).map { _ in alphabet.randomElement(using: &rng) ?? 65 }
+  }
+
   @Test func maskJaroEqualsTheTextbookScan() {
     var rng = SplitMix64(state: 5)
     let alphabet = Array("ABDEHLMNORS".utf8)
     for k in 0..<20000 {
       let longest = k % 10 == 0 ? 64 : 12
-      let a = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
-        alphabet.randomElement(using: &rng) ?? 65
-      }
-      let b = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
-        alphabet.randomElement(using: &rng) ?? 65
-      }
+      let a = Self.randomWord(alphabet, longest: longest, using: &rng)
+      let b = Self.randomWord(alphabet, longest: longest, using: &rng)
       a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
           #expect(JaroWinkler.jaroShort(a, b) == JaroWinkler.jaroLong(a, b))
@@ -130,12 +131,8 @@ import Testing
     var table = [UInt64](repeating: 0, count: JaroWinkler.positionTableCount)
     for k in 0..<20000 {
       let longest = k % 10 == 0 ? 64 : 12
-      let a = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
-        alphabet.randomElement(using: &rng) ?? 65
-      }
-      let b = (0..<Int.random(in: 1...longest, using: &rng)).map { _ in
-        alphabet.randomElement(using: &rng) ?? 65
-      }
+      let a = Self.randomWord(alphabet, longest: longest, using: &rng)
+      let b = Self.randomWord(alphabet, longest: longest, using: &rng)
       a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
           table.withUnsafeMutableBufferPointer { t in
