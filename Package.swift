@@ -196,7 +196,7 @@ let package = Package(
       name: "SentinelFixturesTests",
       dependencies: [
         "SentinelModel", "SentinelCompiler", "SentinelReference", "SentinelRuntime", "SentinelFixtures",
-        "SentinelState", "SentinelBytecode",
+        "SentinelState", "SentinelBytecode", "SentinelTestSupport",
       ],
       swiftSettings: strict),
     // Runs the real `sentinel serve` process over loopback (no HummingbirdTesting: it pulls in
@@ -204,7 +204,7 @@ let package = Package(
     .testTarget(
       name: "SentinelServerTests",
       dependencies: [
-        "SentinelModel", "SentinelState", "SentinelServer", "SentinelCrypto",
+        "SentinelModel", "SentinelState", "SentinelServer", "SentinelCrypto", "SentinelTestSupport",
         .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
         // Reads docs/openapi.yaml to check that `GET /openapi.json` serves the same document.
         .product(name: "Yams", package: "Yams"),
@@ -214,7 +214,12 @@ let package = Package(
     // redis-server started by the tests on a free loopback port.
     .testTarget(
       name: "SentinelStreamsTests",
-      dependencies: ["SentinelModel", "SentinelState", "SentinelRuntime", "SentinelStreams"],
+      dependencies: [
+        "SentinelModel", "SentinelState", "SentinelRuntime", "SentinelStreams", "SentinelTestSupport",
+      ],
       swiftSettings: strict),
+    // What the tests that run the real `sentinel` executable share (paths, temporary folders,
+    // the executable, a free port, polling): one copy instead of one per test target.
+    .target(name: "SentinelTestSupport", path: "Tests/SentinelTestSupport", swiftSettings: strict),
   ]
 )

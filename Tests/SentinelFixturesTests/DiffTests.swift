@@ -9,6 +9,7 @@
 
 import Foundation
 import SentinelFixtures
+import SentinelTestSupport
 import Testing
 
 @Suite struct DiffTests {

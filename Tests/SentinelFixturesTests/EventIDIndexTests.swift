@@ -7,6 +7,7 @@ import SentinelCompiler
 import SentinelFixtures
 import SentinelModel
 import SentinelState
+import SentinelTestSupport
 import Testing
 
 @testable import SentinelRuntime

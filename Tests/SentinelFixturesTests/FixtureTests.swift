@@ -5,24 +5,13 @@
 import Foundation
 import SentinelFixtures
 import SentinelModel
+import SentinelTestSupport
 import Testing
 
-/// Paths in the repository.
-enum Repo {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-  static var rules: String { root + "/rules" }
-  static var corpus: String { root + "/fixtures/reference-corpus" }
-  static var ruleFixtures: String { root + "/fixtures/rules" }
+/// Paths in the repository (SentinelTestSupport), and copies of fixture folders.
+typealias Repo = TestRepository
 
-  /// A fresh temporary folder.
-  static func temporaryFolder() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-fixtures-\(UUID())")
-      .path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-  }
-
+extension TestRepository {
   /// Copies a fixture folder's events and decisions into a new temporary folder.
   static func copyFixture(_ name: String) throws -> String {
     let dir = try temporaryFolder()
@@ -30,14 +19,6 @@ enum Repo {
       try FileManager.default.copyItem(atPath: ruleFixtures + "/\(name)/\(f)", toPath: dir + "/\(f)")
     }
     return dir
-  }
-
-  static func write(_ text: String, to path: String) throws {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-  }
-
-  static func read(_ path: String) throws -> String {
-    String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
   }
 }
 

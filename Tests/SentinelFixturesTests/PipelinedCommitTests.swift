@@ -9,6 +9,7 @@ import SentinelFixtures
 import SentinelModel
 import SentinelRuntime
 import SentinelState
+import SentinelTestSupport
 import Testing
 
 @Suite struct PipelinedCommitTests {

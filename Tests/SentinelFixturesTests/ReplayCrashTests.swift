@@ -9,6 +9,7 @@ import SentinelFixtures
 import SentinelModel
 import SentinelRuntime
 import SentinelState
+import SentinelTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -16,19 +17,9 @@ import Testing
 #endif
 
 @Suite(.serialized) struct ReplayCrashTests {
-  /// The `sentinel` executable beside the test binary.
-  static var sentinel: String? {
-    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [dir, dir.deletingLastPathComponent()] {
-      let path = candidate.appendingPathComponent("sentinel").path
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-  }
-
   static func run(_ args: [String], killWhen: (() -> Bool)? = nil) throws -> (status: Int32, killed: Bool) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try #require(sentinel, "build the `sentinel` product first"))
+    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
     p.arguments = args
     p.standardError = FileHandle.nullDevice
     try p.run()

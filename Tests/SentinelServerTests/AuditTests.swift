@@ -7,6 +7,7 @@ import Foundation
 import GRDB
 import SentinelModel
 import SentinelState
+import SentinelTestSupport
 import Testing
 
 @Suite(.serialized) struct AuditTests {

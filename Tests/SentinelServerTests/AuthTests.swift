@@ -5,6 +5,7 @@ import Foundation
 import SentinelCrypto
 import SentinelModel
 import SentinelState
+import SentinelTestSupport
 import Testing
 
 @testable import SentinelServer

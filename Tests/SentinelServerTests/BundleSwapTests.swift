@@ -6,6 +6,7 @@ import Foundation
 import SentinelCrypto
 import SentinelModel
 import SentinelState
+import SentinelTestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -4,6 +4,7 @@
 
 import Foundation
 import SentinelModel
+import SentinelTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -13,32 +14,7 @@ import Testing
   import Glibc
 #endif
 
-enum Repo {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-  static var rules: String { root + "/rules" }
-  static var corpus: String { root + "/fixtures/reference-corpus" }
-
-  static func temporaryFolder() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-server-\(UUID())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-  }
-
-  static func read(_ path: String) throws -> String {
-    String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
-  }
-
-  /// The `sentinel` executable beside the test binary.
-  static var sentinel: String? {
-    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [dir, dir.deletingLastPathComponent()] {
-      let path = candidate.appendingPathComponent("sentinel").path
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-  }
-}
+typealias Repo = TestRepository
 
 /// One HTTP answer.
 struct HTTPAnswer: Sendable {

@@ -5,6 +5,7 @@
 
 import Foundation
 import SentinelModel
+import SentinelTestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -4,6 +4,7 @@
 
 import Foundation
 import SentinelModel
+import SentinelTestSupport
 import Testing
 
 @Suite(.serialized) struct MetricsTests {

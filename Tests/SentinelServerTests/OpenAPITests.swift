@@ -2,6 +2,7 @@
 // (from PyPI; CI installs it in .ci/run) finds no failure of any check against the real daemon.
 
 import Foundation
+import SentinelTestSupport
 import Testing
 import Yams
 

@@ -5,6 +5,7 @@
 import Foundation
 import SentinelModel
 import SentinelState
+import SentinelTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)

@@ -3,6 +3,7 @@
 
 import Foundation
 import SentinelModel
+import SentinelTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)

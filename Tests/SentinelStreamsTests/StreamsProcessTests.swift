@@ -17,6 +17,7 @@ import Foundation
 import SentinelModel
 import SentinelState
 import SentinelStreams
+import SentinelTestSupport
 import Testing
 
 #if canImport(Glibc)

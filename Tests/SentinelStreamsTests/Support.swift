@@ -5,39 +5,16 @@ import Foundation
 import SentinelModel
 import SentinelState
 import SentinelStreams
+import SentinelTestSupport
 import Testing
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
-enum Repo {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-  static var rules: String { root + "/rules" }
-  static var corpus: String { root + "/fixtures/reference-corpus" }
+typealias Repo = TestRepository
 
-  static func temporaryFolder() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-streams-\(UUID())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-  }
-
-  static func lines(_ path: String) throws -> [String] {
-    String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
-      .split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
-  }
-
-  /// The `sentinel` executable beside the test binary.
-  static var sentinel: String? {
-    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [dir, dir.deletingLastPathComponent()] {
-      let path = candidate.appendingPathComponent("sentinel").path
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-  }
-
+extension TestRepository {
   /// Whether `redis-server` is installed (`.ci/run` installs it).
   static var redisServer: String? {
     for p in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
@@ -46,29 +23,6 @@ enum Repo {
     }
     return nil
   }
-}
-
-/// A free TCP port on 127.0.0.1 (bind to 0, read, close).
-func freePort() throws -> Int {
-  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  defer { close(fd) }
-  var addr = sockaddr_in()
-  addr.sin_family = sa_family_t(AF_INET)
-  addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-  addr.sin_port = 0
-  var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-  let ok = withUnsafeMutablePointer(to: &addr) { p in
-    p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-      bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
-    }
-  }
-  guard ok else { throw TestFailure("cannot bind a loopback port") }
-  return Int(UInt16(bigEndian: addr.sin_port))
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-  let description: String
-  init(_ d: String) { description = d }
 }
 
 /// A redis-server process on a free loopback port, with its data in a temporary folder.
@@ -282,14 +236,4 @@ func eventID(_ line: String) -> String? {
     return nil
   }
   return id
-}
-
-/// Waits until `condition` holds (polling), up to `timeout` seconds.
-func waitUntil(_ timeout: Double, _ condition: () throws -> Bool) throws -> Bool {
-  let end = Date().addingTimeInterval(timeout)
-  while Date() < end {
-    if try condition() { return true }
-    usleep(50_000)
-  }
-  return try condition()
 }
