@@ -131,6 +131,13 @@ public struct ServeCommand: ParsableCommand {
       valueName: "seconds"))
   var trimInterval: Double = 5
 
+  @Option(
+    help: ArgumentHelp(
+      "SQLite's page cache for the state database, in MiB (it fills up to this size and stays; "
+        + "replay uses 32).",
+      valueName: "MiB"))
+  var dbCacheMib: Int = 2
+
   @Flag(help: .hidden)
   var benchConstantRoute = false
 
@@ -154,6 +161,7 @@ public struct ServeCommand: ParsableCommand {
       throw ValidationError("--listen `\(listen)` is not HOST:PORT (for example 127.0.0.1:8080)")
     }
     guard commitBatch >= 1 else { throw ValidationError("--commit-batch must be at least 1") }
+    guard dbCacheMib >= 1 else { throw ValidationError("--db-cache-mib must be at least 1") }
     guard commitDelayMs >= 0 else { throw ValidationError("--commit-delay-ms must not be negative") }
     guard maxBody >= 1 else { throw ValidationError("--max-body must be at least 1") }
     if streams.redis != nil { try streams.check() }
@@ -279,7 +287,7 @@ public struct ServeCommand: ParsableCommand {
     let store: SQLiteStateStore
     let keyStore: APIKeyStore
     do {
-      store = try SQLiteStateStore(path: db)
+      store = try SQLiteStateStore(path: db, cacheMiB: dbCacheMib)
       keyStore = try APIKeyStore(path: db)
     } catch {
       printError("\(error)")
@@ -308,9 +316,9 @@ public struct ServeCommand: ParsableCommand {
     let banner = demoLine
     let logger = Logger(label: "sentinel")
     let consumer = try streams.redis.map { _ in
-      StreamConsumer(
-        bundle: bundle, configuration: try streams.configuration(tenant: "stream", databasePath: db),
-        logger: logger)
+      var configuration = try streams.configuration(tenant: "stream", databasePath: db)
+      configuration.databaseCacheMiB = dbCacheMib
+      return StreamConsumer(bundle: bundle, configuration: configuration, logger: logger)
     }
     let trimmer = trimInterval > 0 ? MemoryTrimmer(interval: trimInterval) : nil
     let outcome = Self.runBlocking {

@@ -25,13 +25,22 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// shared by the stores of one connection (`forTenant`).
   let chainHeads: ChainHeadCache
 
+  /// The page cache a store gets unless told otherwise: 32 MiB, sized for replay's batches of
+  /// 1,000 events (docs/performance.md, "State store").
+  public static let defaultCacheMiB = 32
+
   /// Opens (creating it when missing, unless `readOnly`) the state database at `path`.
   /// Throws `StateStoreError.cannotOpen` or `.notAStateDatabase` (a file that is not SQLite, a
   /// database of another application, or one written by a newer SentinelIQ).
   /// `busyTimeout`: how long a write waits for another connection's lock before failing with an
   /// error whose `isBusy` is true.
+  ///
+  /// `cacheMiB`: SQLite's page cache of the connection, in MiB (`PRAGMA cache_size`). It fills
+  /// as the database is read and written, up to this size, and is never given back: a daemon
+  /// that must stay within a memory budget takes a small one (`sentinel serve --db-cache-mib`).
   public init(
-    path: String, tenant: String = "default", readOnly: Bool = false, busyTimeout: TimeInterval = 10
+    path: String, tenant: String = "default", readOnly: Bool = false, busyTimeout: TimeInterval = 10,
+    cacheMiB: Int = SQLiteStateStore.defaultCacheMiB
   ) throws {
     self.tenant = tenant
     self.path = path
@@ -53,8 +62,9 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
       // keys); with SQLite's default 2 MiB cache they are read back from the file at each batch,
       // and with the default checkpoint every 1,000 WAL pages each hot page is copied into the
       // database file at every commit. 32 MiB and 10,000 pages (40 MiB of WAL) cut the bytes
-      // written per event by ~20 % and most reads (docs/performance.md, "State store").
-      try db.execute(sql: "PRAGMA cache_size = -32768")
+      // written per event by ~20 % and most reads (docs/performance.md, "State store"). The
+      // daemon trades some of that for a bounded resident set (`cacheMiB`).
+      try db.execute(sql: "PRAGMA cache_size = \(-1024 * max(1, cacheMiB))")
       if !readOnly { try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000") }
     }
     chainHeads = ChainHeadCache()

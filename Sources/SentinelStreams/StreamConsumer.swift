@@ -44,6 +44,9 @@ public struct StreamConsumerConfiguration: Sendable {
   public var tenant: String
   /// The state database.
   public var databasePath: String
+  /// SQLite's page cache of each partition's connection, in MiB (`SQLiteStateStore`'s
+  /// `cacheMiB`).
+  public var databaseCacheMiB = SQLiteStateStore.defaultCacheMiB
   /// Batch size, BLOCK, delivery limit, claiming.
   public var settings: ConsumerSettings
   /// Test-only fault injection: crash points (`after-commit`, `after-publish`, `after-ack`) and
@@ -178,11 +181,11 @@ final class PartitionWorker {
   var processor: EventProcessor
   let bundle: LoadedBundle
 
-  init(stream: String, tenant: String, path: String, bundle: LoadedBundle) throws {
+  init(stream: String, tenant: String, path: String, cacheMiB: Int, bundle: LoadedBundle) throws {
     self.stream = stream
     self.tenant = tenant
     self.bundle = bundle
-    store = try SQLiteStateStore(path: path, tenant: tenant)
+    store = try SQLiteStateStore(path: path, tenant: tenant, cacheMiB: cacheMiB)
     fenced = try FencedStore(store)
     processor = EventProcessor(bundle: bundle, store: fenced)
   }

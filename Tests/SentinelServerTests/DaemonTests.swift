@@ -173,6 +173,14 @@ import Testing
     #expect(try Self.storedDecisions(daemon.db) == 4)
   }
 
+  @Test func aPageCacheBelowOneMiBIsRefusedAtStart() throws {
+    let db = try Repo.temporaryFolder() + "/state.db"
+    let r = try runSentinel(["serve", "--db-cache-mib", "0", "--db", db, "--listen", "127.0.0.1:0"])
+    #expect(r.status == 64, "a usage error: \(r.err)")
+    #expect(r.err.contains("--db-cache-mib must be at least 1"), "\(r.err)")
+    #expect(!FileManager.default.fileExists(atPath: db), "refused before opening the database")
+  }
+
   @Test func sigtermExitsZeroAndKeepsEveryAnsweredDecision() async throws {
     let daemon = try Daemon(extraArguments: ["--commit-delay-ms", "5"])
     let answered = try await withThrowingTaskGroup(of: [String].self) { group in

@@ -8,6 +8,18 @@ import SentinelState
 import Testing
 
 @Suite struct SQLiteStateStoreTests {
+  @Test func pageCacheIsSetPerConnection() throws {
+    let path = temporaryDatabase()
+    defer { removeDatabase(path) }
+    let small = try SQLiteStateStore(path: path, cacheMiB: 3)
+    #expect(try small.pragma("cache_size") == "-3072", "3 MiB, in KiB, negative")
+    let other = try SQLiteStateStore(path: path, readOnly: true)
+    #expect(try other.pragma("cache_size") == "-32768", "the default on another connection")
+    #expect(try small.pragma("cache_size") == "-3072", "unchanged by the other connection")
+    try other.close()
+    try small.close()
+  }
+
   @Test func commitReopenAndReadBack() throws {
     let path = temporaryDatabase()
     defer { removeDatabase(path) }
@@ -24,6 +36,8 @@ import Testing
       try store.close()
     }
     let store = try SQLiteStateStore(path: path)
+    #expect(
+      try store.pragma("cache_size") == "\(-1024 * SQLiteStateStore.defaultCacheMiB)", "32 MiB by default")
     #expect(try store.loadState(key) == stats)
     #expect(try store.loadState(StateKey(aggregate: "amounts", key: "s6:user-2")) == nil)
     #expect(try store.decisionLine(forEventID: "e2") == decision("e2", score: 100).line)
