@@ -213,6 +213,14 @@ struct FieldCode: Sendable {
   /// Whether the value is needed as a `Value` even when unread (id and type fields).
   var capture: Bool
   var hasAllowed: Bool
+  /// The next declared field of the same object (the key predicted after this one), or -1.
+  var next: Int32 = -1
+  /// The key followed by its closing quote as little-endian words in `DecoderPlan.keyWords`
+  /// (zero-padded): the first word's index, the word count (0 = never predicted: a key with
+  /// bytes that need the general path) and the byte count (with the quote).
+  var keyWord: Int32 = 0
+  var keyWordCount: Int32 = 0
+  var keyLength: Int32 = 0
 }
 
 /// The cold part of a field's plan.
@@ -241,6 +249,9 @@ struct ObjectPlan: Sendable {
   var keys: KeyTable
   /// Whether to build the object's `map` value (its slot, or an enclosing one, is read).
   var build: Bool
+  /// The children's bits in `SeenSet.low` when every child index is below 64 (then an object
+  /// whose children were all seen skips the missing-field loop), else 0.
+  var childMask: UInt64 = 0
 }
 
 /// Open-addressing table from a key's bytes to a field index. The hash is computed from the
@@ -312,6 +323,11 @@ final class DecoderPlan: Sendable {
   let conditional: [Int]
   let idField: Int
   let typeField: Int
+  /// Per object: its first declared field (the first key predicted), or -1.
+  let firstChild: [Int32]
+  /// The predicted keys' words (see `FieldCode.keyWord`) and, per key, the mask of its last word.
+  let keyWords: [UInt64]
+  let keyMasks: [UInt64]
   let slotCount: Int
   let slotOrderCount: Int
 
@@ -377,6 +393,45 @@ final class DecoderPlan: Sendable {
       objects[o].keys = KeyTable(names)
     }
     add(schema.fields, object: 0, parent: -1, prefix: "", building: false)
+
+    // Key prediction: events usually list their keys in declaration order, so the scanner first
+    // compares the bytes after a key's opening quote with the key it expects next (the
+    // declared field after the previous one). Only for keys of printable ASCII other than
+    // quote and backslash, unique in their object: then equal bytes followed by the closing quote
+    // are exactly the token the general path would scan and look up to the same field.
+    var keyWords: [UInt64] = []
+    var keyMasks: [UInt64] = []
+    for o in objects {
+      for (k, f) in o.children.enumerated() {
+        codes[f].next = k + 1 < o.children.count ? Int32(o.children[k + 1]) : -1
+        let name = infos[f].name
+        let plain = name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+        let unique = o.children.filter { infos[$0].name == name }.count == 1
+        guard plain, unique else { continue }
+        let bytes = Array(name.utf8) + [0x22]
+        codes[f].keyWord = Int32(keyWords.count)
+        codes[f].keyWordCount = Int32((bytes.count + 7) / 8)
+        codes[f].keyLength = Int32(bytes.count)
+        var w = 0
+        while w * 8 < bytes.count {
+          var word: UInt64 = 0
+          for (j, b) in bytes[(w * 8)..<min(bytes.count, w * 8 + 8)].enumerated() {
+            word |= UInt64(b) << UInt64(8 * j)
+          }
+          keyWords.append(word)
+          keyMasks.append(~0)
+          w += 1
+        }
+        let tail = bytes.count - (w - 1) * 8
+        keyMasks[keyMasks.count - 1] = tail == 8 ? ~0 : (1 << UInt64(8 * tail)) - 1
+      }
+    }
+    for o in objects.indices where objects[o].children.allSatisfy({ $0 < 64 }) {
+      objects[o].childMask = objects[o].children.reduce(0) { $0 | 1 << UInt64($1) }
+    }
+    self.firstChild = objects.map { $0.children.first.map { Int32($0) } ?? -1 }
+    self.keyWords = keyWords
+    self.keyMasks = keyMasks
 
     self.codes = codes
     self.infos = infos

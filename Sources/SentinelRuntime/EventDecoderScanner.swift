@@ -130,9 +130,11 @@ struct EventScanner {
     if peek() == closeBrace {
       i += 1
     } else {
+      var expect = Int(plan.firstChild[o])
       while true {
         guard peek() == quote else { throw syntax("expected a string key") }
-        let f = try key(o)
+        let f = try key(o, expect: expect)
+        if f >= 0 { expect = Int(plan.codes[f].next) }
         skipSpace()
         guard peek() == colon else { throw syntax("expected ':'") }
         i += 1
@@ -158,6 +160,8 @@ struct EventScanner {
         break
       }
     }
+    let all = plan.objects[o].childMask
+    if all != 0 && seen.low & all == all { return map }
     for c in plan.objects[o].children where !seen.contains(c) {
       if !plan.infos[c].optional {
         fail(c, .missingField, "")
@@ -184,7 +188,8 @@ struct EventScanner {
 
   /// Scans a key at its opening quote and returns the declared field it names, or -1.
   @inline(__always)
-  mutating func key(_ o: Int) throws(EventError) -> Int {
+  mutating func key(_ o: Int, expect: Int) throws(EventError) -> Int {
+    if expect >= 0 && matchesKey(expect) { return expect }
     let start = i + 1
     var k = start
     while k < n {
@@ -200,6 +205,27 @@ struct EventScanner {
     let span = try scanString()
     if !span.escaped { return lookup(o, start: span.start, count: span.end - span.start) }
     return plan.objects[o].keys.lookup(Array(decodeEscaped(span).utf8))
+  }
+
+  /// Whether the key at the opening quote is field `f`'s (then the scanner moves past its closing
+  /// quote): its bytes and the quote compared a word at a time (see `DecoderPlan.keyWords`).
+  @inline(__always)
+  mutating func matchesKey(_ f: Int) -> Bool {
+    let code = plan.codes[f]
+    let words = Int(code.keyWordCount)
+    let start = i + 1
+    // In bounds: the loads read p[start..<start + 8 * words], and that is within the line.
+    guard words > 0, n - start >= 8 * words else { return false }
+    var w = 0
+    var k = Int(code.keyWord)
+    while w < words {
+      let x = UInt64(littleEndian: UnsafeRawPointer(p + start + 8 * w).loadUnaligned(as: UInt64.self))
+      guard x & plan.keyMasks[k] == plan.keyWords[k] else { return false }
+      w += 1
+      k += 1
+    }
+    i = start + Int(code.keyLength)
+    return true
   }
 
   @inline(__always)
@@ -418,11 +444,18 @@ struct EventScanner {
     }
   }
 
+  @inline(__always)
   mutating func literal(_ word: StaticString) throws(EventError) {
     let count = word.utf8CodeUnitCount
-    let w = word.utf8Start
-    guard n - i >= count else { throw syntax("invalid literal") }
-    for k in 0..<count where p[i + k] != w[k] { throw syntax("invalid literal") }
+    let w = UnsafeRawPointer(word.utf8Start)
+    guard count >= 4, n - i >= count else { throw syntax("invalid literal") }
+    // In bounds: count >= 4 and n - i >= count, so the four-byte loads at i and i + count - 4
+    // (overlapping for "false") read within the line, and within the literal's bytes.
+    let x = UnsafeRawPointer(p + i)
+    guard x.loadUnaligned(as: UInt32.self) == w.loadUnaligned(as: UInt32.self),
+      x.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+        == w.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+    else { throw syntax("invalid literal") }
     i += count
   }
 
@@ -540,6 +573,22 @@ struct EventScanner {
     var escaped = false
     var high: UInt8 = 0
     while true {
+      // Eight bytes at a time while eight remain (`n - i >= 8`: the unaligned load of p[i..<i+8]
+      // is in bounds), up to the first quote, backslash or control byte; the byte loop below
+      // handles that byte and the last < 8 bytes of the line.
+      while n - i >= 8 {
+        let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+        let stop = EventScanner.stopBytes(w)
+        if stop == 0 {
+          high |= EventScanner.highBits(w)
+          i += 8
+          continue
+        }
+        let before = stop.trailingZeroBitCount >> 3  // bytes before the first stop byte
+        high |= EventScanner.highBits(w & ((1 << UInt64(before << 3)) &- 1))
+        i += before
+        break
+      }
       guard i < n else { throw syntax("unterminated string") }
       let c = p[i]
       if c == quote { break }
@@ -560,6 +609,27 @@ struct EventScanner {
         offset: start)
     }
     return StringSpan(start: start, end: end, escaped: escaped)
+  }
+
+  /// A word with the high bit set in each byte of `w` (little-endian: byte 0 = the lowest) that
+  /// is a quote, a backslash or a control byte (< 0x20); bits above the lowest set one may be
+  /// spurious (borrows), so only its position counts.
+  @inline(__always)
+  static func stopBytes(_ w: UInt64) -> UInt64 {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    let q = w ^ (ones &* 0x22)
+    let b = w ^ (ones &* 0x5C)
+    let zeroQ = (q &- ones) & ~q
+    let zeroB = (b &- ones) & ~b
+    let control = (w &- ones &* 0x20) & ~w
+    return (zeroQ | zeroB | control) & highs
+  }
+
+  /// The OR of a word's bytes, folded into one byte (its high bit: any non-ASCII byte).
+  @inline(__always)
+  static func highBits(_ w: UInt64) -> UInt8 {
+    UInt8(truncatingIfNeeded: (w & 0x8080_8080_8080_8080) != 0 ? 0x80 : 0)
   }
 
   /// Validates one escape sequence at its backslash.

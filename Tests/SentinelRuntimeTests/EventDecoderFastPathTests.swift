@@ -1,0 +1,180 @@
+// The event decoder's fast paths, at their edges: strings scanned eight bytes at a time (a stop
+// byte at every position of a word, non-ASCII, invalid UTF-8, lines ending inside a word), keys
+// predicted in declaration order (keys out of order, near-misses, escaped spellings, duplicates,
+// keys at the end of the line). Each accepted line is compared with `JSONReader`'s reading.
+
+import SentinelModel
+import SentinelRuntime
+import Testing
+
+/// A full reference event as (key, JSON value) pairs, in declaration order.
+let declaredOrderFields: [(String, String)] = [
+  ("event_id", #""e1""#), ("type", #""transaction""#), ("ts", #""2026-11-25T10:00:00.5Z""#),
+  ("user_id", #""u1""#), ("ip", #""10.0.0.1""#), ("country_code", #""DE""#),
+  ("geo", #"{"lat":1.5,"lon":-2.25}"#), ("device_id", #""d1""#), ("success", "false"), ("amount", "12.5"),
+  ("currency", #""EUR""#), ("card_country", #""FR""#), ("merchant_category", #""5411""#),
+  ("beneficiary_name", #""Ann""#),
+]
+
+/// The required fields of a login, in declaration order.
+let loginHead = [
+  declaredOrderFields[0], ("type", #""login""#), declaredOrderFields[2], declaredOrderFields[3],
+]
+
+func eventLine(_ fields: [(String, String)]) -> String {
+  "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+}
+
+/// Decodes `line` and expects the same slots as `JSONReader`'s reading.
+func expectAsJSONReader(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) {
+  var slots = referenceDecoder.makeSlots()
+  do {
+    _ = try referenceDecoder.decode(line, into: &slots)
+    #expect(slots.map(rendered) == expectedSlots(line), "\(line)", sourceLocation: sourceLocation)
+  } catch {
+    Issue.record("rejected \(line): \(error)", sourceLocation: sourceLocation)
+  }
+}
+
+/// Decodes `line` and returns the error (nil when accepted).
+func decodeError(_ line: String) -> EventError? {
+  var slots = referenceDecoder.makeSlots()
+  do {
+    _ = try referenceDecoder.decode(line, into: &slots)
+    return nil
+  } catch {
+    #expect(slots.allSatisfy { $0 == nil })
+    return error
+  }
+}
+
+@Suite("EventDecoder: fast paths")
+struct EventDecoderFastPathTests {
+  @Test func stopBytesAtEveryPositionOfAWord() {
+    let stops = [#"\""#, #"\\"#, #"\n"#, #"\u00e9"#, "é", "日", "😀", "'", "~", "\u{7F}"]
+    for length in 0..<26 {
+      for k in 0...length {
+        for stop in stops {
+          let text = String(repeating: "a", count: k) + stop + String(repeating: "b", count: length - k)
+          var fields = declaredOrderFields
+          fields[3] = ("user_id", "\"" + text + "\"")
+          expectAsJSONReader(eventLine(fields))
+          // The same string as the event's last value, so the line ends within a word.
+          let login = [declaredOrderFields[0], ("type", #""login""#), declaredOrderFields[2]]
+          expectAsJSONReader(eventLine(login + [("user_id", "\"" + text + "\"")]))
+        }
+      }
+    }
+  }
+
+  @Test func controlBytesAndInvalidUTF8AtEveryPosition() {
+    let prefix = #"{"event_id":"e1","type":"login","ts":"2026-11-25T10:00:00Z","user_id":""#
+    for length in 0..<20 {
+      for k in 0..<length {
+        for bad: UInt8 in [0x00, 0x01, 0x0A, 0x1F] {
+          var b = Array(prefix.utf8) + Array(repeating: 0x61, count: length) + Array(#""}"#.utf8)
+          b[prefix.utf8.count + k] = bad
+          var slots = referenceDecoder.makeSlots()
+          do {
+            _ = try referenceDecoder.decode(b, into: &slots)
+            Issue.record("accepted a control byte at \(k) of \(length)")
+          } catch {
+            #expect(error.kind == .invalidJSON)
+            #expect(error.offset == prefix.utf8.count + k)
+            #expect(error.message.hasSuffix("control character in a string"))
+          }
+        }
+        for bad: [UInt8] in [[0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF]] {
+          var b = Array(prefix.utf8) + Array(repeating: 0x61, count: length) + Array(#""}"#.utf8)
+          b.replaceSubrange((prefix.utf8.count + k)..<(prefix.utf8.count + k + 1), with: bad)
+          var slots = referenceDecoder.makeSlots()
+          do {
+            _ = try referenceDecoder.decode(b, into: &slots)
+            Issue.record("accepted invalid UTF-8 at \(k) of \(length)")
+          } catch {
+            #expect(error.kind == .invalidJSON)
+            #expect(error.message.hasSuffix("invalid UTF-8 in a string"))
+          }
+        }
+      }
+    }
+  }
+
+  @Test func unterminatedStringsEndingAnywhereInAWord() {
+    let prefix = #"{"event_id":"e1","type":"login","ts":"2026-11-25T10:00:00Z","user_id":""#
+    for length in 0..<20 {
+      let line = prefix + String(repeating: "x", count: length)
+      #expect(decodeError(line)?.message.hasSuffix("unterminated string") == true, "\(line)")
+      #expect(decodeError(line + "\\")?.message.hasSuffix("unterminated string") == true, "\(line)")
+    }
+  }
+
+  @Test func keysInAnyOrder() {
+    expectAsJSONReader(eventLine(declaredOrderFields))
+    expectAsJSONReader(eventLine(declaredOrderFields.reversed()))
+    var rng = DecoderTestRNG(seed: 77)
+    for _ in 0..<300 {
+      var fields = declaredOrderFields
+      fields.shuffle(using: &rng)
+      expectAsJSONReader(eventLine(fields))
+      // Unknown keys in between, and a field left out.
+      fields.insert(("extra", "[1,{\"ts\":2}]"), at: Int(rng.next() % UInt64(fields.count + 1)))
+      let dropped = Int(rng.next() % UInt64(fields.count))
+      if !["event_id", "type", "ts", "user_id", "amount"].contains(fields[dropped].0) {
+        fields.remove(at: dropped)
+      }
+      expectAsJSONReader(eventLine(fields))
+    }
+  }
+
+  @Test func nearMissKeysAreNotTheFieldsTheyResemble() {
+    for (k, (name, _)) in declaredOrderFields.enumerated() {
+      for other in [name + "x", String(name.dropLast()), name.uppercased(), name + " ", "_" + name] {
+        var fields = declaredOrderFields
+        fields.insert((other, "\"unknown\""), at: k)
+        expectAsJSONReader(eventLine(fields))
+      }
+    }
+    // Keys the general path resolves: escaped spellings and non-ASCII.
+    var fields = declaredOrderFields
+    fields[2] = (#"t\u0073"#, fields[2].1)
+    fields[3] = (#"user\u005fid"#, fields[3].1)
+    fields.insert(("tś", "1"), at: 2)
+    expectAsJSONReader(eventLine(fields))
+  }
+
+  @Test func duplicateKeysInDeclarationOrder() {
+    var fields = declaredOrderFields
+    fields.insert(("ts", #""2026-11-25T10:00:00Z""#), at: 3)
+    let error = decodeError(eventLine(fields))
+    #expect(error?.kind == .duplicateField)
+    #expect(error?.field == "ts")
+    fields = declaredOrderFields
+    fields.insert((#"\u0074s"#, #""2026-11-25T10:00:00Z""#), at: 3)
+    #expect(decodeError(eventLine(fields))?.field == "ts")
+  }
+
+  @Test func keysAtTheEndOfTheLine() {
+    // A predicted key with fewer than eight bytes after its opening quote: the general path.
+    let head = eventLine(loginHead).dropLast()
+    for tail in [#","ip":"1"}"#, #","ip"#, #","ip""#, #","ip":"#, #","i"#, #","ip":1}"#] {
+      let line = head + tail
+      if tail == #","ip":"1"}"# {
+        expectAsJSONReader(String(line))
+      } else {
+        #expect(decodeError(String(line)) != nil, "\(line)")
+      }
+    }
+  }
+
+  @Test func literalsAtTheEndOfTheLine() {
+    let head = eventLine(loginHead).dropLast() + #","success":"#
+    expectAsJSONReader(String(head) + "true}")
+    expectAsJSONReader(String(head) + "false}")
+    for bad in ["tru", "fals", "t", "truex}", "trUe}", "falsE}", "fal se}", "nul}", "null}"] {
+      let error = decodeError(String(head) + bad)
+      #expect(error != nil, "\(bad)")
+      if bad != "null}" { #expect(error?.kind == .invalidJSON, "\(bad)") }
+    }
+  }
+}
