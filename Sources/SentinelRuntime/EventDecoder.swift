@@ -319,6 +319,9 @@ final class DecoderPlan: Sendable {
   /// Every position of `slotOrder` the decoder writes.
   let mapped: [Int]
   let unmapped: [Int]
+  /// The fields a slot reads, and their bits in `SeenSet.low` when all are below 64 (else 0).
+  let mappedFields: [Int]
+  let mappedFieldMask: UInt64
   /// Fields with `requiredForTypes`.
   let conditional: [Int]
   let idField: Int
@@ -429,6 +432,10 @@ final class DecoderPlan: Sendable {
     for o in objects.indices where objects[o].children.allSatisfy({ $0 < 64 }) {
       objects[o].childMask = objects[o].children.reduce(0) { $0 | 1 << UInt64($1) }
     }
+    let mappedFields = codes.indices.filter { codes[$0].read >= 0 }
+    self.mappedFields = mappedFields
+    self.mappedFieldMask =
+      mappedFields.allSatisfy { $0 < 64 } ? mappedFields.reduce(0) { $0 | 1 << UInt64($1) } : 0
     self.firstChild = objects.map { $0.children.first.map { Int32($0) } ?? -1 }
     self.keyWords = keyWords
     self.keyMasks = keyMasks

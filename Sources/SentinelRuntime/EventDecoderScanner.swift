@@ -80,8 +80,10 @@ struct EventScanner {
   > {
     if slots.count != plan.slotOrderCount { slots = Array(repeating: nil, count: plan.slotOrderCount) }
     return slots.withUnsafeMutableBufferPointer { out -> Result<String, EventError> in
-      for k in plan.mapped { out[k] = nil }
+      // The slots are not cleared first: a successful decode writes every field it saw and every
+      // default, then clears the other mapped slots (`clearUnwritten`); a failed one clears all.
       guard let base = buffer.baseAddress, buffer.count > 0 else {
+        for k in plan.mapped { out[k] = nil }
         return .failure(
           EventError(kind: .invalidJSON, field: nil, message: "invalid JSON: empty line", offset: 0))
       }
@@ -105,7 +107,23 @@ struct EventScanner {
     guard i == n else { throw syntax("unexpected characters after the event object") }
     if pending == nil { checkRequiredForTypes() }
     if let e = pending { throw error(e) }
+    clearUnwritten()
     return eventID ?? ""
+  }
+
+  /// Sets the slots of the mapped fields the event did not write to nil (they hold the previous
+  /// event's values). Without errors, a field was written iff it was seen (every seen field's
+  /// value is stored unless an error is recorded) or took its default: it has one and its object
+  /// was present (the event, or a seen object field, whose `object` call stored the defaults).
+  @inline(__always)
+  func clearUnwritten() {
+    let all = plan.mappedFieldMask
+    if all != 0 && seen.low & all == all { return }
+    for f in plan.mappedFields where !seen.contains(f) {
+      let parent = plan.infos[f].parent
+      if plan.infos[f].defaultValue != nil && (parent < 0 || seen.contains(parent)) { continue }
+      slots[Int(plan.codes[f].read)] = nil
+    }
   }
 
   /// The error for a line that does not start with `{`: not JSON, or JSON but not an object.
@@ -519,12 +537,26 @@ struct EventScanner {
       t.negative = true
       i += 1
     }
+    // The digits accumulate in locals, as `NumberToken.add` would: the integer part has no
+    // leading zero (it is `0` or starts with 1-9), so its digits are all significant; in the
+    // fraction, zeros before the first significant digit only move the exponent.
+    var mantissa: UInt64 = 0
+    var digits = 0
+    var exponent = 0
+    var exact = true
     if peek() == 0x30 {
       i += 1
     } else {
       guard isDigit(peek()) else { throw syntax("expected a digit") }
-      while i < n, isDigit(p[i]) {
-        t.add(p[i] &- 0x30, fraction: false)
+      while i < n {
+        let d = p[i] &- 0x30
+        guard d < 10 else { break }
+        if digits < 19 {
+          mantissa = mantissa &* 10 &+ UInt64(d)
+          digits += 1
+        } else {
+          exact = false
+        }
         i += 1
       }
     }
@@ -532,11 +564,25 @@ struct EventScanner {
       i += 1
       t.integral = false
       guard isDigit(peek()) else { throw syntax("expected a digit after '.'") }
-      while i < n, isDigit(p[i]) {
-        t.add(p[i] &- 0x30, fraction: true)
+      while i < n {
+        let d = p[i] &- 0x30
+        guard d < 10 else { break }
+        if mantissa == 0 && d == 0 {
+          exponent -= 1
+        } else if digits < 19 {
+          mantissa = mantissa &* 10 &+ UInt64(d)
+          digits += 1
+          exponent -= 1
+        } else {
+          exact = false
+        }
         i += 1
       }
     }
+    t.mantissa = mantissa
+    t.digits = digits
+    t.exponent = exponent
+    t.exact = exact
     if peek() | 0x20 == 0x65 {
       i += 1
       t.integral = false

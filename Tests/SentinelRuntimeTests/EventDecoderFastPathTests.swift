@@ -177,4 +177,34 @@ struct EventDecoderFastPathTests {
       if bad != "null}" { #expect(error?.kind == .invalidJSON, "\(bad)") }
     }
   }
+
+  @Test func reusedSlotsHoldOnlyTheCurrentEvent() throws {
+    // Slots are not cleared before a decode: absent fields (and the fields of an absent object)
+    // must still come out nil, and defaults set, whatever the previous event left there.
+    let lines = [
+      #"{"id":"a","kind":"phone","count":1,"big":2,"ratio":3.5,"flag":true,"at":"2026-01-02T03:04:05Z","ttl":"2s","tags":["a"],"scores":[1],"limits":{"a":1},"extra":[1],"level":1,"device":{"os":"a","trusted":false,"screen":{"w":1,"h":2},"serial":"s"}}"#,
+      #"{"id":"b"}"#,
+      #"{"id":"c","device":{"os":"b"}}"#,
+      #"{"id":"d","device":{"os":"c","screen":{"w":3,"h":4}},"flag":false}"#,
+      #"{"id":"e","kind":"phone","device":{"os":"d"}}"#,  // rejected: serial required for phones
+      #"{"id":"f","count":7}"#,
+    ]
+    let orders = [
+      genericSchema.slots.map(\.qualifiedName),
+      ["e.device.trusted", "e.count", "e.device.screen.w", "e.flag", "e.nope", "e.device"],
+    ]
+    for order in orders {
+      let decoder = EventDecoder(schema: genericSchema, slotOrder: order, idField: "id", typeField: "kind")
+      var reused = decoder.makeSlots()
+      for _ in 0..<2 {
+        for line in lines {
+          var fresh = decoder.makeSlots()
+          let a = Result { () throws(EventError) in try decoder.decode(line, into: &reused) }
+          let b = Result { () throws(EventError) in try decoder.decode(line, into: &fresh) }
+          #expect((try? a.get()) == (try? b.get()), "\(line)")
+          #expect(reused.map(rendered) == fresh.map(rendered), "\(line)")
+        }
+      }
+    }
+  }
 }
