@@ -215,12 +215,16 @@ struct FieldCode: Sendable {
   var hasAllowed: Bool
   /// The next declared field of the same object (the key predicted after this one), or -1.
   var next: Int32 = -1
-  /// The key followed by its closing quote as little-endian words in `DecoderPlan.keyWords`
-  /// (zero-padded): the first word's index, the word count (0 = never predicted: a key with
-  /// bytes that need the general path) and the byte count (with the quote).
+  /// The key followed by its closing quote and a colon as little-endian words in
+  /// `DecoderPlan.keyWords` (zero-padded): the first word's index, the word count (0 = never
+  /// predicted: a key with bytes that need the general path) and the byte count (with `":`).
   var keyWord: Int32 = 0
   var keyWordCount: Int32 = 0
   var keyLength: Int32 = 0
+  /// The field's string allowed values: entries `allowedEntry..<allowedEntry + allowedCount` of
+  /// `DecoderPlan.allowedStrings` (and its byte tables).
+  var allowedEntry: Int32 = 0
+  var allowedCount: Int32 = 0
 }
 
 /// The cold part of a field's plan.
@@ -232,9 +236,8 @@ struct FieldInfo: Sendable {
   var optional: Bool
   var defaultValue: Value?
   var allowed: [Value]?
-  /// The string allowed values, and their UTF-8 bytes to match without building a String.
+  /// The string allowed values.
   var allowedStrings: [String]
-  var allowedStringBytes: [[UInt8]]
   var requiredForTypes: [String]?
   /// Element or value kind of a list or map field; the kind of a scalar field.
   var kind: ValueKind
@@ -331,6 +334,12 @@ final class DecoderPlan: Sendable {
   /// The predicted keys' words (see `FieldCode.keyWord`) and, per key, the mask of its last word.
   let keyWords: [UInt64]
   let keyMasks: [UInt64]
+  /// Every field's string allowed values, flat: the schema's String, its UTF-8 bytes' start in
+  /// `allowedBytes` and their count (matched against a token without building a String).
+  let allowedStrings: [String]
+  let allowedStarts: [Int]
+  let allowedLengths: [Int]
+  let allowedBytes: [UInt8]
   let slotCount: Int
   let slotOrderCount: Int
 
@@ -380,8 +389,7 @@ final class DecoderPlan: Sendable {
         infos.append(
           FieldInfo(
             name: f.name, path: path, type: f.type, optional: f.optional, defaultValue: f.defaultValue,
-            allowed: f.allowedValues, allowedStrings: allowedStrings,
-            allowedStringBytes: allowedStrings.map { Array($0.utf8) }, requiredForTypes: f.requiredForTypes,
+            allowed: f.allowedValues, allowedStrings: allowedStrings, requiredForTypes: f.requiredForTypes,
             kind: ValueKind(f.type), parent: parent))
         names.append((f.name, index))
         objects[o].children.append(index)
@@ -399,9 +407,9 @@ final class DecoderPlan: Sendable {
 
     // Key prediction: events usually list their keys in declaration order, so the scanner first
     // compares the bytes after a key's opening quote with the key it expects next (the
-    // declared field after the previous one). Only for keys of printable ASCII other than
-    // quote and backslash, unique in their object: then equal bytes followed by the closing quote
-    // are exactly the token the general path would scan and look up to the same field.
+    // declared field after the previous one) and `":`. Only for keys of printable ASCII other
+    // than quote and backslash, unique in their object: then equal bytes followed by the closing
+    // quote are exactly the token the general path would scan and look up to the same field.
     var keyWords: [UInt64] = []
     var keyMasks: [UInt64] = []
     for o in objects {
@@ -411,7 +419,7 @@ final class DecoderPlan: Sendable {
         let plain = name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
         let unique = o.children.filter { infos[$0].name == name }.count == 1
         guard plain, unique else { continue }
-        let bytes = Array(name.utf8) + [0x22]
+        let bytes = Array(name.utf8) + [0x22, 0x3A]
         codes[f].keyWord = Int32(keyWords.count)
         codes[f].keyWordCount = Int32((bytes.count + 7) / 8)
         codes[f].keyLength = Int32(bytes.count)
@@ -432,6 +440,24 @@ final class DecoderPlan: Sendable {
     for o in objects.indices where objects[o].children.allSatisfy({ $0 < 64 }) {
       objects[o].childMask = objects[o].children.reduce(0) { $0 | 1 << UInt64($1) }
     }
+    var allowedStrings: [String] = []
+    var allowedStarts: [Int] = []
+    var allowedLengths: [Int] = []
+    var allowedBytes: [UInt8] = []
+    for f in codes.indices {
+      codes[f].allowedEntry = Int32(allowedStrings.count)
+      codes[f].allowedCount = Int32(infos[f].allowedStrings.count)
+      for a in infos[f].allowedStrings {
+        allowedStrings.append(a)
+        allowedStarts.append(allowedBytes.count)
+        allowedLengths.append(a.utf8.count)
+        allowedBytes.append(contentsOf: a.utf8)
+      }
+    }
+    self.allowedStrings = allowedStrings
+    self.allowedStarts = allowedStarts
+    self.allowedLengths = allowedLengths
+    self.allowedBytes = allowedBytes
     let mappedFields = codes.indices.filter { codes[$0].read >= 0 }
     self.mappedFields = mappedFields
     self.mappedFieldMask =

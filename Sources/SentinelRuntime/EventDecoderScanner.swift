@@ -151,11 +151,16 @@ struct EventScanner {
       var expect = Int(plan.firstChild[o])
       while true {
         guard peek() == quote else { throw syntax("expected a string key") }
-        let f = try key(o, expect: expect)
+        let f: Int
+        if expect >= 0 && matchesKey(expect) {
+          f = expect  // the key, its closing quote and the colon are consumed
+        } else {
+          f = try key(o)
+          skipSpace()
+          guard peek() == colon else { throw syntax("expected ':'") }
+          i += 1
+        }
         if f >= 0 { expect = Int(plan.codes[f].next) }
-        skipSpace()
-        guard peek() == colon else { throw syntax("expected ':'") }
-        i += 1
         skipSpace()
         if f < 0 {
           try skipValue(depth: depth)
@@ -206,8 +211,7 @@ struct EventScanner {
 
   /// Scans a key at its opening quote and returns the declared field it names, or -1.
   @inline(__always)
-  mutating func key(_ o: Int, expect: Int) throws(EventError) -> Int {
-    if expect >= 0 && matchesKey(expect) { return expect }
+  mutating func key(_ o: Int) throws(EventError) -> Int {
     let start = i + 1
     var k = start
     while k < n {
@@ -225,15 +229,17 @@ struct EventScanner {
     return plan.objects[o].keys.lookup(Array(decodeEscaped(span).utf8))
   }
 
-  /// Whether the key at the opening quote is field `f`'s (then the scanner moves past its closing
-  /// quote): its bytes and the quote compared a word at a time (see `DecoderPlan.keyWords`).
+  /// Whether the key at the opening quote is field `f`'s, directly followed by the colon (then
+  /// the scanner moves past the colon): the key's bytes, the closing quote and the colon compared
+  /// a word at a time (see `DecoderPlan.keyWords`).
   @inline(__always)
   mutating func matchesKey(_ f: Int) -> Bool {
     let code = plan.codes[f]
     let words = Int(code.keyWordCount)
     let start = i + 1
+    guard words > 0 else { return false }
+    guard n - start >= 8 * words else { return matchesKeyBytes(f, start: start) }
     // In bounds: the loads read p[start..<start + 8 * words], and that is within the line.
-    guard words > 0, n - start >= 8 * words else { return false }
     var w = 0
     var k = Int(code.keyWord)
     while w < words {
@@ -243,6 +249,20 @@ struct EventScanner {
       k += 1
     }
     i = start + Int(code.keyLength)
+    return true
+  }
+
+  /// `matchesKey` near the end of the line (fewer than a whole number of words left): byte by
+  /// byte, each read guarded by the length check.
+  mutating func matchesKeyBytes(_ f: Int, start: Int) -> Bool {
+    let code = plan.codes[f]
+    let count = Int(code.keyLength)
+    guard n - start >= count else { return false }
+    for k in 0..<count {
+      let word = plan.keyWords[Int(code.keyWord) + k >> 3]
+      guard p[start + k] == UInt8(truncatingIfNeeded: word >> UInt64((k & 7) << 3)) else { return false }
+    }
+    i = start + count
     return true
   }
 
@@ -320,12 +340,23 @@ struct EventScanner {
     switch tag {
     case .double:
       guard c == minus || isDigit(c) else { break }
+      if let t = shortNumber(fraction: true) {
+        // At most 15 digits: the significand is exact (< 2^53) and so is 10^scale, so one
+        // division is correctly rounded (Clinger), as `EventValues.fastDouble` computes it.
+        if t.scale == 0 && t.mantissa == 0 { return want ? .double(0) : nil }  // `-0` is 0
+        let d = Double(t.mantissa) / EventValues.powersOfTen[t.scale]
+        return want ? .double(t.negative ? -d : d) : nil
+      }
       let t = try number()
       if let d = EventValues.fastDouble(t) { return want ? .double(d) : nil }
       guard let d = slowDouble(t), d.isFinite else { return outOfRange(f) }
       return want ? .double(d) : nil
     case .int:
       guard c == minus || isDigit(c) else { break }
+      if let t = shortNumber(fraction: false) {
+        let v = Int64(t.mantissa)  // < 10^15
+        return want ? .int(t.negative ? -v : v) : nil
+      }
       let t = try number()
       consumed = true
       guard t.integral else { break }
@@ -403,16 +434,17 @@ struct EventScanner {
 
   /// The allowed string the token equals (reusing the schema's String), or nil.
   func allowedString(_ f: Int, _ span: StringSpan) -> String? {
-    let info = plan.infos[f]
     if span.escaped {
       let s = decodeEscaped(span)
-      return info.allowedStrings.contains(s) ? s : nil
+      return plan.infos[f].allowedStrings.contains(s) ? s : nil
     }
     let count = span.end - span.start
-    for (k, a) in info.allowedStringBytes.enumerated() where a.count == count {
+    let first = Int(plan.codes[f].allowedEntry)
+    for e in first..<first + Int(plan.codes[f].allowedCount) where plan.allowedLengths[e] == count {
+      let s = plan.allowedStarts[e]
       var j = 0
-      while j < count && a[j] == p[span.start + j] { j += 1 }
-      if j == count { return info.allowedStrings[k] }
+      while j < count && plan.allowedBytes[s + j] == p[span.start + j] { j += 1 }
+      if j == count { return plan.allowedStrings[e] }
     }
     return nil
   }
@@ -457,7 +489,7 @@ struct EventScanner {
   mutating func skipSpace() {
     while i < n {
       let c = p[i]
-      guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+      guard c <= 0x20 && (c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09) else { return }
       i += 1
     }
   }
@@ -527,6 +559,55 @@ struct EventScanner {
         throw syntax("unexpected character")
       }
     }
+  }
+
+  /// The common short number at `i` (a `-` or a digit): `-? (0 | [1-9][0-9]*) (. [0-9]+)?` with
+  /// at most 15 digits in all, no fraction unless `fraction`, and no exponent. Returns its digits
+  /// as an integer and the number of fraction digits, and moves past it; nil (the scanner left
+  /// where it was) for anything else, which `number()` scans and reports.
+  @inline(__always)
+  mutating func shortNumber(fraction: Bool) -> (mantissa: UInt64, scale: Int, negative: Bool)? {
+    var k = i
+    let negative = p[k] == minus  // i < n: the caller read p[i]
+    if negative { k += 1 }
+    var mantissa: UInt64 = 0
+    var count = 0
+    if k < n && p[k] == 0x30 {
+      k += 1
+      count = 1
+    } else {
+      while k < n {
+        let d = p[k] &- 0x30
+        guard d < 10 else { break }
+        guard count < 15 else { return nil }
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        count += 1
+        k += 1
+      }
+      guard count > 0 else { return nil }
+    }
+    var scale = 0
+    if k < n && p[k] == 0x2E {
+      guard fraction else { return nil }
+      k += 1
+      while k < n {
+        let d = p[k] &- 0x30
+        guard d < 10 else { break }
+        guard count < 15 else { return nil }
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        count += 1
+        scale += 1
+        k += 1
+      }
+      guard scale > 0 else { return nil }
+    }
+    if k < n {
+      let c = p[k]
+      // More digits (after a leading zero), a second point or an exponent: not short.
+      guard c &- 0x30 >= 10, c != 0x2E, c | 0x20 != 0x65 else { return nil }
+    }
+    i = k
+    return (mantissa, scale, negative)
   }
 
   /// Scans a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.

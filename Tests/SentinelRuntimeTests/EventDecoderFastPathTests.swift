@@ -112,6 +112,11 @@ struct EventDecoderFastPathTests {
   @Test func keysInAnyOrder() {
     expectAsJSONReader(eventLine(declaredOrderFields))
     expectAsJSONReader(eventLine(declaredOrderFields.reversed()))
+    // Declared order with space around the colons (the predicted key is followed by `":`).
+    for spacing in [" :", ": ", "\t:\n", " : "] {
+      expectAsJSONReader(
+        "{" + declaredOrderFields.map { "\"\($0.0)\"" + spacing + $0.1 }.joined(separator: ",") + "}")
+    }
     var rng = DecoderTestRNG(seed: 77)
     for _ in 0..<300 {
       var fields = declaredOrderFields
@@ -206,5 +211,110 @@ struct EventDecoderFastPathTests {
         }
       }
     }
+  }
+
+  /// A decoder of one double field `x` and one int field `n`.
+  static let numbers = EventDecoder(
+    schema: EventSchema(
+      variable: "e",
+      fields: [
+        SchemaField(name: "id", type: .string), SchemaField(name: "x", type: .double, optional: true),
+        SchemaField(name: "n", type: .int, optional: true),
+      ]),
+    slotOrder: ["e.x", "e.n"], idField: "id")
+
+  /// The double field decoded from `text`, or the error.
+  static func double(_ text: String) -> Result<Double, EventError> {
+    var slots = numbers.makeSlots()
+    do throws(EventError) {
+      _ = try numbers.decode(#"{"id":"a","x":"# + text + "}", into: &slots)
+      guard case .double(let d)? = slots[0] else {
+        return .failure(EventError(kind: .wrongType, field: nil, message: "?"))
+      }
+      return .success(d)
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  static func int(_ text: String) -> Result<Int64, EventError> {
+    var slots = numbers.makeSlots()
+    do throws(EventError) {
+      _ = try numbers.decode(#"{"id":"a","n":"# + text + "}", into: &slots)
+      guard case .int(let v)? = slots[1] else {
+        return .failure(EventError(kind: .wrongType, field: nil, message: "?"))
+      }
+      return .success(v)
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  @Test func numbersAreCorrectlyRoundedAndExact() {
+    var rng = DecoderTestRNG(seed: 1234)
+    func digits(_ count: Int) -> String {
+      String((0..<count).map { _ in Character(String(rng.next() % 10)) })
+    }
+    for round in 0..<40_000 {
+      let intDigits = 1 + Int(rng.next() % UInt64(round % 2 == 0 ? 8 : 20))
+      var text = (rng.next() % 3 == 0 ? "-" : "") + String(1 + rng.next() % 9) + digits(intDigits - 1)
+      if rng.next() % 6 == 0 { text = (text.hasPrefix("-") ? "-" : "") + "0" }
+      let fractional = rng.next() % 3 != 0
+      if fractional { text += "." + digits(1 + Int(rng.next() % UInt64(round % 2 == 0 ? 8 : 20))) }
+      if rng.next() % 8 == 0 { text += (rng.next() % 2 == 0 ? "e" : "E-") + String(rng.next() % 30) }
+      // Doubles: bit for bit `Double(String)` (correctly rounded), -0.0 kept, integer -0 is 0.
+      if let want = Double(text) {
+        switch Self.double(text) {
+        case .success(let got):
+          let expected = (!fractional && !text.contains("e") && !text.contains("E") && want == 0) ? 0 : want
+          #expect(got.bitPattern == expected.bitPattern, "\(text): \(got) != \(expected)")
+        case .failure(let error): Issue.record("\(text) rejected: \(error)")
+        }
+      }
+      // Ints: exact within Int64; out of range or not an integer are the errors they were.
+      let result = Self.int(text)
+      if text.contains(".") || text.contains("e") || text.contains("E") {
+        guard case .failure(let error) = result else {
+          Issue.record("\(text) accepted as an int")
+          continue
+        }
+        #expect(error.kind == .wrongType && error.message.contains("a number with a fraction or exponent"))
+      } else if let want = Int64(text) {
+        #expect((try? result.get()) == want, "\(text)")
+      } else {
+        guard case .failure(let error) = result else {
+          Issue.record("\(text) accepted as an int")
+          continue
+        }
+        #expect(error.kind == .invalidValue && error.message.hasSuffix("is out of range"), "\(text)")
+      }
+    }
+  }
+
+  @Test func numberEdges() {
+    for (text, want) in [
+      ("0", 0.0), ("-0", 0.0), ("0.0", 0.0), ("-0.0", -0.0), ("999999999999999", 999_999_999_999_999),
+      ("9999999999999999", 9_999_999_999_999_999), ("9007199254740993", 9_007_199_254_740_992),
+      ("123456789012345.6", 123_456_789_012_345.6), ("0.000000000000001", 1e-15), ("1e5", 1e5),
+      ("1E+2", 100), ("1.5e-3", 0.0015), ("0.1", 0.1), ("-12.50", -12.5), ("1e-400", 0),
+    ] {
+      #expect((try? Self.double(text).get())?.bitPattern == want.bitPattern, "\(text)")
+    }
+    for text in ["00", "01", "-01", "-", "1.", ".5", "+1", "1.e3", "1e", "--1", "0x1", "1.5.2"] {
+      guard case .failure(let error) = Self.double(text) else {
+        Issue.record("\(text) accepted")
+        continue
+      }
+      #expect(error.kind == .invalidJSON, "\(text)")
+    }
+    #expect((try? Self.int("9223372036854775807").get()) == Int64.max)
+    #expect((try? Self.int("-9223372036854775808").get()) == Int64.min)
+    #expect((try? Self.int("-0").get()) == 0)
+    #expect((try? Self.int("999999999999999").get()) == 999_999_999_999_999)
+    #expect((try? Self.int("1000000000000000").get()) == 1_000_000_000_000_000)
+    for text in ["9223372036854775808", "-9223372036854775809", "1e400", "1.0", "1e2"] {
+      #expect((try? Self.int(text).get()) == nil, "\(text)")
+    }
+    if case .failure(let error) = Self.double("1e400") { #expect(error.kind == .invalidValue) }
   }
 }
