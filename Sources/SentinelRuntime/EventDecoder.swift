@@ -331,7 +331,8 @@ final class DecoderPlan: Sendable {
   let typeField: Int
   /// Per object: its first declared field (the first key predicted), or -1.
   let firstChild: [Int32]
-  /// The predicted keys' words (see `FieldCode.keyWord`) and, per key, the mask of its last word.
+  /// The predicted keys' words (see `FieldCode.keyWord`) and a mask per word: all ones except
+  /// for a key's last word, which covers only its bytes.
   let keyWords: [UInt64]
   let keyMasks: [UInt64]
   /// Every field's string allowed values, flat: the schema's String, its UTF-8 bytes' start in
