@@ -213,6 +213,18 @@ struct FieldCode: Sendable {
   /// Whether the value is needed as a `Value` even when unread (id and type fields).
   var capture: Bool
   var hasAllowed: Bool
+  /// The next declared field of the same object (the key predicted after this one), or -1.
+  var next: Int32 = -1
+  /// The key followed by its closing quote and a colon as little-endian words in
+  /// `DecoderPlan.keyWords` (zero-padded): the first word's index, the word count (0 = never
+  /// predicted: a key with bytes that need the general path) and the byte count (with `":`).
+  var keyWord: Int32 = 0
+  var keyWordCount: Int32 = 0
+  var keyLength: Int32 = 0
+  /// The field's string allowed values: entries `allowedEntry..<allowedEntry + allowedCount` of
+  /// `DecoderPlan.allowedStrings` (and its byte tables).
+  var allowedEntry: Int32 = 0
+  var allowedCount: Int32 = 0
 }
 
 /// The cold part of a field's plan.
@@ -224,9 +236,8 @@ struct FieldInfo: Sendable {
   var optional: Bool
   var defaultValue: Value?
   var allowed: [Value]?
-  /// The string allowed values, and their UTF-8 bytes to match without building a String.
+  /// The string allowed values.
   var allowedStrings: [String]
-  var allowedStringBytes: [[UInt8]]
   var requiredForTypes: [String]?
   /// Element or value kind of a list or map field; the kind of a scalar field.
   var kind: ValueKind
@@ -241,6 +252,9 @@ struct ObjectPlan: Sendable {
   var keys: KeyTable
   /// Whether to build the object's `map` value (its slot, or an enclosing one, is read).
   var build: Bool
+  /// The children's bits in `SeenSet.low` when every child index is below 64 (then an object
+  /// whose children were all seen skips the missing-field loop), else 0.
+  var childMask: UInt64 = 0
 }
 
 /// Open-addressing table from a key's bytes to a field index. The hash is computed from the
@@ -308,10 +322,25 @@ final class DecoderPlan: Sendable {
   /// Every position of `slotOrder` the decoder writes.
   let mapped: [Int]
   let unmapped: [Int]
+  /// The fields a slot reads, and their bits in `SeenSet.low` when all are below 64 (else 0).
+  let mappedFields: [Int]
+  let mappedFieldMask: UInt64
   /// Fields with `requiredForTypes`.
   let conditional: [Int]
   let idField: Int
   let typeField: Int
+  /// Per object: its first declared field (the first key predicted), or -1.
+  let firstChild: [Int32]
+  /// The predicted keys' words (see `FieldCode.keyWord`) and a mask per word: all ones except
+  /// for a key's last word, which covers only its bytes.
+  let keyWords: [UInt64]
+  let keyMasks: [UInt64]
+  /// Every field's string allowed values, flat: the schema's String, its UTF-8 bytes' start in
+  /// `allowedBytes` and their count (matched against a token without building a String).
+  let allowedStrings: [String]
+  let allowedStarts: [Int]
+  let allowedLengths: [Int]
+  let allowedBytes: [UInt8]
   let slotCount: Int
   let slotOrderCount: Int
 
@@ -361,8 +390,7 @@ final class DecoderPlan: Sendable {
         infos.append(
           FieldInfo(
             name: f.name, path: path, type: f.type, optional: f.optional, defaultValue: f.defaultValue,
-            allowed: f.allowedValues, allowedStrings: allowedStrings,
-            allowedStringBytes: allowedStrings.map { Array($0.utf8) }, requiredForTypes: f.requiredForTypes,
+            allowed: f.allowedValues, allowedStrings: allowedStrings, requiredForTypes: f.requiredForTypes,
             kind: ValueKind(f.type), parent: parent))
         names.append((f.name, index))
         objects[o].children.append(index)
@@ -377,6 +405,67 @@ final class DecoderPlan: Sendable {
       objects[o].keys = KeyTable(names)
     }
     add(schema.fields, object: 0, parent: -1, prefix: "", building: false)
+
+    // Key prediction: events usually list their keys in declaration order, so the scanner first
+    // compares the bytes after a key's opening quote with the key it expects next (the
+    // declared field after the previous one) and `":`. Only for keys of printable ASCII other
+    // than quote and backslash, unique in their object: then equal bytes followed by the closing
+    // quote are exactly the token the general path would scan and look up to the same field.
+    var keyWords: [UInt64] = []
+    var keyMasks: [UInt64] = []
+    for o in objects {
+      for (k, f) in o.children.enumerated() {
+        codes[f].next = k + 1 < o.children.count ? Int32(o.children[k + 1]) : -1
+        let name = infos[f].name
+        let plain = name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+        let unique = o.children.filter { infos[$0].name == name }.count == 1
+        guard plain, unique else { continue }
+        let bytes = Array(name.utf8) + [0x22, 0x3A]
+        codes[f].keyWord = Int32(keyWords.count)
+        codes[f].keyWordCount = Int32((bytes.count + 7) / 8)
+        codes[f].keyLength = Int32(bytes.count)
+        var w = 0
+        while w * 8 < bytes.count {
+          var word: UInt64 = 0
+          for (j, b) in bytes[(w * 8)..<min(bytes.count, w * 8 + 8)].enumerated() {
+            word |= UInt64(b) << UInt64(8 * j)
+          }
+          keyWords.append(word)
+          keyMasks.append(~0)
+          w += 1
+        }
+        let tail = bytes.count - (w - 1) * 8
+        keyMasks[keyMasks.count - 1] = tail == 8 ? ~0 : (1 << UInt64(8 * tail)) - 1
+      }
+    }
+    for o in objects.indices where objects[o].children.allSatisfy({ $0 < 64 }) {
+      objects[o].childMask = objects[o].children.reduce(0) { $0 | 1 << UInt64($1) }
+    }
+    var allowedStrings: [String] = []
+    var allowedStarts: [Int] = []
+    var allowedLengths: [Int] = []
+    var allowedBytes: [UInt8] = []
+    for f in codes.indices {
+      codes[f].allowedEntry = Int32(allowedStrings.count)
+      codes[f].allowedCount = Int32(infos[f].allowedStrings.count)
+      for a in infos[f].allowedStrings {
+        allowedStrings.append(a)
+        allowedStarts.append(allowedBytes.count)
+        allowedLengths.append(a.utf8.count)
+        allowedBytes.append(contentsOf: a.utf8)
+      }
+    }
+    self.allowedStrings = allowedStrings
+    self.allowedStarts = allowedStarts
+    self.allowedLengths = allowedLengths
+    self.allowedBytes = allowedBytes
+    let mappedFields = codes.indices.filter { codes[$0].read >= 0 }
+    self.mappedFields = mappedFields
+    self.mappedFieldMask =
+      mappedFields.allSatisfy { $0 < 64 } ? mappedFields.reduce(0) { $0 | 1 << UInt64($1) } : 0
+    self.firstChild = objects.map { $0.children.first.map { Int32($0) } ?? -1 }
+    self.keyWords = keyWords
+    self.keyMasks = keyMasks
 
     self.codes = codes
     self.infos = infos

@@ -151,25 +151,6 @@ extension EventScanner {
   }
 }
 
-extension NumberToken {
-  /// Adds a digit to the significand (leading zeros are not significant).
-  @inline(__always)
-  mutating func add(_ d: UInt8, fraction: Bool) {
-    if mantissa == 0 && d == 0 {
-      if fraction { exponent -= 1 }
-      return
-    }
-    guard exact else { return }
-    if digits < 19 {
-      mantissa = mantissa &* 10 &+ UInt64(d)
-      digits += 1
-      if fraction { exponent -= 1 }
-    } else {
-      exact = false
-    }
-  }
-}
-
 extension ValueKind {
   init(tag: FieldTag) {
     switch tag {

@@ -80,8 +80,10 @@ struct EventScanner {
   > {
     if slots.count != plan.slotOrderCount { slots = Array(repeating: nil, count: plan.slotOrderCount) }
     return slots.withUnsafeMutableBufferPointer { out -> Result<String, EventError> in
-      for k in plan.mapped { out[k] = nil }
+      // The slots are not cleared first: a successful decode writes every field it saw and every
+      // default, then clears the other mapped slots (`clearUnwritten`); a failed one clears all.
       guard let base = buffer.baseAddress, buffer.count > 0 else {
+        for k in plan.mapped { out[k] = nil }
         return .failure(
           EventError(kind: .invalidJSON, field: nil, message: "invalid JSON: empty line", offset: 0))
       }
@@ -105,7 +107,23 @@ struct EventScanner {
     guard i == n else { throw syntax("unexpected characters after the event object") }
     if pending == nil { checkRequiredForTypes() }
     if let e = pending { throw error(e) }
+    clearUnwritten()
     return eventID ?? ""
+  }
+
+  /// Sets the slots of the mapped fields the event did not write to nil (they hold the previous
+  /// event's values). Without errors, a field was written iff it was seen (every seen field's
+  /// value is stored unless an error is recorded) or took its default: it has one and its object
+  /// was present (the event, or a seen object field, whose `object` call stored the defaults).
+  @inline(__always)
+  func clearUnwritten() {
+    let all = plan.mappedFieldMask
+    if all != 0 && seen.low & all == all { return }
+    for f in plan.mappedFields where !seen.contains(f) {
+      let parent = plan.infos[f].parent
+      if plan.infos[f].defaultValue != nil && (parent < 0 || seen.contains(parent)) { continue }
+      slots[Int(plan.codes[f].read)] = nil
+    }
   }
 
   /// The error for a line that does not start with `{`: not JSON, or JSON but not an object.
@@ -130,12 +148,19 @@ struct EventScanner {
     if peek() == closeBrace {
       i += 1
     } else {
+      var expect = Int(plan.firstChild[o])
       while true {
         guard peek() == quote else { throw syntax("expected a string key") }
-        let f = try key(o)
-        skipSpace()
-        guard peek() == colon else { throw syntax("expected ':'") }
-        i += 1
+        let f: Int
+        if expect >= 0 && matchesKey(expect) {
+          f = expect  // the key, its closing quote and the colon are consumed
+        } else {
+          f = try key(o)
+          skipSpace()
+          guard peek() == colon else { throw syntax("expected ':'") }
+          i += 1
+        }
+        if f >= 0 { expect = Int(plan.codes[f].next) }
         skipSpace()
         if f < 0 {
           try skipValue(depth: depth)
@@ -158,6 +183,8 @@ struct EventScanner {
         break
       }
     }
+    let all = plan.objects[o].childMask
+    if all != 0 && seen.low & all == all { return map }
     for c in plan.objects[o].children where !seen.contains(c) {
       if !plan.infos[c].optional {
         fail(c, .missingField, "")
@@ -200,6 +227,43 @@ struct EventScanner {
     let span = try scanString()
     if !span.escaped { return lookup(o, start: span.start, count: span.end - span.start) }
     return plan.objects[o].keys.lookup(Array(decodeEscaped(span).utf8))
+  }
+
+  /// Whether the key at the opening quote is field `f`'s, directly followed by the colon (then
+  /// the scanner moves past the colon): the key's bytes, the closing quote and the colon compared
+  /// a word at a time (see `DecoderPlan.keyWords`).
+  @inline(__always)
+  mutating func matchesKey(_ f: Int) -> Bool {
+    let code = plan.codes[f]
+    let words = Int(code.keyWordCount)
+    let start = i + 1
+    guard words > 0 else { return false }
+    guard n - start >= 8 * words else { return matchesKeyBytes(f, start: start) }
+    // In bounds: the loads read p[start..<start + 8 * words], and that is within the line.
+    var w = 0
+    var k = Int(code.keyWord)
+    while w < words {
+      let x = UInt64(littleEndian: UnsafeRawPointer(p + start + 8 * w).loadUnaligned(as: UInt64.self))
+      guard x & plan.keyMasks[k] == plan.keyWords[k] else { return false }
+      w += 1
+      k += 1
+    }
+    i = start + Int(code.keyLength)
+    return true
+  }
+
+  /// `matchesKey` near the end of the line (fewer than a whole number of words left): byte by
+  /// byte, each read guarded by the length check.
+  mutating func matchesKeyBytes(_ f: Int, start: Int) -> Bool {
+    let code = plan.codes[f]
+    let count = Int(code.keyLength)
+    guard n - start >= count else { return false }
+    for k in 0..<count {
+      let word = plan.keyWords[Int(code.keyWord) + k >> 3]
+      guard p[start + k] == UInt8(truncatingIfNeeded: word >> UInt64((k & 7) << 3)) else { return false }
+    }
+    i = start + count
+    return true
   }
 
   @inline(__always)
@@ -276,12 +340,23 @@ struct EventScanner {
     switch tag {
     case .double:
       guard c == minus || isDigit(c) else { break }
+      if let t = shortNumber(fraction: true) {
+        // At most 15 digits: the significand is exact (< 2^53) and so is 10^scale, so one
+        // division is correctly rounded (Clinger), as `EventValues.fastDouble` computes it.
+        if t.scale == 0 && t.mantissa == 0 { return want ? .double(0) : nil }  // `-0` is 0
+        let d = Double(t.mantissa) / EventValues.powersOfTen[t.scale]
+        return want ? .double(t.negative ? -d : d) : nil
+      }
       let t = try number()
       if let d = EventValues.fastDouble(t) { return want ? .double(d) : nil }
       guard let d = slowDouble(t), d.isFinite else { return outOfRange(f) }
       return want ? .double(d) : nil
     case .int:
       guard c == minus || isDigit(c) else { break }
+      if let t = shortNumber(fraction: false) {
+        let v = Int64(t.mantissa)  // < 10^15
+        return want ? .int(t.negative ? -v : v) : nil
+      }
       let t = try number()
       consumed = true
       guard t.integral else { break }
@@ -359,16 +434,17 @@ struct EventScanner {
 
   /// The allowed string the token equals (reusing the schema's String), or nil.
   func allowedString(_ f: Int, _ span: StringSpan) -> String? {
-    let info = plan.infos[f]
     if span.escaped {
       let s = decodeEscaped(span)
-      return info.allowedStrings.contains(s) ? s : nil
+      return plan.infos[f].allowedStrings.contains(s) ? s : nil
     }
     let count = span.end - span.start
-    for (k, a) in info.allowedStringBytes.enumerated() where a.count == count {
+    let first = Int(plan.codes[f].allowedEntry)
+    for e in first..<first + Int(plan.codes[f].allowedCount) where plan.allowedLengths[e] == count {
+      let s = plan.allowedStarts[e]
       var j = 0
-      while j < count && a[j] == p[span.start + j] { j += 1 }
-      if j == count { return info.allowedStrings[k] }
+      while j < count && plan.allowedBytes[s + j] == p[span.start + j] { j += 1 }
+      if j == count { return plan.allowedStrings[e] }
     }
     return nil
   }
@@ -413,16 +489,23 @@ struct EventScanner {
   mutating func skipSpace() {
     while i < n {
       let c = p[i]
-      guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+      guard c <= 0x20 && (c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09) else { return }
       i += 1
     }
   }
 
+  @inline(__always)
   mutating func literal(_ word: StaticString) throws(EventError) {
     let count = word.utf8CodeUnitCount
-    let w = word.utf8Start
-    guard n - i >= count else { throw syntax("invalid literal") }
-    for k in 0..<count where p[i + k] != w[k] { throw syntax("invalid literal") }
+    let w = UnsafeRawPointer(word.utf8Start)
+    guard count >= 4, n - i >= count else { throw syntax("invalid literal") }
+    // In bounds: count >= 4 and n - i >= count, so the four-byte loads at i and i + count - 4
+    // (overlapping for "false") read within the line, and within the literal's bytes.
+    let x = UnsafeRawPointer(p + i)
+    guard x.loadUnaligned(as: UInt32.self) == w.loadUnaligned(as: UInt32.self),
+      x.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+        == w.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+    else { throw syntax("invalid literal") }
     i += count
   }
 
@@ -478,6 +561,55 @@ struct EventScanner {
     }
   }
 
+  /// The common short number at `i` (a `-` or a digit): `-? (0 | [1-9][0-9]*) (. [0-9]+)?` with
+  /// at most 15 digits in all, no fraction unless `fraction`, and no exponent. Returns its digits
+  /// as an integer and the number of fraction digits, and moves past it; nil (the scanner left
+  /// where it was) for anything else, which `number()` scans and reports.
+  @inline(__always)
+  mutating func shortNumber(fraction: Bool) -> (mantissa: UInt64, scale: Int, negative: Bool)? {
+    var k = i
+    let negative = p[k] == minus  // i < n: the caller read p[i]
+    if negative { k += 1 }
+    var mantissa: UInt64 = 0
+    var count = 0
+    if k < n && p[k] == 0x30 {
+      k += 1
+      count = 1
+    } else {
+      while k < n {
+        let d = p[k] &- 0x30
+        guard d < 10 else { break }
+        guard count < 15 else { return nil }
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        count += 1
+        k += 1
+      }
+      guard count > 0 else { return nil }
+    }
+    var scale = 0
+    if k < n && p[k] == 0x2E {
+      guard fraction else { return nil }
+      k += 1
+      while k < n {
+        let d = p[k] &- 0x30
+        guard d < 10 else { break }
+        guard count < 15 else { return nil }
+        mantissa = mantissa &* 10 &+ UInt64(d)
+        count += 1
+        scale += 1
+        k += 1
+      }
+      guard scale > 0 else { return nil }
+    }
+    if k < n {
+      let c = p[k]
+      // More digits (after a leading zero), a second point or an exponent: not short.
+      guard c &- 0x30 >= 10, c != 0x2E, c | 0x20 != 0x65 else { return nil }
+    }
+    i = k
+    return (mantissa, scale, negative)
+  }
+
   /// Scans a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
   @inline(__always)
   mutating func number() throws(EventError) -> NumberToken {
@@ -486,12 +618,26 @@ struct EventScanner {
       t.negative = true
       i += 1
     }
+    // The digits accumulate in locals, as `NumberToken.add` would: the integer part has no
+    // leading zero (it is `0` or starts with 1-9), so its digits are all significant; in the
+    // fraction, zeros before the first significant digit only move the exponent.
+    var mantissa: UInt64 = 0
+    var digits = 0
+    var exponent = 0
+    var exact = true
     if peek() == 0x30 {
       i += 1
     } else {
       guard isDigit(peek()) else { throw syntax("expected a digit") }
-      while i < n, isDigit(p[i]) {
-        t.add(p[i] &- 0x30, fraction: false)
+      while i < n {
+        let d = p[i] &- 0x30
+        guard d < 10 else { break }
+        if digits < 19 {
+          mantissa = mantissa &* 10 &+ UInt64(d)
+          digits += 1
+        } else {
+          exact = false
+        }
         i += 1
       }
     }
@@ -499,11 +645,25 @@ struct EventScanner {
       i += 1
       t.integral = false
       guard isDigit(peek()) else { throw syntax("expected a digit after '.'") }
-      while i < n, isDigit(p[i]) {
-        t.add(p[i] &- 0x30, fraction: true)
+      while i < n {
+        let d = p[i] &- 0x30
+        guard d < 10 else { break }
+        if mantissa == 0 && d == 0 {
+          exponent -= 1
+        } else if digits < 19 {
+          mantissa = mantissa &* 10 &+ UInt64(d)
+          digits += 1
+          exponent -= 1
+        } else {
+          exact = false
+        }
         i += 1
       }
     }
+    t.mantissa = mantissa
+    t.digits = digits
+    t.exponent = exponent
+    t.exact = exact
     if peek() | 0x20 == 0x65 {
       i += 1
       t.integral = false
@@ -540,6 +700,22 @@ struct EventScanner {
     var escaped = false
     var high: UInt8 = 0
     while true {
+      // Eight bytes at a time while eight remain (`n - i >= 8`: the unaligned load of p[i..<i+8]
+      // is in bounds), up to the first quote, backslash or control byte; the byte loop below
+      // handles that byte and the last < 8 bytes of the line.
+      while n - i >= 8 {
+        let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+        let stop = EventScanner.stopBytes(w)
+        if stop == 0 {
+          high |= EventScanner.highBits(w)
+          i += 8
+          continue
+        }
+        let before = stop.trailingZeroBitCount >> 3  // bytes before the first stop byte
+        high |= EventScanner.highBits(w & ((1 << UInt64(before << 3)) &- 1))
+        i += before
+        break
+      }
       guard i < n else { throw syntax("unterminated string") }
       let c = p[i]
       if c == quote { break }
@@ -560,6 +736,27 @@ struct EventScanner {
         offset: start)
     }
     return StringSpan(start: start, end: end, escaped: escaped)
+  }
+
+  /// A word with the high bit set in each byte of `w` (little-endian: byte 0 = the lowest) that
+  /// is a quote, a backslash or a control byte (< 0x20); bits above the lowest set one may be
+  /// spurious (borrows), so only its position counts.
+  @inline(__always)
+  static func stopBytes(_ w: UInt64) -> UInt64 {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    let q = w ^ (ones &* 0x22)
+    let b = w ^ (ones &* 0x5C)
+    let zeroQ = (q &- ones) & ~q
+    let zeroB = (b &- ones) & ~b
+    let control = (w &- ones &* 0x20) & ~w
+    return (zeroQ | zeroB | control) & highs
+  }
+
+  /// The OR of a word's bytes, folded into one byte (its high bit: any non-ASCII byte).
+  @inline(__always)
+  static func highBits(_ w: UInt64) -> UInt8 {
+    UInt8(truncatingIfNeeded: (w & 0x8080_8080_8080_8080) != 0 ? 0x80 : 0)
   }
 
   /// Validates one escape sequence at its backslash.
