@@ -303,6 +303,22 @@ private let inputs: [[Value?]] = [
     #expect(try Self.typed.verify(q).executedProgram.code.map(\.opcode) == q.code.map(\.opcode))
   }
 
+  @Test func andVarOnABoolInASlotOfAnotherKindIsTheLoadsError() throws {
+    // r0 ← true && s, s declared string: a bool in its slot is a wrong-kind error, as unfused.
+    let p = program(
+      [.loadConst(0, 0), .loadVar(1, 2), Instruction(.logicalAnd, 0, 1), .ret(0)], registers: 2,
+      constants: [.bool(true)], variables: Self.variables)
+    #expect(try Self.typed.verify(p).executedProgram.code.map(\.opcode) == [.loadConst, .andVar, .ret])
+    let fused = try Self.typed.verify(p)
+    let plain = try Self.typedUnfused.verify(p)
+    for s in [Value.bool(true), .bool(false), .string("x")] {
+      let input: [Value?] = [nil, nil, s]
+      let v1 = VM().run(fused, variables: input)
+      #expect(v1.description == VM().run(plain, variables: input).description)
+      #expect(v1.isError)
+    }
+  }
+
   @Test func malformedTypedInstructionsAreRefused() {
     func rule(_ ins: Instruction, constants: [Value] = [.int(1)], builtins: [String]) -> VerificationError? {
       rejection(
