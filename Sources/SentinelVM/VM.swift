@@ -255,17 +255,8 @@ public struct VM: Sendable {
           loadVariable(program, c, variables))
 
       case .andVar:
-        // A bool in a slot declared bool (or dyn) is what the load would give: `and` of two
-        // bools without the Value copy and kind test. A bool in a slot declared otherwise is
-        // the load's wrong-kind error, below.
-        if b < variables.count, case .bool(let y)? = variables[b], case .bool(let x) = r[a],
-          program.variableKinds[b] == .bool || program.variableKinds[b] == .any
-        {
-          r[a] = .bool(x && y)
-        } else {
-          let v = loadVariable(program, b, variables)
-          r[a] = Operations.logical(r[a], v, absorbing: false)
-        }
+        let v = loadVariable(program, b, variables)
+        r[a] = Operations.logical(r[a], v, absorbing: false)
 
       case .andVarConst:
         let v = callFused(program, overload: Int(ins.d), loadVariable(program, b, variables), constants[c])
