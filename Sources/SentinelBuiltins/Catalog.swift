@@ -13,6 +13,24 @@ public enum Implementation: Sendable {
   case nary(@Sendable ([Value]) -> Value)
 }
 
+/// The typed form of an overload that the verifier may run without boxing or a closure call, on
+/// a variable and a constant of proven kinds (`test.vk`, docs/bytecode.md "Typed instructions").
+/// Each case names public typed kernels that the overload's own closure calls too, so the
+/// catalog, constant folding, the reference evaluator and the VM share one implementation.
+public enum KernelShape: Sendable, Hashable {
+  /// An ordering on ints and doubles: `Relation.holds` on (int, int), (int, double), (double,
+  /// int) or (double, double).
+  case order(Relation)
+  /// `_==_` (or `_!=_` when negated) on ints, doubles and strings: `EqualityKernel.equal`.
+  case equals(negated: Bool)
+  /// `@in` of a string in a list: `Lists.containsString`.
+  case inList
+  /// `@in` of a string in a map's keys: `MapValue.contains(string:)`.
+  case inMap
+  /// `matches` of a string with a pattern: `ConstantPattern.matches`.
+  case matches
+}
+
 /// One overload of a function: `add_int64` is `_+_(int, int) -> int`.
 public struct Overload: Sendable {
   /// Stable id, as cel-go names them (`add_int64`, `size_string`, `string_to_int64`…);
@@ -27,11 +45,14 @@ public struct Overload: Sendable {
   /// Relative cost of one call, for the verifier's worst-case bound (1 = one arithmetic op).
   public let cost: Int
   public let implementation: Implementation
+  /// Its typed kernel, if the VM may specialize a call of it (`KernelShape`).
+  public let kernel: KernelShape?
 
   public init(
     _ id: String, _ function: String, receiver: Bool = false, _ params: [CELType], _ result: CELType,
-    cost: Int = 1, _ implementation: Implementation
+    cost: Int = 1, kernel: KernelShape? = nil, _ implementation: Implementation
   ) {
+    self.kernel = kernel
     self.id = id
     self.function = function
     self.isReceiver = receiver

@@ -35,7 +35,7 @@ public func celCompare(_ a: Value, _ b: Value) -> Int? {
   }
 }
 
-@inline(__always)
+@usableFromInline @inline(__always)
 func compareDoubles(_ x: Double, _ y: Double) -> Int? {
   if x < y { return -1 }
   if x > y { return 1 }
@@ -51,10 +51,10 @@ func compareIntUint(_ i: Int64, _ u: UInt64) -> Int {
 }
 
 /// 2^63 and 2^64 as doubles: the double values of Int64.max and UInt64.max.
-let twoTo63 = 9_223_372_036_854_775_808.0
+@usableFromInline let twoTo63 = 9_223_372_036_854_775_808.0
 let twoTo64 = 18_446_744_073_709_551_616.0
 
-@inline(__always)
+@usableFromInline
 func compareIntDouble(_ i: Int64, _ d: Double) -> Int? {
   if d.isNaN { return nil }
   if d < -twoTo63 { return 1 }
@@ -73,7 +73,7 @@ func compareUintDouble(_ u: UInt64, _ d: Double) -> Int? {
 // MARK: - Overloads
 
 /// One of the four ordering relations.
-enum Relation: Sendable {
+public enum Relation: Sendable, Hashable {
   case less, lessEquals, greater, greaterEquals
 
   var function: String {
@@ -104,8 +104,39 @@ enum Relation: Sendable {
     }
   }
 
+  // MARK: Typed kernels
+  // The one implementation of each numeric ordering overload: the catalog's closures below
+  // unwrap their arguments and call these; the VM's typed instructions (`test.vk`, docs/bytecode.md)
+  // call them on unboxed operands.
+
+  /// `_<_` etc. on two ints (`less_int64`…).
+  @inlinable public func holds(_ x: Int64, _ y: Int64) -> Bool {
+    switch self {
+    case .less: return x < y
+    case .lessEquals: return x <= y
+    case .greater: return x > y
+    case .greaterEquals: return x >= y
+    }
+  }
+
+  /// `_<_` etc. on two doubles (`less_double`…): false when either is NaN (IEEE 754).
+  @inlinable public func holds(_ x: Double, _ y: Double) -> Bool {
+    switch self {
+    case .less: return x < y
+    case .lessEquals: return x <= y
+    case .greater: return x > y
+    case .greaterEquals: return x >= y
+    }
+  }
+
+  /// An int against a double (`less_int64_double`…), as cel-go orders them.
+  public func holds(_ x: Int64, _ y: Double) -> Bool { holds(compareIntDouble(x, y)) }
+
+  /// A double against an int (`less_double_int64`…).
+  public func holds(_ x: Double, _ y: Int64) -> Bool { holds(compareIntDouble(y, x).map { -$0 }) }
+
   /// Whether the relation holds for a comparison result; nil (unordered, NaN) is false.
-  @inline(__always)
+  @usableFromInline @inline(__always)
   func holds(_ c: Int?) -> Bool {
     guard let c else { return false }
     switch self {
@@ -124,23 +155,24 @@ enum Comparison {
   static func overloads(for rel: Relation) -> [Overload] {
     let fn = rel.function
     let p = rel.idPrefix
-    func mk(_ suffix: String, _ l: CELType, _ r: CELType, _ f: @escaping @Sendable (Value, Value) -> Value)
-      -> Overload
-    {
-      Overload("\(p)_\(suffix)", fn, [l, r], .bool, .binary(f))
+    func mk(
+      _ suffix: String, _ l: CELType, _ r: CELType, typed: Bool = false,
+      _ f: @escaping @Sendable (Value, Value) -> Value
+    ) -> Overload {
+      Overload("\(p)_\(suffix)", fn, [l, r], .bool, kernel: typed ? .order(rel) : nil, .binary(f))
     }
     return [
       mk("bool", .bool, .bool) { a, b in
         guard case .bool(let x) = a, case .bool(let y) = b else { return noOverload(fn, a, b) }
         return .bool(rel.holds(x ? 1 : 0, y ? 1 : 0))
       },
-      mk("int64", .int, .int) { a, b in
+      mk("int64", .int, .int, typed: true) { a, b in
         guard case .int(let x) = a, case .int(let y) = b else { return noOverload(fn, a, b) }
         return .bool(rel.holds(x, y))
       },
-      mk("int64_double", .int, .double) { a, b in
+      mk("int64_double", .int, .double, typed: true) { a, b in
         guard case .int(let x) = a, case .double(let y) = b else { return noOverload(fn, a, b) }
-        return .bool(rel.holds(compareIntDouble(x, y)))
+        return .bool(rel.holds(x, y))
       },
       mk("int64_uint64", .int, .uint) { a, b in
         guard case .int(let x) = a, case .uint(let y) = b else { return noOverload(fn, a, b) }
@@ -158,13 +190,13 @@ enum Comparison {
         guard case .uint(let x) = a, case .int(let y) = b else { return noOverload(fn, a, b) }
         return .bool(rel.holds(-compareIntUint(y, x)))
       },
-      mk("double", .double, .double) { a, b in
+      mk("double", .double, .double, typed: true) { a, b in
         guard case .double(let x) = a, case .double(let y) = b else { return noOverload(fn, a, b) }
         return .bool(rel.holds(x, y))  // IEEE: false when either is NaN
       },
-      mk("double_int64", .double, .int) { a, b in
+      mk("double_int64", .double, .int, typed: true) { a, b in
         guard case .double(let x) = a, case .int(let y) = b else { return noOverload(fn, a, b) }
-        return .bool(rel.holds(compareIntDouble(y, x).map { -$0 }))
+        return .bool(rel.holds(x, y))
       },
       mk("double_uint64", .double, .uint) { a, b in
         guard case .double(let x) = a, case .uint(let y) = b else { return noOverload(fn, a, b) }

@@ -18,16 +18,16 @@ import SentinelModel
 /// CEL's runtime equality (`_==_`), heterogeneous across kinds and numeric types.
 public func celEquals(_ a: Value, _ b: Value) -> Bool {
   switch (a, b) {
-  case (.int(let x), .int(let y)): return x == y
+  case (.int(let x), .int(let y)): return EqualityKernel.equal(x, y)
   case (.uint(let x), .uint(let y)): return x == y
-  case (.double(let x), .double(let y)): return x == y
-  case (.string(let x), .string(let y)): return stringsEqual(x, y)
+  case (.double(let x), .double(let y)): return EqualityKernel.equal(x, y)
+  case (.string(let x), .string(let y)): return EqualityKernel.equal(x, y)
   case (.bool(let x), .bool(let y)): return x == y
   case (.null, .null): return true
   case (.int(let x), .uint(let y)): return compareIntUint(x, y) == 0
   case (.uint(let x), .int(let y)): return compareIntUint(y, x) == 0
-  case (.int(let x), .double(let y)): return compareIntDouble(x, y) == 0
-  case (.double(let x), .int(let y)): return compareIntDouble(y, x) == 0
+  case (.int(let x), .double(let y)): return EqualityKernel.equal(x, y)
+  case (.double(let x), .int(let y)): return EqualityKernel.equal(y, x)
   case (.uint(let x), .double(let y)): return compareUintDouble(x, y) == 0
   case (.double(let x), .uint(let y)): return compareUintDouble(y, x) == 0
   case (.bytes(let x), .bytes(let y)): return x == y
@@ -60,9 +60,26 @@ public func celEquals(_ a: Value, _ b: Value) -> Bool {
   }
 }
 
+/// The typed kernels of `_==_` on the kinds the VM's typed instructions specialize (`celEquals`
+/// calls them for these pairs; `_!=_` is the negation).
+public enum EqualityKernel {
+  /// Two ints.
+  @inlinable public static func equal(_ x: Int64, _ y: Int64) -> Bool { x == y }
+  /// Two doubles: NaN equals nothing, itself included.
+  @inlinable public static func equal(_ x: Double, _ y: Double) -> Bool { x == y }
+  /// An int and a double, on one number line (as ordering).
+  public static func equal(_ x: Int64, _ y: Double) -> Bool { compareIntDouble(x, y) == 0 }
+  /// Two strings, by code point.
+  public static func equal(_ x: String, _ y: String) -> Bool { stringsEqual(x, y) }
+}
+
 enum Equality {
   static let overloads: [Overload] = [
-    Overload("equals", "_==_", [T.a, T.a], .bool, .binary { a, b in .bool(celEquals(a, b)) }),
-    Overload("not_equals", "_!=_", [T.a, T.a], .bool, .binary { a, b in .bool(!celEquals(a, b)) }),
+    Overload(
+      "equals", "_==_", [T.a, T.a], .bool, kernel: .equals(negated: false),
+      .binary { a, b in .bool(celEquals(a, b)) }),
+    Overload(
+      "not_equals", "_!=_", [T.a, T.a], .bool, kernel: .equals(negated: true),
+      .binary { a, b in .bool(!celEquals(a, b)) }),
   ]
 }

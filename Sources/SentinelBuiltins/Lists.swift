@@ -8,7 +8,7 @@
 
 import SentinelModel
 
-enum Lists {
+public enum Lists {
   /// `list[index]` for an int, uint or integral double index.
   static func index(_ xs: [Value], _ index: Value) -> Value {
     let i: Int64
@@ -40,13 +40,17 @@ enum Lists {
     // string is compared with the string elements alone, without `celEquals`'s pair switch and
     // value copies: `event.country_code in ["KP", "IR", …]` is the common case
     // (docs/performance.md, issue 5).
-    if case .string(let s) = v {
-      for x in xs {
-        if case .string(let t) = x, stringsEqual(s, t) { return true }
-      }
-      return false
-    }
+    if case .string(let s) = v { return containsString(xs, s) }
     for x in xs where celEquals(x, v) { return true }
+    return false
+  }
+
+  /// `s in list` for a string: the typed kernel of `in_list` (the VM's `test.vk` calls it with
+  /// a constant list).
+  public static func containsString(_ xs: [Value], _ s: String) -> Bool {
+    for x in xs {
+      if case .string(let t) = x, stringsEqual(s, t) { return true }
+    }
     return false
   }
 
@@ -64,7 +68,7 @@ enum Lists {
         return .int(Int64(xs.count))
       }),
     Overload(
-      "in_list", "@in", [T.a, T.listA], .bool, cost: Cost.search,
+      "in_list", "@in", [T.a, T.listA], .bool, cost: Cost.search, kernel: .inList,
       .binary { v, l in
         guard case .list(let xs) = l else { return noOverload("@in", v, l) }
         return .bool(contains(xs, v))

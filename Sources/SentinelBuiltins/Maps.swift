@@ -48,7 +48,7 @@ enum Maps {
         return .int(Int64(m.count))
       }),
     Overload(
-      "in_map", "@in", [T.k, T.mapKV], .bool,
+      "in_map", "@in", [T.k, T.mapKV], .bool, kernel: .inMap,
       .binary { k, a in
         guard case .map(let m) = a else { return noOverload("@in", k, a) }
         return .bool(m.contains(k))

@@ -52,6 +52,29 @@ final class CompiledPattern: @unchecked Sendable {
       }
     }
   }
+
+  /// `s.matches(pattern)`: whether the pattern matches a substring; an error for a bad pattern.
+  func matches(_ s: String) -> Value {
+    guard let r = regex else { return err(.invalidArgument, error ?? "invalid regular expression") }
+    if let simple, let matched = simple.matches(s) { return .bool(matched) }
+    do {
+      return .bool(try r.firstMatch(in: s) != nil)
+    } catch {
+      return err(.invalidArgument, "regular expression failed: \(error)")
+    }
+  }
+}
+
+/// A pattern compiled once, for `matches` with a constant pattern: the VM's `test.vk` holds one
+/// per instruction instead of looking the pattern up in the cache on every call.
+public struct ConstantPattern: Sendable {
+  let compiled: CompiledPattern
+
+  /// Compiles `pattern` (or records its compile error, which `matches` then returns).
+  public init(_ pattern: String) { compiled = RegexCache.compiled(pattern) }
+
+  /// `s.matches(pattern)`, the same as the `matches` builtin.
+  public func matches(_ s: String) -> Value { compiled.matches(s) }
 }
 
 enum RegexCache {
@@ -71,14 +94,7 @@ enum RegexCache {
 
   /// `s.matches(pattern)`: whether the pattern matches a substring; an error for a bad pattern.
   static func matches(_ s: String, _ pattern: String) -> Value {
-    let c = compiled(pattern)
-    guard let r = c.regex else { return err(.invalidArgument, c.error ?? "invalid regular expression") }
-    if let simple = c.simple, let matched = simple.matches(s) { return .bool(matched) }
-    do {
-      return .bool(try r.firstMatch(in: s) != nil)
-    } catch {
-      return err(.invalidArgument, "regular expression failed: \(error)")
-    }
+    compiled(pattern).matches(s)
   }
 }
 

@@ -55,13 +55,14 @@ enum Strings {
 
     // MARK: matches
     Overload(
-      "matches", "matches", [.string, .string], .bool, cost: Cost.regex,
+      "matches", "matches", [.string, .string], .bool, cost: Cost.regex, kernel: .matches,
       .binary { a, b in
         guard case .string(let s) = a, case .string(let p) = b else { return noOverload("matches", a, b) }
         return RegexCache.matches(s, p)
       }),
     Overload(
       "matches_string", "matches", receiver: true, [.string, .string], .bool, cost: Cost.regex,
+      kernel: .matches,
       .binary { a, b in
         guard case .string(let s) = a, case .string(let p) = b else { return noOverload("matches", a, b) }
         return RegexCache.matches(s, p)

@@ -76,6 +76,10 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   case callVarVar
   case andVar
   case andVarConst
+  case testVarConst
+  case andTestVarConst
+  case testVarVar
+  case moveJumpIfFalse
 
   /// One row of the opcode table.
   public struct Info: Sendable {
@@ -206,6 +210,30 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
       name: "and.vk", operands: [.useDef, .variable, .constant, .builtin], cost: 4,
       meaning:
         "a ← a && builtins[d](variables[b], constants[c]) (`load.var; load.const; call; and` fused), as call.vk then `and`"
+    ),
+    // Typed tests: the loader's specialization of call.vk, and.vk and call.vv (Fusion.swift) when
+    // the builtin has a typed kernel (`KernelShape`) for the variables' proven kinds and the
+    // constant: the VM runs the kernel on the unboxed variable and a constant prepared at load
+    // (a pattern compiled once, a list or map resolved once), with no closure call; a variable
+    // bound to another kind, or unbound, takes the call.vk path and gives its error.
+    Info(
+      name: "test.vk", operands: [.def, .variable, .constant, .builtin], cost: 3,
+      meaning:
+        "a ← builtins[d](variables[b], constants[c]) as call.vk, run by the builtin's typed kernel; the kernel must exist for the variable's proven kind and the constant"
+    ),
+    Info(
+      name: "and.test.vk", operands: [.useDef, .variable, .constant, .builtin], cost: 4,
+      meaning: "a ← a && builtins[d](variables[b], constants[c]) as and.vk, run by the builtin's typed kernel"
+    ),
+    Info(
+      name: "test.vv", operands: [.def, .variable, .variable, .builtin], cost: 3,
+      meaning:
+        "a ← builtins[d](variables[b], variables[c]) as call.vv, run by the builtin's typed kernel; the kernel must exist for both variables' proven kinds"
+    ),
+    Info(
+      name: "move.jf", operands: [.def, .use, .target], cost: 2,
+      meaning:
+        "a ← b, then if a is bool false: pc ← c (forward) (`move; jump.false` fused; a is written on both edges)"
     ),
   ]
 }

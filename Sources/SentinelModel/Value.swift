@@ -198,6 +198,13 @@ public struct MapValue: Sendable {
     return entries[i].value
   }
 
-  public func contains(_ key: Value) -> Bool { self[key] != nil }
+  /// Whether the map has a value for a key (CEL's cross-numeric key equality).
+  public func contains(_ key: Value) -> Bool {
+    if case .string(let s) = key { return contains(string: s) }
+    return self[key] != nil
+  }
+
+  /// Whether the map has the string key: `contains` for a string, the typed kernel of `in_map`.
+  public func contains(string key: String) -> Bool { index[.string(key)] != nil }
   public var keys: [Value] { entries.map(\.key) }
 }

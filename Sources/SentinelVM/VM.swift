@@ -261,6 +261,37 @@ public struct VM: Sendable {
       case .andVarConst:
         let v = callFused(program, overload: Int(ins.d), loadVariable(program, b, variables), constants[c])
         r[a] = Operations.logical(r[a], v, absorbing: false)
+
+      case .testVarConst:
+        r[a] = test(program, pc: pc, ins, variables, constants)
+
+      case .andTestVarConst:
+        // The test's value is a bool or an error; `true && v` is v.
+        let v = test(program, pc: pc, ins, variables, constants)
+        if case .bool(true) = r[a] {
+          r[a] = v
+        } else {
+          r[a] = Operations.logical(r[a], v, absorbing: false)
+        }
+
+      case .moveJumpIfFalse:
+        r[a] = r[b]
+        if case .bool(false) = r[a] {
+          // VERIFIED: forward and in bounds (backward_jump, target_out_of_bounds).
+          pc = c
+          continue
+        }
+
+      case .testVarVar:
+        if c < variables.count, b < variables.count,
+          let v = program.tests[pc].evaluate(variables[b], variables[c])
+        {
+          r[a] = v
+        } else {
+          r[a] = callFused(
+            program, overload: Int(ins.d), loadVariable(program, b, variables),
+            loadVariable(program, c, variables))
+        }
       }
       pc += 1
     }
@@ -288,6 +319,22 @@ public struct VM: Sendable {
           .invalidArgument, "variable `\(decl.name)` is declared \(decl.type) but bound to \(v.typeName)"))
     }
     return v
+  }
+
+  /// `test.vk` (and the test of `and.test.vk`): the typed kernel on the slot's payload when it
+  /// holds a value of the proven kind, else the call.vk path (which gives the unbound or
+  /// wrong-kind error).
+  @inline(__always)
+  func test(
+    _ program: VerifiedProgram, pc: Int, _ ins: Instruction, _ variables: [Value?], _ constants: [Value]
+  )
+    -> Value
+  {
+    let slot = Int(ins.b)
+    // VERIFIED: tests[pc] is this instruction's test (no_typed_kernel).
+    if slot < variables.count, let v = program.tests[pc].evaluate(variables[slot]) { return v }
+    return callFused(
+      program, overload: Int(ins.d), loadVariable(program, slot, variables), constants[Int(ins.c)])
   }
 
   /// A fused unary call (`call.v`): `call` on an argument that never sat in a register.

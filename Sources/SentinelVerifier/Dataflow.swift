@@ -104,6 +104,7 @@ struct Dataflow {
       try charge(1)
       let ins = code[pc]
       let flow = Flow(ins)
+      if flow.writesBeforeBranch { apply(ins, to: &state) }
       if let t = flow.target {
         let changed = try merge(state, refining: flow.refinesAtTarget ? Int(ins.a) : nil, into: t)
         if flow.isBackEdge && changed {
@@ -114,7 +115,7 @@ struct Dataflow {
         }
       }
       if flow.fallsThrough {
-        apply(ins, to: &state)
+        if !flow.writesBeforeBranch { apply(ins, to: &state) }
         current = state
       }
       pc += 1
@@ -179,15 +180,15 @@ struct Dataflow {
       }
     case .loadVar: s[a] = RegisterFact(variableKinds[b])
     case .hasVariable: s[a] = RegisterFact(.bool)
-    case .move: s[a] = s[b].kind == .counter ? RegisterFact(.int) : s[b]
+    case .move, .moveJumpIfFalse: s[a] = s[b].kind == .counter ? RegisterFact(.int) : s[b]
     case .select: s[a] = RegisterFact(s[b].kind == .optional ? .optional : .any)
     case .hasField: s[a] = RegisterFact(.bool)
     case .optSelect: s[a] = RegisterFact(.optional)
     case .call: s[a] = RegisterFact(ValueKind(declared: overloads[b].result) ?? .any)
-    case .callVar, .callVarConst, .callVarVar:
+    case .callVar, .callVarConst, .callVarVar, .testVarConst, .testVarVar:
       let builtin = ins.opcode.fusedCall.map { Int(ins.operand($0.builtin)) } ?? 0
       s[a] = RegisterFact(ValueKind(declared: overloads[builtin].result) ?? .any)
-    case .andVar, .andVarConst: s[a] = RegisterFact(.bool)
+    case .andVar, .andVarConst, .andTestVarConst: s[a] = RegisterFact(.bool)
     case .callDynamic: s[a] = RegisterFact(.any)
     case .logicalAnd, .logicalOr, .notStrictlyFalse: s[a] = RegisterFact(.bool)
     case .conditionError: s[a] = RegisterFact(.never)
@@ -238,6 +239,32 @@ struct Dataflow {
     return result
   }
 
+  /// A typed instruction needs a typed kernel for its operands (TypedTest.swift): the same
+  /// resolution the VM's program makes, so a verified `test.*` always has one.
+  private func checkTypedKernel(
+    _ ins: Instruction, _ o: Overload, _ fail: (VerificationError.Rule, Int, String) -> VerificationError
+  ) throws(VerificationError) {
+    let x = variableKinds[Int(ins.b)]
+    let test: TypedTest?
+    switch ins.opcode {
+    case .testVarConst, .andTestVarConst:
+      test = TypedTest(o.kernel, variable: x, constant: program.constants[Int(ins.c)])
+    case .testVarVar:
+      test = TypedTest(o.kernel, variable: x, variable: variableKinds[Int(ins.c)])
+    default:
+      return
+    }
+    guard test == nil else { return }
+    let second =
+      ins.opcode == .testVarVar
+      ? "variable `\(program.variables[Int(ins.c)].name)` (\(variableKinds[Int(ins.c)]))"
+      : "constant #\(ins.c) (\(ValueKind(of: program.constants[Int(ins.c)])))"
+    throw fail(
+      .noTypedKernel, 3,
+      "overload '\(o.id)' has no typed kernel for variable `\(program.variables[Int(ins.b)].name)` (\(x)) and \(second)"
+    )
+  }
+
   /// Checks the reads of one reachable instruction; returns whether it is a guarded call.
   private func check(_ ins: Instruction, pc: Int, _ s: [RegisterFact]) throws(VerificationError) -> Bool {
     func fail(_ rule: VerificationError.Rule, _ operand: Int, _ message: String) -> VerificationError {
@@ -264,7 +291,7 @@ struct Dataflow {
         }
       }
       return guarded
-    case .callVar, .callVarConst, .callVarVar, .andVarConst:
+    case .callVar, .callVarConst, .callVarVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar:
       // A fused call reads variables and constants, not registers, and runs unguarded: every
       // argument's kind must be proven (Fusion.swift fuses only unguarded calls).
       guard let fused = ins.opcode.fusedCall else { return false }
@@ -287,6 +314,7 @@ struct Dataflow {
             "argument \(j) (\(what)) is \(article(kind)), but overload '\(o.id)' takes \(param)")
         }
       }
+      try checkTypedKernel(ins, o, fail)
       return false
     case .iterInit:
       try checkRange(s, ins.b, operand: 1, fail)
@@ -333,6 +361,9 @@ private struct Flow {
   var isBackEdge = false
   /// Whether execution can continue at pc + 1.
   var fallsThrough = true
+  /// Whether the instruction's writes happen before it branches, so they hold on the jump edge
+  /// too (`move.jf`); otherwise they hold on the fall-through edge only (`iter.*`).
+  var writesBeforeBranch = false
 
   init(_ ins: Instruction) {
     switch ins.opcode {
@@ -344,6 +375,10 @@ private struct Flow {
       refinesAtTarget = true
     case .jumpIfNotBool:
       target = Int(ins.b)
+    case .moveJumpIfFalse:
+      target = Int(ins.c)
+      refinesAtTarget = true
+      writesBeforeBranch = true
     case .iterInit:
       target = Int(ins.c)
     case .iterNext, .iterNext2:
@@ -357,7 +392,7 @@ private struct Flow {
     case .nop, .loadConst, .loadVar, .move, .select, .hasField, .optSelect, .call, .callDynamic,
       .logicalAnd, .logicalOr, .conditionError, .notStrictlyFalse, .makeList, .listAppend,
       .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .hasVariable, .callVar,
-      .callVarConst, .callVarVar, .andVar, .andVarConst:
+      .callVarConst, .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar:
       break
     }
   }

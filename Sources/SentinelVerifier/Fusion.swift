@@ -30,7 +30,9 @@ enum Fusion {
 
   /// The fused form of a verified program, or nil when nothing fuses. `guardedCalls` is the
   /// verifier's per-pc result for `p`.
-  static func fuse(_ p: Program, guardedCalls: [Bool], overloads: [Overload]) -> Program? {
+  static func fuse(_ p: Program, guardedCalls: [Bool], overloads: [Overload], variableKinds: [ValueKind])
+    -> Program?
+  {
     let code = p.code
     let n = code.count
     var isLeader = [Bool](repeating: false, count: n + 1)
@@ -47,7 +49,7 @@ enum Fusion {
       newPC[pc] = out.count
       if let (ins, length) = match(code, at: pc, isLeader: isLeader, guardedCalls: guardedCalls, overloads) {
         for j in 1..<length { newPC[pc + j] = out.count }
-        out.append(ins)
+        out.append(specialized(ins, p, overloads, variableKinds))
         pc += length
         fused += 1
       } else {
@@ -76,6 +78,10 @@ enum Fusion {
       pc + k < code.count && !isLeader[pc + k] ? code[pc + k] : nil
     }
     let first = code[pc]
+    // move a, b; jump.false a, T → move.jf a, b, T (a is written on both edges, as before)
+    if first.opcode == .move, let second = next(1), second.opcode == .jumpIfFalse, second.a == first.a {
+      return (Instruction(.moveJumpIfFalse, first.a, first.b, second.b), 2)
+    }
     guard first.opcode == .loadVar, let second = next(1) else { return nil }
     let x = first.a
     // load.var t, v; and a, t → and.v a, v
@@ -104,6 +110,33 @@ enum Fusion {
     }
     let op: Opcode = second.opcode == .loadConst ? .callVarConst : .callVarVar
     return (Instruction(op, third.a, first.b, second.b, third.b), 3)
+  }
+
+  /// A fused call as its typed instruction (`test.vk`, `and.test.vk`, `test.vv`) when the
+  /// builtin has a typed kernel for the variables' kinds and the constant (TypedTest.swift);
+  /// otherwise unchanged. The operands stay the same: only the opcode says "typed".
+  static func specialized(
+    _ ins: Instruction, _ p: Program, _ overloads: [Overload], _ variableKinds: [ValueKind]
+  )
+    -> Instruction
+  {
+    var out = ins
+    // INVARIANT: the operands come from a verified call and its loads: in bounds.
+    switch ins.opcode {
+    case .callVarConst, .andVarConst:
+      let kernel = overloads[Int(ins.d)].kernel
+      let x = variableKinds[Int(ins.b)]
+      guard TypedTest(kernel, variable: x, constant: p.constants[Int(ins.c)]) != nil else { return ins }
+      out.opcode = ins.opcode == .callVarConst ? .testVarConst : .andTestVarConst
+    case .callVarVar:
+      let kernel = overloads[Int(ins.d)].kernel
+      let x = variableKinds[Int(ins.b)]
+      guard TypedTest(kernel, variable: x, variable: variableKinds[Int(ins.c)]) != nil else { return ins }
+      out.opcode = .testVarVar
+    default:
+      return ins
+    }
+    return out
   }
 
   /// Whether register `r` is dead after the instruction at `pc` (which writes `written`): on

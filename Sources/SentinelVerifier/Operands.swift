@@ -135,7 +135,8 @@ extension Opcode {
   package var fusedCall: (builtin: Int, arguments: [Int])? {
     switch self {
     case .callVar: return (2, [1])
-    case .callVarConst, .callVarVar, .andVarConst: return (3, [1, 2])
+    case .callVarConst, .callVarVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar:
+      return (3, [1, 2])
     default: return nil
     }
   }

@@ -78,6 +78,9 @@ public struct VerificationError: Error, Sendable, Hashable, CustomStringConverti
     case unassignedRegister = "unassigned_register"
     /// A register whose static kind can never be what the instruction needs.
     case typeMismatch = "type_mismatch"
+    /// A typed instruction (`test.vk`, `and.test.vk`, `test.vv`) whose builtin has no typed
+    /// kernel for its variables' proven kinds and its constant.
+    case noTypedKernel = "no_typed_kernel"
 
     // MARK: Resource bounds
     /// The worst-case cost bound exceeds `Limits.maxCost`.

@@ -35,7 +35,9 @@ public struct Verifier: Sendable {
     let checked = try check(p)
     var execution = (code: p.code, guardedCalls: checked.facts.guardedCalls)
     if fusion,
-      let fused = Fusion.fuse(p, guardedCalls: checked.facts.guardedCalls, overloads: checked.overloads),
+      let fused = Fusion.fuse(
+        p, guardedCalls: checked.facts.guardedCalls, overloads: checked.overloads,
+        variableKinds: checked.variableKinds),
       let again = try? check(fused)
     {
       // INVARIANT: the fused program passed every check above on its own; had it not (a fusion

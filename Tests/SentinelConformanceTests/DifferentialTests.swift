@@ -4,6 +4,7 @@
 
 import Foundation
 import SentinelBuiltins
+import SentinelBytecode
 import SentinelCompiler
 import SentinelConformance
 import SentinelModel
@@ -66,6 +67,8 @@ func agree(_ a: Value, _ b: Value) -> Bool {
     let verifier = Verifier(catalog: env.catalog, limits: Limits(maxCollectionSize: 1000, maxCost: .max))
     let unfused = Verifier(catalog: env.catalog, limits: verifier.limits, fusion: false)
     var fusedPrograms = 0
+    var typedPrograms = 0
+    let typedOpcodes: Set<Opcode> = [.testVarConst, .andTestVarConst, .testVarVar, .moveJumpIfFalse]
     var unoptimizedOptions = CompileOptions()
     unoptimizedOptions.optimize = false
     var checked = 0
@@ -97,12 +100,70 @@ func agree(_ a: Value, _ b: Value) -> Bool {
       let v3 = VM().run(try unfused.verify(optimized.program), bindings: bindings)
       #expect(v1.description == v3.description, "fused \(v1) vs unfused \(v3) for \(text)")
       if p1.executedProgram.code.count < optimized.program.code.count { fusedPrograms += 1 }
+      // The typed instructions (TypedTest.swift) fall back to the call when a slot is unbound or
+      // holds another kind: the same error as the unfused code, message included.
+      if p1.executedProgram.code.contains(where: { typedOpcodes.contains($0.opcode) }) {
+        typedPrograms += 1
+        let names = bindings.keys.sorted()
+        var broken = bindings
+        broken[gen.pick(names)] = nil
+        broken[gen.pick(names)] = gen.pick([Value.string("x"), .int(1), .double(.nan), .bool(true)])
+        let v4 = VM().run(p1, bindings: broken)
+        let v5 = VM().run(try unfused.verify(optimized.program), bindings: broken)
+        #expect(v4.description == v5.description, "typed \(v4) vs unfused \(v5) for \(text) with \(broken)")
+      }
       checked += 1
       if !v1.isError { values += 1 }
     }
     #expect(checked == 500)
     #expect(fusedPrograms > 100, "only \(fusedPrograms) of 500 programs had a fused sequence")
+    #expect(typedPrograms > 10, "only \(typedPrograms) of 500 programs had a typed instruction")
+    print("randomExpressions batch \(batch): \(fusedPrograms) fused, \(typedPrograms) typed of 500")
     // Most generated expressions must produce values, not errors, or the comparison is weak.
     #expect(values > 250, "only \(values) of 500 expressions produced a value")
+  }
+
+  /// Random rule-like conditions (a field against a literal, `in` a literal list, `matches` a
+  /// literal pattern, two string fields; `&&`/`||`): the loader turns most of them into typed
+  /// instructions (`test.vk`, `and.test.vk`, `test.vv`, TypedTest.swift), which must agree with
+  /// the unfused code — error messages included — and with the reference evaluator, also when a
+  /// variable is unbound or bound to another kind.
+  @Test(arguments: 0..<2)
+  func randomTypedComparisons(batch: Int) throws {
+    var gen = ExpressionGenerator(seed: 0x7E57_0000 + UInt64(batch))
+    let env = Environment(variables: ExpressionGenerator.variables, catalog: Builtins.all)
+    let verifier = Verifier(catalog: env.catalog)
+    let unfused = Verifier(catalog: env.catalog, fusion: false)
+    let typedOpcodes: Set<Opcode> = [.testVarConst, .andTestVarConst, .testVarVar]
+    var typedPrograms = 0
+    for n in 0..<500 {
+      let text = gen.typedComparison()
+      guard case .success(let compiled) = CELCompiler.compile(text, environment: env) else {
+        Issue.record("generated expression #\(n) does not compile: \(text)")
+        continue
+      }
+      let fused = try verifier.verify(compiled.program)
+      let plain = try unfused.verify(compiled.program)
+      if fused.executedProgram.code.contains(where: { typedOpcodes.contains($0.opcode) }) {
+        typedPrograms += 1
+      }
+      var bindings = gen.bindings()
+      for round in 0..<3 {
+        let v1 = VM().run(fused, bindings: bindings)
+        let v2 = VM().run(plain, bindings: bindings)
+        #expect(v1.description == v2.description, "typed \(v1) vs unfused \(v2) for \(text) with \(bindings)")
+        if round == 0 {
+          let r = ReferenceEvaluator(environment: env).evaluate(
+            try #require(compiled.checked), bindings: bindings)
+          #expect(agree(v1, r), "VM \(v1) vs reference \(r) for \(text) with \(bindings)")
+        }
+        // Then unbind one variable and bind another to a value of another kind.
+        bindings[gen.pick(["i", "j", "d", "s", "t"])] = nil
+        bindings[gen.pick(["i", "j", "d", "s", "t", "e"])] = gen.pick([
+          Value.string("x"), .int(1), .double(.nan), .bool(true), .uint(3),
+        ])
+      }
+    }
+    #expect(typedPrograms > 400, "only \(typedPrograms) of 500 conditions had a typed instruction")
   }
 }

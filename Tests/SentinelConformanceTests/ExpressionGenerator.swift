@@ -124,6 +124,32 @@ struct ExpressionGenerator {
     }
   }
 
+  /// A comparison of a variable with a literal or another variable, of the kinds the VM's typed
+  /// instructions specialize (`i < 42`, `d >= 1`, `s == 'KP'`, `s in ['KP', 'a']`,
+  /// `s.matches('^a+')`, `s != t`), possibly combined with `&&`/`||` (rule conditions).
+  mutating func typedComparison(_ depth: Int = 0) -> String {
+    if depth < 2 && chance(0.5) {
+      return "(\(typedComparison(depth + 1)) \(pick(["&&", "||"])) \(typedComparison(depth + 1)))"
+    }
+    let op = pick(["<", "<=", ">", ">=", "==", "!="])
+    // The checker takes `==` on one kind only; orderings also across int and double.
+    let mixed = op != "==" && op != "!=" && chance(0.3)
+    switch rng.next() % 7 {
+    case 0:
+      let k = mixed ? pick(["1.5", "-0.0", "9.3e18"]) : pick(["0", "1", "-3", "42", "9223372036854775807"])
+      return "(\(pick(["i", "j"])) \(op) \(k))"
+    case 1:
+      return "(d \(op) \(mixed ? pick(["3", "0", "-1"]) : pick(["0.0", "1.5", "-2.5", "1e300", "-0.0"])))"
+    case 2:
+      return
+        "(\(pick(["s", "t"])) \(pick(["==", "!="])) \(pick(["''", "'a'", "'KP'", "'ü∂'", "'transaction'"])))"
+    case 3: return "(s \(pick(["==", "!="])) t)"
+    case 4: return "(\(pick(["s", "t"])) in \(pick(["['KP', 'a', 'abc']", "['']", "[]", "['ü∂', 'x']"])))"
+    case 5: return "\(pick(["s", "t"])).matches(\(pick(["'^a'", "'b+c$'", "'[0-9]{2,}'", "'ü'", "'^$'"])))"
+    default: return "(e.type \(pick(["==", "!="])) \(pick(["'login'", "'transaction'"])))"
+    }
+  }
+
   mutating func leaf(_ type: CELType) -> String {
     switch type {
     case .bool: return pick(["true", "false", "b"])

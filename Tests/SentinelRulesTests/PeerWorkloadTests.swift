@@ -5,6 +5,7 @@
 
 import Foundation
 import SentinelBuiltins
+import SentinelBytecode
 import SentinelCompiler
 import SentinelModel
 import SentinelRuntime
@@ -87,6 +88,13 @@ import Testing
       fused.program)
     #expect(fused.executedProgram.code.count < fused.program.code.count * 3 / 4)
     #expect(plain.executedProgram.code == fused.program.code)
+    // The typed instructions (TypedTest.swift): every comparison with a literal, `in`, `matches`
+    // and the string `!=` of two fields; `move; jump.false` pairs.
+    let ops = fused.executedProgram.code.map(\.opcode)
+    #expect(ops.filter { $0 == .testVarConst || $0 == .andTestVarConst }.count >= 40)
+    #expect(ops.filter { $0 == .testVarVar }.count >= 2)
+    #expect(ops.filter { $0 == .moveJumpIfFalse }.count >= 20)
+    #expect(!ops.contains(.callVarConst) && !ops.contains(.andVarConst))
     let decoder = EventDecoder(schema: b.schema, slotOrder: b.program.variables.map(\.name))
     var slots = decoder.makeSlots()
     var r1: [Value] = []

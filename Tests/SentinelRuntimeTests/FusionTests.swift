@@ -204,6 +204,221 @@ private let inputs: [[Value?]] = [
     )
   }
 
+  // MARK: - Typed instructions (test.vk, and.test.vk, test.vv; TypedTest.swift)
+
+  @Test func callsWithATypedKernelAreSpecialized() throws {
+    // r_k ← each test, rule k ← r_k: int, double, mixed, string, in, matches, string vars.
+    let cases: [(builtin: String, variable: Int, operand: Value?, typed: Bool)] = [
+      ("less_int64", 0, .int(3), true),  // i < 3
+      ("greater_equals_double", 1, .double(2.5), true),  // f >= 2.5
+      ("less_int64_double", 0, .double(2.5), true),  // i < 2.5
+      ("greater_double_int64", 1, .int(2), true),  // f > 2
+      ("equals", 0, .int(3), true),  // i == 3
+      ("not_equals", 1, .double(2.5), true),  // f != 2.5
+      ("equals", 0, .double(3), true),  // i == 3.0
+      ("equals", 1, .int(3), true),  // f == 3
+      ("equals", 2, .string("KP"), true),  // s == "KP"
+      ("not_equals", 2, .string("é"), true),  // s != "é"
+      ("in_list", 2, .list([.string("KP"), .int(1), .string("IR")]), true),
+      ("in_map", 2, .map(Self.map), true),
+      ("matches_string", 2, .string("^[0-9]{2,}@"), true),
+      ("matches_string", 2, .string("("), true),  // an invalid pattern: the same error
+      ("equals", 2, nil, true),  // s == t
+      ("not_equals", 2, nil, true),  // s != t
+      // Not specialized: no kernel, a kind pair without one, a dyn argument.
+      ("add_int64", 0, .int(1), false),
+      ("equals", 2, .int(1), false),  // string == int: always false, left to the closure
+      ("equals", 0, nil, false),  // two ints: test.vv is for strings
+      ("in_list", 0, .list([.int(1)]), false),  // an int in a list
+      ("less_uint64", 4, .uint(3), false),
+      ("equals", 3, .int(1), false),  // d is dyn: a guarded call, not fused at all
+    ]
+    var specialized = 0
+    for c in cases {
+      // r0 ← v op k (or v op t); rule 0 ← r0; ret r0.
+      let second: Instruction =
+        c.operand == nil ? .loadVar(2, UInt32(c.variable == 2 ? 5 : c.variable)) : .loadConst(2, 0)
+      let p = program(
+        [
+          .loadVar(1, UInt32(c.variable)), second, .call(0, 0, 1, 2), Instruction(.ruleResult, 0, 0), .ret(0),
+        ],
+        registers: 3, constants: c.operand.map { [$0] } ?? [], variables: Self.variables,
+        builtins: [c.builtin],
+        ruleCount: 1)
+      let ops = try Self.typed.verify(p).executedProgram.code.map(\.opcode)
+      let isTyped = ops.contains(.testVarConst) || ops.contains(.testVarVar)
+      #expect(isTyped == c.typed, "\(c.builtin) on v\(c.variable): \(ops.map(\.info.name))")
+      if isTyped { specialized += 1 }
+      try Self.expectSameTypedResults(p)
+    }
+    #expect(specialized == cases.filter(\.typed).count)
+  }
+
+  @Test func conjunctsWithATypedKernelBecomeAndTest() throws {
+    // r0 ← s == "KP" && i > 2 && f < 1.5, each conjunct behind a jump.false.
+    let p = program(
+      [
+        .loadVar(1, 2), .loadConst(2, 0), .call(0, 0, 1, 2),
+        Instruction(.jumpIfFalse, 0, 12),
+        .loadVar(2, 0), .loadConst(3, 1), .call(1, 1, 2, 2), Instruction(.logicalAnd, 0, 1),
+        .loadVar(2, 1), .loadConst(3, 2), .call(1, 2, 2, 2), Instruction(.logicalAnd, 0, 1),
+        Instruction(.ruleResult, 0, 0),  // @12
+        .ret(0),
+      ], registers: 4, constants: [.string("KP"), .int(2), .double(1.5)], variables: Self.variables,
+      builtins: ["equals", "greater_int64", "less_double"], ruleCount: 1)
+    #expect(
+      try Self.typed.verify(p).executedProgram.code.map(\.opcode) == [
+        .testVarConst, .jumpIfFalse, .andTestVarConst, .andTestVarConst, .ruleResult, .ret,
+      ])
+    try Self.expectSameTypedResults(p)
+  }
+
+  @Test func moveThenJumpIfFalseFuses() throws {
+    // r1 ← s == "KP"; then twice: r0 ← r1; if false skip; r0 ← r0 && i > 2; rule.
+    let p = program(
+      [
+        .loadVar(2, 2), .loadConst(3, 0), .call(1, 0, 2, 2),
+        .move(0, 1), Instruction(.jumpIfFalse, 0, 8), .loadVar(2, 0), .loadConst(3, 1), .call(0, 1, 2, 2),
+        Instruction(.ruleResult, 0, 0),  // @8
+        .move(0, 1), Instruction(.jumpIfFalse, 1, 12), .loadConst(0, 2),  // tests r1, not r0: no fusion
+        Instruction(.ruleResult, 0, 1),  // @12
+        .ret(0),
+      ], registers: 4, constants: [.string("KP"), .int(2), .bool(true)], variables: Self.variables,
+      builtins: ["equals", "greater_int64"], ruleCount: 2)
+    let code = try Self.typed.verify(p).executedProgram.code
+    #expect(
+      code.map(\.opcode) == [
+        .testVarConst, .moveJumpIfFalse, .testVarConst, .ruleResult, .move, .jumpIfFalse, .loadConst,
+        .ruleResult,
+        .ret,
+      ])
+    #expect(code[1].c == 3 && code[5].b == 7)
+    try Self.expectSameTypedResults(p)
+    // A jump onto the `jump.false` keeps the pair apart.
+    let q = program(
+      [
+        .loadConst(1, 0), Instruction(.jumpIfTrue, 1, 3), .move(0, 1), Instruction(.jumpIfFalse, 1, 5),
+        .loadConst(1, 1), .ret(1),
+      ], registers: 2, constants: [.bool(false), .int(1)])
+    #expect(try Self.typed.verify(q).executedProgram.code.map(\.opcode) == q.code.map(\.opcode))
+  }
+
+  @Test func andVarOnABoolInASlotOfAnotherKindIsTheLoadsError() throws {
+    // r0 ← true && s, s declared string: a bool in its slot is a wrong-kind error, as unfused.
+    let p = program(
+      [.loadConst(0, 0), .loadVar(1, 2), Instruction(.logicalAnd, 0, 1), .ret(0)], registers: 2,
+      constants: [.bool(true)], variables: Self.variables)
+    #expect(try Self.typed.verify(p).executedProgram.code.map(\.opcode) == [.loadConst, .andVar, .ret])
+    let fused = try Self.typed.verify(p)
+    let plain = try Self.typedUnfused.verify(p)
+    for s in [Value.bool(true), .bool(false), .string("x")] {
+      let input: [Value?] = [nil, nil, s]
+      let v1 = VM().run(fused, variables: input)
+      #expect(v1.description == VM().run(plain, variables: input).description)
+      #expect(v1.isError)
+    }
+  }
+
+  @Test func malformedTypedInstructionsAreRefused() {
+    func rule(_ ins: Instruction, constants: [Value] = [.int(1)], builtins: [String]) -> VerificationError? {
+      rejection(
+        program(
+          [.loadConst(0, 0), ins, .ret(0)], registers: 2, constants: constants, variables: Self.variables,
+          builtins: builtins),
+        catalog: Builtins.standard)
+    }
+    // No typed kernel: the builtin has none, or none for these kinds.
+    let none = rule(Instruction(.testVarConst, 0, 0, 0, 0), builtins: ["add_int64"])
+    #expect(none?.rule == .noTypedKernel && none?.operand == 3, "\(String(describing: none))")
+    #expect(
+      none?.description
+        == "pc 1 (test.vk): operand d: overload 'add_int64' has no typed kernel for variable `i` (int) and constant #0 (int)"
+    )
+    // s == 1: no kernel for a string and an int
+    #expect(
+      rule(Instruction(.testVarConst, 0, 2, 0, 0), builtins: ["equals"])?.rule == .noTypedKernel)
+    // the constant 1 is not a list
+    #expect(
+      rule(Instruction(.andTestVarConst, 0, 2, 0, 0), builtins: ["in_list"])?.rule == .typeMismatch)
+    // test.vv is for two strings
+    #expect(rule(Instruction(.testVarVar, 0, 0, 0, 0), builtins: ["equals"])?.rule == .noTypedKernel)
+    // The fused call's own checks: kinds proven, arity, operands in bounds.
+    // d is dyn, less_int64 takes an int
+    #expect(rule(Instruction(.testVarConst, 0, 3, 0, 0), builtins: ["less_int64"])?.rule == .typeMismatch)
+    // d == 1: no kernel for a dyn variable
+    #expect(rule(Instruction(.testVarConst, 0, 3, 0, 0), builtins: ["equals"])?.rule == .noTypedKernel)
+    #expect(rule(Instruction(.testVarConst, 0, 0, 0, 0), builtins: ["logical_not"])?.rule == .arityMismatch)
+    #expect(rule(Instruction(.testVarConst, 0, 9, 0, 0), builtins: ["equals"])?.rule == .variableOutOfBounds)
+    #expect(rule(Instruction(.testVarVar, 0, 2, 9, 0), builtins: ["equals"])?.rule == .variableOutOfBounds)
+    #expect(rule(Instruction(.testVarConst, 0, 0, 7, 0), builtins: ["equals"])?.rule == .constantOutOfBounds)
+    #expect(
+      rule(Instruction(.andTestVarConst, 0, 0, 0, 4), builtins: ["equals"])?.rule == .builtinOutOfBounds)
+    #expect(
+      rejection(
+        program(
+          [Instruction(.andTestVarConst, 0, 0, 0, 0), .ret(0)], registers: 1, constants: [.int(1)],
+          variables: Self.variables, builtins: ["less_int64"]), catalog: Builtins.standard)?.rule
+        == .unassignedRegister)
+    // move.jf: its source must be written, its target forward.
+    #expect(rule(Instruction(.moveJumpIfFalse, 0, 1, 2), builtins: [])?.rule == .unassignedRegister)
+    #expect(rule(Instruction(.moveJumpIfFalse, 1, 0, 0), builtins: [])?.rule == .backwardJump)
+    // A verified bundle carrying typed instructions runs them: r0 ← i < 1.
+    let ok = program(
+      [Instruction(.testVarConst, 0, 0, 0, 0), .ret(0)], registers: 1, constants: [.int(1)],
+      variables: Self.variables, builtins: ["less_int64"])
+    #expect((try? Self.typed.verify(ok)).map { render(VM().run($0, variables: [.int(0)])) } == "true")
+  }
+
+  static let typed = Verifier(catalog: Builtins.standard)
+  static let typedUnfused = Verifier(catalog: Builtins.standard, fusion: false)
+  /// i: int, f: double, s: string, d: dyn, u: uint, t: string.
+  static let variables = [
+    VariableSlot(name: "i", type: .int), VariableSlot(name: "f", type: .double),
+    VariableSlot(name: "s", type: .string), VariableSlot(name: "d", type: .dyn),
+    VariableSlot(name: "u", type: .uint), VariableSlot(name: "t", type: .string),
+  ]
+  static let map: MapValue = {
+    var m = MapValue()
+    for k in ["KP", "185.0.1.2", "e\u{301}"] { m.insert(.string(k), .bool(true)) }
+    m.insert(.int(7), .bool(true))
+    return m
+  }()
+
+  /// Runs `p` fused (typed) and unfused over values of every kind at the edges: NaN, infinities,
+  /// the int limits, strings equal only under canonical equivalence, unbound and wrong-kind slots.
+  static func expectSameTypedResults(_ p: Program, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let fused = try typed.verify(p)
+    let plain = try typedUnfused.verify(p)
+    #expect(plain.executedProgram.code == p.code, sourceLocation: sourceLocation)
+    let ints: [Value?] = [.int(3), .int(2), .int(-1), .int(.max), .int(.min), nil, .string("3"), .double(3)]
+    let doubles: [Value?] = [
+      .double(2.5), .double(3), .double(.nan), .double(.infinity), .double(-.infinity), .double(-0.0),
+      .double(9.3e18), nil, .int(3),
+    ]
+    let strings: [Value?] = [
+      .string("KP"), .string("IR"), .string("é"), .string("e\u{301}"), .string("185.0.1.2"),
+      .string("12345@x"), .string(""), nil, .int(1),
+    ]
+    var inputs: [[Value?]] = []
+    for (k, i) in ints.enumerated() {
+      for (j, f) in doubles.enumerated() {
+        for (n, s) in strings.enumerated() {
+          let t = strings[(n + k + j) % strings.count]
+          inputs.append([i, f, s, .int(1), .uint(UInt64(k)), t])
+        }
+      }
+    }
+    inputs.append([])  // every slot unbound
+    for input in inputs {
+      var r1: [Value] = []
+      var r2: [Value] = []
+      let v1 = VM().run(fused, variables: input, results: &r1)
+      let v2 = VM().run(plain, variables: input, results: &r2)
+      #expect(render(v1) == render(v2), "\(input)", sourceLocation: sourceLocation)
+      #expect(r1.map(render) == r2.map(render), "\(input)", sourceLocation: sourceLocation)
+    }
+  }
+
   @Test func fusionChargesTheSameCost() throws {
     let p = program(
       [.loadVar(3, 0), .loadConst(4, 0), .call(0, 1, 3, 2), .ret(0)], registers: 5, constants: [.int(1)],

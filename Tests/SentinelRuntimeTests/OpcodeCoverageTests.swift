@@ -116,6 +116,29 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
         variables: [VariableSlot(name: "x", type: .int), VariableSlot(name: "b", type: .bool)],
         builtins: ["greater_int64"]), [.int(2), .bool(true)]
     )
+  case .testVarConst, .andTestVarConst:
+    // Typed tests: r0 ← x < 1 (test.vk), or r0 ← true && x < 1 (and.test.vk).
+    return (
+      program(
+        [.loadConst(0, 1), Instruction(op, 0, 0, 0, 0), .ret(0)], registers: 1,
+        constants: [.int(1), .bool(true)], variables: [VariableSlot(name: "x", type: .int)],
+        builtins: ["less_int64"]), [.int(2)]
+    )
+  case .testVarVar:
+    // r0 ← s == t on two string variables.
+    return (
+      program(
+        [Instruction(op, 0, 0, 1, 0), .ret(0)], registers: 1,
+        variables: [VariableSlot(name: "s", type: .string), VariableSlot(name: "t", type: .string)],
+        builtins: ["equals"]), [.string("a"), .string("a")]
+    )
+  case .moveJumpIfFalse:
+    // r0 ← r1 (false), then to @3.
+    return (
+      program(
+        [.loadConst(1, 0), Instruction(op, 0, 1, 3), .loadConst(0, 1), .ret(0)], registers: 2,
+        constants: [.bool(false), .int(1)]), []
+    )
   }
 }
 

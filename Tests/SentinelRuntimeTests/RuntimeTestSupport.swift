@@ -15,61 +15,67 @@ enum Fixtures {
   }
 
   /// A catalog with one overload of each implementation shape and a few parameter kinds.
-  static let catalog = Catalog([
-    Overload(
-      "add_int64", "_+_", [.int, .int], .int,
-      .binary { a, b in
-        guard let x = int(a), let y = int(b) else { return .error(.noOverload("_+_", [a, b])) }
-        let (r, o) = x.addingReportingOverflow(y)
-        return o ? .error(.overflowError) : .int(r)
-      }),
-    Overload(
-      "greater_int64", "_>_", [.int, .int], .bool,
-      .binary { a, b in
-        guard let x = int(a), let y = int(b) else { return .error(.noOverload("_>_", [a, b])) }
-        return .bool(x > y)
-      }),
-    Overload(
-      "negate_int64", "-_", [.int], .int,
-      .unary { a in
-        guard let x = int(a), x != .min else { return .error(.overflowError) }
-        return .int(-x)
-      }),
-    Overload(
-      "clamp_int64", "clamp", [.int, .int, .int], .int,
-      .ternary { v, lo, hi in
-        guard let x = int(v), let l = int(lo), let h = int(hi) else {
-          return .error(.noOverload("clamp", [v, lo, hi]))
-        }
-        return .int(min(max(x, l), h))
-      }),
-    Overload(
-      "sum4_int64", "sum", [.int, .int, .int, .int], .int, cost: 3,
-      .nary { xs in .int(xs.compactMap(int).reduce(0, &+)) }),
-    Overload(
-      "size_list", "size", [.list(.dyn)], .int, cost: 2,
-      .unary { v in
-        if case .list(let xs) = v { return .int(Int64(xs.count)) }
-        return .error(.noOverload("size", [v]))
-      }),
-    Overload(
-      "size_string", "size", [.string], .int, cost: 5,
-      .unary { v in
-        if case .string(let s) = v { return .int(Int64(s.unicodeScalars.count)) }
-        return .error(.noOverload("size", [v]))
-      }),
-    Overload(
-      "contains_string", "contains", receiver: true, [.string, .string], .bool,
-      .binary { a, b in
-        guard case .string(let x) = a, case .string(let y) = b else {
-          return .error(.noOverload("contains", [a, b]))
-        }
-        return .bool(x.contains(y))
-      }),
-    Overload("type_dyn", "type", [.dyn], .type(nil), .unary { v in .type(v.celType) }),
-    Overload("identity_a", "identity", [.typeParam("A")], .typeParam("A"), .unary { $0 }),
-    Overload("frob_opaque", "frob", [.opaque("Frob", [])], .bool, .unary { _ in .bool(true) }),
-  ])
+  static let catalog = Catalog(
+    [
+      Overload(
+        "add_int64", "_+_", [.int, .int], .int,
+        .binary { a, b in
+          guard let x = int(a), let y = int(b) else { return .error(.noOverload("_+_", [a, b])) }
+          let (r, o) = x.addingReportingOverflow(y)
+          return o ? .error(.overflowError) : .int(r)
+        }),
+      Overload(
+        "greater_int64", "_>_", [.int, .int], .bool,
+        .binary { a, b in
+          guard let x = int(a), let y = int(b) else { return .error(.noOverload("_>_", [a, b])) }
+          return .bool(x > y)
+        }),
+      Overload(
+        "negate_int64", "-_", [.int], .int,
+        .unary { a in
+          guard let x = int(a), x != .min else { return .error(.overflowError) }
+          return .int(-x)
+        }),
+      Overload(
+        "clamp_int64", "clamp", [.int, .int, .int], .int,
+        .ternary { v, lo, hi in
+          guard let x = int(v), let l = int(lo), let h = int(hi) else {
+            return .error(.noOverload("clamp", [v, lo, hi]))
+          }
+          return .int(min(max(x, l), h))
+        }),
+      Overload(
+        "sum4_int64", "sum", [.int, .int, .int, .int], .int, cost: 3,
+        .nary { xs in .int(xs.compactMap(int).reduce(0, &+)) }),
+      Overload(
+        "size_list", "size", [.list(.dyn)], .int, cost: 2,
+        .unary { v in
+          if case .list(let xs) = v { return .int(Int64(xs.count)) }
+          return .error(.noOverload("size", [v]))
+        }),
+      Overload(
+        "size_string", "size", [.string], .int, cost: 5,
+        .unary { v in
+          if case .string(let s) = v { return .int(Int64(s.unicodeScalars.count)) }
+          return .error(.noOverload("size", [v]))
+        }),
+      Overload(
+        "contains_string", "contains", receiver: true, [.string, .string], .bool,
+        .binary { a, b in
+          guard case .string(let x) = a, case .string(let y) = b else {
+            return .error(.noOverload("contains", [a, b]))
+          }
+          return .bool(x.contains(y))
+        }),
+      Overload("type_dyn", "type", [.dyn], .type(nil), .unary { v in .type(v.celType) }),
+      Overload("identity_a", "identity", [.typeParam("A")], .typeParam("A"), .unary { $0 }),
+      Overload("frob_opaque", "frob", [.opaque("Frob", [])], .bool, .unary { _ in .bool(true) }),
+    ] + standardTyped)
+
+  /// Two standard overloads with typed kernels, for the typed instructions (`test.vk`…).
+  static let standardTyped: [Overload] = ["less_int64", "equals"].compactMap {
+    Builtins.standard.index(ofID: $0).map { Builtins.standard.overloads[$0] }
+  }
 
   /// A catalog whose overload's implementation shape disagrees with its arity.
   static let malformed = Catalog([Overload("bad_shape", "bad", [.int, .int], .int, .unary { $0 })])

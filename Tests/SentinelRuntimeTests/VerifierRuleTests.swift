@@ -224,6 +224,12 @@ let ruleCases: [RuleCase] = [
       constants: [.string("s"), .int(1)], builtins: ["add_int64"]),
     rule: .typeMismatch, pc: 2, operand: 2),
   RuleCase(
+    name: "typed test without a typed kernel",
+    program: program(
+      [Instruction(.testVarConst, 0, 0, 0, 0), .ret(0)], registers: 1, constants: [.int(1)],
+      variables: [intVar], builtins: ["add_int64"]),
+    rule: .noTypedKernel, pc: 0, operand: 3),
+  RuleCase(
     name: "counter not from iter.init",
     program: program(
       [.loadConst(0, 0), .loadConst(1, 1), .iterNext(1, 0, 2, 4), .loop(2), .ret(0)], registers: 3,
