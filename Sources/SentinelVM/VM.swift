@@ -62,7 +62,7 @@ public struct VM: Sendable {
     // many. Measured in docs/performance.md ("VM: step by step", "issue 5: fused calls").
     return registers.values.withUnsafeMutableBufferPointer { r in
       results.withUnsafeMutableBufferPointer { out in
-        for i in out.indices { out[i] = .null }
+        for i in out.indices { VM.store(out, i, .null) }
         return execute(program, variables, r, out)
       }
     }
@@ -93,13 +93,13 @@ public struct VM: Sendable {
         break
 
       case .loadConst:
-        r[a] = constants[b]
+        VM.store(r, a, constants[b])
 
       case .loadVar:
-        r[a] = loadVariable(program, b, variables)
+        VM.store(r, a, loadVariable(program, b, variables))
 
       case .move:
-        r[a] = r[b]
+        VM.copy(r, a, r, b)
 
       case .select:
         // VERIFIED: constants[c] is a string (not_a_string_constant); fieldNames holds its text.
@@ -112,17 +112,17 @@ public struct VM: Sendable {
         r[a] = Operations.optionalSelect(r[b], program.fieldNames[c])
 
       case .call:
-        r[a] = call(program, pc: pc, overload: b, first: c, count: Int(ins.d), r)
+        VM.store(r, a, call(program, pc: pc, overload: b, first: c, count: Int(ins.d), r))
 
       case .callDynamic:
         let f = program.program.functions[b]
         r[a] = program.catalog.dispatch(f.name, receiver: f.receiver, Array(r[c..<(c + Int(ins.d))]))
 
       case .logicalAnd:
-        r[a] = Operations.logical(r[a], r[b], absorbing: false)
+        VM.store(r, a, Operations.logical(r[a], r[b], absorbing: false))
 
       case .logicalOr:
-        r[a] = Operations.logical(r[a], r[b], absorbing: true)
+        VM.store(r, a, Operations.logical(r[a], r[b], absorbing: true))
 
       case .jump:
         // VERIFIED: forward and in bounds (backward_jump, target_out_of_bounds).
@@ -241,13 +241,14 @@ public struct VM: Sendable {
 
       case .ruleResult:
         // VERIFIED: b < ruleCount (rule_out_of_bounds), and results has ruleCount entries.
-        results[b] = r[a]
+        VM.copy(results, b, r, a)
 
       case .callVar:
-        r[a] = callFused(program, overload: c, loadVariable(program, b, variables))
+        VM.store(r, a, callFused(program, overload: c, loadVariable(program, b, variables)))
 
       case .callVarConst:
-        r[a] = callFused(program, overload: Int(ins.d), loadVariable(program, b, variables), constants[c])
+        VM.store(
+          r, a, callFused(program, overload: Int(ins.d), loadVariable(program, b, variables), constants[c]))
 
       case .callVarVar:
         r[a] = callFused(
@@ -256,26 +257,26 @@ public struct VM: Sendable {
 
       case .andVar:
         let v = loadVariable(program, b, variables)
-        r[a] = Operations.logical(r[a], v, absorbing: false)
+        VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
       case .andVarConst:
         let v = callFused(program, overload: Int(ins.d), loadVariable(program, b, variables), constants[c])
-        r[a] = Operations.logical(r[a], v, absorbing: false)
+        VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
       case .testVarConst:
-        r[a] = test(program, pc: pc, ins, variables, constants)
+        VM.store(r, a, test(program, pc: pc, ins, variables, constants))
 
       case .andTestVarConst:
         // The test's value is a bool or an error; `true && v` is v.
         let v = test(program, pc: pc, ins, variables, constants)
         if case .bool(true) = r[a] {
-          r[a] = v
+          VM.store(r, a, v)
         } else {
-          r[a] = Operations.logical(r[a], v, absorbing: false)
+          VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
         }
 
       case .moveJumpIfFalse:
-        r[a] = r[b]
+        VM.copy(r, a, r, b)
         if case .bool(false) = r[a] {
           // VERIFIED: forward and in bounds (backward_jump, target_out_of_bounds).
           pc = c
@@ -286,7 +287,7 @@ public struct VM: Sendable {
         if c < variables.count, b < variables.count,
           let v = program.tests[pc].evaluate(variables[b], variables[c])
         {
-          r[a] = v
+          VM.store(r, a, v)
         } else {
           r[a] = callFused(
             program, overload: Int(ins.d), loadVariable(program, b, variables),
@@ -300,6 +301,47 @@ public struct VM: Sendable {
   /// Runs `program` with variables bound by qualified name (a convenience over the slot form).
   public func run(_ program: VerifiedProgram, bindings: [String: Value]) -> Value {
     run(program, variables: program.variables(from: bindings))
+  }
+
+  /// `buffer[i] = v` without the outlined destroy of the old value when it is a scalar (null,
+  /// bool, int, uint, double: nothing to release), which a tag test inline tells; otherwise
+  /// the plain assignment. Registers may hold any value of an earlier run, so this is a run-time
+  /// test, not a verified fact. Measured in docs/performance.md ("VM: bool writes").
+  @inline(__always)
+  static func store(_ buffer: UnsafeMutableBufferPointer<Value>, _ i: Int, _ v: __owned Value) {
+    // VERIFIED: i is in bounds (register_out_of_bounds, rule_out_of_bounds; see the callers).
+    guard let base = buffer.baseAddress else { return }
+    let p = base + i
+    switch p.pointee {
+    case .null, .bool, .int, .uint, .double:
+      p.initialize(to: v)
+    default:
+      p.pointee = v
+    }
+  }
+
+  /// `to[i] = from[j]` as a plain 32-byte copy when both values are scalars (no retain of the
+  /// new value, no release of the old one, no outlined copy or destroy call); otherwise the
+  /// assignment. `move`, `move.jf` and `rule` copy a bool this way in a rule set.
+  @inline(__always)
+  static func copy(
+    _ to: UnsafeMutableBufferPointer<Value>, _ i: Int, _ from: UnsafeMutableBufferPointer<Value>, _ j: Int
+  ) {
+    // VERIFIED: i and j are in bounds (register_out_of_bounds, rule_out_of_bounds; the callers).
+    guard let target = to.baseAddress, let source = from.baseAddress else { return }
+    let p = target + i
+    let q = source + j
+    switch q.pointee {
+    case .null, .bool, .int, .uint, .double:
+      switch p.pointee {
+      case .null, .bool, .int, .uint, .double:
+        UnsafeMutableRawPointer(p).copyMemory(from: q, byteCount: MemoryLayout<Value>.size)
+      default:
+        p.pointee = q.pointee
+      }
+    default:
+      p.pointee = q.pointee
+    }
   }
 
   /// The value of variable slot `slot`, or an error when it is unbound or of the wrong kind.
