@@ -35,7 +35,7 @@ public func celCompare(_ a: Value, _ b: Value) -> Int? {
   }
 }
 
-@usableFromInline @inline(__always)
+@inline(__always)
 func compareDoubles(_ x: Double, _ y: Double) -> Int? {
   if x < y { return -1 }
   if x > y { return 1 }
@@ -51,10 +51,10 @@ func compareIntUint(_ i: Int64, _ u: UInt64) -> Int {
 }
 
 /// 2^63 and 2^64 as doubles: the double values of Int64.max and UInt64.max.
-@usableFromInline let twoTo63 = 9_223_372_036_854_775_808.0
+let twoTo63 = 9_223_372_036_854_775_808.0
 let twoTo64 = 18_446_744_073_709_551_616.0
 
-@usableFromInline
+@inline(__always)
 func compareIntDouble(_ i: Int64, _ d: Double) -> Int? {
   if d.isNaN { return nil }
   if d < -twoTo63 { return 1 }
@@ -94,38 +94,17 @@ public enum Relation: Sendable, Hashable {
     }
   }
 
-  @inline(__always)
-  func holds<C: Comparable>(_ a: C, _ b: C) -> Bool {
+  /// The one implementation of each same-kind ordering overload (`less_int64`, `less_double`…;
+  /// on doubles IEEE 754: false when either is NaN): the catalog's closures below unwrap their
+  /// arguments and call it; the VM's typed instructions (`test.vk`, docs/bytecode.md) call it on
+  /// unboxed operands.
+  @inlinable @inline(__always)
+  public func holds<C: Comparable>(_ a: C, _ b: C) -> Bool {
     switch self {
     case .less: return a < b
     case .lessEquals: return a <= b
     case .greater: return a > b
     case .greaterEquals: return a >= b
-    }
-  }
-
-  // MARK: Typed kernels
-  // The one implementation of each numeric ordering overload: the catalog's closures below
-  // unwrap their arguments and call these; the VM's typed instructions (`test.vk`, docs/bytecode.md)
-  // call them on unboxed operands.
-
-  /// `_<_` etc. on two ints (`less_int64`…).
-  @inlinable public func holds(_ x: Int64, _ y: Int64) -> Bool {
-    switch self {
-    case .less: return x < y
-    case .lessEquals: return x <= y
-    case .greater: return x > y
-    case .greaterEquals: return x >= y
-    }
-  }
-
-  /// `_<_` etc. on two doubles (`less_double`…): false when either is NaN (IEEE 754).
-  @inlinable public func holds(_ x: Double, _ y: Double) -> Bool {
-    switch self {
-    case .less: return x < y
-    case .lessEquals: return x <= y
-    case .greater: return x > y
-    case .greaterEquals: return x >= y
     }
   }
 
@@ -136,7 +115,7 @@ public enum Relation: Sendable, Hashable {
   public func holds(_ x: Double, _ y: Int64) -> Bool { holds(compareIntDouble(y, x).map { -$0 }) }
 
   /// Whether the relation holds for a comparison result; nil (unordered, NaN) is false.
-  @usableFromInline @inline(__always)
+  @inline(__always)
   func holds(_ c: Int?) -> Bool {
     guard let c else { return false }
     switch self {

@@ -267,13 +267,8 @@ public struct VM: Sendable {
         VM.store(r, a, test(program, pc: pc, ins, variables, constants))
 
       case .andTestVarConst:
-        // The test's value is a bool or an error; `true && v` is v.
         let v = test(program, pc: pc, ins, variables, constants)
-        if case .bool(true) = r[a] {
-          VM.store(r, a, v)
-        } else {
-          VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
-        }
+        VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
       case .moveJumpIfFalse:
         VM.copy(r, a, r, b)
@@ -289,9 +284,11 @@ public struct VM: Sendable {
         {
           VM.store(r, a, v)
         } else {
-          r[a] = callFused(
-            program, overload: Int(ins.d), loadVariable(program, b, variables),
-            loadVariable(program, c, variables))
+          VM.store(
+            r, a,
+            callFused(
+              program, overload: Int(ins.d), loadVariable(program, b, variables),
+              loadVariable(program, c, variables)))
         }
       }
       pc += 1
@@ -320,9 +317,10 @@ public struct VM: Sendable {
     }
   }
 
-  /// `to[i] = from[j]` as a plain 32-byte copy when both values are scalars (no retain of the
-  /// new value, no release of the old one, no outlined copy or destroy call); otherwise the
-  /// assignment. `move`, `move.jf` and `rule` copy a bool this way in a rule set.
+  /// `to[i] = from[j]` without the outlined copy and destroy when both values are scalars: the
+  /// scalar is rebuilt from its payload into the slot, whose old scalar needs no release (as in
+  /// `store`); otherwise the assignment. `move`, `move.jf` and `rule` copy a bool this way in a
+  /// rule set.
   @inline(__always)
   static func copy(
     _ to: UnsafeMutableBufferPointer<Value>, _ i: Int, _ from: UnsafeMutableBufferPointer<Value>, _ j: Int
@@ -332,15 +330,12 @@ public struct VM: Sendable {
     let p = target + i
     let q = source + j
     switch q.pointee {
-    case .null, .bool, .int, .uint, .double:
-      switch p.pointee {
-      case .null, .bool, .int, .uint, .double:
-        UnsafeMutableRawPointer(p).copyMemory(from: q, byteCount: MemoryLayout<Value>.size)
-      default:
-        p.pointee = q.pointee
-      }
-    default:
-      p.pointee = q.pointee
+    case .null: store(to, i, .null)
+    case .bool(let x): store(to, i, .bool(x))
+    case .int(let x): store(to, i, .int(x))
+    case .uint(let x): store(to, i, .uint(x))
+    case .double(let x): store(to, i, .double(x))
+    default: p.pointee = q.pointee
     }
   }
 
@@ -373,7 +368,8 @@ public struct VM: Sendable {
     -> Value
   {
     let slot = Int(ins.b)
-    // VERIFIED: tests[pc] is this instruction's test (no_typed_kernel).
+    // tests[pc] was resolved when the program was verified (no_typed_kernel: a test.vk has
+    // one); a `.none` there would answer nil and take the call.vk path, which is always right.
     if slot < variables.count, let v = program.tests[pc].evaluate(variables[slot]) { return v }
     return callFused(
       program, overload: Int(ins.d), loadVariable(program, slot, variables), constants[Int(ins.c)])

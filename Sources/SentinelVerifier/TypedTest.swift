@@ -4,7 +4,7 @@
 // (`Overload.kernel`), the declared kind of the variable and the constant (or the second
 // variable's kind). It holds the constant unboxed (an Int64, a Double, a String), or prepared (a
 // compiled pattern), and runs the builtin's public typed kernel on the variable's payload: no
-// closure call, no `Value` copy of the argument, no kind test beyond the pattern match on the
+// closure call, no boxed `Value` argument built, no kind test beyond the pattern match on the
 // slot. When the slot does not hold a value of the proven kind (unbound, or bound to another
 // kind), `evaluate` answers nil and the VM takes the call.vk path, which gives the same error
 // as before. The kernels are the ones the catalog's closures call, so the results are those of

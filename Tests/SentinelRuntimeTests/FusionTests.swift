@@ -20,14 +20,17 @@ private func executed(_ p: Program) throws -> [Opcode] {
   try Fixtures.verifier.verify(p).executedProgram.code.map(\.opcode)
 }
 
-/// Runs `p` fused and unfused on each input; the two renderings must be identical.
+/// Runs `p` fused and unfused on each input; the two renderings must be identical. The
+/// verifiers default to the fixtures' catalog.
 private func expectSameResults(
-  _ p: Program, _ inputs: [[Value?]], sourceLocation: SourceLocation = #_sourceLocation
+  _ p: Program, _ inputs: [[Value?]], fusing: Verifier = Fixtures.verifier,
+  plain unfusing: Verifier = unfused,
+  sourceLocation: SourceLocation = #_sourceLocation
 )
   throws
 {
-  let fused = try Fixtures.verifier.verify(p)
-  let plain = try unfused.verify(p)
+  let fused = try fusing.verify(p)
+  let plain = try unfusing.verify(p)
   #expect(plain.executedProgram.code == p.code, sourceLocation: sourceLocation)
   for input in inputs {
     var r1: [Value] = []
@@ -387,9 +390,6 @@ private let inputs: [[Value?]] = [
   /// Runs `p` fused (typed) and unfused over values of every kind at the edges: NaN, infinities,
   /// the int limits, strings equal only under canonical equivalence, unbound and wrong-kind slots.
   static func expectSameTypedResults(_ p: Program, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let fused = try typed.verify(p)
-    let plain = try typedUnfused.verify(p)
-    #expect(plain.executedProgram.code == p.code, sourceLocation: sourceLocation)
     let ints: [Value?] = [.int(3), .int(2), .int(-1), .int(.max), .int(.min), nil, .string("3"), .double(3)]
     let doubles: [Value?] = [
       .double(2.5), .double(3), .double(.nan), .double(.infinity), .double(-.infinity), .double(-0.0),
@@ -409,14 +409,7 @@ private let inputs: [[Value?]] = [
       }
     }
     inputs.append([])  // every slot unbound
-    for input in inputs {
-      var r1: [Value] = []
-      var r2: [Value] = []
-      let v1 = VM().run(fused, variables: input, results: &r1)
-      let v2 = VM().run(plain, variables: input, results: &r2)
-      #expect(render(v1) == render(v2), "\(input)", sourceLocation: sourceLocation)
-      #expect(r1.map(render) == r2.map(render), "\(input)", sourceLocation: sourceLocation)
-    }
+    try expectSameResults(p, inputs, fusing: typed, plain: typedUnfused, sourceLocation: sourceLocation)
   }
 
   @Test func fusionChargesTheSameCost() throws {
