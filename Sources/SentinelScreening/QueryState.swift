@@ -264,31 +264,43 @@ struct QueryState {
     joinWords(list, name: n, cutoff: cutoff)
 
     // Truncation (see NameScorer).
-    var listEnd = nl
     if !exactWeak, nq < nl, length >= NameScorer.minimumTruncatedLength, mayNeedWeakPairs(list) {
       // Whether every query word has a partner may hang on a weak pair (see `floor`).
       exactWeak = true
       defer { exactWeak = false }
       return score(name: n, cutoff: cutoff)
     }
-    if nq < nl, length >= NameScorer.minimumTruncatedLength,
+    let listEnd = truncation(list).listEnd
+
+    let (qc, lc, factor) = coverages(list, listEnd: listEnd)
+    return factor * (NameScorer.queryShare * qc + (1 - NameScorer.queryShare) * lc)
+  }
+
+  /// Truncation (see NameScorer), steps shared by `score` and `explain`: when every query word
+  /// is paired one to one and in order with the name's first words, a last query word that is a
+  /// prefix of its partner counts 0.9, and the name's coverage ends after the query's words if
+  /// every query word then reaches 0.85. Returns where coverage ends and whether the last word
+  /// was raised.
+  @inline(__always) private mutating func truncation(_ list: UnsafeBufferPointer<Int32>) -> (
+    listEnd: Int, prefixed: Bool
+  ) {
+    let nl = list.count
+    guard nq < nl, length >= NameScorer.minimumTruncatedLength,
       (0..<nq).allSatisfy({ i in
         let p = qPartner[i]
         guard p >= 0 else { return false }
         let u = units[p]
         return u.l0 == i && u.l1 < 0 && u.q0 == i && u.q1 < 0
       })
-    {
-      let last = nq - 1
-      if ix.wordSpan(list[last]).text.hasPrefix(spans[last].text), qSim[last] < 0.9 {
-        qSim[last] = 0.9
-        lSim[last] = 0.9
-      }
-      if (0..<nq).allSatisfy({ qSim[$0] >= 0.85 }) { listEnd = nq }
+    else { return (nl, false) }
+    let last = nq - 1
+    var prefixed = false
+    if ix.wordSpan(list[last]).text.hasPrefix(spans[last].text), qSim[last] < 0.9 {
+      qSim[last] = 0.9
+      lSim[last] = 0.9
+      prefixed = true
     }
-
-    let (qc, lc, factor) = coverages(list, listEnd: listEnd)
-    return factor * (NameScorer.queryShare * qc + (1 - NameScorer.queryShare) * lc)
+    return ((0..<nq).allSatisfy({ qSim[$0] >= 0.85 }) ? nq : nl, prefixed)
   }
 
   /// Empties the pairing state for a name of `listCount` words.
@@ -448,24 +460,11 @@ struct QueryState {
       unitReason.append(.split)
     }
 
-    // Truncation (see NameScorer).
-    var listEnd = nl
-    if nq < nl, length >= NameScorer.minimumTruncatedLength,
-      (0..<nq).allSatisfy({ i in
-        let p = qPartner[i]
-        guard p >= 0 else { return false }
-        let u = units[p]
-        return u.l0 == i && u.l1 < 0 && u.q0 == i && u.q1 < 0
-      })
-    {
-      let last = nq - 1
-      if ix.wordSpan(list[last]).text.hasPrefix(spans[last].text), qSim[last] < 0.9 {
-        qSim[last] = 0.9
-        lSim[last] = 0.9
-        unitSim[qPartner[last]] = 0.9
-        unitReason[qPartner[last]] = .prefix
-      }
-      if (0..<nq).allSatisfy({ qSim[$0] >= 0.85 }) { listEnd = nq }
+    // Truncation (see NameScorer), shared with `score`; a raised last word is a prefix match.
+    let (listEnd, prefixed) = truncation(list)
+    if prefixed {
+      unitSim[qPartner[nq - 1]] = 0.9
+      unitReason[qPartner[nq - 1]] = .prefix
     }
 
     // Steps 4–7, shared with `score`.
