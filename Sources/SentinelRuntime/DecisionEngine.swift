@@ -51,8 +51,9 @@ public struct Decision: Sendable {
   public var jsonLine: String {
     // Runs once per decided event: the bytes are written straight into the string's storage
     // when no id needs escaping (the common case), else built by appending.
-    // 76 bytes of fixed text, action and score at their longest, plus the ids and their quotes.
-    var capacity = 80 + eventID.utf8.count
+    // The fixed text (47 bytes), the action, the score at its longest (20 bytes: Int.min), the
+    // event id, and each rule id with its quotes and comma.
+    var capacity = 47 + action.rawValue.utf8.count + 20 + eventID.utf8.count
     var plain = !Self.needsEscaping(eventID)
     for m in matched {
       capacity += m.id.utf8.count + 3

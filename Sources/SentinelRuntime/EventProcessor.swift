@@ -302,14 +302,8 @@ public final class EventProcessor {
   /// collects the updates the event makes (`StateCache.read`).
   func readAggregates(_ state: VerifiedProgram, at time: Timestamp) throws {
     _ = vm.run(state, variables: slots, results: &stateResults, registers: &stateRegisters)
-    // NOTE: specs through a buffer pointer: `specs[i]` copied each spec (retaining its name and
-    // value type) on every use, 2–3% of replay CPU (docs/performance.md, "Replay: CPU per event
-    // on the decision path").
-    try specs.withUnsafeBufferPointer { specs in
-      try cache.read(
-        stateResults, plans: plans, specs: specs, at: time, into: &slots, store: store,
-        complete: cacheIsComplete)
-    }
+    try cache.read(
+      stateResults, plans: plans, at: time, into: &slots, store: store, complete: cacheIsComplete)
   }
 
   /// The error line of a rejected event (REFERENCE_RULES.md).

@@ -70,7 +70,7 @@ extension StateCache {
   /// States not cached are loaded first: from `store`, unless `complete` (the cache was loaded
   /// with everything the store has) and nothing was evicted since, when a missing state is new.
   mutating func read(
-    _ results: [Value], plans: [AggregatePlan], specs: UnsafeBufferPointer<AggregateSpec>, at time: Timestamp,
+    _ results: [Value], plans: [AggregatePlan], at time: Timestamp,
     into slots: inout [Value?], store: any StateStore, complete: Bool
   ) throws {
     updateCount = 0
@@ -121,7 +121,7 @@ extension StateCache {
         var stored: AggregateState?
         // Checked per load: allocating an entry for this very event may have evicted one.
         if !complete || evictions > 0 {
-          stored = try store.loadState(StateKey(aggregate: specs[i].name, key: entries[entry].form))
+          stored = try store.loadState(StateKey(aggregate: readSpecs[i].name, key: entries[entry].form))
         }
         // A key the store lacks is cached as empty, so that it is asked for once.
         stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))

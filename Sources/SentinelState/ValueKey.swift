@@ -20,10 +20,11 @@ public enum ValueKey {
   /// bytes, types, optionals and lists/maps of those; nil for errors (anywhere inside) and for
   /// values nested deeper than `maxDepth`.
   public static func encode(_ v: Value) -> String? {
-    // The common case, a string key, without the recursive machinery (nor an interpolation:
-    // one allocation).
+    // The common case, a string key, without the recursive machinery. A form of up to 15 bytes
+    // (a string of up to 11) is a small string, built in place; a longer one is reserved once.
     if case .string(let s) = v {
       let count = s.utf8.count
+      if count <= 11 { return "s\(count):" + s }
       var out = "s"
       out.reserveCapacity(count + 22)
       out += String(count)
