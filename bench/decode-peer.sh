@@ -17,11 +17,7 @@ OUT=$ROOT/.build/decode-peer
 mkdir -p "$OUT"
 BASE_REF=${1:-main}
 NEW_TREE=${NEW_TREE:-$ROOT}
-if [ -z "${BASE_TREE:-}" ]; then
-  BASE_TREE=$OUT/base-src
-  rm -rf "$BASE_TREE" && mkdir -p "$BASE_TREE"
-  git -C "$ROOT" archive "$BASE_REF" | tar -x -C "$BASE_TREE"
-fi
+source "$ROOT/bench/base-tree.sh"
 PASSES=${PASSES:-5}
 REF_PASSES=${REF_PASSES:-100}
 ROUNDS=${ROUNDS:-3}
@@ -43,7 +39,7 @@ build() { # label tree
 build base "$BASE_TREE"
 build new "$NEW_TREE"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "base: $BASE_TREE ($BASE_REF), new: $NEW_TREE ($(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$NEW_TREE" diff --quiet HEAD -- Sources 2>/dev/null || echo ' + uncommitted changes'))"
+echo "base: $BASE_TREE ($BASE_REF), new: $NEW_TREE ($(git -C "$NEW_TREE" rev-parse --short HEAD 2>/dev/null || echo "not a checkout")$(git -C "$NEW_TREE" diff --quiet HEAD -- Sources 2>/dev/null || echo ' + uncommitted changes'))"
 for round in $(seq "$ROUNDS"); do
   for label in base new; do
     bin=$OUT/harness-$label/.build/release/decodebench

@@ -9,7 +9,8 @@
 # RSS, and the commit figures from its /metrics. Every non-2xx answer is reported (and fails
 # the run: a figure with errors in it does not count). The daemon's CPU time (user + system, from
 # /proc) per request is printed too: on a shared, loaded machine it is steadier than requests/s.
-# Usage: bash bench/http.sh [SECONDS=10] [CONNS=64] [THREADS=2]
+# Usage: bash bench/http.sh [SECONDS=10] [CONNS=64] [THREADS=2]   (SETTLE=10: idle seconds before
+# the settled RSS is read)
 # BASE_SENTINEL=path runs the same measurements against that binary first, in the same
 # invocation (a baseline to compare with); DAEMON_ARGS adds options to both daemons' `serve`.
 # Needs wrk (Debian: apt-get install wrk). SENTINEL=path uses that binary instead of building the
@@ -109,6 +110,10 @@ c, d = float(r["constant (ceiling)"]), float(r["decisions (SQLite, durable)"])
 print(f"decisions / ceiling: {100 * d / c:.0f}%")
 PY
 echo "daemon RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status) (peak $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status))"
+# Idle: the periodic trim (--trim-interval) hands the allocator's free memory back; what stays is
+# the daemon's settled footprint (bounded SQLite page cache: --db-cache-mib).
+sleep "${SETTLE:-10}"
+echo "daemon RSS after ${SETTLE:-10} s idle: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 curl -s "$url/metrics" | python3 -c '
 import re, sys
 m = {}

@@ -11,11 +11,7 @@ ROOT=$(pwd)
 OUT=$ROOT/.build/bench
 mkdir -p "$OUT"
 BASE_REF=${1:-main}
-if [ -z "${BASE_TREE:-}" ]; then
-  BASE_TREE=$OUT/base-src
-  rm -rf "$BASE_TREE" && mkdir -p "$BASE_TREE"
-  git archive "$BASE_REF" | tar -x -C "$BASE_TREE"
-fi
+source "$ROOT/bench/base-tree.sh"
 RUNS=${RUNS:-2000}
 python3 bench/gen_rules.py 3000 > "$OUT/g3k.rules"
 python3 bench/gen_rules.py 10000 > "$OUT/g10k.rules"

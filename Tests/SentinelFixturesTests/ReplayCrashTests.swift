@@ -19,7 +19,7 @@ import Testing
 @Suite(.serialized) struct ReplayCrashTests {
   static func run(_ args: [String], killWhen: (() -> Bool)? = nil) throws -> (status: Int32, killed: Bool) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
+    p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
     p.arguments = args
     p.standardError = FileHandle.nullDevice
     try p.run()

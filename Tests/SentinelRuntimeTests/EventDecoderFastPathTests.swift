@@ -223,30 +223,37 @@ struct EventDecoderFastPathTests {
       ]),
     slotOrder: ["e.x", "e.n"], idField: "id")
 
-  /// The double field decoded from `text`, or the error.
-  static func double(_ text: String) -> Result<Double, EventError> {
+  /// The value `numbers` decodes for `"key":text` into slot `slot`, or the error.
+  static func decoded(_ key: String, _ text: String, slot: Int) -> Result<Value, EventError> {
     var slots = numbers.makeSlots()
     do throws(EventError) {
-      _ = try numbers.decode(#"{"id":"a","x":"# + text + "}", into: &slots)
-      guard case .double(let d)? = slots[0] else {
-        return .failure(EventError(kind: .wrongType, field: nil, message: "?"))
-      }
-      return .success(d)
-    } catch {
-      return .failure(error)
-    }
-  }
-
-  static func int(_ text: String) -> Result<Int64, EventError> {
-    var slots = numbers.makeSlots()
-    do throws(EventError) {
-      _ = try numbers.decode(#"{"id":"a","n":"# + text + "}", into: &slots)
-      guard case .int(let v)? = slots[1] else {
+      _ = try numbers.decode(#"{"id":"a",""# + key + #"":"# + text + "}", into: &slots)
+      guard let v = slots[slot] else {
         return .failure(EventError(kind: .wrongType, field: nil, message: "?"))
       }
       return .success(v)
     } catch {
       return .failure(error)
+    }
+  }
+
+  /// The double field decoded from `text`, or the error.
+  static func double(_ text: String) -> Result<Double, EventError> {
+    decoded("x", text, slot: 0).flatMap {
+      guard case .double(let d) = $0 else {
+        return .failure(EventError(kind: .wrongType, field: nil, message: "?"))
+      }
+      return .success(d)
+    }
+  }
+
+  /// The int field decoded from `text`, or the error.
+  static func int(_ text: String) -> Result<Int64, EventError> {
+    decoded("n", text, slot: 1).flatMap {
+      guard case .int(let v) = $0 else {
+        return .failure(EventError(kind: .wrongType, field: nil, message: "?"))
+      }
+      return .success(v)
     }
   }
 

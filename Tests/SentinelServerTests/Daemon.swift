@@ -68,7 +68,7 @@ final class Daemon: Sendable {
     log = dir + "/stderr.log"
     FileManager.default.createFile(atPath: log, contents: nil)
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
+    p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
     p.arguments =
       ["serve", "--rules", rules ?? Repo.rules, "--db", db, "--listen", "127.0.0.1:0"]
       + (demoKey.map { ["--demo-key", $0] } ?? []) + extraArguments
@@ -206,7 +206,7 @@ final class Daemon: Sendable {
 /// Runs `sentinel ARGUMENTS` to completion: exit status, standard output, standard error.
 func runSentinel(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
   let p = Process()
-  p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
+  p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
   p.arguments = arguments
   let dir = try Repo.temporaryFolder()
   let outPath = dir + "/out"

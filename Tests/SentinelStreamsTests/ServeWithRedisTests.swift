@@ -18,7 +18,7 @@ import Testing
     let events = Array(StreamsProcessTests.corpus.prefix(200))
     try c.produce(events, stream: "events")
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
+    p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
     p.arguments = [
       "serve", "--rules", Repo.rules, "--db", dir + "/state.db", "--listen", "127.0.0.1:0",
       "--no-demo-key", "--log-format", "text", "--redis", redis.url, "--stream", "events", "--group",

@@ -56,8 +56,7 @@ import Testing
       try c.decisions().count >= expected.decisions.count && c.entries("dead").count >= expected.errors.count
         && c.pendingCount("events") == 0
     }
-    let log = (try? String(contentsOfFile: consumer.log, encoding: .utf8)) ?? ""
-    #expect(done, "consumer did not finish: \(log)")
+    #expect(done, "consumer did not finish: \(consumer.logText)")
     #expect(consumer.terminate() == 0)
     #expect(try c.decisions() == expected.decisions)
     // Dead letters: one per rejected line, in order, with the message `sentinel replay` gives
@@ -87,7 +86,7 @@ import Testing
   /// The reference rules compiled once (a bundle starts faster than compiling in each process).
   static func compiledRules(_ dir: String) throws -> String {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel))
+    p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
     p.arguments = ["compile", Repo.rules, "-o", dir + "/rules.sbc"]
     p.standardOutput = FileHandle.nullDevice
     try p.run()
@@ -99,7 +98,7 @@ import Testing
   /// The error messages of `sentinel replay` (in memory) on the corpus, in order.
   static func replayErrors(dir: String) throws -> [String] {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel))
+    p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
     p.arguments = [
       "replay", "--rules", Repo.rules, "--quiet", Repo.corpus + "/events.jsonl", "-o", dir + "/replay.jsonl",
     ]
@@ -210,8 +209,7 @@ import Testing
     let finished = try waitUntil(300) {
       try c.decisions().count >= ids.count && c.pendingCount("events") == 0
     }
-    let tail = ((try? String(contentsOfFile: consumer.log, encoding: .utf8)) ?? "").suffix(3000)
-    #expect(finished, "\(tail)")
+    #expect(finished, "\(consumer.logTail)")
     #expect(consumer.terminate() == 0)
     let log = try String(contentsOfFile: consumer.log, encoding: .utf8)
     #expect(log.contains("reconnected to Redis"))
@@ -341,7 +339,7 @@ import Testing
     let input = dir + "/events.jsonl"
     try (ordered.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel))
+    p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
     p.arguments = [
       "replay", "--rules", Repo.rules, "--state", dir + "/clean.db", "--tenant", tenant, "--quiet", input,
       "-o",

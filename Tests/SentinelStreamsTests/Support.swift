@@ -88,7 +88,7 @@ final class ConsumerProcess {
       FileManager.default.createFile(atPath: log, contents: nil)
     }
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try #require(Repo.sentinel, "build the `sentinel` product first"))
+    p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
     p.arguments =
       [
         "consume", "--redis", redis.url, "--rules", rules, "--db", db, "--stream", "events", "--group",

@@ -25,15 +25,9 @@ PASSES=${PASSES:-3}
 ROUNDS=${ROUNDS:-3}
 bash "$HERE/gen.sh" "$ROOT/.build/peer-workload"
 
+source "$HERE/harness.sh"
 pkg=$OUT/harness
-mkdir -p "$pkg/Sources/evalbench"
-cp "$HERE/vm/Package.swift.in" "$pkg/Package.swift"
-cp "$HERE/vm/main.swift" "$pkg/Sources/evalbench/main.swift"
-cp "$HERE/vm/Runner-fused.swift" "$pkg/Sources/evalbench/Runner.swift"
-for t in SentinelModel SentinelBuiltins SentinelBytecode SentinelVerifier SentinelVM CMallocCounter; do
-  ln -sfn "$ROOT/Sources/$t" "$pkg/Sources/$t"
-done
-(cd "$pkg" && swift build -c release >/dev/null)
+build_eval_harness "$pkg" "$ROOT"
 bench=$pkg/.build/release/evalbench
 
 passes="constant-folding lists-to-sets short-circuit-ordering dead-rule-elimination type-dispatch condition-dedupe"
