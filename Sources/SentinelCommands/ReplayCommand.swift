@@ -6,6 +6,7 @@ import Foundation
 import SentinelModel
 import SentinelRuntime
 import SentinelState
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -27,7 +28,9 @@ public struct ReplayCommand: ParsableCommand {
       State (aggregates, decisions, processed event ids) is kept in memory by default. With
       --state FILE.db it is kept in SQLite (WAL, synchronous=FULL) and committed in batches
       (--batch): state changes, decisions and event ids of a batch in one transaction, and no
-      line of a batch is written before its transaction is durable. After a crash, run the same
+      line of a batch is written before its transaction is durable. A batch's commit runs on a
+      thread of its own while the next batch is decided (--no-pipeline: one after the other, on
+      one thread; the output is the same). After a crash, run the same
       command again: events already decided get their original lines back and are not counted
       twice, so the output is the same as an uninterrupted run's.
 
@@ -67,6 +70,11 @@ public struct ReplayCommand: ParsableCommand {
   @Flag(help: "No progress and no summary on standard error.")
   var quiet = false
 
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Commit each batch on a second thread while the next one is decided (the output is the same).")
+  var pipeline = true
+
   public init() {}
 
   public func validate() throws {
@@ -76,7 +84,7 @@ public struct ReplayCommand: ParsableCommand {
 
   public func run() throws {
     let bundle = try loadRuleSet(rules)
-    let store: any StateStore
+    let store: any StateStore & Sendable
     if let state {
       do {
         store = try SQLiteStateStore(path: state, tenant: tenant)
@@ -103,11 +111,52 @@ public struct ReplayCommand: ParsableCommand {
     pending.reserveCapacity(batch)
     // Read once: an option's property wrapper is not free to read once per line.
     let batchSize = batch
+    // With the pipeline, a batch's lines wait here while its commit runs on the commit thread,
+    // and are written once it returned: no line is ever written before its decision is durable.
+    let committer = pipeline ? BackgroundCommit() : nil
+    var committing: [String] = []
+    committing.reserveCapacity(batch)
+    // The last input line of the batch being committed, and of the one that failed (messages).
+    var committingThrough = 0
+    var failedThrough = 0
+    var lineNumber = 0
 
-    func flush() throws {
-      try processor.commit()
-      for l in pending { out.write(l) }
-      pending.removeAll(keepingCapacity: true)
+    /// Waits for the commit in flight, if any, then writes its lines.
+    func settle() throws {
+      guard let committer, committer.isBusy else { return }
+      do {
+        try committer.wait()
+      } catch {
+        processor.commitFailed()
+        failedThrough = committingThrough
+        throw error
+      }
+      processor.commitSucceeded()
+      for l in committing { out.write(l) }
+      committing.removeAll(keepingCapacity: true)
+    }
+    /// Commits the decisions made since the last commit; their lines, and those of the rejected
+    /// and duplicate lines among them, are written once it returned. `wait`: before returning.
+    func flush(wait: Bool) throws {
+      failedThrough = lineNumber
+      guard let committer else {
+        try processor.commit()
+        for l in pending { out.write(l) }
+        pending.removeAll(keepingCapacity: true)
+        return
+      }
+      // One commit in flight at a time (the audit chain links decisions in commit order).
+      try settle()
+      if let taken = processor.takeCommit() {
+        swap(&committing, &pending)
+        committingThrough = lineNumber
+        committer.start(taken, on: store)
+        if wait { try settle() }
+      } else {
+        // Only rejected or duplicate lines: nothing to make durable.
+        for l in pending { out.write(l) }
+        pending.removeAll(keepingCapacity: true)
+      }
     }
     var lastProgress = start
     // Lines are cut from the input bytes in place (no String per line before decoding).
@@ -127,13 +176,18 @@ public struct ReplayCommand: ParsableCommand {
         }
       } catch {
         printError("state store failed at line \(n + 1): \(error)")
+        // The lines of a commit in flight are written if it succeeds: they are durable.
+        try? settle()
+        out.flush()
         throw ExitCode(1)
       }
+      lineNumber = n + 1
       summary.count(result)
       if let l = result.line { pending.append(l) }
       if processor.pendingCount >= batchSize {
-        do { try flush() } catch {
-          printError("commit failed at line \(n + 1): \(error)")
+        do { try flush(wait: false) } catch {
+          printError("commit of the lines through \(failedThrough) failed: \(error)")
+          out.flush()
           throw ExitCode(1)
         }
       }
@@ -147,8 +201,9 @@ public struct ReplayCommand: ParsableCommand {
         }
       }
     }
-    do { try flush() } catch {
-      printError("commit failed: \(error)")
+    do { try flush(wait: true) } catch {
+      printError("commit of the lines through \(failedThrough) failed: \(error)")
+      out.flush()
       throw ExitCode(1)
     }
     out.flush()
@@ -157,6 +212,41 @@ public struct ReplayCommand: ParsableCommand {
     if !quiet {
       printError(summary.render(elapsed: Date().timeIntervalSince(start), storage: state ?? "memory"))
     }
+  }
+}
+
+/// Runs one state-store commit at a time on a thread of its own (`replay`'s pipeline): the
+/// caller goes on deciding the next batch meanwhile, and settles the commit with `wait` before it
+/// starts another or writes the batch's lines.
+final class BackgroundCommit: Sendable {
+  private let queue = DispatchQueue(label: "sentinel.replay.commit", qos: .userInitiated)
+  private let done = DispatchSemaphore(value: 0)
+  private let state = Mutex<(busy: Bool, error: (any Error)?)>((false, nil))
+
+  /// Whether a commit was started and not yet waited for.
+  var isBusy: Bool { state.withLock { $0.busy } }
+
+  /// Starts committing `batch` to `store` on the commit thread (none may be in flight).
+  func start(_ batch: StateBatch, on store: any StateStore & Sendable) {
+    state.withLock { $0 = (true, nil) }
+    queue.async { [self] in
+      do {
+        try store.commit(batch)
+      } catch {
+        state.withLock { $0.error = error }
+      }
+      done.signal()
+    }
+  }
+
+  /// Waits until the commit started last returned; throws its error if it failed.
+  func wait() throws {
+    done.wait()
+    let error = state.withLock { s in
+      defer { s = (false, nil) }
+      return s.error
+    }
+    if let error { throw error }
   }
 }
 

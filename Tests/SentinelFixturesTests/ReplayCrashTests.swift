@@ -80,6 +80,18 @@ import Testing
       return true
     }
     #expect(checked == committed)
+    // The killed run wrote no line ahead of its commit: every decision line in its output is a
+    // committed decision (its batch commits run on a second thread while the next is decided).
+    var written = 0
+    for line in try Repo.read(dir + "/first.jsonl").split(separator: "\n") where !line.contains("\"error\":")
+    {
+      guard case .map(let m) = try? JSONReader.parse(String(line)),
+        case .string(let id)? = m[string: "event_id"]
+      else { continue }  // the last line may be cut short by the kill
+      #expect(try store.decisionLine(forEventID: id) == String(line), "written before its commit: \(id)")
+      written += 1
+    }
+    #expect(written <= committed)
     try store.close()
 
     // 3. The same command again: it finishes, and its output is the golden output, line for line
@@ -97,6 +109,41 @@ import Testing
     #expect(mismatches == 0)
     let after = try SQLiteStateStore(path: db, readOnly: true)
     #expect(try after.decisionCount() == expectedByID.count)
+  }
+
+  /// The pipelined replay (each batch committed on a second thread while the next is decided)
+  /// and the sequential one (`--no-pipeline`) write the same output and store the same decisions,
+  /// in the same order, and the same states — with small batches and a cache of 5 keys, so that
+  /// evicted states are read back from the store while a commit is in flight.
+  @Test func pipelinedAndSequentialReplaysAgree() throws {
+    let dir = try Repo.temporaryFolder()
+    let events = Repo.corpus + "/events.jsonl"
+    var outputs: [String] = []
+    var decisions: [[String]] = []
+    var states: [[StateKey: AggregateState]] = []
+    for mode in ["--pipeline", "--no-pipeline"] {
+      let db = dir + "/state\(mode).db"
+      let out = dir + "/out\(mode).jsonl"
+      let r = try Self.run(
+        [
+          "replay", "--rules", Repo.rules, "--state", db, "--batch", "7", "--cache-keys", "5", mode, events,
+          "-o", out,
+        ])
+      #expect(r.status == 0, "\(mode)")
+      outputs.append(try Repo.read(out))
+      let store = try SQLiteStateStore(path: db, readOnly: true)
+      var lines: [String] = []
+      try store.forEachDecision(after: 0) { d in
+        lines.append("\(d.sequence) \(d.record.line)")
+        return true
+      }
+      decisions.append(lines)
+      states.append(try store.allStates())
+      try store.close()
+    }
+    #expect(!outputs[0].isEmpty && outputs[0] == outputs[1])
+    #expect(decisions[0].count > 100 && decisions[0] == decisions[1])
+    #expect(!states[0].isEmpty && states[0] == states[1])
   }
 
   /// Replay is deterministic across stores: in memory and on SQLite (committing every 100
