@@ -2,7 +2,8 @@
 # Replay throughput: the reference corpus scaled to ~100k events (bench/scale_corpus.py: N copies
 # with renamed ids and shifted time), replayed with the reference rules in one invocation:
 #   1. in memory (the default state store)
-#   2. SQLite (WAL, synchronous=FULL, group commit of --batch events per transaction)
+#   2. SQLite (WAL, synchronous=FULL, group commit of --batch events per transaction; each commit
+#      on a second thread while the next batch is decided), then the same with --no-pipeline
 #   3. SQLite again on the same database: every event is already decided (the crash-recovery path)
 #   4. baseline: the same events through the stateless part of the rules (no aggregates), in memory
 #   5. the disk's synchronous-write latency (dd oflag=dsync), which bounds a commit
@@ -68,6 +69,10 @@ cpu sqlite $S replay --rules "$work/rules.sbc" --state "$work/state.db" --batch 
   -o "$work/sqlite.jsonl"
 check "$work/sqlite.jsonl"
 cmp -s "$work/memory.jsonl" "$work/sqlite.jsonl" && echo "  memory and SQLite outputs are identical"
+echo "== SQLite, batch $batch, --no-pipeline (each commit on the deciding thread, as before the pipeline)"
+cpu sqlite-sequential $S replay --rules "$work/rules.sbc" --state "$work/state-seq.db" --batch "$batch" \
+  --no-pipeline "$work/events.jsonl" -o "$work/sqlite-seq.jsonl"
+cmp -s "$work/sqlite.jsonl" "$work/sqlite-seq.jsonl" && echo "  output identical to the pipelined run"
 echo "== SQLite again, same database (every event already decided)"
 cpu rerun $S replay --rules "$work/rules.sbc" --state "$work/state.db" --batch "$batch" "$work/events.jsonl" \
   -o "$work/rerun.jsonl"
