@@ -72,7 +72,9 @@ public struct ReplayCommand: ParsableCommand {
 
   @Flag(
     inversion: .prefixedNo,
-    help: "Commit each batch on a second thread while the next one is decided (the output is the same).")
+    help:
+      "With --state, commit each batch on a second thread while the next one is decided (the output is the same)."
+  )
   var pipeline = true
 
   public init() {}
@@ -113,7 +115,9 @@ public struct ReplayCommand: ParsableCommand {
     let batchSize = batch
     // With the pipeline, a batch's lines wait here while its commit runs on the commit thread,
     // and are written once it returned: no line is ever written before its decision is durable.
-    let committer = pipeline ? BackgroundCommit() : nil
+    // In memory a commit is a few copies into the store: handing it to another thread cost more
+    // than it saved (docs/performance.md, "Replay: commits on a second thread").
+    let committer = pipeline && state != nil ? BackgroundCommit() : nil
     var committing: [String] = []
     committing.reserveCapacity(batch)
     // The last input line of the batch being committed, and of the one that failed (messages).
