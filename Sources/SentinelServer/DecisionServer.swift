@@ -204,7 +204,7 @@ public enum DecisionServer {
       }
       let (outcome, json) = await service.decideRendering(body)
       metrics.record(outcome)
-      let rendered = json.render(outcome)
+      let rendered = json.renderBuffer(outcome)
       return jsonResponse(rendered.status, rendered.body)
     }
 
@@ -323,11 +323,14 @@ public enum DecisionServer {
 
   /// A JSON response with `status`.
   static func jsonResponse(_ status: Int, _ body: String) -> Response {
-    var buffer = ByteBuffer()
-    buffer.writeString(body)
-    return Response(
+    jsonResponse(status, ByteBuffer(string: body))
+  }
+
+  /// A JSON response with `status` whose body is already in a buffer.
+  static func jsonResponse(_ status: Int, _ body: ByteBuffer) -> Response {
+    Response(
       status: HTTPResponse.Status(code: status),
       headers: [.contentType: "application/json"],
-      body: ResponseBody(byteBuffer: buffer))
+      body: ResponseBody(byteBuffer: body))
   }
 }
