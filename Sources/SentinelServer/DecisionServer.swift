@@ -282,14 +282,9 @@ public enum DecisionServer {
     }
     do {
       let body = request.body
-      let collected = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-        group.addTask { try await body.collect(upTo: limit) }
-        group.addTask {
-          try await Task.sleep(for: timeout)
-          return nil
-        }
-        defer { group.cancelAll() }
-        return try await group.next() ?? nil
+      // In a task of its own, cancelled by the watchdog once `timeout` has passed.
+      let collected = try await BodyReadWatchdog.shared.collect(within: timeout) {
+        try await body.collect(upTo: limit)
       }
       guard let buffer = collected else {
         var response = jsonResponse(
