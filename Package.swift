@@ -205,7 +205,8 @@ let package = Package(
       name: "SentinelServerTests",
       dependencies: [
         "SentinelModel", "SentinelState", "SentinelServer", "SentinelCrypto", "SentinelTestSupport",
-        .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+        "SentinelRuntime", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
         // Reads docs/openapi.yaml to check that `GET /openapi.json` serves the same document.
         .product(name: "Yams", package: "Yams"),
       ],

@@ -9,11 +9,14 @@ import SentinelState
 final class CommitThread: Sendable {
   private let queue = DispatchQueue(label: "sentinel.commit", qos: .userInitiated)
 
-  /// Commits `batch` to `store` on the commit queue; returns how long the commit took and its
-  /// error, if it failed.
-  func commit(_ batch: StateBatch, to store: SQLiteStateStore) async -> (Duration, String?) {
-    await withCheckedContinuation { (c: CheckedContinuation<(Duration, String?), Never>) in
-      queue.async { c.resume(returning: Self.commit(batch, to: store)) }
+  /// Commits `batch` to `store` on the commit queue, then calls `then` there with how long the
+  /// commit took and its error, if it failed (no task switch: the caller answers from there).
+  func commit(
+    _ batch: StateBatch, to store: SQLiteStateStore, then: @escaping @Sendable (Duration, String?) -> Void
+  ) {
+    queue.async {
+      let (duration, error) = Self.commit(batch, to: store)
+      then(duration, error)
     }
   }
 

@@ -204,7 +204,7 @@ public enum DecisionServer {
       }
       let (outcome, json) = await service.decideRendering(body)
       metrics.record(outcome)
-      let rendered = json.render(outcome)
+      let rendered = json.renderBuffer(outcome)
       return jsonResponse(rendered.status, rendered.body)
     }
 
@@ -282,14 +282,9 @@ public enum DecisionServer {
     }
     do {
       let body = request.body
-      let collected = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-        group.addTask { try await body.collect(upTo: limit) }
-        group.addTask {
-          try await Task.sleep(for: timeout)
-          return nil
-        }
-        defer { group.cancelAll() }
-        return try await group.next() ?? nil
+      // In a task of its own, cancelled by the watchdog once `timeout` has passed.
+      let collected = try await BodyReadWatchdog.shared.collect(within: timeout) {
+        try await body.collect(upTo: limit)
       }
       guard let buffer = collected else {
         var response = jsonResponse(
@@ -323,11 +318,14 @@ public enum DecisionServer {
 
   /// A JSON response with `status`.
   static func jsonResponse(_ status: Int, _ body: String) -> Response {
-    var buffer = ByteBuffer()
-    buffer.writeString(body)
-    return Response(
+    jsonResponse(status, ByteBuffer(string: body))
+  }
+
+  /// A JSON response with `status` whose body is already in a buffer.
+  static func jsonResponse(_ status: Int, _ body: ByteBuffer) -> Response {
+    Response(
       status: HTTPResponse.Status(code: status),
       headers: [.contentType: "application/json"],
-      body: ResponseBody(byteBuffer: buffer))
+      body: ResponseBody(byteBuffer: body))
   }
 }

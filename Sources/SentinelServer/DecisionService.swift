@@ -1,7 +1,7 @@
 // The daemon's decision path: one actor owns the `EventProcessor` (which is not Sendable: only
 // this actor touches it) and commits with group commit.
 //
-//   request ─► process (in arrival order on the actor) ─► pending decision
+//   request ─► inbox ─► process (in arrival order on the actor) ─► pending decision
 //           ─► wait for the commit that holds it (CommitSchedule: N pending or a short delay;
 //              while a commit is in flight, the next one starts when it returns)
 //           ─► answer (only after the commit returned: a 200 is durable)
@@ -9,6 +9,14 @@
 // The commit — one transaction and its fsync — runs on a thread of its own (`CommitThread`), not
 // on the actor: deciding goes on meanwhile, and what is decided during one commit forms the next
 // group. One commit is in flight at a time (the audit chain links decisions in commit order).
+//
+// Hand-off (`POST /v1/decisions`): a request does not hop onto the actor and back. It puts its
+// event and its continuation in the inbox (`DecisionInbox`, a lock) and suspends once; one actor
+// job decides everything the inbox holds, in arrival order, and a new decision's continuation
+// joins the group of the next commit. The commit thread answers the group itself as soon as the
+// transaction returned (commit metrics and a failure are recorded first), then the actor settles
+// the commit (`settleCommit`: the processor, the schedule, the next commit). So each request is
+// suspended and resumed once, and never runs on the actor.
 //
 // A rejected event is answered at once (it changes nothing). A duplicate event id gets its
 // original decision; when that original may still be pending, the duplicate waits for the
@@ -27,6 +35,7 @@ public import Logging
 public import SentinelRuntime
 public import SentinelState
 public import Foundation
+import Synchronization
 
 /// What deciding one event gave, once it is safe to answer.
 public enum DecisionOutcome: Sendable {
@@ -74,15 +83,19 @@ public actor DecisionService {
   let metrics: ServerMetrics?
   var schedule: CommitSchedule
   /// Requests waiting for the next commit (the one after the commit in flight, if any).
-  var waiters: [CheckedContinuation<String?, Never>] = []
+  var waiters: [CommitWaiter] = []
+  /// Events handed over by requests, not decided yet (`decideRendering(_:)`).
+  nonisolated let inbox = DecisionInbox()
   /// Callers waiting for no commit to be in flight (hot swap, shutdown).
   var idleWaiters: [CheckedContinuation<Void, Never>] = []
   /// Set while a caller woken by `untilNoCommitInFlight` has not run yet: no commit starts.
   var holdCommits = false
   /// Where commits run, off the actor.
   let committer = CommitThread()
-  /// The last commit failure, until a commit succeeds (`/readyz` reports it).
-  var lastFailure: String?
+  /// The last commit failure, until a commit succeeds (`/readyz` reports it). Set on the commit
+  /// thread before the failed group is answered.
+  nonisolated let failure = CommitFailure()
+  var lastFailure: String? { failure.message }
   /// Decisions made and committed since start, and commits (for the shutdown log line).
   var committedDecisions = 0
   var commits = 0
@@ -113,7 +126,7 @@ public actor DecisionService {
   // MARK: - Deciding
 
   /// Decides one event (JSON bytes) and returns once the decision is durable.
-  public func decide(_ event: [UInt8]) async -> DecisionOutcome { await decideRendering(event).0 }
+  public nonisolated func decide(_ event: [UInt8]) async -> DecisionOutcome { await decideRendering(event).0 }
 
   /// Decides events in order and returns once every decision is durable (one wait for all).
   public func decide(batch events: [[UInt8]]) async -> [DecisionOutcome] {
@@ -121,13 +134,37 @@ public actor DecisionService {
   }
 
   /// `decide`, with the renderer of the bundle that decided (the active one may change while
-  /// the request waits for its commit).
-  func decideRendering(_ event: [UInt8]) async -> (DecisionOutcome, DecisionJSON) {
-    let renderer = json
-    let outcome = evaluate(event)
-    guard needsCommit(outcome) else { return (outcome, renderer) }
-    if let failure = await waitForCommit() { return (.storeFailed(failure), renderer) }
-    return (outcome, renderer)
+  /// the request waits for its commit). The event goes through the inbox: the caller suspends
+  /// once, and is resumed by whoever answers it (the actor, or the commit thread).
+  nonisolated func decideRendering(_ event: [UInt8]) async -> (DecisionOutcome, DecisionJSON) {
+    await withCheckedContinuation { (reply: CheckedContinuation<(DecisionOutcome, DecisionJSON), Never>) in
+      if inbox.add(event, reply) {
+        Task { await self.decideInbox() }
+      }
+    }
+  }
+
+  /// Decides every event in the inbox, in arrival order: answers those that need no commit at
+  /// once, and puts the others in the next commit's group (one schedule step for all of them).
+  func decideInbox() {
+    var armTimer = false
+    var commitNow = false
+    for submission in inbox.take() {
+      let renderer = json
+      let outcome = evaluate(submission.event)
+      guard needsCommit(outcome) else {
+        submission.reply.resume(returning: (outcome, renderer))
+        continue
+      }
+      waiters.append(.decision(submission.reply, outcome, renderer))
+      switch schedule.requestWaits(pending: processor.pendingCount) {
+      case .none: break
+      case .armTimer: armTimer = true
+      case .commit: commitNow = true
+      }
+    }
+    if armTimer { perform(.armTimer) }
+    if commitNow { perform(.commit) }
   }
 
   /// `decide(batch:)`, with the renderer of the bundle that decided every event of the batch.
@@ -210,7 +247,7 @@ public actor DecisionService {
   /// else the failure.
   func waitForCommit() async -> String? {
     await withCheckedContinuation { (c: CheckedContinuation<String?, Never>) in
-      waiters.append(c)
+      waiters.append(.call(c))
       perform(schedule.requestWaits(pending: processor.pendingCount))
     }
   }
@@ -239,54 +276,65 @@ public actor DecisionService {
   func startCommit() { commitGroup(onActor: false) }
 
   /// Commits every pending decision for every waiter so far — on the commit thread, or on the
-  /// actor (blocking it) when `onActor` — and settles the commit when it returns.
+  /// actor (blocking it) when `onActor` — answers the group when it returns, and settles it.
   func commitGroup(onActor: Bool) {
     let group = waiters
     waiters.removeAll(keepingCapacity: true)
     schedule.commitStarted()
     guard let batch = processor.takeCommit() else {
       // Nothing pending (a duplicate waited for a commit that has returned since).
-      finishCommit(group: group, size: 0, duration: .zero, error: nil)
+      Self.answer(group, size: 0, duration: .zero, error: nil, failure: failure, metrics: metrics)
+      settleCommit(size: 0, error: nil)
       return
     }
+    let size = batch.decisions.count
     if onActor {
       let (duration, error) = CommitThread.commit(batch, to: store)
-      finishCommit(group: group, size: batch.decisions.count, duration: duration, error: error)
+      Self.answer(group, size: size, duration: duration, error: error, failure: failure, metrics: metrics)
+      settleCommit(size: size, error: error)
       return
     }
-    let store = self.store
-    let thread = committer
-    // The task inherits this actor's isolation; only the store's commit runs on the thread.
-    Task {
-      let (duration, error) = await thread.commit(batch, to: store)
-      self.finishCommit(group: group, size: batch.decisions.count, duration: duration, error: error)
+    let (failure, metrics) = (self.failure, self.metrics)
+    // On the commit thread: the group is answered there, then the actor settles the commit.
+    committer.commit(batch, to: store) { duration, error in
+      Self.answer(group, size: size, duration: duration, error: error, failure: failure, metrics: metrics)
+      Task { await self.settleCommit(size: size, error: error) }
     }
   }
 
-  /// Settles a commit: counts it, answers its group, wakes whoever waits for no commit to be in
-  /// flight, and starts the next commit when requests wait for one.
-  func finishCommit(
-    group: [CheckedContinuation<String?, Never>], size: Int, duration: Duration, error: String?
+  /// Answers a commit's group (on whichever thread the commit returned): records the commit in
+  /// the metrics and a failure for `/readyz` first, so that a client that got its answer sees
+  /// its commit counted.
+  nonisolated static func answer(
+    _ group: [CommitWaiter], size: Int, duration: Duration, error: String?, failure: CommitFailure,
+    metrics: ServerMetrics?
   ) {
-    var failure: String?
+    let message = error.map { "state store commit failed: \($0)" }
+    if let message {
+      failure.set(message)
+    } else if size > 0 {
+      failure.set(nil)
+    }
+    if size > 0 || error != nil {
+      metrics?.recordCommit(size: size, duration: duration, succeeded: error == nil)
+    }
+    for w in group { w.resume(failure: message) }
+  }
+
+  /// Settles a commit whose group has been answered: the processor learns its outcome, the
+  /// counts move, whoever waits for no commit to be in flight is woken, and the next commit
+  /// starts when requests wait for one.
+  func settleCommit(size: Int, error: String?) {
     if let error {
       processor.commitFailed()
-      failure = "state store commit failed: \(error)"
-      lastFailure = failure
       logger.error("commit failed", metadata: ["error": "\(error)"])
     } else {
       processor.commitSucceeded()
       if size > 0 {
-        lastFailure = nil
         committedDecisions += size
         commits += 1
       }
     }
-    // Recorded before anyone is answered: a client that got its answer sees its commit counted.
-    if size > 0 || error != nil {
-      metrics?.recordCommit(size: size, duration: duration, succeeded: failure == nil)
-    }
-    for w in group { w.resume(returning: failure) }
     let action = schedule.commitFinished()
     // A hot swap or the shutdown waiting for this commit goes first (it commits what is pending
     // itself); else, under steady load, the next group would always start before it could run.
@@ -344,6 +392,67 @@ public actor DecisionService {
     if processor.pendingCount > 0 || !waiters.isEmpty { commitPendingNow() }
     return (committedDecisions, commits)
   }
+}
+
+/// A request waiting for a commit, answered once it returned.
+enum CommitWaiter: Sendable {
+  /// A `POST /v1/decisions` request (through the inbox): its outcome and renderer, answered
+  /// with `storeFailed` instead when the commit failed.
+  case decision(CheckedContinuation<(DecisionOutcome, DecisionJSON), Never>, DecisionOutcome, DecisionJSON)
+  /// A caller on the actor (`waitForCommit`): nil, or the failure.
+  case call(CheckedContinuation<String?, Never>)
+
+  /// Resumes the waiter: the commit succeeded (nil) or failed (`failure`).
+  func resume(failure: String?) {
+    switch self {
+    case .decision(let reply, let outcome, let renderer):
+      reply.resume(returning: (failure.map { .storeFailed($0) } ?? outcome, renderer))
+    case .call(let c): c.resume(returning: failure)
+    }
+  }
+}
+
+/// Events handed over to the decision service and not decided yet, in arrival order.
+final class DecisionInbox: Sendable {
+  /// An event and the continuation of the request that sent it.
+  struct Submission: Sendable {
+    let event: [UInt8]
+    let reply: CheckedContinuation<(DecisionOutcome, DecisionJSON), Never>
+  }
+
+  /// The submissions, and whether an actor job that will take them is scheduled.
+  private let state = Mutex<(items: [Submission], scheduled: Bool)>(([], false))
+
+  /// Adds a submission; true when no job to take it is scheduled yet (the caller schedules one).
+  func add(_ event: [UInt8], _ reply: CheckedContinuation<(DecisionOutcome, DecisionJSON), Never>) -> Bool {
+    state.withLock { s in
+      s.items.append(Submission(event: event, reply: reply))
+      if s.scheduled { return false }
+      s.scheduled = true
+      return true
+    }
+  }
+
+  /// Takes every submission; the next `add` schedules a new job.
+  func take() -> [Submission] {
+    state.withLock { s in
+      s.scheduled = false
+      var taken: [Submission] = []
+      swap(&taken, &s.items)
+      return taken
+    }
+  }
+}
+
+/// The last commit failure, until a commit succeeds: written where commits return, read by
+/// `/readyz` and the hot swap.
+final class CommitFailure: Sendable {
+  private let state = Mutex<String?>(nil)
+
+  /// The failure's message, or nil.
+  var message: String? { state.withLock { $0 } }
+
+  func set(_ message: String?) { state.withLock { $0 = message } }
 }
 
 /// Where the active bundle came from, and when it was installed.

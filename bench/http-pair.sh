@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Two daemons under wrk at the same time (issue 6, for a shared machine): BASE_SENTINEL and
+# SENTINEL each serve on their own port with their own fresh database, and one wrk per daemon
+# (THREADS threads, CONNS connections each) drives the same ROUTE for SECONDS, ROUNDS times (new
+# daemons each round). Whatever else runs on the machine loads both alike, so the daemons' CPU
+# time per request (user + system from /proc, around the run) compares the two builds even when
+# bench/http.sh's sequential runs move with the load. requests/s and latency are printed too, but
+# the two daemons and wrks share the cores: they are half of what one daemon gets alone.
+# Usage: BASE_SENTINEL=path SENTINEL=path bash bench/http-pair.sh [ROUTE=/v1/decisions]
+#          [ROUNDS=3] [SECONDS=10] [CONNS=32] [THREADS=1]
+# ROUTE /v1/bench/constant is the ceiling route (both daemons run with --bench-constant-route).
+# Same daemon options, events and key as bench/http.sh; needs wrk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+route=${1:-/v1/decisions}
+rounds=${2:-3}
+seconds=${3:-10}
+conns=${4:-32}
+threads=${5:-1}
+: "${BASE_SENTINEL:?set BASE_SENTINEL to the base build}"
+: "${SENTINEL:?set SENTINEL to the new build}"
+command -v wrk >/dev/null || { echo "bench/http-pair.sh needs wrk (Debian: apt-get install wrk)" >&2; exit 1; }
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk per daemon: $threads threads, $conns connections, ${seconds}s, $route"
+"$SENTINEL" compile rules/ -o "$work/rules.sbc" >/dev/null
+python3 - fixtures/reference-corpus/events.jsonl fixtures/reference-corpus/decisions.jsonl "$work/events.txt" <<'PY'
+import json, re, sys
+events = [l for l in open(sys.argv[1]) if l.strip()]
+golden = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+out = open(sys.argv[3], "w")
+for line, g in zip(events, golden):
+    if "error" in g:
+        continue
+    line, k = re.subn(r'"event_id"\s*:\s*"(?:[^"\\]|\\.)*"', '"event_id":"__ID__"', line.strip(), count=1)
+    if k == 1:
+        out.write(line + "\n")
+PY
+export BENCH_EVENTS="$work/events.txt"
+export BENCH_KEY="sk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+start() { # label binary: starts a daemon, prints "pid url"
+  mkdir -p "$work/$1"
+  rm -f "$work/$1"/state.db*
+  "$2" serve --rules "$work/rules.sbc" --db "$work/$1/state.db" --listen 127.0.0.1:0 --bench-constant-route \
+    --demo-key "$BENCH_KEY" --rate-limit 100000000 --rate-burst 100000000 --log-level warning \
+    ${DAEMON_ARGS:-} >"$work/$1/out.txt" 2>"$work/$1/err.txt" &
+  local p=$!
+  for _ in $(seq 1 100); do grep -q "listening on" "$work/$1/out.txt" 2>/dev/null && break; sleep 0.1; done
+  local port
+  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/$1/out.txt")
+  [ -n "$port" ] || { echo "the $1 daemon did not start:" >&2; cat "$work/$1/err.txt" >&2; exit 1; }
+  echo "$p http://127.0.0.1:$port"
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+status=0
+for r in $(seq 1 "$rounds"); do
+  read -r pa ua < <(start base "$BASE_SENTINEL")
+  pids+=("$pa")
+  read -r pb ub < <(start new "$SENTINEL")
+  pids+=("$pb")
+  # Warm-up, not reported.
+  wrk -t "$threads" -c "$conns" -d 2s -s bench/http.lua "$ua" -- "$route" wa >/dev/null 2>&1 &
+  wrk -t "$threads" -c "$conns" -d 2s -s bench/http.lua "$ub" -- "$route" wb >/dev/null 2>&1 || true
+  wait
+  ba=$(cpu_ticks "$pa")
+  bb=$(cpu_ticks "$pb")
+  wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency -s bench/http.lua "$ua" -- "$route" "a$r" >"$work/base/wrk.txt" 2>&1 &
+  wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency -s bench/http.lua "$ub" -- "$route" "b$r" >"$work/new/wrk.txt" 2>&1
+  wait
+  ea=$(cpu_ticks "$pa")
+  eb=$(cpu_ticks "$pb")
+  for label in base new; do
+    if [ "$label" = base ]; then ticks=$((ea - ba)); else ticks=$((eb - bb)); fi
+    python3 - "$r" "$label" "$work/$label/wrk.txt" "$ticks" "$(getconf CLK_TCK)" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY' || status=1
+import re, sys
+r, label, text, ticks, hz, load = sys.argv[1], sys.argv[2], open(sys.argv[3]).read(), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+def ms(v):
+    n, u = re.match(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
+p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
+total = int(re.search(r"(\d+) requests in", text).group(1))
+print(f"round {r} {label:<4} {rps:>8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   ({total} requests)"
+      f"   daemon CPU {1e6 * ticks / hz / max(total, 1):.0f} µs/request   load {load}")
+if re.search(r"Non-2xx or 3xx responses|Socket errors", text):
+    print("  NOT COUNTED: non-2xx answers or socket errors")
+    sys.exit(1)
+PY
+  done
+  kill "$pa" "$pb" 2>/dev/null || true
+  wait "$pa" "$pb" 2>/dev/null || true
+  pids=()
+done
+exit $status
