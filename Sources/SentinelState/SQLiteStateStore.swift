@@ -269,8 +269,17 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// sequence numbers. A duplicate event id rolls the whole batch back and throws
   /// `StateStoreError.duplicateEventID`. When this returns, the batch is durable.
   public func commit(_ batch: StateBatch) throws {
+    _ = try commitReportingOutbox(batch)
+  }
+
+  /// `commit`, and what it wrote to the outbox: the ids of the batch's outbox rows and, when
+  /// the batch asks (`StateBatch.outboxUnpublishedCheckAfter`), whether they follow every other
+  /// unpublished row (a stream consumer then publishes them from memory instead of reading
+  /// them back).
+  public func commitReportingOutbox(_ batch: StateBatch) throws -> OutboxWrite {
+    var written = OutboxWrite(ids: nil, followsUnpublished: false)
     if isReadOnly { throw StateStoreError.readOnly(path: path) }
-    if batch.isEmpty { return }
+    if batch.isEmpty { return written }
     // The cached chain head moves only once the transaction is committed; any failure drops it,
     // so the next commit reads the head from the database again.
     var newHead: AuditHead?
@@ -333,12 +342,16 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
           }
           newHead = head
         }
-        try insertOutbox(batch.outbox, seqByEventID: seqByEventID, db)
+        if let after = batch.outboxUnpublishedCheckAfter, !batch.outbox.isEmpty {
+          written.followsUnpublished = try !hasUnpublishedOutbox(after: after, db)
+        }
+        written.ids = try insertOutbox(batch.outbox, seqByEventID: seqByEventID, db)
         if let through = batch.markOutboxPublishedThrough { try markOutboxPublished(through: through, db) }
         return .commit
       }
     }
     committed = true
+    return written
   }
 
   /// The `rules` column: the matched rule ids as a JSON array.

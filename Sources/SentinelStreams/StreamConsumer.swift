@@ -205,6 +205,12 @@ final class FencedStore: StateStore, EventIDIndex {
   var outbox: [OutboxRecord] = []
   /// The consumer's pending published mark, carried by the next commit and then cleared.
   var markPublishedThrough: Int64?
+  /// Set by the consumer before a commit: ask whether the outbox holds an unpublished row above
+  /// this id (`StateBatch.outboxUnpublishedCheckAfter`).
+  var unpublishedCheckAfter: Int64?
+  /// What the last commit wrote to the outbox: its rows with their ids, and whether they follow
+  /// every other unpublished row (`OutboxWrite`); nil until a commit with outbox rows.
+  var written: (rows: [OutboxRecord], report: OutboxWrite)?
 
   init(_ inner: SQLiteStateStore) throws {
     self.inner = inner
@@ -229,8 +235,10 @@ final class FencedStore: StateStore, EventIDIndex {
     b.outbox = outbox
     b.expectedLastSequence = expected
     b.markOutboxPublishedThrough = markPublishedThrough
-    try inner.commit(b)
+    b.outboxUnpublishedCheckAfter = unpublishedCheckAfter
+    let report = try inner.commitReportingOutbox(b)
     expected += Int64(batch.decisions.count)
+    if !outbox.isEmpty { written = (outbox, report) }
     outbox = []
     markPublishedThrough = nil
   }
