@@ -117,16 +117,32 @@ extension SQLiteStateStore {
   /// ids they were given (consecutive: AUTOINCREMENT ids only grow, and this connection holds
   /// the write lock), or nil when there are none (or, which should not happen, they are not
   /// consecutive: then nobody may assume which row got which id). A decision row whose event
-  /// id is decided (in this batch: `seqByEventID`; else already stored) names the decision; any
-  /// other row stores its body.
+  /// id is decided (in this batch: `decisions`, whose sequence numbers are `seqs`; else already
+  /// stored) names the decision; any other row stores its body. A consumer's decision rows come
+  /// in the order of its decisions: each is matched with the next decision (one comparison of
+  /// ids), and only a row out of that order is looked up by id.
   ///
   /// NOTE: rows go in `outboxInsertChunk` at a time, one statement each: with AUTOINCREMENT,
   /// every INSERT statement also reads and rewrites the table's `sqlite_sequence` row, so a
   /// statement per row paid that once per row (docs/performance.md, "Redis Streams").
   func insertOutbox(
-    _ rows: [OutboxRecord], seqByEventID: [String: Int64], _ db: Database
+    _ rows: [OutboxRecord], decisions: [DecisionRecord], seqs: [Int64], _ db: Database
   ) throws -> ClosedRange<Int64>? {
     if rows.isEmpty { return nil }
+    var nextDecision = 0
+    var seqByEventID: [String: Int64]?
+    func seqOf(_ id: String) throws -> Int64? {
+      if nextDecision < seqs.count, decisions[nextDecision].eventID == id {
+        nextDecision += 1
+        return seqs[nextDecision - 1]
+      }
+      if seqByEventID == nil {
+        var index: [String: Int64] = [:]
+        for (d, s) in zip(decisions, seqs) { index[d.eventID] = s }
+        seqByEventID = index
+      }
+      return try seqByEventID?[id] ?? decisionSeq(forEventID: id, db)
+    }
     let chunk = Self.outboxInsertChunk
     let one = "(?, ?, ?, ?, ?, ?)"
     let head = "INSERT INTO outbox (tenant, stream, kind, decision_seq, body, error) VALUES "
@@ -143,7 +159,7 @@ extension SQLiteStateStore {
         let base = Int32(6 * i)
         var seq: Int64?
         if r.kind == .decision, let id = r.eventID {
-          seq = try seqByEventID[id] ?? decisionSeq(forEventID: id, db)
+          seq = try seqOf(id)
         }
         insert.bind(base + 1, tenant)
         insert.bind(base + 2, r.stream)

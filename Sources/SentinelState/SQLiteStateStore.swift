@@ -301,7 +301,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
           rawUpsert.bind(4, blob: state.encoded())
           try rawUpsert.run()
         }
-        var seqByEventID: [String: Int64] = [:]
+        var seqs: [Int64] = []
         if !batch.decisions.isEmpty {
           var head = try chainHead(db)
           let decidedAt = Self.commitTime(after: head)
@@ -313,7 +313,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
               """)
           let rawInsert = RawStatement(insert)
           rawInsert.bind(1, tenant)
-          if !batch.outbox.isEmpty { seqByEventID.reserveCapacity(batch.decisions.count) }
+          if !batch.outbox.isEmpty { seqs.reserveCapacity(batch.decisions.count) }
           for d in batch.decisions {
             let prev = head.hash
             head = try link(d, after: head, decidedAt: decidedAt)
@@ -338,14 +338,14 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
               }
               throw e
             }
-            if !batch.outbox.isEmpty { seqByEventID[d.eventID] = head.seq }
+            if !batch.outbox.isEmpty { seqs.append(head.seq) }
           }
           newHead = head
         }
         if let after = batch.outboxUnpublishedCheckAfter, !batch.outbox.isEmpty {
           written.followsUnpublished = try !hasUnpublishedOutbox(after: after, db)
         }
-        written.ids = try insertOutbox(batch.outbox, seqByEventID: seqByEventID, db)
+        written.ids = try insertOutbox(batch.outbox, decisions: batch.decisions, seqs: seqs, db)
         if let through = batch.markOutboxPublishedThrough { try markOutboxPublished(through: through, db) }
         return .commit
       }

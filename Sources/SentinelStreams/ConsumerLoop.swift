@@ -207,9 +207,14 @@ final class ConsumerLoop {
     crashPoint("after-commit")
     let published = try publishOutbox(mark: false)
     crashPoint("after-publish")
-    var acks: [[[UInt8]]] = []
+    var acks: [RedisArguments] = []
     for (stream, ids) in batch.acknowledgements.sorted(by: { $0.key < $1.key }) {
-      acks.append((["XACK", stream, config.group] + ids).map { Array($0.utf8) })
+      var a = RedisArguments(bytes: 64 + ids.count * 20, count: 3 + ids.count)
+      a.append("XACK")
+      a.append(stream)
+      a.append(config.group)
+      for id in ids { a.append(id) }
+      acks.append(a)
     }
     for reply in try redis.pipeline(acks) {
       if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
@@ -408,34 +413,43 @@ final class ConsumerLoop {
     return top
   }
 
-  /// EVALSHA of the publication script for `rows` (in id order).
+  /// EVALSHA of the publication script for `rows` (in id order), loading the script first
+  /// when Redis does not know it. The arguments go in one buffer (`RedisArguments`): five per
+  /// row, no string or array each.
   func runScript(_ rows: ArraySlice<OutboxRecord>) throws -> Int {
     var keys = [watermarkKey]
-    var keyIndex: [String: Int] = [:]
-    var args: [String] = []
-    args.reserveCapacity(rows.count * 5)
+    var keyIndex: [String: Int64] = [:]
+    var streamKeys: [Int64] = []
+    streamKeys.reserveCapacity(rows.count)
+    var size = 64
     for r in rows {
-      let k: Int
       if let i = keyIndex[r.stream] {
-        k = i
+        streamKeys.append(i)
       } else {
         keys.append(r.stream)
-        k = keys.count
-        keyIndex[r.stream] = k
+        keyIndex[r.stream] = Int64(keys.count)
+        streamKeys.append(Int64(keys.count))
       }
-      args += [String(r.id), String(k), r.kind.rawValue, r.body, r.error ?? ""]
+      size += 24 + r.body.utf8.count + (r.error?.utf8.count ?? 0)
     }
-    return try runScript(keys: keys, args: args)
-  }
-
-  /// EVALSHA of the publication script (loading it first when Redis does not know it).
-  func runScript(keys: [String], args: [String]) throws -> Int {
     for _ in 0..<2 {
       if scriptSHA == nil {
         let loaded = try checked(redis.command(["SCRIPT", "LOAD", Self.publishScript]), "SCRIPT LOAD")
         scriptSHA = loaded.string
       }
-      let reply = try redis.command(["EVALSHA", scriptSHA ?? "", String(keys.count)] + keys + args)
+      var args = RedisArguments(bytes: size, count: 3 + keys.count + 5 * rows.count)
+      args.append("EVALSHA")
+      args.append(scriptSHA ?? "")
+      args.append(Int64(keys.count))
+      for k in keys { args.append(k) }
+      for (r, k) in zip(rows, streamKeys) {
+        args.append(r.id)
+        args.append(k)
+        args.append(r.kind.rawValue)
+        args.append(r.body)
+        args.append(r.error ?? "")
+      }
+      let reply = try redis.command(args)
       if case .error(let m) = reply {
         if m.hasPrefix("NOSCRIPT") {
           scriptSHA = nil

@@ -7,7 +7,10 @@
 //               and the outbox rows (decisions, dead letters), fenced on the tenant's last
 //               sequence number (another writer since we loaded → reload and decide again)
 //   3. publish  every unpublished outbox row, in id order, with one Lua script that XADDs the rows
-//               above this database's watermark and raises the watermark (atomic in Redis)
+//               above this database's watermark and raises the watermark (atomic in Redis); the
+//               rows are the ones the commits of step 2 wrote (their ids returned by the commit),
+//               unless a commit found another unpublished row among them: then, as at start and
+//               after a reconnection, they are read back from SQLite (`ConsumerLoop.held`)
 //   4. XACK     the batch's entries
 //   5. mark     the outbox rows published: in the transaction of the next batch's commit (no
 //               fsync of its own), or on its own when the consumer idles or stops
