@@ -135,9 +135,10 @@ final class ConsumerLoop {
       var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(count)]
       if let block { args += ["BLOCK", String(block.milliseconds)] }
       args += ["STREAMS"] + streams + ids
-      let reply = try checked(redis.command(args), "XREADGROUP")
+      let entries = try redis.command(args) { (raw) throws(RedisError) in
+        try StreamReplies.readGroup(raw: raw)
+      }
       lookAround()
-      let entries = try StreamReplies.readGroup(reply)
       if entries.isEmpty { try flushOutboxMark() }
       return machine.entriesRead(entries, readStreams: streams, now: now)
 

@@ -289,8 +289,21 @@ public final class RedisConnection {
     return RedisReply(reply.assumingMemoryBound(to: redisReply.self))
   }
 
-  /// Sends every command, then reads every reply (one round trip). Error replies are returned in
-  /// place; an I/O failure closes the connection and throws.
+  /// Runs one command and hands hiredis's reply to `parse` (valid only during the call): a big
+  /// reply read into its final form directly, without a `RedisReply` tree
+  /// (`StreamReplies.readGroup(raw:)`).
+  func command<T>(
+    _ arguments: [String], parse: (UnsafePointer<redisReply>) throws(RedisError) -> T
+  ) throws(RedisError) -> T {
+    let bytes = arguments.map { Array($0.utf8) }
+    try connect()
+    guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
+    let reply = withArgv(bytes) { argc, argv, lengths in redisCommandArgv(c, argc, argv, lengths) }
+    guard let reply else { throw lost(c, bytes) }
+    defer { freeReplyObject(reply) }
+    return try parse(UnsafePointer(reply.assumingMemoryBound(to: redisReply.self)))
+  }
+
   /// Runs one command whose arguments are in one buffer (`RedisArguments`).
   public func command(_ arguments: RedisArguments) throws(RedisError) -> RedisReply {
     try connect()
@@ -322,6 +335,8 @@ public final class RedisConnection {
     return replies
   }
 
+  /// Sends every command, then reads every reply (one round trip). Error replies are returned in
+  /// place; an I/O failure closes the connection and throws.
   public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
     if commands.isEmpty { return [] }
     try connect()
