@@ -53,6 +53,23 @@ public struct OutboxRecord: Sendable, Equatable {
   }
 }
 
+/// What a commit wrote to the outbox (`SQLiteStateStore.commitReportingOutbox`).
+public struct OutboxWrite: Sendable, Equatable {
+  /// The ids the batch's outbox rows were given, in the batch's order (consecutive); nil when
+  /// the batch had none (or, which should not happen, their ids were not consecutive).
+  public var ids: ClosedRange<Int64>?
+  /// Whether the batch asked (`StateBatch.outboxUnpublishedCheckAfter`) and, in the commit's
+  /// transaction, before the batch's rows, the outbox held no unpublished row above the id it
+  /// gave: then the unpublished rows above that id are exactly the batch's.
+  public var followsUnpublished: Bool
+
+  /// A report.
+  public init(ids: ClosedRange<Int64>?, followsUnpublished: Bool) {
+    self.ids = ids
+    self.followsUnpublished = followsUnpublished
+  }
+}
+
 /// A fenced commit found another writer's decisions after the sequence number it expected: its
 /// cached state may be stale, so nothing was written.
 public struct StateFenceError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -93,33 +110,84 @@ extension SQLiteStateStore {
     }
   }
 
-  /// Inside `commit`'s transaction: appends the batch's outbox rows. A decision row whose event
-  /// id is decided (in this batch: `seqByEventID`; else already stored) names the decision;
-  /// any other row stores its body.
-  func insertOutbox(_ rows: [OutboxRecord], seqByEventID: [String: Int64], _ db: Database) throws {
-    if rows.isEmpty { return }
-    let insert = RawStatement(
-      try db.cachedStatement(
-        sql: "INSERT INTO outbox (tenant, stream, kind, decision_seq, body, error) VALUES (?, ?, ?, ?, ?, ?)")
-    )
-    insert.bind(1, tenant)
-    for r in rows {
-      var seq: Int64?
-      if r.kind == .decision, let id = r.eventID {
-        seq = try seqByEventID[id] ?? decisionSeq(forEventID: id, db)
+  /// Rows per multi-row INSERT of `insertOutbox` (6 parameters each).
+  static let outboxInsertChunk = 32
+
+  /// Inside `commit`'s transaction: appends the batch's outbox rows, in order, and returns the
+  /// ids they were given (consecutive: AUTOINCREMENT ids only grow, and this connection holds
+  /// the write lock), or nil when there are none (or, which should not happen, they are not
+  /// consecutive: then nobody may assume which row got which id). A decision row whose event
+  /// id is decided (in this batch: `decisions`, whose sequence numbers are `seqs`; else already
+  /// stored) names the decision; any other row stores its body. A consumer's decision rows come
+  /// in the order of its decisions: each is matched with the next decision (one comparison of
+  /// ids), and only a row out of that order is looked up by id.
+  ///
+  /// NOTE: rows go in `outboxInsertChunk` at a time, one statement each: with AUTOINCREMENT,
+  /// every INSERT statement also reads and rewrites the table's `sqlite_sequence` row, so a
+  /// statement per row paid that once per row (docs/performance.md, "Redis Streams").
+  func insertOutbox(
+    _ rows: [OutboxRecord], decisions: [DecisionRecord], seqs: [Int64], _ db: Database
+  ) throws -> ClosedRange<Int64>? {
+    if rows.isEmpty { return nil }
+    var nextDecision = 0
+    var seqByEventID: [String: Int64]?
+    func seqOf(_ id: String) throws -> Int64? {
+      if nextDecision < seqs.count, decisions[nextDecision].eventID == id {
+        nextDecision += 1
+        return seqs[nextDecision - 1]
       }
-      insert.bind(2, r.stream)
-      insert.bind(3, r.kind.rawValue)
-      if let seq {
-        insert.bind(4, seq)
-        insert.bindNull(5)
-      } else {
-        insert.bindNull(4)
-        insert.bind(5, r.body)
+      if seqByEventID == nil {
+        var index: [String: Int64] = [:]
+        for (d, s) in zip(decisions, seqs) { index[d.eventID] = s }
+        seqByEventID = index
       }
-      if let e = r.error { insert.bind(6, e) } else { insert.bindNull(6) }
-      try insert.run()
+      return try seqByEventID?[id] ?? decisionSeq(forEventID: id, db)
     }
+    let chunk = Self.outboxInsertChunk
+    let one = "(?, ?, ?, ?, ?, ?)"
+    let head = "INSERT INTO outbox (tenant, stream, kind, decision_seq, body, error) VALUES "
+    let many = RawStatement(
+      try db.cachedStatement(sql: head + Array(repeating: one, count: chunk).joined(separator: ", ")))
+    let single = RawStatement(try db.cachedStatement(sql: head + one))
+    var first: Int64?
+    var start = 0
+    while start < rows.count {
+      let n = rows.count - start >= chunk ? chunk : 1
+      let insert = n == chunk ? many : single
+      for i in 0..<n {
+        let r = rows[start + i]
+        let base = Int32(6 * i)
+        var seq: Int64?
+        if r.kind == .decision, let id = r.eventID {
+          seq = try seqOf(id)
+        }
+        insert.bind(base + 1, tenant)
+        insert.bind(base + 2, r.stream)
+        insert.bind(base + 3, r.kind.rawValue)
+        if let seq {
+          insert.bind(base + 4, seq)
+          insert.bindNull(base + 5)
+        } else {
+          insert.bindNull(base + 4)
+          insert.bind(base + 5, r.body)
+        }
+        if let e = r.error { insert.bind(base + 6, e) } else { insert.bindNull(base + 6) }
+      }
+      try insert.run()
+      if first == nil { first = db.lastInsertedRowID - Int64(n) + 1 }
+      start += n
+    }
+    let last = db.lastInsertedRowID
+    guard let first, last - first + 1 == Int64(rows.count) else { return nil }
+    return first...last
+  }
+
+  /// Inside `commit`'s transaction, before the batch's outbox rows: whether the outbox holds an
+  /// unpublished row with an id above `id` (one probe of the index of unpublished rows).
+  func hasUnpublishedOutbox(after id: Int64, _ db: Database) throws -> Bool {
+    let s = try db.cachedStatement(
+      sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE published = 0 AND id > ?)")
+    return try Bool.fetchOne(s, arguments: [id]) ?? false
   }
 
   /// The sequence number of the tenant's decision for `eventID`, if it is in the log.

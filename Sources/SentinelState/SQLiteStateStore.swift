@@ -269,8 +269,17 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// sequence numbers. A duplicate event id rolls the whole batch back and throws
   /// `StateStoreError.duplicateEventID`. When this returns, the batch is durable.
   public func commit(_ batch: StateBatch) throws {
+    _ = try commitReportingOutbox(batch)
+  }
+
+  /// `commit`, and what it wrote to the outbox: the ids of the batch's outbox rows and, when
+  /// the batch asks (`StateBatch.outboxUnpublishedCheckAfter`), whether they follow every other
+  /// unpublished row (a stream consumer then publishes them from memory instead of reading
+  /// them back).
+  public func commitReportingOutbox(_ batch: StateBatch) throws -> OutboxWrite {
+    var written = OutboxWrite(ids: nil, followsUnpublished: false)
     if isReadOnly { throw StateStoreError.readOnly(path: path) }
-    if batch.isEmpty { return }
+    if batch.isEmpty { return written }
     // The cached chain head moves only once the transaction is committed; any failure drops it,
     // so the next commit reads the head from the database again.
     var newHead: AuditHead?
@@ -292,7 +301,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
           rawUpsert.bind(4, blob: state.encoded())
           try rawUpsert.run()
         }
-        var seqByEventID: [String: Int64] = [:]
+        var seqs: [Int64] = []
         if !batch.decisions.isEmpty {
           var head = try chainHead(db)
           let decidedAt = Self.commitTime(after: head)
@@ -304,7 +313,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
               """)
           let rawInsert = RawStatement(insert)
           rawInsert.bind(1, tenant)
-          if !batch.outbox.isEmpty { seqByEventID.reserveCapacity(batch.decisions.count) }
+          if !batch.outbox.isEmpty { seqs.reserveCapacity(batch.decisions.count) }
           for d in batch.decisions {
             let prev = head.hash
             head = try link(d, after: head, decidedAt: decidedAt)
@@ -329,16 +338,20 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
               }
               throw e
             }
-            if !batch.outbox.isEmpty { seqByEventID[d.eventID] = head.seq }
+            if !batch.outbox.isEmpty { seqs.append(head.seq) }
           }
           newHead = head
         }
-        try insertOutbox(batch.outbox, seqByEventID: seqByEventID, db)
+        if let after = batch.outboxUnpublishedCheckAfter, !batch.outbox.isEmpty {
+          written.followsUnpublished = try !hasUnpublishedOutbox(after: after, db)
+        }
+        written.ids = try insertOutbox(batch.outbox, decisions: batch.decisions, seqs: seqs, db)
         if let through = batch.markOutboxPublishedThrough { try markOutboxPublished(through: through, db) }
         return .commit
       }
     }
     committed = true
+    return written
   }
 
   /// The `rules` column: the matched rule ids as a JSON array.

@@ -85,6 +85,12 @@ public struct StateBatch: Sendable {
   /// stream consumer's mark of what it wrote to Redis after the previous commit, without a
   /// transaction and an fsync of its own; SQLite stores only).
   public var markOutboxPublishedThrough: Int64?
+  /// When set, the commit also tells whether the outbox held no unpublished row above this id
+  /// before the batch's rows and its mark (`OutboxWrite.followsUnpublished`): a publisher that
+  /// knows every unpublished row up to this id then knows every unpublished row up to the
+  /// batch's last one, without reading them back (SQLite stores only;
+  /// `SQLiteStateStore.commitReportingOutbox`).
+  public var outboxUnpublishedCheckAfter: Int64?
 
   /// A batch.
   public init(states: [(StateKey, AggregateState)] = [], decisions: [DecisionRecord] = []) {

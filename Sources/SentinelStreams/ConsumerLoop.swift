@@ -35,6 +35,16 @@ final class ConsumerLoop {
   /// written on its own when the loop idles or stops. Until then a restart re-publishes them,
   /// which the Redis watermark turns into a no-op.
   var unmarkedThrough: Int64?
+  /// Outbox rows this loop committed and has not written to Redis yet, with their ids, in id
+  /// order. INVARIANT: while `heldIsComplete`, they are exactly the unpublished rows with an id
+  /// above `publishedThrough` (every commit checks, in its transaction, that no other unpublished
+  /// row lies above the last id held: `StateBatch.outboxUnpublishedCheckAfter`), so a batch is
+  /// published from them instead of being read back from SQLite.
+  var held: [OutboxRecord] = []
+  /// Whether `held` is every unpublished row above `publishedThrough`; false once a commit found
+  /// another row there (another process's commit, rows left by a crash): then publication reads
+  /// the rows back from SQLite, and the next commits check again from what it published.
+  var heldIsComplete = true
 
   init(consumer: StreamConsumer) throws {
     self.consumer = consumer
@@ -125,9 +135,10 @@ final class ConsumerLoop {
       var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(count)]
       if let block { args += ["BLOCK", String(block.milliseconds)] }
       args += ["STREAMS"] + streams + ids
-      let reply = try checked(redis.command(args), "XREADGROUP")
+      let entries = try redis.command(args) { (raw) throws(RedisError) in
+        try StreamReplies.readGroup(raw: raw)
+      }
       lookAround()
-      let entries = try StreamReplies.readGroup(reply)
       if entries.isEmpty { try flushOutboxMark() }
       return machine.entriesRead(entries, readStreams: streams, now: now)
 
@@ -197,9 +208,14 @@ final class ConsumerLoop {
     crashPoint("after-commit")
     let published = try publishOutbox(mark: false)
     crashPoint("after-publish")
-    var acks: [[[UInt8]]] = []
+    var acks: [RedisArguments] = []
     for (stream, ids) in batch.acknowledgements.sorted(by: { $0.key < $1.key }) {
-      acks.append((["XACK", stream, config.group] + ids).map { Array($0.utf8) })
+      var a = RedisArguments(bytes: 64 + ids.count * 20, count: 3 + ids.count)
+      a.append("XACK")
+      a.append(stream)
+      a.append(config.group)
+      for id in ids { a.append(id) }
+      acks.append(a)
     }
     for reply in try redis.pipeline(acks) {
       if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
@@ -249,6 +265,8 @@ final class ConsumerLoop {
       }
       crashPoint("before-commit")
       w.fenced.markPublishedThrough = unmarkedThrough
+      w.fenced.unpublishedCheckAfter = heldIsComplete ? (held.last?.id ?? publishedThrough) : nil
+      w.fenced.written = nil
       do {
         try w.processor.commit()
         try w.fenced.flushOutbox()
@@ -275,6 +293,10 @@ final class ConsumerLoop {
         continue
       }
       if w.fenced.markPublishedThrough == nil { unmarkedThrough = nil }
+      if let written = w.fenced.written {
+        hold(written.rows, written.report)
+        w.fenced.written = nil
+      }
       consumer.metricsBox.withLock { m in
         m.decided += decided
         m.duplicates += duplicates
@@ -319,36 +341,48 @@ final class ConsumerLoop {
     return n
     """
 
+  /// Rows per publication script call.
+  static let publicationChunk = 4096
+
+  /// Takes the outbox rows a commit wrote: held for publication from memory while every
+  /// unpublished row is known (`held`), else the next publication reads them back.
+  func hold(_ rows: [OutboxRecord], _ report: OutboxWrite) {
+    guard heldIsComplete, report.followsUnpublished, let ids = report.ids,
+      ids.count == rows.count
+    else {
+      heldIsComplete = false
+      held.removeAll()
+      return
+    }
+    held.reserveCapacity(held.count + rows.count)
+    var id = ids.lowerBound
+    for var r in rows {
+      r.id = id
+      held.append(r)
+      id += 1
+    }
+  }
+
   /// Publishes every unpublished outbox row above the last one this loop published; marks them
   /// published unless `mark` is false (then the caller marks them after acknowledging). Returns
-  /// the last row id published, if any.
+  /// the last row id published, if any. After a batch (`mark` false) the rows are the ones its
+  /// commits wrote (`held`), unless another row was found among them: then, as at start and
+  /// after a reconnection, they are read back from SQLite.
   @discardableResult
   func publishOutbox(mark: Bool = true) throws -> Int64? {
+    if !mark && heldIsComplete { return try publishHeld() }
     var last: Int64?
+    var complete = false
     while true {
-      let rows = try outboxStore.unpublishedOutbox(after: publishedThrough, limit: 4096)
+      let rows = try outboxStore.unpublishedOutbox(after: publishedThrough, limit: Self.publicationChunk)
+      complete = rows.count < Self.publicationChunk
       guard let top = rows.last?.id else { break }
       if top == last { break }
-      var keys = [watermarkKey]
-      var keyIndex: [String: Int] = [:]
-      var args: [String] = []
-      args.reserveCapacity(rows.count * 5)
-      for r in rows {
-        let k: Int
-        if let i = keyIndex[r.stream] {
-          k = i
-        } else {
-          keys.append(r.stream)
-          k = keys.count
-          keyIndex[r.stream] = k
-        }
-        args += [String(r.id), String(k), r.kind.rawValue, r.body, r.error ?? ""]
-      }
-      let added = try runScript(keys: keys, args: args)
+      let added = try runScript(rows[...])
       consumer.metricsBox.withLock { $0.published += added }
       last = top
       publishedThrough = top
-      if !mark || rows.count < 4096 {
+      if !mark || complete {
         if mark {
           try outboxStore.markOutboxPublished(through: top)
           if let u = unmarkedThrough, u <= top { unmarkedThrough = nil }
@@ -357,17 +391,66 @@ final class ConsumerLoop {
       }
       try outboxStore.markOutboxPublished(through: top)
     }
+    // Everything up to `publishedThrough` is in Redis; the next commit checks from there again
+    // (rows above it that were not read are found by that check).
+    held.removeAll()
+    heldIsComplete = complete
     return last
   }
 
-  /// EVALSHA of the publication script (loading it first when Redis does not know it).
-  func runScript(keys: [String], args: [String]) throws -> Int {
+  /// Publishes the held rows (the batch's commits wrote them, and no other unpublished row lies
+  /// among them), in chunks of `publicationChunk`.
+  func publishHeld() throws -> Int64? {
+    guard let top = held.last?.id else { return nil }
+    var start = 0
+    while start < held.count {
+      let end = min(start + Self.publicationChunk, held.count)
+      let added = try runScript(held[start..<end])
+      consumer.metricsBox.withLock { $0.published += added }
+      publishedThrough = held[end - 1].id
+      start = end
+    }
+    held.removeAll(keepingCapacity: true)
+    return top
+  }
+
+  /// EVALSHA of the publication script for `rows` (in id order), loading the script first
+  /// when Redis does not know it. The arguments go in one buffer (`RedisArguments`): five per
+  /// row, no string or array each.
+  func runScript(_ rows: ArraySlice<OutboxRecord>) throws -> Int {
+    var keys = [watermarkKey]
+    var keyIndex: [String: Int64] = [:]
+    var streamKeys: [Int64] = []
+    streamKeys.reserveCapacity(rows.count)
+    var size = 64
+    for r in rows {
+      if let i = keyIndex[r.stream] {
+        streamKeys.append(i)
+      } else {
+        keys.append(r.stream)
+        keyIndex[r.stream] = Int64(keys.count)
+        streamKeys.append(Int64(keys.count))
+      }
+      size += 24 + r.body.utf8.count + (r.error?.utf8.count ?? 0)
+    }
     for _ in 0..<2 {
       if scriptSHA == nil {
         let loaded = try checked(redis.command(["SCRIPT", "LOAD", Self.publishScript]), "SCRIPT LOAD")
         scriptSHA = loaded.string
       }
-      let reply = try redis.command(["EVALSHA", scriptSHA ?? "", String(keys.count)] + keys + args)
+      var args = RedisArguments(bytes: size, count: 3 + keys.count + 5 * rows.count)
+      args.append("EVALSHA")
+      args.append(scriptSHA ?? "")
+      args.append(Int64(keys.count))
+      for k in keys { args.append(k) }
+      for (r, k) in zip(rows, streamKeys) {
+        args.append(r.id)
+        args.append(k)
+        args.append(r.kind.rawValue)
+        args.append(r.body)
+        args.append(r.error ?? "")
+      }
+      let reply = try redis.command(args)
       if case .error(let m) = reply {
         if m.hasPrefix("NOSCRIPT") {
           scriptSHA = nil

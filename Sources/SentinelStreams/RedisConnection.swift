@@ -289,6 +289,52 @@ public final class RedisConnection {
     return RedisReply(reply.assumingMemoryBound(to: redisReply.self))
   }
 
+  /// Runs one command and hands hiredis's reply to `parse` (valid only during the call): a big
+  /// reply read into its final form directly, without a `RedisReply` tree
+  /// (`StreamReplies.readGroup(raw:)`).
+  func command<T>(
+    _ arguments: [String], parse: (UnsafePointer<redisReply>) throws(RedisError) -> T
+  ) throws(RedisError) -> T {
+    let bytes = arguments.map { Array($0.utf8) }
+    try connect()
+    guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
+    let reply = withArgv(bytes) { argc, argv, lengths in redisCommandArgv(c, argc, argv, lengths) }
+    guard let reply else { throw lost(c, bytes) }
+    defer { freeReplyObject(reply) }
+    return try parse(UnsafePointer(reply.assumingMemoryBound(to: redisReply.self)))
+  }
+
+  /// Runs one command whose arguments are in one buffer (`RedisArguments`).
+  public func command(_ arguments: RedisArguments) throws(RedisError) -> RedisReply {
+    try connect()
+    guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
+    let reply = arguments.withArgv { argc, argv, lengths in redisCommandArgv(c, argc, argv, lengths) }
+    guard let reply else { throw lost(c, arguments.name) }
+    defer { freeReplyObject(reply) }
+    return RedisReply(reply.assumingMemoryBound(to: redisReply.self))
+  }
+
+  /// Sends every command, then reads every reply (one round trip), arguments in one buffer each.
+  public func pipeline(_ commands: [RedisArguments]) throws(RedisError) -> [RedisReply] {
+    if commands.isEmpty { return [] }
+    try connect()
+    guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
+    for arguments in commands {
+      let status = arguments.withArgv { argc, argv, lengths in redisAppendCommandArgv(c, argc, argv, lengths)
+      }
+      if status != REDIS_OK { throw lost(c, arguments.name) }
+    }
+    var replies: [RedisReply] = []
+    replies.reserveCapacity(commands.count)
+    for arguments in commands {
+      var raw: UnsafeMutableRawPointer?
+      if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw lost(c, arguments.name) }
+      replies.append(RedisReply(raw?.assumingMemoryBound(to: redisReply.self)))
+      freeReplyObject(raw)
+    }
+    return replies
+  }
+
   /// Sends every command, then reads every reply (one round trip). Error replies are returned in
   /// place; an I/O failure closes the connection and throws.
   public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
@@ -313,9 +359,12 @@ public final class RedisConnection {
 
   /// Closes the failed context and describes the failure.
   private func lost(_ c: UnsafeMutablePointer<redisContext>, _ arguments: [[UInt8]]) -> RedisError {
+    lost(c, arguments.first.map { String(decoding: $0, as: UTF8.self) } ?? "?")
+  }
+
+  private func lost(_ c: UnsafeMutablePointer<redisContext>, _ name: String) -> RedisError {
     let reason = c.pointee.err != 0 ? Self.errorText(c) : "no reply"
     close()
-    let name = arguments.first.map { String(decoding: $0, as: UTF8.self) } ?? "?"
     return .connectionLost(endpoint: endpoint.description, command: name, reason: reason)
   }
 
@@ -345,5 +394,90 @@ public final class RedisConnection {
       offset += a.count
     }
     return body(Int32(arguments.count), argv, lengths)
+  }
+}
+
+// MARK: - Arguments in one buffer
+
+/// A command's arguments in one byte buffer, for commands with many arguments (the outbox's
+/// publication script: five per row): no array or string per argument, and hiredis reads them
+/// from the buffer directly.
+public struct RedisArguments {
+  /// Every argument's bytes, one after another.
+  private var bytes: [UInt8] = []
+  /// Where each argument ends in `bytes`.
+  private var ends: [Int] = []
+
+  /// Empty, with room for about `bytes` bytes in `count` arguments.
+  public init(bytes: Int = 0, count: Int = 0) {
+    self.bytes.reserveCapacity(bytes)
+    ends.reserveCapacity(count)
+  }
+
+  /// The number of arguments.
+  public var count: Int { ends.count }
+
+  /// The command's name (its first argument), for messages.
+  public var name: String {
+    guard let end = ends.first else { return "?" }
+    return String(decoding: bytes[..<end], as: UTF8.self)
+  }
+
+  /// Appends a string's UTF-8 bytes as one argument.
+  public mutating func append(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes.append(contentsOf: $0) }
+    ends.append(bytes.count)
+  }
+
+  /// Appends an integer in decimal as one argument.
+  public mutating func append(_ n: Int64) {
+    var v = n.magnitude
+    var digits = 1
+    var t = v
+    while t >= 10 {
+      t /= 10
+      digits += 1
+    }
+    if n < 0 { bytes.append(0x2D) }
+    let start = bytes.count
+    bytes.append(contentsOf: repeatElement(0x30, count: digits))
+    var i = start + digits - 1
+    repeat {
+      bytes[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30
+      v /= 10
+      i -= 1
+    } while v > 0
+    ends.append(bytes.count)
+  }
+
+  /// Calls `body` with argc, argv and the argument lengths (hiredis's `…Argv` calls), pointing
+  /// into the buffer.
+  func withArgv<T>(
+    _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> T
+  ) -> T {
+    let n = max(ends.count, 1)
+    let argv = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: n)
+    defer { argv.deallocate() }
+    let lengths = UnsafeMutablePointer<Int>.allocate(capacity: n)
+    defer { lengths.deallocate() }
+    return bytes.withUnsafeBufferPointer { buffer in
+      // A zero-length buffer may have no base address; hiredis reads no byte of an empty
+      // argument, but needs a valid pointer.
+      let empty: CChar = 0
+      return withUnsafePointer(to: empty) { emptyPointer in
+        var start = 0
+        for (i, end) in ends.enumerated() {
+          if let base = buffer.baseAddress {
+            argv[i] = UnsafeRawPointer(base + start).assumingMemoryBound(to: CChar.self)
+          } else {
+            argv[i] = emptyPointer
+          }
+          lengths[i] = end - start
+          start = end
+        }
+        return body(Int32(ends.count), argv, lengths)
+      }
+    }
   }
 }

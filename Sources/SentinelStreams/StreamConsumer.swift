@@ -7,7 +7,10 @@
 //               and the outbox rows (decisions, dead letters), fenced on the tenant's last
 //               sequence number (another writer since we loaded → reload and decide again)
 //   3. publish  every unpublished outbox row, in id order, with one Lua script that XADDs the rows
-//               above this database's watermark and raises the watermark (atomic in Redis)
+//               above this database's watermark and raises the watermark (atomic in Redis); the
+//               rows are the ones the commits of step 2 wrote (their ids returned by the commit),
+//               unless a commit found another unpublished row among them: then, as at start and
+//               after a reconnection, they are read back from SQLite (`ConsumerLoop.held`)
 //   4. XACK     the batch's entries
 //   5. mark     the outbox rows published: in the transaction of the next batch's commit (no
 //               fsync of its own), or on its own when the consumer idles or stops
@@ -205,6 +208,12 @@ final class FencedStore: StateStore, EventIDIndex {
   var outbox: [OutboxRecord] = []
   /// The consumer's pending published mark, carried by the next commit and then cleared.
   var markPublishedThrough: Int64?
+  /// Set by the consumer before a commit: ask whether the outbox holds an unpublished row above
+  /// this id (`StateBatch.outboxUnpublishedCheckAfter`).
+  var unpublishedCheckAfter: Int64?
+  /// What the last commit wrote to the outbox: its rows with their ids, and whether they follow
+  /// every other unpublished row (`OutboxWrite`); nil until a commit with outbox rows.
+  var written: (rows: [OutboxRecord], report: OutboxWrite)?
 
   init(_ inner: SQLiteStateStore) throws {
     self.inner = inner
@@ -229,8 +238,10 @@ final class FencedStore: StateStore, EventIDIndex {
     b.outbox = outbox
     b.expectedLastSequence = expected
     b.markOutboxPublishedThrough = markPublishedThrough
-    try inner.commit(b)
+    b.outboxUnpublishedCheckAfter = unpublishedCheckAfter
+    let report = try inner.commitReportingOutbox(b)
     expected += Int64(batch.decisions.count)
+    if !outbox.isEmpty { written = (outbox, report) }
     outbox = []
     markPublishedThrough = nil
   }

@@ -83,6 +83,76 @@ import Testing
     #expect(try store.decisionCount() == 3)
   }
 
+  /// `commitReportingOutbox` returns the ids it gave the batch's rows (consecutive, in order,
+  /// across the multi-row INSERTs) and whether they follow every other unpublished row: what a
+  /// consumer needs to publish a batch without reading it back.
+  @Test func aCommitReportsItsOutboxIdsAndWhetherTheyFollowEveryUnpublishedRow() throws {
+    let path = temporaryDatabase()
+    defer { removeDatabase(path) }
+    let store = try SQLiteStateStore(path: path)
+    func batch(_ prefix: String, _ n: Int, checkAfter: Int64?) -> StateBatch {
+      let ds = (0..<n).map { decision("\(prefix)\($0)") }
+      var b = StateBatch(decisions: ds)
+      for (i, d) in ds.enumerated() {
+        b.outbox.append(Self.outboxRow(d.eventID, line: d.line))
+        if i % 7 == 3 {
+          b.outbox.append(
+            OutboxRecord(stream: "dead", kind: .deadLetter, body: "raw \(prefix)\(i)", error: "bad \(i)"))
+        }
+      }
+      b.outboxUnpublishedCheckAfter = checkAfter
+      return b
+    }
+    func published(_ b: StateBatch, _ ids: ClosedRange<Int64>?) throws -> Bool {
+      let ids = try #require(ids)
+      let stored = try store.unpublishedOutbox(after: ids.lowerBound - 1, limit: b.outbox.count)
+      return stored.map(\.id) == Array(ids) && stored.map(\.body) == b.outbox.map(\.body)
+        && stored.map(\.error) == b.outbox.map(\.error) && stored.map(\.kind) == b.outbox.map(\.kind)
+        && stored.map(\.stream) == b.outbox.map(\.stream)
+    }
+    // An empty outbox: the 3 rows follow nothing.
+    let first = batch("a", 3, checkAfter: 0)
+    let r1 = try store.commitReportingOutbox(first)
+    #expect(r1 == OutboxWrite(ids: 1...3, followsUnpublished: true))
+    #expect(try published(first, r1.ids))
+    // 80 decisions and 11 dead letters (two multi-row INSERTs and single rows): rows 1–3 are
+    // still unpublished above 0, and not above 3.
+    let second = batch("b", 80, checkAfter: 0)
+    let r2 = try store.commitReportingOutbox(second)
+    #expect(r2 == OutboxWrite(ids: 4...94, followsUnpublished: false))
+    #expect(try published(second, r2.ids))
+    let third = batch("c", 40, checkAfter: 94)
+    let r3 = try store.commitReportingOutbox(third)
+    #expect(r3.followsUnpublished)
+    #expect(try published(third, r3.ids))
+    // The check sees the outbox before the batch's own mark: a consumer asks from the last id it
+    // published, which its mark never passes.
+    let upTo = try #require(r3.ids?.upperBound)
+    var fourth = batch("d", 2, checkAfter: upTo)
+    fourth.markOutboxPublishedThrough = upTo
+    let r4 = try store.commitReportingOutbox(fourth)
+    #expect(r4 == OutboxWrite(ids: (upTo + 1)...(upTo + 2), followsUnpublished: true))
+    #expect(try store.unpublishedOutbox().map(\.id) == [upTo + 1, upTo + 2])
+    // Marked: nothing unpublished above 0 is left before the next batch's rows.
+    var fifth = batch("g", 1, checkAfter: 0)
+    fifth.markOutboxPublishedThrough = upTo + 2
+    #expect(try store.commitReportingOutbox(fifth).followsUnpublished == false)
+    var markOnly = StateBatch()
+    markOnly.markOutboxPublishedThrough = upTo + 3
+    try store.commit(markOnly)
+    #expect(try store.commitReportingOutbox(batch("h", 1, checkAfter: 0)).followsUnpublished)
+    // Not asked: not known. No rows: no ids.
+    #expect(try store.commitReportingOutbox(batch("e", 1, checkAfter: nil)).followsUnpublished == false)
+    #expect(try store.commitReportingOutbox(StateBatch(decisions: [decision("f")])).ids == nil)
+    // A failed commit (a duplicate event id) reports nothing and writes no row.
+    let count = try store.outboxCount(published: false)
+    #expect(throws: StateStoreError.self) {
+      _ = try store.commitReportingOutbox(batch("a", 3, checkAfter: 0))
+    }
+    #expect(try store.outboxCount(published: false) == count)
+    #expect(try store.decisionCount() == 3 + 80 + 40 + 2 + 1 + 1 + 1 + 1)
+  }
+
   @Test func retentionKeepsTheLineOfAnUnpublishedDecision() throws {
     let path = temporaryDatabase()
     defer { removeDatabase(path) }

@@ -206,6 +206,48 @@ import Testing
     #expect(seen == [0, 1, 2, 3])
   }
 
+  /// The consumer reads XREADGROUP replies straight from hiredis's reply (`readGroup(raw:)`):
+  /// the same entries and errors as through `RedisReply`, for every shape a reply may take.
+  @Test func readGroupRepliesReadDirectlyAsThroughRedisReply() throws {
+    func bulk(_ s: String) -> String { "$\(s.utf8.count)\r\n\(s)\r\n" }
+    func array(_ items: [String]) -> String { "*\(items.count)\r\n" + items.joined() }
+    func entry(_ id: String, _ fields: [String]?) -> String {
+      array([bulk(id), fields.map { array($0.map(bulk)) } ?? "*-1\r\n"])
+    }
+    let event = #"{"event_id":"e1","amount":12.5,"note":"héllo"}"#
+    let replies: [String] = [
+      array([
+        array([bulk("events"), array([entry("1-0", ["event", event]), entry("1-1", ["event", ""])])])
+      ]),
+      array([
+        array([bulk("events:0"), array([entry("2-0", ["source", "x", "event", event])])]),
+        array([bulk("events:1"), array([entry("3-0", ["event", event, "event", "second"])])]),
+      ]),
+      array([array([bulk("events"), array([entry("4-0", ["event", event]), entry("4-1", nil)])])]),
+      array([
+        array([bulk("events"), array([entry("5-0", ["other", "x"]), entry("5-1", ["event", event])])])
+      ]),
+      array([array([bulk("events"), array([])])]),
+      "*-1\r\n",
+      "-NOGROUP No such key 'events' or consumer group 'g'\r\n",
+      array([bulk("events")]),
+      ":1\r\n",
+      array([array([bulk("events"), array([array([bulk("6-0")])])])]),
+    ]
+    for (i, text) in replies.enumerated() {
+      let resp = Array(text.utf8)
+      let direct = Result { () throws(RedisError) in try StreamReplies.readGroup(resp: resp, direct: true) }
+      let general = Result { () throws(RedisError) in try StreamReplies.readGroup(resp: resp, direct: false) }
+      #expect(direct == general, "reply \(i)")
+    }
+    let first = try StreamReplies.readGroup(resp: Array(replies[0].utf8), direct: true)
+    #expect(
+      first == [
+        StreamEntry(stream: "events", id: "1-0", payload: .event(Array(event.utf8))),
+        StreamEntry(stream: "events", id: "1-1", payload: .event([])),
+      ])
+  }
+
   /// Redis URLs.
   @Test func endpoints() throws {
     #expect(

@@ -179,6 +179,42 @@ import Testing
     try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir)
   }
 
+  /// The consumer kills itself (SIGKILL) at its first batch: after the commit (nothing
+  /// published), after publication (not acknowledged, not marked) and after the acknowledgement
+  /// (not marked: the mark would have ridden in the next commit). A batch is published from the
+  /// rows its commit wrote, not read back; the restarted consumer reads the rows left unmarked
+  /// from SQLite and publishes exactly those not yet in Redis, then carries on from memory.
+  @Test func aCrashBetweenCommitAndMarkPublishesEachRowOnce() throws {
+    for point in ["after-commit", "after-publish", "after-ack"] {
+      let redis = try RedisServer()
+      let dir = try Repo.temporaryFolder()
+      let db = dir + "/state.db"
+      let events = Self.chaosEvents(300)
+      let c = redis.connection()
+      let bundle = try Self.compiledRules(dir)
+      try c.produce(events, stream: "events")
+      let crashing = try ConsumerProcess(
+        redis: redis, db: db, rules: bundle, arguments: ["--batch", "64"],
+        environment: ["SENTINEL_STREAMS_CRASH": "\(point):1"], log: dir + "/crash.log")
+      try #require(try waitUntil(300) { !crashing.isRunning }, "\(point): \(crashing.logTail)")
+      let store = try SQLiteStateStore(path: db, readOnly: true)
+      let unmarked = try store.outboxCount(published: false)
+      #expect(unmarked > 0 && unmarked <= 64, "\(point): the first batch's rows are not marked")
+      #expect(try store.decisionCount() == unmarked)
+      try store.close()
+      #expect(try c.decisions().count == (point == "after-commit" ? 0 : unmarked), "\(point)")
+      let restarted = try ConsumerProcess(
+        redis: redis, db: db, rules: bundle, arguments: ["--batch", "64"], log: dir + "/consume.log")
+      let ids = Set(events.compactMap(eventID))
+      #expect(
+        try waitUntil(300) { try c.decisions().count >= ids.count && c.pendingCount("events") == 0 },
+        "\(point): \(restarted.logTail)")
+      #expect(restarted.terminate() == 0, "\(point): \(restarted.logTail)")
+      #expect(try SQLiteStateStore(path: db, readOnly: true).outboxCount(published: false) == 0, "\(point)")
+      try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir + "/" + point)
+    }
+  }
+
   /// Redis is killed (SIGKILL) and restarted on the same port while the producer adds events;
   /// with appendfsync always, nothing acknowledged is lost and the consumer carries on.
   @Test func redisKilledUnderLoad() throws {
