@@ -79,7 +79,6 @@ public struct VM: Sendable {
     let constants = program.program.constants
     // Trivial values (TypedTest.swift): `tests[pc]` copies 32 bytes, no retain or release.
     let tests = program.typedTests.tests
-    let payloads = program.typedTests.payloads
     let maxCollection = program.limits.maxCollectionSize
     var pc = 0
     while true {
@@ -267,10 +266,10 @@ public struct VM: Sendable {
         VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
       case .testVarConst:
-        VM.store(r, a, test(program, tests[pc], payloads, ins, variables, constants))
+        VM.store(r, a, test(program, tests[pc], ins, variables, constants))
 
       case .andTestVarConst:
-        let v = test(program, tests[pc], payloads, ins, variables, constants)
+        let v = test(program, tests[pc], ins, variables, constants)
         VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
       case .moveJumpIfFalse:
@@ -356,6 +355,12 @@ public struct VM: Sendable {
     }
     // The verifier typed every use of this register by the declared type; a value of another
     // kind would break that, so it becomes an error instead (errors are always possible).
+    // NOTE: the common kinds are tested here, inline; `admits` (not inlined across the module
+    // boundary) decides the rest (docs/performance.md, "VM: typed tests in place").
+    switch (program.variableKinds[slot], v) {
+    case (.bool, .bool), (.int, .int), (.double, .double), (.string, .string): return v
+    default: break
+    }
     guard program.variableKinds[slot].admits(v) else {
       let decl = program.program.variables[slot]
       return .error(
@@ -369,12 +374,13 @@ public struct VM: Sendable {
   /// when it holds a value of the proven kind, else the call.vk path (which gives the unbound or
   /// wrong-kind error). The kernels are the builtins' own (`Relation.holds`,
   /// `EqualityKernel.equal`, `Lists.containsString`, `MapValue.contains(string:)`,
-  /// `ConstantPattern.matches`); the constants are read in place from the test and its payload
-  /// tables (TypedTest.swift), so a test copies and retains nothing of its own.
+  /// `ConstantPattern.matches`); the constants are read in place from the test and its payload,
+  /// borrowed through an unowned reference (TypedTest.swift), so a test copies and retains
+  /// nothing of its own (the slot's string is still copied out of the `Value?`).
   @inline(__always)
   func test(
-    _ program: VerifiedProgram, _ t: TypedTest, _ payloads: TypedTestPayloads, _ ins: Instruction,
-    _ variables: [Value?], _ constants: [Value]
+    _ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: [Value?],
+    _ constants: [Value]
   )
     -> Value
   {
@@ -406,19 +412,23 @@ public struct VM: Sendable {
           return .bool(EqualityKernel.equal(x, t.double) != t.negated)
         }
       case .equalsString:
-        if case .string(let x)? = variables[slot] {
-          return .bool(EqualityKernel.equal(x, payloads.strings[t.payload]) != t.negated)
+        if case .string(let x)? = variables[slot], let p = t.payload {
+          return .bool(p._withUnsafeGuaranteedRef { EqualityKernel.equal(x, $0.string) } != t.negated)
         }
       case .inList:
-        if case .string(let x)? = variables[slot] {
-          return .bool(Lists.containsString(payloads.lists[t.payload], x))
+        if case .string(let x)? = variables[slot], let p = t.payload {
+          return .bool(p._withUnsafeGuaranteedRef { Lists.containsString($0.list, x) })
         }
       case .inMap:
-        if case .string(let x)? = variables[slot] {
-          return .bool(payloads.maps[t.payload].contains(string: x))
+        if case .string(let x)? = variables[slot], let p = t.payload {
+          return .bool(p._withUnsafeGuaranteedRef { $0.map.contains(string: x) })
         }
       case .matches:
-        if case .string(let x)? = variables[slot] { return payloads.patterns[t.payload].matches(x) }
+        if case .string(let x)? = variables[slot], let p = t.payload,
+          let v = p._withUnsafeGuaranteedRef({ $0.pattern?.matches(x) })
+        {
+          return v
+        }
       case .none, .equalsStringVars:
         break
       }

@@ -10,9 +10,10 @@
 // the differential tests compare them anyway.
 //
 // Layout (docs/performance.md, "VM: typed tests in place"): a `TypedTest` is a trivial value —
-// its kind, the relation or negation, an int or double constant unboxed, and an index into
-// `TypedTestPayloads` for a string, list, map or compiled pattern — so the VM reads it from its
-// table without an outlined copy, a retain of the payload or a release afterwards.
+// its kind, the relation or negation, an int or double constant unboxed, and an unowned
+// reference to its `TypedTestPayload` (a string, list, map or compiled pattern), which the
+// program's table owns — so the VM reads it in place, without an outlined copy, and borrows the
+// payload without a retain or a release.
 
 import SentinelBuiltins
 import SentinelBytecode
@@ -41,13 +42,13 @@ package struct TypedTest: Sendable {
     case equalsDoubleInt
     /// `==`/`!=` of a double variable and a double constant.
     case equalsDoubleDouble
-    /// `==`/`!=` of a string variable and a string constant (`payloads.strings[payload]`).
+    /// `==`/`!=` of a string variable and a string constant (`payload.string`).
     case equalsString
-    /// A string variable `in` a constant list (`payloads.lists[payload]`).
+    /// A string variable `in` a constant list (`payload.list`).
     case inList
-    /// A string variable `in` a constant map's keys (`payloads.maps[payload]`).
+    /// A string variable `in` a constant map's keys (`payload.map`).
     case inMap
-    /// A string variable `.matches` a constant pattern (`payloads.patterns[payload]`), compiled once.
+    /// A string variable `.matches` a constant pattern (`payload.pattern`), compiled once.
     case matches
     /// `==`/`!=` of two string variables (`test.vv`; the second is the instruction's operand c).
     case equalsStringVars
@@ -63,8 +64,10 @@ package struct TypedTest: Sendable {
   package var int: Int64
   /// The double constant (`*Double` kinds).
   package var double: Double
-  /// The index of the constant's payload in `TypedTestPayloads` (string, list, map, pattern kinds).
-  package var payload: Int
+  /// The constant's payload (string, list, map, pattern kinds), owned by the program's
+  /// `TypedTestTable`, which outlives every run: the VM reads it through this unowned reference
+  /// without a retain or release (`_withUnsafeGuaranteedRef`).
+  package var payload: Unmanaged<TypedTestPayload>?
 
   /// No test.
   package static let none = TypedTest(.none)
@@ -75,7 +78,7 @@ package struct TypedTest: Sendable {
     self.negated = negated
     self.int = int
     self.double = double
-    self.payload = 0
+    self.payload = nil
   }
 
   /// The kind of test `kernel` makes on a variable of kind `variable` and `constant`, or nil
@@ -135,20 +138,29 @@ package struct TypedTest: Sendable {
   }
 }
 
-/// The payloads of a program's typed tests, each test's `payload` an index into the array of
-/// its kind: strings, lists and maps as in the constant pool, patterns compiled once.
-package struct TypedTestPayloads: Sendable {
-  package var strings: [String] = []
-  package var lists: [[Value]] = []
-  package var maps: [MapValue] = []
-  package var patterns: [ConstantPattern] = []
+/// The payload of one typed test: the string, list or map constant as in the constant pool, or
+/// the pattern compiled once. Immutable; the VM borrows its fields without retaining them.
+package final class TypedTestPayload: Sendable {
+  package let string: String
+  package let list: [Value]
+  package let map: MapValue
+  package let pattern: ConstantPattern?
+
+  init(string: String = "", list: [Value] = [], map: MapValue = MapValue(), pattern: ConstantPattern? = nil) {
+    self.string = string
+    self.list = list
+    self.map = map
+    self.pattern = pattern
+  }
 }
 
 /// A program's typed tests, one per pc of the code the VM runs (`.none` where no `test.*` is),
 /// and their payloads; built once when the program is verified.
 package struct TypedTestTable: Sendable {
-  package var tests: [TypedTest] = []
-  package var payloads = TypedTestPayloads()
+  package private(set) var tests: [TypedTest] = []
+  /// The payloads the tests' unowned references point to: kept alive as long as the table (a
+  /// `let` of the `VerifiedProgram` the VM runs, so through every run).
+  package private(set) var payloads: [TypedTestPayload] = []
 
   init(code: [Instruction], constants: [Value], overloads: [Overload], variableKinds: [ValueKind]) {
     tests.reserveCapacity(code.count)
@@ -164,24 +176,20 @@ package struct TypedTestTable: Sendable {
     switch ins.opcode {
     case .testVarConst, .andTestVarConst:
       guard
-        var (test, payload) = TypedTest.resolve(
+        let resolved = TypedTest.resolve(
           overloads[Int(ins.d)].kernel, variable: variableKinds[Int(ins.b)], constant: constants[Int(ins.c)])
       else { return nil }
-      switch payload {
-      case .none: break
-      case .string(let s):
-        test.payload = payloads.strings.count
-        payloads.strings.append(s)
-      case .list(let xs):
-        test.payload = payloads.lists.count
-        payloads.lists.append(xs)
-      case .map(let m):
-        test.payload = payloads.maps.count
-        payloads.maps.append(m)
-      case .pattern(let p):
-        test.payload = payloads.patterns.count
-        payloads.patterns.append(ConstantPattern(p))
+      var test = resolved.test
+      let box: TypedTestPayload
+      switch resolved.payload {
+      case .none: return test
+      case .string(let s): box = TypedTestPayload(string: s)
+      case .list(let xs): box = TypedTestPayload(list: xs)
+      case .map(let m): box = TypedTestPayload(map: m)
+      case .pattern(let p): box = TypedTestPayload(pattern: ConstantPattern(p))
       }
+      payloads.append(box)
+      test.payload = Unmanaged.passUnretained(box)
       return test
     case .testVarVar:
       guard case .equals(let negated) = overloads[Int(ins.d)].kernel,

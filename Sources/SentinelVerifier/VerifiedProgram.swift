@@ -42,8 +42,8 @@ public struct VerifiedProgram: Sendable {
   /// an allocation each time).
   package let unboundErrors: [Value]
   /// For each pc of `code`: the typed test a `test.vk`, `and.test.vk` or `test.vv` there runs
-  /// (TypedTest.swift), resolved once, trivial, with its payloads (strings, lists, maps, compiled
-  /// patterns) in side tables; `.none` elsewhere. The verifier checked that each exists
+  /// (TypedTest.swift), resolved once, trivial, with unowned references to its payloads (strings,
+  /// lists, maps, compiled patterns), which the table owns; `.none` elsewhere. The verifier checked that each exists
   /// (no_typed_kernel).
   package let typedTests: TypedTestTable
 
