@@ -80,6 +80,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   case andTestVarConst
   case testVarVar
   case moveJumpIfFalse
+  case ruleMoveJumpIfFalse
+  case ruleTwice
 
   /// One row of the opcode table.
   public struct Info: Sendable {
@@ -235,5 +237,15 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
       meaning:
         "a ← b, then if a is bool false: pc ← c (forward) (`move; jump.false` fused; a is written on both edges)"
     ),
+    // Rule writes fused with their neighbour (Fusion.swift): a rule-set program runs one `rule`
+    // per rule and run; these save the dispatch of most of them.
+    Info(
+      name: "rule.move.jf", operands: [.useDef, .rule, .use, .target], cost: 3,
+      meaning:
+        "results[b] ← a, then a ← c, then if a is bool false: pc ← d (forward) (`rule; move; jump.false` fused)"
+    ),
+    Info(
+      name: "rule.2", operands: [.use, .rule, .rule], cost: 2,
+      meaning: "results[b] ← a, then results[c] ← a (two `rule` on one register fused)"),
   ]
 }

@@ -77,6 +77,8 @@ public struct VM: Sendable {
     // The code the verifier checked for running: the program's, or its fused form (Fusion.swift).
     let code = program.code
     let constants = program.program.constants
+    // Trivial values (TypedTest.swift): `tests[pc]` copies 32 bytes, no retain or release.
+    let tests = program.typedTests.tests
     let maxCollection = program.limits.maxCollectionSize
     var pc = 0
     while true {
@@ -264,10 +266,10 @@ public struct VM: Sendable {
         VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
       case .testVarConst:
-        VM.store(r, a, test(program, pc: pc, ins, variables, constants))
+        VM.store(r, a, test(program, tests[pc], ins, variables, constants))
 
       case .andTestVarConst:
-        let v = test(program, pc: pc, ins, variables, constants)
+        let v = test(program, tests[pc], ins, variables, constants)
         VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
       case .moveJumpIfFalse:
@@ -279,17 +281,21 @@ public struct VM: Sendable {
         }
 
       case .testVarVar:
-        if c < variables.count, b < variables.count,
-          let v = program.tests[pc].evaluate(variables[b], variables[c])
-        {
-          VM.store(r, a, v)
-        } else {
-          VM.store(
-            r, a,
-            callFused(
-              program, overload: Int(ins.d), loadVariable(program, b, variables),
-              loadVariable(program, c, variables)))
+        VM.store(r, a, testVars(program, tests[pc], ins, variables))
+
+      case .ruleMoveJumpIfFalse:
+        // VERIFIED: b < ruleCount (rule_out_of_bounds); d forward and in bounds.
+        VM.copy(results, b, r, a)
+        VM.copy(r, a, r, c)
+        if case .bool(false) = r[a] {
+          pc = Int(ins.d)
+          continue
         }
+
+      case .ruleTwice:
+        // VERIFIED: b, c < ruleCount (rule_out_of_bounds).
+        VM.copy(results, b, r, a)
+        VM.copy(results, c, r, a)
       }
       pc += 1
     }
@@ -349,6 +355,12 @@ public struct VM: Sendable {
     }
     // The verifier typed every use of this register by the declared type; a value of another
     // kind would break that, so it becomes an error instead (errors are always possible).
+    // NOTE: the common kinds are tested here, inline; `admits` (not inlined across the module
+    // boundary) decides the rest (docs/performance.md, "VM: typed tests in place").
+    switch (program.variableKinds[slot], v) {
+    case (.bool, .bool), (.int, .int), (.double, .double), (.string, .string): return v
+    default: break
+    }
     guard program.variableKinds[slot].admits(v) else {
       let decl = program.program.variables[slot]
       return .error(
@@ -358,21 +370,88 @@ public struct VM: Sendable {
     return v
   }
 
-  /// `test.vk` (and the test of `and.test.vk`): the typed kernel on the slot's payload when it
-  /// holds a value of the proven kind, else the call.vk path (which gives the unbound or
-  /// wrong-kind error).
+  /// `test.vk` (and the test of `and.test.vk`): the builtin's typed kernel on the slot's payload
+  /// when it holds a value of the proven kind, else the call.vk path (which gives the unbound or
+  /// wrong-kind error). The kernels are the builtins' own (`Relation.holds`,
+  /// `EqualityKernel.equal`, `Lists.containsString`, `MapValue.contains(string:)`,
+  /// `ConstantPattern.matches`); the constants are read in place from the test and its payload,
+  /// borrowed through an unowned reference (TypedTest.swift), so a test copies and retains
+  /// nothing of its own (the slot's string is still copied out of the `Value?`).
   @inline(__always)
   func test(
-    _ program: VerifiedProgram, pc: Int, _ ins: Instruction, _ variables: [Value?], _ constants: [Value]
+    _ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: [Value?],
+    _ constants: [Value]
   )
     -> Value
   {
     let slot = Int(ins.b)
     // tests[pc] was resolved when the program was verified (no_typed_kernel: a test.vk has
-    // one); a `.none` there would answer nil and take the call.vk path, which is always right.
-    if slot < variables.count, let v = program.tests[pc].evaluate(variables[slot]) { return v }
+    // one); a `.none` there takes the call.vk path, which is always right.
+    if slot < variables.count {
+      switch t.kind {
+      case .orderIntInt:
+        if case .int(let x)? = variables[slot] { return .bool(t.relation.holds(x, t.int)) }
+      case .orderIntDouble:
+        if case .int(let x)? = variables[slot] { return .bool(t.relation.holds(x, t.double)) }
+      case .orderDoubleInt:
+        if case .double(let x)? = variables[slot] { return .bool(t.relation.holds(x, t.int)) }
+      case .orderDoubleDouble:
+        if case .double(let x)? = variables[slot] { return .bool(t.relation.holds(x, t.double)) }
+      case .equalsIntInt:
+        if case .int(let x)? = variables[slot] { return .bool(EqualityKernel.equal(x, t.int) != t.negated) }
+      case .equalsIntDouble:
+        if case .int(let x)? = variables[slot] {
+          return .bool(EqualityKernel.equal(x, t.double) != t.negated)
+        }
+      case .equalsDoubleInt:
+        if case .double(let x)? = variables[slot] {
+          return .bool(EqualityKernel.equal(t.int, x) != t.negated)
+        }
+      case .equalsDoubleDouble:
+        if case .double(let x)? = variables[slot] {
+          return .bool(EqualityKernel.equal(x, t.double) != t.negated)
+        }
+      case .equalsString:
+        if case .string(let x)? = variables[slot], let p = t.payload {
+          return .bool(p._withUnsafeGuaranteedRef { EqualityKernel.equal(x, $0.string) } != t.negated)
+        }
+      case .inList:
+        if case .string(let x)? = variables[slot], let p = t.payload {
+          return .bool(p._withUnsafeGuaranteedRef { Lists.containsString($0.list, x) })
+        }
+      case .inMap:
+        if case .string(let x)? = variables[slot], let p = t.payload {
+          return .bool(p._withUnsafeGuaranteedRef { $0.map.contains(string: x) })
+        }
+      case .matches:
+        if case .string(let x)? = variables[slot], let p = t.payload,
+          let v = p._withUnsafeGuaranteedRef({ $0.pattern?.matches(x) })
+        {
+          return v
+        }
+      case .none, .equalsStringVars:
+        break
+      }
+    }
     return callFused(
       program, overload: Int(ins.d), loadVariable(program, slot, variables), constants[Int(ins.c)])
+  }
+
+  /// `test.vv`: the string kernel on both slots' payloads when both hold strings, else the
+  /// call.vv path.
+  @inline(__always)
+  func testVars(_ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: [Value?])
+    -> Value
+  {
+    let b = Int(ins.b)
+    let c = Int(ins.c)
+    if t.kind == .equalsStringVars, b < variables.count, c < variables.count,
+      case .string(let x)? = variables[b], case .string(let y)? = variables[c]
+    {
+      return .bool(EqualityKernel.equal(x, y) != t.negated)
+    }
+    return callFused(
+      program, overload: Int(ins.d), loadVariable(program, b, variables), loadVariable(program, c, variables))
   }
 
   /// A fused unary call (`call.v`): `call` on an argument that never sat in a register.

@@ -167,7 +167,7 @@ struct Dataflow {
     let b = Int(ins.b)
     let c = Int(ins.c)
     switch ins.opcode {
-    case .nop, .jump, .jumpIfFalse, .jumpIfTrue, .loop, .ret, .ruleResult:
+    case .nop, .jump, .jumpIfFalse, .jumpIfTrue, .loop, .ret, .ruleResult, .ruleTwice:
       break
     case .jumpIfNotBool:
       if s[a].kind != .unset { s[a] = RegisterFact(.bool) }
@@ -181,6 +181,7 @@ struct Dataflow {
     case .loadVar: s[a] = RegisterFact(variableKinds[b])
     case .hasVariable: s[a] = RegisterFact(.bool)
     case .move, .moveJumpIfFalse: s[a] = s[b].kind == .counter ? RegisterFact(.int) : s[b]
+    case .ruleMoveJumpIfFalse: s[a] = s[c].kind == .counter ? RegisterFact(.int) : s[c]
     case .select: s[a] = RegisterFact(s[b].kind == .optional ? .optional : .any)
     case .hasField: s[a] = RegisterFact(.bool)
     case .optSelect: s[a] = RegisterFact(.optional)
@@ -245,12 +246,12 @@ struct Dataflow {
     _ ins: Instruction, _ o: Overload, _ fail: (VerificationError.Rule, Int, String) -> VerificationError
   ) throws(VerificationError) {
     let x = variableKinds[Int(ins.b)]
-    let test: TypedTest?
+    let test: TypedTest.Kind?
     switch ins.opcode {
     case .testVarConst, .andTestVarConst:
-      test = TypedTest(o.kernel, variable: x, constant: program.constants[Int(ins.c)])
+      test = TypedTest.kind(o.kernel, variable: x, constant: program.constants[Int(ins.c)])
     case .testVarVar:
-      test = TypedTest(o.kernel, variable: x, variable: variableKinds[Int(ins.c)])
+      test = TypedTest.kind(o.kernel, variable: x, variable: variableKinds[Int(ins.c)])
     default:
       return
     }
@@ -379,6 +380,10 @@ private struct Flow {
       target = Int(ins.c)
       refinesAtTarget = true
       writesBeforeBranch = true
+    case .ruleMoveJumpIfFalse:
+      target = Int(ins.d)
+      refinesAtTarget = true
+      writesBeforeBranch = true
     case .iterInit:
       target = Int(ins.c)
     case .iterNext, .iterNext2:
@@ -391,7 +396,8 @@ private struct Flow {
       fallsThrough = false
     case .nop, .loadConst, .loadVar, .move, .select, .hasField, .optSelect, .call, .callDynamic,
       .logicalAnd, .logicalOr, .conditionError, .notStrictlyFalse, .makeList, .listAppend,
-      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .hasVariable, .callVar,
+      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .ruleTwice, .hasVariable,
+      .callVar,
       .callVarConst, .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar:
       break
     }

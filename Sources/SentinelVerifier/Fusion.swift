@@ -78,6 +78,20 @@ enum Fusion {
       pc + k < code.count && !isLeader[pc + k] ? code[pc + k] : nil
     }
     let first = code[pc]
+    if first.opcode == .ruleResult, let second = next(1) {
+      // rule a, k; move a, s; jump.false a, T → rule.move.jf a, k, s, T (a rule's result, then
+      // the next rule's accumulator from a shared guard)
+      if second.opcode == .move, second.a == first.a, let third = next(2), third.opcode == .jumpIfFalse,
+        third.a == first.a
+      {
+        return (Instruction(.ruleMoveJumpIfFalse, first.a, first.b, second.b, third.b), 3)
+      }
+      // rule a, k; rule a, m → rule.2 a, k, m (rules skipped together by a false guard)
+      if second.opcode == .ruleResult, second.a == first.a {
+        return (Instruction(.ruleTwice, first.a, first.b, second.b), 2)
+      }
+      return nil
+    }
     // move a, b; jump.false a, T → move.jf a, b, T (a is written on both edges, as before)
     if first.opcode == .move, let second = next(1), second.opcode == .jumpIfFalse, second.a == first.a {
       return (Instruction(.moveJumpIfFalse, first.a, first.b, second.b), 2)
@@ -126,12 +140,14 @@ enum Fusion {
     case .callVarConst, .andVarConst:
       let kernel = overloads[Int(ins.d)].kernel
       let x = variableKinds[Int(ins.b)]
-      guard TypedTest(kernel, variable: x, constant: p.constants[Int(ins.c)]) != nil else { return ins }
+      guard TypedTest.kind(kernel, variable: x, constant: p.constants[Int(ins.c)]) != nil else { return ins }
       out.opcode = ins.opcode == .callVarConst ? .testVarConst : .andTestVarConst
     case .callVarVar:
       let kernel = overloads[Int(ins.d)].kernel
       let x = variableKinds[Int(ins.b)]
-      guard TypedTest(kernel, variable: x, variable: variableKinds[Int(ins.c)]) != nil else { return ins }
+      guard TypedTest.kind(kernel, variable: x, variable: variableKinds[Int(ins.c)]) != nil else {
+        return ins
+      }
       out.opcode = .testVarVar
     default:
       return ins

@@ -42,9 +42,10 @@ public struct VerifiedProgram: Sendable {
   /// an allocation each time).
   package let unboundErrors: [Value]
   /// For each pc of `code`: the typed test a `test.vk`, `and.test.vk` or `test.vv` there runs
-  /// (TypedTest.swift), resolved once; `.none` elsewhere. The verifier checked that each exists
+  /// (TypedTest.swift), resolved once, trivial, with unowned references to its payloads (strings,
+  /// lists, maps, compiled patterns), which the table owns; `.none` elsewhere. The verifier checked that each exists
   /// (no_typed_kernel).
-  package let tests: [TypedTest]
+  package let typedTests: TypedTestTable
 
   init(
     program: Program, catalog: Catalog, limits: Limits, costBound: Int, builtinIndices: [Int],
@@ -67,21 +68,8 @@ public struct VerifiedProgram: Sendable {
     self.unboundErrors = program.variables.map {
       .error(CELError(.unboundVariable, "no value bound for variable `\($0.name)`"))
     }
-    let overloads = self.overloads
-    self.tests = code.map { ins in
-      switch ins.opcode {
-      case .testVarConst, .andTestVarConst:
-        return TypedTest(
-          overloads[Int(ins.d)].kernel, variable: variableKinds[Int(ins.b)],
-          constant: program.constants[Int(ins.c)]) ?? .none
-      case .testVarVar:
-        return TypedTest(
-          overloads[Int(ins.d)].kernel, variable: variableKinds[Int(ins.b)],
-          variable: variableKinds[Int(ins.c)]) ?? .none
-      default:
-        return .none
-      }
-    }
+    self.typedTests = TypedTestTable(
+      code: code, constants: program.constants, overloads: overloads, variableKinds: variableKinds)
   }
 
   /// The program as the VM runs it: `program` with the fused code (for disassembly and tests;

@@ -1,6 +1,7 @@
 // Property tests over generated rule sets: every bundle the compiler emits loads (digest +
 // verifier); on random events the VM's decisions equal the reference evaluator's, and optimized
-// equal unoptimized; mutated rule files produce diagnostics, never a crash.
+// equal unoptimized, and the loader's fused code (rule writes fused included) gives every rule
+// result the unfused code gives; mutated rule files produce diagnostics, never a crash.
 
 import Foundation
 import SentinelBytecode
@@ -9,6 +10,8 @@ import SentinelModel
 import SentinelReference
 import SentinelRuntime
 import SentinelSyntax
+import SentinelVM
+import SentinelVerifier
 import Testing
 
 /// SplitMix64, seedable so a failure reproduces.
@@ -108,11 +111,17 @@ struct RuleSetGenerator {
       schema: compilation.schema, slotOrder: loadedPlain.bundle.program.variables.map(\.name))
     let all = EventDecoder(
       schema: compilation.schema, slotOrder: compilation.schema.slots.map(\.qualifiedName))
+    let fused = loaded.program
+    let unfused = try Verifier(catalog: fused.catalog, limits: fused.limits, fusion: false).verify(
+      fused.program)
+    var unfusedResults: [Value] = []
     var matchedSomething = 0
     for i in 0..<150 {
       let json = gen.event(i)
       let e = try decoder.decode(json)
       let results = engine.evaluate(e.slots)
+      _ = VM().run(unfused, variables: e.slots, results: &unfusedResults)
+      #expect(results.map(\.description) == unfusedResults.map(\.description), "fused vs unfused on \(json)")
       let resultsPlain = enginePlain.evaluate(try decoderPlain.decode(json).slots)
       let full = try all.decode(json)
       var bindings: [String: Value] = [:]

@@ -93,7 +93,10 @@ import Testing
     let ops = fused.executedProgram.code.map(\.opcode)
     #expect(ops.filter { $0 == .testVarConst || $0 == .andTestVarConst }.count >= 40)
     #expect(ops.filter { $0 == .testVarVar }.count >= 2)
-    #expect(ops.filter { $0 == .moveJumpIfFalse }.count >= 20)
+    #expect(ops.filter { $0 == .moveJumpIfFalse || $0 == .ruleMoveJumpIfFalse }.count >= 20)
+    // Rule writes fused with their neighbour: `rule; move; jump.false` and `rule; rule`.
+    #expect(ops.filter { $0 == .ruleMoveJumpIfFalse }.count >= 18)
+    #expect(ops.filter { $0 == .ruleTwice }.count >= 10)
     #expect(!ops.contains(.callVarConst) && !ops.contains(.andVarConst))
     let decoder = EventDecoder(schema: b.schema, slotOrder: b.program.variables.map(\.name))
     var slots = decoder.makeSlots()

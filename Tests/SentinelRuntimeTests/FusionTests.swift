@@ -306,6 +306,45 @@ private let inputs: [[Value?]] = [
     #expect(try Self.typed.verify(q).executedProgram.code.map(\.opcode) == q.code.map(\.opcode))
   }
 
+  @Test func ruleWritesFuseWithTheirNeighbour() throws {
+    // r1 ← s == "KP" (a shared guard); rule 0 ← r1; r0 ← r1, if false skip; r0 ← i > 2;
+    // rule 1 ← r0; r0 ← r1, if false skip; r0 ← true; rules 2 and 3 ← r0; rule 4 ← r1.
+    let p = program(
+      [
+        .loadVar(2, 2), .loadConst(3, 0), .call(1, 0, 2, 2),
+        Instruction(.ruleResult, 1, 0),  // rule r1 then move r0: another register, no rule.move.jf
+        .move(0, 1), Instruction(.jumpIfFalse, 0, 9),
+        .loadVar(2, 0), .loadConst(3, 1), .call(0, 1, 2, 2),
+        Instruction(.ruleResult, 0, 1),  // @9
+        .move(0, 1), Instruction(.jumpIfFalse, 0, 13), .loadConst(0, 2),
+        Instruction(.ruleResult, 0, 2),  // @13
+        Instruction(.ruleResult, 0, 3),
+        Instruction(.ruleResult, 1, 4),  // another register: no rule.2
+        .ret(0),
+      ], registers: 4, constants: [.string("KP"), .int(2), .bool(true)], variables: Self.variables,
+      builtins: ["equals", "greater_int64"], ruleCount: 5)
+    let code = try Self.typed.verify(p).executedProgram.code
+    #expect(
+      code.map(\.opcode) == [
+        .testVarConst, .ruleResult, .moveJumpIfFalse, .testVarConst, .ruleMoveJumpIfFalse, .loadConst,
+        .ruleTwice, .ruleResult, .ret,
+      ])
+    #expect(code[2].c == 4 && code[4] == Instruction(.ruleMoveJumpIfFalse, 0, 1, 1, 6))
+    #expect(code[6] == Instruction(.ruleTwice, 0, 2, 3))
+    try Self.expectSameTypedResults(p)
+    // A jump onto the second `rule` (or onto the `move`) keeps them apart.
+    let q = program(
+      [
+        .loadConst(0, 0), .loadConst(1, 0), Instruction(.jumpIfTrue, 0, 4), Instruction(.ruleResult, 0, 0),
+        Instruction(.ruleResult, 0, 1),  // @4
+        Instruction(.jumpIfTrue, 0, 7), Instruction(.ruleResult, 0, 2),
+        .move(0, 1),  // @7
+        Instruction(.jumpIfFalse, 0, 9), .ret(0),
+      ], registers: 2, constants: [.bool(false)], ruleCount: 3)
+    let fusedQ = try Self.typed.verify(q).executedProgram.code.map(\.opcode)
+    #expect(!fusedQ.contains(.ruleTwice) && !fusedQ.contains(.ruleMoveJumpIfFalse), "\(fusedQ)")
+  }
+
   @Test func andVarOnABoolInASlotOfAnotherKindIsTheLoadsError() throws {
     // r0 ← true && s, s declared string: a bool in its slot is a wrong-kind error, as unfused.
     let p = program(

@@ -132,6 +132,20 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
         variables: [VariableSlot(name: "s", type: .string), VariableSlot(name: "t", type: .string)],
         builtins: ["equals"]), [.string("a"), .string("a")]
     )
+  case .ruleMoveJumpIfFalse:
+    // rule 0 ← r0 (true); r0 ← r1 (false), then to @4.
+    return (
+      program(
+        [.loadConst(0, 0), .loadConst(1, 1), Instruction(op, 0, 0, 1, 4), .loadConst(0, 2), .ret(0)],
+        registers: 2, constants: [.bool(true), .bool(false), .int(1)], ruleCount: 1), []
+    )
+  case .ruleTwice:
+    // rules 0 and 1 ← r0.
+    return (
+      program(
+        [.loadConst(0, 0), Instruction(op, 0, 0, 1), .ret(0)], registers: 1, constants: [.bool(true)],
+        ruleCount: 2), []
+    )
   case .moveJumpIfFalse:
     // r0 ← r1 (false), then to @3.
     return (

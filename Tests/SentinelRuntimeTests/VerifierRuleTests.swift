@@ -112,6 +112,50 @@ let ruleCases: [RuleCase] = [
       [.loadConst(0, 0), Instruction(.ruleResult, 0, 1), .ret(0)], registers: 1, constants: [.bool(true)],
       ruleCount: 1),
     rule: .ruleOutOfBounds, pc: 1, operand: 1),
+  // The fused rule writes (Fusion.swift): each rule operand against the rule count, the register
+  // read before it is written, the target forward.
+  RuleCase(
+    name: "rule.2 second rule out of bounds",
+    program: program(
+      [.loadConst(0, 0), Instruction(.ruleTwice, 0, 0, 1), .ret(0)], registers: 1, constants: [.bool(true)],
+      ruleCount: 1),
+    rule: .ruleOutOfBounds, pc: 1, operand: 2),
+  RuleCase(
+    name: "rule.2 of an unwritten register",
+    program: program(
+      [Instruction(.ruleTwice, 0, 0, 1), .loadConst(0, 0), .ret(0)], registers: 1, constants: [.bool(true)],
+      ruleCount: 2),
+    rule: .unassignedRegister, pc: 0, operand: 0),
+  RuleCase(
+    name: "rule.move.jf rule out of bounds",
+    program: program(
+      [.loadConst(0, 0), .loadConst(1, 0), Instruction(.ruleMoveJumpIfFalse, 0, 3, 1, 3), .ret(0)],
+      registers: 2, constants: [.bool(true)], ruleCount: 1),
+    rule: .ruleOutOfBounds, pc: 2, operand: 1),
+  RuleCase(
+    name: "rule.move.jf from an unwritten register",
+    program: program(
+      [.loadConst(0, 0), Instruction(.ruleMoveJumpIfFalse, 0, 0, 1, 2), .ret(0)], registers: 2,
+      constants: [.bool(true)], ruleCount: 1),
+    rule: .unassignedRegister, pc: 1, operand: 2),
+  RuleCase(
+    name: "rule.move.jf of an unwritten register",
+    program: program(
+      [.loadConst(1, 0), Instruction(.ruleMoveJumpIfFalse, 0, 0, 1, 2), .ret(0)], registers: 2,
+      constants: [.bool(true)], ruleCount: 1),
+    rule: .unassignedRegister, pc: 1, operand: 0),
+  RuleCase(
+    name: "rule.move.jf backward",
+    program: program(
+      [.loadConst(0, 0), .loadConst(1, 0), Instruction(.ruleMoveJumpIfFalse, 0, 0, 1, 1), .ret(0)],
+      registers: 2, constants: [.bool(true)], ruleCount: 1),
+    rule: .backwardJump, pc: 2, operand: 3),
+  RuleCase(
+    name: "rule.move.jf register out of bounds",
+    program: program(
+      [.loadConst(0, 0), Instruction(.ruleMoveJumpIfFalse, 0, 0, 2, 2), .ret(0)], registers: 2,
+      constants: [.bool(true)], ruleCount: 1),
+    rule: .registerOutOfBounds, pc: 1, operand: 2),
   RuleCase(
     name: "call count differs from arity",
     program: program(
