@@ -74,19 +74,15 @@ for r in $(seq 1 "$rounds"); do
   for label in base new; do
     if [ "$label" = base ]; then ticks=$((ea - ba)); else ticks=$((eb - bb)); fi
     python3 - "$r" "$label" "$work/$label/wrk.txt" "$ticks" "$(getconf CLK_TCK)" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY' || status=1
-import re, sys
+import sys
+sys.path.insert(0, "bench")
+from wrk_result import parse
 r, label, text, ticks, hz, load = sys.argv[1], sys.argv[2], open(sys.argv[3]).read(), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-def ms(v):
-    n, u = re.match(r"([\d.]+)(us|ms|s)", v).groups()
-    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[u]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
-p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
-total = int(re.search(r"(\d+) requests in", text).group(1))
-print(f"round {r} {label:<4} {rps:>8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   ({total} requests)"
-      f"   daemon CPU {1e6 * ticks / hz / max(total, 1):.0f} µs/request   load {load}")
-if re.search(r"Non-2xx or 3xx responses|Socket errors", text):
-    print("  NOT COUNTED: non-2xx answers or socket errors")
+w = parse(text)
+print(f"round {r} {label:<4} {w['rps']:>8.0f} req/s   p50 {w['p50']:6.2f} ms   p99 {w['p99']:6.2f} ms   ({w['total']} requests)"
+      f"   daemon CPU {1e6 * ticks / hz / max(w['total'], 1):.0f} µs/request   load {load}")
+if w["refused"]:
+    print(f"  NOT COUNTED: {w['refused']}")
     sys.exit(1)
 PY
   done

@@ -78,22 +78,17 @@ run() { # label path run-id
   wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency -s bench/http.lua "$url" -- "$2" "$3" >"$work/wrk.txt" 2>&1
   after=$(cpu_ticks)
   python3 - "$1" "$work/wrk.txt" "$((after - before))" "$(getconf CLK_TCK)" <<'PY' || status=1
-import re, sys
+import sys
+sys.path.insert(0, "bench")
+from wrk_result import parse
 label, text = sys.argv[1], open(sys.argv[2]).read()
 cpu_seconds = int(sys.argv[3]) / int(sys.argv[4])
-def ms(v):
-    n, u = re.match(r"([\d.]+)(us|ms|s)", v).groups()
-    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[u]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
-p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
-total = int(re.search(r"(\d+) requests in", text).group(1))
-bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-errors = re.search(r"Socket errors: (.*)", text)
-print(f"{label:<28} {rps:>10.0f} req/s   p50 {p50:6.3f} ms   p99 {p99:6.3f} ms   ({total} requests)"
-      f"   daemon CPU {1e6 * cpu_seconds / max(total, 1):.0f} µs/request")
-if bad or errors:
-    print(f"  NOT COUNTED: {bad.group(0) if bad else ''} {errors.group(0) if errors else ''}")
+w = parse(text)
+rps = w["rps"]
+print(f"{label:<28} {rps:>10.0f} req/s   p50 {w['p50']:6.3f} ms   p99 {w['p99']:6.3f} ms   ({w['total']} requests)"
+      f"   daemon CPU {1e6 * cpu_seconds / max(w['total'], 1):.0f} µs/request")
+if w["refused"]:
+    print(f"  NOT COUNTED: {w['refused']}")
     sys.exit(1)
 with open(sys.argv[2] + ".rps", "a") as f:
     f.write(f"{label} {rps}\n")

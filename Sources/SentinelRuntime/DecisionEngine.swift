@@ -142,24 +142,8 @@ private struct LineWriter {
   }
 
   mutating func write(_ n: Int) {
-    if n < 0 {
-      buffer[count] = 0x2D
-      count += 1
-    }
-    var m = n.magnitude
-    var digits = 1
-    var rest = m
-    while rest >= 10 {
-      rest /= 10
-      digits += 1
-    }
-    var k = count + digits
-    count = k
-    repeat {
-      k -= 1
-      buffer[k] = UInt8(truncatingIfNeeded: m % 10) + 0x30
-      m /= 10
-    } while m > 0
+    // INVARIANT: the capacity counts the score's 20 bytes at most (`jsonLine`).
+    count = DecimalText.write(Int64(n), into: buffer, at: count)
   }
 }
 

@@ -11,6 +11,7 @@
 // consumer's dedicated thread, `StreamConsumer`).
 
 import CHiredis
+import enum SentinelModel.DecimalText
 
 #if canImport(Glibc)
   import Glibc
@@ -432,22 +433,9 @@ public struct RedisArguments {
 
   /// Appends an integer in decimal as one argument.
   public mutating func append(_ n: Int64) {
-    var v = n.magnitude
-    var digits = 1
-    var t = v
-    while t >= 10 {
-      t /= 10
-      digits += 1
-    }
-    if n < 0 { bytes.append(0x2D) }
     let start = bytes.count
-    bytes.append(contentsOf: repeatElement(0x30, count: digits))
-    var i = start + digits - 1
-    repeat {
-      bytes[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30
-      v /= 10
-      i -= 1
-    } while v > 0
+    bytes.append(contentsOf: repeatElement(0x30, count: DecimalText.byteCount(n)))
+    bytes.withUnsafeMutableBufferPointer { _ = DecimalText.write(n, into: $0, at: start) }
     ends.append(bytes.count)
   }
 

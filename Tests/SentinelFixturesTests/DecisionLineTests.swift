@@ -4,6 +4,7 @@
 
 import Foundation
 import SentinelBytecode
+import SentinelModel
 import Testing
 
 @testable import SentinelRuntime
@@ -34,5 +35,16 @@ import Testing
     #expect(d.jsonLine == expected)
     let plain = Self.decision("é€😀", .review, -3, Array(repeating: "rule", count: 40))
     #expect(plain.jsonLine == plain.escapedJSONLine)
+  }
+
+  /// The shared decimal writer (the decision line's score, the consumer's Redis arguments) writes
+  /// what `String(n)` does, in `byteCount(n)` bytes, at any offset.
+  @Test(arguments: [Int64.min, Int64.min + 1, -1_000, -10, -9, -1, 0, 1, 9, 10, 99, 100, 12_345, Int64.max])
+  func decimalTextEqualsStringDescription(_ n: Int64) {
+    var bytes = [UInt8](repeating: 0x2E, count: 3 + DecimalText.byteCount(n) + 2)
+    let end = bytes.withUnsafeMutableBufferPointer { DecimalText.write(n, into: $0, at: 3) }
+    #expect(end == 3 + String(n).utf8.count)
+    #expect(String(decoding: bytes[3..<end], as: UTF8.self) == String(n))
+    #expect(bytes[..<3].allSatisfy { $0 == 0x2E } && bytes[end...].allSatisfy { $0 == 0x2E })
   }
 }
