@@ -27,7 +27,9 @@ import Testing
     let out = Pipe()
     p.standardOutput = out
     let log = dir + "/serve.log"
-    FileManager.default.createFile(atPath: log, contents: nil)
+    guard FileManager.default.createFile(atPath: log, contents: nil) else {
+      throw TestFailure("cannot create the log file \(log)")
+    }
     p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
     try p.run()
     defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }

@@ -84,8 +84,10 @@ final class ConsumerProcess {
     environment: [String: String] = [:], log: String
   ) throws {
     self.log = log
-    if !FileManager.default.fileExists(atPath: log) {
-      FileManager.default.createFile(atPath: log, contents: nil)
+    if !FileManager.default.fileExists(atPath: log),
+      !FileManager.default.createFile(atPath: log, contents: nil)
+    {
+      throw TestFailure("cannot create the log file \(log)")
     }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())

@@ -7,6 +7,7 @@
 // `TestFailure` where a test would `#require`.
 
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -25,10 +26,12 @@ public enum TestRepository {
   /// The per-rule boundary fixtures.
   public static var ruleFixtures: String { root + "/fixtures/rules" }
 
-  /// A fresh, empty folder under the system's temporary directory.
+  /// A fresh, empty folder under the system's temporary directory. It is removed when the test
+  /// process exits, unless `SENTINEL_KEEP_TEST_FOLDERS` is set (to look at a failed test's files).
   public static func temporaryFolder() throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-test-\(UUID())").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    TemporaryFolders.register(dir)
     return dir
   }
 
@@ -63,6 +66,31 @@ public enum TestRepository {
   public static func requireSentinel() throws -> String {
     guard let path = sentinel else { throw TestFailure("build the `sentinel` product first") }
     return path
+  }
+}
+
+/// The folders `temporaryFolder()` made in this process, removed at exit.
+enum TemporaryFolders {
+  static let made = Mutex<[String]?>(nil)
+
+  static func register(_ dir: String) {
+    made.withLock { folders in
+      if folders == nil {
+        folders = []
+        if ProcessInfo.processInfo.environment["SENTINEL_KEEP_TEST_FOLDERS"] == nil {
+          atexit { TemporaryFolders.removeAll() }
+        }
+      }
+      folders?.append(dir)
+    }
+  }
+
+  static func removeAll() {
+    let dirs = made.withLock { folders in
+      defer { folders = [] }
+      return folders ?? []
+    }
+    for dir in dirs { try? FileManager.default.removeItem(atPath: dir) }
   }
 }
 
