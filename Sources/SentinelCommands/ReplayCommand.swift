@@ -29,8 +29,9 @@ public struct ReplayCommand: ParsableCommand {
       --state FILE.db it is kept in SQLite (WAL, synchronous=FULL) and committed in batches
       (--batch): state changes, decisions and event ids of a batch in one transaction, and no
       line of a batch is written before its transaction is durable. A batch's commit runs on a
-      thread of its own while the next batch is decided (--no-pipeline: one after the other, on
-      one thread; the output is the same). After a crash, run the same
+      thread of its own while the next batch is decided, and lines are decoded on another a few
+      hundred lines ahead (--no-pipeline: everything one after the other, on one thread; the
+      output is the same). After a crash, run the same
       command again: events already decided get their original lines back and are not counted
       twice, so the output is the same as an uninterrupted run's.
 
@@ -73,7 +74,7 @@ public struct ReplayCommand: ParsableCommand {
   @Flag(
     inversion: .prefixedNo,
     help:
-      "With --state, commit each batch on a second thread while the next one is decided (the output is the same)."
+      "Decode lines on a thread of their own ahead of deciding them, and with --state commit each batch on another while the next one is decided (the output is the same)."
   )
   var pipeline = true
 
@@ -172,19 +173,16 @@ public struct ReplayCommand: ParsableCommand {
     }
     if from < input.count { bounds.append(from..<input.count) }
     let lineCount = bounds.count
-    for (n, range) in bounds.enumerated() {
-      let result: ProcessedLine
-      do {
-        result = try input.withUnsafeBufferPointer { all in
-          try processor.process(bytes: UnsafeBufferPointer(rebasing: all[range]))
-        }
-      } catch {
-        printError("state store failed at line \(n + 1): \(error)")
-        // The lines of a commit in flight are written if it succeeds: they are durable.
-        try? settle()
-        out.flush()
-        throw ExitCode(1)
-      }
+    /// Fails the run on a store error while deciding line `n`.
+    func storeFailed(_ n: Int, _ error: any Error) -> ExitCode {
+      printError("state store failed at line \(n + 1): \(error)")
+      // The lines of a commit in flight are written if it succeeds: they are durable.
+      try? settle()
+      out.flush()
+      return ExitCode(1)
+    }
+    /// Counts and writes line `n`'s result, commits a full batch, shows progress.
+    func decided(_ n: Int, _ result: ProcessedLine) throws {
       lineNumber = n + 1
       summary.count(result)
       if let l = result.line { pending.append(l) }
@@ -203,6 +201,36 @@ public struct ReplayCommand: ParsableCommand {
           FileStream.standardError.write(
             "\r\(n + 1)/\(lineCount) lines, \(Int(rate)) events/s   ")
         }
+      }
+    }
+    if pipeline {
+      // Lines are decoded on a thread of their own, a few batches ahead (DecodeAhead.swift).
+      let ahead = DecodeAhead(input: input, bounds: bounds, decoder: processor.eventDecoder)
+      defer { ahead.cancel() }
+      while let batch = ahead.next() {
+        for j in 0..<batch.count {
+          let n = batch.first + j
+          let result: ProcessedLine
+          do {
+            result = try processor.process(prepared: batch.prepared[j], slots: &batch.slots[j])
+          } catch {
+            throw storeFailed(n, error)
+          }
+          try decided(n, result)
+        }
+        ahead.release(batch)
+      }
+    } else {
+      for (n, range) in bounds.enumerated() {
+        let result: ProcessedLine
+        do {
+          result = try input.withUnsafeBufferPointer { all in
+            try processor.process(bytes: UnsafeBufferPointer(rebasing: all[range]))
+          }
+        } catch {
+          throw storeFailed(n, error)
+        }
+        try decided(n, result)
       }
     }
     do { try flush(wait: true) } catch {

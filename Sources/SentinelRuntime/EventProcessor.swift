@@ -40,6 +40,16 @@ public enum ProcessedLine: Sendable {
   }
 }
 
+/// A line decoded ahead of its processing (`EventProcessor.prepare`).
+public enum PreparedLine: Sendable {
+  /// An event, decoded into its slot buffer.
+  case event(eventID: String)
+  /// A rejected line and its error line.
+  case rejected(EventError, line: String)
+  /// A blank line.
+  case blank
+}
+
 /// Decides a stream of events with one bundle and one state store.
 ///
 /// Not thread-safe: one processor serves one stream (one thread or actor at a time).
@@ -59,6 +69,8 @@ public final class EventProcessor {
   var stateRegisters = VM.Registers()
   var ruleRegisters = VM.Registers()
   let timeSlot: Int?
+  /// The slots decoding leaves alone (`EventDecoder.unmappedSlots`).
+  let unmappedSlots: [Int]
   /// The bundle's aggregates.
   let specs: [AggregateSpec]
   /// For each aggregate: what the per-event path needs of it (`AggregatePlan`).
@@ -113,6 +125,7 @@ public final class EventProcessor {
     let names = b.program.variables.map(\.name)
     decoder = EventDecoder(schema: b.schema, slotOrder: names)
     slots = decoder.makeSlots()
+    unmappedSlots = decoder.unmappedSlots
     var index: [String: Int] = [:]
     for (i, n) in names.enumerated() { index[n] = i }
     timeSlot = index[b.schema.variable + ".ts"]
@@ -170,13 +183,55 @@ public final class EventProcessor {
 
   /// Processes one input line given as UTF-8 bytes (without its line break).
   public func process(bytes line: UnsafeBufferPointer<UInt8>) throws -> ProcessedLine {
-    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
-    let eventID: String
-    do {
-      eventID = try decoder.decode(line, into: &slots)
-    } catch {
-      return .rejected(error, line: Self.errorLine(error))
+    switch Self.prepare(line, decoder: decoder, into: &slots) {
+    case .event(let eventID): return try decide(eventID)
+    case .rejected(let error, let errorLine): return .rejected(error, line: errorLine)
+    case .blank: return .blank
     }
+  }
+
+  /// The decoder `process(bytes:)` uses. Immutable and `Sendable`: another thread may decode
+  /// lines ahead with it (`prepare`) for `process(prepared:slots:)`.
+  public var eventDecoder: EventDecoder { decoder }
+
+  /// The first step of `process(bytes:)`, which needs nothing of the processor: a blank line, a
+  /// rejected one (with its error line), or an event decoded into `slots` (a buffer from
+  /// `eventDecoder.makeSlots()`; only the slots of the event schema's fields are written).
+  /// Another thread may run it ahead of `process(prepared:slots:)`.
+  public static func prepare(
+    _ line: UnsafeBufferPointer<UInt8>, decoder: EventDecoder, into slots: inout [Value?]
+  )
+    -> PreparedLine
+  {
+    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
+    do {
+      return .event(eventID: try decoder.decode(line, into: &slots))
+    } catch {
+      return .rejected(error, line: errorLine(error))
+    }
+  }
+
+  /// Processes a line `prepare` decoded (on any thread) into `slots`: the same result, state
+  /// changes and pending decision as `process(bytes:)` on that line. The slot buffers are
+  /// swapped, not copied: on return `slots` holds the processor's previous buffer, ready to be
+  /// decoded into again.
+  public func process(prepared: PreparedLine, slots decoded: inout [Value?]) throws -> ProcessedLine {
+    switch prepared {
+    case .event(let eventID):
+      guard decoded.count == slots.count else {
+        preconditionFailure("process(prepared:slots:): a slot buffer not made by eventDecoder.makeSlots()")
+      }
+      swap(&slots, &decoded)
+      // The slots decoding never writes (run-time lists, aggregate readings) keep their values.
+      for k in unmappedSlots { slots[k] = decoded[k] }
+      return try decide(eventID)
+    case .rejected(let error, let errorLine): return .rejected(error, line: errorLine)
+    case .blank: return .blank
+    }
+  }
+
+  /// Steps 2 to 5 for an event decoded into `slots`.
+  func decide(_ eventID: String) throws -> ProcessedLine {
     if let original = try originalLine(forEventID: eventID) {
       return .duplicate(eventID: eventID, line: original)
     }

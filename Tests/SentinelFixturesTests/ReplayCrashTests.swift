@@ -146,6 +146,33 @@ import Testing
     #expect(!states[0].isEmpty && states[0] == states[1])
   }
 
+  /// In memory, the pipelined replay (lines decoded on a thread of their own, batches of 256
+  /// ahead) and `--no-pipeline` write the same output, also with blank and malformed lines
+  /// around the batches' edges and a repeated event id.
+  @Test func pipelinedAndSequentialReplaysAgreeInMemory() throws {
+    let dir = try Repo.temporaryFolder()
+    var lines = try Repo.read(Repo.corpus + "/events.jsonl").split(
+      separator: "\n", omittingEmptySubsequences: false
+    )
+    .map(String.init)
+    for i in stride(from: 255, to: lines.count, by: 256) { lines[i] = "" }
+    for i in stride(from: 256, to: lines.count, by: 300) { lines[i] = "{not json" }
+    lines.append(lines[1])
+    let events = dir + "/events.jsonl"
+    try Repo.write(lines.joined(separator: "\n"), to: events)
+    var outputs: [String] = []
+    for mode in ["--pipeline", "--no-pipeline"] {
+      let out = dir + "/out\(mode).jsonl"
+      let r = try Self.run(["replay", "--rules", Repo.rules, mode, events, "-o", out])
+      #expect(r.status == 0, "\(mode)")
+      outputs.append(try Repo.read(out))
+    }
+    let written = outputs[0].split(separator: "\n")
+    #expect(written.count > 1000 && outputs[0] == outputs[1])
+    #expect(written.filter { $0.contains("invalid JSON") }.count >= 3)
+    #expect(written.last == written[1], "the repeated event id gets its original line")
+  }
+
   /// Replay is deterministic across stores: in memory and on SQLite (committing every 100
   /// events, and reopening the database halfway) give the same output, line for line.
   @Test func memoryAndSQLiteGiveTheSameOutput() throws {

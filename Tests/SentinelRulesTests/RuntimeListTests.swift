@@ -218,6 +218,56 @@ import Testing
     #expect(!p.setRuntimeList("nope", RuntimeListValue(elementType: .string, entries: [])))
   }
 
+  /// Lines decoded ahead (`EventProcessor.prepare` into a ring of reused slot buffers, as
+  /// `replay`'s decoding thread does) decide exactly as `process(bytes:)`: the same lines, with
+  /// blank and rejected lines among them, aggregates counting, and a run-time list changed
+  /// between two events — the list's slots are not decoded, so they must survive the swap.
+  @Test(arguments: [true, false]) func preparedLinesDecideAsProcessedBytes(optimize: Bool) throws {
+    var events = Self.events(500, seed: 0xDEC0DE)
+    for i in stride(from: 13, to: events.count, by: 41) { events[i] = "  " }
+    for i in stride(from: 29, to: events.count, by: 53) {
+      events[i] = "{\"event_id\":\"bad\(i)\",\"type\":7}"
+    }
+    let bundle = try Self.load(
+      Self.compile(
+        Self.ruleText(runtime: true, ips: Array(Self.ipPool.prefix(8)), users: ["u1", "u2"], mccs: [7995]),
+        optimize: optimize))
+    let plain = EventProcessor(bundle: bundle, store: InMemoryStateStore())
+    let ahead = EventProcessor(bundle: bundle, store: InMemoryStateStore())
+    let change = RuntimeListValue(elementType: .string, entries: Self.ipPool.suffix(20).map { .string($0) })
+    var ring = (0..<3).map { _ in ahead.eventDecoder.makeSlots() }
+    var a: [String] = []
+    var b: [String] = []
+    var kinds: [String: Int] = [:]
+    for (i, e) in events.enumerated() {
+      if i == 250 {
+        #expect(plain.setRuntimeList("blocked_ips", change) && ahead.setRuntimeList("blocked_ips", change))
+      }
+      var line = e
+      let x = try line.withUTF8 { try plain.process(bytes: $0) }
+      let prepared = line.withUTF8 {
+        EventProcessor.prepare($0, decoder: ahead.eventDecoder, into: &ring[i % 3])
+      }
+      let y = try ahead.process(prepared: prepared, slots: &ring[i % 3])
+      a.append(x.line ?? "(blank)")
+      b.append(y.line ?? "(blank)")
+      switch y {
+      case .decided: kinds["decided", default: 0] += 1
+      case .rejected: kinds["rejected", default: 0] += 1
+      case .blank: kinds["blank", default: 0] += 1
+      case .duplicate: kinds["duplicate", default: 0] += 1
+      }
+    }
+    #expect(
+      a == b,
+      "\(zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }.map { "line \($0.offset): \($0.element)" } ?? "")"
+    )
+    #expect(
+      kinds["decided", default: 0] > 400 && kinds["rejected", default: 0] >= 9
+        && kinds["blank", default: 0] >= 12)
+    #expect(a.filter { $0.contains("\"blocked_ip\"") }.count > 20, "the list never matched")
+  }
+
   @Test func entriesAsTextFitTheElementType() {
     #expect(RuntimeListValue.value("42", .int).map(Value.render) == "42")
     #expect(RuntimeListValue.value("-7", .int).map(Value.render) == "-7")

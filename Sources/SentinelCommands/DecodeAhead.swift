@@ -1,0 +1,100 @@
+// `replay`'s decoding thread: the lines of the input are decoded (validated, cut into the event
+// schema's slots) on a thread of its own, a batch ahead of the thread that decides them, through
+// `EventProcessor.prepare` and `process(prepared:slots:)`. Decoding needs nothing of the
+// processor's state, so the decisions, their order and the output are those of `process(bytes:)`
+// line by line; `ReplayCommandTests` compares the two.
+
+import Dispatch
+import Foundation
+import SentinelModel
+import SentinelRuntime
+import Synchronization
+
+/// A batch of decoded lines. Between `DecodeAhead.next()` and `release(_:)` it belongs to the
+/// deciding thread, otherwise to the decoding thread (the semaphores order every access).
+final class DecodedBatch: @unchecked Sendable {
+  /// Each line's outcome, for the first `count` entries.
+  var prepared: [PreparedLine]
+  /// Each line's slot buffer (an event's decoded fields).
+  var slots: [[Value?]]
+  /// How many lines the batch holds.
+  var count = 0
+  /// The index of its first line in the input.
+  var first = 0
+
+  init(capacity: Int, decoder: EventDecoder) {
+    prepared = Array(repeating: .blank, count: capacity)
+    slots = (0..<capacity).map { _ in decoder.makeSlots() }
+  }
+}
+
+/// Decodes an input's lines on a thread of its own, `depth` batches of `batchLines` lines at most
+/// ahead of the caller, who takes them in order with `next()` and hands each back with
+/// `release(_:)` once it decided its lines (its slot buffers are then decoded into again).
+final class DecodeAhead: Sendable {
+  private let input: [UInt8]
+  private let bounds: [Range<Int>]
+  private let decoder: EventDecoder
+  private let ring: [DecodedBatch]
+  private let batchLines: Int
+  private let filled = DispatchSemaphore(value: 0)
+  private let free: DispatchSemaphore
+  private let stopped = Atomic<Bool>(false)
+  /// The number of batches `next()` returned (the caller's thread only).
+  private let taken = Mutex<Int>(0)
+
+  /// Starts decoding `input`'s lines (`bounds`, in order) with `decoder`.
+  init(input: [UInt8], bounds: [Range<Int>], decoder: EventDecoder, batchLines: Int = 256, depth: Int = 4) {
+    self.input = input
+    self.bounds = bounds
+    self.decoder = decoder
+    self.batchLines = max(1, batchLines)
+    ring = (0..<max(2, depth)).map { _ in DecodedBatch(capacity: max(1, batchLines), decoder: decoder) }
+    free = DispatchSemaphore(value: ring.count)
+    let thread = Thread { [self] in decodeAll() }
+    thread.name = "sentinel.replay.decode"
+    thread.start()
+  }
+
+  /// The next batch of decoded lines, in input order; nil after the last one.
+  func next() -> DecodedBatch? {
+    let n = taken.withLock { n in
+      defer { n += 1 }
+      return n
+    }
+    guard n * batchLines < bounds.count else { return nil }
+    filled.wait()
+    return ring[n % ring.count]
+  }
+
+  /// Hands a batch back to the decoding thread.
+  func release(_ batch: DecodedBatch) { free.signal() }
+
+  /// Stops the decoding thread at its next batch (the caller stops taking batches).
+  func cancel() {
+    stopped.store(true, ordering: .relaxed)
+    free.signal()
+  }
+
+  private func decodeAll() {
+    input.withUnsafeBufferPointer { all in
+      var next = 0
+      var b = 0
+      while next < bounds.count {
+        free.wait()
+        if stopped.load(ordering: .relaxed) { return }
+        let batch = ring[b % ring.count]
+        let end = min(next + batchLines, bounds.count)
+        batch.first = next
+        batch.count = end - next
+        for i in next..<end {
+          batch.prepared[i - next] = EventProcessor.prepare(
+            UnsafeBufferPointer(rebasing: all[bounds[i]]), decoder: decoder, into: &batch.slots[i - next])
+        }
+        next = end
+        b += 1
+        filled.signal()
+      }
+    }
+  }
+}
