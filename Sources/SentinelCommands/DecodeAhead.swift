@@ -44,7 +44,7 @@ final class DecodeAhead: Sendable {
   private let taken = Mutex<Int>(0)
 
   /// Starts decoding `input`'s lines (`bounds`, in order) with `decoder`.
-  init(input: [UInt8], bounds: [Range<Int>], decoder: EventDecoder, batchLines: Int = 256, depth: Int = 4) {
+  init(input: [UInt8], bounds: [Range<Int>], decoder: EventDecoder, batchLines: Int = 256, depth: Int = 16) {
     self.input = input
     self.bounds = bounds
     self.decoder = decoder
