@@ -5,7 +5,8 @@
 # daemons each round). Whatever else runs on the machine loads both alike, so the daemons' CPU
 # time per request (user + system from /proc, around the run) compares the two builds even when
 # bench/http.sh's sequential runs move with the load. requests/s and latency are printed too, but
-# the two daemons and wrks share the cores: they are half of what one daemon gets alone.
+# the two daemons and wrks share the cores: they are half of what one daemon gets alone. Each
+# daemon's bytes written to storage per request (/proc/PID/io write_bytes) are printed too.
 # Usage: BASE_SENTINEL=path SENTINEL=path bash bench/http-pair.sh [ROUTE=/v1/decisions]
 #          [ROUNDS=3] [SECONDS=10] [CONNS=32] [THREADS=1]
 # ROUTE /v1/bench/constant is the ceiling route (both daemons run with --bench-constant-route).
@@ -54,6 +55,8 @@ start() { # label binary: starts a daemon, prints "pid url"
   echo "$p http://127.0.0.1:$port"
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Bytes the daemon caused to be written to storage (/proc/PID/io: WAL, checkpoints, fsyncs).
+written() { awk '/^write_bytes/ {print $2}' "/proc/$1/io"; }
 status=0
 for r in $(seq 1 "$rounds"); do
   read -r pa ua < <(start base "$BASE_SENTINEL")
@@ -66,21 +69,26 @@ for r in $(seq 1 "$rounds"); do
   wait
   ba=$(cpu_ticks "$pa")
   bb=$(cpu_ticks "$pb")
+  wa=$(written "$pa")
+  wb=$(written "$pb")
   wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency -s bench/http.lua "$ua" -- "$route" "a$r" >"$work/base/wrk.txt" 2>&1 &
   wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency -s bench/http.lua "$ub" -- "$route" "b$r" >"$work/new/wrk.txt" 2>&1
   wait
   ea=$(cpu_ticks "$pa")
   eb=$(cpu_ticks "$pb")
+  xa=$(written "$pa")
+  xb=$(written "$pb")
   for label in base new; do
-    if [ "$label" = base ]; then ticks=$((ea - ba)); else ticks=$((eb - bb)); fi
-    python3 - "$r" "$label" "$work/$label/wrk.txt" "$ticks" "$(getconf CLK_TCK)" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY' || status=1
+    if [ "$label" = base ]; then ticks=$((ea - ba)); bytes=$((xa - wa)); else ticks=$((eb - bb)); bytes=$((xb - wb)); fi
+    python3 - "$r" "$label" "$work/$label/wrk.txt" "$ticks" "$(getconf CLK_TCK)" "$(cut -d' ' -f1 /proc/loadavg)" "$bytes" <<'PY' || status=1
 import sys
 sys.path.insert(0, "bench")
 from wrk_result import parse
 r, label, text, ticks, hz, load = sys.argv[1], sys.argv[2], open(sys.argv[3]).read(), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 w = parse(text)
 print(f"round {r} {label:<4} {w['rps']:>8.0f} req/s   p50 {w['p50']:6.2f} ms   p99 {w['p99']:6.2f} ms   ({w['total']} requests)"
-      f"   daemon CPU {1e6 * ticks / hz / max(w['total'], 1):.0f} µs/request   load {load}")
+      f"   daemon CPU {1e6 * ticks / hz / max(w['total'], 1):.0f} µs/request"
+      f"   written {int(sys.argv[7]) / max(w['total'], 1):.0f} B/request   load {load}")
 if w["refused"]:
     print(f"  NOT COUNTED: {w['refused']}")
     sys.exit(1)

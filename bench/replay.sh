@@ -7,7 +7,8 @@
 #   3. SQLite again on the same database: every event is already decided (the crash-recovery path)
 #   4. baseline: the same events through the stateless part of the rules (no aggregates), in memory
 #   5. the disk's synchronous-write latency (dd oflag=dsync), which bounds a commit
-# Each run also reports its CPU time (user + system), less disturbed by a busy machine than wall.
+# Each run also reports its CPU time (user + system), less disturbed by a busy machine than wall,
+# and what it wrote to storage (WAL, checkpoints, output).
 # Every run's output is checked against the scaled expected decisions (runs 1 and 2) before its
 # figure counts. Usage: bash bench/replay.sh [COPIES=35] [BATCH=1000]
 # With BASE_SENTINEL=<another build's sentinel>, runs 1 and 2 are also timed with that build, in
@@ -57,9 +58,11 @@ PY
 cpu() { # label command…: the command's first summary line and its CPU time
   local label=$1
   shift
-  /usr/bin/time -f "  CPU: %U s user, %S s system" -o "$work/time.txt" "$@" 2>"$work/err.txt" || true
+  /usr/bin/time -f "%U %S %O" -o "$work/time.txt" "$@" 2>"$work/err.txt" || true
   head -1 "$work/err.txt"
-  cat "$work/time.txt"
+  # %O: the process's file-system writes in 512-byte blocks (/proc/PID/io write_bytes).
+  read -r user system blocks <"$work/time.txt"
+  echo "  CPU: $user s user, $system s system; written to storage: $((blocks / 2048)) MiB"
 }
 echo "== in memory"
 cpu memory $S replay --rules "$work/rules.sbc" "$work/events.jsonl" -o "$work/memory.jsonl"

@@ -29,6 +29,19 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// 1,000 events (docs/performance.md, "State store").
   public static let defaultCacheMiB = 32
 
+  /// The page size of a database this store creates, in bytes (`PRAGMA page_size`; an existing
+  /// file keeps the size it was created with). A commit writes each page it dirties to the WAL
+  /// whole. A small group (the daemon's) dirties about one state page and one event-id index
+  /// page per decision, so smaller pages write fewer bytes per decision (`sentinel serve` creates
+  /// 2 KiB pages); a batch of hundreds dirties most of those trees' pages whatever their size,
+  /// and smaller pages then only cost CPU (docs/performance.md, "Fewer bytes per committed
+  /// decision").
+  public static let defaultPageSize = 4096
+
+  /// The WAL size at which a commit checkpoints (`PRAGMA wal_autocheckpoint`, which counts
+  /// pages: this divided by the file's page size): 40 MiB.
+  static let autocheckpointBytes = 40 << 20
+
   /// Opens (creating it when missing, unless `readOnly`) the state database at `path`.
   /// Throws `StateStoreError.cannotOpen` or `.notAStateDatabase` (a file that is not SQLite, a
   /// database of another application, or one written by a newer SentinelIQ).
@@ -38,9 +51,12 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// `cacheMiB`: SQLite's page cache of the connection, in MiB (`PRAGMA cache_size`). It fills
   /// as the database is read and written, up to this size, and is never given back: a daemon
   /// that must stay within a memory budget takes a small one (`sentinel serve --db-cache-mib`).
+  ///
+  /// `pageSize`: the page size of a new file (a power of two from 512 to 65,536; SQLite ignores
+  /// any other value and keeps its default); an existing file keeps its own.
   public init(
     path: String, tenant: String = "default", readOnly: Bool = false, busyTimeout: TimeInterval = 10,
-    cacheMiB: Int = SQLiteStateStore.defaultCacheMiB
+    cacheMiB: Int = SQLiteStateStore.defaultCacheMiB, pageSize: Int = SQLiteStateStore.defaultPageSize
   ) throws {
     self.tenant = tenant
     self.path = path
@@ -57,15 +73,22 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
       // WAL at each commit, so an acknowledged batch survives both (BUILD_NOTES.md). WAL itself
       // is switched on in `prepareSchema`, once the file is known to be ours (GRDB's own WAL
       // setup would also reset `synchronous` to NORMAL).
+      // INVARIANT: before anything reads or writes the file: SQLite fixes the page size when
+      // it writes the first page, and ignores this for an existing file.
+      try db.execute(sql: "PRAGMA page_size = \(pageSize)")
       try db.execute(sql: "PRAGMA synchronous = FULL")
       // NOTE: a batch of 1,000 events dirties a few hundred pages (random event ids and state
       // keys); with SQLite's default 2 MiB cache they are read back from the file at each batch,
       // and with the default checkpoint every 1,000 WAL pages each hot page is copied into the
-      // database file at every commit. 32 MiB and 10,000 pages (40 MiB of WAL) cut the bytes
+      // database file at every commit. 32 MiB and 40 MiB of WAL (10,000 pages of 4 KiB) cut the bytes
       // written per event by ~20 % and most reads (docs/performance.md, "State store"). The
       // daemon trades some of that for a bounded resident set (`cacheMiB`).
       try db.execute(sql: "PRAGMA cache_size = \(-1024 * max(1, cacheMiB))")
-      if !readOnly { try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000") }
+      if !readOnly {
+        // The file's own page size (that of an existing file, or the one just set for a new one).
+        let size = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+        try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.autocheckpointBytes / max(512, size))")
+      }
     }
     chainHeads = ChainHeadCache()
     do {

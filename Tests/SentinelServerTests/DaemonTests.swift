@@ -181,6 +181,39 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: db), "refused before opening the database")
   }
 
+  @Test func aPageSizeThatIsNotAPowerOfTwoIsRefusedAtStart() throws {
+    for bad in ["1000", "256", "131072"] {
+      let db = try Repo.temporaryFolder() + "/state.db"
+      let r = try runSentinel(["serve", "--db-page-size", bad, "--db", db, "--listen", "127.0.0.1:0"])
+      #expect(r.status == 64, "a usage error: \(r.err)")
+      #expect(r.err.contains("--db-page-size must be a power of two from 512 to 65536"), "\(r.err)")
+      #expect(!FileManager.default.fileExists(atPath: db), "refused before opening the database")
+    }
+  }
+
+  /// A database the daemon creates gets `--db-page-size` (2048 unless told); one that exists
+  /// keeps its own, and its decisions.
+  @Test func theDaemonCreatesItsDatabaseWithItsPageSize() async throws {
+    var reused: String?
+    for (arguments, want) in [([String](), "2048"), (["--db-page-size", "1024"], "1024")] {
+      let daemon = try Daemon(extraArguments: arguments)
+      #expect(try await daemon.post("/v1/decisions", Self.event("page-\(want)")).status == 200)
+      #expect(daemon.terminate() == 0)
+      let store = try SQLiteStateStore(path: daemon.db, readOnly: true)
+      #expect(try store.pragma("page_size") == want)
+      #expect(try store.decisionCount() == 1)
+      try store.close()
+      reused = reused ?? daemon.db
+    }
+    let again = try Daemon(extraArguments: ["--db-page-size", "4096"], db: reused)
+    #expect(try await again.post("/v1/decisions", Self.event("page-again")).status == 200)
+    #expect(again.terminate() == 0)
+    let store = try SQLiteStateStore(path: try #require(reused), readOnly: true)
+    #expect(try store.pragma("page_size") == "2048")
+    #expect(try store.decisionCount() == 2)
+    try store.close()
+  }
+
   @Test func sigtermExitsZeroAndKeepsEveryAnsweredDecision() async throws {
     let daemon = try Daemon(extraArguments: ["--commit-delay-ms", "5"])
     let answered = try await withThrowingTaskGroup(of: [String].self) { group in

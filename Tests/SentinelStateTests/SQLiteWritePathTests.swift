@@ -181,7 +181,8 @@ import Testing
     #expect(rows.map { $0["event_id"] as String } == ids)
     #expect(rows.map { $0["seq"] as Int64 } == [1, 2, 3, 4, 5])
     #expect(try store.pragma("cache_size") == "-32768")
-    #expect(try store.pragma("wal_autocheckpoint") == "10000")
+    let pageSize = try #require(Int(try store.pragma("page_size") ?? ""))
+    #expect(try store.pragma("wal_autocheckpoint") == String((40 << 20) / pageSize))
   }
 
   /// A database as v3 wrote it (decisions keyed by event id, outbox rows copying the line, a
