@@ -10,6 +10,10 @@ import SentinelModel
 import SentinelRuntime
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A batch of decoded lines. Between `DecodeAhead.next()` and `release(_:)` it belongs to the
 /// deciding thread, otherwise to the decoding thread (the semaphores order every access).
 final class DecodedBatch: @unchecked Sendable {
@@ -42,6 +46,9 @@ final class DecodeAhead: Sendable {
   private let stopped = Atomic<Bool>(false)
   /// The number of batches `next()` returned (the caller's thread only).
   private let taken = Mutex<Int>(0)
+  /// The decoding thread's CPU time once it decoded the last line (nil before).
+  private let cpu = Mutex<Double?>(nil)
+  private let finished = DispatchSemaphore(value: 0)
 
   /// Starts decoding `input`'s lines (`bounds`, in order) with `decoder`.
   init(input: [UInt8], bounds: [Range<Int>], decoder: EventDecoder, batchLines: Int = 256, depth: Int = 16) {
@@ -76,7 +83,20 @@ final class DecodeAhead: Sendable {
     free.signal()
   }
 
+  /// The decoding thread's CPU time in seconds, once it decoded every line (it waits for that);
+  /// nil after `cancel()`.
+  func decodingCPUSeconds() -> Double? {
+    if stopped.load(ordering: .relaxed) { return nil }
+    finished.wait()
+    finished.signal()
+    return cpu.withLock { $0 }
+  }
+
   private func decodeAll() {
+    defer {
+      cpu.withLock { $0 = threadCPUSeconds() }
+      finished.signal()
+    }
     input.withUnsafeBufferPointer { all in
       var next = 0
       var b = 0
@@ -97,4 +117,15 @@ final class DecodeAhead: Sendable {
       }
     }
   }
+}
+
+/// The calling thread's CPU time in seconds (0 without a thread CPU clock).
+func threadCPUSeconds() -> Double {
+  #if canImport(Glibc)
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+  #else
+    return 0
+  #endif
 }

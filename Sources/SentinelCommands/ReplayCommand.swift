@@ -203,6 +203,8 @@ public struct ReplayCommand: ParsableCommand {
         }
       }
     }
+    let cpuAtStart = threadCPUSeconds()
+    var decodingCPU: Double?
     if pipeline {
       // Lines are decoded on a thread of their own, a few batches ahead (DecodeAhead.swift).
       let ahead = DecodeAhead(input: input, bounds: bounds, decoder: processor.eventDecoder)
@@ -220,6 +222,8 @@ public struct ReplayCommand: ParsableCommand {
         }
         ahead.release(batch)
       }
+      // Every line was taken, so the decoding thread is done (or about to be).
+      decodingCPU = ahead.decodingCPUSeconds()
     } else {
       for (n, range) in bounds.enumerated() {
         let result: ProcessedLine
@@ -233,6 +237,7 @@ public struct ReplayCommand: ParsableCommand {
         try decided(n, result)
       }
     }
+    let decidingCPU = threadCPUSeconds() - cpuAtStart
     do { try flush(wait: true) } catch {
       printError("commit of the lines through \(failedThrough) failed: \(error)")
       out.flush()
@@ -242,7 +247,19 @@ public struct ReplayCommand: ParsableCommand {
     if output != nil { close(out.fd) }
     if progress { FileStream.standardError.write("\r\u{1B}[K") }
     if !quiet {
-      printError(summary.render(elapsed: Date().timeIntervalSince(start), storage: state ?? "memory"))
+      var threads = [("deciding", String(format: "%.3f s", decidingCPU))]
+      if let decodingCPU { threads.append(("decoding", String(format: "%.3f s", decodingCPU))) }
+      if let committer {
+        threads.append(
+          (
+            "committing",
+            String(
+              format: "%.3f s (%.3f s with the disk's waits)", committer.cpuSeconds, committer.busySeconds)
+          ))
+      }
+      printError(
+        summary.render(
+          elapsed: Date().timeIntervalSince(start), storage: state ?? "memory", threadCPU: threads))
     }
   }
 }
@@ -254,6 +271,12 @@ final class BackgroundCommit: Sendable {
   private let queue = DispatchQueue(label: "sentinel.replay.commit", qos: .userInitiated)
   private let done = DispatchSemaphore(value: 0)
   private let state = Mutex<(busy: Bool, error: (any Error)?)>((false, nil))
+  private let spent = Mutex<(cpu: Double, wall: Double)>((0, 0))
+
+  /// The CPU time the commits took on the commit thread so far, in seconds.
+  var cpuSeconds: Double { spent.withLock { $0.cpu } }
+  /// The time the commits took so far (CPU, and waiting for the disk), in seconds.
+  var busySeconds: Double { spent.withLock { $0.wall } }
 
   /// Whether a commit was started and not yet waited for.
   var isBusy: Bool { state.withLock { $0.busy } }
@@ -262,11 +285,16 @@ final class BackgroundCommit: Sendable {
   func start(_ batch: StateBatch, on store: any StateStore & Sendable) {
     state.withLock { $0 = (true, nil) }
     queue.async { [self] in
+      let c0 = threadCPUSeconds()
+      let w0 = DispatchTime.now().uptimeNanoseconds
       do {
         try store.commit(batch)
       } catch {
         state.withLock { $0.error = error }
       }
+      let cpu = threadCPUSeconds() - c0
+      let wall = Double(DispatchTime.now().uptimeNanoseconds - w0) * 1e-9
+      spent.withLock { $0 = ($0.cpu + cpu, $0.wall + wall) }
       done.signal()
     }
   }
@@ -311,10 +339,17 @@ struct ReplaySummary {
     }
   }
 
-  func render(elapsed: Double, storage: String) -> String {
+  /// The summary; `threadCPU`: each thread's CPU time, by its part of the work (the one with the
+  /// most is what limits the rate on a machine with a core per thread).
+  func render(elapsed: Double, storage: String, threadCPU: [(String, String)] = []) -> String {
     let rate = Double(lines) / max(elapsed, 1e-9)
     var out = "replayed \(lines) lines in \(String(format: "%.3f", elapsed)) s"
     out += " (\(Int(rate)) events/s, state: \(storage))\n"
+    if !threadCPU.isEmpty {
+      out +=
+        "  CPU by thread: "
+        + threadCPU.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n"
+    }
     out += "  decided \(decided), duplicates \(duplicates), rejected \(rejected)\n"
     out +=
       "  by action: "

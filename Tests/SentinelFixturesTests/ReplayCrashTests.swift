@@ -173,6 +173,44 @@ import Testing
     #expect(written.last == written[1], "the repeated event id gets its original line")
   }
 
+  /// The summary on standard error counts the lines and gives each thread's CPU time: the
+  /// deciding one always, the decoding one with the pipeline, the committing one (with its
+  /// waits for the disk) with the pipeline and `--state`.
+  @Test func theSummaryGivesEachThreadsCPUTime() throws {
+    let dir = try Repo.temporaryFolder()
+    let events = Repo.corpus + "/events.jsonl"
+    let inputLines = try Repo.lines(events).count
+    for (args, threads) in [
+      (["--state", dir + "/a.db"], ["deciding", "decoding", "committing"]),
+      ([], ["deciding", "decoding"]),
+      (["--no-pipeline", "--state", dir + "/b.db"], ["deciding"]),
+    ] {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
+      p.arguments = ["replay", "--rules", Repo.rules] + args + [events, "-o", dir + "/out.jsonl"]
+      let err = Pipe()
+      p.standardError = err
+      try p.run()
+      let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      p.waitUntilExit()
+      #expect(p.terminationStatus == 0, "\(args): \(text)")
+      let lines = text.split(separator: "\n").map(String.init)
+      #expect(lines.first?.hasPrefix("replayed \(inputLines) lines in ") == true, "\(text)")
+      let cpuLine = try #require(lines.first { $0.hasPrefix("  CPU by thread: ") }, "\(text)")
+      let named = cpuLine.dropFirst("  CPU by thread: ".count).split(separator: ", ").map {
+        String($0.split(separator: " ")[0])
+      }
+      #expect(named == threads, "\(args): \(cpuLine)")
+      for part in cpuLine.dropFirst("  CPU by thread: ".count).split(separator: ", ") {
+        let seconds = Double(part.split(separator: " ")[1]) ?? -1
+        #expect(seconds > 0 && seconds < 600, "\(args): \(part)")
+      }
+      let counts = try #require(lines.first { $0.hasPrefix("  decided ") }, "\(text)")
+      let numbers = counts.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+      #expect(numbers.count == 3 && numbers.reduce(0, +) == inputLines, "\(counts)")
+    }
+  }
+
   /// Replay is deterministic across stores: in memory and on SQLite (committing every 100
   /// events, and reopening the database halfway) give the same output, line for line.
   @Test func memoryAndSQLiteGiveTheSameOutput() throws {
