@@ -55,11 +55,13 @@ print(f"  decisions checked: {bad} mismatches")
 sys.exit(1 if bad else 0)
 PY
 }
-cpu() { # label command…: the command's first summary line and its CPU time
+cpu() { # label command…: the command's first summary line, its threads' CPU and its CPU time
   local label=$1
   shift
   /usr/bin/time -f "%U %S %O" -o "$work/time.txt" "$@" 2>"$work/err.txt" || true
   head -1 "$work/err.txt"
+  # Builds since session 9 also give each thread's CPU time (and the commit thread's waits).
+  grep "CPU by thread" "$work/err.txt" || true
   # %O: the process's file-system writes in 512-byte blocks (/proc/PID/io write_bytes).
   read -r user system blocks <"$work/time.txt"
   echo "  CPU: $user s user, $system s system; written to storage: $((blocks / 2048)) MiB"
