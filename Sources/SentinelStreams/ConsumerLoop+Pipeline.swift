@@ -98,11 +98,14 @@ extension ConsumerLoop {
     }
     if let committer, !commits.isEmpty {
       committer.start(commits.map { ($0.entries.worker.store, $0.batch) })
-      crashPoint("commit-in-flight")
     }
     inFlight = InFlightBatch(
       commits: commits, uncommitted: uncommitted, acknowledgements: batch.acknowledgements)
-    if let settled { try publishAndAcknowledge(settled) }
+    if let settled {
+      // The previous batch committed, not published; this one's commit may be running.
+      crashPoint("commit-in-flight")
+      try publishAndAcknowledge(settled)
+    }
   }
 
   /// Settles the commit in flight, then publishes its rows and acknowledges its entries (the

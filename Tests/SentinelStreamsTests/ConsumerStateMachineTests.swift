@@ -129,8 +129,6 @@ import Testing
         == .claim(stream: "s", cursor: "0-0", minIdle: .seconds(30), count: 10))
   }
 
-  typealias Action = ConsumerStateMachine.Action
-
   /// A connection failure backs off, reconnects, creates the groups again and re-reads own
   /// pending entries from 0; NOGROUP recreates the group of the stream named.
   @Test func failures() {

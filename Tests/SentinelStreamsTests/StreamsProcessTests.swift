@@ -199,8 +199,8 @@ import Testing
 
   /// Pipelined, killed with a commit in flight: after the second batch was decided while the
   /// first batch's commit ran (`decided-in-flight`: the first may be committed or not), and
-  /// right after the second batch's commit started (`commit-in-flight`: the first is committed
-  /// and not published, the second may be committed or not). Nothing published is uncommitted,
+  /// right after the second batch's commit started, before the first is published
+  /// (`commit-in-flight`: the first is committed, the second may be or not). Nothing published is uncommitted,
   /// and the restarted consumer loses and duplicates nothing.
   @Test func aCrashWithACommitInFlightLosesAndDuplicatesNothing() throws {
     for point in ["decided-in-flight", "commit-in-flight"] {
@@ -209,7 +209,11 @@ import Testing
   }
 
   /// Runs a consumer (batch 64) that kills itself at `point` with probability 1, checks what it
-  /// left, restarts it (pipelined) and checks exactly once.
+  /// left, restarts it (pipelined) and checks exactly once. Both runs are consumer `c1`: the
+  /// restarted one reads the killed one's pending entries first, in stream order (a consumer
+  /// of another name would claim them 30 s later and decide them after the later entries;
+  /// `checkReplay` replays each event id's first produced line, and the corpus has an id
+  /// produced twice with different bodies).
   func crashAtFirstBatch(_ point: String, pipelined: Bool) throws {
     let label = "\(point)\(pipelined ? "" : " (--no-pipeline)")"
     let redis = try RedisServer()
@@ -224,7 +228,7 @@ import Testing
     try c.produce(events, stream: "events")
     let crashing = try ConsumerProcess(
       redis: redis, db: db, rules: bundle,
-      arguments: ["--batch", "64"] + (pipelined ? [] : ["--no-pipeline"]),
+      arguments: ["--batch", "64", "--consumer", "c1"] + (pipelined ? [] : ["--no-pipeline"]),
       environment: ["SENTINEL_STREAMS_CRASH": "\(point):1"], log: dir + "/crash.log")
     try #require(try waitUntil(300) { !crashing.isRunning }, "\(label): \(crashing.logTail)")
     let store = try SQLiteStateStore(path: db, readOnly: true)
@@ -249,7 +253,8 @@ import Testing
       #expect(published.isEmpty, "\(label)")
     }
     let restarted = try ConsumerProcess(
-      redis: redis, db: db, rules: bundle, arguments: ["--batch", "64"], log: dir + "/consume.log")
+      redis: redis, db: db, rules: bundle, arguments: ["--batch", "64", "--consumer", "c1"],
+      log: dir + "/consume.log")
     let ids = Set(events.compactMap(eventID))
     #expect(
       try waitUntil(300) { try c.decisions().count >= ids.count && c.pendingCount("events") == 0 },
