@@ -104,7 +104,8 @@ if [ -n "${BASE_SENTINEL:-}" ]; then
   consume "BASE ($BASE_SENTINEL)" "$BASE_SENTINEL" sentinel-base decisions-base "$work/base-state.db"
   consume "this build again" "$S" sentinel-again decisions-again "$work/state-again.db"
 fi
-if $S consume --help 2>&1 | grep -c -- '--no-pipeline' >/dev/null; then
+consume_help=$("$S" consume --help 2>&1 || true)
+if [[ $consume_help == *--no-pipeline* ]]; then
   consume "this build, --no-pipeline" "$S" sentinel-nopipe decisions-nopipe "$work/state-nopipe.db" --no-pipeline
 fi
 
