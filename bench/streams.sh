@@ -12,7 +12,8 @@
 # Usage: bash bench/streams.sh [COPIES=20] [BATCH=512]   (SENTINEL=binary to skip the release build)
 # With BASE_SENTINEL=<another build's sentinel>, step 3 is also run with that build (its own
 # consumer group, output stream and database, same input stream) and then with this build again,
-# in the same invocation: before/after comparisons on a shared, noisy machine.
+# in the same invocation: before/after comparisons on a shared, noisy machine. When this build's
+# consume has --no-pipeline, step 3 also runs with it (same binary, commits on the consumer's thread).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 copies=${1:-20}
@@ -51,16 +52,17 @@ $S produce --redis "redis://127.0.0.1:$port" --stream events "$work/events.jsonl
 end=$(date +%s.%N)
 python3 -c "print(f'  {$events/($end-$start):,.0f} events/s ({$end-$start:.2f} s)')"
 
-# consume LABEL BINARY GROUP OUTPUT DB: one consumer from a full stream until its group has read
+# consume LABEL BINARY GROUP OUTPUT DB [ARGS…]: one consumer from a full stream until its group has read
 # every entry and nothing is pending; then its published decisions are checked.
 consume() {
   local label=$1 bin=$2 group=$3 output=$4 db=$5
+  shift 5
   echo "== $label: sentinel consume, batch $batch (stream → SQLite commit → XADD decisions → XACK)"
   local start end info pending lag
   start=$(date +%s.%N)
   /usr/bin/time -f "  CPU: %U s user, %S s system" -o "$work/time.txt" \
     "$bin" consume --redis "redis://127.0.0.1:$port" --rules "$work/rules.sbc" --db "$db" \
-    --stream events --group "$group" --output "$output" --batch "$batch" --consumer bench 2>"$work/consume.log" &
+    --stream events --group "$group" --output "$output" --batch "$batch" --consumer bench "$@" 2>"$work/consume.log" &
   cpid=$!
   # Done when the group has read every entry and nothing is pending.
   while true; do
@@ -101,6 +103,10 @@ consume "this build" "$S" sentinel decisions "$work/state.db"
 if [ -n "${BASE_SENTINEL:-}" ]; then
   consume "BASE ($BASE_SENTINEL)" "$BASE_SENTINEL" sentinel-base decisions-base "$work/base-state.db"
   consume "this build again" "$S" sentinel-again decisions-again "$work/state-again.db"
+fi
+consume_help=$("$S" consume --help 2>&1 || true)
+if [[ $consume_help == *--no-pipeline* ]]; then
+  consume "this build, --no-pipeline" "$S" sentinel-nopipe decisions-nopipe "$work/state-nopipe.db" --no-pipeline
 fi
 
 echo "== baseline: sentinel replay --state, batch $batch (no Redis)"

@@ -28,6 +28,11 @@ public struct ConsumeCommand: ParsableCommand {
       acknowledged and not published again. SIGTERM or SIGINT finishes the batch in hand
       (committed, published, acknowledged) and exits 0.
 
+      Pipeline (default): a batch's transaction and its fsync run on a second thread while the
+      next batch is read and decided; a batch is published and acknowledged only once its
+      commit returned, one commit in flight at a time. --no-pipeline: one batch after the
+      other, on one thread (the same decisions and output stream).
+
       Partitions: with --of N the input is N streams STREAM:0 … STREAM:N-1, split by user id
       (`sentinel produce --of N` writes them); this consumer owns --partitions (default: all).
 
@@ -141,6 +146,13 @@ struct StreamOptions: ParsableArguments {
   @Option(help: "Claim entries idle this long with another consumer, in milliseconds (XAUTOCLAIM).")
   var claimIdleMs = 30_000
 
+  @Flag(
+    inversion: .prefixedNo,
+    help:
+      "Commit each batch on a second thread while the next one is read and decided (the decisions and the output stream are the same)."
+  )
+  var pipeline = true
+
   /// The owned partitions, checked.
   func ownedPartitions() throws -> [Int] {
     guard let n = of else {
@@ -187,7 +199,7 @@ struct StreamOptions: ParsableArguments {
       batchSize: batch,
       block: .milliseconds(blockMs), maxDeliveries: maxDeliveries, claimIdle: .milliseconds(claimIdleMs),
       crashPoints: StreamConsumerConfiguration.crashPoints(
-        from: ProcessInfo.processInfo.environment["SENTINEL_STREAMS_CRASH"]))
+        from: ProcessInfo.processInfo.environment["SENTINEL_STREAMS_CRASH"]), pipeline: pipeline)
   }
 
   /// Options at their defaults.

@@ -45,6 +45,10 @@ final class ConsumerLoop {
   /// another row there (another process's commit, rows left by a crash): then publication reads
   /// the rows back from SQLite, and the next commits check again from what it published.
   var heldIsComplete = true
+  /// Pipelined: the batch whose commit runs on `committer`, until `settle` (one at a time).
+  var inFlight: InFlightBatch?
+  /// Pipelined: the thread the commits run on (nil with `--no-pipeline`).
+  let committer: ConsumerCommitThread?
 
   init(consumer: StreamConsumer) throws {
     self.consumer = consumer
@@ -53,6 +57,7 @@ final class ConsumerLoop {
     // NOTE: the read timeout must exceed XREADGROUP's BLOCK (BUILD_NOTES.md).
     redis = RedisConnection(endpoint: config.endpoint, readTimeout: config.settings.block + .seconds(10))
     machine = ConsumerStateMachine(settings: config.settings)
+    committer = config.pipeline ? ConsumerCommitThread() : nil
     let c = consumer.configuration
     var made: [String: PartitionWorker] = [:]
     var first: PartitionWorker?
@@ -91,10 +96,14 @@ final class ConsumerLoop {
       } catch let e as RedisError {
         if case .server(_, let message) = e, message.hasPrefix("NOGROUP") {
           logger.warning("consumer group lost; creating it again from id 0", metadata: ["error": "\(e)"])
+          _ = try settle()
           action = machine.failed(.noGroup(stream: streamOf(message)))
         } else if e.isConnectionFailure || e.isTransient {
           logger.warning("Redis connection failed; reconnecting", metadata: ["error": "\(e)"])
           redis.close()
+          // The commit in flight is settled; its rows are published and its entries (pending,
+          // read again) acknowledged as duplicates after the reconnection.
+          _ = try settle()
           action = machine.failed(.connection)
         } else {
           throw StreamConsumerError(description: "\(e)")
@@ -102,6 +111,9 @@ final class ConsumerLoop {
       }
       publishMetrics()
     }
+    // The machine settles before it stops; a commit still in flight here only comes from a
+    // failure while stopping: it is settled, its entries are read again at the next start.
+    _ = try settle()
     try flushOutboxMark()
     publishMetrics()
     report(final: true)
@@ -139,7 +151,7 @@ final class ConsumerLoop {
         try StreamReplies.readGroup(raw: raw)
       }
       lookAround()
-      if entries.isEmpty { try flushOutboxMark() }
+      if entries.isEmpty && inFlight == nil { try flushOutboxMark() }
       return machine.entriesRead(entries, readStreams: streams, now: now)
 
     case .fetchDeliveries(let stream, let ids):
@@ -166,8 +178,16 @@ final class ConsumerLoop {
       return machine.claimed(entries, deleted: deleted, stream: stream, nextCursor: next, now: now)
 
     case .process(let batch):
+      if committer != nil {
+        try processPipelined(batch)
+        return machine.processed(now: now, commitInFlight: inFlight != nil)
+      }
       try process(batch)
       return machine.processed(now: now)
+
+    case .settle:
+      try finishInFlight()
+      return machine.settled(now: now)
 
     case .reconnect(let delay):
       Thread.sleep(forTimeInterval: delay.seconds)
@@ -194,22 +214,39 @@ final class ConsumerLoop {
 
   // MARK: - One batch
 
-  func process(_ batch: ConsumerBatch) throws {
+  /// The batch's entries by partition, in stream order (partitions without entries left out).
+  func partitions(of batch: ConsumerBatch) -> [PartitionEntries] {
     var byStream: [String: [StreamEntry]] = [:]
     for e in batch.events { byStream[e.stream, default: []].append(e) }
     var deadByStream: [String: [DeadLetter]] = [:]
     for d in batch.deadLetters { deadByStream[d.entry.stream, default: []].append(d) }
+    var out: [PartitionEntries] = []
     for (stream, worker) in workers.sorted(by: { $0.key < $1.key }) {
       let events = byStream[stream] ?? []
       let dead = deadByStream[stream] ?? []
       if events.isEmpty && dead.isEmpty { continue }
-      try commitPartition(worker, events: events, dead: dead)
+      out.append(PartitionEntries(worker: worker, events: events, dead: dead))
+    }
+    return out
+  }
+
+  /// The sequential batch (`--no-pipeline`): decide and commit, publish, acknowledge.
+  func process(_ batch: ConsumerBatch) throws {
+    for p in partitions(of: batch) {
+      try commitPartition(p.worker, events: p.events, dead: p.dead)
     }
     crashPoint("after-commit")
+    try publishAndAcknowledge(batch.acknowledgements)
+  }
+
+  /// Publishes the committed outbox rows not yet in Redis, then acknowledges `acknowledgements`
+  /// (their decisions are among the rows, or were committed before); the published mark rides
+  /// in the next commit.
+  func publishAndAcknowledge(_ acknowledgements: [String: [String]]) throws {
     let published = try publishOutbox(mark: false)
     crashPoint("after-publish")
     var acks: [RedisArguments] = []
-    for (stream, ids) in batch.acknowledgements.sorted(by: { $0.key < $1.key }) {
+    for (stream, ids) in acknowledgements.sorted(by: { $0.key < $1.key }) {
       var a = RedisArguments(bytes: 64 + ids.count * 20, count: 3 + ids.count)
       a.append("XACK")
       a.append(stream)
@@ -235,34 +272,16 @@ final class ConsumerLoop {
   /// published mark); redoes the batch from a fresh load when the commit did not happen because
   /// of another writer: the fence found its decisions (reload at once), or its lock outlasted the
   /// busy timeout (wait, then reload). Either way nothing was committed or acknowledged.
-  func commitPartition(_ w: PartitionWorker, events: [StreamEntry], dead: [DeadLetter]) throws {
-    var attempts = 0
+  /// `attempts`: how many times the batch was tried already (a pipelined commit refused once).
+  func commitPartition(
+    _ w: PartitionWorker, events: [StreamEntry], dead: [DeadLetter], attempts tried: Int = 0
+  )
+    throws
+  {
+    var attempts = tried
     while true {
       attempts += 1
-      var decided = 0
-      var duplicates = 0
-      var rejected = 0
-      for d in dead {
-        w.fenced.outbox.append(deadLetter(d.entry, reason: d.reason))
-      }
-      for e in events {
-        guard case .event(let bytes) = e.payload else { continue }
-        let result = try bytes.withUnsafeBufferPointer { try w.processor.process(bytes: $0) }
-        switch result {
-        case .decided(let decision, let line):
-          decided += 1
-          w.fenced.outbox.append(
-            OutboxRecord(stream: config.output, kind: .decision, body: line, eventID: decision.eventID))
-        case .duplicate:
-          duplicates += 1
-        case .rejected(let error, _):
-          rejected += 1
-          w.fenced.outbox.append(deadLetter(e, reason: error.message))
-        case .blank:
-          rejected += 1
-          w.fenced.outbox.append(deadLetter(e, reason: "the `event` field is blank"))
-        }
-      }
+      let counts = try decide(w, events: events, dead: dead)
       crashPoint("before-commit")
       w.fenced.markPublishedThrough = unmarkedThrough
       w.fenced.unpublishedCheckAfter = heldIsComplete ? (held.last?.id ?? publishedThrough) : nil
@@ -271,24 +290,7 @@ final class ConsumerLoop {
         try w.processor.commit()
         try w.fenced.flushOutbox()
       } catch {
-        guard let retry = CommitRetry(error), attempts < CommitRetry.maxAttempts else {
-          if let fence = error as? StateFenceError {
-            throw StreamConsumerError(description: "\(fence) (\(attempts) attempts)")
-          }
-          throw error
-        }
-        switch retry {
-        case .fenced:
-          consumer.metricsBox.withLock { $0.fenceConflicts += 1 }
-          logger.info(
-            "another writer committed to this partition; reloading its state", metadata: ["fence": "\(error)"]
-          )
-        case .busy:
-          logger.warning(
-            "the state database is busy; redoing the batch",
-            metadata: ["error": "\(error)", "attempt": "\(attempts)"])
-          Thread.sleep(forTimeInterval: 0.1 * Double(attempts))
-        }
+        try prepareRetry(after: error, attempts: attempts)
         try w.reload()
         continue
       }
@@ -297,13 +299,70 @@ final class ConsumerLoop {
         hold(written.rows, written.report)
         w.fenced.written = nil
       }
-      consumer.metricsBox.withLock { m in
-        m.decided += decided
-        m.duplicates += duplicates
-        m.rejected += rejected
-        m.batches += 1
-      }
+      count(counts)
       return
+    }
+  }
+
+  /// A commit failed with `error` at its `attempts`-th try: throws when it is not one to redo
+  /// (or the attempts are used up), else counts and logs it (and waits, for a busy database).
+  /// The caller reloads the partition's state and redoes the batch.
+  func prepareRetry(after error: any Error, attempts: Int) throws {
+    guard let retry = CommitRetry(error), attempts < CommitRetry.maxAttempts else {
+      if let fence = error as? StateFenceError {
+        throw StreamConsumerError(description: "\(fence) (\(attempts) attempts)")
+      }
+      throw error
+    }
+    switch retry {
+    case .fenced:
+      consumer.metricsBox.withLock { $0.fenceConflicts += 1 }
+      logger.info(
+        "another writer committed to this partition; reloading its state", metadata: ["fence": "\(error)"])
+    case .busy:
+      logger.warning(
+        "the state database is busy; redoing the batch",
+        metadata: ["error": "\(error)", "attempt": "\(attempts)"]
+      )
+      Thread.sleep(forTimeInterval: 0.1 * Double(attempts))
+    }
+  }
+
+  /// Decides a partition's events through its processor and adds their outbox rows (decisions,
+  /// dead letters) to its store's; nothing is committed.
+  func decide(_ w: PartitionWorker, events: [StreamEntry], dead: [DeadLetter]) throws -> BatchCounts {
+    var counts = BatchCounts()
+    for d in dead {
+      w.fenced.outbox.append(deadLetter(d.entry, reason: d.reason))
+    }
+    for e in events {
+      guard case .event(let bytes) = e.payload else { continue }
+      let result = try bytes.withUnsafeBufferPointer { try w.processor.process(bytes: $0) }
+      switch result {
+      case .decided(let decision, let line):
+        counts.decided += 1
+        w.fenced.outbox.append(
+          OutboxRecord(stream: config.output, kind: .decision, body: line, eventID: decision.eventID))
+      case .duplicate:
+        counts.duplicates += 1
+      case .rejected(let error, _):
+        counts.rejected += 1
+        w.fenced.outbox.append(deadLetter(e, reason: error.message))
+      case .blank:
+        counts.rejected += 1
+        w.fenced.outbox.append(deadLetter(e, reason: "the `event` field is blank"))
+      }
+    }
+    return counts
+  }
+
+  /// Adds a committed partition batch's counts to the metrics.
+  func count(_ c: BatchCounts) {
+    consumer.metricsBox.withLock { m in
+      m.decided += c.decided
+      m.duplicates += c.duplicates
+      m.rejected += c.rejected
+      m.batches += 1
     }
   }
 

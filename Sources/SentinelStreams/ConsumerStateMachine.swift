@@ -11,6 +11,14 @@
 //                     NOGROUP    → createGroups (from id 0) → pending
 //   stop requested: the batch in hand is finished (processed: committed, published, acked), then stop.
 //
+// Pipelined (the default; `sentinel consume --no-pipeline` turns it off): a processed batch may
+// leave its commit in flight on the service's commit thread (`processed(now:commitInFlight:)`);
+// the next batch is read and decided meanwhile. The machine then asks for `settle` (wait for
+// the commit, publish its rows, acknowledge its entries) before anything that must not run
+// ahead of it: a read that would block (the stream is drained: it reads without BLOCK first,
+// and settles when that finds nothing), and the stop. A failure drops the commit in flight
+// from the machine's view: the service settles it before reporting the failure.
+//
 // Classification (the machine's, before the engine sees an entry): an entry trimmed while
 // pending (nil payload) is acknowledged and counted; an entry without an `event` field, or
 // delivered more than `maxDeliveries` times, is a dead letter. Events the engine rejects are
@@ -154,6 +162,8 @@ public struct ConsumerStateMachine: Sendable {
     case claim(stream: String, cursor: String, minIdle: Duration, count: Int)
     /// Decide, commit (with the outbox), publish, acknowledge, mark published.
     case process(ConsumerBatch)
+    /// Wait for the commit in flight, then publish its outbox rows and acknowledge its entries.
+    case settle
     /// Wait, then connect again (then groups are created again: Redis may have lost them).
     case reconnect(after: Duration)
     /// Stop: nothing is in hand.
@@ -183,6 +193,8 @@ public struct ConsumerStateMachine: Sendable {
   var lastClaim: Duration?
   var stopping = false
   var failuresInARow = 0
+  /// Whether the last processed batch's commit is still running (pipelined service).
+  var commitInFlight = false
 
   /// A machine for `settings`.
   public init(settings: ConsumerSettings) {
@@ -207,9 +219,14 @@ public struct ConsumerStateMachine: Sendable {
     return next(now: now)
   }
 
+  /// Whether a processed batch's commit is still in flight (until `settled`).
+  public var isCommitInFlight: Bool { commitInFlight }
+
   /// A read answered `entries` (of any of the streams read).
   public mutating func entriesRead(_ entries: [StreamEntry], readStreams: [String], now: Duration) -> Action {
     failuresInARow = 0
+    // A read without BLOCK because a commit was in flight found nothing: settle, then block.
+    if entries.isEmpty && commitInFlight { return .settle }
     counts.read += entries.count
     var pendingRead: [StreamEntry] = []
     var fresh: [StreamEntry] = []
@@ -284,7 +301,21 @@ public struct ConsumerStateMachine: Sendable {
 
   /// The batch is committed, published and acknowledged.
   public mutating func processed(now: Duration) -> Action {
+    processed(now: now, commitInFlight: false)
+  }
+
+  /// The batch is decided and its commit started (`commitInFlight`: it has not returned yet;
+  /// its publication and acknowledgement wait for `settle`), or done (false).
+  public mutating func processed(now: Duration, commitInFlight: Bool) -> Action {
     failuresInARow = 0
+    self.commitInFlight = commitInFlight
+    return next(now: now)
+  }
+
+  /// The commit in flight returned, its rows are published and its entries acknowledged.
+  public mutating func settled(now: Duration) -> Action {
+    failuresInARow = 0
+    commitInFlight = false
     return next(now: now)
   }
 
@@ -295,6 +326,7 @@ public struct ConsumerStateMachine: Sendable {
     awaitingStreams = []
     claimQueue = []
     claimCursor = "0-0"
+    commitInFlight = false
     for s in settings.streams { cursors[s] = "0" }
     switch failure {
     case .connection:
@@ -320,7 +352,7 @@ public struct ConsumerStateMachine: Sendable {
 
   /// After a batch (or nothing): stop, claim, read own pending, or read new entries.
   mutating func next(now: Duration) -> Action {
-    if stopping { return .stop }
+    if stopping { return commitInFlight ? .settle : .stop }
     if let stream = claimQueue.first {
       return .claim(
         stream: stream, cursor: claimCursor, minIdle: settings.claimIdle, count: settings.batchSize)
@@ -336,9 +368,11 @@ public struct ConsumerStateMachine: Sendable {
       claimCursor = "0-0"
       return next(now: now)
     }
+    // With a commit in flight, a blocking read would hold its batch's publication and
+    // acknowledgement for up to BLOCK: read without it (an empty answer settles first).
     return .read(
       streams: settings.streams, ids: settings.streams.map { _ in ">" }, count: settings.batchSize,
-      block: settings.block)
+      block: commitInFlight ? nil : settings.block)
   }
 
   /// Splits entries into events, dead letters and trimmed ones.

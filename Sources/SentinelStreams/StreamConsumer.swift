@@ -14,6 +14,12 @@
 //   4. XACK     the batch's entries
 //   5. mark     the outbox rows published: in the transaction of the next batch's commit (no
 //               fsync of its own), or on its own when the consumer idles or stops
+//
+// Pipelined (the default; `ConsumerLoop+Pipeline.swift`): step 2 of batch N runs on a commit
+// thread while batch N+1 is read and decided; steps 3 and 4 of batch N follow once its commit
+// returned, after batch N+1's commit has started. Each step still happens after the one before
+// it for the same batch, one commit is in flight at a time, and so the crash cases below hold
+// as they are.
 // A crash before 2 leaves the entries pending: read again, decided again (nothing was
 // committed). Between 2 and 3: the rows are re-published at start. Between 3 and 5: the
 // watermark makes the re-publication a no-op; the entries, still pending, are read again and are
@@ -52,16 +58,20 @@ public struct StreamConsumerConfiguration: Sendable {
   public var databaseCacheMiB = SQLiteStateStore.defaultCacheMiB
   /// Batch size, BLOCK, delivery limit, claiming.
   public var settings: ConsumerSettings
-  /// Test-only fault injection: crash points (`after-commit`, `after-publish`, `after-ack`) and
-  /// the probability of a SIGKILL at each (from `SENTINEL_STREAMS_CRASH`).
+  /// Test-only fault injection: crash points (`before-commit`, `after-commit`, `after-publish`,
+  /// `after-ack`; pipelined also `decided-in-flight` and `commit-in-flight`) and the probability
+  /// of a SIGKILL at each (from `SENTINEL_STREAMS_CRASH`).
   public var crashPoints: [String: Double]
+  /// Whether a batch is decided while the previous batch's commit runs on a commit thread
+  /// (`sentinel consume --no-pipeline`: one batch after the other, on one thread).
+  public var pipeline: Bool
 
   /// A configuration.
   public init(
     endpoint: RedisEndpoint, partitioning: Partitioning, partitions: [Int], group: String, consumer: String,
     output: String, deadLetter: String, tenant: String, databasePath: String, batchSize: Int = 512,
     block: Duration = .milliseconds(500), maxDeliveries: Int = 5, claimIdle: Duration = .seconds(30),
-    crashPoints: [String: Double] = [:]
+    crashPoints: [String: Double] = [:], pipeline: Bool = true
   ) {
     self.endpoint = endpoint
     self.partitioning = partitioning
@@ -77,6 +87,7 @@ public struct StreamConsumerConfiguration: Sendable {
       maxDeliveries: maxDeliveries, claimIdle: claimIdle,
       claimInterval: min(.seconds(5), claimIdle / 2))
     self.crashPoints = crashPoints
+    self.pipeline = pipeline
   }
 
   /// Parses `SENTINEL_STREAMS_CRASH` (`after-commit:0.05,after-ack:0.02`): for tests only.
@@ -234,16 +245,30 @@ final class FencedStore: StateStore, EventIDIndex {
   func allStates() throws -> [StateKey: AggregateState] { try inner.allStates() }
 
   func commit(_ batch: StateBatch) throws {
-    var b = batch
-    b.outbox = outbox
-    b.expectedLastSequence = expected
-    b.markOutboxPublishedThrough = markPublishedThrough
-    b.outboxUnpublishedCheckAfter = unpublishedCheckAfter
+    let b = prepare(batch, mark: markPublishedThrough, checkAfter: unpublishedCheckAfter, takingOutbox: false)
     let report = try inner.commitReportingOutbox(b)
-    expected += Int64(batch.decisions.count)
+    committed(b)
     if !outbox.isEmpty { written = (outbox, report) }
     outbox = []
     markPublishedThrough = nil
+  }
+
+  /// `batch` with what this store adds to a commit: the outbox rows (taken from this store when
+  /// `takingOutbox`, for a commit that runs elsewhere), the fence, the published mark and the
+  /// unpublished check.
+  func prepare(_ batch: StateBatch, mark: Int64?, checkAfter: Int64?, takingOutbox: Bool) -> StateBatch {
+    var b = batch
+    b.outbox = outbox
+    if takingOutbox { outbox = [] }
+    b.expectedLastSequence = expected
+    b.markOutboxPublishedThrough = mark
+    b.outboxUnpublishedCheckAfter = checkAfter
+    return b
+  }
+
+  /// A batch made by `prepare` is committed: the fence moves past its decisions.
+  func committed(_ batch: StateBatch) {
+    expected += Int64(batch.decisions.count)
   }
 
   /// Commits the outbox rows left when the processor had nothing to commit (dead letters only).

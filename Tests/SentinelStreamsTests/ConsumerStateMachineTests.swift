@@ -129,8 +129,6 @@ import Testing
         == .claim(stream: "s", cursor: "0-0", minIdle: .seconds(30), count: 10))
   }
 
-  typealias Action = ConsumerStateMachine.Action
-
   /// A connection failure backs off, reconnects, creates the groups again and re-reads own
   /// pending entries from 0; NOGROUP recreates the group of the stream named.
   @Test func failures() {
@@ -171,6 +169,55 @@ import Testing
     n.stopRequested()
     #expect(n.failed(.connection) == .stop)
   }
+
+  /// Pipelined: with a batch's commit in flight the next read does not block; an empty answer
+  /// settles the commit first (then the read blocks), and so does a stop; a failure forgets it
+  /// (the service settles it before reporting the failure).
+  @Test func commitInFlight() {
+    var m = Self.machine()
+    _ = m.start()
+    _ = m.groupsCreated()
+    _ = m.outboxPublished(now: .zero)
+    _ = m.entriesRead([], readStreams: ["s"], now: .zero)
+    let blocking = Action.read(streams: ["s"], ids: [">"], count: 10, block: .milliseconds(100))
+    let polling = Action.read(streams: ["s"], ids: [">"], count: 10, block: nil)
+    #expect(m.claimed([], deleted: [], stream: "s", nextCursor: "0-0", now: .zero) == blocking)
+    guard case .process = m.entriesRead([Self.entry("s", "1-0")], readStreams: ["s"], now: .zero) else {
+      Issue.record("expected a batch")
+      return
+    }
+    #expect(m.processed(now: .zero, commitInFlight: true) == polling)
+    #expect(m.isCommitInFlight)
+    // More entries: the next batch is decided while the commit runs.
+    guard case .process = m.entriesRead([Self.entry("s", "2-0")], readStreams: ["s"], now: .zero) else {
+      Issue.record("expected a batch")
+      return
+    }
+    #expect(m.processed(now: .zero, commitInFlight: true) == polling)
+    // Nothing new: settle before blocking.
+    #expect(m.entriesRead([], readStreams: ["s"], now: .zero) == .settle)
+    #expect(m.settled(now: .zero) == blocking)
+    #expect(!m.isCommitInFlight)
+    #expect(m.entriesRead([], readStreams: ["s"], now: .zero) == blocking)
+    // A stop with a commit in flight settles it, then stops.
+    _ = m.entriesRead([Self.entry("s", "3-0")], readStreams: ["s"], now: .zero)
+    m.stopRequested()
+    #expect(m.processed(now: .zero, commitInFlight: true) == .settle)
+    #expect(m.settled(now: .zero) == .stop)
+    // A failure drops it from the machine's view.
+    var n = Self.machine()
+    _ = n.start()
+    _ = n.groupsCreated()
+    _ = n.outboxPublished(now: .zero)
+    _ = n.entriesRead([], readStreams: ["s"], now: .zero)
+    _ = n.claimed([], deleted: [], stream: "s", nextCursor: "0-0", now: .zero)
+    _ = n.entriesRead([Self.entry("s", "1-0")], readStreams: ["s"], now: .zero)
+    _ = n.processed(now: .zero, commitInFlight: true)
+    #expect(n.failed(.connection) == .reconnect(after: .milliseconds(50)))
+    #expect(!n.isCommitInFlight)
+  }
+
+  typealias Action = ConsumerStateMachine.Action
 
   /// Reading several streams: pending reads end per stream; a stream with pending entries keeps
   /// its cursor while the other switches to new entries.

@@ -148,7 +148,9 @@ import Testing
     // The kills are the test's, not poison events: no entry may be dead-lettered for its
     // delivery count (each restart re-reads the pending entries and counts a delivery).
     let env = [
-      "SENTINEL_STREAMS_CRASH": "after-commit:0.05,after-publish:0.05,after-ack:0.05,before-commit:0.03"
+      "SENTINEL_STREAMS_CRASH":
+        "after-commit:0.05,after-publish:0.05,after-ack:0.05,before-commit:0.03,decided-in-flight:0.03,"
+        + "commit-in-flight:0.03"
     ]
     let log = dir + "/consume.log"
     func starts() -> Int {
@@ -184,34 +186,144 @@ import Testing
   /// (not marked: the mark would have ridden in the next commit). A batch is published from the
   /// rows its commit wrote, not read back; the restarted consumer reads the rows left unmarked
   /// from SQLite and publishes exactly those not yet in Redis, then carries on from memory.
+  /// Sequential (`--no-pipeline`) and pipelined: there the first batch's commit is settled
+  /// while the second batch is decided, and its publication runs with the second batch's
+  /// commit in flight (which the kill may interrupt or not: up to two batches committed).
   @Test func aCrashBetweenCommitAndMarkPublishesEachRowOnce() throws {
-    for point in ["after-commit", "after-publish", "after-ack"] {
-      let redis = try RedisServer()
-      let dir = try Repo.temporaryFolder()
-      let db = dir + "/state.db"
-      let events = Self.chaosEvents(300)
-      let c = redis.connection()
-      let bundle = try Self.compiledRules(dir)
-      try c.produce(events, stream: "events")
-      let crashing = try ConsumerProcess(
-        redis: redis, db: db, rules: bundle, arguments: ["--batch", "64"],
-        environment: ["SENTINEL_STREAMS_CRASH": "\(point):1"], log: dir + "/crash.log")
-      try #require(try waitUntil(300) { !crashing.isRunning }, "\(point): \(crashing.logTail)")
-      let store = try SQLiteStateStore(path: db, readOnly: true)
-      let unmarked = try store.outboxCount(published: false)
-      #expect(unmarked > 0 && unmarked <= 64, "\(point): the first batch's rows are not marked")
-      #expect(try store.decisionCount() == unmarked)
-      try store.close()
-      #expect(try c.decisions().count == (point == "after-commit" ? 0 : unmarked), "\(point)")
-      let restarted = try ConsumerProcess(
-        redis: redis, db: db, rules: bundle, arguments: ["--batch", "64"], log: dir + "/consume.log")
-      let ids = Set(events.compactMap(eventID))
-      #expect(
-        try waitUntil(300) { try c.decisions().count >= ids.count && c.pendingCount("events") == 0 },
-        "\(point): \(restarted.logTail)")
-      #expect(restarted.terminate() == 0, "\(point): \(restarted.logTail)")
-      #expect(try SQLiteStateStore(path: db, readOnly: true).outboxCount(published: false) == 0, "\(point)")
-      try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir + "/" + point)
+    for pipelined in [false, true] {
+      for point in ["after-commit", "after-publish", "after-ack"] {
+        try crashAtFirstBatch(point, pipelined: pipelined)
+      }
+    }
+  }
+
+  /// Pipelined, killed with a commit in flight: after the second batch was decided while the
+  /// first batch's commit ran (`decided-in-flight`: the first may be committed or not), and
+  /// right after the second batch's commit started, before the first is published
+  /// (`commit-in-flight`: the first is committed, the second may be or not). Nothing published is uncommitted,
+  /// and the restarted consumer loses and duplicates nothing.
+  @Test func aCrashWithACommitInFlightLosesAndDuplicatesNothing() throws {
+    for point in ["decided-in-flight", "commit-in-flight"] {
+      try crashAtFirstBatch(point, pipelined: true)
+    }
+  }
+
+  /// Runs a consumer (batch 64) that kills itself at `point` with probability 1, checks what it
+  /// left, restarts it (pipelined) and checks exactly once. Both runs are consumer `c1`: the
+  /// restarted one reads the killed one's pending entries first, in stream order (a consumer
+  /// of another name would claim them 30 s later and decide them after the later entries;
+  /// `checkReplay` replays each event id's first produced line, and the corpus has an id
+  /// produced twice with different bodies).
+  func crashAtFirstBatch(_ point: String, pipelined: Bool) throws {
+    let label = "\(point)\(pipelined ? "" : " (--no-pipeline)")"
+    let redis = try RedisServer()
+    let dir = try Repo.temporaryFolder()
+    let db = dir + "/state.db"
+    let events = Self.chaosEvents(300)
+    // The decisions of the first batch, and of the first two (ids repeat within the corpus).
+    let first = Set(events.prefix(64).compactMap(eventID)).count
+    let firstTwo = Set(events.prefix(128).compactMap(eventID)).count
+    let c = redis.connection()
+    let bundle = try Self.compiledRules(dir)
+    try c.produce(events, stream: "events")
+    let crashing = try ConsumerProcess(
+      redis: redis, db: db, rules: bundle,
+      arguments: ["--batch", "64", "--consumer", "c1"] + (pipelined ? [] : ["--no-pipeline"]),
+      environment: ["SENTINEL_STREAMS_CRASH": "\(point):1"], log: dir + "/crash.log")
+    try #require(try waitUntil(300) { !crashing.isRunning }, "\(label): \(crashing.logTail)")
+    let store = try SQLiteStateStore(path: db, readOnly: true)
+    let unmarked = try store.outboxCount(published: false)
+    let committed = try store.decisions().map(\.record.line)
+    try store.close()
+    #expect(committed.count == unmarked, "\(label): no committed row is marked")
+    let published = try c.decisions()
+    #expect(
+      published == Array(committed.prefix(published.count)), "\(label): only committed rows are published")
+    switch point {
+    case "after-commit":
+      #expect(unmarked == first && published.isEmpty, "\(label)")
+    case "after-publish", "after-ack":
+      #expect(published.count == first, "\(label)")
+      #expect(pipelined ? (first...firstTwo).contains(unmarked) : unmarked == first, "\(label): \(unmarked)")
+    case "decided-in-flight":
+      #expect(unmarked == 0 || unmarked == first, "\(label): \(unmarked)")
+      #expect(published.isEmpty, "\(label)")
+    default:
+      #expect((first...firstTwo).contains(unmarked), "\(label): \(unmarked)")
+      #expect(published.isEmpty, "\(label)")
+    }
+    let restarted = try ConsumerProcess(
+      redis: redis, db: db, rules: bundle, arguments: ["--batch", "64", "--consumer", "c1"],
+      log: dir + "/consume.log")
+    let ids = Set(events.compactMap(eventID))
+    #expect(
+      try waitUntil(300) { try c.decisions().count >= ids.count && c.pendingCount("events") == 0 },
+      "\(label): \(restarted.logTail)")
+    #expect(restarted.terminate() == 0, "\(label): \(restarted.logTail)")
+    #expect(try SQLiteStateStore(path: db, readOnly: true).outboxCount(published: false) == 0, "\(label)")
+    try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir + "/" + point)
+  }
+
+  /// Differential: the pipelined consumer and `--no-pipeline` on the same stream (each with its
+  /// own Redis and database) commit the same decisions in the same order, with the same states,
+  /// and publish the same output and dead-letter streams — unpartitioned and with two
+  /// partitions (a batch's commits chained on the commit thread). The events repeat ids within a
+  /// batch, and 70 entries later (a duplicate of a decision whose commit is in flight), and hold
+  /// malformed entries (dead letters).
+  @Test func pipelinedAndSequentialConsumersAgree() throws {
+    var events = Self.chaosEvents(1200)
+    for i in stride(from: 1100, to: 100, by: -97) { events.insert(events[i - 70], at: i) }
+    events.insert("{not json", at: 300)
+    events.insert("{\"event_id\": 7}", at: 650)
+    let ids = Set(events.compactMap(eventID))
+    for partitions in [nil, 2] as [Int?] {
+      let partitioning = partitions.map { Partitioning(stream: "events", count: $0) }
+      let streams = partitions.map { n in (0..<n).map { "events:\($0)" } } ?? ["events"]
+      let tenants = partitions.map { n in (0..<n).map { "default#\($0)" } } ?? ["default"]
+      var outputs:
+        [(
+          decisions: [String], dead: [[String: String]], logged: [[String]],
+          states: [[StateKey: AggregateState]]
+        )] =
+          []
+      for pipelined in [true, false] {
+        let label = "\(pipelined ? "pipelined" : "--no-pipeline"), partitions \(partitions ?? 1)"
+        let redis = try RedisServer()
+        let dir = try Repo.temporaryFolder()
+        let db = dir + "/state.db"
+        let c = redis.connection()
+        try c.produce(events, stream: "events", partitioning: partitioning)
+        var arguments = ["--batch", "64"] + (pipelined ? [] : ["--no-pipeline"])
+        if let partitions { arguments += ["--of", String(partitions)] }
+        let consumer = try ConsumerProcess(
+          redis: redis, db: db, rules: try Self.compiledRules(dir), arguments: arguments,
+          log: dir + "/consume.log")
+        #expect(
+          try waitUntil(300) {
+            try c.decisions().count >= ids.count && c.entries("dead").count >= 2
+              && streams.allSatisfy { try c.pendingCount($0) == 0 && c.lag($0) == 0 }
+          }, "\(label): \(consumer.logTail)")
+        #expect(consumer.terminate() == 0, "\(label): \(consumer.logTail)")
+        var logged: [[String]] = []
+        var states: [[StateKey: AggregateState]] = []
+        for t in tenants {
+          let store = try SQLiteStateStore(path: db, tenant: t, readOnly: true)
+          logged.append(try store.decisions().map(\.record.line))
+          states.append(try store.allStates())
+          #expect(try store.outboxCount(published: false) == 0, "\(label)")
+          try store.close()
+        }
+        outputs.append((try c.decisions(), try c.entries("dead"), logged, states))
+        if partitions == nil {
+          try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir + "/check")
+        }
+      }
+      let (p, q) = (outputs[0], outputs[1])
+      #expect(p.decisions.count == ids.count)
+      #expect(p.decisions == q.decisions, "same output stream, same order")
+      #expect(p.dead == q.dead && p.dead.count == 2, "same dead letters")
+      #expect(p.logged == q.logged, "same committed decisions in the same order")
+      #expect(p.states == q.states, "same states")
     }
   }
 

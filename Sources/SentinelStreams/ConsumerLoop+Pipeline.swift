@@ -1,0 +1,204 @@
+// The pipelined batch (the default): batch N+1 is read and decided while batch N's SQLite
+// transaction and its fsync run on a commit thread, one commit in flight at a time.
+//
+//   process(N+1):  decide N+1 ─► settle N (wait for its commit) ─► start N+1's commit
+//                  ─► publish N's rows ─► XACK N's entries          (N+1's commit runs meanwhile)
+//   settle (the machine asks before a read that would block, and before stopping):
+//                  settle N ─► publish N's rows ─► XACK N's entries
+//
+// For each batch the order of `StreamConsumer.swift` holds — committed, then published (from
+// the rows its commit wrote), then acknowledged — so a crash at any point leaves what a
+// sequential consumer could leave: entries not acknowledged are read again (decided again when
+// their commit did not happen, duplicates when it did), committed rows not published are
+// published at start, the watermark in Redis makes a re-publication a no-op. The decisions of
+// batch N+1 are made on the states batch N left in the processor's cache (`takeCommit`), and the
+// fence of N+1's commit expects N's decisions: when N's commit is refused (another writer: the
+// fence, a busy database) every partition is reloaded, N is decided and committed again at once
+// (`commitPartition`, with its retries), and N+1 is decided again from the reloaded state.
+//
+// NOTE: the loop thread and the commit thread share a partition's SQLite connection (a GRDB
+// `DatabaseQueue`: one at a time). Deciding reads from it only for an event id or a state the
+// processor does not hold (`EventProcessor.loadIndex`), so the two rarely wait on each other.
+
+import Foundation
+import SentinelRuntime
+import SentinelState
+import Synchronization
+
+/// One partition's entries of a batch.
+struct PartitionEntries {
+  let worker: PartitionWorker
+  let events: [StreamEntry]
+  let dead: [DeadLetter]
+}
+
+/// What deciding a partition's share of a batch gave (added to the metrics once committed).
+struct BatchCounts {
+  var decided = 0
+  var duplicates = 0
+  var rejected = 0
+}
+
+/// One partition's commit of a batch in flight.
+struct PartitionCommit {
+  /// The partition, its entries (decided again when the commit is refused) and their counts.
+  let entries: PartitionEntries
+  let counts: BatchCounts
+  /// What the commit thread writes: the processor's batch with the outbox rows, the fence, the
+  /// published mark and the unpublished check (`FencedStore.prepare`).
+  let batch: StateBatch
+}
+
+/// A batch whose commits were started on the commit thread and not yet settled.
+struct InFlightBatch {
+  /// Its partitions' commits, in the order they run (empty: nothing to write, e.g. duplicates).
+  let commits: [PartitionCommit]
+  /// Its partitions without a commit (their counts only).
+  let uncommitted: BatchCounts
+  /// Its entries to acknowledge once committed and published.
+  let acknowledgements: [String: [String]]
+}
+
+extension ConsumerLoop {
+  /// Decides `batch`, settles the commit in flight, starts `batch`'s commit and publishes and
+  /// acknowledges the settled batch. Leaves `batch` in flight (`inFlight`).
+  func processPipelined(_ batch: ConsumerBatch) throws {
+    let parts = partitions(of: batch)
+    var counts = try parts.map { try decide($0.worker, events: $0.events, dead: $0.dead) }
+    var settled: [String: [String]]?
+    if inFlight != nil {
+      crashPoint("decided-in-flight")
+      let outcome = try settle()
+      if outcome?.kept == false {
+        // The workers were reloaded: this batch's decisions went with their caches.
+        counts = try parts.map { try decide($0.worker, events: $0.events, dead: $0.dead) }
+      }
+      settled = outcome?.acknowledgements
+      crashPoint("after-commit")
+    }
+    crashPoint("before-commit")
+    var commits: [PartitionCommit] = []
+    var uncommitted = BatchCounts()
+    var mark = unmarkedThrough
+    for (p, c) in zip(parts, counts) {
+      let w = p.worker
+      let taken = w.processor.takeCommit()
+      if taken == nil && w.fenced.outbox.isEmpty {
+        uncommitted.decided += c.decided
+        uncommitted.duplicates += c.duplicates
+        uncommitted.rejected += c.rejected
+        continue
+      }
+      // Every commit after the first checks from the previous one's rows (`ConsumerCommitThread`).
+      let checkAfter = heldIsComplete ? (held.last?.id ?? publishedThrough) : nil
+      let b = w.fenced.prepare(taken ?? StateBatch(), mark: mark, checkAfter: checkAfter, takingOutbox: true)
+      // The mark rides in the first commit only (every partition's store is the same file).
+      mark = nil
+      commits.append(PartitionCommit(entries: p, counts: c, batch: b))
+    }
+    if let committer, !commits.isEmpty {
+      committer.start(commits.map { ($0.entries.worker.store, $0.batch) })
+    }
+    inFlight = InFlightBatch(
+      commits: commits, uncommitted: uncommitted, acknowledgements: batch.acknowledgements)
+    if let settled {
+      // The previous batch committed, not published; this one's commit may be running.
+      crashPoint("commit-in-flight")
+      try publishAndAcknowledge(settled)
+    }
+  }
+
+  /// Settles the commit in flight, then publishes its rows and acknowledges its entries (the
+  /// machine's `settle`).
+  func finishInFlight() throws {
+    guard let outcome = try settle() else { return }
+    crashPoint("after-commit")
+    try publishAndAcknowledge(outcome.acknowledgements)
+  }
+
+  /// Waits for the commit in flight, if any, and settles it: each partition commit that
+  /// returned is told to its processor and fence, and its outbox rows are held for publication.
+  /// When one was refused by another writer (fence, busy database), every partition is reloaded
+  /// and the refused commits' entries are decided and committed again now; `kept` is then false:
+  /// decisions made since the batch was taken are gone with the reload. Returns the batch's
+  /// entries to acknowledge once its rows are published; nil when nothing was in flight.
+  func settle() throws -> (acknowledgements: [String: [String]], kept: Bool)? {
+    guard let f = inFlight else { return nil }
+    inFlight = nil
+    let outcome = f.commits.isEmpty ? ConsumerCommitThread.Outcome() : (committer?.wait() ?? .init())
+    for (c, report) in zip(f.commits, outcome.reports) {
+      let w = c.entries.worker
+      w.processor.commitSucceeded()
+      w.fenced.committed(c.batch)
+      if let m = c.batch.markOutboxPublishedThrough, unmarkedThrough == m { unmarkedThrough = nil }
+      if !c.batch.outbox.isEmpty { hold(c.batch.outbox, report) }
+      count(c.counts)
+    }
+    if f.uncommitted.decided + f.uncommitted.duplicates + f.uncommitted.rejected > 0 {
+      consumer.metricsBox.withLock { m in
+        m.decided += f.uncommitted.decided
+        m.duplicates += f.uncommitted.duplicates
+        m.rejected += f.uncommitted.rejected
+      }
+    }
+    guard let error = outcome.error else { return (f.acknowledgements, true) }
+    try prepareRetry(after: error, attempts: 1)
+    for w in workers.values { try w.reload() }
+    // The rows of the commits that returned are read back with the others.
+    held.removeAll()
+    heldIsComplete = false
+    for c in f.commits.dropFirst(outcome.reports.count) {
+      try commitPartition(c.entries.worker, events: c.entries.events, dead: c.entries.dead, attempts: 1)
+    }
+    return (f.acknowledgements, false)
+  }
+}
+
+/// Runs one batch's partition commits at a time, in order, on a thread of its own: the
+/// consumer's loop decides the next batch meanwhile and settles the commit with `wait` before it
+/// starts another (the audit chain links decisions in commit order; the fence expects them).
+final class ConsumerCommitThread: Sendable {
+  /// What a batch's commits gave: the report of each that returned, in order, and the error of
+  /// the one that failed (the ones after it were not tried).
+  struct Outcome {
+    var reports: [OutboxWrite] = []
+    var error: (any Error)?
+  }
+
+  private let queue = DispatchQueue(label: "sentinel.streams.commit", qos: .userInitiated)
+  private let done = DispatchSemaphore(value: 0)
+  private let outcome = Mutex<Outcome?>(nil)
+
+  /// Starts committing `jobs` in order (none may be in flight). A commit that asks whether its
+  /// rows follow every unpublished row asks it from the previous commit's last row, when that
+  /// one's rows followed (the caller cannot know their ids when it starts them).
+  func start(_ jobs: [(SQLiteStateStore, StateBatch)]) {
+    queue.async { [self] in
+      var result = Outcome()
+      var checkAfter = jobs.first?.1.outboxUnpublishedCheckAfter
+      for (store, batch) in jobs {
+        var b = batch
+        if b.outboxUnpublishedCheckAfter != nil { b.outboxUnpublishedCheckAfter = checkAfter }
+        do {
+          let report = try store.commitReportingOutbox(b)
+          if let ids = report.ids { checkAfter = report.followsUnpublished ? ids.upperBound : nil }
+          result.reports.append(report)
+        } catch {
+          result.error = error
+          break
+        }
+      }
+      outcome.withLock { $0 = result }
+      done.signal()
+    }
+  }
+
+  /// Waits until the commits started last returned.
+  func wait() -> Outcome {
+    done.wait()
+    return outcome.withLock { o in
+      defer { o = nil }
+      return o ?? Outcome()
+    }
+  }
+}
