@@ -217,7 +217,8 @@ struct Liveness {
   private(set) var bits: [UInt64]
 
   /// The largest table built (rows × words); beyond it, nil: `isDead`'s bounded search decides.
-  static let maxWords = 1 << 22
+  /// The build holds three tables of this size (live, read and killed registers) for a moment.
+  static let maxWords = 1 << 20
 
   init?(_ code: [Instruction], registerCount: Int) {
     let n = code.count
@@ -226,46 +227,53 @@ struct Liveness {
     words = w
     bits = [UInt64](repeating: 0, count: (n + 1) * w)
     for k in 0..<w { bits[n * w + k] = ~0 }
-    // Per instruction, once: successors, the registers killed (only when it cannot jump) and read.
-    var successors: [(Int?, Int?)] = []
-    var kills: [[(first: Int, count: Int)]] = []
-    var reads: [[(first: Int, count: Int)]] = []
+    // Per instruction, once, without allocating: its successors, and the registers it reads and
+    // those it kills (writes, when it cannot jump), as bit rows.
+    var read = [UInt64](repeating: 0, count: n * w)
+    var kill = [UInt64](repeating: 0, count: n * w)
+    var successors = [Int](repeating: -1, count: 2 * n)
+    func set(_ table: inout [UInt64], _ pc: Int, _ first: Int, _ count: Int) {
+      for r in first..<(first + count) where r < w * 64 { table[pc * w + (r >> 6)] |= 1 << UInt64(r & 63) }
+    }
     for (pc, ins) in code.enumerated() {
       // INVARIANT: verified code: targets are at most n (target_out_of_bounds).
       let target = ins.targetOperand.map { min(n, Int(ins.operand($0))) }
-      let next: Int?
+      successors[2 * pc] = target ?? -1
       switch ins.opcode {
-      case .jump, .loop, .ret: next = nil
-      default: next = pc + 1
+      case .jump, .loop, .ret: break
+      default: successors[2 * pc + 1] = pc + 1
       }
-      successors.append((target, next))
-      kills.append(target == nil ? ins.writtenRegisters().map { ($0.first, $0.count) } : [])
-      reads.append(ins.readRegisters().map { ($0.first, $0.count) })
+      for (i, kind) in ins.opcode.info.operands.enumerated() {
+        switch kind {
+        case .use: set(&read, pc, Int(ins.operand(i)), 1)
+        case .useRange: set(&read, pc, Int(ins.operand(i)), ins.registerSpan(ofOperand: i))
+        case .useDef:
+          set(&read, pc, Int(ins.operand(i)), 1)
+          if target == nil { set(&kill, pc, Int(ins.operand(i)), 1) }
+        case .def: if target == nil { set(&kill, pc, Int(ins.operand(i)), 1) }
+        case .defRange:
+          if target == nil { set(&kill, pc, Int(ins.operand(i)), ins.registerSpan(ofOperand: i)) }
+        default: break
+        }
+      }
     }
-    var row = [UInt64](repeating: 0, count: w)
     // Jumps go forward except `loop` (backward_jump), so one reverse pass is exact for loop-free
     // code; a loop's back edge takes another pass, until nothing changes.
     var changed = true
     while changed {
       changed = false
       for pc in stride(from: n - 1, through: 0, by: -1) {
-        for k in 0..<w { row[k] = 0 }
-        let (target, next) = successors[pc]
-        if let target { for k in 0..<w { row[k] |= bits[target * w + k] } }
-        if let next { for k in 0..<w { row[k] |= bits[next * w + k] } }
-        for range in kills[pc] {
-          for r in range.first..<(range.first + range.count) where r < w * 64 {
-            row[r >> 6] &= ~(1 << UInt64(r & 63))
+        let t = successors[2 * pc]
+        let f = successors[2 * pc + 1]
+        for k in 0..<w {
+          var out: UInt64 = 0
+          if t >= 0 { out |= bits[t * w + k] }
+          if f >= 0 { out |= bits[f * w + k] }
+          let row = (out & ~kill[pc * w + k]) | read[pc * w + k]
+          if bits[pc * w + k] != row {
+            bits[pc * w + k] = row
+            changed = true
           }
-        }
-        for range in reads[pc] {
-          for r in range.first..<(range.first + range.count) where r < w * 64 {
-            row[r >> 6] |= 1 << UInt64(r & 63)
-          }
-        }
-        for k in 0..<w where bits[pc * w + k] != row[k] {
-          bits[pc * w + k] = row[k]
-          changed = true
         }
       }
     }
