@@ -108,31 +108,6 @@ public enum Relation: Sendable, Hashable {
     }
   }
 
-  /// `holds` on two ints: the same answer as the generic form, without branching on the
-  /// relation — which of <, ==, > holds, against the relation's mask — so that a typed test in
-  /// the VM takes no indirect jump on the relation (docs/performance.md, "VM: string tests").
-  @inlinable @inline(__always)
-  public func holds(_ a: Int64, _ b: Int64) -> Bool {
-    ((a < b ? 1 : 0) | (a == b ? 2 : 0) | (a > b ? 4 : 0)) & mask != 0
-  }
-
-  /// `holds` on two doubles, as the int form: NaN makes none of <, ==, > hold, hence false for
-  /// every ordering (IEEE 754, as the generic form).
-  @inlinable @inline(__always)
-  public func holds(_ a: Double, _ b: Double) -> Bool {
-    ((a < b ? 1 : 0) | (a == b ? 2 : 0) | (a > b ? 4 : 0)) & mask != 0
-  }
-
-  /// The outcomes (1: <, 2: ==, 4: >) for which the relation holds.
-  @inlinable var mask: Int {
-    switch self {
-    case .less: return 1
-    case .lessEquals: return 3
-    case .greater: return 4
-    case .greaterEquals: return 6
-    }
-  }
-
   /// An int against a double (`less_int64_double`…), as cel-go orders them.
   public func holds(_ x: Int64, _ y: Double) -> Bool { holds(compareIntDouble(x, y)) }
 

@@ -153,24 +153,3 @@ func equality(_ c: Case) {
   #expect(celCompare(list(), list()) == nil)
   #expect(celCompare(.bool(false), .bool(true)) == -1)
 }
-
-/// The generic `Relation.holds` (a `switch` on the relation), for the branch-free int and
-/// double forms to be checked against.
-private func genericHolds<C: Comparable>(_ r: Relation, _ a: C, _ b: C) -> Bool { r.holds(a, b) }
-
-@Test func branchFreeOrderingsAgreeWithTheGenericForm() {
-  let relations: [Relation] = [.less, .lessEquals, .greater, .greaterEquals]
-  let ints: [Int64] = [.min, .min + 1, -2, -1, 0, 1, 2, .max - 1, .max]
-  let doubles: [Double] = [
-    -.infinity, -.greatestFiniteMagnitude, -1, -.leastNonzeroMagnitude, -0.0, 0, .leastNonzeroMagnitude, 0.5,
-    1, .greatestFiniteMagnitude, .infinity, .nan, -.nan, .signalingNaN,
-  ]
-  for r in relations {
-    for a in ints {
-      for b in ints { #expect(r.holds(a, b) == genericHolds(r, a, b), "\(r) \(a) \(b)") }
-    }
-    for a in doubles {
-      for b in doubles { #expect(r.holds(a, b) == genericHolds(r, a, b), "\(r) \(a) \(b)") }
-    }
-  }
-}
