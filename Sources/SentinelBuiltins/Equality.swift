@@ -71,6 +71,15 @@ public enum EqualityKernel {
   public static func equal(_ x: Int64, _ y: Double) -> Bool { compareIntDouble(x, y) == 0 }
   /// Two strings, by code point.
   public static func equal(_ x: String, _ y: String) -> Bool { stringsEqual(x, y) }
+  /// Two strings given as their UTF-8 bytes: the same code-point equality as `equal(_:_:)`
+  /// (byte equality, which implies the canonical equality `stringsEqual` tests first), lengths
+  /// compared first. The VM's `equalsString` test runs it on the slot string's bytes and the
+  /// constant's, taken once (`StringSetTests` checks it agrees with `equal(_:_:)`).
+  @inlinable public static func equal(utf8 x: UnsafeBufferPointer<UInt8>, utf8 y: UnsafeBufferPointer<UInt8>)
+    -> Bool
+  {
+    x.count == y.count && StringSet.equal(x, y)
+  }
 }
 
 enum Equality {

@@ -411,17 +411,16 @@ public struct VM: Sendable {
         if case .double(let x)? = variables[slot] {
           return .bool(EqualityKernel.equal(x, t.double) != t.negated)
         }
-      case .equalsString:
+      case .equalsString, .inList, .inMap:
+        // NOTE: the kernel gets the slot string's UTF-8 bytes, not the String: a String passed
+        // to a kernel the compiler cannot see into was copied out of the `Value?` (an outlined
+        // copy and destroy with a retain and release) per test; a buffer pointer is not
+        // (docs/performance.md, "VM: string tests").
         if case .string(let x)? = variables[slot], let p = t.payload {
-          return .bool(p._withUnsafeGuaranteedRef { EqualityKernel.equal(x, $0.string) } != t.negated)
-        }
-      case .inList:
-        if case .string(let x)? = variables[slot], let p = t.payload {
-          return .bool(p._withUnsafeGuaranteedRef { Lists.containsString($0.list, x) })
-        }
-      case .inMap:
-        if case .string(let x)? = variables[slot], let p = t.payload {
-          return .bool(p._withUnsafeGuaranteedRef { $0.map.contains(string: x) })
+          if let found = x.utf8.withContiguousStorageIfAvailable({ VM.utf8Test(t, $0, p) }) ?? nil {
+            return .bool(found)
+          }
+          return .bool(p._withUnsafeGuaranteedRef { VM.stringTest(t, x, $0) })
         }
       case .matches:
         if case .string(let x)? = variables[slot], let p = t.payload,
@@ -435,6 +434,45 @@ public struct VM: Sendable {
     }
     return callFused(
       program, overload: Int(ins.d), loadVariable(program, slot, variables), constants[Int(ins.c)])
+  }
+
+  /// The string kernels of `test.vk` on the UTF-8 bytes `s` of the slot's string: `==`/`!=`
+  /// with the constant's bytes (`EqualityKernel.equal(utf8:utf8:)`: code-point equality, as
+  /// `stringsEqual`), `in` a list through the set of its strings (`StringSet`: exactly
+  /// `Lists.containsString`), `in` a map through the set of its string keys when both the keys
+  /// and `s` are ASCII (exactly the map's dictionary lookup then). Nil when the answer needs the
+  /// String (`stringTest`).
+  @inline(never)
+  static func utf8Test(
+    _ t: TypedTest, _ s: UnsafeBufferPointer<UInt8>, _ payload: Unmanaged<TypedTestPayload>
+  )
+    -> Bool?
+  {
+    payload._withUnsafeGuaranteedRef { p in
+      switch t.kind {
+      case .equalsString:
+        return p.utf8.withUnsafeBufferPointer { EqualityKernel.equal(utf8: s, utf8: $0) } != t.negated
+      case .inList:
+        return p.set.contains(utf8: s).found
+      case .inMap:
+        guard p.set.isASCII else { return nil }
+        let r = p.set.contains(utf8: s)
+        return r.ascii ? r.found : nil
+      default:
+        return nil
+      }
+    }
+  }
+
+  /// `utf8Test` on the String, for what it leaves: the string kernels on a string without
+  /// contiguous UTF-8 (bridged), and `in` a map with a non-ASCII key or query (the map's own
+  /// lookup).
+  static func stringTest(_ t: TypedTest, _ x: String, _ p: TypedTestPayload) -> Bool {
+    switch t.kind {
+    case .equalsString: return EqualityKernel.equal(x, p.string) != t.negated
+    case .inList: return Lists.containsString(p.list, x)
+    default: return p.map.contains(string: x)
+    }
   }
 
   /// `test.vv`: the string kernel on both slots' payloads when both hold strings, else the

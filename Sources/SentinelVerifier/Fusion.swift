@@ -14,8 +14,9 @@
 // A sequence is fused only when (1) no jump lands inside it (its later instructions are not
 // leaders), (2) the call is unguarded (its argument kinds are proven), and (3) each argument
 // register the fused instruction no longer writes is dead after the call: on every path from
-// the next instruction it is written before it is read (`isDead`, a bounded search; when the
-// budget runs out the sequence is simply not fused). The rewritten code is shorter, so jump
+// the next instruction it is written before it is read (`isDead`: the registers live at each pc,
+// from one backward dataflow over the code — `Liveness`; for a program too large for its
+// bitsets, a bounded search that, when its budget runs out, simply does not fuse). The rewritten code is shorter, so jump
 // targets and the source map are renumbered; the result is a new `Program` that the verifier
 // then verifies from scratch like any other (Verifier.swift), so a fusion bug can make the VM
 // run the unfused code, never an unverified one.
@@ -39,6 +40,7 @@ enum Fusion {
     for ins in code {
       if let t = ins.targetOperand { isLeader[min(n, Int(ins.operand(t)))] = true }
     }
+    let liveness = Liveness(code, registerCount: Int(p.registerCount))
     var out: [Instruction] = []
     out.reserveCapacity(n)
     // Old pc → new pc (pcs inside a fused sequence map to it; no jump targets them).
@@ -47,7 +49,9 @@ enum Fusion {
     var fused = 0
     while pc < n {
       newPC[pc] = out.count
-      if let (ins, length) = match(code, at: pc, isLeader: isLeader, guardedCalls: guardedCalls, overloads) {
+      if let (ins, length) = match(
+        code, at: pc, isLeader: isLeader, guardedCalls: guardedCalls, overloads, liveness: liveness)
+      {
         for j in 1..<length { newPC[pc + j] = out.count }
         out.append(specialized(ins, p, overloads, variableKinds))
         pc += length
@@ -71,8 +75,14 @@ enum Fusion {
 
   /// The fused instruction starting at `pc` and how many instructions it replaces, if any.
   static func match(
-    _ code: [Instruction], at pc: Int, isLeader: [Bool], guardedCalls: [Bool], _ overloads: [Overload]
+    _ code: [Instruction], at pc: Int, isLeader: [Bool], guardedCalls: [Bool], _ overloads: [Overload],
+    liveness: Liveness? = nil
   ) -> (Instruction, Int)? {
+    func isDead(_ r: UInt16, after pc: Int, in code: [Instruction], unless written: UInt16? = nil) -> Bool {
+      if r == written { return true }
+      if let liveness { return !liveness.isLive(Int(r), at: pc + 1) }
+      return Fusion.isDead(r, after: pc, in: code)
+    }
     /// Instruction `pc + k`, if it exists and no jump lands on it.
     func next(_ k: Int) -> Instruction? {
       pc + k < code.count && !isLeader[pc + k] ? code[pc + k] : nil
@@ -158,7 +168,8 @@ enum Fusion {
   /// Whether register `r` is dead after the instruction at `pc` (which writes `written`): on
   /// every path from pc + 1 it is written before it is read. Conservative: a write only counts
   /// when the instruction cannot jump (the writes of `iter.*` happen on one edge only), and
-  /// the search gives up (answers false) after `searchBudget` instructions.
+  /// the search gives up (answers false) after `searchBudget` instructions. The fallback of
+  /// `Liveness`, which answers the same question exactly, without a budget.
   static func isDead(_ r: UInt16, after pc: Int, in code: [Instruction], unless written: UInt16? = nil)
     -> Bool
   {
@@ -189,6 +200,89 @@ enum Fusion {
       }
     }
     return true
+  }
+}
+
+/// The registers live on entry to each instruction: read on some path from it before being
+/// written, by the same rules as `Fusion.isDead` — a write counts only when the instruction
+/// cannot jump, and past the end of the code every register counts as live — but exact: one
+/// backward dataflow over the whole code instead of a search per question that gives up after
+/// `searchBudget` instructions. (In the peer workload's program the bounded search gave up on
+/// registers whose next write lies past a skipped rule block, and left five `load.var; load.*;
+/// call` sequences unfused — docs/performance.md, "VM: string tests".)
+struct Liveness {
+  /// 64-bit words per row.
+  let words: Int
+  /// Row pc (0…n): the live-in set of instruction pc; row n (past the end) is all ones.
+  private(set) var bits: [UInt64]
+
+  /// The largest table built (rows × words); beyond it, nil: `isDead`'s bounded search decides.
+  /// The build holds three tables of this size (live, read and killed registers) for a moment.
+  static let maxWords = 1 << 20
+
+  init?(_ code: [Instruction], registerCount: Int) {
+    let n = code.count
+    let w = max(1, (registerCount + 63) / 64)
+    guard (n + 1) * w <= Liveness.maxWords else { return nil }
+    words = w
+    bits = [UInt64](repeating: 0, count: (n + 1) * w)
+    for k in 0..<w { bits[n * w + k] = ~0 }
+    // Per instruction, once, without allocating: its successors, and the registers it reads and
+    // those it kills (writes, when it cannot jump), as bit rows.
+    var read = [UInt64](repeating: 0, count: n * w)
+    var kill = [UInt64](repeating: 0, count: n * w)
+    var successors = [Int](repeating: -1, count: 2 * n)
+    func set(_ table: inout [UInt64], _ pc: Int, _ first: Int, _ count: Int) {
+      for r in first..<(first + count) where r < w * 64 { table[pc * w + (r >> 6)] |= 1 << UInt64(r & 63) }
+    }
+    for (pc, ins) in code.enumerated() {
+      // INVARIANT: verified code: targets are at most n (target_out_of_bounds).
+      let target = ins.targetOperand.map { min(n, Int(ins.operand($0))) }
+      successors[2 * pc] = target ?? -1
+      switch ins.opcode {
+      case .jump, .loop, .ret: break
+      default: successors[2 * pc + 1] = pc + 1
+      }
+      for (i, kind) in ins.opcode.info.operands.enumerated() {
+        switch kind {
+        case .use: set(&read, pc, Int(ins.operand(i)), 1)
+        case .useRange: set(&read, pc, Int(ins.operand(i)), ins.registerSpan(ofOperand: i))
+        case .useDef:
+          set(&read, pc, Int(ins.operand(i)), 1)
+          if target == nil { set(&kill, pc, Int(ins.operand(i)), 1) }
+        case .def: if target == nil { set(&kill, pc, Int(ins.operand(i)), 1) }
+        case .defRange:
+          if target == nil { set(&kill, pc, Int(ins.operand(i)), ins.registerSpan(ofOperand: i)) }
+        default: break
+        }
+      }
+    }
+    // Jumps go forward except `loop` (backward_jump), so one reverse pass is exact for loop-free
+    // code; a loop's back edge takes another pass, until nothing changes.
+    var changed = true
+    while changed {
+      changed = false
+      for pc in stride(from: n - 1, through: 0, by: -1) {
+        let t = successors[2 * pc]
+        let f = successors[2 * pc + 1]
+        for k in 0..<w {
+          var out: UInt64 = 0
+          if t >= 0 { out |= bits[t * w + k] }
+          if f >= 0 { out |= bits[f * w + k] }
+          let row = (out & ~kill[pc * w + k]) | read[pc * w + k]
+          if bits[pc * w + k] != row {
+            bits[pc * w + k] = row
+            changed = true
+          }
+        }
+      }
+    }
+  }
+
+  /// Whether register `r` is live on entry to instruction `pc` (pc = code.count: past the end).
+  func isLive(_ r: Int, at pc: Int) -> Bool {
+    guard r < words * 64 else { return true }
+    return bits[pc * words + (r >> 6)] & (1 << UInt64(r & 63)) != 0
   }
 }
 

@@ -139,18 +139,35 @@ package struct TypedTest: Sendable {
 }
 
 /// The payload of one typed test: the string, list or map constant as in the constant pool, or
-/// the pattern compiled once. Immutable; the VM borrows its fields without retaining them.
+/// the pattern compiled once, and what is precomputed from them: the string's UTF-8 bytes, the
+/// set of a list's strings or of a map's string keys (`StringSet`). Immutable; the VM borrows its
+/// fields without retaining them.
 package final class TypedTestPayload: Sendable {
   package let string: String
   package let list: [Value]
   package let map: MapValue
   package let pattern: ConstantPattern?
+  /// `Array(string.utf8)` (`equalsString`: `EqualityKernel.equal(_:utf8:)`).
+  package let utf8: [UInt8]
+  /// `inList`: the list's string elements — `set.contains(s)` is `Lists.containsString(list, s)`.
+  /// `inMap`: the map's string keys — `set.containsASCII(s)`, when the set is ASCII and `s` is,
+  /// is `map.contains(string: s)`. Empty otherwise.
+  package let set: StringSet
 
   init(string: String = "", list: [Value] = [], map: MapValue = MapValue(), pattern: ConstantPattern? = nil) {
     self.string = string
     self.list = list
     self.map = map
     self.pattern = pattern
+    self.utf8 = Array(string.utf8)
+    var members: [String] = []
+    for v in list {
+      if case .string(let s) = v { members.append(s) }
+    }
+    for (k, _) in map.entries {
+      if case .string(let s) = k { members.append(s) }
+    }
+    self.set = StringSet(members)
   }
 }
 

@@ -122,6 +122,26 @@ private let inputs: [[Value?]] = [
     try expectSameResults(p, inputs)
   }
 
+  @Test func liveRegistersAreKnownAcrossLongSkippedBlocks() throws {
+    // r0 ← x > 1; if r0 { 300 writes of r5 }; then r3 and r4 are rewritten (p: dead after the
+    // call, so it fuses) or r3 is read (q: live, so it must not). The 300 instructions were
+    // past the bounded search's budget (256): p did not fuse before `Liveness`.
+    func code(_ tail: [Instruction]) -> [Instruction] {
+      [.loadVar(3, 0), .loadConst(4, 0), .call(0, 1, 3, 2), Instruction(.jumpIfFalse, 0, 304)]
+        + [Instruction](repeating: .loadConst(5, 0), count: 300) + tail
+    }
+    let p = program(
+      code([.loadConst(3, 0), .loadConst(4, 0), .ret(0)]), registers: 6, constants: [.int(1)], variables: [x],
+      builtins: ["add_int64", "greater_int64"])
+    #expect(try executed(p).first == .callVarConst)
+    try expectSameResults(p, inputs)
+    let q = program(
+      code([.ret(3)]), registers: 6, constants: [.int(1)], variables: [x],
+      builtins: ["add_int64", "greater_int64"])
+    #expect(try executed(q) == q.code.map(\.opcode))
+    try expectSameResults(q, inputs)
+  }
+
   @Test func aJumpIntoTheSequenceBlocksFusion() throws {
     // `jump.true` lands on the `load.const` (pc 4): the sequence has two entries.
     let p = program(
@@ -224,6 +244,12 @@ private let inputs: [[Value?]] = [
       ("not_equals", 2, .string("é"), true),  // s != "é"
       ("in_list", 2, .list([.string("KP"), .int(1), .string("IR")]), true),
       ("in_map", 2, .map(Self.map), true),
+      ("in_map", 2, .map(Self.asciiMap), true),  // ASCII keys: the VM's set answers ASCII queries
+      (
+        "in_list", 2, .list([.string("K"), .string("KP"), .string("K"), .string(""), .string("e\u{301}")]),
+        true
+      ),
+      ("equals", 2, .string("guerrillamail.com"), true),  // a string longer than 15 bytes
       ("matches_string", 2, .string("^[0-9]{2,}@"), true),
       ("matches_string", 2, .string("("), true),  // an invalid pattern: the same error
       ("equals", 2, nil, true),  // s == t
@@ -426,6 +452,15 @@ private let inputs: [[Value?]] = [
     return m
   }()
 
+  /// A map with only ASCII string keys (and an int key), whose `in` the VM answers from a
+  /// `StringSet` for ASCII queries.
+  static let asciiMap: MapValue = {
+    var m = MapValue()
+    for k in ["K", "KP", "", "guerrillamail.com"] { m.insert(.string(k), .bool(true)) }
+    m.insert(.int(7), .bool(true))
+    return m
+  }()
+
   /// Runs `p` fused (typed) and unfused over values of every kind at the edges: NaN, infinities,
   /// the int limits, strings equal only under canonical equivalence, unbound and wrong-kind slots.
   static func expectSameTypedResults(_ p: Program, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -437,6 +472,9 @@ private let inputs: [[Value?]] = [
     let strings: [Value?] = [
       .string("KP"), .string("IR"), .string("é"), .string("e\u{301}"), .string("185.0.1.2"),
       .string("12345@x"), .string(""), nil, .int(1),
+      // Equal to "K", "KP" only under canonical equivalence (the Kelvin sign), and longer than
+      // Swift's 15-byte small strings.
+      .string("\u{212A}"), .string("\u{212A}P"), .string("K"), .string("guerrillamail.com"),
     ]
     var inputs: [[Value?]] = []
     for (k, i) in ints.enumerated() {
