@@ -83,6 +83,9 @@ consume() {
   cpid=""
   python3 -c "print(f'  {$events/($end-$start):,.0f} events/s ({$end-$start:.2f} s, start-up included)')"
   cat "$work/time.txt"
+  # Builds since session 9 give each thread's CPU time in the stop line (docs/operations.md).
+  grep "consumer stopped" "$work/consume.log" | grep -o 'c[a-z_]*_s=[0-9.]*' | tr '\n' ' ' |
+    sed 's/^\(.\)/  threads: \1/; s/ $/\n/' || true
   $R --raw xrange "$output" - + | grep -a '^{' >"$work/published.jsonl" || true
   python3 - "$work/expected.jsonl" "$work/published.jsonl" <<'PY'
 import json, sys

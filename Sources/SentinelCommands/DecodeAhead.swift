@@ -10,10 +10,6 @@ import SentinelModel
 import SentinelRuntime
 import Synchronization
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// A batch of decoded lines. Between `DecodeAhead.next()` and `release(_:)` it belongs to the
 /// deciding thread, otherwise to the decoding thread (the semaphores order every access).
 final class DecodedBatch: @unchecked Sendable {
@@ -117,15 +113,4 @@ final class DecodeAhead: Sendable {
       }
     }
   }
-}
-
-/// The calling thread's CPU time in seconds (0 without a thread CPU clock).
-func threadCPUSeconds() -> Double {
-  #if canImport(Glibc)
-    var t = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-  #else
-    return 0
-  #endif
 }

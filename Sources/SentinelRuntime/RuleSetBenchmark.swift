@@ -284,15 +284,7 @@ public struct RuleSetBenchmark {
   }
 
   /// The calling thread's CPU time in ns (0 without a thread CPU clock).
-  func threadCPUTime() -> Double {
-    #if canImport(Glibc)
-      var t = timespec()
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-      return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
-    #else
-      return 0
-    #endif
-  }
+  func threadCPUTime() -> Double { threadCPUSeconds() * 1e9 }
 
   func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()

@@ -553,15 +553,24 @@ final class ConsumerLoop {
   func report(final: Bool) {
     lastReport = clock.now
     let m = consumer.metrics
-    logger.info(
-      final ? "consumer stopped" : "consumer progress",
-      metadata: [
-        "read": "\(m.machine.read)", "decided": "\(m.decided)", "duplicates": "\(m.duplicates)",
-        "dead_letters": "\(m.deadLetters)", "redeliveries": "\(m.machine.redeliveries)",
-        "trimmed": "\(m.machine.trimmed)", "claimed": "\(m.machine.claimed)", "published": "\(m.published)",
-        "pending": "\(m.pending)", "lag": "\(m.lag)", "reconnects": "\(m.machine.reconnects)",
-        "fence_conflicts": "\(m.fenceConflicts)",
-      ])
+    var metadata: Logger.Metadata = [
+      "read": "\(m.machine.read)", "decided": "\(m.decided)", "duplicates": "\(m.duplicates)",
+      "dead_letters": "\(m.deadLetters)", "redeliveries": "\(m.machine.redeliveries)",
+      "trimmed": "\(m.machine.trimmed)", "claimed": "\(m.machine.claimed)", "published": "\(m.published)",
+      "pending": "\(m.pending)", "lag": "\(m.lag)", "reconnects": "\(m.machine.reconnects)",
+      "fence_conflicts": "\(m.fenceConflicts)",
+    ]
+    if final {
+      // Each thread's CPU time: the loop's (Redis, deciding, and the commits without the
+      // pipeline) and the commit thread's, with its waits for the disk — which one limits.
+      metadata["cpu_loop_s"] = "\(String(format: "%.3f", threadCPUSeconds()))"
+      if let committer {
+        let t = committer.time
+        metadata["cpu_commit_s"] = "\(String(format: "%.3f", t.cpu))"
+        metadata["commit_busy_s"] = "\(String(format: "%.3f", t.busy))"
+      }
+    }
+    logger.info(final ? "consumer stopped" : "consumer progress", metadata: metadata)
   }
 
   /// Test-only fault injection at a named point: SIGKILL this process with the configured

@@ -304,6 +304,19 @@ import Testing
               && streams.allSatisfy { try c.pendingCount($0) == 0 && c.lag($0) == 0 }
           }, "\(label): \(consumer.logTail)")
         #expect(consumer.terminate() == 0, "\(label): \(consumer.logTail)")
+        // The final report gives the loop thread's CPU time, and the commit thread's (with its
+        // time including the disk's waits) when there is one.
+        let stopped = try Repo.lines(dir + "/consume.log").last { $0.contains("consumer stopped") } ?? ""
+        for key in ["cpu_loop_s", "cpu_commit_s", "commit_busy_s"] {
+          let value = stopped.range(of: key).map { stopped[$0.upperBound...] }?
+            .drop { !$0.isNumber }.prefix { $0.isNumber || $0 == "." }
+          let seconds = value.flatMap { Double($0) }
+          if key == "cpu_loop_s" || pipelined {
+            #expect(seconds.map { $0 > 0 && $0 < 600 } == true, "\(label): \(key) in \(stopped)")
+          } else {
+            #expect(seconds == nil, "\(label): \(key) in \(stopped)")
+          }
+        }
         var logged: [[String]] = []
         var states: [[StateKey: AggregateState]] = []
         for t in tenants {
