@@ -1,8 +1,9 @@
 // `replay`'s decoding thread: the lines of the input are decoded (validated, cut into the event
-// schema's slots) on a thread of its own, a batch ahead of the thread that decides them, through
-// `EventProcessor.prepare` and `process(prepared:slots:)`. Decoding needs nothing of the
-// processor's state, so the decisions, their order and the output are those of `process(bytes:)`
-// line by line; `ReplayCommandTests` compares the two.
+// schema's slots) on a thread of its own, up to 16 batches of 256 lines ahead of the thread that
+// decides them, through `EventProcessor.prepare` and `process(prepared:slots:)`. Decoding needs
+// nothing of the processor's state, so the decisions, their order and the output are those of
+// `process(bytes:)` line by line (`RuntimeListTests.preparedLinesDecideAsProcessedBytes`,
+// `ReplayCrashTests.pipelinedAndSequentialReplaysAgreeInMemory`).
 
 import Dispatch
 import Foundation

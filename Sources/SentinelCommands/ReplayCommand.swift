@@ -29,8 +29,8 @@ public struct ReplayCommand: ParsableCommand {
       --state FILE.db it is kept in SQLite (WAL, synchronous=FULL) and committed in batches
       (--batch): state changes, decisions and event ids of a batch in one transaction, and no
       line of a batch is written before its transaction is durable. A batch's commit runs on a
-      thread of its own while the next batch is decided, and lines are decoded on another a few
-      hundred lines ahead (--no-pipeline: everything one after the other, on one thread; the
+      thread of its own while the next batch is decided, and lines are decoded on another up to a
+      few thousand lines ahead (--no-pipeline: everything one after the other, on one thread; the
       output is the same). After a crash, run the same
       command again: events already decided get their original lines back and are not counted
       twice, so the output is the same as an uninterrupted run's.
@@ -206,7 +206,7 @@ public struct ReplayCommand: ParsableCommand {
     let cpuAtStart = threadCPUSeconds()
     var decodingCPU: Double?
     if pipeline {
-      // Lines are decoded on a thread of their own, a few batches ahead (DecodeAhead.swift).
+      // Lines are decoded on a thread of their own, up to 16 batches ahead (DecodeAhead.swift).
       let ahead = DecodeAhead(input: input, bounds: bounds, decoder: processor.eventDecoder)
       defer { ahead.cancel() }
       while let batch = ahead.next() {
@@ -249,13 +249,8 @@ public struct ReplayCommand: ParsableCommand {
     if !quiet {
       var threads = [("deciding", String(format: "%.3f s", decidingCPU))]
       if let decodingCPU { threads.append(("decoding", String(format: "%.3f s", decodingCPU))) }
-      if let committer {
-        threads.append(
-          (
-            "committing",
-            String(
-              format: "%.3f s (%.3f s with the disk's waits)", committer.cpuSeconds, committer.busySeconds)
-          ))
+      if let t = committer?.time.seconds {
+        threads.append(("committing", String(format: "%.3f s (%.3f s with the disk's waits)", t.cpu, t.busy)))
       }
       printError(
         summary.render(
@@ -271,12 +266,9 @@ final class BackgroundCommit: Sendable {
   private let queue = DispatchQueue(label: "sentinel.replay.commit", qos: .userInitiated)
   private let done = DispatchSemaphore(value: 0)
   private let state = Mutex<(busy: Bool, error: (any Error)?)>((false, nil))
-  private let spent = Mutex<(cpu: Double, wall: Double)>((0, 0))
-
-  /// The CPU time the commits took on the commit thread so far, in seconds.
-  var cpuSeconds: Double { spent.withLock { $0.cpu } }
-  /// The time the commits took so far (CPU, and waiting for the disk), in seconds.
-  var busySeconds: Double { spent.withLock { $0.wall } }
+  /// The commits' CPU time on the commit thread so far, and their time including the waits for
+  /// the disk (the summary).
+  let time = WorkTime()
 
   /// Whether a commit was started and not yet waited for.
   var isBusy: Bool { state.withLock { $0.busy } }
@@ -285,16 +277,13 @@ final class BackgroundCommit: Sendable {
   func start(_ batch: StateBatch, on store: any StateStore & Sendable) {
     state.withLock { $0 = (true, nil) }
     queue.async { [self] in
-      let c0 = threadCPUSeconds()
-      let w0 = DispatchTime.now().uptimeNanoseconds
-      do {
-        try store.commit(batch)
-      } catch {
-        state.withLock { $0.error = error }
+      time.measure {
+        do {
+          try store.commit(batch)
+        } catch {
+          state.withLock { $0.error = error }
+        }
       }
-      let cpu = threadCPUSeconds() - c0
-      let wall = Double(DispatchTime.now().uptimeNanoseconds - w0) * 1e-9
-      spent.withLock { $0 = ($0.cpu + cpu, $0.wall + wall) }
       done.signal()
     }
   }

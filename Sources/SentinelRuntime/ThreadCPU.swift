@@ -2,6 +2,9 @@
 // (`replay`'s and `consume`'s summaries, `sentinel bench`): on a shared machine a thread's CPU
 // time moves less with the other processes than its wall time.
 
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -16,4 +19,29 @@ public func threadCPUSeconds() -> Double {
   #else
     return 0
   #endif
+}
+
+/// The time spent on one kind of work, summed over the calls of `measure` (on any thread): the
+/// CPU time of the thread that ran each call, and each call's wall time, which adds its waits
+/// (for the disk's fsync, a lock). `replay`'s and `consume`'s commit threads report it.
+public final class WorkTime: Sendable {
+  private let spent = Mutex<(cpu: Double, busy: Double)>((0, 0))
+
+  public init() {}
+
+  /// The CPU seconds and busy (wall) seconds summed so far.
+  public var seconds: (cpu: Double, busy: Double) { spent.withLock { $0 } }
+
+  /// Runs `body` on the calling thread and adds its CPU and wall time (before returning, so a
+  /// caller that signals another thread afterwards has it counted).
+  public func measure<T>(_ body: () throws -> T) rethrows -> T {
+    let cpu0 = threadCPUSeconds()
+    let wall0 = DispatchTime.now().uptimeNanoseconds
+    defer {
+      let cpu = threadCPUSeconds() - cpu0
+      let busy = Double(DispatchTime.now().uptimeNanoseconds - wall0) * 1e-9
+      spent.withLock { $0 = ($0.cpu + cpu, $0.busy + busy) }
+    }
+    return try body()
+  }
 }

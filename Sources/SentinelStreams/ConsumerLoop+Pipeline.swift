@@ -168,40 +168,39 @@ final class ConsumerCommitThread: Sendable {
   private let queue = DispatchQueue(label: "sentinel.streams.commit", qos: .userInitiated)
   private let done = DispatchSemaphore(value: 0)
   private let outcome = Mutex<Outcome?>(nil)
-  private let spent = Mutex<(cpu: Double, wall: Double)>((0, 0))
-
   /// The commits' CPU time on the commit thread so far, and their time including the waits for
-  /// the disk, in seconds (the consumer's final report).
-  var time: (cpu: Double, busy: Double) { spent.withLock { ($0.cpu, $0.wall) } }
+  /// the disk (the consumer's final report).
+  let time = WorkTime()
 
   /// Starts committing `jobs` in order (none may be in flight). A commit that asks whether its
   /// rows follow every unpublished row asks it from the previous commit's last row, when that
   /// one's rows followed (the caller cannot know their ids when it starts them).
   func start(_ jobs: [(SQLiteStateStore, StateBatch)]) {
     queue.async { [self] in
-      let c0 = threadCPUSeconds()
-      let w0 = DispatchTime.now().uptimeNanoseconds
-      var result = Outcome()
-      var checkAfter = jobs.first?.1.outboxUnpublishedCheckAfter
-      for (store, batch) in jobs {
-        var b = batch
-        if b.outboxUnpublishedCheckAfter != nil { b.outboxUnpublishedCheckAfter = checkAfter }
-        do {
-          let report = try store.commitReportingOutbox(b)
-          if let ids = report.ids { checkAfter = report.followsUnpublished ? ids.upperBound : nil }
-          result.reports.append(report)
-        } catch {
-          result.error = error
-          break
-        }
-      }
-      // Counted before the signal: whoever waited reads a total that includes this commit.
-      let cpu = threadCPUSeconds() - c0
-      let wall = Double(DispatchTime.now().uptimeNanoseconds - w0) * 1e-9
-      spent.withLock { $0 = ($0.cpu + cpu, $0.wall + wall) }
+      // Measured before the signal: whoever waited reads a total that includes these commits.
+      let result = time.measure { commitAll(jobs) }
       outcome.withLock { $0 = result }
       done.signal()
     }
+  }
+
+  /// Commits `jobs` in order on the commit thread, until one fails.
+  private func commitAll(_ jobs: [(SQLiteStateStore, StateBatch)]) -> Outcome {
+    var result = Outcome()
+    var checkAfter = jobs.first?.1.outboxUnpublishedCheckAfter
+    for (store, batch) in jobs {
+      var b = batch
+      if b.outboxUnpublishedCheckAfter != nil { b.outboxUnpublishedCheckAfter = checkAfter }
+      do {
+        let report = try store.commitReportingOutbox(b)
+        if let ids = report.ids { checkAfter = report.followsUnpublished ? ids.upperBound : nil }
+        result.reports.append(report)
+      } catch {
+        result.error = error
+        break
+      }
+    }
+    return result
   }
 
   /// Waits until the commits started last returned.

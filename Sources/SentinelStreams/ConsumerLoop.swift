@@ -565,7 +565,7 @@ final class ConsumerLoop {
       // pipeline) and the commit thread's, with its waits for the disk — which one limits.
       metadata["cpu_loop_s"] = "\(String(format: "%.3f", threadCPUSeconds()))"
       if let committer {
-        let t = committer.time
+        let t = committer.time.seconds
         metadata["cpu_commit_s"] = "\(String(format: "%.3f", t.cpu))"
         metadata["commit_busy_s"] = "\(String(format: "%.3f", t.busy))"
       }
