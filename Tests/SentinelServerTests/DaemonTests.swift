@@ -228,7 +228,8 @@ import Testing
     for i in [0, 4, 9] {
       let again = try await daemon.post("/v1/decisions", Self.event("fold-\(i)"))
       #expect(again.status == 200)
-      #expect(Self.string(again.map, "action") == first["fold-\(i)"], "a duplicate gets the original decision")
+      #expect(
+        Self.string(again.map, "action") == first["fold-\(i)"], "a duplicate gets the original decision")
     }
     #expect(daemon.terminate() == 0)
     let store = try SQLiteStateStore(path: daemon.db)
