@@ -59,6 +59,13 @@ public struct ReplayCommand: ParsableCommand {
   var batch = 1000
 
   @Option(
+    help: ArgumentHelp(
+      "With --state: decisions committed between two folds of the event-id index and the states "
+        + "into their key-ordered tables (more: fewer pages written, more memory for the tail).",
+      valueName: "decisions"))
+  var foldEvery = SQLiteStateStore.defaultFoldEvery
+
+  @Option(
     name: .customLong("cache-keys"),
     help:
       "Keep the aggregate states of at most about this many keys in memory (others are read back from the store)."
@@ -82,6 +89,7 @@ public struct ReplayCommand: ParsableCommand {
 
   public func validate() throws {
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    guard foldEvery >= 1 else { throw ValidationError("--fold-every must be at least 1") }
     guard cacheKeys >= 1 else { throw ValidationError("--cache-keys must be at least 1") }
   }
 
@@ -90,7 +98,7 @@ public struct ReplayCommand: ParsableCommand {
     let store: any StateStore & Sendable
     if let state {
       do {
-        store = try SQLiteStateStore(path: state, tenant: tenant)
+        store = try SQLiteStateStore(path: state, tenant: tenant, foldEvery: foldEvery)
       } catch {
         printError("\(state): \(error)")
         throw ExitCode(1)
