@@ -206,11 +206,22 @@ extension SQLiteStateStore {
   /// `aggregate_state`, both in key order, empties `state_log` and moves the mark. The cache is
   /// emptied; on a failure the caller invalidates it.
   func fold(_ db: Database, pending: [(TenantStateKey, [UInt8])]) throws {
-    try db.execute(
-      sql: """
-        INSERT INTO event_index (tenant, event_id, decision_id)
-          SELECT tenant, event_id, id FROM decision WHERE id > ? ORDER BY tenant, event_id
-        """, arguments: [folds.indexedThrough])
+    // The tail's event ids in key order (String order: byte order for the NFC text ids are in
+    // practice, and only locality depends on it), each insert next to the one before.
+    if !folds.tail.isEmpty {
+      let rows = folds.tail.sorted { a, b in
+        a.key.tenant != b.key.tenant ? a.key.tenant < b.key.tenant : a.key.eventID < b.key.eventID
+      }
+      let insert = RawStatement(
+        try db.cachedStatement(
+          sql: "INSERT INTO event_index (tenant, event_id, decision_id) VALUES (?, ?, ?)"))
+      for (key, row) in rows {
+        insert.bind(1, key.tenant)
+        insert.bind(2, key.eventID)
+        insert.bind(3, row)
+        try insert.run()
+      }
+    }
     let mark = try Int64.fetchOne(db, sql: "SELECT ifnull(max(id), 0) FROM decision") ?? 0
     try db.execute(sql: "UPDATE fold_mark SET indexed_through = ?", arguments: [mark])
     if folds.filter != nil {
@@ -220,12 +231,10 @@ extension SQLiteStateStore {
     }
     for (k, bytes) in pending { folds.states[k] = bytes }
     if !folds.states.isEmpty {
-      let keys = folds.states.keys.sorted { a, b in
-        if a.tenant != b.tenant { return a.tenant.utf8.lexicographicallyPrecedes(b.tenant.utf8) }
-        if a.key.aggregate != b.key.aggregate {
-          return a.key.aggregate.utf8.lexicographicallyPrecedes(b.key.aggregate.utf8)
-        }
-        return a.key.key.utf8.lexicographicallyPrecedes(b.key.key.utf8)
+      let states = folds.states.sorted { a, b in
+        if a.key.tenant != b.key.tenant { return a.key.tenant < b.key.tenant }
+        if a.key.key.aggregate != b.key.key.aggregate { return a.key.key.aggregate < b.key.key.aggregate }
+        return a.key.key.key < b.key.key.key
       }
       let upsert = RawStatement(
         try db.cachedStatement(
@@ -233,8 +242,7 @@ extension SQLiteStateStore {
             INSERT INTO aggregate_state (tenant, aggregate, key, state) VALUES (?, ?, ?, ?)
             ON CONFLICT (tenant, aggregate, key) DO UPDATE SET state = excluded.state
             """))
-      for k in keys {
-        guard let bytes = folds.states[k] else { continue }
+      for (k, bytes) in states {
         upsert.bind(1, k.tenant)
         upsert.bind(2, k.key.aggregate)
         upsert.bind(3, k.key.key)

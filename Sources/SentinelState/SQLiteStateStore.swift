@@ -387,7 +387,10 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
           let rawInsert = RawStatement(insert)
           let probe = RawStatement(
             try db.cachedStatement(sql: "SELECT 1 FROM event_index WHERE tenant = ? AND event_id = ?"))
+          // Bindings stay across steps: the tenant and commit time once, the digest when it changes.
           rawInsert.bind(1, tenant)
+          rawInsert.bind(11, decidedAt)
+          var boundDigest: String?
           if !batch.outbox.isEmpty { seqs.reserveCapacity(batch.decisions.count) }
           for d in batch.decisions {
             // Recorded before (the tail, the index) or earlier in this batch (now in the tail).
@@ -406,8 +409,10 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
             rawInsert.bind(7, Self.rulesJSON(d.rules))
             rawInsert.bind(8, d.eventTime.seconds)
             rawInsert.bind(9, Int64(d.eventTime.nanos))
-            rawInsert.bind(10, d.bundleDigest)
-            rawInsert.bind(11, decidedAt)
+            if d.bundleDigest != boundDigest {
+              rawInsert.bind(10, d.bundleDigest)
+              boundDigest = d.bundleDigest
+            }
             rawInsert.bind(12, prev)
             rawInsert.bind(13, head.hash)
             try rawInsert.run()
