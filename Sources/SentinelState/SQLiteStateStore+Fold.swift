@@ -10,11 +10,13 @@
 //   state_log    one row per commit and tenant: the states the commit wrote (`StateLog`), in
 //                commit order; a state there overrides the one in `aggregate_state`.
 //   fold_mark    one row: `indexed_through`.
-// A fold, at the end of the commit whose batch reaches the threshold and in its transaction,
-// inserts the tail's event ids into `event_index` sorted, upserts the newest state of each
-// logged key into `aggregate_state` sorted, empties `state_log` and moves the mark. A crash
-// before or after a commit leaves the tables consistent either way: the tail and the log are
-// ordinary rows, read back on open.
+// Folds run at the end of the commit that reaches their threshold, in its transaction. Every
+// `foldEvery` decisions the tail's event ids go into `event_index` sorted and the mark moves;
+// when `4 × foldEvery` distinct state keys (or 32 MiB) are logged, the newest state of each
+// goes into `aggregate_state` sorted and `state_log` is emptied. An upsert costs several times an
+// index insert (~5 µs against ~1 µs), and the longer the span a state fold covers, the more of a
+// key's versions it skips. A crash before or after a commit leaves the tables consistent either
+// way: the tail and the log are ordinary rows, read back on open.
 //
 // The connection keeps the tail in memory (`FoldCache`): event id → decision id, and state key →
 // newest logged bytes. It is valid for one `PRAGMA data_version` of the connection: another
@@ -56,6 +58,8 @@ final class FoldCache: @unchecked Sendable {
   var tail: [TenantEventKey: Int64] = [:]
   /// The newest logged bytes of each state in `state_log`.
   var states: [TenantStateKey: [UInt8]] = [:]
+  /// The bytes of `state_log`'s entries.
+  var logBytes = 0
   /// The ids in `event_index` (a superset: a Bloom filter), built on first use; nil when it
   /// must be built (again).
   var filter: EventIDFilter?
@@ -70,6 +74,7 @@ final class FoldCache: @unchecked Sendable {
     version = nil
     tail.removeAll()
     states.removeAll()
+    logBytes = 0
   }
 }
 
@@ -131,8 +136,9 @@ struct StateLogError: Error {
 // MARK: - Store
 
 extension SQLiteStateStore {
-  /// Decisions between two folds unless told otherwise: 16,384 (docs/performance.md,
-  /// "Deferred indexes": the tail in memory is ~2 MB of event ids and ~4 MB of states then).
+  /// Decisions between two folds of the event ids unless told otherwise: 16,384 (docs/performance.md,
+  /// "Deferred indexes": the tail in memory is then up to ~2 MB of event ids and, with up to
+  /// 65,536 logged states, ~13 MB of states).
   public static let defaultFoldEvery = 16_384
 
   /// The cache, valid for the connection's current `data_version` (read again when another
@@ -155,6 +161,7 @@ extension SQLiteStateStore {
     while let row = try logs.next() {
       let t: String = row[1]
       let entries: [UInt8] = [UInt8]((row[2] as Data?) ?? Data())
+      folds.logBytes += entries.count
       do {
         try StateLog.decode(entries) { key, bytes in folds.states[TenantStateKey(tenant: t, key: key)] = bytes
         }
@@ -180,11 +187,12 @@ extension SQLiteStateStore {
   }
 
   /// Inside a commit's transaction, after `syncedFolds`: builds the filter of indexed ids when
-  /// there is none (one scan of `event_index`, sized for twice its rows).
+  /// there is none (one scan of `event_index`, sized for twice its rows and at least eight
+  /// folds, so that it is not rebuilt at every fold of a young file).
   func buildEventFilterIfNeeded(_ db: Database) throws {
     guard folds.filter == nil else { return }
     let rows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event_index") ?? 0
-    var filter = EventIDFilter(capacity: 2 * rows)
+    var filter = EventIDFilter(capacity: max(2 * rows, 8 * folds.threshold))
     let ids = try Row.fetchCursor(db, sql: "SELECT tenant, event_id FROM event_index")
     while let row = try ids.next() {
       filter.insert(tenant: row[0], eventID: row[1])
@@ -201,11 +209,12 @@ extension SQLiteStateStore {
     return try probe.hasRow()
   }
 
-  /// Inside a commit's transaction, after its rows: moves the tail into `event_index` and the
-  /// logged states (with `pending`, this commit's, which were not logged) into
-  /// `aggregate_state`, both in key order, empties `state_log` and moves the mark. The cache is
-  /// emptied; on a failure the caller invalidates it.
-  func fold(_ db: Database, pending: [(TenantStateKey, [UInt8])]) throws {
+  /// The state log's size at which a commit folds the states whatever their number: 32 MiB.
+  static let stateLogLimit = 32 << 20
+
+  /// Inside a commit's transaction, after its rows: moves the tail into `event_index` in key
+  /// order and moves the mark. On a failure the caller invalidates the cache.
+  func foldEventIDs(_ db: Database) throws {
     // The tail's event ids in key order (String order: byte order for the NFC text ids are in
     // practice, and only locality depends on it), each insert next to the one before.
     if !folds.tail.isEmpty {
@@ -229,6 +238,14 @@ extension SQLiteStateStore {
       // Full: built again, twice as large, by the next commit.
       if let f = folds.filter, f.count > f.capacity { folds.filter = nil }
     }
+    folds.tail.removeAll(keepingCapacity: true)
+    folds.indexedThrough = mark
+  }
+
+  /// Inside a commit's transaction, after its rows: upserts the logged states (with `pending`,
+  /// this commit's, which were not logged) into `aggregate_state` in key order and empties
+  /// `state_log`. On a failure the caller invalidates the cache.
+  func foldStates(_ db: Database, pending: [(TenantStateKey, [UInt8])]) throws {
     for (k, bytes) in pending { folds.states[k] = bytes }
     if !folds.states.isEmpty {
       let states = folds.states.sorted { a, b in
@@ -251,9 +268,8 @@ extension SQLiteStateStore {
       }
     }
     try db.execute(sql: "DELETE FROM state_log")
-    folds.tail.removeAll(keepingCapacity: true)
     folds.states.removeAll(keepingCapacity: true)
-    folds.indexedThrough = mark
+    folds.logBytes = 0
   }
 
   /// Folds now, whatever the tail's size: every event id indexed, every state in
@@ -264,7 +280,8 @@ extension SQLiteStateStore {
       do {
         try db.inTransaction(.immediate) {
           _ = try syncedFolds(db)
-          try fold(db, pending: [])
+          try foldEventIDs(db)
+          try foldStates(db, pending: [])
           return .commit
         }
       } catch {

@@ -350,11 +350,15 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
         try checkFence(batch, db)
         let folds = try syncedFolds(db)
         if !batch.decisions.isEmpty { try buildEventFilterIfNeeded(db) }
+        // Event ids fold every `threshold` decisions; states when 4 × `threshold` keys or
+        // `stateLogLimit` bytes are logged (an upsert costs several index inserts, and the more
+        // commits a fold spans, the more of a key's versions it skips).
+        let foldIDs = folds.tail.count + batch.decisions.count >= folds.threshold
         let foldHere =
-          folds.tail.count + batch.decisions.count >= folds.threshold
-          || folds.states.count + batch.states.count >= 2 * folds.threshold
+          folds.states.count + batch.states.count >= 4 * folds.threshold
+          || folds.logBytes >= Self.stateLogLimit
         // The batch's states: one log row (later entries for a key win), or, when this commit
-        // folds, straight into `aggregate_state` with the logged ones.
+        // folds them, straight into `aggregate_state` with the logged ones.
         var pending: [(TenantStateKey, [UInt8])] = []
         if !batch.states.isEmpty {
           var entries: [UInt8] = []
@@ -370,6 +374,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
             log.bind(1, tenant)
             log.bind(2, blob: entries)
             try log.run()
+            folds.logBytes += entries.count
             for (k, bytes) in pending { folds.states[k] = bytes }
             pending.removeAll()
           }
@@ -426,7 +431,8 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
         }
         written.ids = try insertOutbox(batch.outbox, decisions: batch.decisions, seqs: seqs, db)
         if let through = batch.markOutboxPublishedThrough { try markOutboxPublished(through: through, db) }
-        if foldHere { try fold(db, pending: pending) }
+        if foldIDs { try foldEventIDs(db) }
+        if foldHere { try foldStates(db, pending: pending) }
         return .commit
       }
     }

