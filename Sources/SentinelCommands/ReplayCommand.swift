@@ -127,6 +127,11 @@ public struct ReplayCommand: ParsableCommand {
     // In memory a commit is a few copies into the store: handing it to another thread cost more
     // than it saved (docs/performance.md, "Replay: commits on a second thread").
     let committer = pipeline && state != nil ? BackgroundCommit() : nil
+    // With the pipeline, the next batch's audit-chain links are computed on this thread while
+    // the commit in flight runs (SQLiteStateStore+Prelink.swift): where the chain will stand
+    // after the batch in flight.
+    let linker = committer == nil ? nil : store as? SQLiteStateStore
+    var chainTip = try linker?.chainTip()
     var committing: [String] = []
     committing.reserveCapacity(batch)
     // The last input line of the batch being committed, and of the one that failed (messages).
@@ -159,8 +164,20 @@ public struct ReplayCommand: ParsableCommand {
         return
       }
       // One commit in flight at a time (the audit chain links decisions in commit order).
+      var prelinked: PrelinkedChain?
+      if let linker, chainTip == nil, committer.isBusy == false { chainTip = try? linker.chainTip() }
+      if let linker, let tip = chainTip, processor.pendingCount > 0 {
+        // Nil on a failure (a malformed head): the commit links the batch and reports it.
+        prelinked = try? linker.prelink(processor.pendingDecisions, after: tip)
+      }
       try settle()
-      if let taken = processor.takeCommit() {
+      if var taken = processor.takeCommit() {
+        taken.prelinked = prelinked
+        if let prelinked {
+          chainTip = prelinked.end
+        } else if !taken.decisions.isEmpty {
+          chainTip = nil  // read again once this commit returned
+        }
         swap(&committing, &pending)
         committingThrough = lineNumber
         committer.start(taken, on: store)

@@ -382,7 +382,9 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
         var seqs: [Int64] = []
         if !batch.decisions.isEmpty {
           var head = try chainHead(db)
-          let decidedAt = Self.commitTime(after: head)
+          // Links computed ahead (SQLiteStateStore+Prelink.swift) when they follow this head.
+          let pre = batch.prelinked.flatMap { $0.applies(to: batch.decisions, after: head) ? $0 : nil }
+          let decidedAt = pre?.decidedAt ?? Self.commitTime(after: head)
           let insert = try db.cachedStatement(
             sql: """
               INSERT INTO decision (tenant, event_id, seq, line, action, score, rules, event_seconds,
@@ -397,7 +399,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
           rawInsert.bind(11, decidedAt)
           var boundDigest: String?
           if !batch.outbox.isEmpty { seqs.reserveCapacity(batch.decisions.count) }
-          for d in batch.decisions {
+          for (i, d) in batch.decisions.enumerated() {
             // Recorded before (the tail, the index) or earlier in this batch (now in the tail).
             let key = TenantEventKey(tenant: tenant, eventID: d.eventID)
             let seen = try folds.tail[key] != nil || indexedEventExists(probe, d.eventID)
@@ -405,7 +407,11 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
               throw StateStoreError.duplicateEventID(path: path, tenant: tenant, eventID: d.eventID)
             }
             let prev = head.hash
-            head = try link(d, after: head, decidedAt: decidedAt)
+            if let pre {
+              head = AuditHead(seq: head.seq + 1, hash: pre.hashes[i], decidedAt: decidedAt)
+            } else {
+              head = try link(d, after: head, decidedAt: decidedAt)
+            }
             rawInsert.bind(2, d.eventID)
             rawInsert.bind(3, head.seq)
             rawInsert.bind(4, d.line)

@@ -148,6 +148,9 @@ import Testing
       }
       decisions.append(lines)
       states.append(try store.allStates())
+      // The pipelined runs' audit links were computed ahead, on the deciding thread.
+      let chain = try store.verifyAuditChain()
+      #expect(chain.isIntact && chain.records == lines.count, "\(chain)")
       try store.close()
     }
     #expect(!outputs[0].isEmpty && outputs[0] == outputs[1] && outputs[0] == outputs[2])

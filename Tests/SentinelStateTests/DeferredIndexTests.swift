@@ -293,3 +293,42 @@ extension DeferredIndexTests {
     #expect(try Self.count(path, "SELECT COUNT(*) FROM event_index") == 15_000)
   }
 }
+
+/// Audit-chain links computed ahead of the commit (`SQLiteStateStore.prelink`).
+@Suite struct PrelinkTests {
+  @Test func linksComputedAheadGiveTheChainTheCommitWouldHaveMade() throws {
+    let path = temporaryDatabase()
+    defer { removeDatabase(path) }
+    let store = try SQLiteStateStore(path: path)
+    var tip = try store.chainTip()
+    for b in 0..<5 {
+      var batch = StateBatch(decisions: (0..<7).map { decision("p-\(b)-\($0)") })
+      let links = try store.prelink(batch.decisions, after: tip)
+      batch.prelinked = links
+      try store.commit(batch)
+      tip = links.end
+      #expect(try store.chainTip() == tip, "the commit used the links: the chain is where they end")
+    }
+    let report = try store.verifyAuditChain()
+    #expect(report.isIntact && report.records == 35, "\(report)")
+  }
+
+  @Test func staleOrForeignLinksAreNotUsed() throws {
+    let path = temporaryDatabase()
+    defer { removeDatabase(path) }
+    let store = try SQLiteStateStore(path: path)
+    let start = try store.chainTip()
+    // Links after a head that is no longer the head (another batch committed first).
+    var late = StateBatch(decisions: [decision("late")])
+    late.prelinked = try store.prelink(late.decisions, after: start)
+    try store.commit(StateBatch(decisions: [decision("first")]))
+    try store.commit(late)
+    // Links of other decisions than the batch's.
+    var other = StateBatch(decisions: [decision("mine")])
+    other.prelinked = try store.prelink([decision("theirs")], after: try store.chainTip())
+    try store.commit(other)
+    let report = try store.verifyAuditChain()
+    #expect(report.isIntact && report.records == 3, "\(report)")
+    #expect(try store.decisions().map(\.record.eventID) == ["first", "late", "mine"])
+  }
+}
