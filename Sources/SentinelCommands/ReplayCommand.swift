@@ -59,6 +59,13 @@ public struct ReplayCommand: ParsableCommand {
   var batch = 1000
 
   @Option(
+    help: ArgumentHelp(
+      "With --state: decisions committed between two folds of the event-id index and the states "
+        + "into their key-ordered tables (more: fewer pages written, more memory for the tail).",
+      valueName: "decisions"))
+  var foldEvery = SQLiteStateStore.defaultFoldEvery
+
+  @Option(
     name: .customLong("cache-keys"),
     help:
       "Keep the aggregate states of at most about this many keys in memory (others are read back from the store)."
@@ -82,6 +89,7 @@ public struct ReplayCommand: ParsableCommand {
 
   public func validate() throws {
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    guard foldEvery >= 1 else { throw ValidationError("--fold-every must be at least 1") }
     guard cacheKeys >= 1 else { throw ValidationError("--cache-keys must be at least 1") }
   }
 
@@ -90,7 +98,7 @@ public struct ReplayCommand: ParsableCommand {
     let store: any StateStore & Sendable
     if let state {
       do {
-        store = try SQLiteStateStore(path: state, tenant: tenant)
+        store = try SQLiteStateStore(path: state, tenant: tenant, foldEvery: foldEvery)
       } catch {
         printError("\(state): \(error)")
         throw ExitCode(1)
@@ -119,6 +127,11 @@ public struct ReplayCommand: ParsableCommand {
     // In memory a commit is a few copies into the store: handing it to another thread cost more
     // than it saved (docs/performance.md, "Replay: commits on a second thread").
     let committer = pipeline && state != nil ? BackgroundCommit() : nil
+    // With the pipeline, the next batch's audit-chain links are computed on this thread while
+    // the commit in flight runs (SQLiteStateStore+Prelink.swift): where the chain will stand
+    // after the batch in flight.
+    let linker = committer == nil ? nil : store as? SQLiteStateStore
+    var chainTip = try linker?.chainTip()
     var committing: [String] = []
     committing.reserveCapacity(batch)
     // The last input line of the batch being committed, and of the one that failed (messages).
@@ -151,8 +164,20 @@ public struct ReplayCommand: ParsableCommand {
         return
       }
       // One commit in flight at a time (the audit chain links decisions in commit order).
+      var prelinked: PrelinkedChain?
+      if let linker, chainTip == nil, committer.isBusy == false { chainTip = try? linker.chainTip() }
+      if let linker, let tip = chainTip, processor.pendingCount > 0 {
+        // Nil on a failure (a malformed head): the commit links the batch and reports it.
+        prelinked = try? linker.prelink(processor.pendingDecisions, after: tip)
+      }
       try settle()
-      if let taken = processor.takeCommit() {
+      if var taken = processor.takeCommit() {
+        taken.prelinked = prelinked
+        if let prelinked {
+          chainTip = prelinked.end
+        } else if !taken.decisions.isEmpty {
+          chainTip = nil  // read again once this commit returned
+        }
         swap(&committing, &pending)
         committingThrough = lineNumber
         committer.start(taken, on: store)

@@ -172,6 +172,10 @@ public final class EventProcessor {
   /// The number of decisions not yet committed, nor in a commit in flight.
   public var pendingCount: Int { pendingRecords.count }
 
+  /// The decisions made since the last `takeCommit`, in order (what the next one will hold):
+  /// their audit-chain links may be computed ahead (`SQLiteStateStore.prelink`).
+  public var pendingDecisions: [DecisionRecord] { pendingRecords }
+
   /// The number of keys whose states are cached, and how many were evicted so far.
   public var cacheStatistics: (keys: Int, evictions: Int) { (cache.liveCount, cache.evictions) }
 

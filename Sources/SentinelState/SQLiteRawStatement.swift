@@ -65,6 +65,20 @@ struct RawStatement {
     }
   }
 
+  /// Steps the bound statement once and resets it: whether it returned a row. Throws as `run`.
+  func hasRow() throws -> Bool {
+    let code = sqlite3_step(handle)
+    defer { sqlite3_reset(handle) }
+    if code == SQLITE_ROW { return true }
+    guard code == SQLITE_DONE else {
+      let db = sqlite3_db_handle(handle)
+      let extended = sqlite3_extended_errcode(db)
+      let message = sqlite3_errmsg(db).map { String(cString: $0) }
+      throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: sql)
+    }
+    return false
+  }
+
   /// Runs the bound statement to completion (it returns no rows) and resets it. Throws GRDB's
   /// `DatabaseError` with SQLite's extended result code, as GRDB's own `execute` would.
   func run() throws {

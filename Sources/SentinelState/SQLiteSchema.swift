@@ -36,6 +36,10 @@
 //   outbox           a decision row names its decision (`decision_seq`, in the row's tenant) and
 //                    has no `body`; dead letters keep `body` (the raw event). Exactly one of the
 //                    two is set. Ids and the AUTOINCREMENT counter are kept (Redis's watermark).
+//   v5_deferred_indexes replaces the index `decision_by_event` with `event_index` (tenant,
+//                    event_id) → decision id, filled in bulk, and adds `state_log` and `fold_mark`:
+//                    the event-id index and the states are written in key order every few
+//                    thousand decisions (`SQLiteStateStore+Fold.swift`).
 // The file's `PRAGMA application_id` says it is ours; a database with tables and another (or no)
 // id is refused rather than written to.
 
@@ -140,6 +144,23 @@ enum StateSchema {
           """)
     }
     m.registerMigration("v4_append_only_log") { db in try migrateToAppendOnlyLog(db) }
+    m.registerMigration("v5_deferred_indexes") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE event_index (
+            tenant TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            decision_id INTEGER NOT NULL,
+            PRIMARY KEY (tenant, event_id)
+          ) WITHOUT ROWID;
+          INSERT INTO event_index (tenant, event_id, decision_id)
+            SELECT tenant, event_id, id FROM decision ORDER BY tenant, event_id;
+          DROP INDEX decision_by_event;
+          CREATE TABLE state_log (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, entries BLOB NOT NULL);
+          CREATE TABLE fold_mark (indexed_through INTEGER NOT NULL);
+          INSERT INTO fold_mark (indexed_through) SELECT ifnull(max(id), 0) FROM decision;
+          """)
+    }
     return m
   }
 

@@ -96,10 +96,11 @@ extension SQLiteStateStore {
   /// The stored decision for `eventID` with its audit record, or nil when there is none.
   public func storedDecision(eventID: String) throws -> StoredDecision? {
     try run("look up event `\(eventID)`") { db in
-      let s = try db.cachedStatement(
-        sql: "SELECT \(AuditRows.columns) FROM decision WHERE tenant = ? AND event_id = ?")
-      if let row = try Row.fetchOne(s, arguments: [tenant, eventID]) {
-        return .chained(try AuditRows.entry(row, tenant: tenant, path: path))
+      if let id = try decisionRowID(forEventID: eventID, db) {
+        let s = try db.cachedStatement(sql: "SELECT \(AuditRows.columns) FROM decision WHERE id = ?")
+        if let row = try Row.fetchOne(s, arguments: [id]) {
+          return .chained(try AuditRows.entry(row, tenant: tenant, path: path))
+        }
       }
       let p = try db.cachedStatement(sql: "SELECT line FROM pruned_event WHERE tenant = ? AND event_id = ?")
       if let line = try String.fetchOne(p, arguments: [tenant, eventID]) {
@@ -247,6 +248,12 @@ extension SQLiteStateStore {
               INSERT OR IGNORE INTO pruned_event (tenant, event_id, line)
                 SELECT tenant, event_id, line FROM decision WHERE tenant = ? AND seq <= ?
               """, arguments: [t, last])
+          // Their event ids leave the index (the tail's are not in it).
+          try db.execute(
+            sql: """
+              DELETE FROM event_index WHERE (tenant, event_id) IN
+                (SELECT tenant, event_id FROM decision WHERE tenant = ? AND seq <= ?)
+              """, arguments: [t, last])
           try db.execute(sql: "DELETE FROM decision WHERE tenant = ? AND seq <= ?", arguments: [t, last])
           let removed = Int64(db.changesCount)
           let before = try Self.anchor(db, tenant: t)?.pruned ?? 0
@@ -264,8 +271,17 @@ extension SQLiteStateStore {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decision WHERE tenant = ?", arguments: [t]) ?? 0
           results.append(AuditPruneResult(tenant: t, removed: Int(removed), kept: kept, anchor: anchor))
         }
+        // Without their last rows, new decisions may get rowids at or below the mark: the mark
+        // comes down to the last row left, so that they are in the tail.
+        try db.execute(
+          sql: """
+            UPDATE fold_mark SET indexed_through =
+              min(indexed_through, (SELECT ifnull(max(id), 0) FROM decision))
+            """)
         return .commit
       }
+      // The tail in memory may name removed rows.
+      folds.invalidate()
       return results
     }
     return results

@@ -192,8 +192,9 @@ extension SQLiteStateStore {
 
   /// The sequence number of the tenant's decision for `eventID`, if it is in the log.
   func decisionSeq(forEventID id: String, _ db: Database) throws -> Int64? {
-    let s = try db.cachedStatement(sql: "SELECT seq FROM decision WHERE tenant = ? AND event_id = ?")
-    return try Int64.fetchOne(s, arguments: [tenant, id])
+    guard let row = try decisionRowID(forEventID: id, db) else { return nil }
+    let s = try db.cachedStatement(sql: "SELECT seq FROM decision WHERE id = ?")
+    return try Int64.fetchOne(s, arguments: [row])
   }
 
   /// The id naming this database to Redis (random, fixed when the outbox table was created).

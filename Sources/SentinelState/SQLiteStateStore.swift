@@ -24,6 +24,9 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// Each tenant's audit-chain head after the last commit (loaded once; `SQLiteStateStore+Audit`),
   /// shared by the stores of one connection (`forTenant`).
   let chainHeads: ChainHeadCache
+  /// The tail of the deferred indexes in memory (`SQLiteStateStore+Fold.swift`), shared by the
+  /// stores of one connection.
+  let folds: FoldCache
 
   /// The page cache a store gets unless told otherwise: 32 MiB, sized for replay's batches of
   /// 1,000 events (docs/performance.md, "State store").
@@ -54,9 +57,14 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   ///
   /// `pageSize`: the page size of a new file (a power of two from 512 to 65,536; SQLite ignores
   /// any other value and keeps its default); an existing file keeps its own.
+  ///
+  /// `foldEvery`: how many decisions a commit appends before the event-id index and the states
+  /// are folded into their key-ordered tables (`SQLiteStateStore+Fold.swift`); the tail in
+  /// memory grows with it.
   public init(
     path: String, tenant: String = "default", readOnly: Bool = false, busyTimeout: TimeInterval = 10,
-    cacheMiB: Int = SQLiteStateStore.defaultCacheMiB, pageSize: Int = SQLiteStateStore.defaultPageSize
+    cacheMiB: Int = SQLiteStateStore.defaultCacheMiB, pageSize: Int = SQLiteStateStore.defaultPageSize,
+    foldEvery: Int = SQLiteStateStore.defaultFoldEvery
   ) throws {
     self.tenant = tenant
     self.path = path
@@ -91,6 +99,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
       }
     }
     chainHeads = ChainHeadCache()
+    folds = FoldCache(threshold: foldEvery)
     do {
       queue = try DatabaseQueue(path: path, configuration: config)
     } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB {
@@ -113,6 +122,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     isReadOnly = other.isReadOnly
     queue = other.queue
     chainHeads = other.chainHeads
+    folds = other.folds
   }
 
   /// Checks that the file is ours, then creates or upgrades the schema (not when read-only).
@@ -184,25 +194,30 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// The stored state for `key`, or nil. Throws `StateStoreError.corruptState` when the stored
   /// bytes do not decode.
   public func loadState(_ key: StateKey) throws -> AggregateState? {
-    let blob = try run("load state \(key)") { db -> Data? in
+    let blob = try run("load state \(key)") { db -> [UInt8]? in
+      // The newest logged state first (`state_log`, in memory), else the folded one.
+      if let logged = try syncedFolds(db).states[TenantStateKey(tenant: tenant, key: key)] { return logged }
       let s = try db.cachedStatement(
         sql: "SELECT state FROM aggregate_state WHERE tenant = ? AND aggregate = ? AND key = ?")
-      return try Data.fetchOne(s, arguments: [tenant, key.aggregate, key.key])
+      return try Data.fetchOne(s, arguments: [tenant, key.aggregate, key.key]).map { [UInt8]($0) }
     }
     guard let blob else { return nil }
     do {
-      return try AggregateState(decoding: [UInt8](blob))
+      return try AggregateState(decoding: blob)
     } catch {
       throw StateStoreError.corruptState(path: path, tenant: tenant, key: key, reason: error.description)
     }
   }
 
-  /// The decision line recorded for this event id, or nil (one primary-key seek; a second one
-  /// in `pruned_event` when the decision is not in the log, for a record removed by retention).
+  /// The decision line recorded for this event id, or nil (the tail in memory or one seek in
+  /// `event_index`, then the row by id; a seek in `pruned_event` when the decision is not in
+  /// the log, for a record removed by retention).
   public func decisionLine(forEventID id: String) throws -> String? {
     try run("look up event `\(id)`") { db in
-      let s = try db.cachedStatement(sql: "SELECT line FROM decision WHERE tenant = ? AND event_id = ?")
-      if let line = try String.fetchOne(s, arguments: [tenant, id]) { return line }
+      if let row = try decisionRowID(forEventID: id, db) {
+        let s = try db.cachedStatement(sql: "SELECT line FROM decision WHERE id = ?")
+        if let line = try String.fetchOne(s, arguments: [row]) { return line }
+      }
       let pruned = try db.cachedStatement(
         sql: "SELECT line FROM pruned_event WHERE tenant = ? AND event_id = ?")
       return try String.fetchOne(pruned, arguments: [tenant, id])
@@ -210,11 +225,12 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   }
 
   /// Every event id recorded for the tenant, pruned ones included (one scan of each table's
-  /// primary key).
+  /// primary key, and the tail in memory).
   public func allEventIDs() throws -> Set<String> {
     try run("read event ids") { db in
       var out = Set<String>()
-      for table in ["decision", "pruned_event"] {
+      for key in try syncedFolds(db).tail.keys where key.tenant == tenant { out.insert(key.eventID) }
+      for table in ["event_index", "pruned_event"] {
         let rows = try String.fetchCursor(
           db, sql: "SELECT event_id FROM \(table) WHERE tenant = ?", arguments: [tenant])
         while let id = try rows.next() { out.insert(id) }
@@ -226,21 +242,28 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// Every aggregate state stored for the tenant (one scan). Throws
   /// `StateStoreError.corruptState` for a state that does not decode.
   public func allStates() throws -> [StateKey: AggregateState] {
-    let rows = try run("read states") { db in
-      try Row.fetchAll(
+    let (rows, logged) = try run("read states") { db in
+      let rows = try Row.fetchAll(
         db, sql: "SELECT aggregate, key, state FROM aggregate_state WHERE tenant = ?", arguments: [tenant])
+      let logged = try syncedFolds(db).states.filter { $0.key.tenant == tenant }
+      return (rows, logged)
     }
     var out: [StateKey: AggregateState] = [:]
-    out.reserveCapacity(rows.count)
-    for row in rows {
-      let key = StateKey(aggregate: row["aggregate"], key: row["key"])
-      let blob: Data = row["state"]
+    out.reserveCapacity(rows.count + logged.count)
+    func decode(_ key: StateKey, _ bytes: [UInt8]) throws {
       do {
-        out[key] = try AggregateState(decoding: [UInt8](blob))
+        out[key] = try AggregateState(decoding: bytes)
       } catch {
         throw StateStoreError.corruptState(path: path, tenant: tenant, key: key, reason: error.description)
       }
     }
+    for row in rows {
+      let key = StateKey(aggregate: row["aggregate"], key: row["key"])
+      guard logged[TenantStateKey(tenant: tenant, key: key)] == nil else { continue }
+      let blob: Data = row["state"]
+      try decode(key, [UInt8](blob))
+    }
+    for (k, bytes) in logged { try decode(k.key, bytes) }
     return out
   }
 
@@ -254,8 +277,17 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// The number of aggregate states stored for the tenant.
   public func stateCount() throws -> Int {
     try run("count states") { db in
-      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM aggregate_state WHERE tenant = ?", arguments: [tenant])
+      var n =
+        try Int.fetchOne(
+          db, sql: "SELECT COUNT(*) FROM aggregate_state WHERE tenant = ?", arguments: [tenant])
         ?? 0
+      // Logged states of keys not folded yet.
+      let probe = try db.cachedStatement(
+        sql: "SELECT 1 FROM aggregate_state WHERE tenant = ? AND aggregate = ? AND key = ?")
+      for k in try syncedFolds(db).states.keys where k.tenant == tenant {
+        if try Int.fetchOne(probe, arguments: [tenant, k.key.aggregate, k.key.key]) == nil { n += 1 }
+      }
+      return n
     }
   }
 
@@ -288,8 +320,9 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
 
   // MARK: - Writing
 
-  /// Applies a batch in one transaction: state upserts, then decision inserts with increasing
-  /// sequence numbers. A duplicate event id rolls the whole batch back and throws
+  /// Applies a batch in one transaction: its states (one `state_log` row), then its decisions
+  /// with increasing sequence numbers, and every `foldEvery` decisions a fold
+  /// (`SQLiteStateStore+Fold.swift`). A duplicate event id rolls the whole batch back and throws
   /// `StateStoreError.duplicateEventID`. When this returns, the batch is durable.
   public func commit(_ batch: StateBatch) throws {
     _ = try commitReportingOutbox(batch)
@@ -307,27 +340,51 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     // so the next commit reads the head from the database again.
     var newHead: AuditHead?
     var committed = false
-    defer { settleChainHead(newHead, committed: committed) }
+    defer {
+      settleChainHead(newHead, committed: committed)
+      // The cache was changed as the rows went in: after a rollback it is read again.
+      if !committed { _ = try? run("forget the fold cache") { _ in folds.invalidate() } }
+    }
     try run("commit a batch of \(batch.states.count) states and \(batch.decisions.count) decisions") { db in
       try db.inTransaction(.immediate) {
         try checkFence(batch, db)
-        let upsert = try db.cachedStatement(
-          sql: """
-            INSERT INTO aggregate_state (tenant, aggregate, key, state) VALUES (?, ?, ?, ?)
-            ON CONFLICT (tenant, aggregate, key) DO UPDATE SET state = excluded.state
-            """)
-        let rawUpsert = RawStatement(upsert)
-        for (key, state) in batch.states {
-          rawUpsert.bind(1, tenant)
-          rawUpsert.bind(2, key.aggregate)
-          rawUpsert.bind(3, key.key)
-          rawUpsert.bind(4, blob: state.encoded())
-          try rawUpsert.run()
+        let folds = try syncedFolds(db)
+        if !batch.decisions.isEmpty { try buildEventFilterIfNeeded(db) }
+        // Event ids fold every `threshold` decisions; states when 4 × `threshold` keys or
+        // `stateLogLimit` bytes are logged (an upsert costs several index inserts, and the more
+        // commits a fold spans, the more of a key's versions it skips).
+        let foldIDs = folds.tail.count + batch.decisions.count >= folds.threshold
+        let foldHere =
+          folds.states.count + batch.states.count >= 4 * folds.threshold
+          || folds.logBytes >= Self.stateLogLimit
+        // The batch's states: one log row (later entries for a key win), or, when this commit
+        // folds them, straight into `aggregate_state` with the logged ones.
+        var pending: [(TenantStateKey, [UInt8])] = []
+        if !batch.states.isEmpty {
+          var entries: [UInt8] = []
+          pending.reserveCapacity(batch.states.count)
+          for (key, state) in batch.states {
+            let bytes = state.encoded()
+            if !foldHere { StateLog.append(key, bytes, to: &entries) }
+            pending.append((TenantStateKey(tenant: tenant, key: key), bytes))
+          }
+          if !foldHere {
+            let log = RawStatement(
+              try db.cachedStatement(sql: "INSERT INTO state_log (tenant, entries) VALUES (?, ?)"))
+            log.bind(1, tenant)
+            log.bind(2, blob: entries)
+            try log.run()
+            folds.logBytes += entries.count
+            for (k, bytes) in pending { folds.states[k] = bytes }
+            pending.removeAll()
+          }
         }
         var seqs: [Int64] = []
         if !batch.decisions.isEmpty {
           var head = try chainHead(db)
-          let decidedAt = Self.commitTime(after: head)
+          // Links computed ahead (SQLiteStateStore+Prelink.swift) when they follow this head.
+          let pre = batch.prelinked.flatMap { $0.applies(to: batch.decisions, after: head) ? $0 : nil }
+          let decidedAt = pre?.decidedAt ?? Self.commitTime(after: head)
           let insert = try db.cachedStatement(
             sql: """
               INSERT INTO decision (tenant, event_id, seq, line, action, score, rules, event_seconds,
@@ -335,11 +392,26 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               """)
           let rawInsert = RawStatement(insert)
+          let probe = RawStatement(
+            try db.cachedStatement(sql: "SELECT 1 FROM event_index WHERE tenant = ? AND event_id = ?"))
+          // Bindings stay across steps: the tenant and commit time once, the digest when it changes.
           rawInsert.bind(1, tenant)
+          rawInsert.bind(11, decidedAt)
+          var boundDigest: String?
           if !batch.outbox.isEmpty { seqs.reserveCapacity(batch.decisions.count) }
-          for d in batch.decisions {
+          for (i, d) in batch.decisions.enumerated() {
+            // Recorded before (the tail, the index) or earlier in this batch (now in the tail).
+            let key = TenantEventKey(tenant: tenant, eventID: d.eventID)
+            let seen = try folds.tail[key] != nil || indexedEventExists(probe, d.eventID)
+            if seen {
+              throw StateStoreError.duplicateEventID(path: path, tenant: tenant, eventID: d.eventID)
+            }
             let prev = head.hash
-            head = try link(d, after: head, decidedAt: decidedAt)
+            if let pre {
+              head = AuditHead(seq: head.seq + 1, hash: pre.hashes[i], decidedAt: decidedAt)
+            } else {
+              head = try link(d, after: head, decidedAt: decidedAt)
+            }
             rawInsert.bind(2, d.eventID)
             rawInsert.bind(3, head.seq)
             rawInsert.bind(4, d.line)
@@ -348,19 +420,14 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
             rawInsert.bind(7, Self.rulesJSON(d.rules))
             rawInsert.bind(8, d.eventTime.seconds)
             rawInsert.bind(9, Int64(d.eventTime.nanos))
-            rawInsert.bind(10, d.bundleDigest)
-            rawInsert.bind(11, decidedAt)
+            if d.bundleDigest != boundDigest {
+              rawInsert.bind(10, d.bundleDigest)
+              boundDigest = d.bundleDigest
+            }
             rawInsert.bind(12, prev)
             rawInsert.bind(13, head.hash)
-            do {
-              try rawInsert.run()
-            } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
-              // The unique index on (tenant, event_id): recorded before, or twice in this batch.
-              if try decisionSeq(forEventID: d.eventID, db) != nil {
-                throw StateStoreError.duplicateEventID(path: path, tenant: tenant, eventID: d.eventID)
-              }
-              throw e
-            }
+            try rawInsert.run()
+            folds.tail[key] = db.lastInsertedRowID
             if !batch.outbox.isEmpty { seqs.append(head.seq) }
           }
           newHead = head
@@ -370,6 +437,8 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
         }
         written.ids = try insertOutbox(batch.outbox, decisions: batch.decisions, seqs: seqs, db)
         if let through = batch.markOutboxPublishedThrough { try markOutboxPublished(through: through, db) }
+        if foldIDs { try foldEventIDs(db) }
+        if foldHere { try foldStates(db, pending: pending) }
         return .commit
       }
     }

@@ -91,6 +91,10 @@ public struct StateBatch: Sendable {
   /// batch's last one, without reading them back (SQLite stores only;
   /// `SQLiteStateStore.commitReportingOutbox`).
   public var outboxUnpublishedCheckAfter: Int64?
+  /// The decisions' audit-chain links computed ahead, off the commit thread
+  /// (`SQLiteStateStore.prelink`); used when they follow the head the commit finds and name the
+  /// same decisions, recomputed otherwise (SQLite stores only).
+  public var prelinked: PrelinkedChain?
 
   /// A batch.
   public init(states: [(StateKey, AggregateState)] = [], decisions: [DecisionRecord] = []) {

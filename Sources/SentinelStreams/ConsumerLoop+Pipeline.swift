@@ -65,6 +65,14 @@ extension ConsumerLoop {
   func processPipelined(_ batch: ConsumerBatch) throws {
     let parts = partitions(of: batch)
     var counts = try parts.map { try decide($0.worker, events: $0.events, dead: $0.dead) }
+    // Each partition's audit links for this batch, computed here while the batch in flight
+    // commits, from where that batch's links end (SQLiteStateStore+Prelink.swift).
+    var links: [PrelinkedChain?] = parts.map { p in
+      guard committer != nil, let tip = p.worker.chainTip, p.worker.processor.pendingCount > 0 else {
+        return nil
+      }
+      return try? p.worker.store.prelink(p.worker.processor.pendingDecisions, after: tip)
+    }
     var settled: [String: [String]]?
     if inFlight != nil {
       crashPoint("decided-in-flight")
@@ -72,6 +80,7 @@ extension ConsumerLoop {
       if outcome?.kept == false {
         // The workers were reloaded: this batch's decisions went with their caches.
         counts = try parts.map { try decide($0.worker, events: $0.events, dead: $0.dead) }
+        links = parts.map { _ in nil }
       }
       settled = outcome?.acknowledgements
       crashPoint("after-commit")
@@ -80,7 +89,7 @@ extension ConsumerLoop {
     var commits: [PartitionCommit] = []
     var uncommitted = BatchCounts()
     var mark = unmarkedThrough
-    for (p, c) in zip(parts, counts) {
+    for (i, (p, c)) in zip(parts, counts).enumerated() {
       let w = p.worker
       let taken = w.processor.takeCommit()
       if taken == nil && w.fenced.outbox.isEmpty {
@@ -91,7 +100,15 @@ extension ConsumerLoop {
       }
       // Every commit after the first checks from the previous one's rows (`ConsumerCommitThread`).
       let checkAfter = heldIsComplete ? (held.last?.id ?? publishedThrough) : nil
-      let b = w.fenced.prepare(taken ?? StateBatch(), mark: mark, checkAfter: checkAfter, takingOutbox: true)
+      var b = w.fenced.prepare(taken ?? StateBatch(), mark: mark, checkAfter: checkAfter, takingOutbox: true)
+      if committer != nil, !b.decisions.isEmpty {
+        // Nothing is in flight now: a partition without a tip reads it (links computed now).
+        if links[i] == nil, w.chainTip == nil, let tip = try? w.store.chainTip() {
+          links[i] = try? w.store.prelink(b.decisions, after: tip)
+        }
+        b.prelinked = links[i]
+        w.chainTip = links[i]?.end
+      }
       // The mark rides in the first commit only (every partition's store is the same file).
       mark = nil
       commits.append(PartitionCommit(entries: p, counts: c, batch: b))

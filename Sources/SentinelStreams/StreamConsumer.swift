@@ -194,6 +194,9 @@ final class PartitionWorker {
   let fenced: FencedStore
   var processor: EventProcessor
   let bundle: LoadedBundle
+  /// Where this partition's audit chain will stand once its commit in flight returned (the end
+  /// of the links computed ahead for it), or nil: read from the store after the next settle.
+  var chainTip: ChainTip?
 
   init(stream: String, tenant: String, path: String, cacheMiB: Int, bundle: LoadedBundle) throws {
     self.stream = stream
@@ -208,6 +211,7 @@ final class PartitionWorker {
   func reload() throws {
     try fenced.reset()
     processor = EventProcessor(bundle: bundle, store: fenced)
+    chainTip = nil
   }
 }
 

@@ -44,7 +44,11 @@ import Testing
     try OutputLine.parse(want).accepts(OutputLine.parse(got))
   }
 
-  @Test func killNineThenRerunLosesNothingAndCountsNothingTwice() throws {
+  /// Also folding every 40 decisions (`--fold-every`), so that the kill may land in or between
+  /// folds and the rerun reads a tail and a log back.
+  @Test(arguments: [SQLiteStateStore.defaultFoldEvery, 40])
+  func killNineThenRerunLosesNothingAndCountsNothingTwice(foldEvery: Int) throws {
+    let fold = ["--fold-every", String(foldEvery)]
     let dir = try Repo.temporaryFolder()
     let db = dir + "/state.db"
     let events = Repo.corpus + "/events.jsonl"
@@ -58,7 +62,8 @@ import Testing
 
     // 1. Replay with small batches; kill -9 once a few hundred decisions are committed.
     let first = try Self.run(
-      ["replay", "--rules", Repo.rules, "--state", db, "--batch", "25", events, "-o", dir + "/first.jsonl"],
+      ["replay", "--rules", Repo.rules, "--state", db, "--batch", "25", events, "-o", dir + "/first.jsonl"]
+        + fold,
       killWhen: {
         guard FileManager.default.fileExists(atPath: db),
           let store = try? SQLiteStateStore(path: db, readOnly: true),
@@ -97,7 +102,8 @@ import Testing
     // 3. The same command again: it finishes, and its output is the golden output, line for line
     //    (events decided before the kill come back as their original lines and change nothing).
     let second = try Self.run(
-      ["replay", "--rules", Repo.rules, "--state", db, "--batch", "25", events, "-o", dir + "/second.jsonl"])
+      ["replay", "--rules", Repo.rules, "--state", db, "--batch", "25", events, "-o", dir + "/second.jsonl"]
+        + fold)
     #expect(second.status == 0)
     let output = try Repo.read(dir + "/second.jsonl").split(separator: "\n").map(String.init)
     #expect(output.count == expected.count)
@@ -121,14 +127,17 @@ import Testing
     var outputs: [String] = []
     var decisions: [[String]] = []
     var states: [[StateKey: AggregateState]] = []
-    for mode in ["--pipeline", "--no-pipeline"] {
-      let db = dir + "/state\(mode).db"
-      let out = dir + "/out\(mode).jsonl"
+    // The third run folds every 10 decisions: evicted states come back from the log and the
+    // folded table alike.
+    for (n, mode) in ["--pipeline", "--no-pipeline", "--pipeline"].enumerated() {
+      let db = dir + "/state\(n).db"
+      let out = dir + "/out\(n).jsonl"
+      let fold = n == 2 ? ["--fold-every", "10"] : []
       let r = try Self.run(
         [
           "replay", "--rules", Repo.rules, "--state", db, "--batch", "7", "--cache-keys", "5", mode, events,
           "-o", out,
-        ])
+        ] + fold)
       #expect(r.status == 0, "\(mode)")
       outputs.append(try Repo.read(out))
       let store = try SQLiteStateStore(path: db, readOnly: true)
@@ -139,11 +148,14 @@ import Testing
       }
       decisions.append(lines)
       states.append(try store.allStates())
+      // The pipelined runs' audit links were computed ahead, on the deciding thread.
+      let chain = try store.verifyAuditChain()
+      #expect(chain.isIntact && chain.records == lines.count, "\(chain)")
       try store.close()
     }
-    #expect(!outputs[0].isEmpty && outputs[0] == outputs[1])
-    #expect(decisions[0].count > 100 && decisions[0] == decisions[1])
-    #expect(!states[0].isEmpty && states[0] == states[1])
+    #expect(!outputs[0].isEmpty && outputs[0] == outputs[1] && outputs[0] == outputs[2])
+    #expect(decisions[0].count > 100 && decisions[0] == decisions[1] && decisions[0] == decisions[2])
+    #expect(!states[0].isEmpty && states[0] == states[1] && states[0] == states[2])
   }
 
   /// In memory, the pipelined replay (lines decoded on a thread of their own, batches of 256

@@ -214,6 +214,34 @@ import Testing
     try store.close()
   }
 
+  /// With `--db-fold-every 3` the daemon folds its event-id index every few decisions: every
+  /// decision is still found by id, a duplicate gets the original's answer, and the file holds
+  /// every event id in `event_index` after a restart's fold.
+  @Test func aDaemonFoldingEveryFewDecisionsFindsEveryOne() async throws {
+    let daemon = try Daemon(extraArguments: ["--db-fold-every", "3"])
+    var first: [String: String] = [:]
+    for i in 0..<10 {
+      let r = try await daemon.post("/v1/decisions", Self.event("fold-\(i)"))
+      #expect(r.status == 200)
+      first["fold-\(i)"] = Self.string(r.map, "action")
+    }
+    for i in [0, 4, 9] {
+      let again = try await daemon.post("/v1/decisions", Self.event("fold-\(i)"))
+      #expect(again.status == 200)
+      #expect(
+        Self.string(again.map, "action") == first["fold-\(i)"], "a duplicate gets the original decision")
+    }
+    #expect(daemon.terminate() == 0)
+    let store = try SQLiteStateStore(path: daemon.db)
+    #expect(try store.decisionCount() == 10)
+    #expect(try store.foldBacklog().decisions < 3, "folded as it went")
+    try store.foldNow()
+    #expect(try store.allEventIDs() == Set((0..<10).map { "fold-\($0)" }))
+    try store.close()
+    let r = try runSentinel(["serve", "--db-fold-every", "0", "--db", daemon.db, "--listen", "127.0.0.1:0"])
+    #expect(r.status == 64 && r.err.contains("--db-fold-every must be at least 1"), "\(r.err)")
+  }
+
   @Test func sigtermExitsZeroAndKeepsEveryAnsweredDecision() async throws {
     let daemon = try Daemon(extraArguments: ["--commit-delay-ms", "5"])
     let answered = try await withThrowingTaskGroup(of: [String].self) { group in

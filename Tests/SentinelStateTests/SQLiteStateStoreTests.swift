@@ -178,7 +178,11 @@ import Testing
     let path = temporaryDatabase()
     defer { removeDatabase(path) }
     let key = StateKey(aggregate: "n", key: "s1:a")
-    try SQLiteStateStore(path: path).commit(StateBatch(states: [(key, countState(3))]))
+    // Folded, so that the state is in `aggregate_state` (not only in `state_log`).
+    let writer = try SQLiteStateStore(path: path)
+    try writer.commit(StateBatch(states: [(key, countState(3))]))
+    try writer.foldNow()
+    try writer.close()
     try DatabaseQueue(path: path).write { db in
       try db.execute(sql: "UPDATE aggregate_state SET state = X'0201'")
     }

@@ -224,6 +224,10 @@ import Testing
           ALTER TABLE outbox_v3 RENAME TO outbox;
           CREATE INDEX outbox_unpublished ON outbox (id) WHERE published = 0;
           DELETE FROM grdb_migrations WHERE identifier = 'v4_append_only_log';
+          DROP TABLE event_index;
+          DROP TABLE state_log;
+          DROP TABLE fold_mark;
+          DELETE FROM grdb_migrations WHERE identifier = 'v5_deferred_indexes';
           """)
     }
     #expect(

@@ -69,6 +69,9 @@ import Testing
     let store = try SQLiteStateStore(path: dir + "/state.db", readOnly: true)
     #expect(try store.decisions().map(\.record.line) == expected.decisions)
     #expect(try store.outboxCount(published: false) == 0)
+    // The pipelined consumer computed each batch's audit links ahead: the chain verifies.
+    let chain = try store.verifyAuditChain()
+    #expect(chain.isIntact && chain.records == expected.decisions.count, "\(chain)")
 
     // A second run over the same stream and database publishes nothing new.
     try c.produce(Array(Self.corpus.prefix(100)), stream: "events")
@@ -234,6 +237,7 @@ import Testing
     let store = try SQLiteStateStore(path: db, readOnly: true)
     let unmarked = try store.outboxCount(published: false)
     let committed = try store.decisions().map(\.record.line)
+    #expect(try store.verifyAuditChain().isIntact, "\(label)")
     try store.close()
     #expect(committed.count == unmarked, "\(label): no committed row is marked")
     let published = try c.decisions()

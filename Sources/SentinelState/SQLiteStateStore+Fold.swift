@@ -1,0 +1,382 @@
+// Deferred indexes: the event-id index and the aggregate states are written in bulk and in key
+// order, once every `foldEvery` decisions, instead of one random B-tree page per row at every
+// commit (random event ids and state keys put each insert on another page: a commit of 1,000
+// decisions wrote ~700 scattered pages; docs/performance.md, "Deferred indexes").
+//
+//   decision     rows append in commit order (rowid `id`); those above `fold_mark.indexed_through`
+//                (the tail) are not in `event_index` yet.
+//   event_index  (tenant, event_id) → decision id, WITHOUT ROWID: every decision at or below the
+//                mark (a pruned decision's entry goes with it; `pruned_event` keeps its line).
+//   state_log    one row per commit and tenant: the states the commit wrote (`StateLog`), in
+//                commit order; a state there overrides the one in `aggregate_state`.
+//   fold_mark    one row: `indexed_through`.
+// Folds run at the end of the commit that reaches their threshold, in its transaction. Every
+// `foldEvery` decisions the tail's event ids go into `event_index` sorted and the mark moves;
+// when `4 × foldEvery` distinct state keys (or 32 MiB) are logged, the newest state of each
+// goes into `aggregate_state` sorted and `state_log` is emptied. An upsert costs several times an
+// index insert (~5 µs against ~1 µs), and the longer the span a state fold covers, the more of a
+// key's versions it skips. A crash before or after a commit leaves the tables consistent either
+// way: the tail and the log are ordinary rows, read back on open.
+//
+// The connection keeps the tail in memory (`FoldCache`): event id → decision id, and state key →
+// newest logged bytes. It is valid for one `PRAGMA data_version` of the connection: another
+// connection's commit changes that value, and the cache is then read again from the tables (at
+// most one fold's worth of rows). A commit checks its event ids against the tail in memory and
+// against `event_index` (one read), so an event id is still recorded once per tenant.
+
+import Foundation
+import GRDB
+import GRDBSQLite
+import SentinelModel
+
+// MARK: - Cache
+
+/// An event id of a tenant.
+struct TenantEventKey: Hashable {
+  var tenant: String
+  var eventID: String
+}
+
+/// A state key of a tenant.
+struct TenantStateKey: Hashable {
+  var tenant: String
+  var key: StateKey
+}
+
+/// What the tables hold above the fold mark, in memory, shared by the stores of one connection.
+///
+/// INVARIANT: read and written only inside the connection's serialized access
+/// (`DatabaseQueue.inDatabase`, which runs one closure at a time), hence `@unchecked Sendable`.
+final class FoldCache: @unchecked Sendable {
+  /// Decisions between folds (`SQLiteStateStore(foldEvery:)`).
+  let threshold: Int
+  /// The connection's `PRAGMA data_version` the cache is valid for; nil: read it again.
+  var version: Int64?
+  /// `fold_mark.indexed_through`.
+  var indexedThrough: Int64 = 0
+  /// The tail: decisions above the mark, by event id.
+  var tail: [TenantEventKey: Int64] = [:]
+  /// The newest logged bytes of each state in `state_log`.
+  var states: [TenantStateKey: [UInt8]] = [:]
+  /// The bytes of `state_log`'s entries.
+  var logBytes = 0
+  /// The ids in `event_index` (a superset: a Bloom filter), built on first use; nil when it
+  /// must be built (again).
+  var filter: EventIDFilter?
+
+  init(threshold: Int) {
+    self.threshold = max(1, threshold)
+  }
+
+  /// Forgets everything: the next use reads the tables again (after a failed transaction, whose
+  /// changes to the cache may not have reached the file).
+  func invalidate() {
+    version = nil
+    tail.removeAll()
+    states.removeAll()
+    logBytes = 0
+  }
+}
+
+// MARK: - The log's form
+
+/// The `state_log.entries` form: for each state, its aggregate name, key form and encoded state
+/// (`AggregateState.encoded()`), each as a little-endian UInt32 length and the bytes.
+enum StateLog {
+  /// Appends one entry.
+  static func append(_ key: StateKey, _ state: [UInt8], to out: inout [UInt8]) {
+    func bytes(_ b: some Collection<UInt8>) {
+      let n = UInt32(b.count)
+      out.append(UInt8(truncatingIfNeeded: n))
+      out.append(UInt8(truncatingIfNeeded: n >> 8))
+      out.append(UInt8(truncatingIfNeeded: n >> 16))
+      out.append(UInt8(truncatingIfNeeded: n >> 24))
+      out.append(contentsOf: b)
+    }
+    bytes(key.aggregate.utf8)
+    bytes(key.key.utf8)
+    bytes(state)
+  }
+
+  /// Calls `body` with each entry, in order. Throws a message naming the byte offset when the
+  /// bytes are not in this form.
+  static func decode(_ bytes: [UInt8], _ body: (StateKey, [UInt8]) -> Void) throws(StateLogError) {
+    var i = 0
+    func field() throws(StateLogError) -> ArraySlice<UInt8> {
+      guard bytes.count - i >= 4 else {
+        throw StateLogError(offset: i, message: "truncated length (\(bytes.count - i) bytes left)")
+      }
+      let n =
+        Int(bytes[i]) | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2]) << 16 | Int(bytes[i + 3]) << 24
+      guard bytes.count - i - 4 >= n else {
+        throw StateLogError(offset: i, message: "a field of \(n) bytes, \(bytes.count - i - 4) left")
+      }
+      i += 4 + n
+      return bytes[(i - n)..<i]
+    }
+    while i < bytes.count {
+      let start = i
+      let aggregate = try field()
+      let key = try field()
+      let state = try field()
+      guard let a = String(validating: aggregate, as: UTF8.self),
+        let k = String(validating: key, as: UTF8.self)
+      else { throw StateLogError(offset: start, message: "a name or key that is not UTF-8") }
+      body(StateKey(aggregate: a, key: k), Array(state))
+    }
+  }
+}
+
+/// Malformed `state_log` bytes.
+struct StateLogError: Error {
+  var offset: Int
+  var message: String
+}
+
+// MARK: - Store
+
+extension SQLiteStateStore {
+  /// Decisions between two folds of the event ids unless told otherwise: 16,384 (docs/performance.md,
+  /// "Deferred indexes": the tail in memory is then up to ~2 MB of event ids and, with up to
+  /// 65,536 logged states, ~13 MB of states).
+  public static let defaultFoldEvery = 16_384
+
+  /// The cache, valid for the connection's current `data_version` (read again when another
+  /// connection committed since, or after a failure).
+  func syncedFolds(_ db: Database) throws -> FoldCache {
+    let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? -1
+    if folds.version == version { return folds }
+    let known = folds.indexedThrough
+    folds.invalidate()
+    let mark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fold_mark") ?? 0
+    // Another connection folded (or pruned): the filter may lack ids it indexed.
+    if mark != known { folds.filter = nil }
+    folds.indexedThrough = mark
+    let rows = try Row.fetchCursor(
+      db, sql: "SELECT id, tenant, event_id FROM decision WHERE id > ?", arguments: [mark])
+    while let row = try rows.next() {
+      folds.tail[TenantEventKey(tenant: row[1], eventID: row[2])] = row[0]
+    }
+    let logs = try Row.fetchCursor(db, sql: "SELECT id, tenant, entries FROM state_log ORDER BY id")
+    while let row = try logs.next() {
+      let t: String = row[1]
+      let entries: [UInt8] = [UInt8]((row[2] as Data?) ?? Data())
+      folds.logBytes += entries.count
+      do {
+        try StateLog.decode(entries) { key, bytes in folds.states[TenantStateKey(tenant: t, key: key)] = bytes
+        }
+      } catch {
+        let id: Int64 = row[0]
+        throw StateStoreError.database(
+          path: path, operation: "read the state log",
+          reason: "state_log row \(id) is malformed at byte \(error.offset): \(error.message)")
+      }
+    }
+    folds.version = version
+    return folds
+  }
+
+  /// The rowid of the tenant's decision for `eventID`: the tail in memory, else `event_index`.
+  /// The row itself may be gone (pruned since, by this connection).
+  func decisionRowID(forEventID id: String, _ db: Database) throws -> Int64? {
+    let folds = try syncedFolds(db)
+    if let row = folds.tail[TenantEventKey(tenant: tenant, eventID: id)] { return row }
+    let s = try db.cachedStatement(
+      sql: "SELECT decision_id FROM event_index WHERE tenant = ? AND event_id = ?")
+    return try Int64.fetchOne(s, arguments: [tenant, id])
+  }
+
+  /// Inside a commit's transaction, after `syncedFolds`: builds the filter of indexed ids when
+  /// there is none (one scan of `event_index`, sized for twice its rows and at least eight
+  /// folds, so that it is not rebuilt at every fold of a young file).
+  func buildEventFilterIfNeeded(_ db: Database) throws {
+    guard folds.filter == nil else { return }
+    let rows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event_index") ?? 0
+    var filter = EventIDFilter(capacity: max(2 * rows, 8 * folds.threshold))
+    let ids = try Row.fetchCursor(db, sql: "SELECT tenant, event_id FROM event_index")
+    while let row = try ids.next() {
+      filter.insert(tenant: row[0], eventID: row[1])
+    }
+    folds.filter = filter
+  }
+
+  /// Inside a commit's transaction: whether `event_index` holds the tenant's `eventID` (the
+  /// filter first, then one seek when it may).
+  func indexedEventExists(_ probe: RawStatement, _ eventID: String) throws -> Bool {
+    if let filter = folds.filter, !filter.mightContain(tenant: tenant, eventID: eventID) { return false }
+    probe.bind(1, tenant)
+    probe.bind(2, eventID)
+    return try probe.hasRow()
+  }
+
+  /// The state log's size at which a commit folds the states whatever their number: 32 MiB.
+  static let stateLogLimit = 32 << 20
+
+  /// Inside a commit's transaction, after its rows: moves the tail into `event_index` in key
+  /// order and moves the mark. On a failure the caller invalidates the cache.
+  func foldEventIDs(_ db: Database) throws {
+    // The tail's event ids in key order (String order: byte order for the NFC text ids are in
+    // practice, and only locality depends on it), each insert next to the one before.
+    if !folds.tail.isEmpty {
+      let rows = folds.tail.sorted { a, b in
+        a.key.tenant != b.key.tenant ? a.key.tenant < b.key.tenant : a.key.eventID < b.key.eventID
+      }
+      let insert = RawStatement(
+        try db.cachedStatement(
+          sql: "INSERT INTO event_index (tenant, event_id, decision_id) VALUES (?, ?, ?)"))
+      for (key, row) in rows {
+        insert.bind(1, key.tenant)
+        insert.bind(2, key.eventID)
+        insert.bind(3, row)
+        try insert.run()
+      }
+    }
+    let mark = try Int64.fetchOne(db, sql: "SELECT ifnull(max(id), 0) FROM decision") ?? 0
+    try db.execute(sql: "UPDATE fold_mark SET indexed_through = ?", arguments: [mark])
+    if folds.filter != nil {
+      for key in folds.tail.keys { folds.filter?.insert(tenant: key.tenant, eventID: key.eventID) }
+      // Full: built again, twice as large, by the next commit.
+      if let f = folds.filter, f.count > f.capacity { folds.filter = nil }
+    }
+    folds.tail.removeAll(keepingCapacity: true)
+    folds.indexedThrough = mark
+  }
+
+  /// Inside a commit's transaction, after its rows: upserts the logged states (with `pending`,
+  /// this commit's, which were not logged) into `aggregate_state` in key order and empties
+  /// `state_log`. On a failure the caller invalidates the cache.
+  func foldStates(_ db: Database, pending: [(TenantStateKey, [UInt8])]) throws {
+    for (k, bytes) in pending { folds.states[k] = bytes }
+    if !folds.states.isEmpty {
+      let states = folds.states.sorted { a, b in
+        if a.key.tenant != b.key.tenant { return a.key.tenant < b.key.tenant }
+        if a.key.key.aggregate != b.key.key.aggregate { return a.key.key.aggregate < b.key.key.aggregate }
+        return a.key.key.key < b.key.key.key
+      }
+      let upsert = RawStatement(
+        try db.cachedStatement(
+          sql: """
+            INSERT INTO aggregate_state (tenant, aggregate, key, state) VALUES (?, ?, ?, ?)
+            ON CONFLICT (tenant, aggregate, key) DO UPDATE SET state = excluded.state
+            """))
+      for (k, bytes) in states {
+        upsert.bind(1, k.tenant)
+        upsert.bind(2, k.key.aggregate)
+        upsert.bind(3, k.key.key)
+        upsert.bind(4, blob: bytes)
+        try upsert.run()
+      }
+    }
+    try db.execute(sql: "DELETE FROM state_log")
+    folds.states.removeAll(keepingCapacity: true)
+    folds.logBytes = 0
+  }
+
+  /// Folds now, whatever the tail's size: every event id indexed, every state in
+  /// `aggregate_state`, `state_log` empty (`sentinel` maintenance, tests). One transaction.
+  public func foldNow() throws {
+    if isReadOnly { throw StateStoreError.readOnly(path: path) }
+    try run("fold the deferred indexes") { db in
+      do {
+        try db.inTransaction(.immediate) {
+          _ = try syncedFolds(db)
+          try foldEventIDs(db)
+          try foldStates(db, pending: [])
+          return .commit
+        }
+      } catch {
+        folds.invalidate()
+        throw error
+      }
+    }
+  }
+
+  /// How many decisions and logged states wait for the next fold (the tail in memory).
+  public func foldBacklog() throws -> (decisions: Int, states: Int) {
+    try run("read the fold backlog") { db in
+      let folds = try syncedFolds(db)
+      return (folds.tail.count, folds.states.count)
+    }
+  }
+}
+
+// MARK: - Filter of indexed event ids
+
+/// A Bloom filter over the (tenant, event id) pairs in `event_index`: a commit asks SQLite about
+/// an event id only when the filter says it may be there (about 1 % of new ids at 10 bits per
+/// id and 7 probes), instead of one B-tree seek per decision. Built from the table on first use,
+/// rebuilt twice as large when full, and dropped when another connection moved the fold mark
+/// (its fold indexed ids this connection has not seen).
+struct EventIDFilter {
+  private var bits: [UInt64]
+  private let mask: UInt64
+  /// Ids inserted.
+  private(set) var count = 0
+  /// Ids it holds at ~1 % false positives.
+  let capacity: Int
+
+  /// A filter for up to `capacity` ids (at least 4,096).
+  init(capacity: Int) {
+    var words = 64
+    while words * 64 < max(4096, capacity) * 10 { words *= 2 }
+    bits = [UInt64](repeating: 0, count: words)
+    mask = UInt64(words * 64 - 1)
+    self.capacity = words * 64 / 10
+  }
+
+  /// Records an id.
+  mutating func insert(tenant: String, eventID: String) {
+    let (a, b) = Self.hashes(tenant, eventID)
+    for i in 0..<7 {
+      let bit = (a &+ UInt64(i) &* b) & mask
+      bits[Int(bit >> 6)] |= 1 << (bit & 63)
+    }
+    count += 1
+  }
+
+  /// False when the id was certainly never inserted.
+  func mightContain(tenant: String, eventID: String) -> Bool {
+    let (a, b) = Self.hashes(tenant, eventID)
+    for i in 0..<7 {
+      let bit = (a &+ UInt64(i) &* b) & mask
+      if bits[Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
+    }
+    return true
+  }
+
+  /// Two independent 64-bit hashes of the pair (double hashing gives the 7 probes).
+  static func hashes(_ tenant: String, _ eventID: String) -> (UInt64, UInt64) {
+    let h = mix(bytes(eventID.utf8, seed: bytes(tenant.utf8, seed: 0x243F_6A88_85A3_08D3)))
+    return (h, mix(h ^ 0x9E37_79B9_7F4A_7C15) | 1)
+  }
+
+  /// A deterministic hash of bytes (8 at a time, each mixed in by a multiply and a rotate).
+  static func bytes(_ s: String.UTF8View, seed: UInt64) -> UInt64 {
+    var h = seed ^ UInt64(s.count)
+    var word: UInt64 = 0
+    var n = 0
+    for byte in s {
+      word |= UInt64(byte) << (8 * UInt64(n))
+      n += 1
+      if n == 8 {
+        h = ((h ^ word) &* 0x9E37_79B9_7F4A_7C15).rotated(27)
+        word = 0
+        n = 0
+      }
+    }
+    if n > 0 { h = ((h ^ word) &* 0x9E37_79B9_7F4A_7C15).rotated(27) }
+    return h
+  }
+
+  /// MurmurHash3's 64-bit finalizer.
+  static func mix(_ x: UInt64) -> UInt64 {
+    var z = x
+    z = (z ^ (z >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+    z = (z ^ (z >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+    return z ^ (z >> 33)
+  }
+}
+
+extension UInt64 {
+  fileprivate func rotated(_ k: UInt64) -> UInt64 { (self << k) | (self >> (64 - k)) }
+}
