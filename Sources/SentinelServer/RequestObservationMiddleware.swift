@@ -27,7 +27,7 @@ struct RequestObservationMiddleware: RouterMiddleware {
     let clock = ContinuousClock()
     let start = clock.now
     var context = context
-    let id = Self.requestID(from: request.headers[.xRequestID])
+    let id = Self.requestID(from: request.headers.value(.xRequestID))
     context.requestID = id
     var response: Response
     do {
