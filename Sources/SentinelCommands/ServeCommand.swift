@@ -138,8 +138,8 @@ public struct ServeCommand: ParsableCommand {
       valueName: "MiB"))
   // NOTE: 1 MiB, not SQLite's 2: the daemon's groups write a few pages per decision and read
   // back none of the decision log; after ~60,000 decisions SQLite holds 1.27 MB instead of
-  // 2.39 MB, the daemon's CPU per decision unchanged (docs/performance.md, "Resident memory with
-  // the reference rules").
+  // 2.39 MB, the daemon's CPU per decision unchanged (docs/performance.md, "The commit thread's
+  // Swift work").
   var dbCacheMib: Int = 1
 
   @Option(

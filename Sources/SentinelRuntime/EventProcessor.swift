@@ -98,7 +98,7 @@ public final class EventProcessor {
   /// decisions, then the store); when neither has it — another id with the same fingerprint — it
   /// is new. Loaded on first use; nil until then or without an index.
   // NOTE: 32 bits, not the 64 of `hashValue`: half the memory (a `Set<Int>` of 60,000 ids is
-  // 1 MiB, docs/performance.md, "Resident memory with the reference rules"); with n ids known,
+  // 1 MiB, docs/performance.md, "The commit thread's Swift work"); with n ids known,
   // a new id needs the exact lookup with probability n / 2³², one event in 4,300 at a million.
   var knownIDs: Set<UInt32>?
   var knownIDsLoaded = false
