@@ -134,9 +134,13 @@ public struct ServeCommand: ParsableCommand {
   @Option(
     help: ArgumentHelp(
       "SQLite's page cache for the state database, in MiB (it fills up to this size and stays; "
-        + "replay uses 32).",
+        + "replay uses 32). The stream consumer of --redis uses it too.",
       valueName: "MiB"))
-  var dbCacheMib: Int = 2
+  // NOTE: 1 MiB, not SQLite's 2: the daemon's groups write a few pages per decision and read
+  // back none of the decision log; after ~60,000 decisions SQLite holds 1.27 MB instead of
+  // 2.39 MB, the daemon's CPU per decision unchanged (docs/performance.md, "The commit thread's
+  // Swift work").
+  var dbCacheMib: Int = 1
 
   @Option(
     help: ArgumentHelp(

@@ -91,13 +91,16 @@ public final class EventProcessor {
   var pendingIndexed = 0
   /// The batch taken by `takeCommit` whose commit has not been settled yet.
   var inFlight: InFlightCommit?
-  /// The hash of every event id the store holds or this processor decided, when the store can
-  /// list them (`EventIDIndex`): a new event then costs one set insertion and no store lookup.
-  /// Hashes, not the ids: 8 bytes an id instead of the string (a daemon keeps one per decision
-  /// it ever made). An id whose hash is known is looked up exactly (pending decisions, then the
-  /// store); when neither has it — another id with the same hash — it is new. Loaded on first
-  /// use; nil until then or without an index.
-  var knownIDs: Set<Int>?
+  /// The fingerprint of every event id the store holds or this processor decided, when the
+  /// store can list them (`EventIDIndex`): a new event then costs one set insertion and no store
+  /// lookup. Fingerprints, not the ids: 4 bytes an id instead of the string (a daemon keeps one
+  /// per decision it ever made). An id whose fingerprint is known is looked up exactly (pending
+  /// decisions, then the store); when neither has it — another id with the same fingerprint — it
+  /// is new. Loaded on first use; nil until then or without an index.
+  // NOTE: 32 bits, not the 64 of `hashValue`: half the memory (a `Set<Int>` of 60,000 ids is
+  // 1 MiB, docs/performance.md, "The commit thread's Swift work"); with n ids known,
+  // a new id needs the exact lookup with probability n / 2³², one event in 4,300 at a million.
+  var knownIDs: Set<UInt32>?
   var knownIDsLoaded = false
   /// Whether the cache was loaded with every state the store has: while nothing is evicted, a
   /// state missing from it is new and needs no lookup.
@@ -323,10 +326,13 @@ public final class EventProcessor {
   /// event — which, with an id index, is recorded as known from now on.
   func originalLine(forEventID id: String) throws -> String? {
     if !knownIDsLoaded { try loadIndex() }
-    if knownIDs != nil, knownIDs?.insert(id.hashValue).inserted == true { return nil }
+    if knownIDs != nil, knownIDs?.insert(Self.fingerprint(id)).inserted == true { return nil }
     if let l = pendingLine(forEventID: id) { return l }
     return try store.decisionLine(forEventID: id)
   }
+
+  /// The 32-bit fingerprint `knownIDs` keeps of an event id (its hash value, truncated).
+  static func fingerprint(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: id.hashValue) }
 
   /// The line of a decision made since the last commit (or in the commit in flight), or nil.
   func pendingLine(forEventID id: String) -> String? {
@@ -343,8 +349,8 @@ public final class EventProcessor {
     knownIDsLoaded = true
     guard let index = store as? any EventIDIndex else { return }
     let ids = try index.allEventIDs()
-    var hashes = Set<Int>(minimumCapacity: ids.count)
-    for id in ids { hashes.insert(id.hashValue) }
+    var hashes = Set<UInt32>(minimumCapacity: ids.count)
+    for id in ids { hashes.insert(Self.fingerprint(id)) }
     knownIDs = hashes
     let states = try index.allStates()
     guard states.count <= cache.capacity else { return }

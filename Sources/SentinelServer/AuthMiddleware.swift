@@ -29,7 +29,7 @@ struct AuthMiddleware: RouterMiddleware {
       return try await next(request, context)
     }
     let principal: Principal
-    switch authenticator.authenticate(authorization: request.headers[.authorization]) {
+    switch authenticator.authenticate(authorization: request.headers.value(.authorization)) {
     case .success(let p): principal = p
     case .failure(let failure): return Self.refusal(failure)
     }

@@ -277,7 +277,7 @@ public enum DecisionServer {
   > {
     let tooLarge = RequestFailure(
       response: jsonResponse(413, DecisionJSON.error("request body larger than \(limit) bytes")))
-    if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+    if let length = request.headers.value(.contentLength).flatMap({ Int($0) }), length > limit {
       return .failure(tooLarge)
     }
     do {
@@ -311,7 +311,7 @@ public enum DecisionServer {
 
   /// Whether the request says its body is JSON (`application/json`, parameters ignored).
   static func isJSON(_ request: Request) -> Bool {
-    guard let type = request.headers[.contentType] else { return false }
+    guard let type = request.headers.value(.contentType) else { return false }
     let media = type.split(separator: ";", maxSplits: 1).first ?? ""
     return media.trimmingOWS.lowercased() == "application/json"
   }

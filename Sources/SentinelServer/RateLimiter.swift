@@ -121,7 +121,7 @@ struct RateLimitMiddleware: RouterMiddleware {
 
   /// The bearer token when the request has one, else the client's IP address.
   static func key(_ request: Request, _ context: Context) -> String {
-    if let auth = request.headers[.authorization], auth.count > 7,
+    if let auth = request.headers.value(.authorization), auth.count > 7,
       auth.prefix(7).lowercased() == "bearer "
     {
       return "key:" + auth.dropFirst(7)

@@ -27,7 +27,7 @@ struct RequestObservationMiddleware: RouterMiddleware {
     let clock = ContinuousClock()
     let start = clock.now
     var context = context
-    let id = Self.requestID(from: request.headers[.xRequestID])
+    let id = Self.requestID(from: request.headers.value(.xRequestID))
     context.requestID = id
     var response: Response
     do {
@@ -86,9 +86,18 @@ struct RequestObservationMiddleware: RouterMiddleware {
     {
       return header
     }
-    let n = UInt64.random(in: .min ... .max)
-    let hex = String(n, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
+    return hex16(UInt64.random(in: .min ... .max))
+  }
+
+  /// `n` as 16 lowercase hex digits, zero-padded (written straight into the string's storage).
+  static func hex16(_ n: UInt64) -> String {
+    String(unsafeUninitializedCapacity: 16) { out in
+      for i in 0..<16 {
+        let nibble = UInt8(truncatingIfNeeded: n >> UInt64(60 - 4 * i)) & 0x0F
+        out[i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+      }
+      return 16
+    }
   }
 
   static func isIDByte(_ b: UInt8) -> Bool {
@@ -99,5 +108,8 @@ struct RequestObservationMiddleware: RouterMiddleware {
 
 extension HTTPField.Name {
   /// `X-Request-Id`.
-  static var xRequestID: Self { SecurityHeaders.name("X-Request-Id") }
+  // NOTE: stored, not computed: building the name (validation, lowercasing) on each of the two
+  // reads per request was ~1 µs of every request (docs/performance.md, "The commit thread's
+  // Swift work, header reads, and resident memory").
+  static let xRequestID: Self = SecurityHeaders.name("X-Request-Id")
 }

@@ -68,8 +68,15 @@ struct AuditHead: Sendable, Equatable {
   var seq: Int64
   var hash: String
   var decidedAt: Int64
+  /// `hash`'s 32 bytes when the head was made by `link` (nil when read from the database): the
+  /// next link then needs no hex decoding. Not part of equality: it only repeats `hash`.
+  var rawHash: [UInt8]? = nil
 
   static let empty = AuditHead(seq: 0, hash: AuditChain.genesis, decidedAt: 0)
+
+  static func == (a: AuditHead, b: AuditHead) -> Bool {
+    a.seq == b.seq && a.hash == b.hash && a.decidedAt == b.decidedAt
+  }
 }
 
 /// What retention left of a tenant's chain: the last pruned record.
@@ -112,49 +119,53 @@ public enum AuditChain {
   public static func hash(
     tenant: String, seq: Int64, record: DecisionRecord, decidedAt: Int64, prevHash: String
   ) -> String? {
-    guard prevHash.utf8.count == 64, let prev = Hex.decode(prevHash) else { return nil }
-    return Hex.encode(
-      SHA256.digest(encode(tenant: tenant, seq: seq, record: record, decidedAt: decidedAt, prevHash: prev)))
+    guard let prev = rawHash(prevHash) else { return nil }
+    return Hex.encode(digest(tenant: tenant, seq: seq, record: record, decidedAt: decidedAt, prevHash: prev))
+  }
+
+  /// The 32 bytes of a stored hash (64 hex digits), or nil when it is not one.
+  static func rawHash(_ hex: String) -> [UInt8]? {
+    guard hex.utf8.count == 2 * SHA256.byteCount else { return nil }
+    return Hex.decode(hex)
+  }
+
+  /// The SHA-256 of one record's canonical encoding linked after `prevHash` (32 raw bytes).
+  static func digest(
+    tenant: String, seq: Int64, record: DecisionRecord, decidedAt: Int64, prevHash: [UInt8]
+  ) -> [UInt8] {
+    SHA256.digest(encode(tenant: tenant, seq: seq, record: record, decidedAt: decidedAt, prevHash: prevHash))
   }
 
   /// The canonical encoding of one record (what `hash` digests).
+  // PERF: written into storage of the exact size, strings copied as UTF-8 spans; the
+  // `Array.append(contentsOf:)` form was ~0.5 µs of the daemon's commit thread per decision
+  // (docs/performance.md, "The commit thread's Swift work").
   public static func encode(
     tenant: String, seq: Int64, record: DecisionRecord, decidedAt: Int64, prevHash: [UInt8]
   ) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(160 + record.line.utf8.count + record.rules.count * 16)
-    out += domain
-    appendString(tenant, to: &out)
-    appendInt(seq, to: &out)
-    appendString(record.eventID, to: &out)
-    appendString(record.line, to: &out)
-    appendString(record.action, to: &out)
-    appendInt(Int64(record.score), to: &out)
-    appendUInt32(UInt32(truncatingIfNeeded: record.rules.count), to: &out)
-    for r in record.rules { appendString(r, to: &out) }
-    appendInt(record.eventTime.seconds, to: &out)
-    appendUInt32(UInt32(truncatingIfNeeded: record.eventTime.nanos), to: &out)
-    appendString(record.bundleDigest, to: &out)
-    appendInt(decidedAt, to: &out)
-    out += prevHash
-    return out
-  }
-
-  private static func appendString(_ s: String, to out: inout [UInt8]) {
-    appendUInt32(UInt32(truncatingIfNeeded: s.utf8.count), to: &out)
-    out += s.utf8
-  }
-
-  private static func appendInt(_ v: Int64, to out: inout [UInt8]) {
-    let u = UInt64(bitPattern: v)
-    for shift in stride(from: 56, through: 0, by: -8) {
-      out.append(UInt8(truncatingIfNeeded: u >> UInt64(shift)))
-    }
-  }
-
-  private static func appendUInt32(_ v: UInt32, to out: inout [UInt8]) {
-    for shift in stride(from: 24, through: 0, by: -8) {
-      out.append(UInt8(truncatingIfNeeded: v >> UInt32(shift)))
+    // Fixed parts: domain, seq, score, rule count, event time (8 + 4), decided_at, prev_hash.
+    var size = domain.count + 8 + 8 + 4 + 8 + 4 + 8 + prevHash.count
+    size += 4 + tenant.utf8.count + 4 + record.eventID.utf8.count + 4 + record.line.utf8.count
+    size += 4 + record.action.utf8.count + 4 + record.bundleDigest.utf8.count
+    for r in record.rules { size += 4 + r.utf8.count }
+    return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+      var w = EncodingWriter(buffer: buffer)
+      w.bytes(domain)
+      w.string(tenant)
+      w.int(seq)
+      w.string(record.eventID)
+      w.string(record.line)
+      w.string(record.action)
+      w.int(Int64(record.score))
+      w.uint32(UInt32(truncatingIfNeeded: record.rules.count))
+      for r in record.rules { w.string(r) }
+      w.int(record.eventTime.seconds)
+      w.uint32(UInt32(truncatingIfNeeded: record.eventTime.nanos))
+      w.string(record.bundleDigest)
+      w.int(decidedAt)
+      w.bytes(prevHash)
+      precondition(w.offset == size, "INVARIANT: the audit encoding's size is computed from the same fields")
+      count = w.offset
     }
   }
 
@@ -235,6 +246,43 @@ public enum AuditChain {
       head = AuditHead(seq: row["seq"], hash: row["hash"], decidedAt: row["decided_at"])
     }
     return head
+  }
+}
+
+/// Writes the audit encoding's fields into storage of the exact size (`AuditChain.encode`).
+private struct EncodingWriter {
+  let buffer: UnsafeMutableBufferPointer<UInt8>
+  var offset = 0
+
+  mutating func bytes(_ b: [UInt8]) {
+    b.withUnsafeBufferPointer { src in
+      _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + src.count]).initialize(from: src)
+    }
+    offset += b.count
+  }
+
+  mutating func string(_ s: String) {
+    var s = s
+    s.withUTF8 { utf8 in
+      uint32(UInt32(truncatingIfNeeded: utf8.count))
+      _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + utf8.count]).initialize(from: utf8)
+      offset += utf8.count
+    }
+  }
+
+  mutating func int(_ v: Int64) {
+    let u = UInt64(bitPattern: v)
+    for shift in stride(from: 56, through: 0, by: -8) {
+      buffer[offset] = UInt8(truncatingIfNeeded: u >> UInt64(shift))
+      offset += 1
+    }
+  }
+
+  mutating func uint32(_ v: UInt32) {
+    for shift in stride(from: 24, through: 0, by: -8) {
+      buffer[offset] = UInt8(truncatingIfNeeded: v >> UInt32(shift))
+      offset += 1
+    }
   }
 }
 

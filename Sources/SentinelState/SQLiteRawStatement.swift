@@ -14,12 +14,17 @@ import GRDBSQLite
 /// Valid while the statement is: within the `Database` access that produced it.
 struct RawStatement {
   private let handle: OpaquePointer
-  private let sql: String
+  /// The GRDB statement, for its SQL text in an error.
+  // PERF: `Statement.sql` trims the text through Foundation's `NSString` (~25 µs for the
+  // commit's INSERT): read only when a step fails, not once per commit per statement (it was
+  // ~2 µs per decision on the daemon's commit thread, docs/performance.md, "The commit thread's
+  // Swift work").
+  private let statement: Statement
 
   /// Wraps a GRDB statement.
   init(_ statement: Statement) {
     handle = statement.sqliteStatement
-    sql = statement.sql
+    self.statement = statement
   }
 
   /// Binds text to parameter `index` (1-based).
@@ -88,7 +93,7 @@ struct RawStatement {
       let db = sqlite3_db_handle(handle)
       let extended = sqlite3_extended_errcode(db)
       let message = sqlite3_errmsg(db).map { String(cString: $0) }
-      throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: sql)
+      throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: statement.sql)
     }
   }
 }

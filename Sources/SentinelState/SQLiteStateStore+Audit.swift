@@ -38,7 +38,8 @@ extension SQLiteStateStore {
   /// read from the database otherwise. Called inside the commit's write transaction, so no
   /// other connection can commit between this read and the commit.
   func chainHead(_ db: Database) throws -> AuditHead {
-    let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? -1
+    // A cached statement: preparing the pragma again took a few µs per commit.
+    let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? -1
     if let head = chainHeads.head(tenant, version: version) { return head }
     return try AuditChain.loadHead(db, tenant: tenant)
   }
@@ -70,15 +71,15 @@ extension SQLiteStateStore {
   /// The head after appending `record` to the chain at `head`.
   func link(_ record: DecisionRecord, after head: AuditHead, decidedAt: Int64) throws -> AuditHead {
     let seq = head.seq + 1
-    guard
-      let hash = AuditChain.hash(
-        tenant: tenant, seq: seq, record: record, decidedAt: decidedAt, prevHash: head.hash)
-    else {
+    // A head made by the previous link carries its raw hash: no hex decoding per decision.
+    guard let prev = head.rawHash ?? AuditChain.rawHash(head.hash) else {
       throw StateStoreError.corruptDecision(
         path: path, tenant: tenant, eventID: record.eventID,
         reason: "the audit chain's head (seq \(head.seq)) has a malformed hash `\(head.hash)`")
     }
-    return AuditHead(seq: seq, hash: hash, decidedAt: decidedAt)
+    let raw = AuditChain.digest(
+      tenant: tenant, seq: seq, record: record, decidedAt: decidedAt, prevHash: prev)
+    return AuditHead(seq: seq, hash: Hex.encode(raw), decidedAt: decidedAt, rawHash: raw)
   }
 }
 

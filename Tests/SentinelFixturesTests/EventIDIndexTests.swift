@@ -1,7 +1,7 @@
-// The processor keeps the hashes of known event ids, not the ids (`EventProcessor.knownIDs`). An
-// id whose hash is known but which no decision has — another id with the same hash — must be
-// decided as new, and a real duplicate must still get its original line, before and after a
-// commit and after reopening the store.
+// The processor keeps 32-bit fingerprints of known event ids, not the ids
+// (`EventProcessor.knownIDs`). An id whose fingerprint is known but which no decision has —
+// another id with the same fingerprint — must be decided as new, and a real duplicate must
+// still get its original line, before and after a commit and after reopening the store.
 
 import SentinelCompiler
 import SentinelFixtures
@@ -27,15 +27,15 @@ import Testing
     let (secondEvent, second) = decided[1]
     let db = try Repo.temporaryFolder() + "/state.db"
     let processor = EventProcessor(bundle: bundle, store: try SQLiteStateStore(path: db))
-    // Decide the first event, so the index is loaded; then plant the hash of the second one's
+    // Decide the first event, so the index is loaded; then plant the fingerprint of the second one's
     // id, as a colliding id would.
     guard case .decided(_, let firstLine) = try processor.process(firstEvent) else {
       Issue.record("the first event is not decided")
       return
     }
-    processor.knownIDs?.insert(second.eventID.hashValue)
+    processor.knownIDs?.insert(EventProcessor.fingerprint(second.eventID))
     guard case .decided(let again, _) = try processor.process(secondEvent) else {
-      Issue.record("an id whose hash is known but which has no decision must be decided")
+      Issue.record("an id whose fingerprint is known but which has no decision must be decided")
       return
     }
     #expect(again.eventID == second.eventID)

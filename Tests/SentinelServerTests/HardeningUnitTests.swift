@@ -94,6 +94,36 @@ import Testing
     }
   }
 
+  @Test func generatedRequestIDsAreSixteenPaddedHexDigits() {
+    var rng = SystemRandomNumberGenerator()
+    let samples: [UInt64] =
+      [0, 1, 0xF, 0xABC, 1 << 63, .max] + (0..<200).map { _ in rng.next() >> (rng.next() % 64) }
+    for n in samples {
+      let hex = String(n, radix: 16)
+      #expect(
+        RequestObservationMiddleware.hex16(n) == String(repeating: "0", count: 16 - hex.count) + hex,
+        "\(n)")
+    }
+  }
+
+  @Test func securityHeadersAreTheSubscriptsResult() {
+    // Without a route's header, with one set by the route, and with it repeated: `apply` gives
+    // what setting each field through the subscript gives.
+    let plain = DecisionServer.jsonResponse(200, "{}").headers
+    let cacheControl = SecurityHeaders.fields[1].0
+    var preset = plain
+    preset[cacheControl] = "max-age=60"
+    var repeated = preset
+    repeated[values: cacheControl] = ["public", "max-age=60"]
+    for var headers in [plain, preset, repeated] {
+      var expected = headers
+      for (name, value) in SecurityHeaders.fields { expected[name] = value }
+      SecurityHeaders.apply(to: &headers)
+      #expect(headers == expected)
+      #expect(headers[values: cacheControl] == ["no-store"])
+    }
+  }
+
   @Test func documentedRoutesGiveTheirMethods() {
     let routes = RouteMethods.documented
     #expect(routes.allowed(path: "/v1/decisions") == ["POST"])
