@@ -82,9 +82,6 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   case moveJumpIfFalse
   case ruleMoveJumpIfFalse
   case ruleTwice
-  case testVarConstJumpIfFalse
-  case andTestVarConstJumpIfFalse
-  case andVarJumpIfFalse
 
   /// One row of the opcode table.
   public struct Info: Sendable {
@@ -250,45 +247,5 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     Info(
       name: "rule.2", operands: [.use, .rule, .rule], cost: 2,
       meaning: "results[b] ← a, then results[c] ← a (two `rule` on one register fused)"),
-    // Tests fused with the `jump.false` that follows them (Fusion.swift): the `jump.false` stays
-    // in the code, as a verified instruction, and carries the target; the VM runs both with one
-    // dispatch and goes on at pc + 2 when it does not jump (`Opcode.jumpFused`).
-    Info(
-      name: "test.vk.jf", operands: [.def, .variable, .constant, .builtin], cost: 3,
-      meaning:
-        "as test.vk, then the `jump.false a` at pc + 1 in the same dispatch: if a is bool false, pc ← its target, else pc ← pc + 2"
-    ),
-    Info(
-      name: "and.test.vk.jf", operands: [.useDef, .variable, .constant, .builtin], cost: 4,
-      meaning: "as and.test.vk, then the `jump.false a` at pc + 1 in the same dispatch, as test.vk.jf"),
-    Info(
-      name: "and.v.jf", operands: [.useDef, .variable], cost: 2,
-      meaning: "as and.v, then the `jump.false a` at pc + 1 in the same dispatch, as test.vk.jf"),
   ]
-
-  /// A test fused with the `jump.false` that follows it (`test.vk.jf`, `and.test.vk.jf`,
-  /// `and.v.jf`): the instruction it runs first. Such an instruction must be followed by a
-  /// `jump.false` on its register a (the verifier's `fused_jump_mismatch`), which holds the
-  /// target: the jump stays an ordinary, verified instruction — in bounds, forward, on an
-  /// instruction, reading a written register — that a jump may also land on, and the fused form
-  /// only saves its dispatch. Nil for every other opcode.
-  public var jumpFused: Opcode? {
-    switch self {
-    case .testVarConstJumpIfFalse: return .testVarConst
-    case .andTestVarConstJumpIfFalse: return .andTestVarConst
-    case .andVarJumpIfFalse: return .andVar
-    default: return nil
-    }
-  }
-
-  /// The form of this opcode fused with a following `jump.false` on its register a, if any: the
-  /// inverse of `jumpFused`.
-  public var withJumpIfFalse: Opcode? {
-    switch self {
-    case .testVarConst: return .testVarConstJumpIfFalse
-    case .andTestVarConst: return .andTestVarConstJumpIfFalse
-    case .andVar: return .andVarJumpIfFalse
-    default: return nil
-    }
-  }
 }

@@ -257,34 +257,20 @@ public struct VM: Sendable {
           program, overload: Int(ins.d), loadVariable(program, b, variables),
           loadVariable(program, c, variables))
 
-      case .andVar, .andVarJumpIfFalse:
-        let v = Operations.logical(r[a], loadVariable(program, b, variables), absorbing: false)
-        if ins.opcode == .andVarJumpIfFalse {
-          pc = VM.storeThenJump(r, a, v, pc, code)
-          continue
-        }
-        VM.store(r, a, v)
+      case .andVar:
+        let v = loadVariable(program, b, variables)
+        VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
       case .andVarConst:
         let v = callFused(program, overload: Int(ins.d), loadVariable(program, b, variables), constants[c])
         VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
-      case .testVarConst, .testVarConstJumpIfFalse:
-        let v = test(program, tests[pc], ins, variables, constants)
-        if ins.opcode == .testVarConstJumpIfFalse {
-          pc = VM.storeThenJump(r, a, v, pc, code)
-          continue
-        }
-        VM.store(r, a, v)
+      case .testVarConst:
+        VM.store(r, a, test(program, tests[pc], ins, variables, constants))
 
-      case .andTestVarConst, .andTestVarConstJumpIfFalse:
-        let v = Operations.logical(
-          r[a], test(program, tests[pc], ins, variables, constants), absorbing: false)
-        if ins.opcode == .andTestVarConstJumpIfFalse {
-          pc = VM.storeThenJump(r, a, v, pc, code)
-          continue
-        }
-        VM.store(r, a, v)
+      case .andTestVarConst:
+        let v = test(program, tests[pc], ins, variables, constants)
+        VM.store(r, a, Operations.logical(r[a], v, absorbing: false))
 
       case .moveJumpIfFalse:
         VM.copy(r, a, r, b)
@@ -335,21 +321,6 @@ public struct VM: Sendable {
     default:
       p.pointee = v
     }
-  }
-
-  /// A test fused with its jump (`test.vk.jf`, `and.test.vk.jf`, `and.v.jf`, Opcode.jumpFused):
-  /// `r[a] = v`, then the `jump.false a, T` at pc + 1 in the same dispatch — the next pc, T when
-  /// v is bool false, else pc + 2.
-  @inline(__always)
-  static func storeThenJump(
-    _ r: UnsafeMutableBufferPointer<Value>, _ a: Int, _ v: __owned Value, _ pc: Int, _ code: [Instruction]
-  ) -> Int {
-    var jumps = false
-    if case .bool(false) = v { jumps = true }
-    store(r, a, v)
-    // VERIFIED: code[pc + 1] is `jump.false a, T` (fused_jump_mismatch), T forward and in bounds
-    // (backward_jump, target_out_of_bounds), so pc + 2 and T are instructions (falls_off_end).
-    return jumps ? Int(code[pc + 1].b) : pc + 2
   }
 
   /// `to[i] = from[j]` without the outlined copy and destroy when both values are scalars: the

@@ -186,11 +186,10 @@ struct Dataflow {
     case .hasField: s[a] = RegisterFact(.bool)
     case .optSelect: s[a] = RegisterFact(.optional)
     case .call: s[a] = RegisterFact(ValueKind(declared: overloads[b].result) ?? .any)
-    case .callVar, .callVarConst, .callVarVar, .testVarConst, .testVarVar, .testVarConstJumpIfFalse:
+    case .callVar, .callVarConst, .callVarVar, .testVarConst, .testVarVar:
       let builtin = ins.opcode.fusedCall.map { Int(ins.operand($0.builtin)) } ?? 0
       s[a] = RegisterFact(ValueKind(declared: overloads[builtin].result) ?? .any)
-    case .andVar, .andVarConst, .andTestVarConst, .andTestVarConstJumpIfFalse, .andVarJumpIfFalse:
-      s[a] = RegisterFact(.bool)
+    case .andVar, .andVarConst, .andTestVarConst: s[a] = RegisterFact(.bool)
     case .callDynamic: s[a] = RegisterFact(.any)
     case .logicalAnd, .logicalOr, .notStrictlyFalse: s[a] = RegisterFact(.bool)
     case .conditionError: s[a] = RegisterFact(.never)
@@ -249,7 +248,7 @@ struct Dataflow {
     let x = variableKinds[Int(ins.b)]
     let test: TypedTest.Kind?
     switch ins.opcode {
-    case .testVarConst, .andTestVarConst, .testVarConstJumpIfFalse, .andTestVarConstJumpIfFalse:
+    case .testVarConst, .andTestVarConst:
       test = TypedTest.kind(o.kernel, variable: x, constant: program.constants[Int(ins.c)])
     case .testVarVar:
       test = TypedTest.kind(o.kernel, variable: x, variable: variableKinds[Int(ins.c)])
@@ -293,8 +292,7 @@ struct Dataflow {
         }
       }
       return guarded
-    case .callVar, .callVarConst, .callVarVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar,
-      .testVarConstJumpIfFalse, .andTestVarConstJumpIfFalse:
+    case .callVar, .callVarConst, .callVarVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar:
       // A fused call reads variables and constants, not registers, and runs unguarded: every
       // argument's kind must be proven (Fusion.swift fuses only unguarded calls).
       guard let fused = ins.opcode.fusedCall else { return false }
@@ -400,10 +398,7 @@ private struct Flow {
       .logicalAnd, .logicalOr, .conditionError, .notStrictlyFalse, .makeList, .listAppend,
       .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .ruleTwice, .hasVariable,
       .callVar,
-      .callVarConst, .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar,
-      // The `*.jf` forms fall through here: their jump is the `jump.false` at pc + 1, which the
-      // analysis sees as the instruction it is (Opcode.jumpFused).
-      .testVarConstJumpIfFalse, .andTestVarConstJumpIfFalse, .andVarJumpIfFalse:
+      .callVarConst, .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar:
       break
     }
   }

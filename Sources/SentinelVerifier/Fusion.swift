@@ -16,12 +16,10 @@
 // register the fused instruction no longer writes is dead after the call: on every path from
 // the next instruction it is written before it is read (`isDead`: the registers live at each pc,
 // from one backward dataflow over the code — `Liveness`; for a program too large for its
-// bitsets, a bounded search that, when its budget runs out, simply does not fuse). The rewritten
-// code is shorter, so jump targets and the source map are renumbered. Last, a test followed by
-// the `jump.false` on its result takes the `*.jf` form that runs both with one dispatch
-// (`fuseJumps`). The result is a new `Program` that the verifier then verifies from scratch like
-// any other (Verifier.swift), so a fusion bug can make the VM run the unfused code, never an
-// unverified one.
+// bitsets, a bounded search that, when its budget runs out, simply does not fuse). The rewritten code is shorter, so jump
+// targets and the source map are renumbered; the result is a new `Program` that the verifier
+// then verifies from scratch like any other (Verifier.swift), so a fusion bug can make the VM
+// run the unfused code, never an unverified one.
 
 import SentinelBuiltins
 import SentinelBytecode
@@ -69,7 +67,6 @@ enum Fusion {
       guard let t = out[i].targetOperand else { continue }
       out[i].setOperand(t, UInt32(newPC[Int(out[i].operand(t))]))
     }
-    fuseJumps(&out)
     var q = p
     q.code = out
     q.sourceMap = p.sourceMap.map { SourceMapEntry(pc: newPC[$0.pc], span: $0.span) }
@@ -137,18 +134,6 @@ enum Fusion {
     }
     let op: Opcode = second.opcode == .loadConst ? .callVarConst : .callVarVar
     return (Instruction(op, third.a, first.b, second.b, third.b), 3)
-  }
-
-  /// `test.vk a, …; jump.false a, T` → `test.vk.jf a, …; jump.false a, T` (likewise
-  /// `and.test.vk`, `and.v`): a guard like `event.type == "login"` and its branch run with one
-  /// dispatch. The `jump.false` stays where it is and keeps the target (Opcode.jumpFused), so
-  /// nothing is renumbered, a jump may still land on it, and it needs no liveness or leader test:
-  /// the VM runs exactly the two instructions, in order, whichever way the program reaches them.
-  static func fuseJumps(_ code: inout [Instruction]) {
-    guard code.count > 1 else { return }
-    for i in 0..<(code.count - 1) where code[i + 1].opcode == .jumpIfFalse && code[i + 1].a == code[i].a {
-      if let fused = code[i].opcode.withJumpIfFalse { code[i].opcode = fused }
-    }
   }
 
   /// A fused call as its typed instruction (`test.vk`, `and.test.vk`, `test.vv`) when the

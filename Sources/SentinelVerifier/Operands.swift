@@ -87,22 +87,6 @@ struct OperandChecker {
         try checkCount(ins, pc: pc, operand: i)
       }
     }
-    if ins.opcode.jumpFused != nil {
-      // The jump half of a `*.jf` is the next instruction, checked there as any `jump.false`
-      // (target forward, in bounds, on an instruction; a written register): here, only that it is
-      // that jump, on the register this instruction writes.
-      let next = pc + 1 < program.code.count ? program.code[pc + 1] : nil
-      guard let next, next.opcode == .jumpIfFalse, next.a == ins.a else {
-        let found =
-          next.map {
-            "`\($0.opcode.info.name)" + ($0.opcode == .jumpIfFalse ? " r\($0.a), @\($0.b)`" : "`")
-          } ?? "the end of the code"
-        throw fail(
-          .fusedJumpMismatch, 0,
-          "\(ins.opcode.info.name) must be followed by `jump.false r\(ins.a), …`, which holds its target; found \(found)"
-        )
-      }
-    }
     if let fused = ins.opcode.fusedCall {
       // INVARIANT: the builtin operand was bounds-checked above.
       let o = overloads[Int(ins.operand(fused.builtin))]
@@ -151,8 +135,7 @@ extension Opcode {
   package var fusedCall: (builtin: Int, arguments: [Int])? {
     switch self {
     case .callVar: return (2, [1])
-    case .callVarConst, .callVarVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar,
-      .testVarConstJumpIfFalse, .andTestVarConstJumpIfFalse:
+    case .callVarConst, .callVarVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar:
       return (3, [1, 2])
     default: return nil
     }

@@ -191,7 +191,7 @@ package struct TypedTestTable: Sendable {
   ) -> TypedTest? {
     // INVARIANT: the instruction passed verification (operands in bounds, no_typed_kernel).
     switch ins.opcode {
-    case .testVarConst, .andTestVarConst, .testVarConstJumpIfFalse, .andTestVarConstJumpIfFalse:
+    case .testVarConst, .andTestVarConst:
       guard
         let resolved = TypedTest.resolve(
           overloads[Int(ins.d)].kernel, variable: variableKinds[Int(ins.b)], constant: constants[Int(ins.c)])

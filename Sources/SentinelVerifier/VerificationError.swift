@@ -53,9 +53,6 @@ public struct VerificationError: Error, Sendable, Hashable, CustomStringConverti
     case targetOutOfBounds = "target_out_of_bounds"
     /// A jump (other than `loop`) whose target is not after it.
     case backwardJump = "backward_jump"
-    /// A test fused with its jump (`test.vk.jf`, `and.test.vk.jf`, `and.v.jf`) is not followed by
-    /// the `jump.false` on its register a that holds its target (`Opcode.jumpFused`).
-    case fusedJumpMismatch = "fused_jump_mismatch"
     /// A `loop` whose target is not before it.
     case forwardLoop = "forward_loop"
     /// A `loop` whose target is not an `iter.next`/`iter.next2`.

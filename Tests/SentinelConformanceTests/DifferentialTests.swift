@@ -70,10 +70,7 @@ func agree(_ a: Value, _ b: Value) -> Bool {
     var typedPrograms = 0
     // Its own generator for the broken bindings, so `gen` draws the same expressions as before.
     var breaker = ExpressionGenerator(seed: 0xB0CE_0000 + UInt64(batch))
-    let typedOpcodes: Set<Opcode> = [
-      .testVarConst, .andTestVarConst, .testVarVar, .moveJumpIfFalse, .testVarConstJumpIfFalse,
-      .andTestVarConstJumpIfFalse,
-    ]
+    let typedOpcodes: Set<Opcode> = [.testVarConst, .andTestVarConst, .testVarVar, .moveJumpIfFalse]
     var unoptimizedOptions = CompileOptions()
     unoptimizedOptions.optimize = false
     var checked = 0
@@ -138,9 +135,7 @@ func agree(_ a: Value, _ b: Value) -> Bool {
     let env = Environment(variables: ExpressionGenerator.variables, catalog: Builtins.all)
     let verifier = Verifier(catalog: env.catalog)
     let unfused = Verifier(catalog: env.catalog, fusion: false)
-    let typedOpcodes: Set<Opcode> = [
-      .testVarConst, .andTestVarConst, .testVarVar, .testVarConstJumpIfFalse, .andTestVarConstJumpIfFalse,
-    ]
+    let typedOpcodes: Set<Opcode> = [.testVarConst, .andTestVarConst, .testVarVar]
     var typedPrograms = 0
     for n in 0..<500 {
       let text = gen.typedComparison()

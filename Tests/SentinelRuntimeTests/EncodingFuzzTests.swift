@@ -231,12 +231,7 @@ private struct ProgramGenerator {
           rng.next() % 2 == 0
           ? .iterNext(counter, range, vars, exit) : .iterNext2(counter, range, vars, exit)
       } else {
-        let ins = instruction(at: code.count, &rng)
-        code.append(ins)
-        // A test fused with its jump (`test.vk.jf`…) usually gets the `jump.false` it needs.
-        if ins.opcode.jumpFused != nil && rng.next() % 4 != 0 {
-          code.append(Instruction(.jumpIfFalse, ins.a, UInt32(code.count + 1) + small(4, &rng)))
-        }
+        code.append(instruction(at: code.count, &rng))
       }
     }
   }

@@ -297,7 +297,7 @@ private let inputs: [[Value?]] = [
       builtins: ["equals", "greater_int64", "less_double"], ruleCount: 1)
     #expect(
       try Self.typed.verify(p).executedProgram.code.map(\.opcode) == [
-        .testVarConstJumpIfFalse, .jumpIfFalse, .andTestVarConst, .andTestVarConst, .ruleResult, .ret,
+        .testVarConst, .jumpIfFalse, .andTestVarConst, .andTestVarConst, .ruleResult, .ret,
       ])
     try Self.expectSameTypedResults(p)
   }
@@ -369,110 +369,6 @@ private let inputs: [[Value?]] = [
       ], registers: 2, constants: [.bool(false)], ruleCount: 3)
     let fusedQ = try Self.typed.verify(q).executedProgram.code.map(\.opcode)
     #expect(!fusedQ.contains(.ruleTwice) && !fusedQ.contains(.ruleMoveJumpIfFalse), "\(fusedQ)")
-  }
-
-  // MARK: - Tests fused with their jump (test.vk.jf, and.test.vk.jf, and.v.jf)
-
-  @Test func testsFuseWithTheJumpFalseAfterThem() throws {
-    // r1 ← s == "KP", if false to @14; r0 ← true && i > 2, if false to @12; r0 ← r0 && b, if
-    // false to @14 (a jump lands on this jump.false); rule 0 ← r0; rule 1 ← r1 (@14);
-    // r5 ← i > 2, then a jump.false on r1, not r5: no fusion; rule 2 ← r5; ret r1 (@20).
-    let variables = Self.variables + [VariableSlot(name: "b", type: .bool)]
-    let p = program(
-      [
-        .loadVar(2, 2), .loadConst(3, 0), .call(1, 0, 2, 2), Instruction(.jumpIfFalse, 1, 14),
-        .loadConst(0, 2), .loadVar(2, 0), .loadConst(3, 1), .call(4, 1, 2, 2), Instruction(.logicalAnd, 0, 4),
-        Instruction(.jumpIfFalse, 0, 12),
-        .loadVar(4, 6), Instruction(.logicalAnd, 0, 4),
-        Instruction(.jumpIfFalse, 0, 14),  // @12
-        Instruction(.ruleResult, 0, 0),
-        Instruction(.ruleResult, 1, 1),  // @14
-        .loadVar(2, 0), .loadConst(3, 1), .call(5, 1, 2, 2), Instruction(.jumpIfFalse, 1, 20),
-        Instruction(.ruleResult, 5, 2),
-        .ret(1),  // @20
-      ], registers: 6, constants: [.string("KP"), .int(2), .bool(true)], variables: variables,
-      builtins: ["equals", "greater_int64"], ruleCount: 3)
-    let code = try Self.typed.verify(p).executedProgram.code
-    #expect(
-      code.map(\.opcode) == [
-        .testVarConstJumpIfFalse, .jumpIfFalse, .loadConst, .andTestVarConstJumpIfFalse, .jumpIfFalse,
-        .andVarJumpIfFalse, .jumpIfFalse, .ruleResult, .ruleResult, .testVarConst, .jumpIfFalse, .ruleResult,
-        .ret,
-      ])
-    // The jump.false instructions stay, with their renumbered targets.
-    #expect(code.map(\.b) == [2, 8, 2, 0, 6, 6, 8, 0, 1, 0, 12, 2, 0])
-    // Fused = unfused on every combination, errors included: unbound and wrong-kind slots.
-    var inputs: [[Value?]] = []
-    let ints: [Value?] = [.int(3), .int(1), nil, .string("3")]
-    let strings: [Value?] = [.string("KP"), .string("IR"), .string("\u{212A}P"), nil, .int(1)]
-    let bools: [Value?] = [.bool(true), .bool(false), nil, .int(0)]
-    for i in ints {
-      for s in strings {
-        for b in bools {
-          inputs.append([i, .double(1), s, nil, nil, nil, b])
-        }
-      }
-    }
-    try expectSameResults(p, inputs, fusing: Self.typed, plain: Self.typedUnfused)
-  }
-
-  @Test func malformedFusedJumpsAreRefused() {
-    let variables = Self.variables + [VariableSlot(name: "b", type: .bool)]
-    func rule(_ code: [Instruction], builtins: [String] = ["less_int64"]) -> VerificationError? {
-      rejection(
-        program(
-          code, registers: 2, constants: [.int(1), .bool(true)], variables: variables, builtins: builtins),
-        catalog: Builtins.standard)
-    }
-    let test = Instruction(.testVarConstJumpIfFalse, 0, 0, 0, 0)  // r0 ← i < 1, then the jump
-    // No jump after it: the end of the code, another instruction, a jump on another register.
-    let end = rule([.loadConst(1, 1), test])
-    #expect(end?.rule == .fusedJumpMismatch && end?.pc == 1 && end?.operand == 0)
-    #expect(
-      end?.description
-        == "pc 1 (test.vk.jf): operand a: test.vk.jf must be followed by `jump.false r0, …`, which holds its target; found the end of the code"
-    )
-    let ret = rule([test, .ret(0)])
-    #expect(ret?.rule == .fusedJumpMismatch && ret?.pc == 0)
-    #expect(ret?.message.hasSuffix("found `ret`") == true, "\(String(describing: ret))")
-    let other = rule([.loadConst(1, 1), test, Instruction(.jumpIfFalse, 1, 3), .ret(0)])
-    #expect(other?.rule == .fusedJumpMismatch && other?.pc == 1)
-    #expect(other?.message.hasSuffix("found `jump.false r1, @3`") == true, "\(String(describing: other))")
-    #expect(rule([test, Instruction(.jumpIfTrue, 0, 2), .ret(0)])?.rule == .fusedJumpMismatch)
-    #expect(
-      rule([.loadConst(0, 1), Instruction(.andVarJumpIfFalse, 0, 6), .ret(0)])?.rule == .fusedJumpMismatch)
-    #expect(
-      rule([.loadConst(0, 1), Instruction(.andTestVarConstJumpIfFalse, 0, 0, 0, 0), .move(1, 0), .ret(0)])?
-        .rule == .fusedJumpMismatch)
-    // The jump itself is checked as any jump.false: its target forward, on an instruction.
-    let back = rule([.loadConst(1, 1), test, Instruction(.jumpIfFalse, 0, 1), .ret(0)])
-    #expect(back?.rule == .backwardJump && back?.pc == 2, "\(String(describing: back))")
-    #expect(rule([test, Instruction(.jumpIfFalse, 0, 1), .ret(0)])?.rule == .backwardJump)
-    let past = rule([test, Instruction(.jumpIfFalse, 0, 9), .ret(0)])
-    #expect(past?.rule == .targetOutOfBounds && past?.pc == 1, "\(String(describing: past))")
-    // The test half is checked as the instruction it fuses: its accumulator written first, a
-    // typed kernel for its kinds, operands in bounds.
-    let unwritten = rule([
-      Instruction(.andTestVarConstJumpIfFalse, 0, 0, 0, 0), Instruction(.jumpIfFalse, 0, 2), .ret(0),
-    ])
-    #expect(unwritten?.rule == .unassignedRegister)
-    #expect(
-      rule([Instruction(.andVarJumpIfFalse, 0, 6), Instruction(.jumpIfFalse, 0, 2), .ret(0)])?.rule
-        == .unassignedRegister)
-    #expect(
-      rule([test, Instruction(.jumpIfFalse, 0, 2), .ret(0)], builtins: ["add_int64"])?.rule == .noTypedKernel)
-    #expect(
-      rule([Instruction(.testVarConstJumpIfFalse, 0, 9, 0, 0), Instruction(.jumpIfFalse, 0, 2), .ret(0)])?
-        .rule == .variableOutOfBounds)
-    // A well-formed one runs both halves: r0 ← i < 1, to @3 when false, else r0 ← true.
-    let ok = program(
-      [test, Instruction(.jumpIfFalse, 0, 3), .loadConst(0, 1), .ret(0)], registers: 1,
-      constants: [.int(1), .bool(true)], variables: variables, builtins: ["less_int64"])
-    let verified = try? Self.typed.verify(ok)
-    #expect(verified.map { render(VM().run($0, variables: [.int(0)])) } == "true")
-    #expect(verified.map { render(VM().run($0, variables: [.int(5)])) } == "false")
-    // A wrong-kind slot makes r0 an error, which is not false: no jump, as unfused.
-    #expect(verified.map { render(VM().run($0, variables: [.string("x")])) } == "true")
   }
 
   @Test func andVarOnABoolInASlotOfAnotherKindIsTheLoadsError() throws {

@@ -146,17 +146,6 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
         [.loadConst(0, 0), Instruction(op, 0, 0, 1), .ret(0)], registers: 1, constants: [.bool(true)],
         ruleCount: 2), []
     )
-  case .testVarConstJumpIfFalse, .andTestVarConstJumpIfFalse, .andVarJumpIfFalse:
-    // r0 ← x < 1 (test.vk.jf), true && x < 1 (and.test.vk.jf) or true && b (and.v.jf), and the
-    // `jump.false r0, @4` after it in the same dispatch: false, so r0 stays false.
-    let ins = op == .andVarJumpIfFalse ? Instruction(op, 0, 1) : Instruction(op, 0, 0, 0, 0)
-    return (
-      program(
-        [.loadConst(0, 1), ins, Instruction(.jumpIfFalse, 0, 4), .loadConst(0, 0), .ret(0)], registers: 1,
-        constants: [.int(1), .bool(true)],
-        variables: [VariableSlot(name: "x", type: .int), VariableSlot(name: "b", type: .bool)],
-        builtins: ["less_int64"]), [.int(2), .bool(false)]
-    )
   case .moveJumpIfFalse:
     // r0 ← r1 (false), then to @3.
     return (

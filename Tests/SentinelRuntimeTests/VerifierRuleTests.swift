@@ -274,30 +274,6 @@ let ruleCases: [RuleCase] = [
       variables: [intVar], builtins: ["add_int64"]),
     rule: .noTypedKernel, pc: 0, operand: 3),
   RuleCase(
-    name: "test fused with its jump, no jump.false after it",
-    program: program(
-      [Instruction(.testVarConstJumpIfFalse, 0, 0, 0, 0), .ret(0)], registers: 1, constants: [.int(1)],
-      variables: [intVar], builtins: ["less_int64"]),
-    rule: .fusedJumpMismatch, pc: 0, operand: 0),
-  RuleCase(
-    name: "and.v fused with a jump.false on another register",
-    program: program(
-      [
-        .loadConst(0, 0), .loadConst(1, 0), Instruction(.andVarJumpIfFalse, 0, 0),
-        Instruction(.jumpIfFalse, 1, 4),
-        .ret(0),
-      ], registers: 2, constants: [.bool(true)], variables: [VariableSlot(name: "b", type: .bool)]),
-    rule: .fusedJumpMismatch, pc: 2, operand: 0),
-  RuleCase(
-    name: "the jump of a fused test goes backward",
-    program: program(
-      [
-        .loadConst(0, 0), Instruction(.andTestVarConstJumpIfFalse, 0, 0, 1, 0),
-        Instruction(.jumpIfFalse, 0, 0),
-        .ret(0),
-      ], registers: 1, constants: [.bool(true), .int(1)], variables: [intVar], builtins: ["less_int64"]),
-    rule: .backwardJump, pc: 2, operand: 1),
-  RuleCase(
     name: "counter not from iter.init",
     program: program(
       [.loadConst(0, 0), .loadConst(1, 1), .iterNext(1, 0, 2, 4), .loop(2), .ret(0)], registers: 3,
