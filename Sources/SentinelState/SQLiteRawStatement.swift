@@ -79,7 +79,7 @@ struct RawStatement {
       let db = sqlite3_db_handle(handle)
       let extended = sqlite3_extended_errcode(db)
       let message = sqlite3_errmsg(db).map { String(cString: $0) }
-      throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: sql)
+      throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: statement.sql)
     }
     return false
   }
