@@ -144,7 +144,7 @@ extension SQLiteStateStore {
   /// The cache, valid for the connection's current `data_version` (read again when another
   /// connection committed since, or after a failure).
   func syncedFolds(_ db: Database) throws -> FoldCache {
-    let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? -1
+    let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? -1
     if folds.version == version { return folds }
     let known = folds.indexedThrough
     folds.invalidate()

@@ -214,9 +214,23 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// the log, for a record removed by retention).
   public func decisionLine(forEventID id: String) throws -> String? {
     try run("look up event `\(id)`") { db in
-      if let row = try decisionRowID(forEventID: id, db) {
+      // The index first, in one statement: each statement run outside a transaction takes and
+      // releases the WAL's read lock (`fcntl`), so the version check for the tail is made only
+      // when the index does not have the id.
+      let indexed = try db.cachedStatement(
+        sql: """
+          SELECT d.line FROM event_index AS e JOIN decision AS d ON d.id = e.decision_id
+            WHERE e.tenant = ? AND e.event_id = ?
+          """)
+      if let line = try String.fetchOne(indexed, arguments: [tenant, id]) { return line }
+      let known = folds.version
+      let folds = try syncedFolds(db)
+      if let row = folds.tail[TenantEventKey(tenant: tenant, eventID: id)] {
         let s = try db.cachedStatement(sql: "SELECT line FROM decision WHERE id = ?")
         if let line = try String.fetchOne(s, arguments: [row]) { return line }
+      } else if folds.version != known, let line = try String.fetchOne(indexed, arguments: [tenant, id]) {
+        // Another connection committed (and may have folded) since the first read.
+        return line
       }
       let pruned = try db.cachedStatement(
         sql: "SELECT line FROM pruned_event WHERE tenant = ? AND event_id = ?")
