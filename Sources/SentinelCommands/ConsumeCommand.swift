@@ -56,6 +56,13 @@ public struct ConsumeCommand: ParsableCommand {
   @Option(help: "The tenant: one set of streams per tenant; its state and processed ids are kept apart.")
   var tenant = "default"
 
+  @Option(
+    help: ArgumentHelp(
+      "Decisions committed between two folds of the event-id index and the states into their "
+        + "key-ordered tables (more: fewer pages written, more memory for the tail).",
+      valueName: "decisions"))
+  var foldEvery = SQLiteStateStore.defaultFoldEvery
+
   /// A command with every option at its default.
   public init() {}
 
@@ -63,12 +70,14 @@ public struct ConsumeCommand: ParsableCommand {
   public func validate() throws {
     try streams.check()
     guard !tenant.isEmpty else { throw ValidationError("--tenant must not be empty") }
+    guard foldEvery >= 1 else { throw ValidationError("--fold-every must be at least 1") }
   }
 
   /// Loads the rule set, then consumes until SIGTERM or SIGINT.
   public func run() throws {
     let bundle = try loadRuleSet(try defaultRulePaths(rules))
-    let config = try streams.configuration(tenant: tenant, databasePath: db)
+    var config = try streams.configuration(tenant: tenant, databasePath: db)
+    config.databaseFoldEvery = foldEvery
     // Open the database once here so that a bad --db is reported before Redis is touched.
     do {
       try SQLiteStateStore(path: db, tenant: tenant).close()

@@ -346,6 +346,7 @@ public struct ServeCommand: ParsableCommand {
     let consumer = try streams.redis.map { _ in
       var configuration = try streams.configuration(tenant: "stream", databasePath: db)
       configuration.databaseCacheMiB = dbCacheMib
+      configuration.databaseFoldEvery = dbFoldEvery
       return StreamConsumer(bundle: bundle, configuration: configuration, logger: logger)
     }
     let trimmer = trimInterval > 0 ? MemoryTrimmer(interval: trimInterval) : nil

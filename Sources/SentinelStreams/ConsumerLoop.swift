@@ -65,7 +65,7 @@ final class ConsumerLoop {
       let stream = c.partitioning.streamName(p)
       let w = try PartitionWorker(
         stream: stream, tenant: c.partitioning.stateTenant(c.tenant, p), path: c.databasePath,
-        cacheMiB: c.databaseCacheMiB, bundle: consumer.bundle)
+        cacheMiB: c.databaseCacheMiB, foldEvery: c.databaseFoldEvery, bundle: consumer.bundle)
       made[stream] = w
       if first == nil { first = w }
     }

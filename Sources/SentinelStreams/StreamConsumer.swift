@@ -56,6 +56,9 @@ public struct StreamConsumerConfiguration: Sendable {
   /// SQLite's page cache of each partition's connection, in MiB (`SQLiteStateStore`'s
   /// `cacheMiB`).
   public var databaseCacheMiB = SQLiteStateStore.defaultCacheMiB
+  /// Decisions between two folds of each partition's event ids (`SQLiteStateStore`'s
+  /// `foldEvery`; `serve --redis` passes `--db-fold-every`).
+  public var databaseFoldEvery = SQLiteStateStore.defaultFoldEvery
   /// Batch size, BLOCK, delivery limit, claiming.
   public var settings: ConsumerSettings
   /// Test-only fault injection: crash points (`before-commit`, `after-commit`, `after-publish`,
@@ -198,11 +201,14 @@ final class PartitionWorker {
   /// of the links computed ahead for it), or nil: read from the store after the next settle.
   var chainTip: ChainTip?
 
-  init(stream: String, tenant: String, path: String, cacheMiB: Int, bundle: LoadedBundle) throws {
+  init(
+    stream: String, tenant: String, path: String, cacheMiB: Int,
+    foldEvery: Int = SQLiteStateStore.defaultFoldEvery, bundle: LoadedBundle
+  ) throws {
     self.stream = stream
     self.tenant = tenant
     self.bundle = bundle
-    store = try SQLiteStateStore(path: path, tenant: tenant, cacheMiB: cacheMiB)
+    store = try SQLiteStateStore(path: path, tenant: tenant, cacheMiB: cacheMiB, foldEvery: foldEvery)
     fenced = try FencedStore(store)
     processor = EventProcessor(bundle: bundle, store: fenced)
   }

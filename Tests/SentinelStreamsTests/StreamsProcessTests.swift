@@ -231,7 +231,9 @@ import Testing
     try c.produce(events, stream: "events")
     let crashing = try ConsumerProcess(
       redis: redis, db: db, rules: bundle,
-      arguments: ["--batch", "64", "--consumer", "c1"] + (pipelined ? [] : ["--no-pipeline"]),
+      // Folding every 40 decisions: the crash may land in or between folds.
+      arguments: ["--batch", "64", "--consumer", "c1", "--fold-every", "40"]
+        + (pipelined ? [] : ["--no-pipeline"]),
       environment: ["SENTINEL_STREAMS_CRASH": "\(point):1"], log: dir + "/crash.log")
     try #require(try waitUntil(300) { !crashing.isRunning }, "\(label): \(crashing.logTail)")
     let store = try SQLiteStateStore(path: db, readOnly: true)
@@ -257,7 +259,8 @@ import Testing
       #expect(published.isEmpty, "\(label)")
     }
     let restarted = try ConsumerProcess(
-      redis: redis, db: db, rules: bundle, arguments: ["--batch", "64", "--consumer", "c1"],
+      redis: redis, db: db, rules: bundle,
+      arguments: ["--batch", "64", "--consumer", "c1", "--fold-every", "40"],
       log: dir + "/consume.log")
     let ids = Set(events.compactMap(eventID))
     #expect(
