@@ -1,5 +1,5 @@
 // Deferred indexes: the event-id index and the aggregate states are written in bulk and in key
-// order, once every `foldEvery` decisions, instead of one random B-tree page per row at every
+// order, every few thousand decisions (`foldEvery`), instead of one random B-tree page per row at every
 // commit (random event ids and state keys put each insert on another page: a commit of 1,000
 // decisions wrote ~700 scattered pages; docs/performance.md, "Deferred indexes").
 //
@@ -22,7 +22,8 @@
 // newest logged bytes. It is valid for one `PRAGMA data_version` of the connection: another
 // connection's commit changes that value, and the cache is then read again from the tables (at
 // most one fold's worth of rows). A commit checks its event ids against the tail in memory and
-// against `event_index` (one read), so an event id is still recorded once per tenant.
+// against `event_index` (a Bloom filter of its ids first, one read only when the filter may hold
+// the id), so an event id is still recorded once per tenant.
 
 import Foundation
 import GRDB
