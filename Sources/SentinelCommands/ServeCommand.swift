@@ -152,9 +152,9 @@ public struct ServeCommand: ParsableCommand {
   @Option(
     help: ArgumentHelp(
       "How many decisions are committed between two folds of the event-id index into its table "
-        + "(the states fold every 4 times as many keys). A fold pauses the commits behind it: with "
-        + "the daemon's small page cache, ~5 ms per thousand ids and ~20 ms per thousand states; "
-        + "replay and consume use 16384.",
+        + "(the states fold every 4 times as many keys). A fold pauses the commits behind it: "
+        + "larger values write fewer pages but raise tail latency (docs/performance.md); replay "
+        + "and consume use 16384.",
       valueName: "decisions"))
   var dbFoldEvery: Int = 64
 

@@ -75,12 +75,7 @@ struct RawStatement {
     let code = sqlite3_step(handle)
     defer { sqlite3_reset(handle) }
     if code == SQLITE_ROW { return true }
-    guard code == SQLITE_DONE else {
-      let db = sqlite3_db_handle(handle)
-      let extended = sqlite3_extended_errcode(db)
-      let message = sqlite3_errmsg(db).map { String(cString: $0) }
-      throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: statement.sql)
-    }
+    guard code == SQLITE_DONE else { throw failure() }
     return false
   }
 
@@ -89,12 +84,16 @@ struct RawStatement {
   func run() throws {
     let code = sqlite3_step(handle)
     defer { sqlite3_reset(handle) }
-    guard code == SQLITE_DONE else {
-      let db = sqlite3_db_handle(handle)
-      let extended = sqlite3_extended_errcode(db)
-      let message = sqlite3_errmsg(db).map { String(cString: $0) }
-      throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: statement.sql)
-    }
+    guard code == SQLITE_DONE else { throw failure() }
+  }
+
+  /// GRDB's `DatabaseError` for the step that just failed (SQLite's extended result code, its
+  /// message and the statement's SQL, read only now).
+  private func failure() -> DatabaseError {
+    let db = sqlite3_db_handle(handle)
+    let extended = sqlite3_extended_errcode(db)
+    let message = sqlite3_errmsg(db).map { String(cString: $0) }
+    return DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: statement.sql)
   }
 }
 

@@ -14,7 +14,7 @@
 // `foldEvery` decisions the tail's event ids go into `event_index` sorted and the mark moves;
 // when `4 × foldEvery` distinct state keys (or 32 MiB) are logged, the newest state of each
 // goes into `aggregate_state` sorted and `state_log` is emptied. An upsert costs several times an
-// index insert (~5 µs against ~1 µs), and the longer the span a state fold covers, the more of a
+// index insert (~5.4 µs against ~1.1 µs beyond the binding's own cost: `bench/fold_costs.py`), and the longer the span a state fold covers, the more of a
 // key's versions it skips. A crash before or after a commit leaves the tables consistent either
 // way: the tail and the log are ordinary rows, read back on open.
 //
@@ -28,6 +28,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import SentinelBytecode
 import SentinelModel
 
 // MARK: - Cache
@@ -81,65 +82,37 @@ final class FoldCache: @unchecked Sendable {
 
 // MARK: - The log's form
 
-/// The `state_log.entries` form: for each state, its aggregate name, key form and encoded state
-/// (`AggregateState.encoded()`), each as a little-endian UInt32 length and the bytes.
+/// The `state_log.entries` form, in `ByteWriter`'s encoding (that of the aggregate states): for
+/// each state, its aggregate name and key form as strings and its encoded state
+/// (`AggregateState.encoded()`) as a length-prefixed run of bytes.
 enum StateLog {
   /// Appends one entry.
-  static func append(_ key: StateKey, _ state: [UInt8], to out: inout [UInt8]) {
-    func bytes(_ b: some Collection<UInt8>) {
-      let n = UInt32(b.count)
-      out.append(UInt8(truncatingIfNeeded: n))
-      out.append(UInt8(truncatingIfNeeded: n >> 8))
-      out.append(UInt8(truncatingIfNeeded: n >> 16))
-      out.append(UInt8(truncatingIfNeeded: n >> 24))
-      out.append(contentsOf: b)
-    }
-    bytes(key.aggregate.utf8)
-    bytes(key.key.utf8)
-    bytes(state)
+  static func append(_ key: StateKey, _ state: [UInt8], to w: inout ByteWriter) {
+    w.string(key.aggregate)
+    w.string(key.key)
+    w.u32(UInt32(state.count))
+    w.bytes(state)
   }
 
-  /// Calls `body` with each entry, in order. Throws a message naming the byte offset when the
-  /// bytes are not in this form.
-  static func decode(_ bytes: [UInt8], _ body: (StateKey, [UInt8]) -> Void) throws(StateLogError) {
-    var i = 0
-    func field() throws(StateLogError) -> ArraySlice<UInt8> {
-      guard bytes.count - i >= 4 else {
-        throw StateLogError(offset: i, message: "truncated length (\(bytes.count - i) bytes left)")
-      }
-      let n =
-        Int(bytes[i]) | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2]) << 16 | Int(bytes[i + 3]) << 24
-      guard bytes.count - i - 4 >= n else {
-        throw StateLogError(offset: i, message: "a field of \(n) bytes, \(bytes.count - i - 4) left")
-      }
-      i += 4 + n
-      return bytes[(i - n)..<i]
-    }
-    while i < bytes.count {
-      let start = i
-      let aggregate = try field()
-      let key = try field()
-      let state = try field()
-      guard let a = String(validating: aggregate, as: UTF8.self),
-        let k = String(validating: key, as: UTF8.self)
-      else { throw StateLogError(offset: start, message: "a name or key that is not UTF-8") }
-      body(StateKey(aggregate: a, key: k), Array(state))
+  /// Calls `body` with each entry, in order; throws with the byte offset when the bytes are not
+  /// in this form.
+  static func decode(_ bytes: [UInt8], _ body: (StateKey, [UInt8]) -> Void) throws(BytecodeError) {
+    var r = ByteReader(bytes, maxCount: .max)
+    while r.remaining > 0 {
+      let aggregate = try r.string()
+      let key = try r.string()
+      let n = try r.count("state byte")
+      body(StateKey(aggregate: aggregate, key: key), try r.take(n))
     }
   }
-}
-
-/// Malformed `state_log` bytes.
-struct StateLogError: Error {
-  var offset: Int
-  var message: String
 }
 
 // MARK: - Store
 
 extension SQLiteStateStore {
-  /// Decisions between two folds of the event ids unless told otherwise: 16,384 (docs/performance.md,
-  /// "Deferred indexes": the tail in memory is then up to ~2 MB of event ids and, with up to
-  /// 65,536 logged states, ~13 MB of states).
+  /// Decisions between two folds of the event ids unless told otherwise: 16,384. The tail in
+  /// memory grows with it (a daemon that never folded held ~26 MB more after 72,500 decisions,
+  /// ~360 bytes per decision: docs/performance.md, "Deferred indexes").
   public static let defaultFoldEvery = 16_384
 
   /// The cache, valid for the connection's current `data_version` (read again when another
@@ -177,14 +150,28 @@ extension SQLiteStateStore {
     return folds
   }
 
-  /// The rowid of the tenant's decision for `eventID`: the tail in memory, else `event_index`.
-  /// The row itself may be gone (pruned since, by this connection).
-  func decisionRowID(forEventID id: String, _ db: Database) throws -> Int64? {
+  /// The tenant's decision for `eventID`: `indexed` reads it through `event_index` (joined as
+  /// the caller needs), `inTail` through its rowid in the tail. The index comes first, in one
+  /// statement without the tail's version check: each statement run outside a transaction takes
+  /// and releases the WAL's read lock (`fcntl`). When the tail is read again (another connection
+  /// committed since), the index is asked once more: that connection may have folded the id.
+  func lookUpEvent<T>(
+    _ id: String, _ db: Database, indexed: () throws -> T?, inTail: (Int64) throws -> T?
+  ) throws -> T? {
+    if let found = try indexed() { return found }
+    let known = folds.version
     let folds = try syncedFolds(db)
-    if let row = folds.tail[TenantEventKey(tenant: tenant, eventID: id)] { return row }
+    if let row = folds.tail[TenantEventKey(tenant: tenant, eventID: id)] { return try inTail(row) }
+    return folds.version != known ? try indexed() : nil
+  }
+
+  /// The rowid of the tenant's decision for `eventID`. The row itself may be gone (pruned since,
+  /// by this connection).
+  func decisionRowID(forEventID id: String, _ db: Database) throws -> Int64? {
     let s = try db.cachedStatement(
       sql: "SELECT decision_id FROM event_index WHERE tenant = ? AND event_id = ?")
-    return try Int64.fetchOne(s, arguments: [tenant, id])
+    return try lookUpEvent(
+      id, db, indexed: { try Int64.fetchOne(s, arguments: [tenant, id]) }, inTail: { $0 })
   }
 
   /// Inside a commit's transaction, after `syncedFolds`: builds the filter of indexed ids when
@@ -304,8 +291,8 @@ extension SQLiteStateStore {
 // MARK: - Filter of indexed event ids
 
 /// A Bloom filter over the (tenant, event id) pairs in `event_index`: a commit asks SQLite about
-/// an event id only when the filter says it may be there (about 1 % of new ids at 10 bits per
-/// id and 7 probes), instead of one B-tree seek per decision. Built from the table on first use,
+/// an event id only when the filter says it may be there (at 10 bits per id and 7 probes, about
+/// 1 % of new ids by the usual false-positive formula), instead of one B-tree seek per decision. Built from the table on first use,
 /// rebuilt twice as large when full, and dropped when another connection moved the fold mark
 /// (its fold indexed ids this connection has not seen).
 struct EventIDFilter {
@@ -345,39 +332,13 @@ struct EventIDFilter {
     return true
   }
 
-  /// Two independent 64-bit hashes of the pair (double hashing gives the 7 probes).
+  /// Two hashes of the pair for double hashing (the 7 probes): the key's own hash value (this
+  /// process's seed; the filter is never stored) and a mix of it.
   static func hashes(_ tenant: String, _ eventID: String) -> (UInt64, UInt64) {
-    let h = mix(bytes(eventID.utf8, seed: bytes(tenant.utf8, seed: 0x243F_6A88_85A3_08D3)))
-    return (h, mix(h ^ 0x9E37_79B9_7F4A_7C15) | 1)
-  }
-
-  /// A deterministic hash of bytes (8 at a time, each mixed in by a multiply and a rotate).
-  static func bytes(_ s: String.UTF8View, seed: UInt64) -> UInt64 {
-    var h = seed ^ UInt64(s.count)
-    var word: UInt64 = 0
-    var n = 0
-    for byte in s {
-      word |= UInt64(byte) << (8 * UInt64(n))
-      n += 1
-      if n == 8 {
-        h = ((h ^ word) &* 0x9E37_79B9_7F4A_7C15).rotated(27)
-        word = 0
-        n = 0
-      }
-    }
-    if n > 0 { h = ((h ^ word) &* 0x9E37_79B9_7F4A_7C15).rotated(27) }
-    return h
-  }
-
-  /// MurmurHash3's 64-bit finalizer.
-  static func mix(_ x: UInt64) -> UInt64 {
-    var z = x
+    let h = UInt64(bitPattern: Int64(TenantEventKey(tenant: tenant, eventID: eventID).hashValue))
+    var z = h ^ 0x9E37_79B9_7F4A_7C15
     z = (z ^ (z >> 33)) &* 0xFF51_AFD7_ED55_8CCD
     z = (z ^ (z >> 33)) &* 0xC4CE_B9FE_1A85_EC53
-    return z ^ (z >> 33)
+    return (h, (z ^ (z >> 33)) | 1)
   }
-}
-
-extension UInt64 {
-  fileprivate func rotated(_ k: UInt64) -> UInt64 { (self << k) | (self >> (64 - k)) }
 }

@@ -6,6 +6,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import SentinelBytecode
 import SentinelModel
 import Synchronization
 
@@ -214,24 +215,16 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   /// the log, for a record removed by retention).
   public func decisionLine(forEventID id: String) throws -> String? {
     try run("look up event `\(id)`") { db in
-      // The index first, in one statement: each statement run outside a transaction takes and
-      // releases the WAL's read lock (`fcntl`), so the version check for the tail is made only
-      // when the index does not have the id.
       let indexed = try db.cachedStatement(
         sql: """
           SELECT d.line FROM event_index AS e JOIN decision AS d ON d.id = e.decision_id
             WHERE e.tenant = ? AND e.event_id = ?
           """)
-      if let line = try String.fetchOne(indexed, arguments: [tenant, id]) { return line }
-      let known = folds.version
-      let folds = try syncedFolds(db)
-      if let row = folds.tail[TenantEventKey(tenant: tenant, eventID: id)] {
-        let s = try db.cachedStatement(sql: "SELECT line FROM decision WHERE id = ?")
-        if let line = try String.fetchOne(s, arguments: [row]) { return line }
-      } else if folds.version != known, let line = try String.fetchOne(indexed, arguments: [tenant, id]) {
-        // Another connection committed (and may have folded) since the first read.
-        return line
-      }
+      let byRow = try db.cachedStatement(sql: "SELECT line FROM decision WHERE id = ?")
+      let line = try lookUpEvent(
+        id, db, indexed: { try String.fetchOne(indexed, arguments: [tenant, id]) },
+        inTail: { try String.fetchOne(byRow, arguments: [$0]) })
+      if let line { return line }
       let pruned = try db.cachedStatement(
         sql: "SELECT line FROM pruned_event WHERE tenant = ? AND event_id = ?")
       return try String.fetchOne(pruned, arguments: [tenant, id])
@@ -375,7 +368,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
         // folds them, straight into `aggregate_state` with the logged ones.
         var pending: [(TenantStateKey, [UInt8])] = []
         if !batch.states.isEmpty {
-          var entries: [UInt8] = []
+          var entries = ByteWriter()
           pending.reserveCapacity(batch.states.count)
           for (key, state) in batch.states {
             let bytes = state.encoded()
@@ -386,9 +379,9 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
             let log = RawStatement(
               try db.cachedStatement(sql: "INSERT INTO state_log (tenant, entries) VALUES (?, ?)"))
             log.bind(1, tenant)
-            log.bind(2, blob: entries)
+            log.bind(2, blob: entries.out)
             try log.run()
-            folds.logBytes += entries.count
+            folds.logBytes += entries.out.count
             for (k, bytes) in pending { folds.states[k] = bytes }
             pending.removeAll()
           }

@@ -259,9 +259,7 @@ import Testing
   }
 
   static func count(_ path: String, _ sql: String) throws -> Int {
-    let q = try DatabaseQueue(path: path)
-    defer { try? q.close() }
-    return try q.read { try Int.fetchOne($0, sql: sql) ?? -1 }
+    try SQLiteWritePathTests.rows(path, sql).first?[0] ?? -1
   }
 }
 
