@@ -40,6 +40,10 @@
 //                    event_id) → decision id, filled in bulk, and adds `state_log` and `fold_mark`:
 //                    the event-id index and the states are written in key order every few
 //                    thousand decisions (`SQLiteStateStore+Fold.swift`).
+//   v6_hashed_event_index keys `event_index` by a 64-bit keyed hash of (tenant, event id)
+//                    (`EventKey.swift`): (key, decision id), WITHOUT ROWID; the seed is drawn once
+//                    and kept in `meta.event_key_seed` (16 hex digits). Two ids may share a key:
+//                    every read checks the decision row's tenant and event id.
 // The file's `PRAGMA application_id` says it is ours; a database with tables and another (or no)
 // id is refused rather than written to.
 
@@ -161,7 +165,35 @@ enum StateSchema {
           INSERT INTO fold_mark (indexed_through) SELECT ifnull(max(id), 0) FROM decision;
           """)
     }
+    m.registerMigration("v6_hashed_event_index") { db in try migrateToHashedEventIndex(db) }
     return m
+  }
+
+  /// Migration `v6_hashed_event_index` (see the top of this file): draws the file's seed and
+  /// rebuilds `event_index` with each entry's key, in key order.
+  static func migrateToHashedEventIndex(_ db: Database) throws {
+    let seed = UInt64.random(in: .min ... .max)
+    try db.execute(
+      sql: "INSERT INTO meta (key, value) VALUES ('event_key_seed', ?)",
+      arguments: [EventKey.seedText(seed)])
+    let key = EventKey(seed: seed)
+    var rows: [(Int64, Int64)] = []
+    let old = try Row.fetchCursor(db, sql: "SELECT tenant, event_id, decision_id FROM event_index")
+    while let row = try old.next() {
+      rows.append((key.of(tenant: row[0], eventID: row[1]), row[2]))
+    }
+    rows.sort { $0 < $1 }
+    try db.execute(
+      sql: """
+        DROP TABLE event_index;
+        CREATE TABLE event_index (
+          key INTEGER NOT NULL,
+          decision_id INTEGER NOT NULL,
+          PRIMARY KEY (key, decision_id)
+        ) WITHOUT ROWID;
+        """)
+    let insert = try db.makeStatement(sql: "INSERT INTO event_index (key, decision_id) VALUES (?, ?)")
+    for (k, id) in rows { try insert.execute(arguments: [k, id]) }
   }
 
   /// Migration `v4_append_only_log` (see the top of this file): copies `decision` and `outbox`

@@ -249,12 +249,15 @@ extension SQLiteStateStore {
               INSERT OR IGNORE INTO pruned_event (tenant, event_id, line)
                 SELECT tenant, event_id, line FROM decision WHERE tenant = ? AND seq <= ?
               """, arguments: [t, last])
-          // Their event ids leave the index (the tail's are not in it).
-          try db.execute(
-            sql: """
-              DELETE FROM event_index WHERE (tenant, event_id) IN
-                (SELECT tenant, event_id FROM decision WHERE tenant = ? AND seq <= ?)
-              """, arguments: [t, last])
+          // Their event ids leave the index (the tail's are not in it: deleting them is a no-op).
+          let unindex = try db.cachedStatement(
+            sql: "DELETE FROM event_index WHERE key = ? AND decision_id = ?")
+          let gone = try Row.fetchCursor(
+            db, sql: "SELECT event_id, id FROM decision WHERE tenant = ? AND seq <= ?", arguments: [t, last])
+          while let row = try gone.next() {
+            let id: Int64 = row[1]
+            try unindex.execute(arguments: [folds.eventKey.of(tenant: t, eventID: row[0]), id])
+          }
           try db.execute(sql: "DELETE FROM decision WHERE tenant = ? AND seq <= ?", arguments: [t, last])
           let removed = Int64(db.changesCount)
           let before = try Self.anchor(db, tenant: t)?.pruned ?? 0

@@ -5,8 +5,10 @@
 //
 //   decision     rows append in commit order (rowid `id`); those above `fold_mark.indexed_through`
 //                (the tail) are not in `event_index` yet.
-//   event_index  (tenant, event_id) → decision id, WITHOUT ROWID: every decision at or below the
-//                mark (a pruned decision's entry goes with it; `pruned_event` keeps its line).
+//   event_index  (key, decision id), WITHOUT ROWID, `key` a 64-bit keyed hash of the tenant and
+//                event id (`EventKey.swift`; v6): every decision at or below the mark (a pruned
+//                decision's entry goes with it; `pruned_event` keeps its line). A read seeks the
+//                key and compares the rows it names exactly, so ids sharing a key stay apart.
 //   state_log    one row per commit and tenant: the states the commit wrote (`StateLog`), in
 //                commit order; a state there overrides the one in `aggregate_state`.
 //   fold_mark    one row: `indexed_through`.
@@ -65,6 +67,8 @@ final class FoldCache: @unchecked Sendable {
   /// The ids in `event_index` (a superset: a Bloom filter), built on first use; nil when it
   /// must be built (again).
   var filter: EventIDFilter?
+  /// The file's `event_index` key (its seed is read when the store opens).
+  var eventKey = EventKey(seed: 0)
 
   init(threshold: Int) {
     self.threshold = max(1, threshold)
@@ -165,13 +169,31 @@ extension SQLiteStateStore {
     return folds.version != known ? try indexed() : nil
   }
 
+  /// The tenant's indexed decision for an event id: `FROM` and `WHERE` with the key, tenant and
+  /// event id as arguments. `event_index` is read first (CROSS JOIN fixes the order: the
+  /// planner might otherwise walk the tenant's decisions by `decision_by_seq`), then each row
+  /// the key names, by rowid, compared exactly.
+  static let indexedEventJoin = """
+    FROM event_index AS e CROSS JOIN decision AS d ON d.id = e.decision_id
+      WHERE e.key = ? AND d.tenant = ? AND d.event_id = ?
+    """
+
   /// The rowid of the tenant's decision for `eventID`. The row itself may be gone (pruned since,
   /// by this connection).
   func decisionRowID(forEventID id: String, _ db: Database) throws -> Int64? {
-    let s = try db.cachedStatement(
-      sql: "SELECT decision_id FROM event_index WHERE tenant = ? AND event_id = ?")
+    let s = try db.cachedStatement(sql: "SELECT e.decision_id \(Self.indexedEventJoin)")
+    let key = folds.eventKey.of(tenant: tenant, eventID: id)
     return try lookUpEvent(
-      id, db, indexed: { try Int64.fetchOne(s, arguments: [tenant, id]) }, inTail: { $0 })
+      id, db, indexed: { try Int64.fetchOne(s, arguments: [key, tenant, id]) }, inTail: { $0 })
+  }
+
+  /// Keeps only the low `bits` bits of this connection's `event_index` keys, so that tests can
+  /// make ids collide (call it right after opening, before anything is written or read).
+  package func narrowEventKeysForTesting(bits: Int) throws {
+    try run("narrow the event keys") { _ in
+      folds.eventKey.mask = bits >= 64 ? .max : (1 << UInt64(max(0, bits))) - 1
+      folds.filter = nil
+    }
   }
 
   /// Inside a commit's transaction, after `syncedFolds`: builds the filter of indexed ids when
@@ -181,19 +203,19 @@ extension SQLiteStateStore {
     guard folds.filter == nil else { return }
     let rows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event_index") ?? 0
     var filter = EventIDFilter(capacity: max(2 * rows, 8 * folds.threshold))
-    let ids = try Row.fetchCursor(db, sql: "SELECT tenant, event_id FROM event_index")
-    while let row = try ids.next() {
-      filter.insert(tenant: row[0], eventID: row[1])
-    }
+    let keys = try Int64.fetchCursor(db, sql: "SELECT key FROM event_index")
+    while let key = try keys.next() { filter.insert(key) }
     folds.filter = filter
   }
 
   /// Inside a commit's transaction: whether `event_index` holds the tenant's `eventID` (the
   /// filter first, then one seek when it may).
   func indexedEventExists(_ probe: RawStatement, _ eventID: String) throws -> Bool {
-    if let filter = folds.filter, !filter.mightContain(tenant: tenant, eventID: eventID) { return false }
-    probe.bind(1, tenant)
-    probe.bind(2, eventID)
+    let key = folds.eventKey.of(tenant: tenant, eventID: eventID)
+    if let filter = folds.filter, !filter.mightContain(key) { return false }
+    probe.bind(1, key)
+    probe.bind(2, tenant)
+    probe.bind(3, eventID)
     return try probe.hasRow()
   }
 
@@ -203,26 +225,26 @@ extension SQLiteStateStore {
   /// Inside a commit's transaction, after its rows: moves the tail into `event_index` in key
   /// order and moves the mark. On a failure the caller invalidates the cache.
   func foldEventIDs(_ db: Database) throws {
-    // The tail's event ids in key order (String order: byte order for the NFC text ids are in
-    // practice, and only locality depends on it), each insert next to the one before.
+    // The tail's entries in key order (integers: the sort costs no string comparison), each
+    // insert next to the one before.
+    var rows: [(Int64, Int64)] = []
     if !folds.tail.isEmpty {
-      let rows = folds.tail.sorted { a, b in
-        a.key.tenant != b.key.tenant ? a.key.tenant < b.key.tenant : a.key.eventID < b.key.eventID
-      }
+      let eventKey = folds.eventKey
+      rows.reserveCapacity(folds.tail.count)
+      for (k, row) in folds.tail { rows.append((eventKey.of(tenant: k.tenant, eventID: k.eventID), row)) }
+      rows.sort { $0 < $1 }
       let insert = RawStatement(
-        try db.cachedStatement(
-          sql: "INSERT INTO event_index (tenant, event_id, decision_id) VALUES (?, ?, ?)"))
+        try db.cachedStatement(sql: "INSERT INTO event_index (key, decision_id) VALUES (?, ?)"))
       for (key, row) in rows {
-        insert.bind(1, key.tenant)
-        insert.bind(2, key.eventID)
-        insert.bind(3, row)
+        insert.bind(1, key)
+        insert.bind(2, row)
         try insert.run()
       }
     }
     let mark = try Int64.fetchOne(db, sql: "SELECT ifnull(max(id), 0) FROM decision") ?? 0
     try db.execute(sql: "UPDATE fold_mark SET indexed_through = ?", arguments: [mark])
     if folds.filter != nil {
-      for key in folds.tail.keys { folds.filter?.insert(tenant: key.tenant, eventID: key.eventID) }
+      for (key, _) in rows { folds.filter?.insert(key) }
       // Full: built again, twice as large, by the next commit.
       if let f = folds.filter, f.count > f.capacity { folds.filter = nil }
     }
@@ -290,7 +312,7 @@ extension SQLiteStateStore {
 
 // MARK: - Filter of indexed event ids
 
-/// A Bloom filter over the (tenant, event id) pairs in `event_index`: a commit asks SQLite about
+/// A Bloom filter over the keys in `event_index`: a commit asks SQLite about
 /// an event id only when the filter says it may be there (at 10 bits per id and 7 probes, about
 /// 1 % of new ids by the usual false-positive formula), instead of one B-tree seek per decision. Built from the table on first use,
 /// rebuilt twice as large when full, and dropped when another connection moved the fold mark
@@ -312,9 +334,9 @@ struct EventIDFilter {
     self.capacity = words * 64 / 10
   }
 
-  /// Records an id.
-  mutating func insert(tenant: String, eventID: String) {
-    let (a, b) = Self.hashes(tenant, eventID)
+  /// Records an id by its `event_index` key.
+  mutating func insert(_ key: Int64) {
+    let (a, b) = Self.hashes(key)
     for i in 0..<7 {
       let bit = (a &+ UInt64(i) &* b) & mask
       bits[Int(bit >> 6)] |= 1 << (bit & 63)
@@ -322,9 +344,9 @@ struct EventIDFilter {
     count += 1
   }
 
-  /// False when the id was certainly never inserted.
-  func mightContain(tenant: String, eventID: String) -> Bool {
-    let (a, b) = Self.hashes(tenant, eventID)
+  /// False when the id of this key was certainly never inserted.
+  func mightContain(_ key: Int64) -> Bool {
+    let (a, b) = Self.hashes(key)
     for i in 0..<7 {
       let bit = (a &+ UInt64(i) &* b) & mask
       if bits[Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
@@ -332,10 +354,10 @@ struct EventIDFilter {
     return true
   }
 
-  /// Two hashes of the pair for double hashing (the 7 probes): the key's own hash value (this
-  /// process's seed; the filter is never stored) and a mix of it.
-  static func hashes(_ tenant: String, _ eventID: String) -> (UInt64, UInt64) {
-    let h = UInt64(bitPattern: Int64(TenantEventKey(tenant: tenant, eventID: eventID).hashValue))
+  /// Two hashes of the key for double hashing (the 7 probes): the key itself (already a keyed
+  /// hash of the tenant and event id) and a mix of it.
+  static func hashes(_ key: Int64) -> (UInt64, UInt64) {
+    let h = UInt64(bitPattern: key)
     var z = h ^ 0x9E37_79B9_7F4A_7C15
     z = (z ^ (z >> 33)) &* 0xFF51_AFD7_ED55_8CCD
     z = (z ^ (z >> 33)) &* 0xC4CE_B9FE_1A85_EC53

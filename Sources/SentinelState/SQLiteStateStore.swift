@@ -180,6 +180,12 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
             reason:
               "aggregate states are in encoding \(encoding ?? "absent"), not \(aggregateStateFormatVersion)")
         }
+        let seed = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'event_key_seed'")
+        guard let seed, let parsed = EventKey.seed(parsing: seed) else {
+          throw StateStoreError.notAStateDatabase(
+            path: path, reason: "meta.event_key_seed is `\(seed ?? "absent")`, not 16 hex digits")
+        }
+        folds.eventKey = EventKey(seed: parsed)
       }
     } catch let e as StateStoreError {
       throw e
@@ -211,18 +217,15 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
   }
 
   /// The decision line recorded for this event id, or nil (the tail in memory or one seek in
-  /// `event_index`, then the row by id; a seek in `pruned_event` when the decision is not in
-  /// the log, for a record removed by retention).
+  /// `event_index` by the id's key and the rows it names, checked by id; a seek in
+  /// `pruned_event` when the decision is not in the log, for a record removed by retention).
   public func decisionLine(forEventID id: String) throws -> String? {
     try run("look up event `\(id)`") { db in
-      let indexed = try db.cachedStatement(
-        sql: """
-          SELECT d.line FROM event_index AS e JOIN decision AS d ON d.id = e.decision_id
-            WHERE e.tenant = ? AND e.event_id = ?
-          """)
+      let indexed = try db.cachedStatement(sql: "SELECT d.line \(Self.indexedEventJoin)")
       let byRow = try db.cachedStatement(sql: "SELECT line FROM decision WHERE id = ?")
+      let key = folds.eventKey.of(tenant: tenant, eventID: id)
       let line = try lookUpEvent(
-        id, db, indexed: { try String.fetchOne(indexed, arguments: [tenant, id]) },
+        id, db, indexed: { try String.fetchOne(indexed, arguments: [key, tenant, id]) },
         inTail: { try String.fetchOne(byRow, arguments: [$0]) })
       if let line { return line }
       let pruned = try db.cachedStatement(
@@ -231,13 +234,12 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
     }
   }
 
-  /// Every event id recorded for the tenant, pruned ones included (one scan of each table's
-  /// primary key, and the tail in memory).
+  /// Every event id recorded for the tenant, pruned ones included: the decision log's (indexed
+  /// or in the tail) and `pruned_event`'s.
   public func allEventIDs() throws -> Set<String> {
     try run("read event ids") { db in
       var out = Set<String>()
-      for key in try syncedFolds(db).tail.keys where key.tenant == tenant { out.insert(key.eventID) }
-      for table in ["event_index", "pruned_event"] {
+      for table in ["decision", "pruned_event"] {
         let rows = try String.fetchCursor(
           db, sql: "SELECT event_id FROM \(table) WHERE tenant = ?", arguments: [tenant])
         while let id = try rows.next() { out.insert(id) }
@@ -399,8 +401,7 @@ public final class SQLiteStateStore: StateStore, DecisionLog, EventIDIndex, Send
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
               """)
           let rawInsert = RawStatement(insert)
-          let probe = RawStatement(
-            try db.cachedStatement(sql: "SELECT 1 FROM event_index WHERE tenant = ? AND event_id = ?"))
+          let probe = RawStatement(try db.cachedStatement(sql: "SELECT 1 \(Self.indexedEventJoin)"))
           // Bindings stay across steps: the tenant and commit time once, the digest when it changes.
           rawInsert.bind(1, tenant)
           rawInsert.bind(11, decidedAt)

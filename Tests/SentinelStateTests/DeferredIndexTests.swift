@@ -221,6 +221,8 @@ import Testing
           DROP TABLE fold_mark;
           CREATE UNIQUE INDEX decision_by_event ON decision (tenant, event_id);
           DELETE FROM grdb_migrations WHERE identifier = 'v5_deferred_indexes';
+          DELETE FROM meta WHERE key = 'event_key_seed';
+          DELETE FROM grdb_migrations WHERE identifier = 'v6_hashed_event_index';
           """)
     }
     try q.close()

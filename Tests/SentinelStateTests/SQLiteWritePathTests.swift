@@ -228,6 +228,8 @@ import Testing
           DROP TABLE state_log;
           DROP TABLE fold_mark;
           DELETE FROM grdb_migrations WHERE identifier = 'v5_deferred_indexes';
+          DELETE FROM meta WHERE key = 'event_key_seed';
+          DELETE FROM grdb_migrations WHERE identifier = 'v6_hashed_event_index';
           """)
     }
     #expect(
