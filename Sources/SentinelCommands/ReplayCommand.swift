@@ -29,9 +29,9 @@ public struct ReplayCommand: ParsableCommand {
       --state FILE.db it is kept in SQLite (WAL, synchronous=FULL) and committed in batches
       (--batch): state changes, decisions and event ids of a batch in one transaction, and no
       line of a batch is written before its transaction is durable. A batch's commit runs on a
-      thread of its own while the next batch is decided, and lines are decoded on another up to a
-      few thousand lines ahead (--no-pipeline: everything one after the other, on one thread; the
-      output is the same). After a crash, run the same
+      thread of its own while the next batch is decided, its audit-chain links are computed on
+      another, and lines are decoded on a third up to a few thousand lines ahead (--no-pipeline:
+      everything one after the other, on one thread; the output is the same). After a crash, run the same
       command again: events already decided get their original lines back and are not counted
       twice, so the output is the same as an uninterrupted run's.
 
@@ -127,11 +127,11 @@ public struct ReplayCommand: ParsableCommand {
     // In memory a commit is a few copies into the store: handing it to another thread cost more
     // than it saved (docs/performance.md, "Replay: commits on a second thread").
     let committer = pipeline && state != nil ? BackgroundCommit() : nil
-    // With the pipeline, the next batch's audit-chain links are computed on this thread while
-    // the commit in flight runs (SQLiteStateStore+Prelink.swift): where the chain will stand
-    // after the batch in flight.
-    let linker = committer == nil ? nil : store as? SQLiteStateStore
-    var chainTip = try linker?.chainTip()
+    // With the pipeline, each batch's audit-chain links are computed on a thread of their own
+    // while the commit before it runs (SQLiteStateStore+Prelink.swift), and its commit waits
+    // for them: the deciding thread goes on deciding meanwhile.
+    let linker =
+      try committer == nil ? nil : (store as? SQLiteStateStore).map { try BackgroundLinker(store: $0) }
     var committing: [String] = []
     committing.reserveCapacity(batch)
     // The last input line of the batch being committed, and of the one that failed (messages).
@@ -164,23 +164,16 @@ public struct ReplayCommand: ParsableCommand {
         return
       }
       // One commit in flight at a time (the audit chain links decisions in commit order).
-      var prelinked: PrelinkedChain?
-      if let linker, chainTip == nil, committer.isBusy == false { chainTip = try? linker.chainTip() }
-      if let linker, let tip = chainTip, processor.pendingCount > 0 {
-        // Nil on a failure (a malformed head): the commit links the batch and reports it.
-        prelinked = try? linker.prelink(processor.pendingDecisions, after: tip)
+      var links: PendingLinks?
+      if let linker, processor.pendingCount > 0 {
+        if committer.isBusy == false { linker.readTipIfUnknown() }
+        links = linker.link(processor.pendingDecisions)
       }
       try settle()
-      if var taken = processor.takeCommit() {
-        taken.prelinked = prelinked
-        if let prelinked {
-          chainTip = prelinked.end
-        } else if !taken.decisions.isEmpty {
-          chainTip = nil  // read again once this commit returned
-        }
+      if let taken = processor.takeCommit() {
         swap(&committing, &pending)
         committingThrough = lineNumber
-        committer.start(taken, on: store)
+        committer.start(taken, on: store, links: links)
         if wait { try settle() }
       } else {
         // Only rejected or duplicate lines: nothing to make durable.
@@ -274,6 +267,7 @@ public struct ReplayCommand: ParsableCommand {
     if !quiet {
       var threads = [("deciding", String(format: "%.3f s", decidingCPU))]
       if let decodingCPU { threads.append(("decoding", String(format: "%.3f s", decodingCPU))) }
+      if let t = linker?.time.seconds { threads.append(("linking", String(format: "%.3f s", t.cpu))) }
       if let t = committer?.time.seconds {
         threads.append(("committing", String(format: "%.3f s (%.3f s with the disk's waits)", t.cpu, t.busy)))
       }
@@ -298,10 +292,14 @@ final class BackgroundCommit: Sendable {
   /// Whether a commit was started and not yet waited for.
   var isBusy: Bool { state.withLock { $0.busy } }
 
-  /// Starts committing `batch` to `store` on the commit thread (none may be in flight).
-  func start(_ batch: StateBatch, on store: any StateStore & Sendable) {
+  /// Starts committing `batch` to `store` on the commit thread (none may be in flight), with
+  /// its audit-chain links once `links` has them (`BackgroundLinker`).
+  func start(_ batch: StateBatch, on store: any StateStore & Sendable, links: PendingLinks? = nil) {
     state.withLock { $0 = (true, nil) }
     queue.async { [self] in
+      var batch = batch
+      // Not timed: the linking thread's work, not this one's.
+      if let links { batch.prelinked = links.wait() }
       time.measure {
         do {
           try store.commit(batch)
@@ -321,6 +319,65 @@ final class BackgroundCommit: Sendable {
       return s.error
     }
     if let error { throw error }
+  }
+}
+
+/// Computes each batch's audit-chain links (`SQLiteStateStore.prelink`) on a thread of its own:
+/// the deciding thread hands a batch's decisions over before it waits for the commit in flight,
+/// and the batch's commit waits for its links (`PendingLinks`). They follow where the chain will
+/// stand after the batch before; a commit that finds the chain elsewhere (another writer) links
+/// its batch itself. The links were ~8 % of the deciding thread's CPU (docs/performance.md,
+/// "Hashed event-id keys").
+final class BackgroundLinker: Sendable {
+  private let queue = DispatchQueue(label: "sentinel.replay.link", qos: .userInitiated)
+  private let store: SQLiteStateStore
+  /// Where the chain stands after the last batch handed over; nil when unknown (a link failed).
+  private let tip: Mutex<ChainTip?>
+  /// The linking thread's CPU time (the summary).
+  let time = WorkTime()
+
+  /// Reads the chain's head now (no commit may be in flight).
+  init(store: SQLiteStateStore) throws {
+    self.store = store
+    tip = Mutex(try store.chainTip())
+  }
+
+  /// Reads the head again when a link failed (call it with no commit or link in flight).
+  func readTipIfUnknown() {
+    guard tip.withLock({ $0 == nil }) else { return }
+    let now = try? store.chainTip()
+    tip.withLock { $0 = now }
+  }
+
+  /// Starts linking `decisions` after the batches handed over before.
+  func link(_ decisions: [DecisionRecord]) -> PendingLinks {
+    let pending = PendingLinks()
+    queue.async { [self] in
+      let start = tip.withLock { $0 }
+      // Nil on a failure (a malformed head): the commit links the batch and reports it.
+      let links = time.measure { start.flatMap { try? store.prelink(decisions, after: $0) } }
+      tip.withLock { $0 = links?.end }
+      pending.fulfil(links)
+    }
+    return pending
+  }
+}
+
+/// A batch's links, once `BackgroundLinker` computed them (nil: the commit links the batch).
+final class PendingLinks: Sendable {
+  private let ready = DispatchSemaphore(value: 0)
+  private let links = Mutex<PrelinkedChain?>(nil)
+
+  func fulfil(_ value: PrelinkedChain?) {
+    links.withLock { $0 = value }
+    ready.signal()
+  }
+
+  /// Waits until the links are computed.
+  func wait() -> PrelinkedChain? {
+    ready.wait()
+    ready.signal()
+    return links.withLock { $0 }
   }
 }
 

@@ -186,14 +186,14 @@ import Testing
   }
 
   /// The summary on standard error counts the lines and gives each thread's CPU time: the
-  /// deciding one always, the decoding one with the pipeline, the committing one (with its
-  /// waits for the disk) with the pipeline and `--state`.
+  /// deciding one always, the decoding one with the pipeline, the linking and committing ones
+  /// (the latter with its waits for the disk) with the pipeline and `--state`.
   @Test func theSummaryGivesEachThreadsCPUTime() throws {
     let dir = try Repo.temporaryFolder()
     let events = Repo.corpus + "/events.jsonl"
     let inputLines = try Repo.lines(events).count
     for (args, threads) in [
-      (["--state", dir + "/a.db"], ["deciding", "decoding", "committing"]),
+      (["--state", dir + "/a.db"], ["deciding", "decoding", "linking", "committing"]),
       ([], ["deciding", "decoding"]),
       (["--no-pipeline", "--state", dir + "/b.db"], ["deciding"]),
     ] {
