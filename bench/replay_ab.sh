@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SQLite replay, two builds alternating (BASE first in odd rounds): events/s, each thread's CPU,
+# the process's user+sys CPU and the load, per run; each output compared with the first BASE
+# output. For before/after comparisons on a shared machine where one invocation of
+# bench/replay.sh (NEW first, then BASE) is disturbed by whatever runs beside it.
+# Usage: BASE_SENTINEL=<base> SENTINEL=<new> bash bench/replay_ab.sh RULES.sbc EVENTS.jsonl [ROUNDS=4] [BATCH=1000]
+set -euo pipefail
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time" >&2; exit 1; }
+: "${BASE_SENTINEL:?set BASE_SENTINEL}" "${SENTINEL:?set SENTINEL}"
+rules=$1
+events=$2
+rounds=${3:-4}
+batch=${4:-1000}
+w=$(mktemp -d)
+trap 'rm -rf "$w"' EXIT
+for i in $(seq 1 "$rounds"); do
+  if [ $((i % 2)) = 1 ]; then order="base new"; else order="new base"; fi
+  for b in $order; do
+    if [ "$b" = base ]; then bin=$BASE_SENTINEL; else bin=$SENTINEL; fi
+    rm -f "$w/$b.db"*
+    /usr/bin/time -f "%U %S" -o "$w/t" "$bin" replay --rules "$rules" --state "$w/$b.db" --batch "$batch" \
+      "$events" -o "$w/$b.out" 2>"$w/err"
+    [ -f "$w/first.out" ] || cp "$w/$b.out" "$w/first.out"
+    cmp -s "$w/$b.out" "$w/first.out" || echo "  output of $b differs from the first run's"
+    rate=$(head -1 "$w/err" | sed -E 's/.*\(([0-9]+) events.*/\1/')
+    threads=$(grep 'CPU by thread' "$w/err" | sed 's/  CPU by thread: //')
+    read -r u s <"$w/t"
+    echo "round $i $b: $rate events/s, user+sys $(echo "$u + $s" | bc) s, $threads, load $(cut -d' ' -f1 /proc/loadavg)"
+  done
+done
