@@ -130,15 +130,27 @@ struct EventScanner {
   @inline(__always)
   func clearUnwritten() {
     let all = plan.mappedFieldMask
-    if all != 0 && seen.low & all == all { return }
-    for f in plan.mappedFields where !seen.contains(f) {
-      let code = codes[f]
-      let parent = Int(code.parent)
-      if code.hasDefault && (parent < 0 || seen.contains(parent)) { continue }
-      // Most often the previous event lacked the field too: no write (and no destroy) then.
-      if case .none = slots[Int(code.read)] { continue }
-      slots[Int(code.read)] = nil
+    if all != 0 {
+      // Only the unseen fields' bits, lowest first.
+      var unseen = all & ~seen.low
+      while unseen != 0 {
+        clearIfUnwritten(unseen.trailingZeroBitCount)
+        unseen &= unseen &- 1
+      }
+      return
     }
+    for f in plan.mappedFields where !seen.contains(f) { clearIfUnwritten(f) }
+  }
+
+  /// `clearUnwritten` for one mapped field the event did not carry.
+  @inline(__always)
+  func clearIfUnwritten(_ f: Int) {
+    let code = codes[f]
+    let parent = Int(code.parent)
+    if code.hasDefault && (parent < 0 || seen.contains(parent)) { return }
+    // Most often the previous event lacked the field too: no write (and no destroy) then.
+    if case .none = slots[Int(code.read)] { return }
+    slots[Int(code.read)] = nil
   }
 
   /// The error for a line that does not start with `{`: not JSON, or JSON but not an object.
@@ -202,15 +214,27 @@ struct EventScanner {
       }
     }
     let all = plan.objects[o].childMask
-    if all != 0 && seen.low & all == all { return map }
-    for c in plan.objects[o].children where !seen.contains(c) {
-      if !codes[c].optional {
-        fail(c, .missingField, "")
-      } else if codes[c].hasDefault, let d = plan.infos[c].defaultValue {
-        store(c, d, &map)
+    if all != 0 {
+      // The unseen children's bits, lowest first: declaration order, as `children` lists them.
+      var unseen = all & ~seen.low
+      while unseen != 0 {
+        missingChild(unseen.trailingZeroBitCount, &map)
+        unseen &= unseen &- 1
       }
+      return map
     }
+    for c in plan.objects[o].children where !seen.contains(c) { missingChild(c, &map) }
     return map
+  }
+
+  /// A declared field its object lacks: an error when required, else its default (if any).
+  @inline(__always)
+  mutating func missingChild(_ c: Int, _ map: inout MapValue?) {
+    if !codes[c].optional {
+      fail(c, .missingField, "")
+    } else if codes[c].hasDefault, let d = plan.infos[c].defaultValue {
+      store(c, d, &map)
+    }
   }
 
   /// Rejects an event whose type requires a field it lacks (`amount` for a transaction).
