@@ -120,17 +120,17 @@ enum EventValues {
   @inline(__always)
   static func timestamp(bytes b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
     // The shortest accepted form is `YYYY-MM-DDTHH:MM:SSZ`: 20 bytes.
-    guard b.count >= 20, let p = b.baseAddress else { return nil }
-    // In bounds: every fixed position read below is < 20 <= b.count.
+    guard b.count >= 20 else { return nil }
+    // Every fixed position read below is < 20 <= b.count.
     @inline(__always) func digit(_ k: Int) -> Int64? {
-      let d = p[k] &- 0x30
+      let d = b[k] &- 0x30
       return d < 10 ? Int64(d) : nil
     }
     @inline(__always) func two(_ k: Int) -> Int64? {
-      guard let a = digit(k), let b = digit(k + 1) else { return nil }
-      return a * 10 + b
+      guard let high = digit(k), let low = digit(k + 1) else { return nil }
+      return high * 10 + low
     }
-    guard p[4] == 0x2D, p[7] == 0x2D, p[10] == 0x54, p[13] == 0x3A, p[16] == 0x3A,
+    guard b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
       let y0 = two(0), let y1 = two(2), let month = two(5), let day = two(8), let hour = two(11),
       let minute = two(14), let second = two(17)
     else { return nil }
@@ -141,18 +141,18 @@ enum EventValues {
     var i = 19
     let end = b.count
     var nanos: Int64 = 0
-    if p[i] == 0x2E {
+    if b[i] == 0x2E {
       i += 1
       var n = 0
-      while i < end, p[i] &- 0x30 < 10 {
-        if n < 9 { nanos = nanos * 10 + Int64(p[i] &- 0x30) }
+      while i < end, b[i] &- 0x30 < 10 {
+        if n < 9 { nanos = nanos * 10 + Int64(b[i] &- 0x30) }
         n += 1
         i += 1
       }
       guard n > 0 else { return nil }
       if n < 9 { for _ in n..<9 { nanos *= 10 } }
     }
-    guard i + 1 == end, p[i] == 0x5A else { return nil }
+    guard i + 1 == end, b[i] == 0x5A else { return nil }
     let days = CivilDate.daysSinceEpoch(year: year, month: month, day: day)
     return Timestamp.make(seconds: days * 86_400 + hour * 3600 + minute * 60 + second, nanos: nanos)
   }
