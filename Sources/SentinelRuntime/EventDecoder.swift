@@ -356,7 +356,9 @@ final class DecoderPlan: @unchecked Sendable {
   /// path (one load per read: no array buffer to reach through the plan, no bounds check).
   /// INVARIANT: a field index (`codes.indices`) and a key word index (`keyWords.indices`) are in
   /// bounds of these tables.
-  /// NOTE: with `bench/decode-peer.sh` (see docs/performance.md, branch `s11-decode`).
+  /// NOTE: alone, no gain beyond noise in `bench/decode-peer.sh` (at load ~11); kept because the
+  /// flat path reads `codes` once per field with nothing else in the way. The branch's whole
+  /// change: peer events 961–980 → 655–663 ns (docs/performance.md, branch `s11-decode`).
   let codeTable: UnsafeMutablePointer<FieldCode>
   let keyWordTable: UnsafeMutablePointer<UInt64>
   let keyMaskTable: UnsafeMutablePointer<UInt64>

@@ -8,8 +8,10 @@
 /// and small, `0xE0 | count`). It is not public API, so `available` checks it at run time against
 /// `String(decoding:as:)` for every length and every ASCII byte at five positions (the first,
 /// the last, the middle, and either side of the word boundary), and the decoder uses it only when
-/// every check passes (`EventDecoderFlatPathTests` checks that they do on this platform). Measured with `bench/decode-peer.sh` (docs/performance.md, branch
-/// `s11-decode`).
+/// every check passes (`EventDecoderFlatPathTests` checks that they do on this platform).
+/// Measured with `bench/decode-peer.sh` at load ~11, together with the scanner passed by reference
+/// to `makeString`/`allowedString`: peer events 782–846 → 665–680 ns/event (docs/performance.md,
+/// branch `s11-decode`).
 enum SmallASCII {
   /// The longest small string.
   static let capacity = 15
