@@ -163,6 +163,13 @@ public struct MapValue: Sendable {
     index = [:]
   }
 
+  /// An empty map with room for `minimumCapacity` entries (no regrowth while it fills up).
+  public init(minimumCapacity: Int) {
+    entries = []
+    entries.reserveCapacity(minimumCapacity)
+    index = Dictionary(minimumCapacity: minimumCapacity)
+  }
+
   public var count: Int { entries.count }
 
   /// Inserts an entry; returns false (and changes nothing) if the key is already present

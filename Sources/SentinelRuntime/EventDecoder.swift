@@ -225,6 +225,11 @@ struct FieldCode: Sendable {
   /// `DecoderPlan.allowedStrings` (and its byte tables).
   var allowedEntry: Int32 = 0
   var allowedCount: Int32 = 0
+  /// `FieldInfo.optional`, whether `FieldInfo.defaultValue` is set, and `FieldInfo.parent`: read
+  /// per event for the fields an event lacks, so kept here with the hot part.
+  var optional = false
+  var hasDefault = false
+  var parent: Int32 = -1
 }
 
 /// The cold part of a field's plan.
@@ -313,7 +318,11 @@ struct KeyTable: Sendable {
 }
 
 /// Everything `EventScanner` needs, compiled once from the schema and the slot order.
-final class DecoderPlan: Sendable {
+///
+/// `@unchecked Sendable`: besides immutable arrays, the plan owns `codeTable`, `keyWordTable`
+/// and `keyMaskTable`, memory it allocates and fills in `init`, never writes again, and frees in
+/// `deinit`; the scanner reads it only while it holds the plan.
+final class DecoderPlan: @unchecked Sendable {
   /// Indexed by field index = schema slot index (depth first, declaration order).
   let codes: [FieldCode]
   let infos: [FieldInfo]
@@ -343,6 +352,25 @@ final class DecoderPlan: Sendable {
   let allowedBytes: [UInt8]
   let slotCount: Int
   let slotOrderCount: Int
+  /// `codes`, `keyWords` and `keyMasks` again, in memory the plan owns, for the scanner's hot
+  /// path (one load per read: no array buffer to reach through the plan, no bounds check).
+  /// INVARIANT: a field index (`codes.indices`) and a key word index (`keyWords.indices`) are in
+  /// bounds of these tables.
+  /// NOTE: alone, no gain beyond noise in `bench/decode-peer.sh` (at load ~11); kept because the
+  /// flat path reads `codes` once per field with nothing else in the way. The branch's whole
+  /// change: peer events 961–980 → 655–663 ns (docs/performance.md, branch `s11-decode`).
+  let codeTable: UnsafeMutablePointer<FieldCode>
+  let keyWordTable: UnsafeMutablePointer<UInt64>
+  let keyMaskTable: UnsafeMutablePointer<UInt64>
+  /// `SmallASCII.available`, checked once (the scanner builds short strings with it).
+  let smallStrings = SmallASCII.available
+
+  deinit {
+    codeTable.deinitialize(count: codes.count)
+    codeTable.deallocate()
+    keyWordTable.deallocate()
+    keyMaskTable.deallocate()
+  }
 
   init(schema: EventSchema, slotOrder: [String], idField: String, typeField: String) {
     var position: [String: Int] = [:]
@@ -386,7 +414,8 @@ final class DecoderPlan: Sendable {
           } ?? []
         codes.append(
           FieldCode(
-            tag: tag, read: Int32(read), object: -1, capture: capture, hasAllowed: f.allowedValues != nil))
+            tag: tag, read: Int32(read), object: -1, capture: capture, hasAllowed: f.allowedValues != nil,
+            optional: f.optional, hasDefault: f.defaultValue != nil, parent: Int32(parent)))
         infos.append(
           FieldInfo(
             name: f.name, path: path, type: f.type, optional: f.optional, defaultValue: f.defaultValue,
@@ -478,6 +507,12 @@ final class DecoderPlan: Sendable {
       objects[0].children.first { infos[$0].name == typeField && codes[$0].tag == .string } ?? -1
     self.slotCount = codes.count
     self.slotOrderCount = slotOrder.count
+    codeTable = UnsafeMutablePointer<FieldCode>.allocate(capacity: max(1, codes.count))
+    codeTable.initialize(from: codes, count: codes.count)
+    keyWordTable = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, keyWords.count))
+    keyWordTable.initialize(from: keyWords, count: keyWords.count)
+    keyMaskTable = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, keyMasks.count))
+    keyMaskTable.initialize(from: keyMasks, count: keyMasks.count)
   }
 
   /// The expected kind of a field's value, as error messages say it.

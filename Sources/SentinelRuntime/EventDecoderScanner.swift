@@ -23,11 +23,13 @@ private let minus: UInt8 = 0x2D
 
 @inline(__always) private func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
 
-/// A string token: the bytes between the quotes, and whether they contain escapes.
+/// A string token: the bytes between the quotes, whether they contain escapes, and whether they
+/// are all ASCII.
 struct StringSpan {
   var start: Int
   var end: Int
   var escaped: Bool
+  var ascii = false
 }
 
 /// The first field error of an event, kept while the scan goes on (to validate the rest of the
@@ -43,7 +45,13 @@ struct EventScanner {
   let n: Int
   var i = 0
   let plan: DecoderPlan
+  /// The plan's tables (`DecoderPlan.codeTable` …), valid while `plan` is held.
+  let codes: UnsafePointer<FieldCode>
+  let keyWords: UnsafePointer<UInt64>
+  let keyMasks: UnsafePointer<UInt64>
   let slots: UnsafeMutableBufferPointer<Value?>
+  /// `SmallASCII.available`, read once per plan.
+  let smallStrings: Bool
   var seen: SeenSet
   var pending: PendingError?
   var eventID: String?
@@ -53,7 +61,11 @@ struct EventScanner {
     self.p = p
     self.n = n
     self.plan = plan
+    self.codes = UnsafePointer(plan.codeTable)
+    self.keyWords = UnsafePointer(plan.keyWordTable)
+    self.keyMasks = UnsafePointer(plan.keyMaskTable)
     self.slots = slots
+    self.smallStrings = plan.smallStrings
     self.seen = SeenSet(count: plan.slotCount)
   }
 
@@ -118,12 +130,27 @@ struct EventScanner {
   @inline(__always)
   func clearUnwritten() {
     let all = plan.mappedFieldMask
-    if all != 0 && seen.low & all == all { return }
-    for f in plan.mappedFields where !seen.contains(f) {
-      let parent = plan.infos[f].parent
-      if plan.infos[f].defaultValue != nil && (parent < 0 || seen.contains(parent)) { continue }
-      slots[Int(plan.codes[f].read)] = nil
+    if all != 0 {
+      // Only the unseen fields' bits, lowest first.
+      var unseen = all & ~seen.low
+      while unseen != 0 {
+        clearIfUnwritten(unseen.trailingZeroBitCount)
+        unseen &= unseen &- 1
+      }
+      return
     }
+    for f in plan.mappedFields where !seen.contains(f) { clearIfUnwritten(f) }
+  }
+
+  /// `clearUnwritten` for one mapped field the event did not carry.
+  @inline(__always)
+  func clearIfUnwritten(_ f: Int) {
+    let code = codes[f]
+    let parent = Int(code.parent)
+    if code.hasDefault && (parent < 0 || seen.contains(parent)) { return }
+    // Most often the previous event lacked the field too: no write (and no destroy) then.
+    if case .none = slots[Int(code.read)] { return }
+    slots[Int(code.read)] = nil
   }
 
   /// The error for a line that does not start with `{`: not JSON, or JSON but not an object.
@@ -143,7 +170,8 @@ struct EventScanner {
   /// its map value when the plan builds one.
   mutating func object(_ o: Int, depth: Int) throws(EventError) -> MapValue? {
     i += 1
-    var map: MapValue? = plan.objects[o].build ? MapValue() : nil
+    var map: MapValue? =
+      plan.objects[o].build ? MapValue(minimumCapacity: plan.objects[o].children.count) : nil
     skipSpace()
     if peek() == closeBrace {
       i += 1
@@ -160,7 +188,7 @@ struct EventScanner {
           guard peek() == colon else { throw syntax("expected ':'") }
           i += 1
         }
-        if f >= 0 { expect = Int(plan.codes[f].next) }
+        if f >= 0 { expect = Int(codes[f].next) }
         skipSpace()
         if f < 0 {
           try skipValue(depth: depth)
@@ -169,7 +197,9 @@ struct EventScanner {
           try skipValue(depth: depth)
         } else {
           seen.insert(f)
-          try field(f, depth: depth, map: &map)
+          var done = false
+          if map == nil && pending == nil { done = try flatField(f) }
+          if !done { try field(f, depth: depth, map: &map) }
         }
         skipSpace()
         let c = peek()
@@ -184,22 +214,34 @@ struct EventScanner {
       }
     }
     let all = plan.objects[o].childMask
-    if all != 0 && seen.low & all == all { return map }
-    for c in plan.objects[o].children where !seen.contains(c) {
-      if !plan.infos[c].optional {
-        fail(c, .missingField, "")
-      } else if let d = plan.infos[c].defaultValue {
-        store(c, d, &map)
+    if all != 0 {
+      // The unseen children's bits, lowest first: declaration order, as `children` lists them.
+      var unseen = all & ~seen.low
+      while unseen != 0 {
+        missingChild(unseen.trailingZeroBitCount, &map)
+        unseen &= unseen &- 1
       }
+      return map
     }
+    for c in plan.objects[o].children where !seen.contains(c) { missingChild(c, &map) }
     return map
+  }
+
+  /// A declared field its object lacks: an error when required, else its default (if any).
+  @inline(__always)
+  mutating func missingChild(_ c: Int, _ map: inout MapValue?) {
+    if !codes[c].optional {
+      fail(c, .missingField, "")
+    } else if codes[c].hasDefault, let d = plan.infos[c].defaultValue {
+      store(c, d, &map)
+    }
   }
 
   /// Rejects an event whose type requires a field it lacks (`amount` for a transaction).
   mutating func checkRequiredForTypes() {
     guard let type = typeValue else { return }
     for f in plan.conditional where !seen.contains(f) {
-      let parent = plan.infos[f].parent
+      let parent = Int(codes[f].parent)
       guard parent < 0 || seen.contains(parent) else { continue }
       if plan.infos[f].requiredForTypes?.contains(type) == true {
         fail(f, .missingField, " (required when \(plan.infos[plan.typeField].name) is '\(type)')")
@@ -214,6 +256,18 @@ struct EventScanner {
   mutating func key(_ o: Int) throws(EventError) -> Int {
     let start = i + 1
     var k = start
+    // Eight bytes at a time while eight remain (the load of p[k..<k+8] is in bounds), as in
+    // `scanString`: up to the first quote, backslash or control byte, or a non-ASCII byte.
+    while n - k >= 8 {
+      let w = UInt64(littleEndian: UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self))
+      let stop = EventScanner.stopBytes(w) | w & 0x8080_8080_8080_8080
+      if stop == 0 {
+        k += 8
+        continue
+      }
+      k += stop.trailingZeroBitCount >> 3
+      break
+    }
     while k < n {
       let c = p[k]
       if c == quote {
@@ -234,7 +288,7 @@ struct EventScanner {
   /// a word at a time (see `DecoderPlan.keyWords`).
   @inline(__always)
   mutating func matchesKey(_ f: Int) -> Bool {
-    let code = plan.codes[f]
+    let code = codes[f]
     let words = Int(code.keyWordCount)
     let start = i + 1
     guard words > 0 else { return false }
@@ -244,7 +298,7 @@ struct EventScanner {
     var k = Int(code.keyWord)
     while w < words {
       let x = UInt64(littleEndian: UnsafeRawPointer(p + start + 8 * w).loadUnaligned(as: UInt64.self))
-      guard x & plan.keyMasks[k] == plan.keyWords[k] else { return false }
+      guard x & keyMasks[k] == keyWords[k] else { return false }
       w += 1
       k += 1
     }
@@ -255,11 +309,11 @@ struct EventScanner {
   /// `matchesKey` near the end of the line (fewer than a whole number of words left): byte by
   /// byte, each read guarded by the length check.
   mutating func matchesKeyBytes(_ f: Int, start: Int) -> Bool {
-    let code = plan.codes[f]
+    let code = codes[f]
     let count = Int(code.keyLength)
     guard n - start >= count else { return false }
     for k in 0..<count {
-      let word = plan.keyWords[Int(code.keyWord) + k >> 3]
+      let word = keyWords[Int(code.keyWord) + k >> 3]
       guard p[start + k] == UInt8(truncatingIfNeeded: word >> UInt64((k & 7) << 3)) else { return false }
     }
     i = start + count
@@ -290,17 +344,14 @@ struct EventScanner {
   /// Decodes the value of declared field `f` (the scanner is at its first byte).
   mutating func field(_ f: Int, depth: Int, map: inout MapValue?) throws(EventError) {
     if pending != nil && f != plan.idField { return try skipValue(depth: depth) }
-    let code = plan.codes[f]
+    let code = codes[f]
     let c = peek()
     switch code.tag {
     case .string:
       guard c == quote else { return try mismatch(f, depth: depth) }
       let span = try scanString()
       if code.hasAllowed {
-        guard let s = allowedString(f, span) else {
-          let allowed = (plan.infos[f].allowed ?? []).map(\.description).joined(separator: ", ")
-          return fail(f, .invalidValue, "must be one of \(allowed), not \(Value.string(makeString(span)))")
-        }
+        guard let s = allowedString(f, span) else { return notAllowed(f, span) }
         if code.capture { capture(f, s) }
         store(f, .string(s), &map)
       } else if code.read >= 0 || map != nil || code.capture {
@@ -328,6 +379,95 @@ struct EventScanner {
       }
       store(f, v, &map)
     }
+  }
+
+  /// The hot path of `field` for a field of a flat object (no map value being built) in an event
+  /// without errors so far: strings, short numbers, booleans and timestamps, stored straight into
+  /// their slots. Returns false, having consumed nothing, for anything else (another kind, a
+  /// value of the wrong kind, a long number, a scalar with allowed values): `field` decides those.
+  /// Accepts, rejects and stores exactly as `field` does.
+  @inline(__always)
+  mutating func flatField(_ f: Int) throws(EventError) -> Bool {
+    let code = codes[f]
+    let read = Int(code.read)
+    let c = peek()
+    switch code.tag {
+    case .string:
+      guard c == quote else { return false }
+      let span = try scanString()
+      if code.hasAllowed {
+        guard let s = allowedString(f, span) else {
+          notAllowed(f, span)
+          return true
+        }
+        if code.capture { capture(f, s) }
+        if read >= 0 { slots[read] = .string(s) }
+      } else if read >= 0 || code.capture {
+        let s = makeString(span)
+        if code.capture { capture(f, s) }
+        if read >= 0 { slots[read] = .string(s) }
+      }
+      return true
+    case .int:
+      guard !code.hasAllowed, c == minus || isDigit(c), let t = shortNumber(fraction: false) else {
+        return false
+      }
+      let v = Int64(t.mantissa)  // < 10^15
+      if read >= 0 { slots[read] = .int(t.negative ? -v : v) }
+      return true
+    case .double:
+      guard !code.hasAllowed, c == minus || isDigit(c), let t = shortNumber(fraction: true) else {
+        return false
+      }
+      // As in `scalar`: `-0` is 0; at most 15 digits, so one division is correctly rounded.
+      var d = 0.0
+      if t.scale != 0 || t.mantissa != 0 {
+        d = Double(t.mantissa) / EventValues.powersOfTen[t.scale]
+        if t.negative { d = -d }
+      }
+      if read >= 0 { slots[read] = .double(d) }
+      return true
+    case .bool:
+      guard !code.hasAllowed else { return false }
+      let b: Bool
+      if c == 0x74 {
+        try literal("true")
+        b = true
+      } else if c == 0x66 {
+        try literal("false")
+        b = false
+      } else {
+        return false
+      }
+      if read >= 0 { slots[read] = .bool(b) }
+      return true
+    case .timestamp:
+      guard !code.hasAllowed, c == quote else { return false }
+      let span = try scanString()
+      let ts =
+        span.escaped
+        ? Timestamp.parse(decodeEscaped(span), strictUTC: true)
+        : EventValues.timestamp(
+          bytes: UnsafeBufferPointer(start: p + span.start, count: span.end - span.start))
+      guard let ts else {
+        fail(f, .invalidValue, EventScanner.notATimestamp)
+        return true
+      }
+      if read >= 0 { slots[read] = .timestamp(ts) }
+      return true
+    default:
+      return false
+    }
+  }
+
+  /// The error text of a timestamp field whose string is not a timestamp (both paths).
+  static let notATimestamp = "is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.fraction]Z)"
+
+  /// Records that a string field's value is not one of its allowed values.
+  @inline(never)
+  mutating func notAllowed(_ f: Int, _ span: StringSpan) {
+    let allowed = (plan.infos[f].allowed ?? []).map(\.description).joined(separator: ", ")
+    fail(f, .invalidValue, "must be one of \(allowed), not \(Value.string(makeString(span)))")
   }
 
   /// A scalar of the given kind, or nil when not wanted or invalid (the error is recorded).
@@ -386,9 +526,10 @@ struct EventScanner {
       let ts =
         span.escaped
         ? Timestamp.parse(decodeEscaped(span), strictUTC: true)
-        : EventValues.timestamp(UnsafeBufferPointer(start: p + span.start, count: span.end - span.start))
+        : EventValues.timestamp(
+          bytes: UnsafeBufferPointer(start: p + span.start, count: span.end - span.start))
       guard let ts else {
-        fail(f, .invalidValue, "is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.fraction]Z)")
+        fail(f, .invalidValue, EventScanner.notATimestamp)
         return nil
       }
       return want ? .timestamp(ts) : nil
@@ -423,7 +564,7 @@ struct EventScanner {
 
   @inline(__always)
   func store(_ f: Int, _ v: Value, _ map: inout MapValue?) {
-    let read = Int(plan.codes[f].read)
+    let read = Int(codes[f].read)
     if read >= 0 { slots[read] = v }
     map?.insert(.string(plan.infos[f].name), v)
   }
@@ -433,14 +574,16 @@ struct EventScanner {
   }
 
   /// The allowed string the token equals (reusing the schema's String), or nil.
-  func allowedString(_ f: Int, _ span: StringSpan) -> String? {
+  /// NOTE: `mutating` (it changes nothing) so that the call passes the scanner by reference:
+  /// called on a non-mutating method, the whole scanner was copied first (a `memcpy` per call).
+  mutating func allowedString(_ f: Int, _ span: StringSpan) -> String? {
     if span.escaped {
       let s = decodeEscaped(span)
       return plan.infos[f].allowedStrings.contains(s) ? s : nil
     }
     let count = span.end - span.start
-    let first = Int(plan.codes[f].allowedEntry)
-    for e in first..<first + Int(plan.codes[f].allowedCount) where plan.allowedLengths[e] == count {
+    let first = Int(codes[f].allowedEntry)
+    for e in first..<first + Int(codes[f].allowedCount) where plan.allowedLengths[e] == count {
       let s = plan.allowedStarts[e]
       var j = 0
       while j < count && plan.allowedBytes[s + j] == p[span.start + j] { j += 1 }
@@ -735,7 +878,7 @@ struct EventScanner {
         kind: .invalidJSON, field: nil, message: "invalid JSON at byte \(start): invalid UTF-8 in a string",
         offset: start)
     }
-    return StringSpan(start: start, end: end, escaped: escaped)
+    return StringSpan(start: start, end: end, escaped: escaped, ascii: high < 0x80)
   }
 
   /// A word with the high bit set in each byte of `w` (little-endian: byte 0 = the lowest) that
@@ -800,7 +943,7 @@ struct EventScanner {
   }
 
   /// Whether bytes `start..<end` are well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
-  func validUTF8(_ start: Int, _ end: Int) -> Bool {
+  mutating func validUTF8(_ start: Int, _ end: Int) -> Bool {
     var k = start
     @inline(__always) func cont(_ j: Int) -> Bool { j < end && p[j] & 0xC0 == 0x80 }
     while k < end {
@@ -829,11 +972,39 @@ struct EventScanner {
     return true
   }
 
-  /// The String of a (validated) string token.
+  /// The String of a (validated) string token. (`mutating` for the reason `allowedString` is.)
   @inline(__always)
-  func makeString(_ s: StringSpan) -> String {
+  mutating func makeString(_ s: StringSpan) -> String {
     if s.escaped { return decodeEscaped(s) }
-    return String(decoding: UnsafeBufferPointer(start: p + s.start, count: s.end - s.start), as: UTF8.self)
+    let count = s.end - s.start
+    if s.ascii && count <= SmallASCII.capacity && smallStrings { return smallASCII(s.start, count) }
+    return String(decoding: UnsafeBufferPointer(start: p + s.start, count: count), as: UTF8.self)
+  }
+
+  /// The small String of `count` ≤ 15 validated ASCII bytes at `start` (see `SmallASCII`): the
+  /// bytes read a word at a time when 16 bytes remain in the line, else byte by byte.
+  @inline(__always)
+  func smallASCII(_ start: Int, _ count: Int) -> String {
+    var low: UInt64 = 0
+    var high: UInt64 = 0
+    if n - start >= 16 {
+      // In bounds: n - start >= 16, so both loads read within the line.
+      let raw = UnsafeRawPointer(p + start)
+      let w0 = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+      let w1 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+      if count >= 8 {
+        low = w0
+        high = w1 & ((1 << UInt64((count - 8) << 3)) &- 1)
+      } else {
+        low = w0 & ((1 << UInt64(count << 3)) &- 1)
+      }
+    } else {
+      for k in 0..<count {
+        let b = UInt64(p[start + k])
+        if k < 8 { low |= b << UInt64(k << 3) } else { high |= b << UInt64((k - 8) << 3) }
+      }
+    }
+    return SmallASCII.string(low: low, high: high, count: count)
   }
 
   /// Resolves the escapes of a validated string token.

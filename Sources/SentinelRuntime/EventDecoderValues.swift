@@ -115,6 +115,48 @@ enum EventValues {
     return Timestamp.make(seconds: days * 86_400 + hour * 3600 + minute * 60 + second, nanos: nanos)
   }
 
+  /// `timestamp(_:)` for a buffer (the scanner's), the same grammar and results: the fixed-width
+  /// part (`YYYY-MM-DDTHH:MM:SS`, every field exactly that many digits) read at fixed positions.
+  @inline(__always)
+  static func timestamp(bytes b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+    // The shortest accepted form is `YYYY-MM-DDTHH:MM:SSZ`: 20 bytes.
+    guard b.count >= 20 else { return nil }
+    // Every fixed position read below is < 20 <= b.count.
+    @inline(__always) func digit(_ k: Int) -> Int64? {
+      let d = b[k] &- 0x30
+      return d < 10 ? Int64(d) : nil
+    }
+    @inline(__always) func two(_ k: Int) -> Int64? {
+      guard let high = digit(k), let low = digit(k + 1) else { return nil }
+      return high * 10 + low
+    }
+    guard b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
+      let y0 = two(0), let y1 = two(2), let month = two(5), let day = two(8), let hour = two(11),
+      let minute = two(14), let second = two(17)
+    else { return nil }
+    let year = y0 * 100 + y1
+    guard month >= 1 && month <= 12, day >= 1, day <= CivilDate.daysIn(year: year, month: month),
+      hour <= 23, minute <= 59, second <= 59
+    else { return nil }
+    var i = 19
+    let end = b.count
+    var nanos: Int64 = 0
+    if b[i] == 0x2E {
+      i += 1
+      var n = 0
+      while i < end, b[i] &- 0x30 < 10 {
+        if n < 9 { nanos = nanos * 10 + Int64(b[i] &- 0x30) }
+        n += 1
+        i += 1
+      }
+      guard n > 0 else { return nil }
+      if n < 9 { for _ in n..<9 { nanos *= 10 } }
+    }
+    guard i + 1 == end, b[i] == 0x5A else { return nil }
+    let days = CivilDate.daysSinceEpoch(year: year, month: month, day: day)
+    return Timestamp.make(seconds: days * 86_400 + hour * 3600 + minute * 60 + second, nanos: nanos)
+  }
+
   /// Parses a protobuf JSON duration: `-?digits[.1–9 digits]s` (`"1.5s"`, `"-0.250s"`, `"90s"`).
   static func duration<C: RandomAccessCollection>(_ b: C) -> SentinelModel.Duration?
   where C.Element == UInt8, C.Index == Int {
