@@ -177,7 +177,7 @@ let package = Package(
       dependencies: [
         "SentinelModel", "SentinelBuiltins", "SentinelSyntax", "SentinelYAML", "SentinelCompiler",
         "SentinelReference", "SentinelBytecode", "SentinelVerifier", "SentinelVM", "SentinelRuntime",
-        "SentinelCrypto", "SentinelState", "SentinelFixtures",
+        "SentinelCrypto", "SentinelState", "SentinelFixtures", "SentinelScreening",
       ],
       swiftSettings: strict),
     .testTarget(

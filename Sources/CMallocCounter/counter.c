@@ -73,3 +73,9 @@ int sentinel_allocation_counting(void) { return 0; }
 #include <malloc.h>
 
 int sentinel_release_free_memory(void) { return malloc_trim(0); }
+
+int sentinel_fix_mmap_threshold(int bytes) {
+  // glibc's dynamic mode keeps the trim threshold at twice the mmap threshold; fixing one
+  // leaves the other at its 128 KiB default, and `free` would then shrink the heap's top often.
+  return mallopt(M_MMAP_THRESHOLD, bytes) && mallopt(M_TRIM_THRESHOLD, 2 * bytes);
+}

@@ -281,6 +281,14 @@ public struct ServeCommand: ParsableCommand {
 
   /// Loads the rule set and the database, then serves until SIGTERM or SIGINT.
   public func run() throws {
+    // NOTE: before anything is loaded. Building the screening index (and compiling --rules)
+    // allocates and frees blocks of several MB; with glibc's dynamic threshold the first free
+    // raises it and the later blocks land in the heap, where they leave ~5 MB resident after
+    // `malloc_trim`. During start-up a fixed 128 KiB threshold (glibc's initial one) hands each
+    // back when freed; once serving, `servingMmapThreshold` keeps requests' larger blocks in the
+    // heap as the dynamic threshold would (a fixed 128 KiB cost 10–50 % more CPU per request:
+    // docs/performance.md, "Resident memory: a start-up mmap threshold and compact lists").
+    _ = sentinel_fix_mmap_threshold(Self.startupMmapThreshold)
     var paths = rules
     if paths.isEmpty {
       let cwd = FileManager.default.currentDirectoryPath
@@ -362,6 +370,7 @@ public struct ServeCommand: ParsableCommand {
         // Start-up (compiling or loading the bundle, building the screening index) leaves freed
         // heap pages behind: give them back before serving (a few MB of RSS; docs/performance.md).
         Self.releaseFreedMemory()
+        _ = sentinel_fix_mmap_threshold(Self.servingMmapThreshold)
         if let trimmer { trimmer.start() }
         let shown = host.contains(":") ? "[\(host)]" : host
         let line =
@@ -375,6 +384,13 @@ public struct ServeCommand: ParsableCommand {
       throw ExitCode(1)
     }
   }
+
+  /// The allocation size from which glibc maps memory of its own for a block (`mallopt`'s
+  /// `M_MMAP_THRESHOLD`) during start-up: glibc's initial threshold, kept fixed.
+  static let startupMmapThreshold: Int32 = 128 * 1024
+  /// The same once serving: the highest value glibc's dynamic threshold can reach
+  /// (`DEFAULT_MMAP_THRESHOLD_MAX` on 64-bit).
+  static let servingMmapThreshold: Int32 = 32 * 1024 * 1024
 
   /// Returns the allocator's free pages to the system (glibc's `malloc_trim`).
   static func releaseFreedMemory() {

@@ -74,7 +74,8 @@ public struct BundleLoadError: Error, Sendable, Hashable, CustomStringConvertibl
 
 /// A bundle that passed every check of `BundleLoader.load`. Immutable; share it freely.
 public struct LoadedBundle: Sendable {
-  /// The decoded bundle.
+  /// The decoded bundle. Its screening lists keep their names and thresholds but not their
+  /// entries, which `screening` holds (`screening.byName[name]?.list`): a list is kept once.
   public let bundle: Bundle
   /// Its verified program: what the VM runs.
   public let program: VerifiedProgram
@@ -162,8 +163,11 @@ public struct BundleLoader: Sendable {
     }
     try Self.checkConsistency(bundle)
     screening.prepare()
+    // The lists' entries live in their handles (`screening`) from here on: one copy in memory.
+    var kept = bundle
+    for i in kept.screeningLists.indices { kept.screeningLists[i].entries = [] }
     var loaded = LoadedBundle(
-      bundle: bundle, program: verified, stateProgram: verifiedState, digest: Hex.encode(computed),
+      bundle: kept, program: verified, stateProgram: verifiedState, digest: Hex.encode(computed),
       signedBy: signedBy,
       signatureTrusted: trusted, schemaHash: bundle.schemaHash, byteCount: bytes.count)
     loaded.screening = screening

@@ -11,17 +11,44 @@ import Synchronization
 enum ScreeningListCache {
   /// How many distinct lists are remembered (the oldest is forgotten first).
   static let capacity = 4
-  private static let recent = Mutex<[(BundleScreeningList, ScreeningListHandle)]>([])
+  // NOTE: the handles only, not the bundle lists they were made from: a handle's list holds the
+  // same entries (compared with `holds`), and keeping the bundle's copy as well would double the
+  // list's memory in a daemon (docs/performance.md, "Resident memory: a fixed mmap threshold and
+  // compact lists").
+  private static let recent = Mutex<[ScreeningListHandle]>([])
 
   /// The handle of `l`: a remembered one when an equal list was loaded recently, else a new one.
   static func handle(_ l: BundleScreeningList) -> ScreeningListHandle {
-    if let h = recent.withLock({ r in r.first { $0.0 == l }?.1 }) { return h }
+    if let h = recent.withLock({ r in r.first { holds($0, l) } }) { return h }
     let h = ScreeningListHandle(name: l.name, threshold: l.threshold, list: sanctionsList(l))
     recent.withLock { r in
-      r.append((l, h))
+      r.append(h)
       if r.count > capacity { r.removeFirst() }
     }
     return h
+  }
+
+  /// Whether `h` was made from a list equal to `l`: the same name, threshold and entries (ids,
+  /// types, names and their kinds, in order).
+  static func holds(_ h: ScreeningListHandle, _ l: BundleScreeningList) -> Bool {
+    guard h.name == l.name, h.threshold == l.threshold, h.list.entries.count == l.entries.count else {
+      return false
+    }
+    for (a, b) in zip(h.list.entries, l.entries) {
+      guard a.id == b.id, a.type == b.type, a.names.count == b.names.count else { return false }
+      for (x, y) in zip(a.names, b.names) where x.text != y.text || kind(y.kind) != x.kind { return false }
+    }
+    return true
+  }
+
+  /// The screening library's kind of a bundle name kind.
+  static func kind(_ k: BundleScreeningList.NameKind) -> NameKind {
+    switch k {
+    case .primary: return .primary
+    case .aka: return .aka
+    case .fka: return .fka
+    case .nka: return .nka
+    }
   }
 
   /// The sanctions list a bundle list holds.
@@ -30,16 +57,7 @@ enum ScreeningListCache {
       entries: l.entries.map { e in
         SanctionsEntry(
           id: e.id,
-          names: e.names.map { n in
-            let kind: NameKind
-            switch n.kind {
-            case .primary: kind = .primary
-            case .aka: kind = .aka
-            case .fka: kind = .fka
-            case .nka: kind = .nka
-            }
-            return EntryName(n.text, kind: kind)
-          }, type: e.type)
+          names: e.names.map { EntryName($0.text, kind: kind($0.kind)) }, type: e.type)
       })
   }
 }

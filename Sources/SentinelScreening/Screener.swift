@@ -423,18 +423,20 @@ public struct Screener: Sendable {
     // Only the reported matches are explained (pairs and unmatched words cost strings).
     // Ranked as reported: by the rounded score, then by id.
     func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+    let list = index.list.storage
+    let ids = list.ids
     let reported = bestPerEntry.sorted {
       let (a, b) = (rounded($0.value.0), rounded($1.value.0))
-      return a != b ? a > b : index.list.entries[Int($0.key)].id < index.list.entries[Int($1.key)].id
+      return a != b ? a > b : ids[Int($0.key)] < ids[Int($1.key)]
     }.prefix(limit)
     var out: [ScreeningMatch] = []
     for (e, (_, n)) in reported {
       let s = q.explain(name: n, cutoff: threshold)
-      let entry = index.list.entries[Int(e)]
-      let published = entry.names[Int(ix.nameAlias[Int(n)])]
+      let published = list.name(entry: Int(e), alias: Int(ix.nameAlias[Int(n)]))
       out.append(
         ScreeningMatch(
-          id: entry.id, name: entry.primaryName, score: (s.score * 10000).rounded() / 10000,
+          id: ids[Int(e)], name: list.name(entry: Int(e), alias: 0).text,
+          score: (s.score * 10000).rounded() / 10000,
           matchedName: published.text, matchedKind: published.kind,
           queryCoverage: (s.queryCoverage * 1000).rounded() / 1000,
           listCoverage: (s.listCoverage * 1000).rounded() / 1000, truncated: s.truncated, pairs: s.pairs,

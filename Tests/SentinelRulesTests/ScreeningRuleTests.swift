@@ -7,6 +7,7 @@ import SentinelCompiler
 import SentinelModel
 import SentinelReference
 import SentinelRuntime
+import SentinelScreening
 import SentinelSyntax
 import Testing
 
@@ -49,7 +50,14 @@ let screeningRule = """
     #expect(compilation.bundle.screeningLists.first?.entries.map(\.id) == [306, 10359, 4001])
     let bytes = try compilation.bundle.encoded(signedWith: nil)
     let loaded = try BundleLoader().load(bytes)
-    #expect(loaded.bundle.screeningLists == compilation.bundle.screeningLists)
+    // The loaded bundle keeps each list's name and threshold; the entries live in its handle.
+    let compiled = try #require(compilation.bundle.screeningLists.first)
+    #expect(loaded.bundle.screeningLists.map(\.name) == ["sdn"])
+    #expect(loaded.bundle.screeningLists.allSatisfy { $0.entries.isEmpty })
+    let handle = try #require(loaded.screening.byName["sdn"])
+    #expect(handle.threshold == compiled.threshold)
+    #expect(handle.list.entries.map(\.id) == compiled.entries.map(\.id))
+    #expect(handle.list.entries.map { $0.names.map(\.text) } == compiled.entries.map { $0.names.map(\.text) })
     let engine = DecisionEngine(
       program: loaded.program, rules: loaded.bundle.rules, policy: loaded.bundle.policy)
     let decoder = EventDecoder(
@@ -133,6 +141,35 @@ let screeningRule = """
     var bundle = try #require(c, "\(diagnostics)").bundle
     bundle.screeningLists = []
     #expect(throws: BundleLoadError.self) { try BundleLoader().load(try bundle.encoded(signedWith: nil)) }
+  }
+
+  /// Loading an equal list again reuses its handle (and so its index); a list that differs in
+  /// any entry, name, kind, type or threshold gets a handle of its own.
+  @Test func equalListsShareAHandle() throws {
+    let (c, diagnostics) = try compileWithList(screeningRule)
+    var bundle = try #require(c, "\(diagnostics)").bundle
+    let first = try BundleLoader().load(try bundle.encoded(signedWith: nil))
+    let again = try BundleLoader().load(try bundle.encoded(signedWith: nil))
+    #expect(first.screening.byName["sdn"] === again.screening.byName["sdn"])
+    let good = try #require(bundle.screeningLists.first)
+    var renamed = good
+    renamed.entries[0].names[0].text += " X"
+    var rekinded = good
+    rekinded.entries[0].names[0].kind = .aka
+    var retyped = good
+    retyped.entries[0].type = "vessel"
+    var rethresholded = good
+    rethresholded.threshold = good.threshold == 0.5 ? 0.6 : 0.5
+    var shorter = good
+    shorter.entries.removeLast()
+    for changed in [renamed, rekinded, retyped, rethresholded, shorter] {
+      bundle.screeningLists = [changed]
+      let other = try BundleLoader().load(try bundle.encoded(signedWith: nil))
+      let handle = try #require(other.screening.byName["sdn"])
+      #expect(handle !== first.screening.byName["sdn"])
+      #expect(handle.list.entries.map(\.id) == changed.entries.map(\.id))
+      #expect(handle.threshold == changed.threshold)
+    }
   }
 
   @Test func decoderRefusesMalformedLists() throws {

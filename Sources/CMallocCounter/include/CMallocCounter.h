@@ -14,4 +14,11 @@ int sentinel_allocation_counting(void);
 /// was released. Used by the daemon once start-up is done.
 int sentinel_release_free_memory(void);
 
+/// Fixes the size from which glibc serves an allocation with its own `mmap` (returned to the
+/// system when freed) at `bytes`, turning off glibc's dynamic threshold, which rises after the
+/// first large block is freed and then keeps later large blocks in the heap. The trim threshold
+/// (the free space at the heap's top that `free` gives back) is set to twice `bytes`, as glibc's
+/// dynamic mode keeps it. 1 on success.
+int sentinel_fix_mmap_threshold(int bytes);
+
 #endif
