@@ -444,11 +444,7 @@ struct EventScanner {
     case .timestamp:
       guard !code.hasAllowed, c == quote else { return false }
       let span = try scanString()
-      let ts =
-        span.escaped
-        ? Timestamp.parse(decodeEscaped(span), strictUTC: true)
-        : EventValues.timestamp(
-          bytes: UnsafeBufferPointer(start: p + span.start, count: span.end - span.start))
+      let ts = timestamp(span)
       guard let ts else {
         fail(f, .invalidValue, EventScanner.notATimestamp)
         return true
@@ -523,11 +519,7 @@ struct EventScanner {
     case .timestamp:
       guard c == quote else { break }
       let span = try scanString()
-      let ts =
-        span.escaped
-        ? Timestamp.parse(decodeEscaped(span), strictUTC: true)
-        : EventValues.timestamp(
-          bytes: UnsafeBufferPointer(start: p + span.start, count: span.end - span.start))
+      let ts = timestamp(span)
       guard let ts else {
         fail(f, .invalidValue, EventScanner.notATimestamp)
         return nil
@@ -1005,6 +997,14 @@ struct EventScanner {
       }
     }
     return SmallASCII.string(low: low, high: high, count: count)
+  }
+
+  /// The timestamp a (validated) string token holds, or nil. (`mutating` for the reason
+  /// `allowedString` is.)
+  @inline(__always)
+  mutating func timestamp(_ s: StringSpan) -> Timestamp? {
+    if s.escaped { return Timestamp.parse(decodeEscaped(s), strictUTC: true) }
+    return EventValues.timestamp(bytes: UnsafeBufferPointer(start: p + s.start, count: s.end - s.start))
   }
 
   /// Resolves the escapes of a validated string token.
