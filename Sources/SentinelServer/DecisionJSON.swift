@@ -6,6 +6,7 @@
 // and the `"bundle_digest"` part are quoted once per bundle (at `init`), not per request.
 
 import NIOCore
+import SentinelBytecode
 import SentinelCrypto
 import SentinelModel
 import SentinelRuntime
@@ -16,8 +17,12 @@ struct DecisionJSON: Sendable {
   let bundleDigest: String
   /// Each rule id's reason, from the active bundle's rule table.
   let reasons: [String: String]
-  /// Each rule id's reasons entry, `{"rule":"ID","reason":"…"}`, as UTF-8.
+  /// Each rule id's reasons entry, `{"rule":"ID","reason":"…"}`, as UTF-8, for the reasons
+  /// without placeholders (`{{` and `}}` read as braces).
   let reasonEntries: [String: [UInt8]]
+  /// The reasons with placeholders (`{expression}`), parsed: their entry is built per decision
+  /// from the reason the decision engine rendered with the rule's values.
+  let templates: [String: [ReasonTemplate.Part]]
   /// `],"bundle_digest":"…","decision_id":"dec_` as UTF-8: what follows the reasons up to the
   /// decision id's hex digits.
   let digestPart: [UInt8]
@@ -33,8 +38,18 @@ struct DecisionJSON: Sendable {
     self.bundleDigest = bundleDigest
     self.reasons = reasons
     var entries: [String: [UInt8]] = [:]
-    for (id, reason) in reasons { entries[id] = Self.reasonEntry(rule: id, reason: reason) }
+    var templates: [String: [ReasonTemplate.Part]] = [:]
+    for (id, reason) in reasons {
+      // The decision engine's reading of the template (`DecisionEngine.combine`).
+      let parts = ReasonTemplate.parse(reason).parts
+      if parts.contains(where: { if case .expression = $0 { return true } else { return false } }) {
+        templates[id] = parts
+      } else {
+        entries[id] = Self.reasonEntry(rule: id, reason: ReasonTemplate.render(parts, values: []))
+      }
+    }
     reasonEntries = entries
+    self.templates = templates
     digestPart = Array("],\"bundle_digest\":\(JSONWriter.quote(bundleDigest)),\"decision_id\":\"dec_".utf8)
   }
 
@@ -53,7 +68,10 @@ struct DecisionJSON: Sendable {
     switch outcome {
     case .decided(let d, let line, let micros):
       return (
-        200, decisionBody(line: line, eventID: d.eventID, rules: d.ruleIDs, duplicate: false, micros: micros)
+        200,
+        decisionBody(
+          line: line, eventID: d.eventID, rules: d.ruleIDs, matched: d.matched, duplicate: false,
+          micros: micros)
       )
     case .duplicate(let id, let line, let micros):
       return (
@@ -67,8 +85,13 @@ struct DecisionJSON: Sendable {
     }
   }
 
-  /// `line` (a decision line, ending in `}`) with the extra fields appended.
-  func decisionBody(line: String, eventID: String, rules: [String], duplicate: Bool, micros: Int)
+  /// `line` (a decision line, ending in `}`) with the extra fields appended. A reason with
+  /// placeholders is the one `matched` holds for its rule (the decision's own values); a
+  /// duplicate's decision is not evaluated again, so its placeholders read `?`
+  /// (`ReasonTemplate.render` without values).
+  func decisionBody(
+    line: String, eventID: String, rules: [String], matched: [MatchedRule] = [], duplicate: Bool, micros: Int
+  )
     -> ByteBuffer
   {
     var line = line
@@ -86,6 +109,9 @@ struct DecisionJSON: Sendable {
           if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
           if let entry = reasonEntries[id] {
             out.writeBytes(entry)
+          } else if let parts = templates[id] {
+            let reason = matched.first { $0.id == id }?.reason ?? ReasonTemplate.render(parts, values: [])
+            out.writeBytes(Self.reasonEntry(rule: id, reason: reason))
           } else {
             out.writeBytes(Self.reasonEntry(rule: id, reason: reasons[id] ?? ""))
           }

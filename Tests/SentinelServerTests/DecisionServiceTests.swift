@@ -71,6 +71,44 @@ import Testing
     #expect(drained.decisions == 150)
   }
 
+  /// A reason with placeholders is answered with the decision's values interpolated (the
+  /// reference rule `sanctioned_beneficiary`: the SDN entry's id, matched name and score); a
+  /// duplicate, not evaluated again, reads `?` in their place; a reason without placeholders is
+  /// its text.
+  @Test func reasonsInterpolateTheDecisionsValues() async throws {
+    let dir = try Self.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let bundle = try Self.referenceBundle(dir)
+    let store = try SQLiteStateStore(path: dir + "/state.db")
+    let service = DecisionService(bundle: bundle, store: store)
+    let event =
+      #"{"event_id":"s-1","type":"transaction","ts":"2026-11-25T10:00:00Z","user_id":"u-7","amount":120,"#
+      + #""country_code":"GB","card_country":"US","beneficiary_name":"Banco Nacional de Cuba"}"#
+    func reasons(_ outcome: (DecisionOutcome, DecisionJSON)) throws -> [String: String] {
+      let body = outcome.1.render(outcome.0).body
+      guard case .map(let m) = try JSONReader.parse(body), case .list(let entries)? = m[string: "reasons"]
+      else {
+        throw TestFailure("no reasons in \(body)")
+      }
+      var out: [String: String] = [:]
+      for case .map(let e) in entries {
+        if case .string(let rule)? = e[string: "rule"], case .string(let reason)? = e[string: "reason"] {
+          out[rule] = reason
+        }
+      }
+      return out
+    }
+    let first = try reasons(await service.decideRendering(Array(event.utf8)))
+    #expect(
+      first["sanctioned_beneficiary"]
+        == "Beneficiary matches SDN entry 306 (BANCO NACIONAL DE CUBA, score 1.0)")
+    #expect(first["card_country_mismatch"] == "Card country and client country differ")
+    let again = try reasons(await service.decideRendering(Array(event.utf8)))
+    #expect(again["sanctioned_beneficiary"] == "Beneficiary matches SDN entry ? (?, score ?)")
+    #expect(again["card_country_mismatch"] == first["card_country_mismatch"])
+    _ = await service.drain()
+  }
+
   @Test func aFailedCommitAnswersItsGroupWithTheFailureAfterRecordingIt() async throws {
     let dir = try Self.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
