@@ -286,8 +286,9 @@ public struct ServeCommand: ParsableCommand {
     // raises it and the later blocks land in the heap, where they leave ~5 MB resident after
     // `malloc_trim`. During start-up a fixed 128 KiB threshold (glibc's initial one) hands each
     // back when freed; once serving, `servingMmapThreshold` keeps requests' larger blocks in the
-    // heap as the dynamic threshold would (a fixed 128 KiB cost 10–50 % more CPU per request:
-    // docs/performance.md, "Resident memory: a start-up mmap threshold and compact lists").
+    // heap as the dynamic threshold would (a fixed 128 KiB cost 10–55 % more daemon CPU per
+    // request in `bench/http.sh`: docs/performance.md, "Resident memory: a start-up mmap
+    // threshold and compact lists").
     _ = sentinel_fix_mmap_threshold(Self.startupMmapThreshold)
     var paths = rules
     if paths.isEmpty {

@@ -12,9 +12,10 @@ enum ScreeningListCache {
   /// How many distinct lists are remembered (the oldest is forgotten first).
   static let capacity = 4
   // NOTE: the handles only, not the bundle lists they were made from: a handle's list holds the
-  // same entries (compared with `holds`), and keeping the bundle's copy as well would double the
-  // list's memory in a daemon (docs/performance.md, "Resident memory: a fixed mmap threshold and
-  // compact lists").
+  // same entries (compared with `holds`), and the bundle's copy kept beside it is memory a daemon
+  // holds for nothing (the lists kept once and flat took 6.1 MB off the idle daemon's RSS
+  // compiling `rules/` at start: docs/performance.md, "Resident memory: a start-up mmap threshold and
+  // compact lists", measured with `bench/idle_rss.sh`).
   private static let recent = Mutex<[ScreeningListHandle]>([])
 
   /// The handle of `l`: a remembered one when an equal list was loaded recently, else a new one.

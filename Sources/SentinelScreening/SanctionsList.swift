@@ -2,10 +2,11 @@
 //
 // Stored flat: every name's UTF-8 bytes in one buffer with offset tables, ids, kinds and types
 // in arrays of their own, ids sorted once for look-ups. A daemon keeps the list as long as its
-// bundle (the screening index refers to entries by position): an array of `SanctionsEntry` with
-// an array of names each and a dictionary of positions held ~2 MB for the SDN list's 14,965
-// entries, the flat form ~0.8 MB (docs/performance.md, "Resident memory: a fixed mmap threshold
-// and compact lists"). `entries` materializes one entry at a time.
+// bundle (the screening index refers to entries by position). The SDN list loaded from
+// `sdn.csv` holds 2.0 MB of heap flat against 4.7 MB as an array of `SanctionsEntry` (an array
+// of names and of programs each) with a dictionary of positions (`bash bench/screening-quick.sh`,
+// "the list"; docs/performance.md, "Resident memory: a start-up mmap threshold and compact
+// lists"). `entries` materializes one entry at a time.
 
 /// An immutable sanctions list.
 public struct SanctionsList: Sendable, Codable {

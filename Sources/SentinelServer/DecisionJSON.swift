@@ -20,9 +20,10 @@ struct DecisionJSON: Sendable {
   /// Each rule id's reasons entry, `{"rule":"ID","reason":"…"}`, as UTF-8, for the reasons
   /// without placeholders (`{{` and `}}` read as braces).
   let reasonEntries: [String: [UInt8]]
-  /// The reasons with placeholders (`{expression}`), parsed: their entry is built per decision
-  /// from the reason the decision engine rendered with the rule's values.
-  let templates: [String: [ReasonTemplate.Part]]
+  /// The entries of the reasons with placeholders (`{expression}`) as a duplicate gets them,
+  /// each placeholder `?`; a decision's own entry is built from the reason the decision engine
+  /// rendered with the rule's values.
+  let templatedEntries: [String: [UInt8]]
   /// `],"bundle_digest":"…","decision_id":"dec_` as UTF-8: what follows the reasons up to the
   /// decision id's hex digits.
   let digestPart: [UInt8]
@@ -38,18 +39,15 @@ struct DecisionJSON: Sendable {
     self.bundleDigest = bundleDigest
     self.reasons = reasons
     var entries: [String: [UInt8]] = [:]
-    var templates: [String: [ReasonTemplate.Part]] = [:]
+    var templated: [String: [UInt8]] = [:]
     for (id, reason) in reasons {
       // The decision engine's reading of the template (`DecisionEngine.combine`).
-      let parts = ReasonTemplate.parse(reason).parts
-      if parts.contains(where: { if case .expression = $0 { return true } else { return false } }) {
-        templates[id] = parts
-      } else {
-        entries[id] = Self.reasonEntry(rule: id, reason: ReasonTemplate.render(parts, values: []))
-      }
+      let entry = Self.reasonEntry(
+        rule: id, reason: ReasonTemplate.render(ReasonTemplate.parse(reason).parts, values: []))
+      if ReasonTemplate.placeholderCount(reason) == 0 { entries[id] = entry } else { templated[id] = entry }
     }
     reasonEntries = entries
-    self.templates = templates
+    templatedEntries = templated
     digestPart = Array("],\"bundle_digest\":\(JSONWriter.quote(bundleDigest)),\"decision_id\":\"dec_".utf8)
   }
 
@@ -109,9 +107,12 @@ struct DecisionJSON: Sendable {
           if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
           if let entry = reasonEntries[id] {
             out.writeBytes(entry)
-          } else if let parts = templates[id] {
-            let reason = matched.first { $0.id == id }?.reason ?? ReasonTemplate.render(parts, values: [])
-            out.writeBytes(Self.reasonEntry(rule: id, reason: reason))
+          } else if let duplicateEntry = templatedEntries[id] {
+            if let reason = matched.first(where: { $0.id == id })?.reason {
+              out.writeBytes(Self.reasonEntry(rule: id, reason: reason))
+            } else {
+              out.writeBytes(duplicateEntry)
+            }
           } else {
             out.writeBytes(Self.reasonEntry(rule: id, reason: reasons[id] ?? ""))
           }

@@ -9,6 +9,10 @@
 // a key to decision row ids, and every read compares the row's tenant and event id exactly
 // (`PRIMARY KEY (key, decision_id)` holds both rows of a collision).
 //
+// NOTE: written here rather than taken from a library: Swift's `Hasher` is seeded per process
+// (its values cannot be stored), and OpenSSL's SipHash (`EVP_MAC` "SIPHASH") needs a MAC context
+// set up per call, on a path that runs once per decision and per look-up.
+//
 // INVARIANT: the function is stored in every file's index: never change it (a test pins values).
 
 /// The key of a tenant's event id in `event_index`.
