@@ -7,7 +7,9 @@
 #   4. baseline: sentinel replay --state of the same events (the same decision path, no Redis)
 # The corpus is the reference corpus scaled by bench/scale_corpus.py (COPIES copies with renamed
 # ids and shifted time); the published decisions are checked against the scaled expected
-# decisions before the figure counts. A private redis-server runs on a free loopback port
+# decisions before the figure counts. Each consume prints events/s over its wall time (start-up
+# included: loading the rules and the screening index) and, from the consumer's stop line, over
+# the time from its first read to its last XACK. A private redis-server runs on a free loopback port
 # (no persistence: Redis durability is not what is measured).
 # Usage: bash bench/streams.sh [COPIES=20] [BATCH=512]   (SENTINEL=binary to skip the release build)
 # With BASE_SENTINEL=<another build's sentinel>, step 3 is also run with that build (its own
@@ -84,8 +86,14 @@ consume() {
   python3 -c "print(f'  {$events/($end-$start):,.0f} events/s ({$end-$start:.2f} s, start-up included)')"
   cat "$work/time.txt"
   # Builds since session 9 give each thread's CPU time in the stop line (docs/operations.md).
-  grep "consumer stopped" "$work/consume.log" | grep -o 'c[a-z_]*_s=[0-9.]*' | tr '\n' ' ' |
+  grep "consumer stopped" "$work/consume.log" | grep -oE '\b(c[a-z_]*_s|batches|commits|read_to_ack_s)=[0-9.]*' | tr '\n' ' ' |
     sed 's/^\(.\)/  threads: \1/; s/ $/\n/' || true
+  # Builds since session 12: the time from the first read to the last acknowledgement (without
+  # the process's start-up: loading the rules and the screening index, opening the database).
+  consuming=$(grep "consumer stopped" "$work/consume.log" | grep -oE '\bread_to_ack_s=[0-9.]*' | cut -d= -f2 || true)
+  if [ -n "$consuming" ]; then
+    python3 -c "print(f'  {$events/$consuming:,.0f} events/s from the first read to the last XACK ({$consuming} s)')"
+  fi
   $R --raw xrange "$output" - + | grep -a '^{' >"$work/published.jsonl" || true
   python3 - "$work/expected.jsonl" "$work/published.jsonl" <<'PY'
 import json, sys

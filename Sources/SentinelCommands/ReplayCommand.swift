@@ -29,7 +29,8 @@ public struct ReplayCommand: ParsableCommand {
       --state FILE.db it is kept in SQLite (WAL, synchronous=FULL) and committed in batches
       (--batch): state changes, decisions and event ids of a batch in one transaction, and no
       line of a batch is written before its transaction is durable. A batch's commit runs on a
-      thread of its own while the next batch is decided, its audit-chain links are computed on
+      thread of its own while the next batch is decided (while it runs, the batches decided
+      meanwhile join the next transaction, up to 8 × --batch events), its links are computed on
       another, and lines are decoded on a third up to a few thousand lines ahead (--no-pipeline:
       everything one after the other, on one thread; the output is the same). After a crash, run the same
       command again: events already decided get their original lines back and are not counted
@@ -55,7 +56,7 @@ public struct ReplayCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Keep state in this SQLite database.", valueName: "file.db"))
   var state: String?
 
-  @Option(help: "Events per commit (group commit).")
+  @Option(help: "Events per commit (group commit; with the pipeline, up to 8 × this while a commit runs).")
   var batch = 1000
 
   @Option(
@@ -122,11 +123,16 @@ public struct ReplayCommand: ParsableCommand {
     pending.reserveCapacity(batch)
     // Read once: an option's property wrapper is not free to read once per line.
     let batchSize = batch
+    let groupLimit = batch * 8
     // With the pipeline, a batch's lines wait here while its commit runs on the commit thread,
     // and are written once it returned: no line is ever written before its decision is durable.
     // In memory a commit is a few copies into the store: handing it to another thread cost more
     // than it saved (docs/performance.md, "Replay: commits on a second thread").
-    let committer = pipeline && state != nil ? BackgroundCommit() : nil
+    let committer =
+      pipeline && state != nil
+      ? BackgroundCommit(
+        delay: Double(ProcessInfo.processInfo.environment["SENTINEL_REPLAY_SLOW_COMMIT"] ?? "") ?? 0)
+      : nil
     // With the pipeline, each batch's audit-chain links are computed on a thread of their own
     // while the commit before it runs (SQLiteStateStore+Prelink.swift), and its commit waits
     // for them: the deciding thread goes on deciding meanwhile.
@@ -138,6 +144,8 @@ public struct ReplayCommand: ParsableCommand {
     var committingThrough = 0
     var failedThrough = 0
     var lineNumber = 0
+    // Transactions started (the summary: with group commit, fewer than decisions / --batch).
+    var commits = 0
 
     /// Waits for the commit in flight, if any, then writes its lines.
     func settle() throws {
@@ -158,6 +166,7 @@ public struct ReplayCommand: ParsableCommand {
     func flush(wait: Bool) throws {
       failedThrough = lineNumber
       guard let committer else {
+        if processor.pendingCount > 0 { commits += 1 }
         try processor.commit()
         for l in pending { out.write(l) }
         pending.removeAll(keepingCapacity: true)
@@ -173,6 +182,7 @@ public struct ReplayCommand: ParsableCommand {
       if let taken = processor.takeCommit() {
         swap(&committing, &pending)
         committingThrough = lineNumber
+        commits += 1
         committer.start(taken, on: store, links: links)
         if wait { try settle() }
       } else {
@@ -204,7 +214,12 @@ public struct ReplayCommand: ParsableCommand {
       lineNumber = n + 1
       summary.count(result)
       if let l = result.line { pending.append(l) }
-      if processor.pendingCount >= batchSize {
+      // Group commit: while the commit in flight runs, the batches decided meanwhile wait and
+      // join the next transaction (up to 8 batches): deciding never waits for the disk while
+      // there is something to decide, and a slow fsync is paid once for several batches.
+      if processor.pendingCount >= batchSize,
+        committer?.isRunning != true || processor.pendingCount >= groupLimit
+      {
         do { try flush(wait: false) } catch {
           printError("commit of the lines through \(failedThrough) failed: \(error)")
           out.flush()
@@ -273,7 +288,8 @@ public struct ReplayCommand: ParsableCommand {
       }
       printError(
         summary.render(
-          elapsed: Date().timeIntervalSince(start), storage: state ?? "memory", threadCPU: threads))
+          elapsed: Date().timeIntervalSince(start), storage: state ?? "memory", threadCPU: threads,
+          commits: state == nil ? nil : commits))
     }
   }
 }
@@ -285,19 +301,30 @@ final class BackgroundCommit: Sendable {
   private let queue = DispatchQueue(label: "sentinel.replay.commit", qos: .userInitiated)
   private let done = DispatchSemaphore(value: 0)
   private let state = Mutex<(busy: Bool, error: (any Error)?)>((false, nil))
+  /// Whether the commit started last has not returned yet.
+  private let running = Atomic<Bool>(false)
   /// The commits' CPU time on the commit thread so far, and their time including the waits for
   /// the disk (the summary).
   let time = WorkTime()
+  /// Test-only: seconds each commit is held back (`SENTINEL_REPLAY_SLOW_COMMIT`: a slow disk).
+  private let delay: Double
+
+  init(delay: Double = 0) { self.delay = delay }
 
   /// Whether a commit was started and not yet waited for.
   var isBusy: Bool { state.withLock { $0.busy } }
+
+  /// Whether the commit started last is still running (it has not returned: `wait` would wait).
+  var isRunning: Bool { running.load(ordering: .acquiring) }
 
   /// Starts committing `batch` to `store` on the commit thread (none may be in flight), with
   /// its audit-chain links once `links` has them (`BackgroundLinker`).
   func start(_ batch: StateBatch, on store: any StateStore & Sendable, links: PendingLinks? = nil) {
     state.withLock { $0 = (true, nil) }
+    running.store(true, ordering: .releasing)
     queue.async { [self] in
       var batch = batch
+      if delay > 0 { Thread.sleep(forTimeInterval: delay) }
       // Not timed: the linking thread's work, not this one's.
       if let links { batch.prelinked = links.wait() }
       time.measure {
@@ -307,6 +334,7 @@ final class BackgroundCommit: Sendable {
           state.withLock { $0.error = error }
         }
       }
+      running.store(false, ordering: .releasing)
       done.signal()
     }
   }
@@ -412,7 +440,9 @@ struct ReplaySummary {
 
   /// The summary; `threadCPU`: each thread's CPU time, by its part of the work (the one with the
   /// most is what limits the rate on a machine with a core per thread).
-  func render(elapsed: Double, storage: String, threadCPU: [(String, String)] = []) -> String {
+  func render(elapsed: Double, storage: String, threadCPU: [(String, String)] = [], commits: Int? = nil)
+    -> String
+  {
     let rate = Double(lines) / max(elapsed, 1e-9)
     var out = "replayed \(lines) lines in \(String(format: "%.3f", elapsed)) s"
     out += " (\(Int(rate)) events/s, state: \(storage))\n"
@@ -422,6 +452,7 @@ struct ReplaySummary {
         + threadCPU.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n"
     }
     out += "  decided \(decided), duplicates \(duplicates), rejected \(rejected)\n"
+    if let commits { out += "  committed in \(commits) transactions\n" }
     out +=
       "  by action: "
       + ["allow", "challenge", "review", "block"].map { "\($0) \(byAction[$0] ?? 0)" }

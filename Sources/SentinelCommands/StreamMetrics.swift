@@ -8,7 +8,7 @@ import SentinelStreams
 /// Copies a stream consumer's counts into the daemon's metrics.
 enum StreamMetrics {
   /// Counters `sentinel_stream_events_total{outcome}`, `sentinel_stream_reconnects_total`,
-  /// `sentinel_stream_fence_conflicts_total`, `sentinel_stream_batches_total`; gauges
+  /// `sentinel_stream_fence_conflicts_total`, `sentinel_stream_batches_total`, `sentinel_stream_commits_total`; gauges
   /// `sentinel_stream_pending` and `sentinel_stream_lag`.
   static func export(_ m: ConsumerMetrics, to metrics: ServerMetrics) {
     let outcomes: [(String, Int)] = [
@@ -22,6 +22,7 @@ enum StreamMetrics {
     metrics.observeTotal("sentinel_stream_reconnects_total", total: m.machine.reconnects)
     metrics.observeTotal("sentinel_stream_fence_conflicts_total", total: m.fenceConflicts)
     metrics.observeTotal("sentinel_stream_batches_total", total: m.batches)
+    metrics.observeTotal("sentinel_stream_commits_total", total: m.commits)
     metrics.observeGauge("sentinel_stream_pending", value: m.pending)
     metrics.observeGauge("sentinel_stream_lag", value: m.lag)
   }

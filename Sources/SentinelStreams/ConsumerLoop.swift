@@ -27,6 +27,10 @@ final class ConsumerLoop {
   let started: ContinuousClock.Instant
   var lastReport: ContinuousClock.Instant
   var lastLook: ContinuousClock.Instant?
+  /// When the first entries were read, and when entries were last acknowledged (the stop line's
+  /// `read_to_ack_s`: the time spent consuming, without start-up and idle waits after the last).
+  var firstRead: ContinuousClock.Instant?
+  var lastAcknowledged: ContinuousClock.Instant?
   var froze = false
   /// The last outbox id this loop wrote to Redis: the next publication reads only rows above it.
   var publishedThrough: Int64 = 0
@@ -49,6 +53,10 @@ final class ConsumerLoop {
   var inFlight: InFlightBatch?
   /// Pipelined: the thread the commits run on (nil with `--no-pipeline`).
   let committer: ConsumerCommitThread?
+  /// Pipelined: batches decided while the commit in flight runs, committed together next.
+  var group = DecidedGroup()
+  /// The most entries a group takes before its commit waits for the one in flight: 8 batches.
+  var groupLimit: Int { config.settings.batchSize * 8 }
 
   init(consumer: StreamConsumer) throws {
     self.consumer = consumer
@@ -57,7 +65,7 @@ final class ConsumerLoop {
     // NOTE: the read timeout must exceed XREADGROUP's BLOCK (BUILD_NOTES.md).
     redis = RedisConnection(endpoint: config.endpoint, readTimeout: config.settings.block + .seconds(10))
     machine = ConsumerStateMachine(settings: config.settings)
-    committer = config.pipeline ? ConsumerCommitThread() : nil
+    committer = config.pipeline ? ConsumerCommitThread(delay: config.crashPoints["slow-commit"] ?? 0) : nil
     let c = consumer.configuration
     var made: [String: PartitionWorker] = [:]
     var first: PartitionWorker?
@@ -96,14 +104,14 @@ final class ConsumerLoop {
       } catch let e as RedisError {
         if case .server(_, let message) = e, message.hasPrefix("NOGROUP") {
           logger.warning("consumer group lost; creating it again from id 0", metadata: ["error": "\(e)"])
-          _ = try settle()
+          try settleAll()
           action = machine.failed(.noGroup(stream: streamOf(message)))
         } else if e.isConnectionFailure || e.isTransient {
           logger.warning("Redis connection failed; reconnecting", metadata: ["error": "\(e)"])
           redis.close()
           // The commit in flight is settled; its rows are published and its entries (pending,
           // read again) acknowledged as duplicates after the reconnection.
-          _ = try settle()
+          try settleAll()
           action = machine.failed(.connection)
         } else {
           throw StreamConsumerError(description: "\(e)")
@@ -113,7 +121,7 @@ final class ConsumerLoop {
     }
     // The machine settles before it stops; a commit still in flight here only comes from a
     // failure while stopping: it is settled, its entries are read again at the next start.
-    _ = try settle()
+    try settleAll()
     try flushOutboxMark()
     publishMetrics()
     report(final: true)
@@ -151,6 +159,7 @@ final class ConsumerLoop {
         try StreamReplies.readGroup(raw: raw)
       }
       lookAround()
+      if firstRead == nil && !entries.isEmpty { firstRead = clock.now }
       if entries.isEmpty && inFlight == nil { try flushOutboxMark() }
       return machine.entriesRead(entries, readStreams: streams, now: now)
 
@@ -232,6 +241,7 @@ final class ConsumerLoop {
 
   /// The sequential batch (`--no-pipeline`): decide and commit, publish, acknowledge.
   func process(_ batch: ConsumerBatch) throws {
+    consumer.metricsBox.withLock { $0.batches += 1 }
     for p in partitions(of: batch) {
       try commitPartition(p.worker, events: p.events, dead: p.dead)
     }
@@ -258,6 +268,7 @@ final class ConsumerLoop {
       if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
     }
     crashPoint("after-ack")
+    if !acknowledgements.isEmpty { lastAcknowledged = clock.now }
     if let last = published { unmarkedThrough = last }
   }
 
@@ -362,7 +373,7 @@ final class ConsumerLoop {
       m.decided += c.decided
       m.duplicates += c.duplicates
       m.rejected += c.rejected
-      m.batches += 1
+      m.commits += 1
     }
   }
 
@@ -558,12 +569,15 @@ final class ConsumerLoop {
       "dead_letters": "\(m.deadLetters)", "redeliveries": "\(m.machine.redeliveries)",
       "trimmed": "\(m.machine.trimmed)", "claimed": "\(m.machine.claimed)", "published": "\(m.published)",
       "pending": "\(m.pending)", "lag": "\(m.lag)", "reconnects": "\(m.machine.reconnects)",
-      "fence_conflicts": "\(m.fenceConflicts)",
+      "fence_conflicts": "\(m.fenceConflicts)", "batches": "\(m.batches)", "commits": "\(m.commits)",
     ]
     if final {
       // Each thread's CPU time: the loop's (Redis, deciding, and the commits without the
       // pipeline) and the commit thread's, with its waits for the disk — which one limits.
       metadata["cpu_loop_s"] = "\(String(format: "%.3f", threadCPUSeconds()))"
+      if let firstRead, let lastAcknowledged {
+        metadata["read_to_ack_s"] = "\(String(format: "%.3f", (lastAcknowledged - firstRead).seconds))"
+      }
       if let committer {
         let t = committer.time.seconds
         metadata["cpu_commit_s"] = "\(String(format: "%.3f", t.cpu))"

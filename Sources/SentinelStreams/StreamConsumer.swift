@@ -63,7 +63,8 @@ public struct StreamConsumerConfiguration: Sendable {
   public var settings: ConsumerSettings
   /// Test-only fault injection: crash points (`before-commit`, `after-commit`, `after-publish`,
   /// `after-ack`; pipelined also `decided-in-flight` and `commit-in-flight`) and the probability
-  /// of a SIGKILL at each (from `SENTINEL_STREAMS_CRASH`).
+  /// of a SIGKILL at each (from `SENTINEL_STREAMS_CRASH`); `slow-commit:S` holds each pipelined
+  /// commit back S seconds (a slow disk: group commit).
   public var crashPoints: [String: Double]
   /// Whether a batch is decided while the previous batch's commit runs on a commit thread
   /// (`sentinel consume --no-pipeline`: one batch after the other, on one thread).
@@ -114,8 +115,11 @@ public struct ConsumerMetrics: Sendable, Equatable {
   public var duplicates = 0
   /// Events the engine rejected (dead-lettered).
   public var rejected = 0
-  /// Batches committed.
+  /// Batches read and decided.
   public var batches = 0
+  /// Partition commits (transactions): fewer than batches when batches decided while a commit
+  /// ran were committed together (group commit).
+  public var commits = 0
   /// Outbox rows written to Redis (decisions and dead letters; re-publications skipped by the
   /// watermark are not counted).
   public var published = 0
