@@ -170,7 +170,7 @@ public struct VM: Sendable {
 
       case .ruleResult:
         // VERIFIED: b < ruleCount (rule_out_of_bounds), and results has ruleCount entries.
-        VM.copy(results, b, r, a)
+        VM.writeRule(results, b, r, a)
 
       case .callVar:
         VM.store(r, a, callFused(program, overload: c, loadVariable(program, b, variables)))
@@ -212,7 +212,7 @@ public struct VM: Sendable {
 
       case .ruleMoveJumpIfFalse:
         // VERIFIED: b < ruleCount (rule_out_of_bounds); d forward and in bounds.
-        VM.copy(results, b, r, a)
+        VM.writeRule(results, b, r, a)
         VM.copy(r, a, r, c)
         if case .bool(false) = r[a] {
           pc = Int(ins.d)
@@ -221,8 +221,8 @@ public struct VM: Sendable {
 
       case .ruleTwice:
         // VERIFIED: b, c < ruleCount (rule_out_of_bounds).
-        VM.copy(results, b, r, a)
-        VM.copy(results, c, r, a)
+        VM.writeRule(results, b, r, a)
+        VM.writeRule(results, c, r, a)
 
       default:
         // The opcodes rule sets seldom run (field selection, collections, dynamic calls): one
@@ -381,6 +381,19 @@ public struct VM: Sendable {
     } else {
       (target + i).pointee = q.pointee
     }
+  }
+
+  /// `results[k] = r[a]` for a `rule` write: nothing when both are the same bool (most rule
+  /// results are the same from one run to the next: false), else `copy`.
+  /// NOTE: the skipped store is worth ~5 % of the peer workload's evaluation (~25 rule writes
+  /// per event; docs/performance.md, "session 12"): a result is read once per run, by the
+  /// decision, and rewriting the same 32 bytes cost more than comparing them.
+  @inline(__always)
+  static func writeRule(
+    _ results: UnsafeMutableBufferPointer<Value>, _ k: Int, _ r: UnsafeMutableBufferPointer<Value>, _ a: Int
+  ) {
+    if case .bool(let x) = r[a], case .bool(let y) = results[k], x == y { return }
+    copy(results, k, r, a)
   }
 
   /// The value of variable slot `slot`, or an error when it is unbound or of the wrong kind.

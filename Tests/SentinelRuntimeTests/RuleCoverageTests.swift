@@ -102,7 +102,7 @@ private let inputs: [[Value?]] = [
     let p = program(
       [
         .loadVar(0, 0), Instruction(.ruleResult, 0, 0),
-        .loadConst(1, 0), .loadConst(2, 1), Instruction(.makeList, 3, 2, 2),
+        .loadConst(1, 0), .loadConst(2, 1), Instruction(.makeList, 3, 1, 2),
         Instruction(.iterInit, 4, 3, 8),
         Instruction(.iterNext, 4, 3, 5, 8), Instruction(.loop, 0, 6),  // @6
         .ret(0),  // @8
