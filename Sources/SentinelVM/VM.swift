@@ -62,7 +62,11 @@ public struct VM: Sendable {
     // many. Measured in docs/performance.md ("VM: step by step", "issue 5: fused calls").
     return registers.values.withUnsafeMutableBufferPointer { r in
       results.withUnsafeMutableBufferPointer { out in
-        for i in out.indices { VM.store(out, i, .null) }
+        // VERIFIED: when every run writes every rule (RuleCoverage.swift), no result of an
+        // earlier run survives this one, so the reset is skipped.
+        if !program.writesEveryRule {
+          for i in out.indices { VM.store(out, i, .null) }
+        }
         return execute(program, variables, r, out)
       }
     }
@@ -103,22 +107,8 @@ public struct VM: Sendable {
       case .move:
         VM.copy(r, a, r, b)
 
-      case .select:
-        // VERIFIED: constants[c] is a string (not_a_string_constant); fieldNames holds its text.
-        r[a] = Operations.select(r[b], program.fieldNames[c])
-
-      case .hasField:
-        r[a] = Operations.has(r[b], program.fieldNames[c])
-
-      case .optSelect:
-        r[a] = Operations.optionalSelect(r[b], program.fieldNames[c])
-
       case .call:
         VM.store(r, a, call(program, pc: pc, overload: b, first: c, count: Int(ins.d), r))
-
-      case .callDynamic:
-        let f = program.program.functions[b]
-        r[a] = program.catalog.dispatch(f.name, receiver: f.receiver, Array(r[c..<(c + Int(ins.d))]))
 
       case .logicalAnd:
         VM.store(r, a, Operations.logical(r[a], r[b], absorbing: false))
@@ -150,37 +140,6 @@ public struct VM: Sendable {
           continue
         }
 
-      case .conditionError:
-        let v = r[b]
-        r[a] = v.isError ? v : .error(.noOverload("_?_:_", [v]))
-
-      case .notStrictlyFalse:
-        if case .bool(false) = r[b] { r[a] = .bool(false) } else { r[a] = .bool(true) }
-
-      case .makeList:
-        r[a] = Operations.makeList(r[b..<(b + c)])
-
-      case .listAppend:
-        let item = r[b]
-        Operations.append(&r[a], item, optional: false)
-
-      case .listAppendOptional:
-        let item = r[b]
-        Operations.append(&r[a], item, optional: true)
-
-      case .makeMap:
-        r[a] = Operations.makeMap(r[b..<(b + 2 * c)])
-
-      case .mapInsert:
-        let key = r[b]
-        let value = r[c]
-        Operations.insert(&r[a], key, value, optional: false)
-
-      case .mapInsertOptional:
-        let key = r[b]
-        let value = r[c]
-        Operations.insert(&r[a], key, value, optional: true)
-
       case .iterInit:
         switch r[b] {
         case .list, .map:
@@ -192,42 +151,14 @@ public struct VM: Sendable {
         }
 
       case .iterNext, .iterNext2:
-        // VERIFIED: r[a] was written by iter.init or iter.next (type_mismatch on counters), and
-        // neither it nor r[b] is written inside the loop (loop_writes_iteration_register).
-        // The fallbacks below (exit the loop) are unreachable for a verified program but keep
-        // the VM total without a trap.
-        guard case .int(let i) = r[a], i >= 0 else {
+        // Outlined (`iterate`): loops are rare in rule sets, and the case's code in the loop
+        // cost the hot cases registers.
+        let next = VM.iterate(ins, r, maxCollection)
+        if next.exit {
+          if let v = next.result { return v }
           pc = Int(ins.d)
           continue
         }
-        let index = Int(i)
-        let pair = ins.opcode == .iterNext2
-        switch r[b] {
-        case .list(let xs):
-          guard xs.count <= maxCollection else { return Operations.tooLarge(xs.count, maxCollection) }
-          guard index < xs.count else {
-            pc = Int(ins.d)
-            continue
-          }
-          if pair {
-            r[c] = .int(i)
-            r[c + 1] = xs[index]
-          } else {
-            r[c] = xs[index]
-          }
-        case .map(let m):
-          guard m.count <= maxCollection else { return Operations.tooLarge(m.count, maxCollection) }
-          guard index < m.count else {
-            pc = Int(ins.d)
-            continue
-          }
-          r[c] = m.entries[index].key
-          if pair { r[c + 1] = m.entries[index].value }
-        default:
-          pc = Int(ins.d)
-          continue
-        }
-        r[a] = .int(i + 1)
 
       case .loop:
         // VERIFIED: b is an earlier iter.next heading a loop that terminates (loop structure).
@@ -237,13 +168,9 @@ public struct VM: Sendable {
       case .ret:
         return r[a]
 
-      case .hasVariable:
-        // VERIFIED: b < variables.count in the program's table; the caller's array may be short.
-        r[a] = .bool(b < variables.count && variables[b] != nil)
-
       case .ruleResult:
         // VERIFIED: b < ruleCount (rule_out_of_bounds), and results has ruleCount entries.
-        VM.copy(results, b, r, a)
+        VM.writeRule(results, b, r, a)
 
       case .callVar:
         VM.store(r, a, callFused(program, overload: c, loadVariable(program, b, variables)))
@@ -285,7 +212,7 @@ public struct VM: Sendable {
 
       case .ruleMoveJumpIfFalse:
         // VERIFIED: b < ruleCount (rule_out_of_bounds); d forward and in bounds.
-        VM.copy(results, b, r, a)
+        VM.writeRule(results, b, r, a)
         VM.copy(r, a, r, c)
         if case .bool(false) = r[a] {
           pc = Int(ins.d)
@@ -294,11 +221,124 @@ public struct VM: Sendable {
 
       case .ruleTwice:
         // VERIFIED: b, c < ruleCount (rule_out_of_bounds).
-        VM.copy(results, b, r, a)
-        VM.copy(results, c, r, a)
+        VM.writeRule(results, b, r, a)
+        VM.writeRule(results, c, r, a)
+
+      default:
+        // The opcodes rule sets seldom run (field selection, collections, dynamic calls): one
+        // outlined function, so the loop's register allocation serves the hot cases.
+        VM.rare(program, ins, variables, r)
       }
       pc += 1
     }
+  }
+
+  /// The instructions `execute` leaves to an outlined function: each writes register a and
+  /// falls through (none jumps or returns).
+  @inline(never)
+  static func rare(
+    _ program: VerifiedProgram, _ ins: Instruction, _ variables: [Value?],
+    _ r: UnsafeMutableBufferPointer<Value>
+  ) {
+    let a = Int(ins.a)
+    let b = Int(ins.b)
+    let c = Int(ins.c)
+    switch ins.opcode {
+    case .select:
+      // VERIFIED: constants[c] is a string (not_a_string_constant); fieldNames holds its text.
+      r[a] = Operations.select(r[b], program.fieldNames[c])
+
+    case .hasField:
+      r[a] = Operations.has(r[b], program.fieldNames[c])
+
+    case .optSelect:
+      r[a] = Operations.optionalSelect(r[b], program.fieldNames[c])
+
+    case .callDynamic:
+      let f = program.program.functions[b]
+      r[a] = program.catalog.dispatch(f.name, receiver: f.receiver, Array(r[c..<(c + Int(ins.d))]))
+
+    case .conditionError:
+      let v = r[b]
+      r[a] = v.isError ? v : .error(.noOverload("_?_:_", [v]))
+
+    case .notStrictlyFalse:
+      if case .bool(false) = r[b] { r[a] = .bool(false) } else { r[a] = .bool(true) }
+
+    case .makeList:
+      r[a] = Operations.makeList(r[b..<(b + c)])
+
+    case .listAppend:
+      let item = r[b]
+      Operations.append(&r[a], item, optional: false)
+
+    case .listAppendOptional:
+      let item = r[b]
+      Operations.append(&r[a], item, optional: true)
+
+    case .makeMap:
+      r[a] = Operations.makeMap(r[b..<(b + 2 * c)])
+
+    case .mapInsert:
+      let key = r[b]
+      let value = r[c]
+      Operations.insert(&r[a], key, value, optional: false)
+
+    case .mapInsertOptional:
+      let key = r[b]
+      let value = r[c]
+      Operations.insert(&r[a], key, value, optional: true)
+
+    case .hasVariable:
+      // VERIFIED: b < variables.count in the program's table; the caller's array may be short.
+      r[a] = .bool(b < variables.count && variables[b] != nil)
+
+    case .nop, .loadConst, .loadVar, .move, .call, .logicalAnd, .logicalOr, .jump, .jumpIfFalse, .jumpIfTrue,
+      .jumpIfNotBool, .iterInit, .iterNext, .iterNext2, .loop, .ret, .ruleResult, .callVar, .callVarConst,
+      .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .moveJumpIfFalse, .testVarVar,
+      .ruleMoveJumpIfFalse, .ruleTwice:
+      // INVARIANT: `execute` runs these itself. Listed, not `default:`, so that a new opcode
+      // does not compile until one of the two switches runs it.
+      break
+    }
+  }
+
+  /// `iter.next`/`iter.next2`: writes the loop variables and advances the counter, or says to
+  /// exit the loop (`result` nil) or to end the run with a `limit` error (`result`).
+  @inline(never)
+  static func iterate(_ ins: Instruction, _ r: UnsafeMutableBufferPointer<Value>, _ maxCollection: Int)
+    -> (exit: Bool, result: Value?)
+  {
+    let a = Int(ins.a)
+    let b = Int(ins.b)
+    let c = Int(ins.c)
+    // VERIFIED: r[a] was written by iter.init or iter.next (type_mismatch on counters), and
+    // neither it nor r[b] is written inside the loop (loop_writes_iteration_register).
+    // The fallbacks below (exit the loop) are unreachable for a verified program but keep
+    // the VM total without a trap.
+    guard case .int(let i) = r[a], i >= 0 else { return (true, nil) }
+    let index = Int(i)
+    let pair = ins.opcode == .iterNext2
+    switch r[b] {
+    case .list(let xs):
+      guard xs.count <= maxCollection else { return (true, Operations.tooLarge(xs.count, maxCollection)) }
+      guard index < xs.count else { return (true, nil) }
+      if pair {
+        r[c] = .int(i)
+        r[c + 1] = xs[index]
+      } else {
+        r[c] = xs[index]
+      }
+    case .map(let m):
+      guard m.count <= maxCollection else { return (true, Operations.tooLarge(m.count, maxCollection)) }
+      guard index < m.count else { return (true, nil) }
+      r[c] = m.entries[index].key
+      if pair { r[c + 1] = m.entries[index].value }
+    default:
+      return (true, nil)
+    }
+    r[a] = .int(i + 1)
+    return (false, nil)
   }
 
   /// Runs `program` with variables bound by qualified name (a convenience over the slot form).
@@ -323,26 +363,37 @@ public struct VM: Sendable {
     }
   }
 
-  /// `to[i] = from[j]` without the outlined copy and destroy when both values are scalars: the
-  /// scalar is rebuilt from its payload into the slot, whose old scalar needs no release (as in
-  /// `store`); otherwise the assignment. `move`, `move.jf` and `rule` copy a bool this way in a
-  /// rule set.
+  /// `to[i] = from[j]` without the outlined copy and destroy when the value is a bool: it is
+  /// rebuilt from its payload into the slot, whose old scalar needs no release (as in `store`);
+  /// otherwise the assignment. `move`, `move.jf` and `rule` copy a bool this way in a rule set.
   @inline(__always)
   static func copy(
     _ to: UnsafeMutableBufferPointer<Value>, _ i: Int, _ from: UnsafeMutableBufferPointer<Value>, _ j: Int
   ) {
     // VERIFIED: i and j are in bounds (register_out_of_bounds, rule_out_of_bounds; the callers).
     guard let target = to.baseAddress, let source = from.baseAddress else { return }
-    let p = target + i
     let q = source + j
-    switch q.pointee {
-    case .null: store(to, i, .null)
-    case .bool(let x): store(to, i, .bool(x))
-    case .int(let x): store(to, i, .int(x))
-    case .uint(let x): store(to, i, .uint(x))
-    case .double(let x): store(to, i, .double(x))
-    default: p.pointee = q.pointee
+    // NOTE: only the bool is rebuilt: with a case per scalar kind the compiler made the test a
+    // jump table on the tag (an indirect jump per copy, ~8 % of the evaluation in the peer
+    // profile); one tag compare is a predictable branch. Other values take the assignment.
+    if case .bool(let x) = q.pointee {
+      store(to, i, .bool(x))
+    } else {
+      (target + i).pointee = q.pointee
     }
+  }
+
+  /// `results[k] = r[a]` for a `rule` write: nothing when both are the same bool (most rule
+  /// results are the same from one run to the next: false), else `copy`.
+  /// NOTE: the skipped store is worth ~5 % of the peer workload's evaluation (~25 rule writes
+  /// per event; docs/performance.md, "session 12"): a result is read once per run, by the
+  /// decision, and rewriting the same 32 bytes cost more than comparing them.
+  @inline(__always)
+  static func writeRule(
+    _ results: UnsafeMutableBufferPointer<Value>, _ k: Int, _ r: UnsafeMutableBufferPointer<Value>, _ a: Int
+  ) {
+    if case .bool(let x) = r[a], case .bool(let y) = results[k], x == y { return }
+    copy(results, k, r, a)
   }
 
   /// The value of variable slot `slot`, or an error when it is unbound or of the wrong kind.

@@ -49,6 +49,17 @@ enum Fusion {
     var fused = 0
     while pc < n {
       newPC[pc] = out.count
+      // load.const x, k or load.var x, v with x dead after it → nothing: a write no path reads
+      // (the compiler's null initialisations of registers every path writes before reading).
+      // Removing a write of a dead register changes no register's liveness, so the other
+      // rewrites' answers stand; a jump to it lands on the next instruction.
+      if code[pc].opcode == .loadConst || code[pc].opcode == .loadVar,
+        Fusion.isDeadWrite(code[pc].a, at: pc, in: code, liveness: liveness)
+      {
+        pc += 1
+        fused += 1
+        continue
+      }
       if let (ins, length) = match(
         code, at: pc, isLeader: isLeader, guardedCalls: guardedCalls, overloads, liveness: liveness)
       {
@@ -163,6 +174,13 @@ enum Fusion {
       return ins
     }
     return out
+  }
+
+  /// Whether the register `r` written at `pc` is dead after it: by `liveness` when it was
+  /// built, else by the bounded search.
+  static func isDeadWrite(_ r: UInt16, at pc: Int, in code: [Instruction], liveness: Liveness?) -> Bool {
+    if let liveness { return !liveness.isLive(Int(r), at: pc + 1) }
+    return isDead(r, after: pc, in: code)
   }
 
   /// Whether register `r` is dead after the instruction at `pc` (which writes `written`): on

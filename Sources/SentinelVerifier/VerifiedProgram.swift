@@ -46,6 +46,10 @@ public struct VerifiedProgram: Sendable {
   /// lists, maps, compiled patterns), which the table owns; `.none` elsewhere. The verifier checked that each exists
   /// (no_typed_kernel).
   package let typedTests: TypedTestTable
+  /// Whether every run of `code` writes every rule result (RuleCoverage.swift: every path to a
+  /// `ret` writes each rule index, and no loop can end the run early), so the VM need not reset
+  /// the results before a run.
+  package let writesEveryRule: Bool
 
   init(
     program: Program, catalog: Catalog, limits: Limits, costBound: Int, builtinIndices: [Int],
@@ -68,6 +72,7 @@ public struct VerifiedProgram: Sendable {
     self.unboundErrors = program.variables.map {
       .error(CELError(.unboundVariable, "no value bound for variable `\($0.name)`"))
     }
+    self.writesEveryRule = RuleCoverage.writesEveryRule(code, ruleCount: Int(program.ruleCount))
     self.typedTests = TypedTestTable(
       code: code, constants: program.constants, overloads: overloads, variableKinds: variableKinds)
   }

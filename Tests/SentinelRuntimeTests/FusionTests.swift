@@ -122,6 +122,36 @@ private let inputs: [[Value?]] = [
     try expectSameResults(p, inputs)
   }
 
+  @Test func deadLoadsAreDropped() throws {
+    // r1 ← null at 0 is rewritten on both branches (3, 5) before `ret r1` reads it, and r2 ← x
+    // at 6 is never read: the loader drops both. `jump @6` lands on the dropped load, so it
+    // lands on the `ret` after it; the loads at 3 and 5 are read and stay.
+    let b = VariableSlot(name: "b", type: .bool)
+    let p = program(
+      [
+        .loadConst(1, 0), .loadVar(0, 0), Instruction(.jumpIfFalse, 0, 5), .loadVar(1, 1), .jump(6),
+        .loadConst(1, 1),  // @5
+        .loadVar(2, 1),  // @6
+        .ret(1),
+      ], registers: 3, constants: [.null, .int(7)], variables: [b, x])
+    let code = try Fixtures.verifier.verify(p).executedProgram.code
+    #expect(code.map(\.opcode) == [.loadVar, .jumpIfFalse, .loadVar, .jump, .loadConst, .ret])
+    #expect(code[1].b == 4 && code[3].b == 5)
+    var cases: [[Value?]] = []
+    for u in [Value.bool(true), .bool(false), .int(1)] {
+      for v in [Value.int(3), .string("s")] { cases.append([u, v]) }
+      cases.append([u, nil])
+    }
+    cases.append([nil, .int(3)])
+    try expectSameResults(p, cases)
+    // Read on one path (the jump skips its rewrite): live, kept.
+    let q = program(
+      [.loadConst(1, 0), .loadVar(0, 0), Instruction(.jumpIfFalse, 0, 4), .loadVar(1, 1), .ret(1)],
+      registers: 2, constants: [.null], variables: [b, x])
+    #expect(try executed(q) == q.code.map(\.opcode))
+    try expectSameResults(q, cases)
+  }
+
   @Test func liveRegistersAreKnownAcrossLongSkippedBlocks() throws {
     // r0 ← x > 1; if r0 { 300 writes of r5 }; then r3 and r4 are rewritten (p: dead after the
     // call, so it fuses) or r3 is read (q: live, so it must not). The 300 instructions were
@@ -138,7 +168,8 @@ private let inputs: [[Value?]] = [
     let q = program(
       code([.ret(3)]), registers: 6, constants: [.int(1)], variables: [x],
       builtins: ["add_int64", "greater_int64"])
-    #expect(try executed(q) == q.code.map(\.opcode))
+    // The call stays unfused; the 300 writes of r5, which nothing reads, are dropped (dead loads).
+    #expect(try executed(q) == [.loadVar, .loadConst, .call, .jumpIfFalse, .ret])
     try expectSameResults(q, inputs)
   }
 
