@@ -225,14 +225,18 @@ public struct ReplayCommand: ParsableCommand {
     var decodingCPU: Double?
     if pipeline {
       // Lines are decoded on a thread of their own, up to 16 batches ahead (DecodeAhead.swift).
-      let ahead = DecodeAhead(input: input, bounds: bounds, decoder: processor.eventDecoder)
+      // The state program runs there too when it reads only the event's fields
+      // (EventProcessor+Prepare.swift).
+      let ahead = DecodeAhead(
+        input: input, bounds: bounds, decoder: processor.eventDecoder, preparer: processor.makePreparer())
       defer { ahead.cancel() }
       while let batch = ahead.next() {
         for j in 0..<batch.count {
           let n = batch.first + j
           let result: ProcessedLine
           do {
-            result = try processor.process(prepared: batch.prepared[j], slots: &batch.slots[j])
+            result = try processor.process(
+              prepared: batch.prepared[j], slots: &batch.slots[j], stateResults: &batch.stateResults[j])
           } catch {
             throw storeFailed(n, error)
           }

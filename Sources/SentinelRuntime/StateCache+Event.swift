@@ -67,11 +67,14 @@ extension StateCache {
   /// Reads every aggregate for the current event (after `beginEvent`): `results` are the state
   /// program's (key `3i`, filter `3i+1`, value `3i+2`), the readings go to the slots of the
   /// variables the rules read, and the updates the event makes are kept for `applyUpdates`.
-  /// States not cached are loaded first: from `store`, unless `complete` (the cache was loaded
-  /// with everything the store has) and nothing was evicted since, when a missing state is new.
+  /// With `formsAhead`, `results[3n + i]` (n aggregates) is the key form of aggregate `i`'s value
+  /// when it keeps values by key form (`.string`; `.null` for none), computed ahead
+  /// (`LinePreparer`). States not cached are loaded first: from `store`, unless `complete` (the
+  /// cache was loaded with everything the store has) and nothing was evicted since, when a
+  /// missing state is new.
   mutating func read(
     _ results: [Value], plans: [AggregatePlan], at time: Timestamp,
-    into slots: inout [Value?], store: any StateStore, complete: Bool
+    into slots: inout [Value?], store: any StateStore, complete: Bool, formsAhead: Bool = false
   ) throws {
     updateCount = 0
     // Most aggregates share a key (the user): its entry is looked up once per event.
@@ -104,7 +107,11 @@ extension StateCache {
       // The key form is needed to record the value (the event matches), and by `seen` to look
       // it up; a `distinct` the event does not match needs none (one allocation saved).
       if valueOK && plan.keysValues && (matches || (plan.kind == .seen && plan.isRead)) {
-        valueKey = ValueKey.encode(value)
+        if formsAhead {
+          if case .string(let form) = results[3 &* plans.count &+ i] { valueKey = form }
+        } else {
+          valueKey = ValueKey.encode(value)
+        }
         valueOK = valueKey != nil
       }
       // The current event's contribution (`count` records none), and the value `seen` looks up.
