@@ -71,6 +71,10 @@ public final class EventProcessor {
   let timeSlot: Int?
   /// The slots decoding leaves alone (`EventDecoder.unmappedSlots`).
   let unmappedSlots: [Int]
+  /// `unmappedSlots` split: the slots of the aggregate variables the rules read, which
+  /// `StateCache.read` writes whenever it runs, and the others (run-time lists).
+  let readingSlots: [Int]
+  let keptSlots: [Int]
   /// Whether the state program reads only the event's fields, so that it may run ahead, on the
   /// thread that decodes (`LinePreparer`, EventProcessor+Prepare.swift).
   let stateRunsAhead: Bool
@@ -147,10 +151,14 @@ public final class EventProcessor {
     timeSlot = index[b.schema.variable + ".ts"]
     specs = b.aggregates
     let read = Set(b.ruleReads.joined())
-    plans = b.aggregates.enumerated().map { i, a in
+    let built = b.aggregates.enumerated().map { i, a in
       AggregatePlan(a, slots: a.variables.map { index[$0.name] }, isRead: read.contains(i))
     }
+    plans = built
     cache = StateCache(specs: b.aggregates, capacity: cacheCapacity)
+    let written = Set(built.filter(\.isRead).flatMap { [$0.slot0, $0.slot1, $0.slot2] })
+    readingSlots = decoder.unmappedSlots.filter { written.contains($0) }
+    keptSlots = decoder.unmappedSlots.filter { !written.contains($0) }
     var byName: [String: Int] = [:]
     for (i, a) in b.aggregates.enumerated() { byName[a.name] = i }
     aggregateIndex = byName
