@@ -116,7 +116,9 @@ public final class EventProcessor {
   // NOTE: 32 bits, not the 64 of `hashValue`: half the memory (a `Set<Int>` of 60,000 ids is
   // 1 MiB, docs/performance.md, "The commit thread's Swift work"); with n ids known,
   // a new id needs the exact lookup with probability n / 2³², one event in 4,300 at a million.
-  var knownIDs: Set<UInt32>?
+  // A `FingerprintSet`, not a `Set<UInt32>`: the fingerprints are hashes already
+  // (FingerprintSet.swift).
+  var knownIDs: FingerprintSet?
   var knownIDsLoaded = false
   /// Whether the cache was loaded with every state the store has: while nothing is evicted, a
   /// state missing from it is new and needs no lookup.
@@ -358,7 +360,7 @@ public final class EventProcessor {
   /// `fingerprint(id)`.
   func originalLine(forEventID id: String, fingerprint: UInt32) throws -> String? {
     if !knownIDsLoaded { try loadIndex() }
-    if knownIDs != nil, knownIDs?.insert(fingerprint).inserted == true { return nil }
+    if knownIDs != nil, knownIDs?.insert(fingerprint) == true { return nil }
     if let l = pendingLine(forEventID: id, fingerprint: fingerprint) { return l }
     return try store.decisionLine(forEventID: id)
   }
@@ -390,7 +392,7 @@ public final class EventProcessor {
     knownIDsLoaded = true
     guard let index = store as? any EventIDIndex else { return }
     let ids = try index.allEventIDs()
-    var hashes = Set<UInt32>(minimumCapacity: ids.count)
+    var hashes = FingerprintSet(minimumCapacity: ids.count)
     for id in ids { hashes.insert(Self.fingerprint(id)) }
     knownIDs = hashes
     let states = try index.allStates()

@@ -97,9 +97,16 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
         for j in batch.decisions.indices {
           let id = batch.decisions[j].eventID
           let hash = id.hashValue
-          if c.index(of: id, hash: hash) != nil {
-            // Already recorded, or earlier in this batch: undo this batch's insertions, newest first.
-            for e in (base..<(base + j)).reversed() {
+          // One probe: the id becomes the newest with its hash, then the older ones with that
+          // hash (its chain) are checked for the same id.
+          let previous = c.byHash.updateValue(base + j, forKey: hash) ?? -1
+          c.sameHash.append(previous)
+          var i = previous
+          while i >= 0, c.record(i).eventID != id { i = c.sameHash[i] }
+          if i >= 0 {
+            // Already recorded, or earlier in this batch: undo this batch's insertions (this one
+            // included), newest first.
+            for e in (base...(base + j)).reversed() {
               let h = batch.decisions[e - base].eventID.hashValue
               c.byHash[h] = c.sameHash[e] >= 0 ? c.sameHash[e] : nil
             }
@@ -109,7 +116,6 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
             c.count = base
             throw StateStoreError.duplicateEventID(path: ":memory:", tenant: tenant, eventID: id)
           }
-          c.sameHash.append(c.byHash.updateValue(base + j, forKey: hash) ?? -1)
         }
       }
       for (k, s) in batch.states { c.states[k] = s }
