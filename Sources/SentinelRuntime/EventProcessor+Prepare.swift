@@ -28,8 +28,8 @@ public struct LinePreparer: Sendable {
   let decoder: EventDecoder
   /// The state program when it runs ahead, else nil.
   let stateProgram: VerifiedProgram?
-  /// For each aggregate: whether it keeps its values by key form (`distinct`, `seen`).
-  let keysValues: [Bool]
+  /// The aggregates (`EventProcessor.plans`): which values need a key form.
+  let plans: [AggregatePlan]
   let timeSlot: Int?
   let vm = VM()
   var registers = VM.Registers()
@@ -46,12 +46,22 @@ public struct LinePreparer: Sendable {
     if case .event = prepared, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
       // Back to the program's own results first: `run` reallocates a buffer of another size.
       let count = state.program.ruleCount
-      if stateResults.count > count { stateResults.removeSubrange(count...) }
+      // One element at a time: `removeSubrange` took ~7 % of this thread (generic, unspecialized).
+      while stateResults.count > count { stateResults.removeLast() }
       _ = vm.run(state, variables: slots, results: &stateResults, registers: &registers)
-      for i in keysValues.indices {
-        let value = stateResults[3 &* i &+ 2]
+      for i in plans.indices {
         var form = Value.null
-        if keysValues[i] && !value.isError, let f = ValueKey.encode(value) { form = .string(f) }
+        // Only where `StateCache.read` uses one: the event matches, or `seen` looks it up.
+        if plans[i].keysValues {
+          let value = stateResults[3 &* i &+ 2]
+          var matches = false
+          if case .bool(true) = stateResults[3 &* i &+ 1] { matches = true }
+          if !value.isError && (matches || (plans[i].kind == .seen && plans[i].isRead)),
+            let f = ValueKey.encode(value)
+          {
+            form = .string(f)
+          }
+        }
         stateResults.append(form)
       }
     } else {
@@ -82,7 +92,7 @@ extension EventProcessor {
   public func makePreparer() -> LinePreparer {
     LinePreparer(
       decoder: decoder, stateProgram: stateRunsAhead ? bundle.stateProgram : nil,
-      keysValues: plans.map(\.keysValues),
+      plans: plans,
       timeSlot: timeSlot)
   }
 
@@ -102,12 +112,18 @@ extension EventProcessor {
     guard decoded.count == slots.count else {
       preconditionFailure("process(prepared:slots:): a slot buffer not made by eventDecoder.makeSlots()")
     }
+    // A duplicate first: it needs none of the line's slots, and leaves the processor's as they
+    // are (nothing swapped, nothing copied).
+    let fingerprint = Self.fingerprint(eventID)
+    if let original = try originalLine(forEventID: eventID, fingerprint: fingerprint) {
+      return .duplicate(eventID: eventID, line: original)
+    }
     swap(&slots, &decoded)
     // The slots decoding never writes keep their values: the run-time lists, and the readings
     // of the aggregates the rules read — but those only when `StateCache.read` does not run
-    // for this event (it writes every one of them): no state program, no event time, or a
-    // duplicate (copied after the fact: a duplicate runs no rule). Copying the readings for
-    // every event was ~3 % of the deciding thread (docs/performance.md, "session 12").
+    // for this event (it writes every one of them): no state program or no event time. Copying
+    // the readings for every event was ~3 % of the deciding thread (docs/performance.md,
+    // "session 12").
     for k in keptSlots { slots[k] = decoded[k] }
     var readsState = false
     if bundle.stateProgram != nil, let t = timeSlot, case .timestamp? = slots[t] { readsState = true }
@@ -118,8 +134,6 @@ extension EventProcessor {
       stateRunsAhead && !ahead.isEmpty
       && ahead.count == (bundle.stateProgram?.program.ruleCount ?? 0) + plans.count
     if ready { swap(&stateResults, &ahead) }
-    let result = try decide(eventID, stateReady: ready)
-    if readsState, case .duplicate = result { for k in readingSlots { slots[k] = decoded[k] } }
-    return result
+    return try decideNew(eventID, fingerprint: fingerprint, stateReady: ready)
   }
 }

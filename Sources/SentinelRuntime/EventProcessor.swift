@@ -267,6 +267,12 @@ public final class EventProcessor {
     if let original = try originalLine(forEventID: eventID, fingerprint: fingerprint) {
       return .duplicate(eventID: eventID, line: original)
     }
+    return try decideNew(eventID, fingerprint: fingerprint, stateReady: stateReady)
+  }
+
+  /// Steps 3 to 5 for a new event (not a duplicate) decoded into `slots`; `fingerprint` is
+  /// `fingerprint(eventID)`.
+  func decideNew(_ eventID: String, fingerprint: UInt32, stateReady: Bool) throws -> ProcessedLine {
     let time: Timestamp?
     if let t = timeSlot, case .timestamp(let ts)? = slots[t] { time = ts } else { time = nil }
     cache.beginEvent()

@@ -68,8 +68,8 @@ extension StateCache {
   /// program's (key `3i`, filter `3i+1`, value `3i+2`), the readings go to the slots of the
   /// variables the rules read, and the updates the event makes are kept for `applyUpdates`.
   /// With `formsAhead`, `results[3n + i]` (n aggregates) is the key form of aggregate `i`'s value
-  /// when it keeps values by key form (`.string`; `.null` for none), computed ahead
-  /// (`LinePreparer`). States not cached are loaded first: from `store`, unless `complete` (the
+  /// (`.string`), computed ahead (`LinePreparer`) wherever this method uses one (`.null`
+  /// elsewhere, and for a value without a key form). States not cached are loaded first: from `store`, unless `complete` (the
   /// cache was loaded with everything the store has) and nothing was evicted since, when a
   /// missing state is new.
   mutating func read(
