@@ -30,8 +30,10 @@ public struct ReplayCommand: ParsableCommand {
       (--batch): state changes, decisions and event ids of a batch in one transaction, and no
       line of a batch is written before its transaction is durable. A batch's commit runs on a
       thread of its own while the next batch is decided, its audit-chain links are computed on
-      another, and lines are decoded on a third up to a few thousand lines ahead (--no-pipeline:
-      everything one after the other, on one thread; the output is the same). After a crash, run the same
+      another, and lines are decoded on a third up to a few thousand lines ahead, where the
+      aggregates' keys, filters and values are computed too (--no-state-ahead: on the deciding
+      thread; --no-pipeline: everything one after the other, on one thread; the output is the
+      same). After a crash, run the same
       command again: events already decided get their original lines back and are not counted
       twice, so the output is the same as an uninterrupted run's.
 
@@ -84,6 +86,16 @@ public struct ReplayCommand: ParsableCommand {
       "Decode lines on a thread of their own ahead of deciding them, and with --state commit each batch on another while the next one is decided (the output is the same)."
   )
   var pipeline = true
+
+  // NOTE: on by default: the deciding thread bounds the throughput when a core is free; with
+  // none free, the decoding thread's extra work (the process's CPU is ~5 % higher) can make
+  // the run slower (docs/performance.md, "session 12").
+  @Flag(
+    inversion: .prefixedNo,
+    help:
+      "With the pipeline, compute the aggregates' keys, filters and values on the decoding thread when they read only the event's fields (the output is the same)."
+  )
+  var stateAhead = true
 
   public init() {}
 
@@ -228,7 +240,8 @@ public struct ReplayCommand: ParsableCommand {
       // The state program runs there too when it reads only the event's fields
       // (EventProcessor+Prepare.swift).
       let ahead = DecodeAhead(
-        input: input, bounds: bounds, decoder: processor.eventDecoder, preparer: processor.makePreparer())
+        input: input, bounds: bounds, decoder: processor.eventDecoder,
+        preparer: processor.makePreparer(stateAhead: stateAhead))
       defer { ahead.cancel() }
       while let batch = ahead.next() {
         for j in 0..<batch.count {

@@ -88,15 +88,16 @@ extension EventProcessor {
     return true
   }
 
-  /// A preparer for this processor's lines (to be used on one other thread).
-  public func makePreparer() -> LinePreparer {
+  /// A preparer for this processor's lines (to be used on one other thread); `stateAhead`:
+  /// it runs the state program when it can (else it only decodes).
+  public func makePreparer(stateAhead: Bool = true) -> LinePreparer {
     LinePreparer(
-      decoder: decoder, stateProgram: stateRunsAhead ? bundle.stateProgram : nil,
+      decoder: decoder, stateProgram: stateAhead && stateRunsAhead ? bundle.stateProgram : nil,
       plans: plans,
       timeSlot: timeSlot)
   }
 
-  /// Whether `makePreparer()`'s preparers run the state program (it reads no run-time list).
+  /// Whether `makePreparer()`'s preparers can run the state program (it reads no run-time list).
   public var runsStateAhead: Bool { stateRunsAhead }
 
   /// `process(prepared:slots:)` for a line a `LinePreparer` of this processor prepared into
