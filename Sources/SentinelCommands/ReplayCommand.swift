@@ -30,10 +30,10 @@ public struct ReplayCommand: ParsableCommand {
       (--batch): state changes, decisions and event ids of a batch in one transaction, and no
       line of a batch is written before its transaction is durable. A batch's commit runs on a
       thread of its own while the next batch is decided, its audit-chain links are computed on
-      another, and lines are decoded on a third up to a few thousand lines ahead, where the
-      aggregates' keys, filters and values are computed too (--no-state-ahead: on the deciding
-      thread; --no-pipeline: everything one after the other, on one thread; the output is the
-      same). After a crash, run the same
+      another, and lines are decoded on a third up to a few thousand lines ahead (in memory,
+      the aggregates' keys, filters and values are computed there too; --no-state-ahead: on the
+      deciding thread; --no-pipeline: everything one after the other, on one thread; the output
+      is the same). After a crash, run the same
       command again: events already decided get their original lines back and are not counted
       twice, so the output is the same as an uninterrupted run's.
 
@@ -87,13 +87,14 @@ public struct ReplayCommand: ParsableCommand {
   )
   var pipeline = true
 
-  // NOTE: on by default: the deciding thread bounds the throughput when a core is free; with
-  // none free, the decoding thread's extra work (the process's CPU is ~5 % higher) can make
-  // the run slower (docs/performance.md, "session 12").
+  // NOTE: in memory only, and on by default there: the deciding thread bounds the throughput
+  // when a core is free; with none free, the decoding thread's extra work (the process's CPU is
+  // higher) can make the run slower. With --state the commit and linking threads need that core:
+  // computed ahead, the SQLite replay was ~10 % slower (docs/performance.md, "session 12").
   @Flag(
     inversion: .prefixedNo,
     help:
-      "With the pipeline, compute the aggregates' keys, filters and values on the decoding thread when they read only the event's fields (the output is the same)."
+      "With the pipeline and the state in memory, compute the aggregates' keys, filters and values on the decoding thread when they read only the event's fields (the output is the same)."
   )
   var stateAhead = true
 
@@ -237,11 +238,11 @@ public struct ReplayCommand: ParsableCommand {
     var decodingCPU: Double?
     if pipeline {
       // Lines are decoded on a thread of their own, up to 16 batches ahead (DecodeAhead.swift).
-      // The state program runs there too when it reads only the event's fields
+      // In memory, the state program runs there too when it reads only the event's fields
       // (EventProcessor+Prepare.swift).
       let ahead = DecodeAhead(
         input: input, bounds: bounds, decoder: processor.eventDecoder,
-        preparer: processor.makePreparer(stateAhead: stateAhead))
+        preparer: processor.makePreparer(stateAhead: stateAhead && state == nil))
       defer { ahead.cancel() }
       while let batch = ahead.next() {
         for j in 0..<batch.count {
