@@ -1,8 +1,10 @@
 // `replay`'s decoding thread: the lines of the input are decoded (validated, cut into the event
 // schema's slots) on a thread of its own, up to 16 batches of 256 lines ahead of the thread that
-// decides them, through `EventProcessor.prepare` and `process(prepared:slots:)`. Decoding needs
-// nothing of the processor's state, so the decisions, their order and the output are those of
+// decides them, through a `LinePreparer` and `process(prepared:slots:stateResults:)`; the
+// preparer also runs the state program when it reads only the event's fields. Neither needs
+// anything of the processor's state, so the decisions, their order and the output are those of
 // `process(bytes:)` line by line (`RuntimeListTests.preparedLinesDecideAsProcessedBytes`,
+// `StatefulDifferentialTests.stateResultsPreparedAheadDecideAsProcessedBytes`,
 // `ReplayCrashTests.pipelinedAndSequentialReplaysAgreeInMemory`).
 
 import Dispatch
@@ -18,6 +20,8 @@ final class DecodedBatch: @unchecked Sendable {
   var prepared: [PreparedLine]
   /// Each line's slot buffer (an event's decoded fields).
   var slots: [[Value?]]
+  /// Each line's state program results, when the preparer ran it (else empty).
+  var stateResults: [[Value]]
   /// How many lines the batch holds.
   var count = 0
   /// The index of its first line in the input.
@@ -26,6 +30,7 @@ final class DecodedBatch: @unchecked Sendable {
   init(capacity: Int, decoder: EventDecoder) {
     prepared = Array(repeating: .blank, count: capacity)
     slots = (0..<capacity).map { _ in decoder.makeSlots() }
+    stateResults = Array(repeating: [], count: capacity)
   }
 }
 
@@ -35,7 +40,7 @@ final class DecodedBatch: @unchecked Sendable {
 final class DecodeAhead: Sendable {
   private let input: [UInt8]
   private let bounds: [Range<Int>]
-  private let decoder: EventDecoder
+  private let preparer: LinePreparer
   private let ring: [DecodedBatch]
   private let batchLines: Int
   private let filled = DispatchSemaphore(value: 0)
@@ -47,11 +52,16 @@ final class DecodeAhead: Sendable {
   private let cpu = Mutex<Double?>(nil)
   private let finished = DispatchSemaphore(value: 0)
 
-  /// Starts decoding `input`'s lines (`bounds`, in order) with `decoder`.
-  init(input: [UInt8], bounds: [Range<Int>], decoder: EventDecoder, batchLines: Int = 256, depth: Int = 16) {
+  /// Starts preparing `input`'s lines (`bounds`, in order) with `preparer`, whose decoder is
+  /// `decoder`.
+  init(
+    input: [UInt8], bounds: [Range<Int>], decoder: EventDecoder, preparer: LinePreparer,
+    batchLines: Int = 256,
+    depth: Int = 16
+  ) {
     self.input = input
     self.bounds = bounds
-    self.decoder = decoder
+    self.preparer = preparer
     self.batchLines = max(1, batchLines)
     ring = (0..<max(2, depth)).map { _ in DecodedBatch(capacity: max(1, batchLines), decoder: decoder) }
     free = DispatchSemaphore(value: ring.count)
@@ -94,6 +104,8 @@ final class DecodeAhead: Sendable {
       cpu.withLock { $0 = threadCPUSeconds() }
       finished.signal()
     }
+    // The decoding thread's own copy: it keeps the state program's register file.
+    var preparer = self.preparer
     input.withUnsafeBufferPointer { all in
       var next = 0
       var b = 0
@@ -105,8 +117,9 @@ final class DecodeAhead: Sendable {
         batch.first = next
         batch.count = end - next
         for i in next..<end {
-          batch.prepared[i - next] = EventProcessor.prepare(
-            UnsafeBufferPointer(rebasing: all[bounds[i]]), decoder: decoder, into: &batch.slots[i - next])
+          batch.prepared[i - next] = preparer.prepare(
+            UnsafeBufferPointer(rebasing: all[bounds[i]]), into: &batch.slots[i - next],
+            stateResults: &batch.stateResults[i - next])
         }
         next = end
         b += 1

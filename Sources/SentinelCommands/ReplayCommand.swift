@@ -31,8 +31,10 @@ public struct ReplayCommand: ParsableCommand {
       line of a batch is written before its transaction is durable. A batch's commit runs on a
       thread of its own while the next batch is decided (while it runs, the batches decided
       meanwhile join the next transaction, up to 8 × --batch events), its links are computed on
-      another, and lines are decoded on a third up to a few thousand lines ahead (--no-pipeline:
-      everything one after the other, on one thread; the output is the same). After a crash, run the same
+      another, and lines are decoded on a third up to a few thousand lines ahead (in memory,
+      the aggregates' keys, filters and values are computed there too; --no-state-ahead: on the
+      deciding thread; --no-pipeline: everything one after the other, on one thread; the output
+      is the same). After a crash, run the same
       command again: events already decided get their original lines back and are not counted
       twice, so the output is the same as an uninterrupted run's.
 
@@ -85,6 +87,17 @@ public struct ReplayCommand: ParsableCommand {
       "Decode lines on a thread of their own ahead of deciding them, and with --state commit each batch on another while the next one is decided (the output is the same)."
   )
   var pipeline = true
+
+  // NOTE: in memory only, and on by default there: the deciding thread bounds the throughput
+  // when a core is free; with none free, the decoding thread's extra work (the process's CPU is
+  // higher) can make the run slower. With --state the commit and linking threads need that core:
+  // computed ahead, the SQLite replay was ~10 % slower (docs/performance.md, "session 12").
+  @Flag(
+    inversion: .prefixedNo,
+    help:
+      "With the pipeline and the state in memory, compute the aggregates' keys, filters and values on the decoding thread when they read only the event's fields (the output is the same)."
+  )
+  var stateAhead = true
 
   public init() {}
 
@@ -240,14 +253,19 @@ public struct ReplayCommand: ParsableCommand {
     var decodingCPU: Double?
     if pipeline {
       // Lines are decoded on a thread of their own, up to 16 batches ahead (DecodeAhead.swift).
-      let ahead = DecodeAhead(input: input, bounds: bounds, decoder: processor.eventDecoder)
+      // In memory, the state program runs there too when it reads only the event's fields
+      // (EventProcessor+Prepare.swift).
+      let ahead = DecodeAhead(
+        input: input, bounds: bounds, decoder: processor.eventDecoder,
+        preparer: processor.makePreparer(stateAhead: stateAhead && state == nil))
       defer { ahead.cancel() }
       while let batch = ahead.next() {
         for j in 0..<batch.count {
           let n = batch.first + j
           let result: ProcessedLine
           do {
-            result = try processor.process(prepared: batch.prepared[j], slots: &batch.slots[j])
+            result = try processor.process(
+              prepared: batch.prepared[j], slots: &batch.slots[j], stateResults: &batch.stateResults[j])
           } catch {
             throw storeFailed(n, error)
           }

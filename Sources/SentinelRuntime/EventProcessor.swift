@@ -71,6 +71,13 @@ public final class EventProcessor {
   let timeSlot: Int?
   /// The slots decoding leaves alone (`EventDecoder.unmappedSlots`).
   let unmappedSlots: [Int]
+  /// `unmappedSlots` split: the slots of the aggregate variables the rules read, which
+  /// `StateCache.read` writes whenever it runs, and the others (run-time lists).
+  let readingSlots: [Int]
+  let keptSlots: [Int]
+  /// Whether the state program reads only the event's fields, so that it may run ahead, on the
+  /// thread that decodes (`LinePreparer`, EventProcessor+Prepare.swift).
+  let stateRunsAhead: Bool
   /// The bundle's aggregates.
   let specs: [AggregateSpec]
   /// For each aggregate: what the per-event path needs of it (`AggregatePlan`).
@@ -85,10 +92,19 @@ public final class EventProcessor {
   let aggregateIndex: [String: Int]
   /// Decisions made since the last commit, in order.
   var pendingRecords: [DecisionRecord] = []
-  /// The pending decisions by event id, for duplicates within a batch; built lazily (only
-  /// `pendingRecords[..<pendingIndexed]` are in it).
+  /// The fingerprint (`fingerprint(_:)`) of each pending decision's event id, in the same order:
+  /// a duplicate within a batch is found by scanning these, not by a dictionary of the pending
+  /// ids — built for a whole batch as soon as one duplicate came, that hashed ~1 id per event
+  /// (docs/performance.md, "session 12").
+  var pendingFingerprints: [UInt32] = []
+  /// The pending decisions by event id, for duplicates within a batch larger than
+  /// `pendingScanLimit`; built lazily (only `pendingRecords[..<pendingIndexed]` are in it).
   var pendingIndex: [String: Int] = [:]
   var pendingIndexed = 0
+  /// Up to this many pending decisions, a duplicate is looked for by a scan of their
+  /// fingerprints; beyond, through `pendingIndex` (a scan per duplicate would grow with the batch).
+  /// Without an id index (`knownIDs`) every event is looked for: always through `pendingIndex`.
+  static let pendingScanLimit = 8192
   /// The batch taken by `takeCommit` whose commit has not been settled yet.
   var inFlight: InFlightCommit?
   /// The fingerprint of every event id the store holds or this processor decided, when the
@@ -100,7 +116,9 @@ public final class EventProcessor {
   // NOTE: 32 bits, not the 64 of `hashValue`: half the memory (a `Set<Int>` of 60,000 ids is
   // 1 MiB, docs/performance.md, "The commit thread's Swift work"); with n ids known,
   // a new id needs the exact lookup with probability n / 2³², one event in 4,300 at a million.
-  var knownIDs: Set<UInt32>?
+  // A `FingerprintSet`, not a `Set<UInt32>`: the fingerprints are hashes already
+  // (FingerprintSet.swift).
+  var knownIDs: FingerprintSet?
   var knownIDsLoaded = false
   /// Whether the cache was loaded with every state the store has: while nothing is evicted, a
   /// state missing from it is new and needs no lookup.
@@ -129,15 +147,20 @@ public final class EventProcessor {
     decoder = EventDecoder(schema: b.schema, slotOrder: names)
     slots = decoder.makeSlots()
     unmappedSlots = decoder.unmappedSlots
+    stateRunsAhead = Self.stateRunsAhead(bundle.stateProgram, unmappedSlots: decoder.unmappedSlots)
     var index: [String: Int] = [:]
     for (i, n) in names.enumerated() { index[n] = i }
     timeSlot = index[b.schema.variable + ".ts"]
     specs = b.aggregates
     let read = Set(b.ruleReads.joined())
-    plans = b.aggregates.enumerated().map { i, a in
+    let built = b.aggregates.enumerated().map { i, a in
       AggregatePlan(a, slots: a.variables.map { index[$0.name] }, isRead: read.contains(i))
     }
+    plans = built
     cache = StateCache(specs: b.aggregates, capacity: cacheCapacity)
+    let written = Set(built.filter(\.isRead).flatMap { [$0.slot0, $0.slot1, $0.slot2] })
+    readingSlots = decoder.unmappedSlots.filter { written.contains($0) }
+    keptSlots = decoder.unmappedSlots.filter { !written.contains($0) }
     var byName: [String: Int] = [:]
     for (i, a) in b.aggregates.enumerated() { byName[a.name] = i }
     aggregateIndex = byName
@@ -191,7 +214,7 @@ public final class EventProcessor {
   /// Processes one input line given as UTF-8 bytes (without its line break).
   public func process(bytes line: UnsafeBufferPointer<UInt8>) throws -> ProcessedLine {
     switch Self.prepare(line, decoder: decoder, into: &slots) {
-    case .event(let eventID): return try decide(eventID)
+    case .event(let eventID): return try decide(eventID, stateReady: false)
     case .rejected(let error, let errorLine): return .rejected(error, line: errorLine)
     case .blank: return .blank
     }
@@ -231,22 +254,30 @@ public final class EventProcessor {
       swap(&slots, &decoded)
       // The slots decoding never writes (run-time lists, aggregate readings) keep their values.
       for k in unmappedSlots { slots[k] = decoded[k] }
-      return try decide(eventID)
+      return try decide(eventID, stateReady: false)
     case .rejected(let error, let errorLine): return .rejected(error, line: errorLine)
     case .blank: return .blank
     }
   }
 
-  /// Steps 2 to 5 for an event decoded into `slots`.
-  func decide(_ eventID: String) throws -> ProcessedLine {
-    if let original = try originalLine(forEventID: eventID) {
+  /// Steps 2 to 5 for an event decoded into `slots`; `stateReady`: `stateResults` already hold
+  /// the state program's results for it (`LinePreparer`).
+  func decide(_ eventID: String, stateReady: Bool) throws -> ProcessedLine {
+    let fingerprint = Self.fingerprint(eventID)
+    if let original = try originalLine(forEventID: eventID, fingerprint: fingerprint) {
       return .duplicate(eventID: eventID, line: original)
     }
+    return try decideNew(eventID, fingerprint: fingerprint, stateReady: stateReady)
+  }
+
+  /// Steps 3 to 5 for a new event (not a duplicate) decoded into `slots`; `fingerprint` is
+  /// `fingerprint(eventID)`.
+  func decideNew(_ eventID: String, fingerprint: UInt32, stateReady: Bool) throws -> ProcessedLine {
     let time: Timestamp?
     if let t = timeSlot, case .timestamp(let ts)? = slots[t] { time = ts } else { time = nil }
     cache.beginEvent()
     if let state = bundle.stateProgram, let time {
-      try readAggregates(state, at: time)
+      try readAggregates(state, at: time, ready: stateReady)
     }
     _ = vm.run(bundle.program, variables: slots, results: &ruleResults, registers: &ruleRegisters)
     let decision = engine.combine(eventID: eventID, results: ruleResults)
@@ -259,6 +290,7 @@ public final class EventProcessor {
       DecisionRecord(
         eventID: eventID, line: line, action: decision.action.rawValue, score: decision.score,
         rules: decision.ruleIDs, eventTime: time ?? Timestamp(seconds: 0), bundleDigest: bundle.digest))
+    pendingFingerprints.append(fingerprint)
     return .decided(decision, line: line)
   }
 
@@ -292,13 +324,19 @@ public final class EventProcessor {
     var states: [(StateKey, AggregateState)] = []
     states.reserveCapacity(cache.dirty.count)
     for (e, i) in cache.dirty {
-      if let s = cache.stateSlots[cache.slot(e, i)].state {
-        states.append((StateKey(aggregate: specs[i].name, key: cache.entries[e].form), s))
+      // The state read in place: `.state` (an optional made from a copy of the slot) retained
+      // and released the state's storage once more per dirty slot.
+      let k = cache.slot(e, i)
+      if cache.stateSlots[k].isLoaded {
+        states.append(
+          (StateKey(aggregate: specs[i].name, key: cache.entries[e].form), cache.stateSlots[k].stored))
       }
     }
     let batch = StateBatch(states: states, decisions: pendingRecords)
-    inFlight = InFlightCommit(records: pendingRecords, slots: cache.takeDirty())
+    inFlight = InFlightCommit(
+      records: pendingRecords, fingerprints: pendingFingerprints, slots: cache.takeDirty())
     pendingRecords.removeAll(keepingCapacity: true)
+    pendingFingerprints.removeAll(keepingCapacity: true)
     pendingIndex.removeAll(keepingCapacity: true)
     pendingIndexed = 0
     return batch
@@ -318,16 +356,18 @@ public final class EventProcessor {
     inFlight = nil
     cache.restore(taken.slots)
     pendingRecords.insert(contentsOf: taken.records, at: 0)
+    pendingFingerprints.insert(contentsOf: taken.fingerprints, at: 0)
     pendingIndex.removeAll(keepingCapacity: true)
     pendingIndexed = 0
   }
 
   /// The decision line already made for an event id (pending or committed), or nil for a new
-  /// event — which, with an id index, is recorded as known from now on.
-  func originalLine(forEventID id: String) throws -> String? {
+  /// event — which, with an id index, is recorded as known from now on. `fingerprint` is
+  /// `fingerprint(id)`.
+  func originalLine(forEventID id: String, fingerprint: UInt32) throws -> String? {
     if !knownIDsLoaded { try loadIndex() }
-    if knownIDs != nil, knownIDs?.insert(Self.fingerprint(id)).inserted == true { return nil }
-    if let l = pendingLine(forEventID: id) { return l }
+    if knownIDs != nil, knownIDs?.insert(fingerprint) == true { return nil }
+    if let l = pendingLine(forEventID: id, fingerprint: fingerprint) { return l }
     return try store.decisionLine(forEventID: id)
   }
 
@@ -335,8 +375,17 @@ public final class EventProcessor {
   static func fingerprint(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: id.hashValue) }
 
   /// The line of a decision made since the last commit (or in the commit in flight), or nil.
-  func pendingLine(forEventID id: String) -> String? {
-    if inFlight != nil, let line = inFlight?.line(forEventID: id) { return line }
+  /// `fingerprint` is `fingerprint(id)`.
+  func pendingLine(forEventID id: String, fingerprint: UInt32) -> String? {
+    // With an id index only duplicates and fingerprint collisions come here: a scan is cheaper
+    // than an index of the batch; without one every event does, and the index pays.
+    let scan = knownIDs != nil
+    if inFlight != nil, let line = inFlight?.line(forEventID: id, fingerprint: fingerprint, scan: scan) {
+      return line
+    }
+    if scan && pendingRecords.count <= Self.pendingScanLimit {
+      return InFlightCommit.scan(pendingFingerprints, pendingRecords, for: id, fingerprint: fingerprint)
+    }
     while pendingIndexed < pendingRecords.count {
       pendingIndex[pendingRecords[pendingIndexed].eventID] = pendingIndexed
       pendingIndexed += 1
@@ -349,7 +398,7 @@ public final class EventProcessor {
     knownIDsLoaded = true
     guard let index = store as? any EventIDIndex else { return }
     let ids = try index.allEventIDs()
-    var hashes = Set<UInt32>(minimumCapacity: ids.count)
+    var hashes = FingerprintSet(minimumCapacity: ids.count)
     for id in ids { hashes.insert(Self.fingerprint(id)) }
     knownIDs = hashes
     let states = try index.allStates()
@@ -363,12 +412,14 @@ public final class EventProcessor {
     cacheIsComplete = true
   }
 
-  /// Runs the state program, fills the slots of the aggregate variables the rules read, and
-  /// collects the updates the event makes (`StateCache.read`).
-  func readAggregates(_ state: VerifiedProgram, at time: Timestamp) throws {
-    _ = vm.run(state, variables: slots, results: &stateResults, registers: &stateRegisters)
+  /// Runs the state program (unless `ready`: its results are in `stateResults` already), fills
+  /// the slots of the aggregate variables the rules read, and collects the updates the event
+  /// makes (`StateCache.read`).
+  func readAggregates(_ state: VerifiedProgram, at time: Timestamp, ready: Bool) throws {
+    if !ready { _ = vm.run(state, variables: slots, results: &stateResults, registers: &stateRegisters) }
     try cache.read(
-      stateResults, plans: plans, at: time, into: &slots, store: store, complete: cacheIsComplete)
+      stateResults, plans: plans, at: time, into: &slots, store: store, complete: cacheIsComplete,
+      formsAhead: ready)
   }
 
   /// The error line of a rejected event (REFERENCE_RULES.md).
@@ -384,18 +435,37 @@ public final class EventProcessor {
 struct InFlightCommit {
   /// Its decisions, in order.
   let records: [DecisionRecord]
+  /// The fingerprints of their event ids (`EventProcessor.fingerprint`), in the same order.
+  let fingerprints: [UInt32]
   /// Its state slots (cache entry, aggregate).
   let slots: [(entry: Int, aggregate: Int)]
-  /// Its decisions by event id, built on the first lookup (a duplicate is rare).
+  /// Its decisions by event id, built on the first lookup in a batch larger than
+  /// `EventProcessor.pendingScanLimit` (a duplicate is rare).
   private var index: [String: Int]?
 
-  init(records: [DecisionRecord], slots: [(entry: Int, aggregate: Int)]) {
+  init(records: [DecisionRecord], fingerprints: [UInt32], slots: [(entry: Int, aggregate: Int)]) {
     self.records = records
+    self.fingerprints = fingerprints
     self.slots = slots
   }
 
-  /// The line of its decision for `id`, or nil.
-  mutating func line(forEventID id: String) -> String? {
+  /// The line of the decision for `id` (whose fingerprint is `fingerprint`) among `records`,
+  /// whose fingerprints are `fingerprints`, or nil.
+  static func scan(_ fingerprints: [UInt32], _ records: [DecisionRecord], for id: String, fingerprint: UInt32)
+    -> String?
+  {
+    for i in fingerprints.indices where fingerprints[i] == fingerprint && records[i].eventID == id {
+      return records[i].line
+    }
+    return nil
+  }
+
+  /// The line of its decision for `id` (whose fingerprint is `fingerprint`), or nil; `scan`:
+  /// by a scan of the fingerprints when there are at most `EventProcessor.pendingScanLimit`.
+  mutating func line(forEventID id: String, fingerprint: UInt32, scan: Bool) -> String? {
+    if scan && records.count <= EventProcessor.pendingScanLimit {
+      return Self.scan(fingerprints, records, for: id, fingerprint: fingerprint)
+    }
     if index == nil {
       var built: [String: Int] = [:]
       built.reserveCapacity(records.count)

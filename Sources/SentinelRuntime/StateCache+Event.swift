@@ -67,28 +67,26 @@ extension StateCache {
   /// Reads every aggregate for the current event (after `beginEvent`): `results` are the state
   /// program's (key `3i`, filter `3i+1`, value `3i+2`), the readings go to the slots of the
   /// variables the rules read, and the updates the event makes are kept for `applyUpdates`.
-  /// States not cached are loaded first: from `store`, unless `complete` (the cache was loaded
-  /// with everything the store has) and nothing was evicted since, when a missing state is new.
+  /// With `formsAhead`, `results[3n + i]` (n aggregates) is the key form of aggregate `i`'s value
+  /// (`.string`), computed ahead (`LinePreparer`) wherever this method uses one (`.null`
+  /// elsewhere, and for a value without a key form). States not cached are loaded first: from `store`, unless `complete` (the
+  /// cache was loaded with everything the store has) and nothing was evicted since, when a
+  /// missing state is new.
   mutating func read(
     _ results: [Value], plans: [AggregatePlan], at time: Timestamp,
-    into slots: inout [Value?], store: any StateStore, complete: Bool
+    into slots: inout [Value?], store: any StateStore, complete: Bool, formsAhead: Bool = false
   ) throws {
     updateCount = 0
     // Most aggregates share a key (the user): its entry is looked up once per event.
     var lastText: String?
-    var lastEntry = 0
+    // The entry of `lastText`; -1 when it has none (nothing cached for that key).
+    var lastEntry = -1
     for i in plans.indices {
       let plan = plans[i]
-      let entry: Int
+      var text: String?
+      var entry = -1
       switch results[3 * i] {
-      case .string(let s):
-        if let t = lastText, t == s {
-          entry = lastEntry
-        } else {
-          entry = self.entry(forText: s)
-          lastText = s
-          lastEntry = entry
-        }
+      case .string(let s): text = s
       case let keyValue:
         guard !keyValue.isError, let form = ValueKey.encode(keyValue) else {
           plan.clear(&slots)
@@ -104,7 +102,11 @@ extension StateCache {
       // The key form is needed to record the value (the event matches), and by `seen` to look
       // it up; a `distinct` the event does not match needs none (one allocation saved).
       if valueOK && plan.keysValues && (matches || (plan.kind == .seen && plan.isRead)) {
-        valueKey = ValueKey.encode(value)
+        if formsAhead {
+          if case .string(let form) = results[3 &* plans.count &+ i] { valueKey = form }
+        } else {
+          valueKey = ValueKey.encode(value)
+        }
         valueOK = valueKey != nil
       }
       // The current event's contribution (`count` records none), and the value `seen` looks up.
@@ -115,6 +117,32 @@ extension StateCache {
         if matches { current = plan.kind == .count ? .null : value }
       }
       guard plan.isRead || current != nil else { continue }
+      if let s = text {
+        if lastText != s {
+          lastText = s
+          lastEntry = existingEntry(forText: s) ?? -1
+        }
+        if lastEntry < 0 {
+          // NOTE: a key with nothing cached, when the store has nothing either, reads as an
+          // empty state: it needs an entry only once the event records something. Most ips
+          // of the reference corpus are only ever read (a filter on failed logins), and an
+          // entry each was ~4 % of the deciding thread (its slots for every aggregate, growing
+          // the cache's arrays; docs/performance.md, "session 12").
+          if current == nil && complete && evictions == 0 {
+            if plan.isRead {
+              var empty = AggregateState(kind: plan.kind)
+              plan.fill(
+                &slots,
+                with: empty.readInPlace(
+                  &readSpecs[i], at: time, current: nil, probe: probe, currentKey: valueKey,
+                  probeKey: valueKey))
+            }
+            continue
+          }
+          lastEntry = newEntry(forText: s)
+        }
+        entry = lastEntry
+      }
       // Updates load their state before the decision so that `apply` never waits on the store.
       let k = slot(entry, i)
       if !stateSlots[k].isLoaded {

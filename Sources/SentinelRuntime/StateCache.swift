@@ -136,8 +136,20 @@ struct StateCache {
       touch(e)
       return e
     }
+    return newEntry(forText: text)
+  }
+
+  /// A new entry (empty, nothing loaded) for a string key that has none.
+  mutating func newEntry(forText text: String) -> Int {
     let e = allocate(form: ValueKey.encode(.string(text)) ?? "", text: text)
     strings[text] = e
+    return e
+  }
+
+  /// The entry for a string key when it is cached, else nil (nothing is created).
+  mutating func existingEntry(forText text: String) -> Int? {
+    guard let e = strings[text] else { return nil }
+    touch(e)
     return e
   }
 

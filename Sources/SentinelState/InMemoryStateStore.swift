@@ -13,7 +13,15 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
 
   private struct Contents {
     var states: [StateKey: AggregateState] = [:]
-    var decisions: [LoggedDecision] = []
+    /// The decisions, as the batches that committed them: each batch's own array is kept, so a
+    /// commit copies no decision (a `LoggedDecision` per decision, retaining its five strings and
+    /// arrays, was ~2 % of an in-memory replay's deciding thread; docs/performance.md, "session
+    /// 12"). Decision `i` (in commit order, from 0) has sequence number `i + 1`.
+    var batches: [[DecisionRecord]] = []
+    /// The index of each batch's first decision (increasing).
+    var batchStarts: [Int] = []
+    /// The number of decisions.
+    var count = 0
     /// The decisions by the hash of their event id (`hashValue`): the index of the newest one
     /// with that hash; older ones with the same hash are chained through `sameHash`. Hashes, not
     /// the ids: growing the index rehashes integers, not strings (replay commits ~100 decisions
@@ -22,14 +30,33 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
     /// For each decision: the previous decision whose event id has the same hash, or -1.
     var sameHash: [Int] = []
 
-    /// The index in `decisions` of the decision for `id` (whose hash is `hash`), or nil.
+    /// Decision `i` (0 ≤ i < count).
+    func record(_ i: Int) -> DecisionRecord {
+      // The last batch whose first decision is at or before `i` (binary search).
+      var lo = 0
+      var hi = batchStarts.count - 1
+      while lo < hi {
+        let mid = (lo + hi + 1) / 2
+        if batchStarts[mid] <= i { lo = mid } else { hi = mid - 1 }
+      }
+      return batches[lo][i - batchStarts[lo]]
+    }
+
+    /// The index of the decision for `id` (whose hash is `hash`), or nil.
     func index(of id: String, hash: Int) -> Int? {
       var i = byHash[hash] ?? -1
       while i >= 0 {
-        if decisions[i].record.eventID == id { return i }
+        if record(i).eventID == id { return i }
         i = sameHash[i]
       }
       return nil
+    }
+
+    /// Every decision from index `first` on, in order.
+    func forEachRecord(from first: Int, _ body: (Int, DecisionRecord) -> Void) {
+      for (b, batch) in batches.enumerated() where batchStarts[b] + batch.count > first {
+        for (j, r) in batch.enumerated() where batchStarts[b] + j >= first { body(batchStarts[b] + j, r) }
+      }
     }
   }
 
@@ -46,7 +73,7 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
   /// The decision line recorded for this event id, or nil.
   public func decisionLine(forEventID id: String) throws -> String? {
     let hash = id.hashValue
-    return contents.withLock { c in c.index(of: id, hash: hash).map { c.decisions[$0].record.line } }
+    return contents.withLock { c in c.index(of: id, hash: hash).map { c.record($0).line } }
   }
 
   /// Applies a batch atomically: a duplicate event id rejects the whole batch. Outbox rows and
@@ -57,43 +84,67 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
         path: ":memory:", operation: "commit", reason: "the in-memory store keeps no outbox and no fence")
     }
     try contents.withLock { c in
-      // Decisions are appended as they are checked, and taken out again when a later one is a
-      // duplicate (the batch then changes nothing).
-      let base = c.decisions.count
-      var sequence = c.decisions.last?.sequence ?? 0
-      for d in batch.decisions {
-        let hash = d.eventID.hashValue
-        if c.index(of: d.eventID, hash: hash) != nil {
-          // Already recorded, or earlier in this batch: undo this batch's insertions, newest first.
-          for e in (base..<c.decisions.count).reversed() {
-            let h = c.decisions[e].record.eventID.hashValue
-            c.byHash[h] = c.sameHash[e] >= 0 ? c.sameHash[e] : nil
+      if !batch.decisions.isEmpty {
+        // The batch is kept as it is; its ids are indexed as they are checked (a later one may
+        // repeat an earlier one), and taken out again when one is a duplicate (the batch then
+        // changes nothing).
+        let base = c.count
+        c.batches.append(batch.decisions)
+        c.batchStarts.append(base)
+        c.count += batch.decisions.count
+        // By index, reading only the id: `for d in batch.decisions` copied each record (five
+        // retains and releases).
+        for j in batch.decisions.indices {
+          let id = batch.decisions[j].eventID
+          let hash = id.hashValue
+          // One probe: the id becomes the newest with its hash, then the older ones with that
+          // hash (its chain) are checked for the same id.
+          let previous = c.byHash.updateValue(base + j, forKey: hash) ?? -1
+          c.sameHash.append(previous)
+          var i = previous
+          while i >= 0, c.record(i).eventID != id { i = c.sameHash[i] }
+          if i >= 0 {
+            // Already recorded, or earlier in this batch: undo this batch's insertions (this one
+            // included), newest first.
+            for e in (base...(base + j)).reversed() {
+              let h = batch.decisions[e - base].eventID.hashValue
+              c.byHash[h] = c.sameHash[e] >= 0 ? c.sameHash[e] : nil
+            }
+            c.sameHash.removeSubrange(base...)
+            c.batches.removeLast()
+            c.batchStarts.removeLast()
+            c.count = base
+            throw StateStoreError.duplicateEventID(path: ":memory:", tenant: tenant, eventID: id)
           }
-          c.decisions.removeSubrange(base...)
-          c.sameHash.removeSubrange(base...)
-          throw StateStoreError.duplicateEventID(path: ":memory:", tenant: tenant, eventID: d.eventID)
         }
-        sequence += 1
-        c.sameHash.append(c.byHash.updateValue(c.decisions.count, forKey: hash) ?? -1)
-        c.decisions.append(LoggedDecision(sequence: sequence, record: d))
       }
       for (k, s) in batch.states { c.states[k] = s }
     }
   }
 
   /// The number of decisions recorded.
-  public func decisionCount() throws -> Int { contents.withLock { $0.decisions.count } }
+  public func decisionCount() throws -> Int { contents.withLock { $0.count } }
 
   /// Calls `body` with each decision after `sequence`, in order, until it returns false.
   public func forEachDecision(after sequence: Int64, _ body: (LoggedDecision) throws -> Bool) throws {
-    // Copy out first: `body` may call back into the store.
-    let snapshot = contents.withLock { c in c.decisions.filter { $0.sequence > sequence } }
+    // Copy out first: `body` may call back into the store. Decision `i` has sequence `i + 1`.
+    let snapshot = contents.withLock { c in
+      var out: [LoggedDecision] = []
+      c.forEachRecord(from: Int(clamping: max(0, sequence))) { i, r in
+        out.append(LoggedDecision(sequence: Int64(i + 1), record: r))
+      }
+      return out
+    }
     for d in snapshot where try !body(d) { return }
   }
 
   /// Every event id recorded.
   public func allEventIDs() throws -> Set<String> {
-    contents.withLock { Set($0.decisions.lazy.map(\.record.eventID)) }
+    contents.withLock { c in
+      var ids = Set<String>(minimumCapacity: c.count)
+      for batch in c.batches { for r in batch { ids.insert(r.eventID) } }
+      return ids
+    }
   }
 
   /// Every stored aggregate state.

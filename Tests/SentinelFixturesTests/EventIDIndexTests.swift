@@ -13,6 +13,29 @@ import Testing
 @testable import SentinelRuntime
 
 @Suite struct EventIDIndexTests {
+  /// `FingerprintSet` against `Set<UInt32>` on the same inserts: random fingerprints, repeats,
+  /// 0, and values that share their low bits (long probe runs), through several growths.
+  @Test func fingerprintSetAgreesWithASet() {
+    var rng = SystemRandomNumberGenerator()
+    var ours = FingerprintSet()
+    var theirs = Set<UInt32>()
+    var pool: [UInt32] = [0, 1, 0xFFFF_FFFF]
+    // Values equal in their low 16 bits land on the same place until the table is large.
+    pool += (1..<200).map { UInt32($0) << 16 | 0x1234 }
+    pool += (0..<5_000).map { _ in UInt32.random(in: .min ... .max, using: &rng) }
+    for round in 0..<3 {
+      for f in pool.shuffled(using: &rng) {
+        #expect(ours.insert(f) == theirs.insert(f).inserted, "round \(round): \(f)")
+      }
+    }
+    #expect(ours.count == theirs.count)
+    for f in pool { #expect(ours.contains(f)) }
+    for _ in 0..<1_000 {
+      let f = UInt32.random(in: .min ... .max, using: &rng)
+      #expect(ours.contains(f) == theirs.contains(f))
+    }
+  }
+
   @Test func aKnownHashWithoutADecisionIsANewEvent() throws {
     let bundle = try BoundedCacheTests.referenceBundle()
     let lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n")

@@ -234,14 +234,23 @@ import Testing
         optimize: optimize))
     let plain = EventProcessor(bundle: bundle, store: InMemoryStateStore())
     let ahead = EventProcessor(bundle: bundle, store: InMemoryStateStore())
+    // Through a `LinePreparer`: the aggregate's filter reads `blocked_ips`, so its state program
+    // must not run ahead (the list changes midway), and the processor runs it.
+    let prepping = EventProcessor(bundle: bundle, store: InMemoryStateStore())
+    #expect(!prepping.runsStateAhead)
+    var preparer = prepping.makePreparer()
     let change = RuntimeListValue(elementType: .string, entries: Self.ipPool.suffix(20).map { .string($0) })
     var ring = (0..<3).map { _ in ahead.eventDecoder.makeSlots() }
+    var ring2 = (0..<3).map { _ in prepping.eventDecoder.makeSlots() }
+    var results = [[Value]](repeating: [], count: 3)
     var a: [String] = []
     var b: [String] = []
     var kinds: [String: Int] = [:]
     for (i, e) in events.enumerated() {
       if i == 250 {
-        #expect(plain.setRuntimeList("blocked_ips", change) && ahead.setRuntimeList("blocked_ips", change))
+        #expect(
+          plain.setRuntimeList("blocked_ips", change) && ahead.setRuntimeList("blocked_ips", change)
+            && prepping.setRuntimeList("blocked_ips", change))
       }
       var line = e
       let x = try line.withUTF8 { try plain.process(bytes: $0) }
@@ -249,6 +258,12 @@ import Testing
         EventProcessor.prepare($0, decoder: ahead.eventDecoder, into: &ring[i % 3])
       }
       let y = try ahead.process(prepared: prepared, slots: &ring[i % 3])
+      let prepared2 = line.withUTF8 {
+        preparer.prepare($0, into: &ring2[i % 3], stateResults: &results[i % 3])
+      }
+      #expect(results[i % 3].isEmpty, "the state program ran ahead though it reads a run-time list")
+      let z = try prepping.process(prepared: prepared2, slots: &ring2[i % 3], stateResults: &results[i % 3])
+      #expect(z.line == x.line, "line \(i): \(z.line ?? "(blank)") vs \(x.line ?? "(blank)")")
       a.append(x.line ?? "(blank)")
       b.append(y.line ?? "(blank)")
       switch y {
@@ -269,6 +284,23 @@ import Testing
       kinds["decided", default: 0] > 400 && kinds["rejected", default: 0] >= 9
         && kinds["blank", default: 0] >= 12)
     #expect(a.filter { $0.contains("\"blocked_ip\"") }.count > 20, "the list never matched")
+  }
+
+  /// The state program runs ahead of the processor only when it reads no run-time list: the
+  /// same rules with the lists as constants run ahead, with run-time lists do not.
+  @Test func onlyAStateProgramReadingNoRunTimeListRunsAhead() throws {
+    for runtime in [false, true] {
+      let bundle = try Self.load(
+        Self.compile(Self.ruleText(runtime: runtime, ips: ["10.0.0.1"], users: ["u1"], mccs: [7995])))
+      let processor = EventProcessor(bundle: bundle, store: InMemoryStateStore())
+      #expect(processor.runsStateAhead == !runtime)
+      var preparer = processor.makePreparer()
+      var slots = processor.eventDecoder.makeSlots()
+      var results: [Value] = []
+      var line = Self.events(1, seed: 7)[0]
+      _ = line.withUTF8 { preparer.prepare($0, into: &slots, stateResults: &results) }
+      #expect(results.isEmpty == runtime)
+    }
   }
 
   @Test func entriesAsTextFitTheElementType() {

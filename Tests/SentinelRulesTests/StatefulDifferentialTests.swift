@@ -280,4 +280,68 @@ struct StatefulOracle {
     #expect(mismatches == 0)
     #expect(matches > 20, "the generated rules rarely match: \(matches)")
   }
+
+  /// Lines prepared ahead by a `LinePreparer` (decoded, and the state program run, into a ring of
+  /// reused buffers, up to two lines before they are decided, as `replay`'s decoding thread does)
+  /// decide exactly as `process(bytes:)`: duplicates, rejected, blank and timeless lines among
+  /// them, commits in between, with the default cache and with one of 2 keys (states evicted and
+  /// read back).
+  @Test(arguments: 0..<4)
+  func stateResultsPreparedAheadDecideAsProcessedBytes(seed: Int) throws {
+    var gen = StatefulGenerator(rng: RulesRNG(state: 0xA4EAD + UInt64(seed) * 7919))
+    let text = gen.ruleSet()
+    let (file, pd) = RuleParser.parse(Source(name: "stateful.rules", text: text))
+    try #require(!pd.hasErrors, "\(text)")
+    let (c, ds) = RuleCompiler.compile([try #require(file)])
+    let compilation = try #require(c, "\(ds.map(\.rendered))\n\(text)")
+    let loaded = try BundleLoader().load(try compilation.bundle.encoded(signedWith: nil))
+    var lines = gen.events(300)
+    lines.insert("", at: 40)
+    lines.insert("{\"event_id\":\"bad\",\"type\":7}", at: 90)
+    lines.insert("{\"event_id\":\"no-ts\",\"type\":\"login\",\"user_id\":\"u1\"}", at: 150)
+    for capacity in [EventProcessor.defaultCacheCapacity, 2] {
+      let plain = EventProcessor(bundle: loaded, store: InMemoryStateStore(), cacheCapacity: capacity)
+      let ahead = EventProcessor(bundle: loaded, store: InMemoryStateStore(), cacheCapacity: capacity)
+      #expect(ahead.runsStateAhead, "the generated state programs read only the events' fields")
+      var preparer = ahead.makePreparer()
+      let depth = 3
+      var slots = (0..<depth).map { _ in ahead.eventDecoder.makeSlots() }
+      var results = [[Value]](repeating: [], count: depth)
+      var prepared = [PreparedLine](repeating: .blank, count: depth)
+      var preparedCount = 0
+      var ranAhead = 0
+      var mismatches = 0
+      var matches = 0
+      for n in lines.indices {
+        while preparedCount < min(lines.count, n + depth) {
+          let k = preparedCount % depth
+          var line = lines[preparedCount]
+          prepared[k] = line.withUTF8 { preparer.prepare($0, into: &slots[k], stateResults: &results[k]) }
+          if !results[k].isEmpty { ranAhead += 1 }
+          preparedCount += 1
+        }
+        var line = lines[n]
+        let want = try line.withUTF8 { try plain.process(bytes: $0) }.line
+        let k = n % depth
+        let handed = results[k].count
+        let got = try ahead.process(prepared: prepared[k], slots: &slots[k], stateResults: &results[k]).line
+        // The first event's results were taken (swapped for the processor's empty buffer).
+        if n == 0 { #expect(handed > 0 && results[k].isEmpty, "the results prepared ahead were not used") }
+        if got != want {
+          mismatches += 1
+          if mismatches <= 3 {
+            Issue.record("seed \(seed) line \(n + 1): \(lines[n])\n want \(want ?? "-")\n got  \(got ?? "-")")
+          }
+        }
+        if want?.contains("\"rules\":[\"") == true { matches += 1 }
+        if n % 37 == 36 {
+          try plain.commit()
+          try ahead.commit()
+        }
+      }
+      #expect(mismatches == 0)
+      #expect(ranAhead >= 290, "the state program ran ahead for \(ranAhead) lines")
+      #expect(matches > 20, "the generated rules rarely match: \(matches)")
+    }
+  }
 }

@@ -1,0 +1,140 @@
+// Work done ahead of the deciding thread, on another one (`replay`'s decoding thread,
+// DecodeAhead.swift): a line is decoded into its slots (`EventProcessor.prepare`) and, when the
+// state program reads nothing but the event's fields, the state program runs on them too — its
+// results (each aggregate's key, filter and value) then depend on that line alone, not on any
+// earlier event or on the processor's state — and so do the key forms (`ValueKey.encode`) of
+// the values `distinct` and `seen` aggregates keep.
+//
+// NOTE: the state program's run was ~11 % of the deciding thread's samples in an in-memory
+// replay of the scaled reference corpus, the key forms ~2 %, while the decoding thread idled
+// most of the time (docs/performance.md, "session 12").
+//
+// A state program that reads a run-time list runs on the deciding thread, as before: the list's
+// value is the processor's (`setRuntimeList` between two events), which a line decoded ahead
+// cannot know.
+
+import SentinelBytecode
+import SentinelModel
+import SentinelState
+import SentinelVM
+import SentinelVerifier
+
+// MARK: - LinePreparer
+
+/// Decodes lines, and runs the state program on them when it can run ahead, for
+/// `EventProcessor.process(prepared:slots:stateResults:)`. Made by `EventProcessor.makePreparer()`;
+/// one per thread (it keeps the state program's register file).
+public struct LinePreparer: Sendable {
+  let decoder: EventDecoder
+  /// The state program when it runs ahead, else nil.
+  let stateProgram: VerifiedProgram?
+  /// The aggregates (`EventProcessor.plans`): which values need a key form.
+  let plans: [AggregatePlan]
+  let timeSlot: Int?
+  let vm = VM()
+  var registers = VM.Registers()
+
+  /// `EventProcessor.prepare(_:decoder:into:)`; for an event with a time, when the state program
+  /// runs ahead, its results go to `stateResults` (any buffer; it is emptied otherwise), followed
+  /// by the key form of each aggregate's value (`StateCache.read`, `formsAhead`).
+  public mutating func prepare(
+    _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], stateResults: inout [Value]
+  ) -> PreparedLine {
+    let prepared = EventProcessor.prepare(line, decoder: decoder, into: &slots)
+    // The processor's condition for running the state program (`decide`): a state program and
+    // an event time.
+    if case .event = prepared, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
+      // Back to the program's own results first: `run` reallocates a buffer of another size.
+      let count = state.program.ruleCount
+      // One element at a time: `removeSubrange` took ~7 % of this thread (generic, unspecialized).
+      while stateResults.count > count { stateResults.removeLast() }
+      _ = vm.run(state, variables: slots, results: &stateResults, registers: &registers)
+      for i in plans.indices {
+        var form = Value.null
+        // Only where `StateCache.read` uses one: the event matches, or `seen` looks it up.
+        if plans[i].keysValues {
+          let value = stateResults[3 &* i &+ 2]
+          var matches = false
+          if case .bool(true) = stateResults[3 &* i &+ 1] { matches = true }
+          if !value.isError && (matches || (plans[i].kind == .seen && plans[i].isRead)),
+            let f = ValueKey.encode(value)
+          {
+            form = .string(f)
+          }
+        }
+        stateResults.append(form)
+      }
+    } else {
+      stateResults.removeAll(keepingCapacity: true)
+    }
+    return prepared
+  }
+}
+
+extension EventProcessor {
+  /// Whether the state program reads no slot that decoding leaves alone (a run-time list), so
+  /// that it can run ahead of the processor (`LinePreparer`).
+  static func stateRunsAhead(_ state: VerifiedProgram?, unmappedSlots: [Int]) -> Bool {
+    guard let state else { return false }
+    let unmapped = Set(unmappedSlots)
+    // The code as verified and as run (fused), each variable operand by the opcode table.
+    for code in [state.program.code, state.code] {
+      for ins in code {
+        for (o, kind) in ins.opcode.info.operands.enumerated() where kind == .variable {
+          if unmapped.contains(Int(ins.operand(o))) { return false }
+        }
+      }
+    }
+    return true
+  }
+
+  /// A preparer for this processor's lines (to be used on one other thread); `stateAhead`:
+  /// it runs the state program when it can (else it only decodes).
+  public func makePreparer(stateAhead: Bool = true) -> LinePreparer {
+    LinePreparer(
+      decoder: decoder, stateProgram: stateAhead && stateRunsAhead ? bundle.stateProgram : nil,
+      plans: plans,
+      timeSlot: timeSlot)
+  }
+
+  /// Whether `makePreparer()`'s preparers can run the state program (it reads no run-time list).
+  public var runsStateAhead: Bool { stateRunsAhead }
+
+  /// `process(prepared:slots:)` for a line a `LinePreparer` of this processor prepared into
+  /// `slots` and `stateResults`: the same result, state changes and pending decision as
+  /// `process(bytes:)` on that line. Both buffers are swapped, not copied: on return they hold
+  /// the processor's previous ones, ready to be prepared into again.
+  public func process(
+    prepared: PreparedLine, slots decoded: inout [Value?], stateResults ahead: inout [Value]
+  )
+    throws -> ProcessedLine
+  {
+    guard case .event(let eventID) = prepared else { return try process(prepared: prepared, slots: &decoded) }
+    guard decoded.count == slots.count else {
+      preconditionFailure("process(prepared:slots:): a slot buffer not made by eventDecoder.makeSlots()")
+    }
+    // A duplicate first: it needs none of the line's slots, and leaves the processor's as they
+    // are (nothing swapped, nothing copied).
+    let fingerprint = Self.fingerprint(eventID)
+    if let original = try originalLine(forEventID: eventID, fingerprint: fingerprint) {
+      return .duplicate(eventID: eventID, line: original)
+    }
+    swap(&slots, &decoded)
+    // The slots decoding never writes keep their values: the run-time lists, and the readings
+    // of the aggregates the rules read — but those only when `StateCache.read` does not run
+    // for this event (it writes every one of them): no state program or no event time. Copying
+    // the readings for every event was ~3 % of the deciding thread (docs/performance.md,
+    // "session 12").
+    for k in keptSlots { slots[k] = decoded[k] }
+    var readsState = false
+    if bundle.stateProgram != nil, let t = timeSlot, case .timestamp? = slots[t] { readsState = true }
+    if !readsState { for k in readingSlots { slots[k] = decoded[k] } }
+    // The preparer ran the state program for this line when it left a full set of results and
+    // key forms.
+    let ready =
+      stateRunsAhead && !ahead.isEmpty
+      && ahead.count == (bundle.stateProgram?.program.ruleCount ?? 0) + plans.count
+    if ready { swap(&stateResults, &ahead) }
+    return try decideNew(eventID, fingerprint: fingerprint, stateReady: ready)
+  }
+}
