@@ -51,14 +51,12 @@ public struct LinePreparer: Sendable {
       _ = vm.run(state, variables: slots, results: &stateResults, registers: &registers)
       for i in plans.indices {
         var form = Value.null
-        // Only where `StateCache.read` uses one: the event matches, or `seen` looks it up.
+        // Only where `StateCache.read` uses one.
         if plans[i].keysValues {
           let value = stateResults[3 &* i &+ 2]
           var matches = false
           if case .bool(true) = stateResults[3 &* i &+ 1] { matches = true }
-          if !value.isError && (matches || (plans[i].kind == .seen && plans[i].isRead)),
-            let f = ValueKey.encode(value)
-          {
+          if !value.isError && plans[i].needsValueKey(matches: matches), let f = ValueKey.encode(value) {
             form = .string(f)
           }
         }
@@ -92,13 +90,10 @@ extension EventProcessor {
   /// it runs the state program when it can (else it only decodes).
   public func makePreparer(stateAhead: Bool = true) -> LinePreparer {
     LinePreparer(
-      decoder: decoder, stateProgram: stateAhead && stateRunsAhead ? bundle.stateProgram : nil,
+      decoder: decoder, stateProgram: stateAhead && runsStateAhead ? bundle.stateProgram : nil,
       plans: plans,
       timeSlot: timeSlot)
   }
-
-  /// Whether `makePreparer()`'s preparers can run the state program (it reads no run-time list).
-  public var runsStateAhead: Bool { stateRunsAhead }
 
   /// `process(prepared:slots:)` for a line a `LinePreparer` of this processor prepared into
   /// `slots` and `stateResults`: the same result, state changes and pending decision as
@@ -132,7 +127,7 @@ extension EventProcessor {
     // The preparer ran the state program for this line when it left a full set of results and
     // key forms.
     let ready =
-      stateRunsAhead && !ahead.isEmpty
+      runsStateAhead && !ahead.isEmpty
       && ahead.count == (bundle.stateProgram?.program.ruleCount ?? 0) + plans.count
     if ready { swap(&stateResults, &ahead) }
     return try decideNew(eventID, fingerprint: fingerprint, stateReady: ready)

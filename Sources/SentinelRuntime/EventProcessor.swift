@@ -75,9 +75,9 @@ public final class EventProcessor {
   /// `StateCache.read` writes whenever it runs, and the others (run-time lists).
   let readingSlots: [Int]
   let keptSlots: [Int]
-  /// Whether the state program reads only the event's fields, so that it may run ahead, on the
-  /// thread that decodes (`LinePreparer`, EventProcessor+Prepare.swift).
-  let stateRunsAhead: Bool
+  /// Whether the state program reads only the event's fields (no run-time list), so that it may
+  /// run ahead, on the thread that decodes (`LinePreparer`, EventProcessor+Prepare.swift).
+  public let runsStateAhead: Bool
   /// The bundle's aggregates.
   let specs: [AggregateSpec]
   /// For each aggregate: what the per-event path needs of it (`AggregatePlan`).
@@ -147,7 +147,7 @@ public final class EventProcessor {
     decoder = EventDecoder(schema: b.schema, slotOrder: names)
     slots = decoder.makeSlots()
     unmappedSlots = decoder.unmappedSlots
-    stateRunsAhead = Self.stateRunsAhead(bundle.stateProgram, unmappedSlots: decoder.unmappedSlots)
+    runsStateAhead = Self.stateRunsAhead(bundle.stateProgram, unmappedSlots: decoder.unmappedSlots)
     var index: [String: Int] = [:]
     for (i, n) in names.enumerated() { index[n] = i }
     timeSlot = index[b.schema.variable + ".ts"]

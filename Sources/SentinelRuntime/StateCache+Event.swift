@@ -27,6 +27,14 @@ struct AggregatePlan {
   let slot1: Int
   let slot2: Int
 
+  /// Whether the event's value needs its key form (`ValueKey.encode`): to record it (the event
+  /// matches) and, for `seen`, to look it up; a `distinct` the event does not match needs none.
+  /// `StateCache.read` and `LinePreparer` (which computes the forms ahead) both ask this.
+  @inline(__always)
+  func needsValueKey(matches: Bool) -> Bool {
+    keysValues && (matches || (kind == .seen && isRead))
+  }
+
   init(_ spec: AggregateSpec, slots: [Int?], isRead: Bool) {
     kind = spec.kind
     self.isRead = isRead
@@ -99,9 +107,7 @@ extension StateCache {
       let value = results[3 * i + 2]
       var valueOK = !value.isError
       var valueKey: String?
-      // The key form is needed to record the value (the event matches), and by `seen` to look
-      // it up; a `distinct` the event does not match needs none (one allocation saved).
-      if valueOK && plan.keysValues && (matches || (plan.kind == .seen && plan.isRead)) {
+      if valueOK && plan.needsValueKey(matches: matches) {
         if formsAhead {
           if case .string(let form) = results[3 &* plans.count &+ i] { valueKey = form }
         } else {
