@@ -54,13 +54,17 @@ $S produce --redis "redis://127.0.0.1:$port" --stream events "$work/events.jsonl
 end=$(date +%s.%N)
 python3 -c "print(f'  {$events/($end-$start):,.0f} events/s ({$end-$start:.2f} s)')"
 
+# redis-server's CPU time so far (user + system, clock ticks of 1/100 s, from /proc).
+redis_cpu() { awk '{ print $14 + $15 }' "/proc/$rpid/stat"; }
+
 # consume LABEL BINARY GROUP OUTPUT DB [ARGS…]: one consumer from a full stream until its group has read
 # every entry and nothing is pending; then its published decisions are checked.
 consume() {
   local label=$1 bin=$2 group=$3 output=$4 db=$5
   shift 5
   echo "== $label: sentinel consume, batch $batch (stream → SQLite commit → XADD decisions → XACK)"
-  local start end info pending lag
+  local start end info pending lag rcpu0 rcpu1
+  rcpu0=$(redis_cpu)
   start=$(date +%s.%N)
   /usr/bin/time -f "  CPU: %U s user, %S s system" -o "$work/time.txt" \
     "$bin" consume --redis "redis://127.0.0.1:$port" --rules "$work/rules.sbc" --db "$db" \
@@ -79,14 +83,16 @@ consume() {
     sleep 0.05
   done
   end=$(date +%s.%N)
+  rcpu1=$(redis_cpu)
   # SIGTERM to the consumer itself (not to /usr/bin/time, which then reports its CPU time).
   pkill -TERM -P $cpid || kill -TERM $cpid
   wait $cpid || true
   cpid=""
   python3 -c "print(f'  {$events/($end-$start):,.0f} events/s ({$end-$start:.2f} s, start-up included)')"
   cat "$work/time.txt"
+  python3 -c "print(f'  redis-server CPU while consuming: {($rcpu1-$rcpu0)/100:.2f} s')"
   # Builds since session 9 give each thread's CPU time in the stop line (docs/operations.md).
-  grep "consumer stopped" "$work/consume.log" | grep -oE '\b(c[a-z_]*_s|batches|commits|read_to_ack_s)=[0-9.]*' | tr '\n' ' ' |
+  grep "consumer stopped" "$work/consume.log" | grep -oE '\b(c[a-z_]*_s|redis[a-z_]*_s|batches|commits|read_to_ack_s)=[0-9.]*' | tr '\n' ' ' |
     sed 's/^\(.\)/  threads: \1/; s/ $/\n/' || true
   # Builds since session 12: the time from the first read to the last acknowledgement (without
   # the process's start-up: loading the rules and the screening index, opening the database).

@@ -206,7 +206,9 @@ extension ConsumerLoop {
   func settle() throws -> (acknowledgements: [String: [String]], kept: Bool)? {
     guard let f = inFlight else { return nil }
     inFlight = nil
+    let t0 = clock.now
     let outcome = f.commits.isEmpty ? ConsumerCommitThread.Outcome() : (committer?.wait() ?? .init())
+    commitWaitTime += clock.now - t0
     for (c, report) in zip(f.commits, outcome.reports) {
       let w = c.entries.worker
       w.processor.commitSucceeded()

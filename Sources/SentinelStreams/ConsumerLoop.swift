@@ -31,6 +31,15 @@ final class ConsumerLoop {
   /// `read_to_ack_s`: the time spent consuming, without start-up and idle waits after the last).
   var firstRead: ContinuousClock.Instant?
   var lastAcknowledged: ContinuousClock.Instant?
+  /// Wall time this loop spent in Redis round trips (reads, publications, acknowledgements,
+  /// with their replies' parsing) and waiting for the commit thread: the stop line's `redis_s`
+  /// and `commit_wait_s` (with `cpu_loop_s`, what the loop's time went to).
+  var redisTime: Duration = .zero
+  /// Commands sent whose replies are read later, in order, and the entries of a read sent
+  /// ahead (`ConsumerLoop+Replies.swift`).
+  var sent: [SentCommand] = []
+  var prefetched: (key: PrefetchKey, entries: [StreamEntry])?
+  var commitWaitTime: Duration = .zero
   var froze = false
   /// The last outbox id this loop wrote to Redis: the next publication reads only rows above it.
   var publishedThrough: Int64 = 0
@@ -98,16 +107,25 @@ final class ConsumerLoop {
     var action = machine.start()
     while true {
       if consumer.stopFlag.load(ordering: .relaxed) && !machine.isStopping { machine.stopRequested() }
-      if case .stop = action { break }
+      if case .stop = action {
+        // Entries read ahead are this consumer's: decided before it stops.
+        if let next = try prefetchedOnStop() {
+          action = next
+          continue
+        }
+        break
+      }
       do {
         action = try perform(action)
       } catch let e as RedisError {
         if case .server(_, let message) = e, message.hasPrefix("NOGROUP") {
           logger.warning("consumer group lost; creating it again from id 0", metadata: ["error": "\(e)"])
+          abandonSent()
           try settleAll()
           action = machine.failed(.noGroup(stream: streamOf(message)))
         } else if e.isConnectionFailure || e.isTransient {
           logger.warning("Redis connection failed; reconnecting", metadata: ["error": "\(e)"])
+          abandonSent()
           redis.close()
           // The commit in flight is settled; its rows are published and its entries (pending,
           // read again) acknowledged as duplicates after the reconnection.
@@ -121,6 +139,7 @@ final class ConsumerLoop {
     }
     // The machine settles before it stops; a commit still in flight here only comes from a
     // failure while stopping: it is settled, its entries are read again at the next start.
+    try receiveSent()
     try settleAll()
     try flushOutboxMark()
     publishMetrics()
@@ -139,6 +158,7 @@ final class ConsumerLoop {
   func perform(_ action: ConsumerStateMachine.Action) throws -> ConsumerStateMachine.Action {
     switch action {
     case .createGroups(let streams):
+      try receiveSent()
       for s in streams {
         let reply = try redis.command(["XGROUP", "CREATE", s, config.group, "0", "MKSTREAM"])
         if case .error(let m) = reply, !m.hasPrefix("BUSYGROUP") {
@@ -148,22 +168,36 @@ final class ConsumerLoop {
       return machine.groupsCreated()
 
     case .publishOutbox:
+      try receiveSent()
       try publishOutbox()
       return machine.outboxPublished(now: now)
 
     case .read(let streams, let ids, let count, let block):
-      var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(count)]
-      if let block { args += ["BLOCK", String(block.milliseconds)] }
-      args += ["STREAMS"] + streams + ids
-      let entries = try redis.command(args) { (raw) throws(RedisError) in
-        try StreamReplies.readGroup(raw: raw)
+      let fresh = ids.allSatisfy { $0 == ">" }
+      let key = PrefetchKey(streams: streams, count: count)
+      var entries: [StreamEntry]
+      if fresh, let ahead = try takePrefetched(key) {
+        entries = ahead
+      } else {
+        try receiveSent()
+        var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(count)]
+        if let block { args += ["BLOCK", String(block.milliseconds)] }
+        args += ["STREAMS"] + streams + ids
+        let t0 = clock.now
+        entries = try redis.command(args) { (raw) throws(RedisError) in
+          try StreamReplies.readGroup(raw: raw)
+        }
+        redisTime += clock.now - t0
       }
-      lookAround()
+      try lookAround()
+      // A full read: more entries are likely waiting; the next read goes out now.
+      if fresh && entries.count >= count { try prefetch(key) }
       if firstRead == nil && !entries.isEmpty { firstRead = clock.now }
       if entries.isEmpty && inFlight == nil { try flushOutboxMark() }
       return machine.entriesRead(entries, readStreams: streams, now: now)
 
     case .fetchDeliveries(let stream, let ids):
+      try receiveSent()
       guard let first = ids.first, let last = ids.last else {
         return machine.deliveriesFetched([:], stream: stream, now: now)
       }
@@ -175,6 +209,7 @@ final class ConsumerLoop {
       return machine.deliveriesFetched(try StreamReplies.pendingCounts(reply), stream: stream, now: now)
 
     case .claim(let stream, let cursor, let minIdle, let count):
+      try receiveSent()
       let reply = try checked(
         redis.command([
           "XAUTOCLAIM", stream, config.group, config.consumer, String(minIdle.milliseconds), cursor, "COUNT",
@@ -199,6 +234,7 @@ final class ConsumerLoop {
       return machine.settled(now: now)
 
     case .reconnect(let delay):
+      abandonSent()
       Thread.sleep(forTimeInterval: delay.seconds)
       do {
         try redis.connect()
@@ -253,8 +289,25 @@ final class ConsumerLoop {
   /// (their decisions are among the rows, or were committed before); the published mark rides
   /// in the next commit.
   func publishAndAcknowledge(_ acknowledgements: [String: [String]]) throws {
+    // Pipelined: sent, their replies read later (`ConsumerLoop+Replies.swift`).
+    if try sendPublication(acknowledgements) { return }
+    try receiveSent()
     let published = try publishOutbox(mark: false)
     crashPoint("after-publish")
+    let acks = acknowledgementArguments(acknowledgements)
+    let t0 = clock.now
+    let replies = try redis.pipeline(acks)
+    redisTime += clock.now - t0
+    for reply in replies {
+      if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
+    }
+    crashPoint("after-ack")
+    if !acknowledgements.isEmpty { lastAcknowledged = clock.now }
+    if let last = published { unmarkedThrough = last }
+  }
+
+  /// XACK of `acknowledgements`' entries, one command per stream.
+  func acknowledgementArguments(_ acknowledgements: [String: [String]]) -> [RedisArguments] {
     var acks: [RedisArguments] = []
     for (stream, ids) in acknowledgements.sorted(by: { $0.key < $1.key }) {
       var a = RedisArguments(bytes: 64 + ids.count * 20, count: 3 + ids.count)
@@ -264,12 +317,7 @@ final class ConsumerLoop {
       for id in ids { a.append(id) }
       acks.append(a)
     }
-    for reply in try redis.pipeline(acks) {
-      if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
-    }
-    crashPoint("after-ack")
-    if !acknowledgements.isEmpty { lastAcknowledged = clock.now }
-    if let last = published { unmarkedThrough = last }
+    return acks
   }
 
   /// Writes the pending published mark in a transaction of its own (idle, stopping).
@@ -488,6 +536,30 @@ final class ConsumerLoop {
   /// when Redis does not know it. The arguments go in one buffer (`RedisArguments`): five per
   /// row, no string or array each.
   func runScript(_ rows: ArraySlice<OutboxRecord>) throws -> Int {
+    try receiveSent()
+    for _ in 0..<2 {
+      if scriptSHA == nil {
+        let loaded = try checked(redis.command(["SCRIPT", "LOAD", Self.publishScript]), "SCRIPT LOAD")
+        scriptSHA = loaded.string
+      }
+      let t0 = clock.now
+      let reply = try redis.command(publicationArguments(rows, sha: scriptSHA ?? ""))
+      redisTime += clock.now - t0
+      if case .error(let m) = reply {
+        if m.hasPrefix("NOSCRIPT") {
+          scriptSHA = nil
+          continue
+        }
+        throw RedisError.server(command: "EVALSHA (outbox publication)", message: m)
+      }
+      return Int(reply.integer ?? 0)
+    }
+    throw RedisError.server(command: "EVALSHA (outbox publication)", message: "script not loaded")
+  }
+
+  /// EVALSHA `sha` (the publication script) for `rows`: the watermark key and each output
+  /// stream as keys, five arguments per row.
+  func publicationArguments(_ rows: ArraySlice<OutboxRecord>, sha: String) -> RedisArguments {
     var keys = [watermarkKey]
     var keyIndex: [String: Int64] = [:]
     var streamKeys: [Int64] = []
@@ -503,34 +575,19 @@ final class ConsumerLoop {
       }
       size += 24 + r.body.utf8.count + (r.error?.utf8.count ?? 0)
     }
-    for _ in 0..<2 {
-      if scriptSHA == nil {
-        let loaded = try checked(redis.command(["SCRIPT", "LOAD", Self.publishScript]), "SCRIPT LOAD")
-        scriptSHA = loaded.string
-      }
-      var args = RedisArguments(bytes: size, count: 3 + keys.count + 5 * rows.count)
-      args.append("EVALSHA")
-      args.append(scriptSHA ?? "")
-      args.append(Int64(keys.count))
-      for k in keys { args.append(k) }
-      for (r, k) in zip(rows, streamKeys) {
-        args.append(r.id)
-        args.append(k)
-        args.append(r.kind.rawValue)
-        args.append(r.body)
-        args.append(r.error ?? "")
-      }
-      let reply = try redis.command(args)
-      if case .error(let m) = reply {
-        if m.hasPrefix("NOSCRIPT") {
-          scriptSHA = nil
-          continue
-        }
-        throw RedisError.server(command: "EVALSHA (outbox publication)", message: m)
-      }
-      return Int(reply.integer ?? 0)
+    var args = RedisArguments(bytes: size, count: 3 + keys.count + 5 * rows.count)
+    args.append("EVALSHA")
+    args.append(sha)
+    args.append(Int64(keys.count))
+    for k in keys { args.append(k) }
+    for (r, k) in zip(rows, streamKeys) {
+      args.append(r.id)
+      args.append(k)
+      args.append(r.kind.rawValue)
+      args.append(r.body)
+      args.append(r.error ?? "")
     }
-    throw RedisError.server(command: "EVALSHA (outbox publication)", message: "script not loaded")
+    return args
   }
 
   // MARK: - Metrics, fault injection
@@ -542,9 +599,10 @@ final class ConsumerLoop {
   }
 
   /// At most once per 2 s: the group's pending count and lag (XINFO GROUPS, Redis 7).
-  func lookAround() {
+  func lookAround() throws {
     if let t = lastLook, clock.now - t < .seconds(2) { return }
     lastLook = clock.now
+    try receiveSent()
     var pending = 0
     var lag = 0
     for s in config.settings.streams {
@@ -575,6 +633,7 @@ final class ConsumerLoop {
       // Each thread's CPU time: the loop's (Redis, deciding, and the commits without the
       // pipeline) and the commit thread's, with its waits for the disk — which one limits.
       metadata["cpu_loop_s"] = "\(String(format: "%.3f", threadCPUSeconds()))"
+      metadata["redis_s"] = "\(String(format: "%.3f", redisTime.seconds))"
       if let firstRead, let lastAcknowledged {
         metadata["read_to_ack_s"] = "\(String(format: "%.3f", (lastAcknowledged - firstRead).seconds))"
       }
@@ -582,6 +641,7 @@ final class ConsumerLoop {
         let t = committer.time.seconds
         metadata["cpu_commit_s"] = "\(String(format: "%.3f", t.cpu))"
         metadata["commit_busy_s"] = "\(String(format: "%.3f", t.busy))"
+        metadata["commit_wait_s"] = "\(String(format: "%.3f", commitWaitTime.seconds))"
       }
     }
     logger.info(final ? "consumer stopped" : "consumer progress", metadata: metadata)

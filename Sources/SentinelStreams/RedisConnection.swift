@@ -226,11 +226,16 @@ public final class RedisConnection {
 
   deinit { close() }
 
-  /// Closes the connection (the next command connects again).
+  /// Closes the connection (the next command connects again). Replies not read are dropped.
   public func close() {
     if let c = context { redisFree(c) }
     context = nil
+    outstanding = 0
   }
+
+  /// Commands sent with `send` whose replies `receive` has not read yet, in order. While any
+  /// is outstanding, only `send` and `receive` may be used (the replies come in order).
+  public private(set) var outstanding = 0
 
   /// Whether a context is open.
   public var isConnected: Bool { context != nil }
@@ -282,6 +287,7 @@ public final class RedisConnection {
 
   /// Runs one command given as byte strings (exact copies, NULs included).
   public func command(_ arguments: [[UInt8]]) throws(RedisError) -> RedisReply {
+    assert(outstanding == 0, "a command while replies are outstanding")
     try connect()
     guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
     let reply = withArgv(arguments) { argc, argv, lengths in redisCommandArgv(c, argc, argv, lengths) }
@@ -296,6 +302,7 @@ public final class RedisConnection {
   func command<T>(
     _ arguments: [String], parse: (UnsafePointer<redisReply>) throws(RedisError) -> T
   ) throws(RedisError) -> T {
+    assert(outstanding == 0, "a command while replies are outstanding")
     let bytes = arguments.map { Array($0.utf8) }
     try connect()
     guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
@@ -307,6 +314,7 @@ public final class RedisConnection {
 
   /// Runs one command whose arguments are in one buffer (`RedisArguments`).
   public func command(_ arguments: RedisArguments) throws(RedisError) -> RedisReply {
+    assert(outstanding == 0, "a command while replies are outstanding")
     try connect()
     guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
     let reply = arguments.withArgv { argc, argv, lengths in redisCommandArgv(c, argc, argv, lengths) }
@@ -317,6 +325,7 @@ public final class RedisConnection {
 
   /// Sends every command, then reads every reply (one round trip), arguments in one buffer each.
   public func pipeline(_ commands: [RedisArguments]) throws(RedisError) -> [RedisReply] {
+    assert(outstanding == 0, "a pipeline while replies are outstanding")
     if commands.isEmpty { return [] }
     try connect()
     guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
@@ -339,6 +348,7 @@ public final class RedisConnection {
   /// Sends every command, then reads every reply (one round trip). Error replies are returned in
   /// place; an I/O failure closes the connection and throws.
   public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+    assert(outstanding == 0, "a pipeline while replies are outstanding")
     if commands.isEmpty { return [] }
     try connect()
     guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
@@ -356,6 +366,56 @@ public final class RedisConnection {
       freeReplyObject(raw)
     }
     return replies
+  }
+
+  // MARK: Replies read later
+
+  /// Sends a command and returns without its reply: the bytes are written to the socket now, so
+  /// the server works on it while the caller does something else; `receive` reads the reply
+  /// (replies come in the order commands were sent). An I/O failure closes the connection.
+  public func send(_ arguments: RedisArguments) throws(RedisError) {
+    try connect()
+    guard let c = context else { throw .cannotConnect(endpoint: endpoint.description, reason: "no context") }
+    let status = arguments.withArgv { argc, argv, lengths in redisAppendCommandArgv(c, argc, argv, lengths) }
+    if status != REDIS_OK { throw lost(c, arguments.name) }
+    try flush(c, arguments.name)
+    outstanding += 1
+  }
+
+  /// `send` of arguments given as strings.
+  public func send(_ arguments: [String]) throws(RedisError) {
+    var a = RedisArguments(bytes: arguments.reduce(0) { $0 + $1.utf8.count }, count: arguments.count)
+    for x in arguments { a.append(x) }
+    try send(a)
+  }
+
+  /// Writes hiredis's output buffer to the socket, all of it.
+  private func flush(_ c: UnsafeMutablePointer<redisContext>, _ name: String) throws(RedisError) {
+    var done: Int32 = 0
+    while done == 0 {
+      if redisBufferWrite(c, &done) != REDIS_OK { throw lost(c, name) }
+    }
+  }
+
+  /// Reads the reply of the oldest command sent and not received (`send`); an error reply is
+  /// returned as `.error`. An I/O failure closes the connection and throws.
+  public func receive(_ name: String) throws(RedisError) -> RedisReply {
+    try receive(name) { RedisReply(UnsafeMutablePointer(mutating: $0)) }
+  }
+
+  /// `receive`, handing hiredis's reply to `parse` (valid only during the call).
+  func receive<T>(
+    _ name: String, parse: (UnsafePointer<redisReply>) throws(RedisError) -> T
+  ) throws(RedisError) -> T {
+    guard let c = context, outstanding > 0 else {
+      throw .connectionLost(endpoint: endpoint.description, command: name, reason: "no reply outstanding")
+    }
+    var raw: UnsafeMutableRawPointer?
+    if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw lost(c, name) }
+    outstanding -= 1
+    defer { freeReplyObject(raw) }
+    guard let reply = raw?.assumingMemoryBound(to: redisReply.self) else { throw lost(c, name) }
+    return try parse(UnsafePointer(reply))
   }
 
   /// Closes the failed context and describes the failure.

@@ -1,0 +1,200 @@
+// Redis commands whose replies are read later (the pipelined consumer, the default).
+//
+// Each Redis round trip used to hold the loop: the batch's read, its publication (the outbox
+// script) and its acknowledgement each waited for redis-server to be scheduled, run the
+// command and answer. On two shared cores that wait was most of the loop's time (the stop
+// line's `redis_s`: 2.5 of 2.6 s at load 7, docs/performance.md). Now the loop sends and reads
+// the replies later, so that redis-server works while the loop decides:
+//
+//   read N+1 ─► [send: read N+2] ─► decide N+1 ─► settle N ─► [send: publish N, XACK N] ─► read N+2
+//                                                                              (its reply, already there)
+//
+// - **The next read** (`prefetch`): after a read of new entries (`>`) that came back full, the
+//   same read is sent at once, without BLOCK; the machine's next read of new entries takes its
+//   entries (`takePrefetched`). Entries read ahead are delivered to this consumer (pending in
+//   its name) like any others: a stop decides them first (`prefetchedOnStop`), a failure drops
+//   them and they are read again as own pending entries.
+// - **Publication and acknowledgement** (`sendPublication`): the batch's outbox script and its
+//   XACK go out together; their replies are read before the next publication is sent, or before
+//   any other command. Acknowledging before the script's reply is read is safe: an entry is
+//   acknowledged only after its decision is committed in the outbox, and an outbox row stays
+//   unpublished (re-published at start, the watermark making it a no-op when it was written)
+//   until the script's reply confirms it — only then does the published mark ride in a commit.
+//   One publication is outstanding at a time: were two out and the first refused, the second
+//   would move the watermark past the first's rows.
+//
+// INVARIANT: `sent` lists the commands whose replies `redis` has not returned yet, in order
+// (`redis.outstanding == sent.count` while connected). Any other command first reads them all
+// (`receiveSent`); a failure while reading them closes the connection (`abandonSent`): a
+// publication whose reply was not read is treated as not done (rows read back from SQLite), a
+// read ahead is dropped.
+
+import SentinelState
+
+/// A command sent whose reply has not been read.
+enum SentCommand {
+  /// A read of new entries sent ahead (`prefetch`), with what was asked.
+  case read(PrefetchKey)
+  /// The outbox script for rows up to id `top`; `before`: `publishedThrough` before it.
+  case publish(top: Int64, before: Int64)
+  /// XACK of the entries of one or more streams.
+  case acknowledge
+}
+
+/// What a read of new entries asked: the streams and the count.
+struct PrefetchKey: Equatable {
+  var streams: [String]
+  var count: Int
+}
+
+extension ConsumerLoop {
+  /// Whether replies may be read later: the pipelined consumer (`--no-pipeline` stays one round
+  /// trip at a time, the sequential reference).
+  var readsRepliesLater: Bool { committer != nil }
+
+  /// Reads the reply of every command sent: entries read ahead are kept for the next read,
+  /// publications and acknowledgements take effect. A failure closes the connection first.
+  func receiveSent() throws {
+    while !sent.isEmpty { try receiveOne() }
+  }
+
+  /// Reads replies up to and including the last publication sent (none left outstanding).
+  func receiveThroughPublication() throws {
+    guard let last = sent.lastIndex(where: { if case .publish = $0 { true } else { false } }) else { return }
+    for _ in 0...last { try receiveOne() }
+  }
+
+  /// Reads the oldest reply outstanding.
+  private func receiveOne() throws {
+    let command = sent.removeFirst()
+    let t0 = clock.now
+    defer { redisTime += clock.now - t0 }
+    do {
+      switch command {
+      case .read(let key):
+        let entries = try redis.receive("XREADGROUP") { (raw) throws(RedisError) in
+          try StreamReplies.readGroup(raw: raw)
+        }
+        prefetched = (key, entries)
+      case .publish(let top, let before):
+        let reply = try redis.receive("EVALSHA (outbox publication)")
+        if case .error(let m) = reply {
+          // Not done: the rows are read back from SQLite and published again.
+          forgetPublication(before: before)
+          if m.hasPrefix("NOSCRIPT") {
+            scriptSHA = nil
+          } else {
+            throw RedisError.server(command: "EVALSHA (outbox publication)", message: m)
+          }
+        } else {
+          let added = Int(reply.integer ?? 0)
+          consumer.metricsBox.withLock { $0.published += added }
+          unmarkedThrough = top
+        }
+      case .acknowledge:
+        let reply = try redis.receive("XACK")
+        if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
+        lastAcknowledged = clock.now
+      }
+    } catch {
+      abandonSent()
+      throw error
+    }
+  }
+
+  /// Drops every command sent and not received: closes the connection when replies are
+  /// outstanding (they would answer the next commands), treats a publication not confirmed as
+  /// not done, and drops the entries read ahead (pending in Redis: read again as own pending
+  /// entries after the failure).
+  func abandonSent() {
+    for case .publish(_, let before) in sent { forgetPublication(before: before) }
+    if !sent.isEmpty || redis.outstanding > 0 { redis.close() }
+    sent.removeAll()
+    prefetched = nil
+  }
+
+  /// A publication not confirmed: the rows from `before` on are read back and published again
+  /// by the next publication (the script's watermark skips what did reach Redis).
+  private func forgetPublication(before: Int64) {
+    publishedThrough = min(publishedThrough, before)
+    heldIsComplete = false
+    held.removeAll()
+  }
+
+  // MARK: The next read
+
+  /// Sends the read of new entries `key` again, ahead of the machine asking for it (after a
+  /// read that came back full: more entries are likely waiting).
+  func prefetch(_ key: PrefetchKey) throws {
+    guard readsRepliesLater, prefetched == nil, !consumer.stopFlag.load(ordering: .relaxed),
+      !machine.isStopping
+    else { return }
+    if sent.contains(where: { if case .read = $0 { true } else { false } }) { return }
+    var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(key.count), "STREAMS"]
+    args += key.streams + key.streams.map { _ in ">" }
+    try redis.send(args)
+    sent.append(.read(key))
+  }
+
+  /// The entries read ahead for `key`, when a read was sent ahead and found some (its reply
+  /// read now if needed); nil when the machine's read must be sent (nothing ahead, another
+  /// read, or nothing found: the machine may want to BLOCK).
+  func takePrefetched(_ key: PrefetchKey) throws -> [StreamEntry]? {
+    if prefetched == nil, sent.contains(where: { if case .read = $0 { true } else { false } }) {
+      while prefetched == nil, !sent.isEmpty { try receiveOne() }
+    }
+    guard let p = prefetched, p.key == key, !p.entries.isEmpty else {
+      if let p = prefetched, !p.entries.isEmpty {
+        // Entries read ahead for another read stay for theirs.
+        return nil
+      }
+      prefetched = nil
+      return nil
+    }
+    prefetched = nil
+    return p.entries
+  }
+
+  /// When the machine stops: entries read ahead are delivered to this consumer, so the machine
+  /// takes them as a read (decided, committed, published and acknowledged before the stop).
+  func prefetchedOnStop() throws -> ConsumerStateMachine.Action? {
+    try receiveSent()
+    guard let p = prefetched else { return nil }
+    prefetched = nil
+    if p.entries.isEmpty { return nil }
+    return machine.entriesRead(p.entries, readStreams: p.key.streams, now: now)
+  }
+
+  // MARK: Publication and acknowledgement
+
+  /// Sends the held rows' publication and the acknowledgements without waiting for the replies
+  /// (read before the next publication or any other command). False when this cannot be done
+  /// now — the rows must be read back, or the script is not loaded — and the caller publishes
+  /// one round trip at a time.
+  func sendPublication(_ acknowledgements: [String: [String]]) throws -> Bool {
+    guard readsRepliesLater else { return false }
+    // One publication outstanding at a time (see the file comment).
+    try receiveThroughPublication()
+    guard heldIsComplete, let sha = scriptSHA else { return false }
+    if !held.isEmpty {
+      var start = 0
+      while start < held.count {
+        if start > 0 { try receiveThroughPublication() }
+        let end = min(start + Self.publicationChunk, held.count)
+        let before = publishedThrough
+        try redis.send(publicationArguments(held[start..<end], sha: sha))
+        publishedThrough = held[end - 1].id
+        sent.append(.publish(top: held[end - 1].id, before: before))
+        start = end
+      }
+      held.removeAll(keepingCapacity: true)
+    }
+    crashPoint("after-publish")
+    for a in acknowledgementArguments(acknowledgements) {
+      try redis.send(a)
+      sent.append(.acknowledge)
+    }
+    crashPoint("after-ack")
+    return true
+  }
+}
