@@ -63,26 +63,18 @@ consume() {
   local label=$1 bin=$2 group=$3 output=$4 db=$5
   shift 5
   echo "== $label: sentinel consume, batch $batch (stream → SQLite commit → XADD decisions → XACK)"
-  local start end info pending lag rcpu0 rcpu1
+  local start end rcpu0 rcpu1
   rcpu0=$(redis_cpu)
   start=$(date +%s.%N)
   /usr/bin/time -f "  CPU: %U s user, %S s system" -o "$work/time.txt" \
     "$bin" consume --redis "redis://127.0.0.1:$port" --rules "$work/rules.sbc" --db "$db" \
     --stream events --group "$group" --output "$output" --batch "$batch" --consumer bench "$@" 2>"$work/consume.log" &
   cpid=$!
-  # Done when the group has read every entry and nothing is pending.
-  while true; do
-    # redis-cli prints the groups' fields one per line: name, value, name, value, ...
-    info=$($R xinfo groups events 2>/dev/null | awk -v g="$group" 'NR % 2 == 1 { k = $0; next }
-      { if (k == "name") c = $0; if (c == g && k == "pending") p = $0; if (c == g && k == "lag") l = $0 }
-      END { print p, l }')
-    pending=${info% *}
-    lag=${info#* }
-    if [ "${pending:-x}" = 0 ] && [ "${lag:-x}" = 0 ]; then break; fi
-    kill -0 $cpid 2>/dev/null || { echo "consumer exited:"; cat "$work/consume.log"; exit 1; }
-    sleep 0.05
-  done
-  end=$(date +%s.%N)
+  # Done when the group has read every entry and nothing is pending (polled every 10 ms on one
+  # connection: a redis-cli per poll took CPU from the consumer being measured).
+  if ! end=$(python3 bench/streams_wait.py "$port" events "$group" $cpid); then
+    echo "consumer exited:"; cat "$work/consume.log"; exit 1
+  fi
   rcpu1=$(redis_cpu)
   # SIGTERM to the consumer itself (not to /usr/bin/time, which then reports its CPU time).
   pkill -TERM -P $cpid || kill -TERM $cpid

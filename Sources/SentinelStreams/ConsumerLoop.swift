@@ -31,9 +31,9 @@ final class ConsumerLoop {
   /// `read_to_ack_s`: the time spent consuming, without start-up and idle waits after the last).
   var firstRead: ContinuousClock.Instant?
   var lastAcknowledged: ContinuousClock.Instant?
-  /// Wall time this loop spent in Redis round trips (reads, publications, acknowledgements,
-  /// with their replies' parsing) and waiting for the commit thread: the stop line's `redis_s`
-  /// and `commit_wait_s` (with `cpu_loop_s`, what the loop's time went to).
+  /// Wall time this loop spent waiting for Redis (round trips and replies read later, with their
+  /// parsing; not a blocking read that found nothing) and for the commit thread: the stop
+  /// line's `redis_s` and `commit_wait_s` (with `cpu_loop_s`, what the loop's time went to).
   var redisTime: Duration = .zero
   /// Commands sent whose replies are read later, in order, and the entries of a read sent
   /// ahead (`ConsumerLoop+Replies.swift`).
@@ -187,7 +187,8 @@ final class ConsumerLoop {
         entries = try redis.command(args) { (raw) throws(RedisError) in
           try StreamReplies.readGroup(raw: raw)
         }
-        redisTime += clock.now - t0
+        // A blocking read that found nothing is idle time, not a wait for Redis.
+        if block == nil || !entries.isEmpty { redisTime += clock.now - t0 }
       }
       try lookAround()
       // A full read: more entries are likely waiting; the next read goes out now.
