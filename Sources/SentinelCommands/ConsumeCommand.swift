@@ -8,6 +8,7 @@ import SentinelRuntime
 import SentinelState
 import SentinelStreams
 import ServiceLifecycle
+import Synchronization
 
 /// Consumes a Redis stream through a consumer group.
 public struct ConsumeCommand: ParsableCommand {
@@ -75,14 +76,29 @@ public struct ConsumeCommand: ParsableCommand {
 
   /// Loads the rule set, then consumes until SIGTERM or SIGINT.
   public func run() throws {
-    let bundle = try loadRuleSet(try defaultRulePaths(rules))
+    let paths = try defaultRulePaths(rules)
     var config = try streams.configuration(tenant: tenant, databasePath: db)
     config.databaseFoldEvery = foldEvery
-    // Open the database once here so that a bad --db is reported before Redis is touched.
-    do {
-      try SQLiteStateStore(path: db, tenant: tenant).close()
-    } catch {
-      printError("\(error)")
+    // Open the database once here so that a bad --db is reported before Redis is touched — on
+    // another thread while the rules load (creating a database waits for a few fsyncs). A bad
+    // rule set is still reported first.
+    let (db, tenant) = (self.db, self.tenant)
+    let databaseCheck = BackgroundCheck {
+      do {
+        try SQLiteStateStore(path: db, tenant: tenant).close()
+        return nil
+      } catch {
+        return "\(error)"
+      }
+    }
+    // The screening indexes are built on another thread while the consumer starts (database,
+    // Redis, the first reads): the first event that screens a name waits for its list's index
+    // (docs/performance.md, "session 13"). A daemon builds them before it serves.
+    let bundle = try loadRuleSet(paths, buildIndexes: false)
+    let screening = bundle.screening
+    Thread.detachNewThread { screening.prepare() }
+    if let message = databaseCheck.failure {
+      printError(message)
       throw ExitCode(1)
     }
     let logger = Logger(label: "sentinel")
@@ -213,4 +229,27 @@ struct StreamOptions: ParsableArguments {
 
   /// Options at their defaults.
   init() {}
+}
+
+/// A check run on a thread of its own; `failure` waits for it: nil when it passed, else what
+/// went wrong.
+final class BackgroundCheck: Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private let message = Mutex<String?>(nil)
+
+  /// Starts `body` on a new thread: it returns nil when the check passed, else the message.
+  init(_ body: @escaping @Sendable () -> String?) {
+    Thread.detachNewThread { [self] in
+      let m = body()
+      message.withLock { $0 = m }
+      done.signal()
+    }
+  }
+
+  /// Waits for the check: nil when it passed, else its message.
+  var failure: String? {
+    done.wait()
+    done.signal()
+    return message.withLock { $0 }
+  }
 }

@@ -57,10 +57,12 @@ func readFileBytes(_ path: String) throws -> [UInt8] {
 
 /// A verified bundle from `--rules`: a compiled bundle file (`*.sbc`, loaded and verified as a
 /// daemon would), or rule files and directories (compiled, encoded, then loaded the same way).
-func loadRuleSet(_ paths: [String], optimize: Bool = true) throws -> LoadedBundle {
+func loadRuleSet(_ paths: [String], optimize: Bool = true, buildIndexes: Bool = true) throws -> LoadedBundle {
   if paths.count == 1, paths[0].hasSuffix(".sbc") {
     do {
-      return try BundleLoader().load(try readFileBytes(paths[0]))
+      var loader = BundleLoader()
+      loader.buildsScreeningIndexes = buildIndexes
+      return try loader.load(try readFileBytes(paths[0]))
     } catch let e as BundleLoadError {
       printError("\(paths[0]): \(e.message)")
       throw ExitCode(1)
@@ -68,5 +70,7 @@ func loadRuleSet(_ paths: [String], optimize: Bool = true) throws -> LoadedBundl
   }
   let c = try compileRuleSet(paths, optimize: optimize, quiet: false)
   let bytes = try c.bundle.encoded(signedWith: nil)
-  return try BundleLoader(catalog: c.environment.catalog).load(bytes)
+  var loader = BundleLoader(catalog: c.environment.catalog)
+  loader.buildsScreeningIndexes = buildIndexes
+  return try loader.load(bytes)
 }

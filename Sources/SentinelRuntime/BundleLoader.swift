@@ -13,7 +13,10 @@
 //                  every variable is an event field, an aggregate reading or a run-time list's
 //                  slot of exactly the list's type (the VM then never sees a slot of a wrong kind)
 //   8. index       each screening list's index is built (SentinelScreening), so no decision pays
-//                  for it; `screen` is verified and runs bound to the bundle's own lists
+//                  for it; `screen` is verified and runs bound to the bundle's own lists. With
+//                  `buildsScreeningIndexes` false the caller builds them (`screening.prepare()`,
+//                  e.g. on another thread while it starts up); a `screen` call waits for its
+//                  list's index until then
 //
 // A daemon swapping bundles keeps the old one whenever `load` throws.
 
@@ -106,6 +109,9 @@ public struct BundleLoader: Sendable {
   public let requireSignature: Bool
   /// The limits programs are verified under.
   public let limits: Limits
+  /// Whether `load` builds the screening lists' indexes before returning (step 8); false: the
+  /// caller does (`LoadedBundle.screening.prepare()`), or the first `screen` of each list.
+  public var buildsScreeningIndexes = true
 
   /// A loader.
   ///
@@ -162,7 +168,7 @@ public struct BundleLoader: Sendable {
       }
     }
     try Self.checkConsistency(bundle)
-    screening.prepare()
+    if buildsScreeningIndexes { screening.prepare() }
     // The lists' entries live in their handles (`screening`) from here on: one copy in memory.
     var kept = bundle
     for i in kept.screeningLists.indices { kept.screeningLists[i].entries = [] }

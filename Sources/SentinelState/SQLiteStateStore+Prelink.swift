@@ -48,8 +48,9 @@ extension SQLiteStateStore {
     var head = tip.head
     var hashes: [String] = []
     hashes.reserveCapacity(decisions.count)
-    for d in decisions {
-      head = try link(d, after: head, decidedAt: decidedAt)
+    // By index: `for d in decisions` copies each record out (retaining its strings).
+    for i in decisions.indices {
+      head = try link(decisions[i], after: head, decidedAt: decidedAt)
       hashes.append(head.hash)
     }
     return PrelinkedChain(

@@ -154,7 +154,7 @@ extension ConsumerLoop {
         continue
       }
       // Every commit after the first checks from the previous one's rows (`ConsumerCommitThread`).
-      let checkAfter = heldIsComplete ? (held.last?.id ?? publishedThrough) : nil
+      let checkAfter = heldIsComplete ? (held.lastID ?? publishedThrough) : nil
       var b = w.fenced.prepare(taken ?? StateBatch(), mark: mark, checkAfter: checkAfter, takingOutbox: true)
       if committer != nil, !b.decisions.isEmpty {
         // Nothing is in flight now: a partition without a tip reads it (links computed now).

@@ -53,7 +53,7 @@ final class ConsumerLoop {
   /// above `publishedThrough` (every commit checks, in its transaction, that no other unpublished
   /// row lies above the last id held: `StateBatch.outboxUnpublishedCheckAfter`), so a batch is
   /// published from them instead of being read back from SQLite.
-  var held: [OutboxRecord] = []
+  var held = HeldRows()
   /// Whether `held` is every unpublished row above `publishedThrough`; false once a commit found
   /// another row there (another process's commit, rows left by a crash): then publication reads
   /// the rows back from SQLite, and the next commits check again from what it published.
@@ -344,7 +344,7 @@ final class ConsumerLoop {
       let counts = try decide(w, events: events, dead: dead)
       crashPoint("before-commit")
       w.fenced.markPublishedThrough = unmarkedThrough
-      w.fenced.unpublishedCheckAfter = heldIsComplete ? (held.last?.id ?? publishedThrough) : nil
+      w.fenced.unpublishedCheckAfter = heldIsComplete ? (held.lastID ?? publishedThrough) : nil
       w.fenced.written = nil
       do {
         try w.processor.commit()
@@ -473,13 +473,7 @@ final class ConsumerLoop {
       held.removeAll()
       return
     }
-    held.reserveCapacity(held.count + rows.count)
-    var id = ids.lowerBound
-    for var r in rows {
-      r.id = id
-      held.append(r)
-      id += 1
-    }
+    held.append(rows, first: ids.lowerBound)
   }
 
   /// Publishes every unpublished outbox row above the last one this loop published; marks them
@@ -497,7 +491,7 @@ final class ConsumerLoop {
       complete = rows.count < Self.publicationChunk
       guard let top = rows.last?.id else { break }
       if top == last { break }
-      let added = try runScript(rows[...])
+      let added = try runScript([OutboxPiece(rows: rows[...], first: nil)])
       consumer.metricsBox.withLock { $0.published += added }
       last = top
       publishedThrough = top
@@ -520,23 +514,21 @@ final class ConsumerLoop {
   /// Publishes the held rows (the batch's commits wrote them, and no other unpublished row lies
   /// among them), in chunks of `publicationChunk`.
   func publishHeld() throws -> Int64? {
-    guard let top = held.last?.id else { return nil }
-    var start = 0
-    while start < held.count {
-      let end = min(start + Self.publicationChunk, held.count)
-      let added = try runScript(held[start..<end])
+    guard let top = held.lastID else { return nil }
+    for chunk in held.chunks(of: Self.publicationChunk) {
+      guard let last = chunk.lastID else { continue }
+      let added = try runScript(chunk)
       consumer.metricsBox.withLock { $0.published += added }
-      publishedThrough = held[end - 1].id
-      start = end
+      publishedThrough = last
     }
-    held.removeAll(keepingCapacity: true)
+    held.removeAll()
     return top
   }
 
   /// EVALSHA of the publication script for `rows` (in id order), loading the script first
   /// when Redis does not know it. The arguments go in one buffer (`RedisArguments`): five per
   /// row, no string or array each.
-  func runScript(_ rows: ArraySlice<OutboxRecord>) throws -> Int {
+  func runScript(_ rows: [OutboxPiece]) throws -> Int {
     try receiveSent()
     for _ in 0..<2 {
       if scriptSHA == nil {
@@ -558,35 +550,51 @@ final class ConsumerLoop {
     throw RedisError.server(command: "EVALSHA (outbox publication)", message: "script not loaded")
   }
 
-  /// EVALSHA `sha` (the publication script) for `rows`: the watermark key and each output
-  /// stream as keys, five arguments per row.
-  func publicationArguments(_ rows: ArraySlice<OutboxRecord>, sha: String) -> RedisArguments {
+  /// EVALSHA `sha` (the publication script) for the rows of `pieces`: the watermark key and
+  /// each output stream as keys, five arguments per row.
+  func publicationArguments(_ pieces: [OutboxPiece], sha: String) -> RedisArguments {
     var keys = [watermarkKey]
     var keyIndex: [String: Int64] = [:]
     var streamKeys: [Int64] = []
-    streamKeys.reserveCapacity(rows.count)
+    let count = pieces.rowCount
+    streamKeys.reserveCapacity(count)
     var size = 64
-    for r in rows {
-      if let i = keyIndex[r.stream] {
-        streamKeys.append(i)
-      } else {
-        keys.append(r.stream)
-        keyIndex[r.stream] = Int64(keys.count)
-        streamKeys.append(Int64(keys.count))
+    // Rows nearly always name the same stream as the row before: compared before hashing.
+    var lastStream: String?
+    var lastKey: Int64 = 0
+    for p in pieces {
+      for r in p.rows {
+        if r.stream != lastStream {
+          if let i = keyIndex[r.stream] {
+            lastKey = i
+          } else {
+            keys.append(r.stream)
+            lastKey = Int64(keys.count)
+            keyIndex[r.stream] = lastKey
+          }
+          lastStream = r.stream
+        }
+        streamKeys.append(lastKey)
+        size += 24 + r.body.utf8.count + (r.error?.utf8.count ?? 0)
       }
-      size += 24 + r.body.utf8.count + (r.error?.utf8.count ?? 0)
     }
-    var args = RedisArguments(bytes: size, count: 3 + keys.count + 5 * rows.count)
+    var args = RedisArguments(bytes: size, count: 3 + keys.count + 5 * count)
     args.append("EVALSHA")
     args.append(sha)
     args.append(Int64(keys.count))
     for k in keys { args.append(k) }
-    for (r, k) in zip(rows, streamKeys) {
-      args.append(r.id)
-      args.append(k)
-      args.append(r.kind.rawValue)
-      args.append(r.body)
-      args.append(r.error ?? "")
+    var n = 0
+    for p in pieces {
+      var k = 0
+      for r in p.rows {
+        args.append(p.id(k))
+        args.append(streamKeys[n])
+        args.append(r.kind.rawValue)
+        args.append(r.body)
+        args.append(r.error ?? "")
+        k += 1
+        n += 1
+      }
     }
     return args
   }
