@@ -102,7 +102,7 @@ extension ConsumerLoop {
   ///
   /// Group commit: when the disk is slower than deciding, the batches decided while one commit
   /// runs ride in the next (one transaction, one fsync), and the loop waits for the disk only
-  /// once 8 batches wait (docs/performance.md, "Group commit in the stream consumer and in
+  /// once 16 batches wait (docs/performance.md, "Group commit in the stream consumer and in
   /// replay": fewer transactions, 7–15 % less CPU on the commit thread).
   func processPipelined(_ batch: ConsumerBatch) throws {
     let parts = partitions(of: batch)

@@ -90,11 +90,15 @@ extension ConsumerLoop {
           let added = Int(reply.integer ?? 0)
           consumer.metricsBox.withLock { $0.published += added }
           unmarkedThrough = top
+          // The publication is in Redis now (a kill here leaves it there, as the sequential
+          // consumer's crash point of the same name does).
+          crashPoint("after-publish")
         }
       case .acknowledge:
         let reply = try redis.receive("XACK")
         if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
         lastAcknowledged = clock.now
+        crashPoint("after-ack")
       }
     } catch {
       abandonSent()
@@ -185,12 +189,10 @@ extension ConsumerLoop {
       sent.append(.publish(top: top, before: before))
     }
     held.removeAll()
-    crashPoint("after-publish")
     for a in acknowledgementArguments(acknowledgements) {
       try redis.send(a)
       sent.append(.acknowledge)
     }
-    crashPoint("after-ack")
     return true
   }
 }
