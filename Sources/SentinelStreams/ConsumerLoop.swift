@@ -182,6 +182,9 @@ final class ConsumerLoop {
         entries = ahead
       } else {
         try receiveSent()
+        // A read of own pending entries (after a start or a failure) reads entries read ahead
+        // too: they are pending in this consumer's name.
+        if !fresh { prefetched = nil }
         var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(count)]
         if let block { args += ["BLOCK", String(block.milliseconds)] }
         args += ["STREAMS"] + streams + ids
@@ -264,6 +267,13 @@ final class ConsumerLoop {
 
   /// The batch's entries by partition, in stream order (partitions without entries left out).
   func partitions(of batch: ConsumerBatch) -> [PartitionEntries] {
+    // One partition (the usual case): its entries as the batch holds them, no copy per entry.
+    if workers.count == 1, let (stream, worker) = workers.first,
+      batch.events.allSatisfy({ $0.stream == stream }), batch.deadLetters.allSatisfy({ $0.entry.stream == stream })
+    {
+      if batch.events.isEmpty && batch.deadLetters.isEmpty { return [] }
+      return [PartitionEntries(worker: worker, events: batch.events, dead: batch.deadLetters)]
+    }
     var byStream: [String: [StreamEntry]] = [:]
     for e in batch.events { byStream[e.stream, default: []].append(e) }
     var deadByStream: [String: [DeadLetter]] = [:]

@@ -87,10 +87,23 @@ public struct ConsumerBatch: Sendable, Equatable {
 
   /// Every entry to acknowledge, by stream (ids in batch order).
   public var acknowledgements: [String: [String]] {
+    // Runs of one stream are gathered before they go in the dictionary (one hash per run, not
+    // per entry: a batch is nearly always one stream).
     var out: [String: [String]] = [:]
-    for e in events { out[e.stream, default: []].append(e.id) }
-    for d in deadLetters { out[d.entry.stream, default: []].append(d.entry.id) }
-    for t in trimmed { out[t.stream, default: []].append(t.id) }
+    var stream: String?
+    var run: [String] = []
+    func add(_ s: String, _ id: String) {
+      if s != stream {
+        if let stream, !run.isEmpty { out[stream, default: []] += run }
+        stream = s
+        run.removeAll(keepingCapacity: true)
+      }
+      run.append(id)
+    }
+    for e in events { add(e.stream, e.id) }
+    for d in deadLetters { add(d.entry.stream, d.entry.id) }
+    for t in trimmed { add(t.stream, t.id) }
+    if let stream, !run.isEmpty { out[stream, default: []] += run }
     return out
   }
 
