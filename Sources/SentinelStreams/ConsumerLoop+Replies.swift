@@ -101,6 +101,8 @@ extension ConsumerLoop {
         crashPoint("after-ack")
       }
     } catch {
+      // The publication being read is no longer in `sent`: not confirmed, so not done.
+      if case .publish(_, let before) = command { forgetPublication(before: before) }
       abandonSent()
       throw error
     }
