@@ -66,7 +66,10 @@ extension ConsumerLoop {
 
   /// Reads the oldest reply outstanding.
   private func receiveOne() throws {
-    let command = sent.removeFirst()
+    // The command stays in `sent` until its reply is read: a failure while reading it leaves
+    // it there for `abandonSent` (a publication whose reply was never read counts as not done;
+    // `redisKilledUnderLoad` once lost rows when it was taken off first).
+    guard let command = sent.first else { return }
     let t0 = clock.now
     defer { redisTime += clock.now - t0 }
     do {
@@ -75,9 +78,11 @@ extension ConsumerLoop {
         let entries = try redis.receive("XREADGROUP") { (raw) throws(RedisError) in
           try StreamReplies.readGroup(raw: raw)
         }
+        sent.removeFirst()
         prefetched = (key, entries)
       case .publish(let top, let before):
         let reply = try redis.receive("EVALSHA (outbox publication)")
+        sent.removeFirst()
         if case .error(let m) = reply {
           // Not done: the rows are read back from SQLite and published again.
           forgetPublication(before: before)
@@ -96,13 +101,12 @@ extension ConsumerLoop {
         }
       case .acknowledge:
         let reply = try redis.receive("XACK")
+        sent.removeFirst()
         if case .error(let m) = reply { throw RedisError.server(command: "XACK", message: m) }
         lastAcknowledged = clock.now
         crashPoint("after-ack")
       }
     } catch {
-      // The publication being read is no longer in `sent`: not confirmed, so not done.
-      if case .publish(_, let before) = command { forgetPublication(before: before) }
       abandonSent()
       throw error
     }
@@ -186,6 +190,16 @@ extension ConsumerLoop {
       guard let top = chunk.lastID else { continue }
       if n > 0 { try receiveThroughPublication() }
       let before = publishedThrough
+      if faultFires("lose-publication") {
+        // Test-only: the connection breaks before Redis reads this publication (it is in
+        // `sent`, as if its bytes had been written; its reply never comes).
+        publishedThrough = top
+        sent.append(.publish(top: top, before: before))
+        redis.close()
+        throw RedisError.connectionLost(
+          endpoint: "\(config.endpoint)", command: "EVALSHA (outbox publication)",
+          reason: "test fault lose-publication")
+      }
       try redis.send(publicationArguments(chunk, sha: sha))
       publishedThrough = top
       sent.append(.publish(top: top, before: before))

@@ -682,6 +682,12 @@ final class ConsumerLoop {
   /// and the consumer that claimed its entries could never commit them (issue 8,
   /// `frozenConsumerLateCommitChangesNothing`). A signal raised on the calling thread is acted on
   /// before the call returns.
+  /// Test-only: whether the fault `name` (`SENTINEL_STREAMS_CRASH=name:p`) fires now.
+  func faultFires(_ name: String) -> Bool {
+    guard let p = config.crashPoints[name] else { return false }
+    return Double.random(in: 0..<1) < p
+  }
+
   func crashPoint(_ name: String) {
     if let p = config.crashPoints[name], Double.random(in: 0..<1) < p { raise(SIGKILL) }
     if let p = config.crashPoints["freeze-" + name], !froze, Double.random(in: 0..<1) < p {

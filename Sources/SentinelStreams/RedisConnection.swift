@@ -252,9 +252,19 @@ public final class RedisConnection {
     }
   }
 
+  /// SIGPIPE ignored, once per process: hiredis writes with `write(2)`, and a write to a
+  /// connection Redis closed (killed, restarted) would kill the process instead of failing with
+  /// EPIPE — which `lost` turns into a reconnection. (Commands sent without waiting for their
+  /// replies write while the server may be gone; `redisKilledUnderLoad` was killed by SIGPIPE.)
+  private static let ignoresSIGPIPE: Bool = {
+    signal(SIGPIPE, SIG_IGN)
+    return true
+  }()
+
   /// Opens the context when none is open: connect, read timeout, `SELECT`.
   public func connect() throws(RedisError) {
     if context != nil { return }
+    _ = Self.ignoresSIGPIPE
     guard let c = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), Self.timeval(connectTimeout))
     else {
       throw .cannotConnect(endpoint: endpoint.description, reason: "out of memory")

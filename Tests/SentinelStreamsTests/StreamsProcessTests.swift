@@ -416,6 +416,31 @@ import Testing
     try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir)
   }
 
+  /// Publications lost on the way (test-only fault `lose-publication`: the connection breaks
+  /// after a publication was sent without waiting for its reply, before Redis read it, its
+  /// XACK not sent): the consumer reconnects, reads the rows back from SQLite and publishes
+  /// them; every event ends with exactly one decision on the stream.
+  @Test func lostPublicationsArePublishedAgain() throws {
+    let redis = try RedisServer()
+    let dir = try Repo.temporaryFolder()
+    let db = dir + "/state.db"
+    let events = Self.chaosEvents(600)
+    let c = redis.connection()
+    try c.produce(events, stream: "events")
+    let consumer = try ConsumerProcess(
+      redis: redis, db: db, arguments: ["--batch", "32"],
+      environment: ["SENTINEL_STREAMS_CRASH": "lose-publication:0.3"], log: dir + "/consume.log")
+    let ids = Set(events.compactMap(eventID))
+    let finished = try waitUntil(300) {
+      try c.decisions().count >= ids.count && c.pendingCount("events") == 0
+    }
+    #expect(finished, "\(consumer.logTail)")
+    #expect(consumer.terminate() == 0)
+    let log = try String(contentsOfFile: consumer.log, encoding: .utf8)
+    #expect(log.contains("test fault lose-publication"), "the fault never fired")
+    try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir)
+  }
+
   /// The publication script vanishes from Redis while the consumer runs (`SCRIPT FLUSH`, as an
   /// operator or a failover might): the pipelined consumer's publication, sent without waiting
   /// for its reply, is refused (NOSCRIPT) after its XACK went out; the rows are read back from
