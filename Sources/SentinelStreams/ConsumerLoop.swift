@@ -269,7 +269,8 @@ final class ConsumerLoop {
   func partitions(of batch: ConsumerBatch) -> [PartitionEntries] {
     // One partition (the usual case): its entries as the batch holds them, no copy per entry.
     if workers.count == 1, let (stream, worker) = workers.first,
-      batch.events.allSatisfy({ $0.stream == stream }), batch.deadLetters.allSatisfy({ $0.entry.stream == stream })
+      batch.events.allSatisfy({ $0.stream == stream }),
+      batch.deadLetters.allSatisfy({ $0.entry.stream == stream })
     {
       if batch.events.isEmpty && batch.deadLetters.isEmpty { return [] }
       return [PartitionEntries(worker: worker, events: batch.events, dead: batch.deadLetters)]
