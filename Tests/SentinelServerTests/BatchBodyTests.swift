@@ -80,4 +80,60 @@ import Testing
     #expect(s.timerFired() == .none)
     #expect(s.commitFinished() == .commit)
   }
+
+  @Test func withAMinimumGroupTheNextCommitWaitsForItOrTheHoldTimer() {
+    var s = CommitSchedule(maxPending: 256, immediate: true, minGroup: 3)
+    // Idle: the first waiter commits at once (the hold only follows a commit).
+    #expect(s.requestWaits(pending: 1) == .commit)
+    s.commitStarted()
+    #expect(s.requestWaits(pending: 1) == .none)
+    // The commit returns with one waiter: the next commit holds (the hold timer), it does not start.
+    #expect(s.commitFinished() == .armTimer)
+    #expect(s.holding)
+    #expect(s.requestWaits(pending: 2) == .none)
+    #expect(s.requestWaits(pending: 3) == .commit)
+    s.commitStarted()
+    #expect(!s.holding)
+    // The hold timer fires during that commit: nothing starts.
+    #expect(s.timerFired() == .none)
+    #expect(s.requestWaits(pending: 1) == .none)
+    #expect(s.commitFinished() == .armTimer)
+    // Nobody else comes: the timer commits the lone waiter.
+    #expect(s.timerFired() == .commit)
+    s.commitStarted()
+    #expect(s.commitFinished() == .none)
+    #expect(s.requestWaits(pending: 1) == .commit)
+  }
+
+  @Test func aMinimumGroupWaitingWhenTheCommitReturnsStartsAtOnce() {
+    var s = CommitSchedule(maxPending: 4, immediate: true, minGroup: 3)
+    #expect(s.requestWaits(pending: 1) == .commit)
+    s.commitStarted()
+    for p in 1...3 { #expect(s.requestWaits(pending: p) == .none) }
+    #expect(s.commitFinished() == .commit)
+    s.commitStarted()
+    // Holding: a full batch (`maxPending` decisions) starts the commit before the group is
+    // complete (a waiter of a batch request can stand for many decisions).
+    #expect(s.requestWaits(pending: 1) == .none)
+    #expect(s.commitFinished() == .armTimer)
+    #expect(s.requestWaits(pending: 4) == .commit)
+    s.commitStarted()
+    #expect(s.commitFinished() == .none)
+  }
+
+  @Test func withADelayAndAMinimumGroupTheDelayTimerServesBoth() {
+    var s = CommitSchedule(maxPending: 2, minGroup: 3)
+    #expect(s.requestWaits(pending: 1) == .armTimer)
+    // A full batch commits before the delay timer fires; the timer stays armed.
+    #expect(s.requestWaits(pending: 2) == .commit)
+    s.commitStarted()
+    #expect(s.requestWaits(pending: 1) == .none)
+    // The commit returns while that timer is armed: no second timer; its firing commits.
+    #expect(s.commitFinished() == .none)
+    #expect(s.holding)
+    #expect(s.timerFired() == .commit)
+    s.commitStarted()
+    #expect(!s.holding)
+    #expect(s.commitFinished() == .none)
+  }
 }
