@@ -74,19 +74,6 @@ public struct ServeCommand: ParsableCommand {
       """)
   var commitDelayMs = 0
 
-  @Option(
-    help: """
-      Under load, start the next commit at once only when this many requests wait for it, else \
-      when they do or --commit-group-wait-us has passed since the previous commit returned \
-      (1: always at once). Fewer, larger commits: less CPU per decision, more latency.
-      """)
-  var commitMinGroup = 1
-
-  @Option(
-    help: "How long, in microseconds, the next commit waits for --commit-min-group requests (0: it does not)."
-  )
-  var commitGroupWaitUs = 0
-
   @Option(help: "The largest request body accepted, in bytes.")
   var maxBody = 64 * 1024
 
@@ -204,8 +191,6 @@ public struct ServeCommand: ParsableCommand {
       throw ValidationError("--db-page-size must be a power of two from 512 to 65536")
     }
     guard commitDelayMs >= 0 else { throw ValidationError("--commit-delay-ms must not be negative") }
-    guard commitMinGroup >= 1 else { throw ValidationError("--commit-min-group must be at least 1") }
-    guard commitGroupWaitUs >= 0 else { throw ValidationError("--commit-group-wait-us must not be negative") }
     guard maxBody >= 1 else { throw ValidationError("--max-body must be at least 1") }
     if streams.redis != nil { try streams.check() }
     guard maxBundleBytes >= 1 else { throw ValidationError("--max-bundle-bytes must be at least 1") }
@@ -361,9 +346,7 @@ public struct ServeCommand: ParsableCommand {
     }
     let config = ServerConfiguration(
       host: host, port: port, maxBodyBytes: maxBody,
-      decisions: DecisionServiceOptions(
-        maxPending: commitBatch, commitDelay: .milliseconds(commitDelayMs), minGroup: commitMinGroup,
-        groupWait: .microseconds(commitGroupWaitUs)),
+      decisions: DecisionServiceOptions(maxPending: commitBatch, commitDelay: .milliseconds(commitDelayMs)),
       maxBundleBytes: maxBundleBytes, bundleLoader: loader, demoKey: demo,
       allowedHosts: allowedHosts.map { HostAllowList(Self.hostList($0)) }, rateLimit: rateLimit,
       rateBurst: rateBurst, idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),

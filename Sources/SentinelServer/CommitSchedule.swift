@@ -5,12 +5,6 @@
 // requests that arrive wait, and the next commit starts as soon as it returns — so concurrent
 // requests share one transaction (one fsync), and a lone request waits at most the delay plus
 // one commit.
-//
-// With a minimum group (`minGroup` > 1), a commit that returns while fewer than `minGroup`
-// requests wait does not start the next one at once: it waits until `minGroup` wait or the
-// hold timer fires, whichever comes first. Under load that makes fewer, larger commits (each
-// commit has a fixed cost: the fsync, the transaction, the hand-offs); an idle service still
-// commits its first waiter as before (the hold only follows a commit).
 
 /// Decides when pending decisions are committed (group commit).
 struct CommitSchedule: Sendable {
@@ -34,18 +28,12 @@ struct CommitSchedule: Sendable {
   private(set) var timerArmed = false
   /// Whether a commit is in flight.
   private(set) var inFlight = false
-  /// After a commit returns, the next one starts at once only when this many requests wait.
-  let minGroup: Int
-  /// Whether the armed timer is the hold after a commit (`minGroup`), not the first waiter's delay.
-  private(set) var holding = false
 
   /// A schedule committing at `maxPending` pending decisions, or at the first waiter when
-  /// `immediate` (no delay), else when the delay timer fires; after a commit, the next starts
-  /// at once when `minGroup` requests wait, else when they do or the hold timer fires.
-  init(maxPending: Int, immediate: Bool = false, minGroup: Int = 1) {
+  /// `immediate` (no delay), else when the delay timer fires.
+  init(maxPending: Int, immediate: Bool = false) {
     self.maxPending = max(1, maxPending)
     self.immediate = immediate
-    self.minGroup = max(1, minGroup)
   }
 
   /// A request waits for the next commit; `pending` decisions are now uncommitted (not counting
@@ -53,10 +41,6 @@ struct CommitSchedule: Sendable {
   mutating func requestWaits(pending: Int) -> Action {
     waiters += 1
     if inFlight { return .none }
-    if holding {
-      // After a commit: the next starts once the group is large enough (or at the timer).
-      return waiters >= minGroup || pending >= maxPending ? .commit : .none
-    }
     if immediate || pending >= maxPending { return .commit }
     if timerArmed { return .none }
     timerArmed = true
@@ -66,7 +50,6 @@ struct CommitSchedule: Sendable {
   /// The delay timer fired.
   mutating func timerFired() -> Action {
     timerArmed = false
-    holding = false
     return waiters > 0 && !inFlight ? .commit : .none
   }
 
@@ -74,19 +57,12 @@ struct CommitSchedule: Sendable {
   mutating func commitStarted() {
     inFlight = true
     waiters = 0
-    holding = false
   }
 
   /// The commit in flight returned (or failed) and its group has been answered: the next one
-  /// starts at once when requests wait for it (`minGroup` of them, else at the hold timer).
+  /// starts at once when requests wait for it.
   mutating func commitFinished() -> Action {
     inFlight = false
-    guard waiters > 0 else { return .none }
-    if waiters >= minGroup { return .commit }
-    holding = true
-    // A timer still armed (the first waiter's delay) fires soon enough: it commits too.
-    if timerArmed { return .none }
-    timerArmed = true
-    return .armTimer
+    return waiters > 0 ? .commit : .none
   }
 }

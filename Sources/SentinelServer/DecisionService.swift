@@ -58,21 +58,11 @@ public struct DecisionServiceOptions: Sendable {
   /// Commit at most this long after the first pending decision when no commit is in flight
   /// (zero: at once).
   public var commitDelay: Duration
-  /// After a commit returns, start the next one at once only when this many requests wait for
-  /// it; else when they do or `groupWait` has passed (1: always at once).
-  public var minGroup: Int
-  /// How long the next commit waits for `minGroup` requests after a commit returned.
-  public var groupWait: Duration
 
-  /// Options: commit at `maxPending` decisions or after `commitDelay`, whichever comes first;
-  /// after a commit, the next waits up to `groupWait` for `minGroup` requests.
-  public init(
-    maxPending: Int = 256, commitDelay: Duration = .zero, minGroup: Int = 1, groupWait: Duration = .zero
-  ) {
+  /// Options: commit at `maxPending` decisions or after `commitDelay`, whichever comes first.
+  public init(maxPending: Int = 256, commitDelay: Duration = .zero) {
     self.maxPending = maxPending
     self.commitDelay = commitDelay
-    self.minGroup = minGroup
-    self.groupWait = groupWait
   }
 }
 
@@ -130,9 +120,7 @@ public actor DecisionService {
     let lists = Self.startingLists(for: bundle, store: store, logger: logger)
     processor = EventProcessor(bundle: bundle, store: store, lists: lists.values)
     activeLists = lists.active
-    schedule = CommitSchedule(
-      maxPending: options.maxPending, immediate: options.commitDelay <= .zero,
-      minGroup: options.groupWait > .zero ? options.minGroup : 1)
+    schedule = CommitSchedule(maxPending: options.maxPending, immediate: options.commitDelay <= .zero)
   }
 
   // MARK: - Deciding
@@ -271,7 +259,7 @@ public actor DecisionService {
       // A hot swap or the shutdown is about to commit on the actor: it answers these waiters.
       if !holdCommits { startCommit() }
     case .armTimer:
-      let delay = schedule.holding ? options.groupWait : options.commitDelay
+      let delay = options.commitDelay
       // The task inherits this actor's isolation: the timer runs on the actor.
       Task {
         try? await Task.sleep(for: delay)

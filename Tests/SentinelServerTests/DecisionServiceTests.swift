@@ -71,56 +71,6 @@ import Testing
     #expect(drained.decisions == 150)
   }
 
-  /// A minimum group (`minGroup`, `groupWait`): the same committed decisions and audit chain as
-  /// a service committing at once, every answer durable when it arrives, fewer commits, and a
-  /// lone request is still answered (by the hold timer).
-  @Test func aMinimumGroupCommitsTheSameDecisionsInFewerCommits() async throws {
-    let dir = try Self.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let bundle = try Self.referenceBundle(dir)
-    let ids = (0..<300).map { "g-\($0 % 240)" }
-    var stored: [[String?]] = []
-    var commitCounts: [Int] = []
-    for (i, options) in [
-      DecisionServiceOptions(maxPending: 256),
-      DecisionServiceOptions(maxPending: 256, minGroup: 16, groupWait: .milliseconds(20)),
-    ].enumerated() {
-      let path = dir + "/state-\(i).db"
-      let service = DecisionService(bundle: bundle, store: try SQLiteStateStore(path: path), options: options)
-      let reader = try SQLiteStateStore(path: path, readOnly: true)
-      // Sequential first (a lone waiter after each commit: the hold timer answers it), then at once.
-      for id in ids.prefix(5) { _ = await service.decide(Self.eventBytes(id)) }
-      let answers = try await withThrowingTaskGroup(of: (String, String, String?).self) { group in
-        for id in ids.dropFirst(5) {
-          group.addTask {
-            let outcome = await service.decide(Self.eventBytes(id))
-            guard case .decided(_, let line, _) = outcome else {
-              if case .duplicate(_, let line, _) = outcome {
-                return (id, line, try reader.decisionLine(forEventID: id))
-              }
-              throw TestFailure("event \(id): \(outcome)")
-            }
-            return (id, line, try reader.decisionLine(forEventID: id))
-          }
-        }
-        var all: [(String, String, String?)] = []
-        for try await a in group { all.append(a) }
-        return all
-      }
-      for (id, line, found) in answers {
-        #expect(found == line, "event \(id) was answered before it was stored")
-      }
-      #expect(try reader.verifyAuditChain().firstBreak == nil)
-      stored.append(try (0..<240).map { try reader.decisionLine(forEventID: "g-\($0)") })
-      let drained = await service.drain()
-      #expect(drained.decisions == 240)
-      commitCounts.append(drained.commits)
-    }
-    #expect(stored[0] == stored[1])
-    #expect(!stored[1].contains(nil))
-    #expect(commitCounts[1] <= commitCounts[0], "\(commitCounts)")
-  }
-
   /// A reason with placeholders is answered with the decision's values interpolated (the
   /// reference rule `sanctioned_beneficiary`: the SDN entry's id, matched name and score); a
   /// duplicate, not evaluated again, reads `?` in their place; a reason without placeholders is
