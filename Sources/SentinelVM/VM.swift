@@ -67,9 +67,7 @@ public struct VM: Sendable {
         if !program.writesEveryRule {
           for i in out.indices { VM.store(out, i, .null) }
         }
-        // The variables through a buffer pointer too, so that the batched loop (BatchVM.swift),
-        // which holds one per lane, runs the same `loadVariable` and `test`.
-        return variables.withUnsafeBufferPointer { vars in execute(program, vars, r, out) }
+        return execute(program, variables, r, out)
       }
     }
   }
@@ -77,8 +75,7 @@ public struct VM: Sendable {
   /// The interpreter loop over a register buffer of at least `registerCount` values. Registers
   /// may hold values of an earlier run: definite assignment means none is read before written.
   func execute(
-    _ program: VerifiedProgram, _ variables: UnsafeBufferPointer<Value?>,
-    _ r: UnsafeMutableBufferPointer<Value>,
+    _ program: VerifiedProgram, _ variables: [Value?], _ r: UnsafeMutableBufferPointer<Value>,
     _ results: UnsafeMutableBufferPointer<Value>
   ) -> Value {
     // The code the verifier checked for running: the program's, or its fused form (Fusion.swift).
@@ -240,7 +237,7 @@ public struct VM: Sendable {
   /// falls through (none jumps or returns).
   @inline(never)
   static func rare(
-    _ program: VerifiedProgram, _ ins: Instruction, _ variables: UnsafeBufferPointer<Value?>,
+    _ program: VerifiedProgram, _ ins: Instruction, _ variables: [Value?],
     _ r: UnsafeMutableBufferPointer<Value>
   ) {
     let a = Int(ins.a)
@@ -401,9 +398,7 @@ public struct VM: Sendable {
 
   /// The value of variable slot `slot`, or an error when it is unbound or of the wrong kind.
   @inline(__always)
-  func loadVariable(_ program: VerifiedProgram, _ slot: Int, _ variables: UnsafeBufferPointer<Value?>)
-    -> Value
-  {
+  func loadVariable(_ program: VerifiedProgram, _ slot: Int, _ variables: [Value?]) -> Value {
     // Not verified: the caller's array may be short or hold anything.
     guard slot < variables.count, let v = variables[slot] else {
       // VERIFIED: slot < program.variables.count (variable_out_of_bounds); the error is prebuilt.
@@ -435,7 +430,7 @@ public struct VM: Sendable {
   /// nothing of its own (the slot's string is still copied out of the `Value?`).
   @inline(__always)
   func test(
-    _ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: UnsafeBufferPointer<Value?>,
+    _ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: [Value?],
     _ constants: [Value]
   )
     -> Value
@@ -534,9 +529,7 @@ public struct VM: Sendable {
   /// `test.vv`: the string kernel on both slots' payloads when both hold strings, else the
   /// call.vv path.
   @inline(__always)
-  func testVars(
-    _ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: UnsafeBufferPointer<Value?>
-  )
+  func testVars(_ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: [Value?])
     -> Value
   {
     let b = Int(ins.b)

@@ -15,13 +15,6 @@ struct Runner {
   /// The length of the code the VM runs: the fused code.
   var executedInstructions: Int { program.executedProgram.code.count }
 
-  var batch = VM.Batch()
-
-  /// The events of `events` through `VM.runBatch` (BATCH=1; the experiment of session 13).
-  mutating func runBatch(_ events: ArraySlice<[Value?]>) {
-    vm.runBatch(program, events: events, batch: &batch)
-  }
-
   mutating func run(_ slots: [Value?]) -> [Value] {
     _ = vm.run(program, variables: slots, results: &results, registers: &registers)
     return results

@@ -76,35 +76,11 @@ struct Pass {
   let threshold: Int
   var runner: Runner
   var counts = [0, 0, 0]
-  let batched = ProcessInfo.processInfo.environment["BATCH"] != nil
   var scoreSum = 0
 
   @inline(never) mutating func run() {
     counts = [0, 0, 0]
     scoreSum = 0
-    if batched {
-      var i = 0
-      while i < events.count {
-        let j = min(i + VM.batchWidth, events.count)
-        runner.runBatch(events[i..<j])
-        for l in 0..<(j - i) {
-          let results = runner.batch.results(ofLane: l)
-          var score = 0
-          var block = false
-          var review = false
-          for (k, v) in results.enumerated() {
-            if case .bool(true) = v {
-              score += scores[k]
-              if blocks[k] { block = true } else if reviews[k] { review = true }
-            }
-          }
-          counts[block ? 2 : (review || score >= threshold ? 1 : 0)] += 1
-          scoreSum += score
-        }
-        i = j
-      }
-      return
-    }
     for e in events {
       let results = runner.run(e)
       var score = 0
