@@ -8,7 +8,8 @@
 # Usage: bash bench/peers.sh        (PEERS=dir of the peer scripts, default ../shared/bench/peers;
 #        PEERS_WORK=its work folder, default ~/.cache/sentinel-peers; QUICK=1 runs only the
 #        native Swift and LuaJIT runners of the peers, the two targets of issue 5, as run.sh
-#        would run them; ITERATIONS=5 for sentinel bench)
+#        would run them; ITERATIONS=5 for sentinel bench; BLOCK=N for its end-to-end pass in
+#        blocks of N lines, `sentinel bench --block N`)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PEERS=${PEERS:-$ROOT/../shared/bench/peers}
@@ -57,7 +58,7 @@ fi
 
 echo "== sentinel bench (same events) =="
 "$SENTINEL" bench --rules "$ROOT/bench/peer-workload/rules" "$PEERS_WORK/data/events.jsonl" --json \
-  --iterations "$ITERATIONS" | tee "$PEERS_WORK/results/sentinel.bench.json"
+  --iterations "$ITERATIONS" --block "${BLOCK:-1}" | tee "$PEERS_WORK/results/sentinel.bench.json"
 echo "== sentinel decisions =="
 DATA="$PEERS_WORK/data" SENTINEL="$SENTINEL" bash "$ROOT/bench/peer-workload/check.sh" || true
 
@@ -79,7 +80,9 @@ def ratio(ns):
     return f"{ns / base:,.2f}" if base else "?"
 print(f"| SentinelIQ VM (`sentinel bench`) | eval, pre-decoded | {s['events']:,} | {s['eval_ns_per_event']:,.0f} | "
       f"{1e9 / s['eval_ns_per_event']:,.0f} | {ratio(s['eval_ns_per_event'])} | {s['decode_ns_per_event']:,.0f} | see check |")
-print(f"| SentinelIQ (`sentinel bench`) | JSON line → decision | {s['events']:,} | {s['end_to_end_ns_per_event']:,.0f} | "
+block = s.get('end_to_end_block', 1)
+e2e_mode = "JSON line → decision" + (f", blocks of {block}" if block > 1 else "")
+print(f"| SentinelIQ (`sentinel bench`) | {e2e_mode} | {s['events']:,} | {s['end_to_end_ns_per_event']:,.0f} | "
       f"{1e9 / s['end_to_end_ns_per_event']:,.0f} | {ratio(s['end_to_end_ns_per_event'])} | (included) | see check |")
 for n, d in sorted(rows.items(), key=lambda kv: kv[1]["ns_per_event"]):
     mode = n.split(".", 1)[1] if "." in n else "fused fn"

@@ -17,7 +17,8 @@ public struct BenchCommand: ParsableCommand {
       median of each:
         decode       JSON line → event slots
         eval         pre-decoded slots → rule program → decision (action, score, matched rules)
-        end to end   JSON line → decision
+        end to end   JSON line → decision (line by line; with --block N, N lines decoded,
+                     then their N events decided, block after block)
       with the heap allocations per event of each pass (malloc calls of this thread, counted by
       interposing the C library's allocator). One thread; nothing else runs in the process.
 
@@ -27,7 +28,7 @@ public struct BenchCommand: ParsableCommand {
       CPU time: less disturbed by other processes than wall time), allocations_per_event (the
       eval pass), decode_allocations_per_event, end_to_end_allocations_per_event,
       allocation_counting, actions, score_sum, matched_sum and consistent (the end-to-end pass
-      decided what the eval pass decided).
+      decided what the eval pass decided), end_to_end_block (--block).
 
       Rule sets with aggregates are refused: their decisions depend on state (use replay).
 
@@ -47,10 +48,15 @@ public struct BenchCommand: ParsableCommand {
   @Option(help: "Timed repetitions of each pass.")
   var iterations = 5
 
+  @Option(
+    help: "End-to-end pass in blocks: decode N lines, then decide their events (1: line by line).")
+  var block = 1
+
   public init() {}
 
   public func validate() throws {
     guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+    guard block >= 1 else { throw ValidationError("--block must be at least 1") }
   }
 
   public func run() throws {
@@ -58,7 +64,7 @@ public struct BenchCommand: ParsableCommand {
     let input = try readFileBytes(events)
     let report: BenchmarkReport
     do {
-      report = try RuleSetBenchmark(bundle: bundle).run(input: input, iterations: iterations)
+      report = try RuleSetBenchmark(bundle: bundle, block: block).run(input: input, iterations: iterations)
     } catch {
       printError("bench: \(error)")
       throw ExitCode(1)
@@ -80,6 +86,7 @@ public struct BenchCommand: ParsableCommand {
       end to end   \(f(r.endToEndNanosecondsPerEvent)) ns/event  \(rate(r.endToEndNanosecondsPerEvent)) events/s  \
       CPU \(f(r.endToEndCPUNanosecondsPerEvent)) ns/event  \(f(r.endToEndAllocationsPerEvent, 2)) allocations/event
       decisions    \(actions.joined(separator: ", ")); score sum \(r.scoreSum)\
+      \(r.endToEndBlock > 1 ? "\nend to end in blocks of \(r.endToEndBlock) lines" : "")\
       \(r.consistent ? "" : "  (end to end differs from eval!)")\
       \(r.allocationCounting ? "" : "\nallocations are not counted on this platform")
       """

@@ -3,7 +3,8 @@
 //
 //   decode       JSON line → schema slots (a reused slot buffer), nothing else
 //   eval         pre-decoded slots → rule program → decision (action, score, matched rules)
-//   end to end   JSON line → slots → rule program → decision
+//   end to end   JSON line → slots → rule program → decision; line by line, or (`block` > 1)
+//                `block` lines decoded, then their events decided, block after block
 //
 // Allocations are counted per pass with the malloc interposer (`CMallocCounter`): every heap
 // allocation the benchmarking thread makes during the pass, divided by the events. A decision
@@ -64,6 +65,8 @@ public struct BenchmarkReport: Sendable {
   /// Whether the end-to-end pass decided exactly what the eval pass decided (same per-action
   /// counts, score sum and matched-rule sum).
   public var consistent: Bool
+  /// Lines the end-to-end pass decodes before deciding them (1: each line decoded, then decided).
+  public var endToEndBlock = 1
 
   /// Events per second of the eval pass.
   public var evalEventsPerSecond: Double { 1e9 / evalNanosecondsPerEvent }
@@ -97,6 +100,7 @@ public struct BenchmarkReport: Sendable {
       ("actions", "{" + counts.joined(separator: ",") + "}"),
       ("score_sum", String(scoreSum)), ("matched_sum", String(matchedSum)),
       ("consistent", consistent ? "true" : "false"),
+      ("end_to_end_block", String(endToEndBlock)),
     ]
     return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
   }
@@ -114,10 +118,17 @@ public struct RuleSetBenchmark {
   let bundle: LoadedBundle
   let engine: DecisionEngine
   let decoder: EventDecoder
+  /// Lines the end-to-end pass decodes before deciding them; 1: each line decoded, then decided.
+  /// NOTE: measured in docs/performance.md (session 13): line by line, the decoder and the VM
+  /// take turns per event, each finding the other's code and data in the caches and branch
+  /// predictors; in blocks of 16-128 lines each runs over the block alone, and the pass costs
+  /// about what the decode and eval passes cost apart.
+  let block: Int
 
   /// A benchmark of `bundle`; bundles with aggregates are refused (their decisions depend on
   /// state: measure them with `sentinel replay`).
-  public init(bundle: LoadedBundle) throws(BenchmarkError) {
+  public init(bundle: LoadedBundle, block: Int = 1) throws(BenchmarkError) {
+    self.block = max(1, block)
     guard bundle.stateProgram == nil, bundle.bundle.aggregates.isEmpty else {
       throw BenchmarkError(
         message: "the rule set has aggregates; bench measures stateless rule sets (use `sentinel replay`)")
@@ -194,7 +205,7 @@ public struct RuleSetBenchmark {
       endToEndAllocationsPerEvent: Double(allocations.endToEnd) / runs / all,
       allocationCounting: sentinel_allocation_counting() != 0,
       actions: evalTally.actions, scoreSum: evalTally.scoreSum, matchedSum: evalTally.matchedSum,
-      consistent: evalTally == endToEndTally)
+      consistent: evalTally == endToEndTally, endToEndBlock: block)
   }
 
   // MARK: - Passes
@@ -202,6 +213,8 @@ public struct RuleSetBenchmark {
   /// What the passes reuse from one event to the next.
   struct PassState {
     var slots: [Value?] = []
+    /// The slot arrays of the end-to-end pass in blocks.
+    var block: [[Value?]] = []
     var results: [Value] = []
     var registers = VM.Registers()
     var matched: [Int]
@@ -251,6 +264,7 @@ public struct RuleSetBenchmark {
   }
 
   func endToEndPass(_ input: [UInt8], _ lines: [Range<Int>], _ state: inout PassState) -> Tally {
+    if block > 1 { return endToEndBlocks(input, lines, &state) }
     var tally = Tally()
     let vm = VM()
     input.withUnsafeBufferPointer { all in
@@ -261,6 +275,38 @@ public struct RuleSetBenchmark {
           bundle.program, variables: state.slots, results: &state.results, registers: &state.registers)
         let s = engine.summarize(state.results, matched: &state.matched)
         tally.add(s, matched: state.matched.count)
+      }
+    }
+    return tally
+  }
+
+  /// The end-to-end pass in blocks: `block` lines decoded into as many slot arrays (a rejected
+  /// line leaves none), then the block's events decided in order: the decisions of the
+  /// line-by-line pass.
+  func endToEndBlocks(_ input: [UInt8], _ lines: [Range<Int>], _ state: inout PassState) -> Tally {
+    var tally = Tally()
+    let vm = VM()
+    // Each slot array starts as a copy of the pass's (runtime-list defaults included).
+    if state.block.count != block { state.block = [[Value?]](repeating: state.slots, count: block) }
+    input.withUnsafeBufferPointer { all in
+      var i = 0
+      while i < lines.count {
+        let j = min(i + block, lines.count)
+        var filled = 0
+        for range in lines[i..<j] {
+          if (try? decoder.decode(UnsafeBufferPointer(rebasing: all[range]), into: &state.block[filled]))
+            != nil
+          {
+            filled += 1
+          }
+        }
+        for k in 0..<filled {
+          _ = vm.run(
+            bundle.program, variables: state.block[k], results: &state.results, registers: &state.registers)
+          let s = engine.summarize(state.results, matched: &state.matched)
+          tally.add(s, matched: state.matched.count)
+        }
+        i = j
       }
     }
     return tally

@@ -168,6 +168,26 @@ import Testing
     }
   }
 
+  /// `sentinel bench --block N`: the end-to-end pass in blocks decides what the eval pass (and
+  /// so the line-by-line pass) decides — blocks that do not divide the lines, a rejected line
+  /// inside a block (it must leave no event behind), a block longer than the input.
+  @Test(arguments: [2, 7, 64, 1_000])
+  func benchInBlocksDecidesAsLineByLine(block: Int) throws {
+    let bundle = try Self.bundle()
+    let (events, _) = try Self.sample()
+    var lines = events
+    lines.insert("{\"type\": ", at: lines.count / 3)
+    let input = Array((lines.joined(separator: "\n") + "\n").utf8)
+    let plain = try RuleSetBenchmark(bundle: bundle).run(input: input, iterations: 1)
+    let blocked = try RuleSetBenchmark(bundle: bundle, block: block).run(input: input, iterations: 1)
+    #expect(plain.rejected == 1 && blocked.rejected == 1)
+    #expect(blocked.events == events.count)
+    #expect(plain.consistent && blocked.consistent)
+    #expect(blocked.actions == plain.actions && blocked.scoreSum == plain.scoreSum)
+    #expect(plain.endToEndBlock == 1 && blocked.endToEndBlock == block)
+    #expect(blocked.json.contains("\"end_to_end_block\":\(block)"))
+  }
+
   @Test func benchRefusesAggregates() throws {
     let rules = """
       aggregate n {
