@@ -153,7 +153,7 @@ import Testing
     let env = [
       "SENTINEL_STREAMS_CRASH":
         "after-commit:0.05,after-publish:0.05,after-ack:0.05,before-commit:0.03,decided-in-flight:0.03,"
-        + "commit-in-flight:0.03"
+        + "commit-in-flight:0.03,lose-publication:0.03"
     ]
     let log = dir + "/consume.log"
     func starts() -> Int {
