@@ -13,6 +13,8 @@
 # Same daemon options, events and key as bench/http.sh; needs wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/http_daemon.sh
+source bench/http_daemon.sh
 route=${1:-/v1/decisions}
 rounds=${2:-3}
 seconds=${3:-10}
@@ -27,32 +29,15 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/
 trap cleanup EXIT
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk per daemon: $threads threads, $conns connections, ${seconds}s, $route"
 "$SENTINEL" compile rules/ -o "$work/rules.sbc" >/dev/null
-python3 - fixtures/reference-corpus/events.jsonl fixtures/reference-corpus/decisions.jsonl "$work/events.txt" <<'PY'
-import json, re, sys
-events = [l for l in open(sys.argv[1]) if l.strip()]
-golden = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
-out = open(sys.argv[3], "w")
-for line, g in zip(events, golden):
-    if "error" in g:
-        continue
-    line, k = re.subn(r'"event_id"\s*:\s*"(?:[^"\\]|\\.)*"', '"event_id":"__ID__"', line.strip(), count=1)
-    if k == 1:
-        out.write(line + "\n")
-PY
+python3 bench/http_events.py fixtures/reference-corpus/events.jsonl fixtures/reference-corpus/decisions.jsonl \
+  "$work/events.txt" >/dev/null
 export BENCH_EVENTS="$work/events.txt"
 export BENCH_KEY="sk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 start() { # label binary: starts a daemon, prints "pid url"
   mkdir -p "$work/$1"
   rm -f "$work/$1"/state.db*
-  "$2" serve --rules "$work/rules.sbc" --db "$work/$1/state.db" --listen 127.0.0.1:0 --bench-constant-route \
-    --demo-key "$BENCH_KEY" --rate-limit 100000000 --rate-burst 100000000 --log-level warning \
-    ${DAEMON_ARGS:-} >"$work/$1/out.txt" 2>"$work/$1/err.txt" &
-  local p=$!
-  for _ in $(seq 1 100); do grep -q "listening on" "$work/$1/out.txt" 2>/dev/null && break; sleep 0.1; done
-  local port
-  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/$1/out.txt")
-  [ -n "$port" ] || { echo "the $1 daemon did not start:" >&2; cat "$work/$1/err.txt" >&2; exit 1; }
-  echo "$p http://127.0.0.1:$port"
+  start_bench_daemon "$2" "$work/$1"
+  echo "$daemon_pid $daemon_url"
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # Bytes the daemon caused to be written to storage (/proc/PID/io: WAL, checkpoints, fsyncs).

@@ -12,6 +12,8 @@
 # (DAEMON_ARGS adds options to `serve`; ROUTE /v1/bench/constant is the ceiling route.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/http_daemon.sh
+source bench/http_daemon.sh
 route=${1:-/v1/decisions}
 seconds=${2:-8}
 conns=${3:-64}
@@ -24,28 +26,13 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null;
 trap cleanup EXIT
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk: $threads threads, $conns connections, ${seconds}s, $route"
 "$SENTINEL" compile rules/ -o "$work/rules.sbc" >/dev/null
-python3 - fixtures/reference-corpus/events.jsonl fixtures/reference-corpus/decisions.jsonl "$work/events.txt" <<'PY'
-import json, re, sys
-events = [l for l in open(sys.argv[1]) if l.strip()]
-golden = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
-out = open(sys.argv[3], "w")
-for line, g in zip(events, golden):
-    if "error" in g:
-        continue
-    line, k = re.subn(r'"event_id"\s*:\s*"(?:[^"\\]|\\.)*"', '"event_id":"__ID__"', line.strip(), count=1)
-    if k == 1:
-        out.write(line + "\n")
-PY
+python3 bench/http_events.py fixtures/reference-corpus/events.jsonl fixtures/reference-corpus/decisions.jsonl \
+  "$work/events.txt" >/dev/null
 export BENCH_EVENTS="$work/events.txt"
 export BENCH_KEY="sk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-"$SENTINEL" serve --rules "$work/rules.sbc" --db "$work/state.db" --listen 127.0.0.1:0 --bench-constant-route \
-  --demo-key "$BENCH_KEY" --rate-limit 100000000 --rate-burst 100000000 --log-level warning \
-  ${DAEMON_ARGS:-} >"$work/out.txt" 2>"$work/err.txt" &
-pid=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$work/out.txt" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/out.txt")
-[ -n "$port" ] || { echo "the daemon did not start:"; cat "$work/err.txt"; exit 1; }
-url="http://127.0.0.1:$port"
+start_bench_daemon "$SENTINEL" "$work"
+pid=$daemon_pid
+url=$daemon_url
 # Warm-up, not reported.
 wrk -t "$threads" -c "$conns" -d 2s -s bench/http.lua "$url" -- "$route" warm >/dev/null 2>&1 || true
 # tid, thread name (spaces as _), voluntary and involuntary switches, CPU ticks.

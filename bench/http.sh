@@ -17,6 +17,8 @@
 # release one (for checking the script; figures only count from a release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/http_daemon.sh
+source bench/http_daemon.sh
 seconds=${1:-10}
 conns=${2:-64}
 threads=${3:-2}
@@ -36,21 +38,8 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "wrk: $threads threads, $conns connections, ${seconds}s per run, on the same machine as the daemon"
 $S compile rules/ -o "$work/rules.sbc" >/dev/null
 # The corpus' valid events (those whose golden line is a decision), event ids replaced by __ID__.
-python3 - fixtures/reference-corpus/events.jsonl fixtures/reference-corpus/decisions.jsonl "$work/events.txt" <<'PY'
-import json, re, sys
-events = [l for l in open(sys.argv[1]) if l.strip()]
-golden = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
-out = open(sys.argv[3], "w")
-n = 0
-for line, g in zip(events, golden):
-    if "error" in g:
-        continue
-    line, k = re.subn(r'"event_id"\s*:\s*"(?:[^"\\]|\\.)*"', '"event_id":"__ID__"', line.strip(), count=1)
-    if k == 1:
-        out.write(line + "\n")
-        n += 1
-print(f"events: {n} valid reference-corpus events, cycled, each sent with a fresh event id")
-PY
+python3 bench/http_events.py fixtures/reference-corpus/events.jsonl fixtures/reference-corpus/decisions.jsonl \
+  "$work/events.txt"
 export BENCH_EVENTS="$work/events.txt"
 # Every /v1 request carries the key (bench/http.lua): authentication runs as in production.
 export BENCH_KEY="sk_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
@@ -59,15 +48,9 @@ label=$1
 bin=$2
 rm -f "$work/wrk.txt.rps" "$work/state.db" "$work/state.db-wal" "$work/state.db-shm"
 : >"$work/out.txt"
-# Rate limit out of the way (the limiter still runs on every request); access log off (warning).
-"$bin" serve --rules "$work/rules.sbc" --db "$work/state.db" --listen 127.0.0.1:0 --bench-constant-route \
-  --demo-key "$BENCH_KEY" --rate-limit 100000000 --rate-burst 100000000 --log-level warning \
-  ${DAEMON_ARGS:-} >"$work/out.txt" 2>"$work/err.txt" &
-pid=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$work/out.txt" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/out.txt")
-[ -n "$port" ] || { echo "the daemon did not start:"; cat "$work/err.txt"; exit 1; }
-url="http://127.0.0.1:$port"
+start_bench_daemon "$bin" "$work"
+pid=$daemon_pid
+url=$daemon_url
 echo "daemon ($label, $bin${DAEMON_ARGS:+ $DAEMON_ARGS}): pid $pid, $url, RSS at start $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 
 status=0

@@ -2,9 +2,9 @@
 //
 // Each Redis round trip used to hold the loop: the batch's read, its publication (the outbox
 // script) and its acknowledgement each waited for redis-server to be scheduled, run the
-// command and answer. On two shared cores that wait was most of the loop's time (the stop
-// line's `redis_s`: 2.5 of 2.6 s at load 7, docs/performance.md). Now the loop sends and reads
-// the replies later, so that redis-server works while the loop decides:
+// command and answer (the stop line's `redis_s`: 0.2–0.6 s of 1–2 s at load 4–7,
+// docs/performance.md, session 13). Now the loop sends and reads the replies later, so that
+// redis-server works while the loop decides:
 //
 //   read N+1 ─► [send: read N+2] ─► decide N+1 ─► settle N ─► [send: publish N, XACK N] ─► read N+2
 //                                                                              (its reply, already there)
@@ -39,6 +39,9 @@ enum SentCommand {
   case publish(top: Int64, before: Int64)
   /// XACK of the entries of one or more streams.
   case acknowledge
+
+  var isRead: Bool { if case .read = self { true } else { false } }
+  var isPublication: Bool { if case .publish = self { true } else { false } }
 }
 
 /// What a read of new entries asked: the streams and the count.
@@ -60,7 +63,7 @@ extension ConsumerLoop {
 
   /// Reads replies up to and including the last publication sent (none left outstanding).
   func receiveThroughPublication() throws {
-    guard let last = sent.lastIndex(where: { if case .publish = $0 { true } else { false } }) else { return }
+    guard let last = sent.lastIndex(where: \.isPublication) else { return }
     for _ in 0...last { try receiveOne() }
   }
 
@@ -139,10 +142,9 @@ extension ConsumerLoop {
     guard readsRepliesLater, prefetched == nil, !consumer.stopFlag.load(ordering: .relaxed),
       !machine.isStopping
     else { return }
-    if sent.contains(where: { if case .read = $0 { true } else { false } }) { return }
-    var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(key.count), "STREAMS"]
-    args += key.streams + key.streams.map { _ in ">" }
-    try redis.send(args)
+    if sent.contains(where: \.isRead) { return }
+    try redis.send(
+      readArguments(streams: key.streams, ids: key.streams.map { _ in ">" }, count: key.count, block: nil))
     sent.append(.read(key))
   }
 
@@ -150,17 +152,16 @@ extension ConsumerLoop {
   /// read now if needed); nil when the machine's read must be sent (nothing ahead, another
   /// read, or nothing found: the machine may want to BLOCK).
   func takePrefetched(_ key: PrefetchKey) throws -> [StreamEntry]? {
-    if prefetched == nil, sent.contains(where: { if case .read = $0 { true } else { false } }) {
+    if prefetched == nil, sent.contains(where: \.isRead) {
       while prefetched == nil, !sent.isEmpty { try receiveOne() }
     }
-    guard let p = prefetched, p.key == key, !p.entries.isEmpty else {
-      if let p = prefetched, !p.entries.isEmpty {
-        // Entries read ahead for another read stay for theirs.
-        return nil
-      }
+    guard let p = prefetched else { return nil }
+    if p.entries.isEmpty {
       prefetched = nil
       return nil
     }
+    // Entries read ahead for another read stay for theirs.
+    guard p.key == key else { return nil }
     prefetched = nil
     return p.entries
   }
@@ -235,28 +236,17 @@ struct OutboxPiece {
 /// the row's strings: ~9 % of the loop's CPU, docs/performance.md, session 13).
 struct HeldRows {
   private(set) var pieces: [OutboxPiece] = []
-  /// The number of rows.
-  private(set) var count = 0
-
-  var isEmpty: Bool { count == 0 }
 
   /// The id of the last row, if any.
-  var lastID: Int64? {
-    guard let p = pieces.last, !p.rows.isEmpty else { return nil }
-    return p.id(p.rows.count - 1)
-  }
+  var lastID: Int64? { pieces.lastID }
 
   /// Adds a commit's rows, whose ids run from `first`.
   mutating func append(_ rows: [OutboxRecord], first: Int64) {
     guard !rows.isEmpty else { return }
     pieces.append(OutboxPiece(rows: rows[...], first: first))
-    count += rows.count
   }
 
-  mutating func removeAll() {
-    pieces.removeAll(keepingCapacity: true)
-    count = 0
-  }
+  mutating func removeAll() { pieces.removeAll(keepingCapacity: true) }
 
   /// The rows in chunks of at most `limit` rows, in order: each chunk as pieces.
   func chunks(of limit: Int) -> [[OutboxPiece]] {

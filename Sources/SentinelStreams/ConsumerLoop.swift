@@ -35,11 +35,11 @@ final class ConsumerLoop {
   /// parsing; not a blocking read that found nothing) and for the commit thread: the stop
   /// line's `redis_s` and `commit_wait_s` (with `cpu_loop_s`, what the loop's time went to).
   var redisTime: Duration = .zero
+  var commitWaitTime: Duration = .zero
   /// Commands sent whose replies are read later, in order, and the entries of a read sent
   /// ahead (`ConsumerLoop+Replies.swift`).
   var sent: [SentCommand] = []
   var prefetched: (key: PrefetchKey, entries: [StreamEntry])?
-  var commitWaitTime: Duration = .zero
   var froze = false
   /// The last outbox id this loop wrote to Redis: the next publication reads only rows above it.
   var publishedThrough: Int64 = 0
@@ -185,9 +185,7 @@ final class ConsumerLoop {
         // A read of own pending entries (after a start or a failure) reads entries read ahead
         // too: they are pending in this consumer's name.
         if !fresh { prefetched = nil }
-        var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(count)]
-        if let block { args += ["BLOCK", String(block.milliseconds)] }
-        args += ["STREAMS"] + streams + ids
+        let args = readArguments(streams: streams, ids: ids, count: count, block: block)
         let t0 = clock.now
         entries = try redis.command(args) { (raw) throws(RedisError) in
           try StreamReplies.readGroup(raw: raw)
@@ -255,6 +253,14 @@ final class ConsumerLoop {
     case .stop:
       return .stop
     }
+  }
+
+  /// `XREADGROUP GROUP g c COUNT n [BLOCK ms] STREAMS s… id…` (the machine's reads, and the
+  /// read sent ahead).
+  func readArguments(streams: [String], ids: [String], count: Int, block: Duration?) -> [String] {
+    var args = ["XREADGROUP", "GROUP", config.group, config.consumer, "COUNT", String(count)]
+    if let block { args += ["BLOCK", String(block.milliseconds)] }
+    return args + ["STREAMS"] + streams + ids
   }
 
   /// The reply, or the server's refusal as an error.
@@ -598,14 +604,12 @@ final class ConsumerLoop {
     for k in keys { args.append(k) }
     var n = 0
     for p in pieces {
-      var k = 0
-      for r in p.rows {
+      for (k, r) in p.rows.enumerated() {
         args.append(p.id(k))
         args.append(streamKeys[n])
         args.append(r.kind.rawValue)
         args.append(r.body)
         args.append(r.error ?? "")
-        k += 1
         n += 1
       }
     }
@@ -613,6 +617,12 @@ final class ConsumerLoop {
   }
 
   // MARK: - Metrics, fault injection
+
+  /// Test-only: whether the fault `name` (`SENTINEL_STREAMS_CRASH=name:p`) fires now.
+  func faultFires(_ name: String) -> Bool {
+    guard let p = config.crashPoints[name] else { return false }
+    return Double.random(in: 0..<1) < p
+  }
 
   func publishMetrics() {
     let counts = machine.counts
@@ -683,15 +693,9 @@ final class ConsumerLoop {
   /// and the consumer that claimed its entries could never commit them (issue 8,
   /// `frozenConsumerLateCommitChangesNothing`). A signal raised on the calling thread is acted on
   /// before the call returns.
-  /// Test-only: whether the fault `name` (`SENTINEL_STREAMS_CRASH=name:p`) fires now.
-  func faultFires(_ name: String) -> Bool {
-    guard let p = config.crashPoints[name] else { return false }
-    return Double.random(in: 0..<1) < p
-  }
-
   func crashPoint(_ name: String) {
-    if let p = config.crashPoints[name], Double.random(in: 0..<1) < p { raise(SIGKILL) }
-    if let p = config.crashPoints["freeze-" + name], !froze, Double.random(in: 0..<1) < p {
+    if faultFires(name) { raise(SIGKILL) }
+    if !froze, faultFires("freeze-" + name) {
       // A process frozen inside a write transaction would hold SQLite's write lock, and no other
       // consumer could commit until it resumed: freeze only between transactions (the point is
       // to test a late commit, not a stuck lock). INVARIANT: this thread is the connections'

@@ -64,7 +64,8 @@ public struct StreamConsumerConfiguration: Sendable {
   /// Test-only fault injection: crash points (`before-commit`, `after-commit`, `after-publish`,
   /// `after-ack`; pipelined also `decided-in-flight` and `commit-in-flight`) and the probability
   /// of a SIGKILL at each (from `SENTINEL_STREAMS_CRASH`); `slow-commit:S` holds each pipelined
-  /// commit back S seconds (a slow disk: group commit).
+  /// commit back S seconds (a slow disk: group commit); `lose-publication:p` breaks the
+  /// connection after a pipelined publication is recorded as sent, before Redis reads it.
   public var crashPoints: [String: Double]
   /// Whether a batch is decided while the previous batch's commit runs on a commit thread
   /// (`sentinel consume --no-pipeline`: one batch after the other, on one thread).
