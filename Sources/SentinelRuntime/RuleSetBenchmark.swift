@@ -119,10 +119,10 @@ public struct RuleSetBenchmark {
   let engine: DecisionEngine
   let decoder: EventDecoder
   /// Lines the end-to-end pass decodes before deciding them; 1: each line decoded, then decided.
-  /// NOTE: measured in docs/performance.md (session 13): line by line, the decoder and the VM
-  /// take turns per event, each finding the other's code and data in the caches and branch
-  /// predictors; in blocks of 16-128 lines each runs over the block alone, and the pass costs
-  /// about what the decode and eval passes cost apart.
+  /// NOTE: measured in docs/performance.md (session 13): in blocks of 32-128 lines the pass
+  /// costs 9–14 % less CPU than line by line, about what the decode and eval passes cost apart
+  /// (likely because the decoder and the VM no longer take turns in the caches and branch
+  /// predictors per event; not measured directly).
   let block: Int
 
   /// A benchmark of `bundle`; bundles with aggregates are refused (their decisions depend on

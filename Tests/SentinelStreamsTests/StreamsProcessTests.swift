@@ -405,13 +405,7 @@ import Testing
         try redis.start()
       }
     }
-    let ids = Set(events.compactMap(eventID))
-    let finished = try waitUntil(300) {
-      try c.decisions().count >= ids.count && c.pendingCount("events") == 0
-    }
-    #expect(finished, "\(consumer.logTail)")
-    #expect(consumer.terminate() == 0)
-    let log = try String(contentsOfFile: consumer.log, encoding: .utf8)
+    let log = try Self.finish(consumer, c, produced: events)
     #expect(log.contains("reconnected to Redis"))
     try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir)
   }
@@ -430,13 +424,7 @@ import Testing
     let consumer = try ConsumerProcess(
       redis: redis, db: db, arguments: ["--batch", "32"],
       environment: ["SENTINEL_STREAMS_CRASH": "lose-publication:0.3"], log: dir + "/consume.log")
-    let ids = Set(events.compactMap(eventID))
-    let finished = try waitUntil(300) {
-      try c.decisions().count >= ids.count && c.pendingCount("events") == 0
-    }
-    #expect(finished, "\(consumer.logTail)")
-    #expect(consumer.terminate() == 0)
-    let log = try String(contentsOfFile: consumer.log, encoding: .utf8)
+    let log = try Self.finish(consumer, c, produced: events)
     #expect(log.contains("test fault lose-publication"), "the fault never fired")
     try Self.checkExactlyOnce(c, db: db, tenant: "default", produced: events, dir: dir)
   }
@@ -462,12 +450,7 @@ import Testing
       _ = try waitUntil(30) { try c.decisions().count > published }
       _ = try c.command(["SCRIPT", "FLUSH"])
     }
-    let ids = Set(events.compactMap(eventID))
-    let finished = try waitUntil(300) {
-      try c.decisions().count >= ids.count && c.pendingCount("events") == 0
-    }
-    #expect(finished, "\(consumer.logTail)")
-    #expect(consumer.terminate() == 0)
+    _ = try Self.finish(consumer, c, produced: events)
     // The refusal did happen (else this test proves nothing).
     let errors = try c.command(["INFO", "errorstats"]).string ?? ""
     #expect(errors.contains("errorstat_NOSCRIPT"), "no NOSCRIPT refusal: \(errors)")
@@ -571,6 +554,18 @@ import Testing
 
   /// Exactly one decision per event id (SQLite and the output stream, same lines in the same
   /// order), nothing pending, nothing unpublished, and the state of a clean replay.
+  /// Waits until every event id produced has a decision on the output stream and nothing is
+  /// pending, stops the consumer (it must exit 0) and returns its log.
+  static func finish(_ consumer: ConsumerProcess, _ c: RedisConnection, produced: [String]) throws -> String {
+    let ids = Set(produced.compactMap(eventID))
+    let finished = try waitUntil(300) {
+      try c.decisions().count >= ids.count && c.pendingCount("events") == 0
+    }
+    #expect(finished, "\(consumer.logTail)")
+    #expect(consumer.terminate() == 0)
+    return try String(contentsOfFile: consumer.log, encoding: .utf8)
+  }
+
   static func checkExactlyOnce(
     _ c: RedisConnection, db: String, tenant: String, produced: [String], dir: String
   ) throws {
