@@ -162,6 +162,12 @@ public struct ServeCommand: ParsableCommand {
   // per decision, p99 within the spread (docs/performance.md, "Daemon CPU per durable decision").
   var dbFoldEvery: Int = 256
 
+  @Option(
+    help: ArgumentHelp(
+      "The number of event loops (threads) reading and writing the connections (default: one per core).",
+      valueName: "n"))
+  var eventLoops: Int?
+
   @Flag(help: .hidden)
   var benchConstantRoute = false
 
@@ -187,6 +193,9 @@ public struct ServeCommand: ParsableCommand {
     guard commitBatch >= 1 else { throw ValidationError("--commit-batch must be at least 1") }
     guard dbCacheMib >= 1 else { throw ValidationError("--db-cache-mib must be at least 1") }
     guard dbFoldEvery >= 1 else { throw ValidationError("--db-fold-every must be at least 1") }
+    if let eventLoops, !(1...256).contains(eventLoops) {
+      throw ValidationError("--event-loops must be from 1 to 256")
+    }
     guard (512...65536).contains(dbPageSize), dbPageSize & (dbPageSize - 1) == 0 else {
       throw ValidationError("--db-page-size must be a power of two from 512 to 65536")
     }
@@ -350,7 +359,8 @@ public struct ServeCommand: ParsableCommand {
       maxBundleBytes: maxBundleBytes, bundleLoader: loader, demoKey: demo,
       allowedHosts: allowedHosts.map { HostAllowList(Self.hostList($0)) }, rateLimit: rateLimit,
       rateBurst: rateBurst, idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
-      bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), benchConstantRoute: benchConstantRoute)
+      bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), benchConstantRoute: benchConstantRoute,
+      eventLoops: eventLoops)
     let rulesText = paths.joined(separator: " ")
     let dbPath = db
     let reloadPaths = paths

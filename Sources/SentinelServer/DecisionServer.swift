@@ -29,6 +29,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOPosix
 public import Logging
 import SentinelModel
 public import SentinelRuntime
@@ -66,6 +67,9 @@ public struct ServerConfiguration: Sendable {
   public var bodyTimeout: Swift.Duration
   /// Serves `GET|POST /v1/bench/constant` (the HTTP stack's ceiling, for bench/http.sh).
   public var benchConstantRoute: Bool
+  /// The number of SwiftNIO event loops (threads) that read and write the connections; nil:
+  /// NIO's shared group, one loop per core.
+  public var eventLoops: Int?
 
   /// A configuration; the defaults are those of `sentinel serve` (without a demo key).
   public init(
@@ -73,7 +77,7 @@ public struct ServerConfiguration: Sendable {
     decisions: DecisionServiceOptions = .init(), maxBundleBytes: Int = 16 * 1024 * 1024,
     bundleLoader: BundleLoader = BundleLoader(), demoKey: String? = nil, allowedHosts: HostAllowList? = nil,
     rateLimit: Double = 1000, rateBurst: Double = 2000, idleTimeout: Swift.Duration = .seconds(30),
-    bodyTimeout: Swift.Duration = .seconds(10), benchConstantRoute: Bool = false
+    bodyTimeout: Swift.Duration = .seconds(10), benchConstantRoute: Bool = false, eventLoops: Int? = nil
   ) {
     self.host = host
     self.port = port
@@ -88,6 +92,7 @@ public struct ServerConfiguration: Sendable {
     self.idleTimeout = idleTimeout
     self.bodyTimeout = bodyTimeout
     self.benchConstantRoute = benchConstantRoute
+    self.eventLoops = eventLoops
   }
 }
 
@@ -124,6 +129,8 @@ public enum DecisionServer {
     let port = configuration.port
     let (s, attos) = configuration.idleTimeout.components
     let idle = TimeAmount.nanoseconds(s * 1_000_000_000 + attos / 1_000_000_000)
+    // Our own group when the count is set (shut down after the server), else NIO's shared one.
+    let loops = configuration.eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
     let app = Application(
       router: router,
       server: .http1(
@@ -133,8 +140,15 @@ public enum DecisionServer {
       configuration: .init(address: .hostname(configuration.host, port: port), serverName: "sentinel"),
       services: services + extraServices,
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
+      eventLoopGroupProvider: loops.map { .shared($0) } ?? .singleton,
       logger: logger)
-    try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    do {
+      try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    } catch {
+      try? await loops?.shutdownGracefully()
+      throw error
+    }
+    try await loops?.shutdownGracefully()
   }
 
   /// The daemon's routes over the tenants of `registry`, behind the hardening middleware.

@@ -242,6 +242,44 @@ import Testing
     #expect(r.status == 64 && r.err.contains("--db-fold-every must be at least 1"), "\(r.err)")
   }
 
+  /// With `--event-loops 1` the daemon reads and writes every connection on one NIO thread of
+  /// its own group: concurrent clients are all answered, the process has exactly one event-loop
+  /// thread (NIO names them `NIO-ELT-…`; its shared group's are `NIO-SGLTN-…`), and SIGTERM
+  /// still exits 0 with every answered decision stored.
+  @Test func oneEventLoopServesConcurrentClients() async throws {
+    let daemon = try Daemon(extraArguments: ["--event-loops", "1"])
+    let answered = try await withThrowingTaskGroup(of: Int.self) { group in
+      for t in 0..<8 {
+        group.addTask {
+          var ok = 0
+          for i in 0..<25 {
+            let r = try await daemon.post("/v1/decisions", Self.event("loop-\(t)-\(i)"))
+            if r.status == 200 { ok += 1 }
+          }
+          return ok
+        }
+      }
+      var all = 0
+      for try await n in group { all += n }
+      return all
+    }
+    #expect(answered == 200)
+    let tasks = try FileManager.default.contentsOfDirectory(
+      atPath: "/proc/\(daemon.process.processIdentifier)/task")
+    let names = tasks.compactMap {
+      try? String(
+        contentsOfFile: "/proc/\(daemon.process.processIdentifier)/task/\($0)/comm", encoding: .utf8)
+    }
+    #expect(names.filter { $0.hasPrefix("NIO-ELT") }.count == 1, "\(names.sorted())")
+    #expect(!names.contains { $0.hasPrefix("NIO-SGLTN") }, "\(names.sorted())")
+    #expect(daemon.terminate() == 0)
+    let store = try SQLiteStateStore(path: daemon.db)
+    #expect(try store.decisionCount() == 200)
+    try store.close()
+    let r = try runSentinel(["serve", "--event-loops", "0", "--db", daemon.db, "--listen", "127.0.0.1:0"])
+    #expect(r.status == 64 && r.err.contains("--event-loops must be from 1 to 256"), "\(r.err)")
+  }
+
   @Test func sigtermExitsZeroAndKeepsEveryAnsweredDecision() async throws {
     let daemon = try Daemon(extraArguments: ["--commit-delay-ms", "5"])
     let answered = try await withThrowingTaskGroup(of: [String].self) { group in
