@@ -164,8 +164,13 @@ public struct ServeCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "The number of event loops (threads) reading and writing the connections (default: one per core).",
+      "The number of event loops (threads) reading and writing the connections (default: one per two "
+        + "cores, at least one).",
       valueName: "n"))
+  // NOTE: not one per core (NIO's shared group): a decision's CPU is mostly on Swift's pool and
+  // the commit thread, not the loops; on this 2-core machine one loop answered more decisions
+  // per second than two in 7 of 10 alternating `bench/http.sh` rounds (docs/performance.md,
+  // "The daemon's event loops").
   var eventLoops: Int?
 
   @Flag(help: .hidden)
@@ -173,6 +178,9 @@ public struct ServeCommand: ParsableCommand {
 
   /// A command with every option at its default.
   public init() {}
+
+  /// `--event-loops` when not given: one per two cores, at least one.
+  static var defaultEventLoops: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 2) }
 
   /// `HOST:PORT` split (the host may be a bracketed IPv6 address).
   static func parseListen(_ text: String) -> (host: String, port: Int)? {
@@ -360,7 +368,7 @@ public struct ServeCommand: ParsableCommand {
       allowedHosts: allowedHosts.map { HostAllowList(Self.hostList($0)) }, rateLimit: rateLimit,
       rateBurst: rateBurst, idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
       bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), benchConstantRoute: benchConstantRoute,
-      eventLoops: eventLoops)
+      eventLoops: eventLoops ?? Self.defaultEventLoops)
     let rulesText = paths.joined(separator: " ")
     let dbPath = db
     let reloadPaths = paths
