@@ -169,7 +169,7 @@ public struct ServeCommand: ParsableCommand {
       valueName: "n"))
   // NOTE: not one per core (NIO's shared group): a decision's CPU is mostly on Swift's pool and
   // the commit thread, not the loops; on this 2-core machine one loop answered more decisions
-  // per second than two in 7 of 10 alternating `bench/http.sh` rounds (docs/performance.md,
+  // per second than two in 8 of 10 alternating `bench/http.sh` rounds (docs/performance.md,
   // "The daemon's event loops").
   var eventLoops: Int?
 
