@@ -155,6 +155,7 @@ extension StateCache {
         var stored: AggregateState?
         // Checked per load: allocating an entry for this very event may have evicted one.
         if !complete || evictions > 0 {
+          try writeEvicted(to: store)
           stored = try store.loadState(StateKey(aggregate: readSpecs[i].name, key: entries[entry].form))
         }
         // A key the store lacks is cached as empty, so that it is asked for once.
