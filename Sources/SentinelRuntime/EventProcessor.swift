@@ -352,7 +352,7 @@ public final class EventProcessor {
     return batch
   }
 
-  /// With `writeBack`: commits what is pending, then writes every state the cache holds to the
+  /// With `writeBack`: commits what is pending, then writes every state the cache changed to the
   /// store, which then holds what it would without write-back. No commit may be in flight.
   public func writeBackStates() throws {
     precondition(inFlight == nil, "writeBackStates() with a commit in flight")
@@ -361,7 +361,7 @@ public final class EventProcessor {
     try cache.writeEvicted(to: store)
     var states: [(StateKey, AggregateState)] = []
     for e in cache.entries.indices where cache.entries[e].live {
-      for i in specs.indices where cache.stateSlots[cache.slot(e, i)].isLoaded {
+      for i in specs.indices where cache.stateSlots[cache.slot(e, i)].changed {
         states.append(
           (
             StateKey(aggregate: specs[i].name, key: cache.entries[e].form),

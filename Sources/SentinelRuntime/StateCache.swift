@@ -36,6 +36,9 @@ struct StateCache {
     private(set) var isLoaded = false
     /// Whether the state changed since the last commit.
     var dirty = false
+    /// Whether the state changed since it was loaded: with write-back, what the store lacks (a
+    /// state loaded as empty and never changed is not written).
+    var changed = false
 
     /// An empty slot.
     init() {}
@@ -57,6 +60,12 @@ struct StateCache {
     ) -> AggregateReading {
       stored.readInPlace(
         &spec, at: t, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey)
+    }
+
+    /// `readInPlace` of a `count` aggregate, as an integer (`AggregateState.countInPlace`).
+    @inline(__always)
+    mutating func countInPlace(_ spec: inout AggregateSpec, at t: Timestamp, current: Bool) -> Int64 {
+      stored.countInPlace(&spec, at: t, current: current)
     }
 
     /// Records a matching event in the loaded state, in place (see `AggregateState.apply`).
@@ -191,6 +200,7 @@ struct StateCache {
     let k = slot(e, aggregate)
     guard !stateSlots[k].dirty else { return }
     stateSlots[k].dirty = true
+    stateSlots[k].changed = true
     entries[e].dirtyCount += 1
     dirty.append((e, aggregate))
   }
@@ -269,7 +279,7 @@ struct StateCache {
       if let text = entries[e].text { strings[text] = nil } else { forms[entries[e].form] = nil }
       if writesBack {
         // The store has none of the entry's changes: they go there before it is read again.
-        for a in 0..<aggregateCount where stateSlots[slot(e, a)].isLoaded {
+        for a in 0..<aggregateCount where stateSlots[slot(e, a)].changed {
           evicted.append(
             (StateKey(aggregate: readSpecs[a].name, key: entries[e].form), stateSlots[slot(e, a)].stored))
         }
