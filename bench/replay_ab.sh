@@ -3,7 +3,8 @@
 # the process's user+sys CPU and the load, per run; each output compared with the first BASE
 # output. For before/after comparisons on a shared machine where one invocation of
 # bench/replay.sh (NEW first, then BASE) is disturbed by whatever runs beside it.
-# Usage: BASE_SENTINEL=<base> SENTINEL=<new> bash bench/replay_ab.sh RULES.sbc EVENTS.jsonl [ROUNDS=4] [BATCH=1000]
+# With MEMORY=1 the replays keep their state in memory (no --state; BATCH still sets --batch).
+# Usage: BASE_SENTINEL=<base> SENTINEL=<new> [MEMORY=1] bash bench/replay_ab.sh RULES.sbc EVENTS.jsonl [ROUNDS=4] [BATCH=1000]
 set -euo pipefail
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time" >&2; exit 1; }
 : "${BASE_SENTINEL:?set BASE_SENTINEL}" "${SENTINEL:?set SENTINEL}"
@@ -18,7 +19,9 @@ for i in $(seq 1 "$rounds"); do
   for b in $order; do
     if [ "$b" = base ]; then bin=$BASE_SENTINEL; else bin=$SENTINEL; fi
     rm -f "$w/$b.db"*
-    /usr/bin/time -f "%U %S" -o "$w/t" "$bin" replay --rules "$rules" --state "$w/$b.db" --batch "$batch" \
+    state=(--state "$w/$b.db")
+    [ "${MEMORY:-}" = 1 ] && state=()
+    /usr/bin/time -f "%U %S" -o "$w/t" "$bin" replay --rules "$rules" "${state[@]}" --batch "$batch" \
       "$events" -o "$w/$b.out" 2>"$w/err"
     [ -f "$w/first.out" ] || cp "$w/$b.out" "$w/first.out"
     cmp -s "$w/$b.out" "$w/first.out" || echo "  output of $b differs from the first run's"

@@ -128,7 +128,10 @@ public struct ReplayCommand: ParsableCommand {
       guard fd >= 0 else { throw ValidationError("cannot write `\(output)`") }
       out = OutputBuffer(fd: fd)
     }
-    let processor = EventProcessor(bundle: bundle, store: store, cacheCapacity: cacheKeys)
+    // In memory, the states stay in the processor's cache (nothing else reads the store): a
+    // commit writes the decisions only (EventProcessor's `writeBack`).
+    let processor = EventProcessor(
+      bundle: bundle, store: store, cacheCapacity: cacheKeys, writeBack: state == nil)
     var summary = ReplaySummary(rules: bundle.bundle.rules.map(\.id))
     let progress = !quiet && isatty(2) == 1
     let start = Date()

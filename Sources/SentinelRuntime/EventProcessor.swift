@@ -135,9 +135,16 @@ public final class EventProcessor {
   ///
   /// Run-time lists start with `lists[name]` when given (already of the list's element type:
   /// `RuntimeListValue.values`), else with the bundle's default.
+  ///
+  /// `writeBack`: a commit writes the decisions only, and a state reaches the store when the
+  /// cache evicts it or by `writeBackStates()` — for a store that is not durable and that
+  /// nothing else reads meanwhile (`replay` in memory: copying every changed state into the
+  /// store at each commit was ~17 % of its deciding thread; docs/performance.md, "session 14").
+  /// Decisions are the same either way; only what the store holds between two write-backs
+  /// differs.
   public init(
     bundle: LoadedBundle, store: any StateStore, cacheCapacity: Int = EventProcessor.defaultCacheCapacity,
-    lists: [String: RuntimeListValue] = [:]
+    lists: [String: RuntimeListValue] = [:], writeBack: Bool = false
   ) {
     self.bundle = bundle
     self.store = store
@@ -157,7 +164,7 @@ public final class EventProcessor {
       AggregatePlan(a, slots: a.variables.map { index[$0.name] }, isRead: read.contains(i))
     }
     plans = built
-    cache = StateCache(specs: b.aggregates, capacity: cacheCapacity)
+    cache = StateCache(specs: b.aggregates, capacity: cacheCapacity, writesBack: writeBack)
     let written = Set(built.filter(\.isRead).flatMap { [$0.slot0, $0.slot1, $0.slot2] })
     readingSlots = decoder.unmappedSlots.filter { written.contains($0) }
     keptSlots = decoder.unmappedSlots.filter { !written.contains($0) }
@@ -322,14 +329,17 @@ public final class EventProcessor {
     precondition(inFlight == nil, "a commit is already in flight")
     guard !pendingRecords.isEmpty || !cache.dirty.isEmpty else { return nil }
     var states: [(StateKey, AggregateState)] = []
-    states.reserveCapacity(cache.dirty.count)
-    for (e, i) in cache.dirty {
-      // The state read in place: `.state` (an optional made from a copy of the slot) retained
-      // and released the state's storage once more per dirty slot.
-      let k = cache.slot(e, i)
-      if cache.stateSlots[k].isLoaded {
-        states.append(
-          (StateKey(aggregate: specs[i].name, key: cache.entries[e].form), cache.stateSlots[k].stored))
+    // With write-back the states stay in the cache (`writeBackStates`).
+    if !cache.writesBack {
+      states.reserveCapacity(cache.dirty.count)
+      for (e, i) in cache.dirty {
+        // The state read in place: `.state` (an optional made from a copy of the slot) retained
+        // and released the state's storage once more per dirty slot.
+        let k = cache.slot(e, i)
+        if cache.stateSlots[k].isLoaded {
+          states.append(
+            (StateKey(aggregate: specs[i].name, key: cache.entries[e].form), cache.stateSlots[k].stored))
+        }
       }
     }
     let batch = StateBatch(states: states, decisions: pendingRecords)
@@ -340,6 +350,26 @@ public final class EventProcessor {
     pendingIndex.removeAll(keepingCapacity: true)
     pendingIndexed = 0
     return batch
+  }
+
+  /// With `writeBack`: commits what is pending, then writes every state the cache changed to the
+  /// store, which then holds what it would without write-back. No commit may be in flight.
+  public func writeBackStates() throws {
+    precondition(inFlight == nil, "writeBackStates() with a commit in flight")
+    try commit()
+    guard cache.writesBack else { return }
+    try cache.writeEvicted(to: store)
+    var states: [(StateKey, AggregateState)] = []
+    for e in cache.entries.indices where cache.entries[e].live {
+      for i in specs.indices where cache.stateSlots[cache.slot(e, i)].changed {
+        states.append(
+          (
+            StateKey(aggregate: specs[i].name, key: cache.entries[e].form),
+            cache.stateSlots[cache.slot(e, i)].stored
+          ))
+      }
+    }
+    try store.commit(StateBatch(states: states))
   }
 
   /// The store committed the batch of `takeCommit`: it is durable.

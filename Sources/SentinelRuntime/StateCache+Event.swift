@@ -47,9 +47,31 @@ struct AggregatePlan {
   /// Writes a reading to the slots of the variables the rules read.
   @inline(__always)
   func fill(_ slots: inout [Value?], with reading: AggregateReading) {
-    if slot0 >= 0 { slots[slot0] = reading[0] }
-    if slot1 >= 0 { slots[slot1] = reading[1] }
-    if slot2 >= 0 { slots[slot2] = reading[2] }
+    if slot0 >= 0 { Self.write(reading[0], to: &slots, at: slot0) }
+    if slot1 >= 0 { Self.write(reading[1], to: &slots, at: slot1) }
+    if slot2 >= 0 { Self.write(reading[2], to: &slots, at: slot2) }
+  }
+
+  /// Writes a `count` aggregate's reading (`AggregateState.countInPlace`) to its slot.
+  @inline(__always)
+  func fill(_ slots: inout [Value?], count n: Int64) {
+    if slot0 >= 0 { Self.write(.int(n), to: &slots, at: slot0) }
+  }
+
+  /// Writes `value` to slot `k`. Over a slot that holds no reference — nil or a scalar, such as
+  /// the previous event's reading — the value is written as it is, the old one needing no
+  /// destroying: an assignment of a `Value?` went through an outlined copy that reads the enum's
+  /// tag through its value witnesses, ~5 % of the deciding thread (docs/performance.md,
+  /// "session 14").
+  @inline(__always)
+  static func write(_ value: Value?, to slots: inout [Value?], at k: Int) {
+    slots.withUnsafeMutableBufferPointer { p in
+      guard k >= 0 && k < p.count, let base = p.baseAddress else { return }
+      switch base[k] {
+      case nil, .int?, .bool?, .double?, .uint?, .null?: (base + k).initialize(to: value)
+      default: base[k] = value
+      }
+    }
   }
 
   /// Clears the slots of the variables the rules read (the aggregate has no key).
@@ -137,11 +159,15 @@ extension StateCache {
           if current == nil && complete && evictions == 0 {
             if plan.isRead {
               var empty = AggregateState(kind: plan.kind)
-              plan.fill(
-                &slots,
-                with: empty.readInPlace(
-                  &readSpecs[i], at: time, current: nil, probe: probe, currentKey: valueKey,
-                  probeKey: valueKey))
+              if plan.kind == .count {
+                plan.fill(&slots, count: empty.countInPlace(&readSpecs[i], at: time, current: false))
+              } else {
+                plan.fill(
+                  &slots,
+                  with: empty.readInPlace(
+                    &readSpecs[i], at: time, current: nil, probe: probe, currentKey: valueKey,
+                    probeKey: valueKey))
+              }
             }
             continue
           }
@@ -155,12 +181,16 @@ extension StateCache {
         var stored: AggregateState?
         // Checked per load: allocating an entry for this very event may have evicted one.
         if !complete || evictions > 0 {
+          try writeEvicted(to: store)
           stored = try store.loadState(StateKey(aggregate: readSpecs[i].name, key: entries[entry].form))
         }
         // A key the store lacks is cached as empty, so that it is asked for once.
         stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))
       }
-      if plan.isRead {
+      if plan.isRead && plan.kind == .count {
+        // An integer, not an `AggregateReading` (`countInPlace`).
+        plan.fill(&slots, count: stateSlots[k].countInPlace(&readSpecs[i], at: time, current: current != nil))
+      } else if plan.isRead {
         // The state and the spec in place (`inout`): read through a buffer pointer or the slot's
         // optional, both were copied for the call (retaining the state's storage, the spec's
         // name and type) on every reading.

@@ -14,6 +14,10 @@
 // comes again. Entries with uncommitted changes, and entries the current event uses, are never
 // evicted, nor are entries whose changes are in a commit that has not returned yet: between two
 // commits the cache may hold more than `capacity` entries, and a commit trims it back.
+//
+// With write-back (`writesBack`, `replay` in memory) commits carry no states: an evicted entry's
+// states are kept in `evicted` and written to the store before it is next read, so the store
+// answers a reload with the state the cache dropped.
 
 import SentinelModel
 import SentinelState
@@ -32,6 +36,9 @@ struct StateCache {
     private(set) var isLoaded = false
     /// Whether the state changed since the last commit.
     var dirty = false
+    /// Whether the state changed since it was loaded: with write-back, what the store lacks (a
+    /// state loaded as empty and never changed is not written).
+    var changed = false
 
     /// An empty slot.
     init() {}
@@ -53,6 +60,12 @@ struct StateCache {
     ) -> AggregateReading {
       stored.readInPlace(
         &spec, at: t, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey)
+    }
+
+    /// `readInPlace` of a `count` aggregate, as an integer (`AggregateState.countInPlace`).
+    @inline(__always)
+    mutating func countInPlace(_ spec: inout AggregateSpec, at t: Timestamp, current: Bool) -> Int64 {
+      stored.countInPlace(&spec, at: t, current: current)
     }
 
     /// Records a matching event in the loaded state, in place (see `AggregateState.apply`).
@@ -112,12 +125,29 @@ struct StateCache {
   private var event = 0
   /// The number of entries evicted so far.
   private(set) var evictions = 0
+  /// Whether the store receives states when their entry is evicted rather than at each commit
+  /// (`EventProcessor(writeBack:)`): the cache is then the only up-to-date copy of the states it
+  /// holds.
+  let writesBack: Bool
+  /// With `writesBack`: the states of the entries evicted since they were last written to the
+  /// store (`writeEvicted`), which must happen before the store is read again.
+  private(set) var evicted: [(StateKey, AggregateState)] = []
 
-  /// An empty cache for the aggregates `specs` keeping about `capacity` entries.
-  init(specs: [AggregateSpec], capacity: Int) {
+  /// An empty cache for the aggregates `specs` keeping about `capacity` entries; `writesBack`:
+  /// evicted entries' states are kept for the store (`evicted`).
+  init(specs: [AggregateSpec], capacity: Int, writesBack: Bool = false) {
     aggregateCount = specs.count
     readSpecs = specs
     self.capacity = max(1, capacity)
+    self.writesBack = writesBack
+  }
+
+  /// With `writesBack`: writes the states of the entries evicted since the last call to `store`
+  /// (before anything is read from it).
+  mutating func writeEvicted(to store: any StateStore) throws {
+    guard !evicted.isEmpty else { return }
+    try store.commit(StateBatch(states: evicted))
+    evicted.removeAll(keepingCapacity: true)
   }
 
   /// The index in `stateSlots` of aggregate `aggregate`'s slot of entry `e`.
@@ -170,6 +200,7 @@ struct StateCache {
     let k = slot(e, aggregate)
     guard !stateSlots[k].dirty else { return }
     stateSlots[k].dirty = true
+    stateSlots[k].changed = true
     entries[e].dirtyCount += 1
     dirty.append((e, aggregate))
   }
@@ -246,6 +277,13 @@ struct StateCache {
         continue
       }
       if let text = entries[e].text { strings[text] = nil } else { forms[entries[e].form] = nil }
+      if writesBack {
+        // The store has none of the entry's changes: they go there before it is read again.
+        for a in 0..<aggregateCount where stateSlots[slot(e, a)].changed {
+          evicted.append(
+            (StateKey(aggregate: readSpecs[a].name, key: entries[e].form), stateSlots[slot(e, a)].stored))
+        }
+      }
       entries[e] = Entry(form: "", text: nil, referenced: false, live: false)
       for k in slot(e, 0)..<slot(e + 1, 0) { stateSlots[k] = Slot() }
       free.append(e)

@@ -53,6 +53,17 @@ extension AggregateState {
     return Self.reading(spec, .empty, at: t, current: current, probe: probe, currentKey, probeKey)
   }
 
+  /// A `count` aggregate's reading (`spec.kind == .count`) as the integer `readInPlace` gives as
+  /// `.int`, in place: no `AggregateReading` of three `Value?` made, copied and destroyed per
+  /// event. `current`: whether the current event contributes (it matches the filter).
+  public mutating func countInPlace(_ spec: inout AggregateSpec, at t: Timestamp, current: Bool) -> Int64 {
+    let included = current && spec.includeCurrent
+    if spec.kind == kind && (spec.windowNanos == nil || storage.isWindowed) {
+      return Self.countOf(storage, Window(spec, at: t), included)
+    }
+    return Self.countOf(.empty, Window(spec, at: t), included)
+  }
+
   /// `reading` from `storage` (the state's own, or `.empty` when it does not fit the spec).
   private static func reading(
     _ spec: AggregateSpec, _ storage: Storage, at t: Timestamp, current: Value?, probe: Value?,
@@ -78,6 +89,10 @@ extension AggregateState {
   // MARK: - Per kind
 
   private static func readCount(_ storage: Storage, _ window: Window, _ current: Value?) -> Value {
+    .int(countOf(storage, window, current != nil))
+  }
+
+  private static func countOf(_ storage: Storage, _ window: Window, _ current: Bool) -> Int64 {
     var n: Int64
     switch storage {
     case .counter(let c): n = c
@@ -86,8 +101,8 @@ extension AggregateState {
       for e in xs where window.contains(e.time) { n += 1 }
     default: n = 0
     }
-    if current != nil { n = n < .max ? n + 1 : n }
-    return .int(n)
+    if current { n = n < .max ? n + 1 : n }
+    return n
   }
 
   private static func readSum(_ spec: AggregateSpec, _ storage: Storage, _ window: Window, _ current: Value?)

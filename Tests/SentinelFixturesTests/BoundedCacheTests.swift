@@ -69,6 +69,42 @@ import Testing
     #expect(mismatches == 0)
   }
 
+  /// Write-back (`EventProcessor(writeBack:)`, `replay` in memory): commits write no states,
+  /// evicted ones reach the store before it is read again. With a tiny cache — evicting and
+  /// reloading all the time — and with the default one, the corpus gets the output of a
+  /// processor whose commits write the states, and after `writeBackStates()` the store holds the
+  /// same states and decisions.
+  @Test(arguments: [1, 5, EventProcessor.defaultCacheCapacity])
+  func writeBackGivesTheSameDecisionsAndStates(capacity: Int) throws {
+    let bundle = try Self.referenceBundle()
+    let lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n")
+    let plainStore = InMemoryStateStore()
+    let want = try Self.replay(EventProcessor(bundle: bundle, store: plainStore), lines, batch: 100)
+    let store = InMemoryStateStore()
+    let processor = EventProcessor(bundle: bundle, store: store, cacheCapacity: capacity, writeBack: true)
+    let got = try Self.replay(processor, lines, batch: 7)
+    #expect(got == want)
+    if capacity < 10 {
+      #expect(processor.cacheStatistics.evictions > 100, "the tiny cache must actually evict")
+    } else {
+      // Nothing evicted: the commits wrote no state.
+      #expect(store.stateCount() == 0)
+    }
+    try processor.writeBackStates()
+    #expect(try store.allStates() == plainStore.allStates())
+    #expect(try store.decisions() == plainStore.decisions())
+    // A processor reopened on the store written back continues the corpus exactly.
+    let half = lines.count / 2
+    let firstStore = InMemoryStateStore()
+    let first = EventProcessor(bundle: bundle, store: firstStore, cacheCapacity: capacity, writeBack: true)
+    let firstLines = try Self.replay(first, Array(lines[..<half]), batch: 7)
+    try first.writeBackStates()
+    let second = try Self.replay(
+      EventProcessor(bundle: bundle, store: firstStore, cacheCapacity: capacity, writeBack: true),
+      Array(lines[half...]), batch: 7)
+    #expect(firstLines + second == want)
+  }
+
   /// A processor reopened on a store whose states exceed its capacity does not preload them
   /// all, and still continues the corpus exactly.
   @Test func reopeningWithMoreStatesThanTheCapacity() throws {

@@ -252,7 +252,12 @@ struct StatefulOracle {
     let optimized = EventProcessor(bundle: loaded, store: InMemoryStateStore())
     let unoptimized = EventProcessor(bundle: loadedPlain, store: InMemoryStateStore())
     // A cache of 2 keys: states are evicted and read back from the store all the time.
-    let tiny = EventProcessor(bundle: loaded, store: InMemoryStateStore(), cacheCapacity: 2)
+    let tinyStore = InMemoryStateStore()
+    let tiny = EventProcessor(bundle: loaded, store: tinyStore, cacheCapacity: 2)
+    // The same with write-back (`replay` in memory): evicted states reach the store only then.
+    let writeBackStore = InMemoryStateStore()
+    let tinyWriteBack = EventProcessor(
+      bundle: loaded, store: writeBackStore, cacheCapacity: 2, writeBack: true)
     var oracle = StatefulOracle(
       compilation,
       engine: DecisionEngine(
@@ -264,14 +269,19 @@ struct StatefulOracle {
       let got = try optimized.process(line).line ?? ""
       let gotPlain = try unoptimized.process(line).line ?? ""
       let gotTiny = try tiny.process(line).line ?? ""
+      let gotWriteBack = try tinyWriteBack.process(line).line ?? ""
       if n % 50 == 49 { try optimized.commit() }  // commits in between change nothing
-      if n % 3 == 2 { try tiny.commit() }
-      let ok = try Self.same(expected, got) && got == gotPlain && got == gotTiny
+      if n % 3 == 2 {
+        try tiny.commit()
+        try tinyWriteBack.commit()
+      }
+      let ok =
+        try Self.same(expected, got) && got == gotPlain && got == gotTiny && got == gotWriteBack
       if !ok {
         mismatches += 1
         if mismatches <= 3 {
           Issue.record(
-            "seed \(seed) line \(n + 1): \(line)\n oracle \(expected)\n vm     \(got)\n plain  \(gotPlain)\n tiny   \(gotTiny)\n\(text)"
+            "seed \(seed) line \(n + 1): \(line)\n oracle \(expected)\n vm     \(got)\n plain  \(gotPlain)\n tiny   \(gotTiny)\n write-back \(gotWriteBack)\n\(text)"
           )
         }
       }
@@ -279,6 +289,11 @@ struct StatefulOracle {
     }
     #expect(mismatches == 0)
     #expect(matches > 20, "the generated rules rarely match: \(matches)")
+    // Written back, the store holds what the writing processor's store holds.
+    try tiny.commit()
+    try tinyWriteBack.writeBackStates()
+    #expect(tinyWriteBack.cacheStatistics.evictions > 0)
+    #expect(try writeBackStore.allStates() == tinyStore.allStates())
   }
 
   /// Lines prepared ahead by a `LinePreparer` (decoded, and the state program run, into a ring of
