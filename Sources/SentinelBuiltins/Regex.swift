@@ -75,14 +75,6 @@ public struct ConstantPattern: Sendable {
 
   /// `s.matches(pattern)`, the same as the `matches` builtin.
   public func matches(_ s: String) -> Value { compiled.matches(s) }
-
-  /// `matches` on a string's UTF-8 bytes when the pattern's simple form decides it (a valid
-  /// simple pattern, printable-ASCII bytes): the answer `matches(_:)` gives for that string.
-  /// Nil when only the full engine (or the compile error) answers: then call `matches(_:)`.
-  public func matches(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
-    guard compiled.regex != nil, let simple = compiled.simple else { return nil }
-    return simple.matches(bytes)
-  }
 }
 
 enum RegexCache {

@@ -48,14 +48,6 @@ public struct VM: Sendable {
   public func run(
     _ program: VerifiedProgram, variables: [Value?], results: inout [Value], registers: inout Registers
   ) -> Value {
-    run(program, source: variables, results: &results, registers: &registers)
-  }
-
-  /// The run over any variable source, specialized for each (`[Value?]`, `EventRecord.View`).
-  @inline(__always)
-  func run<V: VariableSource>(
-    _ program: VerifiedProgram, source variables: V, results: inout [Value], registers: inout Registers
-  ) -> Value {
     let ruleCount = program.program.ruleCount
     if results.count != ruleCount {
       results = [Value](repeating: .null, count: ruleCount)
@@ -82,8 +74,8 @@ public struct VM: Sendable {
 
   /// The interpreter loop over a register buffer of at least `registerCount` values. Registers
   /// may hold values of an earlier run: definite assignment means none is read before written.
-  func execute<V: VariableSource>(
-    _ program: VerifiedProgram, _ variables: V, _ r: UnsafeMutableBufferPointer<Value>,
+  func execute(
+    _ program: VerifiedProgram, _ variables: [Value?], _ r: UnsafeMutableBufferPointer<Value>,
     _ results: UnsafeMutableBufferPointer<Value>
   ) -> Value {
     // The code the verifier checked for running: the program's, or its fused form (Fusion.swift).
@@ -244,8 +236,8 @@ public struct VM: Sendable {
   /// The instructions `execute` leaves to an outlined function: each writes register a and
   /// falls through (none jumps or returns).
   @inline(never)
-  static func rare<V: VariableSource>(
-    _ program: VerifiedProgram, _ ins: Instruction, _ variables: V,
+  static func rare(
+    _ program: VerifiedProgram, _ ins: Instruction, _ variables: [Value?],
     _ r: UnsafeMutableBufferPointer<Value>
   ) {
     let a = Int(ins.a)
@@ -299,7 +291,7 @@ public struct VM: Sendable {
 
     case .hasVariable:
       // VERIFIED: b < variables.count in the program's table; the caller's array may be short.
-      r[a] = .bool(b < variables.slotCount && variables.value(b) != nil)
+      r[a] = .bool(b < variables.count && variables[b] != nil)
 
     case .nop, .loadConst, .loadVar, .move, .call, .logicalAnd, .logicalOr, .jump, .jumpIfFalse, .jumpIfTrue,
       .jumpIfNotBool, .iterInit, .iterNext, .iterNext2, .loop, .ret, .ruleResult, .callVar, .callVarConst,
@@ -347,16 +339,6 @@ public struct VM: Sendable {
     }
     r[a] = .int(i + 1)
     return (false, nil)
-  }
-
-  /// `run(_:variables:results:registers:)` on a typed record (`EventRecord`: unboxed scalars and
-  /// string bytes) instead of boxed slots: the same result for the same values, the typed tests
-  /// read the record's words and bytes in place. With `results` and `registers` reused, a run
-  /// allocates nothing itself (a record string read outside a typed test is materialized).
-  public func run(
-    _ program: VerifiedProgram, record: EventRecord, results: inout [Value], registers: inout Registers
-  ) -> Value {
-    record.withView { view in run(program, source: view, results: &results, registers: &registers) }
   }
 
   /// Runs `program` with variables bound by qualified name (a convenience over the slot form).
@@ -416,9 +398,9 @@ public struct VM: Sendable {
 
   /// The value of variable slot `slot`, or an error when it is unbound or of the wrong kind.
   @inline(__always)
-  func loadVariable<V: VariableSource>(_ program: VerifiedProgram, _ slot: Int, _ variables: V) -> Value {
+  func loadVariable(_ program: VerifiedProgram, _ slot: Int, _ variables: [Value?]) -> Value {
     // Not verified: the caller's array may be short or hold anything.
-    guard slot < variables.slotCount, let v = variables.value(slot) else {
+    guard slot < variables.count, let v = variables[slot] else {
       // VERIFIED: slot < program.variables.count (variable_out_of_bounds); the error is prebuilt.
       return program.unboundErrors[slot]
     }
@@ -447,8 +429,8 @@ public struct VM: Sendable {
   /// borrowed through an unowned reference (TypedTest.swift), so a test copies and retains
   /// nothing of its own (the slot's string is still copied out of the `Value?`).
   @inline(__always)
-  func test<V: VariableSource>(
-    _ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: V,
+  func test(
+    _ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: [Value?],
     _ constants: [Value]
   )
     -> Value
@@ -456,28 +438,28 @@ public struct VM: Sendable {
     let slot = Int(ins.b)
     // tests[pc] was resolved when the program was verified (no_typed_kernel: a test.vk has
     // one); a `.none` there takes the call.vk path, which is always right.
-    if slot < variables.slotCount {
+    if slot < variables.count {
       switch t.kind {
       case .orderIntInt:
-        if let x = variables.int(slot) { return .bool(t.relation.holds(x, t.int)) }
+        if case .int(let x)? = variables[slot] { return .bool(t.relation.holds(x, t.int)) }
       case .orderIntDouble:
-        if let x = variables.int(slot) { return .bool(t.relation.holds(x, t.double)) }
+        if case .int(let x)? = variables[slot] { return .bool(t.relation.holds(x, t.double)) }
       case .orderDoubleInt:
-        if let x = variables.double(slot) { return .bool(t.relation.holds(x, t.int)) }
+        if case .double(let x)? = variables[slot] { return .bool(t.relation.holds(x, t.int)) }
       case .orderDoubleDouble:
-        if let x = variables.double(slot) { return .bool(t.relation.holds(x, t.double)) }
+        if case .double(let x)? = variables[slot] { return .bool(t.relation.holds(x, t.double)) }
       case .equalsIntInt:
-        if let x = variables.int(slot) { return .bool(EqualityKernel.equal(x, t.int) != t.negated) }
+        if case .int(let x)? = variables[slot] { return .bool(EqualityKernel.equal(x, t.int) != t.negated) }
       case .equalsIntDouble:
-        if let x = variables.int(slot) {
+        if case .int(let x)? = variables[slot] {
           return .bool(EqualityKernel.equal(x, t.double) != t.negated)
         }
       case .equalsDoubleInt:
-        if let x = variables.double(slot) {
+        if case .double(let x)? = variables[slot] {
           return .bool(EqualityKernel.equal(t.int, x) != t.negated)
         }
       case .equalsDoubleDouble:
-        if let x = variables.double(slot) {
+        if case .double(let x)? = variables[slot] {
           return .bool(EqualityKernel.equal(x, t.double) != t.negated)
         }
       case .equalsString, .inList, .inMap:
@@ -485,24 +467,17 @@ public struct VM: Sendable {
         // to a kernel the compiler cannot see into was copied out of the `Value?` (an outlined
         // copy and destroy with a retain and release) per test; a buffer pointer is not
         // (docs/performance.md, "VM: string tests").
-        if let p = t.payload, let answer = variables.withUTF8(slot, { VM.utf8Test(t, $0, p) }) {
-          if let found = answer { return .bool(found) }
-          if let x = variables.string(slot) {
-            return .bool(p._withUnsafeGuaranteedRef { VM.stringTest(t, x, $0) })
-          }
-        }
-      case .matches:
-        // The pattern's simple form on the bytes when it decides; else the full engine on the String.
-        if let p = t.payload {
-          if let found = variables.withUTF8(
-            slot, { s in p._withUnsafeGuaranteedRef { $0.pattern?.matches(utf8: s) } })
-            ?? nil
-          {
+        if case .string(let x)? = variables[slot], let p = t.payload {
+          if let found = x.utf8.withContiguousStorageIfAvailable({ VM.utf8Test(t, $0, p) }) ?? nil {
             return .bool(found)
           }
-          if let x = variables.string(slot), let v = p._withUnsafeGuaranteedRef({ $0.pattern?.matches(x) }) {
-            return v
-          }
+          return .bool(p._withUnsafeGuaranteedRef { VM.stringTest(t, x, $0) })
+        }
+      case .matches:
+        if case .string(let x)? = variables[slot], let p = t.payload,
+          let v = p._withUnsafeGuaranteedRef({ $0.pattern?.matches(x) })
+        {
+          return v
         }
       case .none, .equalsStringVars:
         break
@@ -554,19 +529,15 @@ public struct VM: Sendable {
   /// `test.vv`: the string kernel on both slots' payloads when both hold strings, else the
   /// call.vv path.
   @inline(__always)
-  func testVars<V: VariableSource>(
-    _ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: V
-  )
+  func testVars(_ program: VerifiedProgram, _ t: TypedTest, _ ins: Instruction, _ variables: [Value?])
     -> Value
   {
     let b = Int(ins.b)
     let c = Int(ins.c)
-    if t.kind == .equalsStringVars, b < variables.slotCount, c < variables.slotCount,
-      let equal = variables.withUTF8(
-        b, { x in variables.withUTF8(c, { y in EqualityKernel.equal(utf8: x, utf8: y) }) })
-        ?? nil
+    if t.kind == .equalsStringVars, b < variables.count, c < variables.count,
+      case .string(let x)? = variables[b], case .string(let y)? = variables[c]
     {
-      return .bool(equal != t.negated)
+      return .bool(EqualityKernel.equal(x, y) != t.negated)
     }
     return callFused(
       program, overload: Int(ins.d), loadVariable(program, b, variables), loadVariable(program, c, variables))
