@@ -474,10 +474,15 @@ public struct VM: Sendable {
           return .bool(p._withUnsafeGuaranteedRef { VM.stringTest(t, x, $0) })
         }
       case .matches:
-        if case .string(let x)? = variables[slot], let p = t.payload,
-          let v = p._withUnsafeGuaranteedRef({ $0.pattern?.matches(x) })
-        {
-          return v
+        // NOTE: as the string kernels above, the pattern's simple form gets the slot string's
+        // bytes when it decides; else the full engine gets the String.
+        if case .string(let x)? = variables[slot], let p = t.payload {
+          if let found = x.utf8.withContiguousStorageIfAvailable({ s in
+            p._withUnsafeGuaranteedRef { $0.pattern?.matches(utf8: s) }
+          }) ?? nil {
+            return .bool(found)
+          }
+          if let v = p._withUnsafeGuaranteedRef({ $0.pattern?.matches(x) }) { return v }
         }
       case .none, .equalsStringVars:
         break
