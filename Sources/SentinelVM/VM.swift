@@ -542,6 +542,13 @@ public struct VM: Sendable {
     if t.kind == .equalsStringVars, b < variables.count, c < variables.count,
       case .string(let x)? = variables[b], case .string(let y)? = variables[c]
     {
+      // NOTE: on the two strings' UTF-8 bytes, as `test.vk`'s string kernels: the Strings are
+      // not copied out of their slots to be passed to the kernel.
+      if let equal = x.utf8.withContiguousStorageIfAvailable({ u in
+        y.utf8.withContiguousStorageIfAvailable { v in EqualityKernel.equal(utf8: u, utf8: v) }
+      }) ?? nil {
+        return .bool(equal != t.negated)
+      }
       return .bool(EqualityKernel.equal(x, y) != t.negated)
     }
     return callFused(
