@@ -27,7 +27,8 @@ import Synchronization
 final class CompiledPattern: @unchecked Sendable {
   let regex: Regex<AnyRegexOutput>?
   let error: String?
-  /// The pattern's fast form, when it is a simple pattern (SimplePattern.swift) and valid.
+  /// The pattern's fast form, when it is a simple pattern (SimplePattern.swift) and valid: nil
+  /// whenever `regex` is (so a `simple` answer never hides the compile error).
   let simple: SimplePattern?
 
   init(_ pattern: String) {
@@ -37,7 +38,7 @@ final class CompiledPattern: @unchecked Sendable {
       simple = nil
       error = "invalid regular expression '\(pattern)': \(e.message)"
     case .success(let translated):
-      simple = SimplePattern(pattern)
+      let fast = SimplePattern(pattern)
       do {
         let r = try Regex(translated)
           .matchingSemantics(.unicodeScalar)
@@ -45,9 +46,11 @@ final class CompiledPattern: @unchecked Sendable {
           .wordBoundaryKind(.simple)
         _ = try? r.firstMatch(in: "")  // compile eagerly, before the regex is shared
         regex = r
+        simple = fast
         error = nil
       } catch {
         regex = nil
+        simple = nil
         self.error = "invalid regular expression '\(pattern)': \(error)"
       }
     }
@@ -55,8 +58,11 @@ final class CompiledPattern: @unchecked Sendable {
 
   /// `s.matches(pattern)`: whether the pattern matches a substring; an error for a bad pattern.
   func matches(_ s: String) -> Value {
+    // NOTE: the simple form first, read in place (`simple?.`): binding `regex` or `simple` to a
+    // local copied it — a retain and release of the regex's storage and of the pattern's items
+    // on every call (docs/performance.md, session 14).
+    if let matched = simple?.matches(s) { return .bool(matched) }
     guard let r = regex else { return err(.invalidArgument, error ?? "invalid regular expression") }
-    if let simple, let matched = simple.matches(s) { return .bool(matched) }
     do {
       return .bool(try r.firstMatch(in: s) != nil)
     } catch {
@@ -75,6 +81,11 @@ public struct ConstantPattern: Sendable {
 
   /// `s.matches(pattern)`, the same as the `matches` builtin.
   public func matches(_ s: String) -> Value { compiled.matches(s) }
+
+  /// `matches` on a string's UTF-8 bytes when the pattern's simple form decides it (a valid
+  /// simple pattern, printable-ASCII bytes): the answer `matches(_:)` gives for that string.
+  /// Nil when only the full engine (or the compile error) answers: then call `matches(_:)`.
+  public func matches(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool? { compiled.simple?.matches(bytes) }
 }
 
 enum RegexCache {

@@ -474,10 +474,15 @@ public struct VM: Sendable {
           return .bool(p._withUnsafeGuaranteedRef { VM.stringTest(t, x, $0) })
         }
       case .matches:
-        if case .string(let x)? = variables[slot], let p = t.payload,
-          let v = p._withUnsafeGuaranteedRef({ $0.pattern?.matches(x) })
-        {
-          return v
+        // NOTE: as the string kernels above, the pattern's simple form gets the slot string's
+        // bytes when it decides; else the full engine gets the String.
+        if case .string(let x)? = variables[slot], let p = t.payload {
+          if let found = x.utf8.withContiguousStorageIfAvailable({ s in
+            p._withUnsafeGuaranteedRef { $0.pattern?.matches(utf8: s) }
+          }) ?? nil {
+            return .bool(found)
+          }
+          if let v = p._withUnsafeGuaranteedRef({ $0.pattern?.matches(x) }) { return v }
         }
       case .none, .equalsStringVars:
         break
@@ -537,6 +542,13 @@ public struct VM: Sendable {
     if t.kind == .equalsStringVars, b < variables.count, c < variables.count,
       case .string(let x)? = variables[b], case .string(let y)? = variables[c]
     {
+      // NOTE: on the two strings' UTF-8 bytes, as `test.vk`'s string kernels: the Strings are
+      // not copied out of their slots to be passed to the kernel.
+      if let equal = x.utf8.withContiguousStorageIfAvailable({ u in
+        y.utf8.withContiguousStorageIfAvailable { v in EqualityKernel.equal(utf8: u, utf8: v) }
+      }) ?? nil {
+        return .bool(equal != t.negated)
+      }
       return .bool(EqualityKernel.equal(x, y) != t.negated)
     }
     return callFused(

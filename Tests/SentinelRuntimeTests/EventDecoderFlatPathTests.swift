@@ -149,4 +149,33 @@ struct EventDecoderFlatPathTests {
     #expect(accepted > 1000)
     #expect(rejected > 1000)
   }
+
+  /// The flat path stores an int, double or bool over its slot's old value without releasing it
+  /// when that value is a scalar (`EventScanner.put`); any other old value must be released.
+  /// Each slot here starts holding a list whose buffer only the test and the slot share: after
+  /// the decode the slot holds the scalar, and the test's list is uniquely referenced again (a
+  /// write into it copies nothing). A store that skipped the release would leave the buffer
+  /// shared (the write would copy it).
+  @Test func flatScalarsReleaseTheValueTheirSlotHeld() throws {
+    let line = #"{"s":"x","k":"web","i":-12,"d":1.5,"b":true,"t":"2026-11-25T10:00:00Z","u":5}"#
+    let expected = ["i": "int:-12", "d": "double:1.5", "b": "bool:true"]
+    for (field, value) in expected.sorted(by: { $0.key < $1.key }) {
+      let slot = try #require(flatDecoder.slotOrder.firstIndex(of: "event.\(field)"))
+      for old: Value? in [nil, .int(7), .bool(false), .double(2), .string("a string longer than 15 bytes")] {
+        var slots = flatDecoder.makeSlots()
+        slots[slot] = old
+        _ = try flatDecoder.decode(line, into: &slots)
+        #expect(rendered(slots[slot]) == value, "\(field) over \(rendered(old))")
+      }
+      var held: [Value] = [.int(1), .int(2)]
+      let before = held.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+      var slots = flatDecoder.makeSlots()
+      slots[slot] = .list(held)
+      _ = try flatDecoder.decode(line, into: &slots)
+      #expect(rendered(slots[slot]) == value, "\(field) over a list")
+      held[0] = .int(3)
+      let after = held.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+      #expect(before == after, "\(field): the list the slot held was not released")
+    }
+  }
 }

@@ -506,6 +506,9 @@ private let inputs: [[Value?]] = [
       // Equal to "K", "KP" only under canonical equivalence (the Kelvin sign), and longer than
       // Swift's 15-byte small strings.
       .string("\u{212A}"), .string("\u{212A}P"), .string("K"), .string("guerrillamail.com"),
+      // `matches` on the bytes of a string longer than 15 bytes (not a small string), and one
+      // the pattern's simple form leaves to the full engine (a byte outside printable ASCII).
+      .string("1234567890123456@mail.example"), .string("12345\u{7F}@x"),
     ]
     var inputs: [[Value?]] = []
     for (k, i) in ints.enumerated() {
