@@ -164,13 +164,13 @@ public struct ServeCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "The number of event loops (threads) reading and writing the connections (default: one per two "
-        + "cores, at least one).",
+      "The number of event loops (threads) reading and writing the connections (default: one per "
+        + "core, NIO's shared group).",
       valueName: "n"))
-  // NOTE: not one per core (NIO's shared group): a decision's CPU is mostly on Swift's pool and
-  // the commit thread, not the loops; on this 2-core machine one loop answered more decisions
-  // per second than two in 8 of 10 alternating `bench/http.sh` rounds (docs/performance.md,
-  // "The daemon's event loops").
+  // NOTE: the default stays NIO's one loop per core. On the 2-core machine, with wrk and other
+  // processes busy (load 3–7), one loop answered more decisions per second in 8 of 10 rounds.
+  // At low load (~1–3), two loops did as well or better (docs/performance.md,
+  // "The daemon's event loops"). Fewer loops help only a machine whose cores are contended.
   var eventLoops: Int?
 
   @Flag(help: .hidden)
@@ -178,9 +178,6 @@ public struct ServeCommand: ParsableCommand {
 
   /// A command with every option at its default.
   public init() {}
-
-  /// `--event-loops` when not given: one per two cores, at least one.
-  static var defaultEventLoops: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 2) }
 
   /// `HOST:PORT` split (the host may be a bracketed IPv6 address).
   static func parseListen(_ text: String) -> (host: String, port: Int)? {
@@ -368,7 +365,7 @@ public struct ServeCommand: ParsableCommand {
       allowedHosts: allowedHosts.map { HostAllowList(Self.hostList($0)) }, rateLimit: rateLimit,
       rateBurst: rateBurst, idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
       bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)), benchConstantRoute: benchConstantRoute,
-      eventLoops: eventLoops ?? Self.defaultEventLoops)
+      eventLoops: eventLoops)
     let rulesText = paths.joined(separator: " ")
     let dbPath = db
     let reloadPaths = paths

@@ -280,21 +280,6 @@ import Testing
     #expect(r.status == 64 && r.err.contains("--event-loops must be from 1 to 256"), "\(r.err)")
   }
 
-  /// Without `--event-loops` the daemon runs one loop per two cores (at least one), in its own
-  /// group, not NIO's shared one (one per core).
-  @Test func theDefaultIsOneEventLoopPerTwoCores() async throws {
-    let daemon = try Daemon()
-    #expect(try await daemon.post("/v1/decisions", Self.event("loops-default")).status == 200)
-    let pid = daemon.process.processIdentifier
-    let names = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").compactMap {
-      try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8)
-    }
-    let expected = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
-    #expect(names.filter { $0.hasPrefix("NIO-ELT") }.count == expected, "\(names.sorted())")
-    #expect(!names.contains { $0.hasPrefix("NIO-SGLTN") }, "\(names.sorted())")
-    #expect(daemon.terminate() == 0)
-  }
-
   @Test func sigtermExitsZeroAndKeepsEveryAnsweredDecision() async throws {
     let daemon = try Daemon(extraArguments: ["--commit-delay-ms", "5"])
     let answered = try await withThrowingTaskGroup(of: [String].self) { group in
