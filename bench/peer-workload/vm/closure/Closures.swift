@@ -202,6 +202,9 @@ func translate(_ vp: VerifiedProgram) -> Translation {
   }
 
   func fail(_ s: String) { t.unsupported.append(s) }
+  // The rule results are not reset between runs: every run must write every rule (as the VM
+  // relies on, RuleCoverage.swift).
+  if !vp.writesEveryRule { fail("a run may leave a rule result unwritten (writesEveryRule is false)") }
   let regs = t.registerCount
   guard regs <= 64 else {
     fail("more than 64 registers")
