@@ -35,37 +35,8 @@ do {
   exit(1)
 }
 
-// Slots from JSON: `event.<field>` variables, typed by their declaration.
-let prefix = bundle.schema.variable + "."
-var events: [[Value?]] = []
-let bytes = [UInt8](text)
-var lines: [ArraySlice<UInt8>] = []
-var from = 0
-for (i, b) in bytes.enumerated() where b == 10 {
-  lines.append(bytes[from..<i])
-  from = i + 1
-  if lines.count == limit { break }
-}
-for line in lines {
-  guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
-  var slots: [Value?] = []
-  for v in bundle.program.variables {
-    guard v.name.hasPrefix(prefix), let x = object[String(v.name.dropFirst(prefix.count))] else {
-      slots.append(nil)
-      continue
-    }
-    switch v.type {
-    case .bool: slots.append(.bool((x as? Bool) ?? false))
-    case .int: slots.append(.int(Int64((x as? NSNumber)?.int64Value ?? 0)))
-    case .double: slots.append(.double((x as? NSNumber)?.doubleValue ?? 0))
-    case .string: slots.append(.string((x as? String) ?? ""))
-    case .timestamp:
-      slots.append(Timestamp.parse((x as? String) ?? "").map(Value.timestamp))
-    default: slots.append(nil)
-    }
-  }
-  events.append(slots)
-}
+// Slots from JSON (vm/Events.swift).
+let events = decodeEvents(text, for: bundle, limit: limit)
 
 /// One pass: every event through the VM and the decision policy.
 struct Pass {
