@@ -215,3 +215,36 @@ public struct MapValue: Sendable {
   public func contains(string key: String) -> Bool { index[.string(key)] != nil }
   public var keys: [Value] { entries.map(\.key) }
 }
+
+// MARK: - Overwriting a slot that is rewritten per event
+
+// The VM's registers and rule results, the decoder's slots and replay's aggregate readings are
+// the same cells written again for every event, and most old values there are scalars. A plain
+// assignment destroys the old value through an outlined copy that reads the enum's tag through
+// its value witnesses; when the old value holds no reference (nil, null, bool, int, uint,
+// double) there is nothing to release, and the new value is written as it is.
+// docs/performance.md measures it: "VM: bool writes without the outlined destroy" for the
+// registers, and the session-14 sections for the decoder (−4 to −6 % decode CPU) and replay's
+// readings.
+
+extension UnsafeMutablePointer where Pointee == Value {
+  /// `pointee = v`, skipping the destroy of an old value that holds no reference.
+  @inlinable @inline(__always)
+  public func overwrite(with v: __owned Value) {
+    switch pointee {
+    case .null, .bool, .int, .uint, .double: initialize(to: v)
+    default: pointee = v
+    }
+  }
+}
+
+extension UnsafeMutablePointer where Pointee == Value? {
+  /// `pointee = v`, skipping the destroy of an old value that is nil or holds no reference.
+  @inlinable @inline(__always)
+  public func overwrite(with v: __owned Value?) {
+    switch pointee {
+    case nil, .null?, .bool?, .int?, .uint?, .double?: initialize(to: v)
+    default: pointee = v
+    }
+  }
+}

@@ -456,9 +456,7 @@ struct EventScanner {
     }
   }
 
-  /// `slots[read] = v` without the outlined destroy of the old value when it is nil or a scalar
-  /// (nothing to release; the field's value of the previous event, most often), which a tag
-  /// test inline tells; otherwise the plain assignment (as `VM.store` for registers).
+  /// `slots[read] = v` through `overwrite(with:)` (Value.swift: no destroy of an old scalar).
   /// NOTE: ints, doubles and bools through here: −5 % decode CPU on the peer events
   /// (docs/performance.md, session 14); strings too (a small old string skipped as well) gained
   /// ~1 %, within the noise, and were left as they are.
@@ -466,13 +464,7 @@ struct EventScanner {
   func put(_ read: Int, _ v: __owned Value) {
     // In bounds: `read` is a slot of the plan, below `slots.count` (sized by `decode`).
     guard let base = slots.baseAddress else { return }
-    let q = base + read
-    switch q.pointee {
-    case nil, .null?, .bool?, .int?, .uint?, .double?:
-      q.initialize(to: v)
-    default:
-      q.pointee = v
-    }
+    (base + read).overwrite(with: v)
   }
 
   /// The error text of a timestamp field whose string is not a timestamp (both paths).

@@ -58,19 +58,14 @@ struct AggregatePlan {
     if slot0 >= 0 { Self.write(.int(n), to: &slots, at: slot0) }
   }
 
-  /// Writes `value` to slot `k`. Over a slot that holds no reference — nil or a scalar, such as
-  /// the previous event's reading — the value is written as it is, the old one needing no
-  /// destroying: an assignment of a `Value?` went through an outlined copy that reads the enum's
-  /// tag through its value witnesses, ~5 % of the deciding thread (docs/performance.md,
-  /// "session 14").
+  /// Writes `value` to slot `k` through `overwrite(with:)` (Value.swift: no destroy of an old
+  /// scalar, such as the previous event's reading; ~5 % of replay's deciding thread,
+  /// docs/performance.md, "session 14").
   @inline(__always)
   static func write(_ value: Value?, to slots: inout [Value?], at k: Int) {
     slots.withUnsafeMutableBufferPointer { p in
       guard k >= 0 && k < p.count, let base = p.baseAddress else { return }
-      switch base[k] {
-      case nil, .int?, .bool?, .double?, .uint?, .null?: (base + k).initialize(to: value)
-      default: base[k] = value
-      }
+      (base + k).overwrite(with: value)
     }
   }
 

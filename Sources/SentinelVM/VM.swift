@@ -346,21 +346,14 @@ public struct VM: Sendable {
     run(program, variables: program.variables(from: bindings))
   }
 
-  /// `buffer[i] = v` without the outlined destroy of the old value when it is a scalar (null,
-  /// bool, int, uint, double: nothing to release), which a tag test inline tells; otherwise
-  /// the plain assignment. Registers may hold any value of an earlier run, so this is a run-time
-  /// test, not a verified fact. Measured in docs/performance.md ("VM: bool writes").
+  /// `buffer[i] = v` through `overwrite(with:)` (Value.swift: no destroy of an old scalar).
+  /// Registers may hold any value of an earlier run, so the tag test is a run-time one, not a
+  /// verified fact. Measured in docs/performance.md ("VM: bool writes").
   @inline(__always)
   static func store(_ buffer: UnsafeMutableBufferPointer<Value>, _ i: Int, _ v: __owned Value) {
     // VERIFIED: i is in bounds (register_out_of_bounds, rule_out_of_bounds; see the callers).
     guard let base = buffer.baseAddress else { return }
-    let p = base + i
-    switch p.pointee {
-    case .null, .bool, .int, .uint, .double:
-      p.initialize(to: v)
-    default:
-      p.pointee = v
-    }
+    (base + i).overwrite(with: v)
   }
 
   /// `to[i] = from[j]` without the outlined copy and destroy when the value is a bool: it is

@@ -417,9 +417,10 @@ import Testing
   ///
   /// NOTE: 1,200 events and a fault rate of 0.5, so that the fault fires in practically every
   /// run. Group commit takes up to 16 batches into one publication: 600 events in batches of 32
-  /// once made only 8 publications, and at 0.3 a run then saw no fault with probability
-  /// 0.7^8 ≈ 6 % (it happened once in CI). Twice the events make about twice the publications:
-  /// 0.5^16 ≈ 0.002 % (0.4 % even at 8).
+  /// once made only 8 publications (the failing run's stop line: commits=8), and at 0.3 a run
+  /// then saw no fault with probability 0.7^8 ≈ 6 % (it happened once in CI). A run of n
+  /// publications now sees none with probability 0.5^n: 0.4 % at 8, and twice the events give
+  /// the consumer twice the batches to group.
   @Test func lostPublicationsArePublishedAgain() throws {
     let redis = try RedisServer()
     let dir = try Repo.temporaryFolder()
