@@ -1,13 +1,14 @@
 # Sourced by vm.sh and ablation.sh: build_eval_harness PKG TREE builds, in PKG, the release
-# evaluation harness (vm/main.swift, vm/Events.swift) from TREE's Model, Builtins, Bytecode, Verifier and VM, with
+# evaluation harness (vm/main.swift, vm/Common.swift) from TREE's Model, Builtins, Bytecode, Verifier and VM, with
 # the runner for that tree's VM API (fused code and a register file kept between runs, where they
 # exist). The binary is PKG/.build/release/evalbench. Needs HERE (this folder) and ROOT.
 build_eval_harness() { # pkg tree
   local pkg=$1 tree=$2
   mkdir -p "$pkg/Sources/evalbench"  # kept between runs: its .build makes reruns incremental
+  rm -f "$pkg/Sources/evalbench/"*.swift  # files an older version of the harness left
   cp "$HERE/vm/Package.swift.in" "$pkg/Package.swift"
   cp "$HERE/vm/main.swift" "$pkg/Sources/evalbench/main.swift"
-  cp "$HERE/vm/Events.swift" "$pkg/Sources/evalbench/Events.swift"
+  cp "$HERE/vm/Common.swift" "$pkg/Sources/evalbench/Common.swift"
   if grep -q "executedProgram" "$tree/Sources/SentinelVerifier/VerifiedProgram.swift"; then
     cp "$HERE/vm/Runner-fused.swift" "$pkg/Sources/evalbench/Runner.swift"
   elif grep -q "struct Registers" "$tree/Sources/SentinelVM/VM.swift"; then

@@ -14,73 +14,17 @@ import SentinelModel
 import SentinelVM
 import SentinelVerifier
 
-let args = CommandLine.arguments
-guard args.count >= 3, let data = FileManager.default.contents(atPath: args[1]),
-  let text = FileManager.default.contents(atPath: args[2])
-else {
-  print("usage: evalbench BUNDLE.sbc EVENTS.jsonl [EVENTS] [PASSES]")
-  exit(2)
-}
-let limit = args.count >= 4 ? Int(args[3]) ?? 50_000 : 50_000
-let passes = args.count >= 5 ? Int(args[4]) ?? 5 : 5
-guard let bundle = try? BundleDecoder.decodeContent(BundleDecoder.split([UInt8](data)).content) else {
-  print("cannot decode \(args[1])")
-  exit(1)
-}
-let verified: VerifiedProgram
-do {
-  verified = try Verifier(catalog: Builtins.all, limits: Limits(maxInstructions: 1 << 22)).verify(bundle.program)
-} catch {
-  print("verifier: \(error)")
-  exit(1)
-}
-
-// Slots from JSON (vm/Events.swift).
-let events = decodeEvents(text, for: bundle, limit: limit)
-
-/// One pass: every event through the VM and the decision policy.
-struct Pass {
-  let events: [[Value?]]
-  let scores: [Int]
-  let blocks: [Bool]
-  let reviews: [Bool]
-  let threshold: Int
-  var runner: Runner
-  var counts = [0, 0, 0]
-  var scoreSum = 0
-
-  @inline(never) mutating func run() {
-    counts = [0, 0, 0]
-    scoreSum = 0
-    for e in events {
-      let results = runner.run(e)
-      var score = 0
-      var block = false
-      var review = false
-      for i in 0..<results.count {
-        if case .bool(true) = results[i] {
-          score += scores[i]
-          if blocks[i] { block = true } else if reviews[i] { review = true }
-        }
-      }
-      counts[block ? 2 : (review || score >= threshold ? 1 : 0)] += 1
-      scoreSum += score
-    }
-  }
-}
+// The command line, the bundle and the events' slots (vm/Common.swift).
+let input = HarnessInput.load()
+let (args, bundle, verified, events, passes) = (
+  input.args, input.bundle, input.verified, input.events, input.passes
+)
 
 var bench = Pass(
   events: events, scores: bundle.rules.map(\.score), blocks: bundle.rules.map { $0.outcome == .block },
   reviews: bundle.rules.map { $0.outcome == .review }, threshold: bundle.policy.reviewThreshold,
   runner: Runner(verified))
 bench.run()  // warm-up
-/// The calling thread's CPU time in ns (immune to other processes' load, unlike wall time).
-func threadCPUTime() -> Double {
-  var t = timespec()
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-  return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
-}
-
 let clock = ContinuousClock()
 var times: [Double] = []
 var cpuTimes: [Double] = []

@@ -13,30 +13,11 @@ import SentinelModel
 import SentinelVM
 import SentinelVerifier
 
-let args = CommandLine.arguments
-guard args.count >= 3, let data = FileManager.default.contents(atPath: args[1]),
-  let text = FileManager.default.contents(atPath: args[2])
-else {
-  print("usage: evalbench BUNDLE.sbc EVENTS.jsonl [EVENTS] [PASSES]")
-  exit(2)
-}
-let limit = args.count >= 4 ? Int(args[3]) ?? 50_000 : 50_000
-let passes = args.count >= 5 ? Int(args[4]) ?? 5 : 5
-guard let bundle = try? BundleDecoder.decodeContent(BundleDecoder.split([UInt8](data)).content) else {
-  print("cannot decode \(args[1])")
-  exit(1)
-}
-let verified: VerifiedProgram
-do {
-  verified = try Verifier(catalog: Builtins.all, limits: Limits(maxInstructions: 1 << 22)).verify(
-    bundle.program)
-} catch {
-  print("verifier: \(error)")
-  exit(1)
-}
-
-// Slots from JSON (vm/Events.swift).
-let events = decodeEvents(text, for: bundle, limit: limit)
+// The command line, the bundle and the events' slots (vm/Common.swift).
+let input = HarnessInput.load()
+let (args, bundle, verified, events, passes) = (
+  input.args, input.bundle, input.verified, input.events, input.passes
+)
 // --- The closure variant (bench/peer-workload/closure.sh): MODE = vm | closure | check | dump.
 let mode = args.count >= 6 ? args[5] : "check"
 let translation = translate(verified)
@@ -58,38 +39,6 @@ let scores = bundle.rules.map(\.score)
 let blocks = bundle.rules.map { $0.outcome == .block }
 let reviews = bundle.rules.map { $0.outcome == .review }
 let threshold = bundle.policy.reviewThreshold
-
-/// One pass of the VM, as vm/main.swift's `Pass`.
-struct VMPass {
-  let events: [[Value?]]
-  let scores: [Int]
-  let blocks: [Bool]
-  let reviews: [Bool]
-  let threshold: Int
-  var runner: Runner
-  var counts = [0, 0, 0]
-  var scoreSum = 0
-  var fallbacks = 0
-
-  @inline(never) mutating func run() {
-    counts = [0, 0, 0]
-    scoreSum = 0
-    for e in events {
-      let results = runner.run(e)
-      var score = 0
-      var block = false
-      var review = false
-      for i in 0..<results.count {
-        if case .bool(true) = results[i] {
-          score += scores[i]
-          if blocks[i] { block = true } else if reviews[i] { review = true }
-        }
-      }
-      counts[block ? 2 : (review || score >= threshold ? 1 : 0)] += 1
-      scoreSum += score
-    }
-  }
-}
 
 /// One pass of the closures; an event they cannot run (`failed`) is run again on the VM.
 struct ClosurePass {
@@ -181,13 +130,7 @@ if mode == "check" {
   exit(mismatches == 0 && damagedMismatches == 0 ? 0 : 1)
 }
 
-func threadCPUTime() -> Double {
-  var t = timespec()
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-  return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
-}
-
-var vmPass = VMPass(
+var vmPass = Pass(
   events: events, scores: scores, blocks: blocks, reviews: reviews, threshold: threshold,
   runner: Runner(verified))
 var closurePass = ClosurePass(
