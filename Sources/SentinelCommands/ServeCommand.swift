@@ -11,6 +11,7 @@ import SentinelRuntime
 import SentinelServer
 import SentinelState
 import SentinelStreams
+import ServiceLifecycle
 import Synchronization
 
 /// Runs the scoring daemon.
@@ -35,6 +36,10 @@ public struct ServeCommand: ParsableCommand {
       --db, restored at start). SIGHUP reloads --rules with the same checks.
 
       GET /metrics (Prometheus) and GET /openapi.json (docs/openapi.yaml) are open.
+
+      Retention: with --retention-days N, decision records committed more than N days ago are
+      pruned at start and every --retention-interval seconds, as `sentinel audit prune` does (a
+      chain that does not verify is not pruned; each tenant keeps an anchor to verify from).
 
       Hardening: bodies over --max-body get 413, bodies slower than --body-timeout 408,
       connections idle for --idle-timeout are closed, a Host outside --allowed-hosts gets 421,
@@ -173,6 +178,17 @@ public struct ServeCommand: ParsableCommand {
   // "The daemon's event loops"). Fewer loops help only a machine whose cores are contended.
   var eventLoops: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "Keep this many days of decisions in the decision log: older records are pruned (as `sentinel "
+        + "audit prune --keep-days`) at start and every --retention-interval, leaving each tenant's "
+        + "chain verifiable from its anchor (default: keep everything).",
+      valueName: "days"))
+  var retentionDays: Double?
+
+  @Option(help: ArgumentHelp("Seconds between two prunes of --retention-days.", valueName: "seconds"))
+  var retentionInterval: Double = 3600
+
   @Flag(help: .hidden)
   var benchConstantRoute = false
 
@@ -232,6 +248,14 @@ public struct ServeCommand: ParsableCommand {
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError(
         "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    if let retentionDays {
+      guard retentionDays >= 0, retentionDays <= 100_000 else {
+        throw ValidationError("--retention-days must be from 0 to 100000")
+      }
+    }
+    guard retentionInterval >= 1, retentionInterval <= 31_536_000 else {
+      throw ValidationError("--retention-interval must be from 1 to 31536000 seconds")
     }
     if let allowedHosts, Self.hostList(allowedHosts).isEmpty {
       throw ValidationError("--allowed-hosts `\(allowedHosts)` names no host")
@@ -378,14 +402,19 @@ public struct ServeCommand: ParsableCommand {
       return StreamConsumer(bundle: bundle, configuration: configuration, logger: logger)
     }
     let trimmer = trimInterval > 0 ? MemoryTrimmer(interval: trimInterval) : nil
+    let retention = retentionDays.map {
+      AuditRetention(
+        store: store, keepDays: $0, interval: retentionInterval, logger: Logger(label: "sentinel.retention"))
+    }
+    let extraServices: [any Service] = (consumer.map { [$0] } ?? []) + (retention.map { [$0] } ?? [])
     let outcome = Self.runBlocking {
       try await DecisionServer.run(
         bundle: bundle, store: store, keys: keyStore, configuration: config,
         logger: logger,
         reload: { try Self.loadBundle(reloadPaths, loader: loader) },
-        extraServices: consumer.map { [$0] } ?? [],
+        extraServices: extraServices,
         scrapeHooks: (consumer.map { c in [{ StreamMetrics.export(c.metrics, to: $0) }] } ?? [])
-          + [{ Self.exportMemory(trimmer, to: $0) }]
+          + (retention.map { r in [{ r.export(to: $0) }] } ?? []) + [{ Self.exportMemory(trimmer, to: $0) }]
       ) { bound in
         // Start-up (compiling or loading the bundle, building the screening index) leaves freed
         // heap pages behind: give them back before serving (a few MB of RSS; docs/performance.md).
