@@ -24,7 +24,7 @@ let package = Package(
     // The daemon (SentinelServer): HTTP on SwiftNIO; start-up and graceful shutdown.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-    .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     // The daemon's `GET /metrics`: swift-metrics handles backed by a Prometheus registry.
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),

@@ -396,7 +396,7 @@ final class CompiledIndex: @unchecked Sendable {
       }
       return (grams: grams, keys: keys)
     }
-    var grams = filed.flatMap { $0.grams }
+    let grams = filed.flatMap { $0.grams }
     var keys = filed.flatMap { $0.keys }
     // `D` keys also file each word without an article under its own text (length ≤ the deletion
     // key limit): a query word's one-letter deletion then finds the word equal to it in the same

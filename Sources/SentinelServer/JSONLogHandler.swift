@@ -35,15 +35,16 @@ public struct JSONLogHandler: LogHandler {
     set { metadata[key] = newValue }
   }
 
-  /// Writes one line.
-  public func log(
-    level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-    file: String, function: String, line: UInt
-  ) {
-    var line = "{\"ts\":\"\(Date().formatted(Self.timestampStyle))\",\"level\":\"\(level.rawValue)\""
-    line += ",\"logger\":\(Self.quote(label)),\"msg\":\(Self.quote(LogRedaction.scrub(message.description)))"
+  /// Writes one line (an error passed with the event becomes the `error` field, unless the
+  /// metadata names one).
+  public func log(event: LogEvent) {
+    let ts = Date().formatted(Self.timestampStyle)
+    var line = "{\"ts\":\"\(ts)\",\"level\":\"\(event.level.rawValue)\""
+    let message = LogRedaction.scrub(event.message.description)
+    line += ",\"logger\":\(Self.quote(label)),\"msg\":\(Self.quote(message))"
     var fields = metadata
-    if let explicit { fields.merge(explicit) { $1 } }
+    if let explicit = event.metadata { fields.merge(explicit) { $1 } }
+    if let error = event.error, fields["error"] == nil { fields["error"] = "\(error)" }
     for key in fields.keys.sorted() where !["ts", "level", "logger", "msg"].contains(key) {
       guard let value = fields[key] else { continue }
       line += ",\(Self.quote(key)):\(Self.quote(LogRedaction.scrub(key: key, "\(value)")))"

@@ -66,7 +66,7 @@ final class Daemon: Sendable {
     let dir = try Repo.temporaryFolder()
     db = reuse ?? dir + "/state.db"
     log = dir + "/stderr.log"
-    FileManager.default.createFile(atPath: log, contents: nil)
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: try Repo.requireSentinel())
     p.arguments =

@@ -84,6 +84,12 @@ import Testing
     #expect(object?["token"] as? String == "[redacted]")
     #expect(object?["pan"] as? String == "411111******1111")
     #expect(object?["level"] as? String == "info")
+    // An error logged with the event is a field too, redacted like the rest.
+    struct Failure: Error, CustomStringConvertible { var description: String { "bad card 4111111111111111" } }
+    logger.error("failed", error: Failure())
+    let errorLine = try #require(lines.all.last)
+    let errorObject = try JSONSerialization.jsonObject(with: Data(errorLine.utf8)) as? [String: Any]
+    #expect(errorObject?["error"] as? String == "bad card 411111******1111", "\(errorLine)")
   }
 
   @Test func requestIDsAreTheClientsOnlyWhenWellFormed() {

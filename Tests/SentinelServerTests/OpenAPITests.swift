@@ -94,7 +94,7 @@ import Yams
     for (name, value) in Daemon.commonHeaders { arguments += ["-H", "\(name): \(value)"] }
     p.arguments = arguments
     let output = dir + "/schemathesis.log"
-    FileManager.default.createFile(atPath: output, contents: nil)
+    _ = FileManager.default.createFile(atPath: output, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
     p.standardOutput = handle
     p.standardError = handle
