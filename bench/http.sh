@@ -47,6 +47,10 @@ bench_daemon() { # label binary
 label=$1
 bin=$2
 rm -f "$work/wrk.txt.rps" "$work/state.db" "$work/state.db-wal" "$work/state.db-shm"
+# What an earlier daemon (or anything else) left dirty in the page cache is written back now,
+# not during this daemon's fsyncs: without this, the base daemon (run first) committed in
+# 1.2-1.4 ms and the second in 2.0-2.6 ms, whatever the builds (docs/performance.md, session 15).
+sync
 : >"$work/out.txt"
 start_bench_daemon "$bin" "$work"
 pid=$daemon_pid

@@ -13,10 +13,11 @@
 // Hand-off (`POST /v1/decisions`): a request does not hop onto the actor and back. It puts its
 // event and its continuation in the inbox (`DecisionInbox`, a lock) and suspends once; one actor
 // job decides everything the inbox holds, in arrival order, and a new decision's continuation
-// joins the group of the next commit. The commit thread answers the group itself as soon as the
-// transaction returned (commit metrics and a failure are recorded first), then the actor settles
-// the commit (`settleCommit`: the processor, the schedule, the next commit). So each request is
-// suspended and resumed once, and never runs on the actor.
+// joins the group of the next commit. As soon as the transaction returned, the commit thread
+// records it (commit metrics and a failure first) and hands the whole group to one job on the
+// pool, which resumes them; the actor settles the commit (`settleCommit`: the processor, the
+// schedule, the next commit). So each request is suspended and resumed once, and never runs on
+// the actor.
 //
 // A rejected event is answered at once (it changes nothing). A duplicate event id gets its
 // original decision; when that original may still be pending, the duplicate waits for the
@@ -295,9 +296,15 @@ public actor DecisionService {
       return
     }
     let (failure, metrics) = (self.failure, self.metrics)
-    // On the commit thread: the group is answered there, then the actor settles the commit.
+    // On the commit thread: the commit is recorded there, then the group answered and the commit settled.
     committer.commit(batch, to: store) { duration, error in
-      Self.answer(group, size: size, duration: duration, error: error, failure: failure, metrics: metrics)
+      // The commit is recorded here (metrics, `/readyz`'s failure) before anyone is answered,
+      // but the group is answered by one job on the pool: resuming ~30 continuations here woke
+      // a pool thread for most of them, each preempting this thread (docs/performance.md,
+      // "The group answered by one job"). From a pool thread, the resumed tasks queue behind it.
+      let message = Self.record(
+        size: size, duration: duration, error: error, failure: failure, metrics: metrics)
+      DispatchQueue.global(qos: .userInitiated).async { for w in group { w.resume(failure: message) } }
       Task { await self.settleCommit(size: size, error: error) }
     }
   }
@@ -309,6 +316,15 @@ public actor DecisionService {
     _ group: [CommitWaiter], size: Int, duration: Duration, error: String?, failure: CommitFailure,
     metrics: ServerMetrics?
   ) {
+    let message = record(size: size, duration: duration, error: error, failure: failure, metrics: metrics)
+    for w in group { w.resume(failure: message) }
+  }
+
+  /// Records a returned commit — in the metrics, and its failure (or success) for `/readyz` —
+  /// and returns the failure message its group is answered with (nil: it succeeded).
+  nonisolated static func record(
+    size: Int, duration: Duration, error: String?, failure: CommitFailure, metrics: ServerMetrics?
+  ) -> String? {
     let message = error.map { "state store commit failed: \($0)" }
     if let message {
       failure.set(message)
@@ -318,10 +334,11 @@ public actor DecisionService {
     if size > 0 || error != nil {
       metrics?.recordCommit(size: size, duration: duration, succeeded: error == nil)
     }
-    for w in group { w.resume(failure: message) }
+    return message
   }
 
-  /// Settles a commit whose group has been answered: the processor learns its outcome, the
+  /// Settles a commit whose group has been answered (or, after a commit on the commit thread,
+  /// is being answered by a job on the pool): the processor learns its outcome, the
   /// counts move, whoever waits for no commit to be in flight is woken, and the next commit
   /// starts when requests wait for one.
   func settleCommit(size: Int, error: String?) {

@@ -211,6 +211,10 @@ extension SQLiteStateStore {
     if isReadOnly { throw StateStoreError.readOnly(path: path) }
     let prunedAt = AuditChain.millis(Self.now())
     let results = try run("prune the decision log") { db in
+      // Removed records are zeroed on every page they leave, freed pages included (commits
+      // run with FAST, `SQLiteStateStore.init`); FAST again for the connection's later commits.
+      try db.execute(sql: "PRAGMA secure_delete = ON")
+      defer { try? db.execute(sql: "PRAGMA secure_delete = FAST") }
       var results: [AuditPruneResult] = []
       try db.inTransaction(.immediate) {
         var tenants = try String.fetchAll(db, sql: "SELECT DISTINCT tenant FROM decision ORDER BY tenant")
