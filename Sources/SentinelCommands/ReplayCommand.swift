@@ -118,7 +118,9 @@ public struct ReplayCommand: ParsableCommand {
         throw ExitCode(1)
       }
     } else {
-      store = InMemoryStateStore(tenant: tenant)
+      // Its one writer is this replay's processor, which checks every event id before deciding
+      // the event: the store need not (InMemoryStateStore.swift).
+      store = InMemoryStateStore(tenant: tenant, writerChecksEventIDs: true)
     }
     let input =
       try events == "-" ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : readFileBytes(events)
@@ -258,9 +260,17 @@ public struct ReplayCommand: ParsableCommand {
       // Lines are decoded on a thread of their own, up to 16 batches ahead (DecodeAhead.swift).
       // In memory, the state program runs there too when it reads only the event's fields
       // (EventProcessor+Prepare.swift).
+      // In memory, it also tells which event ids it sees for the first time (those need no
+      // duplicate lookup on the deciding thread).
+      let preparer: LinePreparer
+      do {
+        preparer = try processor.makePreparer(
+          stateAhead: stateAhead && state == nil, tracksEventIDs: state == nil)
+      } catch {
+        throw storeFailed(0, error)
+      }
       let ahead = DecodeAhead(
-        input: input, bounds: bounds, decoder: processor.eventDecoder,
-        preparer: processor.makePreparer(stateAhead: stateAhead && state == nil))
+        input: input, bounds: bounds, decoder: processor.eventDecoder, preparer: preparer)
       defer { ahead.cancel() }
       while let batch = ahead.next() {
         for j in 0..<batch.count {

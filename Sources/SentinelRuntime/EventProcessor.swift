@@ -19,6 +19,7 @@ import SentinelModel
 import SentinelState
 import SentinelVM
 import SentinelVerifier
+import Synchronization
 
 /// What processing one input line gave.
 public enum ProcessedLine: Sendable {
@@ -44,10 +45,24 @@ public enum ProcessedLine: Sendable {
 public enum PreparedLine: Sendable {
   /// An event, decoded into its slot buffer.
   case event(eventID: String)
+  /// An event, decoded into its slot buffer by a preparer that tracks event ids
+  /// (`EventProcessor.makePreparer(stateAhead:tracksEventIDs:)`), with what it knows of the id.
+  case trackedEvent(eventID: String, hint: EventIDHint)
   /// A rejected line and its error line.
   case rejected(EventError, line: String)
   /// A blank line.
   case blank
+}
+
+/// What a preparer that tracks event ids (`LinePreparer`) knows of an event's id: its fingerprint
+/// (`EventProcessor.fingerprint`), and whether neither an earlier line it prepared nor the ids
+/// the processor knew when the preparer was made have that fingerprint — the id is then new, and
+/// the processor looks it up nowhere.
+public struct EventIDHint: Sendable {
+  let fingerprint: UInt32
+  let firstSeen: Bool
+  /// The tracking it belongs to (`EventProcessor.idTracking`).
+  let tracking: Int
 }
 
 /// Decides a stream of events with one bundle and one state store.
@@ -120,6 +135,17 @@ public final class EventProcessor {
   // (FingerprintSet.swift).
   var knownIDs: FingerprintSet?
   var knownIDsLoaded = false
+  /// The tracking of the last preparer made with `tracksEventIDs` while it holds (0: none):
+  /// every event since it was made came from that preparer, in the order it prepared them, so
+  /// its `firstSeen` hints are exact. Meanwhile `knownIDs` is not kept up to date (the
+  /// preparer's set is); `endIDTracking` makes it again when another line comes.
+  var idTracking = 0
+  /// The tracking numbers given so far, over all processors (a hint from another processor's
+  /// preparer never matches).
+  static let trackings = Atomic<Int>(0)
+  /// The last batch whose commit succeeded (its decisions are in the store): a duplicate is
+  /// looked for there before the store is asked (most come a few lines after their original).
+  var committed: (records: [DecisionRecord], fingerprints: [UInt32]) = ([], [])
   /// Whether the cache was loaded with every state the store has: while nothing is evicted, a
   /// state missing from it is new and needs no lookup.
   var cacheIsComplete = false
@@ -221,7 +247,7 @@ public final class EventProcessor {
   /// Processes one input line given as UTF-8 bytes (without its line break).
   public func process(bytes line: UnsafeBufferPointer<UInt8>) throws -> ProcessedLine {
     switch Self.prepare(line, decoder: decoder, into: &slots) {
-    case .event(let eventID): return try decide(eventID, stateReady: false)
+    case .event(let eventID), .trackedEvent(let eventID, _): return try decide(eventID, stateReady: false)
     case .rejected(let error, let errorLine): return .rejected(error, line: errorLine)
     case .blank: return .blank
     }
@@ -254,7 +280,7 @@ public final class EventProcessor {
   /// decoded into again.
   public func process(prepared: PreparedLine, slots decoded: inout [Value?]) throws -> ProcessedLine {
     switch prepared {
-    case .event(let eventID):
+    case .event(let eventID), .trackedEvent(let eventID, _):
       guard decoded.count == slots.count else {
         preconditionFailure("process(prepared:slots:): a slot buffer not made by eventDecoder.makeSlots()")
       }
@@ -270,6 +296,7 @@ public final class EventProcessor {
   /// Steps 2 to 5 for an event decoded into `slots`; `stateReady`: `stateResults` already hold
   /// the state program's results for it (`LinePreparer`).
   func decide(_ eventID: String, stateReady: Bool) throws -> ProcessedLine {
+    try endIDTracking()
     let fingerprint = Self.fingerprint(eventID)
     if let original = try originalLine(forEventID: eventID, fingerprint: fingerprint) {
       return .duplicate(eventID: eventID, line: original)
@@ -377,6 +404,7 @@ public final class EventProcessor {
     guard let taken = inFlight else { return }
     inFlight = nil
     cache.release(taken.slots)
+    committed = (taken.records, taken.fingerprints)
   }
 
   /// The store's commit of the batch of `takeCommit` failed: its decisions are pending again,
@@ -397,19 +425,54 @@ public final class EventProcessor {
   func originalLine(forEventID id: String, fingerprint: UInt32) throws -> String? {
     if !knownIDsLoaded { try loadIndex() }
     if knownIDs != nil, knownIDs?.insert(fingerprint) == true { return nil }
-    if let l = pendingLine(forEventID: id, fingerprint: fingerprint) { return l }
+    let scan = knownIDs != nil
+    if let l = pendingLine(forEventID: id, fingerprint: fingerprint, scan: scan) { return l }
+    return try storedLine(forEventID: id, fingerprint: fingerprint, scan: scan)
+  }
+
+  /// `originalLine` for an event whose id a preparer tracking ids saw before (`EventIDHint`):
+  /// the exact lookups only (its `firstSeen` hint stands for the `knownIDs` test).
+  func trackedOriginalLine(forEventID id: String, fingerprint: UInt32) throws -> String? {
+    if let l = pendingLine(forEventID: id, fingerprint: fingerprint, scan: true) { return l }
+    return try storedLine(forEventID: id, fingerprint: fingerprint, scan: true)
+  }
+
+  /// The line of a committed decision for `id`: from the last committed batch when `scan`,
+  /// else (or when not there) from the store.
+  func storedLine(forEventID id: String, fingerprint: UInt32, scan: Bool) throws -> String? {
+    if scan && committed.records.count <= Self.pendingScanLimit,
+      let l = InFlightCommit.scan(
+        committed.fingerprints, committed.records, for: id, fingerprint: fingerprint)
+    {
+      return l
+    }
     return try store.decisionLine(forEventID: id)
+  }
+
+  /// Ends the tracking of event ids by a preparer (`idTracking`), before a line that did not come
+  /// from it: `knownIDs` is made again from the store's ids and those of the decisions not yet
+  /// committed.
+  func endIDTracking() throws {
+    guard idTracking != 0 else { return }
+    idTracking = 0
+    guard let index = store as? any EventIDIndex else { return }
+    let ids = try index.allEventIDs()
+    var set = FingerprintSet(minimumCapacity: ids.count + pendingFingerprints.count)
+    for id in ids { set.insert(Self.fingerprint(id)) }
+    for f in pendingFingerprints { set.insert(f) }
+    for f in inFlight?.fingerprints ?? [] { set.insert(f) }
+    knownIDs = set
   }
 
   /// The 32-bit fingerprint `knownIDs` keeps of an event id (its hash value, truncated).
   static func fingerprint(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: id.hashValue) }
 
   /// The line of a decision made since the last commit (or in the commit in flight), or nil.
-  /// `fingerprint` is `fingerprint(id)`.
-  func pendingLine(forEventID id: String, fingerprint: UInt32) -> String? {
+  /// `fingerprint` is `fingerprint(id)`; `scan`: only duplicates and fingerprint collisions come
+  /// here (an id index, or a preparer tracking ids).
+  func pendingLine(forEventID id: String, fingerprint: UInt32, scan: Bool) -> String? {
     // With an id index only duplicates and fingerprint collisions come here: a scan is cheaper
     // than an index of the batch; without one every event does, and the index pays.
-    let scan = knownIDs != nil
     if inFlight != nil, let line = inFlight?.line(forEventID: id, fingerprint: fingerprint, scan: scan) {
       return line
     }
