@@ -39,6 +39,9 @@ public struct LinePreparer: Sendable {
   /// event this preparer decoded since, and the processor's tracking number.
   var seenIDs: FingerprintSet?
   var tracking = 0
+  /// With `tracksEventIDs`: the id of each string key's text, in order of first appearance
+  /// (`StateCache.read`, `keyIDs`: the deciding thread finds its entry by it, with no hashing).
+  var keyIDs: [String: Int] = [:]
 
   /// `EventProcessor.prepare(_:decoder:into:)`; for an event with a time, when the state program
   /// runs ahead, its results go to `stateResults` (any buffer; it is emptied otherwise), followed
@@ -75,6 +78,24 @@ public struct LinePreparer: Sendable {
           }
         }
         stateResults.append(form)
+      }
+      if tracking != 0 {
+        // Then each string key's id (`StateCache.read`, `keyIDs`).
+        var lastKey: String?
+        var lastID = -1
+        for i in plans.indices {
+          guard case .string(let key) = stateResults[3 &* i] else {
+            stateResults.append(.null)
+            continue
+          }
+          if key != lastKey {
+            lastKey = key
+            let next = keyIDs.count
+            lastID = keyIDs[key, default: next]
+            if lastID == next { keyIDs[key] = next }
+          }
+          stateResults.append(.int(Int64(lastID)))
+        }
       }
     } else {
       stateResults.removeAll(keepingCapacity: true)
@@ -127,6 +148,9 @@ extension EventProcessor {
     idTracking = Self.trackings.add(1, ordering: .relaxed).newValue
     preparer.seenIDs = known
     preparer.tracking = idTracking
+    // The preparer numbers the keys anew.
+    keySpace = idTracking
+    cache.unlinkKeyIDs()
     return preparer
   }
 
@@ -181,12 +205,13 @@ extension EventProcessor {
     if bundle.stateProgram != nil, let t = timeSlot, case .timestamp? = slots[t] { readsState = true }
     if !readsState { for k in readingSlots { slots[k] = decoded[k] } }
     // The preparer ran the state program for this line when it left a full set of results and
-    // key forms.
-    let ready =
-      runsStateAhead && !ahead.isEmpty
-      && ahead.count == (bundle.stateProgram?.program.ruleCount ?? 0) + plans.count
+    // key forms (and, when it tracks ids, key ids: usable while its numbering is the cache's).
+    let full = (bundle.stateProgram?.program.ruleCount ?? 0) + plans.count
+    let withKeyIDs = ahead.count == full + plans.count
+    let ready = runsStateAhead && !ahead.isEmpty && (ahead.count == full || withKeyIDs)
+    let keyIDs = ready && withKeyIDs && keySpace != 0 && hint?.tracking == keySpace
     if ready { swap(&stateResults, &ahead) }
-    return try decideNew(eventID, fingerprint: fingerprint, stateReady: ready)
+    return try decideNew(eventID, fingerprint: fingerprint, stateReady: ready, keyIDs: keyIDs)
   }
 }
 

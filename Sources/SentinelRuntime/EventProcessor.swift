@@ -143,6 +143,9 @@ public final class EventProcessor {
   /// The tracking numbers given so far, over all processors (a hint from another processor's
   /// preparer never matches).
   static let trackings = Atomic<Int>(0)
+  /// The tracking of the last preparer made with `tracksEventIDs`, whose key ids the cache uses
+  /// (`StateCache.entryOfKeyID`); unlike `idTracking` it holds after other lines (0: none).
+  var keySpace = 0
   /// The last batch whose commit succeeded (its decisions are in the store): a duplicate is
   /// looked for there before the store is asked (most come a few lines after their original).
   var committed: (records: [DecisionRecord], fingerprints: [UInt32]) = ([], [])
@@ -306,12 +309,14 @@ public final class EventProcessor {
 
   /// Steps 3 to 5 for a new event (not a duplicate) decoded into `slots`; `fingerprint` is
   /// `fingerprint(eventID)`.
-  func decideNew(_ eventID: String, fingerprint: UInt32, stateReady: Bool) throws -> ProcessedLine {
+  func decideNew(_ eventID: String, fingerprint: UInt32, stateReady: Bool, keyIDs: Bool = false) throws
+    -> ProcessedLine
+  {
     let time: Timestamp?
     if let t = timeSlot, case .timestamp(let ts)? = slots[t] { time = ts } else { time = nil }
     cache.beginEvent()
     if let state = bundle.stateProgram, let time {
-      try readAggregates(state, at: time, ready: stateReady)
+      try readAggregates(state, at: time, ready: stateReady, keyIDs: keyIDs)
     }
     _ = vm.run(bundle.program, variables: slots, results: &ruleResults, registers: &ruleRegisters)
     let decision = engine.combine(eventID: eventID, results: ruleResults)
@@ -508,11 +513,12 @@ public final class EventProcessor {
   /// Runs the state program (unless `ready`: its results are in `stateResults` already), fills
   /// the slots of the aggregate variables the rules read, and collects the updates the event
   /// makes (`StateCache.read`).
-  func readAggregates(_ state: VerifiedProgram, at time: Timestamp, ready: Bool) throws {
+  func readAggregates(_ state: VerifiedProgram, at time: Timestamp, ready: Bool, keyIDs: Bool = false) throws
+  {
     if !ready { _ = vm.run(state, variables: slots, results: &stateResults, registers: &stateRegisters) }
     try cache.read(
       stateResults, plans: plans, at: time, into: &slots, store: store, complete: cacheIsComplete,
-      formsAhead: ready)
+      formsAhead: ready, keyIDs: keyIDs)
   }
 
   /// The error line of a rejected event (REFERENCE_RULES.md).
