@@ -257,7 +257,7 @@ public struct ReplayCommand: ParsableCommand {
     let cpuAtStart = threadCPUSeconds()
     var decodingCPU: Double?
     if pipeline {
-      // Lines are decoded on a thread of their own, up to 16 batches ahead (DecodeAhead.swift).
+      // Lines are decoded on a thread of their own, up to 4 batches ahead (DecodeAhead.swift).
       // In memory, the state program runs there too when it reads only the event's fields
       // (EventProcessor+Prepare.swift).
       // In memory, it also tells which event ids it sees for the first time (those need no
@@ -276,9 +276,12 @@ public struct ReplayCommand: ParsableCommand {
         for j in 0..<batch.count {
           let n = batch.first + j
           let result: ProcessedLine
+          // Moved out of the batch, not copied (a copy retained its strings once more).
+          var prepared = PreparedLine.blank
+          swap(&prepared, &batch.prepared[j])
           do {
             result = try processor.process(
-              prepared: batch.prepared[j], slots: &batch.slots[j], stateResults: &batch.stateResults[j])
+              prepared: prepared, slots: &batch.slots[j], stateResults: &batch.stateResults[j])
           } catch {
             throw storeFailed(n, error)
           }

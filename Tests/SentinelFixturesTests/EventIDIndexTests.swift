@@ -99,6 +99,9 @@ import Testing
     var lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n").map(String.init)
     // Twice: the second pass is all duplicates of the first's events.
     lines += lines[..<300]
+    // Right after the line processed directly (2,000): events decided under the tracking again
+    // (`knownIDs` must know them).
+    lines.insert(contentsOf: [lines[1500], lines[1600], lines[1700]], at: 2001)
     // Untracked: the first 1,000 lines, then everything again by a second processor.
     let plainStore = InMemoryStateStore()
     let first = EventProcessor(bundle: bundle, store: plainStore)
@@ -107,7 +110,7 @@ import Testing
     let plain = EventProcessor(bundle: bundle, store: plainStore, cacheCapacity: capacity)
     var want: [String?] = []
     for (n, l) in lines.enumerated() {
-      want.append(try plain.process(l).line)
+      want.append(Self.outcome(try plain.process(l)))
       if n % 100 == 99 { try plain.commit() }
     }
     // Tracked, on a store that does not check ids (replay's).
@@ -130,7 +133,7 @@ import Testing
       var got: String?
       if n == 2000 {
         // Directly: the tracking ends.
-        got = try tracked.process(lines[n]).line
+        got = Self.outcome(try tracked.process(lines[n]))
       } else {
         if n == 2500 {
           // A new preparer; the lines the old one prepared ahead are prepared again.
@@ -147,7 +150,8 @@ import Testing
           preparedCount += 1
         }
         let k = n % depth
-        got = try tracked.process(prepared: prepared[k], slots: &slots[k], stateResults: &results[k]).line
+        got = Self.outcome(
+          try tracked.process(prepared: prepared[k], slots: &slots[k], stateResults: &results[k]))
       }
       if got != want[n] {
         mismatches += 1
@@ -164,6 +168,17 @@ import Testing
     #expect(seenBefore > 1100, "ids seen before: \(seenBefore)")
     #expect(withKeyIDs > 2000, "lines with key ids: \(withKeyIDs)")
     #expect(capacity > 5 || tracked.cacheStatistics.evictions > 0)
+  }
+
+  /// A line's outcome and output line: a duplicate's line is its original's, which deciding the
+  /// event again would usually give too.
+  static func outcome(_ r: ProcessedLine) -> String? {
+    switch r {
+    case .decided(_, let l): return "decided " + l
+    case .duplicate(_, let l): return "duplicate " + l
+    case .rejected(_, let l): return "rejected " + l
+    case .blank: return nil
+    }
   }
 
   /// A store whose writer checks the event ids (`writerChecksEventIDs`: commits index nothing)
