@@ -449,9 +449,21 @@ struct ReplaySummary {
   var decided = 0
   var duplicates = 0
   var rejected = 0
-  var byAction: [String: Int] = [:]
+  /// Decisions by action, in `DecisionAction` order (an array: a dictionary keyed by the
+  /// action's name hashed it once per decision).
+  var actions = [0, 0, 0, 0]
   var byRule: [String: Int] = [:]
   let rules: [String]
+
+  /// The number of decisions with `action`.
+  func count(of action: DecisionAction) -> Int {
+    switch action {
+    case .allow: return actions[0]
+    case .challenge: return actions[1]
+    case .review: return actions[2]
+    case .block: return actions[3]
+    }
+  }
 
   init(rules: [String]) { self.rules = rules }
 
@@ -460,7 +472,12 @@ struct ReplaySummary {
     case .decided(let d, _):
       lines += 1
       decided += 1
-      byAction[d.action.rawValue, default: 0] += 1
+      switch d.action {
+      case .allow: actions[0] += 1
+      case .challenge: actions[1] += 1
+      case .review: actions[2] += 1
+      case .block: actions[3] += 1
+      }
       for m in d.matched { byRule[m.id, default: 0] += 1 }
     case .duplicate:
       lines += 1
@@ -489,7 +506,7 @@ struct ReplaySummary {
     if let commits { out += "  committed in \(commits) transactions\n" }
     out +=
       "  by action: "
-      + ["allow", "challenge", "review", "block"].map { "\($0) \(byAction[$0] ?? 0)" }
+      + [DecisionAction.allow, .challenge, .review, .block].map { "\($0.rawValue) \(count(of: $0))" }
       .joined(separator: ", ") + "\n"
     out += "  by rule:"
     for id in rules.sorted() {
