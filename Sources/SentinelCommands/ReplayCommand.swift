@@ -31,7 +31,7 @@ public struct ReplayCommand: ParsableCommand {
       line of a batch is written before its transaction is durable. A batch's commit runs on a
       thread of its own while the next batch is decided (while it runs, the batches decided
       meanwhile join the next transaction, up to 8 × --batch events), its links are computed on
-      another, and lines are decoded on a third up to a few thousand lines ahead (in memory,
+      another, and lines are decoded on a third up to 256 lines ahead (in memory,
       the aggregates' keys, filters and values are computed there too; --no-state-ahead: on the
       deciding thread; --no-pipeline: everything one after the other, on one thread; the output
       is the same). After a crash, run the same
