@@ -79,10 +79,15 @@ public final class EventProcessor {
   let engine: DecisionEngine
   let decoder: EventDecoder
   let vm = VM()
+  // NOTE: the properties the per-event path reads and changes are `@exclusivity(unchecked)`: each
+  // access to a class's stored property was checked at run time (`swift_beginAccess` and
+  // `swift_endAccess`, ~50 samples, ~3.5 % of replay's deciding thread; docs/performance.md,
+  // "session 15"). The processor is used by one thread at a time, and none of its methods
+  // reaches a property while changing the same one (no callback into the processor).
   /// The register files of the state and rule programs, kept between events (a run then
   /// allocates none).
-  var stateRegisters = VM.Registers()
-  var ruleRegisters = VM.Registers()
+  @exclusivity(unchecked) var stateRegisters = VM.Registers()
+  @exclusivity(unchecked) var ruleRegisters = VM.Registers()
   let timeSlot: Int?
   /// The slots decoding leaves alone (`EventDecoder.unmappedSlots`).
   let unmappedSlots: [Int]
@@ -97,21 +102,21 @@ public final class EventProcessor {
   let specs: [AggregateSpec]
   /// For each aggregate: what the per-event path needs of it (`AggregatePlan`).
   let plans: [AggregatePlan]
-  var slots: [Value?]
-  var stateResults: [Value] = []
-  var ruleResults: [Value] = []
+  @exclusivity(unchecked) var slots: [Value?]
+  @exclusivity(unchecked) var stateResults: [Value] = []
+  @exclusivity(unchecked) var ruleResults: [Value] = []
   /// The states loaded or changed since start, by key value; the store is the truth for the
   /// rest (`StateCache`).
-  var cache: StateCache
+  @exclusivity(unchecked) var cache: StateCache
   /// The aggregate index of each aggregate name.
   let aggregateIndex: [String: Int]
   /// Decisions made since the last commit, in order.
-  var pendingRecords: [DecisionRecord] = []
+  @exclusivity(unchecked) var pendingRecords: [DecisionRecord] = []
   /// The fingerprint (`fingerprint(_:)`) of each pending decision's event id, in the same order:
   /// a duplicate within a batch is found by scanning these, not by a dictionary of the pending
   /// ids — built for a whole batch as soon as one duplicate came, that hashed ~1 id per event
   /// (docs/performance.md, "session 12").
-  var pendingFingerprints: [UInt32] = []
+  @exclusivity(unchecked) var pendingFingerprints: [UInt32] = []
   /// The pending decisions by event id, for duplicates within a batch larger than
   /// `pendingScanLimit`; built lazily (only `pendingRecords[..<pendingIndexed]` are in it).
   var pendingIndex: [String: Int] = [:]
@@ -121,7 +126,7 @@ public final class EventProcessor {
   /// Without an id index (`knownIDs`) every event is looked for: always through `pendingIndex`.
   static let pendingScanLimit = 8192
   /// The batch taken by `takeCommit` whose commit has not been settled yet.
-  var inFlight: InFlightCommit?
+  @exclusivity(unchecked) var inFlight: InFlightCommit?
   /// The fingerprint of every event id the store holds or this processor decided, when the
   /// store can list them (`EventIDIndex`): a new event then costs one set insertion and no store
   /// lookup. Fingerprints, not the ids: 4 bytes an id instead of the string (a daemon keeps one
@@ -133,25 +138,25 @@ public final class EventProcessor {
   // a new id needs the exact lookup with probability n / 2³², one event in 4,300 at a million.
   // A `FingerprintSet`, not a `Set<UInt32>`: the fingerprints are hashes already
   // (FingerprintSet.swift).
-  var knownIDs: FingerprintSet?
-  var knownIDsLoaded = false
+  @exclusivity(unchecked) var knownIDs: FingerprintSet?
+  @exclusivity(unchecked) var knownIDsLoaded = false
   /// The tracking of the last preparer made with `tracksEventIDs` while it holds (0: none):
   /// every event since it was made came from that preparer, in the order it prepared them, so
   /// its `firstSeen` hints are exact. Meanwhile `knownIDs` is not kept up to date (the
   /// preparer's set is); `endIDTracking` makes it again when another line comes.
-  var idTracking = 0
+  @exclusivity(unchecked) var idTracking = 0
   /// The tracking numbers given so far, over all processors (a hint from another processor's
   /// preparer never matches).
   static let trackings = Atomic<Int>(0)
   /// The tracking of the last preparer made with `tracksEventIDs`, whose key ids the cache uses
   /// (`StateCache.entryOfKeyID`); unlike `idTracking` it holds after other lines (0: none).
-  var keySpace = 0
+  @exclusivity(unchecked) var keySpace = 0
   /// The last batch whose commit succeeded (its decisions are in the store): a duplicate is
   /// looked for there before the store is asked (most come a few lines after their original).
-  var committed: (records: [DecisionRecord], fingerprints: [UInt32]) = ([], [])
+  @exclusivity(unchecked) var committed: (records: [DecisionRecord], fingerprints: [UInt32]) = ([], [])
   /// Whether the cache was loaded with every state the store has: while nothing is evicted, a
   /// state missing from it is new and needs no lookup.
-  var cacheIsComplete = false
+  @exclusivity(unchecked) var cacheIsComplete = false
   /// The bundle's run-time lists by name: their slots (nil for a slot no program reads; the
   /// event decoder never writes either) and their current value.
   let listSlots: [String: (list: Int?, set: Int?)]
