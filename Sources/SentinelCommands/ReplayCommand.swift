@@ -211,11 +211,16 @@ public struct ReplayCommand: ParsableCommand {
     }
     var lastProgress = start
     // Lines are cut from the input bytes in place (no String per line before decoding).
+    // By `memchr`: a loop over the bytes was ~8 ms of the 104,125-line corpus's ~0.3 s.
     var bounds: [Range<Int>] = []
     var from = 0
-    for (i, b) in input.enumerated() where b == 10 {
-      bounds.append(from..<i)
-      from = i + 1
+    input.withUnsafeBytes { all in
+      guard let base = all.baseAddress else { return }
+      while from < all.count, let hit = memchr(base + from, 10, all.count - from) {
+        let i = base.distance(to: UnsafeRawPointer(hit))
+        bounds.append(from..<i)
+        from = i + 1
+      }
     }
     if from < input.count { bounds.append(from..<input.count) }
     let lineCount = bounds.count
