@@ -1,5 +1,5 @@
 // `replay`'s decoding thread: the lines of the input are decoded (validated, cut into the event
-// schema's slots) on a thread of its own, up to 16 batches of 256 lines ahead of the thread that
+// schema's slots) on a thread of its own, up to 4 batches of 64 lines ahead of the thread that
 // decides them, through a `LinePreparer` and `process(prepared:slots:stateResults:)`; the
 // preparer also runs the state program when it reads only the event's fields. Neither needs
 // anything of the processor's state, so the decisions, their order and the output are those of
@@ -56,8 +56,12 @@ final class DecodeAhead: Sendable {
   /// `decoder`.
   init(
     input: [UInt8], bounds: [Range<Int>], decoder: EventDecoder, preparer: LinePreparer,
-    batchLines: Int = 256,
-    depth: Int = 16
+    // NOTE: 256 lines ahead at most, not 4,096 (16 × 256): the slots and state results of the lines
+    // ahead (~2.5 kB a line) then still sit in the decoding core's L2 when the deciding thread
+    // reads them; 4,096 and 512 lines ahead were ~10 % more deciding CPU per line (alternating
+    // in-memory replays, docs/performance.md, "session 15").
+    batchLines: Int = 64,
+    depth: Int = 4
   ) {
     self.input = input
     self.bounds = bounds

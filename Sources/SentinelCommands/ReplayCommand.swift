@@ -31,7 +31,7 @@ public struct ReplayCommand: ParsableCommand {
       line of a batch is written before its transaction is durable. A batch's commit runs on a
       thread of its own while the next batch is decided (while it runs, the batches decided
       meanwhile join the next transaction, up to 8 × --batch events), its links are computed on
-      another, and lines are decoded on a third up to a few thousand lines ahead (in memory,
+      another, and lines are decoded on a third up to 256 lines ahead (in memory,
       the aggregates' keys, filters and values are computed there too; --no-state-ahead: on the
       deciding thread; --no-pipeline: everything one after the other, on one thread; the output
       is the same). After a crash, run the same
@@ -118,7 +118,9 @@ public struct ReplayCommand: ParsableCommand {
         throw ExitCode(1)
       }
     } else {
-      store = InMemoryStateStore(tenant: tenant)
+      // Its one writer is this replay's processor, which checks every event id before deciding
+      // the event: the store need not (InMemoryStateStore.swift).
+      store = InMemoryStateStore(tenant: tenant, writerChecksEventIDs: true)
     }
     let input =
       try events == "-" ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : readFileBytes(events)
@@ -209,11 +211,16 @@ public struct ReplayCommand: ParsableCommand {
     }
     var lastProgress = start
     // Lines are cut from the input bytes in place (no String per line before decoding).
+    // By `memchr`: a loop over the bytes was ~8 ms of the 104,125-line corpus's ~0.3 s.
     var bounds: [Range<Int>] = []
     var from = 0
-    for (i, b) in input.enumerated() where b == 10 {
-      bounds.append(from..<i)
-      from = i + 1
+    input.withUnsafeBytes { all in
+      guard let base = all.baseAddress else { return }
+      while from < all.count, let hit = memchr(base + from, 10, all.count - from) {
+        let i = base.distance(to: UnsafeRawPointer(hit))
+        bounds.append(from..<i)
+        from = i + 1
+      }
     }
     if from < input.count { bounds.append(from..<input.count) }
     let lineCount = bounds.count
@@ -255,20 +262,31 @@ public struct ReplayCommand: ParsableCommand {
     let cpuAtStart = threadCPUSeconds()
     var decodingCPU: Double?
     if pipeline {
-      // Lines are decoded on a thread of their own, up to 16 batches ahead (DecodeAhead.swift).
+      // Lines are decoded on a thread of their own, up to 4 batches ahead (DecodeAhead.swift).
       // In memory, the state program runs there too when it reads only the event's fields
       // (EventProcessor+Prepare.swift).
+      // In memory, it also tells which event ids it sees for the first time (those need no
+      // duplicate lookup on the deciding thread).
+      let preparer: LinePreparer
+      do {
+        preparer = try processor.makePreparer(
+          stateAhead: stateAhead && state == nil, tracksEventIDs: state == nil)
+      } catch {
+        throw storeFailed(0, error)
+      }
       let ahead = DecodeAhead(
-        input: input, bounds: bounds, decoder: processor.eventDecoder,
-        preparer: processor.makePreparer(stateAhead: stateAhead && state == nil))
+        input: input, bounds: bounds, decoder: processor.eventDecoder, preparer: preparer)
       defer { ahead.cancel() }
       while let batch = ahead.next() {
         for j in 0..<batch.count {
           let n = batch.first + j
           let result: ProcessedLine
+          // Moved out of the batch, not copied (a copy retained its strings once more).
+          var prepared = PreparedLine.blank
+          swap(&prepared, &batch.prepared[j])
           do {
             result = try processor.process(
-              prepared: batch.prepared[j], slots: &batch.slots[j], stateResults: &batch.stateResults[j])
+              prepared: prepared, slots: &batch.slots[j], stateResults: &batch.stateResults[j])
           } catch {
             throw storeFailed(n, error)
           }
@@ -436,9 +454,21 @@ struct ReplaySummary {
   var decided = 0
   var duplicates = 0
   var rejected = 0
-  var byAction: [String: Int] = [:]
+  /// Decisions by action, in `DecisionAction` order (an array: a dictionary keyed by the
+  /// action's name hashed it once per decision).
+  var actions = [0, 0, 0, 0]
   var byRule: [String: Int] = [:]
   let rules: [String]
+
+  /// The number of decisions with `action`.
+  func count(of action: DecisionAction) -> Int {
+    switch action {
+    case .allow: return actions[0]
+    case .challenge: return actions[1]
+    case .review: return actions[2]
+    case .block: return actions[3]
+    }
+  }
 
   init(rules: [String]) { self.rules = rules }
 
@@ -447,7 +477,12 @@ struct ReplaySummary {
     case .decided(let d, _):
       lines += 1
       decided += 1
-      byAction[d.action.rawValue, default: 0] += 1
+      switch d.action {
+      case .allow: actions[0] += 1
+      case .challenge: actions[1] += 1
+      case .review: actions[2] += 1
+      case .block: actions[3] += 1
+      }
       for m in d.matched { byRule[m.id, default: 0] += 1 }
     case .duplicate:
       lines += 1
@@ -476,7 +511,7 @@ struct ReplaySummary {
     if let commits { out += "  committed in \(commits) transactions\n" }
     out +=
       "  by action: "
-      + ["allow", "challenge", "review", "block"].map { "\($0) \(byAction[$0] ?? 0)" }
+      + [DecisionAction.allow, .challenge, .review, .block].map { "\($0.rawValue) \(count(of: $0))" }
       .joined(separator: ", ") + "\n"
     out += "  by rule:"
     for id in rules.sorted() {
@@ -486,29 +521,48 @@ struct ReplaySummary {
   }
 }
 
-/// A buffered writer to a file descriptor.
+/// A buffered writer to a file descriptor. Full buffers are written by a thread of its own, in
+/// order (the `write` system calls were ~4 % of an in-memory replay's deciding thread;
+/// docs/performance.md, "session 15"); `flush` hands over what is buffered and waits until
+/// everything was written.
 struct OutputBuffer {
   let fd: Int32
   var buffer: [UInt8] = []
+  private let writer = DispatchQueue(label: "sentinel.replay.output")
+  private static let capacity = 1 << 16
 
   init(fd: Int32) {
     self.fd = fd
-    buffer.reserveCapacity(1 << 16)
+    buffer.reserveCapacity(Self.capacity)
   }
 
   mutating func write(_ line: String) {
     buffer.append(contentsOf: line.utf8)
     buffer.append(10)
-    if buffer.count >= 1 << 16 { flush() }
+    if buffer.count >= Self.capacity { handOver() }
   }
 
+  /// Writes what is buffered, and waits until every buffer handed over was written.
   mutating func flush() {
+    handOver()
+    writer.sync {}
+  }
+
+  /// Hands the buffer to the writing thread; a new one takes its place.
+  private mutating func handOver() {
+    guard !buffer.isEmpty else { return }
+    let full = buffer
+    buffer = []
+    buffer.reserveCapacity(Self.capacity)
+    writer.async { [fd] in Self.writeAll(full, to: fd) }
+  }
+
+  private static func writeAll(_ bytes: [UInt8], to fd: Int32) {
     var start = 0
-    while start < buffer.count {
-      let n = buffer[start...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+    while start < bytes.count {
+      let n = bytes[start...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
       if n <= 0 { break }
       start += n
     }
-    buffer.removeAll(keepingCapacity: true)
   }
 }

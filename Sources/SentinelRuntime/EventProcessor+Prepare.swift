@@ -18,6 +18,7 @@ import SentinelModel
 import SentinelState
 import SentinelVM
 import SentinelVerifier
+import Synchronization
 
 // MARK: - LinePreparer
 
@@ -33,6 +34,14 @@ public struct LinePreparer: Sendable {
   let timeSlot: Int?
   let vm = VM()
   var registers = VM.Registers()
+  /// With `tracksEventIDs` (`EventProcessor.makePreparer(stateAhead:tracksEventIDs:)`): the
+  /// fingerprint of every event id the processor knew when the preparer was made and of every
+  /// event this preparer decoded since, and the processor's tracking number.
+  var seenIDs: FingerprintSet?
+  var tracking = 0
+  /// With `tracksEventIDs`: the id of each string key's text, in order of first appearance
+  /// (`StateCache.read`, `keyIDs`: the deciding thread finds its entry by it, with no hashing).
+  var keyIDs: [String: Int] = [:]
 
   /// `EventProcessor.prepare(_:decoder:into:)`; for an event with a time, when the state program
   /// runs ahead, its results go to `stateResults` (any buffer; it is emptied otherwise), followed
@@ -40,10 +49,18 @@ public struct LinePreparer: Sendable {
   public mutating func prepare(
     _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], stateResults: inout [Value]
   ) -> PreparedLine {
-    let prepared = EventProcessor.prepare(line, decoder: decoder, into: &slots)
+    var prepared = EventProcessor.prepare(line, decoder: decoder, into: &slots)
+    // The duplicate test's first half, off the deciding thread: the id's fingerprint, and whether
+    // it was seen before (then only the processor can tell whether it is a duplicate).
+    if case .event(let id) = prepared, seenIDs != nil {
+      let f = EventProcessor.fingerprint(id)
+      let first = seenIDs?.insert(f) == true
+      prepared = .trackedEvent(
+        eventID: id, hint: EventIDHint(fingerprint: f, firstSeen: first, tracking: tracking))
+    }
     // The processor's condition for running the state program (`decide`): a state program and
     // an event time.
-    if case .event = prepared, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
+    if prepared.isEvent, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
       // Back to the program's own results first: `run` reallocates a buffer of another size.
       let count = state.program.ruleCount
       // One element at a time: `removeSubrange` took ~7 % of this thread (generic, unspecialized).
@@ -61,6 +78,24 @@ public struct LinePreparer: Sendable {
           }
         }
         stateResults.append(form)
+      }
+      if tracking != 0 {
+        // Then each string key's id (`StateCache.read`, `keyIDs`).
+        var lastKey: String?
+        var lastID = -1
+        for i in plans.indices {
+          guard case .string(let key) = stateResults[3 &* i] else {
+            stateResults.append(.null)
+            continue
+          }
+          if key != lastKey {
+            lastKey = key
+            let next = keyIDs.count
+            lastID = keyIDs[key, default: next]
+            if lastID == next { keyIDs[key] = next }
+          }
+          stateResults.append(.int(Int64(lastID)))
+        }
       }
     } else {
       stateResults.removeAll(keepingCapacity: true)
@@ -95,6 +130,30 @@ extension EventProcessor {
       timeSlot: timeSlot)
   }
 
+  /// `makePreparer(stateAhead:)`, and with `tracksEventIDs` the preparer also takes the first half
+  /// of the duplicate test off this thread: it keeps the fingerprints of the event ids the
+  /// processor knows now and of every event it decodes, and tells which ids it sees for the
+  /// first time — those the processor then looks up nowhere (`EventIDHint`). That holds while
+  /// every event the processor decides comes from this preparer, in the order it prepared them;
+  /// another line ends it (`endIDTracking`), and so does a later preparer made with
+  /// `tracksEventIDs`. Without an index of the store's ids (`EventIDIndex`) the preparer
+  /// tracks nothing.
+  public func makePreparer(stateAhead: Bool = true, tracksEventIDs: Bool) throws -> LinePreparer {
+    var preparer = makePreparer(stateAhead: stateAhead)
+    guard tracksEventIDs else { return preparer }
+    if !knownIDsLoaded { try loadIndex() }
+    // The ids decided under an earlier tracking first.
+    try endIDTracking()
+    guard let known = knownIDs else { return preparer }
+    idTracking = Self.trackings.add(1, ordering: .relaxed).newValue
+    preparer.seenIDs = known
+    preparer.tracking = idTracking
+    // The preparer numbers the keys anew.
+    keySpace = idTracking
+    cache.unlinkKeyIDs()
+    return preparer
+  }
+
   /// `process(prepared:slots:)` for a line a `LinePreparer` of this processor prepared into
   /// `slots` and `stateResults`: the same result, state changes and pending decision as
   /// `process(bytes:)` on that line. Both buffers are swapped, not copied: on return they hold
@@ -104,15 +163,36 @@ extension EventProcessor {
   )
     throws -> ProcessedLine
   {
-    guard case .event(let eventID) = prepared else { return try process(prepared: prepared, slots: &decoded) }
+    let eventID: String
+    var hint: EventIDHint?
+    switch prepared {
+    case .event(let id): eventID = id
+    case .trackedEvent(let id, let h):
+      eventID = id
+      hint = h
+    case .rejected, .blank: return try process(prepared: prepared, slots: &decoded)
+    }
     guard decoded.count == slots.count else {
       preconditionFailure("process(prepared:slots:): a slot buffer not made by eventDecoder.makeSlots()")
     }
     // A duplicate first: it needs none of the line's slots, and leaves the processor's as they
     // are (nothing swapped, nothing copied).
-    let fingerprint = Self.fingerprint(eventID)
-    if let original = try originalLine(forEventID: eventID, fingerprint: fingerprint) {
-      return .duplicate(eventID: eventID, line: original)
+    let fingerprint: UInt32
+    if let hint, idTracking != 0, hint.tracking == idTracking {
+      // NOTE: an id first seen is new: no `knownIDs` probe here (a cache miss per event, ~4 % of
+      // replay's deciding thread; docs/performance.md, "session 15").
+      fingerprint = hint.fingerprint
+      if !hint.firstSeen,
+        let original = try trackedOriginalLine(forEventID: eventID, fingerprint: fingerprint)
+      {
+        return .duplicate(eventID: eventID, line: original)
+      }
+    } else {
+      try endIDTracking()
+      fingerprint = Self.fingerprint(eventID)
+      if let original = try originalLine(forEventID: eventID, fingerprint: fingerprint) {
+        return .duplicate(eventID: eventID, line: original)
+      }
     }
     swap(&slots, &decoded)
     // The slots decoding never writes keep their values: the run-time lists, and the readings
@@ -125,11 +205,22 @@ extension EventProcessor {
     if bundle.stateProgram != nil, let t = timeSlot, case .timestamp? = slots[t] { readsState = true }
     if !readsState { for k in readingSlots { slots[k] = decoded[k] } }
     // The preparer ran the state program for this line when it left a full set of results and
-    // key forms.
-    let ready =
-      runsStateAhead && !ahead.isEmpty
-      && ahead.count == (bundle.stateProgram?.program.ruleCount ?? 0) + plans.count
+    // key forms (and, when it tracks ids, key ids: usable while its numbering is the cache's).
+    let full = (bundle.stateProgram?.program.ruleCount ?? 0) + plans.count
+    let withKeyIDs = ahead.count == full + plans.count
+    let ready = runsStateAhead && !ahead.isEmpty && (ahead.count == full || withKeyIDs)
+    let keyIDs = ready && withKeyIDs && keySpace != 0 && hint?.tracking == keySpace
     if ready { swap(&stateResults, &ahead) }
-    return try decideNew(eventID, fingerprint: fingerprint, stateReady: ready)
+    return try decideNew(eventID, fingerprint: fingerprint, stateReady: ready, keyIDs: keyIDs)
+  }
+}
+
+extension PreparedLine {
+  /// Whether the line is an event (decoded into its slots).
+  var isEvent: Bool {
+    switch self {
+    case .event, .trackedEvent: return true
+    case .rejected, .blank: return false
+    }
   }
 }

@@ -19,6 +19,7 @@ import SentinelModel
 import SentinelState
 import SentinelVM
 import SentinelVerifier
+import Synchronization
 
 /// What processing one input line gave.
 public enum ProcessedLine: Sendable {
@@ -44,10 +45,24 @@ public enum ProcessedLine: Sendable {
 public enum PreparedLine: Sendable {
   /// An event, decoded into its slot buffer.
   case event(eventID: String)
+  /// An event, decoded into its slot buffer by a preparer that tracks event ids
+  /// (`EventProcessor.makePreparer(stateAhead:tracksEventIDs:)`), with what it knows of the id.
+  case trackedEvent(eventID: String, hint: EventIDHint)
   /// A rejected line and its error line.
   case rejected(EventError, line: String)
   /// A blank line.
   case blank
+}
+
+/// What a preparer that tracks event ids (`LinePreparer`) knows of an event's id: its fingerprint
+/// (`EventProcessor.fingerprint`), and whether neither an earlier line it prepared nor the ids
+/// the processor knew when the preparer was made have that fingerprint — the id is then new, and
+/// the processor looks it up nowhere.
+public struct EventIDHint: Sendable {
+  let fingerprint: UInt32
+  let firstSeen: Bool
+  /// The tracking it belongs to (`EventProcessor.idTracking`).
+  let tracking: Int
 }
 
 /// Decides a stream of events with one bundle and one state store.
@@ -64,10 +79,15 @@ public final class EventProcessor {
   let engine: DecisionEngine
   let decoder: EventDecoder
   let vm = VM()
+  // NOTE: the properties the per-event path reads and changes are `@exclusivity(unchecked)`: each
+  // access to a class's stored property was checked at run time (`swift_beginAccess` and
+  // `swift_endAccess`, ~50 samples, ~3.5 % of replay's deciding thread; docs/performance.md,
+  // "session 15"). The processor is used by one thread at a time, and none of its methods
+  // reaches a property while changing the same one (no callback into the processor).
   /// The register files of the state and rule programs, kept between events (a run then
   /// allocates none).
-  var stateRegisters = VM.Registers()
-  var ruleRegisters = VM.Registers()
+  @exclusivity(unchecked) var stateRegisters = VM.Registers()
+  @exclusivity(unchecked) var ruleRegisters = VM.Registers()
   let timeSlot: Int?
   /// The slots decoding leaves alone (`EventDecoder.unmappedSlots`).
   let unmappedSlots: [Int]
@@ -82,21 +102,21 @@ public final class EventProcessor {
   let specs: [AggregateSpec]
   /// For each aggregate: what the per-event path needs of it (`AggregatePlan`).
   let plans: [AggregatePlan]
-  var slots: [Value?]
-  var stateResults: [Value] = []
-  var ruleResults: [Value] = []
+  @exclusivity(unchecked) var slots: [Value?]
+  @exclusivity(unchecked) var stateResults: [Value] = []
+  @exclusivity(unchecked) var ruleResults: [Value] = []
   /// The states loaded or changed since start, by key value; the store is the truth for the
   /// rest (`StateCache`).
-  var cache: StateCache
+  @exclusivity(unchecked) var cache: StateCache
   /// The aggregate index of each aggregate name.
   let aggregateIndex: [String: Int]
   /// Decisions made since the last commit, in order.
-  var pendingRecords: [DecisionRecord] = []
+  @exclusivity(unchecked) var pendingRecords: [DecisionRecord] = []
   /// The fingerprint (`fingerprint(_:)`) of each pending decision's event id, in the same order:
   /// a duplicate within a batch is found by scanning these, not by a dictionary of the pending
   /// ids — built for a whole batch as soon as one duplicate came, that hashed ~1 id per event
   /// (docs/performance.md, "session 12").
-  var pendingFingerprints: [UInt32] = []
+  @exclusivity(unchecked) var pendingFingerprints: [UInt32] = []
   /// The pending decisions by event id, for duplicates within a batch larger than
   /// `pendingScanLimit`; built lazily (only `pendingRecords[..<pendingIndexed]` are in it).
   var pendingIndex: [String: Int] = [:]
@@ -106,7 +126,7 @@ public final class EventProcessor {
   /// Without an id index (`knownIDs`) every event is looked for: always through `pendingIndex`.
   static let pendingScanLimit = 8192
   /// The batch taken by `takeCommit` whose commit has not been settled yet.
-  var inFlight: InFlightCommit?
+  @exclusivity(unchecked) var inFlight: InFlightCommit?
   /// The fingerprint of every event id the store holds or this processor decided, when the
   /// store can list them (`EventIDIndex`): a new event then costs one set insertion and no store
   /// lookup. Fingerprints, not the ids: 4 bytes an id instead of the string (a daemon keeps one
@@ -118,11 +138,25 @@ public final class EventProcessor {
   // a new id needs the exact lookup with probability n / 2³², one event in 4,300 at a million.
   // A `FingerprintSet`, not a `Set<UInt32>`: the fingerprints are hashes already
   // (FingerprintSet.swift).
-  var knownIDs: FingerprintSet?
-  var knownIDsLoaded = false
+  @exclusivity(unchecked) var knownIDs: FingerprintSet?
+  @exclusivity(unchecked) var knownIDsLoaded = false
+  /// The tracking of the last preparer made with `tracksEventIDs` while it holds (0: none):
+  /// every event since it was made came from that preparer, in the order it prepared them, so
+  /// its `firstSeen` hints are exact. Meanwhile `knownIDs` is not kept up to date (the
+  /// preparer's set is); `endIDTracking` makes it again when another line comes.
+  @exclusivity(unchecked) var idTracking = 0
+  /// The tracking numbers given so far, over all processors (a hint from another processor's
+  /// preparer never matches).
+  static let trackings = Atomic<Int>(0)
+  /// The tracking of the last preparer made with `tracksEventIDs`, whose key ids the cache uses
+  /// (`StateCache.entryOfKeyID`); unlike `idTracking` it holds after other lines (0: none).
+  @exclusivity(unchecked) var keySpace = 0
+  /// The last batch whose commit succeeded (its decisions are in the store): a duplicate is
+  /// looked for there before the store is asked (most come a few lines after their original).
+  @exclusivity(unchecked) var committed: (records: [DecisionRecord], fingerprints: [UInt32]) = ([], [])
   /// Whether the cache was loaded with every state the store has: while nothing is evicted, a
   /// state missing from it is new and needs no lookup.
-  var cacheIsComplete = false
+  @exclusivity(unchecked) var cacheIsComplete = false
   /// The bundle's run-time lists by name: their slots (nil for a slot no program reads; the
   /// event decoder never writes either) and their current value.
   let listSlots: [String: (list: Int?, set: Int?)]
@@ -221,7 +255,7 @@ public final class EventProcessor {
   /// Processes one input line given as UTF-8 bytes (without its line break).
   public func process(bytes line: UnsafeBufferPointer<UInt8>) throws -> ProcessedLine {
     switch Self.prepare(line, decoder: decoder, into: &slots) {
-    case .event(let eventID): return try decide(eventID, stateReady: false)
+    case .event(let eventID), .trackedEvent(let eventID, _): return try decide(eventID, stateReady: false)
     case .rejected(let error, let errorLine): return .rejected(error, line: errorLine)
     case .blank: return .blank
     }
@@ -254,7 +288,7 @@ public final class EventProcessor {
   /// decoded into again.
   public func process(prepared: PreparedLine, slots decoded: inout [Value?]) throws -> ProcessedLine {
     switch prepared {
-    case .event(let eventID):
+    case .event(let eventID), .trackedEvent(let eventID, _):
       guard decoded.count == slots.count else {
         preconditionFailure("process(prepared:slots:): a slot buffer not made by eventDecoder.makeSlots()")
       }
@@ -270,6 +304,7 @@ public final class EventProcessor {
   /// Steps 2 to 5 for an event decoded into `slots`; `stateReady`: `stateResults` already hold
   /// the state program's results for it (`LinePreparer`).
   func decide(_ eventID: String, stateReady: Bool) throws -> ProcessedLine {
+    try endIDTracking()
     let fingerprint = Self.fingerprint(eventID)
     if let original = try originalLine(forEventID: eventID, fingerprint: fingerprint) {
       return .duplicate(eventID: eventID, line: original)
@@ -279,12 +314,14 @@ public final class EventProcessor {
 
   /// Steps 3 to 5 for a new event (not a duplicate) decoded into `slots`; `fingerprint` is
   /// `fingerprint(eventID)`.
-  func decideNew(_ eventID: String, fingerprint: UInt32, stateReady: Bool) throws -> ProcessedLine {
+  func decideNew(_ eventID: String, fingerprint: UInt32, stateReady: Bool, keyIDs: Bool = false) throws
+    -> ProcessedLine
+  {
     let time: Timestamp?
     if let t = timeSlot, case .timestamp(let ts)? = slots[t] { time = ts } else { time = nil }
     cache.beginEvent()
     if let state = bundle.stateProgram, let time {
-      try readAggregates(state, at: time, ready: stateReady)
+      try readAggregates(state, at: time, ready: stateReady, keyIDs: keyIDs)
     }
     _ = vm.run(bundle.program, variables: slots, results: &ruleResults, registers: &ruleRegisters)
     let decision = engine.combine(eventID: eventID, results: ruleResults)
@@ -377,6 +414,7 @@ public final class EventProcessor {
     guard let taken = inFlight else { return }
     inFlight = nil
     cache.release(taken.slots)
+    committed = (taken.records, taken.fingerprints)
   }
 
   /// The store's commit of the batch of `takeCommit` failed: its decisions are pending again,
@@ -397,19 +435,54 @@ public final class EventProcessor {
   func originalLine(forEventID id: String, fingerprint: UInt32) throws -> String? {
     if !knownIDsLoaded { try loadIndex() }
     if knownIDs != nil, knownIDs?.insert(fingerprint) == true { return nil }
-    if let l = pendingLine(forEventID: id, fingerprint: fingerprint) { return l }
+    let scan = knownIDs != nil
+    if let l = pendingLine(forEventID: id, fingerprint: fingerprint, scan: scan) { return l }
+    return try storedLine(forEventID: id, fingerprint: fingerprint, scan: scan)
+  }
+
+  /// `originalLine` for an event whose id a preparer tracking ids saw before (`EventIDHint`):
+  /// the exact lookups only (its `firstSeen` hint stands for the `knownIDs` test).
+  func trackedOriginalLine(forEventID id: String, fingerprint: UInt32) throws -> String? {
+    if let l = pendingLine(forEventID: id, fingerprint: fingerprint, scan: true) { return l }
+    return try storedLine(forEventID: id, fingerprint: fingerprint, scan: true)
+  }
+
+  /// The line of a committed decision for `id`: from the last committed batch when `scan`,
+  /// else (or when not there) from the store.
+  func storedLine(forEventID id: String, fingerprint: UInt32, scan: Bool) throws -> String? {
+    if scan && committed.records.count <= Self.pendingScanLimit,
+      let l = InFlightCommit.scan(
+        committed.fingerprints, committed.records, for: id, fingerprint: fingerprint)
+    {
+      return l
+    }
     return try store.decisionLine(forEventID: id)
+  }
+
+  /// Ends the tracking of event ids by a preparer (`idTracking`), before a line that did not come
+  /// from it: `knownIDs` is made again from the store's ids and those of the decisions not yet
+  /// committed.
+  func endIDTracking() throws {
+    guard idTracking != 0 else { return }
+    idTracking = 0
+    guard let index = store as? any EventIDIndex else { return }
+    let ids = try index.allEventIDs()
+    var set = FingerprintSet(minimumCapacity: ids.count + pendingFingerprints.count)
+    for id in ids { set.insert(Self.fingerprint(id)) }
+    for f in pendingFingerprints { set.insert(f) }
+    for f in inFlight?.fingerprints ?? [] { set.insert(f) }
+    knownIDs = set
   }
 
   /// The 32-bit fingerprint `knownIDs` keeps of an event id (its hash value, truncated).
   static func fingerprint(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: id.hashValue) }
 
   /// The line of a decision made since the last commit (or in the commit in flight), or nil.
-  /// `fingerprint` is `fingerprint(id)`.
-  func pendingLine(forEventID id: String, fingerprint: UInt32) -> String? {
+  /// `fingerprint` is `fingerprint(id)`; `scan`: only duplicates and fingerprint collisions come
+  /// here (an id index, or a preparer tracking ids).
+  func pendingLine(forEventID id: String, fingerprint: UInt32, scan: Bool) -> String? {
     // With an id index only duplicates and fingerprint collisions come here: a scan is cheaper
     // than an index of the batch; without one every event does, and the index pays.
-    let scan = knownIDs != nil
     if inFlight != nil, let line = inFlight?.line(forEventID: id, fingerprint: fingerprint, scan: scan) {
       return line
     }
@@ -445,11 +518,12 @@ public final class EventProcessor {
   /// Runs the state program (unless `ready`: its results are in `stateResults` already), fills
   /// the slots of the aggregate variables the rules read, and collects the updates the event
   /// makes (`StateCache.read`).
-  func readAggregates(_ state: VerifiedProgram, at time: Timestamp, ready: Bool) throws {
+  func readAggregates(_ state: VerifiedProgram, at time: Timestamp, ready: Bool, keyIDs: Bool = false) throws
+  {
     if !ready { _ = vm.run(state, variables: slots, results: &stateResults, registers: &stateRegisters) }
     try cache.read(
       stateResults, plans: plans, at: time, into: &slots, store: store, complete: cacheIsComplete,
-      formsAhead: ready)
+      formsAhead: ready, keyIDs: keyIDs)
   }
 
   /// The error line of a rejected event (REFERENCE_RULES.md).

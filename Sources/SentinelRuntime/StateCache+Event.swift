@@ -97,13 +97,19 @@ extension StateCache {
   /// elsewhere, and for a value without a key form). States not cached are loaded first: from `store`, unless `complete` (the
   /// cache was loaded with everything the store has) and nothing was evicted since, when a
   /// missing state is new.
+  /// With `keyIDs` (and `formsAhead`), `results[4n + i]` is the id a `LinePreparer` gave the
+  /// text of aggregate `i`'s key when it is a string (`.int`), and entries are found by it
+  /// (`entryOfKeyID`).
   mutating func read(
     _ results: [Value], plans: [AggregatePlan], at time: Timestamp,
-    into slots: inout [Value?], store: any StateStore, complete: Bool, formsAhead: Bool = false
+    into slots: inout [Value?], store: any StateStore, complete: Bool, formsAhead: Bool = false,
+    keyIDs: Bool = false
   ) throws {
     updateCount = 0
     // Most aggregates share a key (the user): its entry is looked up once per event.
     var lastText: String?
+    // With `keyIDs`: the key id of `lastText`.
+    var lastID = -1
     // The entry of `lastText`; -1 when it has none (nothing cached for that key).
     var lastEntry = -1
     for i in plans.indices {
@@ -141,7 +147,14 @@ extension StateCache {
       }
       guard plan.isRead || current != nil else { continue }
       if let s = text {
-        if lastText != s {
+        var id = -1
+        if keyIDs, case .int(let n) = results[4 &* plans.count &+ i] { id = Int(truncatingIfNeeded: n) }
+        if id >= 0 {
+          if id != lastID {
+            lastID = id
+            lastEntry = existingEntry(forKeyID: id, text: s) ?? -1
+          }
+        } else if lastText != s {
           lastText = s
           lastEntry = existingEntry(forText: s) ?? -1
         }
@@ -166,7 +179,7 @@ extension StateCache {
             }
             continue
           }
-          lastEntry = newEntry(forText: s)
+          lastEntry = newEntry(forText: s, keyID: id)
         }
         entry = lastEntry
       }

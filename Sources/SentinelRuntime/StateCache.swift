@@ -95,6 +95,8 @@ struct StateCache {
     var inFlight = 0
     /// Whether the entry is in use (false: on the free list).
     var live = true
+    /// The key id it is linked to (`entryOfKeyID`), or -1.
+    var keyID = -1
   }
 
   /// The number of aggregates (slots per entry).
@@ -107,6 +109,12 @@ struct StateCache {
   private(set) var strings: [String: Int] = [:]
   /// Entries of non-string keys by key form.
   private(set) var forms: [String: Int] = [:]
+  /// The entry of each string key by the id a `LinePreparer` gave its text (`keyIDs` in
+  /// `read`), -1 for none: an entry found by an index, with no string hashed here.
+  private(set) var entryOfKeyID: [Int] = []
+  /// The number of live string-key entries linked to no key id (made for a line without key ids,
+  /// or loaded from the store): while there are none, a key id without an entry has none.
+  private(set) var unlinked = 0
   /// All entries, live or free.
   var entries: [Entry] = []
   /// The slots of all entries, `aggregateCount` per entry, in entry then bundle order
@@ -169,11 +177,51 @@ struct StateCache {
     return newEntry(forText: text)
   }
 
-  /// A new entry (empty, nothing loaded) for a string key that has none.
-  mutating func newEntry(forText text: String) -> Int {
+  /// A new entry (empty, nothing loaded) for a string key that has none; linked to `keyID` when
+  /// it is not -1.
+  mutating func newEntry(forText text: String, keyID: Int = -1) -> Int {
     let e = allocate(form: ValueKey.encode(.string(text)) ?? "", text: text)
     strings[text] = e
+    unlinked += 1
+    if keyID >= 0 { link(e, keyID) }
     return e
+  }
+
+  /// The entry of a string key given with its key id (`read`, `keyIDs`) when it is cached, else
+  /// nil (nothing is created).
+  @inline(__always)
+  mutating func existingEntry(forKeyID id: Int, text: String) -> Int? {
+    if id < entryOfKeyID.count {
+      let e = entryOfKeyID[id]
+      if e >= 0 {
+        touch(e)
+        return e
+      }
+    }
+    guard unlinked > 0, let e = existingEntry(forText: text) else { return nil }
+    link(e, id)
+    return e
+  }
+
+  /// Links the string-key entry `e` (linked to none) to the key id `id`.
+  private mutating func link(_ e: Int, _ id: Int) {
+    guard entries[e].keyID < 0 else { return }
+    if id >= entryOfKeyID.count {
+      entryOfKeyID.append(
+        contentsOf: repeatElement(-1, count: max(id + 1 - entryOfKeyID.count, entryOfKeyID.count)))
+    }
+    entryOfKeyID[id] = e
+    entries[e].keyID = id
+    unlinked -= 1
+  }
+
+  /// Forgets every key id (a new `LinePreparer` numbers the keys anew).
+  mutating func unlinkKeyIDs() {
+    for e in entries.indices where entries[e].keyID >= 0 {
+      entries[e].keyID = -1
+      unlinked += 1
+    }
+    entryOfKeyID.removeAll()
   }
 
   /// The entry for a string key when it is cached, else nil (nothing is created).
@@ -277,6 +325,11 @@ struct StateCache {
         continue
       }
       if let text = entries[e].text { strings[text] = nil } else { forms[entries[e].form] = nil }
+      if entries[e].keyID >= 0 {
+        entryOfKeyID[entries[e].keyID] = -1
+      } else if entries[e].text != nil {
+        unlinked -= 1
+      }
       if writesBack {
         // The store has none of the entry's changes: they go there before it is read again.
         for a in 0..<aggregateCount where stateSlots[slot(e, a)].changed {

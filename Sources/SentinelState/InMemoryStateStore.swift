@@ -9,6 +9,8 @@ import Synchronization
 public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Sendable {
   /// The tenant whose state this store holds.
   public let tenant: String
+  /// Whether its one writer checks that every event id it commits is new (`init`).
+  public let writerChecksEventIDs: Bool
   private let contents = Mutex(Contents())
 
   private struct Contents {
@@ -27,8 +29,52 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
     /// the ids: growing the index rehashes integers, not strings (replay commits ~100 decisions
     /// per millisecond).
     var byHash: [Int: Int] = [:]
-    /// For each decision: the previous decision whose event id has the same hash, or -1.
+    /// For each decision in `byHash`: the previous decision whose event id has the same hash,
+    /// or -1. Its count is the number of decisions indexed: all of them, but with
+    /// `writerChecksEventIDs` those committed since the last lookup.
     var sameHash: [Int] = []
+
+    /// With `writerChecksEventIDs`: the records compared by lookups that scanned the decisions
+    /// not indexed yet (`lookUp`).
+    var scanned = 0
+
+    /// The index of the decision for `id` (whose hash is `hash`), or nil, with the decisions not
+    /// indexed yet found by a scan while the scans so far have compared no more than 4 records
+    /// per decision, else indexed first. A lookup comes for an id whose 32-bit fingerprint an
+    /// earlier one had (`EventProcessor`'s tracked ids): in a replay of 100,000 events ~1.2 on
+    /// average, 2 or 3 in some runs — each costs a scan (a few ms: the records in order, the ids
+    /// compared), not an index of every decision (~20 ms: an id hashed and a table probed each).
+    /// The scans stay below the cost of the index they replace.
+    mutating func lookUp(_ id: String, hash: Int) -> Int? {
+      let indexed = sameHash.count
+      if count - indexed > 0 && scanned + (count - indexed) <= 4 * count {
+        scanned += count - indexed
+        var b = batchStarts.count - 1
+        while b >= 0 && batchStarts[b] + batches[b].count > indexed {
+          for j in batches[b].indices.reversed() where batchStarts[b] + j >= indexed {
+            if batches[b][j].eventID == id { return batchStarts[b] + j }
+          }
+          b -= 1
+        }
+        return index(of: id, hash: hash)
+      }
+      indexTail()
+      return index(of: id, hash: hash)
+    }
+
+    /// Puts the decisions not in the id index yet in it, in order.
+    mutating func indexTail() {
+      guard sameHash.count < count else { return }
+      var b = batchStarts.count - 1
+      while batchStarts[b] > sameHash.count { b -= 1 }
+      while b < batches.count {
+        for j in (sameHash.count - batchStarts[b])..<batches[b].count {
+          let hash = batches[b][j].eventID.hashValue
+          sameHash.append(byHash.updateValue(batchStarts[b] + j, forKey: hash) ?? -1)
+        }
+        b += 1
+      }
+    }
 
     /// Decision `i` (0 ≤ i < count).
     func record(_ i: Int) -> DecisionRecord {
@@ -60,9 +106,14 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
     }
   }
 
-  /// An empty store.
-  public init(tenant: String = "default") {
+  /// An empty store. `writerChecksEventIDs`: one writer commits to it, and it checks that
+  /// every event id it commits is new (`EventProcessor` does, before deciding an event): a commit
+  /// then neither checks the ids nor indexes them, and the id index is brought up to date on a
+  /// lookup (`decisionLine`). `replay` in memory: the index was ~7 % of its deciding thread, for
+  /// a lookup that came for a few of the 100,000 events (docs/performance.md, "session 15").
+  public init(tenant: String = "default", writerChecksEventIDs: Bool = false) {
     self.tenant = tenant
+    self.writerChecksEventIDs = writerChecksEventIDs
   }
 
   /// The stored state for `key`, or nil.
@@ -73,18 +124,25 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
   /// The decision line recorded for this event id, or nil.
   public func decisionLine(forEventID id: String) throws -> String? {
     let hash = id.hashValue
-    return contents.withLock { c in c.index(of: id, hash: hash).map { c.record($0).line } }
+    return contents.withLock { c in c.lookUp(id, hash: hash).map { c.record($0).line } }
   }
 
-  /// Applies a batch atomically: a duplicate event id rejects the whole batch. Outbox rows and
-  /// fences are refused (a stream consumer needs a durable store).
+  /// Applies a batch atomically: a duplicate event id rejects the whole batch (unchecked with
+  /// `writerChecksEventIDs`: the writer did). Outbox rows and fences are refused (a stream consumer needs a durable store).
   public func commit(_ batch: StateBatch) throws {
     if !batch.outbox.isEmpty || batch.expectedLastSequence != nil || batch.markOutboxPublishedThrough != nil {
       throw StateStoreError.database(
         path: ":memory:", operation: "commit", reason: "the in-memory store keeps no outbox and no fence")
     }
     try contents.withLock { c in
-      if !batch.decisions.isEmpty {
+      if writerChecksEventIDs {
+        // Kept as it is; indexed on the next lookup (`indexTail`).
+        if !batch.decisions.isEmpty {
+          c.batches.append(batch.decisions)
+          c.batchStarts.append(c.count)
+          c.count += batch.decisions.count
+        }
+      } else if !batch.decisions.isEmpty {
         // The batch is kept as it is; its ids are indexed as they are checked (a later one may
         // repeat an earlier one), and taken out again when one is a duplicate (the batch then
         // changes nothing).

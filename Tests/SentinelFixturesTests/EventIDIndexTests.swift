@@ -84,4 +84,122 @@ import Testing
       #expect([first.eventID, second.eventID].contains(id))
     }
   }
+
+  /// Ids tracked by the preparer (`makePreparer(tracksEventIDs:)`: ids seen first are looked up
+  /// nowhere) decide as `process(bytes:)` does: the reference corpus (duplicates among its lines)
+  /// decided after its first 1,000 lines were committed by another processor (the preparer
+  /// starts from the store's ids), lines prepared three ahead, commits every 100 lines, a line
+  /// processed directly midway (the tracking ends: the ids decided under it must stay known)
+  /// and a new preparer later (it numbers the keys anew: `StateCache.entryOfKeyID`); with the
+  /// default cache and with one of 5 keys (entries evicted, their key ids unlinked, read back),
+  /// written back as `replay` does.
+  @Test(arguments: [EventProcessor.defaultCacheCapacity, 5])
+  func trackedEventIDsDecideAsUntracked(capacity: Int) throws {
+    let bundle = try BoundedCacheTests.referenceBundle()
+    var lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n").map(String.init)
+    // Twice: the second pass is all duplicates of the first's events.
+    lines += lines[..<300]
+    // Right after the line processed directly (2,000): events decided under the tracking again
+    // (`knownIDs` must know them).
+    lines.insert(contentsOf: [lines[1500], lines[1600], lines[1700]], at: 2001)
+    // Untracked: the first 1,000 lines, then everything again by a second processor.
+    let plainStore = InMemoryStateStore()
+    let first = EventProcessor(bundle: bundle, store: plainStore)
+    for l in lines[..<1000] { _ = try first.process(l) }
+    try first.commit()
+    let plain = EventProcessor(bundle: bundle, store: plainStore, cacheCapacity: capacity)
+    var want: [String?] = []
+    for (n, l) in lines.enumerated() {
+      want.append(Self.outcome(try plain.process(l)))
+      if n % 100 == 99 { try plain.commit() }
+    }
+    // Tracked, on a store that does not check ids (replay's).
+    let store = InMemoryStateStore(writerChecksEventIDs: true)
+    let seed = EventProcessor(bundle: bundle, store: store)
+    for l in lines[..<1000] { _ = try seed.process(l) }
+    try seed.commit()
+    let tracked = EventProcessor(bundle: bundle, store: store, cacheCapacity: capacity, writeBack: true)
+    var preparer = try tracked.makePreparer(tracksEventIDs: true)
+    let depth = 3
+    var slots = (0..<depth).map { _ in tracked.eventDecoder.makeSlots() }
+    var results = [[Value]](repeating: [], count: depth)
+    var prepared = [PreparedLine](repeating: .blank, count: depth)
+    var preparedCount = 0
+    var seenBefore = 0
+    var withKeyIDs = 0
+    var mismatches = 0
+    var n = 0
+    while n < lines.count {
+      var got: String?
+      if n == 2000 {
+        // Directly: the tracking ends.
+        got = Self.outcome(try tracked.process(lines[n]))
+      } else {
+        if n == 2500 {
+          // A new preparer; the lines the old one prepared ahead are prepared again.
+          preparer = try tracked.makePreparer(tracksEventIDs: true)
+          preparedCount = n
+        }
+        while preparedCount < min(lines.count, n + depth) {
+          let k = preparedCount % depth
+          var line = lines[preparedCount]
+          prepared[k] = line.withUTF8 { preparer.prepare($0, into: &slots[k], stateResults: &results[k]) }
+          if case .trackedEvent(_, let hint) = prepared[k], !hint.firstSeen { seenBefore += 1 }
+          // The results, their key forms and the key ids.
+          if results[k].count == 5 * bundle.bundle.aggregates.count { withKeyIDs += 1 }
+          preparedCount += 1
+        }
+        let k = n % depth
+        got = Self.outcome(
+          try tracked.process(prepared: prepared[k], slots: &slots[k], stateResults: &results[k]))
+      }
+      if got != want[n] {
+        mismatches += 1
+        if mismatches <= 3 {
+          Issue.record("line \(n + 1): \(lines[n])\n want \(want[n] ?? "-")\n got  \(got ?? "-")")
+        }
+      }
+      if n % 100 == 99 { try tracked.commit() }
+      n += 1
+    }
+    #expect(mismatches == 0)
+    // Most of the first 1,000 lines (some are rejected) have ids the store had, the last 300 repeat
+    // earlier ones.
+    #expect(seenBefore > 1100, "ids seen before: \(seenBefore)")
+    #expect(withKeyIDs > 2000, "lines with key ids: \(withKeyIDs)")
+    #expect(capacity > 5 || tracked.cacheStatistics.evictions > 0)
+  }
+
+  /// A line's outcome and output line: a duplicate's line is its original's, which deciding the
+  /// event again would usually give too.
+  static func outcome(_ r: ProcessedLine) -> String? {
+    switch r {
+    case .decided(_, let l): return "decided " + l
+    case .duplicate(_, let l): return "duplicate " + l
+    case .rejected(_, let l): return "rejected " + l
+    case .blank: return nil
+    }
+  }
+
+  /// A store whose writer checks the event ids (`writerChecksEventIDs`: commits index nothing)
+  /// finds every committed decision by its id, with lookups between the commits and after.
+  @Test func aStoreWhoseWriterChecksIDsFindsEveryDecision() throws {
+    let store = InMemoryStateStore(writerChecksEventIDs: true)
+    func record(_ i: Int) -> DecisionRecord {
+      DecisionRecord(
+        eventID: "e\(i)", line: "line \(i)", action: "allow", score: 0, rules: [],
+        eventTime: Timestamp(seconds: Int64(i)), bundleDigest: "d")
+    }
+    var next = 0
+    for size in [1, 7, 0, 30, 2, 100] {
+      try store.commit(StateBatch(decisions: (next..<(next + size)).map(record)))
+      next += size
+      // A lookup between commits: indexes what was committed so far.
+      if size % 2 == 0 { #expect(try store.decisionLine(forEventID: "e\(next - 1)") == "line \(next - 1)") }
+    }
+    for i in 0..<next { #expect(try store.decisionLine(forEventID: "e\(i)") == "line \(i)") }
+    #expect(try store.decisionLine(forEventID: "e\(next)") == nil)
+    #expect(try store.decisionCount() == next)
+    #expect(try store.allEventIDs().count == next)
+  }
 }
