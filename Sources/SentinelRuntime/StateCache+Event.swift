@@ -114,10 +114,12 @@ extension StateCache {
     var lastEntry = -1
     for i in plans.indices {
       let plan = plans[i]
-      var text: String?
+      // Whether the key is a string. Its text is taken out of `results` only where it is used
+      // (binding it here retained and released it for every aggregate of every event).
+      var isText = false
       var entry = -1
       switch results[3 * i] {
-      case .string(let s): text = s
+      case .string: isText = true
       case let keyValue:
         guard !keyValue.isError, let form = ValueKey.encode(keyValue) else {
           plan.clear(&slots)
@@ -146,19 +148,23 @@ extension StateCache {
         if matches { current = plan.kind == .count ? .null : value }
       }
       guard plan.isRead || current != nil else { continue }
-      if let s = text {
+      if isText {
         var id = -1
         if keyIDs, case .int(let n) = results[4 &* plans.count &+ i] { id = Int(truncatingIfNeeded: n) }
         if id >= 0 {
           if id != lastID {
             lastID = id
-            lastEntry = existingEntry(forKeyID: id, text: s) ?? -1
+            if let e = linkedEntry(forKeyID: id) {
+              lastEntry = e
+            } else if case .string(let s) = results[3 * i] {
+              lastEntry = existingEntry(forKeyID: id, text: s) ?? -1
+            }
           }
-        } else if lastText != s {
+        } else if case .string(let s) = results[3 * i], lastText != s {
           lastText = s
           lastEntry = existingEntry(forText: s) ?? -1
         }
-        if lastEntry < 0 {
+        if lastEntry < 0, case .string(let s) = results[3 * i] {
           // NOTE: a key with nothing cached, when the store has nothing either, reads as an
           // empty state: it needs an entry only once the event records something. Most ips
           // of the reference corpus are only ever read (a filter on failed logins), and an

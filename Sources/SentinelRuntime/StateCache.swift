@@ -203,6 +203,17 @@ struct StateCache {
     return e
   }
 
+  /// The entry linked to the key id `id` (`entryOfKeyID`), else nil: `existingEntry(forKeyID:
+  /// text:)`'s first step, for a caller that has not taken the key's text out of its value.
+  @inline(__always)
+  mutating func linkedEntry(forKeyID id: Int) -> Int? {
+    guard id < entryOfKeyID.count else { return nil }
+    let e = entryOfKeyID[id]
+    guard e >= 0 else { return nil }
+    touch(e)
+    return e
+  }
+
   /// Links the string-key entry `e` (linked to none) to the key id `id`.
   private mutating func link(_ e: Int, _ id: Int) {
     guard entries[e].keyID < 0 else { return }
