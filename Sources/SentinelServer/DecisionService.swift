@@ -35,7 +35,7 @@
 public import Logging
 public import SentinelRuntime
 public import SentinelState
-public import Foundation
+import Foundation
 import Synchronization
 
 /// What deciding one event gave, once it is safe to answer.
