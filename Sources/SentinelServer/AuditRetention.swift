@@ -1,9 +1,11 @@
 // Retention inside the daemon (`sentinel serve --retention-days N`): every interval, the decision
 // log of every tenant loses the records committed more than N days ago, exactly as
-// `sentinel audit prune --keep-days N` removes them (`SQLiteStateStore.pruneAudit`): the chain is
-// verified first and a broken one is not pruned, each tenant's last removed record becomes its
-// anchor (verification starts there), and the removed event ids keep their decision lines, so a
-// repeated id still gets its original decision.
+// `sentinel audit prune --keep-days N` removes them (`SQLiteStateStore.pruneAudit`): what would
+// be removed is verified first and a broken chain is not pruned, each tenant's last removed
+// record becomes its anchor (verification starts there), and the removed event ids keep their
+// decision lines, so a repeated id still gets its original decision. Unlike the command, a run
+// verifies only the records it removes and the first one it keeps: its cost follows what it
+// removes, not the size of the log (a break further on stays in the file, for `audit verify`).
 //
 // The prune runs on a thread of its own, never on the cooperative pool: it is one write
 // transaction on the daemon's connection, so the commits queue behind it while it runs (their
@@ -99,7 +101,7 @@ public final class AuditRetention: Service, Sendable {
     let clock = ContinuousClock()
     let start = clock.now
     do {
-      let results = try store.pruneAudit(before: cutoff)
+      let results = try store.pruneAudit(before: cutoff, verifying: .removedRecords)
       let removed = results.reduce(0) { $0 + $1.removed }
       totals.withLock {
         $0.succeeded += 1

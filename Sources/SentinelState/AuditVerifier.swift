@@ -72,9 +72,11 @@ public struct AuditReport: Sendable, Equatable {
 }
 
 enum AuditVerifier {
-  /// Verifies `tenant`'s chain (and that it reaches `checkpoint` unchanged).
+  /// Verifies `tenant`'s chain (and that it reaches `checkpoint` unchanged); with `through`, only
+  /// its records up to that seq (retention: what a prune removes and the first record it keeps).
   static func verify(
-    _ db: Database, tenant: String, checkpoint: AuditCheckpoint.TenantHead?, path: String
+    _ db: Database, tenant: String, checkpoint: AuditCheckpoint.TenantHead?, path: String,
+    through: Int64? = nil
   ) throws -> Result<AuditTenantReport, AuditBreak> {
     func broken(_ seq: Int64?, _ eventID: String?, _ problem: String) -> Result<AuditTenantReport, AuditBreak>
     {
@@ -103,7 +105,8 @@ enum AuditVerifier {
       }
     }
     let rows = try Row.fetchCursor(
-      db, sql: "SELECT \(AuditRows.columns) FROM decision WHERE tenant = ? ORDER BY seq", arguments: [tenant])
+      db, sql: "SELECT \(AuditRows.columns) FROM decision WHERE tenant = ? AND seq <= ? ORDER BY seq",
+      arguments: [tenant, through ?? .max])
     var count = 0
     var firstSeq: Int64?
     while let row = try rows.next() {

@@ -206,8 +206,13 @@ extension SQLiteStateStore {
   /// all committed before `cutoff` (milliseconds since 1970), keeping their event ids and lines
   /// in `pruned_event` and the last removed record as the tenant's anchor. Refuses (throws
   /// `AuditPruneError.brokenChain`) when a chain does not verify: pruning would erase the
-  /// evidence. One transaction.
-  public func pruneAudit(before cutoff: Int64, tenant: String? = nil) throws -> [AuditPruneResult] {
+  /// evidence. `verifying`: the whole chain (`sentinel audit prune`), or only the records the
+  /// prune removes and the first one it keeps (its link to them), which is all a prune could
+  /// erase — a break later in the chain stays in the file for `verify` to report. One
+  /// transaction.
+  public func pruneAudit(
+    before cutoff: Int64, tenant: String? = nil, verifying: AuditPruneVerification = .wholeChain
+  ) throws -> [AuditPruneResult] {
     if isReadOnly { throw StateStoreError.readOnly(path: path) }
     let prunedAt = AuditChain.millis(Self.now())
     let results = try run("prune the decision log") { db in
@@ -220,13 +225,22 @@ extension SQLiteStateStore {
         var tenants = try String.fetchAll(db, sql: "SELECT DISTINCT tenant FROM decision ORDER BY tenant")
         if let tenant { tenants = tenants.filter { $0 == tenant } }
         for t in tenants {
-          if case .failure(let broken) = try AuditVerifier.verify(db, tenant: t, checkpoint: nil, path: path)
-          {
-            throw AuditPruneError.brokenChain(broken)
-          }
           let firstKept = try Int64.fetchOne(
             db, sql: "SELECT MIN(seq) FROM decision WHERE tenant = ? AND decided_at >= ?",
             arguments: [t, cutoff])
+          // Nothing to remove: nothing to verify for the removed records.
+          if verifying == .removedRecords, let firstKept {
+            let older = try Int64.fetchOne(
+              db, sql: "SELECT 1 FROM decision WHERE tenant = ? AND seq < ? LIMIT 1",
+              arguments: [t, firstKept])
+            if older == nil { continue }
+          }
+          let through = verifying == .removedRecords ? firstKept : nil
+          if case .failure(let broken) = try AuditVerifier.verify(
+            db, tenant: t, checkpoint: nil, path: path, through: through)
+          {
+            throw AuditPruneError.brokenChain(broken)
+          }
           let last: Int64?
           if let firstKept {
             last = try Int64.fetchOne(
@@ -345,6 +359,15 @@ extension SQLiteStateStore {
 }
 
 // MARK: - Results
+
+/// What `pruneAudit` verifies before it removes anything.
+public enum AuditPruneVerification: Sendable, Equatable {
+  /// Each tenant's whole chain (`sentinel audit prune`): a break anywhere refuses the prune.
+  case wholeChain
+  /// Only the records a prune removes, and the first record it keeps (its link to them): a run's
+  /// cost follows what it removes, not the log's size (the daemon's scheduled retention).
+  case removedRecords
+}
 
 /// What `pruneAudit` did for one tenant.
 public struct AuditPruneResult: Sendable, Equatable {

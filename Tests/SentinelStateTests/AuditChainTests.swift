@@ -428,6 +428,53 @@ import Testing
     #expect(try store.auditAnchor(tenant: "default") == nil)
   }
 
+  /// A database of `default` with two commits a few milliseconds apart (4 records, then 3), and
+  /// the commit time of the second: a prune before it removes exactly the first.
+  static func twoCommits() throws -> (path: String, cutoff: Int64) {
+    let path = temporaryDatabase()
+    let store = try SQLiteStateStore(path: path)
+    try store.commit(StateBatch(decisions: (1...4).map { decision("p\($0)") }))
+    Thread.sleep(forTimeInterval: 0.02)
+    try store.commit(StateBatch(decisions: (5...7).map { decision("p\($0)") }))
+    try store.close()
+    let q = try DatabaseQueue(path: path)
+    defer { try? q.close() }
+    let cutoff = try q.read { try Int64.fetchOne($0, sql: "SELECT decided_at FROM decision WHERE seq = 5") }
+    return (path, try #require(cutoff))
+  }
+
+  @Test func retentionVerifiesWhatItRemovesAndLeavesLaterBreaksToVerify() throws {
+    // A break after the cutoff: the whole-chain prune refuses; the scheduled one removes the
+    // first commit, and the break is still there for `verify`.
+    var (path, cutoff) = try Self.twoCommits()
+    try Self.sql(path, "UPDATE decision SET score = 99 WHERE tenant = 'default' AND seq = 6")
+    var store = try SQLiteStateStore(path: path)
+    #expect(throws: AuditPruneError.self) { try store.pruneAudit(before: cutoff) }
+    #expect(try store.decisionCount() == 7)
+    let pruned = try store.pruneAudit(before: cutoff, verifying: .removedRecords)
+    #expect(pruned.first?.removed == 4 && pruned.first?.anchor.seq == 4, "\(pruned)")
+    try store.close()
+    let report = try Self.verify(path)
+    #expect(report.firstBreak?.seq == 6, "\(String(describing: report.firstBreak))")
+    removeDatabase(path)
+    // A break in what would be removed, or in the first kept record's link: refused, nothing removed.
+    for statement in [
+      "UPDATE decision SET score = 99 WHERE tenant = 'default' AND seq = 2",
+      "UPDATE decision SET prev_hash = '\(String(repeating: "1", count: 64))' WHERE tenant = 'default' AND seq = 5",
+    ] {
+      (path, cutoff) = try Self.twoCommits()
+      try Self.sql(path, statement)
+      store = try SQLiteStateStore(path: path)
+      #expect(throws: AuditPruneError.self, "\(statement)") {
+        try store.pruneAudit(before: cutoff, verifying: .removedRecords)
+      }
+      #expect(try store.decisionCount() == 7)
+      #expect(try store.auditAnchor(tenant: "default") == nil)
+      try store.close()
+      removeDatabase(path)
+    }
+  }
+
   // MARK: - Upgrading, caching, reading
 
   @Test func aDatabaseWrittenBeforeTheChainIsChainedOnUpgrade() throws {
