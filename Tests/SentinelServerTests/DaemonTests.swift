@@ -264,12 +264,7 @@ import Testing
       return all
     }
     #expect(answered == 200)
-    let tasks = try FileManager.default.contentsOfDirectory(
-      atPath: "/proc/\(daemon.process.processIdentifier)/task")
-    let names = tasks.compactMap {
-      try? String(
-        contentsOfFile: "/proc/\(daemon.process.processIdentifier)/task/\($0)/comm", encoding: .utf8)
-    }
+    let names = try Self.threadNames(daemon)
     #expect(names.filter { $0.hasPrefix("NIO-ELT") }.count == 1, "\(names.sorted())")
     #expect(!names.contains { $0.hasPrefix("NIO-SGLTN") }, "\(names.sorted())")
     #expect(daemon.terminate() == 0)
@@ -278,6 +273,25 @@ import Testing
     try store.close()
     let r = try runSentinel(["serve", "--event-loops", "0", "--db", daemon.db, "--listen", "127.0.0.1:0"])
     #expect(r.status == 64 && r.err.contains("--event-loops must be from 1 to 256"), "\(r.err)")
+  }
+
+  /// Without `--event-loops` the connections run on NIO's shared group (one loop per core), not
+  /// on a group of the daemon's own.
+  @Test func theDefaultIsNIOsSharedGroup() async throws {
+    let daemon = try Daemon()
+    #expect(try await daemon.post("/v1/decisions", Self.event("loops-default")).status == 200)
+    let names = try Self.threadNames(daemon)
+    #expect(names.contains { $0.hasPrefix("NIO-SGLTN") }, "\(names.sorted())")
+    #expect(!names.contains { $0.hasPrefix("NIO-ELT") }, "\(names.sorted())")
+    #expect(daemon.terminate() == 0)
+  }
+
+  /// The names of the daemon's threads (`/proc/PID/task/*/comm`).
+  static func threadNames(_ daemon: Daemon) throws -> [String] {
+    let pid = daemon.process.processIdentifier
+    return try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").compactMap {
+      try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8)
+    }
   }
 
   @Test func sigtermExitsZeroAndKeepsEveryAnsweredDecision() async throws {
