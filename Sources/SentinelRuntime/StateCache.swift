@@ -78,11 +78,16 @@ struct StateCache {
 
   /// One key value (its states are in `stateSlots`).
   struct Entry {
-    /// The key's canonical form (`ValueKey.encode`): how the store names it.
-    var form: String
-    /// The key's text when it is a string (the entry is then found in `strings`), else nil
-    /// (found by `form` in `forms`).
+    /// A non-string key's canonical form (`ValueKey.encode`); empty for a string key, whose
+    /// form `form` builds from `text` when asked (a form built for every new entry was ~0.5 % of
+    /// replay's deciding thread, and only a store load or write needs it).
+    var otherForm: String
+    /// The key's text when it is a string (the entry is then found in `strings`, or by its key
+    /// id until it is indexed: `indexed`), else nil (found by `form` in `forms`).
     var text: String?
+    /// Whether a string-key entry is in `strings` (one made for a key id is put there only when
+    /// a lookup by text comes: `indexPending`).
+    var indexed = true
     /// The number of dirty slots.
     var dirtyCount = 0
     /// The clock's reference bit: set on each use, cleared when the hand passes.
@@ -97,6 +102,19 @@ struct StateCache {
     var live = true
     /// The key id it is linked to (`entryOfKeyID`), or -1.
     var keyID = -1
+
+    init(form: String, text: String?, referenced: Bool = true, live: Bool = true) {
+      otherForm = text == nil ? form : ""
+      self.text = text
+      self.referenced = referenced
+      self.live = live
+    }
+
+    /// The key's canonical form (`ValueKey.encode`): how the store names it.
+    var form: String {
+      if let text { return ValueKey.encode(.string(text)) ?? "" }
+      return otherForm
+    }
   }
 
   /// The number of aggregates (slots per entry).
@@ -115,6 +133,9 @@ struct StateCache {
   /// The number of live string-key entries linked to no key id (made for a line without key ids,
   /// or loaded from the store): while there are none, a key id without an entry has none.
   private(set) var unlinked = 0
+  /// String-key entries made for a key id and not put in `strings` yet (`Entry.indexed`; an
+  /// index here may have been evicted or reused since: `indexPending` checks).
+  private var pendingIndex: [Int] = []
   /// All entries, live or free.
   var entries: [Entry] = []
   /// The slots of all entries, `aggregateCount` per entry, in entry then bundle order
@@ -168,8 +189,20 @@ struct StateCache {
     updateCount = 0
   }
 
+  /// Puts the entries made for a key id in `strings` (before any lookup by text).
+  @inline(__always)
+  private mutating func indexPending() {
+    guard !pendingIndex.isEmpty else { return }
+    for e in pendingIndex where entries[e].live && !entries[e].indexed {
+      if let text = entries[e].text { strings[text] = e }
+      entries[e].indexed = true
+    }
+    pendingIndex.removeAll(keepingCapacity: true)
+  }
+
   /// The entry for a string key, created (empty, nothing loaded) when missing.
   mutating func entry(forText text: String) -> Int {
+    indexPending()
     if let e = strings[text] {
       touch(e)
       return e
@@ -180,10 +213,17 @@ struct StateCache {
   /// A new entry (empty, nothing loaded) for a string key that has none; linked to `keyID` when
   /// it is not -1.
   mutating func newEntry(forText text: String, keyID: Int = -1) -> Int {
-    let e = allocate(form: ValueKey.encode(.string(text)) ?? "", text: text)
-    strings[text] = e
+    let e = allocate(form: "", text: text)
     unlinked += 1
-    if keyID >= 0 { link(e, keyID) }
+    if keyID >= 0 {
+      // NOTE: found by its key id; put in `strings` only when a lookup by text comes (hashing
+      // each new key's text was ~1.5 % of replay's deciding thread, and replay looks up none).
+      entries[e].indexed = false
+      pendingIndex.append(e)
+      link(e, keyID)
+    } else {
+      strings[text] = e
+    }
     return e
   }
 
@@ -237,6 +277,7 @@ struct StateCache {
 
   /// The entry for a string key when it is cached, else nil (nothing is created).
   mutating func existingEntry(forText text: String) -> Int? {
+    indexPending()
     guard let e = strings[text] else { return nil }
     touch(e)
     return e
@@ -335,7 +376,11 @@ struct StateCache {
         entries[e].referenced = false
         continue
       }
-      if let text = entries[e].text { strings[text] = nil } else { forms[entries[e].form] = nil }
+      if let text = entries[e].text {
+        if entries[e].indexed { strings[text] = nil }
+      } else {
+        forms[entries[e].otherForm] = nil
+      }
       if entries[e].keyID >= 0 {
         entryOfKeyID[entries[e].keyID] = -1
       } else if entries[e].text != nil {
