@@ -106,6 +106,14 @@ extension StateCache {
     keyIDs: Bool = false
   ) throws {
     updateCount = 0
+    // NOTE: when nothing in this event can reach the store — every state missing from the cache
+    // is new (`complete`, nothing evicted) and no entry made for it can evict one (a new entry
+    // per aggregate at most) — nothing after the first update can fail, and each update is
+    // applied right after its state's reading, not collected for `applyUpdates`: no
+    // `PendingUpdate` (a `Value` and a key form retained and released), the slot still in the
+    // cache. An aggregate's update changes its own state only, which no other reading of the
+    // event reads; the readings are the same.
+    let applyNow = complete && evictions == 0 && liveCount &+ plans.count < capacity
     // Most aggregates share a key (the user): its entry is looked up once per event.
     var lastText: String?
     // With `keyIDs`: the key id of `lastText`.
@@ -214,6 +222,11 @@ extension StateCache {
             &readSpecs[i], at: time, current: current, probe: probe, valueKey: valueKey))
       }
       if let current {
+        if applyNow {
+          stateSlots[k].apply(&readSpecs[i], at: time, value: current, valueKey: valueKey)
+          markDirty(entry, i)
+          continue
+        }
         let u = PendingUpdate(entry: entry, aggregate: i, value: current, valueKey: valueKey)
         // The buffer keeps its values until overwritten: no removal per event.
         if updateCount < updates.count { updates[updateCount] = u } else { updates.append(u) }
