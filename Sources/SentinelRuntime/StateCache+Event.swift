@@ -52,6 +52,12 @@ struct AggregatePlan {
     if slot2 >= 0 { Self.write(reading[2], to: &slots, at: slot2) }
   }
 
+  /// Writes a `seen` aggregate's reading (`AggregateState.readAndApplySeen`) to its slot.
+  @inline(__always)
+  func fill(_ slots: inout [Value?], seen: Bool) {
+    if slot0 >= 0 { Self.write(.bool(seen), to: &slots, at: slot0) }
+  }
+
   /// Writes a `count` aggregate's reading (`AggregateState.countInPlace`) to its slot.
   @inline(__always)
   func fill(_ slots: inout [Value?], count n: Int64) {
@@ -208,6 +214,14 @@ extension StateCache {
         }
         // A key the store lacks is cached as empty, so that it is asked for once.
         stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))
+      }
+      if applyNow && plan.kind == .seen && plan.isRead && current != nil, let key = valueKey,
+        let seen = stateSlots[k].readAndApplySeen(&readSpecs[i], at: time, key: key)
+      {
+        // Read and recorded with one set probe (the reading and the update hashed the key each).
+        plan.fill(&slots, seen: seen)
+        markDirty(entry, i)
+        continue
       }
       if plan.isRead && plan.kind == .count {
         // An integer, not an `AggregateReading` (`countInPlace`).

@@ -68,6 +68,14 @@ struct StateCache {
       stored.countInPlace(&spec, at: t, current: current)
     }
 
+    /// `readInPlace` then `apply` of a matching event for an unbounded `seen` aggregate
+    /// (`AggregateState.readAndApplySeen`); nil when the state does not allow it.
+    @inline(__always)
+    mutating func readAndApplySeen(_ spec: inout AggregateSpec, at t: Timestamp, key: String) -> Bool? {
+      guard isLoaded else { return nil }
+      return stored.readAndApplySeen(&spec, at: t, key: key)
+    }
+
     /// Records a matching event in the loaded state, in place (see `AggregateState.apply`).
     /// The spec is `inout` only so that it is not copied for the call (it is not changed).
     mutating func apply(_ spec: inout AggregateSpec, at t: Timestamp, value: Value, valueKey: String?) {
