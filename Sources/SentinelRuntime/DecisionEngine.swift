@@ -98,7 +98,14 @@ public struct Decision: Sendable {
 
   /// Whether `s` needs escaping in a JSON string literal.
   static func needsEscaping(_ s: String) -> Bool {
-    s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C })
+    // Over the contiguous bytes when the string has them (native strings do): the `utf8` view's
+    // iterator was ~1.5 % of replay's deciding thread for the event ids.
+    var s = s
+    return s.withUTF8 { bytes in
+      var bad = false
+      for b in bytes { bad = bad || b < 0x20 || b == 0x22 || b == 0x5C }
+      return bad
+    }
   }
 
   /// Appends `s` as a JSON string literal.
