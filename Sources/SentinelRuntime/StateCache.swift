@@ -22,10 +22,6 @@
 import SentinelModel
 import SentinelState
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 // MARK: - StateCache
 
 /// A bounded cache of aggregate states by key value (see the file comment).
@@ -369,28 +365,8 @@ struct StateCache {
       return e
     }
     entries.append(entry)
-    if writesBack && stateSlots.count &+ aggregateCount > stateSlots.capacity { growSlots() }
     for _ in 0..<aggregateCount { stateSlots.append(Slot()) }
     return entries.count - 1
-  }
-
-  /// With write-back (`replay` in memory): doubles the slots' array and asks for transparent huge
-  /// pages on the new buffer's whole 2 MiB blocks (`madvise(MADV_HUGEPAGE)`), so that its first
-  /// touch faults in 2 MiB at a time, not 4 KiB.
-  private mutating func growSlots() {
-    stateSlots.reserveCapacity(max(2 &* stateSlots.capacity, 64 &* aggregateCount))
-    #if canImport(Glibc)
-      let bytes = stateSlots.capacity &* MemoryLayout<Slot>.stride
-      guard bytes >= 4 << 20 else { return }
-      stateSlots.withUnsafeBufferPointer { p in
-        guard let base = p.baseAddress else { return }
-        let huge = 2 << 20
-        let start = (Int(bitPattern: base) &+ huge &- 1) & ~(huge &- 1)
-        let end = (Int(bitPattern: base) &+ bytes) & ~(huge &- 1)
-        guard end > start, let at = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        _ = madvise(at, end &- start, MADV_HUGEPAGE)
-      }
-    #endif
   }
 
   /// Evicts one clean entry not used by the current event (clock order); false when every
