@@ -210,7 +210,7 @@ extension StateCache {
         // Checked per load: allocating an entry for this very event may have evicted one.
         if !complete || evictions > 0 {
           try writeEvicted(to: store)
-          stored = try store.loadState(StateKey(aggregate: readSpecs[i].name, key: entries[entry].form))
+          stored = try store.loadState(StateKey(aggregate: readSpecs[i].name, key: form(of: entry)))
         }
         // A key the store lacks is cached as empty, so that it is asked for once.
         stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))

@@ -86,10 +86,10 @@ struct StateCache {
 
   /// One key value (its states are in `stateSlots`).
   struct Entry {
-    /// A non-string key's canonical form (`ValueKey.encode`); empty for a string key, whose
-    /// form `form` builds from `text` when asked (a form built for every new entry was ~0.5 % of
-    /// replay's deciding thread, and only a store load or write needs it).
-    var otherForm: String
+    /// The key's canonical form (`ValueKey.encode`); for a string key, empty until first asked
+    /// (`StateCache.form(of:)`: a form built for every new entry was ~0.5 % of replay's
+    /// deciding thread, and only a store load or write needs it).
+    var storedForm: String
     /// The key's text when it is a string (the entry is then found in `strings`, or by its key
     /// id until it is indexed: `indexed`), else nil (found by `form` in `forms`).
     var text: String?
@@ -112,17 +112,20 @@ struct StateCache {
     var keyID = -1
 
     init(form: String, text: String?, referenced: Bool = true, live: Bool = true) {
-      otherForm = text == nil ? form : ""
+      storedForm = form
       self.text = text
       self.referenced = referenced
       self.live = live
     }
+  }
 
-    /// The key's canonical form (`ValueKey.encode`): how the store names it.
-    var form: String {
-      if let text { return ValueKey.encode(.string(text)) ?? "" }
-      return otherForm
+  /// The canonical form (`ValueKey.encode`) of entry `e`'s key: how the store names it (built
+  /// once for a string key, when first asked).
+  mutating func form(of e: Int) -> String {
+    if entries[e].storedForm.isEmpty, let text = entries[e].text {
+      entries[e].storedForm = ValueKey.encode(.string(text)) ?? ""
     }
+    return entries[e].storedForm
   }
 
   /// The number of aggregates (slots per entry).
@@ -387,7 +390,7 @@ struct StateCache {
       if let text = entries[e].text {
         if entries[e].indexed { strings[text] = nil }
       } else {
-        forms[entries[e].otherForm] = nil
+        forms[entries[e].storedForm] = nil
       }
       if entries[e].keyID >= 0 {
         entryOfKeyID[entries[e].keyID] = -1
@@ -398,7 +401,7 @@ struct StateCache {
         // The store has none of the entry's changes: they go there before it is read again.
         for a in 0..<aggregateCount where stateSlots[slot(e, a)].changed {
           evicted.append(
-            (StateKey(aggregate: readSpecs[a].name, key: entries[e].form), stateSlots[slot(e, a)].stored))
+            (StateKey(aggregate: readSpecs[a].name, key: form(of: e)), stateSlots[slot(e, a)].stored))
         }
       }
       entries[e] = Entry(form: "", text: nil, referenced: false, live: false)
