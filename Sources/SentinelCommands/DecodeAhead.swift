@@ -16,12 +16,16 @@ import Synchronization
 /// A batch of decoded lines. Between `DecodeAhead.next()` and `release(_:)` it belongs to the
 /// deciding thread, otherwise to the decoding thread (the semaphores order every access).
 final class DecodedBatch: @unchecked Sendable {
+  // NOTE: `@exclusivity(unchecked)`: the deciding thread changes an element of each per line
+  // (`replay`), and each such access to a class's stored property was checked at run time
+  // (`swift_beginAccess`, `swift_endAccess`: ~1.3 % of replay's deciding thread). One thread
+  // at a time uses a batch (the ring hands it over), and no access overlaps another.
   /// Each line's outcome, for the first `count` entries.
-  var prepared: [PreparedLine]
+  @exclusivity(unchecked) var prepared: [PreparedLine]
   /// Each line's slot buffer (an event's decoded fields).
-  var slots: [[Value?]]
+  @exclusivity(unchecked) var slots: [[Value?]]
   /// Each line's state program results, when the preparer ran it (else empty).
-  var stateResults: [[Value]]
+  @exclusivity(unchecked) var stateResults: [[Value]]
   /// How many lines the batch holds.
   var count = 0
   /// The index of its first line in the input.

@@ -186,8 +186,8 @@ public struct ReplayCommand: ParsableCommand {
       guard let committer else {
         if processor.pendingCount > 0 { commits += 1 }
         try processor.commit()
-        for l in pending { out.write(l) }
-        pending.removeAll(keepingCapacity: true)
+        // The batch's lines, held in the output buffer until now (`decided`).
+        out.release()
         return
       }
       // One commit in flight at a time (the audit chain links decisions in commit order).
@@ -236,7 +236,11 @@ public struct ReplayCommand: ParsableCommand {
     func decided(_ n: Int, _ result: ProcessedLine) throws {
       lineNumber = n + 1
       summary.count(result)
-      if let l = result.line { pending.append(l) }
+      // Without a commit thread, the line goes straight into the output buffer, held there until
+      // its commit returned (`flush`): no array of the batch's lines, no second pass over them.
+      if let l = result.line {
+        if committer == nil { out.hold(l) } else { pending.append(l) }
+      }
       // Group commit: while the commit in flight runs, the batches decided meanwhile wait and
       // join the next transaction (up to 8 batches): deciding never waits for the disk while
       // there is something to decide, and a slow fsync is paid once for several batches.
@@ -528,32 +532,59 @@ struct ReplaySummary {
 struct OutputBuffer {
   let fd: Int32
   var buffer: [UInt8] = []
+  /// The number of bytes at the end of `buffer` held back (`hold`) until `release`.
+  private(set) var held = 0
   private let writer = DispatchQueue(label: "sentinel.replay.output")
   private static let capacity = 1 << 16
+  /// The capacity a new buffer is made with: the largest a buffer grew to (a batch's held lines
+  /// beyond `capacity`), so that appends do not reallocate it again.
+  private var reserve = OutputBuffer.capacity
 
   init(fd: Int32) {
     self.fd = fd
     buffer.reserveCapacity(Self.capacity)
   }
 
+  /// Appends a line to be written. No line may be held (`hold`).
   mutating func write(_ line: String) {
+    assert(held == 0, "a line written after held ones")
     buffer.append(contentsOf: line.utf8)
     buffer.append(10)
     if buffer.count >= Self.capacity { handOver() }
   }
 
-  /// Writes what is buffered, and waits until every buffer handed over was written.
+  /// Appends a line that is not written before `release` (its decision is not committed yet).
+  mutating func hold(_ line: String) {
+    let before = buffer.count
+    buffer.append(contentsOf: line.utf8)
+    buffer.append(10)
+    held &+= buffer.count &- before
+  }
+
+  /// The held lines may be written.
+  mutating func release() {
+    held = 0
+    if buffer.count >= Self.capacity { handOver() }
+  }
+
+  /// Writes what is buffered and not held — held lines are dropped (their commit failed or
+  /// never came) —, and waits until every buffer handed over was written.
   mutating func flush() {
+    if held > 0 {
+      buffer.removeLast(held)
+      held = 0
+    }
     handOver()
     writer.sync {}
   }
 
-  /// Hands the buffer to the writing thread; a new one takes its place.
+  /// Hands the buffer (nothing held) to the writing thread; a new one takes its place.
   private mutating func handOver() {
     guard !buffer.isEmpty else { return }
+    reserve = max(reserve, buffer.capacity)
     let full = buffer
     buffer = []
-    buffer.reserveCapacity(Self.capacity)
+    buffer.reserveCapacity(reserve)
     writer.async { [fd] in Self.writeAll(full, to: fd) }
   }
 

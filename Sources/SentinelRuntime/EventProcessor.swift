@@ -375,7 +375,7 @@ public final class EventProcessor {
         let k = cache.slot(e, i)
         if cache.stateSlots[k].isLoaded {
           states.append(
-            (StateKey(aggregate: specs[i].name, key: cache.entries[e].form), cache.stateSlots[k].stored))
+            (StateKey(aggregate: specs[i].name, key: cache.form(of: e)), cache.stateSlots[k].stored))
         }
       }
     }
@@ -401,7 +401,7 @@ public final class EventProcessor {
       for i in specs.indices where cache.stateSlots[cache.slot(e, i)].changed {
         states.append(
           (
-            StateKey(aggregate: specs[i].name, key: cache.entries[e].form),
+            StateKey(aggregate: specs[i].name, key: cache.form(of: e)),
             cache.stateSlots[cache.slot(e, i)].stored
           ))
       }

@@ -52,6 +52,12 @@ struct AggregatePlan {
     if slot2 >= 0 { Self.write(reading[2], to: &slots, at: slot2) }
   }
 
+  /// Writes a `seen` aggregate's reading (`AggregateState.readAndApplySeen`) to its slot.
+  @inline(__always)
+  func fill(_ slots: inout [Value?], seen: Bool) {
+    if slot0 >= 0 { Self.write(.bool(seen), to: &slots, at: slot0) }
+  }
+
   /// Writes a `count` aggregate's reading (`AggregateState.countInPlace`) to its slot.
   @inline(__always)
   func fill(_ slots: inout [Value?], count n: Int64) {
@@ -106,6 +112,14 @@ extension StateCache {
     keyIDs: Bool = false
   ) throws {
     updateCount = 0
+    // NOTE: when nothing in this event can reach the store — every state missing from the cache
+    // is new (`complete`, nothing evicted) and no entry made for it can evict one (a new entry
+    // per aggregate at most) — nothing after the first update can fail, and each update is
+    // applied right after its state's reading, not collected for `applyUpdates`: no
+    // `PendingUpdate` (a `Value` and a key form retained and released), the slot still in the
+    // cache. An aggregate's update changes its own state only, which no other reading of the
+    // event reads; the readings are the same.
+    let applyNow = complete && evictions == 0 && liveCount &+ plans.count < capacity
     // Most aggregates share a key (the user): its entry is looked up once per event.
     var lastText: String?
     // With `keyIDs`: the key id of `lastText`.
@@ -196,10 +210,18 @@ extension StateCache {
         // Checked per load: allocating an entry for this very event may have evicted one.
         if !complete || evictions > 0 {
           try writeEvicted(to: store)
-          stored = try store.loadState(StateKey(aggregate: readSpecs[i].name, key: entries[entry].form))
+          stored = try store.loadState(StateKey(aggregate: readSpecs[i].name, key: form(of: entry)))
         }
         // A key the store lacks is cached as empty, so that it is asked for once.
         stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))
+      }
+      if applyNow && plan.kind == .seen && plan.isRead && current != nil, let key = valueKey,
+        let seen = stateSlots[k].readAndApplySeen(&readSpecs[i], at: time, key: key)
+      {
+        // Read and recorded with one set probe (the reading and the update hashed the key each).
+        plan.fill(&slots, seen: seen)
+        markDirty(entry, i)
+        continue
       }
       if plan.isRead && plan.kind == .count {
         // An integer, not an `AggregateReading` (`countInPlace`).
@@ -214,6 +236,11 @@ extension StateCache {
             &readSpecs[i], at: time, current: current, probe: probe, valueKey: valueKey))
       }
       if let current {
+        if applyNow {
+          stateSlots[k].apply(&readSpecs[i], at: time, value: current, valueKey: valueKey)
+          markDirty(entry, i)
+          continue
+        }
         let u = PendingUpdate(entry: entry, aggregate: i, value: current, valueKey: valueKey)
         // The buffer keeps its values until overwritten: no removal per event.
         if updateCount < updates.count { updates[updateCount] = u } else { updates.append(u) }

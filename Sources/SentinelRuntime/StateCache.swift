@@ -68,6 +68,14 @@ struct StateCache {
       stored.countInPlace(&spec, at: t, current: current)
     }
 
+    /// `readInPlace` then `apply` of a matching event for an unbounded `seen` aggregate
+    /// (`AggregateState.readAndApplySeen`); nil when the state does not allow it.
+    @inline(__always)
+    mutating func readAndApplySeen(_ spec: inout AggregateSpec, at t: Timestamp, key: String) -> Bool? {
+      guard isLoaded else { return nil }
+      return stored.readAndApplySeen(&spec, at: t, key: key)
+    }
+
     /// Records a matching event in the loaded state, in place (see `AggregateState.apply`).
     /// The spec is `inout` only so that it is not copied for the call (it is not changed).
     mutating func apply(_ spec: inout AggregateSpec, at t: Timestamp, value: Value, valueKey: String?) {
@@ -78,11 +86,16 @@ struct StateCache {
 
   /// One key value (its states are in `stateSlots`).
   struct Entry {
-    /// The key's canonical form (`ValueKey.encode`): how the store names it.
-    var form: String
-    /// The key's text when it is a string (the entry is then found in `strings`), else nil
-    /// (found by `form` in `forms`).
+    /// The key's canonical form (`ValueKey.encode`); for a string key, empty until first asked
+    /// (`StateCache.form(of:)`: a form built for every new entry was ~0.5 % of replay's
+    /// deciding thread, and only a store load or write needs it).
+    var storedForm: String
+    /// The key's text when it is a string (the entry is then found in `strings`, or by its key
+    /// id until it is indexed: `indexed`), else nil (found by `form` in `forms`).
     var text: String?
+    /// Whether a string-key entry is in `strings` (one made for a key id is put there only when
+    /// a lookup by text comes: `indexPending`).
+    var indexed = true
     /// The number of dirty slots.
     var dirtyCount = 0
     /// The clock's reference bit: set on each use, cleared when the hand passes.
@@ -97,6 +110,22 @@ struct StateCache {
     var live = true
     /// The key id it is linked to (`entryOfKeyID`), or -1.
     var keyID = -1
+
+    init(form: String, text: String?, referenced: Bool = true, live: Bool = true) {
+      storedForm = form
+      self.text = text
+      self.referenced = referenced
+      self.live = live
+    }
+  }
+
+  /// The canonical form (`ValueKey.encode`) of entry `e`'s key: how the store names it (built
+  /// once for a string key, when first asked).
+  mutating func form(of e: Int) -> String {
+    if entries[e].storedForm.isEmpty, let text = entries[e].text {
+      entries[e].storedForm = ValueKey.encode(.string(text)) ?? ""
+    }
+    return entries[e].storedForm
   }
 
   /// The number of aggregates (slots per entry).
@@ -115,6 +144,9 @@ struct StateCache {
   /// The number of live string-key entries linked to no key id (made for a line without key ids,
   /// or loaded from the store): while there are none, a key id without an entry has none.
   private(set) var unlinked = 0
+  /// String-key entries made for a key id and not put in `strings` yet (`Entry.indexed`; an
+  /// index here may have been evicted or reused since: `indexPending` checks).
+  private var pendingIndex: [Int] = []
   /// All entries, live or free.
   var entries: [Entry] = []
   /// The slots of all entries, `aggregateCount` per entry, in entry then bundle order
@@ -168,8 +200,20 @@ struct StateCache {
     updateCount = 0
   }
 
+  /// Puts the entries made for a key id in `strings` (before any lookup by text).
+  @inline(__always)
+  private mutating func indexPending() {
+    guard !pendingIndex.isEmpty else { return }
+    for e in pendingIndex where entries[e].live && !entries[e].indexed {
+      if let text = entries[e].text { strings[text] = e }
+      entries[e].indexed = true
+    }
+    pendingIndex.removeAll(keepingCapacity: true)
+  }
+
   /// The entry for a string key, created (empty, nothing loaded) when missing.
   mutating func entry(forText text: String) -> Int {
+    indexPending()
     if let e = strings[text] {
       touch(e)
       return e
@@ -180,10 +224,17 @@ struct StateCache {
   /// A new entry (empty, nothing loaded) for a string key that has none; linked to `keyID` when
   /// it is not -1.
   mutating func newEntry(forText text: String, keyID: Int = -1) -> Int {
-    let e = allocate(form: ValueKey.encode(.string(text)) ?? "", text: text)
-    strings[text] = e
+    let e = allocate(form: "", text: text)
     unlinked += 1
-    if keyID >= 0 { link(e, keyID) }
+    if keyID >= 0 {
+      // NOTE: found by its key id; put in `strings` only when a lookup by text comes (hashing
+      // each new key's text was ~1.5 % of replay's deciding thread, and replay looks up none).
+      entries[e].indexed = false
+      pendingIndex.append(e)
+      link(e, keyID)
+    } else {
+      strings[text] = e
+    }
     return e
   }
 
@@ -237,6 +288,7 @@ struct StateCache {
 
   /// The entry for a string key when it is cached, else nil (nothing is created).
   mutating func existingEntry(forText text: String) -> Int? {
+    indexPending()
     guard let e = strings[text] else { return nil }
     touch(e)
     return e
@@ -335,7 +387,11 @@ struct StateCache {
         entries[e].referenced = false
         continue
       }
-      if let text = entries[e].text { strings[text] = nil } else { forms[entries[e].form] = nil }
+      if let text = entries[e].text {
+        if entries[e].indexed { strings[text] = nil }
+      } else {
+        forms[entries[e].storedForm] = nil
+      }
       if entries[e].keyID >= 0 {
         entryOfKeyID[entries[e].keyID] = -1
       } else if entries[e].text != nil {
@@ -345,7 +401,7 @@ struct StateCache {
         // The store has none of the entry's changes: they go there before it is read again.
         for a in 0..<aggregateCount where stateSlots[slot(e, a)].changed {
           evicted.append(
-            (StateKey(aggregate: readSpecs[a].name, key: entries[e].form), stateSlots[slot(e, a)].stored))
+            (StateKey(aggregate: readSpecs[a].name, key: form(of: e)), stateSlots[slot(e, a)].stored))
         }
       }
       entries[e] = Entry(form: "", text: nil, referenced: false, live: false)

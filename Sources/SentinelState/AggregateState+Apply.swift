@@ -72,6 +72,27 @@ extension AggregateState {
     if let w = spec.windowNanos, let n = newest { prune(before: Window.subtract(w, from: n)) }
   }
 
+  /// `readInPlace` and then `apply` for an event that matches an unbounded `seen` aggregate
+  /// (`spec`) with a value whose key form is `key` (its current value and its probe): the
+  /// reading's one value, `seen`, with the value recorded — one set probe, where the two calls
+  /// hash the key twice. Nil, and nothing changed, when the state is not an unbounded `seen`
+  /// state (or empty): the caller then reads and applies apart.
+  public mutating func readAndApplySeen(_ spec: inout AggregateSpec, at t: Timestamp, key: String) -> Bool? {
+    guard spec.kind == .seen, spec.windowNanos == nil, kind == .seen else { return nil }
+    var keys: Set<String>
+    switch storage {
+    case .valueSet(let s): keys = s
+    case .empty: keys = []
+    default: return nil
+    }
+    storage = .empty  // NOTE: drops the enum's reference, so `keys` is unique and grows in place.
+    let inserted = keys.insert(key).inserted
+    storage = .valueSet(keys)
+    if let n = newest, t <= n {} else { newest = t }
+    // Seen before, or the current event counts (`readSeen`).
+    return !inserted || spec.includeCurrent
+  }
+
   /// Whether `apply` records `value` (whose key form is `valueKey`, for `distinct` and `seen`)
   /// for an aggregate of `kind`.
   static func accepts(_ value: Value, _ kind: AggregateKind, valueKey: String?) -> Bool {

@@ -59,9 +59,17 @@ extension AggregateState {
   public mutating func countInPlace(_ spec: inout AggregateSpec, at t: Timestamp, current: Bool) -> Int64 {
     let included = current && spec.includeCurrent
     if spec.kind == kind && (spec.windowNanos == nil || storage.isWindowed) {
-      return Self.countOf(storage, Window(spec, at: t), included)
+      return Self.countOf(storage, Self.window(spec.windowNanos, at: t), included)
     }
-    return Self.countOf(.empty, Window(spec, at: t), included)
+    return Self.countOf(.empty, Self.window(spec.windowNanos, at: t), included)
+  }
+
+  /// `Window(spec, at: t)` from the spec's window length only: given the spec, the call copied it
+  /// (retaining its name and type) for every reading of the per-event path.
+  @inline(__always)
+  private static func window(_ nanos: Int64?, at t: Timestamp) -> Window {
+    guard let w = nanos else { return .all }
+    return Window(lower: Window.subtract(w, from: t), upper: t)
   }
 
   /// `reading` from `storage` (the state's own, or `.empty` when it does not fit the spec).
@@ -69,7 +77,7 @@ extension AggregateState {
     _ spec: AggregateSpec, _ storage: Storage, at t: Timestamp, current: Value?, probe: Value?,
     _ currentKey: String?, _ probeKey: String?
   ) -> AggregateReading {
-    let window = Window(spec, at: t)
+    let window = Self.window(spec.windowNanos, at: t)
     let included = spec.includeCurrent ? current : nil
     switch spec.kind {
     case .count: return AggregateReading(Self.readCount(storage, window, included))

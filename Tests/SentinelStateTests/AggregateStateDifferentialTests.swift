@@ -222,4 +222,58 @@ private func agree(_ a: [Value?], _ b: [Value?], stats: Bool) -> Bool {
       }
     }
   }
+
+  /// `readAndApplySeen` (the runtime's path for an unbounded `seen` aggregate whose event
+  /// matches, `StateCache.read`) against `reading` then `apply` with the same value as current
+  /// and probe: the same reading and the same state; nil, and nothing changed, for every other
+  /// spec and for a state it does not fit (then the caller reads and applies apart).
+  @Test func seenReadAndRecordedInOneProbe() throws {
+    var rng = SplitMix64(seed: 11)
+    var fusedSteps = 0
+    for spec in Self.specs() {
+      var plain = AggregateState(kind: spec.kind)
+      var fused = AggregateState(kind: spec.kind)
+      var clock: Int64 = 0
+      for step in 0..<100 {
+        clock += Int64(rng.next() % 4) * 500_000_000
+        let t = at(0, clock)
+        let value = Self.randomValue(spec.kind, spec, &rng)
+        // Only a matching value with a key form reaches it (the caller's test).
+        guard rng.next() % 4 != 0, let key = ValueKey.encode(value) else { continue }
+        let want = plain.reading(spec, at: t, current: value, probe: value, currentKey: key, probeKey: key)
+        plain.apply(spec, at: t, value: value, valueKey: key)
+        var inPlace = spec
+        let before = fused
+        if let got = fused.readAndApplySeen(&inPlace, at: t, key: key) {
+          fusedSteps += 1
+          guard spec.kind == .seen && spec.windowNanos == nil,
+            agree([.bool(got)], want.values, stats: false)
+          else {
+            Issue.record("\(spec) step \(step): readAndApplySeen \(got), reading \(show(want.values))")
+            return
+          }
+        } else {
+          guard fused == before, spec.kind != .seen || spec.windowNanos != nil else {
+            Issue.record("\(spec) step \(step): nil from readAndApplySeen for an unbounded seen state")
+            return
+          }
+          fused.apply(spec, at: t, value: value, valueKey: key)
+        }
+        guard fused == plain else {
+          Issue.record("\(spec) step \(step): readAndApplySeen leaves another state than apply")
+          return
+        }
+      }
+    }
+    #expect(fusedSteps > 100)
+    // A windowed state read through an unbounded spec (its values keep times): nil, unchanged.
+    var windowed = AggregateState(kind: .seen)
+    windowed.apply(
+      AggregateSpec(name: "a", kind: .seen, windowNanos: 10 * secondNanos), at: at(0, 0), value: .string("x"))
+    let kept = windowed
+    var unbounded = AggregateSpec(name: "a", kind: .seen)
+    #expect(
+      windowed.readAndApplySeen(&unbounded, at: at(0, 1), key: ValueKey.encode(.string("x")) ?? "") == nil)
+    #expect(windowed == kept)
+  }
 }
