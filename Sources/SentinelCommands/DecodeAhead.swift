@@ -123,8 +123,10 @@ final class DecodeAhead: Sendable {
         for i in next..<end {
           batch.prepared[i - next] = preparer.prepare(
             UnsafeBufferPointer(rebasing: all[bounds[i]]), into: &batch.slots[i - next],
-            stateResults: &batch.stateResults[i - next])
+            stateResults: &batch.stateResults[i - next], settlingIDs: i - next)
         }
+        // The batch's first-seen ids at once (their set's cache misses overlap).
+        preparer.settleIDs(&batch.prepared)
         next = end
         b += 1
         filled.signal()

@@ -41,20 +41,37 @@ public struct LinePreparer: Sendable {
   var tracking = 0
   /// With `tracksEventIDs`: the id of each string key's text, in order of first appearance
   /// (`StateCache.read`, `keyIDs`: the deciding thread finds its entry by it, with no hashing).
-  var keyIDs: [String: Int] = [:]
+  var keyIDs = KeyNumbering()
+  /// With `tracksEventIDs`, the lines prepared with `settlingIDs` since the last `settleIDs`:
+  /// their index and their id's fingerprint, in order.
+  var waitingLines: [Int] = []
+  var waitingIDs: [UInt32] = []
+  var settled: [Bool] = []
 
   /// `EventProcessor.prepare(_:decoder:into:)`; for an event with a time, when the state program
   /// runs ahead, its results go to `stateResults` (any buffer; it is emptied otherwise), followed
   /// by the key form of each aggregate's value (`StateCache.read`, `formsAhead`).
+  ///
+  /// With `settlingIDs` (the line's index among those the caller keeps), a line whose id is
+  /// tracked is first tagged as not seen for the first time (an exact lookup: never a wrong
+  /// answer), and `settleIDs` tags those seen for the first time later, for many lines at once.
   public mutating func prepare(
-    _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], stateResults: inout [Value]
+    _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], stateResults: inout [Value],
+    settlingIDs index: Int? = nil
   ) -> PreparedLine {
     var prepared = EventProcessor.prepare(line, decoder: decoder, into: &slots)
     // The duplicate test's first half, off the deciding thread: the id's fingerprint, and whether
     // it was seen before (then only the processor can tell whether it is a duplicate).
     if case .event(let id) = prepared, seenIDs != nil {
       let f = EventProcessor.fingerprint(id)
-      let first = seenIDs?.insert(f) == true
+      let first: Bool
+      if let index {
+        waitingLines.append(index)
+        waitingIDs.append(f)
+        first = false
+      } else {
+        first = seenIDs?.insert(f) == true
+      }
       prepared = .trackedEvent(
         eventID: id, hint: EventIDHint(fingerprint: f, firstSeen: first, tracking: tracking))
     }
@@ -90,9 +107,7 @@ public struct LinePreparer: Sendable {
           }
           if key != lastKey {
             lastKey = key
-            let next = keyIDs.count
-            lastID = keyIDs[key, default: next]
-            if lastID == next { keyIDs[key] = next }
+            lastID = keyIDs.number(key)
           }
           stateResults.append(.int(Int64(lastID)))
         }
@@ -101,6 +116,29 @@ public struct LinePreparer: Sendable {
       stateResults.removeAll(keepingCapacity: true)
     }
     return prepared
+  }
+
+  /// Tags the lines prepared with `settlingIDs` since the last call whose id it sees for the
+  /// first time (`prepared[index]`): the answers `prepare` without `settlingIDs` gives, line by
+  /// line in the same order (`FingerprintSet.insert(_:inserted:)`).
+  public mutating func settleIDs(_ prepared: inout [PreparedLine]) {
+    guard !waitingIDs.isEmpty else { return }
+    if settled.count < waitingIDs.count { settled = Array(repeating: false, count: waitingIDs.count) }
+    waitingIDs.withUnsafeBufferPointer { fs in
+      settled.withUnsafeMutableBufferPointer { seenIDs?.insert(fs, inserted: $0) }
+    }
+    for k in waitingIDs.indices where settled[k] {
+      let i = waitingLines[k]
+      guard i < prepared.count, case .trackedEvent(let id, let h) = prepared[i],
+        h.fingerprint == waitingIDs[k]
+      else {
+        continue
+      }
+      prepared[i] = .trackedEvent(
+        eventID: id, hint: EventIDHint(fingerprint: h.fingerprint, firstSeen: true, tracking: h.tracking))
+    }
+    waitingLines.removeAll(keepingCapacity: true)
+    waitingIDs.removeAll(keepingCapacity: true)
   }
 }
 
