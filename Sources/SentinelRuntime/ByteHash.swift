@@ -225,7 +225,11 @@ struct KeyNumbering {
 
   /// The number of the ASCII string of bytes `key`, numbering it when new.
   private mutating func number(ascii key: UnsafeBufferPointer<UInt8>) -> Int {
-    let h = ByteHash.hash(key) & hashMask
+    number(ascii: key, hash: ByteHash.hash(key) & hashMask)
+  }
+
+  /// `number(ascii:)` given the key's hash.
+  private mutating func number(ascii key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int {
     let n = key.count
     let short = n <= 16
     let (first, second) = short ? Self.words(key) : (0, 0)

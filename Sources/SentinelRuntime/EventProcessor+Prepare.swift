@@ -78,38 +78,45 @@ public struct LinePreparer: Sendable {
     // The processor's condition for running the state program (`decide`): a state program and
     // an event time.
     if prepared.isEvent, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
-      // Back to the program's own results first: `run` reallocates a buffer of another size.
+      // The program's results, then a key form per aggregate, then (tracking ids) a key id per
+      // aggregate, written in place: the buffer comes back from the deciding thread with the
+      // same size (removing the forms and ids one by one and appending them again was ~7 % of
+      // this thread's samples; docs/performance.md, "s16-dec").
       let count = state.program.ruleCount
+      let n = plans.count
+      let full = count &+ n &+ (tracking != 0 ? n : 0)
       // One element at a time: `removeSubrange` took ~7 % of this thread (generic, unspecialized).
-      while stateResults.count > count { stateResults.removeLast() }
-      _ = vm.run(state, variables: slots, results: &stateResults, registers: &registers)
-      for i in plans.indices {
-        var form = Value.null
-        // Only where `StateCache.read` uses one.
-        if plans[i].keysValues {
-          let value = stateResults[3 &* i &+ 2]
-          var matches = false
-          if case .bool(true) = stateResults[3 &* i &+ 1] { matches = true }
-          if !value.isError && plans[i].needsValueKey(matches: matches), let f = ValueKey.encode(value) {
-            form = .string(f)
+      while stateResults.count > full { stateResults.removeLast() }
+      while stateResults.count < full { stateResults.append(.null) }
+      _ = vm.run(state, variables: slots, resultsPrefix: &stateResults, registers: &registers)
+      stateResults.withUnsafeMutableBufferPointer { r in
+        for i in 0..<n {
+          var form = Value.null
+          // Only where `StateCache.read` uses one.
+          if plans[i].keysValues {
+            var matches = false
+            if case .bool(true) = r[3 &* i &+ 1] { matches = true }
+            let value = r[3 &* i &+ 2]
+            if !value.isError && plans[i].needsValueKey(matches: matches), let f = ValueKey.encode(value) {
+              form = .string(f)
+            }
           }
+          r[count &+ i] = form
         }
-        stateResults.append(form)
-      }
-      if tracking != 0 {
+        guard tracking != 0 else { return }
         // Then each string key's id (`StateCache.read`, `keyIDs`).
         var lastKey: String?
         var lastID = -1
-        for i in plans.indices {
-          guard case .string(let key) = stateResults[3 &* i] else {
-            stateResults.append(.null)
+        for i in 0..<n {
+          guard case .string(let key) = r[3 &* i] else {
+            r[count &+ n &+ i] = .null
             continue
           }
           if key != lastKey {
             lastKey = key
             lastID = keyIDs.number(key)
           }
-          stateResults.append(.int(Int64(lastID)))
+          r[count &+ n &+ i] = .int(Int64(lastID))
         }
       }
     } else {
