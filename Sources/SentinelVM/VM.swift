@@ -250,6 +250,10 @@ public struct VM: Sendable {
         VM.writeRule(results, b, r, a)
         VM.writeRule(results, c, r, a)
 
+      case .ruleVar:
+        // VERIFIED: b < ruleCount (rule_out_of_bounds), c < variables in the program's table.
+        VM.store(results, b, loadVariable(program, c, variables))
+
       default:
         // The opcodes rule sets seldom run (field selection, collections, dynamic calls): one
         // outlined function, so the loop's register allocation serves the hot cases.
@@ -322,7 +326,7 @@ public struct VM: Sendable {
     case .nop, .loadConst, .loadVar, .move, .call, .logicalAnd, .logicalOr, .jump, .jumpIfFalse, .jumpIfTrue,
       .jumpIfNotBool, .iterInit, .iterNext, .iterNext2, .loop, .ret, .ruleResult, .callVar, .callVarConst,
       .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .moveJumpIfFalse, .testVarVar,
-      .ruleMoveJumpIfFalse, .ruleTwice:
+      .ruleMoveJumpIfFalse, .ruleTwice, .ruleVar:
       // INVARIANT: `execute` runs these itself. Listed, not `default:`, so that a new opcode
       // does not compile until one of the two switches runs it.
       break
