@@ -15,17 +15,21 @@ import Synchronization
 
 /// A batch of decoded lines. Between `DecodeAhead.next()` and `release(_:)` it belongs to the
 /// deciding thread, otherwise to the decoding thread (the semaphores order every access).
+///
+/// NOTE: `@exclusivity(unchecked)`: the semaphores already order every access, and the dynamic
+/// checks of the per-line accesses (`swift_beginAccess`, `swift_endAccess`) were ~1 % of the
+/// decoding thread (docs/performance.md, "s16-dec").
 final class DecodedBatch: @unchecked Sendable {
   /// Each line's outcome, for the first `count` entries.
-  var prepared: [PreparedLine]
+  @exclusivity(unchecked) var prepared: [PreparedLine]
   /// Each line's slot buffer (an event's decoded fields).
-  var slots: [[Value?]]
+  @exclusivity(unchecked) var slots: [[Value?]]
   /// Each line's state program results, when the preparer ran it (else empty).
-  var stateResults: [[Value]]
+  @exclusivity(unchecked) var stateResults: [[Value]]
   /// How many lines the batch holds.
-  var count = 0
+  @exclusivity(unchecked) var count = 0
   /// The index of its first line in the input.
-  var first = 0
+  @exclusivity(unchecked) var first = 0
 
   init(capacity: Int, decoder: EventDecoder) {
     prepared = Array(repeating: .blank, count: capacity)
