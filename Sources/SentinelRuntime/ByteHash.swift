@@ -169,7 +169,8 @@ struct KeyNumbering {
   private var used = 0
   /// The bytes of the keys longer than 16 bytes.
   private var bytes: [UInt8] = []
-  /// The numbers of the strings that are not ASCII (after `ByteHash.canonical`).
+  /// The numbers of the strings that are not ASCII (after `ByteHash.canonical`), and of those
+  /// longer than 2³¹ − 1 bytes.
   private var others: [String: Int] = [:]
   /// How many strings are numbered.
   private(set) var count = 0
@@ -197,13 +198,17 @@ struct KeyNumbering {
     switch ByteHash.canonical(s) {
     case .ascii(let t):
       return Array(t.utf8).withUnsafeBufferPointer { number(ascii: $0) }
-    case .other(let t):
-      if let n = others[t] { return n }
-      let n = count
-      others[t] = n
-      count += 1
-      return n
+    case .other(let t): return number(other: t)
     }
+  }
+
+  /// The number of a string kept by its text (`others`).
+  private mutating func number(other t: String) -> Int {
+    if let n = others[t] { return n }
+    let n = count
+    others[t] = n
+    count += 1
+    return n
   }
 
   /// A key of at most 16 bytes as two words, zero-padded.
@@ -231,6 +236,9 @@ struct KeyNumbering {
   /// `number(ascii:)` given the key's hash.
   private mutating func number(ascii key: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int {
     let n = key.count
+    // A place keeps the length in 32 bits: a longer key (never in practice) is numbered by its
+    // text, always there (equal keys have equal lengths).
+    guard n <= Int(Int32.max) else { return number(other: String(decoding: key, as: UTF8.self)) }
     let short = n <= 16
     let (first, second) = short ? Self.words(key) : (0, 0)
     let mask = places.count - 1
@@ -252,7 +260,10 @@ struct KeyNumbering {
     if let found { return found }
     let number = count
     count += 1
-    var place = Place(hash: h, number: Int32(number + 1), length: Int32(n), first: first, second: second)
+    var place = Place(
+      hash: h, number: Int32(truncatingIfNeeded: number + 1), length: Int32(truncatingIfNeeded: n),
+      first: first,
+      second: second)
     if !short {
       place.first = UInt64(bytes.count)
       bytes.append(contentsOf: key)
