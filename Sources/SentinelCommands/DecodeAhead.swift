@@ -15,11 +15,11 @@ import Synchronization
 
 /// A batch of decoded lines. Between `DecodeAhead.next()` and `release(_:)` it belongs to the
 /// deciding thread, otherwise to the decoding thread (the semaphores order every access).
-///
-/// NOTE: `@exclusivity(unchecked)`: the semaphores already order every access, and the dynamic
-/// checks of the per-line accesses (`swift_beginAccess`, `swift_endAccess`) were ~1 % of the
-/// decoding thread (docs/performance.md, "s16-dec").
 final class DecodedBatch: @unchecked Sendable {
+  // NOTE: `@exclusivity(unchecked)`: the deciding thread changes an element of each per line
+  // (`replay`), and each such access to a class's stored property was checked at run time
+  // (`swift_beginAccess`, `swift_endAccess`: ~1.3 % of replay's deciding thread). One thread
+  // at a time uses a batch (the ring hands it over), and no access overlaps another.
   /// Each line's outcome, for the first `count` entries.
   @exclusivity(unchecked) var prepared: [PreparedLine]
   /// Each line's slot buffer (an event's decoded fields).
@@ -27,9 +27,9 @@ final class DecodedBatch: @unchecked Sendable {
   /// Each line's state program results, when the preparer ran it (else empty).
   @exclusivity(unchecked) var stateResults: [[Value]]
   /// How many lines the batch holds.
-  @exclusivity(unchecked) var count = 0
+  var count = 0
   /// The index of its first line in the input.
-  @exclusivity(unchecked) var first = 0
+  var first = 0
 
   init(capacity: Int, decoder: EventDecoder) {
     prepared = Array(repeating: .blank, count: capacity)
