@@ -82,6 +82,7 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   case moveJumpIfFalse
   case ruleMoveJumpIfFalse
   case ruleTwice
+  case ruleVar
 
   /// One row of the opcode table.
   public struct Info: Sendable {
@@ -247,5 +248,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     Info(
       name: "rule.2", operands: [.use, .rule, .rule], cost: 2,
       meaning: "results[b] ← a, then results[c] ← a (two `rule` on one register fused)"),
+    Info(
+      name: "rule.var", operands: [.none, .rule, .variable], cost: 2,
+      meaning: "results[b] ← variable c (`load.var x, c; rule x, b` fused, x dead after)"),
   ]
 }

@@ -41,66 +41,138 @@ public struct LinePreparer: Sendable {
   var tracking = 0
   /// With `tracksEventIDs`: the id of each string key's text, in order of first appearance
   /// (`StateCache.read`, `keyIDs`: the deciding thread finds its entry by it, with no hashing).
-  var keyIDs: [String: Int] = [:]
+  var keyIDs = KeyNumbering()
+  /// With `tracksEventIDs`, the lines prepared with `settlingIDs` since the last `settleIDs`:
+  /// their index and their id's fingerprint, in order.
+  var waitingLines: [Int] = []
+  var waitingIDs: [UInt32] = []
+  var settled: [Bool] = []
 
   /// `EventProcessor.prepare(_:decoder:into:)`; for an event with a time, when the state program
   /// runs ahead, its results go to `stateResults` (any buffer; it is emptied otherwise), followed
   /// by the key form of each aggregate's value (`StateCache.read`, `formsAhead`).
+  ///
+  /// With `settlingIDs` (the line's index among those the caller keeps), a line whose id is
+  /// tracked is first tagged as not seen for the first time (an exact lookup: never a wrong
+  /// answer), and `settleIDs` tags those seen for the first time later, for many lines at once.
   public mutating func prepare(
-    _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], stateResults: inout [Value]
+    _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], stateResults: inout [Value],
+    settlingIDs index: Int? = nil
   ) -> PreparedLine {
     var prepared = EventProcessor.prepare(line, decoder: decoder, into: &slots)
     // The duplicate test's first half, off the deciding thread: the id's fingerprint, and whether
     // it was seen before (then only the processor can tell whether it is a duplicate).
     if case .event(let id) = prepared, seenIDs != nil {
       let f = EventProcessor.fingerprint(id)
-      let first = seenIDs?.insert(f) == true
+      let first: Bool
+      if let index {
+        waitingLines.append(index)
+        waitingIDs.append(f)
+        first = false
+      } else {
+        first = seenIDs?.insert(f) == true
+      }
       prepared = .trackedEvent(
         eventID: id, hint: EventIDHint(fingerprint: f, firstSeen: first, tracking: tracking))
     }
     // The processor's condition for running the state program (`decide`): a state program and
     // an event time.
     if prepared.isEvent, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
-      // Back to the program's own results first: `run` reallocates a buffer of another size.
+      // The program's results, then a key form per aggregate, then (tracking ids) a key id per
+      // aggregate, written in place: the buffer comes back from the deciding thread with the
+      // same size (removing the forms and ids one by one and appending them again was ~7 % of
+      // this thread's samples; docs/performance.md, "s16-dec").
       let count = state.program.ruleCount
+      let n = plans.count
+      let full = count &+ n &+ (tracking != 0 ? n : 0)
       // One element at a time: `removeSubrange` took ~7 % of this thread (generic, unspecialized).
-      while stateResults.count > count { stateResults.removeLast() }
-      _ = vm.run(state, variables: slots, results: &stateResults, registers: &registers)
-      for i in plans.indices {
-        var form = Value.null
-        // Only where `StateCache.read` uses one.
-        if plans[i].keysValues {
-          let value = stateResults[3 &* i &+ 2]
-          var matches = false
-          if case .bool(true) = stateResults[3 &* i &+ 1] { matches = true }
-          if !value.isError && plans[i].needsValueKey(matches: matches), let f = ValueKey.encode(value) {
-            form = .string(f)
+      while stateResults.count > full { stateResults.removeLast() }
+      while stateResults.count < full { stateResults.append(.null) }
+      _ = vm.run(state, variables: slots, resultsPrefix: &stateResults, registers: &registers)
+      stateResults.withUnsafeMutableBufferPointer { r in
+        for i in 0..<n {
+          var form = Value.null
+          // Only where `StateCache.read` uses one.
+          if plans[i].keysValues {
+            var matches = false
+            if case .bool(true) = r[3 &* i &+ 1] { matches = true }
+            let value = r[3 &* i &+ 2]
+            if !value.isError && plans[i].needsValueKey(matches: matches), let f = LinePreparer.form(value) {
+              form = .string(f)
+            }
           }
+          r[count &+ i] = form
         }
-        stateResults.append(form)
-      }
-      if tracking != 0 {
+        guard tracking != 0 else { return }
         // Then each string key's id (`StateCache.read`, `keyIDs`).
         var lastKey: String?
         var lastID = -1
-        for i in plans.indices {
-          guard case .string(let key) = stateResults[3 &* i] else {
-            stateResults.append(.null)
+        for i in 0..<n {
+          guard case .string(let key) = r[3 &* i] else {
+            r[count &+ n &+ i] = .null
             continue
           }
           if key != lastKey {
             lastKey = key
-            let next = keyIDs.count
-            lastID = keyIDs[key, default: next]
-            if lastID == next { keyIDs[key] = next }
+            lastID = keyIDs.number(key)
           }
-          stateResults.append(.int(Int64(lastID)))
+          r[count &+ n &+ i] = .int(Int64(lastID))
         }
       }
     } else {
       stateResults.removeAll(keepingCapacity: true)
     }
     return prepared
+  }
+
+  /// `ValueKey.encode(value)`; a string's form (`s<count>:<text>`) is written straight into one
+  /// new String (the general encoder's interpolation, `String(count)` and appends were ~2 % of
+  /// this thread's samples; docs/performance.md, "s16-dec").
+  static func form(_ value: Value) -> String? {
+    guard case .string(var s) = value else { return ValueKey.encode(value) }
+    return s.withUTF8 { text in
+      let n = text.count
+      var digits = 1
+      var power = 10
+      while power <= n {
+        digits += 1
+        power &*= 10
+      }
+      return String(unsafeUninitializedCapacity: 2 &+ digits &+ n) { out in
+        out[0] = 0x73  // s
+        var rest = n
+        for k in stride(from: digits, to: 0, by: -1) {
+          out[k] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+          rest /= 10
+        }
+        out[digits &+ 1] = 0x3A  // :
+        _ = UnsafeMutableBufferPointer(rebasing: out[(digits &+ 2)...]).initialize(from: text)
+        return 2 &+ digits &+ n
+      }
+    }
+  }
+
+  /// Tags the lines prepared with `settlingIDs` since the last call whose id it sees for the
+  /// first time (`prepared[index]`): the answers `prepare` without `settlingIDs` gives, line by
+  /// line in the same order (`FingerprintSet.insert(_:inserted:)`).
+  public mutating func settleIDs(_ prepared: inout [PreparedLine]) {
+    guard !waitingIDs.isEmpty else { return }
+    if settled.count < waitingIDs.count { settled = Array(repeating: false, count: waitingIDs.count) }
+    waitingIDs.withUnsafeBufferPointer { fs in
+      settled.withUnsafeMutableBufferPointer { seenIDs?.insert(fs, inserted: $0) }
+    }
+    for k in waitingIDs.indices where settled[k] {
+      let i = waitingLines[k]
+      guard i < prepared.count, case .trackedEvent(let id, let h) = prepared[i],
+        h.fingerprint == waitingIDs[k]
+      else {
+        continue
+      }
+      prepared[i] = .trackedEvent(
+        eventID: id, hint: EventIDHint(fingerprint: h.fingerprint, firstSeen: true, tracking: h.tracking))
+    }
+    waitingLines.removeAll(keepingCapacity: true)
+    waitingIDs.removeAll(keepingCapacity: true)
   }
 }
 

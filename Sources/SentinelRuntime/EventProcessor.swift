@@ -474,8 +474,9 @@ public final class EventProcessor {
     knownIDs = set
   }
 
-  /// The 32-bit fingerprint `knownIDs` keeps of an event id (its hash value, truncated).
-  static func fingerprint(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: id.hashValue) }
+  /// The 32-bit fingerprint `knownIDs` keeps of an event id (its seeded `ByteHash.stringHash`,
+  /// truncated; equal ids have equal fingerprints; in this process's memory only).
+  static func fingerprint(_ id: String) -> UInt32 { UInt32(truncatingIfNeeded: ByteHash.stringHash(id)) }
 
   /// The line of a decision made since the last commit (or in the commit in flight), or nil.
   /// `fingerprint` is `fingerprint(id)`; `scan`: only duplicates and fingerprint collisions come

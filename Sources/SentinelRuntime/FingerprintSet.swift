@@ -1,5 +1,5 @@
 // The processor's set of known event-id fingerprints (`EventProcessor.knownIDs`). A fingerprint is
-// already a hash — the id's seeded SipHash (`hashValue`), truncated to 32 bits — so the table
+// already a hash — the id's seeded `ByteHash` (ByteHash.swift), truncated to 32 bits — so the table
 // places it by its own low bits (open addressing, linear probing) instead of hashing it again as
 // `Set<UInt32>` does: a SipHash of 4 bytes per event was ~2 % of an in-memory replay's deciding
 // thread (docs/performance.md, "session 12"). The memory is that of `Set<UInt32>`: 4 bytes a
@@ -37,6 +37,43 @@ struct FingerprintSet {
     if inserted { count += 1 }
     return inserted
   }
+
+  /// Inserts `fs` in order; `inserted[k]` (as many as `fs`) tells whether `fs[k]` was not in the
+  /// set before, exactly as `insert` one by one would.
+  // NOTE: the places of all of `fs` are read first, with no dependence between the reads, so
+  // their cache misses overlap instead of following one another: one insert's probe was a miss
+  // to memory, ~85 % of `insert`'s samples and ~5 % of `replay`'s decoding thread
+  // (docs/performance.md, "s16-dec"). The set grows for all of them first (where it grows does
+  // not change what it holds).
+  mutating func insert(_ fs: UnsafeBufferPointer<UInt32>, inserted: UnsafeMutableBufferPointer<Bool>) {
+    precondition(inserted.count >= fs.count, "FingerprintSet.insert: fewer results than fingerprints")
+    while count + fs.count > places.count / 4 * 3 { grow() }
+    var newCount = count
+    var zero = hasZero
+    touched = places.withUnsafeMutableBufferPointer { p in
+      let mask = p.count - 1
+      var touched: UInt32 = 0
+      for f in fs { touched |= p[Int(f) & mask] }
+      for k in fs.indices {
+        let f = fs[k]
+        let new: Bool
+        if f == 0 {
+          new = !zero
+          zero = true
+        } else {
+          new = Self.place(f, in: p)
+        }
+        if new { newCount += 1 }
+        inserted[k] = new
+      }
+      return touched
+    }
+    count = newCount
+    hasZero = zero
+  }
+
+  /// What the reads ahead of `insert(_:inserted:)` found (kept so that they are not left out).
+  private var touched: UInt32 = 0
 
   /// Whether `f` is in the set.
   func contains(_ f: UInt32) -> Bool {

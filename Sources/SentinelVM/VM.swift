@@ -72,6 +72,32 @@ public struct VM: Sendable {
     }
   }
 
+  /// `run(_:variables:results:registers:)` with the rule results in `results[0..<ruleCount]`
+  /// and any elements after them left as they are (`results` is grown to `ruleCount` when
+  /// shorter): for a caller that keeps more per run after the results (`LinePreparer`'s key
+  /// forms and key ids), without removing and appending them again.
+  public func run(
+    _ program: VerifiedProgram, variables: [Value?], resultsPrefix results: inout [Value],
+    registers: inout Registers
+  ) -> Value {
+    let ruleCount = program.program.ruleCount
+    while results.count < ruleCount { results.append(.null) }
+    let registerCount = program.program.registerCount
+    if registers.values.count < registerCount {
+      registers.values = [Value](repeating: .null, count: registerCount)
+    }
+    return registers.values.withUnsafeMutableBufferPointer { r in
+      results.withUnsafeMutableBufferPointer { all in
+        let out = UnsafeMutableBufferPointer(rebasing: all[0..<ruleCount])
+        // VERIFIED: as in `run(_:variables:results:registers:)`.
+        if !program.writesEveryRule {
+          for i in out.indices { VM.store(out, i, .null) }
+        }
+        return execute(program, variables, r, out)
+      }
+    }
+  }
+
   /// The interpreter loop over a register buffer of at least `registerCount` values. Registers
   /// may hold values of an earlier run: definite assignment means none is read before written.
   func execute(
@@ -224,6 +250,10 @@ public struct VM: Sendable {
         VM.writeRule(results, b, r, a)
         VM.writeRule(results, c, r, a)
 
+      case .ruleVar:
+        // VERIFIED: b < ruleCount (rule_out_of_bounds), c < variables in the program's table.
+        VM.store(results, b, loadVariable(program, c, variables))
+
       default:
         // The opcodes rule sets seldom run (field selection, collections, dynamic calls): one
         // outlined function, so the loop's register allocation serves the hot cases.
@@ -296,7 +326,7 @@ public struct VM: Sendable {
     case .nop, .loadConst, .loadVar, .move, .call, .logicalAnd, .logicalOr, .jump, .jumpIfFalse, .jumpIfTrue,
       .jumpIfNotBool, .iterInit, .iterNext, .iterNext2, .loop, .ret, .ruleResult, .callVar, .callVarConst,
       .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .moveJumpIfFalse, .testVarVar,
-      .ruleMoveJumpIfFalse, .ruleTwice:
+      .ruleMoveJumpIfFalse, .ruleTwice, .ruleVar:
       // INVARIANT: `execute` runs these itself. Listed, not `default:`, so that a new opcode
       // does not compile until one of the two switches runs it.
       break

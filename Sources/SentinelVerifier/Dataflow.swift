@@ -167,7 +167,7 @@ struct Dataflow {
     let b = Int(ins.b)
     let c = Int(ins.c)
     switch ins.opcode {
-    case .nop, .jump, .jumpIfFalse, .jumpIfTrue, .loop, .ret, .ruleResult, .ruleTwice:
+    case .nop, .jump, .jumpIfFalse, .jumpIfTrue, .loop, .ret, .ruleResult, .ruleTwice, .ruleVar:
       break
     case .jumpIfNotBool:
       if s[a].kind != .unset { s[a] = RegisterFact(.bool) }
@@ -396,7 +396,8 @@ private struct Flow {
       fallsThrough = false
     case .nop, .loadConst, .loadVar, .move, .select, .hasField, .optSelect, .call, .callDynamic,
       .logicalAnd, .logicalOr, .conditionError, .notStrictlyFalse, .makeList, .listAppend,
-      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .ruleTwice, .hasVariable,
+      .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .ruleTwice, .ruleVar,
+      .hasVariable,
       .callVar,
       .callVarConst, .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar:
       break

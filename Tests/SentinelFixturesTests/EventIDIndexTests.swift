@@ -36,6 +36,114 @@ import Testing
     }
   }
 
+  /// `FingerprintSet.insert(_:inserted:)` (a group at once) against inserts one by one: the same
+  /// answers and the same set, with repeats within a group, 0, colliding low bits and growth.
+  @Test func groupInsertsAgreeWithSingleInserts() {
+    var rng = SystemRandomNumberGenerator()
+    var pool: [UInt32] = [0, 1, 0xFFFF_FFFF, 0]
+    pool += (1..<200).map { UInt32($0) << 16 | 0x1234 }
+    pool += (0..<5_000).map { _ in UInt32.random(in: .min ... .max, using: &rng) }
+    pool += pool.prefix(700)
+    pool.shuffle(using: &rng)
+    var one = FingerprintSet()
+    var group = FingerprintSet()
+    var start = 0
+    for size in [1, 64, 3, 0, 257, 64, 1_000, 64] + Array(repeating: 64, count: 100) where start < pool.count
+    {
+      let fs = Array(pool[start..<min(pool.count, start + size)])
+      start += fs.count
+      let want = fs.map { one.insert($0) }
+      var got = [Bool](repeating: false, count: fs.count + 2)
+      fs.withUnsafeBufferPointer { f in got.withUnsafeMutableBufferPointer { group.insert(f, inserted: $0) } }
+      #expect(Array(got.prefix(fs.count)) == want, "group of \(fs.count) from \(start - fs.count)")
+      #expect(group.count == one.count)
+    }
+    #expect(start == pool.count)
+    for f in pool { #expect(group.contains(f)) }
+    for _ in 0..<1_000 {
+      let f = UInt32.random(in: .min ... .max, using: &rng)
+      #expect(group.contains(f) == one.contains(f))
+    }
+  }
+
+  /// A preparer that settles the ids of many lines at once (`prepare(…settlingIDs:)`,
+  /// `settleIDs`, as `replay`'s decoding thread does) gives each line the hint, state results
+  /// and key ids the preparer that tests each id at once gives: the reference corpus, its first
+  /// 300 lines again (duplicates), after the store took its first 1,000 decisions.
+  @Test(arguments: [1, 7, 64])
+  func settledIDsAreThoseOfSingleLines(group: Int) throws {
+    let bundle = try BoundedCacheTests.referenceBundle()
+    var lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n").map(String.init)
+    lines += lines[..<300]
+    func processor() throws -> EventProcessor {
+      let store = InMemoryStateStore(writerChecksEventIDs: true)
+      let seed = EventProcessor(bundle: bundle, store: store)
+      for l in lines[..<1000] { _ = try seed.process(l) }
+      try seed.commit()
+      return EventProcessor(bundle: bundle, store: store)
+    }
+    let a = try processor()
+    let b = try processor()
+    var single = try a.makePreparer(tracksEventIDs: true)
+    var grouped = try b.makePreparer(tracksEventIDs: true)
+    var slots = a.eventDecoder.makeSlots()
+    var results: [Value] = []
+    var want: [(PreparedLine, [Value])] = []
+    for var line in lines {
+      let p = line.withUTF8 { single.prepare($0, into: &slots, stateResults: &results) }
+      want.append((p, results))
+    }
+    var got: [PreparedLine] = []
+    var gotResults: [[Value]] = []
+    var start = 0
+    while start < lines.count {
+      var batch = [PreparedLine]()
+      for k in start..<min(lines.count, start + group) {
+        var line = lines[k]
+        batch.append(
+          line.withUTF8 { grouped.prepare($0, into: &slots, stateResults: &results, settlingIDs: k - start) })
+        gotResults.append(results)
+      }
+      grouped.settleIDs(&batch)
+      got += batch
+      start += group
+    }
+    var firstSeen = 0
+    var mismatches = 0
+    for (k, (p, r)) in want.enumerated() {
+      let same: Bool
+      switch (p, got[k]) {
+      case (.trackedEvent(let i, let h), .trackedEvent(let j, let g)):
+        same = i == j && h.fingerprint == g.fingerprint && h.firstSeen == g.firstSeen
+        if h.firstSeen { firstSeen += 1 }
+      case (.event, _), (.trackedEvent, _): same = false
+      case (.rejected(_, let x), .rejected(_, let y)): same = x == y
+      case (.blank, .blank): same = true
+      case (.rejected, _), (.blank, _): same = false
+      }
+      if !same || String(describing: r) != String(describing: gotResults[k]) {
+        mismatches += 1
+        if mismatches <= 3 { Issue.record("line \(k + 1): \(lines[k])") }
+      }
+    }
+    #expect(mismatches == 0)
+    #expect(firstSeen > lines.count / 2, "first seen: \(firstSeen) of \(lines.count)")
+  }
+
+  /// `LinePreparer.form` (a key form written directly) is `ValueKey.encode`: strings of every
+  /// length 0…120 (the count's digits change at 10 and 100), non-ASCII, small and large Strings,
+  /// and values of other kinds.
+  @Test func keyFormsAreValueKeyForms() {
+    var values: [Value] = (0...120).map { .string(String(repeating: "a", count: $0)) }
+    values += ["é", "e\u{301}", "日本語のキー", "dev-827ccb12d5~1", "u000330~1", "\u{0}", "x\"y"].map {
+      .string($0)
+    }
+    values += [.int(-3), .uint(7), .double(1.5), .bool(true), .null, .list([.string("a"), .int(1)])]
+    for v in values {
+      #expect(LinePreparer.form(v) == ValueKey.encode(v), "\(v)")
+    }
+  }
+
   @Test func aKnownHashWithoutADecisionIsANewEvent() throws {
     let bundle = try BoundedCacheTests.referenceBundle()
     let lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n")

@@ -49,6 +49,27 @@ private let inputs: [[Value?]] = [
 ]
 
 @Suite struct FusionTests {
+  /// `load.var x, v; rule x, k` → `rule.var k, v` when x is dead after the rule (a state
+  /// program's keys and values); not when x is read later. Unbound and mistyped variables give
+  /// the unfused results.
+  @Test func aVariableLoadedForARuleAloneFusesWithIt() throws {
+    // rule 0 ← x; rule 1 ← y; rule 2 ← x, then r0 (still x) is returned.
+    let p = program(
+      [
+        .loadVar(0, 0), Instruction(.ruleResult, 0, 0), .loadVar(0, 1), Instruction(.ruleResult, 0, 1),
+        .loadVar(0, 0), Instruction(.ruleResult, 0, 2), .ret(0),
+      ], registers: 1, variables: [x, y], ruleCount: 3)
+    #expect(try executed(p) == [.ruleVar, .ruleVar, .loadVar, .ruleResult, .ret])
+    try expectSameResults(p, inputs)
+    // A jump onto the rule: not fused (the rule also runs after another path's load).
+    let q = program(
+      [
+        .loadVar(0, 1), Instruction(.jumpIfFalse, 0, 3), .loadVar(0, 0), Instruction(.ruleResult, 0, 0),
+        .loadConst(0, 0), .ret(0),
+      ], registers: 1, constants: [.int(1)], variables: [x, y], ruleCount: 1)
+    #expect(try !executed(q).contains(.ruleVar))
+  }
+
   @Test func varConstVarVarAndUnaryCallsFuse() throws {
     // r0 ← x > 1; r1 ← x + y; r2 ← -y; rule results, then r0.
     let p = program(

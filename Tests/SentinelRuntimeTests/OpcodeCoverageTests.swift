@@ -146,6 +146,13 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
         [.loadConst(0, 0), Instruction(op, 0, 0, 1), .ret(0)], registers: 1, constants: [.bool(true)],
         ruleCount: 2), []
     )
+  case .ruleVar:
+    // rule 0 ← x; r0 ← 1.
+    return (
+      program(
+        [Instruction(op, 0, 0, 0), .loadConst(0, 0), .ret(0)], registers: 1, constants: [.int(1)],
+        variables: [VariableSlot(name: "x", type: .int)], ruleCount: 1), [.int(2)]
+    )
   case .moveJumpIfFalse:
     // r0 ← r1 (false), then to @3.
     return (

@@ -15,17 +15,25 @@ private let unfused = Verifier(catalog: Fixtures.catalog, fusion: false)
 
 /// Runs `p` on each input twice — with one results array kept across the inputs, and with a
 /// fresh one per input — and expects the same rule results: whether or not the VM resets the
-/// results, none of an earlier run may survive.
+/// results, none of an earlier run may survive. Likewise with results followed by other values
+/// (`resultsPrefix`), which stay as they are.
 private func expectNoStaleResults(
   _ p: VerifiedProgram, _ inputs: [[Value?]], sourceLocation: SourceLocation = #_sourceLocation
 ) {
   var kept: [Value] = []
   var registers = VM.Registers()
+  // `run(…resultsPrefix:…)` (`LinePreparer`): the same results first, the values after them kept.
+  let tail: [Value] = [.string("after"), .int(7), .null]
+  var prefixed: [Value] = []
+  var prefixRegisters = VM.Registers()
   for input in inputs {
     var fresh: [Value] = []
     _ = VM().run(p, variables: input, results: &kept, registers: &registers)
     _ = VM().run(p, variables: input, results: &fresh)
     #expect(kept.map(render) == fresh.map(render), "\(input)", sourceLocation: sourceLocation)
+    _ = VM().run(p, variables: input, resultsPrefix: &prefixed, registers: &prefixRegisters)
+    if prefixed.count == fresh.count { prefixed += tail }
+    #expect(prefixed.map(render) == (fresh + tail).map(render), "\(input)", sourceLocation: sourceLocation)
   }
 }
 

@@ -127,6 +127,18 @@ let ruleCases: [RuleCase] = [
       ruleCount: 2),
     rule: .unassignedRegister, pc: 0, operand: 0),
   RuleCase(
+    name: "rule.var rule out of bounds",
+    program: program(
+      [Instruction(.ruleVar, 0, 1, 0), .loadConst(0, 0), .ret(0)], registers: 1, constants: [.bool(true)],
+      variables: [VariableSlot(name: "x", type: .int)], ruleCount: 1),
+    rule: .ruleOutOfBounds, pc: 0, operand: 1),
+  RuleCase(
+    name: "rule.var variable out of bounds",
+    program: program(
+      [Instruction(.ruleVar, 0, 0, 1), .loadConst(0, 0), .ret(0)], registers: 1, constants: [.bool(true)],
+      variables: [VariableSlot(name: "x", type: .int)], ruleCount: 1),
+    rule: .variableOutOfBounds, pc: 0, operand: 2),
+  RuleCase(
     name: "rule.move.jf rule out of bounds",
     program: program(
       [.loadConst(0, 0), .loadConst(1, 0), Instruction(.ruleMoveJumpIfFalse, 0, 3, 1, 3), .ret(0)],
