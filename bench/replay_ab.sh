@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SQLite replay, two builds alternating (BASE first in odd rounds): events/s, each thread's CPU,
 # the process's user+sys CPU and the load, per run; each output compared with the first BASE
-# output. For before/after comparisons on a shared machine where one invocation of
+# output, then per build the median and best of events/s and of each thread's CPU. For
+# before/after comparisons on a shared machine where one invocation of
 # bench/replay.sh (NEW first, then BASE) is disturbed by whatever runs beside it.
 # With MEMORY=1 the replays keep their state in memory (no --state; BATCH still sets --batch).
 # Usage: BASE_SENTINEL=<base> SENTINEL=<new> [MEMORY=1] bash bench/replay_ab.sh RULES.sbc EVENTS.jsonl [ROUNDS=4] [BATCH=1000]
@@ -28,6 +29,29 @@ for i in $(seq 1 "$rounds"); do
     rate=$(head -1 "$w/err" | sed -E 's/.*\(([0-9]+) events.*/\1/')
     threads=$(grep 'CPU by thread' "$w/err" | sed 's/  CPU by thread: //')
     read -r u s <"$w/t"
-    echo "round $i $b: $rate events/s, user+sys $(echo "$u + $s" | bc) s, $threads, load $(cut -d' ' -f1 /proc/loadavg)"
+    echo "round $i $b: $rate events/s, user+sys $(echo "$u + $s" | bc) s, $threads, load $(cut -d' ' -f1 /proc/loadavg)" |
+      tee -a "$w/rounds"
   done
 done
+# Per build: the median and the best of each figure over the rounds (this machine's wall figures
+# move ±30 % with the host's load: compare medians, and minima of the threads' CPU).
+python3 - "$w/rounds" <<'PY'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"round \d+ (\w+): (\d+) events/s", line)
+    if not m:
+        continue
+    r = rows.setdefault(m[1], {"events/s": []})
+    r["events/s"].append(float(m[2]))
+    for name, secs in re.findall(r"(deciding|decoding|committing) ([\d.]+) s", line):
+        r.setdefault(name + " s", []).append(float(secs))
+for b in ("base", "new"):
+    if b not in rows:
+        continue
+    parts = []
+    for k, v in rows[b].items():
+        best = max(v) if k == "events/s" else min(v)
+        parts.append(f"{k} median {statistics.median(v):g} (best {best:g})")
+    print(f"{b} over {len(rows[b]['events/s'])} rounds: " + ", ".join(parts))
+PY
