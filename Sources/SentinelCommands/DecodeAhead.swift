@@ -18,8 +18,9 @@ import Synchronization
 final class DecodedBatch: @unchecked Sendable {
   // NOTE: `@exclusivity(unchecked)`: the deciding thread changes an element of each per line
   // (`replay`), and each such access to a class's stored property was checked at run time
-  // (`swift_beginAccess`, `swift_endAccess`: ~1.3 % of replay's deciding thread). One thread
-  // at a time uses a batch (the ring hands it over), and no access overlaps another.
+  // (`swift_beginAccess`, `swift_endAccess`: ~1.3 % of replay's deciding thread;
+  // docs/performance.md, "s16-decide"). One thread at a time uses a batch (the ring hands it
+  // over), and no access overlaps another.
   /// Each line's outcome, for the first `count` entries.
   @exclusivity(unchecked) var prepared: [PreparedLine]
   /// Each line's slot buffer (an event's decoded fields).
@@ -65,7 +66,7 @@ final class DecodeAhead: Sendable {
     // NOTE: 256 lines ahead at most, not 4,096 (16 × 256): the slots and state results of the lines
     // ahead (~2.5 kB a line) then still sit in the decoding core's L2 when the deciding thread
     // reads them; 4,096 and 512 lines ahead were ~10 % more deciding CPU per line (alternating
-    // in-memory replays, docs/performance.md, "session 15").
+    // in-memory replays, docs/performance.md, "the work split anew between the two threads").
     batchLines: Int = 64,
     depth: Int = 4
   ) {

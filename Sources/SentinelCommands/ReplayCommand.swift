@@ -465,12 +465,15 @@ struct ReplaySummary {
   let rules: [String]
 
   /// The number of decisions with `action`.
-  func count(of action: DecisionAction) -> Int {
+  func count(of action: DecisionAction) -> Int { actions[Self.index(of: action)] }
+
+  /// `action`'s place in `actions`.
+  static func index(of action: DecisionAction) -> Int {
     switch action {
-    case .allow: return actions[0]
-    case .challenge: return actions[1]
-    case .review: return actions[2]
-    case .block: return actions[3]
+    case .allow: return 0
+    case .challenge: return 1
+    case .review: return 2
+    case .block: return 3
     }
   }
 
@@ -481,12 +484,7 @@ struct ReplaySummary {
     case .decided(let d, _):
       lines += 1
       decided += 1
-      switch d.action {
-      case .allow: actions[0] += 1
-      case .challenge: actions[1] += 1
-      case .review: actions[2] += 1
-      case .block: actions[3] += 1
-      }
+      actions[Self.index(of: d.action)] += 1
       for m in d.matched { byRule[m.id, default: 0] += 1 }
     case .duplicate:
       lines += 1
@@ -527,8 +525,8 @@ struct ReplaySummary {
 
 /// A buffered writer to a file descriptor. Full buffers are written by a thread of its own, in
 /// order (the `write` system calls were ~4 % of an in-memory replay's deciding thread;
-/// docs/performance.md, "session 15"); `flush` hands over what is buffered and waits until
-/// everything was written.
+/// docs/performance.md, "the work split anew between the two threads"); `flush` hands over what is
+/// buffered and waits until everything was written.
 struct OutputBuffer {
   let fd: Int32
   var buffer: [UInt8] = []

@@ -52,8 +52,8 @@ public struct Decision: Sendable {
     // Runs once per decided event: the bytes are written straight into the string's storage,
     // each id tested for escaping as it is copied (the common case: none needs it); when one
     // does, the line is built again by appending.
-    // The fixed text (47 bytes), the action, the score at its longest (20 bytes: Int.min), the
-    // event id, and each rule id with its quotes and comma.
+    // The fixed text (47 bytes), the action at its longest (9 bytes: "challenge"), the score at
+    // its longest (20 bytes: Int.min), the event id, and each rule id with its quotes and comma.
     var capacity = 47 + 9 + 20 + eventID.utf8.count
     for m in matched { capacity += m.id.utf8.count + 3 }
     var plain = true
@@ -106,13 +106,19 @@ public struct Decision: Sendable {
   /// Whether `s` needs escaping in a JSON string literal.
   static func needsEscaping(_ s: String) -> Bool {
     // Over the contiguous bytes when the string has them (native strings do): the `utf8` view's
-    // iterator was ~1.5 % of replay's deciding thread for the event ids.
+    // iterator was ~1.5 % of replay's deciding thread for the event ids (docs/performance.md,
+    // "s16-decide").
     var s = s
-    return s.withUTF8 { bytes in
-      var bad = false
-      for b in bytes { bad = bad || b < 0x20 || b == 0x22 || b == 0x5C }
-      return bad
-    }
+    return s.withUTF8 { needsEscaping(bytes: $0) }
+  }
+
+  /// Whether UTF-8 `bytes` need escaping in a JSON string literal: a control character, a quote
+  /// or a backslash (no early exit: ids are short, and the loop stays branch-free).
+  @inline(__always)
+  static func needsEscaping(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var bad = false
+    for b in bytes { bad = bad || b < 0x20 || b == 0x22 || b == 0x5C }
+    return bad
   }
 
   /// Appends `s` as a JSON string literal.
@@ -142,9 +148,7 @@ private struct LineWriter {
     let done = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
       // INVARIANT: the capacity counts every byte written (`jsonLine`).
       guard let from = bytes.baseAddress, let to = buffer.baseAddress else { return bytes.isEmpty }
-      var bad = false
-      for b in bytes { bad = bad || b < 0x20 || b == 0x22 || b == 0x5C }
-      if bad { return false }
+      if Decision.needsEscaping(bytes: bytes) { return false }
       (to + count).initialize(from: from, count: bytes.count)
       count += bytes.count
       return true

@@ -97,7 +97,7 @@ public struct LinePreparer: Sendable {
             var matches = false
             if case .bool(true) = r[3 &* i &+ 1] { matches = true }
             let value = r[3 &* i &+ 2]
-            if !value.isError && plans[i].needsValueKey(matches: matches), let f = LinePreparer.form(value) {
+            if !value.isError && plans[i].needsValueKey(matches: matches), let f = ValueKey.encode(value) {
               form = .string(f)
             }
           }
@@ -123,33 +123,6 @@ public struct LinePreparer: Sendable {
       stateResults.removeAll(keepingCapacity: true)
     }
     return prepared
-  }
-
-  /// `ValueKey.encode(value)`; a string's form (`s<count>:<text>`) is written straight into one
-  /// new String (the general encoder's interpolation, `String(count)` and appends were ~2 % of
-  /// this thread's samples; docs/performance.md, "s16-dec").
-  static func form(_ value: Value) -> String? {
-    guard case .string(var s) = value else { return ValueKey.encode(value) }
-    return s.withUTF8 { text in
-      let n = text.count
-      var digits = 1
-      var power = 10
-      while power <= n {
-        digits += 1
-        power &*= 10
-      }
-      return String(unsafeUninitializedCapacity: 2 &+ digits &+ n) { out in
-        out[0] = 0x73  // s
-        var rest = n
-        for k in stride(from: digits, to: 0, by: -1) {
-          out[k] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
-          rest /= 10
-        }
-        out[digits &+ 1] = 0x3A  // :
-        _ = UnsafeMutableBufferPointer(rebasing: out[(digits &+ 2)...]).initialize(from: text)
-        return 2 &+ digits &+ n
-      }
-    }
   }
 
   /// Tags the lines prepared with `settlingIDs` since the last call whose id it sees for the
@@ -252,7 +225,7 @@ extension EventProcessor {
     let fingerprint: UInt32
     if let hint, idTracking != 0, hint.tracking == idTracking {
       // NOTE: an id first seen is new: no `knownIDs` probe here (a cache miss per event, ~4 % of
-      // replay's deciding thread; docs/performance.md, "session 15").
+      // replay's deciding thread; docs/performance.md, "the work split anew between the two threads").
       fingerprint = hint.fingerprint
       if !hint.firstSeen,
         let original = try trackedOriginalLine(forEventID: eventID, fingerprint: fingerprint)

@@ -81,9 +81,10 @@ public final class EventProcessor {
   let vm = VM()
   // NOTE: the properties the per-event path reads and changes are `@exclusivity(unchecked)`: each
   // access to a class's stored property was checked at run time (`swift_beginAccess` and
-  // `swift_endAccess`, ~50 samples, ~3.5 % of replay's deciding thread; docs/performance.md,
-  // "session 15"). The processor is used by one thread at a time, and none of its methods
-  // reaches a property while changing the same one (no callback into the processor).
+  // `swift_endAccess`, ~50 samples, ~3.5 % of replay's deciding thread; docs/performance.md, "the
+  // work split anew between the two threads"). The processor is used by one thread at a time, and
+  // none of its methods reaches a property while changing the same one (no callback into the
+  // processor).
   /// The register files of the state and rule programs, kept between events (a run then
   /// allocates none).
   @exclusivity(unchecked) var stateRegisters = VM.Registers()

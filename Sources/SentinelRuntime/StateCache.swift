@@ -88,7 +88,7 @@ struct StateCache {
   struct Entry {
     /// The key's canonical form (`ValueKey.encode`); for a string key, empty until first asked
     /// (`StateCache.form(of:)`: a form built for every new entry was ~0.5 % of replay's
-    /// deciding thread, and only a store load or write needs it).
+    /// deciding thread, and only a store load or write needs it; docs/performance.md, "s16-decide").
     var storedForm: String
     /// The key's text when it is a string (the entry is then found in `strings`, or by its key
     /// id until it is indexed: `indexed`), else nil (found by `form` in `forms`).
@@ -228,7 +228,8 @@ struct StateCache {
     unlinked += 1
     if keyID >= 0 {
       // NOTE: found by its key id; put in `strings` only when a lookup by text comes (hashing
-      // each new key's text was ~1.5 % of replay's deciding thread, and replay looks up none).
+      // each new key's text was ~1.5 % of replay's deciding thread, and replay looks up none;
+      // docs/performance.md, "s16-decide").
       entries[e].indexed = false
       pendingIndex.append(e)
       link(e, keyID)

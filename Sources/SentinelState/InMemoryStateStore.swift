@@ -106,11 +106,12 @@ public final class InMemoryStateStore: StateStore, DecisionLog, EventIDIndex, Se
     }
   }
 
-  /// An empty store. `writerChecksEventIDs`: one writer commits to it, and it checks that
-  /// every event id it commits is new (`EventProcessor` does, before deciding an event): a commit
-  /// then neither checks the ids nor indexes them, and the id index is brought up to date on a
-  /// lookup (`decisionLine`). `replay` in memory: the index was ~7 % of its deciding thread, for
-  /// a lookup that came for a few of the 100,000 events (docs/performance.md, "session 15").
+  /// An empty store. `writerChecksEventIDs`: one writer commits to it, and it checks that every
+  /// event id it commits is new (`EventProcessor` does, before deciding an event): a commit then
+  /// neither checks the ids nor indexes them, and the id index is brought up to date on a lookup
+  /// (`decisionLine`). `replay` in memory: the index was ~7 % of its deciding thread, for a lookup
+  /// that came for a few of the 100,000 events (docs/performance.md, "the work split anew between
+  /// the two threads").
   public init(tenant: String = "default", writerChecksEventIDs: Bool = false) {
     self.tenant = tenant
     self.writerChecksEventIDs = writerChecksEventIDs

@@ -20,20 +20,37 @@ public enum ValueKey {
   /// bytes, types, optionals and lists/maps of those; nil for errors (anywhere inside) and for
   /// values nested deeper than `maxDepth`.
   public static func encode(_ v: Value) -> String? {
-    // The common case, a string key, without the recursive machinery. A form of up to 15 bytes
-    // (a string of up to 11) is a small string, built in place; a longer one is reserved once.
-    if case .string(let s) = v {
-      let count = s.utf8.count
-      if count <= 11 { return "s\(count):" + s }
-      var out = "s"
-      out.reserveCapacity(count + 22)
-      out += String(count)
-      out += ":"
-      out += s
-      return out
-    }
+    // The common case, a string key, without the recursive machinery.
+    if case .string(let s) = v { return stringForm(s) }
     var out = ""
     return append(v, to: &out, depth: 0) ? out : nil
+  }
+
+  /// A string's form, `s<count>:<text>`, written straight into one new String (interpolating
+  /// the count and appending were ~2 % of `replay`'s decoding thread, which builds the forms of
+  /// the values `distinct` and `seen` keep; docs/performance.md, "s16-dec").
+  static func stringForm(_ s: String) -> String {
+    var s = s
+    return s.withUTF8 { text in
+      let n = text.count
+      var digits = 1
+      var power = 10
+      while power <= n {
+        digits += 1
+        power &*= 10
+      }
+      return String(unsafeUninitializedCapacity: 2 &+ digits &+ n) { out in
+        out[0] = 0x73  // s
+        var rest = n
+        for k in stride(from: digits, to: 0, by: -1) {
+          out[k] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+          rest /= 10
+        }
+        out[digits &+ 1] = 0x3A  // :
+        _ = UnsafeMutableBufferPointer(rebasing: out[(digits &+ 2)...]).initialize(from: text)
+        return 2 &+ digits &+ n
+      }
+    }
   }
 
   private static func append(_ v: Value, to out: inout String, depth: Int) -> Bool {

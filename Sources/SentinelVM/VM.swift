@@ -90,6 +90,10 @@ public struct VM: Sendable {
       results.withUnsafeMutableBufferPointer { all in
         let out = UnsafeMutableBufferPointer(rebasing: all[0..<ruleCount])
         // VERIFIED: as in `run(_:variables:results:registers:)`.
+        // NOTE: that method's body is not this one's called with an exact-size buffer: routed
+        // here, the rule program's run cost ~25 ns more per event in `sentinel bench` eval (4
+        // alternating pairs, 573–593 ns against 547–581; docs/performance.md, "Review of the
+        // session's change").
         if !program.writesEveryRule {
           for i in out.indices { VM.store(out, i, .null) }
         }

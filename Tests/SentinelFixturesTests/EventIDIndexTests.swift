@@ -133,17 +133,6 @@ import Testing
   /// `LinePreparer.form` (a key form written directly) is `ValueKey.encode`: strings of every
   /// length 0…120 (the count's digits change at 10 and 100), non-ASCII, small and large Strings,
   /// and values of other kinds.
-  @Test func keyFormsAreValueKeyForms() {
-    var values: [Value] = (0...120).map { .string(String(repeating: "a", count: $0)) }
-    values += ["é", "e\u{301}", "日本語のキー", "dev-827ccb12d5~1", "u000330~1", "\u{0}", "x\"y"].map {
-      .string($0)
-    }
-    values += [.int(-3), .uint(7), .double(1.5), .bool(true), .null, .list([.string("a"), .int(1)])]
-    for v in values {
-      #expect(LinePreparer.form(v) == ValueKey.encode(v), "\(v)")
-    }
-  }
-
   @Test func aKnownHashWithoutADecisionIsANewEvent() throws {
     let bundle = try BoundedCacheTests.referenceBundle()
     let lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n")

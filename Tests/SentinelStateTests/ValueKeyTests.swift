@@ -93,4 +93,17 @@ import Testing
       #expect(ValueKey.stringText(ofForm: bad) == nil, "\(bad)")
     }
   }
+
+  /// A string's form (`stringForm`, written straight into its storage) is `s<UTF-8 count>:` and
+  /// the text, and it is the form the general encoder gives the same string inside a list.
+  @Test func stringFormsAreCountColonText() throws {
+    var texts = (0...120).map { String(repeating: "a", count: $0) }
+    texts += ["é", "e\u{301}", "日本語のキー", "dev-827ccb12d5~1", "u000330~1", "\u{0}", "x\"y"]
+    texts.append(String(repeating: "z", count: 12_345))
+    for text in texts {
+      let form = try #require(ValueKey.encode(.string(text)))
+      #expect(form == "s\(text.utf8.count):" + text, "\(text.debugDescription)")
+      #expect(ValueKey.encode(.list([.string(text)])) == "l1:" + form, "\(text.debugDescription)")
+    }
+  }
 }
