@@ -9,6 +9,7 @@ import SentinelFixtures
 import SentinelModel
 import SentinelRuntime
 import SentinelSyntax
+import SentinelVM
 import Testing
 
 @Suite struct OptimizerPassTests {
@@ -73,6 +74,93 @@ import Testing
   func calls(_ p: Program, _ id: String) -> Int {
     guard let b = p.builtins.firstIndex(of: id) else { return 0 }
     return p.code.filter { $0.opcode == .call && $0.b == UInt32(b) }.count
+  }
+
+  // MARK: - Placeholder attachment
+
+  /// Every result slot (rules and reason placeholders) of two bundles of the same rules, per
+  /// event: equal descriptions, errors included.
+  func sameResults(_ a: LoadedBundle, _ b: LoadedBundle, _ events: [Substring]) throws {
+    let da = EventDecoder(schema: a.bundle.schema, slotOrder: a.bundle.program.variables.map(\.name))
+    let db = EventDecoder(schema: b.bundle.schema, slotOrder: b.bundle.program.variables.map(\.name))
+    var sa = da.makeSlots()
+    var sb = db.makeSlots()
+    var ra: [Value] = []
+    var rb: [Value] = []
+    for line in events {
+      guard (try? da.decode(line, into: &sa)) != nil else { continue }
+      _ = try db.decode(line, into: &sb)
+      _ = VM().run(a.program, variables: sa, results: &ra)
+      _ = VM().run(b.program, variables: sb, results: &rb)
+      #expect(ra.count == b.bundle.program.ruleCount)
+      #expect(ra.map(\.description) == rb.map(\.description), "\(line)")
+    }
+  }
+
+  static let withoutAttachment = Passes.rulePipeline.filter { $0.name != "placeholder-attachment" }
+
+  @Test func placeholdersAreComputedAfterTheirRuleFromItsValue() throws {
+    let text = """
+      rule big {
+        when: has(event.amount) && event.amount > 1000.0 && size(event.user_id) > 1
+          && 100 / (size(event.user_id) - 2) >= 0
+        score: 10
+        reason: "{size(event.user_id)} chars, {event.amount * 2.0}, {event.user_id}"
+      }
+      rule failed {
+        when: event.type == "login" && !event.success
+        score: 1
+        reason: "failed for {event.user_id}"
+      }
+      """
+    let (on, onBundle) = try compile(text)
+    let (off, offBundle) = try compile(text, passes: Self.withoutAttachment)
+    // `big`'s three; `failed` is in a dispatch group (`event.type == "login"`): not attached.
+    #expect(on.ir.attachedConditionals.attached.count == 3)
+    #expect(off.ir.attachedConditionals.attached.isEmpty)
+    // `size(event.user_id)`: computed by the condition, read back by its placeholder.
+    #expect(calls(onBundle.bundle.program, "size_string") == 1)
+    #expect(calls(offBundle.bundle.program, "size_string") == 2)
+    #expect(onBundle.bundle.program.code.count < offBundle.bundle.program.code.count)
+    // Conditions true, false and an error (a two-character user id: division by zero).
+    let events =
+      Self.events + [
+        #"{"event_id":"7","type":"transaction","ts":"2026-11-25T10:00:00Z","user_id":"u123","amount":2000}"#,
+        #"{"event_id":"8","type":"login","ts":"2026-11-25T10:00:00Z","user_id":"u9","success":false,"amount":5000}"#,
+      ]
+    try sameResults(offBundle, onBundle, events)
+    try decidesLikeBaseline(onBundle, text)
+    // The error path writes the condition's error to the placeholders.
+    let decoder = EventDecoder(
+      schema: onBundle.bundle.schema, slotOrder: onBundle.bundle.program.variables.map(\.name))
+    var slots = decoder.makeSlots()
+    var results: [Value] = []
+    _ = try decoder.decode(events[0], into: &slots)
+    _ = VM().run(onBundle.program, variables: slots, results: &results)
+    #expect(results[0].isError && results[2].isError && results[3].isError && results[4].isError)
+    _ = try decoder.decode(events[6], into: &slots)
+    _ = VM().run(onBundle.program, variables: slots, results: &results)
+    #expect(results[0].description == "true" && results[2].description == "4")
+    #expect(results[4].description == Value.string("u123").description)
+  }
+
+  @Test func theReferenceRulesScreenOnceForTheirPlaceholders() throws {
+    var options = RuleCompileOptions()
+    let (_, on) = try OptimizerFixtures.load(paths: [OptimizerFixtures.rules], options)
+    options.passes = Self.withoutAttachment
+    let (_, off) = try OptimizerFixtures.load(paths: [OptimizerFixtures.rules], options)
+    // `sanctioned_beneficiary` and its three placeholders: one `screen` call, not four.
+    #expect(calls(on.bundle.program, "screen_string_screening_list") == 1)
+    #expect(calls(off.bundle.program, "screen_string_screening_list") == 4)
+    // The corpus, and beneficiaries on the list, off it, and absent.
+    let extra: [Substring] = [
+      #"{"event_id":"s1","type":"transaction","ts":"2026-11-25T10:00:00Z","user_id":"u1","amount":50,"beneficiary_name":"BANCO NACIONAL DE CUBA"}"#,
+      #"{"event_id":"s2","type":"withdrawal","ts":"2026-11-25T10:00:00Z","user_id":"u1","amount":50,"beneficiary_name":"Jane Q. Public"}"#,
+      #"{"event_id":"s3","type":"login","ts":"2026-11-25T10:00:00Z","user_id":"u1","beneficiary_name":"BANCO NACIONAL DE CUBA"}"#,
+    ]
+    try sameResults(off, on, try OptimizerFixtures.events() + extra)
+    let d = try TranslationValidation.compare(baseline: off, candidate: on, events: extra)
+    #expect(d.isEmpty, "\(d.map(\.description))")
   }
 
   // MARK: - Condition dedupe

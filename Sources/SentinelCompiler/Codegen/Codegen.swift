@@ -65,9 +65,12 @@ public struct Codegen {
       state.top = state.base
     }
     let groups = ir.effectiveSchedule
+    let (dependents, attached) = ir.attachedConditionals
     for group in groups {
       guard let g = group.guardNode else {
-        for i in group.rules { try state.emitRule(i) }
+        for i in group.rules where !attached.contains(i) {
+          try state.emitRule(i, dependents: dependents[i] ?? [])
+        }
         continue
       }
       // A guarded group (type dispatch) is skipped when its guard is false: each of its rules
@@ -264,11 +267,64 @@ private struct CodegenState {
   }
 
   /// Emits rule `i`: its condition, then `rule r, i`; the stack is empty again after it.
-  mutating func emitRule(_ i: Int) throws(CodegenError) {
+  /// `dependents`: roots `c ? t : e` whose `c` is this rule's root (`attachedConditionals`),
+  /// emitted next from the rule's register as `.conditional` would be (`t` where it is true, `e`
+  /// where false, the condition's error otherwise), their branches sharing one scope each.
+  mutating func emitRule(_ i: Int, dependents: [Int] = []) throws(CodegenError) {
     let root = ir.ruleRoots[i]
     let r = try emit(root)
-    append(Instruction(.ruleResult, r, UInt32(truncatingIfNeeded: i)), span: ir.spans[root])
+    let span = ir.spans[root]
+    append(Instruction(.ruleResult, r, UInt32(truncatingIfNeeded: i)), span: span)
+    if !dependents.isEmpty {
+      let notBool = appendJump(Instruction(.jumpIfNotBool, r), span: span)
+      let toElse = appendJump(Instruction(.jumpIfFalse, r), span: span)
+      try emitBranches(of: dependents, thenBranch: true, condition: root)
+      let end1 = appendJump(Instruction(.jump), span: span)
+      patch(toElse)
+      try emitBranches(of: dependents, thenBranch: false, condition: root)
+      let end2 = appendJump(Instruction(.jump), span: span)
+      patch(notBool)
+      let d = alloc()
+      append(Instruction(.conditionError, Self.r(d), Self.w(r)), span: span)
+      for k in dependents {
+        append(Instruction(.ruleResult, Self.r(d), UInt32(truncatingIfNeeded: k)), span: span)
+      }
+      patch(end1)
+      patch(end2)
+    }
     top = base
+  }
+
+  /// One branch of each attached root (`emitRule`) into its result, in one scope. The `then`
+  /// branch runs where the condition is true, so every `&&` operand of it is (values computed
+  /// under them are read back: the placeholders of a screening rule call `screen` once). In the
+  /// `else` branch a constant is loaded once for all roots (placeholders' nulls).
+  mutating func emitBranches(of roots: [Int], thenBranch: Bool, condition: IRNodeID) throws(CodegenError) {
+    let mark = top
+    try scoped { (s: inout CodegenState) throws(CodegenError) in
+      if thenBranch { _ = s.scope.enter(unless: condition, isAnd: true, in: s.ir) }
+      var loaded: [UInt32: UInt16] = [:]
+      for k in roots {
+        guard case .conditional(_, let t, let e) = s.ir.nodes[s.ir.ruleRoots[k]] else { continue }
+        let x = thenBranch ? t : e
+        let v: UInt16
+        if case .constant(let ci) = s.ir.nodes[x], s.shared[x] == nil {
+          let c = Self.w(ci)
+          if let r = loaded[c] {
+            v = r
+          } else {
+            v = Self.r(s.alloc())
+            s.append(Instruction(.loadConst, v, c), span: s.ir.spans[x])
+            loaded[c] = v
+          }
+        } else {
+          v = try s.emit(x)
+        }
+        s.append(Instruction(.ruleResult, v, UInt32(truncatingIfNeeded: k)), span: s.ir.spans[x])
+        if loaded.isEmpty { s.top = mark }
+      }
+    }
+    top = mark
   }
 
   /// Emits code that repeats or excludes other code (loop bodies, `?:` branches): shared values

@@ -100,6 +100,9 @@ public struct IRFunction: Sendable {
   /// The nodes codegen computes once and keeps in a register of their own (condition dedupe);
   /// nil shares nothing. Any pass that rebuilds the arena drops it.
   public var sharing: IRSharing?
+  /// Whether codegen emits the roots `attachedConditionals` finds right after their rule
+  /// (placeholder attachment); false: every root in its own place.
+  public var attachesConditionals = false
 
   public init() {}
 
@@ -140,6 +143,36 @@ public struct IRFunction: Sendable {
     if let schedule { return schedule }
     let dead = Set(deadRules)
     return [IRRuleGroup(guardNode: nil, rules: ruleRoots.indices.filter { !dead.contains($0) })]
+  }
+
+  /// Roots emitted right after the rule whose condition they test: a root `c ? t : e` whose `c`
+  /// is the root of another rule `j` (a reason placeholder, `guardPlaceholders`), both in
+  /// unguarded groups, is computed just after `rule r, j`, from `j`'s register — its condition
+  /// is not evaluated twice, and what its branches share (the same call in several placeholders)
+  /// is computed once. `byRule[j]`: such roots of rule `j`, in schedule order; `attached`: all of
+  /// them (codegen and `EvaluationWalk` skip them in their own place).
+  public var attachedConditionals: (byRule: [Int: [Int]], attached: Set<Int>) {
+    guard attachesConditionals else { return ([:], []) }
+    var ruleOfRoot: [IRNodeID: Int] = [:]
+    var order: [Int] = []
+    for group in effectiveSchedule where group.guardNode == nil {
+      for i in group.rules {
+        order.append(i)
+        if ruleOfRoot[ruleRoots[i]] == nil { ruleOfRoot[ruleRoots[i]] = i }
+      }
+    }
+    var byRule: [Int: [Int]] = [:]
+    var attached = Set<Int>()
+    for k in order {
+      guard case .conditional(let c, _, _) = nodes[ruleRoots[k]], let j = ruleOfRoot[c], j != k else {
+        continue
+      }
+      // No chains: a rule that is itself attached keeps its dependents in their own place.
+      if case .conditional(let c2, _, _) = nodes[ruleRoots[j]], let j2 = ruleOfRoot[c2], j2 != j { continue }
+      byRule[j, default: []].append(k)
+      attached.insert(k)
+    }
+    return (byRule, attached)
   }
 
   /// Number of nodes reachable from the root (what codegen will emit).

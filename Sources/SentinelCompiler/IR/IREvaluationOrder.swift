@@ -1,6 +1,6 @@
 // The order in which codegen evaluates an IR's nodes, as a walk that codegen mirrors step for
-// step: rules in schedule order (a group's guard first), each node's children in emission
-// order. A shared node (condition dedupe) is computed at a visit — its *home* — and read back at
+// step: rules in schedule order (a group's guard first; a rule's attached placeholders right
+// after it, `attachedConditionals`), each node's children in emission order. A shared node (condition dedupe) is computed at a visit — its *home* — and read back at
 // later visits that are only reached when the home was (`SharingScope`), without visiting its
 // children again.
 //
@@ -94,9 +94,26 @@ struct EvaluationWalk {
       if !ir.nodes.isEmpty { visitConsumed(ir.root) }
       return
     }
+    let (dependents, attached) = ir.attachedConditionals
     for group in ir.effectiveSchedule {
       guard let g = group.guardNode else {
-        for r in group.rules { visitConsumed(ir.ruleRoots[r]) }
+        for r in group.rules where !attached.contains(r) {
+          visitConsumed(ir.ruleRoots[r])
+          // As codegen's `emitRule`: the attached roots' branches after the rule, each branch's
+          // nodes in one scope (the condition is the rule's register, not visited again).
+          guard let ks = dependents[r] else { continue }
+          scoped { w in
+            _ = w.scope.enter(unless: w.ir.ruleRoots[r], isAnd: true, in: w.ir)
+            for k in ks {
+              if case .conditional(_, let t, _) = w.ir.nodes[w.ir.ruleRoots[k]] { w.visitConsumed(t) }
+            }
+          }
+          scoped { w in
+            for k in ks {
+              if case .conditional(_, _, let e) = w.ir.nodes[w.ir.ruleRoots[k]] { w.visitConsumed(e) }
+            }
+          }
+        }
         continue
       }
       visitConsumed(g)

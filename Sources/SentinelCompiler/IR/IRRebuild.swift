@@ -46,6 +46,7 @@ extension IRFunction {
       IRRuleGroup(guardNode: $0.guardNode.map { map[$0] ?? $0 }, rules: $0.rules)
     }
     out.deadRules = deadRules
+    out.attachesConditionals = attachesConditionals
     return out
   }
 }

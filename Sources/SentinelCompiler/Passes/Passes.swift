@@ -7,6 +7,7 @@
 //   short-circuit-ordering  `&&` / `||` operands by cost and selectivity      (rule sets)
 //   dead-rule-elimination   constant-false rules get no code                  (rule sets)
 //   type-dispatch           rules grouped by `event.type == "X"`, groups skipped (rule sets)
+//   placeholder-attachment  a reason placeholder computed right after its rule (rule sets)
 //   condition-dedupe        a subexpression computed once per event, kept     (rule sets; last)
 
 import SentinelBuiltins
@@ -62,6 +63,14 @@ public enum Passes {
     guard let field = c.typeField else { return ir }
     return TypeDispatch.run(ir, catalog: c.catalog, field: field)
   }
+  /// Placeholder attachment: a root `c ? t : e` whose `c` is another rule's root (a reason
+  /// placeholder) is emitted right after that rule, from its register (`attachedConditionals`).
+  /// Before condition dedupe, whose plan follows codegen's order.
+  public static let placeholderAttachment = Pass(name: "placeholder-attachment") { ir, _ in
+    var ir = ir
+    ir.attachesConditionals = true
+    return ir
+  }
   /// Condition dedupe (last: it plans codegen for the final IR).
   public static let conditionDedupe = Pass(name: "condition-dedupe") {
     ConditionDedupe.run($0, catalog: $1.catalog)
@@ -69,7 +78,8 @@ public enum Passes {
 
   /// The pipeline for a rule set's program, in order.
   public static let rulePipeline: [Pass] = [
-    constantFolding, listsToSets, shortCircuitOrdering, deadRuleElimination, typeDispatch, conditionDedupe,
+    constantFolding, listsToSets, shortCircuitOrdering, deadRuleElimination, typeDispatch,
+    placeholderAttachment, conditionDedupe,
   ]
 
   /// The pipeline for single expressions and the state program (keys, filters, values):
