@@ -134,6 +134,10 @@ public struct ReplayCommand: ParsableCommand {
     // commit writes the decisions only (EventProcessor's `writeBack`).
     let processor = EventProcessor(
       bundle: bundle, store: store, cacheCapacity: cacheKeys, writeBack: state == nil)
+    // In memory, each decision's line is written straight into the output from the decision, and
+    // its record renders it only for a duplicate (docs/performance.md, "s17: the decision line
+    // written once").
+    processor.rendersLines = state != nil
     var summary = ReplaySummary(rules: bundle.bundle.rules.map(\.id))
     let progress = !quiet && isatty(2) == 1
     let start = Date()
@@ -238,7 +242,10 @@ public struct ReplayCommand: ParsableCommand {
       summary.count(result)
       // Without a commit thread, the line goes straight into the output buffer, held there until
       // its commit returned (`flush`): no array of the batch's lines, no second pass over them.
-      if let l = result.line {
+      if case .decided(let d, let l) = result, l.isEmpty {
+        // Made without its line (`rendersLines` off): its bytes go straight into the buffer.
+        out.hold(d)
+      } else if let l = result.line {
         if committer == nil { out.hold(l) } else { pending.append(l) }
       }
       // Group commit: while the commit in flight runs, the batches decided meanwhile wait and
@@ -555,6 +562,16 @@ struct OutputBuffer {
   mutating func hold(_ line: String) {
     let before = buffer.count
     buffer.append(contentsOf: line.utf8)
+    buffer.append(10)
+    held &+= buffer.count &- before
+  }
+
+  /// Appends a decision's line (`DecisionLine`, as `hold(decision.jsonLine)` would), held.
+  mutating func hold(_ decision: Decision) {
+    let before = buffer.count
+    DecisionLine.append(
+      eventID: decision.eventID, action: decision.action.rawValue, score: decision.score,
+      rules: decision.ruleIDs, to: &buffer)
     buffer.append(10)
     held &+= buffer.count &- before
   }

@@ -4,6 +4,7 @@
 import SentinelBuiltins
 import SentinelBytecode
 import SentinelModel
+import SentinelState
 import SentinelVM
 import SentinelVerifier
 
@@ -47,133 +48,16 @@ public struct Decision: Sendable {
   /// The matched rule ids, sorted by byte order.
   public var ruleIDs: [String] { matched.map(\.id) }
 
-  /// The decision line of REFERENCE_RULES.md: `{"event_id":…,"action":…,"score":N,"rules":[…]}`.
+  /// The decision line of REFERENCE_RULES.md: `{"event_id":…,"action":…,"score":N,"rules":[…]}`
+  /// (`DecisionLine`, shared with decision records and replay's output).
   public var jsonLine: String {
-    // Runs once per decided event: the bytes are written straight into the string's storage,
-    // each id tested for escaping as it is copied (the common case: none needs it); when one
-    // does, the line is built again by appending.
-    // The fixed text (47 bytes), the action at its longest (9 bytes: "challenge"), the score at
-    // its longest (20 bytes: Int.min), the event id, and each rule id with its quotes and comma.
-    var capacity = 47 + 9 + 20 + eventID.utf8.count
-    for m in matched { capacity += m.id.utf8.count + 3 }
-    var plain = true
-    let line = String(unsafeUninitializedCapacity: capacity) { buffer in
-      var w = LineWriter(buffer: buffer)
-      w.write("{\"event_id\":\"")
-      guard w.writeUnescaped(eventID) else {
-        plain = false
-        return 0
-      }
-      switch action {
-      case .allow: w.write("\",\"action\":\"allow\",\"score\":")
-      case .challenge: w.write("\",\"action\":\"challenge\",\"score\":")
-      case .review: w.write("\",\"action\":\"review\",\"score\":")
-      case .block: w.write("\",\"action\":\"block\",\"score\":")
-      }
-      w.write(score)
-      w.write(",\"rules\":[")
-      for (k, m) in matched.enumerated() {
-        w.write(k > 0 ? ",\"" : "\"")
-        guard w.writeUnescaped(m.id) else {
-          plain = false
-          return 0
-        }
-        w.write("\"")
-      }
-      w.write("]}")
-      return w.count
-    }
-    return plain ? line : escapedJSONLine
+    DecisionLine.string(eventID: eventID, action: action.rawValue, score: score, rules: ruleIDs)
   }
 
-  /// `jsonLine` for ids that need escaping.
+  /// `jsonLine` built by appending, every string quoted by `JSONWriter.quote`: what it falls
+  /// back to for ids that need escaping.
   var escapedJSONLine: String {
-    var out = "{\"event_id\":"
-    Self.appendQuoted(eventID, to: &out)
-    out += ",\"action\":\""
-    out += action.rawValue
-    out += "\",\"score\":"
-    out += String(score)
-    out += ",\"rules\":["
-    for (k, m) in matched.enumerated() {
-      if k > 0 { out += "," }
-      Self.appendQuoted(m.id, to: &out)
-    }
-    out += "]}"
-    return out
-  }
-
-  /// Whether `s` needs escaping in a JSON string literal.
-  static func needsEscaping(_ s: String) -> Bool {
-    // Over the contiguous bytes when the string has them (native strings do): the `utf8` view's
-    // iterator was ~1.5 % of replay's deciding thread for the event ids (docs/performance.md,
-    // "s16-decide").
-    var s = s
-    return s.withUTF8 { needsEscaping(bytes: $0) }
-  }
-
-  /// Whether UTF-8 `bytes` need escaping in a JSON string literal: a control character, a quote
-  /// or a backslash (no early exit: ids are short, and the loop stays branch-free).
-  @inline(__always)
-  static func needsEscaping(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    var bad = false
-    for b in bytes { bad = bad || b < 0x20 || b == 0x22 || b == 0x5C }
-    return bad
-  }
-
-  /// Appends `s` as a JSON string literal.
-  static func appendQuoted(_ s: String, to out: inout String) {
-    if needsEscaping(s) {
-      out += JSONWriter.quote(s)
-    } else {
-      out += "\""
-      out += s
-      out += "\""
-    }
-  }
-}
-
-/// Writes the bytes of a decision line into a string's uninitialized storage, whose capacity the
-/// caller computed (`Decision.jsonLine`).
-private struct LineWriter {
-  let buffer: UnsafeMutableBufferPointer<UInt8>
-  private(set) var count = 0
-
-  init(buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
-
-  /// Copies `s` unless it needs escaping in a JSON string literal (`Decision.needsEscaping`):
-  /// false then, with what was copied left behind (the caller drops the line). Over the string's
-  /// contiguous bytes, read in place: `withUTF8` on a copy retained and released it per id.
-  mutating func writeUnescaped(_ s: String) -> Bool {
-    let done = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-      // INVARIANT: the capacity counts every byte written (`jsonLine`).
-      guard let from = bytes.baseAddress, let to = buffer.baseAddress else { return bytes.isEmpty }
-      if Decision.needsEscaping(bytes: bytes) { return false }
-      (to + count).initialize(from: from, count: bytes.count)
-      count += bytes.count
-      return true
-    }
-    if let done { return done }
-    if Decision.needsEscaping(s) { return false }
-    for b in s.utf8 {
-      buffer[count] = b
-      count += 1
-    }
-    return true
-  }
-
-  mutating func write(_ s: StaticString) {
-    s.withUTF8Buffer { bytes in
-      for b in bytes {
-        buffer[count] = b
-        count += 1
-      }
-    }
-  }
-
-  mutating func write(_ n: Int) {
-    // INVARIANT: the capacity counts the score's 20 bytes at most (`jsonLine`).
-    count = DecimalText.write(Int64(n), into: buffer, at: count)
+    DecisionLine.escaped(eventID: eventID, action: action.rawValue, score: score, rules: ruleIDs)
   }
 }
 
@@ -229,9 +113,12 @@ public struct DecisionEngine: Sendable {
     var score = 0
     var action = DecisionAction.allow
     for i in outputOrder where i < results.count {
-      let rule = rules[i]
+      // NOTE: the rule's entry is read only for a rule that matched or failed: read before the
+      // result, it was copied (112 bytes) for every rule of every event, ~70 % of this method's
+      // time in an in-memory replay, where most events match nothing.
       switch results[i] {
       case .bool(true):
+        let rule = rules[i]
         let template = reasons[i]
         var reason = template.text
         if template.count > 0 {
@@ -241,7 +128,7 @@ public struct DecisionEngine: Sendable {
         matched.append(MatchedRule(id: rule.id, outcome: rule.outcome, score: rule.score, reason: reason))
         score += rule.score
         action = max(action, Self.action(of: rule.outcome))
-      case .error(let e): errors.append((i, rule.id, e.message))
+      case .error(let e): errors.append((i, rules[i].id, e.message))
       default: break
       }
     }

@@ -32,10 +32,12 @@ public enum ProcessedLine: Sendable {
   /// A blank line: no output.
   case blank
 
-  /// The output line, or nil for a blank input line.
+  /// The output line, or nil for a blank input line. A decision made without its line
+  /// (`EventProcessor.rendersLines` off: the line is empty) renders it here.
   public var line: String? {
     switch self {
-    case .decided(_, let l), .duplicate(_, let l), .rejected(_, let l): return l
+    case .decided(let d, let l): return l.isEmpty ? d.jsonLine : l
+    case .duplicate(_, let l), .rejected(_, let l): return l
     case .blank: return nil
     }
   }
@@ -113,6 +115,12 @@ public final class EventProcessor {
   let aggregateIndex: [String: Int]
   /// Decisions made since the last commit, in order.
   @exclusivity(unchecked) var pendingRecords: [DecisionRecord] = []
+  /// Whether a decision's line is made when it is decided (the default). Off (`sentinel replay`
+  /// in memory): `.decided`'s line is empty — the caller writes it from the decision
+  /// (`DecisionLine.append`, or `ProcessedLine.line`) — and its record renders it only when asked
+  /// (a duplicate): no string per decision (docs/performance.md, "s17: the decision line written
+  /// once").
+  public var rendersLines = true
   /// The fingerprint (`fingerprint(_:)`) of each pending decision's event id, in the same order:
   /// a duplicate within a batch is found by scanning these, not by a dictionary of the pending
   /// ids — built for a whole batch as soon as one duplicate came, that hashed ~1 id per event
@@ -330,12 +338,19 @@ public final class EventProcessor {
       // In place in the cache (no copy of the state's storage).
       cache.applyUpdates(at: time)
     }
+    pendingFingerprints.append(fingerprint)
+    guard rendersLines else {
+      pendingRecords.append(
+        DecisionRecord(
+          eventID: eventID, action: decision.action.rawValue, score: decision.score, rules: decision.ruleIDs,
+          eventTime: time ?? Timestamp(seconds: 0), bundleDigest: bundle.digest))
+      return .decided(decision, line: "")
+    }
     let line = decision.jsonLine
     pendingRecords.append(
       DecisionRecord(
         eventID: eventID, line: line, action: decision.action.rawValue, score: decision.score,
         rules: decision.ruleIDs, eventTime: time ?? Timestamp(seconds: 0), bundleDigest: bundle.digest))
-    pendingFingerprints.append(fingerprint)
     return .decided(decision, line: line)
   }
 

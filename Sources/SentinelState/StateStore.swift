@@ -27,8 +27,14 @@ public struct StateKey: Hashable, Sendable, CustomStringConvertible {
 public struct DecisionRecord: Sendable, Equatable {
   /// The event's id (unique per tenant).
   public var eventID: String
-  /// The decision JSON line, exactly as output.
-  public var line: String
+  /// The decision JSON line, exactly as output: as given, or rendered from the event id, action,
+  /// score and rules (`DecisionLine`) for a record made without it.
+  public var line: String {
+    get { storedLine ?? DecisionLine.string(eventID: eventID, action: action, score: score, rules: rules) }
+    set { storedLine = newValue }
+  }
+  /// The line given; nil: rendered when asked (`init(eventID:action:…)`).
+  private var storedLine: String?
   /// `allow`, `review` or `block`.
   public var action: String
   /// The total score.
@@ -46,12 +52,33 @@ public struct DecisionRecord: Sendable, Equatable {
     bundleDigest: String
   ) {
     self.eventID = eventID
-    self.line = line
+    self.storedLine = line
     self.action = action
     self.score = score
     self.rules = rules
     self.eventTime = eventTime
     self.bundleDigest = bundleDigest
+  }
+
+  /// A decision record whose line is rendered from its fields when asked (`DecisionLine`): for
+  /// an in-memory replay, which writes each line straight into its output and keeps the record
+  /// only to answer a duplicate — no string per decision.
+  public init(
+    eventID: String, action: String, score: Int, rules: [String], eventTime: Timestamp, bundleDigest: String
+  ) {
+    self.eventID = eventID
+    self.storedLine = nil
+    self.action = action
+    self.score = score
+    self.rules = rules
+    self.eventTime = eventTime
+    self.bundleDigest = bundleDigest
+  }
+
+  /// Equal when every field is, the line compared as given or rendered.
+  public static func == (a: DecisionRecord, b: DecisionRecord) -> Bool {
+    a.eventID == b.eventID && a.action == b.action && a.score == b.score && a.rules == b.rules
+      && a.eventTime == b.eventTime && a.bundleDigest == b.bundleDigest && a.line == b.line
   }
 }
 

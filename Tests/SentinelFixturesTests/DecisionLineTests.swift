@@ -5,6 +5,7 @@
 import Foundation
 import SentinelBytecode
 import SentinelModel
+import SentinelState
 import Testing
 
 @testable import SentinelRuntime
@@ -35,6 +36,35 @@ import Testing
     #expect(d.jsonLine == expected)
     let plain = Self.decision("é€😀", .review, -3, Array(repeating: "rule", count: 40))
     #expect(plain.jsonLine == plain.escapedJSONLine)
+  }
+
+  /// `DecisionLine.append` writes the bytes `string` makes (escaped ids included), after what the
+  /// buffer held; a record made without its line renders the same line and equals one made with it.
+  @Test func appendedBytesAndRenderedRecordsEqualTheString() {
+    let cases: [(String, String, Int, [String])] = [
+      ("evt_6d06912e13df", "allow", 0, []),
+      ("e", "block", Int.min, ["credential_stuffing", "password_spray"]),
+      ("a\"b\\c\u{01}é", "review", 80, ["r\"1", "ok"]),
+      ("é€😀", "challenge", Int.max, Array(repeating: "rule", count: 40)),
+      ("", "allow", -1, [""]),
+    ]
+    for (id, action, score, rules) in cases {
+      let line = DecisionLine.string(eventID: id, action: action, score: score, rules: rules)
+      #expect(line == DecisionLine.escaped(eventID: id, action: action, score: score, rules: rules))
+      var bytes: [UInt8] = [1, 2, 3]
+      DecisionLine.append(eventID: id, action: action, score: score, rules: rules, to: &bytes)
+      #expect(bytes == [1, 2, 3] + Array(line.utf8), "\(line)")
+      let lazy = DecisionRecord(
+        eventID: id, action: action, score: score, rules: rules, eventTime: Timestamp(seconds: 7),
+        bundleDigest: "d")
+      let eager = DecisionRecord(
+        eventID: id, line: line, action: action, score: score, rules: rules, eventTime: Timestamp(seconds: 7),
+        bundleDigest: "d")
+      #expect(lazy.line == line && lazy == eager)
+      var other = eager
+      other.line = line + " "
+      #expect(other != lazy)
+    }
   }
 
   /// The shared decimal writer (the decision line's score, the consumer's Redis arguments) writes

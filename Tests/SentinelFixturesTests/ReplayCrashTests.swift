@@ -57,6 +57,38 @@ import Testing
     try OutputLine.parse(want).accepts(OutputLine.parse(got))
   }
 
+  /// In memory a decision's line is written from the decision and its record renders the line
+  /// only for a duplicate (`EventProcessor.rendersLines` off): the output is the golden output,
+  /// duplicates included (small batches: they are found pending, committed and in the store),
+  /// with and without the pipeline, byte for byte what a SQLite replay (lines made as decided)
+  /// writes.
+  @Test func inMemoryLinesAreTheGoldenLines() throws {
+    let dir = try Repo.temporaryFolder()
+    let events = Repo.corpus + "/events.jsonl"
+    let expected = try Repo.read(Repo.corpus + "/decisions.jsonl").split(separator: "\n").map(String.init)
+    var outputs: [String] = []
+    for (n, extra) in [["--batch", "7"], ["--batch", "7", "--no-pipeline"], ["--state", dir + "/s.db"]]
+      .enumerated()
+    {
+      let out = dir + "/out\(n).jsonl"
+      let r = try Self.run(["replay", "--rules", Repo.rules, events, "-o", out] + extra)
+      #expect(r.status == 0, "\(extra)")
+      outputs.append(try Repo.read(out))
+    }
+    #expect(outputs[0] == outputs[2] && outputs[1] == outputs[2])
+    let lines = outputs[0].split(separator: "\n").map(String.init)
+    #expect(lines.count == expected.count)
+    var mismatches = 0
+    for (got, want) in zip(lines, expected) where try !Self.same(got, want) {
+      mismatches += 1
+      if mismatches <= 3 { Issue.record("in-memory replay: \(got)\n expected \(want)") }
+    }
+    #expect(mismatches == 0)
+    // The corpus has duplicates (their lines repeat): the lazily rendered lines are exercised.
+    let decided = expected.filter { !$0.contains("\"error\":") }
+    #expect(Set(decided).count < decided.count)
+  }
+
   /// Also folding every 40 decisions (`--fold-every`), so that the kill may land in or between
   /// folds and the rerun reads a tail and a log back.
   @Test(arguments: [SQLiteStateStore.defaultFoldEvery, 40])
