@@ -120,7 +120,7 @@ public final class EventProcessor {
   /// (`DecisionLine.append`, or `ProcessedLine.line`) — and its record renders it only when asked
   /// (a duplicate): no string per decision (docs/performance.md, "s17: the decision line written
   /// once").
-  public var rendersLines = true
+  @exclusivity(unchecked) public var rendersLines = true
   /// The fingerprint (`fingerprint(_:)`) of each pending decision's event id, in the same order:
   /// a duplicate within a batch is found by scanning these, not by a dictionary of the pending
   /// ids — built for a whole batch as soon as one duplicate came, that hashed ~1 id per event
