@@ -5,7 +5,9 @@
 # before/after comparisons on a shared machine where one invocation of
 # bench/replay.sh (NEW first, then BASE) is disturbed by whatever runs beside it.
 # With MEMORY=1 the replays keep their state in memory (no --state; BATCH still sets --batch).
-# Usage: BASE_SENTINEL=<base> SENTINEL=<new> [MEMORY=1] bash bench/replay_ab.sh RULES.sbc EVENTS.jsonl [ROUNDS=4] [BATCH=1000]
+# With BASE_RULES=<bundle> the base replays that bundle (e.g. the one its own compiler made) and
+# the new build RULES.sbc: a comparison that includes what a compiler change does.
+# Usage: BASE_SENTINEL=<base> SENTINEL=<new> [MEMORY=1] [BASE_RULES=<bundle>] bash bench/replay_ab.sh RULES.sbc EVENTS.jsonl [ROUNDS=4] [BATCH=1000]
 set -euo pipefail
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time" >&2; exit 1; }
 : "${BASE_SENTINEL:?set BASE_SENTINEL}" "${SENTINEL:?set SENTINEL}"
@@ -18,11 +20,11 @@ trap 'rm -rf "$w"' EXIT
 for i in $(seq 1 "$rounds"); do
   if [ $((i % 2)) = 1 ]; then order="base new"; else order="new base"; fi
   for b in $order; do
-    if [ "$b" = base ]; then bin=$BASE_SENTINEL; else bin=$SENTINEL; fi
+    if [ "$b" = base ]; then bin=$BASE_SENTINEL; r=${BASE_RULES:-$rules}; else bin=$SENTINEL; r=$rules; fi
     rm -f "$w/$b.db"*
     state=(--state "$w/$b.db")
     [ "${MEMORY:-}" = 1 ] && state=()
-    /usr/bin/time -f "%U %S" -o "$w/t" "$bin" replay --rules "$rules" "${state[@]}" --batch "$batch" \
+    /usr/bin/time -f "%U %S" -o "$w/t" "$bin" replay --rules "$r" "${state[@]}" --batch "$batch" \
       "$events" -o "$w/$b.out" 2>"$w/err"
     [ -f "$w/first.out" ] || cp "$w/$b.out" "$w/first.out"
     cmp -s "$w/$b.out" "$w/first.out" || echo "  output of $b differs from the first run's"
