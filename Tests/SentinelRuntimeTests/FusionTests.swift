@@ -384,6 +384,42 @@ private let inputs: [[Value?]] = [
     #expect(try Self.typed.verify(q).executedProgram.code.map(\.opcode) == q.code.map(\.opcode))
   }
 
+  /// Jump threading (`Fusion.threadJumps`): a jump taken on a register's value whose target
+  /// tests the same register goes where that test goes (its target when it tests the same value,
+  /// the next instruction when the opposite); a `jump` to a `jump` goes to the latter's target.
+  /// Results equal the unfused code's for true, false and error conditions.
+  @Test func jumpsToATestOfTheSameRegisterAreThreaded() throws {
+    let p = program(
+      [
+        .loadVar(2, 0), .loadConst(3, 0), .call(0, 0, 2, 2),  // r0 ← x > 2 (one fused test, pc 0)
+        .loadConst(1, 1),  // 1: r1 ← 10
+        Instruction(.jumpIfFalse, 0, 7),  // 2: → 5 (jump.false r0) → 8 (jump.true r0) → 9
+        .loadConst(1, 2),  // 3: r1 ← 20
+        Instruction(.ruleResult, 1, 0),  // 4
+        Instruction(.jumpIfFalse, 0, 10),  // 5: → 8 (jump.true r0: the opposite) → 9
+        Instruction(.jumpIfTrue, 0, 11),  // 6: → 9 (a rule write: stays)
+        .loadConst(1, 3),  // 7: r1 ← 30 (r0 an error)
+        Instruction(.jumpIfTrue, 0, 12),  // 8
+        Instruction(.ruleResult, 1, 1),  // 9
+        Instruction(.ruleResult, 0, 2),  // 10
+        .jump(15),  // 11: → 13 (jump) → 15
+        .loadConst(1, 4),  // 12 (unreachable)
+        .jump(17),  // 13
+        .loadConst(1, 5),  // 14 (unreachable)
+        .ret(1),  // 15
+      ], registers: 4, constants: [.int(2), .int(10), .int(20), .int(30), .int(40), .int(50)],
+      variables: [x, y], builtins: ["greater_int64"], ruleCount: 3)
+    let code = try Fixtures.verifier.verify(p).executedProgram.code
+    // `jump`, `jump.false` and `jump.true` keep their target in b.
+    func target(_ pc: Int) -> Int { Int(code[pc].b) }
+    #expect(
+      [2, 5, 6, 8, 11, 13].allSatisfy { [.jump, .jumpIfFalse, .jumpIfTrue].contains(code[$0].opcode) })
+    #expect(code.count == 16)
+    #expect(target(2) == 9 && target(5) == 9 && target(6) == 9 && target(8) == 10)
+    #expect(target(11) == 15 && target(13) == 15)
+    try expectSameResults(p, inputs)
+  }
+
   @Test func ruleWritesFuseWithTheirNeighbour() throws {
     // r1 ← s == "KP" (a shared guard); rule 0 ← r1; r0 ← r1, if false skip; r0 ← i > 2;
     // rule 1 ← r0; r0 ← r1, if false skip; r0 ← true; rules 2 and 3 ← r0; rule 4 ← r1.
