@@ -138,8 +138,9 @@ final class DecodeAhead: Sendable {
         batch.count = end - next
         // NOTE: the batch's lines decoded first, then the state program run on each, not both
         // line by line: the scanner's and the VM's samples both fell (each loop keeps its own code
-        // and branch history warm; the VM's dispatch follows one program 64 times in a row), −4 to
-        // −13 % of this thread's CPU (docs/performance.md, "s17-dec: the decoding thread, again").
+        // and branch history warm; the VM's dispatch follows one program 64 times in a row): up to
+        // −13 % of this thread's CPU, within the noise in some invocations (docs/performance.md,
+        // "s17-dec: the decoding thread, again").
         for i in next..<end {
           batch.prepared[i - next] = preparer.decode(
             UnsafeBufferPointer(rebasing: all[bounds[i]]), into: &batch.slots[i - next], settlingIDs: i - next
