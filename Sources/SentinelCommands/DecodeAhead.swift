@@ -136,10 +136,18 @@ final class DecodeAhead: Sendable {
         let end = min(next + batchLines, bounds.count)
         batch.first = next
         batch.count = end - next
+        // NOTE: the batch's lines decoded first, then the state program run on each, not both
+        // line by line: the scanner's and the VM's samples both fell (each loop keeps its own code
+        // and branch history warm; the VM's dispatch follows one program 64 times in a row): up to
+        // −13 % of this thread's CPU, within the noise in some invocations (docs/performance.md,
+        // "s17-dec: the decoding thread, again").
         for i in next..<end {
-          batch.prepared[i - next] = preparer.prepare(
-            UnsafeBufferPointer(rebasing: all[bounds[i]]), into: &batch.slots[i - next],
-            stateResults: &batch.stateResults[i - next], settlingIDs: i - next)
+          batch.prepared[i - next] = preparer.decode(
+            UnsafeBufferPointer(rebasing: all[bounds[i]]), into: &batch.slots[i - next], settlingIDs: i - next
+          )
+        }
+        for k in 0..<(end - next) {
+          preparer.runState(batch.prepared[k], slots: batch.slots[k], stateResults: &batch.stateResults[k])
         }
         // The batch's first-seen ids at once (their set's cache misses overlap).
         preparer.settleIDs(&batch.prepared)

@@ -59,6 +59,18 @@ public struct LinePreparer: Sendable {
     _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], stateResults: inout [Value],
     settlingIDs index: Int? = nil
   ) -> PreparedLine {
+    let prepared = decode(line, into: &slots, settlingIDs: index)
+    runState(prepared, slots: slots, stateResults: &stateResults)
+    return prepared
+  }
+
+  /// `prepare`'s first half: the line decoded into `slots` and, tracking ids, its id's
+  /// fingerprint. `runState` does the second half; for lines decoded one after the other
+  /// (`DecodeAhead`: a batch at a time), each line's second half in the same order, after its first
+  /// and before the next `settleIDs`, gives what `prepare` gives line by line.
+  public mutating func decode(
+    _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], settlingIDs index: Int? = nil
+  ) -> PreparedLine {
     var prepared = EventProcessor.prepare(line, decoder: decoder, into: &slots)
     // The duplicate test's first half, off the deciding thread: the id's fingerprint, and whether
     // it was seen before (then only the processor can tell whether it is a duplicate).
@@ -75,6 +87,13 @@ public struct LinePreparer: Sendable {
       prepared = .trackedEvent(
         eventID: id, hint: EventIDHint(fingerprint: f, firstSeen: first, tracking: tracking))
     }
+    return prepared
+  }
+
+  /// `prepare`'s second half for a line `decode` prepared into `slots`: for an event with a
+  /// time, when the state program runs ahead, its results, key forms and key ids go to
+  /// `stateResults` (emptied otherwise).
+  public mutating func runState(_ prepared: PreparedLine, slots: [Value?], stateResults: inout [Value]) {
     // The processor's condition for running the state program (`decide`): a state program and
     // an event time.
     if prepared.isEvent, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
@@ -122,7 +141,6 @@ public struct LinePreparer: Sendable {
     } else {
       stateResults.removeAll(keepingCapacity: true)
     }
-    return prepared
   }
 
   /// Tags the lines prepared with `settlingIDs` since the last call whose id it sees for the

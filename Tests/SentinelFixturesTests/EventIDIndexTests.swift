@@ -130,6 +130,80 @@ import Testing
     #expect(firstSeen > lines.count / 2, "first seen: \(firstSeen) of \(lines.count)")
   }
 
+  /// Lines decoded a group at a time and the state program run on each afterwards, in order
+  /// (`LinePreparer.decode`, then `runState`: `DecodeAhead`'s batches), with ids settled per
+  /// group, give each line what `prepare` gives line by line: outcome, id hint, state results,
+  /// key forms and key ids. The slot and result buffers are reused from group to group, as the
+  /// batches' are.
+  @Test(arguments: [1, 7, 64])
+  func decodedThenRunLinesAreThoseOfPrepare(group: Int) throws {
+    let bundle = try BoundedCacheTests.referenceBundle()
+    var lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n").map(String.init)
+    lines += lines[..<300]
+    func processor() throws -> EventProcessor {
+      let store = InMemoryStateStore(writerChecksEventIDs: true)
+      let seed = EventProcessor(bundle: bundle, store: store)
+      for l in lines[..<1000] { _ = try seed.process(l) }
+      try seed.commit()
+      return EventProcessor(bundle: bundle, store: store)
+    }
+    let a = try processor()
+    let b = try processor()
+    var single = try a.makePreparer(tracksEventIDs: true)
+    var split = try b.makePreparer(tracksEventIDs: true)
+    var slots = a.eventDecoder.makeSlots()
+    var results: [Value] = []
+    var want: [PreparedLine] = []
+    var wantResults: [[Value]] = []
+    var groupSlots = (0..<group).map { _ in b.eventDecoder.makeSlots() }
+    var groupResults = [[Value]](repeating: [], count: group)
+    var got: [PreparedLine] = []
+    var gotResults: [[Value]] = []
+    var start = 0
+    while start < lines.count {
+      let end = min(lines.count, start + group)
+      var one = [PreparedLine]()
+      var two = [PreparedLine]()
+      for k in start..<end {
+        var line = lines[k]
+        one.append(
+          line.withUTF8 { single.prepare($0, into: &slots, stateResults: &results, settlingIDs: k - start) })
+        wantResults.append(results)
+        two.append(line.withUTF8 { split.decode($0, into: &groupSlots[k - start], settlingIDs: k - start) })
+      }
+      for j in 0..<(end - start) {
+        split.runState(two[j], slots: groupSlots[j], stateResults: &groupResults[j])
+        gotResults.append(groupResults[j])
+      }
+      single.settleIDs(&one)
+      split.settleIDs(&two)
+      want += one
+      got += two
+      start = end
+    }
+    var mismatches = 0
+    var withKeyIDs = 0
+    for k in want.indices {
+      // The two preparers' tracking numbers differ (one per preparer); the rest must not.
+      let same: Bool
+      switch (want[k], got[k]) {
+      case (.trackedEvent(let i, let h), .trackedEvent(let j, let g)):
+        same = i == j && h.fingerprint == g.fingerprint && h.firstSeen == g.firstSeen
+      case (.event, _), (.trackedEvent, _): same = false
+      case (.rejected(_, let x), .rejected(_, let y)): same = x == y
+      case (.blank, .blank): same = true
+      case (.rejected, _), (.blank, _): same = false
+      }
+      if !same || String(describing: wantResults[k]) != String(describing: gotResults[k]) {
+        mismatches += 1
+        if mismatches <= 3 { Issue.record("line \(k + 1): \(lines[k])") }
+      }
+      if !wantResults[k].isEmpty { withKeyIDs += 1 }
+    }
+    #expect(mismatches == 0)
+    #expect(withKeyIDs > lines.count / 2, "lines with state results: \(withKeyIDs) of \(lines.count)")
+  }
+
   /// `LinePreparer.form` (a key form written directly) is `ValueKey.encode`: strings of every
   /// length 0…120 (the count's digits change at 10 and 100), non-ASCII, small and large Strings,
   /// and values of other kinds.
