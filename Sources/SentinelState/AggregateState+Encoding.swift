@@ -123,6 +123,17 @@ extension AggregateState {
       w.u8(StorageTag.valueSet.rawValue)
       w.u32(UInt32(keys.count))
       for k in keys.sorted(by: Self.precedes) { w.string(k) }
+    case .oneValue(let k):
+      // As `.valueSet([k])` (the inline form is not a form of its own).
+      w.u8(StorageTag.valueSet.rawValue)
+      w.u32(1)
+      w.string(k)
+    case .fewTimes(let f):
+      // As `.entries` of its times (a `count`'s entries carry no value).
+      w.u8(StorageTag.entries.rawValue)
+      w.u32(UInt32(f.count))
+      w.timestamp(f.first)
+      if let s = f.second { w.timestamp(s) }
     case .entries(let xs):
       w.u8(StorageTag.entries.rawValue)
       w.u32(UInt32(xs.count))

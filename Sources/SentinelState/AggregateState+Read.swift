@@ -104,6 +104,9 @@ extension AggregateState {
     var n: Int64
     switch storage {
     case .counter(let c): n = c
+    case .fewTimes(let f):
+      n = window.contains(f.first) ? 1 : 0
+      if let s = f.second, window.contains(s) { n += 1 }
     case .entries(let xs):
       n = 0
       for e in xs where window.contains(e.time) { n += 1 }
@@ -145,6 +148,9 @@ extension AggregateState {
     case .valueSet(let keys):
       n = Int64(keys.count)
       if let k = currentKey { currentSeen = keys.contains(k) }
+    case .oneValue(let key):
+      n = 1
+      if let k = currentKey { currentSeen = k == key }
     case .valueTimes(let times):
       for (_, time) in times where window.contains(time) { n += 1 }
       if let k = currentKey, let time = times[k] { currentSeen = window.contains(time) }
@@ -194,6 +200,7 @@ extension AggregateState {
     guard let key = probeKey else { return probe.isError ? probe : .bool(false) }
     switch storage {
     case .valueSet(let keys) where keys.contains(key): return .bool(true)
+    case .oneValue(let k) where k == key: return .bool(true)
     case .valueTimes(let times):
       if let time = times[key], window.contains(time) { return .bool(true) }
     default: break

@@ -49,7 +49,9 @@ public struct AggregateState: Sendable, Equatable {
     case .empty: return 0
     case .counter, .sum, .welford, .latest: return 1
     case .valueSet(let s): return s.count
+    case .oneValue: return 1
     case .entries(let xs): return xs.count
+    case .fewTimes(let f): return f.count
     case .valueTimes(let d): return d.count
     }
   }
@@ -77,20 +79,47 @@ enum Storage: Sendable {
   case latest(Entry)
   /// Unbounded `distinct` and `seen`: the key forms of the recorded values.
   case valueSet(Set<String>)
+  /// Unbounded `distinct` and `seen` holding one value: `.valueSet([key])` without a set.
+  /// NOTE: most keys of a stream record one value (a user's device): no set allocated, no key
+  /// hashed (docs/performance.md, "s17-agg: the aggregates on the deciding thread (session 17,
+  /// issue 4)"). Equal to, and encoded as, that `.valueSet`.
+  case oneValue(String)
   /// Windowed `count`, `sum`, `stats`, `last`: the entries, in processing order.
   case entries([Entry])
+  /// Windowed `count` holding one or two entries, inline: `.entries` of those times (values
+  /// `.null`), in the same order, without an array. NOTE: a key's count windows hold a few
+  /// events at most (same section as `oneValue`). Equal to, and encoded as, that `.entries`.
+  case fewTimes(FewTimes)
   /// Windowed `distinct` and `seen`: each value's key form → its latest time.
   case valueTimes([String: Timestamp])
 
   /// Whether the storage keeps times (the windowed forms).
   var isWindowed: Bool {
     switch self {
-    case .entries, .valueTimes: return true
+    case .entries, .fewTimes, .valueTimes: return true
+    default: return false
+    }
+  }
+
+  /// The storage with the inline forms (`oneValue`, `fewTimes`) as the forms they stand for.
+  var canonical: Storage {
+    switch self {
+    case .oneValue(let k): return .valueSet([k])
+    case .fewTimes(let f): return .entries(f.entries)
+    default: return self
+    }
+  }
+
+  /// Whether this is an inline form (`oneValue`, `fewTimes`).
+  var isInline: Bool {
+    switch self {
+    case .oneValue, .fewTimes: return true
     default: return false
     }
   }
 
   func isIdentical(to other: Storage) -> Bool {
+    if isInline || other.isInline { return canonical.isIdentical(to: other.canonical) }
     switch (self, other) {
     case (.empty, .empty): return true
     case (.counter(let a), .counter(let b)): return a == b
@@ -103,6 +132,45 @@ enum Storage: Sendable {
     case (.valueTimes(let a), .valueTimes(let b)): return a == b
     default: return false
     }
+  }
+}
+
+/// One or two times of a windowed `count` (`Storage.fewTimes`), in processing order, stored as
+/// their parts so that the storage's payload stays small.
+struct FewTimes: Sendable {
+  private var seconds0: Int64
+  private var seconds1: Int64 = 0
+  private var nanos0: Int32
+  /// -1 when there is one time.
+  private var nanos1: Int32 = -1
+
+  /// One time.
+  init(_ t: Timestamp) {
+    seconds0 = t.seconds
+    nanos0 = t.nanos
+  }
+
+  /// The number of times (1 or 2).
+  var count: Int { nanos1 < 0 ? 1 : 2 }
+  /// The first time recorded.
+  var first: Timestamp { Timestamp(seconds: seconds0, nanos: nanos0) }
+  /// The second time recorded, if any.
+  var second: Timestamp? { nanos1 < 0 ? nil : Timestamp(seconds: seconds1, nanos: nanos1) }
+
+  /// These times and then `t`, when there is one time (else nil: full).
+  func adding(_ t: Timestamp) -> FewTimes? {
+    guard nanos1 < 0 else { return nil }
+    var f = self
+    f.seconds1 = t.seconds
+    f.nanos1 = t.nanos
+    return f
+  }
+
+  /// The entries these times stand for (values `.null`), in order.
+  var entries: [Entry] {
+    var xs = [Entry(time: first, value: .null)]
+    if let s = second { xs.append(Entry(time: s, value: .null)) }
+    return xs
   }
 }
 

@@ -1,0 +1,116 @@
+// The inline storage forms (`Storage.oneValue`, `Storage.fewTimes`) against the forms they stand
+// for: a state kept in those forms after every step (`.valueSet`, `.entries`: the path every
+// state took before the inline forms) and a state left to use them must read the same, compare
+// equal and encode to the same bytes at every step — over random streams, out of order, with the
+// window mode and the kind changing now and then.
+
+import SentinelModel
+import Testing
+
+@testable import SentinelState
+
+@Suite struct AggregateStateInlineFormTests {
+  @Test(arguments: [false, true])
+  func inlineFormsActAsTheFormsTheyStandFor(outOfOrder: Bool) throws {
+    var rng = SplitMix64(seed: outOfOrder ? 23 : 19)
+    let specs = AggregateStateDifferentialTests.specs()
+    var inlineSteps = 0
+    for spec in specs {
+      for _ in 0..<3 {
+        var inline = AggregateState(kind: spec.kind)
+        var canonical = AggregateState(kind: spec.kind)
+        var clock: Int64 = 0
+        for step in 0..<80 {
+          clock += Int64(rng.next() % 4) * 500_000_000
+          var time = clock
+          if outOfOrder && rng.next() % 4 == 0 { time -= Int64(rng.next() % 12) * 1_000_000_000 }
+          let t = at(0, time)
+          // Now and then another spec: the window mode or the kind changes.
+          let applied = rng.next() % 16 == 0 ? specs[Int(rng.next() % UInt64(specs.count))] : spec
+          let value = AggregateStateDifferentialTests.randomValue(applied.kind, applied, &rng)
+          let probe = AggregateStateDifferentialTests.randomValue(spec.kind, spec, &rng)
+          let current: Value? = rng.next() % 2 == 0 ? value : nil
+          let want = show(canonical.read(spec, at: t, current: current, probe: probe))
+          guard show(inline.read(spec, at: t, current: current, probe: probe)) == want else {
+            Issue.record("\(spec) step \(step): the inline state reads otherwise")
+            return
+          }
+          if spec.kind == .count {
+            var a = spec
+            var b = spec
+            guard
+              inline.countInPlace(&a, at: t, current: current != nil)
+                == canonical.countInPlace(&b, at: t, current: current != nil)
+            else {
+              Issue.record("\(spec) step \(step): countInPlace differs")
+              return
+            }
+          }
+          let key = ValueKey.encode(value)
+          var seenSpec = applied
+          if applied.kind == .seen && applied.windowNanos == nil, let k = key, rng.next() % 2 == 0 {
+            // The runtime's fused path for `seen`, on both.
+            var other = applied
+            let got = inline.readAndApplySeen(&seenSpec, at: t, key: k)
+            let reference = canonical.readAndApplySeen(&other, at: t, key: k)
+            guard got == reference else {
+              Issue.record("\(spec) step \(step): readAndApplySeen \(String(describing: got))")
+              return
+            }
+            if got == nil {
+              inline.apply(applied, at: t, value: value, valueKey: k)
+              canonical.apply(applied, at: t, value: value, valueKey: k)
+            }
+          } else {
+            inline.apply(applied, at: t, value: value, valueKey: key)
+            canonical.apply(applied, at: t, value: value, valueKey: key)
+          }
+          canonical.storage = canonical.storage.canonical
+          if inline.storage.isInline { inlineSteps += 1 }
+          guard inline == canonical, canonical == inline else {
+            Issue.record("\(spec) step \(step): the states differ")
+            return
+          }
+          guard inline.encoded() == canonical.encoded(), inline.retainedCount == canonical.retainedCount
+          else {
+            Issue.record("\(spec) step \(step): the inline state encodes otherwise")
+            return
+          }
+          guard try AggregateState(decoding: inline.encoded()) == inline else {
+            Issue.record("\(spec) step \(step): the inline state does not round-trip")
+            return
+          }
+        }
+      }
+    }
+    #expect(inlineSteps > 200)
+  }
+
+  /// The inline forms' bytes are the forms' they stand for, byte for byte.
+  @Test func inlineFormsEncodeAsTheFormsTheyStandFor() {
+    let count = AggregateSpec(name: "c", kind: .count, windowNanos: 60 * secondNanos)
+    var c = AggregateState(kind: .count)
+    c.apply(count, at: at(1), value: .null)
+    #expect(c.storage.isInline)
+    var expected = AggregateState(kind: .count)
+    expected.newest = at(1)
+    expected.storage = .entries([Entry(time: at(1), value: .null)])
+    #expect(c.encoded() == expected.encoded())
+    c.apply(count, at: at(0, 5), value: .null)
+    #expect(c.storage.isInline)
+    expected.storage = .entries([Entry(time: at(1), value: .null), Entry(time: at(0, 5), value: .null)])
+    #expect(c.encoded() == expected.encoded())
+    c.apply(count, at: at(2), value: .null)
+    #expect(!c.storage.isInline)
+
+    let seen = AggregateSpec(name: "s", kind: .seen)
+    var s = AggregateState(kind: .seen)
+    s.apply(seen, at: at(1), value: .string("d"))
+    #expect(s.storage.isInline)
+    var one = AggregateState(kind: .seen)
+    one.newest = at(1)
+    one.storage = .valueSet([ValueKey.encode(.string("d")) ?? ""])
+    #expect(s.encoded() == one.encoded())
+    #expect(s == one)
+  }
+}
