@@ -58,6 +58,16 @@ struct AggregatePlan {
     if slot0 >= 0 { Self.write(.bool(seen), to: &slots, at: slot0) }
   }
 
+  /// Writes an unbounded `stats` aggregate's reading (`AggregateState.statsInPlace`) to its slots:
+  /// the count, and the mean and deviation only when the count is not 0 (absent otherwise, as
+  /// `Welford.reading`).
+  @inline(__always)
+  func fill(_ slots: inout [Value?], stats r: (count: Int64, mean: Double, deviation: Double)) {
+    if slot0 >= 0 { Self.write(.int(r.count), to: &slots, at: slot0) }
+    if slot1 >= 0 { Self.write(r.count > 0 ? .double(r.mean) : nil, to: &slots, at: slot1) }
+    if slot2 >= 0 { Self.write(r.count > 0 ? .double(r.deviation) : nil, to: &slots, at: slot2) }
+  }
+
   /// Writes a `count` aggregate's reading (`AggregateState.countInPlace`) to its slot.
   @inline(__always)
   func fill(_ slots: inout [Value?], count n: Int64) {
@@ -223,7 +233,16 @@ extension StateCache {
         markDirty(entry, i)
         continue
       }
-      if plan.isRead && plan.kind == .count {
+      if plan.isRead && plan.kind == .last
+        && stateSlots[k].lastInPlace(&readSpecs[i], at: time, current: current, into: &slots, plan)
+      {
+        // Written to the slots in place (`AggregateState.lastInPlace`).
+      } else if plan.isRead && plan.kind == .stats,
+        let r = stateSlots[k].statsInPlace(&readSpecs[i], at: time, current: current)
+      {
+        // Three numbers, not an `AggregateReading` (`AggregateState.statsInPlace`).
+        plan.fill(&slots, stats: r)
+      } else if plan.isRead && plan.kind == .count {
         // An integer, not an `AggregateReading` (`countInPlace`).
         plan.fill(&slots, count: stateSlots[k].countInPlace(&readSpecs[i], at: time, current: current != nil))
       } else if plan.isRead {

@@ -44,7 +44,8 @@ extension AggregateState {
       _ = w.add(value)
       storage = .welford(w)
     case (.last, false):
-      storage = .latest(Entry(time: t, value: value))
+      storage = .latest(value)
+      latestTime = t
     case (.distinct, false), (.seen, false):
       guard let k = valueKey else { break }
       switch storage {
@@ -219,7 +220,13 @@ extension AggregateState {
         var w = Welford()
         for e in xs { _ = w.add(e.value) }
         storage = .welford(w)
-      case .last: storage = xs.last.map { .latest($0) } ?? .empty
+      case .last:
+        if let e = xs.last {
+          storage = .latest(e.value)
+          latestTime = e.time
+        } else {
+          storage = .empty
+        }
       case .distinct, .seen: storage = .empty
       }
     case .valueTimes(let times):

@@ -18,22 +18,62 @@ public import SentinelModel
 
 /// The state of one aggregate for one key: what it needs to answer readings at later events.
 public struct AggregateState: Sendable, Equatable {
-  /// The kind of aggregate this state belongs to.
-  public private(set) var kind: AggregateKind
-  /// The greatest event time recorded; nil when nothing was recorded.
-  public internal(set) var newest: Timestamp?
+  // NOTE: the two times are kept as their parts (nanoseconds `noTime`: nil), the kind last and
+  // the unbounded `last` entry's time beside `oldest` (which that form never needs), so that a
+  // state takes 51 bytes and the cache's slot 56, not 85 and 88: ~16,000 keys × 8 slots of the
+  // reference corpus touch 7 MB, not 11 (docs/performance.md, "s17-agg: the aggregates on the
+  // deciding thread (session 17, issue 4)").
+  private var newestSeconds: Int64 = 0
+  private var timeSeconds: Int64 = 0
+  private var newestNanos: Int32 = noTime
+  private var timeNanos: Int32 = noTime
   /// What is remembered, in a form that depends on the kind and on whether it is windowed.
   var storage: Storage
+  /// The kind of aggregate this state belongs to.
+  public private(set) var kind: AggregateKind
+
+  /// The nanoseconds of a time that is nil (a timestamp's are in 0 ..< 1,000,000,000).
+  private static var noTime: Int32 { .min }
+
+  /// The greatest event time recorded; nil when nothing was recorded.
+  public internal(set) var newest: Timestamp? {
+    get { newestNanos == Self.noTime ? nil : Timestamp(seconds: newestSeconds, nanos: newestNanos) }
+    set {
+      newestSeconds = newValue?.seconds ?? 0
+      newestNanos = newValue?.nanos ?? Self.noTime
+    }
+  }
+
   /// The least time among windowed entries (nil when none): pruning scans only when it is old
-  /// enough. Derived from `storage`, so not encoded and not compared.
-  var oldest: Timestamp?
+  /// enough. Derived from `storage`, so not encoded and not compared. With `.latest` storage
+  /// (unbounded: no windowed entries), the latest entry's time instead (`latestTime`).
+  var oldest: Timestamp? {
+    get { timeNanos == Self.noTime ? nil : Timestamp(seconds: timeSeconds, nanos: timeNanos) }
+    set {
+      timeSeconds = newValue?.seconds ?? 0
+      timeNanos = newValue?.nanos ?? Self.noTime
+    }
+  }
+
+  /// With `.latest(value)` storage: the time that value was recorded at (kept where `oldest` is).
+  var latestTime: Timestamp {
+    get { Timestamp(seconds: timeSeconds, nanos: timeNanos == Self.noTime ? 0 : timeNanos) }
+    set {
+      timeSeconds = newValue.seconds
+      timeNanos = newValue.nanos
+    }
+  }
 
   /// An empty state for an aggregate of this kind.
   public init(kind: AggregateKind) {
     self.kind = kind
-    newest = nil
     storage = .empty
-    oldest = nil
+  }
+
+  /// The latest entry of `.latest` storage, else nil.
+  var latestEntry: Entry? {
+    if case .latest(let v) = storage { return Entry(time: latestTime, value: v) }
+    return nil
   }
 
   /// Whether nothing is recorded.
@@ -60,6 +100,7 @@ public struct AggregateState: Sendable, Equatable {
   /// bit pattern).
   public static func == (a: AggregateState, b: AggregateState) -> Bool {
     a.kind == b.kind && a.newest == b.newest && a.storage.isIdentical(to: b.storage)
+      && (a.latestEntry == nil || a.latestTime == b.latestTime)
   }
 }
 
@@ -75,8 +116,9 @@ enum Storage: Sendable {
   case sum(RunningSum)
   /// Unbounded `stats`: Welford's running count, mean and M2.
   case welford(Welford)
-  /// Unbounded `last`: the most recently recorded entry.
-  case latest(Entry)
+  /// Unbounded `last`: the most recently recorded entry's value (its time is the state's
+  /// `latestTime`).
+  case latest(Value)
   /// Unbounded `distinct` and `seen`: the key forms of the recorded values.
   case valueSet(Set<String>)
   /// Unbounded `distinct` and `seen` holding one value: `.valueSet([key])` without a set.
@@ -125,7 +167,7 @@ enum Storage: Sendable {
     case (.counter(let a), .counter(let b)): return a == b
     case (.sum(let a), .sum(let b)): return a == b
     case (.welford(let a), .welford(let b)): return a == b
-    case (.latest(let a), .latest(let b)): return a.isIdentical(to: b)
+    case (.latest(let a), .latest(let b)): return identical(a, b)
     case (.valueSet(let a), .valueSet(let b)): return a == b
     case (.entries(let a), .entries(let b)):
       return a.count == b.count && zip(a, b).allSatisfy { $0.isIdentical(to: $1) }

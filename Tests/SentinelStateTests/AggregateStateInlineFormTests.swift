@@ -86,6 +86,61 @@ import Testing
     #expect(inlineSteps > 200)
   }
 
+  /// `lastInPlace` and `statsInPlace` (the runtime's paths for unbounded `last` and `stats`,
+  /// `StateCache.read`) against `reading`: the same values where they apply; where they do not
+  /// (another kind, a window, a state kept in another form), false and nothing written (a nil
+  /// from `statsInPlace` only sends the caller to `readInPlace`).
+  @Test func lastAndStatsInPlaceReadAsReading() {
+    var rng = SplitMix64(seed: 29)
+    let specs = AggregateStateDifferentialTests.specs()
+    var lastApplied = 0
+    var statsApplied = 0
+    for spec in specs {
+      var s = AggregateState(kind: spec.kind)
+      var clock: Int64 = 0
+      for step in 0..<60 {
+        clock += Int64(rng.next() % 4) * 500_000_000
+        let t = at(0, clock)
+        // Now and then another spec: the window mode or the kind changes.
+        let other = rng.next() % 8 == 0 ? specs[Int(rng.next() % UInt64(specs.count))] : spec
+        let value = AggregateStateDifferentialTests.randomValue(other.kind, other, &rng)
+        let current: Value? =
+          rng.next() % 2 == 0
+          ? (rng.next() % 8 == 0 ? .string("x") : AggregateStateDifferentialTests.randomValue(spec.kind, spec, &rng))
+          : nil
+        let want = show(s.reading(spec, at: t, current: current, probe: current).values)
+        var inPlace = spec
+        let untouched: [Value?] = [.string("old"), .int(7), .map(MapValue())]
+        var slots = untouched
+        let unboundedLast = spec.kind == .last && spec.windowNanos == nil && s.kind == .last
+        if s.lastInPlace(&inPlace, at: t, current: current, into: &slots, 0, 2) {
+          lastApplied += 1
+          guard unboundedLast, show([slots[0], slots[2]]) == want, show([slots[1]]) == show([untouched[1]])
+          else {
+            Issue.record("\(spec) step \(step): lastInPlace \(show(slots)), reading \(want)")
+            return
+          }
+        } else {
+          guard show(slots) == show(untouched), !unboundedLast || !(s.isEmpty || s.latestEntry != nil)
+          else {
+            Issue.record("\(spec) step \(step): lastInPlace did not apply, or wrote")
+            return
+          }
+        }
+        if let r = s.statsInPlace(&inPlace, at: t, current: current) {
+          statsApplied += 1
+          let got: [Value?] = [.int(r.count), r.count > 0 ? .double(r.mean) : nil, r.count > 0 ? .double(r.deviation) : nil]
+          guard spec.kind == .stats, spec.windowNanos == nil, show(got) == want else {
+            Issue.record("\(spec) step \(step): statsInPlace \(show(got)), reading \(want)")
+            return
+          }
+        }
+        if rng.next() % 4 != 0 { s.apply(other, at: t, value: value) }
+      }
+    }
+    #expect(lastApplied > 100 && statsApplied > 100)
+  }
+
   /// The inline forms' bytes are the forms' they stand for, byte for byte.
   @Test func inlineFormsEncodeAsTheFormsTheyStandFor() {
     let count = AggregateSpec(name: "c", kind: .count, windowNanos: 60 * secondNanos)
