@@ -103,42 +103,6 @@ struct StateCache {
     }
   }
 
-  /// An array of the cache's entries or slots, in chunks of a fixed capacity that never move once
-  /// made.
-  /// NOTE: one array doubling as entries were added copied every element so far each time (~40 %
-  /// of the new entries' cost, and twice the fresh pages touched; docs/performance.md, "s17-agg:
-  /// the aggregates on the deciding thread (session 17, issue 4)").
-  struct Chunked<Element> {
-    /// log2 of a chunk's capacity.
-    static var shift: Int { 12 }
-    static var mask: Int { (1 << shift) - 1 }
-    private var chunks: [[Element]] = []
-    /// The number of elements.
-    private(set) var count = 0
-
-    init() {}
-
-    var isEmpty: Bool { count == 0 }
-    var indices: Range<Int> { 0..<count }
-
-    @inline(__always)
-    subscript(k: Int) -> Element {
-      get { chunks[k &>> Self.shift][k & Self.mask] }
-      _modify { yield &chunks[k &>> Self.shift][k & Self.mask] }
-    }
-
-    /// Adds `x` at the end.
-    mutating func append(_ x: Element) {
-      if count & Self.mask == 0 {
-        var chunk: [Element] = []
-        chunk.reserveCapacity(1 << Self.shift)
-        chunks.append(chunk)
-      }
-      chunks[count &>> Self.shift].append(x)
-      count += 1
-    }
-  }
-
   /// One key value (its states are in `stateSlots`).
   struct Entry {
     /// The key's canonical form (`ValueKey.encode`); for a string key, empty until first asked
@@ -203,10 +167,10 @@ struct StateCache {
   /// index here may have been evicted or reused since: `indexPending` checks).
   private var pendingIndex: [Int] = []
   /// All entries, live or free.
-  var entries = Chunked<Entry>()
+  var entries: [Entry] = []
   /// The slots of all entries, `aggregateCount` per entry, in entry then bundle order
   /// (`slot(_:_:)`); a free entry's slots are empty.
-  var stateSlots = Chunked<Slot>()
+  var stateSlots: [Slot] = []
   private var free: [Int] = []
   private var hand = 0
   /// The number of live entries.
