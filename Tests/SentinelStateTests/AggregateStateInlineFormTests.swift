@@ -106,7 +106,8 @@ import Testing
         let value = AggregateStateDifferentialTests.randomValue(other.kind, other, &rng)
         let current: Value? =
           rng.next() % 2 == 0
-          ? (rng.next() % 8 == 0 ? .string("x") : AggregateStateDifferentialTests.randomValue(spec.kind, spec, &rng))
+          ? (rng.next() % 8 == 0
+            ? .string("x") : AggregateStateDifferentialTests.randomValue(spec.kind, spec, &rng))
           : nil
         let want = show(s.reading(spec, at: t, current: current, probe: current).values)
         var inPlace = spec
@@ -129,7 +130,9 @@ import Testing
         }
         if let r = s.statsInPlace(&inPlace, at: t, current: current) {
           statsApplied += 1
-          let got: [Value?] = [.int(r.count), r.count > 0 ? .double(r.mean) : nil, r.count > 0 ? .double(r.deviation) : nil]
+          let got: [Value?] = [
+            .int(r.count), r.count > 0 ? .double(r.mean) : nil, r.count > 0 ? .double(r.deviation) : nil,
+          ]
           guard spec.kind == .stats, spec.windowNanos == nil, show(got) == want else {
             Issue.record("\(spec) step \(step): statsInPlace \(show(got)), reading \(want)")
             return
