@@ -68,7 +68,8 @@ struct AggregatePlan {
     if slot2 >= 0 { Self.write(r.count > 0 ? .double(r.deviation) : nil, to: &slots, at: slot2) }
   }
 
-  /// Writes a `count` aggregate's reading (`AggregateState.countInPlace`) to its slot.
+  /// Writes a `count` (or `distinct`) aggregate's reading (`AggregateState.countInPlace`,
+  /// `distinctInPlace`) to its slot.
   @inline(__always)
   func fill(_ slots: inout [Value?], count n: Int64) {
     if slot0 >= 0 { Self.write(.int(n), to: &slots, at: slot0) }
@@ -196,9 +197,26 @@ extension StateCache {
           // the cache's arrays; docs/performance.md, "session 12").
           if current == nil && complete && evictions == 0 {
             if plan.isRead {
+              // NOTE: an empty state's reading without an `AggregateReading` where the kind has
+              // an in-place reader: most ips are read here only, and new keys' first events
+              // (docs/performance.md, "s17-agg: the aggregates on the deciding thread (session
+              // 17, issue 4)").
               var empty = AggregateState(kind: plan.kind)
               if plan.kind == .count {
                 plan.fill(&slots, count: empty.countInPlace(&readSpecs[i], at: time, current: false))
+              } else if plan.kind == .distinct,
+                let n = empty.distinctInPlace(&readSpecs[i], at: time, current: nil, currentKey: nil)
+              {
+                plan.fill(&slots, count: n)
+              } else if plan.kind == .last
+                && empty.lastInPlace(
+                  &readSpecs[i], at: time, current: nil, into: &slots, plan.slot0, plan.slot1)
+              {
+                // Written to the slots in place.
+              } else if plan.kind == .stats,
+                let r = empty.statsInPlace(&readSpecs[i], at: time, current: nil)
+              {
+                plan.fill(&slots, stats: r)
               } else {
                 plan.fill(
                   &slots,

@@ -66,6 +66,26 @@ extension AggregateState {
     return Self.countOf(.empty, Self.window(spec.windowNanos, at: t), included)
   }
 
+  /// A `distinct` aggregate's reading (`spec.kind == .distinct`) as the integer `readInPlace`
+  /// gives as `.int`, in place: no `AggregateReading` made, copied and destroyed. Nil when the
+  /// reading is an error (a current value included without a key form): the caller then reads
+  /// through `readInPlace`. `current` and `currentKey` as there.
+  public mutating func distinctInPlace(
+    _ spec: inout AggregateSpec, at t: Timestamp, current: Value?, currentKey: String?
+  ) -> Int64? {
+    let included = spec.includeCurrent ? current : nil
+    let key = included.flatMap { c in currentKey ?? ValueKey.encode(c) }
+    let window = Self.window(spec.windowNanos, at: t)
+    let v: Value
+    if spec.kind == kind && (spec.windowNanos == nil || storage.isWindowed) {
+      v = Self.readDistinct(storage, window, included, key)
+    } else {
+      v = Self.readDistinct(.empty, window, included, key)
+    }
+    if case .int(let n) = v { return n }
+    return nil
+  }
+
   /// An unbounded `last` aggregate's reading written straight to `slots[valueSlot]` and
   /// `slots[timeSlot]` (-1: not written), in place: no `AggregateReading` of three `Value?` made,
   /// copied and destroyed per event. False, and nothing written, when the spec is not an unbounded

@@ -86,15 +86,16 @@ import Testing
     #expect(inlineSteps > 200)
   }
 
-  /// `lastInPlace` and `statsInPlace` (the runtime's paths for unbounded `last` and `stats`,
-  /// `StateCache.read`) against `reading`: the same values where they apply; where they do not
+  /// `lastInPlace`, `statsInPlace` and `distinctInPlace` (the runtime's paths for unbounded
+  /// `last` and `stats`, and for `distinct` read as empty, `StateCache.read`) against `reading`: the same values where they apply; where they do not
   /// (another kind, a window, a state kept in another form), false and nothing written (a nil
   /// from `statsInPlace` only sends the caller to `readInPlace`).
-  @Test func lastAndStatsInPlaceReadAsReading() {
+  @Test func inPlaceReadersReadAsReading() {
     var rng = SplitMix64(seed: 29)
     let specs = AggregateStateDifferentialTests.specs()
     var lastApplied = 0
     var statsApplied = 0
+    var distinctApplied = 0
     for spec in specs {
       var s = AggregateState(kind: spec.kind)
       var clock: Int64 = 0
@@ -138,10 +139,20 @@ import Testing
             return
           }
         }
+        if spec.kind == .distinct,
+          let n = s.distinctInPlace(
+            &inPlace, at: t, current: current, currentKey: current.flatMap(ValueKey.encode))
+        {
+          distinctApplied += 1
+          guard show([.int(n)]) == want else {
+            Issue.record("\(spec) step \(step): distinctInPlace \(n), reading \(want)")
+            return
+          }
+        }
         if rng.next() % 4 != 0 { s.apply(other, at: t, value: value) }
       }
     }
-    #expect(lastApplied > 100 && statsApplied > 100)
+    #expect(lastApplied > 100 && statsApplied > 100 && distinctApplied > 100)
   }
 
   /// The inline forms' bytes are the forms' they stand for, byte for byte.
