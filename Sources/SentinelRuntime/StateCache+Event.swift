@@ -58,7 +58,18 @@ struct AggregatePlan {
     if slot0 >= 0 { Self.write(.bool(seen), to: &slots, at: slot0) }
   }
 
-  /// Writes a `count` aggregate's reading (`AggregateState.countInPlace`) to its slot.
+  /// Writes an unbounded `stats` aggregate's reading (`AggregateState.statsInPlace`) to its slots:
+  /// the count, and the mean and deviation only when the count is not 0 (absent otherwise, as
+  /// `Welford.reading`).
+  @inline(__always)
+  func fill(_ slots: inout [Value?], stats r: (count: Int64, mean: Double, deviation: Double)) {
+    if slot0 >= 0 { Self.write(.int(r.count), to: &slots, at: slot0) }
+    if slot1 >= 0 { Self.write(r.count > 0 ? .double(r.mean) : nil, to: &slots, at: slot1) }
+    if slot2 >= 0 { Self.write(r.count > 0 ? .double(r.deviation) : nil, to: &slots, at: slot2) }
+  }
+
+  /// Writes a `count` (or `distinct`) aggregate's reading (`AggregateState.countInPlace`,
+  /// `distinctInPlace`) to its slot.
   @inline(__always)
   func fill(_ slots: inout [Value?], count n: Int64) {
     if slot0 >= 0 { Self.write(.int(n), to: &slots, at: slot0) }
@@ -186,9 +197,26 @@ extension StateCache {
           // the cache's arrays; docs/performance.md, "session 12").
           if current == nil && complete && evictions == 0 {
             if plan.isRead {
+              // NOTE: an empty state's reading without an `AggregateReading` where the kind has
+              // an in-place reader: most ips are read here only, and new keys' first events
+              // (docs/performance.md, "s17-agg: the aggregates on the deciding thread (session
+              // 17, issue 4)").
               var empty = AggregateState(kind: plan.kind)
               if plan.kind == .count {
                 plan.fill(&slots, count: empty.countInPlace(&readSpecs[i], at: time, current: false))
+              } else if plan.kind == .distinct,
+                let n = empty.distinctInPlace(&readSpecs[i], at: time, current: nil, currentKey: nil)
+              {
+                plan.fill(&slots, count: n)
+              } else if plan.kind == .last
+                && empty.lastInPlace(
+                  &readSpecs[i], at: time, current: nil, into: &slots, plan.slot0, plan.slot1)
+              {
+                // Written to the slots in place.
+              } else if plan.kind == .stats,
+                let r = empty.statsInPlace(&readSpecs[i], at: time, current: nil)
+              {
+                plan.fill(&slots, stats: r)
               } else {
                 plan.fill(
                   &slots,
@@ -223,7 +251,16 @@ extension StateCache {
         markDirty(entry, i)
         continue
       }
-      if plan.isRead && plan.kind == .count {
+      if plan.isRead && plan.kind == .last
+        && stateSlots[k].lastInPlace(&readSpecs[i], at: time, current: current, into: &slots, plan)
+      {
+        // Written to the slots in place (`AggregateState.lastInPlace`).
+      } else if plan.isRead && plan.kind == .stats,
+        let r = stateSlots[k].statsInPlace(&readSpecs[i], at: time, current: current)
+      {
+        // Three numbers, not an `AggregateReading` (`AggregateState.statsInPlace`).
+        plan.fill(&slots, stats: r)
+      } else if plan.isRead && plan.kind == .count {
         // An integer, not an `AggregateReading` (`countInPlace`).
         plan.fill(&slots, count: stateSlots[k].countInPlace(&readSpecs[i], at: time, current: current != nil))
       } else if plan.isRead {

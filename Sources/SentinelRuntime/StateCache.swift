@@ -62,6 +62,25 @@ struct StateCache {
         &spec, at: t, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey)
     }
 
+    /// `readInPlace` of an unbounded `last` aggregate written straight to the variables' slots
+    /// (`AggregateState.lastInPlace`); false, nothing written, when that does not apply.
+    @inline(__always)
+    mutating func lastInPlace(
+      _ spec: inout AggregateSpec, at t: Timestamp, current: Value?, into slots: inout [Value?],
+      _ plan: AggregatePlan
+    ) -> Bool {
+      stored.lastInPlace(&spec, at: t, current: current, into: &slots, plan.slot0, plan.slot1)
+    }
+
+    /// `readInPlace` of an unbounded `stats` aggregate as three numbers
+    /// (`AggregateState.statsInPlace`); nil when that does not apply.
+    @inline(__always)
+    mutating func statsInPlace(_ spec: inout AggregateSpec, at t: Timestamp, current: Value?) -> (
+      count: Int64, mean: Double, deviation: Double
+    )? {
+      stored.statsInPlace(&spec, at: t, current: current)
+    }
+
     /// `readInPlace` of a `count` aggregate, as an integer (`AggregateState.countInPlace`).
     @inline(__always)
     mutating func countInPlace(_ spec: inout AggregateSpec, at t: Timestamp, current: Bool) -> Int64 {

@@ -44,19 +44,49 @@ extension AggregateState {
       _ = w.add(value)
       storage = .welford(w)
     case (.last, false):
-      storage = .latest(Entry(time: t, value: value))
+      storage = .latest(value)
+      latestTime = t
     case (.distinct, false), (.seen, false):
       guard let k = valueKey else { break }
-      var keys: Set<String> = []
-      if case .valueSet(let s) = storage { keys = s }
-      storage = .empty  // NOTE: drops the enum's reference, so `keys` is unique and grows in place.
-      keys.insert(k)
-      storage = .valueSet(keys)
-    case (.count, true), (.sum, true), (.stats, true), (.last, true):
+      switch storage {
+      case .valueSet(var keys):
+        storage = .empty  // NOTE: drops the enum's reference, so `keys` is unique and grows in place.
+        keys.insert(k)
+        storage = .valueSet(keys)
+      case .oneValue(let o):
+        if o != k { storage = .valueSet([o, k]) }
+      default:
+        // One value: inline, no set (`Storage.oneValue`).
+        storage = .oneValue(k)
+      }
+    case (.count, true):
+      // One or two times inline (`Storage.fewTimes`), then the entries array.
+      switch storage {
+      case .fewTimes(let f):
+        if let two = f.adding(t) {
+          storage = .fewTimes(two)
+        } else {
+          // Room for a few more before the array grows.
+          var xs: [Entry] = []
+          xs.reserveCapacity(8)
+          xs.append(Entry(time: f.first, value: .null))
+          if let s = f.second { xs.append(Entry(time: s, value: .null)) }
+          xs.append(Entry(time: t, value: .null))
+          storage = .entries(xs)
+        }
+      case .entries(var xs):
+        storage = .empty
+        xs.append(Entry(time: t, value: .null))
+        storage = .entries(xs)
+      default:
+        storage = .fewTimes(FewTimes(t))
+      }
+      if let o = oldest, o <= t {} else { oldest = t }
+    case (.sum, true), (.stats, true), (.last, true):
       var xs: [Entry] = []
       if case .entries(let es) = storage { xs = es }
       storage = .empty
-      xs.append(Entry(time: t, value: spec.kind == .count ? .null : value))
+      xs.append(Entry(time: t, value: value))
       storage = .entries(xs)
       if let o = oldest, o <= t {} else { oldest = t }
     case (.distinct, true), (.seen, true):
@@ -82,7 +112,17 @@ extension AggregateState {
     var keys: Set<String>
     switch storage {
     case .valueSet(let s): keys = s
-    case .empty: keys = []
+    case .empty:
+      // One value: inline, no set (`Storage.oneValue`).
+      storage = .oneValue(key)
+      if let n = newest, t <= n {} else { newest = t }
+      return spec.includeCurrent
+    case .oneValue(let o):
+      if o == key {
+        if let n = newest, t <= n {} else { newest = t }
+        return true
+      }
+      keys = [o]
     default: return nil
     }
     storage = .empty  // NOTE: drops the enum's reference, so `keys` is unique and grows in place.
@@ -110,6 +150,24 @@ extension AggregateState {
   mutating func prune(before cutoff: Timestamp?) {
     guard let cutoff, let o = oldest, o <= cutoff else { return }
     switch storage {
+    case .fewTimes(let f):
+      let first = f.first
+      let second = f.second
+      switch (first > cutoff, second.map { $0 > cutoff }) {
+      case (true, nil), (true, true?): return
+      case (false, true?):
+        // INVARIANT: `second` is not nil here.
+        if let s = second {
+          storage = .fewTimes(FewTimes(s))
+          oldest = s
+        }
+      case (true, false?):
+        storage = .fewTimes(FewTimes(first))
+        oldest = first
+      case (false, _):
+        storage = .empty
+        oldest = nil
+      }
     case .entries(var xs):
       storage = .empty
       xs.removeAll { $0.time <= cutoff }
@@ -138,8 +196,12 @@ extension AggregateState {
   /// Converts the storage to the form `spec` needs (see `apply`).
   mutating func conform(to spec: AggregateSpec) {
     let windowed = spec.windowNanos != nil
+    if storage.isInline && windowed != storage.isWindowed {
+      // The mode changes: from the form the inline one stands for.
+      storage = storage.canonical
+    }
     switch storage {
-    case .empty: return
+    case .empty, .oneValue, .fewTimes: return
     case .counter, .sum, .welford, .latest, .valueSet:
       if windowed {
         storage = .empty
@@ -158,7 +220,13 @@ extension AggregateState {
         var w = Welford()
         for e in xs { _ = w.add(e.value) }
         storage = .welford(w)
-      case .last: storage = xs.last.map { .latest($0) } ?? .empty
+      case .last:
+        if let e = xs.last {
+          storage = .latest(e.value)
+          latestTime = e.time
+        } else {
+          storage = .empty
+        }
       case .distinct, .seen: storage = .empty
       }
     case .valueTimes(let times):

@@ -115,14 +115,25 @@ extension AggregateState {
       w.i64(s.count)
       w.f64(s.mean)
       w.f64(s.m2)
-    case .latest(let e):
+    case .latest(let v):
       w.u8(StorageTag.latest.rawValue)
-      w.timestamp(e.time)
-      w.value(e.value)
+      w.timestamp(latestTime)
+      w.value(v)
     case .valueSet(let keys):
       w.u8(StorageTag.valueSet.rawValue)
       w.u32(UInt32(keys.count))
       for k in keys.sorted(by: Self.precedes) { w.string(k) }
+    case .oneValue(let k):
+      // As `.valueSet([k])` (the inline form is not a form of its own).
+      w.u8(StorageTag.valueSet.rawValue)
+      w.u32(1)
+      w.string(k)
+    case .fewTimes(let f):
+      // As `.entries` of its times (a `count`'s entries carry no value).
+      w.u8(StorageTag.entries.rawValue)
+      w.u32(UInt32(f.count))
+      w.timestamp(f.first)
+      if let s = f.second { w.timestamp(s) }
     case .entries(let xs):
       w.u8(StorageTag.entries.rawValue)
       w.u32(UInt32(xs.count))
@@ -181,6 +192,7 @@ extension AggregateState {
     guard tag.fits(kind) else {
       throw BytecodeError(offset: tagOffset, "storage \(tag) does not fit a \(kind) aggregate")
     }
+    let latestTime = tag == .latest ? try r.timestamp() : nil
     s.storage = try decodeStorage(tag, kind, &r)
     guard r.remaining == 0 else { throw BytecodeError(offset: r.pos, "\(r.remaining) trailing bytes") }
     switch s.storage {
@@ -188,7 +200,8 @@ extension AggregateState {
     case .valueTimes(let times): s.oldest = times.values.min()
     default: s.oldest = nil
     }
-    if let o = s.oldest, s.newest.map({ $0 < o }) ?? true {
+    if let t = latestTime { s.latestTime = t }
+    if s.latestEntry == nil, let o = s.oldest, s.newest.map({ $0 < o }) ?? true {
       throw BytecodeError(offset: r.pos, "an entry is newer than the state's newest time")
     }
     return s
@@ -213,7 +226,8 @@ extension AggregateState {
       guard count >= 0 else { throw BytecodeError(offset: start, "negative stats count \(count)") }
       return .welford(Welford(count: count, mean: try r.f64(), m2: try r.f64()))
     case .latest:
-      return .latest(Entry(time: try r.timestamp(), value: try r.value()))
+      // Its time was read before (`decode`: the state's `latestTime`).
+      return .latest(try r.value())
     case .valueSet:
       let n = try r.count("value")
       var keys = Set<String>(minimumCapacity: n)

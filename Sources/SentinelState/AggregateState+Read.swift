@@ -33,9 +33,10 @@ extension AggregateState {
     // contents, on every reading). A state of another kind, or an unbounded one read through a
     // windowed spec, reads as empty.
     if spec.kind == kind && (spec.windowNanos == nil || storage.isWindowed) {
-      return Self.reading(spec, storage, at: t, current: current, probe: probe, currentKey, probeKey)
+      return Self.reading(
+        spec, storage, latestTime, at: t, current: current, probe: probe, currentKey, probeKey)
     }
-    return Self.reading(spec, .empty, at: t, current: current, probe: probe, currentKey, probeKey)
+    return Self.reading(spec, .empty, latestTime, at: t, current: current, probe: probe, currentKey, probeKey)
   }
 
   /// `reading` for the per-event path, on a state and a spec read in place: `mutating` and
@@ -48,9 +49,10 @@ extension AggregateState {
     probeKey: String?
   ) -> AggregateReading {
     if spec.kind == kind && (spec.windowNanos == nil || storage.isWindowed) {
-      return Self.reading(spec, storage, at: t, current: current, probe: probe, currentKey, probeKey)
+      return Self.reading(
+        spec, storage, latestTime, at: t, current: current, probe: probe, currentKey, probeKey)
     }
-    return Self.reading(spec, .empty, at: t, current: current, probe: probe, currentKey, probeKey)
+    return Self.reading(spec, .empty, latestTime, at: t, current: current, probe: probe, currentKey, probeKey)
   }
 
   /// A `count` aggregate's reading (`spec.kind == .count`) as the integer `readInPlace` gives as
@@ -64,6 +66,89 @@ extension AggregateState {
     return Self.countOf(.empty, Self.window(spec.windowNanos, at: t), included)
   }
 
+  /// A `distinct` aggregate's reading (`spec.kind == .distinct`) as the integer `readInPlace`
+  /// gives as `.int`, in place: no `AggregateReading` made, copied and destroyed. Nil when the
+  /// reading is an error (a current value included without a key form): the caller then reads
+  /// through `readInPlace`. `current` and `currentKey` as there.
+  public mutating func distinctInPlace(
+    _ spec: inout AggregateSpec, at t: Timestamp, current: Value?, currentKey: String?
+  ) -> Int64? {
+    let included = spec.includeCurrent ? current : nil
+    let key = included.flatMap { c in currentKey ?? ValueKey.encode(c) }
+    let window = Self.window(spec.windowNanos, at: t)
+    let v: Value
+    if spec.kind == kind && (spec.windowNanos == nil || storage.isWindowed) {
+      v = Self.readDistinct(storage, window, included, key)
+    } else {
+      v = Self.readDistinct(.empty, window, included, key)
+    }
+    if case .int(let n) = v { return n }
+    return nil
+  }
+
+  /// An unbounded `last` aggregate's reading written straight to `slots[valueSlot]` and
+  /// `slots[timeSlot]` (-1: not written), in place: no `AggregateReading` of three `Value?` made,
+  /// copied and destroyed per event. False, and nothing written, when the spec is not an unbounded
+  /// `last` or the state not one (the caller then reads through `readInPlace`). `current` as
+  /// there.
+  public mutating func lastInPlace(
+    _ spec: inout AggregateSpec, at t: Timestamp, current: Value?, into slots: inout [Value?],
+    _ valueSlot: Int, _ timeSlot: Int
+  ) -> Bool {
+    guard spec.kind == .last, kind == .last, spec.windowNanos == nil else { return false }
+    let time: Timestamp?
+    switch storage {
+    case .latest(let v):
+      if let c = current, spec.includeCurrent {
+        time = t
+        Self.write(c, to: &slots, at: valueSlot)
+      } else {
+        time = latestTime
+        Self.write(v, to: &slots, at: valueSlot)
+      }
+    case .empty:
+      if let c = current, spec.includeCurrent {
+        time = t
+        Self.write(c, to: &slots, at: valueSlot)
+      } else {
+        time = nil
+        Self.write(nil, to: &slots, at: valueSlot)
+      }
+    default: return false
+    }
+    Self.write(time.map { .timestamp($0) }, to: &slots, at: timeSlot)
+    return true
+  }
+
+  /// An unbounded `stats` aggregate's reading as its three numbers (count, mean, population
+  /// standard deviation; mean and deviation meaningless when the count is 0, where the reading
+  /// has them absent), in place: no `AggregateReading`. Nil when the spec is not an unbounded
+  /// `stats`, the state not one, or the current value included is not a number (an error
+  /// reading): the caller then reads through `readInPlace`.
+  public mutating func statsInPlace(_ spec: inout AggregateSpec, at t: Timestamp, current: Value?) -> (
+    count: Int64, mean: Double, deviation: Double
+  )? {
+    guard spec.kind == .stats, kind == .stats, spec.windowNanos == nil else { return nil }
+    var w = Welford()
+    switch storage {
+    case .welford(let running): w = running
+    case .empty: break
+    default: return nil
+    }
+    if let c = current, spec.includeCurrent, !w.add(c) { return nil }
+    return (w.count, w.mean, w.count > 0 ? (max(0, w.m2) / Double(w.count)).squareRoot() : 0)
+  }
+
+  /// Writes `value` to `slots[k]` when `k` is an index of `slots` (the old value destroyed only
+  /// when it holds a reference: `overwrite(with:)`).
+  @inline(__always)
+  private static func write(_ value: Value?, to slots: inout [Value?], at k: Int) {
+    slots.withUnsafeMutableBufferPointer { p in
+      guard k >= 0 && k < p.count, let base = p.baseAddress else { return }
+      (base + k).overwrite(with: value)
+    }
+  }
+
   /// `Window(spec, at: t)` from the spec's window length only: given the spec, the call copied it
   /// (retaining its name and type) for every reading of the per-event path.
   @inline(__always)
@@ -74,8 +159,8 @@ extension AggregateState {
 
   /// `reading` from `storage` (the state's own, or `.empty` when it does not fit the spec).
   private static func reading(
-    _ spec: AggregateSpec, _ storage: Storage, at t: Timestamp, current: Value?, probe: Value?,
-    _ currentKey: String?, _ probeKey: String?
+    _ spec: AggregateSpec, _ storage: Storage, _ latestTime: Timestamp, at t: Timestamp, current: Value?,
+    probe: Value?, _ currentKey: String?, _ probeKey: String?
   ) -> AggregateReading {
     let window = Self.window(spec.windowNanos, at: t)
     let included = spec.includeCurrent ? current : nil
@@ -85,7 +170,7 @@ extension AggregateState {
     case .distinct:
       let key = included.flatMap { c in currentKey ?? ValueKey.encode(c) }
       return AggregateReading(Self.readDistinct(storage, window, included, key))
-    case .last: return Self.readLast(storage, window, included, at: t)
+    case .last: return Self.readLast(storage, latestTime, window, included, at: t)
     case .stats: return Self.readStats(spec, storage, window, included)
     case .seen:
       let key = probe.flatMap { p in probeKey ?? ValueKey.encode(p) }
@@ -104,6 +189,9 @@ extension AggregateState {
     var n: Int64
     switch storage {
     case .counter(let c): n = c
+    case .fewTimes(let f):
+      n = window.contains(f.first) ? 1 : 0
+      if let s = f.second, window.contains(s) { n += 1 }
     case .entries(let xs):
       n = 0
       for e in xs where window.contains(e.time) { n += 1 }
@@ -145,6 +233,9 @@ extension AggregateState {
     case .valueSet(let keys):
       n = Int64(keys.count)
       if let k = currentKey { currentSeen = keys.contains(k) }
+    case .oneValue(let key):
+      n = 1
+      if let k = currentKey { currentSeen = k == key }
     case .valueTimes(let times):
       for (_, time) in times where window.contains(time) { n += 1 }
       if let k = currentKey, let time = times[k] { currentSeen = window.contains(time) }
@@ -154,12 +245,12 @@ extension AggregateState {
     return .int(n)
   }
 
-  private static func readLast(_ storage: Storage, _ window: Window, _ current: Value?, at t: Timestamp)
-    -> AggregateReading
-  {
+  private static func readLast(
+    _ storage: Storage, _ latestTime: Timestamp, _ window: Window, _ current: Value?, at t: Timestamp
+  ) -> AggregateReading {
     if let c = current { return AggregateReading(c, .timestamp(t)) }
     switch storage {
-    case .latest(let e): return AggregateReading(e.value, .timestamp(e.time))
+    case .latest(let v): return AggregateReading(v, .timestamp(latestTime))
     case .entries(let xs):
       for e in xs.reversed() where window.contains(e.time) {
         return AggregateReading(e.value, .timestamp(e.time))
@@ -194,6 +285,7 @@ extension AggregateState {
     guard let key = probeKey else { return probe.isError ? probe : .bool(false) }
     switch storage {
     case .valueSet(let keys) where keys.contains(key): return .bool(true)
+    case .oneValue(let k) where k == key: return .bool(true)
     case .valueTimes(let times):
       if let time = times[key], window.contains(time) { return .bool(true) }
     default: break

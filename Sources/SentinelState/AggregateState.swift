@@ -18,22 +18,62 @@ public import SentinelModel
 
 /// The state of one aggregate for one key: what it needs to answer readings at later events.
 public struct AggregateState: Sendable, Equatable {
-  /// The kind of aggregate this state belongs to.
-  public private(set) var kind: AggregateKind
-  /// The greatest event time recorded; nil when nothing was recorded.
-  public internal(set) var newest: Timestamp?
+  // NOTE: the two times are kept as their parts (nanoseconds `noTime`: nil), the kind last and
+  // the unbounded `last` entry's time beside `oldest` (which that form never needs), so that a
+  // state takes 51 bytes and the cache's slot 56, not 85 and 88: ~16,000 keys × 8 slots of the
+  // reference corpus touch 7 MB, not 11 (docs/performance.md, "s17-agg: the aggregates on the
+  // deciding thread (session 17, issue 4)").
+  private var newestSeconds: Int64 = 0
+  private var timeSeconds: Int64 = 0
+  private var newestNanos: Int32 = noTime
+  private var timeNanos: Int32 = noTime
   /// What is remembered, in a form that depends on the kind and on whether it is windowed.
   var storage: Storage
+  /// The kind of aggregate this state belongs to.
+  public private(set) var kind: AggregateKind
+
+  /// The nanoseconds of a time that is nil (a timestamp's are in 0 ..< 1,000,000,000).
+  private static var noTime: Int32 { .min }
+
+  /// The greatest event time recorded; nil when nothing was recorded.
+  public internal(set) var newest: Timestamp? {
+    get { newestNanos == Self.noTime ? nil : Timestamp(seconds: newestSeconds, nanos: newestNanos) }
+    set {
+      newestSeconds = newValue?.seconds ?? 0
+      newestNanos = newValue?.nanos ?? Self.noTime
+    }
+  }
+
   /// The least time among windowed entries (nil when none): pruning scans only when it is old
-  /// enough. Derived from `storage`, so not encoded and not compared.
-  var oldest: Timestamp?
+  /// enough. Derived from `storage`, so not encoded and not compared. With `.latest` storage
+  /// (unbounded: no windowed entries), the latest entry's time instead (`latestTime`).
+  var oldest: Timestamp? {
+    get { timeNanos == Self.noTime ? nil : Timestamp(seconds: timeSeconds, nanos: timeNanos) }
+    set {
+      timeSeconds = newValue?.seconds ?? 0
+      timeNanos = newValue?.nanos ?? Self.noTime
+    }
+  }
+
+  /// With `.latest(value)` storage: the time that value was recorded at (kept where `oldest` is).
+  var latestTime: Timestamp {
+    get { Timestamp(seconds: timeSeconds, nanos: timeNanos == Self.noTime ? 0 : timeNanos) }
+    set {
+      timeSeconds = newValue.seconds
+      timeNanos = newValue.nanos
+    }
+  }
 
   /// An empty state for an aggregate of this kind.
   public init(kind: AggregateKind) {
     self.kind = kind
-    newest = nil
     storage = .empty
-    oldest = nil
+  }
+
+  /// The latest entry of `.latest` storage, else nil.
+  var latestEntry: Entry? {
+    if case .latest(let v) = storage { return Entry(time: latestTime, value: v) }
+    return nil
   }
 
   /// Whether nothing is recorded.
@@ -49,7 +89,9 @@ public struct AggregateState: Sendable, Equatable {
     case .empty: return 0
     case .counter, .sum, .welford, .latest: return 1
     case .valueSet(let s): return s.count
+    case .oneValue: return 1
     case .entries(let xs): return xs.count
+    case .fewTimes(let f): return f.count
     case .valueTimes(let d): return d.count
     }
   }
@@ -58,6 +100,7 @@ public struct AggregateState: Sendable, Equatable {
   /// bit pattern).
   public static func == (a: AggregateState, b: AggregateState) -> Bool {
     a.kind == b.kind && a.newest == b.newest && a.storage.isIdentical(to: b.storage)
+      && (a.latestEntry == nil || a.latestTime == b.latestTime)
   }
 }
 
@@ -73,36 +116,103 @@ enum Storage: Sendable {
   case sum(RunningSum)
   /// Unbounded `stats`: Welford's running count, mean and M2.
   case welford(Welford)
-  /// Unbounded `last`: the most recently recorded entry.
-  case latest(Entry)
+  /// Unbounded `last`: the most recently recorded entry's value (its time is the state's
+  /// `latestTime`).
+  case latest(Value)
   /// Unbounded `distinct` and `seen`: the key forms of the recorded values.
   case valueSet(Set<String>)
+  /// Unbounded `distinct` and `seen` holding one value: `.valueSet([key])` without a set.
+  /// NOTE: most keys of a stream record one value (a user's device): no set allocated, no key
+  /// hashed (docs/performance.md, "s17-agg: the aggregates on the deciding thread (session 17,
+  /// issue 4)"). Equal to, and encoded as, that `.valueSet`.
+  case oneValue(String)
   /// Windowed `count`, `sum`, `stats`, `last`: the entries, in processing order.
   case entries([Entry])
+  /// Windowed `count` holding one or two entries, inline: `.entries` of those times (values
+  /// `.null`), in the same order, without an array. NOTE: a key's count windows hold a few
+  /// events at most (same section as `oneValue`). Equal to, and encoded as, that `.entries`.
+  case fewTimes(FewTimes)
   /// Windowed `distinct` and `seen`: each value's key form → its latest time.
   case valueTimes([String: Timestamp])
 
   /// Whether the storage keeps times (the windowed forms).
   var isWindowed: Bool {
     switch self {
-    case .entries, .valueTimes: return true
+    case .entries, .fewTimes, .valueTimes: return true
+    default: return false
+    }
+  }
+
+  /// The storage with the inline forms (`oneValue`, `fewTimes`) as the forms they stand for.
+  var canonical: Storage {
+    switch self {
+    case .oneValue(let k): return .valueSet([k])
+    case .fewTimes(let f): return .entries(f.entries)
+    default: return self
+    }
+  }
+
+  /// Whether this is an inline form (`oneValue`, `fewTimes`).
+  var isInline: Bool {
+    switch self {
+    case .oneValue, .fewTimes: return true
     default: return false
     }
   }
 
   func isIdentical(to other: Storage) -> Bool {
+    if isInline || other.isInline { return canonical.isIdentical(to: other.canonical) }
     switch (self, other) {
     case (.empty, .empty): return true
     case (.counter(let a), .counter(let b)): return a == b
     case (.sum(let a), .sum(let b)): return a == b
     case (.welford(let a), .welford(let b)): return a == b
-    case (.latest(let a), .latest(let b)): return a.isIdentical(to: b)
+    case (.latest(let a), .latest(let b)): return identical(a, b)
     case (.valueSet(let a), .valueSet(let b)): return a == b
     case (.entries(let a), .entries(let b)):
       return a.count == b.count && zip(a, b).allSatisfy { $0.isIdentical(to: $1) }
     case (.valueTimes(let a), .valueTimes(let b)): return a == b
     default: return false
     }
+  }
+}
+
+/// One or two times of a windowed `count` (`Storage.fewTimes`), in processing order, stored as
+/// their parts so that the storage's payload stays small.
+struct FewTimes: Sendable {
+  private var seconds0: Int64
+  private var seconds1: Int64 = 0
+  private var nanos0: Int32
+  /// -1 when there is one time.
+  private var nanos1: Int32 = -1
+
+  /// One time.
+  init(_ t: Timestamp) {
+    seconds0 = t.seconds
+    nanos0 = t.nanos
+  }
+
+  /// The number of times (1 or 2).
+  var count: Int { nanos1 < 0 ? 1 : 2 }
+  /// The first time recorded.
+  var first: Timestamp { Timestamp(seconds: seconds0, nanos: nanos0) }
+  /// The second time recorded, if any.
+  var second: Timestamp? { nanos1 < 0 ? nil : Timestamp(seconds: seconds1, nanos: nanos1) }
+
+  /// These times and then `t`, when there is one time (else nil: full).
+  func adding(_ t: Timestamp) -> FewTimes? {
+    guard nanos1 < 0 else { return nil }
+    var f = self
+    f.seconds1 = t.seconds
+    f.nanos1 = t.nanos
+    return f
+  }
+
+  /// The entries these times stand for (values `.null`), in order.
+  var entries: [Entry] {
+    var xs = [Entry(time: first, value: .null)]
+    if let s = second { xs.append(Entry(time: s, value: .null)) }
+    return xs
   }
 }
 
