@@ -96,25 +96,20 @@ extension AggregateState {
     _ valueSlot: Int, _ timeSlot: Int
   ) -> Bool {
     guard spec.kind == .last, kind == .last, spec.windowNanos == nil else { return false }
-    let time: Timestamp?
+    // The latest entry's value (nil: nothing recorded); any other form is not an unbounded `last`.
+    let latest: Value?
     switch storage {
-    case .latest(let v):
-      if let c = current, spec.includeCurrent {
-        time = t
-        Self.write(c, to: &slots, at: valueSlot)
-      } else {
-        time = latestTime
-        Self.write(v, to: &slots, at: valueSlot)
-      }
-    case .empty:
-      if let c = current, spec.includeCurrent {
-        time = t
-        Self.write(c, to: &slots, at: valueSlot)
-      } else {
-        time = nil
-        Self.write(nil, to: &slots, at: valueSlot)
-      }
+    case .latest(let v): latest = v
+    case .empty: latest = nil
     default: return false
+    }
+    let time: Timestamp?
+    if let c = current, spec.includeCurrent {
+      time = t
+      Self.write(c, to: &slots, at: valueSlot)
+    } else {
+      time = latest == nil ? nil : latestTime
+      Self.write(latest, to: &slots, at: valueSlot)
     }
     Self.write(time.map { .timestamp($0) }, to: &slots, at: timeSlot)
     return true

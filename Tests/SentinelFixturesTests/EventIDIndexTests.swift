@@ -66,12 +66,10 @@ import Testing
     }
   }
 
-  /// A preparer that settles the ids of many lines at once (`prepare(…settlingIDs:)`,
-  /// `settleIDs`, as `replay`'s decoding thread does) gives each line the hint, state results
-  /// and key ids the preparer that tests each id at once gives: the reference corpus, its first
-  /// 300 lines again (duplicates), after the store took its first 1,000 decisions.
-  @Test(arguments: [1, 7, 64])
-  func settledIDsAreThoseOfSingleLines(group: Int) throws {
+  /// The reference corpus with its first 300 lines again (duplicates), and two processors of
+  /// the reference rules over stores that took the corpus's first 1,000 decisions.
+  static func corpusAndTwoSeededProcessors() throws -> (lines: [String], a: EventProcessor, b: EventProcessor)
+  {
     let bundle = try BoundedCacheTests.referenceBundle()
     var lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n").map(String.init)
     lines += lines[..<300]
@@ -82,8 +80,16 @@ import Testing
       try seed.commit()
       return EventProcessor(bundle: bundle, store: store)
     }
-    let a = try processor()
-    let b = try processor()
+    return (lines, try processor(), try processor())
+  }
+
+  /// A preparer that settles the ids of many lines at once (`prepare(…settlingIDs:)`,
+  /// `settleIDs`, as `replay`'s decoding thread does) gives each line the hint, state results
+  /// and key ids the preparer that tests each id at once gives: the reference corpus, its first
+  /// 300 lines again (duplicates), after the store took its first 1,000 decisions.
+  @Test(arguments: [1, 7, 64])
+  func settledIDsAreThoseOfSingleLines(group: Int) throws {
+    let (lines, a, b) = try Self.corpusAndTwoSeededProcessors()
     var single = try a.makePreparer(tracksEventIDs: true)
     var grouped = try b.makePreparer(tracksEventIDs: true)
     var slots = a.eventDecoder.makeSlots()
@@ -137,18 +143,7 @@ import Testing
   /// batches' are.
   @Test(arguments: [1, 7, 64])
   func decodedThenRunLinesAreThoseOfPrepare(group: Int) throws {
-    let bundle = try BoundedCacheTests.referenceBundle()
-    var lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n").map(String.init)
-    lines += lines[..<300]
-    func processor() throws -> EventProcessor {
-      let store = InMemoryStateStore(writerChecksEventIDs: true)
-      let seed = EventProcessor(bundle: bundle, store: store)
-      for l in lines[..<1000] { _ = try seed.process(l) }
-      try seed.commit()
-      return EventProcessor(bundle: bundle, store: store)
-    }
-    let a = try processor()
-    let b = try processor()
+    let (lines, a, b) = try Self.corpusAndTwoSeededProcessors()
     var single = try a.makePreparer(tracksEventIDs: true)
     var split = try b.makePreparer(tracksEventIDs: true)
     var slots = a.eventDecoder.makeSlots()
