@@ -338,19 +338,17 @@ public final class EventProcessor {
       // In place in the cache (no copy of the state's storage).
       cache.applyUpdates(at: time)
     }
-    pendingFingerprints.append(fingerprint)
-    guard rendersLines else {
-      pendingRecords.append(
-        DecisionRecord(
-          eventID: eventID, action: decision.action.rawValue, score: decision.score, rules: decision.ruleIDs,
-          eventTime: time ?? Timestamp(seconds: 0), bundleDigest: bundle.digest))
-      return .decided(decision, line: "")
+    var record = DecisionRecord(
+      eventID: eventID, action: decision.action.rawValue, score: decision.score, rules: decision.ruleIDs,
+      eventTime: time ?? Timestamp(seconds: 0), bundleDigest: bundle.digest)
+    // Without `rendersLines` the line stays empty: the record renders it when asked.
+    var line = ""
+    if rendersLines {
+      line = decision.jsonLine
+      record.line = line
     }
-    let line = decision.jsonLine
-    pendingRecords.append(
-      DecisionRecord(
-        eventID: eventID, line: line, action: decision.action.rawValue, score: decision.score,
-        rules: decision.ruleIDs, eventTime: time ?? Timestamp(seconds: 0), bundleDigest: bundle.digest))
+    pendingRecords.append(record)
+    pendingFingerprints.append(fingerprint)
     return .decided(decision, line: line)
   }
 

@@ -47,15 +47,15 @@ struct AggregatePlan {
   /// Writes a reading to the slots of the variables the rules read.
   @inline(__always)
   func fill(_ slots: inout [Value?], with reading: AggregateReading) {
-    if slot0 >= 0 { Self.write(reading[0], to: &slots, at: slot0) }
-    if slot1 >= 0 { Self.write(reading[1], to: &slots, at: slot1) }
-    if slot2 >= 0 { Self.write(reading[2], to: &slots, at: slot2) }
+    if slot0 >= 0 { slots.overwrite(slot0, with: reading[0]) }
+    if slot1 >= 0 { slots.overwrite(slot1, with: reading[1]) }
+    if slot2 >= 0 { slots.overwrite(slot2, with: reading[2]) }
   }
 
   /// Writes a `seen` aggregate's reading (`AggregateState.readAndApplySeen`) to its slot.
   @inline(__always)
   func fill(_ slots: inout [Value?], seen: Bool) {
-    if slot0 >= 0 { Self.write(.bool(seen), to: &slots, at: slot0) }
+    if slot0 >= 0 { slots.overwrite(slot0, with: .bool(seen)) }
   }
 
   /// Writes an unbounded `stats` aggregate's reading (`AggregateState.statsInPlace`) to its slots:
@@ -63,27 +63,53 @@ struct AggregatePlan {
   /// `Welford.reading`).
   @inline(__always)
   func fill(_ slots: inout [Value?], stats r: (count: Int64, mean: Double, deviation: Double)) {
-    if slot0 >= 0 { Self.write(.int(r.count), to: &slots, at: slot0) }
-    if slot1 >= 0 { Self.write(r.count > 0 ? .double(r.mean) : nil, to: &slots, at: slot1) }
-    if slot2 >= 0 { Self.write(r.count > 0 ? .double(r.deviation) : nil, to: &slots, at: slot2) }
+    if slot0 >= 0 { slots.overwrite(slot0, with: .int(r.count)) }
+    if slot1 >= 0 { slots.overwrite(slot1, with: r.count > 0 ? .double(r.mean) : nil) }
+    if slot2 >= 0 { slots.overwrite(slot2, with: r.count > 0 ? .double(r.deviation) : nil) }
   }
 
   /// Writes a `count` (or `distinct`) aggregate's reading (`AggregateState.countInPlace`,
   /// `distinctInPlace`) to its slot.
   @inline(__always)
   func fill(_ slots: inout [Value?], count n: Int64) {
-    if slot0 >= 0 { Self.write(.int(n), to: &slots, at: slot0) }
+    if slot0 >= 0 { slots.overwrite(slot0, with: .int(n)) }
   }
 
-  /// Writes `value` to slot `k` through `overwrite(with:)` (Value.swift: no destroy of an old
-  /// scalar, such as the previous event's reading; ~5 % of replay's deciding thread,
-  /// docs/performance.md, "session 14").
+  /// Writes `state`'s reading for the current event (`current`: the event's contribution, `probe`
+  /// the value `seen` looks up, `valueKey` their key form) to the slots of the variables the rules
+  /// read, in place (nothing changes). NOTE: through the kind's integer or in-place reader when it
+  /// has one (`countInPlace`, `distinctInPlace`, `lastInPlace`, `statsInPlace`), not an
+  /// `AggregateReading` of three `Value?` made, copied and destroyed per reading
+  /// (docs/performance.md, "s17-agg: the aggregates on the deciding thread (session 17, issue 4)");
+  /// the state and the spec in place (`inout`): passed by value they were copied for the call
+  /// (retaining the state's storage, the spec's name and type) on every reading.
   @inline(__always)
-  static func write(_ value: Value?, to slots: inout [Value?], at k: Int) {
-    slots.withUnsafeMutableBufferPointer { p in
-      guard k >= 0 && k < p.count, let base = p.baseAddress else { return }
-      (base + k).overwrite(with: value)
+  func fillReading(
+    of state: inout AggregateState, _ spec: inout AggregateSpec, at t: Timestamp, current: Value?,
+    probe: Value?, valueKey: String?, into slots: inout [Value?]
+  ) {
+    switch kind {
+    case .count:
+      fill(&slots, count: state.countInPlace(&spec, at: t, current: current != nil))
+      return
+    case .distinct:
+      if let n = state.distinctInPlace(&spec, at: t, current: current, currentKey: valueKey) {
+        fill(&slots, count: n)
+        return
+      }
+    case .last:
+      if state.lastInPlace(&spec, at: t, current: current, into: &slots, slot0, slot1) { return }
+    case .stats:
+      if let r = state.statsInPlace(&spec, at: t, current: current) {
+        fill(&slots, stats: r)
+        return
+      }
+    default: break
     }
+    fill(
+      &slots,
+      with: state.readInPlace(
+        &spec, at: t, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey))
   }
 
   /// Clears the slots of the variables the rules read (the aggregate has no key).
@@ -202,28 +228,9 @@ extension StateCache {
               // (docs/performance.md, "s17-agg: the aggregates on the deciding thread (session
               // 17, issue 4)").
               var empty = AggregateState(kind: plan.kind)
-              if plan.kind == .count {
-                plan.fill(&slots, count: empty.countInPlace(&readSpecs[i], at: time, current: false))
-              } else if plan.kind == .distinct,
-                let n = empty.distinctInPlace(&readSpecs[i], at: time, current: nil, currentKey: nil)
-              {
-                plan.fill(&slots, count: n)
-              } else if plan.kind == .last
-                && empty.lastInPlace(
-                  &readSpecs[i], at: time, current: nil, into: &slots, plan.slot0, plan.slot1)
-              {
-                // Written to the slots in place.
-              } else if plan.kind == .stats,
-                let r = empty.statsInPlace(&readSpecs[i], at: time, current: nil)
-              {
-                plan.fill(&slots, stats: r)
-              } else {
-                plan.fill(
-                  &slots,
-                  with: empty.readInPlace(
-                    &readSpecs[i], at: time, current: nil, probe: probe, currentKey: valueKey,
-                    probeKey: valueKey))
-              }
+              plan.fillReading(
+                of: &empty, &readSpecs[i], at: time, current: nil, probe: probe, valueKey: valueKey,
+                into: &slots)
             }
             continue
           }
@@ -251,26 +258,9 @@ extension StateCache {
         markDirty(entry, i)
         continue
       }
-      if plan.isRead && plan.kind == .last
-        && stateSlots[k].lastInPlace(&readSpecs[i], at: time, current: current, into: &slots, plan)
-      {
-        // Written to the slots in place (`AggregateState.lastInPlace`).
-      } else if plan.isRead && plan.kind == .stats,
-        let r = stateSlots[k].statsInPlace(&readSpecs[i], at: time, current: current)
-      {
-        // Three numbers, not an `AggregateReading` (`AggregateState.statsInPlace`).
-        plan.fill(&slots, stats: r)
-      } else if plan.isRead && plan.kind == .count {
-        // An integer, not an `AggregateReading` (`countInPlace`).
-        plan.fill(&slots, count: stateSlots[k].countInPlace(&readSpecs[i], at: time, current: current != nil))
-      } else if plan.isRead {
-        // The state and the spec in place (`inout`): read through a buffer pointer or the slot's
-        // optional, both were copied for the call (retaining the state's storage, the spec's
-        // name and type) on every reading.
-        plan.fill(
-          &slots,
-          with: stateSlots[k].readInPlace(
-            &readSpecs[i], at: time, current: current, probe: probe, valueKey: valueKey))
+      if plan.isRead {
+        stateSlots[k].fillReading(
+          plan, &readSpecs[i], at: time, current: current, probe: probe, valueKey: valueKey, into: &slots)
       }
       if let current {
         if applyNow {

@@ -52,39 +52,15 @@ struct StateCache {
       isLoaded = true
     }
 
-    /// The reading of the loaded state for the current event, in place (see
-    /// `AggregateState.readInPlace`: nothing changes).
+    /// Writes the loaded state's reading for the current event to the rules' slots, in place
+    /// (`AggregatePlan.fillReading`: nothing changes).
     @inline(__always)
-    mutating func readInPlace(
-      _ spec: inout AggregateSpec, at t: Timestamp, current: Value?, probe: Value?, valueKey: String?
-    ) -> AggregateReading {
-      stored.readInPlace(
-        &spec, at: t, current: current, probe: probe, currentKey: valueKey, probeKey: valueKey)
-    }
-
-    /// `readInPlace` of an unbounded `last` aggregate written straight to the variables' slots
-    /// (`AggregateState.lastInPlace`); false, nothing written, when that does not apply.
-    @inline(__always)
-    mutating func lastInPlace(
-      _ spec: inout AggregateSpec, at t: Timestamp, current: Value?, into slots: inout [Value?],
-      _ plan: AggregatePlan
-    ) -> Bool {
-      stored.lastInPlace(&spec, at: t, current: current, into: &slots, plan.slot0, plan.slot1)
-    }
-
-    /// `readInPlace` of an unbounded `stats` aggregate as three numbers
-    /// (`AggregateState.statsInPlace`); nil when that does not apply.
-    @inline(__always)
-    mutating func statsInPlace(_ spec: inout AggregateSpec, at t: Timestamp, current: Value?) -> (
-      count: Int64, mean: Double, deviation: Double
-    )? {
-      stored.statsInPlace(&spec, at: t, current: current)
-    }
-
-    /// `readInPlace` of a `count` aggregate, as an integer (`AggregateState.countInPlace`).
-    @inline(__always)
-    mutating func countInPlace(_ spec: inout AggregateSpec, at t: Timestamp, current: Bool) -> Int64 {
-      stored.countInPlace(&spec, at: t, current: current)
+    mutating func fillReading(
+      _ plan: AggregatePlan, _ spec: inout AggregateSpec, at t: Timestamp, current: Value?, probe: Value?,
+      valueKey: String?, into slots: inout [Value?]
+    ) {
+      plan.fillReading(
+        of: &stored, &spec, at: t, current: current, probe: probe, valueKey: valueKey, into: &slots)
     }
 
     /// `readInPlace` then `apply` of a matching event for an unbounded `seen` aggregate

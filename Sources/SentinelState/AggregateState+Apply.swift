@@ -67,10 +67,8 @@ extension AggregateState {
           storage = .fewTimes(two)
         } else {
           // Room for a few more before the array grows.
-          var xs: [Entry] = []
+          var xs = f.entries
           xs.reserveCapacity(8)
-          xs.append(Entry(time: f.first, value: .null))
-          if let s = f.second { xs.append(Entry(time: s, value: .null)) }
           xs.append(Entry(time: t, value: .null))
           storage = .entries(xs)
         }
@@ -151,23 +149,12 @@ extension AggregateState {
     guard let cutoff, let o = oldest, o <= cutoff else { return }
     switch storage {
     case .fewTimes(let f):
-      let first = f.first
-      let second = f.second
-      switch (first > cutoff, second.map { $0 > cutoff }) {
-      case (true, nil), (true, true?): return
-      case (false, true?):
-        // INVARIANT: `second` is not nil here.
-        if let s = second {
-          storage = .fewTimes(FewTimes(s))
-          oldest = s
-        }
-      case (true, false?):
-        storage = .fewTimes(FewTimes(first))
-        oldest = first
-      case (false, _):
-        storage = .empty
-        oldest = nil
-      }
+      // The times after the cutoff, in order; unchanged when it drops none.
+      var kept = f.first > cutoff ? FewTimes(f.first) : nil
+      if let s = f.second, s > cutoff { kept = kept?.adding(s) ?? FewTimes(s) }
+      guard kept?.count != f.count else { return }
+      storage = kept.map { .fewTimes($0) } ?? .empty
+      oldest = kept?.first
     case .entries(var xs):
       storage = .empty
       xs.removeAll { $0.time <= cutoff }

@@ -201,7 +201,7 @@ extension AggregateState {
     default: s.oldest = nil
     }
     if let t = latestTime { s.latestTime = t }
-    if s.latestEntry == nil, let o = s.oldest, s.newest.map({ $0 < o }) ?? true {
+    if !s.isLatest, let o = s.oldest, s.newest.map({ $0 < o }) ?? true {
       throw BytecodeError(offset: r.pos, "an entry is newer than the state's newest time")
     }
     return s

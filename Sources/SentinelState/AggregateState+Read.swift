@@ -106,12 +106,12 @@ extension AggregateState {
     let time: Timestamp?
     if let c = current, spec.includeCurrent {
       time = t
-      Self.write(c, to: &slots, at: valueSlot)
+      slots.overwrite(valueSlot, with: c)
     } else {
       time = latest == nil ? nil : latestTime
-      Self.write(latest, to: &slots, at: valueSlot)
+      slots.overwrite(valueSlot, with: latest)
     }
-    Self.write(time.map { .timestamp($0) }, to: &slots, at: timeSlot)
+    slots.overwrite(timeSlot, with: time.map { .timestamp($0) })
     return true
   }
 
@@ -131,17 +131,7 @@ extension AggregateState {
     default: return nil
     }
     if let c = current, spec.includeCurrent, !w.add(c) { return nil }
-    return (w.count, w.mean, w.count > 0 ? (max(0, w.m2) / Double(w.count)).squareRoot() : 0)
-  }
-
-  /// Writes `value` to `slots[k]` when `k` is an index of `slots` (the old value destroyed only
-  /// when it holds a reference: `overwrite(with:)`).
-  @inline(__always)
-  private static func write(_ value: Value?, to slots: inout [Value?], at k: Int) {
-    slots.withUnsafeMutableBufferPointer { p in
-      guard k >= 0 && k < p.count, let base = p.baseAddress else { return }
-      (base + k).overwrite(with: value)
-    }
+    return (w.count, w.mean, w.deviation)
   }
 
   /// `Window(spec, at: t)` from the spec's window length only: given the spec, the call copied it

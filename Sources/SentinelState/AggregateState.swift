@@ -70,10 +70,10 @@ public struct AggregateState: Sendable, Equatable {
     storage = .empty
   }
 
-  /// The latest entry of `.latest` storage, else nil.
-  var latestEntry: Entry? {
-    if case .latest(let v) = storage { return Entry(time: latestTime, value: v) }
-    return nil
+  /// Whether the storage is `.latest` (whose time `latestTime` is kept where `oldest` is).
+  var isLatest: Bool {
+    if case .latest = storage { return true }
+    return false
   }
 
   /// Whether nothing is recorded.
@@ -100,7 +100,7 @@ public struct AggregateState: Sendable, Equatable {
   /// bit pattern).
   public static func == (a: AggregateState, b: AggregateState) -> Bool {
     a.kind == b.kind && a.newest == b.newest && a.storage.isIdentical(to: b.storage)
-      && (a.latestEntry == nil || a.latestTime == b.latestTime)
+      && (!a.isLatest || a.latestTime == b.latestTime)
   }
 }
 
@@ -323,10 +323,13 @@ struct Welford: Sendable, Equatable {
     return true
   }
 
+  /// The population standard deviation (0 when the count is 0).
+  var deviation: Double { count > 0 ? (max(0, m2) / Double(count)).squareRoot() : 0 }
+
   /// `[count, mean, population stddev]`; mean and stddev absent when the count is 0.
   var reading: AggregateReading {
     guard count > 0 else { return AggregateReading(.int(0), nil, nil) }
-    return AggregateReading(.int(count), .double(mean), .double((max(0, m2) / Double(count)).squareRoot()))
+    return AggregateReading(.int(count), .double(mean), .double(deviation))
   }
 
   static func == (a: Welford, b: Welford) -> Bool {

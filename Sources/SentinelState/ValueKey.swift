@@ -33,22 +33,14 @@ public enum ValueKey {
     var s = s
     return s.withUTF8 { text in
       let n = text.count
-      var digits = 1
-      var power = 10
-      while power <= n {
-        digits += 1
-        power &*= 10
-      }
+      // The count's decimal digits by the shared writer (`DecimalText`, also the decision line's).
+      let digits = DecimalText.byteCount(Int64(n))
       return String(unsafeUninitializedCapacity: 2 &+ digits &+ n) { out in
         out[0] = 0x73  // s
-        var rest = n
-        for k in stride(from: digits, to: 0, by: -1) {
-          out[k] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
-          rest /= 10
-        }
-        out[digits &+ 1] = 0x3A  // :
-        _ = UnsafeMutableBufferPointer(rebasing: out[(digits &+ 2)...]).initialize(from: text)
-        return 2 &+ digits &+ n
+        let colon = DecimalText.write(Int64(n), into: out, at: 1)
+        out[colon] = 0x3A  // :
+        _ = UnsafeMutableBufferPointer(rebasing: out[(colon &+ 1)...]).initialize(from: text)
+        return colon &+ 1 &+ n
       }
     }
   }

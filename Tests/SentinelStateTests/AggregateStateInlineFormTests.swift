@@ -123,7 +123,7 @@ import Testing
             return
           }
         } else {
-          guard show(slots) == show(untouched), !unboundedLast || !(s.isEmpty || s.latestEntry != nil)
+          guard show(slots) == show(untouched), !unboundedLast || !(s.isEmpty || s.isLatest)
           else {
             Issue.record("\(spec) step \(step): lastInPlace did not apply, or wrote")
             return
@@ -181,5 +181,13 @@ import Testing
     one.storage = .valueSet([ValueKey.encode(.string("d")) ?? ""])
     #expect(s.encoded() == one.encoded())
     #expect(s == one)
+  }
+
+  /// The size the cache's slots are laid out for (`AggregateState`'s NOTE: the two times as their
+  /// parts, the kind last): a state that grows past it takes a slot of 64 bytes or more per
+  /// aggregate and key again.
+  @Test func aStateFitsItsSlot() {
+    #expect(MemoryLayout<AggregateState>.size <= 51)
+    #expect(MemoryLayout<AggregateState>.stride <= 56)
   }
 }

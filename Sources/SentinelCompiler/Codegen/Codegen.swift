@@ -303,7 +303,9 @@ private struct CodegenState {
     let mark = top
     try scoped { (s: inout CodegenState) throws(CodegenError) in
       if thenBranch { _ = s.scope.enter(unless: condition, isAnd: true, in: s.ir) }
+      // Constant index → the register it was loaded into; the stack is kept above those.
       var loaded: [UInt32: UInt16] = [:]
+      var keep = mark
       for k in roots {
         guard case .conditional(_, let t, let e) = s.ir.nodes[s.ir.ruleRoots[k]] else { continue }
         let x = thenBranch ? t : e
@@ -316,12 +318,13 @@ private struct CodegenState {
             v = Self.r(s.alloc())
             s.append(Instruction(.loadConst, v, c), span: s.ir.spans[x])
             loaded[c] = v
+            keep = s.top
           }
         } else {
           v = try s.emit(x)
         }
         s.append(Instruction(.ruleResult, v, UInt32(truncatingIfNeeded: k)), span: s.ir.spans[x])
-        if loaded.isEmpty { s.top = mark }
+        s.top = keep
       }
     }
     top = mark
