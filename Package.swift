@@ -37,7 +37,8 @@ let package = Package(
     .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
     .target(name: "SentinelCrypto", dependencies: ["CLibCrypto"], swiftSettings: strict),
     // Counts heap allocations per thread by interposing malloc (for `sentinel bench` and the
-    // zero-allocation tests of the evaluation loop); see Sources/CMallocCounter/counter.c.
+    // zero-allocation tests of the evaluation loop); also glibc's malloc settings and the
+    // processor's spin-wait hint for replay; see Sources/CMallocCounter/counter.c.
     .target(name: "CMallocCounter"),
 
     // MARK: - Runtime side

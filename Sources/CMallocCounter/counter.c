@@ -79,3 +79,13 @@ int sentinel_fix_mmap_threshold(int bytes) {
   // leaves the other at its 128 KiB default, and `free` would then shrink the heap's top often.
   return mallopt(M_MMAP_THRESHOLD, bytes) && mallopt(M_TRIM_THRESHOLD, 2 * bytes);
 }
+
+int sentinel_pad_heap_growth(int bytes) { return mallopt(M_TOP_PAD, bytes); }
+
+void sentinel_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}

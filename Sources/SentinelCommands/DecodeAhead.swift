@@ -7,6 +7,7 @@
 // `StatefulDifferentialTests.stateResultsPreparedAheadDecideAsProcessedBytes`,
 // `ReplayCrashTests.pipelinedAndSequentialReplaysAgreeInMemory`).
 
+import CMallocCounter
 import Dispatch
 import Foundation
 import SentinelModel
@@ -58,6 +59,12 @@ final class DecodeAhead: Sendable {
   /// The decoding thread's CPU time once it decoded the last line (nil before).
   private let cpu = Mutex<Double?>(nil)
   private let finished = DispatchSemaphore(value: 0)
+  /// The number of batches decoded so far (counted after `filled` is signalled): what `next()`
+  /// spins on before it waits.
+  private let produced = Atomic<Int>(0)
+  /// The number of batches handed back so far (counted after `free` is signalled for them): what
+  /// the decoding thread spins on before it waits for a free batch.
+  private let returned = Atomic<Int>(0)
 
   /// Starts preparing `input`'s lines (`bounds`, in order) with `preparer`, whose decoder is
   /// `decoder`.
@@ -88,6 +95,7 @@ final class DecodeAhead: Sendable {
       return n
     }
     guard n * batchLines < bounds.count else { return nil }
+    DecodeAhead.spin(until: n + 1, on: produced)
     filled.wait()
     return ring[n % ring.count]
   }
@@ -102,6 +110,38 @@ final class DecodeAhead: Sendable {
     unsignalled.store(0, ordering: .relaxed)
     free.signal()
     free.signal()
+    returned.add(2, ordering: .releasing)
+  }
+
+  /// Returns once `counter` reaches `target`, or after ~100 µs: the semaphore wait that follows
+  /// then finds its signal given and does not sleep.
+  // NOTE: a thread that sleeps on a semaphore is woken by a `futex` call of the other thread, and
+  // a vCPU that went idle takes tens of µs to run again: each thread here waits for the other
+  // ~100–500 times per 104,125 lines (the balance tips from one batch to the next), and the
+  // deciding thread then waited ~0.3 ms per wait (the decoding thread's wake-up, then a batch).
+  // Spinning first, the deciding thread slept 7 to 16 times per run instead of 48 to 160, and the
+  // replay's median rose by 4–9 % in alternating rounds (docs/performance.md, "s18: the heaps'
+  // growth and the threads' waits"). The spin is polite: `pause` (a hypervisor may run another
+  // vCPU meanwhile) and `sched_yield` (another thread of this vCPU may run), so that a busy host
+  // or machine loses little to it. Its time counts in the waiting thread's CPU time.
+  static func spin(until target: Int, on counter: borrowing Atomic<Int>) {
+    if counter.load(ordering: .acquiring) >= target { return }
+    let end = monotonicNanoseconds() &+ 100_000
+    while true {
+      for _ in 0..<64 {
+        if counter.load(ordering: .acquiring) >= target { return }
+        sentinel_spin_pause()
+      }
+      if monotonicNanoseconds() > end { return }
+      sched_yield()
+    }
+  }
+
+  /// CLOCK_MONOTONIC in nanoseconds.
+  private static func monotonicNanoseconds() -> Int {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return t.tv_sec &* 1_000_000_000 &+ t.tv_nsec
   }
 
   /// Stops the decoding thread at its next batch (the caller stops taking batches).
@@ -130,6 +170,8 @@ final class DecodeAhead: Sendable {
       var next = 0
       var b = 0
       while next < bounds.count {
+        // A permit per batch of the ring, and one per batch handed back.
+        DecodeAhead.spin(until: b + 1 - ring.count, on: returned)
         free.wait()
         if stopped.load(ordering: .relaxed) { return }
         let batch = ring[b % ring.count]
@@ -154,6 +196,7 @@ final class DecodeAhead: Sendable {
         next = end
         b += 1
         filled.signal()
+        produced.add(1, ordering: .releasing)
       }
     }
   }

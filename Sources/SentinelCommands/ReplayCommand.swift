@@ -2,6 +2,7 @@
 // and writes one line per input line (REFERENCE_RULES.md's decision and error lines).
 
 import ArgumentParser
+import CMallocCounter
 import Foundation
 import SentinelModel
 import SentinelRuntime
@@ -108,6 +109,12 @@ public struct ReplayCommand: ParsableCommand {
   }
 
   public func run() throws {
+    // NOTE: the heaps grow 64 MiB at a time, not by what each allocation needs: a replay keeps
+    // what it decodes (records, states), and the decoding thread's arena grew ~3,400 times per
+    // 104,125 lines, each growth an `mprotect` call under the arena's lock, which the deciding
+    // thread's frees then waited for (`strace -f -c`: 3,433 `mprotect` calls, 39 with the pad;
+    // docs/performance.md, "s18: the heaps' growth and the threads' waits").
+    _ = sentinel_pad_heap_growth(64 << 20)
     let bundle = try loadRuleSet(rules)
     let store: any StateStore & Sendable
     if let state {

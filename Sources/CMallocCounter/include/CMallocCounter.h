@@ -21,4 +21,13 @@ int sentinel_release_free_memory(void);
 /// dynamic mode keeps it. 1 on success.
 int sentinel_fix_mmap_threshold(int bytes);
 
+/// Makes each heap grow by `bytes` more than it needs when it grows (glibc's `M_TOP_PAD`, 128 KiB
+/// by default), so that a program whose heap grows steadily changes its mapping seldom: a
+/// thread's arena grows with an `mprotect` call under the arena's lock. 1 on success.
+int sentinel_pad_heap_growth(int bytes);
+
+/// The processor's spin-wait hint (`pause` on x86-64, `yield` on AArch64), for a loop that waits
+/// for another thread: under a hypervisor, a vCPU spinning on it can be descheduled for others.
+void sentinel_spin_pause(void);
+
 #endif
