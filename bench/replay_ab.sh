@@ -36,7 +36,8 @@ for i in $(seq 1 "$rounds"); do
   done
 done
 # Per build: the median and the best of each figure over the rounds (this machine's wall figures
-# move ±30 % with the host's load: compare medians, and minima of the threads' CPU).
+# move ±30 % with the host's load: compare medians, and minima of the threads' CPU). A build that
+# reports its threads' spinning (session 18 on) also gets each thread's work: its CPU less that.
 python3 - "$w/rounds" <<'PY'
 import re, statistics, sys
 rows = {}
@@ -48,6 +49,9 @@ for line in open(sys.argv[1]):
     r["events/s"].append(float(m[2]))
     for name, secs in re.findall(r"(deciding|decoding|committing) ([\d.]+) s", line):
         r.setdefault(name + " s", []).append(float(secs))
+    # A pipeline thread's CPU less what it spent spinning for the other (builds that report it).
+    for name, secs, spin in re.findall(r"(deciding|decoding) ([\d.]+) s \(spinning ([\d.]+) s\)", line):
+        r.setdefault(name + " work s", []).append(float(secs) - float(spin))
 for b in ("base", "new"):
     if b not in rows:
         continue

@@ -56,8 +56,11 @@ final class DecodeAhead: Sendable {
   private let unsignalled = Atomic<Int>(0)
   /// The number of batches `next()` returned (the caller's thread only).
   private let taken = Mutex<Int>(0)
-  /// The decoding thread's CPU time once it decoded the last line (nil before).
-  private let cpu = Mutex<Double?>(nil)
+  /// The decoding thread's CPU time once it decoded the last line (nil before), and the part of
+  /// it spent spinning (`spin`).
+  private let cpu = Mutex<(total: Double, spinning: Double)?>(nil)
+  /// The CPU seconds `next()` spun so far (the caller's thread only).
+  private let callerSpin = Mutex<Double>(0)
   private let finished = DispatchSemaphore(value: 0)
   /// The number of batches decoded so far (counted after `filled` is signalled): what `next()`
   /// spins on before it waits.
@@ -95,7 +98,8 @@ final class DecodeAhead: Sendable {
       return n
     }
     guard n * batchLines < bounds.count else { return nil }
-    DecodeAhead.spin(until: n + 1, on: produced)
+    let spun = DecodeAhead.spin(until: n + 1, on: produced)
+    if spun > 0 { callerSpin.withLock { $0 += spun } }
     filled.wait()
     return ring[n % ring.count]
   }
@@ -124,15 +128,18 @@ final class DecodeAhead: Sendable {
   // growth and the threads' waits"). The spin is polite: `pause` (a hypervisor may run another
   // vCPU meanwhile) and `sched_yield` (another thread of this vCPU may run), so that a busy host
   // or machine loses little to it. Its time counts in the waiting thread's CPU time.
-  static func spin(until target: Int, on counter: borrowing Atomic<Int>) {
-    if counter.load(ordering: .acquiring) >= target { return }
+  /// Returns the thread's CPU time spent spinning, in seconds (0 when it did not spin).
+  @discardableResult
+  static func spin(until target: Int, on counter: borrowing Atomic<Int>) -> Double {
+    if counter.load(ordering: .acquiring) >= target { return 0 }
+    let cpu = threadCPUSeconds()
     let end = monotonicNanoseconds() &+ 100_000
     while true {
       for _ in 0..<64 {
-        if counter.load(ordering: .acquiring) >= target { return }
+        if counter.load(ordering: .acquiring) >= target { return threadCPUSeconds() - cpu }
         sentinel_spin_pause()
       }
-      if monotonicNanoseconds() > end { return }
+      if monotonicNanoseconds() > end { return threadCPUSeconds() - cpu }
       sched_yield()
     }
   }
@@ -150,9 +157,12 @@ final class DecodeAhead: Sendable {
     free.signal()
   }
 
-  /// The decoding thread's CPU time in seconds, once it decoded every line (it waits for that);
-  /// nil after `cancel()`.
-  func decodingCPUSeconds() -> Double? {
+  /// The seconds `next()` spent spinning so far (part of the caller's CPU time).
+  func callerSpinSeconds() -> Double { callerSpin.withLock { $0 } }
+
+  /// The decoding thread's CPU time in seconds, and the part of it spent spinning, once it
+  /// decoded every line (it waits for that); nil after `cancel()`.
+  func decodingCPUSeconds() -> (total: Double, spinning: Double)? {
     if stopped.load(ordering: .relaxed) { return nil }
     finished.wait()
     finished.signal()
@@ -160,8 +170,10 @@ final class DecodeAhead: Sendable {
   }
 
   private func decodeAll() {
+    // CPU seconds spent spinning for a free batch.
+    var spun = 0.0
     defer {
-      cpu.withLock { $0 = threadCPUSeconds() }
+      cpu.withLock { $0 = (threadCPUSeconds(), spun) }
       finished.signal()
     }
     // The decoding thread's own copy: it keeps the state program's register file.
@@ -171,7 +183,7 @@ final class DecodeAhead: Sendable {
       var b = 0
       while next < bounds.count {
         // A permit per batch of the ring, and one per batch handed back.
-        DecodeAhead.spin(until: b + 1 - ring.count, on: returned)
+        spun += DecodeAhead.spin(until: b + 1 - ring.count, on: returned)
         free.wait()
         if stopped.load(ordering: .relaxed) { return }
         let batch = ring[b % ring.count]

@@ -278,7 +278,9 @@ public struct ReplayCommand: ParsableCommand {
       }
     }
     let cpuAtStart = threadCPUSeconds()
-    var decodingCPU: Double?
+    var decodingCPU: (total: Double, spinning: Double)?
+    // The part of the deciding thread's CPU time it spent spinning for the next batch.
+    var decidingSpin: Double?
     if pipeline {
       // Lines are decoded on a thread of their own, up to 4 batches ahead (DecodeAhead.swift).
       // In memory, the state program runs there too when it reads only the event's fields
@@ -314,6 +316,7 @@ public struct ReplayCommand: ParsableCommand {
       }
       // Every line was taken, so the decoding thread is done (or about to be).
       decodingCPU = ahead.decodingCPUSeconds()
+      decidingSpin = ahead.callerSpinSeconds()
     } else {
       for (n, range) in bounds.enumerated() {
         let result: ProcessedLine
@@ -337,8 +340,16 @@ public struct ReplayCommand: ParsableCommand {
     if output != nil { close(out.fd) }
     if progress { FileStream.standardError.write("\r\u{1B}[K") }
     if !quiet {
-      var threads = [("deciding", String(format: "%.3f s", decidingCPU))]
-      if let decodingCPU { threads.append(("decoding", String(format: "%.3f s", decodingCPU))) }
+      // With the pipeline, each thread's figure is followed by the part of it spent spinning,
+      // waiting for the other (DecodeAhead.spin): what is left is its work.
+      func cpu(_ total: Double, spinning: Double?) -> String {
+        guard let spinning else { return String(format: "%.3f s", total) }
+        return String(format: "%.3f s (spinning %.3f s)", total, spinning)
+      }
+      var threads = [("deciding", cpu(decidingCPU, spinning: decidingSpin))]
+      if let decodingCPU {
+        threads.append(("decoding", cpu(decodingCPU.total, spinning: decodingCPU.spinning)))
+      }
       if let t = linker?.time.seconds { threads.append(("linking", String(format: "%.3f s", t.cpu))) }
       if let t = committer?.time.seconds {
         threads.append(("committing", String(format: "%.3f s (%.3f s with the disk's waits)", t.cpu, t.busy)))

@@ -251,7 +251,9 @@ import Testing
 
   /// The summary on standard error counts the lines and gives each thread's CPU time: the
   /// deciding one always, the decoding one with the pipeline, the linking and committing ones
-  /// (the latter with its waits for the disk) with the pipeline and `--state`.
+  /// (the latter with its waits for the disk) with the pipeline and `--state`. With the pipeline,
+  /// the deciding and decoding threads' figures say how much of them was spent spinning for the
+  /// other thread: a part of the figure.
   @Test func theSummaryGivesEachThreadsCPUTime() throws {
     let dir = try Repo.temporaryFolder()
     let events = Repo.corpus + "/events.jsonl"
@@ -278,8 +280,15 @@ import Testing
       }
       #expect(named == threads, "\(args): \(cpuLine)")
       for part in cpuLine.dropFirst("  CPU by thread: ".count).split(separator: ", ") {
-        let seconds = Double(part.split(separator: " ")[1]) ?? -1
+        let words = part.split(separator: " ")
+        let seconds = Double(words[1]) ?? -1
         #expect(seconds > 0 && seconds < 600, "\(args): \(part)")
+        let pipelined = !args.contains("--no-pipeline") && (words[0] == "deciding" || words[0] == "decoding")
+        #expect(part.contains("(spinning ") == pipelined, "\(args): \(part)")
+        if pipelined {
+          let spinning = words.count > 4 ? Double(words[4]) ?? -1 : -1
+          #expect(spinning >= 0 && spinning <= seconds, "\(args): \(part)")
+        }
       }
       let counts = try #require(lines.first { $0.hasPrefix("  decided ") }, "\(text)")
       let numbers = counts.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
