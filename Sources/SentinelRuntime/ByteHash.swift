@@ -177,8 +177,9 @@ struct KeyNumbering {
   /// NOTE: the places of the keys numbered last, by 9 bits of their hash (one each), looked at
   /// before the table: in the reference corpus ~78 % of the user and ip keys are one of the
   /// last few hundred seen, and the table's first probe was a cache miss (~3/4 of
-  /// `number`'s samples: the table is ~2 MB for the scaled corpus's 29,000 keys; this is 16 kB;
-  /// docs/performance.md, "s18-dec").
+  /// `number`'s samples: the table is ~2 MB for the scaled corpus's 29,000 keys; this is 16 kB).
+  /// Samples in `number` 374 → 257 in a profile of 4 replays, the thread's CPU within the noise
+  /// (docs/performance.md, "s18-dec: the decoding thread, key lookups").
   private var recent = [Place](repeating: Place(), count: KeyNumbering.recentCount)
   private static let recentCount = 512
   /// Where the bytes of the long key the table found or numbered last are kept.

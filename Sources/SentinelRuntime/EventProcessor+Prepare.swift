@@ -143,8 +143,9 @@ public struct LinePreparer: Sendable {
         // Then each string key's id (`StateCache.read`, `keyIDs`).
         // NOTE: a key equal to one an earlier aggregate of this line numbered reuses its id
         // (up to `maxLineKeys` distinct keys compared), not only the previous aggregate's: the
-        // reference rules key by user, ip, user … (three lookups a line, now two); each lookup
-        // hashes the text and probes a table of ~1 MB (docs/performance.md, "s18-dec").
+        // reference rules key by user, ip, user … (three lookups a line, now two). The saved
+        // lookup was a cheap one (the place just touched): the thread's CPU did not move
+        // beyond the noise (docs/performance.md, "s18-dec: the decoding thread, key lookups").
         var distinct = 0
         for i in 0..<n {
           guard case .string(let key) = r[3 &* i] else {
