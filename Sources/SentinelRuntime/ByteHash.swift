@@ -174,16 +174,6 @@ struct KeyNumbering {
   private var others: [String: Int] = [:]
   /// How many strings are numbered.
   private(set) var count = 0
-  /// NOTE: the places of the keys numbered last, by 9 bits of their hash (one each), looked at
-  /// before the table: in the reference corpus ~78 % of the user and ip keys are one of the
-  /// last few hundred seen, and the table's first probe was a cache miss (~3/4 of
-  /// `number`'s samples: the table is ~2 MB for the scaled corpus's 29,000 keys; this is 16 kB).
-  /// Samples in `number` 374 → 257 in a profile of 4 replays, the thread's CPU within the noise
-  /// (docs/performance.md, "s18-dec: the decoding thread, key lookups").
-  private var recent = [Place](repeating: Place(), count: KeyNumbering.recentCount)
-  private static let recentCount = 512
-  /// Where the bytes of the long key the table found or numbered last are kept.
-  private var lastStart = 0
 
   /// ANDed with every hash: all ones, except in tests that force collisions.
   private let hashMask: UInt64
@@ -251,32 +241,6 @@ struct KeyNumbering {
     guard n <= Int(Int32.max) else { return number(other: String(decoding: key, as: UTF8.self)) }
     let short = n <= 16
     let (first, second) = short ? Self.words(key) : (0, 0)
-    // The recent keys first (see `recent`).
-    let r = Int(truncatingIfNeeded: h >> 48) & (Self.recentCount &- 1)
-    let hit: Int? = recent.withUnsafeBufferPointer { p in
-      let place = p[r]
-      guard place.number != 0, place.hash == h, Int(place.length) == n else { return nil }
-      if short {
-        return place.first == first && place.second == second ? Int(place.number) &- 1 : nil
-      }
-      return equals(Int(place.first), key) ? Int(place.number) &- 1 : nil
-    }
-    if let hit { return hit }
-    let number = number(ascii: key, hash: h, short: short, first: first, second: second)
-    recent.withUnsafeMutableBufferPointer { p in
-      p[r] = Place(
-        hash: h, number: Int32(truncatingIfNeeded: number &+ 1), length: Int32(truncatingIfNeeded: n),
-        first: short ? first : UInt64(lastStart), second: second)
-    }
-    return number
-  }
-
-  /// `number(ascii:hash:)` in the table, given the key's words when it is short; `lastStart`
-  /// is then where a long key's bytes are kept.
-  private mutating func number(
-    ascii key: UnsafeBufferPointer<UInt8>, hash h: UInt64, short: Bool, first: UInt64, second: UInt64
-  ) -> Int {
-    let n = key.count
     let mask = places.count - 1
     var i = Int(truncatingIfNeeded: h) & mask
     let found: Int? = places.withUnsafeBufferPointer { p in
@@ -287,7 +251,6 @@ struct KeyNumbering {
           if short {
             if place.first == first && place.second == second { return Int(place.number) &- 1 }
           } else if equals(Int(place.first), key) {
-            lastStart = Int(place.first)
             return Int(place.number) &- 1
           }
         }
@@ -302,7 +265,6 @@ struct KeyNumbering {
       first: first,
       second: second)
     if !short {
-      lastStart = bytes.count
       place.first = UInt64(bytes.count)
       bytes.append(contentsOf: key)
     }

@@ -121,10 +121,9 @@ import Testing
     #expect(ours.count == theirs.count)
   }
 
-  /// `KeyNumbering`'s recent places (`recent`, looked at before the table) against
-  /// `[String: Int]`: keys drawn mostly from the last few seen, as a corpus's users and ips
-  /// come, short and long (their bytes kept apart), copies with other storage, with real
-  /// hashes and with every hash equal (one recent place for all).
+  /// `KeyNumbering` against `[String: Int]` on keys drawn mostly from the last few seen, as a
+  /// corpus's users and ips come: short and long (their bytes kept apart), copies with other
+  /// storage, with real hashes and with every hash equal.
   @Test(arguments: [~UInt64(0), 0, 0xF])
   func recentKeysNumberAsADictionary(hashMask: UInt64) {
     var rng = DecoderTestRNG(seed: 18)
