@@ -90,6 +90,31 @@ public struct EventDecoder: Sendable {
   {
     try EventScanner.decode(buffer: line, plan: plan, slots: &slots).get()
   }
+
+  /// `decode(_:into:)` predicting each key by the order the lines before took (`KeyOrder`, one
+  /// per thread, made by `makeKeyOrder()`): the same result, slots and errors.
+  func decode(_ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], order: inout KeyOrder)
+    throws(EventError) -> String
+  {
+    guard order.next.count == 2 * (plan.codes.count + plan.objects.count) else {
+      return try decode(line, into: &slots)
+    }
+    return try order.next.withUnsafeMutableBufferPointer { o in
+      EventScanner.decode(buffer: line, plan: plan, slots: &slots, order: o.baseAddress)
+    }.get()
+  }
+
+  /// A key order starting from the declaration order, for `decode(_:into:order:)`.
+  func makeKeyOrder() -> KeyOrder {
+    KeyOrder(next: (plan.codes.map(\.next) + plan.firstChild).flatMap { [$0, -1] })
+  }
+}
+
+/// The two keys the scanner predicts after each field (at 2 × the field's index, the most recent
+/// first), then first in each object (at 2 × (field count + object)): learnt from the lines
+/// decoded before (`EventScanner.object`); -1: none.
+struct KeyOrder: Sendable {
+  var next: [Int32]
 }
 
 /// A decoded event: its id and its slot values in `slotOrder` order (nil = absent).

@@ -56,11 +56,19 @@ struct EventScanner {
   var pending: PendingError?
   var eventID: String?
   var typeValue: String?
+  /// A `KeyOrder`'s table (the keys predicted after each field and first in each object, learnt
+  /// from the lines decoded before), or nil: the declaration order (`FieldCode.next`,
+  /// `DecoderPlan.firstChild`).
+  let order: UnsafeMutablePointer<Int32>?
 
-  init(p: UnsafePointer<UInt8>, n: Int, plan: DecoderPlan, slots: UnsafeMutableBufferPointer<Value?>) {
+  init(
+    p: UnsafePointer<UInt8>, n: Int, plan: DecoderPlan, slots: UnsafeMutableBufferPointer<Value?>,
+    order: UnsafeMutablePointer<Int32>? = nil
+  ) {
     self.p = p
     self.n = n
     self.plan = plan
+    self.order = order
     self.codes = UnsafePointer(plan.codeTable)
     self.keyWords = UnsafePointer(plan.keyWordTable)
     self.keyMasks = UnsafePointer(plan.keyMaskTable)
@@ -87,9 +95,10 @@ struct EventScanner {
     try bytes.withUnsafeBufferPointer { decode(buffer: $0, plan: plan, slots: &slots) }.get()
   }
 
-  static func decode(buffer: UnsafeBufferPointer<UInt8>, plan: DecoderPlan, slots: inout [Value?]) -> Result<
-    String, EventError
-  > {
+  static func decode(
+    buffer: UnsafeBufferPointer<UInt8>, plan: DecoderPlan, slots: inout [Value?],
+    order: UnsafeMutablePointer<Int32>? = nil
+  ) -> Result<String, EventError> {
     if slots.count != plan.slotOrderCount { slots = Array(repeating: nil, count: plan.slotOrderCount) }
     return slots.withUnsafeMutableBufferPointer { out -> Result<String, EventError> in
       // The slots are not cleared first: a successful decode writes every field it saw and every
@@ -99,7 +108,7 @@ struct EventScanner {
         return .failure(
           EventError(kind: .invalidJSON, field: nil, message: "invalid JSON: empty line", offset: 0))
       }
-      var scanner = EventScanner(p: base, n: buffer.count, plan: plan, slots: out)
+      var scanner = EventScanner(p: base, n: buffer.count, plan: plan, slots: out, order: order)
       do throws(EventError) {
         return .success(try scanner.run())
       } catch {
@@ -176,19 +185,45 @@ struct EventScanner {
     if peek() == closeBrace {
       i += 1
     } else {
-      var expect = Int(plan.firstChild[o])
+      // NOTE: with a `KeyOrder` (`order`), the key predicted after a field (and first in an
+      // object) is the one that followed it in the last line that had it, not the next declared
+      // one: the reference corpus's lines put their fields in an order of their own (`amount`
+      // after `ip`, `country_code` after `card_country` …), and each key predicted wrong was
+      // looked up in the object's key table: samples in `key` 253 → 104 in a profile of 4
+      // replays, the thread's CPU within the noise (docs/performance.md, "s18-dec: the decoding
+      // thread, key lookups"). A prediction is
+      // always a field of the same object, and a match compares the key's bytes, its closing
+      // quote and the colon: a wrong prediction only costs the lookup.
+      // Two keys are predicted per place, the last two distinct ones seen there (the reference
+      // corpus's logins and transactions interleave): 2.4 keys a line looked up by the
+      // declaration order, 0.6 so.
+      let firstPlace = plan.codes.count &+ o
+      var last = firstPlace
+      var expect = Int(order?[2 &* firstPlace] ?? plan.firstChild[o])
       while true {
         guard peek() == quote else { throw syntax("expected a string key") }
         let f: Int
         if expect >= 0 && matchesKey(expect) {
           f = expect  // the key, its closing quote and the colon are consumed
+        } else if let order, case let other = Int(order[2 &* last &+ 1]), other >= 0, matchesKey(other) {
+          f = other
+          // The most recent first.
+          order[2 &* last &+ 1] = order[2 &* last]
+          order[2 &* last] = Int32(truncatingIfNeeded: f)
         } else {
           f = try key(o)
           skipSpace()
           guard peek() == colon else { throw syntax("expected ':'") }
           i += 1
+          if f >= 0, let order {
+            order[2 &* last &+ 1] = order[2 &* last]
+            order[2 &* last] = Int32(truncatingIfNeeded: f)
+          }
         }
-        if f >= 0 { expect = Int(codes[f].next) }
+        if f >= 0 {
+          expect = Int(order?[2 &* f] ?? codes[f].next)
+          last = f
+        }
         skipSpace()
         if f < 0 {
           try skipValue(depth: depth)

@@ -42,6 +42,12 @@ public struct LinePreparer: Sendable {
   /// With `tracksEventIDs`: the id of each string key's text, in order of first appearance
   /// (`StateCache.read`, `keyIDs`: the deciding thread finds its entry by it, with no hashing).
   var keyIDs = KeyNumbering()
+  /// The order the keys of the lines decoded so far came in (`EventDecoder.decode(_:into:order:)`).
+  var keyOrder = KeyOrder(next: [])
+  /// `runState`'s scratch: the aggregates of the line whose key was numbered first (their
+  /// index), at most `maxLineKeys`.
+  var lineKeys = [Int](repeating: 0, count: LinePreparer.maxLineKeys)
+  static let maxLineKeys = 8
   /// With `tracksEventIDs`, the lines prepared with `settlingIDs` since the last `settleIDs`:
   /// their index and their id's fingerprint, in order.
   var waitingLines: [Int] = []
@@ -71,7 +77,7 @@ public struct LinePreparer: Sendable {
   public mutating func decode(
     _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], settlingIDs index: Int? = nil
   ) -> PreparedLine {
-    var prepared = EventProcessor.prepare(line, decoder: decoder, into: &slots)
+    var prepared = prepareLine(line, into: &slots)
     // The duplicate test's first half, off the deciding thread: the id's fingerprint, and whether
     // it was seen before (then only the processor can tell whether it is a duplicate).
     if case .event(let id) = prepared, seenIDs != nil {
@@ -88,6 +94,17 @@ public struct LinePreparer: Sendable {
         eventID: id, hint: EventIDHint(fingerprint: f, firstSeen: first, tracking: tracking))
     }
     return prepared
+  }
+
+  /// `EventProcessor.prepare(_:decoder:into:)` with this preparer's key order
+  /// (`EventDecoder.decode(_:into:order:)`).
+  mutating func prepareLine(_ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?]) -> PreparedLine {
+    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
+    do {
+      return .event(eventID: try decoder.decode(line, into: &slots, order: &keyOrder))
+    } catch {
+      return .rejected(error, line: EventProcessor.errorLine(error))
+    }
   }
 
   /// `prepare`'s second half for a line `decode` prepared into `slots`: for an event with a
@@ -124,18 +141,35 @@ public struct LinePreparer: Sendable {
         }
         guard tracking != 0 else { return }
         // Then each string key's id (`StateCache.read`, `keyIDs`).
-        var lastKey: String?
-        var lastID = -1
+        // NOTE: a key equal to one an earlier aggregate of this line numbered reuses its id
+        // (up to `maxLineKeys` distinct keys compared), not only the previous aggregate's: the
+        // reference rules key by user, ip, user … (three lookups a line, now two). The saved
+        // lookup was a cheap one (the place just touched): the thread's CPU did not move
+        // beyond the noise (docs/performance.md, "s18-dec: the decoding thread, key lookups").
+        var distinct = 0
         for i in 0..<n {
           guard case .string(let key) = r[3 &* i] else {
             r[count &+ n &+ i] = .null
             continue
           }
-          if key != lastKey {
-            lastKey = key
-            lastID = keyIDs.number(key)
+          var id = -1
+          var j = 0
+          while j < distinct {
+            let k = lineKeys[j]
+            if case .string(let other) = r[3 &* k], other == key, case .int(let known) = r[count &+ n &+ k] {
+              id = Int(known)
+              break
+            }
+            j &+= 1
           }
-          r[count &+ n &+ i] = .int(Int64(lastID))
+          if id < 0 {
+            id = keyIDs.number(key)
+            if distinct < Self.maxLineKeys {
+              lineKeys[distinct] = i
+              distinct &+= 1
+            }
+          }
+          r[count &+ n &+ i] = .int(Int64(id))
         }
       }
     } else {
@@ -187,10 +221,12 @@ extension EventProcessor {
   /// A preparer for this processor's lines (to be used on one other thread); `stateAhead`:
   /// it runs the state program when it can (else it only decodes).
   public func makePreparer(stateAhead: Bool = true) -> LinePreparer {
-    LinePreparer(
+    var preparer = LinePreparer(
       decoder: decoder, stateProgram: stateAhead && runsStateAhead ? bundle.stateProgram : nil,
       plans: plans,
       timeSlot: timeSlot)
+    preparer.keyOrder = decoder.makeKeyOrder()
+    return preparer
   }
 
   /// `makePreparer(stateAhead:)`, and with `tracksEventIDs` the preparer also takes the first half

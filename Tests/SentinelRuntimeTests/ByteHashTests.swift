@@ -120,4 +120,35 @@ import Testing
     }
     #expect(ours.count == theirs.count)
   }
+
+  /// `KeyNumbering` against `[String: Int]` on keys drawn mostly from the last few seen, as a
+  /// corpus's users and ips come: short and long (their bytes kept apart), copies with other
+  /// storage, with real hashes and with every hash equal.
+  @Test(arguments: [~UInt64(0), 0, 0xF])
+  func recentKeysNumberAsADictionary(hashMask: UInt64) {
+    var rng = DecoderTestRNG(seed: 18)
+    let pool = Self.strings().filter { !$0.isEmpty }
+    var ours = KeyNumbering(hashMask: hashMask)
+    var theirs: [String: Int] = [:]
+    var window: [String] = []
+    var recentHits = 0
+    for step in 0..<(hashMask == 0 ? 3_000 : 20_000) {
+      let s: String
+      if !window.isEmpty && rng.next() % 4 != 0 {
+        // A recent key, as a copy made from its bytes half the time.
+        let t = window[Int(rng.next() % UInt64(window.count))]
+        s = rng.next() % 2 == 0 ? t : String(decoding: [UInt8](t.utf8), as: UTF8.self)
+        recentHits += 1
+      } else {
+        s = pool[Int(rng.next() % UInt64(hashMask == 0 ? min(300, pool.count) : pool.count))]
+        window.append(s)
+        if window.count > 40 { window.removeFirst() }
+      }
+      let expected = theirs[s, default: theirs.count]
+      if expected == theirs.count { theirs[s] = expected }
+      #expect(ours.number(s) == expected, "step \(step): \(s.debugDescription)")
+    }
+    #expect(ours.count == theirs.count)
+    #expect(recentHits > 1_000)
+  }
 }
