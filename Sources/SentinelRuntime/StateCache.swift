@@ -377,8 +377,10 @@ struct StateCache {
   /// `firstReservation` entries, then 8 times as many as there are, up to `capacity` (beyond it,
   /// between two commits, twice as many).
   /// NOTE: doubling copied every slot at each step and touched the new arrays' pages as it copied
-  /// them, ~2 % of replay's deciding thread in page faults and `memmove` (docs/performance.md,
-  /// "s18-agg: the deciding thread (session 18, issue 4)"); pages reserved and never used are never touched (not resident).
+  /// them: new entries were ~5.5 % of replay's deciding thread's samples (page faults and
+  /// `memmove`), ~3–4 % with this and `adviseHugePages` (docs/performance.md, "s18-agg: the
+  /// deciding thread (session 18, issue 4)"). Pages reserved and never used are never touched
+  /// (not resident).
   private mutating func reserveRoom() {
     let wanted = Swift.max(
       entries.count * 2, Swift.min(Swift.max(Self.firstReservation, entries.count * 8), capacity))
@@ -397,9 +399,10 @@ struct StateCache {
   /// Asks for transparent huge pages (`MADV_HUGEPAGE`) over the whole 2 MiB blocks of the
   /// `bytes` from `base` (an array's reserved buffer); nothing when they hold none.
   /// NOTE: a write-back cache (`replay` in memory) touches each page of its slots once, as its
-  /// keys come: ~1,750 page faults of ~4 µs each on this VM for the reference corpus' ~16,000
-  /// keys, ~3 % of the deciding thread, where a 2 MiB page faults once (docs/performance.md,
-  /// "s18-agg: the deciding thread (session 18, issue 4)"). Only there: a daemon's cache stays small, and its resident memory counts.
+  /// keys come: the deciding thread's page faults under `allocate` went from 3,366 to 885 per
+  /// replay of the scaled reference corpus (`perf record -e page-faults`; docs/performance.md,
+  /// "s18-agg: the deciding thread (session 18, issue 4)"). Only there: a daemon's cache stays
+  /// small, and its resident memory counts (a huge page is resident as a whole).
   private static func adviseHugePages(_ base: UnsafeMutableRawPointer?, bytes: Int) {
     #if canImport(Glibc)
       guard let base else { return }
