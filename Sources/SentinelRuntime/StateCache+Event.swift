@@ -180,23 +180,33 @@ extension StateCache {
       }
       let matches: Bool
       if case .bool(true) = results[3 * i + 1] { matches = true } else { matches = false }
-      let value = results[3 * i + 2]
-      var valueOK = !value.isError
-      var valueKey: String?
-      if valueOK && plan.needsValueKey(matches: matches) {
-        if formsAhead {
-          if case .string(let form) = results[3 &* plans.count &+ i] { valueKey = form }
-        } else {
-          valueKey = ValueKey.encode(value)
-        }
-        valueOK = valueKey != nil
-      }
-      // The current event's contribution (`count` records none), and the value `seen` looks up.
+      // The current event's contribution (`count` records none), the value `seen` looks up, and
+      // their key form.
       var current: Value?
       var probe: Value?
-      if valueOK {
-        if plan.kind != .count { probe = value }
-        if matches { current = plan.kind == .count ? .null : value }
+      var valueKey: String?
+      if plan.kind == .count {
+        // NOTE: a `count` uses nothing of the value but whether it is an error: it is tested in
+        // place, not copied (an outlined copy and three destroys per aggregate, for four of the
+        // reference rules' eight; docs/performance.md, "s18-agg: the deciding thread (session 18,
+        // issue 4)").
+        if matches, !results[3 * i + 2].isError { current = .null }
+      } else {
+        let value = results[3 * i + 2]
+        var valueOK = !value.isError
+        if valueOK && plan.needsValueKey(matches: matches) {
+          if formsAhead {
+            if case .string(let form) = results[3 &* plans.count &+ i] { valueKey = form }
+          } else {
+            valueKey = ValueKey.encode(value)
+          }
+          valueOK = valueKey != nil
+        }
+        if valueOK {
+          // Only a `seen` reading looks the value up (a copy of a `last` map for nothing, else).
+          if plan.kind == .seen { probe = value }
+          if matches { current = value }
+        }
       }
       guard plan.isRead || current != nil else { continue }
       if isText {

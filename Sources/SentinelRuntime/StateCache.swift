@@ -22,6 +22,10 @@
 import SentinelModel
 import SentinelState
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 // MARK: - StateCache
 
 /// A bounded cache of aggregate states by key value (see the file comment).
@@ -363,10 +367,55 @@ struct StateCache {
       entries[e] = entry
       return e
     }
+    if entries.count == entries.capacity { reserveRoom() }
     entries.append(entry)
     for _ in 0..<aggregateCount { stateSlots.append(Slot()) }
     return entries.count - 1
   }
+
+  /// Makes room for more entries (and their slots) than the arrays' doubling would: at least
+  /// `firstReservation` entries, then 8 times as many as there are, up to `capacity` (beyond it,
+  /// between two commits, twice as many).
+  /// NOTE: doubling copied every slot at each step and touched the new arrays' pages as it copied
+  /// them: new entries were ~5.5 % of replay's deciding thread's samples (page faults and
+  /// `memmove`), ~3–4 % with this and `adviseHugePages` (docs/performance.md, "s18-agg: the
+  /// deciding thread (session 18, issue 4)"). Pages reserved and never used are never touched
+  /// (not resident).
+  private mutating func reserveRoom() {
+    let wanted = Swift.max(
+      entries.count * 2, Swift.min(Swift.max(Self.firstReservation, entries.count * 8), capacity))
+    entries.reserveCapacity(wanted)
+    stateSlots.reserveCapacity(wanted * aggregateCount)
+    if writesBack {
+      entries.withUnsafeMutableBufferPointer {
+        Self.adviseHugePages($0.baseAddress, bytes: wanted * MemoryLayout<Entry>.stride)
+      }
+      stateSlots.withUnsafeMutableBufferPointer {
+        Self.adviseHugePages($0.baseAddress, bytes: wanted * aggregateCount * MemoryLayout<Slot>.stride)
+      }
+    }
+  }
+
+  /// Asks for transparent huge pages (`MADV_HUGEPAGE`) over the whole 2 MiB blocks of the
+  /// `bytes` from `base` (an array's reserved buffer); nothing when they hold none.
+  /// NOTE: a write-back cache (`replay` in memory) touches each page of its slots once, as its
+  /// keys come: the deciding thread's page faults under `allocate` went from 3,366 to 885 per
+  /// replay of the scaled reference corpus (`perf record -e page-faults`; docs/performance.md,
+  /// "s18-agg: the deciding thread (session 18, issue 4)"). Only there: a daemon's cache stays
+  /// small, and its resident memory counts (a huge page is resident as a whole).
+  private static func adviseHugePages(_ base: UnsafeMutableRawPointer?, bytes: Int) {
+    #if canImport(Glibc)
+      guard let base else { return }
+      let huge = 2 << 20
+      let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+      let end = (Int(bitPattern: base) + bytes) & ~(huge - 1)
+      guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+      _ = madvise(p, end - start, MADV_HUGEPAGE)
+    #endif
+  }
+
+  /// The entries reserved at the first growth of the arrays (`reserveRoom`), at most `capacity`.
+  static let firstReservation = 4096
 
   /// Evicts one clean entry not used by the current event (clock order); false when every
   /// entry is dirty or pinned.
