@@ -99,11 +99,8 @@ public struct LinePreparer: Sendable {
   /// `EventProcessor.prepare(_:decoder:into:)` with this preparer's key order
   /// (`EventDecoder.decode(_:into:order:)`).
   mutating func prepareLine(_ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?]) -> PreparedLine {
-    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
-    do {
-      return .event(eventID: try decoder.decode(line, into: &slots, order: &keyOrder))
-    } catch {
-      return .rejected(error, line: EventProcessor.errorLine(error))
+    EventProcessor.prepare(line) { () throws(EventError) in
+      try decoder.decode(line, into: &slots, order: &keyOrder)
     }
   }
 

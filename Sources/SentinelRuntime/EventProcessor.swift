@@ -283,9 +283,19 @@ public final class EventProcessor {
   )
     -> PreparedLine
   {
+    prepare(line) { () throws(EventError) in try decoder.decode(line, into: &slots) }
+  }
+
+  /// `prepare(_:decoder:into:)` with the event decoded by `decode` (its id returned): blank, the
+  /// event, or rejected with its error line. One classification for every decoding path
+  /// (`LinePreparer` decodes with its learnt key order).
+  @inline(__always)
+  static func prepare(_ line: UnsafeBufferPointer<UInt8>, decoding decode: () throws(EventError) -> String)
+    -> PreparedLine
+  {
     if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
     do {
-      return .event(eventID: try decoder.decode(line, into: &slots))
+      return .event(eventID: try decode())
     } catch {
       return .rejected(error, line: errorLine(error))
     }
