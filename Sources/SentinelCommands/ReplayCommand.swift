@@ -39,8 +39,11 @@ public struct ReplayCommand: ParsableCommand {
       command again: events already decided get their original lines back and are not counted
       twice, so the output is the same as an uninterrupted run's.
 
-      On a terminal, progress is shown on standard error; a summary (events/s, counts by action
-      and by rule) is always written there at the end (--quiet to skip it).
+      On a terminal, progress is shown on standard error; a summary (events/s, each thread's
+      CPU time, counts by action and by rule) is always written there at the end (--quiet to
+      skip it). With the pipeline, a thread that finds nothing to do spins for up to 100 µs
+      before it sleeps; the summary says how much of the deciding and decoding threads' CPU time
+      that was ("spinning").
 
       Examples:
         sentinel replay --rules rules/ fixtures/reference-corpus/events.jsonl > decisions.jsonl
