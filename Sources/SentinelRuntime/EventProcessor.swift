@@ -353,20 +353,13 @@ public final class EventProcessor {
     // the variable — ~3.5 % of the deciding thread's samples in an in-memory replay, ~1.5 % now
     // (docs/performance.md, "s18-agg: the deciding thread (session 18, issue 4)").
     pendingFingerprints.append(fingerprint)
-    let eventTime = time ?? Timestamp(seconds: 0)
-    guard rendersLines else {
-      // Without `rendersLines` the line stays empty: the record renders it when asked.
-      pendingRecords.append(
-        DecisionRecord(
-          eventID: eventID, action: decision.action.rawValue, score: decision.score, rules: decision.ruleIDs,
-          eventTime: eventTime, bundleDigest: bundle.digest))
-      return .decided(decision, line: "")
-    }
-    let line = decision.jsonLine
+    // Without `rendersLines` the line stays empty: the record renders it when asked.
+    let line = rendersLines ? decision.jsonLine : ""
     pendingRecords.append(
       DecisionRecord(
-        eventID: eventID, line: line, action: decision.action.rawValue, score: decision.score,
-        rules: decision.ruleIDs, eventTime: eventTime, bundleDigest: bundle.digest))
+        eventID: eventID, line: rendersLines ? line : nil, action: decision.action.rawValue,
+        score: decision.score, rules: decision.ruleIDs, eventTime: time ?? Timestamp(seconds: 0),
+        bundleDigest: bundle.digest))
     return .decided(decision, line: line)
   }
 

@@ -46,9 +46,11 @@ public struct DecisionRecord: Sendable, Equatable {
   /// The digest of the bundle that decided.
   public var bundleDigest: String
 
-  /// A decision record.
+  /// A decision record; `line` nil: rendered from its fields when asked (`DecisionLine`), for an
+  /// in-memory replay, which writes each line straight into its output and keeps the record only
+  /// to answer a duplicate — no string per decision.
   public init(
-    eventID: String, line: String, action: String, score: Int, rules: [String], eventTime: Timestamp,
+    eventID: String, line: String?, action: String, score: Int, rules: [String], eventTime: Timestamp,
     bundleDigest: String
   ) {
     self.eventID = eventID
@@ -60,19 +62,14 @@ public struct DecisionRecord: Sendable, Equatable {
     self.bundleDigest = bundleDigest
   }
 
-  /// A decision record whose line is rendered from its fields when asked (`DecisionLine`): for
-  /// an in-memory replay, which writes each line straight into its output and keeps the record
-  /// only to answer a duplicate — no string per decision.
+  /// A decision record whose line is rendered from its fields when asked (`init(eventID:line:…)`
+  /// with no line).
   public init(
     eventID: String, action: String, score: Int, rules: [String], eventTime: Timestamp, bundleDigest: String
   ) {
-    self.eventID = eventID
-    self.storedLine = nil
-    self.action = action
-    self.score = score
-    self.rules = rules
-    self.eventTime = eventTime
-    self.bundleDigest = bundleDigest
+    self.init(
+      eventID: eventID, line: nil, action: action, score: score, rules: rules, eventTime: eventTime,
+      bundleDigest: bundleDigest)
   }
 
   /// Equal when every field is, the line compared as given or rendered.
