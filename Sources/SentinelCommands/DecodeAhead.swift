@@ -120,12 +120,14 @@ final class DecodeAhead: Sendable {
   /// Returns once `counter` reaches `target`, or after ~100 µs: the semaphore wait that follows
   /// then finds its signal given and does not sleep.
   // NOTE: a thread that sleeps on a semaphore is woken by a `futex` call of the other thread, and
-  // a vCPU that went idle takes tens of µs to run again: each thread here waits for the other
-  // ~100–500 times per 104,125 lines (the balance tips from one batch to the next), and the
-  // deciding thread then waited ~0.3 ms per wait (the decoding thread's wake-up, then a batch).
-  // Spinning first, the deciding thread slept 7 to 16 times per run instead of 48 to 160, and the
-  // replay's median rose by 4–9 % in alternating rounds (docs/performance.md, "s18: the heaps'
-  // growth and the threads' waits"). The spin is polite: `pause` (a hypervisor may run another
+  // a vCPU that went idle takes tens of µs to run again. The two threads are balanced, so each
+  // waits for the other ~100–500 times per 104,125 lines, and the deciding thread then waited
+  // ~0.1–0.3 ms per wait (the decoding thread's wake-up, then a batch). Spinning first, it slept
+  // 7 to 16 times per run instead of 48 to 160 (both counted by a scratch build's instrumentation,
+  // not kept), and in three alternating sets the medians with a spin were 496,786–518,726
+  // events/s against 426,802–507,534 with the heap pad alone or 480,444 for the base
+  // (docs/performance.md, "s18: the heaps' growth and the threads' waits"; `bench/replay_ab.sh`
+  // reports each thread's spinning). The spin is polite: `pause` (a hypervisor may run another
   // vCPU meanwhile) and `sched_yield` (another thread of this vCPU may run), so that a busy host
   // or machine loses little to it. Its time counts in the waiting thread's CPU time.
   /// Returns the thread's CPU time spent spinning, in seconds (0 when it did not spin).

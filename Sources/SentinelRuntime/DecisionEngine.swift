@@ -53,12 +53,6 @@ public struct Decision: Sendable {
   public var jsonLine: String {
     DecisionLine.string(eventID: eventID, action: action.rawValue, score: score, rules: ruleIDs)
   }
-
-  /// `jsonLine` built by appending, every string quoted by `JSONWriter.quote`: what it falls
-  /// back to for ids that need escaping.
-  var escapedJSONLine: String {
-    DecisionLine.escaped(eventID: eventID, action: action.rawValue, score: score, rules: ruleIDs)
-  }
 }
 
 /// Decides events with one verified rule-set program.

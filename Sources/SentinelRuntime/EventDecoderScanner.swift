@@ -195,8 +195,7 @@ struct EventScanner {
       // always a field of the same object, and a match compares the key's bytes, its closing
       // quote and the colon: a wrong prediction only costs the lookup.
       // Two keys are predicted per place, the last two distinct ones seen there (the reference
-      // corpus's logins and transactions interleave): 2.4 keys a line looked up by the
-      // declaration order, 0.6 so.
+      // corpus's logins and transactions interleave, so one would keep missing).
       let firstPlace = plan.codes.count &+ o
       var last = firstPlace
       var expect = Int(order?[2 &* firstPlace] ?? plan.firstChild[o])

@@ -44,10 +44,6 @@ public struct LinePreparer: Sendable {
   var keyIDs = KeyNumbering()
   /// The order the keys of the lines decoded so far came in (`EventDecoder.decode(_:into:order:)`).
   var keyOrder = KeyOrder(next: [])
-  /// `runState`'s scratch: the aggregates of the line whose key was numbered first (their
-  /// index), at most `maxLineKeys`.
-  var lineKeys = [Int](repeating: 0, count: LinePreparer.maxLineKeys)
-  static let maxLineKeys = 8
   /// With `tracksEventIDs`, the lines prepared with `settlingIDs` since the last `settleIDs`:
   /// their index and their id's fingerprint, in order.
   var waitingLines: [Int] = []
@@ -138,35 +134,18 @@ public struct LinePreparer: Sendable {
         }
         guard tracking != 0 else { return }
         // Then each string key's id (`StateCache.read`, `keyIDs`).
-        // NOTE: a key equal to one an earlier aggregate of this line numbered reuses its id
-        // (up to `maxLineKeys` distinct keys compared), not only the previous aggregate's: the
-        // reference rules key by user, ip, user … (three lookups a line, now two). The saved
-        // lookup was a cheap one (the place just touched): the thread's CPU did not move
-        // beyond the noise (docs/performance.md, "s18-dec: the decoding thread, key lookups").
-        var distinct = 0
+        var lastKey: String?
+        var lastID = -1
         for i in 0..<n {
           guard case .string(let key) = r[3 &* i] else {
             r[count &+ n &+ i] = .null
             continue
           }
-          var id = -1
-          var j = 0
-          while j < distinct {
-            let k = lineKeys[j]
-            if case .string(let other) = r[3 &* k], other == key, case .int(let known) = r[count &+ n &+ k] {
-              id = Int(known)
-              break
-            }
-            j &+= 1
+          if key != lastKey {
+            lastKey = key
+            lastID = keyIDs.number(key)
           }
-          if id < 0 {
-            id = keyIDs.number(key)
-            if distinct < Self.maxLineKeys {
-              lineKeys[distinct] = i
-              distinct &+= 1
-            }
-          }
-          r[count &+ n &+ i] = .int(Int64(id))
+          r[count &+ n &+ i] = .int(Int64(lastID))
         }
       }
     } else {

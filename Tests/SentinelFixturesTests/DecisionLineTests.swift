@@ -1,5 +1,5 @@
 // `Decision.jsonLine` writes the line's bytes straight into the string's storage when no id needs
-// escaping; it must give exactly the line the appending form (`escapedJSONLine`) gives, for every
+// escaping; it must give exactly the line the appending form (`DecisionLine.escaped`) gives, for every
 // score (both extremes included) and any number of rules, and valid JSON throughout.
 
 import Foundation
@@ -17,12 +17,17 @@ import Testing
       matched: rules.map { MatchedRule(id: $0, outcome: .score, score: 1, reason: "") }, errors: [])
   }
 
+  /// The line of `d` built by appending, every string quoted by `JSONWriter.quote`.
+  static func escaped(_ d: Decision) -> String {
+    DecisionLine.escaped(eventID: d.eventID, action: d.action.rawValue, score: d.score, rules: d.ruleIDs)
+  }
+
   @Test(arguments: [Int.min, Int.min + 1, -1_000, -1, 0, 1, 9, 10, 99, 100, 12_345, Int.max - 1, Int.max])
   func bothFormsAgreeOnEveryScore(score: Int) throws {
     for action in DecisionAction.allCases {
       for rules in [[], ["a"], ["credential_stuffing", "password_spray", "z"]] {
         let d = Self.decision("evt_6d06912e13df~12", action, score, rules)
-        #expect(d.jsonLine == d.escapedJSONLine)
+        #expect(d.jsonLine == Self.escaped(d))
         let object = try JSONSerialization.jsonObject(with: Data(d.jsonLine.utf8)) as? [String: Any]
         #expect(object?["score"] as? Int == score)
         #expect(object?["rules"] as? [String] == rules)
@@ -35,7 +40,7 @@ import Testing
     let expected = #"{"event_id":"a\"b\\c\u0001é","action":"block","score":100,"rules":["r\"1","ok"]}"#
     #expect(d.jsonLine == expected)
     let plain = Self.decision("é€😀", .review, -3, Array(repeating: "rule", count: 40))
-    #expect(plain.jsonLine == plain.escapedJSONLine)
+    #expect(plain.jsonLine == Self.escaped(plain))
   }
 
   /// `DecisionLine.append` writes the bytes `string` makes (escaped ids included), after what the

@@ -66,6 +66,20 @@ import Testing
     }
   }
 
+  /// Whether two preparers gave a line the same outcome: the same id, fingerprint and
+  /// first-seen hint, or the same error line, or both blank. Their tracking numbers differ (one
+  /// per preparer); the rest must not.
+  static func sameOutcome(_ a: PreparedLine, _ b: PreparedLine) -> Bool {
+    switch (a, b) {
+    case (.trackedEvent(let i, let h), .trackedEvent(let j, let g)):
+      return i == j && h.fingerprint == g.fingerprint && h.firstSeen == g.firstSeen
+    case (.event, _), (.trackedEvent, _): return false
+    case (.rejected(_, let x), .rejected(_, let y)): return x == y
+    case (.blank, .blank): return true
+    case (.rejected, _), (.blank, _): return false
+    }
+  }
+
   /// The reference corpus with its first 300 lines again (duplicates), and two processors of
   /// the reference rules over stores that took the corpus's first 1,000 decisions.
   static func corpusAndTwoSeededProcessors() throws -> (lines: [String], a: EventProcessor, b: EventProcessor)
@@ -117,17 +131,8 @@ import Testing
     var firstSeen = 0
     var mismatches = 0
     for (k, (p, r)) in want.enumerated() {
-      let same: Bool
-      switch (p, got[k]) {
-      case (.trackedEvent(let i, let h), .trackedEvent(let j, let g)):
-        same = i == j && h.fingerprint == g.fingerprint && h.firstSeen == g.firstSeen
-        if h.firstSeen { firstSeen += 1 }
-      case (.event, _), (.trackedEvent, _): same = false
-      case (.rejected(_, let x), .rejected(_, let y)): same = x == y
-      case (.blank, .blank): same = true
-      case (.rejected, _), (.blank, _): same = false
-      }
-      if !same || String(describing: r) != String(describing: gotResults[k]) {
+      if case .trackedEvent(_, let h) = p, h.firstSeen { firstSeen += 1 }
+      if !Self.sameOutcome(p, got[k]) || String(describing: r) != String(describing: gotResults[k]) {
         mismatches += 1
         if mismatches <= 3 { Issue.record("line \(k + 1): \(lines[k])") }
       }
@@ -179,17 +184,9 @@ import Testing
     var mismatches = 0
     var withKeyIDs = 0
     for k in want.indices {
-      // The two preparers' tracking numbers differ (one per preparer); the rest must not.
-      let same: Bool
-      switch (want[k], got[k]) {
-      case (.trackedEvent(let i, let h), .trackedEvent(let j, let g)):
-        same = i == j && h.fingerprint == g.fingerprint && h.firstSeen == g.firstSeen
-      case (.event, _), (.trackedEvent, _): same = false
-      case (.rejected(_, let x), .rejected(_, let y)): same = x == y
-      case (.blank, .blank): same = true
-      case (.rejected, _), (.blank, _): same = false
-      }
-      if !same || String(describing: wantResults[k]) != String(describing: gotResults[k]) {
+      if !Self.sameOutcome(want[k], got[k])
+        || String(describing: wantResults[k]) != String(describing: gotResults[k])
+      {
         mismatches += 1
         if mismatches <= 3 { Issue.record("line \(k + 1): \(lines[k])") }
       }

@@ -1,5 +1,5 @@
-// `LinePreparer`'s key ids (`runState`: a key equal to one an earlier aggregate of the same line
-// numbered reuses its id) against a `[String: Int]` numbering every string key in order of
+// `LinePreparer`'s key ids (`runState`: a key equal to the previous aggregate's reuses its id)
+// against a `[String: Int]` numbering every string key in order of
 // first appearance, aggregate by aggregate and line by line: what `StateCache.read` expects.
 
 import SentinelFixtures

@@ -57,6 +57,17 @@ import Testing
     try OutputLine.parse(want).accepts(OutputLine.parse(got))
   }
 
+  /// The number of `lines` that are not their golden line (`same`); the first three are
+  /// recorded as issues, named by `what`.
+  static func mismatches(_ lines: [String], _ expected: [String], _ what: String) throws -> Int {
+    var n = 0
+    for (got, want) in zip(lines, expected) where try !same(got, want) {
+      n += 1
+      if n <= 3 { Issue.record("\(what): \(got)\n expected \(want)") }
+    }
+    return n
+  }
+
   /// In memory a decision's line is written from the decision and its record renders the line
   /// only for a duplicate (`EventProcessor.rendersLines` off): the output is the golden output,
   /// duplicates included (small batches: they are found pending, committed and in the store),
@@ -78,12 +89,7 @@ import Testing
     #expect(outputs[0] == outputs[2] && outputs[1] == outputs[2])
     let lines = outputs[0].split(separator: "\n").map(String.init)
     #expect(lines.count == expected.count)
-    var mismatches = 0
-    for (got, want) in zip(lines, expected) where try !Self.same(got, want) {
-      mismatches += 1
-      if mismatches <= 3 { Issue.record("in-memory replay: \(got)\n expected \(want)") }
-    }
-    #expect(mismatches == 0)
+    #expect(try Self.mismatches(lines, expected, "in-memory replay") == 0)
     // The corpus has duplicates (their lines repeat): the lazily rendered lines are exercised.
     let decided = expected.filter { !$0.contains("\"error\":") }
     #expect(Set(decided).count < decided.count)
@@ -152,12 +158,7 @@ import Testing
     #expect(second.status == 0)
     let output = try Repo.read(dir + "/second.jsonl").split(separator: "\n").map(String.init)
     #expect(output.count == expected.count)
-    var mismatches = 0
-    for (got, want) in zip(output, expected) where try !Self.same(got, want) {
-      mismatches += 1
-      if mismatches <= 3 { Issue.record("resumed replay: \(got)\n expected \(want)") }
-    }
-    #expect(mismatches == 0)
+    #expect(try Self.mismatches(output, expected, "resumed replay") == 0)
     let after = try SQLiteStateStore(path: db, readOnly: true)
     #expect(try after.decisionCount() == expectedByID.count)
   }
