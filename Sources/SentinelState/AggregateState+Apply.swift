@@ -48,21 +48,22 @@ extension AggregateState {
       latestTime = t
     case (.distinct, false), (.seen, false):
       guard let k = valueKey else { break }
-      switch storage {
-      case .valueSet(var keys):
-        storage = .empty  // NOTE: drops the enum's reference, so `keys` is unique and grows in place.
-        keys.insert(k)
-        storage = .valueSet(keys)
-      case .oneValue(let o):
+      // NOTE: `if case`, not a `switch` on `storage`: changed inside a switch over it, the
+      // set is shared with the switch's copy (see "In place" below).
+      if case .valueSet = storage {
+        _ = storage.insertKey(k)
+      } else if case .oneValue(let o) = storage {
         if o != k { storage = .valueSet([o, k]) }
-      default:
+      } else {
         // One value: inline, no set (`Storage.oneValue`).
         storage = .oneValue(k)
       }
     case (.count, true):
-      // One or two times inline (`Storage.fewTimes`), then the entries array.
-      switch storage {
-      case .fewTimes(let f):
+      // One or two times inline (`Storage.fewTimes`), then the entries array (`if case`, as
+      // above).
+      if case .entries = storage {
+        storage.appendEntry(Entry(time: t, value: .null))
+      } else if case .fewTimes(let f) = storage {
         if let two = f.adding(t) {
           storage = .fewTimes(two)
         } else {
@@ -72,28 +73,24 @@ extension AggregateState {
           xs.append(Entry(time: t, value: .null))
           storage = .entries(xs)
         }
-      case .entries(var xs):
-        storage = .empty
-        xs.append(Entry(time: t, value: .null))
-        storage = .entries(xs)
-      default:
+      } else {
         storage = .fewTimes(FewTimes(t))
       }
       if let o = oldest, o <= t {} else { oldest = t }
     case (.sum, true), (.stats, true), (.last, true):
-      var xs: [Entry] = []
-      if case .entries(let es) = storage { xs = es }
-      storage = .empty
-      xs.append(Entry(time: t, value: value))
-      storage = .entries(xs)
+      if case .entries = storage {
+        storage.appendEntry(Entry(time: t, value: value))
+      } else {
+        storage = .entries([Entry(time: t, value: value)])
+      }
       if let o = oldest, o <= t {} else { oldest = t }
     case (.distinct, true), (.seen, true):
       guard let k = valueKey else { break }
-      var times: [String: Timestamp] = [:]
-      if case .valueTimes(let d) = storage { times = d }
-      storage = .empty
-      if let previous = times[k], t <= previous {} else { times[k] = t }
-      storage = .valueTimes(times)
+      if case .valueTimes = storage {
+        storage.recordTime(t, forKey: k)
+      } else {
+        storage = .valueTimes([k: t])
+      }
       // A value's time only grows, so the least time can only grow: `oldest` stays a lower bound.
       if let o = oldest, o <= t {} else { oldest = t }
     }
@@ -107,9 +104,14 @@ extension AggregateState {
   /// state (or empty): the caller then reads and applies apart.
   public mutating func readAndApplySeen(_ spec: inout AggregateSpec, at t: Timestamp, key: String) -> Bool? {
     guard spec.kind == .seen, spec.windowNanos == nil, kind == .seen else { return nil }
-    var keys: Set<String>
+    // The set changed outside any `switch` on `storage` (see "In place" below).
+    if case .valueSet = storage {
+      let inserted = storage.insertKey(key)
+      if let n = newest, t <= n {} else { newest = t }
+      // Seen before, or the current event counts (`readSeen`).
+      return !inserted || spec.includeCurrent
+    }
     switch storage {
-    case .valueSet(let s): keys = s
     case .empty:
       // One value: inline, no set (`Storage.oneValue`).
       storage = .oneValue(key)
@@ -120,15 +122,11 @@ extension AggregateState {
         if let n = newest, t <= n {} else { newest = t }
         return true
       }
-      keys = [o]
+      storage = .valueSet([o, key])
+      if let n = newest, t <= n {} else { newest = t }
+      return spec.includeCurrent
     default: return nil
     }
-    storage = .empty  // NOTE: drops the enum's reference, so `keys` is unique and grows in place.
-    let inserted = keys.insert(key).inserted
-    storage = .valueSet(keys)
-    if let n = newest, t <= n {} else { newest = t }
-    // Seen before, or the current event counts (`readSeen`).
-    return !inserted || spec.includeCurrent
   }
 
   /// Whether `apply` records `value` (whose key form is `valueKey`, for `distinct` and `seen`)
@@ -147,6 +145,15 @@ extension AggregateState {
   /// Drops windowed entries with time ≤ `cutoff` (nil: nothing to drop).
   mutating func prune(before cutoff: Timestamp?) {
     guard let cutoff, let o = oldest, o <= cutoff else { return }
+    // The collections changed outside any `switch` on `storage` (see "In place" below).
+    if case .entries = storage {
+      oldest = storage.removeEntries(through: cutoff)
+      return
+    }
+    if case .valueTimes = storage {
+      oldest = storage.removeTimes(through: cutoff)
+      return
+    }
     switch storage {
     case .fewTimes(let f):
       // The times after the cutoff, in order; unchanged when it drops none.
@@ -155,25 +162,6 @@ extension AggregateState {
       guard kept?.count != f.count else { return }
       storage = kept.map { .fewTimes($0) } ?? .empty
       oldest = kept?.first
-    case .entries(var xs):
-      storage = .empty
-      xs.removeAll { $0.time <= cutoff }
-      oldest = xs.lazy.map(\.time).min()
-      storage = xs.isEmpty ? .empty : .entries(xs)
-    case .valueTimes(var times):
-      storage = .empty
-      var least: Timestamp?
-      var expired: [String] = []
-      for (k, time) in times {
-        if time <= cutoff {
-          expired.append(k)
-        } else if least.map({ time < $0 }) ?? true {
-          least = time
-        }
-      }
-      for k in expired { times[k] = nil }
-      oldest = least
-      storage = times.isEmpty ? .empty : .valueTimes(times)
     default: break
     }
   }
@@ -221,5 +209,78 @@ extension AggregateState {
       oldest = nil
       storage = .valueSet(Set(times.keys))
     }
+  }
+}
+
+// MARK: - In place
+
+// NOTE: each of these changes the collection inside the enum through a `mutating` method of the
+// enum itself, called outside any `switch` over the enum (`if case .entries = storage`). The
+// form it replaced — `switch storage { case .entries(var xs): storage = .empty; xs.append(…);
+// storage = .entries(xs) }` — copied the whole collection on every call in release builds: the
+// switch works on a copy of `storage`, released only after the change, so the buffer was never
+// unique (`swift_retain` then `swift_isUniquelyReferenced` in the
+// disassembly of `apply`; 33,390 non-unique appends and 10,885 non-unique removals per replay of
+// the scaled reference corpus, counted with a `perf probe` on
+// `_ContiguousArrayBuffer._consumeAndCreateNew`). A windowed state of n entries then cost O(n)
+// per event, and a key with many events in its window O(n²). docs/performance.md, "s19-agg: the
+// states changed in place (session 19, issue 4)".
+extension Storage {
+  /// Appends `e` to `.entries` in place; nothing for another form.
+  mutating func appendEntry(_ e: Entry) {
+    guard case .entries(var xs) = self else { return }
+    self = .empty
+    xs.append(e)
+    self = .entries(xs)
+  }
+
+  /// Inserts `k` into `.valueSet` in place: whether it was new (false for another form).
+  mutating func insertKey(_ k: String) -> Bool {
+    guard case .valueSet(var keys) = self else { return false }
+    self = .empty
+    let inserted = keys.insert(k).inserted
+    self = .valueSet(keys)
+    return inserted
+  }
+
+  /// Sets `.valueTimes`' time of `k` to `t` in place, unless it already holds a later one.
+  mutating func recordTime(_ t: Timestamp, forKey k: String) {
+    guard case .valueTimes(var times) = self else { return }
+    self = .empty
+    if let previous = times[k], t <= previous {} else { times[k] = t }
+    self = .valueTimes(times)
+  }
+
+  /// Removes `.entries`' entries with time ≤ `cutoff` in place (`.empty` when none is left):
+  /// the least time left, nil when none.
+  mutating func removeEntries(through cutoff: Timestamp) -> Timestamp? {
+    guard case .entries(var xs) = self else { return nil }
+    self = .empty
+    xs.removeAll { $0.time <= cutoff }
+    let least = xs.lazy.map(\.time).min()
+    if !xs.isEmpty { self = .entries(xs) }
+    return least
+  }
+
+  /// Removes `.valueTimes`' keys whose time is ≤ `cutoff` in place (`.empty` when none is left):
+  /// the least time left, nil when none.
+  mutating func removeTimes(through cutoff: Timestamp) -> Timestamp? {
+    guard case .valueTimes(var times) = self else { return nil }
+    self = .empty
+    var least: Timestamp?
+    // The first expired key apart: most prunes drop one, and an array for it was an allocation.
+    var expired: String?
+    var more: [String] = []
+    for (k, time) in times {
+      if time <= cutoff {
+        if expired == nil { expired = k } else { more.append(k) }
+      } else if least.map({ time < $0 }) ?? true {
+        least = time
+      }
+    }
+    if let expired { times[expired] = nil }
+    for k in more { times[k] = nil }
+    if !times.isEmpty { self = .valueTimes(times) }
+    return least
   }
 }
