@@ -41,12 +41,30 @@ public struct Decision: Sendable {
   public var action: DecisionAction
   public var score: Int
   /// Matched rules, sorted by id in byte order.
-  public var matched: [MatchedRule]
+  public var matched: [MatchedRule] {
+    didSet { ruleIDs = matched.map(\.id) }
+  }
   /// Rules whose condition evaluated to an error (they did not match), with the error.
   public var errors: [(rule: String, message: String)]
 
   /// The matched rule ids, sorted by byte order.
-  public var ruleIDs: [String] { matched.map(\.id) }
+  /// NOTE: kept, not computed per use: `replay` asked for them twice per matching event (the
+  /// decision record and the output line), an array allocated each time (12,390 per replay of
+  /// the scaled reference corpus; docs/performance.md, "s19-agg: the states changed in place").
+  public private(set) var ruleIDs: [String]
+
+  /// A decision; `ruleIDs` are `matched`'s.
+  public init(
+    eventID: String, action: DecisionAction, score: Int, matched: [MatchedRule],
+    errors: [(rule: String, message: String)]
+  ) {
+    self.eventID = eventID
+    self.action = action
+    self.score = score
+    self.matched = matched
+    self.errors = errors
+    ruleIDs = matched.isEmpty ? [] : matched.map(\.id)
+  }
 
   /// The decision line of REFERENCE_RULES.md: `{"event_id":…,"action":…,"score":N,"rules":[…]}`
   /// (`DecisionLine`, shared with decision records and replay's output).
