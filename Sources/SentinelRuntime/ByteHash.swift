@@ -70,28 +70,6 @@ enum ByteHash {
     return mum(h ^ k0, h ^ k2 ^ seed)
   }
 
-  /// Whether the `count` bytes at `a` and at `b` are equal (a word at a time, then byte by byte).
-  @inline(__always)
-  static func equal(_ a: UnsafeRawPointer?, _ b: UnsafeRawPointer?, count n: Int) -> Bool {
-    guard n > 0 else { return true }
-    guard let a, let b else { return false }
-    var i = 0
-    while i &+ 8 <= n {
-      guard
-        a.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-          == b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-      else { return false }
-      i &+= 8
-    }
-    while i < n {
-      guard a.load(fromByteOffset: i, as: UInt8.self) == b.load(fromByteOffset: i, as: UInt8.self) else {
-        return false
-      }
-      i &+= 1
-    }
-    return true
-  }
-
   /// The hash of a buffer's bytes.
   @inline(__always)
   static func hash(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64 = ByteHash.seed) -> UInt64 {

@@ -104,27 +104,6 @@ public struct EventDecoder: Sendable {
     }.get()
   }
 
-  /// `decode(_:into:order:)`, the long strings of the flat fields it does not capture shared
-  /// with the lines decoded before when their bytes are equal (`SlotStrings`, one per thread):
-  /// the same result, slots and errors.
-  func decode(
-    _ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?], order: inout KeyOrder,
-    strings: inout SlotStrings
-  ) throws(EventError) -> String {
-    let size = strings.places.count
-    guard order.next.count == 2 * (plan.codes.count + plan.objects.count), size > 0, size & (size - 1) == 0
-    else {
-      return try decode(line, into: &slots, order: &order)
-    }
-    return try order.next.withUnsafeMutableBufferPointer { o in
-      strings.places.withUnsafeMutableBufferPointer { s in
-        EventScanner.decode(
-          buffer: line, plan: plan, slots: &slots, order: o.baseAddress, strings: s,
-          stringHashMask: strings.hashMask)
-      }
-    }.get()
-  }
-
   /// A key order starting from the declaration order, for `decode(_:into:order:)`.
   func makeKeyOrder() -> KeyOrder {
     KeyOrder(next: (plan.codes.map(\.next) + plan.firstChild).flatMap { [$0, -1] })

@@ -60,23 +60,15 @@ struct EventScanner {
   /// from the lines decoded before), or nil: the declaration order (`FieldCode.next`,
   /// `DecoderPlan.firstChild`).
   let order: UnsafeMutablePointer<Int32>?
-  /// A `SlotStrings` table's places (the long strings of the flat fields made last, reused for
-  /// the same bytes), or nil: every string made anew.
-  let strings: UnsafeMutableBufferPointer<SlotStrings.Place>?
-  /// ANDed with the hash of each string looked up in `strings` (`SlotStrings.hashMask`).
-  let stringHashMask: UInt64
 
   init(
     p: UnsafePointer<UInt8>, n: Int, plan: DecoderPlan, slots: UnsafeMutableBufferPointer<Value?>,
-    order: UnsafeMutablePointer<Int32>? = nil, strings: UnsafeMutableBufferPointer<SlotStrings.Place>? = nil,
-    stringHashMask: UInt64 = ~0
+    order: UnsafeMutablePointer<Int32>? = nil
   ) {
     self.p = p
-    self.stringHashMask = stringHashMask
     self.n = n
     self.plan = plan
     self.order = order
-    self.strings = strings
     self.codes = UnsafePointer(plan.codeTable)
     self.keyWords = UnsafePointer(plan.keyWordTable)
     self.keyMasks = UnsafePointer(plan.keyMaskTable)
@@ -105,8 +97,7 @@ struct EventScanner {
 
   static func decode(
     buffer: UnsafeBufferPointer<UInt8>, plan: DecoderPlan, slots: inout [Value?],
-    order: UnsafeMutablePointer<Int32>? = nil, strings: UnsafeMutableBufferPointer<SlotStrings.Place>? = nil,
-    stringHashMask: UInt64 = ~0
+    order: UnsafeMutablePointer<Int32>? = nil
   ) -> Result<String, EventError> {
     if slots.count != plan.slotOrderCount { slots = Array(repeating: nil, count: plan.slotOrderCount) }
     return slots.withUnsafeMutableBufferPointer { out -> Result<String, EventError> in
@@ -117,9 +108,7 @@ struct EventScanner {
         return .failure(
           EventError(kind: .invalidJSON, field: nil, message: "invalid JSON: empty line", offset: 0))
       }
-      var scanner = EventScanner(
-        p: base, n: buffer.count, plan: plan, slots: out, order: order, strings: strings,
-        stringHashMask: stringHashMask)
+      var scanner = EventScanner(p: base, n: buffer.count, plan: plan, slots: out, order: order)
       do throws(EventError) {
         return .success(try scanner.run())
       } catch {
@@ -447,12 +436,10 @@ struct EventScanner {
         }
         if code.capture { capture(f, s) }
         if read >= 0 { slots[read] = .string(s) }
-      } else if code.capture {
+      } else if read >= 0 || code.capture {
         let s = makeString(span)
-        capture(f, s)
+        if code.capture { capture(f, s) }
         if read >= 0 { slots[read] = .string(s) }
-      } else if read >= 0 {
-        slots[read] = .string(sharedString(span))
       }
       return true
     case .int:
@@ -1029,38 +1016,6 @@ struct EventScanner {
     let count = s.end - s.start
     if s.ascii && count <= SmallASCII.capacity && smallStrings { return smallASCII(s.start, count) }
     return String(decoding: UnsafeBufferPointer(start: p + s.start, count: count), as: UTF8.self)
-  }
-
-  /// `makeString`, but a string of more than 15 bytes (a heap allocation) comes from `strings`
-  /// when its place there holds a string of the same bytes, and is kept there when made.
-  /// NOTE: for the flat fields that are not captured (the event id is unique per line): device
-  /// ids and ips of the scaled reference corpus repeat (~75–80 % found in 1,024 places,
-  /// simulated), and a String retained is cheaper than one allocated, copied and freed
-  /// (docs/performance.md, "s19-dec: the decoding thread's allocations").
-  @inline(__always)
-  mutating func sharedString(_ s: StringSpan) -> String {
-    guard let strings, !s.escaped, s.end &- s.start > SmallASCII.capacity else { return makeString(s) }
-    return sharedLongString(s, strings)
-  }
-
-  /// `sharedString` for a string of more than 15 bytes without escapes.
-  mutating func sharedLongString(_ s: StringSpan, _ strings: UnsafeMutableBufferPointer<SlotStrings.Place>)
-    -> String
-  {
-    let count = s.end &- s.start
-    let start = p + s.start
-    let h = ByteHash.hash(UnsafeRawPointer(start), count: count) & stringHashMask
-    let i = Int(truncatingIfNeeded: h) & (strings.count &- 1)
-    if strings[i].hash == h {
-      let same = strings[i].string.utf8.withContiguousStorageIfAvailable { b in
-        b.count == count
-          && ByteHash.equal(UnsafeRawPointer(b.baseAddress), UnsafeRawPointer(start), count: count)
-      }
-      if same == true { return strings[i].string }
-    }
-    let made = String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
-    strings[i] = SlotStrings.Place(hash: h, string: made)
-    return made
   }
 
   /// The small String of `count` ≤ 15 validated ASCII bytes at `start` (see `SmallASCII`): the

@@ -44,10 +44,6 @@ public struct LinePreparer: Sendable {
   var keyIDs = KeyNumbering()
   /// The order the keys of the lines decoded so far came in (`EventDecoder.decode(_:into:order:)`).
   var keyOrder = KeyOrder(next: [])
-  /// The key forms of the string values met last (`runState`).
-  var forms = FormCache()
-  /// The long strings of the fields decoded last (`EventDecoder.decode(_:into:order:strings:)`).
-  var slotStrings = SlotStrings()
   /// With `tracksEventIDs`, the lines prepared with `settlingIDs` since the last `settleIDs`:
   /// their index and their id's fingerprint, in order.
   var waitingLines: [Int] = []
@@ -100,7 +96,7 @@ public struct LinePreparer: Sendable {
   /// (`EventDecoder.decode(_:into:order:)`).
   mutating func prepareLine(_ line: UnsafeBufferPointer<UInt8>, into slots: inout [Value?]) -> PreparedLine {
     EventProcessor.prepare(line) { () throws(EventError) in
-      try decoder.decode(line, into: &slots, order: &keyOrder, strings: &slotStrings)
+      try decoder.decode(line, into: &slots, order: &keyOrder)
     }
   }
 
@@ -130,15 +126,8 @@ public struct LinePreparer: Sendable {
             var matches = false
             if case .bool(true) = r[3 &* i &+ 1] { matches = true }
             let value = r[3 &* i &+ 2]
-            if !value.isError && plans[i].needsValueKey(matches: matches) {
-              // NOTE: a string's form from `forms` when it was made for the same bytes lately:
-              // a retain instead of an allocation (docs/performance.md, "s19-dec: the decoding
-              // thread's allocations").
-              if case .string(let s) = value {
-                form = .string(forms.form(of: s))
-              } else if let f = ValueKey.encode(value) {
-                form = .string(f)
-              }
+            if !value.isError && plans[i].needsValueKey(matches: matches), let f = ValueKey.encode(value) {
+              form = .string(f)
             }
           }
           r[count &+ i] = form
