@@ -2,12 +2,16 @@
 // DecodeAhead.swift): a line is decoded into its slots (`EventProcessor.prepare`) and, when the
 // state program reads nothing but the event's fields, the state program runs on them too — its
 // results (each aggregate's key, filter and value) then depend on that line alone, not on any
-// earlier event or on the processor's state — and so do the key forms (`ValueKey.encode`) of
-// the values `distinct` and `seen` aggregates keep.
+// earlier event or on the processor's state.
 //
 // NOTE: the state program's run was ~11 % of the deciding thread's samples in an in-memory
-// replay of the scaled reference corpus, the key forms ~2 %, while the decoding thread idled
-// most of the time (docs/performance.md, "session 12").
+// replay of the scaled reference corpus, while the decoding thread idled most of the time
+// (docs/performance.md, "session 12"). The key forms (`ValueKey.encode`) of the values
+// `distinct` and `seen` aggregates keep were computed here too until session 19; they are the
+// deciding thread's again (`StateCache.read`): the decoding thread, which now sets the rate, did
+// ~7 % less work per line without them, and the deciding thread no more (paired medians of 20 and
+// 24 alternating in-memory replays; docs/performance.md, "s19: the key forms on the deciding
+// thread again").
 //
 // A state program that reads a run-time list runs on the deciding thread, as before: the list's
 // value is the processor's (`setRuntimeList` between two events), which a line decoded ahead
@@ -29,7 +33,7 @@ public struct LinePreparer: Sendable {
   let decoder: EventDecoder
   /// The state program when it runs ahead, else nil.
   let stateProgram: VerifiedProgram?
-  /// The aggregates (`EventProcessor.plans`): which values need a key form.
+  /// The aggregates (`EventProcessor.plans`).
   let plans: [AggregatePlan]
   let timeSlot: Int?
   let vm = VM()
@@ -51,8 +55,8 @@ public struct LinePreparer: Sendable {
   var settled: [Bool] = []
 
   /// `EventProcessor.prepare(_:decoder:into:)`; for an event with a time, when the state program
-  /// runs ahead, its results go to `stateResults` (any buffer; it is emptied otherwise), followed
-  /// by the key form of each aggregate's value (`StateCache.read`, `formsAhead`).
+  /// runs ahead, its results go to `stateResults` (any buffer; it is emptied otherwise), followed,
+  /// when the preparer tracks ids, by each aggregate's key id (`StateCache.read`, `keyIDs`).
   ///
   /// With `settlingIDs` (the line's index among those the caller keeps), a line whose id is
   /// tracked is first tagged as not seen for the first time (an exact lookup: never a wrong
@@ -101,51 +105,38 @@ public struct LinePreparer: Sendable {
   }
 
   /// `prepare`'s second half for a line `decode` prepared into `slots`: for an event with a
-  /// time, when the state program runs ahead, its results, key forms and key ids go to
+  /// time, when the state program runs ahead, its results and (tracking ids) key ids go to
   /// `stateResults` (emptied otherwise).
   public mutating func runState(_ prepared: PreparedLine, slots: [Value?], stateResults: inout [Value]) {
     // The processor's condition for running the state program (`decide`): a state program and
     // an event time.
     if prepared.isEvent, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
-      // The program's results, then a key form per aggregate, then (tracking ids) a key id per
-      // aggregate, written in place: the buffer comes back from the deciding thread with the
-      // same size (removing the forms and ids one by one and appending them again was ~7 % of
-      // this thread's samples; docs/performance.md, "s16-dec").
+      // The program's results, then (tracking ids) a key id per aggregate, written in place: the
+      // buffer comes back from the deciding thread with the same size (removing the ids one by
+      // one and appending them again was ~7 % of this thread's samples; docs/performance.md,
+      // "s16-dec").
       let count = state.program.ruleCount
       let n = plans.count
-      let full = count &+ n &+ (tracking != 0 ? n : 0)
+      let full = count &+ (tracking != 0 ? n : 0)
       // One element at a time: `removeSubrange` took ~7 % of this thread (generic, unspecialized).
       while stateResults.count > full { stateResults.removeLast() }
       while stateResults.count < full { stateResults.append(.null) }
       _ = vm.run(state, variables: slots, resultsPrefix: &stateResults, registers: &registers)
+      guard tracking != 0 else { return }
       stateResults.withUnsafeMutableBufferPointer { r in
-        for i in 0..<n {
-          var form = Value.null
-          // Only where `StateCache.read` uses one.
-          if plans[i].keysValues {
-            var matches = false
-            if case .bool(true) = r[3 &* i &+ 1] { matches = true }
-            let value = r[3 &* i &+ 2]
-            if !value.isError && plans[i].needsValueKey(matches: matches), let f = ValueKey.encode(value) {
-              form = .string(f)
-            }
-          }
-          r[count &+ i] = form
-        }
-        guard tracking != 0 else { return }
-        // Then each string key's id (`StateCache.read`, `keyIDs`).
+        // Each string key's id (`StateCache.read`, `keyIDs`).
         var lastKey: String?
         var lastID = -1
         for i in 0..<n {
           guard case .string(let key) = r[3 &* i] else {
-            r[count &+ n &+ i] = .null
+            r[count &+ i] = .null
             continue
           }
           if key != lastKey {
             lastKey = key
             lastID = keyIDs.number(key)
           }
-          r[count &+ n &+ i] = .int(Int64(lastID))
+          r[count &+ i] = .int(Int64(lastID))
         }
       }
     } else {
@@ -279,9 +270,9 @@ extension EventProcessor {
     var readsState = false
     if bundle.stateProgram != nil, let t = timeSlot, case .timestamp? = slots[t] { readsState = true }
     if !readsState { for k in readingSlots { slots[k] = decoded[k] } }
-    // The preparer ran the state program for this line when it left a full set of results and
-    // key forms (and, when it tracks ids, key ids: usable while its numbering is the cache's).
-    let full = (bundle.stateProgram?.program.ruleCount ?? 0) + plans.count
+    // The preparer ran the state program for this line when it left a full set of results (and,
+    // when it tracks ids, key ids: usable while its numbering is the cache's).
+    let full = bundle.stateProgram?.program.ruleCount ?? 0
     let withKeyIDs = ahead.count == full + plans.count
     let ready = runsStateAhead && !ahead.isEmpty && (ahead.count == full || withKeyIDs)
     let keyIDs = ready && withKeyIDs && keySpace != 0 && hint?.tracking == keySpace

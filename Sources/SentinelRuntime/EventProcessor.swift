@@ -549,7 +549,7 @@ public final class EventProcessor {
     if !ready { _ = vm.run(state, variables: slots, results: &stateResults, registers: &stateRegisters) }
     try cache.read(
       stateResults, plans: plans, at: time, into: &slots, store: store, complete: cacheIsComplete,
-      formsAhead: ready, keyIDs: keyIDs)
+      keyIDs: keyIDs)
   }
 
   /// The error line of a rejected event (REFERENCE_RULES.md).

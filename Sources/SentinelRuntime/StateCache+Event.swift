@@ -28,8 +28,8 @@ struct AggregatePlan {
   let slot2: Int
 
   /// Whether the event's value needs its key form (`ValueKey.encode`): to record it (the event
-  /// matches) and, for `seen`, to look it up; a `distinct` the event does not match needs none.
-  /// `StateCache.read` and `LinePreparer` (which computes the forms ahead) both ask this.
+  /// matches) and, for `seen`, to look it up; a `distinct` the event does not match needs none
+  /// (`StateCache.read`).
   @inline(__always)
   func needsValueKey(matches: Bool) -> Bool {
     keysValues && (matches || (kind == .seen && isRead))
@@ -135,18 +135,14 @@ extension StateCache {
   /// Reads every aggregate for the current event (after `beginEvent`): `results` are the state
   /// program's (key `3i`, filter `3i+1`, value `3i+2`), the readings go to the slots of the
   /// variables the rules read, and the updates the event makes are kept for `applyUpdates`.
-  /// With `formsAhead`, `results[3n + i]` (n aggregates) is the key form of aggregate `i`'s value
-  /// (`.string`), computed ahead (`LinePreparer`) wherever this method uses one (`.null`
-  /// elsewhere, and for a value without a key form). States not cached are loaded first: from `store`, unless `complete` (the
-  /// cache was loaded with everything the store has) and nothing was evicted since, when a
-  /// missing state is new.
-  /// With `keyIDs` (and `formsAhead`), `results[4n + i]` is the id a `LinePreparer` gave the
-  /// text of aggregate `i`'s key when it is a string (`.int`), and entries are found by it
+  /// States not cached are loaded first: from `store`, unless `complete` (the cache was loaded
+  /// with everything the store has) and nothing was evicted since, when a missing state is new.
+  /// With `keyIDs`, `results[3n + i]` (n aggregates) is the id a `LinePreparer` gave the text of
+  /// aggregate `i`'s key when it is a string (`.int`), and entries are found by it
   /// (`entryOfKeyID`).
   mutating func read(
     _ results: [Value], plans: [AggregatePlan], at time: Timestamp,
-    into slots: inout [Value?], store: any StateStore, complete: Bool, formsAhead: Bool = false,
-    keyIDs: Bool = false
+    into slots: inout [Value?], store: any StateStore, complete: Bool, keyIDs: Bool = false
   ) throws {
     updateCount = 0
     // NOTE: when nothing in this event can reach the store — every state missing from the cache
@@ -195,11 +191,7 @@ extension StateCache {
         let value = results[3 * i + 2]
         var valueOK = !value.isError
         if valueOK && plan.needsValueKey(matches: matches) {
-          if formsAhead {
-            if case .string(let form) = results[3 &* plans.count &+ i] { valueKey = form }
-          } else {
-            valueKey = ValueKey.encode(value)
-          }
+          valueKey = ValueKey.encode(value)
           valueOK = valueKey != nil
         }
         if valueOK {
@@ -211,7 +203,7 @@ extension StateCache {
       guard plan.isRead || current != nil else { continue }
       if isText {
         var id = -1
-        if keyIDs, case .int(let n) = results[4 &* plans.count &+ i] { id = Int(truncatingIfNeeded: n) }
+        if keyIDs, case .int(let n) = results[3 &* plans.count &+ i] { id = Int(truncatingIfNeeded: n) }
         if id >= 0 {
           if id != lastID {
             lastID = id

@@ -143,8 +143,8 @@ import Testing
 
   /// Lines decoded a group at a time and the state program run on each afterwards, in order
   /// (`LinePreparer.decode`, then `runState`: `DecodeAhead`'s batches), with ids settled per
-  /// group, give each line what `prepare` gives line by line: outcome, id hint, state results,
-  /// key forms and key ids. The slot and result buffers are reused from group to group, as the
+  /// group, give each line what `prepare` gives line by line: outcome, id hint, state results
+  /// and key ids. The slot and result buffers are reused from group to group, as the
   /// batches' are.
   @Test(arguments: [1, 7, 64])
   func decodedThenRunLinesAreThoseOfPrepare(group: Int) throws {
@@ -196,9 +196,6 @@ import Testing
     #expect(withKeyIDs > lines.count / 2, "lines with state results: \(withKeyIDs) of \(lines.count)")
   }
 
-  /// `LinePreparer.form` (a key form written directly) is `ValueKey.encode`: strings of every
-  /// length 0…120 (the count's digits change at 10 and 100), non-ASCII, small and large Strings,
-  /// and values of other kinds.
   @Test func aKnownHashWithoutADecisionIsANewEvent() throws {
     let bundle = try BoundedCacheTests.referenceBundle()
     let lines = try Repo.read(Repo.corpus + "/events.jsonl").split(separator: "\n")
@@ -308,8 +305,8 @@ import Testing
           var line = lines[preparedCount]
           prepared[k] = line.withUTF8 { preparer.prepare($0, into: &slots[k], stateResults: &results[k]) }
           if case .trackedEvent(_, let hint) = prepared[k], !hint.firstSeen { seenBefore += 1 }
-          // The results, their key forms and the key ids.
-          if results[k].count == 5 * bundle.bundle.aggregates.count { withKeyIDs += 1 }
+          // The results and the key ids.
+          if results[k].count == 4 * bundle.bundle.aggregates.count { withKeyIDs += 1 }
           preparedCount += 1
         }
         let k = n % depth

@@ -24,18 +24,18 @@ import Testing
     for line in lines {
       var line = line
       _ = line.withUTF8 { preparer.prepare($0, into: &slots, stateResults: &results) }
-      guard results.count == 5 * n else { continue }
+      guard results.count == 4 * n else { continue }
       var keys: Set<String> = []
       for i in 0..<n {
         guard case .string(let key) = results[3 * i] else {
-          if case .null = results[4 * n + i] {} else { Issue.record("\(line): aggregate \(i) has an id") }
+          if case .null = results[3 * n + i] {} else { Issue.record("\(line): aggregate \(i) has an id") }
           continue
         }
         if !keys.insert(key).inserted { repeats += 1 }
         let expected = numbers[key, default: numbers.count]
         if expected == numbers.count { numbers[key] = expected }
         var id: Int64?
-        if case .int(let k) = results[4 * n + i] { id = k }
+        if case .int(let k) = results[3 * n + i] { id = k }
         #expect(id == Int64(expected), "\(line): aggregate \(i)")
         checked += 1
       }
