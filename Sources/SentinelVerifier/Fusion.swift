@@ -9,7 +9,9 @@
 // `Value` copies (with their retain/release) fewer. Likewise `load.var; load.var; call` →
 // `call.vv`, `load.var; call` (unary) → `call.v`, and the conjunct of a rule condition, `…;
 // call t, …; and a, t` → `and.vk` and `load.var t; and a, t` → `and.v`. Measured in
-// docs/performance.md (issue 5).
+// docs/performance.md (issue 5). Rule writes fuse with their neighbours (`rule.move.jf`,
+// `rule.2`, `rule.var`, `rule.rv`) and tests with the branch after them (`move.jf`, `and.jf`,
+// `has.jf`): docs/bytecode.md lists every sequence.
 //
 // A sequence is fused only when (1) no jump lands inside it (its later instructions are not
 // leaders), (2) the call is unguarded (its argument kinds are proven), and (3) each argument
