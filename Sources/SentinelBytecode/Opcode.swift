@@ -83,6 +83,9 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   case ruleMoveJumpIfFalse
   case ruleTwice
   case ruleVar
+  case andJumpIfFalse
+  case hasVariableJumpIfFalse
+  case ruleRuleVar
 
   /// One row of the opcode table.
   public struct Info: Sendable {
@@ -251,5 +254,23 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     Info(
       name: "rule.var", operands: [.none, .rule, .variable], cost: 2,
       meaning: "results[b] ← variable c (`load.var x, c; rule x, b` fused, x dead after)"),
+    // Tests fused with the branch after them, and a rule write with the next `rule.var`
+    // (Fusion.swift): the pairs the reference rules' programs ran most per event
+    // (docs/performance.md, "s19-fuse").
+    Info(
+      name: "and.jf", operands: [.useDef, .use, .target], cost: 2,
+      meaning:
+        "a ← a && b as `and`, then if a is bool false: pc ← c (forward) (`and; jump.false` fused; a is written on both edges)"
+    ),
+    Info(
+      name: "has.jf", operands: [.def, .variable, .target], cost: 2,
+      meaning:
+        "a ← whether variable b is bound, then if it is not: pc ← c (forward) (`has.var; jump.false` fused; a is written on both edges)"
+    ),
+    Info(
+      name: "rule.rv", operands: [.use, .rule, .rule, .variable], cost: 3,
+      meaning:
+        "results[b] ← a, then results[c] ← variable d (`rule a, b; load.var x, d; rule x, c` fused, x dead after)"
+    ),
   ]
 }

@@ -258,6 +258,29 @@ public struct VM: Sendable {
         // VERIFIED: b < ruleCount (rule_out_of_bounds), c < variables in the program's table.
         VM.store(results, b, loadVariable(program, c, variables))
 
+      case .andJumpIfFalse:
+        VM.store(r, a, Operations.logical(r[a], r[b], absorbing: false))
+        if case .bool(false) = r[a] {
+          // VERIFIED: forward and in bounds (backward_jump, target_out_of_bounds).
+          pc = c
+          continue
+        }
+
+      case .hasVariableJumpIfFalse:
+        // VERIFIED: b < variables.count in the program's table; the caller's array may be short.
+        let bound = b < variables.count && variables[b] != nil
+        VM.store(r, a, .bool(bound))
+        if !bound {
+          // VERIFIED: forward and in bounds (backward_jump, target_out_of_bounds).
+          pc = c
+          continue
+        }
+
+      case .ruleRuleVar:
+        // VERIFIED: b, c < ruleCount (rule_out_of_bounds), d < variables in the program's table.
+        VM.writeRule(results, b, r, a)
+        VM.store(results, c, loadVariable(program, Int(ins.d), variables))
+
       default:
         // The opcodes rule sets seldom run (field selection, collections, dynamic calls): one
         // outlined function, so the loop's register allocation serves the hot cases.
@@ -330,7 +353,7 @@ public struct VM: Sendable {
     case .nop, .loadConst, .loadVar, .move, .call, .logicalAnd, .logicalOr, .jump, .jumpIfFalse, .jumpIfTrue,
       .jumpIfNotBool, .iterInit, .iterNext, .iterNext2, .loop, .ret, .ruleResult, .callVar, .callVarConst,
       .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .moveJumpIfFalse, .testVarVar,
-      .ruleMoveJumpIfFalse, .ruleTwice, .ruleVar:
+      .ruleMoveJumpIfFalse, .ruleTwice, .ruleVar, .andJumpIfFalse, .hasVariableJumpIfFalse, .ruleRuleVar:
       // INVARIANT: `execute` runs these itself. Listed, not `default:`, so that a new opcode
       // does not compile until one of the two switches runs it.
       break

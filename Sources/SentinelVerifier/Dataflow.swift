@@ -167,7 +167,7 @@ struct Dataflow {
     let b = Int(ins.b)
     let c = Int(ins.c)
     switch ins.opcode {
-    case .nop, .jump, .jumpIfFalse, .jumpIfTrue, .loop, .ret, .ruleResult, .ruleTwice, .ruleVar:
+    case .nop, .jump, .jumpIfFalse, .jumpIfTrue, .loop, .ret, .ruleResult, .ruleTwice, .ruleVar, .ruleRuleVar:
       break
     case .jumpIfNotBool:
       if s[a].kind != .unset { s[a] = RegisterFact(.bool) }
@@ -179,7 +179,7 @@ struct Dataflow {
       default: s[a] = RegisterFact(ValueKind(of: v))
       }
     case .loadVar: s[a] = RegisterFact(variableKinds[b])
-    case .hasVariable: s[a] = RegisterFact(.bool)
+    case .hasVariable, .hasVariableJumpIfFalse: s[a] = RegisterFact(.bool)
     case .move, .moveJumpIfFalse: s[a] = s[b].kind == .counter ? RegisterFact(.int) : s[b]
     case .ruleMoveJumpIfFalse: s[a] = s[c].kind == .counter ? RegisterFact(.int) : s[c]
     case .select: s[a] = RegisterFact(s[b].kind == .optional ? .optional : .any)
@@ -189,7 +189,7 @@ struct Dataflow {
     case .callVar, .callVarConst, .callVarVar, .testVarConst, .testVarVar:
       let builtin = ins.opcode.fusedCall.map { Int(ins.operand($0.builtin)) } ?? 0
       s[a] = RegisterFact(ValueKind(declared: overloads[builtin].result) ?? .any)
-    case .andVar, .andVarConst, .andTestVarConst: s[a] = RegisterFact(.bool)
+    case .andVar, .andVarConst, .andTestVarConst, .andJumpIfFalse: s[a] = RegisterFact(.bool)
     case .callDynamic: s[a] = RegisterFact(.any)
     case .logicalAnd, .logicalOr, .notStrictlyFalse: s[a] = RegisterFact(.bool)
     case .conditionError: s[a] = RegisterFact(.never)
@@ -384,6 +384,10 @@ private struct Flow {
       target = Int(ins.d)
       refinesAtTarget = true
       writesBeforeBranch = true
+    case .andJumpIfFalse, .hasVariableJumpIfFalse:
+      target = Int(ins.c)
+      refinesAtTarget = true
+      writesBeforeBranch = true
     case .iterInit:
       target = Int(ins.c)
     case .iterNext, .iterNext2:
@@ -397,7 +401,7 @@ private struct Flow {
     case .nop, .loadConst, .loadVar, .move, .select, .hasField, .optSelect, .call, .callDynamic,
       .logicalAnd, .logicalOr, .conditionError, .notStrictlyFalse, .makeList, .listAppend,
       .listAppendOptional, .makeMap, .mapInsert, .mapInsertOptional, .ruleResult, .ruleTwice, .ruleVar,
-      .hasVariable,
+      .ruleRuleVar, .hasVariable,
       .callVar,
       .callVarConst, .callVarVar, .andVar, .andVarConst, .testVarConst, .andTestVarConst, .testVarVar:
       break

@@ -9,7 +9,9 @@
 // `Value` copies (with their retain/release) fewer. Likewise `load.var; load.var; call` →
 // `call.vv`, `load.var; call` (unary) → `call.v`, and the conjunct of a rule condition, `…;
 // call t, …; and a, t` → `and.vk` and `load.var t; and a, t` → `and.v`. Measured in
-// docs/performance.md (issue 5).
+// docs/performance.md (issue 5). Rule writes fuse with their neighbours (`rule.move.jf`,
+// `rule.2`, `rule.var`, `rule.rv`) and tests with the branch after them (`move.jf`, `and.jf`,
+// `has.jf`): docs/bytecode.md lists every sequence.
 //
 // A sequence is fused only when (1) no jump lands inside it (its later instructions are not
 // leaders), (2) the call is unguarded (its argument kinds are proven), and (3) each argument
@@ -34,7 +36,11 @@ enum Fusion {
   static func fuse(_ p: Program, guardedCalls: [Bool], overloads: [Overload], variableKinds: [ValueKind])
     -> Program?
   {
-    let code = p.code
+    // Jumps are threaded first as well as last: a `jump.false a` that only other `jump.false a`
+    // reached (a short-circuit chain's next test) is then no jump's target any more, so it can
+    // fuse with the instruction before it (`and.jf`, `has.jf`, `move.jf`).
+    var code = p.code
+    var fused = threadJumps(&code)
     let n = code.count
     var isLeader = [Bool](repeating: false, count: n + 1)
     for ins in code {
@@ -46,7 +52,6 @@ enum Fusion {
     // Old pc → new pc (pcs inside a fused sequence map to it; no jump targets them).
     var newPC = [Int](repeating: 0, count: n + 1)
     var pc = 0
-    var fused = 0
     while pc < n {
       newPC[pc] = out.count
       // load.const x, k or load.var x, v with x dead after it → nothing: a write no path reads
@@ -104,7 +109,8 @@ enum Fusion {
       let taken: (register: UInt16, value: Bool)?
       switch ins.opcode {
       case .jump: taken = nil
-      case .jumpIfFalse, .moveJumpIfFalse, .ruleMoveJumpIfFalse: taken = (ins.a, false)
+      case .jumpIfFalse, .moveJumpIfFalse, .ruleMoveJumpIfFalse, .andJumpIfFalse, .hasVariableJumpIfFalse:
+        taken = (ins.a, false)
       case .jumpIfTrue: taken = (ins.a, true)
       default: continue
       }
@@ -158,7 +164,29 @@ enum Fusion {
       if second.opcode == .ruleResult, second.a == first.a {
         return (Instruction(.ruleTwice, first.a, first.b, second.b), 2)
       }
+      // rule a, k; load.var x, v; rule x, m → rule.rv a, k, m, v (x dead after: a state
+      // program's filter result, then the next result, a variable: the aggregate's value or
+      // the next aggregate's key)
+      if second.opcode == .loadVar, let third = next(2), third.opcode == .ruleResult, third.a == second.a,
+        isDead(second.a, after: pc + 2, in: code)
+      {
+        return (Instruction(.ruleRuleVar, first.a, first.b, third.b, second.b), 3)
+      }
       return nil
+    }
+    // and a, b; jump.false a, T → and.jf a, b, T and has.var a, v; jump.false a, T → has.jf a,
+    // v, T (a conjunct, or a presence test, and the short-circuit branch after it; a is written
+    // on both edges, as before)
+    // NOTE: with `rule.rv` above, the pairs the reference rules' programs ran most per event
+    // (a scratch build counting executed pcs on the scaled corpus): dispatches per event 48.6 →
+    // 40.7 (state program) and 57.7 → 50.9 (rule program), the peer program's 72.7 → 70.4;
+    // replay's and `sentinel bench`'s times within the host's noise (docs/performance.md,
+    // "s19-fuse").
+    if first.opcode == .logicalAnd || first.opcode == .hasVariable, let second = next(1),
+      second.opcode == .jumpIfFalse, second.a == first.a
+    {
+      let op: Opcode = first.opcode == .logicalAnd ? .andJumpIfFalse : .hasVariableJumpIfFalse
+      return (Instruction(op, first.a, first.b, second.b), 2)
     }
     // move a, b; jump.false a, T → move.jf a, b, T (a is written on both edges, as before)
     if first.opcode == .move, let second = next(1), second.opcode == .jumpIfFalse, second.a == first.a {

@@ -70,6 +70,100 @@ private let inputs: [[Value?]] = [
     #expect(try !executed(q).contains(.ruleVar))
   }
 
+  /// `rule a, k; load.var x, v; rule x, m` → `rule.rv a, k, m, v` when x is dead after the
+  /// second rule (a state program's filter result, then a variable result), x = a included; not
+  /// when x is read later, nor when a jump lands on the load.
+  @Test func aRuleAndTheNextVariableRuleFuse() throws {
+    // rule 0 ← true; rule 1 ← x (loaded into r0 itself); rule 2 ← true; rule 3 ← y, then r1
+    // (still y) is returned.
+    let p = program(
+      [
+        .loadConst(0, 0), Instruction(.ruleResult, 0, 0), .loadVar(0, 0), Instruction(.ruleResult, 0, 1),
+        .loadConst(0, 0), Instruction(.ruleResult, 0, 2), .loadVar(1, 1), Instruction(.ruleResult, 1, 3),
+        .ret(1),
+      ], registers: 2, constants: [.bool(true)], variables: [x, y], ruleCount: 4)
+    let code = try Fixtures.verifier.verify(p).executedProgram.code
+    #expect(
+      code.map(\.opcode) == [.loadConst, .ruleRuleVar, .loadConst, .ruleResult, .loadVar, .ruleResult, .ret])
+    #expect(code[1] == Instruction(.ruleRuleVar, 0, 0, 1, 0))
+    try expectSameResults(p, inputs)
+    // A jump onto the load: the rule and the load stay apart (the load and its rule still fuse).
+    let q = program(
+      [
+        .loadConst(0, 0), Instruction(.jumpIfTrue, 0, 3), Instruction(.ruleResult, 0, 0),
+        .loadVar(1, 0),  // @3
+        Instruction(.ruleResult, 1, 1), .ret(0),
+      ], registers: 2, constants: [.bool(true)], variables: [x, y], ruleCount: 2)
+    #expect(try executed(q) == [.loadConst, .jumpIfTrue, .ruleResult, .ruleVar, .ret])
+    try expectSameResults(q, inputs)
+  }
+
+  /// `and a, b; jump.false a, T` → `and.jf a, b, T` and `has.var a, v; jump.false a, T` →
+  /// `has.jf a, v, T`: a is written on both edges (the rule after the target reads it). Not when
+  /// a jump lands on the `jump.false`, unless jump threading (before fusion) moves that jump on.
+  @Test func testsFuseWithTheBranchAfterThem() throws {
+    let b = VariableSlot(name: "b", type: .bool)
+    // r0 ← b && has(x); if r0 { r1 ← has(y); if r1 { r0 ← x } }; rule 0 ← r0; rule 1 ← r1.
+    let p = program(
+      [
+        .loadVar(0, 0), Instruction(.hasVariable, 1, 1), Instruction(.logicalAnd, 0, 1),
+        Instruction(.jumpIfFalse, 0, 7), Instruction(.hasVariable, 1, 2), Instruction(.jumpIfFalse, 1, 7),
+        .loadVar(0, 1),
+        Instruction(.ruleResult, 0, 0),  // @7
+        Instruction(.ruleResult, 1, 1), .ret(0),
+      ], registers: 2, variables: [b, x, y], ruleCount: 2)
+    let code = try Fixtures.verifier.verify(p).executedProgram.code
+    #expect(
+      code.map(\.opcode) == [
+        .loadVar, .hasVariable, .andJumpIfFalse, .hasVariableJumpIfFalse, .loadVar, .ruleResult, .ruleResult,
+        .ret,
+      ])
+    #expect(
+      code[2] == Instruction(.andJumpIfFalse, 0, 1, 5)
+        && code[3] == Instruction(.hasVariableJumpIfFalse, 1, 2, 5))
+    var cases: [[Value?]] = []
+    for u in [Value.bool(true), .bool(false), .int(1)] {
+      for v in [Value.int(3), nil] {
+        for w in [Value.int(4), nil] { cases.append([u, v, w]) }
+      }
+    }
+    cases.append([nil, .int(3), .int(4)])
+    try expectSameResults(p, cases)
+    // A `jump.true` of another register lands on each `jump.false`: nothing fuses.
+    let q = program(
+      [
+        .loadVar(0, 0), .loadVar(2, 0), Instruction(.hasVariable, 1, 1), Instruction(.jumpIfTrue, 2, 5),
+        Instruction(.logicalAnd, 0, 1),
+        Instruction(.jumpIfFalse, 0, 10),  // @5
+        Instruction(.jumpIfTrue, 2, 8), Instruction(.hasVariable, 1, 2),
+        Instruction(.jumpIfFalse, 1, 10),  // @8
+        .loadVar(0, 1),
+        Instruction(.ruleResult, 0, 0),  // @10
+        Instruction(.ruleResult, 1, 1), .ret(0),
+      ], registers: 3, variables: [b, x, y], ruleCount: 2)
+    let fusedQ = try executed(q)
+    #expect(!fusedQ.contains(.andJumpIfFalse) && !fusedQ.contains(.hasVariableJumpIfFalse), "\(fusedQ)")
+    try expectSameResults(q, cases)
+    // The `jump.false r0` at 4 is reached by the one at 1 too, which threading sends on to @6:
+    // then no jump lands on it and the `and` before it fuses.
+    let t = program(
+      [
+        .loadVar(0, 0), Instruction(.jumpIfFalse, 0, 4), Instruction(.hasVariable, 1, 1),
+        Instruction(.logicalAnd, 0, 1),
+        Instruction(.jumpIfFalse, 0, 6),  // @4
+        Instruction(.hasVariable, 0, 2),
+        Instruction(.ruleResult, 0, 0),  // @6
+        .ret(0),
+      ], registers: 2, variables: [b, x, y], ruleCount: 1)
+    let fusedT = try Fixtures.verifier.verify(t).executedProgram.code
+    #expect(
+      fusedT.map(\.opcode) == [
+        .loadVar, .jumpIfFalse, .hasVariable, .andJumpIfFalse, .hasVariable, .ruleResult, .ret,
+      ])
+    #expect(fusedT[1].b == 5 && fusedT[3].c == 5)
+    try expectSameResults(t, cases)
+  }
+
   @Test func varConstVarVarAndUnaryCallsFuse() throws {
     // r0 ← x > 1; r1 ← x + y; r2 ← -y; rule results, then r0.
     let p = program(

@@ -153,6 +153,27 @@ func sample(for op: Opcode) -> (Program, [Value?]) {
         [Instruction(op, 0, 0, 0), .loadConst(0, 0), .ret(0)], registers: 1, constants: [.int(1)],
         variables: [VariableSlot(name: "x", type: .int)], ruleCount: 1), [.int(2)]
     )
+  case .andJumpIfFalse:
+    // r0 ← true && false, then to @4.
+    return (
+      program(
+        [.loadConst(0, 0), .loadConst(1, 1), Instruction(op, 0, 1, 4), .loadConst(0, 2), .ret(0)],
+        registers: 2, constants: [.bool(true), .bool(false), .int(1)]), []
+    )
+  case .hasVariableJumpIfFalse:
+    // r0 ← has(x) (true); then r0 ← 1.
+    return (
+      program(
+        [Instruction(op, 0, 0, 2), .loadConst(0, 0), .ret(0)], registers: 1, constants: [.int(1)],
+        variables: [VariableSlot(name: "x", type: .int)]), [.int(2)]
+    )
+  case .ruleRuleVar:
+    // rule 0 ← r0 (true); rule 1 ← x.
+    return (
+      program(
+        [.loadConst(0, 0), Instruction(op, 0, 0, 1, 0), .ret(0)], registers: 1, constants: [.bool(true)],
+        variables: [VariableSlot(name: "x", type: .int)], ruleCount: 2), [.int(2)]
+    )
   case .moveJumpIfFalse:
     // r0 ← r1 (false), then to @3.
     return (

@@ -139,6 +139,50 @@ let ruleCases: [RuleCase] = [
       variables: [VariableSlot(name: "x", type: .int)], ruleCount: 1),
     rule: .variableOutOfBounds, pc: 0, operand: 2),
   RuleCase(
+    name: "rule.rv second rule out of bounds",
+    program: program(
+      [.loadConst(0, 0), Instruction(.ruleRuleVar, 0, 0, 1, 0), .ret(0)], registers: 1,
+      constants: [.bool(true)], variables: [VariableSlot(name: "x", type: .int)], ruleCount: 1),
+    rule: .ruleOutOfBounds, pc: 1, operand: 2),
+  RuleCase(
+    name: "rule.rv variable out of bounds",
+    program: program(
+      [.loadConst(0, 0), Instruction(.ruleRuleVar, 0, 0, 1, 1), .ret(0)], registers: 1,
+      constants: [.bool(true)], variables: [VariableSlot(name: "x", type: .int)], ruleCount: 2),
+    rule: .variableOutOfBounds, pc: 1, operand: 3),
+  RuleCase(
+    name: "rule.rv of an unwritten register",
+    program: program(
+      [Instruction(.ruleRuleVar, 0, 0, 1, 0), .loadConst(0, 0), .ret(0)], registers: 1,
+      constants: [.bool(true)], variables: [VariableSlot(name: "x", type: .int)], ruleCount: 2),
+    rule: .unassignedRegister, pc: 0, operand: 0),
+  // The fused branches: the accumulator read before it is written, the variable in bounds, the
+  // target forward.
+  RuleCase(
+    name: "and.jf of an unwritten register",
+    program: program(
+      [.loadConst(1, 0), Instruction(.andJumpIfFalse, 0, 1, 2), .ret(1)], registers: 2,
+      constants: [.bool(true)]),
+    rule: .unassignedRegister, pc: 1, operand: 0),
+  RuleCase(
+    name: "and.jf backward",
+    program: program(
+      [.loadConst(0, 0), .loadConst(1, 0), Instruction(.andJumpIfFalse, 0, 1, 1), .ret(0)], registers: 2,
+      constants: [.bool(true)]),
+    rule: .backwardJump, pc: 2, operand: 2),
+  RuleCase(
+    name: "has.jf variable out of bounds",
+    program: program(
+      [Instruction(.hasVariableJumpIfFalse, 0, 1, 1), .ret(0)], registers: 1,
+      variables: [VariableSlot(name: "x", type: .int)]),
+    rule: .variableOutOfBounds, pc: 0, operand: 1),
+  RuleCase(
+    name: "has.jf target out of bounds",
+    program: program(
+      [Instruction(.hasVariableJumpIfFalse, 0, 0, 5), .ret(0)], registers: 1,
+      variables: [VariableSlot(name: "x", type: .int)]),
+    rule: .targetOutOfBounds, pc: 0, operand: 2),
+  RuleCase(
     name: "rule.move.jf rule out of bounds",
     program: program(
       [.loadConst(0, 0), .loadConst(1, 0), Instruction(.ruleMoveJumpIfFalse, 0, 3, 1, 3), .ret(0)],
