@@ -214,18 +214,16 @@ extension AggregateState {
 
 // MARK: - In place
 
-// NOTE: each of these changes the collection inside the enum through a `mutating` method of the
-// enum itself, called outside any `switch` over the enum (`if case .entries = storage`). The
-// form it replaced — `switch storage { case .entries(var xs): storage = .empty; xs.append(…);
-// storage = .entries(xs) }` — copied the whole collection on every call, in debug and release
-// builds alike: the
-// switch works on a copy of `storage`, released only after the change, so the buffer was never
-// unique (`swift_retain` then `swift_isUniquelyReferenced` in the
-// disassembly of `apply`; 33,390 non-unique appends and 10,885 non-unique removals per replay of
-// the scaled reference corpus, counted with a `perf probe` on
-// `_ContiguousArrayBuffer._consumeAndCreateNew`). A windowed state of n entries then cost an
-// allocation and a copy of n entries per event. docs/performance.md, "s19-agg: the
-// states changed in place (session 19, issue 4)".
+// NOTE: each of these changes the collection inside the enum through a `mutating` method of the enum itself,
+// called outside any `switch` over the enum (`if case .entries = storage`). The form it replaced — `switch
+// storage { case .entries(var xs): storage = .empty; xs.append(…); storage = .entries(xs) }` — copied the
+// whole collection on every call, in debug and release builds alike: the switch works on a copy of `storage`,
+// released only after the change, so the buffer was never unique (`swift_retain` then
+// `swift_isUniquelyReferenced` in the disassembly of `apply`; 33,390 non-unique appends and 10,885 non-unique
+// removals per replay of the scaled reference corpus, counted with a `perf probe` on
+// `_ContiguousArrayBuffer._consumeAndCreateNew`). A windowed state of n entries then cost an allocation and a
+// copy of n entries per event. docs/performance.md, "s19-agg: the states changed in place (session 19, issue
+// 4)".
 extension Storage {
   /// Appends `e` to `.entries` in place; nothing for another form.
   mutating func appendEntry(_ e: Entry) {
