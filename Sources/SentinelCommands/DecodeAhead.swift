@@ -56,9 +56,9 @@ final class DecodeAhead: Sendable {
   private let unsignalled = Atomic<Int>(0)
   /// The number of batches `next()` returned (the caller's thread only).
   private let taken = Mutex<Int>(0)
-  /// The decoding thread's CPU time once it decoded the last line (nil before), and the part of
-  /// it spent spinning (`spin`).
-  private let cpu = Mutex<(total: Double, spinning: Double)?>(nil)
+  /// The decoding thread's CPU time once it decoded the last line (nil before), the part of it
+  /// spent spinning (`spin`), and its heap allocations (CMallocCounter; 0 without the interposer).
+  private let cpu = Mutex<(total: Double, spinning: Double, allocations: UInt64)?>(nil)
   /// The CPU seconds `next()` spun so far (the caller's thread only).
   private let callerSpin = Mutex<Double>(0)
   private let finished = DispatchSemaphore(value: 0)
@@ -162,9 +162,9 @@ final class DecodeAhead: Sendable {
   /// The seconds `next()` spent spinning so far (part of the caller's CPU time).
   func callerSpinSeconds() -> Double { callerSpin.withLock { $0 } }
 
-  /// The decoding thread's CPU time in seconds, and the part of it spent spinning, once it
-  /// decoded every line (it waits for that); nil after `cancel()`.
-  func decodingCPUSeconds() -> (total: Double, spinning: Double)? {
+  /// The decoding thread's CPU time in seconds, the part of it spent spinning, and its heap
+  /// allocations, once it decoded every line (it waits for that); nil after `cancel()`.
+  func decodingCPUSeconds() -> (total: Double, spinning: Double, allocations: UInt64)? {
     if stopped.load(ordering: .relaxed) { return nil }
     finished.wait()
     finished.signal()
@@ -174,8 +174,10 @@ final class DecodeAhead: Sendable {
   private func decodeAll() {
     // CPU seconds spent spinning for a free batch.
     var spun = 0.0
+    let allocationsAtStart = sentinel_thread_allocations()
     defer {
-      cpu.withLock { $0 = (threadCPUSeconds(), spun) }
+      let allocations = sentinel_thread_allocations() &- allocationsAtStart
+      cpu.withLock { $0 = (threadCPUSeconds(), spun, UInt64(allocations)) }
       finished.signal()
     }
     // The decoding thread's own copy: it keeps the state program's register file.

@@ -40,8 +40,8 @@ public struct ReplayCommand: ParsableCommand {
       twice, so the output is the same as an uninterrupted run's.
 
       On a terminal, progress is shown on standard error; a summary (events/s, each thread's
-      CPU time, counts by action and by rule) is always written there at the end (--quiet to
-      skip it). With the pipeline, a thread that finds nothing to do spins for up to 100 µs
+      CPU time and heap allocations per line, counts by action and by rule) is always written
+      there at the end (--quiet to skip it). With the pipeline, a thread that finds nothing to do spins for up to 100 µs
       before it sleeps; the summary says how much of the deciding and decoding threads' CPU time
       that was ("spinning").
 
@@ -281,7 +281,8 @@ public struct ReplayCommand: ParsableCommand {
       }
     }
     let cpuAtStart = threadCPUSeconds()
-    var decodingCPU: (total: Double, spinning: Double)?
+    let allocationsAtStart = sentinel_thread_allocations()
+    var decodingCPU: (total: Double, spinning: Double, allocations: UInt64)?
     // The part of the deciding thread's CPU time it spent spinning for the next batch.
     var decidingSpin: Double?
     if pipeline {
@@ -334,6 +335,7 @@ public struct ReplayCommand: ParsableCommand {
       }
     }
     let decidingCPU = threadCPUSeconds() - cpuAtStart
+    let decidingAllocations = UInt64(sentinel_thread_allocations() &- allocationsAtStart)
     do { try flush(wait: true) } catch {
       printError("commit of the lines through \(failedThrough) failed: \(error)")
       out.flush()
@@ -357,10 +359,17 @@ public struct ReplayCommand: ParsableCommand {
       if let t = committer?.time.seconds {
         threads.append(("committing", String(format: "%.3f s (%.3f s with the disk's waits)", t.cpu, t.busy)))
       }
+      // Heap allocations per input line by the deciding and decoding threads (the malloc
+      // interposer, CMallocCounter: absent where it is not in effect).
+      var allocations: [(String, UInt64)] = []
+      if sentinel_allocation_counting() != 0 {
+        allocations.append(("deciding", decidingAllocations))
+        if let decodingCPU { allocations.append(("decoding", decodingCPU.allocations)) }
+      }
       printError(
         summary.render(
           elapsed: Date().timeIntervalSince(start), storage: state ?? "memory", threadCPU: threads,
-          commits: state == nil ? nil : commits))
+          allocations: allocations, commits: state == nil ? nil : commits))
     }
   }
 }
@@ -525,10 +534,12 @@ struct ReplaySummary {
   }
 
   /// The summary; `threadCPU`: each thread's CPU time, by its part of the work (the one with the
-  /// most is what limits the rate on a machine with a core per thread).
-  func render(elapsed: Double, storage: String, threadCPU: [(String, String)] = [], commits: Int? = nil)
-    -> String
-  {
+  /// most is what limits the rate on a machine with a core per thread); `allocations`: each
+  /// thread's heap allocations, shown per line.
+  func render(
+    elapsed: Double, storage: String, threadCPU: [(String, String)] = [],
+    allocations: [(String, UInt64)] = [], commits: Int? = nil
+  ) -> String {
     let rate = Double(lines) / max(elapsed, 1e-9)
     var out = "replayed \(lines) lines in \(String(format: "%.3f", elapsed)) s"
     out += " (\(Int(rate)) events/s, state: \(storage))\n"
@@ -536,6 +547,12 @@ struct ReplaySummary {
       out +=
         "  CPU by thread: "
         + threadCPU.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n"
+    }
+    if !allocations.isEmpty {
+      let perLine = { (n: UInt64) in String(format: "%.2f", Double(n) / Double(max(lines, 1))) }
+      out +=
+        "  heap allocations per line: "
+        + allocations.map { "\($0.0) \(perLine($0.1))" }.joined(separator: ", ") + "\n"
     }
     out += "  decided \(decided), duplicates \(duplicates), rejected \(rejected)\n"
     if let commits { out += "  committed in \(commits) transactions\n" }

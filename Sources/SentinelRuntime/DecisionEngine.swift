@@ -63,7 +63,7 @@ public struct Decision: Sendable {
     self.score = score
     self.matched = matched
     self.errors = errors
-    ruleIDs = matched.isEmpty ? [] : matched.map(\.id)
+    ruleIDs = matched.map(\.id)
   }
 
   /// The decision line of REFERENCE_RULES.md: `{"event_id":…,"action":…,"score":N,"rules":[…]}`

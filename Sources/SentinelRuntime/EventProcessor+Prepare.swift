@@ -33,8 +33,8 @@ public struct LinePreparer: Sendable {
   let decoder: EventDecoder
   /// The state program when it runs ahead, else nil.
   let stateProgram: VerifiedProgram?
-  /// The aggregates (`EventProcessor.plans`).
-  let plans: [AggregatePlan]
+  /// The number of aggregates (`EventProcessor.plans`): one key id each.
+  let aggregateCount: Int
   let timeSlot: Int?
   let vm = VM()
   var registers = VM.Registers()
@@ -116,7 +116,7 @@ public struct LinePreparer: Sendable {
       // one and appending them again was ~7 % of this thread's samples; docs/performance.md,
       // "s16-dec").
       let count = state.program.ruleCount
-      let n = plans.count
+      let n = aggregateCount
       let full = count &+ (tracking != 0 ? n : 0)
       // One element at a time: `removeSubrange` took ~7 % of this thread (generic, unspecialized).
       while stateResults.count > full { stateResults.removeLast() }
@@ -190,8 +190,7 @@ extension EventProcessor {
   public func makePreparer(stateAhead: Bool = true) -> LinePreparer {
     var preparer = LinePreparer(
       decoder: decoder, stateProgram: stateAhead && runsStateAhead ? bundle.stateProgram : nil,
-      plans: plans,
-      timeSlot: timeSlot)
+      aggregateCount: plans.count, timeSlot: timeSlot)
     preparer.keyOrder = decoder.makeKeyOrder()
     return preparer
   }

@@ -291,6 +291,18 @@ import Testing
           #expect(spinning >= 0 && spinning <= seconds, "\(args): \(part)")
         }
       }
+      // The deciding and decoding threads' heap allocations per line (the binary interposes
+      // malloc): each is above 0 on this corpus (decision records; the strings of long ids).
+      let allocationLine = try #require(
+        lines.first { $0.hasPrefix("  heap allocations per line: ") }, "\(text)")
+      let perLine = allocationLine.dropFirst("  heap allocations per line: ".count).split(separator: ", ")
+      #expect(
+        perLine.map { String($0.split(separator: " ")[0]) }
+          == threads.filter { $0 == "deciding" || $0 == "decoding" })
+      for part in perLine {
+        let n = Double(part.split(separator: " ")[1]) ?? -1
+        #expect(n > 0 && n < 1000, "\(args): \(part)")
+      }
       let counts = try #require(lines.first { $0.hasPrefix("  decided ") }, "\(text)")
       let numbers = counts.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
       #expect(numbers.count == 3 && numbers.reduce(0, +) == inputLines, "\(counts)")
