@@ -80,15 +80,20 @@ public struct SourceFile: Sendable, Hashable {
 /// A compiled rule set.
 public struct Bundle: Sendable {
   /// The bundle format version this build writes (2: aggregates and the state program;
-  /// 3: screening lists; 4: run-time lists).
-  public static let formatVersion: UInt16 = 4
+  /// 3: screening lists; 4: run-time lists; 5: the aggregates' demands).
+  public static let formatVersion: UInt16 = 5
   /// The format versions this build reads: a version 3 bundle has no section 10 (no run-time
-  /// lists) and loads as before.
-  public static let readableVersions: ClosedRange<UInt16> = 3...4
+  /// lists), a version 3 or 4 bundle no demands (every aggregate is read for every event); both
+  /// load as before.
+  public static let readableVersions: ClosedRange<UInt16> = 3...5
 
-  /// The format version this bundle is written in: 3 when it has no run-time lists (so such
-  /// bundles stay byte for byte what earlier builds wrote, and load there), else 4.
-  public var encodedVersion: UInt16 { runtimeLists.isEmpty ? 3 : Self.formatVersion }
+  /// The format version this bundle is written in: 5 when it names demands, else 4 when it has
+  /// run-time lists, else 3 (so such bundles stay byte for byte what earlier builds wrote, and
+  /// load there).
+  public var encodedVersion: UInt16 {
+    if !aggregateDemands.isEmpty { return 5 }
+    return runtimeLists.isEmpty ? 3 : 4
+  }
 
   /// The compiler that produced it (e.g. `sentinel 0.1.0`).
   public var compilerVersion: String
@@ -103,8 +108,14 @@ public struct Bundle: Sendable {
   /// matches its filter (`3i + 1`) and its `of` value (`3i + 2`, null for `count`); nil when the
   /// rule set declares no aggregates. It runs before `program`, on the same event variables.
   public var stateProgram: Program?
-  /// For each rule (same order as `rules`), the indices of the aggregates its condition reads.
+  /// For each rule (same order as `rules`), the indices of the aggregates its condition or its
+  /// reason reads.
   public var ruleReads: [[Int]]
+  /// For each aggregate, empty or in order: the state program result (a filter, `3j + 1`) that,
+  /// when it is `false` for an event, rules out every rule that reads the aggregate, so that the
+  /// runtime need not read it for that event; -1: read for every event. Empty: every aggregate is
+  /// read for every event (section 7, format 5).
+  public var aggregateDemands: [Int] = []
   /// The screening lists `screen(name, list)` calls read, by name (section 9).
   public var screeningLists: [BundleScreeningList] = []
   /// The lists declared `runtime list`, with their default entries (section 10).

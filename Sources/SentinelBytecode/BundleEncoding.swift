@@ -165,6 +165,11 @@ public enum BundleEncoder {
         w.u32(UInt32(clamping: reads.count))
         for i in reads { w.u32(UInt32(clamping: i)) }
       }
+      // Format 5: the demands (none: 0xFFFF_FFFF).
+      if b.encodedVersion >= 5 {
+        w.u32(UInt32(clamping: b.aggregateDemands.count))
+        for d in b.aggregateDemands { w.u32(d < 0 ? UInt32.max : UInt32(clamping: d)) }
+      }
     }
     section(.stateProgram, &w) { w in
       if let p = b.stateProgram {
@@ -433,8 +438,8 @@ public enum BundleDecoder {
     } catch {
       throw BytecodeError(offset: programStart + error.offset, "section 6 (program): \(error.message)")
     }
-    let (aggregates, ruleReads) = try parse(.aggregates, payloads[6], base) { r throws(BytecodeError) in
-      try decodeAggregates(&r)
+    let (aggregates, ruleReads, demands) = try parse(.aggregates, payloads[6], base) {
+      r throws(BytecodeError) in try decodeAggregates(&r, version: version)
     }
     var stateProgram: Program?
     let statePayload = payloads[7]
@@ -463,6 +468,7 @@ public enum BundleDecoder {
     var bundle = Bundle(
       compilerVersion: compilerVersion, schema: schema, program: program, rules: rules, policy: policy,
       sourceFiles: sourceFiles, aggregates: aggregates, stateProgram: stateProgram, ruleReads: ruleReads)
+    bundle.aggregateDemands = demands
     bundle.screeningLists = try parse(.screeningLists, payloads[8], base) { r throws(BytecodeError) in
       try decodeScreeningLists(&r)
     }
@@ -556,8 +562,8 @@ public enum BundleDecoder {
   }
 
   private static func decodeAggregates(
-    _ r: inout ByteReader
-  ) throws(BytecodeError) -> ([AggregateSpec], [[Int]]) {
+    _ r: inout ByteReader, version: UInt16
+  ) throws(BytecodeError) -> ([AggregateSpec], [[Int]], [Int]) {
     var out: [AggregateSpec] = []
     for _ in 0..<(try r.count("aggregate")) {
       let name = try r.string()
@@ -608,7 +614,25 @@ public enum BundleDecoder {
       }
       reads.append(xs)
     }
-    return (out, reads)
+    var demands: [Int] = []
+    if version >= 5 {
+      let countAt = r.pos
+      let n = try r.count("aggregate demand")
+      guard n == out.count else {
+        throw BytecodeError(offset: countAt, "\(n) aggregate demands for \(out.count) aggregates")
+      }
+      for _ in 0..<n {
+        let at = r.pos
+        let d = try r.u32()
+        // The state program has 3 results per aggregate (checked when it is loaded).
+        guard d == UInt32.max || Int(d) < 3 * out.count else {
+          throw BytecodeError(
+            offset: at, "aggregate demand result #\(d) is out of bounds (\(3 * out.count) state results)")
+        }
+        demands.append(d == UInt32.max ? -1 : Int(d))
+      }
+    }
+    return (out, reads, demands)
   }
 
   /// Parses one section's payload with `body`, which must consume it exactly; errors are

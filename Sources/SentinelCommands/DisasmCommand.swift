@@ -101,9 +101,11 @@ public struct DisasmCommand: ParsableCommand {
       for (i, a) in b.aggregates.enumerated() {
         let window = a.windowNanos.map { "window \(Double($0) / 1e9) s" } ?? "unbounded"
         let vars = a.variables.map { "\($0.name): \($0.type)" }.joined(separator: ", ")
+        let d = i < b.aggregateDemands.count ? b.aggregateDemands[i] : -1
+        let demand = d >= 0 ? "; read when `\(b.aggregates[d / 3].name)`'s filter is not false" : ""
         print(
           ";   #\(i) \(a.name) \(a.kind.rawValue), \(window), \(a.includeCurrent ? "includes" : "excludes")"
-            + " the current event → \(vars)")
+            + " the current event → \(vars)\(demand)")
       }
     }
     let source =

@@ -47,6 +47,8 @@ public struct ExplainCommand: ParsableCommand {
     // replaying --history first), so aggregates read what they would read in a corpus.
     let loaded = try BundleLoader(catalog: c.environment.catalog).load(try c.bundle.encoded(signedWith: nil))
     let processor = EventProcessor(bundle: loaded, store: InMemoryStateStore())
+    // Every rule's readings are shown, also those of rules that could not match this event.
+    processor.readsEveryAggregate = true
     if let history {
       let lines = String(decoding: try readFileBytes(history), as: UTF8.self).split(separator: "\n")
       for line in lines { _ = try processor.process(line) }

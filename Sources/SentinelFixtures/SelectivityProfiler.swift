@@ -32,6 +32,8 @@ public enum SelectivityProfiler {
       try Codegen(catalog: catalog, variableTypes: compilation.environment.variables).emit(probe))
     let loaded = try BundleLoader(catalog: catalog).load(try compilation.bundle.encoded(signedWith: nil))
     let processor = EventProcessor(bundle: loaded, store: InMemoryStateStore(tenant: "profile"))
+    // The operands are evaluated on every event, also where no rule reads their aggregates.
+    processor.readsEveryAggregate = true
     var trues = [Int](repeating: 0, count: operands.count)
     var decided = 0
     var results: [Value] = []

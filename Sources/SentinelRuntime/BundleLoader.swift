@@ -289,6 +289,18 @@ public struct BundleLoader: Sendable {
         .inconsistent,
         "the aggregate reads list \(b.ruleReads.count) rules; the rule table has \(b.rules.count)")
     }
+    // A demand names a filter of the state program (`3j + 1`; RuleCompiler+Demand.swift).
+    guard b.aggregateDemands.isEmpty || b.aggregateDemands.count == b.aggregates.count else {
+      throw BundleLoadError(
+        .inconsistent, "\(b.aggregateDemands.count) aggregate demands for \(b.aggregates.count) aggregates")
+    }
+    for (i, d) in b.aggregateDemands.enumerated() where d >= 0 {
+      guard d % 3 == 1, d < 3 * b.aggregates.count else {
+        throw BundleLoadError(
+          .inconsistent,
+          "aggregate `\(b.aggregates[i].name)`'s demand is state result #\(d), not an aggregate's filter")
+      }
+    }
     var names: Set<String> = []
     for a in b.aggregates {
       guard names.insert(a.name).inserted else {

@@ -105,6 +105,12 @@ public final class EventProcessor {
   let specs: [AggregateSpec]
   /// For each aggregate: what the per-event path needs of it (`AggregatePlan`).
   let plans: [AggregatePlan]
+  /// Whether every aggregate the rules read is read for every event, whatever its demand
+  /// (`Bundle.aggregateDemands`; by default an aggregate is read only for the events some rule
+  /// that reads it can match): for
+  /// what shows or evaluates every rule's readings (`sentinel explain`, the selectivity profiler).
+  /// Decisions are the same either way (RuleCompiler+Demand.swift).
+  @exclusivity(unchecked) public var readsEveryAggregate = false
   @exclusivity(unchecked) var slots: [Value?]
   @exclusivity(unchecked) var stateResults: [Value] = []
   @exclusivity(unchecked) var ruleResults: [Value] = []
@@ -204,7 +210,9 @@ public final class EventProcessor {
     specs = b.aggregates
     let read = Set(b.ruleReads.joined())
     let built = b.aggregates.enumerated().map { i, a in
-      AggregatePlan(a, slots: a.variables.map { index[$0.name] }, isRead: read.contains(i))
+      AggregatePlan(
+        a, slots: a.variables.map { index[$0.name] }, isRead: read.contains(i),
+        demand: i < b.aggregateDemands.count ? b.aggregateDemands[i] : -1)
     }
     plans = built
     cache = StateCache(specs: b.aggregates, capacity: cacheCapacity, writesBack: writeBack)
@@ -549,7 +557,7 @@ public final class EventProcessor {
     if !ready { _ = vm.run(state, variables: slots, results: &stateResults, registers: &stateRegisters) }
     try cache.read(
       stateResults, plans: plans, at: time, into: &slots, store: store, complete: cacheIsComplete,
-      keyIDs: keyIDs)
+      keyIDs: keyIDs, onDemand: !readsEveryAggregate)
   }
 
   /// The error line of a rejected event (REFERENCE_RULES.md).

@@ -26,18 +26,22 @@ struct AggregatePlan {
   let slot0: Int
   let slot1: Int
   let slot2: Int
+  /// The state program result whose `false` means no rule that reads the aggregate can match the
+  /// event (`Bundle.aggregateDemands`), or -1: read for every event.
+  let demand: Int
 
   /// Whether the event's value needs its key form (`ValueKey.encode`): to record it (the event
-  /// matches) and, for `seen`, to look it up; a `distinct` the event does not match needs none
-  /// (`StateCache.read`).
+  /// matches) and, for a `seen` read for this event (`isRead`), to look it up; a `distinct` the
+  /// event does not match needs none (`StateCache.read`).
   @inline(__always)
-  func needsValueKey(matches: Bool) -> Bool {
+  func needsValueKey(matches: Bool, isRead: Bool) -> Bool {
     keysValues && (matches || (kind == .seen && isRead))
   }
 
-  init(_ spec: AggregateSpec, slots: [Int?], isRead: Bool) {
+  init(_ spec: AggregateSpec, slots: [Int?], isRead: Bool, demand: Int = -1) {
     kind = spec.kind
     self.isRead = isRead
+    self.demand = demand
     keysValues = spec.kind == .distinct || spec.kind == .seen
     slot0 = slots.count > 0 ? slots[0] ?? -1 : -1
     slot1 = slots.count > 1 ? slots[1] ?? -1 : -1
@@ -137,12 +141,16 @@ extension StateCache {
   /// variables the rules read, and the updates the event makes are kept for `applyUpdates`.
   /// States not cached are loaded first: from `store`, unless `complete` (the cache was loaded
   /// with everything the store has) and nothing was evicted since, when a missing state is new.
+  /// With `onDemand`, an aggregate whose demand (`AggregatePlan.demand`) is `false` is not read:
+  /// no rule that reads it can match the event (RuleCompiler+Demand.swift); its slots are
+  /// cleared, and its state is still updated when the event matches its filter.
   /// With `keyIDs`, `results[3n + i]` (n aggregates) is the id a `LinePreparer` gave the text of
   /// aggregate `i`'s key when it is a string (`.int`), and entries are found by it
   /// (`entryOfKeyID`).
   mutating func read(
     _ results: [Value], plans: [AggregatePlan], at time: Timestamp,
-    into slots: inout [Value?], store: any StateStore, complete: Bool, keyIDs: Bool = false
+    into slots: inout [Value?], store: any StateStore, complete: Bool, keyIDs: Bool = false,
+    onDemand: Bool = true
   ) throws {
     updateCount = 0
     // NOTE: when nothing in this event can reach the store — every state missing from the cache
@@ -161,6 +169,12 @@ extension StateCache {
     var lastEntry = -1
     for i in plans.indices {
       let plan = plans[i]
+      // Whether a rule can read the aggregate for this event (its demand is not `false`).
+      var isRead = plan.isRead
+      if isRead && onDemand && plan.demand >= 0, case .bool(false) = results[plan.demand] {
+        isRead = false
+        plan.clear(&slots)
+      }
       // Whether the key is a string. Its text is taken out of `results` only where it is used
       // (binding it here retained and released it for every aggregate of every event).
       var isText = false
@@ -190,7 +204,7 @@ extension StateCache {
       } else {
         let value = results[3 * i + 2]
         var valueOK = !value.isError
-        if valueOK && plan.needsValueKey(matches: matches) {
+        if valueOK && plan.needsValueKey(matches: matches, isRead: isRead) {
           valueKey = ValueKey.encode(value)
           valueOK = valueKey != nil
         }
@@ -200,7 +214,7 @@ extension StateCache {
           if matches { current = value }
         }
       }
-      guard plan.isRead || current != nil else { continue }
+      guard isRead || current != nil else { continue }
       if isText {
         var id = -1
         if keyIDs, case .int(let n) = results[3 &* plans.count &+ i] { id = Int(truncatingIfNeeded: n) }
@@ -224,7 +238,7 @@ extension StateCache {
           // entry each was ~4 % of the deciding thread (its slots for every aggregate, growing
           // the cache's arrays; docs/performance.md, "session 12").
           if current == nil && complete && evictions == 0 {
-            if plan.isRead {
+            if isRead {
               // NOTE: an empty state's reading without an `AggregateReading` where the kind has
               // an in-place reader: most ips are read here only, and new keys' first events
               // (docs/performance.md, "s17-agg: the aggregates on the deciding thread (session
@@ -252,7 +266,7 @@ extension StateCache {
         // A key the store lacks is cached as empty, so that it is asked for once.
         stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))
       }
-      if applyNow && plan.kind == .seen && plan.isRead && current != nil, let key = valueKey,
+      if applyNow && plan.kind == .seen && isRead && current != nil, let key = valueKey,
         let seen = stateSlots[k].readAndApplySeen(&readSpecs[i], at: time, key: key)
       {
         // Read and recorded with one set probe (the reading and the update hashed the key each).
@@ -260,7 +274,7 @@ extension StateCache {
         markDirty(entry, i)
         continue
       }
-      if plan.isRead {
+      if isRead {
         stateSlots[k].fillReading(
           plan, &readSpecs[i], at: time, current: current, probe: probe, valueKey: valueKey, into: &slots)
       }

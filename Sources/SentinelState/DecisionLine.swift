@@ -3,7 +3,7 @@
 // its line (rendered when asked), and an in-memory replay's output, which writes the bytes
 // straight into its buffer (`append`) with no string per line.
 
-public import SentinelModel
+import SentinelModel
 
 /// Renders decision lines.
 public enum DecisionLine {

@@ -20,12 +20,19 @@ public struct PassContext: Sendable {
   public var profile: SelectivityProfile?
   /// The event-type variable type dispatch groups by (`event.type`); nil: no dispatch.
   public var typeField: String?
+  /// The aggregates' variables: short-circuit ordering counts a read of one as a state read
+  /// (`ShortCircuitOrdering.stateReadCost`).
+  public var stateVariables: Set<String>
 
   /// A context.
-  public init(catalog: Catalog, profile: SelectivityProfile? = nil, typeField: String? = nil) {
+  public init(
+    catalog: Catalog, profile: SelectivityProfile? = nil, typeField: String? = nil,
+    stateVariables: Set<String> = []
+  ) {
     self.catalog = catalog
     self.profile = profile
     self.typeField = typeField
+    self.stateVariables = stateVariables
   }
 }
 
@@ -52,7 +59,9 @@ public enum Passes {
   public static let listsToSets = Pass(name: "lists-to-sets") { ListsToSets.run($0, catalog: $1.catalog) }
   /// Short-circuit ordering.
   public static let shortCircuitOrdering = Pass(name: "short-circuit-ordering") {
-    ShortCircuitOrdering.run($0, catalog: $1.catalog, profile: $1.profile, typeField: $1.typeField)
+    ShortCircuitOrdering.run(
+      $0, catalog: $1.catalog, profile: $1.profile, typeField: $1.typeField,
+      stateVariables: $1.stateVariables)
   }
   /// Dead-rule elimination.
   public static let deadRuleElimination = Pass(name: "dead-rule-elimination") { ir, _ in

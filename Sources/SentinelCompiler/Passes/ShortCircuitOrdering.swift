@@ -81,7 +81,8 @@ public struct SelectivityProfile: Sendable {
 public enum ShortCircuitOrdering {
   /// The IR with every `&&` / `||` chain's operands in order.
   public static func run(
-    _ ir: IRFunction, catalog: Catalog, profile: SelectivityProfile? = nil, typeField: String? = nil
+    _ ir: IRFunction, catalog: Catalog, profile: SelectivityProfile? = nil, typeField: String? = nil,
+    stateVariables: Set<String> = []
   ) -> IRFunction {
     var costs: [IRNodeID: Double] = [:]
     var loops: [IRNodeID: Bool] = [:]
@@ -111,7 +112,7 @@ public enum ShortCircuitOrdering {
       }
       func rank(_ n: IRNodeID) -> Double {
         if let typeField, isTypeTest(n, out, catalog, typeField) { return 0 }
-        let c = cost(n, out, catalog, &costs)
+        let c = cost(n, out, catalog, &costs, stateVariables: stateVariables)
         var p: Double
         if let profile, let k = SelectivityProfile.key(of: n, in: out, memo: &keys),
           let measured = profile.probabilities[k]
@@ -201,13 +202,24 @@ public enum ShortCircuitOrdering {
     return r
   }
 
-  /// Static cost: instructions, with calls at the catalog's cost and loops dear.
-  static func cost(_ n: IRNodeID, _ ir: IRFunction, _ catalog: Catalog, _ memo: inout [IRNodeID: Double])
-    -> Double
-  {
+  /// What reading an aggregate's variable costs in `cost`: the runtime reads an aggregate only
+  /// for events some rule that reads it can match (RuleCompiler+Demand.swift), so an event test
+  /// that rules the rule out goes before the read: for the other events the read is skipped.
+  /// NOTE: `is_payment && payments_1h > 10` ran the (cheaper-looking) read first, on every
+  /// event (docs/performance.md, "s20: aggregates read on demand").
+  static let stateReadCost = 20.0
+
+  /// Static cost: instructions, with calls at the catalog's cost and loops dear; a read of one of
+  /// `stateVariables` at `stateReadCost`.
+  static func cost(
+    _ n: IRNodeID, _ ir: IRFunction, _ catalog: Catalog, _ memo: inout [IRNodeID: Double],
+    stateVariables: Set<String> = []
+  ) -> Double {
     if let m = memo[n] { return m }
     var c: Double
     switch ir.nodes[n] {
+    case .variable(let q) where stateVariables.contains(q): c = stateReadCost
+    case .present(let q) where stateVariables.contains(q): c = stateReadCost
     case .constant, .variable, .local, .present: c = 1
     case .select, .hasField, .optionalSelect: c = 2
     case .call(let o, _): c = 1 + Double(catalog.overloads[o].cost)
@@ -217,7 +229,7 @@ public enum ShortCircuitOrdering {
     case .list, .map: c = 3
     case .comprehension: c = 100
     }
-    for x in ir.children(of: n) { c += cost(x, ir, catalog, &memo) }
+    for x in ir.children(of: n) { c += cost(x, ir, catalog, &memo, stateVariables: stateVariables) }
     memo[n] = c
     return c
   }

@@ -140,19 +140,20 @@ extension RuleCompilerRun {
     return Checker(environment: env).check(ast).0
   }
 
-  /// For each rule, the indices of the aggregates its condition reads (through named conditions
-  /// too).
+  /// For each rule, the indices of the aggregates its condition and its reason's placeholders
+  /// read (through named conditions too); `placeholders[k]`: rule `k`'s, when given.
   static func aggregateReads(
-    _ rules: [CompiledRule], _ aggregates: [CompiledAggregate], definitions: [String: CheckedAST]
+    _ rules: [CompiledRule], _ aggregates: [CompiledAggregate], definitions: [String: CheckedAST],
+    placeholders: [[CheckedAST]] = []
   ) -> [[Int]] {
     // Without aggregates no rule reads one: skip walking every rule's references.
     guard !aggregates.isEmpty else { return Array(repeating: [], count: rules.count) }
     var owner: [String: Int] = [:]
     for (k, a) in aggregates.enumerated() { for v in a.spec.variables { owner[v.name] = k } }
-    return rules.map { rule in
+    return rules.enumerated().map { k, rule in
       var reads = Set<Int>()
       var seen = Set<String>()
-      var pending = [rule.checked]
+      var pending = [rule.checked] + (k < placeholders.count ? placeholders[k] : [])
       while let c = pending.popLast() {
         for ref in c.references.values {
           let q: String

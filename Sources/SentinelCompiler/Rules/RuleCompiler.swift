@@ -27,6 +27,10 @@ public struct RuleCompileOptions: Sendable {
   public var passes: [Passes.Pass] = Passes.rulePipeline
   /// The compiler version recorded in bundles.
   public var compilerVersion = SentinelVersion.compiler
+  /// Whether the bundle names each aggregate's demand (`Bundle.aggregateDemands`), so that the
+  /// runtime reads an aggregate only for events some rule that reads it can match
+  /// (RuleCompiler+Demand.swift); false: every aggregate is read for every event.
+  public var readsOnDemand = true
   public init() {}
 }
 
@@ -308,7 +312,8 @@ struct RuleCompilerRun {
       warning(i, RuleCode.unusedCondition, "condition `\(c.name.value)` is never used", c.name.span)
     }
 
-    let ruleReads = Self.aggregateReads(compiled, compiledAggregates, definitions: definitions)
+    let ruleReads = Self.aggregateReads(
+      compiled, compiledAggregates, definitions: definitions, placeholders: placeholders)
     let readAggregates = Set(ruleReads.joined())
     for (k, a) in compiledAggregates.enumerated() where !readAggregates.contains(k) {
       warning(a.file, RuleCode.unusedAggregate, "aggregate `\(a.spec.name)` is never read", a.span)
@@ -321,7 +326,9 @@ struct RuleCompilerRun {
       Lowering.lowerRules(compiled.map(\.checked) + placeholders.joined(), environment: env),
       ruleCount: compiled.count, counts: placeholders.map(\.count))
     let typeField = schema.fields.contains { $0.name == "type" } ? schema.variable + ".type" : nil
-    let context = PassContext(catalog: env.catalog, profile: options.profile, typeField: typeField)
+    let context = PassContext(
+      catalog: env.catalog, profile: options.profile, typeField: typeField,
+      stateVariables: Set(compiledAggregates.flatMap { $0.spec.variables.map(\.name) }))
     var ir = lowered
     if options.optimize {
       ir = Passes.run(ir, passes: options.passes, context: context, disabled: options.disabledPasses)
@@ -340,6 +347,7 @@ struct RuleCompilerRun {
     }
     let program: Program
     var stateProgram: Program?
+    var demands: [Int] = []
     // The set slots of run-time lists (`x in name` reads them; not names conditions can write).
     for l in runtimeLists { variables[l.setSlot] = l.setType }
     do {
@@ -349,6 +357,15 @@ struct RuleCompilerRun {
         // One variable table for both programs: the event time first, then what either reads.
         let stateIR = Self.stateIR(
           compiledAggregates, env: aggregateEnv, optimize: options.optimize, disabled: options.disabledPasses)
+        if options.readsOnDemand {
+          let demand = Demand(
+            rules: lowered, reads: ruleReads, eventFields: Set(schema.slots.map(\.qualifiedName)))
+          let table = demand.table(
+            filters: Lowering.lowerRules(compiledAggregates.map(\.filter), environment: aggregateEnv),
+            catalog: env.catalog)
+          // None at all: the bundle stays in the format earlier builds read.
+          if table.contains(where: { $0 >= 0 }) { demands = table }
+        }
         var seed = [schema.variable + "." + Self.timeField]
         for q in Self.variablesRead(stateIR) + Self.variablesRead(ir) where !seed.contains(q) {
           seed.append(q)
@@ -382,6 +399,7 @@ struct RuleCompilerRun {
       rules: compiled.map(\.entry),
       policy: policy, sourceFiles: files.map { SourceFile(name: $0.source.name, text: $0.source.text) },
       aggregates: compiledAggregates.map(\.spec), stateProgram: stateProgram, ruleReads: ruleReads)
+    bundle.aggregateDemands = demands
     bundle.screeningLists = screeningLists.map(Self.bundleList)
     bundle.runtimeLists = runtimeLists
     return RuleSetCompilation(
