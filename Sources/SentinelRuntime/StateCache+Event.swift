@@ -266,11 +266,14 @@ extension StateCache {
         // A key the store lacks is cached as empty, so that it is asked for once.
         stateSlots[k].load(stored ?? AggregateState(kind: plan.kind))
       }
-      if applyNow && plan.kind == .seen && isRead && current != nil, let key = valueKey,
+      if applyNow && plan.kind == .seen && current != nil, let key = valueKey,
         let seen = stateSlots[k].readAndApplySeen(&readSpecs[i], at: time, key: key)
       {
         // Read and recorded with one set probe (the reading and the update hashed the key each).
-        plan.fill(&slots, seen: seen)
+        // NOTE: also when the reading is not wanted (its demand is false): the set's own probe is
+        // cheaper than `apply`'s general path (docs/performance.md, "s20: aggregates read on
+        // demand").
+        if isRead { plan.fill(&slots, seen: seen) }
         markDirty(entry, i)
         continue
       }

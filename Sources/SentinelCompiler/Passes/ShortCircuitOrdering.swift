@@ -210,7 +210,7 @@ public enum ShortCircuitOrdering {
   static let stateReadCost = 20.0
 
   /// Static cost: instructions, with calls at the catalog's cost and loops dear; a read of one of
-  /// `stateVariables` at `stateReadCost`.
+  /// `stateVariables` (not a presence test) at `stateReadCost`.
   static func cost(
     _ n: IRNodeID, _ ir: IRFunction, _ catalog: Catalog, _ memo: inout [IRNodeID: Double],
     stateVariables: Set<String> = []
@@ -218,8 +218,9 @@ public enum ShortCircuitOrdering {
     if let m = memo[n] { return m }
     var c: Double
     switch ir.nodes[n] {
+    // A presence test stays cheap: on a slot left unread it is `false` at once, with no error
+    // value (`has(last_geo_login.ts)` keeps its place before the haversine that needs it).
     case .variable(let q) where stateVariables.contains(q): c = stateReadCost
-    case .present(let q) where stateVariables.contains(q): c = stateReadCost
     case .constant, .variable, .local, .present: c = 1
     case .select, .hasField, .optionalSelect: c = 2
     case .call(let o, _): c = 1 + Double(catalog.overloads[o].cost)
