@@ -153,55 +153,90 @@ public enum MapKey: Sendable, Hashable {
   }
 }
 
-/// A CEL map: entries in insertion order plus a hash index by key.
+/// A CEL map: entries in insertion order, plus a hash index by key once it has more than
+/// `smallCount` entries.
+// NOTE: a small map is searched in order, with no index: an event's `geo` object (two keys) had a
+// dictionary allocated and two keys hashed with SipHash when decoded, and each `haversine_km` read
+// hashed its `lat` and `lon` again (docs/performance.md, "s20: small maps without an index").
 public struct MapValue: Sendable {
   public private(set) var entries: [(key: Value, value: Value)]
-  private var index: [MapKey: Int]
+  /// The entries by key, when there are more than `smallCount` (nil: search `entries`).
+  private var index: [MapKey: Int]?
+
+  /// The most entries a map has without an index.
+  public static let smallCount = 8
 
   public init() {
     entries = []
-    index = [:]
+    index = nil
   }
 
   /// An empty map with room for `minimumCapacity` entries (no regrowth while it fills up).
   public init(minimumCapacity: Int) {
     entries = []
     entries.reserveCapacity(minimumCapacity)
-    index = Dictionary(minimumCapacity: minimumCapacity)
+    index = minimumCapacity > Self.smallCount ? Dictionary(minimumCapacity: minimumCapacity) : nil
   }
 
   public var count: Int { entries.count }
+
+  /// The position of the entry whose key is `k` (as `MapKey` compares), or nil.
+  private func position(of k: MapKey) -> Int? {
+    if let index { return index[k] }
+    for i in entries.indices where MapKey(entries[i].key) == k { return i }
+    return nil
+  }
+
+  /// The position of the entry whose key is the string `key`, or nil.
+  private func position(ofString key: String) -> Int? {
+    if let index { return index[.string(key)] }
+    for i in entries.indices {
+      if case .string(let s) = entries[i].key, s == key { return i }
+    }
+    return nil
+  }
+
+  /// Appends an entry whose key (`k` as a map key) is not in the map.
+  private mutating func append(_ k: MapKey, _ key: Value, _ value: Value) {
+    if index != nil { index?[k] = entries.count }
+    entries.append((key, value))
+    if index == nil && entries.count > Self.smallCount {
+      var built = [MapKey: Int](minimumCapacity: entries.count * 2)
+      for (i, e) in entries.enumerated() {
+        if let ek = MapKey(e.key) { built[ek] = i }
+      }
+      index = built
+    }
+  }
 
   /// Inserts an entry; returns false (and changes nothing) if the key is already present
   /// or is not a valid key type.
   @discardableResult
   public mutating func insert(_ key: Value, _ value: Value) -> Bool {
-    guard let k = MapKey(key), index[k] == nil else { return false }
-    index[k] = entries.count
-    entries.append((key, value))
+    guard let k = MapKey(key), position(of: k) == nil else { return false }
+    append(k, key, value)
     return true
   }
 
   /// Sets an entry, replacing an existing value for the key.
   public mutating func set(_ key: Value, _ value: Value) {
     guard let k = MapKey(key) else { return }
-    if let i = index[k] {
+    if let i = position(of: k) {
       entries[i].value = value
     } else {
-      index[k] = entries.count
-      entries.append((key, value))
+      append(k, key, value)
     }
   }
 
   /// The value for a key (with CEL's cross-numeric key equality), or nil.
   public subscript(key: Value) -> Value? {
-    guard let k = MapKey.lookupKey(key), let i = index[k] else { return nil }
+    guard let k = MapKey.lookupKey(key), let i = position(of: k) else { return nil }
     return entries[i].value
   }
 
   /// The value for a string key.
   public subscript(string key: String) -> Value? {
-    guard let i = index[.string(key)] else { return nil }
+    guard let i = position(ofString: key) else { return nil }
     return entries[i].value
   }
 
@@ -212,7 +247,7 @@ public struct MapValue: Sendable {
   }
 
   /// Whether the map has the string key: `contains` for a string, the typed kernel of `in_map`.
-  public func contains(string key: String) -> Bool { index[.string(key)] != nil }
+  public func contains(string key: String) -> Bool { position(ofString: key) != nil }
   public var keys: [Value] { entries.map(\.key) }
 }
 
