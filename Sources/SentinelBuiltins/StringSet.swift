@@ -101,6 +101,22 @@ public struct StringSet: Sendable {
     }
   }
 
+  /// `contains(utf8:).found` by comparing the members in turn (no hash): for sets of a few
+  /// members.
+  public func containsByComparing(utf8 p: UnsafeBufferPointer<UInt8>) -> Bool {
+    entries.withUnsafeBufferPointer { table in
+      bytes.withUnsafeBufferPointer { b in
+        // Empty entries have the length `UInt32.max`, which no buffer has.
+        for e in table where Int(e.length) == p.count {
+          if StringSet.equal(UnsafeBufferPointer(rebasing: b[Int(e.offset)..<Int(e.offset) + p.count]), p) {
+            return true
+          }
+        }
+        return false
+      }
+    }
+  }
+
   /// Byte equality of two buffers of the same length.
   @inlinable static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
     guard let x = a.baseAddress, let y = b.baseAddress else { return a.count == b.count }

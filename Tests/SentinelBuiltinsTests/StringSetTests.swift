@@ -66,6 +66,31 @@ private func randomASCII(_ count: Int, seed: UInt64) -> [String] {
     }
   }
 
+  /// `containsByComparing` (the members compared in turn, for short lists) answers as the
+  /// hashed lookup and `Lists.containsString`, for sets of 0 to 6 members: random strings of
+  /// every length around the 8-byte words, non-ASCII ones and strings equal only under canonical
+  /// equivalence, duplicates.
+  @Test func comparingIsTheHashedLookup() {
+    for seed: UInt64 in 0..<40 {
+      var rng = SplitMix(seed: seed)
+      let members =
+        seed % 2 == 0
+        ? Array(randomStrings(12, seed: seed + 300).prefix(rng.below(7)))
+        : Array(randomASCII(12, seed: seed + 300).prefix(rng.below(7)))
+      let list = members.map(Value.string)
+      let set = StringSet(members)
+      let queries =
+        Self.queries(members, seed: seed + 400) + randomASCII(100, seed: seed + 500)
+        + members.map { $0 + "x" } + members.map { String($0.dropLast()) }
+      for q in queries {
+        let bytes = Array(q.utf8)
+        let compared = bytes.withUnsafeBufferPointer { set.containsByComparing(utf8: $0) }
+        #expect(compared == bytes.withUnsafeBufferPointer { set.contains(utf8: $0).found })
+        #expect(compared == Lists.containsString(list, q), "\(q.unicodeScalars.map(\.value))")
+      }
+    }
+  }
+
   @Test func codePointsNotCanonicalEquivalence() {
     let set = StringSet(["\u{212A}", "e\u{301}", "Å"])
     #expect(set.contains("\u{212A}") && set.contains("e\u{301}") && set.contains("Å"))
