@@ -199,13 +199,26 @@ final class DecodeAhead: Sendable {
         // and branch history warm; the VM's dispatch follows one program 64 times in a row): up to
         // −13 % of this thread's CPU, within the noise in some invocations (docs/performance.md,
         // "s17-dec: the decoding thread, again").
-        for i in next..<end {
-          batch.prepared[i - next] = preparer.decode(
-            UnsafeBufferPointer(rebasing: all[bounds[i]]), into: &batch.slots[i - next], settlingIDs: i - next
-          )
-        }
-        for k in 0..<(end - next) {
-          preparer.runState(batch.prepared[k], slots: batch.slots[k], stateResults: &batch.stateResults[k])
+        // NOTE: the batch's arrays through their buffers, once per batch, and the state program
+        // told whether the line is an event (not handed the outcome, whose event id it would
+        // retain and release): no uniqueness check of the batch's arrays and no retain of
+        // the line's outcome per line (docs/performance.md, "s20-dec").
+        let first = next
+        bounds.withUnsafeBufferPointer { lines in
+          batch.slots.withUnsafeMutableBufferPointer { slots in
+            batch.prepared.withUnsafeMutableBufferPointer { prepared in
+              for i in first..<end {
+                prepared[i &- first] = preparer.decode(
+                  UnsafeBufferPointer(rebasing: all[lines[i]]), into: &slots[i &- first],
+                  settlingIDs: i &- first)
+              }
+              batch.stateResults.withUnsafeMutableBufferPointer { results in
+                for k in 0..<(end &- first) {
+                  preparer.runState(isEvent: prepared[k].isEvent, slots: slots[k], stateResults: &results[k])
+                }
+              }
+            }
+          }
         }
         // The batch's first-seen ids at once (their set's cache misses overlap).
         preparer.settleIDs(&batch.prepared)

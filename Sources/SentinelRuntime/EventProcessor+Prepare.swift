@@ -108,9 +108,14 @@ public struct LinePreparer: Sendable {
   /// time, when the state program runs ahead, its results and (tracking ids) key ids go to
   /// `stateResults` (emptied otherwise).
   public mutating func runState(_ prepared: PreparedLine, slots: [Value?], stateResults: inout [Value]) {
+    runState(isEvent: prepared.isEvent, slots: slots, stateResults: &stateResults)
+  }
+
+  /// `runState(_:slots:stateResults:)` given whether the line is an event.
+  public mutating func runState(isEvent: Bool, slots: [Value?], stateResults: inout [Value]) {
     // The processor's condition for running the state program (`decide`): a state program and
     // an event time.
-    if prepared.isEvent, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
+    if isEvent, let state = stateProgram, let t = timeSlot, case .timestamp? = slots[t] {
       // The program's results, then (tracking ids) a key id per aggregate, written in place: the
       // buffer comes back from the deciding thread with the same size (removing the ids one by
       // one and appending them again was ~7 % of this thread's samples; docs/performance.md,
@@ -282,7 +287,7 @@ extension EventProcessor {
 
 extension PreparedLine {
   /// Whether the line is an event (decoded into its slots).
-  var isEvent: Bool {
+  public var isEvent: Bool {
     switch self {
     case .event, .trackedEvent: return true
     case .rejected, .blank: return false
