@@ -12,7 +12,8 @@
 # Every run's output is checked against the scaled expected decisions (runs 1 and 2) before its
 # figure counts. Usage: bash bench/replay.sh [COPIES=35] [BATCH=1000]
 # With BASE_SENTINEL=<another build's sentinel>, runs 1 and 2 are also timed with that build, in
-# the same invocation (before/after comparisons on a shared, noisy machine).
+# the same invocation (before/after comparisons on a shared, noisy machine), on the bundle that
+# build compiles itself (an older build may not read a newer bundle format).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || { echo "bench/replay.sh needs /usr/bin/time (Debian: apt-get install time)" >&2; exit 1; }
@@ -83,11 +84,12 @@ cpu rerun $S replay --rules "$work/rules.sbc" --state "$work/state.db" --batch "
   -o "$work/rerun.jsonl"
 cmp -s "$work/memory.jsonl" "$work/rerun.jsonl" && echo "  output identical to the first run"
 if [ -n "${BASE_SENTINEL:-}" ]; then
+  "$BASE_SENTINEL" compile rules/ -o "$work/base-rules.sbc" >/dev/null
   echo "== BASE ($BASE_SENTINEL), in memory"
-  cpu base-memory "$BASE_SENTINEL" replay --rules "$work/rules.sbc" "$work/events.jsonl" -o "$work/base-memory.jsonl"
+  cpu base-memory "$BASE_SENTINEL" replay --rules "$work/base-rules.sbc" "$work/events.jsonl" -o "$work/base-memory.jsonl"
   check "$work/base-memory.jsonl"
   echo "== BASE, SQLite, batch $batch"
-  cpu base-sqlite "$BASE_SENTINEL" replay --rules "$work/rules.sbc" --state "$work/base-state.db" --batch "$batch" \
+  cpu base-sqlite "$BASE_SENTINEL" replay --rules "$work/base-rules.sbc" --state "$work/base-state.db" --batch "$batch" \
     "$work/events.jsonl" -o "$work/base-sqlite.jsonl"
   check "$work/base-sqlite.jsonl"
 fi
