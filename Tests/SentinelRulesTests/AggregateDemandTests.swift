@@ -139,6 +139,34 @@ import Testing
     }
   }
 
+  /// A filter is a demand only when its conjuncts are the rule's own: `event.card_country ==
+  /// "US"` is not `event.card_country == "FR"` (same shape, constants of the same length: they
+  /// are compared byte for byte), and the rule counting US cards at a FR card still sees them.
+  @Test func aFilterThatDiffersInAConstantIsNoDemand() throws {
+    let c = try Self.compile(
+      """
+      aggregate us_cards {
+        kind: count
+        key: event.user_id
+        where: event.card_country == "US"
+        window: 1h
+      }
+      rule fr_after_us {
+        when: event.card_country == "FR" && us_cards >= 2
+        score: 10
+      }
+      """)
+    #expect(c.bundle.aggregateDemands.allSatisfy { $0 < 0 })
+    let p = EventProcessor(bundle: try Self.load(c), store: InMemoryStateStore())
+    var last = ""
+    for (i, country) in ["US", "US", "FR"].enumerated() {
+      let line =
+        #"{"event_id":"e\#(i)","type":"login","ts":"2026-11-23T00:28:2\#(i)Z","user_id":"u1","card_country":"\#(country)"}"#
+      last = try p.process(line).line ?? ""
+    }
+    #expect(last == #"{"event_id":"e2","action":"allow","score":10,"rules":["fr_after_us"]}"#)
+  }
+
   /// An aggregate read only by a rule's reason is read: its placeholder shows the count (the
   /// compiler listed only the aggregates conditions read, and the placeholder read nothing).
   @Test func anAggregateAReasonReadsIsRead() throws {
