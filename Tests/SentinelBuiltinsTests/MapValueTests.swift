@@ -36,20 +36,9 @@ import Testing
     }
   }
 
-  struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
   @Test(arguments: 0..<40)
   func lookupsAgreeWithTheModel(seed: Int) {
-    var rng = SplitMix(state: UInt64(seed) &* 0x1234_5678_9ABC)
+    var rng = SplitMix(seed: UInt64(seed) &* 0x1234_5678_9ABC)
     let size = Int(rng.next() % 25)
     var map = seed % 3 == 0 ? MapValue(minimumCapacity: size) : MapValue()
     var model: [String: Value] = [:]
