@@ -9,8 +9,8 @@
 // therefore `false` only when one of `r`'s guards is, and then `r` does not match and its reason's
 // placeholders are null (`guardPlaceholders`), whatever its aggregates would have read. A filter
 // that is so for every rule reading aggregate `a` is `a`'s demand; an error or a non-bool is not
-// `false`, and the aggregate is read. Conjuncts are compared by their structure
-// (`SelectivityProfile.key`), in the two arenas as lowered, before the passes.
+// `false`, and the aggregate is read. Conjuncts are compared by their structure (`key`: exact, a
+// constant by all its bytes), in the two arenas as lowered, before the passes.
 //
 // The demand costs nothing where it is computed: the filter's result is there already.
 // NOTE: computing a demand of its own per aggregate in the state program (each reader's guards,
