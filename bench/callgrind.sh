@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Executed instructions of `sentinel replay`'s two threads, which the host's load does not move:
+# callgrind over the first LINES lines (default 20,000) of EVENTS, counting only inside the
+# deciding thread's per-line work (`EventProcessor.process(prepared:…)`) and the decoding
+# thread's (`LinePreparer.decode`, `runState`, `settleIDs`). The figures of docs/performance.md's
+# "s20" sections. Needs valgrind (Debian: apt-get install valgrind); valgrind 3.19 cannot read
+# the DWARF 5 the Swift toolchain writes, so the binary is copied without its debug info first.
+# Usage: bash bench/callgrind.sh SENTINEL RULES.sbc EVENTS.jsonl [LINES=20000]
+set -euo pipefail
+command -v valgrind >/dev/null || { echo "bench/callgrind.sh needs valgrind" >&2; exit 1; }
+bin=$(realpath "$1")
+rules=$(realpath "$2")
+events=$(realpath "$3")
+lines=${4:-20000}
+w=$(mktemp -d)
+trap 'rm -rf "$w"' EXIT
+objcopy --strip-debug "$bin" "$w/sentinel"
+head -n "$lines" "$events" >"$w/events.jsonl"
+(cd "$w" && valgrind --tool=callgrind --separate-threads=yes \
+  --toggle-collect='*EventProcessorC7process8prepared*' \
+  --toggle-collect='*LinePreparerV6decode_*' --toggle-collect='*LinePreparerV8runState*' \
+  --toggle-collect='*LinePreparerV9settleIDs*' \
+  ./sentinel replay --rules "$rules" events.jsonl -o out.jsonl >/dev/null 2>&1)
+# One file per thread: the deciding thread is the process's first (main) thread; the decoding
+# thread is the other one with instructions counted.
+for f in "$w"/callgrind.out.*-*; do
+  n=$(sed -n 's/^summary: //p' "$f")
+  [ -n "$n" ] && [ "$n" -gt 0 ] || continue
+  case "$f" in
+    *-01) echo "deciding thread: $n instructions" ;;
+    *) echo "decoding thread: $n instructions" ;;
+  esac
+done
