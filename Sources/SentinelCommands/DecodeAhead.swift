@@ -202,8 +202,9 @@ final class DecodeAhead: Sendable {
         // NOTE: the batch's arrays through their buffers, once per batch, and the state program
         // told whether the line is an event (not handed the outcome, whose event id it would
         // retain and release): no uniqueness check of the batch's arrays and no retain of
-        // the line's outcome per line; this thread 0.963 of its work (paired median of 24
-        // alternating replays; docs/performance.md, "s20-dec").
+        // the line's outcome per line. The buffers: this thread's instructions 265.6 → 264.3 M on
+        // 20,000 lines (`WHOLE=1 bash bench/callgrind.sh`); its work 0.963 in 24 paired replays of
+        // a scratch build switching both (docs/performance.md, "s20-dec").
         let first = next
         bounds.withUnsafeBufferPointer { lines in
           batch.slots.withUnsafeMutableBufferPointer { slots in

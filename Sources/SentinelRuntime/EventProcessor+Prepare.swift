@@ -66,7 +66,7 @@ public struct LinePreparer: Sendable {
     settlingIDs index: Int? = nil
   ) -> PreparedLine {
     let prepared = decode(line, into: &slots, settlingIDs: index)
-    runState(prepared, slots: slots, stateResults: &stateResults)
+    runState(isEvent: prepared.isEvent, slots: slots, stateResults: &stateResults)
     return prepared
   }
 
@@ -106,12 +106,8 @@ public struct LinePreparer: Sendable {
 
   /// `prepare`'s second half for a line `decode` prepared into `slots`: for an event with a
   /// time, when the state program runs ahead, its results and (tracking ids) key ids go to
-  /// `stateResults` (emptied otherwise).
-  public mutating func runState(_ prepared: PreparedLine, slots: [Value?], stateResults: inout [Value]) {
-    runState(isEvent: prepared.isEvent, slots: slots, stateResults: &stateResults)
-  }
-
-  /// `runState(_:slots:stateResults:)` given whether the line is an event.
+  /// `stateResults` (emptied otherwise). `isEvent`: the line's `PreparedLine.isEvent` (the
+  /// outcome itself is not passed: its event id would be retained and released per line).
   public mutating func runState(isEvent: Bool, slots: [Value?], stateResults: inout [Value]) {
     // The processor's condition for running the state program (`decide`): a state program and
     // an event time.

@@ -559,11 +559,7 @@ public struct VM: Sendable {
       case .equalsString:
         return p.utf8.withUnsafeBufferPointer { EqualityKernel.equal(utf8: s, utf8: $0) } != t.negated
       case .inList:
-        // NOTE: a list of up to 4 strings (`event.type in ["transaction", "withdrawal"]`) by
-        // comparing its members, not by hashing `s` first: `replay`'s decoding thread 0.977 of
-        // its work (paired median of 24 alternating replays; docs/performance.md, "s20-dec").
-        if p.set.count <= 4 { return p.set.containsByComparing(utf8: s) }
-        return p.set.contains(utf8: s).found
+        return p.set.containsMember(utf8: s)
       case .inMap:
         guard p.set.isASCII else { return nil }
         let r = p.set.contains(utf8: s)

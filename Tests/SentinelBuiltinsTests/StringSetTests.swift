@@ -86,6 +86,7 @@ private func randomASCII(_ count: Int, seed: UInt64) -> [String] {
         let bytes = Array(q.utf8)
         let compared = bytes.withUnsafeBufferPointer { set.containsByComparing(utf8: $0) }
         #expect(compared == bytes.withUnsafeBufferPointer { set.contains(utf8: $0).found })
+        #expect(compared == bytes.withUnsafeBufferPointer { set.containsMember(utf8: $0) })
         #expect(compared == Lists.containsString(list, q), "\(q.unicodeScalars.map(\.value))")
       }
     }

@@ -172,7 +172,7 @@ import Testing
         two.append(line.withUTF8 { split.decode($0, into: &groupSlots[k - start], settlingIDs: k - start) })
       }
       for j in 0..<(end - start) {
-        split.runState(two[j], slots: groupSlots[j], stateResults: &groupResults[j])
+        split.runState(isEvent: two[j].isEvent, slots: groupSlots[j], stateResults: &groupResults[j])
         gotResults.append(groupResults[j])
       }
       single.settleIDs(&one)

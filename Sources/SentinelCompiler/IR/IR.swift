@@ -189,6 +189,22 @@ public struct IRFunction: Sendable {
     return seen.count
   }
 
+  /// The top-level `&&` operands of the expression at `root`, left to right (`root` itself when
+  /// it is no `&&`).
+  public func conjuncts(of root: IRNodeID) -> [IRNodeID] {
+    var out: [IRNodeID] = []
+    var stack = [root]
+    while let n = stack.popLast() {
+      if case .and(let a, let b) = nodes[n] {
+        stack.append(b)
+        stack.append(a)
+      } else {
+        out.append(n)
+      }
+    }
+    return out
+  }
+
   /// The children of a node.
   public func children(of id: IRNodeID) -> [IRNodeID] {
     switch nodes[id] {

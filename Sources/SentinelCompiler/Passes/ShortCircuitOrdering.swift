@@ -34,13 +34,18 @@ public struct SelectivityProfile: Sendable {
   }
 
   /// A structural key for a node (the same for equal subexpressions of different arenas), or
-  /// nil for one that reads a comprehension variable.
-  public static func key(of id: IRNodeID, in ir: IRFunction, memo: inout [IRNodeID: String?]) -> String? {
+  /// nil for one that reads a comprehension variable. A constant is keyed by the FNV-1a hash of
+  /// its encoding (a 10,000-entry list is a short key), or with `exactConstants` by all its bytes:
+  /// then two nodes have the same key exactly when they are the same expression (what the
+  /// aggregates' demands need, RuleCompiler+Demand.swift; a profile can afford a collision).
+  public static func key(
+    of id: IRNodeID, in ir: IRFunction, memo: inout [IRNodeID: String?], exactConstants: Bool = false
+  ) -> String? {
     if let k = memo[id] { return k }
     func sub(_ xs: [IRNodeID]) -> [String]? {
       var out: [String] = []
       for x in xs {
-        guard let k = key(of: x, in: ir, memo: &memo) else { return nil }
+        guard let k = key(of: x, in: ir, memo: &memo, exactConstants: exactConstants) else { return nil }
         out.append(k)
       }
       return out
@@ -48,12 +53,15 @@ public struct SelectivityProfile: Sendable {
     let k: String?
     switch ir.nodes[id] {
     case .constant(let c):
-      // FNV-1a of the constant's encoding: a 10,000-entry list is a short key.
       var w = ByteWriter()
       w.value(ir.constants[c])
-      var h: UInt64 = 0xcbf2_9ce4_8422_2325
-      for b in w.out { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-      k = "k\(h)"
+      if exactConstants {
+        k = "k" + w.out.map { String($0, radix: 16) }.joined(separator: ".")
+      } else {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in w.out { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        k = "k\(h)"
+      }
     case .variable(let n): k = "v:" + n
     case .present(let n): k = "p:" + n
     case .local: k = nil

@@ -65,18 +65,12 @@ public enum TypeDispatch {
 
   /// The first `field == "X"` conjunct of a condition's `&&` tree, if any.
   static func typeTest(_ root: IRNodeID, in ir: IRFunction, catalog: Catalog, field: String) -> IRNodeID? {
-    var stack = [root]
-    while let n = stack.popLast() {
-      switch ir.nodes[n] {
-      case .and(let a, let b):
-        stack.append(b)
-        stack.append(a)
-      case .call(let o, let args) where args.count == 2 && catalog.overloads[o].function == "_==_":
-        if isTypeTest(args[0], args[1], ir, field) || isTypeTest(args[1], args[0], ir, field) { return n }
-      default: continue
-      }
+    ir.conjuncts(of: root).first { n in
+      guard case .call(let o, let args) = ir.nodes[n], args.count == 2,
+        catalog.overloads[o].function == "_==_"
+      else { return false }
+      return isTypeTest(args[0], args[1], ir, field) || isTypeTest(args[1], args[0], ir, field)
     }
-    return nil
   }
 
   static func isTypeTest(_ x: IRNodeID, _ k: IRNodeID, _ ir: IRFunction, _ field: String) -> Bool {

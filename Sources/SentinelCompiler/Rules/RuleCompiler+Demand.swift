@@ -9,8 +9,8 @@
 // therefore `false` only when one of `r`'s guards is, and then `r` does not match and its reason's
 // placeholders are null (`guardPlaceholders`), whatever its aggregates would have read. A filter
 // that is so for every rule reading aggregate `a` is `a`'s demand; an error or a non-bool is not
-// `false`, and the aggregate is read. Conjuncts are compared by their structure (`key`: exact, a
-// constant by all its bytes), in the two arenas as lowered, before the passes.
+// `false`, and the aggregate is read. Conjuncts are compared by their structure
+// (`SelectivityProfile.key` with exact constants), in the two arenas as lowered, before the passes.
 //
 // The demand costs nothing where it is computed: the filter's result is there already.
 // NOTE: computing a demand of its own per aggregate in the state program (each reader's guards,
@@ -18,7 +18,6 @@
 // deciding one (callgrind, docs/performance.md, "s20: aggregates read on demand").
 
 import SentinelBuiltins
-import SentinelBytecode
 import SentinelModel
 
 /// The rules' guards and the aggregates' filters, compared (see the file comment).
@@ -39,16 +38,19 @@ struct Demand {
     let guards: [Set<String>] = reads.indices.map { k in
       guard k < rules.ruleRoots.count else { return [] }
       var out = Set<String>()
-      for c in Self.conjuncts(rules.ruleRoots[k], rules) where readsEventOnly(c, &eventOnly) {
-        if let key = Self.key(of: c, in: rules, memo: &ruleKeys) { out.insert(key) }
+      for c in rules.conjuncts(of: rules.ruleRoots[k]) where readsEventOnly(c, &eventOnly) {
+        if let key = SelectivityProfile.key(of: c, in: rules, memo: &ruleKeys, exactConstants: true) {
+          out.insert(key)
+        }
       }
       return out
     }
     var filterKeys: [IRNodeID: String?] = [:]
     let filterConjuncts: [Set<String>?] = filters.ruleRoots.map { root in
       var out = Set<String>()
-      for c in Self.conjuncts(root, filters) {
-        guard let key = Self.key(of: c, in: filters, memo: &filterKeys) else { return nil }
+      for c in filters.conjuncts(of: root) {
+        guard let key = SelectivityProfile.key(of: c, in: filters, memo: &filterKeys, exactConstants: true)
+        else { return nil }
         out.insert(key)
       }
       return out
@@ -68,62 +70,6 @@ struct Demand {
       }
       return best.map { 3 * $0.index + 1 } ?? -1
     }
-  }
-
-  /// A key equal for two nodes (of any arenas) exactly when they are the same expression: the
-  /// node's kind, its overload, field or name, and its children's keys; a constant by all the
-  /// bytes of its encoding (not a hash: two different constants must never compare equal, or a
-  /// filter could be taken for a guard it is not). Nil for a node that reads a comprehension
-  /// variable.
-  static func key(of id: IRNodeID, in ir: IRFunction, memo: inout [IRNodeID: String?]) -> String? {
-    if let k = memo[id] { return k }
-    var parts: [String] = []
-    for c in ir.children(of: id) {
-      guard let k = key(of: c, in: ir, memo: &memo) else {
-        memo[id] = .some(nil)
-        return nil
-      }
-      parts.append(k)
-    }
-    let args = "(" + parts.joined(separator: ",") + ")"
-    let k: String?
-    switch ir.nodes[id] {
-    case .constant(let c):
-      var w = ByteWriter()
-      w.value(ir.constants[c])
-      k = "k" + w.out.map { String($0, radix: 16) }.joined(separator: ".")
-    case .variable(let n): k = "v:" + n
-    case .present(let n): k = "p:" + n
-    case .local, .comprehension: k = nil
-    case .select(_, let f): k = "sel:\(f)" + args
-    case .hasField(_, let f): k = "has:\(f)" + args
-    case .optionalSelect(_, let f): k = "opt:\(f)" + args
-    case .call(let o, _): k = "c\(o)" + args
-    case .callDynamic(let f, let r, _): k = "d\(f):\(r)" + args
-    case .and: k = "and" + args
-    case .or: k = "or" + args
-    case .conditional: k = "if" + args
-    case .notStrictlyFalse: k = "nsf" + args
-    case .list(_, let o): k = "list\(o)" + args
-    case .map(_, _, let o): k = "map\(o)" + args
-    }
-    memo[id] = .some(k)
-    return k
-  }
-
-  /// The top-level `&&` operands of the expression at `root`, in order.
-  static func conjuncts(_ root: IRNodeID, _ ir: IRFunction) -> [IRNodeID] {
-    var out: [IRNodeID] = []
-    var stack = [root]
-    while let n = stack.popLast() {
-      if case .and(let x, let y) = ir.nodes[n] {
-        stack.append(y)
-        stack.append(x)
-      } else {
-        out.append(n)
-      }
-    }
-    return out
   }
 
   /// Whether the expression at `n` of `rules` reads nothing but event fields and constants,
